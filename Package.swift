@@ -1,0 +1,66 @@
+// swift-tools-version: 6.0
+// gmp — GMP records for MSC manufacturing, over PostgreSQL through libpq.
+//
+// Layers, with dependencies pointing one way only:
+//   CLibPQ (system library) → PostgresClient (safe libpq client)
+//     → GMPDatabase (schema migrations, embedded server) and GMPDomain (GMP rules)
+//       → GMPCLI (parsing, output) → gmp (the executable)
+import PackageDescription
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+
+let package = Package(
+    name: "gmp",
+    products: [
+        .executable(name: "gmp", targets: ["gmp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libpq, Debian's libpq-dev.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // A small, safe PostgreSQL client: bind parameters only, typed text decoding,
+        // transactions with bounded retry, COPY, mapped errors. Knows nothing of GMP.
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", logging]),
+
+        // Where gmp's records live: schema migrations (sql/, embedded at build time),
+        // the embedded private server, and which server a command talks to.
+        .target(
+            name: "GMPDatabase",
+            dependencies: ["PostgresClient", crypto, logging],
+            plugins: ["EmbedMigrations"]
+        ),
+
+        // The GMP domain: rules and state machines (lots, dispositions, specifications …).
+        .target(name: "GMPDomain", dependencies: ["PostgresClient"]),
+
+        // The command-line interface: parsing, configuration, output, exit codes.
+        .target(name: "GMPCLI", dependencies: ["GMPDomain", "GMPDatabase", "PostgresClient", argumentParser, logging, yams]),
+        .executableTarget(name: "gmp", dependencies: ["GMPCLI"]),
+
+        // Build-time embedding of sql/V*.sql into the binary, so that a binary knows
+        // exactly which schema versions it can run against.
+        .executableTarget(name: "MigrationEmbedder", path: "Plugins/MigrationEmbedder"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
+
+        // Shared helpers for the test targets (throwaway databases, running the binary).
+        .target(name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport"),
+
+        // Pure unit tests: no database.
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "GMPCLITests", dependencies: ["GMPCLI", "GMPDatabase"]),
+        // Integration tests against a real PostgreSQL (scripts/test starts one).
+        .testTarget(name: "PostgresClientIntegrationTests", dependencies: ["PostgresClient", "TestSupport"]),
+        .testTarget(name: "GMPDatabaseTests", dependencies: ["GMPDatabase", "PostgresClient", "TestSupport"]),
+        // End-to-end: the built gmp binary, its stdout, --json and exit codes.
+        .testTarget(name: "EndToEndTests", dependencies: ["gmp", "TestSupport", "PostgresClient"]),
+    ]
+)
