@@ -1,0 +1,65 @@
+import CLibPQ
+
+/// Helpers for libpq connection strings (`key=value …` or `postgresql://` URIs).
+///
+/// Connection strings are parsed by libpq itself (`PQconninfoParse`), so gmp accepts
+/// exactly what psql accepts. They may hold a password: never log or print one.
+public enum ConnectionString {
+    /// Builds a `key='value' …` string, quoting each value as libpq requires.
+    public static func make(_ parameters: [(key: String, value: String)]) -> String {
+        parameters.map { "\($0.key)=\(quote($0.value))" }.joined(separator: " ")
+    }
+
+    /// Quotes a value for a `key=value` connection string: single quotes, with `\` and `'` escaped.
+    public static func quote(_ value: String) -> String {
+        var quoted = "'"
+        for character in value {
+            if character == "\\" || character == "'" { quoted.append("\\") }
+            quoted.append(character)
+        }
+        return quoted + "'"
+    }
+
+    /// The parameters a connection string sets (only those given explicitly, not
+    /// defaults), or a `.malformedConnectionString` error with libpq's reason.
+    public static func parse(_ text: String) throws -> [String: String] {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(text, &errorMessage) else {
+            defer { if let errorMessage { PQfreemem(errorMessage) } }
+            let reason = errorMessage.map { String(cString: $0) } ?? "out of memory"
+            throw ConnectionError(kind: .malformedConnectionString,
+                                  message: "malformed connection string: \(firstLine(reason))")
+        }
+        defer { PQconninfoFree(options) }
+        var parameters: [String: String] = [:]
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val {
+                parameters[String(cString: keyword)] = String(cString: value)
+            }
+            option += 1
+        }
+        return parameters
+    }
+
+    static func firstLine(_ text: String) -> String {
+        String(text.split(separator: "\n").first?.trimmingSpaces() ?? "")
+    }
+}
+
+/// How to reach a server: a libpq connection string plus what gmp adds to it.
+public struct ConnectionConfiguration: Sendable {
+    /// A libpq connection string or URI; empty means libpq's own defaults
+    /// (`PG*` variables, `~/.pgpass`, the local socket).
+    public var connectionString: String
+    /// Shown in `pg_stat_activity` and server logs unless the string or `PGAPPNAME` sets one.
+    public var applicationName: String
+    /// Seconds to wait for the server, unless the string or `PGCONNECT_TIMEOUT` sets it.
+    public var connectTimeoutSeconds: Int
+
+    public init(connectionString: String, applicationName: String = "gmp", connectTimeoutSeconds: Int = 5) {
+        self.connectionString = connectionString
+        self.applicationName = applicationName
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+    }
+}

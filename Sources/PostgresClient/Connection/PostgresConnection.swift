@@ -1,0 +1,191 @@
+import CLibPQ
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One session with a PostgreSQL server, over libpq.
+///
+/// Not `Sendable`: libpq forbids two threads using one connection at once, so a
+/// connection belongs to one thread of work and is passed along, never shared.
+/// Statements are ``SQLQuery`` values, so every value travels as a bind parameter.
+/// The session time zone is UTC and the client encoding UTF-8.
+public final class PostgresConnection {
+    let handle: OpaquePointer
+    private let noticeSink: NoticeSink
+    public let logger: Logger
+
+    /// The oldest server gmp supports (13: the SQL in `sql/` relies on it).
+    public static let minimumServerVersion = 130000
+
+    /// Connects, or throws a ``ConnectionError`` saying why not.
+    public init(_ configuration: ConnectionConfiguration, logger: Logger = Logger(label: "gmp.postgres")) throws {
+        if !configuration.connectionString.isEmpty {
+            _ = try ConnectionString.parse(configuration.connectionString)
+        }
+        // Order matters: libpq keeps the last value of a repeated keyword, so the user's
+        // string (expanded from "dbname") may override application name and timeout, but
+        // not the encoding this client needs.
+        var parameters: [(String, String)] = [("fallback_application_name", configuration.applicationName)]
+        if getenv("PGCONNECT_TIMEOUT") == nil {
+            parameters.append(("connect_timeout", String(configuration.connectTimeoutSeconds)))
+        }
+        parameters.append(("dbname", configuration.connectionString))
+        parameters.append(("client_encoding", "UTF8"))
+
+        let connection = withCStringArrays(parameters) { keywords, values in
+            PQconnectdbParams(keywords, values, 1)
+        }
+        guard let connection else {
+            throw ConnectionError(kind: .unreachable, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let error = ConnectionError.classify(
+                message: String(cString: PQerrorMessage(connection)),
+                usedPassword: PQconnectionUsedPassword(connection) == 1,
+                neededPassword: PQconnectionNeedsPassword(connection) == 1)
+            PQfinish(connection)
+            throw error
+        }
+        handle = connection
+        self.logger = logger
+        noticeSink = NoticeSink(logger: logger)
+        noticeSink.install(on: connection)
+
+        guard serverVersion >= Self.minimumServerVersion else {
+            throw ConnectionError(kind: .unsupportedServer,
+                                  message: "the server runs PostgreSQL \(serverVersion / 10000); gmp needs 13 or newer")
+        }
+        // Timestamps are read and hashed in UTC; the server reports its zone at start-up,
+        // so the extra round trip is paid only when someone configured another zone.
+        if let zone = parameterStatus("TimeZone"), zone != "UTC", zone != "Etc/UTC" {
+            try execute("SET TIME ZONE 'UTC'")
+        }
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// libpq's version, e.g. 150018 for 15.18.
+    public static var libraryVersion: Int { Int(PQlibVersion()) }
+
+    /// The server's version number, e.g. 150018.
+    public var serverVersion: Int { Int(PQserverVersion(handle)) }
+
+    /// A run-time parameter the server reports (`server_version`, `TimeZone`, `is_superuser` …).
+    public func parameterStatus(_ name: String) -> String? {
+        PQparameterStatus(handle, name).map { String(cString: $0) }
+    }
+
+    /// Where notices go; by default the connection's logger. Replace it to collect them.
+    public var noticeHandler: (PostgresNotice) -> Void {
+        get { noticeSink.handler }
+        set { noticeSink.handler = newValue }
+    }
+
+    /// Whether the session is still usable.
+    public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Runs a statement and returns its rows.
+    @discardableResult
+    public func query(_ query: SQLQuery) throws -> QueryResult {
+        let bindings = query.bindings
+        if let position = bindings.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw ClientError(.unsendableValue, "bound value $\(position + 1) contains a NUL byte, which PostgreSQL text cannot hold")
+        }
+        let result = query.sql.withCString { sql in
+            withOptionalCStrings(bindings) { values in
+                PQexecParams(handle, sql, Int32(bindings.count), nil, values, nil, nil, 0)
+            }
+        }
+        return try checked(result, bindings: bindings)
+    }
+
+    /// Runs a statement and returns how many rows it affected.
+    @discardableResult
+    public func execute(_ query: SQLQuery) throws -> Int {
+        try self.query(query).affectedRows
+    }
+
+    /// Runs a multi-statement script shipped with the binary (a migration). Takes no
+    /// parameters; see ``SQLScript``.
+    public func execute(script: SQLScript) throws {
+        _ = try checked(PQexec(handle, script.text), bindings: [])
+    }
+
+    /// Turns a libpq result into a ``QueryResult`` or the error it carries.
+    func checked(_ result: OpaquePointer?, bindings: [String?]) throws -> QueryResult {
+        guard let result else { throw connectionFailure() }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return QueryResult(handle: result, noticeSink: noticeSink)
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            PQclear(result)
+            abandonCopy(reason: "COPY is not supported through query()")
+            throw ClientError(.misuse, "COPY statements go through copyIn/copyOut")
+        default:
+            let error = serverError(from: result).redacting(bindings: bindings)
+            PQclear(result)
+            if !isConnected { throw connectionFailure(cause: error.message) }
+            throw error
+        }
+    }
+
+    func serverError(from result: OpaquePointer) -> PostgresError {
+        guard let sqlState = errorField(result, "C") else {
+            // No SQLSTATE: libpq's own failure (lost connection, protocol error).
+            return PostgresError(sqlState: "08006", message: ConnectionString.firstLine(String(cString: PQresultErrorMessage(result))))
+        }
+        return PostgresError(
+            sqlState: sqlState,
+            message: errorField(result, "M") ?? "unknown error",
+            detail: errorField(result, "D"), hint: errorField(result, "H"),
+            constraint: errorField(result, "n"), schema: errorField(result, "s"),
+            table: errorField(result, "t"), column: errorField(result, "c"))
+    }
+
+    func connectionFailure(cause: String? = nil) -> PostgresError {
+        let reason = cause ?? ConnectionString.firstLine(String(cString: PQerrorMessage(handle)))
+        return PostgresError(sqlState: "08006", message: "lost the connection to the database server: \(reason)")
+    }
+
+    /// Ends a COPY that will not be completed, and discards its results.
+    func abandonCopy(reason: String) {
+        _ = PQputCopyEnd(handle, reason)
+        while let pending = PQgetResult(handle) { PQclear(pending) }
+    }
+}
+
+@available(*, unavailable)
+extension PostgresConnection: Sendable {}
+
+/// Calls `body` with NULL-terminated C arrays of keywords and values.
+private func withCStringArrays<R>(_ pairs: [(String, String)],
+                                  _ body: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let keywords = pairs.map { strdup($0.0) } + [nil]
+    let values = pairs.map { strdup($0.1) } + [nil]
+    defer {
+        keywords.forEach { free($0) }
+        values.forEach { free($0) }
+    }
+    return keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { k in
+        values.map { UnsafePointer($0) }.withUnsafeBufferPointer { v in
+            body(k.baseAddress!, v.baseAddress!)
+        }
+    }
+}
+
+/// Calls `body` with a C array of optional strings (NULL for SQL NULL).
+private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    if strings.isEmpty { return body(nil) }
+    let copies = strings.map { $0.flatMap { strdup($0) } }
+    defer { copies.forEach { free($0) } }
+    return copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+extension PostgresConnection {
+    /// The database this session is connected to.
+    public var databaseName: String { String(cString: PQdb(handle)) }
+    /// The role this session authenticated as.
+    public var userName: String { String(cString: PQuser(handle)) }
+}

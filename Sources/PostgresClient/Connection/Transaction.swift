@@ -1,0 +1,83 @@
+import CLibPQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How strictly a transaction is isolated from concurrent ones.
+public enum IsolationLevel: Sendable {
+    case readCommitted, repeatableRead, serializable
+}
+
+/// How often a transaction is retried after a serialization failure or deadlock.
+public struct RetryPolicy: Sendable {
+    /// Attempts in all, the first included.
+    public var maxAttempts: Int
+    /// The upper bound of the random pause before retry n is n × this many milliseconds.
+    public var backoffMilliseconds: Int
+
+    public init(maxAttempts: Int, backoffMilliseconds: Int) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.backoffMilliseconds = max(0, backoffMilliseconds)
+    }
+
+    public static let standard = RetryPolicy(maxAttempts: 5, backoffMilliseconds: 20)
+    public static let never = RetryPolicy(maxAttempts: 1, backoffMilliseconds: 0)
+}
+
+extension PostgresConnection {
+    /// Runs `body` in one transaction: committed if it returns, rolled back if anything
+    /// throws. A serialization failure or deadlock (40001, 40P01) re-runs the whole
+    /// body — so it must not have effects outside the database — up to the policy's
+    /// limit, then throws ``TransactionRetryExhausted``.
+    public func transaction<T>(_ isolation: IsolationLevel = .serializable,
+                               readOnly: Bool = false,
+                               retry: RetryPolicy = .standard,
+                               _ body: (PostgresConnection) throws -> T) throws -> T {
+        guard PQtransactionStatus(handle) == PQTRANS_IDLE else {
+            throw ClientError(.misuse, "a transaction is already open on this connection; transactions do not nest")
+        }
+        var attempt = 1
+        while true {
+            do {
+                try begin(isolation, readOnly: readOnly)
+                let value = try body(self)
+                try execute("COMMIT")
+                return value
+            } catch {
+                rollbackIfOpen()
+                guard let failure = error as? PostgresError, failure.isTransient else { throw error }
+                guard attempt < retry.maxAttempts else {
+                    throw TransactionRetryExhausted(attempts: attempt, lastError: failure)
+                }
+                logger.debug("transaction attempt \(attempt) conflicted (SQLSTATE \(failure.sqlState)); retrying")
+                pause(upTo: attempt * retry.backoffMilliseconds)
+                attempt += 1
+            }
+        }
+    }
+
+    private func begin(_ isolation: IsolationLevel, readOnly: Bool) throws {
+        switch (isolation, readOnly) {
+        case (.readCommitted, false): try execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        case (.readCommitted, true): try execute("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
+        case (.repeatableRead, false): try execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        case (.repeatableRead, true): try execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        case (.serializable, false): try execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        case (.serializable, true): try execute("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY")
+        }
+    }
+
+    /// Rolls back whatever is open; a lost connection has rolled back already.
+    private func rollbackIfOpen() {
+        let status = PQtransactionStatus(handle)
+        guard status == PQTRANS_INTRANS || status == PQTRANS_INERROR else { return }
+        do { try execute("ROLLBACK") } catch { logger.warning("rollback failed: \(error)") }
+    }
+
+    /// Sleeps a random time so that two conflicting sessions do not retry in lockstep.
+    private func pause(upTo milliseconds: Int) {
+        guard milliseconds > 0 else { return }
+        usleep(UInt32(Int.random(in: milliseconds / 2...milliseconds) * 1000))
+    }
+}

@@ -1,0 +1,60 @@
+/// Why a connection could not be made, in terms a user can act on.
+///
+/// libpq reports connection failures as text only (no SQLSTATE), so the kind is read
+/// from libpq's own state where it can be (`PQconnectionUsedPassword`) and from the
+/// server's untranslated messages otherwise; anything unrecognised is `.unreachable`.
+public struct ConnectionError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The connection string or URI could not be parsed.
+        case malformedConnectionString
+        /// No server answered: nothing listening, host unknown, timeout.
+        case unreachable
+        /// The server refused the credentials (wrong or missing password, unknown role, peer mismatch).
+        case authenticationFailed
+        /// The server is up but has no database of that name.
+        case unknownDatabase
+        /// The server is older than gmp supports.
+        case unsupportedServer
+    }
+
+    public let kind: Kind
+    /// libpq's message, first line only, without the connection string or any password.
+    public let message: String
+
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    /// Classifies a failed connection from libpq's message and password state.
+    static func classify(message: String, usedPassword: Bool, neededPassword: Bool) -> ConnectionError {
+        let firstLines = message.split(separator: "\n").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        // libpq prefixes "connection to server … failed: "; the server's reason follows it.
+        let summary = firstLines.first.map(String.init) ?? "could not connect to the database server"
+        let kind: Kind
+        if summary.contains("database \"") && summary.hasSuffix("does not exist") {
+            kind = .unknownDatabase
+        } else if neededPassword || summary.contains("password authentication failed")
+                    || summary.contains("no password supplied") || summary.contains("Peer authentication failed")
+                    || (summary.contains("role \"") && summary.hasSuffix("does not exist"))
+                    || summary.contains("no pg_hba.conf entry") {
+            kind = .authenticationFailed
+        } else if usedPassword && summary.contains("FATAL") {
+            kind = .authenticationFailed
+        } else {
+            kind = .unreachable
+        }
+        return ConnectionError(kind: kind, message: summary)
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var text = self
+        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
+        while let last = text.last, last == " " || last == "\t" || last == "\r" { text = text.dropLast() }
+        return text
+    }
+}

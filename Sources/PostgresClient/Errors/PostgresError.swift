@@ -1,0 +1,125 @@
+/// An error the server reported for a statement, with its SQLSTATE and the fields
+/// PostgreSQL sends, classified into the kinds callers act on.
+///
+/// `description` carries the server's message, SQLSTATE and constraint — never bound
+/// values (they may be personal data). The server's `detail` often quotes values
+/// (`Key (code)=(…) already exists`), so it is kept apart and left out of `description`.
+public struct PostgresError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is, from the SQLSTATE.
+    public enum Kind: Sendable, Equatable {
+        /// 23505: a unique or primary-key constraint refused a duplicate.
+        case duplicate
+        /// 23503: a foreign key names a row that does not exist (or is still referenced).
+        case missingReference
+        /// 23514: a CHECK constraint refused the row.
+        case checkViolation
+        /// 23502: a required column was NULL.
+        case notNullViolation
+        /// 23P01: an exclusion constraint refused an overlapping row.
+        case exclusionViolation
+        /// Class 22: the server could not accept a value (bad syntax, out of range).
+        case invalidValue
+        /// 42501: the role may not do this.
+        case permissionDenied
+        /// P0001 and other raised exceptions: a rule in the database refused the change.
+        case refusedByRule
+        /// 40001: a concurrent transaction conflicted; retrying may succeed.
+        case serializationFailure
+        /// 40P01: a deadlock was broken by aborting this transaction; retrying may succeed.
+        case deadlock
+        /// Class 08, 57P01–57P03, or a broken connection: the server is gone.
+        case connectionLost
+        /// 57014: the statement was cancelled (e.g. statement_timeout).
+        case cancelled
+        /// Class 42 other than 42501: the SQL itself is wrong (a bug, not user input).
+        case invalidStatement
+        /// Anything else.
+        case other
+    }
+
+    public let kind: Kind
+    /// The five-character SQLSTATE, e.g. `23505`.
+    public let sqlState: String
+    /// The server's primary message.
+    public let message: String
+    /// The server's detail line; may quote values, so it is not part of `description`.
+    public let detail: String?
+    public let hint: String?
+    /// The constraint that refused the row, if any (e.g. `lot_status_transition`).
+    public let constraint: String?
+    public let schema: String?
+    public let table: String?
+    public let column: String?
+
+    public init(sqlState: String, message: String, detail: String? = nil, hint: String? = nil,
+                constraint: String? = nil, schema: String? = nil, table: String? = nil, column: String? = nil) {
+        self.kind = Self.kind(of: sqlState)
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+        self.constraint = constraint
+        self.schema = schema
+        self.table = table
+        self.column = column
+    }
+
+    /// Whether retrying the whole transaction may succeed.
+    public var isTransient: Bool { kind == .serializationFailure || kind == .deadlock }
+
+    public var description: String {
+        var text = "\(message) (SQLSTATE \(sqlState)"
+        if let constraint { text += ", constraint \(constraint)" }
+        return text + ")"
+    }
+
+    /// Classifies a SQLSTATE; see the PostgreSQL manual, appendix A.
+    static func kind(of sqlState: String) -> Kind {
+        switch sqlState {
+        case "23505": return .duplicate
+        case "23503": return .missingReference
+        case "23514": return .checkViolation
+        case "23502": return .notNullViolation
+        case "23P01": return .exclusionViolation
+        case "42501": return .permissionDenied
+        case "40001": return .serializationFailure
+        case "40P01": return .deadlock
+        case "57014": return .cancelled
+        case "57P01", "57P02", "57P03": return .connectionLost
+        default: break
+        }
+        switch sqlState.prefix(2) {
+        case "22": return .invalidValue
+        case "08": return .connectionLost
+        case "P0": return .refusedByRule
+        case "42": return .invalidStatement
+        default: return .other
+        }
+    }
+
+    /// The same error with every bound value that the server quoted in its message
+    /// (`invalid input syntax for type integer: "…"`) replaced by `"…"`.
+    func redacting(bindings: [String?]) -> PostgresError {
+        var text = message
+        for case let value? in bindings where !value.isEmpty {
+            text = text.replacingAll("\"\(value)\"", with: "\"…\"")
+        }
+        return PostgresError(sqlState: sqlState, message: text, detail: detail, hint: hint,
+                             constraint: constraint, schema: schema, table: table, column: column)
+    }
+}
+
+extension String {
+    /// Literal (non-regex) replacement without Foundation.
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty, contains(target) else { return self }
+        var result = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

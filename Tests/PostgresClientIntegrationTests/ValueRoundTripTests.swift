@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import PostgresClient
+import TestSupport
+
+@Suite("Values survive a round trip through the server exactly")
+struct ValueRoundTripTests {
+    @Test("numeric keeps every digit and its scale; never a Double")
+    func numeric() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            for text in ["95.0", "0.1000000000000000000001", "-12345678901234567890123456789012345678901234.5678", "23.7", "0"] {
+                let value = ExactDecimal(text)!
+                let read: ExactDecimal = try connection.query("SELECT \(value)::numeric AS v")[0].decode("v")
+                #expect(read.description == text)
+            }
+        }
+    }
+
+    @Test("timestamptz keeps microseconds, including dates after 2068")
+    func timestamps() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            for text in ["2026-11-22T05:26:25.107456Z", "2099-12-31T23:59:59.999999Z", "1969-12-31T23:59:59.999999Z"] {
+                let value = Timestamp(iso8601: text)!
+                let read: Timestamp = try connection.query("SELECT \(value)::timestamptz AS v")[0].decode("v")
+                #expect(read == value)
+                #expect(read.iso8601 == text)
+            }
+            let now: Timestamp = try connection.query("SELECT clock_timestamp() AS v")[0].decode("v")
+            #expect(abs(now.microsecondsSinceEpoch - Timestamp.now().microsecondsSinceEpoch) < 60_000_000)
+        }
+    }
+
+    @Test("text, integers, booleans, uuid, date, jsonb and bytea")
+    func otherTypes() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let hostile = "Robert'); DROP TABLE lot;-- µg/mL 微 \"q\" \\ \u{1F9EA}"
+            let id = UUID()
+            let row = try connection.query("""
+                SELECT \(hostile)::text AS t, \(Int64.max)::bigint AS i, \(false)::boolean AS b, \(id)::uuid AS u,
+                       \(CalendarDate(year: 2024, month: 2, day: 29)!)::date AS d,
+                       \(JSONText("{\"b\": 1, \"a\": [true, null]}"))::jsonb AS j,
+                       \(ByteString([0, 1, 254]))::bytea AS y
+                """)[0]
+            #expect(try row.decode("t", as: String.self) == hostile)
+            #expect(try row.decode("i", as: Int64.self) == .max)
+            #expect(try row.decode("b", as: Bool.self) == false)
+            #expect(try row.decode("u", as: UUID.self) == id)
+            #expect(try row.decode("d", as: CalendarDate.self).description == "2024-02-29")
+            #expect(try row.decode("j", as: JSONText.self).text == "{\"a\": [true, null], \"b\": 1}")
+            #expect(try row.decode("y", as: ByteString.self).bytes == [0, 1, 254])
+        }
+    }
+
+    @Test("a hostile string is stored as data: the table it names survives")
+    func injection() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            try connection.execute("CREATE TABLE note (body text)")
+            let hostile = "x'); DROP TABLE note; --"
+            try connection.execute("INSERT INTO note VALUES (\(hostile))")
+            #expect(try connection.query("SELECT body FROM note")[0].decode("body", as: String.self) == hostile)
+        }
+    }
+
+    @Test("NULL reads as nil into an optional and is refused into a non-optional")
+    func nulls() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let row = try connection.query("SELECT NULL::integer AS n")[0]
+            #expect(try row.decode("n", as: Int?.self) == nil)
+            #expect(try row.isNull("n"))
+            #expect { try row.decode("n", as: Int.self) } throws: { ($0 as? ClientError)?.kind == .decoding }
+        }
+    }
+
+    @Test("a column is never silently converted to another type")
+    func typeMismatch() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            // A timestamp without time zone names no instant.
+            let local = try connection.query("SELECT now()::timestamp AS v")[0]
+            #expect { try local.decode("v", as: Timestamp.self) } throws: { ($0 as? ClientError)?.kind == .decoding }
+            // A numeric is not rounded into an integer.
+            let decimal = try connection.query("SELECT 1.5::numeric AS v")[0]
+            #expect { try decimal.decode("v", as: Int.self) } throws: { ($0 as? ClientError)?.kind == .decoding }
+            // Text is not parsed as a number.
+            let text = try connection.query("SELECT '1'::text AS v")[0]
+            #expect { try text.decode("v", as: ExactDecimal.self) } throws: { ($0 as? ClientError)?.kind == .decoding }
+        }
+    }
+
+    @Test("a value with a NUL byte is refused before it is sent")
+    func nulByte() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            #expect { try connection.query("SELECT \("a\u{0}b")::text") } throws: { ($0 as? ClientError)?.kind == .unsendableValue }
+            #expect(connection.isConnected)
+        }
+    }
+
+    @Test("an unknown column name is a decoding error naming the columns")
+    func unknownColumn() throws {
+        try TestServer.withDatabase { database in
+            let row = try TestServer.connect(database).query("SELECT 1 AS one")[0]
+            #expect { try row.decode("two", as: Int.self) } throws: { error in
+                (error as? ClientError)?.message.contains("columns: one") == true
+            }
+        }
+    }
+}
