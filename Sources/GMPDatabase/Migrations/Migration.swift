@@ -1,0 +1,41 @@
+import Crypto
+
+/// One numbered schema change from `sql/`, as shipped inside this binary.
+public struct Migration: Sendable, Equatable {
+    public let version: Int
+    /// The file name's descriptive part: `V0001__foundation.sql` → `foundation`.
+    public let name: String
+    /// The file's exact text.
+    public let sql: String
+    /// SHA-256 of the file's bytes, lower-case hex; recorded in the ledger when applied,
+    /// so that an edited file is caught.
+    public let checksum: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+        checksum = SHA256.hash(data: Array(sql.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// The file name this migration came from.
+    public var fileName: String {
+        let digits = String(version)
+        return "V" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "__" + name + ".sql"
+    }
+
+    /// The migrations this binary was built with, in version order.
+    public static let shipped: [Migration] = embeddedMigrations.map {
+        Migration(version: $0.version, name: $0.name, sql: $0.sql)
+    }
+}
+
+/// The shape the build-time generator writes (see Plugins/MigrationEmbedder).
+struct EmbeddedMigration {
+    let version: Int
+    let name: String
+    let sql: String
+}

@@ -1,0 +1,52 @@
+import PostgresClient
+
+/// The table that records which migrations a database has: `gmp_meta.schema_migrations`.
+///
+/// The migrator creates it before the first migration (it must exist to record that
+/// one); V0001 then makes it append-only.
+enum SchemaLedger {
+    static let creation = SQLScript(shippedWithBinary: """
+        CREATE SCHEMA IF NOT EXISTS gmp_meta;
+        CREATE TABLE IF NOT EXISTS gmp_meta.schema_migrations (
+            version    integer     PRIMARY KEY CHECK (version > 0),
+            name       text        NOT NULL CHECK (name ~ '^[a-z0-9_]+$'),
+            checksum   text        NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
+            applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            applied_by text        NOT NULL DEFAULT session_user
+        );
+        """)
+
+    static func create(on connection: PostgresConnection) throws {
+        try connection.execute(script: creation)
+    }
+
+    /// The ledger's rows; none when the ledger does not exist yet.
+    static func read(on connection: PostgresConnection) throws -> [AppliedMigration] {
+        let rows: QueryResult
+        do {
+            rows = try connection.query("""
+                SELECT version, name, checksum, applied_at, applied_by
+                FROM gmp_meta.schema_migrations ORDER BY version
+                """)
+        } catch let error as PostgresError where error.sqlState == "42P01" || error.sqlState == "3F000" {
+            // undefined_table / invalid_schema_name: never migrated. One round trip in
+            // the common case instead of probing first.
+            return []
+        }
+        return try rows.map { row in
+            AppliedMigration(
+                version: try row.decode("version"),
+                name: try row.decode("name"),
+                checksum: try row.decode("checksum"),
+                appliedAt: try row.decode("applied_at"),
+                appliedBy: try row.decode("applied_by"))
+        }
+    }
+
+    static func record(_ migration: Migration, on connection: PostgresConnection) throws {
+        try connection.execute("""
+            INSERT INTO gmp_meta.schema_migrations (version, name, checksum)
+            VALUES (\(migration.version), \(migration.name), \(migration.checksum))
+            """)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+@testable import GMPDatabase
+import PostgresClient
+import TestSupport
+
+@Suite("Migrations: forward only, each with its ledger row, refusing edited or newer schemas")
+struct MigratorTests {
+    let first = Migration(version: 1, name: "create_note", sql: "CREATE TABLE note (body text);")
+    let second = Migration(version: 2, name: "add_author", sql: "ALTER TABLE note ADD COLUMN author text;")
+
+    @Test("the shipped migrations apply to an empty database, once")
+    func shippedApplyOnce() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let migrator = Migrator()
+            #expect(try migrator.status(on: connection).currentVersion == 0)
+            let applied = try migrator.migrate(on: connection)
+            #expect(applied.map(\.version) == Migration.shipped.map(\.version))
+            #expect(try migrator.migrate(on: connection).isEmpty)
+            let status = try migrator.status(on: connection)
+            #expect(status.isUpToDate)
+            #expect(status.applied.map(\.checksum) == Migration.shipped.map(\.checksum))
+            #expect(status.applied.allSatisfy { $0.appliedBy == (try? TestServer.adminUser()) })
+        }
+    }
+
+    @Test("the ledger is append-only, even for the owner")
+    func ledgerAppendOnly() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            try Migrator().migrate(on: connection)
+            #expect { try connection.execute("UPDATE gmp_meta.schema_migrations SET checksum = repeat('0', 64)") } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied
+            }
+            #expect { try connection.execute("DELETE FROM gmp_meta.schema_migrations") } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied
+            }
+            #expect { try connection.execute("TRUNCATE gmp_meta.schema_migrations") } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied
+            }
+        }
+    }
+
+    @Test("an edited applied migration stops everything, nothing changed")
+    func editedMigration() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            try Migrator(migrations: [first]).migrate(on: connection)
+            let edited = Migration(version: 1, name: "create_note", sql: "CREATE TABLE note (body text, extra int);")
+            #expect {
+                try Migrator(migrations: [edited, second]).migrate(on: connection)
+            } throws: { error in
+                guard case .changedAfterApply(let applied, let shipped)? = error as? MigrationError else { return false }
+                return applied.checksum == first.checksum && shipped.checksum == edited.checksum
+            }
+            // V2 was not applied either.
+            #expect(try Migrator(migrations: [first, second]).status(on: connection).currentVersion == 1)
+        }
+    }
+
+    @Test("a database newer than the binary is refused")
+    func newerDatabase() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            try Migrator(migrations: [first, second]).migrate(on: connection)
+            #expect {
+                try Migrator(migrations: [first]).migrate(on: connection)
+            } throws: { error in
+                guard case .databaseNewerThanBinary(let unknown, let latest)? = error as? MigrationError else { return false }
+                return unknown.map(\.version) == [2] && latest == 1
+            }
+        }
+    }
+
+    @Test("a failing migration leaves neither its changes nor its ledger row")
+    func failingMigrationRollsBack() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let broken = Migration(version: 2, name: "broken", sql: "CREATE TABLE half (x int); SELECT 1/0;")
+            #expect(throws: PostgresError.self) {
+                try Migrator(migrations: [first, broken]).migrate(on: connection)
+            }
+            let status = try Migrator(migrations: [first, broken]).status(on: connection)
+            #expect(status.currentVersion == 1)
+            #expect(try connection.query("SELECT to_regclass('half') IS NULL AS gone")[0].decode("gone", as: Bool.self))
+        }
+    }
+
+    @Test("two migrators at once apply each migration exactly once")
+    func concurrentMigrators() throws {
+        try TestServer.withDatabase { database in
+            let errors = Locked<[String]>([])
+            let appliedCounts = Locked<[Int]>([])
+            DispatchQueue.concurrentPerform(iterations: 3) { _ in
+                do {
+                    let applied = try Migrator().migrate(on: try TestServer.connect(database))
+                    appliedCounts.mutate { $0.append(applied.count) }
+                } catch {
+                    errors.mutate { $0.append(String(describing: error)) }
+                }
+            }
+            #expect(errors.value.isEmpty)
+            #expect(appliedCounts.value.reduce(0, +) == Migration.shipped.count)
+            let rows: Int = try TestServer.connect(database).query("SELECT count(*) AS n FROM gmp_meta.schema_migrations")[0].decode("n")
+            #expect(rows == Migration.shipped.count)
+        }
+    }
+}
+
+/// A value shared between threads of a test.
+final class Locked<Value>: @unchecked Sendable {
+    private var stored: Value
+    private let lock = NSLock()
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func mutate(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import GMPDatabase
+import PostgresClient
+
+@Suite("Schema status rules and the shipped migrations (no database)")
+struct SchemaStatusTests {
+    let one = Migration(version: 1, name: "a", sql: "SELECT 1;")
+    let two = Migration(version: 2, name: "b", sql: "SELECT 2;")
+
+    func row(_ migration: Migration, checksum: String? = nil) -> AppliedMigration {
+        AppliedMigration(version: migration.version, name: migration.name, checksum: checksum ?? migration.checksum,
+                         appliedAt: Timestamp(microsecondsSinceEpoch: 0), appliedBy: "ann")
+    }
+
+    @Test("pending, up to date, changed and unknown")
+    func rules() throws {
+        #expect(SchemaStatus(applied: [], shipped: [one, two]).pending == [one, two])
+        #expect(SchemaStatus(applied: [row(one), row(two)], shipped: [one, two]).isUpToDate)
+        let changed = SchemaStatus(applied: [row(one, checksum: String(repeating: "0", count: 64))], shipped: [one, two])
+        #expect(changed.problems.count == 1)
+        #expect(throws: MigrationError.self) { try changed.requireConsistent() }
+        let newer = SchemaStatus(applied: [row(one), row(two)], shipped: [one])
+        #expect(newer.problems == [.unknownVersion(row(two))])
+        #expect(newer.currentVersion == 2)
+        #expect(newer.latestKnownVersion == 1)
+    }
+
+    @Test("checksums are SHA-256 of the file's bytes (FIPS 180-2 vector)")
+    func checksum() {
+        #expect(Migration(version: 1, name: "x", sql: "abc").checksum
+            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(one.fileName == "V0001__a.sql")
+    }
+
+    @Test("the binary embeds sql/ exactly: same files, same bytes, numbered without gaps")
+    func embeddedMatchesFiles() throws {
+        let sqlDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("sql")
+        let files = try FileManager.default.contentsOfDirectory(atPath: sqlDirectory.path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(Migration.shipped.map(\.fileName) == files)
+        #expect(Migration.shipped.map(\.version) == Array(1...Migration.shipped.count))
+        for migration in Migration.shipped {
+            let bytes = try Data(contentsOf: sqlDirectory.appendingPathComponent(migration.fileName))
+            #expect(Array(migration.sql.utf8) == Array(bytes))
+        }
+    }
+}
