@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import GMPDatabase
+import Logging
+import PostgresClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a running command needs: resolved settings, output, a logger, and the way to
+/// reach the database.
+struct CommandContext {
+    let settings: Settings
+    let output: Output
+    let logger: Logger
+    /// e.g. "gmp db status": shown as application_name in pg_stat_activity.
+    let commandName: String
+
+    init(options: GlobalOptions, commandName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let loaded = try ConfigLocator.load(explicitPath: options.config, environment: environment)
+        settings = try Settings.resolve(databaseFlag: options.database, colorFlag: options.color,
+                                        environment: environment, file: loaded?.0, configPath: loaded?.1,
+                                        effectiveUserIsRoot: geteuid() == 0)
+        output = Output(
+            json: options.json, quiet: options.quiet,
+            stdoutStyle: Style(enabled: !options.json && Terminal.useColor(settings.color, descriptor: 1, environment: environment)),
+            stderrStyle: Style(enabled: Terminal.useColor(settings.color, descriptor: 2, environment: environment)))
+        var logger = Logger(label: "gmp")
+        logger.logLevel = options.quiet ? .error : [.warning, .info, .debug, .trace][min(options.verbose, 3)]
+        self.logger = logger
+        self.commandName = commandName
+        if case .configured(let string, .flag) = settings.target,
+           let parameters = try? ConnectionString.parse(string), !(parameters["password"] ?? "").isEmpty {
+            output.warning("a password on the command line is visible to other users of this machine; use ~/.pgpass or PGPASSWORD")
+        }
+    }
+
+    /// The embedded server, or a usage error when a server is configured instead.
+    func embeddedServer() throws -> EmbeddedServer {
+        switch settings.target {
+        case .embedded(let embedded):
+            return try EmbeddedServer(root: embedded.root, serverUser: embedded.serverUser, binDirectory: embedded.binDirectory)
+        case .configured(_, let source):
+            throw Failure(exitCode: .usage,
+                          problem: "\(commandName) manages gmp's embedded server, but a server is configured by \(source)",
+                          fix: "a configured server is used as-is; start or stop it with its own tools")
+        }
+    }
+
+    /// Connects to the target. With `startingEmbedded`, the embedded server is created
+    /// and started first if needed (first use); otherwise it must already run.
+    func connect(startingEmbedded: Bool) throws -> PostgresConnection {
+        let connectionString: String
+        switch settings.target {
+        case .configured(let string, _):
+            connectionString = string
+        case .embedded:
+            let server = try embeddedServer()
+            if startingEmbedded {
+                let preparation = try server.ensureRunning(logger: logger)
+                if preparation.initialized { output.note("created the embedded database cluster in \(server.layout.root)") }
+                if preparation.started { output.note("started the embedded server") }
+            } else {
+                try server.requireRunning()
+            }
+            connectionString = server.connectionString()
+        }
+        return try PostgresConnection(
+            ConnectionConfiguration(connectionString: connectionString, applicationName: commandName,
+                                    connectTimeoutSeconds: settings.connectTimeoutSeconds),
+            logger: logger)
+    }
+}
+
+/// A gmp command: resolves its context, runs, and reports any failure as one `error:`
+/// line with the documented exit code.
+protocol GMPCommand: ParsableCommand {
+    var options: GlobalOptions { get }
+    /// The command's words, e.g. "db status".
+    static var path: String { get }
+    func execute(in context: CommandContext) throws
+}
+
+extension GMPCommand {
+    func run() throws {
+        let context: CommandContext
+        do {
+            context = try CommandContext(options: options, commandName: "gmp " + Self.path)
+        } catch {
+            let failure = Failure(error, target: nil)
+            Output(json: options.json, quiet: false, stdoutStyle: Style(enabled: false),
+                   stderrStyle: Style(enabled: Terminal.useColor(.auto, descriptor: 2, environment: [:]))).error(failure)
+            throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
+        }
+        do {
+            try execute(in: context)
+        } catch let exit as ArgumentParser.ExitCode {
+            throw exit
+        } catch {
+            let failure = Failure(error, target: context.settings.target)
+            context.output.error(failure)
+            throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
+        }
+    }
+}

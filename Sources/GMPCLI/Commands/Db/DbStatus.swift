@@ -1,0 +1,131 @@
+import ArgumentParser
+import GMPDatabase
+import PostgresClient
+
+/// `gmp db status`: where the server and the schema stand. Looks only: never starts
+/// the embedded server, never changes the schema.
+struct DbStatus: GMPCommand {
+    static let path = "db status"
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the server, the schema version and pending migrations.",
+        discussion: """
+            Exit 0 when the server answers (pending migrations are listed, not an error); \
+            69 when it cannot be reached; 65 when the schema was edited or is newer than \
+            this gmp.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let status = try Migrator().status(on: connection)
+        let document = StatusDocument(target: TargetDocument(context.settings.target),
+                                      server: ServerDocument(connection), schema: SchemaDocument(status))
+        try context.output.document(document)
+        context.output.data(document.text(style: context.output.stdoutStyle))
+        try status.requireConsistent()
+    }
+}
+
+/// The `--json` document of `db status`.
+struct StatusDocument: Encodable {
+    let target: TargetDocument
+    let server: ServerDocument
+    let schema: SchemaDocument
+
+    func text(style: Style) -> String {
+        var lines = [
+            "target   \(target.summary)",
+            "server   PostgreSQL \(server.version), database \(server.database) as \(server.user)",
+            "schema   version \(schema.version) of \(schema.latestKnown)"
+                + (schema.upToDate ? " (up to date)" : schema.problems.isEmpty ? " (\(schema.pending.count) pending: run gmp db migrate)" : ""),
+        ]
+        for row in schema.applied {
+            lines.append("  V\(row.version) \(row.name)  applied \(row.appliedAt) by \(row.appliedBy)")
+        }
+        for row in schema.pending {
+            lines.append(style.yellow("  V\(row.version) \(row.name)  pending"))
+        }
+        for problem in schema.problems {
+            lines.append(style.red("  problem: \(problem)"))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Which server, without its connection string.
+struct TargetDocument: Encodable {
+    let kind: String
+    let dataDirectory: String?
+    let source: String?
+
+    init(_ target: DatabaseTarget) {
+        switch target {
+        case .embedded(let settings):
+            kind = "embedded"
+            dataDirectory = settings.root
+            source = nil
+        case .configured(_, let origin):
+            kind = "configured"
+            dataDirectory = nil
+            source = origin.description
+        }
+    }
+
+    var summary: String {
+        kind == "embedded" ? "embedded server in \(dataDirectory ?? "?")" : "configured server (\(source ?? "?"))"
+    }
+}
+
+struct ServerDocument: Encodable {
+    let version: String
+    let database: String
+    let user: String
+
+    init(_ connection: PostgresConnection) {
+        version = connection.parameterStatus("server_version") ?? String(connection.serverVersion)
+        database = connection.databaseName
+        user = connection.userName
+    }
+}
+
+struct SchemaDocument: Encodable {
+    struct Applied: Encodable {
+        let version: Int
+        let name: String
+        let checksum: String
+        let appliedAt: String
+        let appliedBy: String
+    }
+
+    struct Pending: Encodable {
+        let version: Int
+        let name: String
+    }
+
+    let version: Int
+    let latestKnown: Int
+    let upToDate: Bool
+    let applied: [Applied]
+    let pending: [Pending]
+    let problems: [String]
+
+    init(_ status: SchemaStatus) {
+        version = status.currentVersion
+        latestKnown = status.latestKnownVersion
+        upToDate = status.isUpToDate
+        applied = status.applied.map {
+            Applied(version: $0.version, name: $0.name, checksum: $0.checksum, appliedAt: $0.appliedAt.iso8601, appliedBy: $0.appliedBy)
+        }
+        pending = status.pending.map { Pending(version: $0.version, name: $0.name) }
+        problems = status.problems.map { problem in
+            switch problem {
+            case .changedAfterApply(let applied, let shipped):
+                MigrationError.changedAfterApply(applied: applied, shipped: shipped).problem
+            case .unknownVersion(let row):
+                "V\(row.version) \(row.name) is applied but unknown to this gmp (the database is newer)"
+            }
+        }
+    }
+}

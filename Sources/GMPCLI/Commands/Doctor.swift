@@ -1,0 +1,192 @@
+import ArgumentParser
+import GMPDatabase
+import PostgresClient
+
+/// `gmp doctor`: checks the environment and explains each problem with its fix.
+struct Doctor: GMPCommand {
+    static let path = "doctor"
+    static let configuration = CommandConfiguration(
+        abstract: "Check the set-up: configuration, PostgreSQL programs, server, schema, permissions.",
+        discussion: """
+            Looks only: never starts a server or changes anything. Exit 0 when nothing \
+            failed (warnings allowed); otherwise the exit code of the first failed check.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    func execute(in context: CommandContext) throws {
+        let checks = DoctorChecks(context: context).run()
+        let failed = checks.first { $0.status == .failed }
+        try context.output.document(DoctorDocument(healthy: failed == nil, checks: checks))
+        context.output.data(checks.map { $0.line(style: context.output.stdoutStyle) }.joined(separator: "\n"))
+        if let failed {
+            throw Failure(exitCode: failed.exitCode ?? .software, problem: "gmp doctor: \(failed.name) check failed: \(failed.detail)",
+                          fix: failed.fix ?? "see the checks above")
+        }
+    }
+}
+
+/// One check's outcome.
+struct DoctorCheck: Encodable {
+    enum Status: String, Encodable { case ok, warning, failed, skipped }
+
+    let name: String
+    let status: Status
+    let detail: String
+    let fix: String?
+    /// The exit code a failure of this check maps to; not part of the JSON.
+    var exitCode: GMPExitCode? = nil
+
+    enum CodingKeys: String, CodingKey { case name, status, detail, fix }
+
+    func line(style: Style) -> String {
+        let mark = switch status {
+        case .ok: style.green("ok  ")
+        case .warning: style.yellow("warn")
+        case .failed: style.red("FAIL")
+        case .skipped: style.dim("skip")
+        }
+        let padded = name + String(repeating: " ", count: max(1, 14 - name.count))
+        return "\(mark)  \(padded)\(detail)" + (fix.map { "\n      " + String(repeating: " ", count: 14) + "fix: \($0)" } ?? "")
+    }
+}
+
+struct DoctorDocument: Encodable {
+    let healthy: Bool
+    let checks: [DoctorCheck]
+}
+
+/// The checks, in the order a set-up depends on them; a failed step skips what needs it.
+struct DoctorChecks {
+    let context: CommandContext
+
+    func run() -> [DoctorCheck] {
+        var checks = [configuration(), client()]
+        var serverReady = true
+        if case .embedded(let settings) = context.settings.target {
+            let (programs, embedded) = embeddedChecks(settings)
+            checks += [programs, embedded]
+            serverReady = embedded.status != .failed
+        } else {
+            checks.append(DoctorCheck(name: "server programs", status: .skipped,
+                                      detail: "a configured server is used; gmp does not run one", fix: nil))
+        }
+        guard serverReady else {
+            return checks + ["connection", "schema", "permissions"].map {
+                DoctorCheck(name: $0, status: .skipped, detail: "needs a running server", fix: nil)
+            }
+        }
+        let connection: PostgresConnection
+        do {
+            connection = try context.connect(startingEmbedded: false)
+        } catch {
+            let failure = Failure(error, target: context.settings.target)
+            checks.append(DoctorCheck(name: "connection", status: .failed, detail: failure.problem, fix: failure.fix,
+                                      exitCode: failure.exitCode))
+            return checks + ["schema", "permissions"].map {
+                DoctorCheck(name: $0, status: .skipped, detail: "needs a connection", fix: nil)
+            }
+        }
+        checks.append(DoctorCheck(
+            name: "connection", status: .ok,
+            detail: "PostgreSQL \(connection.parameterStatus("server_version") ?? "?"), database \(connection.databaseName) as \(connection.userName), time zone UTC",
+            fix: nil))
+        checks.append(schema(connection))
+        checks.append(permissions(connection))
+        return checks
+    }
+
+    private func configuration() -> DoctorCheck {
+        let file = context.settings.configPath.map { "file \($0)" } ?? "no configuration file (defaults)"
+        let target: String
+        switch context.settings.target {
+        case .embedded(let settings): target = "embedded server in \(settings.root)"
+        case .configured(_, let source): target = "configured server from \(source)"
+        }
+        return DoctorCheck(name: "configuration", status: .ok, detail: "\(file); \(target)", fix: nil)
+    }
+
+    private func client() -> DoctorCheck {
+        let version = PostgresConnection.libraryVersion
+        return DoctorCheck(name: "libpq", status: .ok, detail: "client library \(version / 10000).\(version % 10000)", fix: nil)
+    }
+
+    private func embeddedChecks(_ settings: EmbeddedSettings) -> (DoctorCheck, DoctorCheck) {
+        let server: EmbeddedServer
+        do {
+            server = try EmbeddedServer(root: settings.root, serverUser: settings.serverUser, binDirectory: settings.binDirectory)
+        } catch {
+            let failure = Failure(error, target: context.settings.target)
+            let failed = DoctorCheck(name: "server programs", status: .failed, detail: failure.problem, fix: failure.fix,
+                                     exitCode: failure.exitCode)
+            return (failed, DoctorCheck(name: "embedded", status: .failed, detail: "cannot run without them",
+                                        fix: failure.fix, exitCode: failure.exitCode))
+        }
+        let installation = server.cluster.installation
+        let programs = DoctorCheck(name: "server programs", status: .ok,
+                                   detail: "PostgreSQL \(installation.majorVersion) in \(installation.binDirectory)", fix: nil)
+        let embedded: DoctorCheck
+        switch server.cluster.state() {
+        case .running(let pid):
+            embedded = DoctorCheck(name: "embedded", status: .ok,
+                                   detail: "running (pid \(pid)), socket \(server.layout.socketDirectory)", fix: nil)
+        case .stopped:
+            embedded = DoctorCheck(name: "embedded", status: .failed, detail: "stopped (\(server.layout.root))",
+                                   fix: "gmp db start", exitCode: .unavailable)
+        case .uninitialized:
+            embedded = DoctorCheck(name: "embedded", status: .failed, detail: "not created yet (\(server.layout.root))",
+                                   fix: "gmp db start creates and starts it", exitCode: .unavailable)
+        }
+        return (programs, embedded)
+    }
+
+    private func schema(_ connection: PostgresConnection) -> DoctorCheck {
+        do {
+            let status = try Migrator().status(on: connection)
+            do {
+                try status.requireConsistent()
+            } catch {
+                return DoctorCheck(name: "schema", status: .failed, detail: error.problem, fix: error.fix, exitCode: .refused)
+            }
+            if !status.pending.isEmpty {
+                return DoctorCheck(name: "schema", status: .warning,
+                                   detail: "version \(status.currentVersion) of \(status.latestKnownVersion): \(status.pending.count) migration(s) pending",
+                                   fix: "gmp db migrate")
+            }
+            return DoctorCheck(name: "schema", status: .ok, detail: "version \(status.currentVersion), up to date", fix: nil)
+        } catch {
+            let failure = Failure(error, target: context.settings.target)
+            return DoctorCheck(name: "schema", status: .failed, detail: failure.problem, fix: failure.fix, exitCode: failure.exitCode)
+        }
+    }
+
+    private func permissions(_ connection: PostgresConnection) -> DoctorCheck {
+        do {
+            let row = try connection.query("""
+                SELECT rolsuper AS superuser,
+                       has_database_privilege(current_database(), 'CREATE') AS can_create,
+                       to_regclass('gmp_meta.schema_migrations') IS NULL
+                           OR has_table_privilege('gmp_meta.schema_migrations', 'SELECT') AS can_read_ledger
+                FROM pg_roles WHERE rolname = current_user
+                """)[0]
+            let superuser: Bool = try row.decode("superuser")
+            let canCreate: Bool = try row.decode("can_create")
+            let canReadLedger: Bool = try row.decode("can_read_ledger")
+            guard canReadLedger else {
+                return DoctorCheck(name: "permissions", status: .failed,
+                                   detail: "\(connection.userName) cannot read the schema ledger",
+                                   fix: "connect as a gmp account, or ask the database owner to run gmp db migrate",
+                                   exitCode: .permissionDenied)
+            }
+            let role = superuser ? "superuser (the database owner's account: use personal accounts for GMP work)"
+                                 : "not a superuser"
+            return DoctorCheck(name: "permissions", status: .ok,
+                               detail: "\(connection.userName): \(role); \(canCreate ? "may" : "may not") migrate the schema",
+                               fix: nil)
+        } catch {
+            let failure = Failure(error, target: context.settings.target)
+            return DoctorCheck(name: "permissions", status: .failed, detail: failure.problem, fix: failure.fix,
+                               exitCode: failure.exitCode)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The root command: `gmp`.
+public struct GMP: ParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "gmp",
+        abstract: "GMP records for MSC manufacturing: donors, lots, QC, release, storage and custody.",
+        discussion: """
+            gmp keeps a facility's GMP records in PostgreSQL, where the database itself \
+            enforces release criteria, chain of custody and the audit trail.
+
+            With no database configured, gmp runs its own private PostgreSQL server \
+            (the embedded server, under GMP_DATA_DIR). A configured server is used as-is: \
+            --database, GMP_DATABASE, libpq's PG* variables, or database.connection in \
+            the configuration file, in that order.
+
+            Getting started:
+              gmp db start        create and start the embedded server
+              gmp db migrate      bring the schema up to date
+              gmp doctor          check the set-up and explain any problem
+
+            Every command takes --json for one JSON document on stdout. Errors are one \
+            line on stderr: what went wrong and how to fix it.
+
+            Exit codes:
+            \(GMPExitCode.table)
+
+            Shell completions: gmp --generate-completion-script bash|zsh|fish
+            """,
+        version: version,
+        subcommands: [Db.self, Doctor.self]
+    )
+
+    public init() {}
+
+    /// Runs gmp with the process's arguments and returns the exit status.
+    public static func runMain(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Int32 {
+        _ = loggingBootstrap
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version, completion scripts: data, on stdout.
+                StandardStream.output.write(fullMessage(for: error) + "\n")
+                return 0
+            }
+            let stderrColor = Terminal.useColor(.auto, descriptor: 2, environment: [:])
+            let message = self.message(for: error)
+            StandardStream.error.write(Style(enabled: stderrColor).red("error:") + " \(message); fix: see 'gmp --help' or '<command> --help'\n")
+            return code.rawValue
+        }
+        do {
+            try command.run()
+            return 0
+        } catch let exit as ArgumentParser.ExitCode {
+            return exit.rawValue
+        } catch {
+            // `gmp` alone or `gmp db` show help; other errors here come from commands
+            // that are not GMPCommands.
+            let code = exitCode(for: error)
+            if code == .success {
+                StandardStream.output.write(fullMessage(for: error) + "\n")
+                return 0
+            }
+            StandardStream.error.write("error: \(message(for: error)); fix: see 'gmp --help'\n")
+            return code.rawValue
+        }
+    }
+}
+
+/// Routes swift-log (and with it the server's notices) to stderr, once per process.
+private let loggingBootstrap: Void = LoggingSystem.bootstrap { _ in StderrLogHandler(logLevel: .warning) }

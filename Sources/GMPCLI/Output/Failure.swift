@@ -1,0 +1,111 @@
+import Foundation
+import GMPDatabase
+import GMPDomain
+import PostgresClient
+
+/// An error as the user sees it: what went wrong, how to fix it, and the exit code.
+/// Every error a command throws is turned into one of these before it is printed.
+struct Failure: Error, Equatable {
+    let exitCode: GMPExitCode
+    let problem: String
+    let fix: String
+
+    /// The one line printed to stderr; multi-line detail (a server log tail) is folded.
+    var line: String {
+        "\(problem); fix: \(fix)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: " | ")
+    }
+}
+
+extension Failure {
+    /// Translates any error, using the target to give fixes that fit the situation.
+    init(_ error: Error, target: DatabaseTarget?) {
+        switch error {
+        case let failure as Failure:
+            self = failure
+        case let error as ConfigurationError:
+            self.init(exitCode: .configuration, problem: error.problem, fix: error.fix)
+        case let error as ConnectionError:
+            self.init(connection: error, target: target)
+        case let error as PostgresError:
+            self.init(server: error, target: target)
+        case let error as TransactionRetryExhausted:
+            self.init(exitCode: .retryExhausted, problem: error.description,
+                      fix: "run the command again; nothing was changed")
+        case let error as MigrationError:
+            self.init(exitCode: .refused, problem: error.problem, fix: error.fix)
+        case let error as EmbeddedServerError:
+            self.init(exitCode: error.exitCode, problem: error.problem, fix: error.fix)
+        case let error as EmbeddedServerNotRunning:
+            self.init(exitCode: .unavailable, problem: error.problem, fix: error.fix)
+        case let refusal as Refusal:
+            self.init(exitCode: .refused, problem: "\(refusal.action) refused: \(refusal.reasons.joined(separator: "; "))",
+                      fix: refusal.fix)
+        case let error as ClientError where error.kind == .unsendableValue:
+            self.init(exitCode: .refused, problem: error.message, fix: "remove the NUL character from the input")
+        default:
+            self.init(exitCode: .software, problem: "internal error: \(error)",
+                      fix: "please report this with the command you ran (gmp --version shows the version)")
+        }
+    }
+
+    private init(connection error: ConnectionError, target: DatabaseTarget?) {
+        let whereFrom: String
+        switch target {
+        case .configured(_, let source): whereFrom = "check \(source)"
+        case .embedded, nil: whereFrom = "check --database, GMP_DATABASE and PG* variables"
+        }
+        switch error.kind {
+        case .malformedConnectionString:
+            self.init(exitCode: .configuration, problem: error.message,
+                      fix: "write key=value pairs (host=/var/run/postgresql dbname=gmp) or a postgresql:// URI; \(whereFrom)")
+        case .unreachable:
+            if case .embedded = target {
+                self.init(exitCode: .unavailable, problem: "cannot reach the embedded server: \(error.message)",
+                          fix: "start it with 'gmp db start' (gmp doctor explains what is wrong)")
+            } else {
+                self.init(exitCode: .unavailable, problem: "cannot reach the database server: \(error.message)",
+                          fix: "make sure the server is running and \(whereFrom.dropFirst(6)) points at it")
+            }
+        case .authenticationFailed:
+            self.init(exitCode: .permissionDenied, problem: "the database server refused the login: \(error.message)",
+                      fix: "check the user name and password (~/.pgpass or PGPASSWORD); passwords are never read from configuration files")
+        case .unknownDatabase:
+            self.init(exitCode: .configuration, problem: error.message,
+                      fix: "create the database or correct dbname; \(whereFrom)")
+        case .unsupportedServer:
+            self.init(exitCode: .unavailable, problem: error.message, fix: "upgrade the server to PostgreSQL 13 or newer")
+        }
+    }
+
+    private init(server error: PostgresError, target: DatabaseTarget?) {
+        switch error.kind {
+        case .permissionDenied:
+            self.init(exitCode: .permissionDenied, problem: "permission denied: \(error.message)",
+                      fix: error.hint ?? "ask an administrator for the role this needs")
+        case .connectionLost:
+            self.init(exitCode: .unavailable, problem: error.message,
+                      fix: "check that the server is running, then run the command again; nothing was committed")
+        case .serializationFailure, .deadlock, .cancelled:
+            self.init(exitCode: .retryExhausted, problem: error.description, fix: "run the command again; nothing was changed")
+        case .duplicate, .missingReference, .checkViolation, .notNullViolation, .exclusionViolation,
+             .invalidValue, .refusedByRule:
+            self.init(exitCode: .refused, problem: error.description,
+                      fix: error.hint ?? "correct the input; nothing was changed")
+        case .invalidStatement, .other:
+            self.init(exitCode: .software, problem: "internal error: \(error.description)",
+                      fix: "please report this with the command you ran (gmp --version shows the version)")
+        }
+    }
+}
+
+extension EmbeddedServerError {
+    /// Missing programs or accounts mean the server cannot run here; a bad layout is
+    /// configuration.
+    var exitCode: GMPExitCode {
+        switch self {
+        case .binariesMissing, .commandFailed, .startFailed: .unavailable
+        default: .configuration
+        }
+    }
+}

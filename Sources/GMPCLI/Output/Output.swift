@@ -1,0 +1,46 @@
+import Foundation
+
+/// Where a command writes: data to stdout (a table or, with `--json`, one JSON
+/// document), diagnostics and progress to stderr.
+struct Output {
+    let json: Bool
+    let quiet: Bool
+    let stdoutStyle: Style
+    let stderrStyle: Style
+
+    /// Human-readable data, to stdout. Ignored with `--json` (the document says it all).
+    func data(_ text: String) {
+        guard !json else { return }
+        StandardStream.output.write(text + "\n")
+    }
+
+    /// The command's JSON document, to stdout; written only with `--json`.
+    func document(_ value: some Encodable) throws {
+        guard json else { return }
+        StandardStream.output.write(String(decoding: try Self.encoder.encode(value), as: UTF8.self) + "\n")
+    }
+
+    /// A progress or information line, to stderr; silent with `--quiet` or `--json`.
+    func note(_ text: String) {
+        guard !quiet, !json else { return }
+        StandardStream.error.write(stderrStyle.dim(text) + "\n")
+    }
+
+    /// A warning, to stderr, shown even with `--json` (it is not data).
+    func warning(_ text: String) {
+        guard !quiet else { return }
+        StandardStream.error.write(stderrStyle.yellow("warning:") + " " + text + "\n")
+    }
+
+    /// The one-line error report, to stderr.
+    func error(_ failure: Failure) {
+        StandardStream.error.write(stderrStyle.red("error:") + " " + failure.line + "\n")
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }()
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// When to color output: `auto` colors only a terminal, and never with `TERM=dumb`.
+enum ColorChoice: String, Decodable, CaseIterable, ExpressibleByArgument {
+    case auto, always, never
+}
+
+/// Facts about where output goes.
+enum Terminal {
+    static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
+
+    /// Whether to color text written to `descriptor`.
+    static func useColor(_ choice: ColorChoice, descriptor: Int32, environment: [String: String]) -> Bool {
+        switch choice {
+        case .always: true
+        case .never: false
+        case .auto: isTerminal(descriptor) && environment["TERM"] != "dumb"
+        }
+    }
+}
+
+/// ANSI styles, applied only when color is on.
+struct Style {
+    let enabled: Bool
+
+    func red(_ text: String) -> String { wrap(text, "31") }
+    func yellow(_ text: String) -> String { wrap(text, "33") }
+    func green(_ text: String) -> String { wrap(text, "32") }
+    func bold(_ text: String) -> String { wrap(text, "1") }
+    func dim(_ text: String) -> String { wrap(text, "2") }
+
+    private func wrap(_ text: String, _ code: String) -> String {
+        enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+}
+
+/// The standard streams, written with write(2): unbuffered, so stderr and stdout keep
+/// their order, and free of the C library's shared `FILE*` globals.
+enum StandardStream: Int32 {
+    case output = 1
+    case error = 2
+
+    func write(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(rawValue, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return // A closed pipe: nothing more can be said.
+                }
+                offset += written
+            }
+        }
+    }
+}

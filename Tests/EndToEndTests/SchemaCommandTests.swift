@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("db migrate, db status and doctor against a configured server")
+struct SchemaCommandTests {
+    @Test("migrate from nothing, then again; status and --json say where the schema stands")
+    func migrateAndStatus() throws {
+        try TestServer.withDatabase { database in
+            let before = try GMPBinary.run(["db", "status", "--json", "--database", database])
+            #expect(before.status == 0, "\(before)")
+            let schemaBefore = try before.json()["schema"] as? [String: Any]
+            #expect(schemaBefore?["version"] as? Int == 0)
+            #expect((schemaBefore?["pending"] as? [Any])?.isEmpty == false)
+            #expect(schemaBefore?["up_to_date"] as? Bool == false)
+
+            let migrate = try GMPBinary.run(["db", "migrate", "--json", "--database", database])
+            #expect(migrate.status == 0, "\(migrate)")
+            let applied = try migrate.json()["applied"] as? [[String: Any]]
+            #expect(applied?.first?["name"] as? String == "foundation")
+            #expect((applied?.first?["checksum"] as? String)?.count == 64)
+
+            let again = try GMPBinary.run(["db", "migrate", "--database", database])
+            #expect(again.status == 0)
+            #expect(again.stdout.contains("nothing to apply"))
+
+            let after = try GMPBinary.run(["db", "status", "--json", "--database", database])
+            let document = try after.json()
+            let schema = document["schema"] as? [String: Any]
+            #expect(schema?["up_to_date"] as? Bool == true)
+            #expect((document["target"] as? [String: Any])?["kind"] as? String == "configured")
+            #expect(!after.stdout.contains("host="), "the connection string is never printed")
+
+            let text = try GMPBinary.run(["db", "status", "--database", database])
+            #expect(text.stdout.contains("schema   version 1 of 1 (up to date)"))
+            #expect(text.stdout.contains("V1 foundation  applied"))
+        }
+    }
+
+    @Test("libpq's PG* variables select a configured server")
+    func libpqEnvironment() throws {
+        try TestServer.withDatabase { database in
+            let parameters = try PostgresClientParameters.parse(database)
+            let run = try GMPBinary.run(["db", "status", "--json"], environment: [
+                "PGHOST": parameters["host"] ?? "", "PGUSER": parameters["user"] ?? "", "PGDATABASE": parameters["dbname"] ?? "",
+            ])
+            #expect(run.status == 0, "\(run)")
+            let target = try run.json()["target"] as? [String: Any]
+            #expect((target?["source"] as? String)?.contains("PGHOST") == true)
+            let server = try run.json()["server"] as? [String: Any]
+            #expect(server?["database"] as? String == parameters["dbname"])
+        }
+    }
+
+    @Test("doctor: healthy after migrate, warns while migrations are pending")
+    func doctor() throws {
+        try TestServer.withDatabase { database in
+            let pending = try GMPBinary.run(["doctor", "--json", "--database", database])
+            #expect(pending.status == 0, "\(pending)")
+            let checks = try pending.json()["checks"] as? [[String: Any]] ?? []
+            #expect(checks.first { $0["name"] as? String == "schema" }?["status"] as? String == "warning")
+            #expect(checks.first { $0["name"] as? String == "server programs" }?["status"] as? String == "skipped")
+
+            #expect(try GMPBinary.run(["db", "migrate", "--database", database]).status == 0)
+            let healthy = try GMPBinary.run(["doctor", "--database", database])
+            #expect(healthy.status == 0, "\(healthy)")
+            #expect(healthy.stdout.contains("ok    schema"))
+            #expect(healthy.stdout.contains("ok    connection"))
+        }
+    }
+
+    @Test("doctor with no server: the connection check fails with exit 69 and says why")
+    func doctorNoServer() throws {
+        let run = try GMPBinary.run(["doctor", "--json", "--database", "host=/nonexistent-gmp-dir"])
+        expectOneLineError(run, exit: 69)
+        let checks = try run.json()["checks"] as? [[String: Any]] ?? []
+        #expect(checks.first { $0["name"] as? String == "connection" }?["status"] as? String == "failed")
+        #expect(try run.json()["healthy"] as? Bool == false)
+    }
+}
+
+import PostgresClient
+
+/// Reads a connection string's parameters (through libpq).
+enum PostgresClientParameters {
+    static func parse(_ text: String) throws -> [String: String] { try ConnectionString.parse(text) }
+}

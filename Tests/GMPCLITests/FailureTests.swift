@@ -1,0 +1,77 @@
+import Testing
+@testable import GMPCLI
+import GMPDatabase
+import GMPDomain
+import PostgresClient
+
+@Suite("Every error becomes one line with a fix and a documented exit code")
+struct FailureTests {
+    let embedded = DatabaseTarget.embedded(EmbeddedSettings(root: "/var/lib/gmp", serverUser: nil, binDirectory: nil))
+    let configured = DatabaseTarget.configured(connectionString: "host=x", source: .environment("GMP_DATABASE"))
+
+    @Test("connection failures", arguments: [
+        (ConnectionError.Kind.malformedConnectionString, GMPExitCode.configuration),
+        (.unreachable, .unavailable), (.authenticationFailed, .permissionDenied),
+        (.unknownDatabase, .configuration), (.unsupportedServer, .unavailable),
+    ])
+    func connection(kind: ConnectionError.Kind, code: GMPExitCode) {
+        let failure = Failure(ConnectionError(kind: kind, message: "m"), target: configured)
+        #expect(failure.exitCode == code)
+        #expect(!failure.fix.isEmpty)
+    }
+
+    @Test("an unreachable embedded server points at gmp db start; a configured one at its source")
+    func unreachableFixes() {
+        let error = ConnectionError(kind: .unreachable, message: "no socket")
+        #expect(Failure(error, target: embedded).fix.contains("gmp db start"))
+        #expect(Failure(error, target: configured).fix.contains("GMP_DATABASE"))
+    }
+
+    @Test("server errors", arguments: [
+        ("42501", GMPExitCode.permissionDenied), ("23505", .refused), ("23514", .refused), ("P0001", .refused),
+        ("22P02", .refused), ("40001", .retryExhausted), ("08006", .unavailable), ("42601", .software),
+    ])
+    func server(state: String, code: GMPExitCode) {
+        #expect(Failure(PostgresError(sqlState: state, message: "m"), target: embedded).exitCode == code)
+    }
+
+    @Test("schema, rule, retry and unknown errors")
+    func others() {
+        let newer = MigrationError.databaseNewerThanBinary(unknown: [], latestKnown: 1)
+        #expect(Failure(newer, target: embedded).exitCode == .refused)
+        let refusal = Refusal(action: "release of lot X", reasons: ["sterility missing", "deviation DV-1 open"], fix: "record the results")
+        let refused = Failure(refusal, target: embedded)
+        #expect(refused.exitCode == .refused)
+        #expect(refused.problem.contains("sterility missing") && refused.problem.contains("DV-1"))
+        let retry = TransactionRetryExhausted(attempts: 5, lastError: PostgresError(sqlState: "40001", message: "m"))
+        #expect(Failure(retry, target: embedded).exitCode == .retryExhausted)
+        struct Mystery: Error {}
+        #expect(Failure(Mystery(), target: embedded).exitCode == .software)
+        #expect(Failure(EmbeddedServerError.binariesMissing(searched: ["/usr/lib/postgresql"]), target: embedded).fix
+            .contains("apt-get install -y postgresql"))
+    }
+
+    @Test("the printed line is a single line even when the detail has several")
+    func oneLine() {
+        let failure = Failure(exitCode: .unavailable, problem: "server did not start; log:\nFATAL: x\n  DETAIL: y", fix: "look")
+        #expect(!failure.line.contains("\n"))
+        #expect(failure.line == "server did not start; log: | FATAL: x | DETAIL: y; fix: look")
+    }
+
+    @Test("the exit-code table lists every code once")
+    func table() {
+        for code in GMPExitCode.allCases {
+            #expect(GMPExitCode.table.contains("  \(code.rawValue)"))
+        }
+        #expect(Set(GMPExitCode.allCases.map(\.rawValue)).count == GMPExitCode.allCases.count)
+    }
+
+    @Test("color only where wanted")
+    func color() {
+        #expect(Terminal.useColor(.always, descriptor: 1, environment: [:]))
+        #expect(!Terminal.useColor(.never, descriptor: 1, environment: [:]))
+        #expect(!Terminal.useColor(.auto, descriptor: 1, environment: ["TERM": "dumb"]))
+        #expect(Style(enabled: true).red("x") == "\u{1B}[31mx\u{1B}[0m")
+        #expect(Style(enabled: false).red("x") == "x")
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// What one run of the gmp binary produced.
+public struct GMPRun: Sendable, CustomStringConvertible {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+
+    /// The non-empty lines of stderr.
+    public var stderrLines: [Substring] { stderr.split(separator: "\n") }
+
+    /// stdout parsed as one JSON object.
+    public func json() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] else {
+            throw TestSetupError("stdout is not a JSON object: \(stdout)")
+        }
+        return object
+    }
+
+    public var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+}
+
+/// Runs the built `gmp` executable, as a user would.
+public enum GMPBinary {
+    /// `GMP_BINARY`, else the `gmp` beside the test bundle (swift build puts them together).
+    public static func path() throws -> String {
+        if let explicit = ProcessInfo.processInfo.environment["GMP_BINARY"], !explicit.isEmpty { return explicit }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // On Linux the test runner is <build>/debug/gmpPackageTests.xctest.
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("gmp").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw TestSetupError("cannot find the gmp binary next to \(CommandLine.arguments[0]); build it or set GMP_BINARY")
+    }
+
+    /// Runs gmp with `arguments` in a clean environment: PATH and HOME from this process,
+    /// no PG* or GMP_* variables unless given in `environment`.
+    public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> GMPRun {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path())
+        process.arguments = arguments
+        var base = ProcessInfo.processInfo.environment.filter { key, _ in
+            !key.hasPrefix("PG") && !key.hasPrefix("GMP_") && key != "NO_COLOR"
+        }
+        // No stray configuration file from the machine running the tests.
+        base["XDG_CONFIG_HOME"] = "/nonexistent-gmp-test-config"
+        process.environment = base.merging(environment) { _, new in new }
+
+        // Temporary files, not pipes: nothing can block on a full pipe, and a server
+        // started by gmp cannot hold our end open.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmp-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        if let stdin {
+            let input = directory.appendingPathComponent("stdin")
+            try Data(stdin.utf8).write(to: input)
+            process.standardInput = try FileHandle(forReadingFrom: input)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        try process.run()
+        process.waitUntilExit()
+        return GMPRun(status: process.terminationStatus,
+                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+}
