@@ -41,7 +41,7 @@ class Case:
     argv: list[str]
     label: str = ""
     baseline: str | None = None  # name of the case to compare against
-    target: float = 1.00  # ratio median(case)/median(baseline) aimed for
+    target: float | None = 1.00  # ratio median(case)/median(baseline) aimed for; None: informational
     samples_ns: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -67,6 +67,21 @@ def default_cases(gmp: str, data_dir: str, psql: str) -> list[Case]:
             label="psql",
             argv=[psql, "-X", "-h", socket_dir, "-p", "5432", "-U", "gmp_owner",
                   "-d", "gmp", "-c", "select 1"],
+        ),
+        # Context for the ratio above: what starting each program costs before it
+        # does any database work (loading libpq and its libraries, runtime start-up,
+        # argument parsing). No target: informational.
+        Case(
+            name="gmp --version",
+            label="gmp start-up",
+            argv=[gmp, "--version"],
+            baseline="psql --version",
+            target=None,
+        ),
+        Case(
+            name="psql --version",
+            label="psql start-up",
+            argv=[psql, "--version"],
         ),
     ]
 
@@ -154,7 +169,7 @@ def report(cases: list[Case], runs: int, warmup: int) -> dict:
         ratios.append({"case": c.name, "baseline": base.name,
                        "label": f"{c.label}/{base.label}",
                        "median_ratio": round(ratio, 4), "target": c.target,
-                       "met": ratio <= c.target})
+                       "met": None if c.target is None else ratio <= c.target})
     return {"runs": runs, "warmup": warmup, "cases": out_cases, "ratios": ratios}
 
 
@@ -172,7 +187,8 @@ def print_table(result: dict) -> None:
     for r in rows:
         print(line(r))
     for r in result["ratios"]:
-        print(f"ratio {r['label']} (median): {r['median_ratio']:.2f} (target <= {r['target']:.2f})")
+        goal = "informational" if r["target"] is None else f"target <= {r['target']:.2f}"
+        print(f"ratio {r['label']} (median): {r['median_ratio']:.2f} ({goal})")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -250,7 +266,7 @@ def main(argv: list[str]) -> int:
         print()
     else:
         print_table(result)
-    if args.check and not all(r["met"] for r in result["ratios"]):
+    if args.check and any(r["met"] is False for r in result["ratios"]):
         return 1
     return 0
 

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import GMPDatabase
 import Logging
 import PostgresClient
@@ -50,23 +54,37 @@ struct CommandContext {
 
     /// Connects to the target. With `startingEmbedded`, the embedded server is created
     /// and started first if needed (first use); otherwise it must already run.
+    ///
+    /// The embedded server is simply connected to: only when that fails is the cluster
+    /// examined (and started), so the common case costs no more than the connection.
     func connect(startingEmbedded: Bool) throws -> PostgresConnection {
-        let connectionString: String
         switch settings.target {
         case .configured(let string, _):
-            connectionString = string
-        case .embedded:
-            let server = try embeddedServer()
-            if startingEmbedded {
+            return try open(string)
+        case .embedded(let embedded):
+            let layout = try EmbeddedLayout(root: embedded.root)
+            let string = EmbeddedServer.connectionString(layout: layout)
+            do {
+                return try open(string)
+            } catch let error as ConnectionError where error.kind == .unreachable || error.kind == .unknownDatabase {
+                let server = try embeddedServer()
+                guard startingEmbedded else {
+                    try server.requireRunning()
+                    throw error
+                }
                 let preparation = try server.ensureRunning(logger: logger)
-                if preparation.initialized { output.note("created the embedded database cluster in \(server.layout.root)") }
+                if preparation.initialized { output.note("created the embedded database cluster in \(layout.root)") }
                 if preparation.started { output.note("started the embedded server") }
-            } else {
-                try server.requireRunning()
+                if error.kind == .unknownDatabase && !preparation.started {
+                    _ = try server.createDatabaseIfMissing(logger: logger)
+                }
+                return try open(string)
             }
-            connectionString = server.connectionString()
         }
-        return try PostgresConnection(
+    }
+
+    private func open(_ connectionString: String) throws -> PostgresConnection {
+        try PostgresConnection(
             ConnectionConfiguration(connectionString: connectionString, applicationName: commandName,
                                     connectTimeoutSeconds: settings.connectTimeoutSeconds),
             logger: logger)

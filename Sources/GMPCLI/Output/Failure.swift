@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import GMPDatabase
 import GMPDomain
 import PostgresClient
@@ -12,7 +16,7 @@ struct Failure: Error, Equatable {
 
     /// The one line printed to stderr; multi-line detail (a server log tail) is folded.
     var line: String {
-        "\(problem); fix: \(fix)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        "\(problem); fix: \(fix)".split(whereSeparator: \.isNewline).map(\.trimmingWhitespace)
             .joined(separator: " | ")
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where a command writes: data to stdout (a table or, with `--json`, one JSON
 /// document), diagnostics and progress to stderr.

@@ -1,4 +1,9 @@
+import PostgresClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,16 +47,11 @@ public struct EmbeddedCluster: Sendable {
         self.account = account
     }
 
-    /// libpq connection keywords for the superuser over the socket; the caller adds `dbname`.
-    public var connectionParameters: [(key: String, value: String)] {
-        [("host", layout.socketDirectory), ("port", String(EmbeddedLayout.port)), ("user", Self.superuser)]
-    }
-
     /// The PostgreSQL major version that created the cluster under `layout`, if any.
     /// Pass it to `PostgresInstallation.locate(binDirectory:preferringMajorVersion:)`.
     public static func dataVersion(in layout: EmbeddedLayout) -> Int? {
         guard let text = try? String(contentsOfFile: layout.versionFile, encoding: .utf8) else { return nil }
-        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return Int(text.trimmingWhitespace)
     }
 
     // MARK: - State
@@ -69,7 +69,7 @@ public struct EmbeddedCluster: Sendable {
     private func postmasterPID() -> Int32? {
         guard let text = try? String(contentsOfFile: layout.pidFile, encoding: .utf8),
               let firstLine = text.split(separator: "\n", maxSplits: 1).first else { return nil }
-        return Int32(firstLine.trimmingCharacters(in: .whitespaces))
+        return Int32(firstLine.trimmingWhitespace)
     }
 
     /// Whether `pid` is alive and is the postmaster of this data directory.
@@ -198,11 +198,7 @@ public struct EmbeddedCluster: Sendable {
     /// The last lines of the server log, where a failed start explains itself. Only the
     /// file's end is read: the log is appended to for the cluster's whole life.
     func logTail(lines: Int = 10) -> String {
-        guard let handle = FileHandle(forReadingAtPath: layout.logFile) else { return "" }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > 16_384 ? size - 16_384 : 0)
-        let text = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+        let text = POSIXFile.tail(of: layout.logFile, maxBytes: 16_384)
         let tail = text.split(separator: "\n", omittingEmptySubsequences: false)
             .suffix(lines + 1).joined(separator: "\n")
         return EmbeddedServerError.excerpt(tail)
@@ -213,7 +209,7 @@ public struct EmbeddedCluster: Sendable {
     /// Creates the root (and any missing parents). Only a root gmp created is given to
     /// the server account: an existing directory might be shared, like /tmp.
     private func makeRootDirectory() throws {
-        let parent = (layout.root as NSString).deletingLastPathComponent
+        let parent = POSIXFile.parentDirectory(of: layout.root)
         do {
             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         } catch {
@@ -295,7 +291,7 @@ extension EmbeddedCluster {
 
     /// Settings appended to postgresql.conf; later lines win, so these override initdb's.
     static func serverSettings(socketDirectory: String) -> String {
-        let quotedDirectory = socketDirectory.replacingOccurrences(of: "'", with: "''")
+        let quotedDirectory = socketDirectory.replacing("'", with: "''")
         return """
 
             # --- gmp embedded server ---

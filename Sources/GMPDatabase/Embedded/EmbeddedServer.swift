@@ -26,7 +26,15 @@ public struct EmbeddedServer {
 
     /// The connection string of one of the server's databases (by default `gmp`).
     public func connectionString(database: String = EmbeddedCluster.databaseName) -> String {
-        ConnectionString.make(cluster.connectionParameters + [(key: "dbname", value: database)])
+        Self.connectionString(layout: layout, database: database)
+    }
+
+    /// The same, from the layout alone: connecting needs no programs, accounts or state.
+    public static func connectionString(layout: EmbeddedLayout, database: String = EmbeddedCluster.databaseName) -> String {
+        ConnectionString.make([
+            (key: "host", value: layout.socketDirectory), (key: "port", value: String(EmbeddedLayout.port)),
+            (key: "user", value: EmbeddedCluster.superuser), (key: "dbname", value: database),
+        ])
     }
 
     /// Creates the cluster if there is none, starts it if it is stopped, and creates the
@@ -60,7 +68,7 @@ public struct EmbeddedServer {
 
     /// Creates the `gmp` database through the maintenance database; a concurrent
     /// creator winning the race is fine.
-    func createDatabaseIfMissing(logger: Logger) throws -> Bool {
+    public func createDatabaseIfMissing(logger: Logger) throws -> Bool {
         let maintenance = try PostgresConnection(
             ConnectionConfiguration(connectionString: connectionString(database: "postgres"),
                                     applicationName: "gmp db start"), logger: logger)

@@ -1,4 +1,8 @@
-import Foundation
+import PostgresClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why the embedded PostgreSQL server could not be found, set up, started or stopped.
 ///
@@ -120,7 +124,7 @@ public enum EmbeddedServerError: Error, CustomStringConvertible, Equatable, Send
     /// The end of `text`, at most `excerptLimit` bytes: a failing program usually says
     /// why in its last lines, so the tail is the part worth keeping.
     static func excerpt(_ text: String, limit: Int = excerptLimit) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespace
         let bytes = trimmed.utf8
         guard bytes.count > limit else { return trimmed }
         // Cutting inside a multi-byte character leaves one replacement character; harmless.

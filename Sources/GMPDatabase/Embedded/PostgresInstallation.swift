@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The PostgreSQL server programs gmp runs its embedded server with.
 ///
@@ -94,7 +98,7 @@ public struct PostgresInstallation: Sendable, Equatable {
 
     /// The leading digits after "(PostgreSQL) ", so "15.8" and "17beta1" both work.
     static func parseMajorVersion(_ versionOutput: String) -> Int? {
-        guard let marker = versionOutput.range(of: "(PostgreSQL) ") else { return nil }
+        guard let marker = versionOutput.firstRange(of: "(PostgreSQL) ") else { return nil }
         return Int(versionOutput[marker.upperBound...].prefix(while: \.isNumber))
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -97,12 +101,9 @@ public struct ServerAccount: Sendable, Equatable {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
         let fd = open(path, flags, 0o600)
         guard fd >= 0 else { throw EmbeddedServerError.fileSystem(path, "open") }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        do {
-            try handle.write(contentsOf: Data(text.utf8))
-            try handle.close()
-        } catch {
-            throw EmbeddedServerError.fileSystem(path: path, operation: "write", reason: "\(error)")
+        defer { close(fd) }
+        if let failure = POSIXFile.writeAll(Array(text.utf8), to: fd) {
+            throw EmbeddedServerError.fileSystem(path, "write", errorNumber: failure)
         }
         guard chmod(path, 0o600) == 0 else { throw EmbeddedServerError.fileSystem(path, "set permissions of") }
         try takeOwnership(of: path)

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,8 +88,7 @@ struct Subprocess {
         let status = signal == 0 ? (waitStatus >> 8) & 0xff : 128 + signal
 
         lseek(capture, 0, SEEK_SET)
-        let data = try FileHandle(fileDescriptor: capture, closeOnDealloc: false).readToEnd() ?? Data()
-        return Result(command: command, status: status, output: String(decoding: data, as: UTF8.self))
+        return Result(command: command, status: status, output: String(decoding: POSIXFile.readToEnd(capture), as: UTF8.self))
     }
 
     /// The command as a person would type it, for error messages.

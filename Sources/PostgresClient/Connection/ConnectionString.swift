@@ -43,7 +43,7 @@ public enum ConnectionString {
     }
 
     static func firstLine(_ text: String) -> String {
-        String(text.split(separator: "\n").first?.trimmingSpaces() ?? "")
+        text.split(separator: "\n").first?.trimmingWhitespace ?? ""
     }
 }
 

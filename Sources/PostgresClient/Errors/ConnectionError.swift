@@ -30,9 +30,9 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
 
     /// Classifies a failed connection from libpq's message and password state.
     static func classify(message: String, usedPassword: Bool, neededPassword: Bool) -> ConnectionError {
-        let firstLines = message.split(separator: "\n").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        let firstLines = message.split(separator: "\n").map(\.trimmingWhitespace).filter { !$0.isEmpty }
         // libpq prefixes "connection to server … failed: "; the server's reason follows it.
-        let summary = firstLines.first.map(String.init) ?? "could not connect to the database server"
+        let summary = firstLines.first ?? "could not connect to the database server"
         let kind: Kind
         if summary.contains("database \"") && summary.hasSuffix("does not exist") {
             kind = .unknownDatabase
@@ -50,11 +50,10 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-extension Substring {
-    func trimmingSpaces() -> Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" || last == "\r" { text = text.dropLast() }
-        return text
+extension StringProtocol {
+    /// The text without leading and trailing white space (spaces, tabs, newlines).
+    /// FoundationEssentials has no `trimmingCharacters(in:)`; gmp avoids full Foundation.
+    public var trimmingWhitespace: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

@@ -102,24 +102,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     func redacting(bindings: [String?]) -> PostgresError {
         var text = message
         for case let value? in bindings where !value.isEmpty {
-            text = text.replacingAll("\"\(value)\"", with: "\"…\"")
+            text = text.replacing("\"\(value)\"", with: "\"…\"")
         }
         return PostgresError(sqlState: sqlState, message: text, detail: detail, hint: hint,
                              constraint: constraint, schema: schema, table: table, column: column)
-    }
-}
-
-extension String {
-    /// Literal (non-regex) replacement without Foundation.
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty, contains(target) else { return self }
-        var result = ""
-        var rest = self[...]
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }

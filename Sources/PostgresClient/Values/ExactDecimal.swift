@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An exact decimal as PostgreSQL `numeric` holds it: what was typed is what is kept.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A JSON document as text (PostgreSQL `json`/`jsonb`), kept exactly as received.
 public struct JSONText: Sendable, Hashable, CustomStringConvertible {
