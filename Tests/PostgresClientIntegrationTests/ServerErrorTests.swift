@@ -48,13 +48,18 @@ struct ServerErrorTests {
         try TestServer.withDatabase { database in
             let connection = try TestServer.connect(database)
             try schema(connection)
-            try connection.execute("CREATE ROLE reader_role NOLOGIN")
-            defer { _ = try? connection.execute("DROP OWNED BY reader_role; DROP ROLE reader_role") }
-            try connection.execute("SET ROLE reader_role")
+            // Roles belong to the whole cluster, not to this test's database: a unique name.
+            let role = SQLIdentifier("reader_" + UUID().uuidString.prefix(8).lowercased())!
+            try connection.execute("CREATE ROLE \(identifier: role) NOLOGIN")
+            defer {
+                _ = try? connection.execute("RESET ROLE")
+                _ = try? connection.execute("DROP OWNED BY \(identifier: role)")
+                _ = try? connection.execute("DROP ROLE \(identifier: role)")
+            }
+            try connection.execute("SET ROLE \(identifier: role)")
             #expect { try connection.execute("INSERT INTO donor VALUES (\("D2"))") } throws: {
                 ($0 as? PostgresError)?.kind == .permissionDenied
             }
-            try connection.execute("RESET ROLE")
         }
     }
 

@@ -13,7 +13,7 @@ GMP_REPO_ROOT="$(cd "$GMP_SCRIPTS_LIB/../.." && pwd)"
 # pkg-config to build the CLibPQ module, python3 for scripts/bench.py,
 # valgrind for instruction-count profiling.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-GMP_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev pkg-config python3 valgrind)
+GMP_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev pkg-config python3)
 
 # log MESSAGE… — one line to stderr, prefixed with the script's name, so that
 # stdout stays free for data (e.g. `gmp db status --json`).

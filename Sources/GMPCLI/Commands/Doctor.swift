@@ -46,8 +46,8 @@ struct DoctorCheck: Encodable {
         case .failed: style.red("FAIL")
         case .skipped: style.dim("skip")
         }
-        let padded = name + String(repeating: " ", count: max(1, 14 - name.count))
-        return "\(mark)  \(padded)\(detail)" + (fix.map { "\n      " + String(repeating: " ", count: 14) + "fix: \($0)" } ?? "")
+        let padded = name + String(repeating: " ", count: max(1, 17 - name.count))
+        return "\(mark)  \(padded)\(detail)" + (fix.map { "\n      " + String(repeating: " ", count: 17) + "fix: \($0)" } ?? "")
     }
 }
 
