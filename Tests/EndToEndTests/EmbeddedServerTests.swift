@@ -70,4 +70,13 @@ struct EmbeddedServerTests {
         #expect(migrate.stderr.contains("created the embedded database cluster"))
         #expect(migrate.stdout.contains("applied 1 migration"))
     }
+
+    @Test("missing PostgreSQL programs: 69, naming the apt command, and nothing is created")
+    func missingPrograms() throws {
+        let root = "/tmp/gmp-e2e-" + UUID().uuidString.prefix(8).lowercased()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let run = try GMPBinary.run(["db", "start"], environment: ["GMP_DATA_DIR": root, "GMP_PG_BINDIR": "/nonexistent/bin"])
+        expectOneLineError(run, exit: 69, mentioning: ["apt-get install -y postgresql"])
+        #expect(!FileManager.default.fileExists(atPath: root + "/pgdata"))
+    }
 }
