@@ -93,3 +93,25 @@ struct DatabaseFailureTests {
         #expect(colored.stderr.hasPrefix("\u{1B}[31merror:"))
     }
 }
+
+@Suite("Passwords come from libpq's own sources")
+struct PasswordSourceTests {
+    @Test("a password in the file PGPASSFILE names (~/.pgpass) logs in")
+    func pgpass() throws {
+        let role = "pgpass_" + UUID().uuidString.prefix(8).lowercased()
+        let admin = try TestServer.admin()
+        try admin.execute("CREATE ROLE \(identifier: SQLIdentifier(role)!) LOGIN PASSWORD 'from-Pgpass-7'")
+        defer { _ = try? admin.execute("DROP ROLE IF EXISTS \(identifier: SQLIdentifier(role)!)") }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pgpass-\(UUID().uuidString)").path
+        try "*:*:*:\(role):from-Pgpass-7\n".write(toFile: file, atomically: true, encoding: .utf8)
+        // libpq ignores a password file that others can read.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let database = try TestServer.connectionString(database: "postgres", user: role)
+        let run = try GMPBinary.run(["db", "status", "--json", "--database", database], environment: ["PGPASSFILE": file])
+        #expect(run.status == 0, "\(run)")
+        #expect((try run.json()["server"] as? [String: Any])?["user"] as? String == role)
+        let without = try GMPBinary.run(["db", "status", "--database", database])
+        expectOneLineError(without, exit: 77, mentioning: ["refused the login"])
+    }
+}

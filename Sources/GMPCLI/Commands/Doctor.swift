@@ -87,13 +87,29 @@ struct DoctorChecks {
                 DoctorCheck(name: $0, status: .skipped, detail: "needs a connection", fix: nil)
             }
         }
-        checks.append(DoctorCheck(
-            name: "connection", status: .ok,
-            detail: "PostgreSQL \(connection.parameterStatus("server_version") ?? "?"), database \(connection.databaseName) as \(connection.userName), time zone UTC",
-            fix: nil))
+        checks.append(connectionCheck(connection))
         checks.append(schema(connection))
         checks.append(permissions(connection))
         return checks
+    }
+
+    private func connectionCheck(_ connection: PostgresConnection) -> DoctorCheck {
+        let detail = "PostgreSQL \(connection.parameterStatus("server_version") ?? "?"), database \(connection.databaseName) as \(connection.userName), time zone UTC"
+        let transport = Self.transport(host: connection.host, isLocalSocket: connection.isLocalSocket,
+                                       usesTLS: connection.usesTLS, sslMode: connection.sslMode)
+        return DoctorCheck(name: "connection", status: transport.status, detail: detail + ", " + transport.detail,
+                           fix: transport.fix)
+    }
+
+    /// A server across a network must be reached over TLS that verifies its certificate:
+    /// with `prefer` (libpq's default) a man in the middle can read and alter GMP records.
+    static func transport(host: String, isLocalSocket: Bool, usesTLS: Bool, sslMode: String?)
+        -> (status: DoctorCheck.Status, detail: String, fix: String?) {
+        if isLocalSocket { return (.ok, "Unix socket", nil) }
+        let mode = sslMode ?? "prefer"
+        if usesTLS && mode == "verify-full" { return (.ok, "TLS verified (\(host))", nil) }
+        let how = usesTLS ? "over TLS without verifying the server (sslmode=\(mode))" : "without TLS"
+        return (.warning, "to \(host) \(how)", "add sslmode=verify-full (and sslrootcert) to the connection string")
     }
 
     private func configuration() -> DoctorCheck {

@@ -189,3 +189,26 @@ extension PostgresConnection {
     /// The role this session authenticated as.
     public var userName: String { String(cString: PQuser(handle)) }
 }
+
+extension PostgresConnection {
+    /// The server host as libpq used it: a socket directory (starting with `/`) or a host name.
+    public var host: String { String(cString: PQhost(handle)) }
+
+    /// Whether the session is encrypted with TLS.
+    public var usesTLS: Bool { PQsslInUse(handle) == 1 }
+
+    /// The effective `sslmode` (`disable`, `prefer`, `verify-full` …).
+    public var sslMode: String? {
+        guard let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "sslmode" { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
+    }
+
+    /// Whether the server is reached over a Unix socket (no network in between).
+    public var isLocalSocket: Bool { host.hasPrefix("/") || host.hasPrefix("@") }
+}
