@@ -45,7 +45,7 @@ public struct GMP: ParsableCommand {
         _ = loggingBootstrap
         var command: ParsableCommand
         do {
-            command = try parseAsRoot(arguments)
+            command = try parseAsRoot(GlobalOptionPlacement.reorder(arguments))
         } catch {
             let code = exitCode(for: error)
             if code == .success {

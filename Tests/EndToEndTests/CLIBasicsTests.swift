@@ -42,3 +42,12 @@ struct CLIBasicsTests {
         #expect(run.stdout.contains("_gmp"))
     }
 }
+
+@Suite("Global options before the command")
+struct GlobalOptionsFirstTests {
+    @Test("gmp --json -d … db status works like gmp db status --json -d …")
+    func leadingOptions() throws {
+        let run = try GMPBinary.run(["--json", "-d", "host=/nonexistent-gmp-dir", "db", "status"])
+        expectOneLineError(run, exit: 69, mentioning: ["the --database option"])
+    }
+}

@@ -1,0 +1,42 @@
+/// Lets the global options stand before the command, as people type them
+/// (`gmp --json db status`, `gmp -d "host=…" doctor`).
+///
+/// swift-argument-parser reads options only after the command they belong to, and
+/// every gmp command declares the global options (`GlobalOptions`). So options that
+/// lead the command line are moved behind the command words; nothing else changes,
+/// and anything unrecognised is left for the parser to report.
+enum GlobalOptionPlacement {
+    /// Global options that take a value, in their spellings.
+    static let valued: Set<String> = ["-d", "--database", "--config", "--color"]
+    /// Global flags, in their spellings.
+    static let flags: Set<String> = ["--json", "-q", "--quiet", "-v", "--verbose"]
+
+    static func reorder(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            if flags.contains(argument) || isRepeatedShortVerbose(argument) {
+                leading.append(argument)
+                index += 1
+            } else if valued.contains(name) && argument.contains("=") {
+                leading.append(argument)
+                index += 1
+            } else if valued.contains(argument) && index + 1 < arguments.count {
+                leading += [argument, arguments[index + 1]]
+                index += 2
+            } else {
+                break
+            }
+        }
+        // Nothing leading, or nothing after it (`gmp --json` alone): leave as typed.
+        guard !leading.isEmpty, index < arguments.count else { return arguments }
+        return Array(arguments[index...]) + leading
+    }
+
+    /// `-vv`, `-vvv`: counted verbosity.
+    private static func isRepeatedShortVerbose(_ argument: String) -> Bool {
+        argument.count > 2 && argument.hasPrefix("-") && !argument.hasPrefix("--") && argument.dropFirst().allSatisfy { $0 == "v" }
+    }
+}
