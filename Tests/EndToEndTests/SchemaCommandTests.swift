@@ -37,6 +37,37 @@ struct SchemaCommandTests {
         }
     }
 
+    @Test("server notices go through the logger: silent by default, shown with -v, never raw")
+    func notices() throws {
+        try TestServer.withDatabase { database in
+            #expect(try GMPBinary.run(["db", "migrate", "--database", database]).status == 0)
+            // The second run's CREATE SCHEMA IF NOT EXISTS makes the server send a NOTICE.
+            let quiet = try GMPBinary.run(["db", "migrate", "--database", database])
+            #expect(quiet.status == 0)
+            #expect(quiet.stderr.isEmpty, "\(quiet)")
+            let verbose = try GMPBinary.run(["db", "migrate", "-v", "--database", database])
+            #expect(verbose.status == 0)
+            #expect(verbose.stderr.contains("gmp: info: server notice: schema \"gmp_meta\" already exists, skipping"), "\(verbose)")
+            #expect(!verbose.stderr.contains("NOTICE:"), "libpq's raw notice format must not appear")
+        }
+    }
+
+    @Test("two gmp db migrate processes at once: both succeed, each migration applied once")
+    func concurrentProcesses() throws {
+        try TestServer.withDatabase { database in
+            let runs = Locked<[GMPRun]>([])
+            DispatchQueue.concurrentPerform(iterations: 2) { _ in
+                if let run = try? GMPBinary.run(["db", "migrate", "--json", "--database", database]) {
+                    runs.mutate { $0.append(run) }
+                }
+            }
+            #expect(runs.value.count == 2)
+            #expect(runs.value.allSatisfy { $0.status == 0 }, "\(runs.value)")
+            let appliedCounts = try runs.value.map { try ($0.json()["applied"] as? [Any])?.count ?? -1 }
+            #expect(appliedCounts.sorted() == [0, 1])
+        }
+    }
+
     @Test("libpq's PG* variables select a configured server")
     func libpqEnvironment() throws {
         try TestServer.withDatabase { database in
