@@ -108,7 +108,7 @@ extension GMPCommand {
         } catch {
             let failure = Failure(error, target: nil)
             Output(json: options.json, quiet: false, stdoutStyle: Style(enabled: false),
-                   stderrStyle: Style(enabled: Terminal.useColor(.auto, descriptor: 2, environment: [:]))).error(failure)
+                   stderrStyle: Style(enabled: Terminal.colorStderrByDefault())).error(failure)
             throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
         }
         do {

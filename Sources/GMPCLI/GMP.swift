@@ -53,9 +53,8 @@ public struct GMP: ParsableCommand {
                 StandardStream.output.write(fullMessage(for: error) + "\n")
                 return 0
             }
-            let stderrColor = Terminal.useColor(.auto, descriptor: 2, environment: [:])
             let message = self.message(for: error)
-            StandardStream.error.write(Style(enabled: stderrColor).red("error:") + " \(message); fix: see 'gmp --help' or '<command> --help'\n")
+            StandardStream.error.write(Style(enabled: Terminal.colorStderrByDefault()).red("error:") + " \(message); fix: see 'gmp --help' or '<command> --help'\n")
             return code.rawValue
         }
         do {

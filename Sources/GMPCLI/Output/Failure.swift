@@ -54,11 +54,13 @@ extension Failure {
     }
 
     private init(connection error: ConnectionError, target: DatabaseTarget?) {
-        let whereFrom: String
+        // Where the connection settings came from, so the fix names the right place.
+        let settings: String
         switch target {
-        case .configured(_, let source): whereFrom = "check \(source)"
-        case .embedded, nil: whereFrom = "check --database, GMP_DATABASE and PG* variables"
+        case .configured(_, let source): settings = source.description
+        case .embedded, nil: settings = "--database, GMP_DATABASE and the PG* variables"
         }
+        let whereFrom = "check \(settings)"
         switch error.kind {
         case .malformedConnectionString:
             self.init(exitCode: .configuration, problem: error.message,
@@ -69,7 +71,7 @@ extension Failure {
                           fix: "start it with 'gmp db start' (gmp doctor explains what is wrong)")
             } else {
                 self.init(exitCode: .unavailable, problem: "cannot reach the database server: \(error.message)",
-                          fix: "make sure the server is running and \(whereFrom.dropFirst(6)) points at it")
+                          fix: "make sure the server is running and that \(settings) points at it")
             }
         case .authenticationFailed:
             self.init(exitCode: .permissionDenied, problem: "the database server refused the login: \(error.message)",

@@ -13,6 +13,17 @@ enum ColorChoice: String, Decodable, CaseIterable, ExpressibleByArgument {
 enum Terminal {
     static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
 
+    /// Whether to color stderr before any configuration is read (argument errors):
+    /// `auto`, honouring `NO_COLOR` and `TERM=dumb` from the process environment.
+    static func colorStderrByDefault() -> Bool {
+        var environment: [String: String] = [:]
+        for name in ["NO_COLOR", "TERM"] {
+            if let value = getenv(name) { environment[name] = String(cString: value) }
+        }
+        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return false }
+        return useColor(.auto, descriptor: 2, environment: environment)
+    }
+
     /// Whether to color text written to `descriptor`.
     static func useColor(_ choice: ColorChoice, descriptor: Int32, environment: [String: String]) -> Bool {
         switch choice {
