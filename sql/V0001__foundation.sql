@@ -16,22 +16,32 @@ COMMENT ON SCHEMA gmp_meta IS 'Schema ledger and installation facts; maintained 
 -- could shadow a function that gmp's own SQL calls.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
--- A row once written to gmp_meta is history: refuse UPDATE, DELETE and TRUNCATE.
+-- A row once written to an append-only table is history: refuse UPDATE, DELETE and
+-- TRUNCATE, naming the table.
 CREATE FUNCTION gmp_meta.refuse_rewrite() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION '% of %.% is refused: this table is append-only', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege',
-              HINT = 'applied migrations are history; correct the schema with a new migration';
+              HINT = 'this table keeps history: add a new row instead (for the schema, a new migration)';
 END;
 $$;
 
-CREATE TRIGGER schema_migrations_append_only
-    BEFORE UPDATE OR DELETE ON gmp_meta.schema_migrations
-    FOR EACH ROW EXECUTE FUNCTION gmp_meta.refuse_rewrite();
-CREATE TRIGGER schema_migrations_no_truncate
-    BEFORE TRUNCATE ON gmp_meta.schema_migrations
-    FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite();
+-- Makes a table append-only, for every role, the owner included: triggers refuse
+-- UPDATE and DELETE of any row and TRUNCATE of the table. Later migrations use it
+-- for every table that records history.
+CREATE FUNCTION gmp_meta.make_append_only(target regclass) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION gmp_meta.refuse_rewrite()', target);
+    EXECUTE format('CREATE TRIGGER no_truncate BEFORE TRUNCATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite()', target);
+END;
+$$;
+REVOKE EXECUTE ON FUNCTION gmp_meta.make_append_only(regclass) FROM PUBLIC;
+
+SELECT gmp_meta.make_append_only('gmp_meta.schema_migrations');
 
 -- Which installation this is: one row, written once. Reports and (later) exported
 -- audit checkpoints name it, so records from two sites are never confused.
@@ -43,12 +53,7 @@ CREATE TABLE gmp_meta.installation (
 );
 INSERT INTO gmp_meta.installation DEFAULT VALUES;
 
-CREATE TRIGGER installation_append_only
-    BEFORE UPDATE OR DELETE ON gmp_meta.installation
-    FOR EACH ROW EXECUTE FUNCTION gmp_meta.refuse_rewrite();
-CREATE TRIGGER installation_no_truncate
-    BEFORE TRUNCATE ON gmp_meta.installation
-    FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite();
+SELECT gmp_meta.make_append_only('gmp_meta.installation');
 
 -- Everyone may read where the schema stands (gmp db status, gmp doctor); only the
 -- migrating owner writes.

@@ -25,7 +25,7 @@ struct MigratorTests {
         }
     }
 
-    @Test("the ledger is append-only, even for the owner")
+    @Test("the ledger and the installation record are append-only, even for the owner")
     func ledgerAppendOnly() throws {
         try TestServer.withDatabase { database in
             let connection = try TestServer.connect(database)
@@ -37,6 +37,12 @@ struct MigratorTests {
                 ($0 as? PostgresError)?.kind == .permissionDenied
             }
             #expect { try connection.execute("TRUNCATE gmp_meta.schema_migrations") } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied
+            }
+            #expect { try connection.execute("UPDATE gmp_meta.installation SET id = gen_random_uuid()") } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied && ($0 as? PostgresError)?.hint?.contains("keeps history") == true
+            }
+            #expect { try connection.execute("DELETE FROM gmp_meta.installation") } throws: {
                 ($0 as? PostgresError)?.kind == .permissionDenied
             }
         }
