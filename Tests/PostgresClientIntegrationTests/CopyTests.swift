@@ -74,6 +74,10 @@ struct CopyTests {
             let connection = try TestServer.connect(database)
             try connection.execute("CREATE TABLE reading (value numeric)")
             #expect { try connection.query("COPY reading FROM STDIN") } throws: { ($0 as? ClientError)?.kind == .misuse }
+            #expect { try connection.query("COPY (SELECT g FROM generate_series(1, 5) g) TO STDOUT") } throws: {
+                ($0 as? ClientError)?.kind == .misuse
+            }
+            #expect { try connection.copyIn("COPY (SELECT 1) TO STDOUT") { _ in } } throws: { ($0 as? ClientError)?.kind == .misuse }
             #expect { try connection.copyIn("COPY reading FROM STDIN -- \(1)") { _ in } } throws: {
                 ($0 as? ClientError)?.kind == .misuse
             }

@@ -47,7 +47,7 @@ extension PostgresConnection {
         do {
             try feed(&writer)
         } catch {
-            abandonCopy(reason: "aborted by the client")
+            abandonCopy(PGRES_COPY_IN, reason: "aborted by the client")
             throw error
         }
         guard PQputCopyEnd(handle, nil) == 1 else { throw connectionFailure() }
@@ -90,7 +90,7 @@ extension PostgresConnection {
         if actual == PGRES_FATAL_ERROR || actual == PGRES_NONFATAL_ERROR {
             throw serverError(from: result)
         }
-        if actual == PGRES_COPY_IN || actual == PGRES_COPY_OUT { abandonCopy(reason: "wrong COPY direction") }
+        if actual == PGRES_COPY_IN || actual == PGRES_COPY_OUT { abandonCopy(actual, reason: "wrong COPY direction") }
         throw ClientError(.misuse, "the statement is not the expected COPY direction")
     }
 

@@ -120,8 +120,9 @@ public final class PostgresConnection {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return QueryResult(handle: result, noticeSink: noticeSink)
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            let status = PQresultStatus(result)
             PQclear(result)
-            abandonCopy(reason: "COPY is not supported through query()")
+            abandonCopy(status, reason: "COPY is not supported through query()")
             throw ClientError(.misuse, "COPY statements go through copyIn/copyOut")
         default:
             let error = serverError(from: result).redacting(bindings: bindings)
@@ -149,9 +150,19 @@ public final class PostgresConnection {
         return PostgresError(sqlState: "08006", message: "lost the connection to the database server: \(reason)")
     }
 
-    /// Ends a COPY that will not be completed, and discards its results.
-    func abandonCopy(reason: String) {
-        _ = PQputCopyEnd(handle, reason)
+    /// Ends a COPY that will not be completed, and discards its results. A COPY IN is
+    /// cancelled with an error; a COPY OUT cannot be, so its data is read and dropped
+    /// (until then libpq keeps answering PQgetResult with COPY_OUT, forever).
+    func abandonCopy(_ status: ExecStatusType, reason: String) {
+        if status == PGRES_COPY_OUT {
+            var buffer: UnsafeMutablePointer<CChar>?
+            while PQgetCopyData(handle, &buffer, 0) >= 0 {
+                if let chunk = buffer { PQfreemem(chunk) }
+                buffer = nil
+            }
+        } else {
+            _ = PQputCopyEnd(handle, reason)
+        }
         while let pending = PQgetResult(handle) { PQclear(pending) }
     }
 }
