@@ -15,9 +15,10 @@ struct MigratorTests {
             let connection = try TestServer.connect(database)
             let migrator = Migrator()
             #expect(try migrator.status(on: connection).currentVersion == 0)
-            let applied = try migrator.migrate(on: connection)
-            #expect(applied.map(\.version) == Migration.shipped.map(\.version))
-            #expect(try migrator.migrate(on: connection).isEmpty)
+            let outcome = try migrator.migrate(on: connection)
+            #expect(outcome.applied.map(\.version) == Migration.shipped.map(\.version))
+            #expect(outcome.status.isUpToDate)
+            #expect(try migrator.migrate(on: connection).applied.isEmpty)
             let status = try migrator.status(on: connection)
             #expect(status.isUpToDate)
             #expect(status.applied.map(\.checksum) == Migration.shipped.map(\.checksum))
@@ -100,7 +101,7 @@ struct MigratorTests {
             let appliedCounts = Locked<[Int]>([])
             DispatchQueue.concurrentPerform(iterations: 3) { _ in
                 do {
-                    let applied = try Migrator().migrate(on: try TestServer.connect(database))
+                    let applied = try Migrator().migrate(on: try TestServer.connect(database)).applied
                     appliedCounts.mutate { $0.append(applied.count) }
                 } catch {
                     errors.mutate { $0.append(String(describing: error)) }

@@ -22,32 +22,47 @@ public struct Migrator: Sendable {
         SchemaStatus(applied: try SchemaLedger.read(on: connection), shipped: migrations)
     }
 
-    /// Applies every pending migration in order; returns those applied by this call.
-    /// `willApply` is called before each one (for progress output).
+    /// What a migration run did, and where the schema stands after it.
+    public struct Outcome: Sendable {
+        /// The migrations this run applied, in order.
+        public let applied: [Migration]
+        /// The schema as the last step read it under the lock: nothing pending.
+        public let status: SchemaStatus
+    }
+
+    /// Applies every pending migration in order. `willApply` is called before each one
+    /// (for progress output).
     @discardableResult
     public func migrate(on connection: PostgresConnection,
-                        willApply: (Migration) -> Void = { _ in }) throws -> [Migration] {
+                        willApply: (Migration) -> Void = { _ in }) throws -> Outcome {
         var applied: [Migration] = []
-        while let next = try applyNext(on: connection, willApply: willApply) {
-            applied.append(next)
+        while true {
+            switch try applyNext(on: connection, willApply: willApply) {
+            case .applied(let migration): applied.append(migration)
+            case .upToDate(let status): return Outcome(applied: applied, status: status)
+            }
         }
-        return applied
+    }
+
+    private enum Step {
+        case applied(Migration)
+        case upToDate(SchemaStatus)
     }
 
     /// One step: lock, check the ledger, apply the lowest pending migration if any.
-    private func applyNext(on connection: PostgresConnection, willApply: (Migration) -> Void) throws -> Migration? {
+    private func applyNext(on connection: PostgresConnection, willApply: (Migration) -> Void) throws -> Step {
         // READ COMMITTED: each statement sees what the previous lock holder committed.
         try connection.transaction(.readCommitted, retry: .never) { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             try SchemaLedger.create(on: db)
             let status = SchemaStatus(applied: try SchemaLedger.read(on: db), shipped: migrations)
             try status.requireConsistent()
-            guard let next = status.pending.first else { return nil }
+            guard let next = status.pending.first else { return .upToDate(status) }
             willApply(next)
             try db.execute(script: SQLScript(shippedWithBinary: next.sql))
             try SchemaLedger.record(next, on: db)
             db.logger.info("applied migration \(next.fileName)")
-            return next
+            return .applied(next)
         }
     }
 }

@@ -18,11 +18,10 @@ struct DbMigrate: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: true)
-        let migrator = Migrator()
-        let applied = try migrator.migrate(on: connection) { migration in
+        let outcome = try Migrator().migrate(on: connection) { migration in
             context.output.note("applying \(migration.fileName)")
         }
-        let status = try migrator.status(on: connection)
+        let (applied, status) = (outcome.applied, outcome.status)
         try context.output.document(MigrateDocument(
             applied: applied.map { .init(version: $0.version, name: $0.name, checksum: $0.checksum) },
             schemaVersion: status.currentVersion, upToDate: status.isUpToDate))
