@@ -59,6 +59,8 @@ public struct Migrator: Sendable {
             try status.requireConsistent()
             guard let next = status.pending.first else { return .upToDate(status) }
             willApply(next)
+            // The audit trail records schema changes with this as their reason.
+            try db.execute("SELECT set_config('gmp.reason', \("schema migration " + next.fileName), true)")
             try db.execute(script: SQLScript(shippedWithBinary: next.sql))
             try SchemaLedger.record(next, on: db)
             db.logger.info("applied migration \(next.fileName)")

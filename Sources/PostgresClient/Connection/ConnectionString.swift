@@ -42,6 +42,14 @@ public enum ConnectionString {
         return parameters
     }
 
+    /// The connection string with one parameter set (added or replaced), e.g. the
+    /// user a person logs in as.
+    public static func replacing(_ key: String, with value: String, in text: String) throws -> String {
+        var parameters = try parse(text)
+        parameters[key] = value
+        return make(parameters.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) })
+    }
+
     static func firstLine(_ text: String) -> String {
         text.split(separator: "\n").first?.trimmingWhitespace ?? ""
     }

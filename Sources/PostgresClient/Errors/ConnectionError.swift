@@ -20,10 +20,14 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
     public let kind: Kind
     /// libpq's message, first line only, without the connection string or any password.
     public let message: String
+    /// The server asked for a password and none was supplied (libpq found none in the
+    /// string, PGPASSWORD or ~/.pgpass): a caller on a terminal may ask for one.
+    public let neededPassword: Bool
 
-    public init(kind: Kind, message: String) {
+    public init(kind: Kind, message: String, neededPassword: Bool = false) {
         self.kind = kind
         self.message = message
+        self.neededPassword = neededPassword
     }
 
     public var description: String { message }
@@ -46,7 +50,7 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
         } else {
             kind = .unreachable
         }
-        return ConnectionError(kind: kind, message: summary)
+        return ConnectionError(kind: kind, message: summary, neededPassword: neededPassword && !usedPassword)
     }
 }
 
