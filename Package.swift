@@ -40,7 +40,8 @@ let package = Package(
         ),
 
         // The GMP domain: rules and state machines (lots, dispositions, specifications …).
-        .target(name: "GMPDomain", dependencies: ["PostgresClient"]),
+        // Signatures and the audit chain need SHA-256, HMAC and Ed25519: swift-crypto.
+        .target(name: "GMPDomain", dependencies: ["PostgresClient", crypto]),
 
         // The command-line interface: parsing, configuration, output, exit codes.
         .target(name: "GMPCLI", dependencies: ["GMPDomain", "GMPDatabase", "PostgresClient", argumentParser, logging, yams]),
@@ -52,14 +53,16 @@ let package = Package(
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
 
         // Shared helpers for the test targets (throwaway databases, running the binary).
-        .target(name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PostgresClient", "GMPDatabase"], path: "Tests/TestSupport"),
 
         // Pure unit tests: no database.
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "GMPCLITests", dependencies: ["GMPCLI", "GMPDatabase"]),
+        .testTarget(name: "GMPDomainTests", dependencies: ["GMPDomain", "PostgresClient"]),
         // Integration tests against a real PostgreSQL (scripts/test starts one).
         .testTarget(name: "PostgresClientIntegrationTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "GMPDatabaseTests", dependencies: ["GMPDatabase", "PostgresClient", "TestSupport"]),
+        .testTarget(name: "GMPDomainIntegrationTests", dependencies: ["GMPDomain", "PostgresClient", "TestSupport"]),
         // End-to-end: the built gmp binary, its stdout, --json and exit codes.
         .testTarget(name: "EndToEndTests", dependencies: ["gmp", "TestSupport", "PostgresClient"]),
     ]

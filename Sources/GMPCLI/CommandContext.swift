@@ -23,7 +23,7 @@ struct CommandContext {
 
     init(options: GlobalOptions, commandName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let loaded = try ConfigLocator.load(explicitPath: options.config, environment: environment)
-        settings = try Settings.resolve(databaseFlag: options.database, colorFlag: options.color,
+        settings = try Settings.resolve(databaseFlag: options.database, userFlag: options.user, colorFlag: options.color,
                                         environment: environment, file: loaded?.0, configPath: loaded?.1,
                                         effectiveUserIsRoot: geteuid() == 0)
         output = Output(
@@ -84,10 +84,23 @@ struct CommandContext {
     }
 
     private func open(_ connectionString: String) throws -> PostgresConnection {
-        try PostgresConnection(
-            ConnectionConfiguration(connectionString: connectionString, applicationName: commandName,
-                                    connectTimeoutSeconds: settings.connectTimeoutSeconds),
-            logger: logger)
+        let string = try settings.user.map { try ConnectionString.replacing("user", with: $0, in: connectionString) }
+            ?? connectionString
+        do {
+            return try PostgresConnection(
+                ConnectionConfiguration(connectionString: string, applicationName: commandName,
+                                        connectTimeoutSeconds: settings.connectTimeoutSeconds),
+                logger: logger)
+        } catch let error as ConnectionError where error.kind == .authenticationFailed && error.neededPassword {
+            // No password in ~/.pgpass or PGPASSWORD: ask for it, on a terminal only.
+            guard let password = try PasswordReader.prompt("Password for \(settings.user ?? "the database login"): ") else {
+                throw error
+            }
+            return try PostgresConnection(
+                ConnectionConfiguration(connectionString: try ConnectionString.replacing("password", with: password, in: string),
+                                        applicationName: commandName, connectTimeoutSeconds: settings.connectTimeoutSeconds),
+                logger: logger)
+        }
     }
 }
 

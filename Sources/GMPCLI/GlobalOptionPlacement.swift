@@ -7,7 +7,7 @@
 /// and anything unrecognised is left for the parser to report.
 enum GlobalOptionPlacement {
     /// Global options that take a value, in their spellings.
-    static let valued: Set<String> = ["-d", "--database", "--config", "--color"]
+    static let valued: Set<String> = ["-d", "--database", "-U", "--user", "--config", "--color"]
     /// Global flags, in their spellings.
     static let flags: Set<String> = ["--json", "-q", "--quiet", "-v", "--verbose"]
 

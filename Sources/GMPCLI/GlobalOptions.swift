@@ -8,6 +8,12 @@ struct GlobalOptions: ParsableArguments {
         valueName: "conninfo"))
     var database: String?
 
+    @Option(name: [.customShort("U"), .long], help: ArgumentHelp(
+        "Your personal account: the database login every change is attributed to (default: GMP_USER, PGUSER).",
+        discussion: "The login password comes from ~/.pgpass or PGPASSWORD, or is asked for on a terminal.",
+        valueName: "id"))
+    var user: String?
+
     @Option(name: .long, help: ArgumentHelp("Configuration file (default: GMP_CONFIG, ~/.config/gmp/gmp.yaml, /etc/gmp/gmp.yaml).",
                                             valueName: "path"))
     var config: String?

@@ -46,6 +46,9 @@ struct Settings: Equatable {
     var target: DatabaseTarget
     var connectTimeoutSeconds: Int
     var color: ColorChoice
+    /// The personal account to log in as (--user, GMP_USER); nil leaves it to the
+    /// connection string, libpq's PGUSER, or the embedded server's owner.
+    var user: String?
     /// The configuration file that was read, if any.
     var configPath: String?
 
@@ -53,7 +56,7 @@ struct Settings: Equatable {
     static let libpqTargetVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
 
     /// Resolves settings. Pure: the environment and file are passed in.
-    static func resolve(databaseFlag: String?, colorFlag: ColorChoice?, environment: [String: String],
+    static func resolve(databaseFlag: String?, userFlag: String? = nil, colorFlag: ColorChoice?, environment: [String: String],
                         file: ConfigFile?, configPath: String?, effectiveUserIsRoot: Bool) throws -> Settings {
         let target = try resolveTarget(databaseFlag: databaseFlag, environment: environment, file: file,
                                        configPath: configPath, effectiveUserIsRoot: effectiveUserIsRoot)
@@ -65,7 +68,8 @@ struct Settings: Equatable {
         // NO_COLOR (no-color.org) beats the file but not an explicit flag.
         let noColor = environment["NO_COLOR"].map { !$0.isEmpty } ?? false
         let color = colorFlag ?? (noColor ? .never : nil) ?? file?.output?.color ?? .auto
-        return Settings(target: target, connectTimeoutSeconds: timeout, color: color, configPath: configPath)
+        let user = nonEmpty(userFlag) ?? nonEmpty(environment["GMP_USER"])
+        return Settings(target: target, connectTimeoutSeconds: timeout, color: color, user: user, configPath: configPath)
     }
 
     private static func resolveTarget(databaseFlag: String?, environment: [String: String], file: ConfigFile?,

@@ -45,6 +45,10 @@ extension Failure {
         case let refusal as Refusal:
             self.init(exitCode: .refused, problem: "\(refusal.action) refused: \(refusal.reasons.joined(separator: "; "))",
                       fix: refusal.fix)
+        case let refused as SigningRefused:
+            self.init(exitCode: .permissionDenied, problem: refused.description,
+                      fix: refused.locked ? "an administrator must unlock the account: gmp user enable ID --reason …"
+                                          : "enter your own password; five failed attempts in a row lock the account")
         case let error as ClientError where error.kind == .unsendableValue:
             self.init(exitCode: .refused, problem: error.message, fix: "remove the NUL character from the input")
         default:

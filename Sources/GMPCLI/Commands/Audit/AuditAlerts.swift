@@ -1,0 +1,50 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp audit alerts`: failed signing attempts and lockouts, for QA (21 CFR 11.300(d)).
+struct AuditAlerts: GMPCommand {
+    static let path = "audit alerts"
+    static let configuration = CommandConfiguration(
+        commandName: "alerts",
+        abstract: "List failed signing attempts and account lockouts (with --all: every security event).",
+        discussion: "Exit 0 with nothing to report; 65 when there are alerts, so a scheduled job can page QA.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: ArgumentHelp("Only events from this time on (2026-11-01 or an ISO 8601 instant).", valueName: "time"))
+    var since: TimeArgument?
+    @Flag(help: "Also list routine events: unlocks, disabled accounts, password resets and changes.")
+    var all = false
+
+    struct Document: Encodable {
+        struct Event: Encodable {
+            let id: Int64
+            let occurredAt: String
+            let account: String
+            let kind: String
+            let detail: String?
+            let recordedBy: String
+            let alert: Bool
+        }
+        let events: [Event]
+        let alerts: Int
+    }
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let events = try connection.transaction(.repeatableRead, readOnly: true) { db in
+            try SecurityEvent.list(on: db, since: since?.timestamp)
+        }.filter { all || SecurityEvent.alertKinds.contains($0.kind) }
+        let alerts = events.filter { SecurityEvent.alertKinds.contains($0.kind) }.count
+        try context.output.document(Document(events: events.map {
+            .init(id: $0.id, occurredAt: $0.occurredAt.iso8601, account: $0.account, kind: $0.kind, detail: $0.detail,
+                  recordedBy: $0.recordedBy, alert: SecurityEvent.alertKinds.contains($0.kind))
+        }, alerts: alerts))
+        let style = context.output.stdoutStyle
+        context.output.data(events.isEmpty ? "no alerts" : events.map { event in
+            let line = "\(event.occurredAt.iso8601)  \(event.account.padding(16))\(event.kind.padding(18))\(event.detail ?? "")"
+            return SecurityEvent.alertKinds.contains(event.kind) ? style.red(line) : line
+        }.joined(separator: "\n"))
+        if alerts > 0 { throw ArgumentParser.ExitCode(GMPExitCode.refused.rawValue) }
+    }
+}
