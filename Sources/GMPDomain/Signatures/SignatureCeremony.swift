@@ -14,6 +14,12 @@ public struct SigningRefused: Error, Sendable, Equatable, CustomStringConvertibl
     /// Whether this attempt locked the account.
     public let locked: Bool
 
+    public init(account: String, failedAttempts: Int, locked: Bool) {
+        self.account = account
+        self.failedAttempts = failedAttempts
+        self.locked = locked
+    }
+
     public var description: String {
         locked
             ? "wrong password: account \(account) is now locked after \(failedAttempts) failed signing attempts"
