@@ -45,6 +45,15 @@ extension Failure {
         case let refusal as Refusal:
             self.init(exitCode: .refused, problem: "\(refusal.action) refused: \(refusal.reasons.joined(separator: "; "))",
                       fix: refusal.fix)
+        case let error as KeyFileError:
+            self.init(exitCode: .refused, describedWithFix: error.description,
+                      defaultFix: "check the path and the file's permissions")
+        case let error as CheckpointFormatError:
+            self.init(exitCode: .refused, describedWithFix: error.description,
+                      defaultFix: "use the checkpoint file exactly as gmp audit checkpoint wrote it")
+        case let error as CheckpointVerificationError:
+            self.init(exitCode: .refused, describedWithFix: error.description,
+                      defaultFix: "verify with QA's public key; a checkpoint that does not verify proves nothing")
         case let refused as SigningRefused:
             self.init(exitCode: .permissionDenied, problem: refused.description,
                       fix: refused.locked ? "an administrator must unlock the account: gmp user enable ID --reason …"
@@ -54,6 +63,16 @@ extension Failure {
         default:
             self.init(exitCode: .software, problem: "internal error: \(error)",
                       fix: "please report this with the command you ran (gmp --version shows the version)")
+        }
+    }
+
+    /// For errors whose description already ends in "; fix: …".
+    private init(exitCode: GMPExitCode, describedWithFix description: String, defaultFix: String) {
+        if let range = description.range(of: "; fix: ") {
+            self.init(exitCode: exitCode, problem: String(description[..<range.lowerBound]),
+                      fix: String(description[range.upperBound...]))
+        } else {
+            self.init(exitCode: exitCode, problem: description, fix: defaultFix)
         }
     }
 

@@ -18,7 +18,7 @@ struct Audit: ParsableCommand {
               alerts      failed signing attempts and lockouts
               review      sign that you reviewed the trail (QA, director)
             """,
-        subcommands: [AuditReportCommand.self,
+        subcommands: [AuditVerify.self, AuditKeygen.self, AuditCheckpointCommand.self, AuditReportCommand.self,
                       AuditAlerts.self, AuditReview.self]
     )
 }

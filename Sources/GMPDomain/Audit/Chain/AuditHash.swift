@@ -88,17 +88,3 @@ public struct AuditHash: Sendable, Hashable, CustomStringConvertible {
         withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
-
-/// Hexadecimal digits, both ways.
-enum Hex {
-    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    static func value(of digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-}

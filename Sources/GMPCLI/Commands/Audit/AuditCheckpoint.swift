@@ -1,0 +1,52 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp audit checkpoint --key KEY --out FILE`: sign the current chain head.
+struct AuditCheckpointCommand: GMPCommand {
+    static let path = "audit checkpoint"
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Verify the chain, then sign its head with QA's key into a small file (QA).",
+        discussion: """
+            Keep the file anywhere outside the database (it is not secret). Later, \
+            'gmp audit verify --checkpoint FILE --public-key KEY.pub' proves the trail \
+            still extends it: a rewrite of history, even with recomputed hashes, fails.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: ArgumentHelp("QA's private key (gmp audit keygen).", valueName: "file")) var key: String
+    @Option(help: ArgumentHelp("Where to write the checkpoint (never overwritten).", valueName: "file")) var out: String
+
+    struct Document: Encodable {
+        let file: String
+        let installation: String
+        let seq: Int64
+        let hash: String
+        let keyFingerprint: String
+    }
+
+    func execute(in context: CommandContext) throws {
+        let signingKey = try CheckpointKey.read(from: key)
+        let connection = try context.connect(startingEmbedded: false)
+        let trail = AuditTrail(connection)
+        let verification = try trail.verify()
+        guard case .intact(let summary) = verification.verdict, verification.isIntact else {
+            throw Failure(exitCode: .refused, problem: "the audit trail does not verify, so it is not checkpointed",
+                          fix: "run gmp audit verify to see what is wrong")
+        }
+        let checkpoint = try AuditCheckpoint.Statement(
+            installation: try trail.installationID().uuidString.lowercased(), seq: summary.lastSeq,
+            hash: summary.lastHash.bytes, createdAt: Timestamp.now().iso8601, signer: connection.userName
+        ).sign(with: signingKey)
+        // Recorded and written together: a failure to write the file rolls back the record.
+        try connection.transaction(retry: .never) { db in
+            try AuditTrail(db).recordCheckpoint(seq: checkpoint.seq, hash: checkpoint.hash,
+                                                keyFingerprint: checkpoint.keyFingerprint)
+            try checkpoint.write(to: out)
+        }
+        try context.output.document(Document(file: out, installation: checkpoint.installation, seq: checkpoint.seq,
+                                             hash: summary.lastHashHex, keyFingerprint: checkpoint.keyFingerprint))
+        context.output.data("checkpoint \(out): event \(checkpoint.seq), hash \(summary.lastHashHex), key \(checkpoint.keyFingerprint)")
+    }
+}

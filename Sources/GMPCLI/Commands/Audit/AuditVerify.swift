@@ -1,0 +1,116 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp audit verify`: recompute the audit chain in the client.
+struct AuditVerify: GMPCommand {
+    static let path = "audit verify"
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute the whole audit chain here, and check it against signed checkpoints.",
+        discussion: """
+            Reads every event in one snapshot and recomputes its SHA-256 chain hash in \
+            gmp itself: the database is never asked to vouch for itself. Any edited, \
+            deleted, inserted or reordered event, or a truncated tail, is named by its \
+            first broken sequence number. A history rewritten with recomputed hashes \
+            (possible for the database owner) is caught by a checkpoint signed earlier \
+            with QA's key: --checkpoint FILE (repeatable) with --public-key.
+
+            Exit 0 when intact; 65 when broken or when auditing is weakened (a trigger \
+            disabled, a table not audited).
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .customLong("checkpoint"), help: ArgumentHelp("A checkpoint file (repeatable).", valueName: "file"))
+    var checkpointFiles: [String] = []
+    @Option(help: ArgumentHelp("QA's public key (from gmp audit keygen), to check the checkpoints' signatures.",
+                               valueName: "file"))
+    var publicKey: String?
+
+    func validate() throws {
+        if !checkpointFiles.isEmpty && publicKey == nil {
+            throw ValidationError("--checkpoint needs --public-key: an unsigned or unchecked checkpoint proves nothing")
+        }
+    }
+
+    struct Document: Encodable {
+        struct Break: Encodable {
+            let seq: Int64
+            let problem: String
+        }
+        let intact: Bool
+        let events: Int
+        let lastSeq: Int64
+        let lastHash: String?
+        let checkpointsMatched: Int
+        let checkpoints: Int
+        let firstBreak: Break?
+        let machineryProblems: [String]
+        let seconds: Double
+        let eventsPerSecond: Int
+    }
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let checkpoints = try loadCheckpoints(installation: AuditTrail(connection).installationID().uuidString.lowercased())
+        let progress = Progress(output: context.output, label: "verified")
+        let clock = ContinuousClock()
+        let start = clock.now
+        let verification = try AuditTrail(connection).verify(checkpoints: checkpoints.map { (seq: $0.seq, hash: $0.hash) }) {
+            progress.update($0)
+        }
+        progress.finish()
+        let seconds = (clock.now - start).seconds
+        try report(verification, checkpointCount: checkpoints.count, seconds: seconds, context: context)
+    }
+
+    private func loadCheckpoints(installation: String) throws -> [AuditCheckpoint] {
+        guard let publicKey else { return [] }
+        let key = try CheckpointPublicKey.read(from: publicKey)
+        return try checkpointFiles.map { file in
+            let checkpoint = try AuditCheckpoint.read(from: file)
+            try checkpoint.verify(with: key)
+            guard checkpoint.installation == installation else {
+                throw Failure(exitCode: .refused, problem: "checkpoint \(file) is for installation \(checkpoint.installation), not this one (\(installation))",
+                              fix: "verify each installation against its own checkpoints")
+            }
+            return checkpoint
+        }
+    }
+
+    private func report(_ verification: AuditVerification, checkpointCount: Int, seconds: Double,
+                        context: CommandContext) throws {
+        let summary: AuditChainVerifier.Summary?
+        let chainBreak: ChainBreak?
+        switch verification.verdict {
+        case .intact(let value): (summary, chainBreak) = (value, nil)
+        case .broken(let value): (summary, chainBreak) = (nil, value)
+        }
+        let events = summary?.eventCount ?? 0
+        try context.output.document(Document(
+            intact: verification.isIntact, events: events, lastSeq: summary?.lastSeq ?? verification.recordedHead.seq,
+            lastHash: summary?.lastHashHex, checkpointsMatched: summary?.checkpointsMatched ?? 0, checkpoints: checkpointCount,
+            firstBreak: chainBreak.map { .init(seq: $0.seq, problem: $0.description) },
+            machineryProblems: verification.machineryProblems, seconds: seconds,
+            eventsPerSecond: seconds > 0 ? Int(Double(events) / seconds) : 0))
+        if let summary {
+            context.output.data("audit trail intact: \(summary.eventCount) events, last seq \(summary.lastSeq), "
+                                + "head \(summary.lastHashHex); checkpoints reproduced: \(summary.checkpointsMatched) of \(checkpointCount)")
+        }
+        for problem in verification.machineryProblems {
+            context.output.data(context.output.stdoutStyle.red("auditing weakened: \(problem)"))
+        }
+        if let chainBreak {
+            throw Failure(exitCode: .refused, problem: "audit trail broken at event \(chainBreak.seq): \(chainBreak.description)",
+                          fix: "preserve this database as evidence and inform QA; compare with backups and checkpoints")
+        }
+        if !verification.machineryProblems.isEmpty {
+            throw Failure(exitCode: .refused, problem: "auditing is weakened: \(verification.machineryProblems.joined(separator: "; "))",
+                          fix: "restore the trigger with a superuser (ALTER TABLE … ENABLE ALWAYS TRIGGER …) and investigate who changed it")
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

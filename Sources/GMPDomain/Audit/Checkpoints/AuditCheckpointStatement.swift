@@ -1,0 +1,43 @@
+extension AuditCheckpoint {
+    /// What a checkpoint states, before it is signed: "at `createdAt`, the audit chain of
+    /// `installation` ended at event `seq`, whose hash is `hash`; `signer` vouches for it".
+    public struct Statement: Sendable, Equatable {
+        /// The installation's id (`gmp_meta.installation`), a lowercase UUID.
+        public let installation: String
+        /// The sequence number of the last audit event covered.
+        public let seq: Int64
+        /// That event's chain hash, 32 bytes.
+        public let hash: [UInt8]
+        /// When the checkpoint was taken, canonical UTC text `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+        public let createdAt: String
+        /// Who signed, free text on one line (the person's account id, say).
+        public let signer: String
+
+        /// Throws ``CheckpointFormatError`` listing every field that cannot be written into
+        /// a checkpoint file and read back as the same value.
+        public init(installation: String, seq: Int64, hash: [UInt8], createdAt: String, signer: String) throws {
+            var problems: [String] = []
+            if let problem = CheckpointField.installationProblem(installation) { problems.append("installation \(problem)") }
+            if let problem = CheckpointField.seqProblem(seq) { problems.append("seq \(problem)") }
+            if hash.count != 32 { problems.append("hash must be 32 bytes, not \(hash.count)") }
+            if let problem = CheckpointField.createdAtProblem(createdAt) { problems.append("created-at \(problem)") }
+            if let problem = CheckpointField.signerProblem(signer) { problems.append("signer \(problem)") }
+            guard problems.isEmpty else { throw CheckpointFormatError(problems: problems) }
+            self.installation = installation
+            self.seq = seq
+            self.hash = hash
+            self.createdAt = createdAt
+            self.signer = signer
+        }
+
+        /// Signs the statement: the signature covers ``AuditCheckpoint/signedText(of:keyFingerprint:)``,
+        /// which includes the key's fingerprint, so a checkpoint cannot be relabelled with
+        /// another key's name.
+        public func sign(with key: CheckpointKey) throws -> AuditCheckpoint {
+            let fingerprint = key.fingerprint
+            let message = Array(AuditCheckpoint.signedText(of: self, keyFingerprint: fingerprint).utf8)
+            let signature = try key.privateKey.signature(for: message)
+            return AuditCheckpoint(statement: self, keyFingerprint: fingerprint, signature: Array(signature))
+        }
+    }
+}
