@@ -53,7 +53,9 @@ public struct GMP: ParsableCommand {
                 StandardStream.output.write(fullMessage(for: error) + "\n")
                 return 0
             }
-            let message = self.message(for: error)
+            // One line, whatever the parser said (a list of valid values spans several).
+            let message = self.message(for: error).split(whereSeparator: \.isNewline)
+                .map(\.trimmingWhitespace).filter { !$0.isEmpty }.joined(separator: " ")
             StandardStream.error.write(Style(enabled: Terminal.colorStderrByDefault()).red("error:") + " \(message); fix: see 'gmp --help' or '<command> --help'\n")
             return code.rawValue
         }

@@ -43,9 +43,13 @@ struct DatabaseFailureTests {
         try TestServer.withDatabase { database in
             #expect(try GMPBinary.run(["db", "migrate", "--database", database]).status == 0)
             let admin = try TestServer.connect(database)
+            // Only a superuser who first switches the DDL recorder off can do this.
+            try admin.execute("ALTER EVENT TRIGGER gmp_record_ddl DISABLE")
             try admin.execute("ALTER TABLE gmp_meta.schema_migrations DISABLE TRIGGER append_only")
+            try admin.execute("SELECT set_config('gmp.reason', 'test: simulate an edited migration', false)")
             try admin.execute("UPDATE gmp_meta.schema_migrations SET checksum = repeat('a', 64) WHERE version = 1")
-            try admin.execute("ALTER TABLE gmp_meta.schema_migrations ENABLE TRIGGER append_only")
+            try admin.execute("ALTER TABLE gmp_meta.schema_migrations ENABLE ALWAYS TRIGGER append_only")
+            try admin.execute("ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS")
             expectOneLineError(try GMPBinary.run(["db", "migrate", "--database", database]), exit: 65,
                                mentioning: ["V0001__foundation.sql differs", "never edited"])
             let status = try GMPBinary.run(["db", "status", "--json", "--database", database])

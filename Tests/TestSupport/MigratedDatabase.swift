@@ -45,6 +45,12 @@ public struct TestAccount: Sendable {
 
     public static let defaultPassword = "correct horse battery staple"
 
+    public init(id: String, password: String, database: String) {
+        self.id = id
+        self.password = password
+        self.database = database
+    }
+
     /// Creates the account through gmp.add_account (as the test superuser) and, unless
     /// `temporary`, clears the must-change flag as set-up.
     public static func create(in database: String, roles: [String], fullName: String = "Test Person",

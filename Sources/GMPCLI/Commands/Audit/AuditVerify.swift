@@ -101,7 +101,7 @@ struct AuditVerify: GMPCommand {
             context.output.data(context.output.stdoutStyle.red("auditing weakened: \(problem)"))
         }
         if let chainBreak {
-            throw Failure(exitCode: .refused, problem: "audit trail broken at event \(chainBreak.seq): \(chainBreak.description)",
+            throw Failure(exitCode: .refused, problem: chainBreak.description,
                           fix: "preserve this database as evidence and inform QA; compare with backups and checkpoints")
         }
         if !verification.machineryProblems.isEmpty {

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `gmp user …` and `gmp audit …` as people run them: the built binary, its stdout,
+/// --json and exit codes.
+@Suite("user and audit commands, end to end")
+struct AccountAndAuditCommandTests {
+    /// Runs gmp against `database` as `person` (their password in PGPASSWORD).
+    static func gmp(_ database: String, as person: TestAccount? = nil, _ arguments: [String],
+                    stdin: String? = nil) throws -> GMPRun {
+        guard let person else { return try GMPBinary.run(arguments + ["--database", database], stdin: stdin) }
+        return try GMPBinary.run(arguments + ["--database", database, "--user", person.id],
+                                 environment: ["PGPASSWORD": person.password], stdin: stdin)
+    }
+
+    @Test("user add, list, show and --json; ids are never reused; bad input is refused with the right exit code")
+    func accounts() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try TestAccount.create(in: database, roles: ["admin"])
+            let id = "p" + UUID().uuidString.lowercased().prefix(8).filter(\.isLetter)
+            let add = try Self.gmp(database, as: admin, ["user", "add", id, "--name", "Jordan Lee", "--role", "qc",
+                                                         "--reason", "new analyst", "--json"])
+            #expect(add.status == 0, "\(add)")
+            #expect((try add.json()["temporary_password"] as? String)?.count == 20)
+            let list = try Self.gmp(database, as: admin, ["user", "list"])
+            #expect(list.stdout.contains(id) && list.stdout.contains("Jordan Lee"), "\(list)")
+            let show = try Self.gmp(database, as: admin, ["user", "show", id, "--json"])
+            #expect(try show.json()["roles"] as? [String] == ["qc"])
+            #expect(try show.json()["must_change_password"] as? Bool == true)
+
+            expectOneLineError(try Self.gmp(database, as: admin, ["user", "add", id, "--name", "Someone Else"]),
+                               exit: 65, mentioning: ["already used"])
+            expectOneLineError(try Self.gmp(database, as: admin, ["user", "grant", id, "wizard", "--reason", "x"]), exit: 64)
+            expectOneLineError(try Self.gmp(database, as: admin, ["user", "disable", id]), exit: 64, mentioning: ["--reason"])
+            expectOneLineError(try Self.gmp(database, as: admin, ["user", "grant", admin.id, "qa", "--reason", "x"]),
+                               exit: 77, mentioning: ["own account"])
+            let disable = try Self.gmp(database, as: admin, ["user", "disable", id, "--reason", "left the company"])
+            #expect(disable.status == 0 && disable.stdout == "\(id): disabled\n", "\(disable)")
+
+            let qc = try TestAccount.create(in: database, roles: ["qc"])
+            expectOneLineError(try Self.gmp(database, as: qc, ["user", "disable", admin.id, "--reason", "x"]),
+                               exit: 77, mentioning: ["permission denied"])
+        }
+    }
+
+    @Test("passwd, then a signed review; a wrong password exits 77, is counted and shows in alerts")
+    func signing() throws {
+        try TestServer.withMigratedDatabase { database in
+            let temporary = try TestAccount.create(in: database, roles: ["qa"], temporary: true)
+            expectOneLineError(try Self.gmp(database, as: temporary, ["audit", "review", "--password-stdin"],
+                                            stdin: temporary.password + "\n"),
+                               exit: 77, mentioning: ["temporary password"])
+            let newPassword = "a fresh and long passphrase"
+            let passwd = try Self.gmp(database, as: temporary, ["user", "passwd", "--password-stdin"],
+                                      stdin: "\(temporary.password)\n\(newPassword)\n")
+            #expect(passwd.status == 0, "\(passwd)")
+            let person = TestAccount(id: temporary.id, password: newPassword, database: database)
+            let review = try Self.gmp(database, as: person, ["audit", "review", "--password-stdin", "--json"],
+                                      stdin: newPassword + "\n")
+            #expect(review.status == 0, "\(review)")
+            #expect(try review.json()["meaning"] as? String == "reviewed")
+            expectOneLineError(try Self.gmp(database, as: person, ["audit", "review", "--password-stdin"], stdin: "guess\n"),
+                               exit: 77, mentioning: ["failed attempt 1 of 5"])
+            let alerts = try Self.gmp(database, as: person, ["audit", "alerts", "--json"])
+            #expect(alerts.status == 65)
+            #expect(try alerts.json()["alerts"] as? Int == 1)
+            let report = try Self.gmp(database, as: person, ["audit", "report", "--table", "gmp_audit.event"])
+            #expect(report.stdout.contains("signature: reviewed by Test Person (\(person.id))"), "\(report)")
+            #expect(report.stdout.contains(": intact"))
+        }
+    }
+
+    @Test("verify, checkpoint, and a rewritten history caught by the checkpoint (exit 65 naming the event)")
+    func verifyAndCheckpoint() throws {
+        try TestServer.withMigratedDatabase { database in
+            let qa = try TestAccount.create(in: database, roles: ["qa"])
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmp-e2e-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+
+            let verify = try Self.gmp(database, as: qa, ["audit", "verify", "--json"])
+            #expect(verify.status == 0, "\(verify)")
+            #expect(try verify.json()["intact"] as? Bool == true)
+            #expect(try Self.gmp(database, ["audit", "keygen", "--out", "\(directory)/qa.key"]).status == 0)
+            let checkpoint = try Self.gmp(database, as: qa, ["audit", "checkpoint", "--key", "\(directory)/qa.key",
+                                                             "--out", "\(directory)/one.checkpoint"])
+            #expect(checkpoint.status == 0, "\(checkpoint)")
+            let withCheckpoint = ["audit", "verify", "--checkpoint", "\(directory)/one.checkpoint",
+                                  "--public-key", "\(directory)/qa.key.pub"]
+            #expect(try Self.gmp(database, as: qa, withCheckpoint).status == 0)
+
+            // The owner rewrites event 5 and recomputes every later hash and the head.
+            try TestServer.connect(database).execute(script: .init(shippedWithBinary: """
+                BEGIN;
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                ALTER TABLE gmp_audit.event DISABLE TRIGGER append_only;
+                UPDATE gmp_audit.event SET reason = 'rewritten' WHERE seq = 5;
+                DO $$ DECLARE r record; previous bytea; BEGIN
+                    SELECT hash INTO previous FROM gmp_audit.event WHERE seq = 4;
+                    FOR r IN SELECT * FROM gmp_audit.event WHERE seq >= 5 ORDER BY seq LOOP
+                        previous := gmp_audit.event_hash(r.seq, r.occurred_at, r.transaction_id, r.actor, r.action,
+                            r.table_name, r.record_key, r.old_values, r.new_values, r.reason, previous);
+                        UPDATE gmp_audit.event SET hash = previous WHERE seq = r.seq;
+                    END LOOP;
+                    UPDATE gmp_audit.chain_head SET hash = previous;
+                END $$;
+                ALTER TABLE gmp_audit.event ENABLE ALWAYS TRIGGER append_only;
+                ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
+                COMMIT;
+                """))
+            #expect(try Self.gmp(database, as: qa, ["audit", "verify"]).status == 0, "self-consistent without a checkpoint")
+            let seq = checkpoint.stdout.split(separator: " ")[3].trimmingCharacters(in: .punctuationCharacters)
+            expectOneLineError(try Self.gmp(database, as: qa, withCheckpoint), exit: 65,
+                               mentioning: ["audit trail broken at event \(seq)", "checkpoint"])
+            expectOneLineError(try Self.gmp(database, as: qa, ["audit", "verify", "--checkpoint", "\(directory)/one.checkpoint"]),
+                               exit: 64, mentioning: ["--public-key"])
+        }
+    }
+
+    @Test("report: CSV with a header, and --json with a count")
+    func report() throws {
+        try TestServer.withMigratedDatabase { database in
+            let auditor = try TestAccount.create(in: database, roles: ["auditor"])
+            let csv = try Self.gmp(database, as: auditor, ["audit", "report", "--table", "gmp.account", "--key", auditor.id, "--csv"])
+            #expect(csv.status == 0, "\(csv)")
+            let lines = csv.stdout.split(separator: "\r\n")
+            #expect(lines.first == "seq,occurred_at,actor,actor_name,action,table,record_key,reason,old_values,new_values,signature_meaning,signature_name,signature_time,signature_intact")
+            #expect(lines.count >= 3 && lines.dropFirst().allSatisfy { $0.contains(",gmp.account,\(auditor.id),") })
+            let json = try Self.gmp(database, as: auditor, ["audit", "report", "--actor", auditor.id, "--json"])
+            #expect(try json.json()["count"] as? Int == 0)
+            expectOneLineError(try Self.gmp(database, as: auditor, ["audit", "report", "--key", "x"]), exit: 64)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Reference implementation of gmp's audit encoding v1 and hash chain (stdlib only).
+
+An independent second implementation of the normative encoding, to cross-check the Swift
+code (Sources/GMPDomain/Audit/Chain) and the PostgreSQL function that writes the chain. It is written
+from the spec, not from either of them:
+
+    field(x) = 4-byte unsigned big-endian byte length of x, then x's bytes;
+               NULL is FF FF FF FF and nothing else
+    hash_n   = SHA-256( field("gmp-audit-v1") || field(seq) || field(occurred_at)
+               || field(transaction_id) || field(actor) || field(action) || field(table_name)
+               || field(record_key) || field(old_values) || field(new_values) || field(reason)
+               || field(previous_hash) )
+
+Run it to print the test vectors; `--markdown` prints test-vectors.md.
+"""
+import hashlib
+import struct
+import sys
+from datetime import datetime, timezone
+
+VERSION_TAG = b"gmp-audit-v1"
+NULL_FIELD = b"\xff\xff\xff\xff"
+GENESIS_HASH = bytes(32)  # what seq 1 chains from
+
+# The text fields, in encoding order after the three numbers.
+TEXT_FIELDS = ("actor", "action", "table_name", "record_key", "old_values", "new_values", "reason")
+
+
+def field(value):
+    """Length-prefixed bytes; None is the NULL marker. Text is UTF-8."""
+    if value is None:
+        return NULL_FIELD
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return struct.pack(">I", len(value)) + value
+
+
+def encode_event(event, previous_hash):
+    """The canonical encoding v1 of one event (a dict of the audit row's columns)."""
+    assert len(previous_hash) == 32
+    parts = [VERSION_TAG, str(event["seq"]), event["occurred_at"], str(event["transaction_id"])]
+    parts += [event[name] for name in TEXT_FIELDS]
+    parts.append(previous_hash)
+    return b"".join(field(part) for part in parts)
+
+
+def chain_hashes(events):
+    """Each event's hash, chaining from 32 zero bytes."""
+    previous = GENESIS_HASH
+    hashes = []
+    for event in events:
+        previous = hashlib.sha256(encode_event(event, previous)).digest()
+        hashes.append(previous)
+    return hashes
+
+
+def microseconds_since_1970(occurred_at):
+    """'YYYY-MM-DDTHH:MM:SS.ffffffZ' as integer microseconds (what Swift's AuditEvent holds)."""
+    instant = datetime.strptime(occurred_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    delta = instant - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+# old_values/new_values are PostgreSQL's jsonb text output: jsonb sorts keys by length, then
+# bytewise, so '{"id": …, "full_name": …, "note": …}' prints with "note" before "full_name".
+EVENTS = [
+    {
+        "seq": 1, "occurred_at": "2026-11-22T05:26:25.107456Z", "transaction_id": 741,
+        "actor": "alice", "action": "INSERT", "table_name": "gmp.account", "record_key": "bob",
+        "old_values": None, "new_values": '{"id": "bob", "full_name": "Bob Ng"}', "reason": None,
+    },
+    {
+        "seq": 2, "occurred_at": "2026-11-22T05:26:26.000001Z", "transaction_id": 742,
+        "actor": "alice", "action": "UPDATE", "table_name": "gmp.account", "record_key": "bob",
+        "old_values": '{"id": "bob", "full_name": "Bob Ng"}',
+        "new_values": '{"id": "bob", "note": "5 µg/mL", "full_name": "Zoë Ng"}',
+        "reason": "name corrected: typo at entry",
+    },
+    {
+        "seq": 3, "occurred_at": "2026-11-22T05:27:00.000000Z", "transaction_id": 743,
+        "actor": "carol", "action": "DELETE", "table_name": "gmp.example", "record_key": "42",
+        "old_values": '{"id": 42}', "new_values": None, "reason": "entered on the wrong record",
+    },
+]
+
+
+def show(value):
+    return "NULL" if value is None else f"`{value}`"
+
+
+def markdown():
+    hashes = chain_hashes(EVENTS)
+    lines = [
+        "# Audit encoding v1: test vectors",
+        "",
+        "Produced by `audit_chain_reference.py --markdown` (Python, stdlib only); checked",
+        "byte for byte by the Swift tests (`AuditChainTests/TestVectorTests.swift`) and by",
+        "PostgreSQL 15 (`pg_reference.sql`). Texts are UTF-8; NULL is the field `ffffffff`.",
+        "",
+        "`old_values`/`new_values` are jsonb *text output*. jsonb orders object keys by length,",
+        "then bytewise, so the value written `{\"id\": \"bob\", \"full_name\": \"Zoë Ng\", \"note\": \"5 µg/mL\"}`",
+        "is stored and printed — and therefore hashed — as",
+        "`{\"id\": \"bob\", \"note\": \"5 µg/mL\", \"full_name\": \"Zoë Ng\"}`.",
+        "",
+    ]
+    previous = GENESIS_HASH
+    for event, digest in zip(EVENTS, hashes):
+        lines += [f"## Event {event['seq']}", "", "| field | value |", "| --- | --- |"]
+        for name in ("seq", "occurred_at", "transaction_id") + TEXT_FIELDS:
+            lines.append(f"| {name} | {show(event[name])} |")
+        lines += [
+            f"| previous_hash | `{previous.hex()}` |",
+            f"| (occurred_at in µs since 1970) | `{microseconds_since_1970(event['occurred_at'])}` |",
+            "",
+        ]
+        encoded = encode_event(event, previous)
+        if event["seq"] == 1:
+            lines += [f"Encoded bytes ({len(encoded)}), hex:", "", "```", encoded.hex(), "```", ""]
+        lines += [f"hash: `{digest.hex()}`", ""]
+        previous = digest
+    return "\n".join(lines)
+
+
+def main():
+    if "--markdown" in sys.argv:
+        print(markdown())
+        return
+    previous = GENESIS_HASH
+    for event, digest in zip(EVENTS, chain_hashes(EVENTS)):
+        encoded = encode_event(event, previous)
+        print(f"event {event['seq']}: {len(encoded)} bytes, "
+              f"occurred_at_us {microseconds_since_1970(event['occurred_at'])}")
+        print(f"  encoded {encoded.hex()}")
+        print(f"  hash    {digest.hex()}")
+        previous = digest
+
+
+if __name__ == "__main__":
+    main()
