@@ -91,24 +91,7 @@ struct AccountAndAuditCommandTests {
             #expect(try Self.gmp(database, as: qa, withCheckpoint).status == 0)
 
             // The owner rewrites event 5 and recomputes every later hash and the head.
-            try TestServer.connect(database).execute(script: .init(shippedWithBinary: """
-                BEGIN;
-                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
-                ALTER TABLE gmp_audit.event DISABLE TRIGGER append_only;
-                UPDATE gmp_audit.event SET reason = 'rewritten' WHERE seq = 5;
-                DO $$ DECLARE r record; previous bytea; BEGIN
-                    SELECT hash INTO previous FROM gmp_audit.event WHERE seq = 4;
-                    FOR r IN SELECT * FROM gmp_audit.event WHERE seq >= 5 ORDER BY seq LOOP
-                        previous := gmp_audit.event_hash(r.seq, r.occurred_at, r.transaction_id, r.actor, r.action,
-                            r.table_name, r.record_key, r.old_values, r.new_values, r.reason, previous);
-                        UPDATE gmp_audit.event SET hash = previous WHERE seq = r.seq;
-                    END LOOP;
-                    UPDATE gmp_audit.chain_head SET hash = previous;
-                END $$;
-                ALTER TABLE gmp_audit.event ENABLE ALWAYS TRIGGER append_only;
-                ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
-                COMMIT;
-                """))
+            try Tampering.rewriteHistory(database, at: 5)
             #expect(try Self.gmp(database, as: qa, ["audit", "verify"]).status == 0, "self-consistent without a checkpoint")
             let seq = checkpoint.stdout.split(separator: " ")[3].trimmingCharacters(in: .punctuationCharacters)
             expectOneLineError(try Self.gmp(database, as: qa, withCheckpoint), exit: 65,

@@ -24,20 +24,6 @@ struct TamperCorpusTests {
         try AuditTrail(connection).head().seq
     }
 
-    static let recomputeFrom5 = """
-        DO $$
-        DECLARE r record; previous bytea;
-        BEGIN
-            SELECT hash INTO previous FROM gmp_audit.event WHERE seq = 4;
-            FOR r IN SELECT * FROM gmp_audit.event WHERE seq >= 5 ORDER BY seq LOOP
-                previous := gmp_audit.event_hash(r.seq, r.occurred_at, r.transaction_id, r.actor, r.action,
-                    r.table_name, r.record_key, r.old_values, r.new_values, r.reason, previous);
-                UPDATE gmp_audit.event SET hash = previous WHERE seq = r.seq;
-            END LOOP;
-            UPDATE gmp_audit.chain_head SET hash = previous;
-        END $$
-        """
-
     @Test("an untouched trail verifies, event count and head included")
     func intact() throws {
         try Self.withTrail { _, connection in
@@ -125,8 +111,7 @@ struct TamperCorpusTests {
     func rewrittenChain() throws {
         try Self.withTrail { database, connection in
             let head = try AuditTrail(connection).head()
-            try Tampering.asSuperuser(database, "UPDATE gmp_audit.event SET reason = 'history rewritten' WHERE seq = 5; "
-                                      + Self.recomputeFrom5)
+            try Tampering.rewriteHistory(database, at: 5)
             if case .broken = try Self.verify(connection) { Issue.record("a recomputed chain is self-consistent") }
             #expect(try Self.verify(connection, checkpoints: [(seq: head.seq, hash: head.hash)])
                     == .broken(ChainBreak(.checkpointMismatch(checkpointSeq: head.seq))))

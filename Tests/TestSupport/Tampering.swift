@@ -1,11 +1,10 @@
 import PostgresClient
-import TestSupport
 
 /// What a superuser with psql can do to the trail: switch the DDL recorder and the
 /// append-only trigger off, run `statements`, and switch them on again. The database
 /// cannot stop its owner; verification (with checkpoints) must notice.
-enum Tampering {
-    static func asSuperuser(_ database: String, _ statements: String) throws {
+public enum Tampering {
+    public static func asSuperuser(_ database: String, _ statements: String) throws {
         let admin = try TestServer.connect(database)
         try admin.execute(script: SQLScript(shippedWithBinary: """
             BEGIN;
@@ -16,5 +15,24 @@ enum Tampering {
             ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
             COMMIT;
             """))
+    }
+
+    /// Rewrites history as an owner would to hide it: edits event `seq`'s reason, then
+    /// recomputes every later hash and the chain head, so the chain is self-consistent.
+    public static func rewriteHistory(_ database: String, at seq: Int64 = 5) throws {
+        try asSuperuser(database, """
+            UPDATE gmp_audit.event SET reason = 'history rewritten' WHERE seq = \(seq);
+            DO $$
+            DECLARE r record; previous bytea;
+            BEGIN
+                SELECT hash INTO previous FROM gmp_audit.event WHERE seq = \(seq - 1);
+                FOR r IN SELECT * FROM gmp_audit.event WHERE seq >= \(seq) ORDER BY seq LOOP
+                    previous := gmp_audit.event_hash(r.seq, r.occurred_at, r.transaction_id, r.actor, r.action,
+                        r.table_name, r.record_key, r.old_values, r.new_values, r.reason, previous);
+                    UPDATE gmp_audit.event SET hash = previous WHERE seq = r.seq;
+                END LOOP;
+                UPDATE gmp_audit.chain_head SET hash = previous;
+            END $$
+            """)
     }
 }

@@ -52,7 +52,7 @@ struct AuditVerify: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let checkpoints = try loadCheckpoints(installation: AuditTrail(connection).installationID().uuidString.lowercased())
+        let checkpoints = try loadCheckpoints(on: connection)
         let progress = Progress(output: context.output, label: "verified")
         let clock = ContinuousClock()
         let start = clock.now
@@ -64,9 +64,11 @@ struct AuditVerify: GMPCommand {
         try report(verification, checkpointCount: checkpoints.count, seconds: seconds, context: context)
     }
 
-    private func loadCheckpoints(installation: String) throws -> [AuditCheckpoint] {
+    /// The checkpoints given, each checked: signed by `publicKey`, for this installation.
+    private func loadCheckpoints(on connection: PostgresConnection) throws -> [AuditCheckpoint] {
         guard let publicKey else { return [] }
         let key = try CheckpointPublicKey.read(from: publicKey)
+        let installation = try AuditTrail(connection).installationID().uuidString.lowercased()
         return try checkpointFiles.map { file in
             let checkpoint = try AuditCheckpoint.read(from: file)
             try checkpoint.verify(with: key)
