@@ -1,0 +1,123 @@
+-- V0010 traceability (21 CFR 1271.290): from a lot back to its tissue, donor,
+-- eligibility and evidence; from a donor forward to every lot and unit.
+--
+-- Each trace is one server-side function returning one jsonb document, so a recall
+-- report costs one round trip whatever the size of the facility. The documents'
+-- fields are described in docs/traceability.md; nothing personal is in them.
+
+-- A lot as every report shows it: what it is, where it stands, and what its label
+-- must say about the donor.
+CREATE VIEW gmp.lot_overview AS
+SELECT l.din, l.din || l.check_character AS keyed_id, l.check_character, l.stage, l.product_kind, l.intended_use,
+       l.status, l.donor_code, l.collection_id, l.parent_din, l.expires_on, l.created_at, l.created_by,
+       e.outcome AS eligibility, e.determination_id, e.signed_by AS eligibility_signed_by,
+       e.signed_at AS eligibility_signed_at,
+       EXISTS (SELECT FROM gmp.consent c JOIN gmp.donor d ON c.donor_code IN (d.code, d.birth_mother)
+               WHERE d.code = l.donor_code AND c.withdrawn_on IS NOT NULL) AS consent_withdrawn,
+       ARRAY(SELECT DISTINCT t.name FROM gmp.screening_result r JOIN gmp.screening_test t ON t.code = r.test_code
+             JOIN gmp.donor d ON r.donor_code = coalesce(d.birth_mother, d.code)
+             WHERE d.code = l.donor_code AND r.result = 'reactive' ORDER BY t.name) AS reactive_tests,
+       fill.units, fill.unit_volume_ml,
+       (SELECT s.performed_at FROM gmp.manufacturing_step s WHERE s.din = l.din AND s.kind = 'cryopreservation')
+           AS cryopreserved_at,
+       (SELECT s.kind FROM gmp.manufacturing_step s WHERE s.din = l.din ORDER BY s.id DESC LIMIT 1) AS last_step
+FROM gmp.lot l
+LEFT JOIN gmp.eligibility e ON e.collection_id = l.collection_id
+LEFT JOIN gmp.manufacturing_step fill ON fill.din = l.din AND fill.kind = 'fill';
+
+CREATE FUNCTION gmp_meta.donor_document(donor_code text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'code', d.code, 'intended_use', d.intended_use, 'living', d.living, 'birth_mother', d.birth_mother,
+        'registered_at', d.registered_at,
+        'consents', coalesce((SELECT jsonb_agg(jsonb_build_object('donor', c.donor_code, 'given_on', c.given_on,
+                                  'scope', c.scope, 'taken_by', c.taken_by, 'withdrawn_on', c.withdrawn_on) ORDER BY c.id)
+                              FROM gmp.consent c WHERE c.donor_code IN (d.code, d.birth_mother)), '[]'),
+        'consent_withdrawn', EXISTS (SELECT FROM gmp.consent c
+                                     WHERE c.donor_code IN (d.code, d.birth_mother) AND c.withdrawn_on IS NOT NULL))
+    FROM gmp.donor d WHERE d.code = donor_code
+$$;
+
+CREATE FUNCTION gmp_meta.collection_document(collection_id text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', c.id, 'donor', c.donor_code, 'source', c.source, 'site', c.site, 'collected_at', c.collected_at,
+        'collector', c.collector, 'amount', c.amount::text, 'amount_unit', c.amount_unit,
+        'transport_conditions', c.transport_conditions, 'received_at', c.received_at, 'received_by', c.received_by,
+        'receipt_condition', c.receipt_condition,
+        'eligibility', (SELECT jsonb_build_object('outcome', e.outcome, 'determination', e.determination_id,
+                                                  'signed_by', e.signed_by, 'signed_at', e.signed_at,
+                                                  'signature_intact', gmp_meta.signature_intact(e.signature_id),
+                                                  'problems', to_jsonb(e.problems))
+                        FROM gmp.eligibility e WHERE e.collection_id = c.id))
+    FROM gmp.tissue_collection c WHERE c.id = collection_id
+$$;
+
+CREATE FUNCTION gmp_meta.lot_document(l gmp.lot_overview) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'din', l.din, 'check_character', l.check_character, 'stage', l.stage, 'product_kind', l.product_kind,
+        'intended_use', l.intended_use, 'status', l.status, 'donor', l.donor_code, 'collection', l.collection_id,
+        'parent', l.parent_din, 'expires_on', l.expires_on, 'created_at', l.created_at, 'eligibility', l.eligibility,
+        'consent_withdrawn', l.consent_withdrawn, 'reactive_tests', to_jsonb(l.reactive_tests),
+        'units', l.units, 'unit_volume_ml', l.unit_volume_ml::text, 'cryopreserved_at', l.cryopreserved_at,
+        'last_step', l.last_step)
+$$;
+
+-- Back from a lot: its lineage to the tissue, the donor, the eligibility determination
+-- and the screening results it rests on, and its own steps.
+CREATE FUNCTION gmp.trace_lot(lot_din text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    l gmp.lot := gmp_meta.require_lot(lot_din);
+BEGIN
+    RETURN jsonb_build_object(
+        'lot', (SELECT gmp_meta.lot_document(o) FROM gmp.lot_overview o WHERE o.din = l.din),
+        'lineage', coalesce((WITH RECURSIVE up AS (
+                                 SELECT p.*, 1 AS depth FROM gmp.lot p WHERE p.din = l.parent_din
+                                 UNION ALL
+                                 SELECT p.*, up.depth + 1 FROM gmp.lot p JOIN up ON p.din = up.parent_din)
+                             SELECT jsonb_agg(jsonb_build_object('din', up.din, 'check_character', up.check_character,
+                                                                 'stage', up.stage, 'status', up.status) ORDER BY up.depth)
+                             FROM up), '[]'),
+        'steps', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                               'kind', s.kind, 'performed_at', s.performed_at, 'performed_by', s.performed_by,
+                               'passage', s.passage_number, 'cell_count', s.cell_count::text,
+                               'viability_percent', s.viability_percent::text,
+                               'population_doublings', s.population_doublings::text,
+                               'cumulative_doublings', s.cumulative_doublings::text,
+                               'units', s.units, 'unit_volume_ml', s.unit_volume_ml::text, 'note', s.note) ORDER BY s.id)
+                           FROM gmp.manufacturing_step s WHERE s.din = l.din), '[]'),
+        'collection', gmp_meta.collection_document(l.collection_id),
+        'donor', gmp_meta.donor_document(l.donor_code),
+        'screening', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                   'donor', r.donor_code, 'test', t.name, 'result', r.result, 'test_kit', r.test_kit,
+                                   'specimen_on', r.specimen_on, 'analyst', r.analyst) ORDER BY r.id)
+                               FROM gmp.screening_result r JOIN gmp.screening_test t ON t.code = r.test_code
+                               WHERE r.donor_code = gmp_meta.tested_person(l.donor_code)), '[]'));
+END;
+$$;
+
+-- Forward from a donor (and, for a birth mother, her newborns): every collection and
+-- every lot with its units — what a recall needs. Storage and shipping add where each
+-- unit is or went.
+CREATE FUNCTION gmp.trace_donor(donor_code text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    who gmp.donor := gmp_meta.require_donor(donor_code);
+    codes text[];
+BEGIN
+    codes := ARRAY(SELECT who.code UNION ALL SELECT d.code FROM gmp.donor d WHERE d.birth_mother = who.code);
+    RETURN jsonb_build_object(
+        'donor', gmp_meta.donor_document(who.code),
+        'newborns', to_jsonb(codes[2:]),
+        'collections', coalesce((SELECT jsonb_agg(gmp_meta.collection_document(c.id) ORDER BY c.id)
+                                 FROM gmp.tissue_collection c WHERE c.donor_code = ANY (codes)), '[]'),
+        'lots', coalesce((SELECT jsonb_agg(gmp_meta.lot_document(o) ORDER BY o.din)
+                          FROM gmp.lot_overview o WHERE o.donor_code = ANY (codes)), '[]'));
+END;
+$$;
+
+GRANT SELECT ON gmp.lot_overview TO gmp_person;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA gmp, gmp_meta, gmp_audit FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gmp.trace_lot(text), gmp.trace_donor(text) TO gmp_person;
