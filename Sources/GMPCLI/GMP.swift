@@ -35,7 +35,7 @@ public struct GMP: ParsableCommand {
             Shell completions: gmp --generate-completion-script bash|zsh|fish
             """,
         version: version,
-        subcommands: [Db.self, User.self, Audit.self, Doctor.self]
+        subcommands: [Db.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Trace.self, Audit.self, Doctor.self]
     )
 
     public init() {}

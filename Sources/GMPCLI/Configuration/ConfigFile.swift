@@ -26,15 +26,25 @@ struct ConfigFile: Decodable, Equatable {
         var color: ColorChoice?
     }
 
+    /// This facility's identity and manufacturing limits. The database holds the values
+    /// in force; `gmp facility apply` copies them there (an administrator, with a reason).
+    struct Facility: Decodable, Equatable {
+        var isbt128Facility: String?
+        var maxPassage: Int?
+        var maxPopulationDoublings: Int?
+    }
+
     var database: Database?
     var embedded: Embedded?
     var output: Output?
+    var facility: Facility?
 
     /// The keys this file may contain, by section.
     static let knownKeys: [String: Set<String>] = [
         "database": ["connection", "connect_timeout"],
         "embedded": ["data_dir", "server_user", "bin_dir"],
         "output": ["color"],
+        "facility": ["isbt128_facility", "max_passage", "max_population_doublings"],
     ]
 
     /// Parses YAML text; `path` is only used in messages.
@@ -48,7 +58,7 @@ struct ConfigFile: Decodable, Equatable {
         }
         guard let root else { return ConfigFile() }
         guard let sections = root.mapping else {
-            throw ConfigurationError(problem: "\(path) must be a mapping of sections (database, embedded, output)",
+            throw ConfigurationError(problem: "\(path) must be a mapping of sections (database, embedded, output, facility)",
                                      fix: "start from config/gmp.yaml in the gmp sources")
         }
         for (key, value) in sections {
@@ -72,7 +82,7 @@ struct ConfigFile: Decodable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case database, embedded, output
+        case database, embedded, output, facility
     }
 
     private static func firstLine(of error: Error) -> String {
@@ -105,6 +115,14 @@ extension ConfigFile.Embedded {
         case dataDir = "data_dir"
         case serverUser = "server_user"
         case binDir = "bin_dir"
+    }
+}
+
+extension ConfigFile.Facility {
+    enum CodingKeys: String, CodingKey {
+        case isbt128Facility = "isbt128_facility"
+        case maxPassage = "max_passage"
+        case maxPopulationDoublings = "max_population_doublings"
     }
 }
 

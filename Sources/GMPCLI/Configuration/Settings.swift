@@ -51,6 +51,8 @@ struct Settings: Equatable {
     var user: String?
     /// The configuration file that was read, if any.
     var configPath: String?
+    /// The configuration file's facility section, if any (gmp facility apply).
+    var facility: ConfigFile.Facility? = nil
 
     /// libpq variables that name a server; any of them means "a server is configured".
     static let libpqTargetVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
@@ -69,7 +71,8 @@ struct Settings: Equatable {
         let noColor = environment["NO_COLOR"].map { !$0.isEmpty } ?? false
         let color = colorFlag ?? (noColor ? .never : nil) ?? file?.output?.color ?? .auto
         let user = nonEmpty(userFlag) ?? nonEmpty(environment["GMP_USER"])
-        return Settings(target: target, connectTimeoutSeconds: timeout, color: color, user: user, configPath: configPath)
+        return Settings(target: target, connectTimeoutSeconds: timeout, color: color, user: user, configPath: configPath,
+                        facility: file?.facility)
     }
 
     private static func resolveTarget(databaseFlag: String?, environment: [String: String], file: ConfigFile?,

@@ -1,0 +1,50 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp lot create`: a new lot in quarantine.
+struct LotCreate: GMPCommand {
+    static let path = "lot create"
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Create a lot from a received tissue collection or a parent cell bank (operators).",
+        discussion: """
+            From tissue: a master cell bank or a drug product. From a parent: master cell \
+            bank → working cell bank → drug product; the parent must be cryopreserved and \
+            not rejected. The intended use must match the donor's.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: ArgumentHelp("The tissue collection (T26-000001).", valueName: "id")) var collection: String?
+    @Option(help: ArgumentHelp("The parent cell bank's DIN with check character.", valueName: "lot")) var parent: String?
+    @Option(help: "master_cell_bank, working_cell_bank or drug_product.") var stage: LotStage
+    @Option(help: "cells, conditioned_medium or extracellular_vesicles.") var kind: ProductKind = .cells
+    @Option(name: .customLong("use"), help: "allogeneic or autologous (must match the donor).") var intendedUse: IntendedUse
+    @Option(help: ArgumentHelp("Expiry date, YYYY-MM-DD.", valueName: "date")) var expires: CalendarDate
+
+    func validate() throws {
+        guard (collection == nil) != (parent == nil) else {
+            throw ValidationError("give exactly one of --collection ID or --parent LOT")
+        }
+    }
+
+    struct Document: Encodable {
+        let lot: String
+        let din: String
+        let checkCharacter: String
+        let status: String
+        let stage: String
+    }
+
+    func execute(in context: CommandContext) throws {
+        let origin: LotOrigin = try parent.map { .parent(try DonationIdentificationNumber(keyed: $0)) }
+            ?? .collection(collection ?? "")
+        let connection = try context.connect(startingEmbedded: false)
+        let din = try connection.transaction { db in
+            try Lots(db).create(from: origin, stage: stage, kind: kind, use: intendedUse, expiresOn: expires)
+        }
+        try context.output.document(Document(lot: din.eyeReadable, din: din.value, checkCharacter: String(din.checkCharacter),
+                                             status: LotStatus.quarantine.rawValue, stage: stage.rawValue))
+        context.output.data("created lot \(din.eyeReadable) (\(stage.rawValue), quarantine); type it as \(din.value)\(din.checkCharacter)")
+    }
+}

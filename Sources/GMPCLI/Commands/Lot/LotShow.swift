@@ -1,0 +1,63 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp lot show LOT`: the lot, its status and its steps.
+struct LotShow: GMPCommand {
+    static let path = "lot show"
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show a lot: status, donor eligibility, units and manufacturing steps.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var lot: LotArgument
+
+    struct Document: Encodable {
+        let lot: TraceDocument.Lot
+        let steps: [TraceDocument.Step]
+    }
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.din()
+        let connection = try context.connect(startingEmbedded: false)
+        let trace = try connection.transaction(.repeatableRead, readOnly: true) { db in try Traceability(db).lot(din) }
+        try context.output.document(Document(lot: trace.lot, steps: trace.steps))
+        let steps = trace.steps.isEmpty ? ["steps          none yet"] : ["steps"] + trace.steps.map(LotText.step)
+        context.output.data((LotText.summary(trace.lot) + steps).joined(separator: "\n"))
+    }
+}
+
+/// `gmp lot label LOT`: the statements the label must carry, never a personal identifier.
+struct LotLabel: GMPCommand {
+    static let path = "lot label"
+    static let configuration = CommandConfiguration(
+        commandName: "label",
+        abstract: "Print the label text a lot requires now (quarantine, autologous, donor warnings).",
+        discussion: """
+            The statements follow 21 CFR 1271.60, .65 and .90 for the lot's status, \
+            intended use and donor eligibility. A label carries the DIN and the donor \
+            code, never a name or record number.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var lot: LotArgument
+
+    struct Document: Encodable {
+        let lot: String
+        let din: String
+        let checkCharacter: String
+        let product: String
+        let expiresOn: String
+        let statements: [String]
+    }
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.din()
+        let connection = try context.connect(startingEmbedded: false)
+        let trace = try connection.transaction(.repeatableRead, readOnly: true) { db in try Traceability(db).lot(din) }
+        let statements = LabelStatements.statements(for: LotText.labelFacts(trace.lot))
+        let product = "\(trace.lot.productKind.replacing("_", with: " ")), \(trace.lot.stage.replacing("_", with: " "))"
+        try context.output.document(Document(lot: din.eyeReadable, din: din.value, checkCharacter: String(din.checkCharacter),
+                                             product: product, expiresOn: trace.lot.expiresOn, statements: statements))
+        context.output.data(([din.eyeReadable, product, "EXP \(trace.lot.expiresOn)"] + statements).joined(separator: "\n"))
+    }
+}

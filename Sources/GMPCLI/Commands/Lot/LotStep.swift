@@ -1,0 +1,49 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp lot step LOT KIND`: one manufacturing step, as it happens.
+struct LotStep: GMPCommand {
+    static let path = "lot step"
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Record a manufacturing step on a lot (operators).",
+        discussion: """
+            isolation; passage --cell-count N --viability PCT --doublings PD; harvest; \
+            formulation; fill --units N --unit-volume ML; cryopreservation. Out-of-order \
+            steps, and passages beyond the facility's limits, are refused.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var lot: LotArgument
+    @Argument(help: ArgumentHelp("isolation, passage, harvest, formulation, fill or cryopreservation.", valueName: "step"))
+    var kind: ManufacturingStepKind
+    @Option(help: ArgumentHelp("When it was done (default: now, by the server's clock).", valueName: "time")) var at: TimeArgument?
+    @Option(help: ArgumentHelp("Viable cells counted (passage), e.g. 2.4e7 is not accepted: 24000000.", valueName: "number"))
+    var cellCount: ExactDecimal?
+    @Option(help: ArgumentHelp("Viability in percent, 0–100 (passage).", valueName: "percent")) var viability: ExactDecimal?
+    @Option(help: ArgumentHelp("Population doublings in this passage.", valueName: "number")) var doublings: ExactDecimal?
+    @Option(help: ArgumentHelp("Number of units filled (fill).", valueName: "count")) var units: Int?
+    @Option(help: ArgumentHelp("Volume per unit in mL (fill).", valueName: "mL")) var unitVolume: ExactDecimal?
+    @Option(help: ArgumentHelp("A note.", valueName: "text")) var note: String?
+
+    struct Document: Encodable {
+        let lot: String
+        let step: String
+        let passage: Int?
+    }
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.din()
+        let record = StepRecord(kind: kind, performedAt: at?.timestamp, cellCount: cellCount, viabilityPercent: viability,
+                                populationDoublings: doublings, units: units, unitVolumeML: unitVolume, note: note)
+        guard record.missingMeasurements.isEmpty else {
+            throw Failure(exitCode: .usage, problem: "a \(kind.rawValue) needs \(record.missingMeasurements.joined(separator: ", "))",
+                          fix: "give the measurements with the step")
+        }
+        let connection = try context.connect(startingEmbedded: false)
+        let passage = try connection.transaction { db in try Lots(db).record(record, on: din) }
+        try context.output.document(Document(lot: din.eyeReadable, step: kind.rawValue, passage: passage))
+        context.output.data("\(din.eyeReadable): \(kind.rawValue) recorded" + (kind == .passage ? " (P\(passage ?? 0))" : ""))
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp trace`: traceability both ways (21 CFR 1271.290), the report a recall needs.
+struct Trace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Trace a lot back to its donor, or a donor forward to every lot: table, --json or --csv.",
+        subcommands: [TraceLot.self, TraceDonor.self])
+}
+
+/// Table, --json (the server's document untouched) or --csv.
+struct TraceFormat: ParsableArguments {
+    @Flag(help: "CSV (RFC 4180) for spreadsheets, with a header row.") var csv = false
+}
+
+/// `gmp trace donor CODE`
+struct TraceDonor: GMPCommand {
+    static let path = "trace donor"
+    static let configuration = CommandConfiguration(
+        commandName: "donor",
+        abstract: "Every collection and lot of a donor (and of a birth mother's newborns).",
+        discussion: "CSV: one row per lot. --json: the document described in docs/traceability.md.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
+    @Argument(help: "The donor code.") var donor: String
+
+    static let csvHeader = ["din", "check_character", "stage", "product_kind", "intended_use", "status", "parent",
+                            "collection", "donor", "eligibility", "consent_withdrawn", "reactive_tests", "units",
+                            "unit_volume_ml", "cryopreserved_at", "expires_on"]
+
+    func execute(in context: CommandContext) throws {
+        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        let connection = try context.connect(startingEmbedded: false)
+        let trace = Traceability(connection)
+        if options.json {
+            StandardStream.output.write(try trace.donorJSON(donor) + "\n")
+            return
+        }
+        let document = try trace.donor(donor)
+        if format.csv {
+            var out = CSVReportWriter.line(Self.csvHeader)
+            for lot in document.lots {
+                out += CSVReportWriter.line([
+                    lot.din, lot.checkCharacter, lot.stage, lot.productKind, lot.intendedUse, lot.status, lot.parent ?? "",
+                    lot.collection, lot.donor, lot.eligibility ?? "", lot.consentWithdrawn ? "true" : "false",
+                    lot.reactiveTests.joined(separator: "; "), lot.units.map(String.init) ?? "", lot.unitVolumeMl ?? "",
+                    lot.cryopreservedAt ?? "", lot.expiresOn,
+                ])
+            }
+            StandardStream.output.write(out)
+            return
+        }
+        var lines = DonorText.summary(document.donor, newborns: document.newborns)
+        for collection in document.collections { lines += DonorText.collection(collection) }
+        lines.append("lots           \(document.lots.count)")
+        for lot in document.lots {
+            lines.append("  \(lot.eyeReadable)  \(lot.stage.padding(18))\(lot.status.padding(11))"
+                         + (lot.parent.map { "from \($0)" } ?? "from \(lot.collection)")
+                         + (lot.units.map { ", \($0) units" } ?? ""))
+        }
+        context.output.data(lines.joined(separator: "\n"))
+    }
+}
+
+/// `gmp trace lot LOT`
+struct TraceLot: GMPCommand {
+    static let path = "trace lot"
+    static let configuration = CommandConfiguration(
+        commandName: "lot",
+        abstract: "A lot back to its parent lots, tissue, donor, eligibility and the evidence behind it.",
+        discussion: "CSV: one row per link (lot, parent, collection, donor, screening result).")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
+    @OptionGroup var lot: LotArgument
+
+    func execute(in context: CommandContext) throws {
+        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        let din = try lot.din()
+        let connection = try context.connect(startingEmbedded: false)
+        let trace = Traceability(connection)
+        if options.json {
+            StandardStream.output.write(try trace.lotJSON(din) + "\n")
+            return
+        }
+        let document = try trace.lot(din)
+        if format.csv {
+            var out = CSVReportWriter.line(["link", "id", "kind", "state", "date", "detail"])
+            let l = document.lot
+            out += CSVReportWriter.line(["lot", l.din + l.checkCharacter, l.stage, l.status, l.createdAt, l.productKind])
+            for a in document.lineage {
+                out += CSVReportWriter.line(["parent", a.din + a.checkCharacter, a.stage, a.status, "", ""])
+            }
+            let c = document.collection
+            out += CSVReportWriter.line(["collection", c.id, c.source, c.eligibility?.outcome ?? "not determined",
+                                         c.collectedAt, "\(c.amount) \(c.amountUnit) at \(c.site)"])
+            out += CSVReportWriter.line(["donor", document.donor.code, document.donor.intendedUse,
+                                         document.donor.consentWithdrawn ? "consent withdrawn" : "consent in force",
+                                         document.donor.registeredAt, document.donor.birthMother.map { "birth mother \($0)" } ?? ""])
+            for s in document.screening {
+                out += CSVReportWriter.line(["screening", s.donor, s.test, s.result, s.specimenOn, "\(s.testKit); \(s.analyst)"])
+            }
+            StandardStream.output.write(out)
+            return
+        }
+        var lines = LotText.summary(document.lot)
+        for ancestor in document.lineage {
+            lines.append("parent         \(ancestor.din) \(ancestor.checkCharacter) (\(ancestor.stage), \(ancestor.status))")
+        }
+        lines += DonorText.collection(document.collection)
+        lines += DonorText.summary(document.donor, newborns: [])
+        lines.append("screening      \(document.screening.count) result(s)")
+        for s in document.screening {
+            lines.append("  \(s.specimenOn)  \(s.test.padding(31))\(s.result.padding(14))\(s.testKit) [\(s.analyst)]")
+        }
+        lines.append(document.steps.isEmpty ? "steps          none yet" : "steps")
+        lines += document.steps.map(LotText.step)
+        context.output.data(lines.joined(separator: "\n"))
+    }
+}

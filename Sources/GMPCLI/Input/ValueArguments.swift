@@ -1,0 +1,37 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+// Typed command-line values: a malformed number or an impossible date is refused by
+// the parser (exit 64) with the option's name, before anything reaches the database.
+
+extension CalendarDate: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public static var defaultCompletionKind: CompletionKind { .default }
+}
+
+extension ExactDecimal: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension IntendedUse: ExpressibleByArgument {}
+extension ScreeningOutcome: ExpressibleByArgument {}
+extension ScreeningTest: ExpressibleByArgument {}
+extension EligibilityOutcome: ExpressibleByArgument {}
+extension ReceiptCondition: ExpressibleByArgument {}
+extension LotStage: ExpressibleByArgument {}
+extension ProductKind: ExpressibleByArgument {}
+extension ManufacturingStepKind: ExpressibleByArgument {}
+
+/// A lot id as a person types it: the 13-character DIN and its check character.
+struct LotArgument: ParsableArguments {
+    @Argument(help: ArgumentHelp(
+        "The lot's DIN followed by its check character: G1234260000014, or \"G1234 26 000001 4\" as printed.",
+        valueName: "lot"))
+    var lot: String
+
+    /// Parsed and checked; a wrong check character is refused (exit 65) with the reason.
+    func din() throws -> DonationIdentificationNumber {
+        try DonationIdentificationNumber(keyed: lot)
+    }
+}

@@ -1,0 +1,121 @@
+/// The documents `gmp.trace_donor` and `gmp.trace_lot` return (docs/traceability.md),
+/// decoded for tables and CSV. Times and decimals stay the server's text: a report
+/// shows what was recorded, never a rounding of it.
+public enum TraceDocument {
+    public struct Donor: Codable, Sendable, Equatable {
+        public let code: String
+        public let intendedUse: String
+        public let living: Bool
+        public let birthMother: String?
+        public let registeredAt: String
+        public let consents: [Consent]
+        public let consentWithdrawn: Bool
+    }
+
+    public struct Consent: Codable, Sendable, Equatable {
+        public let donor: String
+        public let givenOn: String
+        public let scope: String
+        public let takenBy: String
+        public let withdrawnOn: String?
+    }
+
+    public struct Eligibility: Codable, Sendable, Equatable {
+        public let outcome: String
+        public let determination: Int64
+        public let signedBy: String?
+        public let signedAt: String?
+        public let signatureIntact: Bool?
+        public let problems: [String]
+    }
+
+    public struct Collection: Codable, Sendable, Equatable {
+        public let id: String
+        public let donor: String
+        public let source: String
+        public let site: String
+        public let collectedAt: String
+        public let collector: String
+        public let amount: String
+        public let amountUnit: String
+        public let transportConditions: String
+        public let receivedAt: String?
+        public let receivedBy: String?
+        public let receiptCondition: String?
+        public let eligibility: Eligibility?
+    }
+
+    public struct Lot: Codable, Sendable, Equatable {
+        public let din: String
+        public let checkCharacter: String
+        public let stage: String
+        public let productKind: String
+        public let intendedUse: String
+        public let status: String
+        public let donor: String
+        public let collection: String
+        public let parent: String?
+        public let expiresOn: String
+        public let createdAt: String
+        public let eligibility: String?
+        public let consentWithdrawn: Bool
+        public let reactiveTests: [String]
+        public let units: Int?
+        public let unitVolumeMl: String?
+        public let cryopreservedAt: String?
+        public let lastStep: String?
+
+        /// The id as printed for people: "G1234 26 000001 4".
+        public var eyeReadable: String {
+            (try? DonationIdentificationNumber(stored: din).eyeReadable) ?? din + " " + checkCharacter
+        }
+    }
+
+    public struct Ancestor: Codable, Sendable, Equatable {
+        public let din: String
+        public let checkCharacter: String
+        public let stage: String
+        public let status: String
+    }
+
+    public struct Step: Codable, Sendable, Equatable {
+        public let kind: String
+        public let performedAt: String
+        public let performedBy: String
+        public let passage: Int?
+        public let cellCount: String?
+        public let viabilityPercent: String?
+        public let populationDoublings: String?
+        public let cumulativeDoublings: String?
+        public let units: Int?
+        public let unitVolumeMl: String?
+        public let note: String?
+    }
+
+    public struct Screening: Codable, Sendable, Equatable {
+        public let donor: String
+        public let test: String
+        public let result: String
+        public let testKit: String
+        public let specimenOn: String
+        public let analyst: String
+    }
+
+    /// Forward from a donor: what a recall needs.
+    public struct DonorTrace: Codable, Sendable, Equatable {
+        public let donor: Donor
+        public let newborns: [String]
+        public let collections: [Collection]
+        public let lots: [Lot]
+    }
+
+    /// Back from a lot: lineage, tissue, donor and the evidence of eligibility.
+    public struct LotTrace: Codable, Sendable, Equatable {
+        public let lot: Lot
+        public let lineage: [Ancestor]
+        public let steps: [Step]
+        public let collection: Collection
+        public let donor: Donor
+        public let screening: [Screening]
+    }
+}
