@@ -108,7 +108,8 @@ struct TraceLot: GMPCommand {
         }
         var lines = LotText.summary(document.lot)
         for ancestor in document.lineage {
-            lines.append("parent         \(ancestor.din) \(ancestor.checkCharacter) (\(ancestor.stage), \(ancestor.status))")
+            let id = (try? DonationIdentificationNumber(stored: ancestor.din).eyeReadable) ?? ancestor.din
+            lines.append("parent         \(id) (\(ancestor.stage), \(ancestor.status))")
         }
         lines += DonorText.collection(document.collection)
         lines += DonorText.summary(document.donor, newborns: [])
