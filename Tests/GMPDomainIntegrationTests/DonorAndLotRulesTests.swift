@@ -518,6 +518,47 @@ struct DonorAndLotRulesTests {
         }
     }
 
+    @Test("doublings recorded at isolation count against the limit (V0011)")
+    func isolationDoublingsCounted() throws {
+        try Site.with(maxDoublings: 20) { site in
+            let (_, collection) = try site.receivedCollection()
+            let lot = try site.createLot(collection: collection)
+            try site.expectRefused("P0001", naming: ["limit of 20"], "500 doublings at isolation with a limit of 20") {
+                try site.operatorSession.execute("""
+                    SELECT gmp.record_step(\(lot), 'isolation', NULL, NULL, NULL, 500::numeric, NULL, NULL, NULL)
+                    """)
+            }
+        }
+    }
+
+    @Test("a donor who withdrew and consents again may donate again; until then, no collection (V0011)")
+    func consentAgainAfterWithdrawal() throws {
+        try Site.with { site in
+            let donor = try site.registerDonor()
+            try site.consent(donor, givenDaysAgo: 60)
+            try site.withdrawConsent(donor, daysAgo: 50)
+            try site.expectRefused("P0001", naming: ["withdrawn consent"], "a collection after the withdrawal") {
+                _ = try site.collect(donor)
+            }
+            try site.consent(donor, givenDaysAgo: 45)
+            #expect(try site.collect(donor).hasPrefix("T"))
+        }
+    }
+
+    @Test("adding a lot transition, even as the superuser, leaves an audit event (V0011)")
+    func transitionTableAudited() throws {
+        try Site.with { site in
+            let before = try Self.eventCount(site.superuser)
+            try site.asSuperuser("INSERT INTO gmp_meta.lot_transition VALUES ('rejected', 'quarantine')")
+            let row = try site.superuser.query("""
+                SELECT table_name, action FROM gmp_audit.event ORDER BY seq DESC LIMIT 1
+                """)[0]
+            #expect(try Self.eventCount(site.superuser) == before + 1)
+            #expect(try row.decode("table_name", as: String.self) == "gmp_meta.lot_transition")
+            #expect(try row.decode("action", as: String.self) == "INSERT")
+        }
+    }
+
     // MARK: - 6. Lot status
 
     @Test("not even the superuser moves a lot outside the state machine, edits it or deletes it")
