@@ -111,6 +111,18 @@ struct ConfigFileTests {
         #expect(file.database?.connection == nil)
         #expect(file.database?.connectTimeout == 5)
         #expect(file.output?.color == .auto)
+        #expect(file.facility == ConfigFile.Facility(isbt128Facility: "G1234", maxPassage: 10, maxPopulationDoublings: 40))
+    }
+
+    @Test("a value of the wrong kind names its key", arguments: [
+        ("facility:\n  max_passage: ten\n", "'facility.max_passage' is not valid"),
+        ("database:\n  connection: [a, b]\n", "'database.connection' is not valid"),
+        ("output:\n  color: sometimes\n", "'output.color' is not valid"),
+    ])
+    func wrongKind(yaml: String, message: String) {
+        #expect { try ConfigFile.parse(yaml, path: "f.yaml") } throws: { error in
+            (error as? ConfigurationError)?.problem.contains(message) == true
+        }
     }
 
     @Test("an explicit --config path that does not exist is an error; default places are optional")

@@ -9,26 +9,26 @@ import Yams
 ///
 /// Every key is optional; unknown keys are refused so that a typo (`conection:`) is
 /// caught instead of silently ignored.
-struct ConfigFile: Decodable, Equatable {
-    struct Database: Decodable, Equatable {
+struct ConfigFile: Equatable {
+    struct Database: Equatable {
         /// A libpq connection string or URI of a configured server; never with a password.
         var connection: String?
         var connectTimeout: Int?
     }
 
-    struct Embedded: Decodable, Equatable {
+    struct Embedded: Equatable {
         var dataDir: String?
         var serverUser: String?
         var binDir: String?
     }
 
-    struct Output: Decodable, Equatable {
+    struct Output: Equatable {
         var color: ColorChoice?
     }
 
     /// This facility's identity and manufacturing limits. The database holds the values
     /// in force; `gmp facility apply` copies them there (an administrator, with a reason).
-    struct Facility: Decodable, Equatable {
+    struct Facility: Equatable {
         var isbt128Facility: String?
         var maxPassage: Int?
         var maxPopulationDoublings: Int?
@@ -51,7 +51,12 @@ struct ConfigFile: Decodable, Equatable {
     static func parse(_ text: String, path: String) throws -> ConfigFile {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver leaves every scalar a string (the values below are read
+            // by key and type): the default one compiles ICU regular expressions on
+            // every start, some 1.5 ms of each command. For the same reason nodes are
+            // looked up by comparing key strings, never by Node subscripts, which build
+            // the default resolver.
+            root = try Yams.compose(yaml: text, .basic)
         } catch {
             throw ConfigurationError(problem: "\(path) is not valid YAML (\(Self.firstLine(of: error)))",
                                      fix: "correct the file; config/gmp.yaml in the gmp sources shows every key")
@@ -61,68 +66,79 @@ struct ConfigFile: Decodable, Equatable {
             throw ConfigurationError(problem: "\(path) must be a mapping of sections (database, embedded, output, facility)",
                                      fix: "start from config/gmp.yaml in the gmp sources")
         }
+        var present: [String: Node] = [:]
         for (key, value) in sections {
             let name = key.string ?? "?"
+            present[name] = value
             guard let allowed = knownKeys[name] else {
                 throw ConfigurationError(problem: "\(path): unknown section '\(name)'",
                                          fix: "use one of: \(knownKeys.keys.sorted().joined(separator: ", "))")
             }
-            for (subkey, _) in value.mapping ?? [:] where !allowed.contains(subkey.string ?? "") {
+            for (subkey, _) in value.mapping.map(Array.init) ?? [] where !allowed.contains(subkey.string ?? "") {
                 throw ConfigurationError(problem: "\(path): unknown key '\(name).\(subkey.string ?? "?")'",
                                          fix: "use one of: \(allowed.sorted().map { "\(name).\($0)" }.joined(separator: ", "))")
             }
         }
-        do {
-            let decoder = YAMLDecoder()
-            return try decoder.decode(ConfigFile.self, from: text, userInfo: [:])
-        } catch {
-            throw ConfigurationError(problem: "\(path): \(Self.describe(error))",
-                                     fix: "correct the value; config/gmp.yaml in the gmp sources documents each key")
+        // One parse: the values are read from the tree already composed.
+        var file = ConfigFile()
+        let values = ConfigValues(sections: present, path: path)
+        if present["database"] != nil {
+            file.database = Database(connection: try values.string("database", "connection"),
+                                     connectTimeout: try values.int("database", "connect_timeout"))
         }
+        if present["embedded"] != nil {
+            file.embedded = Embedded(dataDir: try values.string("embedded", "data_dir"),
+                                     serverUser: try values.string("embedded", "server_user"),
+                                     binDir: try values.string("embedded", "bin_dir"))
+        }
+        if present["output"] != nil {
+            file.output = Output(color: try values.string("output", "color").map { text in
+                guard let color = ColorChoice(rawValue: text) else {
+                    throw values.invalid("output", "color", "must be one of auto, always, never")
+                }
+                return color
+            })
+        }
+        if present["facility"] != nil {
+            file.facility = Facility(isbt128Facility: try values.string("facility", "isbt128_facility"),
+                                     maxPassage: try values.int("facility", "max_passage"),
+                                     maxPopulationDoublings: try values.int("facility", "max_population_doublings"))
+        }
+        return file
     }
 
-    enum CodingKeys: String, CodingKey {
-        case database, embedded, output, facility
-    }
 
     private static func firstLine(of error: Error) -> String {
         String(String(describing: error).split(separator: "\n").first ?? "")
     }
-
-    private static func describe(_ error: Error) -> String {
-        guard let decoding = error as? DecodingError else { return firstLine(of: error) }
-        switch decoding {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return "\(key.isEmpty ? "value" : "'\(key)'") is not valid: \(context.debugDescription)"
-        case .keyNotFound(let key, _):
-            return "missing key '\(key.stringValue)'"
-        @unknown default:
-            return firstLine(of: error)
-        }
-    }
 }
 
-extension ConfigFile.Database {
-    enum CodingKeys: String, CodingKey {
-        case connection
-        case connectTimeout = "connect_timeout"
-    }
-}
+/// Reads scalar values from the composed YAML, with errors that name the key.
+private struct ConfigValues {
+    let sections: [String: Node]
+    let path: String
 
-extension ConfigFile.Embedded {
-    enum CodingKeys: String, CodingKey {
-        case dataDir = "data_dir"
-        case serverUser = "server_user"
-        case binDir = "bin_dir"
+    func invalid(_ section: String, _ key: String, _ why: String) -> ConfigurationError {
+        ConfigurationError(problem: "\(path): '\(section).\(key)' is not valid: \(why)",
+                           fix: "correct the value; config/gmp.yaml in the gmp sources documents each key")
     }
-}
 
-extension ConfigFile.Facility {
-    enum CodingKeys: String, CodingKey {
-        case isbt128Facility = "isbt128_facility"
-        case maxPassage = "max_passage"
-        case maxPopulationDoublings = "max_population_doublings"
+    /// The scalar at section.key, nil when absent or null.
+    private func scalar(_ section: String, _ key: String) throws -> Node.Scalar? {
+        guard let node = sections[section]?.mapping?.first(where: { $0.key.string == key })?.value,
+              node.null == nil else { return nil }
+        guard let scalar = node.scalar else { throw invalid(section, key, "expected a single value") }
+        return scalar
+    }
+
+    func string(_ section: String, _ key: String) throws -> String? {
+        try scalar(section, key)?.string
+    }
+
+    func int(_ section: String, _ key: String) throws -> Int? {
+        guard let scalar = try scalar(section, key) else { return nil }
+        guard let value = Int(scalar.string) else { throw invalid(section, key, "expected a whole number, got '\(scalar.string)'") }
+        return value
     }
 }
 

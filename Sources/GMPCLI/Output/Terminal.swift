@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// When to color output: `auto` colors only a terminal, and never with `TERM=dumb`.
-enum ColorChoice: String, Decodable, CaseIterable, ExpressibleByArgument {
+enum ColorChoice: String, CaseIterable, ExpressibleByArgument {
     case auto, always, never
 }
 
