@@ -37,6 +37,11 @@ struct DonorDetermine: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
+        guard try Privileges.mayExecute("gmp.determine_eligibility(uuid, text, text, text, text)", on: connection) else {
+            throw Failure(exitCode: .permissionDenied,
+                          problem: "permission denied: \(connection.userName) may not determine donor eligibility",
+                          fix: "a director determines eligibility (21 CFR 1271.50)")
+        }
         let registry = DonorRegistry(connection)
         let recovery = try collection ?? {
             let all = try registry.collections(of: donor)

@@ -9,6 +9,18 @@ struct LotStatusDocument: Encodable {
     let signature: Int64?
 }
 
+/// Runs an unsigned status change in its own transaction and reports the new status.
+enum LotStatusChange {
+    static func run(_ context: CommandContext, _ lot: LotArgument, to status: LotStatus,
+                    _ change: (Lots, DonationIdentificationNumber) throws -> Void) throws {
+        let din = try lot.din()
+        let connection = try context.connect(startingEmbedded: false)
+        try connection.transaction { db in try change(Lots(db), din) }
+        try context.output.document(LotStatusDocument(lot: din.eyeReadable, status: status.rawValue, signature: nil))
+        context.output.data("\(din.eyeReadable): \(status.rawValue)")
+    }
+}
+
 /// `gmp lot hold LOT --reason …` (QA).
 struct LotHold: GMPCommand {
     static let path = "lot hold"
@@ -20,11 +32,7 @@ struct LotHold: GMPCommand {
     @Option(help: ArgumentHelp("Why, for the audit trail (required).", valueName: "text")) var reason: String
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
-        let connection = try context.connect(startingEmbedded: false)
-        try connection.transaction { db in try Lots(db).hold(din, reason: reason) }
-        try context.output.document(LotStatusDocument(lot: din.eyeReadable, status: LotStatus.onHold.rawValue, signature: nil))
-        context.output.data("\(din.eyeReadable): on_hold")
+        try LotStatusChange.run(context, lot, to: .onHold) { lots, din in try lots.hold(din, reason: reason) }
     }
 }
 
@@ -39,11 +47,7 @@ struct LotUnhold: GMPCommand {
     @Option(help: ArgumentHelp("Why, for the audit trail (required).", valueName: "text")) var reason: String
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
-        let connection = try context.connect(startingEmbedded: false)
-        try connection.transaction { db in try Lots(db).unhold(din, reason: reason) }
-        try context.output.document(LotStatusDocument(lot: din.eyeReadable, status: LotStatus.quarantine.rawValue, signature: nil))
-        context.output.data("\(din.eyeReadable): quarantine")
+        try LotStatusChange.run(context, lot, to: .quarantine) { lots, din in try lots.unhold(din, reason: reason) }
     }
 }
 
@@ -62,6 +66,10 @@ struct LotReject: GMPCommand {
     func execute(in context: CommandContext) throws {
         let din = try lot.din()
         let connection = try context.connect(startingEmbedded: false)
+        guard try Privileges.mayExecute("gmp.reject_lot(uuid, text, text)", on: connection) else {
+            throw Failure(exitCode: .permissionDenied, problem: "permission denied: \(connection.userName) may not reject lots",
+                          fix: "QA rejects lots")
+        }
         let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
         let signature = try SignatureCeremony(connection).sign(password: password) { db, challenge in
             try Lots.reject(on: db, challenge: challenge, lot: din, reason: reason)
