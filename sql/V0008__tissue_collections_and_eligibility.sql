@@ -4,7 +4,8 @@
 --     unit the source allows, and transport conditions; receipt at the facility is
 --     recorded once, by the person who received it, with time and condition.
 --   * A collection needs consent in force (the donor's, or for a newborn the birth
---     mother's) and is refused after any withdrawal.
+--     mother's): given on or before it and not withdrawn. A withdrawal blocks every
+--     collection until the donor consents again.
 --   * Eligibility is determined per recovery: the specimen window (±7 days, or from 30
 --     days before for bone marrow) is counted from the collection time, and the panel
 --     depends on the tissue (leukocyte-rich adds HTLV-I/II and CMV) and the donor
@@ -104,12 +105,14 @@ BEGIN
         RAISE EXCEPTION 'collection time % is in the future', NEW.collected_at USING ERRCODE = 'P0001',
             HINT = 'give the time the tissue was recovered (ISO 8601, e.g. 2026-11-30T09:15:00Z)';
     END IF;
-    IF EXISTS (SELECT FROM gmp.consent c WHERE c.donor_code IN (who.code, who.birth_mother) AND c.withdrawn_on IS NOT NULL) THEN
-        RAISE EXCEPTION 'donor % has withdrawn consent: no new collection may be recorded', who.code
-            USING ERRCODE = 'P0001', HINT = 'the withdrawal stands; a new consent must be given and recorded first';
-    END IF;
+    -- Consent in force: given on or before the collection and not withdrawn. A donor
+    -- who withdrew and later consents again is in force from the new consent.
     IF NOT EXISTS (SELECT FROM gmp.consent c WHERE c.donor_code IN (who.code, who.birth_mother)
-                   AND c.given_on <= (NEW.collected_at AT TIME ZONE 'UTC')::date) THEN
+                   AND c.withdrawn_on IS NULL AND c.given_on <= (NEW.collected_at AT TIME ZONE 'UTC')::date) THEN
+        IF EXISTS (SELECT FROM gmp.consent c WHERE c.donor_code IN (who.code, who.birth_mother) AND c.withdrawn_on IS NOT NULL) THEN
+            RAISE EXCEPTION 'donor % has withdrawn consent: no new collection may be recorded', who.code
+                USING ERRCODE = 'P0001', HINT = 'the withdrawal stands; only a new consent, recorded with gmp donor consent, allows a collection';
+        END IF;
         RAISE EXCEPTION 'donor % has no consent given on or before the collection', who.code
             USING ERRCODE = 'P0001', HINT = 'record the consent first: gmp donor consent CODE --given-on … --scope … --taken-by …';
     END IF;

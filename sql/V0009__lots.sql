@@ -108,6 +108,8 @@ CREATE TABLE gmp_meta.lot_transition (
     PRIMARY KEY (from_status, to_status)
 );
 SELECT gmp_meta.make_append_only('gmp_meta.lot_transition');
+-- Audited, so that even a superuser adding a transition leaves a trace.
+SELECT gmp_audit.audit_table('gmp_meta.lot_transition', 'from_status');
 INSERT INTO gmp_meta.lot_transition VALUES
     ('quarantine', 'on_hold'), ('on_hold', 'quarantine'),
     ('quarantine', 'rejected'), ('on_hold', 'rejected');
@@ -169,6 +171,7 @@ CREATE TABLE gmp_meta.step_kind (
     rank integer NOT NULL UNIQUE
 );
 SELECT gmp_meta.make_append_only('gmp_meta.step_kind');
+SELECT gmp_audit.audit_table('gmp_meta.step_kind', 'kind');
 INSERT INTO gmp_meta.step_kind VALUES
     ('isolation', 1), ('passage', 2), ('harvest', 3), ('formulation', 4), ('fill', 5), ('cryopreservation', 6);
 
@@ -264,11 +267,12 @@ BEGIN
                 RAISE EXCEPTION 'passage % exceeds the facility''s limit of % passages', NEW.passage_number, f.max_passage
                     USING ERRCODE = 'P0001', HINT = 'cells beyond the validated passage limit cannot be used; harvest or reject the lot';
             END IF;
-            IF f.max_population_doublings IS NOT NULL AND NEW.cumulative_doublings > f.max_population_doublings THEN
-                RAISE EXCEPTION '% cumulative population doublings exceed the facility''s limit of %',
-                    NEW.cumulative_doublings, f.max_population_doublings
-                    USING ERRCODE = 'P0001', HINT = 'cells beyond the validated doubling limit cannot be used; check the counts or reject the lot';
-            END IF;
+        END IF;
+        -- Isolation counts too: its doublings start the cumulative count.
+        IF f.max_population_doublings IS NOT NULL AND NEW.cumulative_doublings > f.max_population_doublings THEN
+            RAISE EXCEPTION '% cumulative population doublings exceed the facility''s limit of %',
+                NEW.cumulative_doublings, f.max_population_doublings
+                USING ERRCODE = 'P0001', HINT = 'cells beyond the validated doubling limit cannot be used; check the counts or reject the lot';
         END IF;
     ELSE
         NEW.passage_number := NULL;
@@ -293,7 +297,7 @@ DECLARE
     parent   gmp.lot;
     who      gmp.donor;
     prefix   text;
-    next_din text;
+    last_din text;
 BEGIN
     PERFORM gmp_meta.active_person();
     SELECT * INTO f FROM gmp.facility FOR UPDATE;  -- serializes numbering
@@ -342,12 +346,15 @@ BEGIN
             HINT = 'give --expires YYYY-MM-DD after today';
     END IF;
     prefix := f.isbt128_facility || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YY');
-    SELECT prefix || lpad((coalesce(max(substr(l.din, 8, 6)::integer), 0) + 1)::text, 6, '0') INTO next_din
-    FROM gmp.lot l WHERE l.din LIKE prefix || '%';
+    -- Every DIN with this prefix sorts between prefix || '000000' and prefix || '999999'.
+    SELECT max(l.din) INTO last_din FROM gmp.lot l
+    WHERE l.din >= prefix || '000000' AND l.din <= prefix || '999999';
     PERFORM set_config('gmp.reason', 'lot created', true);
     INSERT INTO gmp.lot (din, stage, product_kind, intended_use, donor_code, collection_id, parent_din, expires_on)
-    VALUES (next_din, stage, product_kind, intended_use, who.code, c.id, parent.din, expires_on);
-    RETURN next_din;
+    VALUES (prefix || lpad((coalesce(substr(last_din, 8, 6)::integer, 0) + 1)::text, 6, '0'),
+            stage, product_kind, intended_use, who.code, c.id, parent.din, expires_on)
+    RETURNING din INTO last_din;
+    RETURN last_din;
 END;
 $$;
 

@@ -6,11 +6,13 @@
 -- fields are described in docs/traceability.md; nothing personal is in them.
 
 -- A lot as every report shows it: what it is, where it stands, and what its label
--- must say about the donor.
+-- must say about the donor. The determination in force is found per lot through the
+-- (collection_id, id DESC) index: the DISTINCT ON view gmp.eligibility cannot be filtered
+-- by a join key, and joining it would sort every determination for every report.
 CREATE VIEW gmp.lot_overview AS
 SELECT l.din, l.din || l.check_character AS keyed_id, l.check_character, l.stage, l.product_kind, l.intended_use,
        l.status, l.donor_code, l.collection_id, l.parent_din, l.expires_on, l.created_at, l.created_by,
-       e.outcome AS eligibility, e.determination_id, e.signed_by AS eligibility_signed_by,
+       e.outcome AS eligibility, e.id AS determination_id, e.signed_by AS eligibility_signed_by,
        e.signed_at AS eligibility_signed_at,
        EXISTS (SELECT FROM gmp.consent c JOIN gmp.donor d ON c.donor_code IN (d.code, d.birth_mother)
                WHERE d.code = l.donor_code AND c.withdrawn_on IS NOT NULL) AS consent_withdrawn,
@@ -22,7 +24,12 @@ SELECT l.din, l.din || l.check_character AS keyed_id, l.check_character, l.stage
            AS cryopreserved_at,
        (SELECT s.kind FROM gmp.manufacturing_step s WHERE s.din = l.din ORDER BY s.id DESC LIMIT 1) AS last_step
 FROM gmp.lot l
-LEFT JOIN gmp.eligibility e ON e.collection_id = l.collection_id
+LEFT JOIN LATERAL (
+    SELECT d.id, d.outcome, s.printed_name AS signed_by, s.signed_at
+    FROM gmp.eligibility_determination d
+    LEFT JOIN gmp.signature s ON s.record_table = 'gmp.eligibility_determination' AND s.record_key = d.id::text
+    WHERE d.collection_id = l.collection_id
+    ORDER BY d.id DESC LIMIT 1) e ON true
 LEFT JOIN gmp.manufacturing_step fill ON fill.din = l.din AND fill.kind = 'fill';
 
 CREATE FUNCTION gmp_meta.donor_document(donor_code text) RETURNS jsonb

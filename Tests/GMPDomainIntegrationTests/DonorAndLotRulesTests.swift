@@ -518,7 +518,7 @@ struct DonorAndLotRulesTests {
         }
     }
 
-    @Test("doublings recorded at isolation count against the limit (V0011)")
+    @Test("doublings recorded at isolation count against the limit")
     func isolationDoublingsCounted() throws {
         try Site.with(maxDoublings: 20) { site in
             let (_, collection) = try site.receivedCollection()
@@ -531,7 +531,7 @@ struct DonorAndLotRulesTests {
         }
     }
 
-    @Test("a donor who withdrew and consents again may donate again; until then, no collection (V0011)")
+    @Test("a donor who withdrew and consents again may donate again; until then, no collection")
     func consentAgainAfterWithdrawal() throws {
         try Site.with { site in
             let donor = try site.registerDonor()
@@ -545,7 +545,7 @@ struct DonorAndLotRulesTests {
         }
     }
 
-    @Test("adding a lot transition, even as the superuser, leaves an audit event (V0011)")
+    @Test("adding a lot transition, even as the superuser, leaves an audit event")
     func transitionTableAudited() throws {
         try Site.with { site in
             let before = try Self.eventCount(site.superuser)

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// gmp_meta.record_content finds a signed record by its key through the key column's
-/// index (V0012) and matches exactly the rows the text comparison of V0004 matched,
+/// index (V0011) and matches exactly the rows the text comparison of V0004 matched,
 /// so no signature's content hash changes.
 @Suite("the content a signature covers is looked up by key, in the key's own type")
 struct RecordContentTests {
@@ -16,7 +16,7 @@ struct RecordContentTests {
                 try db.query("SELECT gmp_meta.record_content('gmp_audit.event', \(key))::text AS c")[0].decode("c")
             }
             #expect(try content(String(seq))?.contains("\"seq\": \(seq)") == true)
-            #expect(try content("0\(seq)") == nil, "a non-canonical spelling matched no row before V0012 either")
+            #expect(try content("0\(seq)") == nil, "a non-canonical spelling matched no row before V0011 either")
             #expect(try content("not a number") == nil)
             #expect(try content("99999999999999999999999") == nil)
         }
