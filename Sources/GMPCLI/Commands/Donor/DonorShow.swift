@@ -36,8 +36,8 @@ struct DonorShow: GMPCommand {
         for collection in trace.collections {
             lines += DonorText.collection(collection)
             if let open = problems[collection.id], collection.eligibility == nil {
-                lines.append(open.isEmpty ? "  eligibility    not determined; the results allow an eligible determination"
-                                          : "  eligibility    not determined; missing or failing: " + open.joined(separator: "; "))
+                lines.append(open.isEmpty ? "  eligibility  not determined; the results allow an eligible determination"
+                                          : "  eligibility  not determined; missing or failing: " + open.joined(separator: "; "))
             }
         }
         context.output.data(lines.joined(separator: "\n"))
