@@ -160,12 +160,16 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION gmp.receive_tissue(collection_id text, received_at timestamptz, condition text, note text) RETURNS void
+-- Records the receipt by the calling person; received_at null means now, by the
+-- server's clock. Returns the time recorded.
+CREATE FUNCTION gmp.receive_tissue(collection_id text, received_at timestamptz, condition text, note text)
+RETURNS timestamptz
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c gmp.tissue_collection := gmp_meta.require_collection(collection_id);
 BEGIN
     PERFORM gmp_meta.active_person();
+    received_at := coalesce(received_at, clock_timestamp());
     IF c.received_at IS NOT NULL THEN
         RAISE EXCEPTION 'collection % was already received at % by %', c.id, c.received_at, c.received_by
             USING ERRCODE = 'P0001', HINT = 'a receipt is recorded once';
@@ -178,6 +182,7 @@ BEGIN
     UPDATE gmp.tissue_collection t SET received_at = receive_tissue.received_at, received_by = session_user,
                                        receipt_condition = condition, receipt_note = nullif(btrim(note), '')
     WHERE t.id = collection_id;
+    RETURN received_at;
 END;
 $$;
 

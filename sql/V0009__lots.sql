@@ -358,12 +358,14 @@ BEGIN
 END;
 $$;
 
+-- Returns the passage number the step was given (0 for isolation; null for the steps
+-- after culture), which the rule trigger derives from the lot and its parent bank.
 CREATE FUNCTION gmp.record_step(din text, kind text, performed_at timestamptz, cell_count numeric,
                                 viability_percent numeric, population_doublings numeric, units integer,
-                                unit_volume_ml numeric, note text) RETURNS bigint
+                                unit_volume_ml numeric, note text) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    step_id bigint;
+    passage integer;
 BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM gmp_meta.require_lot(din);
@@ -375,8 +377,8 @@ BEGIN
                                         units, unit_volume_ml, note)
     VALUES (din, kind, coalesce(performed_at, clock_timestamp()), cell_count, viability_percent, population_doublings,
             units, unit_volume_ml, nullif(btrim(note), ''))
-    RETURNING id INTO step_id;
-    RETURN step_id;
+    RETURNING passage_number INTO passage;
+    RETURN passage;
 END;
 $$;
 

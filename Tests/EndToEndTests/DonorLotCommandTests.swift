@@ -417,6 +417,9 @@ struct DonorLotCommandTests {
                 try site.gmp(op, ["donor", "consent", donor, "--given-on", "2026-02-30", "--scope", "bone marrow",
                                   "--taken-by", "R. Nurse"])
             }
+            try site.expectRefused(exit: 64, mentioning: ["--csv", "--json"]) {
+                try site.gmp(op, ["trace", "donor", donor, "--csv", "--json"])
+            }
             // The right unit is accepted.
             try site.expectSuccess { try collect(amount: "60", unit: "mL") }
         }

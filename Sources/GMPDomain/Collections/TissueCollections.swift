@@ -53,17 +53,8 @@ public struct TissueCollections {
     /// Records the receipt at the facility by the calling person, once; `time` nil means
     /// now by the server's clock. Returns the time recorded.
     public func receive(_ collection: String, at time: Timestamp?, condition: ReceiptCondition, note: String?) throws -> Timestamp {
-        try connection.execute("""
-            SELECT gmp.receive_tissue(\(collection), coalesce(\(time)::timestamptz, clock_timestamp()), \(condition.rawValue), \(note))
-            """)
-        return try connection.query("SELECT received_at FROM gmp.tissue_collection WHERE id = \(collection)")[0]
-            .decode("received_at")
-    }
-
-    /// The source codes the database knows, with the units each allows.
-    public func sources() throws -> [(code: String, units: [String])] {
-        try connection.query("SELECT code, array_to_string(units, ',') AS units FROM gmp.tissue_source ORDER BY code").map {
-            (code: try $0.decode("code"), units: (try $0.decode("units", as: String.self)).split(separator: ",").map(String.init))
-        }
+        try connection.query("""
+            SELECT gmp.receive_tissue(\(collection), \(time), \(condition.rawValue), \(note)) AS received_at
+            """)[0].decode("received_at")
     }
 }

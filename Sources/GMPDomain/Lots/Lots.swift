@@ -77,13 +77,11 @@ public struct Lots {
 
     /// Records a step; returns the passage number it was given (passages and isolation).
     public func record(_ step: StepRecord, on lot: DonationIdentificationNumber) throws -> Int? {
-        let id: Int64 = try connection.query("""
+        try connection.query("""
             SELECT gmp.record_step(\(lot.value), \(step.kind.rawValue), \(step.performedAt), \(step.cellCount),
                                    \(step.viabilityPercent), \(step.populationDoublings), \(step.units.map(Int64.init)),
-                                   \(step.unitVolumeML), \(step.note)) AS id
-            """)[0].decode("id")
-        return try connection.query("SELECT passage_number FROM gmp.manufacturing_step WHERE id = \(id)")[0]
-            .decode("passage_number")
+                                   \(step.unitVolumeML), \(step.note)) AS passage
+            """)[0].decode("passage")
     }
 
     public func hold(_ lot: DonationIdentificationNumber, reason: String) throws {

@@ -19,7 +19,7 @@ struct LotStep: GMPCommand {
     @Argument(help: ArgumentHelp("isolation, passage, harvest, formulation, fill or cryopreservation.", valueName: "step"))
     var kind: ManufacturingStepKind
     @Option(help: ArgumentHelp("When it was done (default: now, by the server's clock).", valueName: "time")) var at: TimeArgument?
-    @Option(help: ArgumentHelp("Viable cells counted (passage), e.g. 2.4e7 is not accepted: 24000000.", valueName: "number"))
+    @Option(help: ArgumentHelp("Viable cells counted (passage), in digits: 24000000.", valueName: "number"))
     var cellCount: ExactDecimal?
     @Option(help: ArgumentHelp("Viability in percent, 0–100 (passage).", valueName: "percent")) var viability: ExactDecimal?
     @Option(help: ArgumentHelp("Population doublings in this passage.", valueName: "number")) var doublings: ExactDecimal?

@@ -31,8 +31,11 @@ struct TraceDonor: GMPCommand {
                             "collection", "donor", "eligibility", "consent_withdrawn", "reactive_tests", "units",
                             "unit_volume_ml", "cryopreserved_at", "expires_on"]
 
-    func execute(in context: CommandContext) throws {
+    func validate() throws {
         if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+    }
+
+    func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let trace = Traceability(connection)
         if options.json {
@@ -77,8 +80,11 @@ struct TraceLot: GMPCommand {
     @OptionGroup var format: TraceFormat
     @OptionGroup var lot: LotArgument
 
-    func execute(in context: CommandContext) throws {
+    func validate() throws {
         if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+    }
+
+    func execute(in context: CommandContext) throws {
         let din = try lot.din()
         let connection = try context.connect(startingEmbedded: false)
         let trace = Traceability(connection)
