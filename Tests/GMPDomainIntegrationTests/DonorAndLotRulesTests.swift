@@ -567,7 +567,8 @@ struct DonorAndLotRulesTests {
             let (donor, collection) = try site.receivedCollection()
             let lot = try site.createLot(collection: collection)
             let other = try site.createLot(collection: collection)
-            try site.expectRefused("P0001", "superuser: quarantine → released") {
+            // Allowed by the state machine since V0015, but only with a signed disposition.
+            try site.expectRefused("42501", "superuser: quarantine → released") {
                 try site.asSuperuser("UPDATE gmp.lot SET status = 'released' WHERE din = '\(lot)'")
             }
             try site.expectRefused("P0001", "superuser: delete a lot") {
@@ -629,8 +630,12 @@ struct DonorAndLotRulesTests {
                 """)[0]
             #expect(try row.decode("signer", as: String.self) == site.qa.id)
             #expect(try row.decode("meaning", as: String.self) == "rejected")
-            #expect(try row.decode("record_table", as: String.self) == "gmp.lot")
-            #expect(try row.decode("record_key", as: String.self) == lot)
+            // Since V0015 the signature covers the disposition, which holds the lot's package.
+            #expect(try row.decode("record_table", as: String.self) == "gmp.disposition")
+            let key: String = try row.decode("record_key")
+            let disposition: String = try site.superuser.query(
+                "SELECT din || ' ' || decision AS d FROM gmp.disposition WHERE id::text = \(key)")[0].decode("d")
+            #expect(disposition == "\(lot) rejected")
             #expect(try row.decode("intact", as: Bool.self))
             #expect(try site.status(lot) == "rejected")
 

@@ -25,11 +25,13 @@ struct RoleAccessTests {
 
     /// Runs `statement` (built from trusted test text only) and expects 42501; a view
     /// that cannot be written at all (DISTINCT ON, joins) may refuse first with 55000
-    /// ("cannot insert into view") or 42809 (TRUNCATE of a view).
+    /// ("cannot insert into view") or 42809 (TRUNCATE of a view); so may the joined
+    /// report views gmp.qc_result_status and gmp.disposition_record.
     static func expectDenied(_ connection: PostgresConnection, _ statement: String, role: String,
                              sourceLocation: SourceLocation = #_sourceLocation) {
         let refusals: Set<String> = statement.contains("gmp.eligibility ") || statement.hasSuffix("gmp.eligibility")
-            || statement.contains("_overview") ? ["42501", "55000", "42809"] : ["42501"]
+            || statement.contains("_overview") || statement.contains("gmp.qc_result_status")
+            || statement.contains("gmp.disposition_record") ? ["42501", "55000", "42809"] : ["42501"]
         do {
             try connection.execute(script: SQLScript(shippedWithBinary: statement))
             Issue.record("\(role): \(statement) succeeded", sourceLocation: sourceLocation)
@@ -54,7 +56,7 @@ struct RoleAccessTests {
                 Self.expectDenied(connection, "INSERT INTO \(relation) DEFAULT VALUES", role: role)
                 Self.expectDenied(connection, "UPDATE \(relation) SET \(try firstColumn(admin, relation)) = NULL", role: role)
                 Self.expectDenied(connection, "DELETE FROM \(relation)", role: role)
-                if !relation.hasSuffix("overview") && !relation.hasSuffix("status") {
+                if !relation.hasSuffix("overview") && !relation.hasSuffix("status") && !relation.hasSuffix("_record") {
                     Self.expectDenied(connection, "TRUNCATE \(relation)", role: role)
                 }
             }

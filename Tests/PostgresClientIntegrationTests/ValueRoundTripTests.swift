@@ -111,3 +111,17 @@ struct ValueRoundTripTests {
         }
     }
 }
+
+@Suite("Text arrays travel as bind parameters")
+struct TextArrayRoundTripTests {
+    @Test("hostile elements come back exactly, one element each", arguments: [
+        ["a", "b"], ["", "with space"], ["quote\"inside", "back\\slash", "comma,brace}{", "NULL"], [],
+    ])
+    func roundTrip(_ elements: [String]) throws {
+        let connection = try TestServer.admin()
+        let rows = try connection.query("SELECT unnest(\(elements)::text[]) AS e")
+        #expect(try rows.map { try $0.decode("e", as: String.self) } == elements)
+        let count: Int = try connection.query("SELECT cardinality(\(elements)::text[]) AS n")[0].decode("n")
+        #expect(count == elements.count)
+    }
+}

@@ -8,12 +8,19 @@ public enum LotStatus: String, Sendable, CaseIterable, Codable {
     case onHold = "on_hold"
     /// Rejected by QA with a signature; final.
     case rejected
+    /// Released by QA with a signature once every criterion is met (sql/V0015); final.
+    case released
+    /// Released by the director for one patient although criteria failed, with the
+    /// physician's request and acceptance; final, and never shown as a plain release.
+    case exceptionallyReleased = "exceptionally_released"
 
-    /// From each status, the statuses a lot may move to. Release arrives with QC.
+    /// From each status, the statuses a lot may move to.
     public static let allowedTransitions: [LotStatus: [LotStatus]] = [
-        .quarantine: [.onHold, .rejected],
+        .quarantine: [.onHold, .rejected, .released, .exceptionallyReleased],
         .onHold: [.quarantine, .rejected],
         .rejected: [],
+        .released: [],
+        .exceptionallyReleased: [],
     ]
 }
 

@@ -61,3 +61,13 @@ extension CalendarDate: PostgresEncodable {
 extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
     public var postgresText: String? { self?.postgresText }
 }
+
+/// A text array, `$1::text[]`: every element double-quoted with `\` and `"` escaped, so
+/// no element can split into two or end the array, whatever it contains.
+extension Array: PostgresEncodable where Element == String {
+    public var postgresText: String? {
+        "{" + map { element in
+            "\"" + element.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
+        }.joined(separator: ",") + "}"
+    }
+}
