@@ -41,7 +41,8 @@ let package = Package(
 
         // The GMP domain: rules and state machines (lots, dispositions, specifications …).
         // Signatures and the audit chain need SHA-256, HMAC and Ed25519: swift-crypto.
-        .target(name: "GMPDomain", dependencies: ["PostgresClient", crypto]),
+        // Specification files are YAML: Yams.
+        .target(name: "GMPDomain", dependencies: ["PostgresClient", crypto, yams]),
 
         // The command-line interface: parsing, configuration, output, exit codes.
         .target(name: "GMPCLI", dependencies: ["GMPDomain", "GMPDatabase", "PostgresClient", argumentParser, logging, yams]),

@@ -35,7 +35,8 @@ public struct GMP: ParsableCommand {
             Shell completions: gmp --generate-completion-script bash|zsh|fish
             """,
         version: version,
-        subcommands: [Db.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Trace.self, Audit.self, Doctor.self]
+        subcommands: [Db.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Spec.self, QC.self, Deviation.self,
+                      Release.self, Coa.self, Trace.self, Audit.self, Doctor.self]
     )
 
     public init() {}

@@ -11,9 +11,10 @@ GMP_REPO_ROOT="$(cd "$GMP_SCRIPTS_LIB/../.." && pwd)"
 # The Debian packages the project needs on any machine (developer or CI):
 # the server and contrib for tests and the embedded server, libpq-dev and
 # pkg-config to build the CLibPQ module, python3 for scripts/bench.py,
+# weasyprint for the PDF Certificate of Analysis (gmp coa --pdf),
 # valgrind for instruction-count profiling.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-GMP_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev pkg-config python3)
+GMP_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev pkg-config python3 weasyprint)
 
 # log MESSAGE… — one line to stderr, prefixed with the script's name, so that
 # stdout stays free for data (e.g. `gmp db status --json`).

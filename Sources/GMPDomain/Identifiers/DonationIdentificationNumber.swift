@@ -59,6 +59,9 @@ public struct DonationIdentificationNumber: Sendable, Hashable, Comparable, Cust
 
     public var description: String { eyeReadable }
 
+    /// The keyed form without spaces, DIN and check character: "G1234260000014".
+    public var keyed: String { value + String(checkCharacter) }
+
     public static func < (lhs: Self, rhs: Self) -> Bool {
         (lhs.facility.value, lhs.year, lhs.sequence) < (rhs.facility.value, rhs.year, rhs.sequence)
     }

@@ -221,3 +221,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return (quotient, remainder)
     }
 }
+
+/// In JSON documents a timestamp is its canonical ISO 8601 UTC text, as everywhere else.
+extension Timestamp: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(iso8601)
+    }
+}

@@ -24,7 +24,7 @@ struct Lot: ParsableCommand {
                 let next = LotStatus.allowedTransitions[status] ?? []
                 return "  \(status.rawValue.padding(11))→ " + (next.isEmpty ? "(final)" : next.map(\.rawValue).joined(separator: ", "))
             }.joined(separator: "\n"))
-            Release arrives with QC and disposition.
+            Release and rejection are dispositions: gmp release (QC results: gmp qc).
             """,
         subcommands: [LotCreate.self, LotStep.self, LotShow.self, LotLabel.self, LotHold.self, LotUnhold.self, LotReject.self],
         aliases: ["batch"])

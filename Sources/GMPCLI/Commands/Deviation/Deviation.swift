@@ -1,0 +1,106 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp deviation`: deviations and investigations.
+struct Deviation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deviation",
+        abstract: "Open, link and close deviations and OOS investigations.",
+        discussion: """
+            A deviation names the lots it touches; while it is open none of them can be \
+            released. An out-of-specification result opens an OOS investigation by itself. \
+            QA closes a deviation once, with its outcome and an e-signature; nothing about a \
+            closed deviation changes.
+            """,
+        subcommands: [DeviationOpen.self, DeviationLink.self, DeviationClose.self, DeviationList.self])
+}
+
+struct DeviationOpen: GMPCommand {
+    static let path = "deviation open"
+    static let configuration = CommandConfiguration(commandName: "open", abstract: "Open a deviation on one or more lots.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .customLong("lot"), help: ArgumentHelp("A lot it touches (repeat for more), with its check character.", valueName: "lot"))
+    var lots: [String]
+    @Option(help: ArgumentHelp("What happened, in one line.", valueName: "text")) var title: String
+    @Option(help: ArgumentHelp("The details.", valueName: "text")) var description: String?
+
+    struct Document: Encodable {
+        let id: String
+        let lots: [String]
+    }
+
+    func execute(in context: CommandContext) throws {
+        guard !lots.isEmpty else { throw Failure(exitCode: .usage, problem: "no lot given", fix: "give --lot LOT at least once") }
+        let dins = try lots.map(DonationIdentificationNumber.init(keyed:))
+        let connection = try context.connect(startingEmbedded: false)
+        let id = try connection.transaction { db in try Deviations(db).open(title: title, description: description, lots: dins) }
+        try context.output.document(Document(id: id, lots: dins.map(\.eyeReadable)))
+        context.output.data("opened \(id) on \(dins.map(\.eyeReadable).joined(separator: ", ")); it blocks their release until QA closes it")
+    }
+}
+
+struct DeviationLink: GMPCommand {
+    static let path = "deviation link"
+    static let configuration = CommandConfiguration(commandName: "link", abstract: "Link an open deviation to another lot.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The deviation.", valueName: "id")) var id: String
+    @OptionGroup var lot: LotArgument
+    @Option(help: ArgumentHelp("Why the lot is affected.", valueName: "text")) var reason: String
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.din()
+        let connection = try context.connect(startingEmbedded: false)
+        try connection.transaction { db in try Deviations(db).link(id, to: din, reason: reason) }
+        try context.output.document(DeviationOpen.Document(id: id, lots: [din.eyeReadable]))
+        context.output.data("linked \(id) to lot \(din.eyeReadable)")
+    }
+}
+
+struct DeviationClose: GMPCommand {
+    static let path = "deviation close"
+    static let configuration = CommandConfiguration(
+        commandName: "close", abstract: "Close a deviation with its outcome, with your e-signature (QA).")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The deviation.", valueName: "id")) var id: String
+    @Option(help: ArgumentHelp("What was found and decided (root cause, impact, CAPA).", valueName: "text")) var outcome: String
+    @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let signature = try SignedAction.run(connection, function: "gmp.close_deviation(uuid, text, text)",
+                                             refusal: "close deviations", fix: "QA closes deviations",
+                                             passwordStdin: passwordStdin) { db, challenge in
+            try Deviations.close(on: db, challenge: challenge, deviation: id, outcome: outcome)
+        }
+        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
+                                                   meaning: SignatureMeaning.approved.rawValue))
+        context.output.data("signed: \(connection.userName) closed \(id) (signature \(signature))")
+    }
+}
+
+struct DeviationList: GMPCommand {
+    static let path = "deviation list"
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List deviations, newest first.")
+
+    @OptionGroup var options: GlobalOptions
+    @Flag(help: "Only open ones.") var open = false
+    @Option(help: ArgumentHelp("Only those on this lot.", valueName: "lot")) var lot: String?
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.map(DonationIdentificationNumber.init(keyed:))
+        let connection = try context.connect(startingEmbedded: false)
+        let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in
+            try Deviations(db).list(openOnly: open, lot: din)
+        }
+        try context.output.document(rows)
+        let lines = rows.map { d in
+            "\(d.id.padding(12)) \(d.status.padding(7)) \(d.kind.padding(18)) \(d.title)  lots: \(d.lots.joined(separator: ", "))"
+                + (d.outcome.map { "\n             outcome: \($0) [\(d.closedBy ?? "")]" } ?? "")
+        }
+        context.output.data(lines.isEmpty ? "no deviations" : lines.joined(separator: "\n"))
+    }
+}

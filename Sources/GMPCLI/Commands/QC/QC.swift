@@ -1,0 +1,228 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp qc`: QC results, recorded as typed and judged by the database at once.
+struct QC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qc",
+        abstract: "Record, verify, correct and invalidate QC results.",
+        discussion: """
+            A result is judged against the lot's specification the moment it is recorded; \
+            an out-of-specification (OOS) result is flagged at once and opens an OOS \
+            investigation on the lot. Results are never edited or deleted:
+              correct     a typing error: a new result pointing at the original, with a reason
+              verify      a second person reviews the result (e-signature, meaning "reviewed")
+              invalidate  QA sets a result aside for an assignable cause (e-signature)
+            A retest is recorded like any result, and is allowed only after an OOS or an \
+            invalidated result, up to the specification's maximum; an OOS that stands keeps \
+            the criterion failed whatever a retest shows.
+            """,
+        subcommands: [QCRecord.self, QCCorrect.self, QCVerify.self, QCInvalidate.self, QCList.self])
+}
+
+/// The value options shared by record and correct.
+struct ResultValueOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp(
+        "The result as measured: 98.2, <0.05 (below the limit of detection), >1000, or outcomes such as no_growth or positive,positive,positive (one per part).",
+        valueName: "value"))
+    var value: String
+    @Option(help: ArgumentHelp("The unit of a number: %, cells, 10^6 cells, EU/mL, ng/mL, nm, particles/mL …", valueName: "unit"))
+    var unit: String?
+    @Option(help: ArgumentHelp("The test method (SOP, pharmacopoeia chapter).", valueName: "text")) var method: String
+    @Option(help: ArgumentHelp("The instrument used.", valueName: "text")) var instrument: String?
+    @Option(help: ArgumentHelp("The account that performed the test (default: you).", valueName: "id")) var analyst: String?
+    @Option(help: ArgumentHelp("When the test was performed, ISO 8601 (default: now).", valueName: "time")) var at: String?
+    @Option(help: ArgumentHelp("A note kept with the result.", valueName: "text")) var note: String?
+
+    func entry() throws -> ResultEntry {
+        do {
+            return try ResultEntry(value, unit: unit)
+        } catch {
+            throw Failure(exitCode: .usage, problem: "result \(error.description.prefix { $0 != ";" })",
+                          fix: String(error.description.split(separator: "; fix: ", maxSplits: 1).last ?? ""))
+        }
+    }
+
+    func provenance() throws -> QCResults.Provenance {
+        var time: Timestamp?
+        if let at {
+            guard let parsed = Timestamp(iso8601: at) else {
+                throw Failure(exitCode: .usage, problem: "--at \(at) is not a time",
+                              fix: "give ISO 8601 with a zone, e.g. 2026-11-30T14:05:00Z")
+            }
+            time = parsed
+        }
+        return QCResults.Provenance(method: method, instrument: instrument, analyst: analyst, performedAt: time, note: note)
+    }
+}
+
+/// What record and correct print.
+struct RecordedDocument: Encodable {
+    let lot: String
+    let test: String
+    let result: QCResults.Recorded
+    let value: String
+}
+
+enum RecordedText {
+    static func report(_ context: CommandContext, lot: DonationIdentificationNumber, test: String, entry: ResultEntry,
+                       _ recorded: QCResults.Recorded) throws {
+        try context.output.document(RecordedDocument(lot: lot.eyeReadable, test: test, result: recorded, value: entry.display))
+        let attempt = recorded.attempt > 1 ? " (retest \(recorded.attempt - 1))" : ""
+        if recorded.verdict == "fail" {
+            context.output.data("""
+                result \(recorded.id): \(test) \(entry.display) against \(recorded.limitText)\(attempt): OUT OF SPECIFICATION
+                OOS investigation \(recorded.deviationId ?? "?") opened on lot \(lot.eyeReadable); the result is kept as recorded
+                """)
+        } else {
+            context.output.data("result \(recorded.id): \(test) \(entry.display) against \(recorded.limitText)\(attempt): pass; "
+                                + "a second person verifies it: gmp qc verify \(recorded.id)")
+        }
+        if let warning = recorded.warning { context.output.warning(warning) }
+    }
+}
+
+/// `gmp qc record LOT TEST VALUE --unit … --method …`.
+struct QCRecord: GMPCommand {
+    static let path = "qc record"
+    static let configuration = CommandConfiguration(
+        commandName: "record", abstract: "Record a QC result; it is judged against the lot's specification at once (QC, operators).")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var lot: LotArgument
+    @Argument(help: ArgumentHelp("The test code in the lot's specification (gmp spec show).", valueName: "test")) var test: String
+    @OptionGroup var result: ResultValueOptions
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.din()
+        let entry = try result.entry()
+        let provenance = try result.provenance()
+        let connection = try context.connect(startingEmbedded: false)
+        let recorded = try connection.transaction { db in try QCResults(db).record(entry, test: test, on: din, provenance) }
+        try RecordedText.report(context, lot: din, test: test, entry: entry, recorded)
+    }
+}
+
+/// `gmp qc correct RESULT VALUE --reason …`.
+struct QCCorrect: GMPCommand {
+    static let path = "qc correct"
+    static let configuration = CommandConfiguration(
+        commandName: "correct",
+        abstract: "Correct a typing error: a new result replaces the original, which is kept (never an OOS result).")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The result to correct.", valueName: "result-id")) var resultID: Int64
+    @OptionGroup var result: ResultValueOptions
+    @Option(help: ArgumentHelp("Why (required).", valueName: "text")) var reason: String
+
+    func execute(in context: CommandContext) throws {
+        let entry = try result.entry()
+        let provenance = try result.provenance()
+        let connection = try context.connect(startingEmbedded: false)
+        let (din, test, recorded) = try connection.transaction { db in
+            let results = QCResults(db)
+            guard let original = try results.result(resultID) else {
+                throw Failure(exitCode: .refused, problem: "no QC result \(resultID)", fix: "gmp qc list LOT shows its results")
+            }
+            let din = try DonationIdentificationNumber(stored: original.lot)
+            return (din, original.test, try results.record(entry, test: original.test, on: din, provenance,
+                                                           corrects: resultID, reason: reason))
+        }
+        try RecordedText.report(context, lot: din, test: test, entry: entry, recorded)
+    }
+}
+
+/// `gmp qc verify RESULT…` (a second person, signed "reviewed").
+struct QCVerify: GMPCommand {
+    static let path = "qc verify"
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify results as the second person, with your e-signature (not their recorder or analyst).")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The results to verify; one signature each, one password.", valueName: "result-id"))
+    var results: [Int64]
+    @Option(help: ArgumentHelp("Your statement, signed with each verification.", valueName: "text")) var statement: String?
+    @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
+
+    func execute(in context: CommandContext) throws {
+        guard !results.isEmpty else { throw Failure(exitCode: .usage, problem: "no result given", fix: "gmp qc verify RESULT-ID…") }
+        let connection = try context.connect(startingEmbedded: false)
+        guard try Privileges.mayExecute("gmp.verify_result(uuid, bigint, text)", on: connection) else {
+            throw Failure(exitCode: .permissionDenied, problem: "permission denied: \(connection.userName) may not verify results",
+                          fix: "QC or QA people verify results")
+        }
+        let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
+        // One signature per result, each in its own transaction: a refusal stops there,
+        // and the results before it stay verified (the output lists them).
+        var signatures: [SignedDocument] = []
+        for id in results {
+            let signature: Int64
+            do {
+                signature = try SignatureCeremony(connection).sign(password: password) { db, challenge in
+                    try QCResults.verify(on: db, challenge: challenge, result: id, statement: statement)
+                }
+            } catch {
+                signatures.forEach { context.output.note("signed: \(connection.userName) reviewed \($0.record)") }
+                throw error
+            }
+            signatures.append(SignedDocument(record: "result \(id)", signature: signature, signer: connection.userName,
+                                             meaning: SignatureMeaning.reviewed.rawValue))
+        }
+        try context.output.document(signatures)
+        context.output.data(signatures.map { "signed: \(connection.userName) reviewed \($0.record) (signature \($0.signature))" }
+            .joined(separator: "\n"))
+    }
+}
+
+/// `gmp qc invalidate RESULT --cause …` (QA, signed).
+struct QCInvalidate: GMPCommand {
+    static let path = "qc invalidate"
+    static let configuration = CommandConfiguration(
+        commandName: "invalidate",
+        abstract: "Set a result aside for an assignable laboratory cause, with your e-signature (QA).",
+        discussion: "The result stays in the record, marked invalidated; a retest may follow if the specification allows one.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The result.", valueName: "result-id")) var resultID: Int64
+    @Option(help: ArgumentHelp("The assignable cause found (required).", valueName: "text")) var cause: String
+    @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let signature = try SignedAction.run(connection, function: "gmp.invalidate_result(uuid, bigint, text)",
+                                             refusal: "invalidate results", fix: "QA approves an invalidation",
+                                             passwordStdin: passwordStdin) { db, challenge in
+            try QCResults.invalidate(on: db, challenge: challenge, result: resultID, cause: cause)
+        }
+        try context.output.document(SignedDocument(record: "result \(resultID)", signature: signature,
+                                                   signer: connection.userName, meaning: SignatureMeaning.approved.rawValue))
+        context.output.data("signed: \(connection.userName) invalidated result \(resultID) (signature \(signature))")
+    }
+}
+
+/// `gmp qc list LOT`.
+struct QCList: GMPCommand {
+    static let path = "qc list"
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List a lot's results, corrections and verifications.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var lot: LotArgument
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.din()
+        let connection = try context.connect(startingEmbedded: false)
+        let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try QCResults(db).list(din) }
+        try context.output.document(rows)
+        let lines = rows.map { r in
+            var state: [String] = []
+            if let by = r.correctedBy { state.append("corrected by \(by)") }
+            if let by = r.invalidatedBy { state.append("invalidated by \(by)") }
+            state.append(r.verifiedBy.map { "verified by \($0)" } ?? "unverified")
+            return "\(String(r.id).padding(7)) \(r.test.padding(16)) #\(r.attempt) \(r.result.padding(22)) \(r.verdict.padding(5)) "
+                + "\(r.analyst.padding(10)) \(state.joined(separator: ", "))"
+        }
+        context.output.data(lines.isEmpty ? "no results for lot \(din.eyeReadable) yet" : lines.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp coa LOT`: the Certificate of Analysis of a released lot.
+struct Coa: GMPCommand {
+    static let path = "coa"
+    static let configuration = CommandConfiguration(
+        commandName: "coa",
+        abstract: "Print the Certificate of Analysis of a released lot (text, --json, --html FILE, --pdf FILE).",
+        discussion: """
+            Issued for released lots only (ICH Q7 §11.4). It is built from the release \
+            package the QA signature covers, so every test shows the method, limit, result \
+            and verdict that were evaluated, with the specification version, the signature \
+            manifestation (printed name, UTC time, meaning) and the audit-trail position to \
+            verify it with 'gmp audit verify'. --pdf needs weasyprint (apt-get install -y weasyprint).
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var lot: LotArgument
+    @Option(help: ArgumentHelp("Also write a printable HTML page here.", valueName: "file"), completion: .file(extensions: ["html"]))
+    var html: String?
+    @Option(help: ArgumentHelp("Also write a PDF here (weasyprint).", valueName: "file"), completion: .file(extensions: ["pdf"]))
+    var pdf: String?
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.din()
+        let connection = try context.connect(startingEmbedded: false)
+        let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).certificateJSON(din) }
+        let certificate = try CertificateOfAnalysis.decode(json: json)
+        if context.output.json { StandardStream.output.write(json + "\n") }
+        if html != nil || pdf != nil {
+            let page = CertificateRendering.html(certificate)
+            if let html {
+                guard FileManager.default.createFile(atPath: html, contents: Data(page.utf8)) else {
+                    throw Failure(exitCode: .usage, problem: "cannot write \(html)", fix: "give a writable path")
+                }
+                context.output.note("wrote \(html)")
+            }
+            if let pdf {
+                try PDFConverter.convert(html: page, to: pdf)
+                context.output.note("wrote \(pdf)")
+            }
+        }
+        context.output.data(CertificateRendering.text(certificate))
+    }
+}

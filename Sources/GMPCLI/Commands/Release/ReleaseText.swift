@@ -1,0 +1,41 @@
+import GMPDomain
+
+/// The check as text: one line per criterion, then eligibility, deviations and verdict.
+enum ReleaseText {
+    static func decode(_ json: String) throws -> ReleaseCheck {
+        try Disposition.decode(json)
+    }
+
+    static func report(_ check: ReleaseCheck, din: DonationIdentificationNumber) -> [String] {
+        var lines = ["lot            \(din.eyeReadable)  (\(check.lot.stage), \(check.lot.productKind); \(check.status))"]
+        if let spec = check.specification {
+            lines.append("specification  \(spec.id)  \(spec.title)" + (spec.approvedBy.map { "  (approved by \($0))" } ?? ""))
+        } else {
+            lines.append("specification  NONE ASSIGNED")
+        }
+        if let dose = check.dose, let m = dose.maxDoseMlPerKgH {
+            lines.append("dose           M = \(m) mL/kg/h" + (dose.intrathecal ? ", intrathecal" : ""))
+        }
+        if !check.evaluation.isEmpty {
+            lines.append("")
+            lines.append("TEST".padding(16) + "LIMIT".padding(30) + "RESULT".padding(26) + "VERDICT")
+            for e in check.evaluation {
+                let counted = e.results.filter(\.counted)
+                let shown = counted.isEmpty ? (e.results.last.map { $0.display + " (set aside)" } ?? "—")
+                                            : counted.map(\.display).joined(separator: "; ")
+                let limit = e.limitText + (e.unit.map { " " + $0 } ?? "")
+                lines.append(e.test.padding(16) + limit.padding(30) + shown.padding(26) + e.verdict.uppercased())
+            }
+        }
+        lines.append("")
+        lines.append("eligibility    " + (check.eligibility.map { "\($0.outcome) (determination \($0.determinationId)"
+                                                                  + ($0.signedBy.map { ", signed by \($0)" } ?? "") + ")" }
+                                            ?? "NOT DETERMINED"))
+        let open = check.deviations.filter { $0.status == "open" }
+        lines.append("deviations     " + (open.isEmpty ? "none open" : open.map { "\($0.id) open: \($0.title)" }.joined(separator: "; ")))
+        lines.append("package        sha256 \(check.packageSha256)")
+        lines.append(check.releasable ? "RELEASABLE: QA may release it (gmp release approve \(din.keyed))"
+                                      : "NOT RELEASABLE: \(check.problems.count) blocker(s)")
+        return lines
+    }
+}

@@ -1,0 +1,30 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import GMPDomain
+import PostgresClient
+
+/// The steps every signed command takes, in this order: the grant is checked before a
+/// password is asked for (a person without the role is told so at once), then the
+/// password is read and the server checks it inside the transaction that signs.
+enum SignedAction {
+    static func run<T>(_ connection: PostgresConnection, function: String, refusal: String, fix: String,
+                       passwordStdin: Bool, _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
+        guard try Privileges.mayExecute(function, on: connection) else {
+            throw Failure(exitCode: .permissionDenied, problem: "permission denied: \(connection.userName) may not \(refusal)",
+                          fix: fix)
+        }
+        let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
+        return try SignatureCeremony(connection).sign(password: password, operation)
+    }
+}
+
+/// What a signed command reports: the record, the signature and its meaning.
+struct SignedDocument: Encodable {
+    let record: String
+    let signature: Int64
+    let signer: String
+    let meaning: String
+}

@@ -1,0 +1,179 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp spec`: specifications, the controlled documents lots are judged against.
+struct Spec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spec",
+        abstract: "Import, approve and assign specifications (release criteria).",
+        discussion: """
+            A specification is a file under config/specs/ (format: docs/qc-and-release.md). \
+            'gmp spec import FILE' loads it as a draft version, CODE@VERSION; QA approves it \
+            with an e-signature ('gmp spec approve CODE@VERSION'), and only then can a lot be \
+            judged against it ('gmp spec assign LOT CODE'). An approved version is never \
+            edited: change the file and import it again, which makes a new version. Each lot \
+            keeps the version it was assigned, and every report names it.
+            """,
+        subcommands: [SpecImport.self, SpecApprove.self, SpecAssign.self, SpecList.self, SpecShow.self])
+}
+
+/// `gmp spec import FILE`.
+struct SpecImport: GMPCommand {
+    static let path = "spec import"
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Load a specification file as a draft version (QC, QA).")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The specification file (YAML).", valueName: "file"), completion: .file(extensions: ["yaml", "yml"]))
+    var file: String
+
+    struct Document: Encodable {
+        let id: String
+        let status: String
+        let criteria: Int
+    }
+
+    func execute(in context: CommandContext) throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw Failure(exitCode: .usage, problem: "cannot read \(file)", fix: "give the path of a specification file, e.g. config/specs/uc-msc.yaml")
+        }
+        let source = String(decoding: data, as: UTF8.self)
+        let specification: Specification
+        do {
+            specification = try SpecificationFile.parse(source)
+        } catch let error as SpecificationFileError {
+            throw Failure(exitCode: .refused, problem: "\(file): \(error.path): \(error.problem)"
+                                                           + (error.line.map { " (line \($0))" } ?? ""), fix: error.fix)
+        }
+        let connection = try context.connect(startingEmbedded: false)
+        let id = try connection.transaction { db in try SpecificationRegistry(db).importDraft(specification, source: source) }
+        try context.output.document(Document(id: id, status: "draft", criteria: specification.criteria.count))
+        context.output.data("imported \(id) (draft, \(specification.criteria.count) criteria); QA approves it: gmp spec approve \(id)")
+    }
+}
+
+/// `gmp spec approve CODE@VERSION` (QA, signed).
+struct SpecApprove: GMPCommand {
+    static let path = "spec approve"
+    static let configuration = CommandConfiguration(
+        commandName: "approve",
+        abstract: "Approve a draft specification version with your e-signature (QA; not its importer).")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The version, CODE@VERSION.", valueName: "id")) var id: String
+    @Option(help: ArgumentHelp("Your statement, signed with the approval.", valueName: "text")) var statement: String?
+    @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let signature = try SignedAction.run(connection, function: "gmp.approve_specification(uuid, text, text)",
+                                             refusal: "approve specifications", fix: "QA approves specifications",
+                                             passwordStdin: passwordStdin) { db, challenge in
+            try SpecificationRegistry.approve(on: db, challenge: challenge, id: id, statement: statement)
+        }
+        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
+                                                   meaning: SignatureMeaning.approved.rawValue))
+        context.output.data("signed: \(connection.userName) approved specification \(id) (signature \(signature))")
+    }
+}
+
+/// `gmp spec assign LOT CODE[@VERSION]`.
+struct SpecAssign: GMPCommand {
+    static let path = "spec assign"
+    static let configuration = CommandConfiguration(
+        commandName: "assign",
+        abstract: "Fix the approved specification version a lot is judged against (QC, QA).",
+        discussion: """
+            CODE alone takes the latest approved version. A dose-based endotoxin limit (K/M) \
+            needs the lot's maximum dose M in mL per kg per hour (--max-dose), and \
+            --intrathecal when that is the route (K = 0.2 EU/kg instead of 5). Fixed once.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var lot: LotArgument
+    @Argument(help: ArgumentHelp("CODE or CODE@VERSION.", valueName: "specification")) var specification: String
+    @Option(help: ArgumentHelp("Maximum dose, mL per kg per hour (M of K/M).", valueName: "decimal")) var maxDose: ExactDecimal?
+    @Flag(help: "The route is intrathecal.") var intrathecal = false
+
+    struct Document: Encodable {
+        let lot: String
+        let specification: String
+        let maxDoseMlPerKgH: String?
+        let intrathecal: Bool
+    }
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.din()
+        if let maxDose, maxDose.isNegative || maxDose.isZero {
+            throw Failure(exitCode: .usage, problem: "--max-dose \(maxDose) is not above zero", fix: "give the maximum dose in mL/kg/h, e.g. 0.2")
+        }
+        let connection = try context.connect(startingEmbedded: false)
+        let assigned = try connection.transaction { db in
+            try SpecificationRegistry(db).assign(din, specification: specification, maxDose: maxDose, intrathecal: intrathecal)
+        }
+        try context.output.document(Document(lot: din.eyeReadable, specification: assigned,
+                                             maxDoseMlPerKgH: maxDose?.description, intrathecal: intrathecal))
+        context.output.data("lot \(din.eyeReadable) is judged against \(assigned)")
+    }
+}
+
+/// `gmp spec list [CODE]`.
+struct SpecList: GMPCommand {
+    static let path = "spec list"
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List specification versions and their status.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("Only this code.", valueName: "code")) var code: String?
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let versions = try connection.transaction(.repeatableRead, readOnly: true) { db in
+            try SpecificationRegistry(db).versions(code: code)
+        }
+        try context.output.document(versions)
+        let lines = versions.map { v in
+            "\(v.id.padding(18)) \(v.status.padding(9)) \(v.productKind), \(v.stage)  \(v.title)"
+                + (v.approvedBy.map { "  [approved by \($0)]" } ?? "") + "  lots: \(v.lots)"
+        }
+        context.output.data(lines.isEmpty ? "no specification yet: gmp spec import FILE" : lines.joined(separator: "\n"))
+    }
+}
+
+/// `gmp spec show CODE@VERSION`: the criteria, with limits exactly as evaluated.
+struct SpecShow: GMPCommand {
+    static let path = "spec show"
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a version's criteria and limits.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The version, CODE@VERSION.", valueName: "id")) var id: String
+
+    struct Document: Encodable {
+        let specification: SpecificationRegistry.Version
+        let criteria: [SpecificationRegistry.CriterionRow]
+    }
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let (version, criteria) = try connection.transaction(.repeatableRead, readOnly: true) { db in
+            let registry = SpecificationRegistry(db)
+            return (try registry.versions(code: String(id.prefix { $0 != "@" })).first { $0.id == id },
+                    try registry.criteria(of: id))
+        }
+        guard let version else {
+            throw Failure(exitCode: .refused, problem: "no specification \(id)", fix: "gmp spec list shows every version (CODE@VERSION)")
+        }
+        try context.output.document(Document(specification: version, criteria: criteria))
+        var lines = ["\(version.id)  \(version.title)  (\(version.status)\(version.approvedBy.map { ", approved by \($0)" } ?? ""))",
+                     "for \(version.productKind), \(version.stage); file sha256 \(version.sourceSha256)", ""]
+        lines += criteria.map { c in
+            "\(c.test.padding(20)) \((c.limit + (c.unit.map { " " + $0 } ?? "")).padding(34)) retests ≤ \(c.maxRetests)  \(c.name); \(c.method)"
+        }
+        context.output.data(lines.joined(separator: "\n"))
+    }
+}

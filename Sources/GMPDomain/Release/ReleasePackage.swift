@@ -1,0 +1,122 @@
+/// The release package as the database builds it (`gmp_meta.release_package`, sql/V0015):
+/// what a disposition decides on and what its signature covers. `gmp release check`
+/// adds the lot's status and whether it is releasable now.
+public struct ReleaseCheck: Codable, Sendable {
+    public let lot: Lot
+    public let specification: SpecificationVersion?
+    public let dose: Dose?
+    public let evaluation: [Evaluation]
+    public let deviations: [Deviation]
+    public let eligibility: Eligibility?
+    public let blockers: [Blocker]
+    public let status: String
+    public let statusProblem: String?
+    public let releasable: Bool
+    /// SHA-256 of the package's canonical text: a release is refused unless the
+    /// package is still this one when it is signed.
+    public let packageSha256: String
+
+    public struct Lot: Codable, Sendable {
+        public let din: String
+        public let keyedId: String
+        public let stage: String
+        public let productKind: String
+        public let intendedUse: String
+        public let donorCode: String
+        public let collectionId: String
+        public let parentDin: String?
+        public let expiresOn: String
+        public let manufacturedOn: String?
+        public let units: Int?
+        public let unitVolumeMl: String?
+    }
+
+    public struct SpecificationVersion: Codable, Sendable {
+        public let id: String
+        public let code: String
+        public let version: Int
+        public let title: String
+        public let approvedAt: String?
+        public let approvedBy: String?
+        public let criteriaSha256: String?
+    }
+
+    public struct Dose: Codable, Sendable {
+        public let maxDoseMlPerKgH: String?
+        public let intrathecal: Bool
+    }
+
+    /// One criterion: the limit as printed, the verdict (pass, fail, missing,
+    /// unverified, invalidated, retest pending) and every result behind it.
+    public struct Evaluation: Codable, Sendable {
+        public let ordinal: Int
+        public let test: String
+        public let name: String
+        public let method: String
+        public let limitText: String
+        public let unit: String?
+        public let verdict: String
+        public let results: [Result]
+    }
+
+    public struct Result: Codable, Sendable {
+        public let id: Int64
+        public let attempt: Int
+        public let corrects: Int64?
+        public let correctionReason: String?
+        public let qualifier: String?
+        public let value: String?
+        public let unit: String?
+        public let outcomes: [String]?
+        public let method: String
+        public let instrument: String?
+        public let analyst: String
+        public let performedAt: String
+        public let recordedBy: String
+        public let verdict: String
+        public let deviationId: String?
+        public let superseded: Bool
+        /// Whether this result counts: not corrected since, not invalidated.
+        public let counted: Bool
+        public let verifiedBy: String?
+        public let verifiedAt: String?
+        public let invalidatedBy: String?
+        public let assignableCause: String?
+
+        /// As a report prints it: `<0.05 ng/mL`, `98.2 %`, `positive, positive`.
+        public var display: String {
+            if let value {
+                return (qualifier == "=" ? "" : qualifier ?? "") + value + (unit.map { " " + $0 } ?? "")
+            }
+            return (outcomes ?? []).joined(separator: ", ")
+        }
+    }
+
+    public struct Deviation: Codable, Sendable {
+        public let id: String
+        public let kind: String
+        public let title: String
+        public let status: String
+        public let outcome: String?
+        public let closedAt: String?
+        public let closedBy: String?
+    }
+
+    public struct Eligibility: Codable, Sendable {
+        public let determinationId: Int64
+        public let outcome: String
+        public let signedBy: String?
+        public let signedAt: String?
+    }
+
+    public struct Blocker: Codable, Sendable, Equatable {
+        public let kind: String
+        public let item: String
+        public let problem: String
+    }
+
+    /// Every reason the lot cannot be released now, status first.
+    public var problems: [String] {
+        (statusProblem.map { [$0] } ?? []) + blockers.map(\.problem)
+    }
+}

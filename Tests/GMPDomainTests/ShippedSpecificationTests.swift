@@ -1,0 +1,135 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import GMPDomain
+import PostgresClient
+import Testing
+
+/// The default specifications shipped in config/specs, and the promise that the printed
+/// limit is the evaluated one.
+@Suite("Shipped specifications")
+struct ShippedSpecificationTests {
+    typealias F = SpecFixtures
+
+    static let files = ["uc-msc.yaml", "bm-msc.yaml", "ad-msc.yaml", "msc-ev.yaml"]
+
+    static func load(_ name: String) throws -> Specification {
+        let data = try #require(FileManager.default.contents(atPath: F.shippedDirectory + "/" + name))
+        return try SpecificationFile.parse(String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("config/specs holds exactly the four shipped files")
+    func directory() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: F.shippedDirectory).filter { $0.hasSuffix(".yaml") }
+        #expect(names.sorted() == Self.files.sorted())
+    }
+
+    @Test("every shipped file parses, with its code and kind", arguments: [
+        ("uc-msc.yaml", "UC-MSC-DP", ProductKind.cells), ("bm-msc.yaml", "BM-MSC-DP", .cells),
+        ("ad-msc.yaml", "AD-MSC-DP", .cells), ("msc-ev.yaml", "MSC-EV-DP", .extracellularVesicles),
+    ])
+    func parses(file: String, code: String, kind: ProductKind) throws {
+        let spec = try Self.load(file)
+        #expect(spec.code == code)
+        #expect(spec.productKind == kind)
+        #expect(spec.stage == .drugProduct)
+    }
+
+    @Test("every shipped file starts by saying it is a controlled document", arguments: files)
+    func header(file: String) throws {
+        let data = try #require(FileManager.default.contents(atPath: F.shippedDirectory + "/" + file))
+        let text = String(decoding: data, as: UTF8.self)
+        let code = try Self.load(file).code
+        #expect(text.hasPrefix("# Controlled document"))
+        #expect(text.contains("gmp spec import config/specs/\(file)"))
+        #expect(text.contains("gmp spec approve \(code)@VERSION"))
+    }
+
+    @Test("cell products carry the ISCT 2006 panel with inclusive bounds", arguments: ["uc-msc.yaml", "bm-msc.yaml", "ad-msc.yaml"])
+    func isctPanel(file: String) throws {
+        let byTest = Dictionary(uniqueKeysWithValues: try Self.load(file).criteria.map { ($0.test, $0) })
+        for test in ["cd105", "cd73", "cd90"] {
+            #expect(byTest[test]?.rule == .lower(Bound(value: F.d("95"), inclusive: true)), "\(test)")
+        }
+        for test in ["cd45", "cd34", "cd14", "cd19", "hla_dr"] {
+            #expect(byTest[test]?.rule == .upper(Bound(value: F.d("2"), inclusive: true)), "\(test)")
+        }
+        #expect(byTest["viability"]?.rule == .lower(Bound(value: F.d("70"), inclusive: true)))
+        #expect(byTest["sterility"]?.rule == .qualitative(accept: [.noGrowth], parts: nil))
+        #expect(byTest["mycoplasma"]?.rule == .qualitative(accept: [.notDetected], parts: nil))
+        #expect(byTest["karyotype"]?.rule == .qualitative(accept: [.normalKaryotype], parts: nil))
+        #expect(byTest["endotoxin"]?.rule == .endotoxinDose(k: F.d("5"), kIntrathecal: F.d("0.2")))
+        #expect(byTest["trilineage"]?.rule == .qualitative(accept: [.positive], parts: ["osteogenic", "adipogenic", "chondrogenic"]))
+        #expect(byTest["cell_dose"]?.unit == .millionCells)
+        // Each criterion names its method.
+        #expect(byTest.values.allSatisfy { !$0.method.isEmpty && !$0.name.isEmpty })
+    }
+
+    @Test("the EV product has size, count, marker, sterility and endotoxin criteria")
+    func extracellularVesicles() throws {
+        let byTest = Dictionary(uniqueKeysWithValues: try Self.load("msc-ev.yaml").criteria.map { ($0.test, $0) })
+        #expect(byTest["particle_size"]?.unit == .nanometres)
+        #expect(byTest["particle_count"]?.unit == .billionParticlesPerMillilitre)
+        #expect(byTest["ev_markers"]?.rule == .qualitative(accept: [.positive], parts: ["cd63", "cd81", "cd9"]))
+        #expect(byTest["sterility"] != nil)
+        #expect(byTest["endotoxin"]?.rule == .upper(Bound(value: F.d("0.5"), inclusive: false)))
+    }
+
+    // MARK: Evaluated spec = printed spec
+
+    @Test("each shipped criterion's limit text shows the values its verdict uses", arguments: files)
+    func limitTextShowsValues(file: String) throws {
+        let dose = F.dose("0.2")
+        for criterion in try Self.load(file).criteria {
+            let text = criterion.limitText(dose: dose)
+            let shown: [String]
+            switch criterion.rule {
+            case .lower(let b), .upper(let b): shown = [b.value.description]
+            case .window(let l, let u): shown = [l.value.description, u.value.description]
+            case .qualitative(let accept, let parts): shown = accept.map(\.rawValue) + (parts ?? [])
+            case .notDetected(let limit): shown = [limit.description]
+            case .endotoxinDose(let k, _): shown = [k.description, "0.2"]
+            }
+            for value in shown { #expect(text.contains(value), "\(criterion.test): \(text) lacks \(value)") }
+        }
+    }
+
+    @Test("at each shipped bound, the printed operator decides the verdict", arguments: files)
+    func operatorMatchesVerdict(file: String) throws {
+        for criterion in try Self.load(file).criteria {
+            guard let unit = criterion.unit else { continue }
+            let text = criterion.limitText(dose: nil)
+            switch criterion.rule {
+            case .lower(let b), .upper(let b):
+                let atBound = try criterion.verdict(for: .number(qualifier: .exact, value: b.value, unit: unit), dose: nil)
+                let inclusive = text.hasPrefix("≥") || text.hasPrefix("≤")
+                #expect((atBound == .pass) == inclusive, "\(criterion.test): \(text)")
+                #expect(b.inclusive == inclusive)
+            case .window(let l, let u):
+                #expect(text == "\(l.inclusive ? "≥" : ">") \(l.value) and \(u.inclusive ? "≤" : "<") \(u.value)")
+                let atLower = try criterion.verdict(for: .number(qualifier: .exact, value: l.value, unit: unit), dose: nil)
+                #expect((atLower == .pass) == l.inclusive, "\(criterion.test)")
+            default:
+                continue
+            }
+        }
+    }
+
+    @Test("limit texts as the contract prints them")
+    func limitTexts() throws {
+        let spec = try SpecificationFile.parse(SpecificationFileTests.contractExample)
+        let dose = F.dose("0.2")
+        #expect(spec.criteria.map { $0.limitText(dose: dose) } == [
+            "≥ 95", "≤ 2", "≥ 45 and < 60.5", "no_growth", "osteogenic, adipogenic, chondrogenic: positive",
+            "< LOD, LOD ≤ 50", "≤ 25 (K/M = 5 / 0.2)",
+        ])
+        let endotoxin = spec.criteria[6]
+        #expect(endotoxin.limitText(dose: F.dose("0.2", intrathecal: true)) == "≤ 1 (K/M = 0.2 / 0.2)")
+        #expect(endotoxin.limitText(dose: F.dose("0.3")) == "≤ 16.6666… (K/M = 5 / 0.3)")
+        #expect(endotoxin.limitText(dose: nil) == "≤ K/M, K = 5 (intrathecal 0.2)")
+        let either = try F.criterion("accept: [negative, not_detected]")
+        #expect(either.limitText(dose: nil) == "negative or not_detected")
+    }
+}
