@@ -433,6 +433,9 @@ $$;
 GRANT SELECT ON gmp_meta.unit, gmp_meta.unit_conversion, gmp_meta.qualitative_outcome TO gmp_person;
 GRANT SELECT ON gmp.specification, gmp.criterion, gmp.lot_specification TO gmp_person;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA gmp, gmp_meta, gmp_audit FROM PUBLIC;
+-- Pure functions of a criterion: anyone may judge or print with them.
+GRANT EXECUTE ON FUNCTION gmp_meta.criterion_verdict(gmp.criterion, text, numeric, text[], numeric, boolean),
+                          gmp_meta.limit_text(gmp.criterion, numeric, boolean) TO gmp_person;
 GRANT EXECUTE ON FUNCTION gmp.import_specification(jsonb, text) TO gmp_qc, gmp_qa;
 GRANT EXECUTE ON FUNCTION gmp.approve_specification(uuid, text, text) TO gmp_qa;
 GRANT EXECUTE ON FUNCTION gmp.assign_specification(text, text, numeric, boolean) TO gmp_qc, gmp_qa;
