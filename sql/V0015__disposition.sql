@@ -29,11 +29,11 @@ INSERT INTO gmp_meta.lot_transition VALUES ('quarantine', 'released'), ('quarant
 -- Each criterion of the lot's specification with its results and verdict:
 -- pass, fail, missing, unverified, invalidated (no retest left) or retest pending.
 CREATE FUNCTION gmp_meta.lot_evaluation(lot_din text)
-RETURNS TABLE (ordinal integer, test text, name text, method text, limit_text text, unit text, verdict text,
-               results jsonb)
+RETURNS TABLE (ordinal integer, test text, name text, method text, limit_text text, unit text, parts text[],
+               verdict text, results jsonb)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     SELECT c.ordinal, c.test, c.name, c.method,
-           gmp_meta.limit_text(c, ls.max_dose_ml_per_kg_h, ls.intrathecal), c.unit,
+           gmp_meta.limit_text(c, ls.max_dose_ml_per_kg_h, ls.intrathecal), c.unit, c.parts,
            CASE
                WHEN r.attempts = 0 THEN 'missing'
                WHEN r.counted_fail THEN 'fail'
@@ -425,7 +425,11 @@ BEGIN
                      'unit', e->>'unit', 'verdict', e->>'verdict',
                      'result', CASE WHEN r->>'value' IS NOT NULL
                                     THEN CASE WHEN r->>'qualifier' = '=' THEN '' ELSE r->>'qualifier' END || (r->>'value')
-                                    ELSE (SELECT string_agg(o, ', ') FROM jsonb_array_elements_text(r->'outcomes') o) END,
+                                    ELSE (SELECT string_agg(coalesce(p.part || ': ', '') || o.outcome, '; ' ORDER BY o.n)
+                                          FROM jsonb_array_elements_text(r->'outcomes') WITH ORDINALITY o(outcome, n)
+                                          LEFT JOIN jsonb_array_elements_text(CASE WHEN jsonb_typeof(e->'parts') = 'array'
+                                                                                   THEN e->'parts' END)
+                                                    WITH ORDINALITY p(part, m) ON p.m = o.n) END,
                      'result_unit', r->>'unit',
                      'analyst', r->>'analyst', 'performed_at', r->'performed_at',
                      'verified_by', r->>'verified_by', 'verified_at', r->'verified_at',

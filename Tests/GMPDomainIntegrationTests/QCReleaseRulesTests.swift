@@ -291,7 +291,12 @@ struct QCReleaseRulesTests {
             DonorAndLotRulesTests.expectSQLState("P0001", "rejecting a released lot") { try site.reject(lot) }
             let coa: String = try site.site.superuser.query("SELECT gmp.certificate_of_analysis(\(lot))::text AS c")[0].decode("c")
             let document = try DonorAndLotRulesTests.object(coa)
-            #expect((document["tests"] as? [Any])?.count == 7)
+            let tests = try #require(document["tests"] as? [[String: Any]])
+            #expect(tests.count == 7)
+            #expect(tests.first { $0["test"] as? String == "trilineage" }?["result"] as? String
+                    == "osteogenic: positive; adipogenic: positive; chondrogenic: positive")
+            #expect(tests.first { $0["test"] as? String == "residual_bsa" }?["result"] as? String == "<10")
+            #expect(tests.allSatisfy { $0["verdict"] as? String == "pass" && $0["verified_by"] as? String == site.qc2.id })
             #expect(((document["release"] as? [String: Any])?["intact"] as? Bool) == true)
             #expect(((document["audit"] as? [String: Any])?["seq"] as? Int) != nil)
         }

@@ -100,11 +100,11 @@ extension CertificateRendering {
     /// Print layout: A4 portrait, lot and page number in every page's margin (taken from
     /// the page's own text with string-set, so no value is ever written into CSS).
     private static let style = """
-        @page { size: A4 portrait; margin: 13mm 15mm 16mm 15mm;
+        @page { size: A4 portrait; margin: 11mm 14mm 14mm 14mm;
           @bottom-left { content: "Certificate of Analysis · Lot " string(lot); font: 7.5pt sans-serif; color: #555; }
           @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 7.5pt sans-serif; color: #555; } }
         * { box-sizing: border-box; }
-        body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 8.5pt; color: #111;
+        body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 8pt; color: #111;
           line-height: 1.25; margin: 0; }
         @media screen { body { max-width: 180mm; margin: 10mm auto; } }
         header { border-bottom: 2px solid #1d3b5a; padding-bottom: 2mm; margin-bottom: 2mm; }
@@ -114,13 +114,13 @@ extension CertificateRendering {
         header .spec { margin: 0.5mm 0 0; color: #444; }
         h2 { font-size: 10pt; color: #1d3b5a; margin: 3mm 0 1mm; page-break-after: avoid; }
         table { border-collapse: collapse; width: 100%; }
-        th, td { text-align: left; vertical-align: top; padding: 0.55mm 1.5mm; overflow-wrap: break-word; word-wrap: break-word; }
+        th, td { text-align: left; vertical-align: top; padding: 0.4mm 1.5mm; overflow-wrap: break-word; word-wrap: break-word; }
         .facts, .signature table { table-layout: fixed; }
         .facts th, .signature th { width: 19%; color: #444; font-weight: normal; }
         .facts td, .signature td { width: 31%; font-weight: bold; }
         .facts tr { border-bottom: 0.5pt solid #ddd; }
         .tests { table-layout: fixed; }
-        .c-name { width: 22%; } .c-method { width: 28%; } .c-limit { width: 16%; } .c-result { width: 24%; } .c-verdict { width: 10%; }
+        .c-name { width: 22%; } .c-method { width: 27%; } .c-limit { width: 19%; } .c-result { width: 23%; } .c-verdict { width: 9%; }
         .tests thead { display: table-header-group; }
         .tests thead th { background: #1d3b5a; color: #fff; font-weight: bold; }
         .tests tbody tr { page-break-inside: avoid; border-bottom: 0.5pt solid #ccc; }

@@ -55,8 +55,16 @@ public struct ReleaseCheck: Codable, Sendable {
         public let method: String
         public let limitText: String
         public let unit: String?
+        /// The parts of a multi-value criterion, in the order of each result's outcomes.
+        public let parts: [String]?
         public let verdict: String
         public let results: [Result]
+
+        /// A result as printed, its outcomes named by part: `osteogenic: positive; …`.
+        public func display(_ result: Result) -> String {
+            guard let parts, let outcomes = result.outcomes, parts.count == outcomes.count else { return result.display }
+            return zip(parts, outcomes).map { "\($0): \($1)" }.joined(separator: "; ")
+        }
     }
 
     public struct Result: Codable, Sendable {

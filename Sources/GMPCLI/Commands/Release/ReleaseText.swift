@@ -21,8 +21,8 @@ enum ReleaseText {
             lines.append("TEST".padding(16) + "LIMIT".padding(30) + "RESULT".padding(26) + "VERDICT")
             for e in check.evaluation {
                 let counted = e.results.filter(\.counted)
-                let shown = counted.isEmpty ? (e.results.last.map { $0.display + " (set aside)" } ?? "—")
-                                            : counted.map(\.display).joined(separator: "; ")
+                let shown = counted.isEmpty ? (e.results.last.map { e.display($0) + " (set aside)" } ?? "—")
+                                            : counted.map(e.display).joined(separator: "; ")
                 let limit = e.limitText + (e.unit.map { " " + $0 } ?? "")
                 lines.append(e.test.padding(16) + limit.padding(30) + shown.padding(26) + e.verdict.uppercased())
             }
