@@ -119,8 +119,10 @@ extension Failure {
                       fix: "check that the server is running, then run the command again; nothing was committed")
         case .serializationFailure, .deadlock, .cancelled:
             self.init(exitCode: .retryExhausted, problem: error.description, fix: "run the command again; nothing was changed")
-        case .duplicate, .missingReference, .checkViolation, .notNullViolation, .exclusionViolation,
-             .invalidValue, .refusedByRule:
+        case .refusedByRule:
+            // A rule's own message names the problem; its SQLSTATE (P0001) tells a person nothing.
+            self.init(exitCode: .refused, problem: error.message, fix: error.hint ?? "correct the input; nothing was changed")
+        case .duplicate, .missingReference, .checkViolation, .notNullViolation, .exclusionViolation, .invalidValue:
             self.init(exitCode: .refused, problem: error.description,
                       fix: error.hint ?? "correct the input; nothing was changed")
         case .invalidStatement, .other:
