@@ -186,7 +186,7 @@ BEGIN
         IF NOT FOUND THEN
             NEW.attempt := 1;
         ELSIF latest.verdict = 'pass' AND latest.invalidated_by IS NULL THEN
-            RAISE EXCEPTION 'lot % already has a % result (result %)', NEW.din, NEW.test, latest.id USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'lot % already has a result for % (result %)', NEW.din, NEW.test, latest.id USING ERRCODE = 'P0001',
                 HINT = format('a typing error is corrected (gmp qc correct %s --reason …); a retest needs an OOS or invalidated result', latest.id);
         ELSIF latest.attempt - 1 >= c.max_retests THEN
             RAISE EXCEPTION 'no retest of % left: specification % allows % retest(s)', NEW.test, c.specification_id,

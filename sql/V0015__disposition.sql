@@ -198,7 +198,8 @@ BEGIN
            SELECT FROM gmp.qc_result_status r WHERE r.din = d.din
            AND d.decided_by IN (r.recorded_by, r.analyst, r.verified_by)) THEN
         RAISE EXCEPTION '% recorded, performed or verified results of lot %: another person decides its disposition',
-            d.decided_by, d.din USING ERRCODE = 'insufficient_privilege';
+            d.decided_by, d.din USING ERRCODE = 'insufficient_privilege',
+            HINT = 'a QA person who took no part in the lot''s QC decides it (segregation of duties)';
     END IF;
     IF d.decision IN ('released', 'exceptionally_released') THEN
         fresh := gmp_meta.release_package(d.din);
@@ -407,7 +408,7 @@ BEGIN
         RAISE EXCEPTION 'lot % is %: a Certificate of Analysis is issued for released lots only', l.din,
             replace(l.status, '_', ' ') USING ERRCODE = 'P0001',
             HINT = CASE WHEN l.status = 'exceptionally_released'
-                        THEN 'an exceptional release is documented by its authorization: gmp release show ' || l.din
+                        THEN 'an exceptional release is documented by its signed authorization: gmp audit report --table gmp.disposition'
                         ELSE 'gmp release check ' || l.din || ' shows what stands in the way' END;
     END IF;
     SELECT * INTO STRICT sig FROM gmp.signature s WHERE s.record_table = 'gmp.disposition' AND s.record_key = d.id::text;

@@ -55,9 +55,16 @@ public struct GMP: ParsableCommand {
                 return 0
             }
             // One line, whatever the parser said (a list of valid values spans several).
-            let message = self.message(for: error).split(whereSeparator: \.isNewline)
+            var message = self.message(for: error).split(whereSeparator: \.isNewline)
                 .map(\.trimmingWhitespace).filter { !$0.isEmpty }.joined(separator: " ")
-            StandardStream.error.write(Style(enabled: Terminal.colorStderrByDefault()).red("error:") + " \(message); fix: see 'gmp --help' or '<command> --help'\n")
+            var fix = "see 'gmp --help' or '<command> --help'"
+            // The parser reads "-3" as an option and says only that a value is missing:
+            // name the number, which no gmp value (result, count, amount) may be.
+            if let negative = arguments.first(where: { $0.wholeMatch(of: /-[0-9]+(\.[0-9]*)?|-\.[0-9]+/) != nil }) {
+                message += " (\(negative) is read as an option: a value cannot be negative)"
+                fix = "no quantity gmp records is below zero; check the value"
+            }
+            StandardStream.error.write(Style(enabled: Terminal.colorStderrByDefault()).red("error:") + " \(message); fix: \(fix)\n")
             return code.rawValue
         }
         do {

@@ -8,6 +8,7 @@ struct LabelStatementsTests {
     static let autologous = "FOR AUTOLOGOUS USE ONLY"
     static let advise = "WARNING: Advise patient of communicable disease risks"
     static let notEvaluated = "NOT EVALUATED FOR INFECTIOUS SUBSTANCES"
+    static let exceptional = "EXCEPTIONAL RELEASE: DOES NOT MEET RELEASE CRITERIA; FOR THE REQUESTING PHYSICIAN'S PATIENT ONLY"
     static func reactive(_ agent: String) -> String { "WARNING: Reactive test results for \(agent)" }
 
     private func statements(
@@ -21,10 +22,11 @@ struct LabelStatementsTests {
 
     // MARK: Status
 
-    @Test("quarantine and on hold say not for release; rejected says not for use; others say nothing",
+    @Test("quarantine and on hold say not for release; rejected says not for use; an exceptional release says so; released says nothing",
           arguments: [
               ("quarantine", [quarantine]), ("on_hold", [quarantine]), ("rejected", [rejected]),
-              ("released", []), ("exceptionally_released", []),
+              ("released", []),
+              ("exceptionally_released", [exceptional]),
           ])
     func status(status: String, expected: [String]) {
         #expect(statements(status, "allogeneic", "eligible") == expected)
@@ -56,7 +58,7 @@ struct LabelStatementsTests {
     @Test("an ineligible donor: each reactive agent in order, then advise the patient")
     func ineligibleReactive() {
         #expect(statements("exceptionally_released", "allogeneic", "ineligible", reactive: ["HBsAg", "anti-HCV"])
-            == [Self.reactive("HBsAg"), Self.reactive("anti-HCV"), Self.advise])
+            == [Self.exceptional, Self.reactive("HBsAg"), Self.reactive("anti-HCV"), Self.advise])
     }
 
     @Test("an ineligible donor without reactive results (screening): advise the patient only")
@@ -94,9 +96,9 @@ struct LabelStatementsTests {
     @Test("urgent release before determination: reactive results, advise, not evaluated (1271.60(d)(2))")
     func urgentRelease() {
         #expect(statements("exceptionally_released", "allogeneic", nil, reactive: ["HTLV-I/II"], urgent: true)
-            == [Self.reactive("HTLV-I/II"), Self.advise, Self.notEvaluated])
+            == [Self.exceptional, Self.reactive("HTLV-I/II"), Self.advise, Self.notEvaluated])
         #expect(statements("exceptionally_released", "allogeneic", nil, urgent: true)
-            == [Self.advise, Self.notEvaluated])
+            == [Self.exceptional, Self.advise, Self.notEvaluated])
     }
 
     @Test("reactive results before determination are named only under urgent release")

@@ -9,7 +9,7 @@ extension CertificateRendering {
         let factRows = [
             pairs(("Product", "\(lot.productKind), \(lot.stage)"), ("Intended use", lot.intendedUse)),
             pairs(("Lot (DIN)", lot.eyeReadable), ("Facility (FIN)", facility(of: lot))),
-            pairs(("Manufactured", lot.manufacturedOn), ("Units", units(of: lot))),
+            pairs(("Manufactured", lot.manufacturedOn ?? "—"), ("Units", units(of: lot))),
             pairs(("Released", utc(release.signedAt)), ("Donor", lot.donorCode)),
             pairs(("Expires", lot.expiresOn), ("Collection", lot.collectionId)),
             pairs(("Specification", "\(spec.id), approved \(utc(spec.approvedAt)) by \(spec.approvedBy)")),
@@ -19,7 +19,7 @@ extension CertificateRendering {
         let testRows = coa.tests.map { test in
             let verdictClass = test.verdict == "pass" ? "pass" : "fail"  // colour only; the text is the document's
             return "<tr><td>\(escape(testName(test)))</td><td>\(escape(test.method))</td>"
-                + "<td>\(escape(withUnit(test.limit, test.unit)))</td><td>\(escape(withUnit(test.result, test.unit)))</td>"
+                + "<td>\(escape(withUnit(test.limit, test.unit)))</td><td>\(escape(withUnit(test.result, test.resultUnit ?? test.unit)))</td>"
                 + "<td class=\"verdict \(verdictClass)\">\(escape(verdict(test)))</td></tr>"
         }.joined(separator: "\n")
         let deviations = coa.deviations.isEmpty ? "<p class=\"none\">None.</p>" : "<ul class=\"deviations\">" + coa.deviations.map {

@@ -13,7 +13,7 @@ enum CertificateRendering {
             ("Lot (DIN)", lot.eyeReadable),
             ("Facility (FIN)", facility(of: lot)),
             ("Units", units(of: lot)),
-            ("Manufactured", lot.manufacturedOn),
+            ("Manufactured", lot.manufacturedOn ?? "—"),
             ("Released", utc(release.signedAt)),
             ("Expires", lot.expiresOn),
             ("Specification", "\(spec.id): \(spec.title)"),
@@ -26,7 +26,7 @@ enum CertificateRendering {
         lines += table(
             header: ["Test", "Method", "Limit", "Result", "Verdict"],
             widths: [24, 22, 15, 22, 7],
-            rows: coa.tests.map { [testName($0), $0.method, withUnit($0.limit, $0.unit), withUnit($0.result, $0.unit), verdict($0)] })
+            rows: coa.tests.map { [testName($0), $0.method, withUnit($0.limit, $0.unit), withUnit($0.result, $0.resultUnit ?? $0.unit), verdict($0)] })
         lines += ["", "Closed deviations"]
         lines += coa.deviations.isEmpty ? ["  none"] : coa.deviations.flatMap {
             let entry = "\($0.id) (\($0.kind)): \($0.title); outcome: \($0.outcome); closed \(utc($0.closedAt)) by \($0.closedBy)"

@@ -37,6 +37,9 @@ public enum LabelStatements: Sendable, Equatable {
         // 1271.60(b): a quarantined HCT/P must be easily told apart from releasable ones.
         case "quarantine", "on_hold": statements.append("QUARANTINE: NOT FOR RELEASE")
         case "rejected": statements.append("REJECTED: NOT FOR USE")
+        // FACT-JACIE D11.1.2: an exceptional release is never presented as a plain release.
+        case "exceptionally_released":
+            statements.append("EXCEPTIONAL RELEASE: DOES NOT MEET RELEASE CRITERIA; FOR THE REQUESTING PHYSICIAN'S PATIENT ONLY")
         default: break
         }
 

@@ -36,8 +36,8 @@ public struct CertificateOfAnalysis: Codable, Sendable, Equatable {
         public let intendedUse: String
         public let donorCode: String
         public let collectionId: String
-        /// Dates (YYYY-MM-DD).
-        public let manufacturedOn: String
+        /// Dates (YYYY-MM-DD). Nil when the lot has no manufacturing step recorded.
+        public let manufacturedOn: String?
         public let expiresOn: String
         public let units: Int?
         /// Exact decimal as recorded, e.g. "5.0".
@@ -69,10 +69,13 @@ public struct CertificateOfAnalysis: Codable, Sendable, Equatable {
         public let method: String
         /// The limit as text with its comparison, e.g. "≥ 95" or "no_growth".
         public let limit: String
-        /// Nil for qualitative tests.
+        /// The criterion's unit; nil for qualitative tests.
         public let unit: String?
         /// As typed, qualifier kept: "98.2", "<0.05", or one outcome per part.
         public let result: String
+        /// The unit the result was recorded in, which may differ from the criterion's
+        /// (an exact conversion, e.g. cells for 10^6 cells); nil for outcomes.
+        public let resultUnit: String?
         /// "pass" or "fail": shown as recorded, never inferred.
         public let verdict: String
         public let analyst: String

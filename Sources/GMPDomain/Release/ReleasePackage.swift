@@ -123,6 +123,13 @@ public struct ReleaseCheck: Codable, Sendable {
         public let problem: String
     }
 
+    /// What to do about ``problems``: nothing can be done once a disposition is final.
+    public var fix: String {
+        ["released", "rejected", "exceptionally_released"].contains(status)
+            ? "none: a final disposition is never changed"
+            : "resolve each blocker, then check again (gmp release check)"
+    }
+
     /// Every reason the lot cannot be released now, status first.
     public var problems: [String] {
         (statusProblem.map { [$0] } ?? []) + blockers.map(\.problem)

@@ -39,7 +39,9 @@ struct ResultValueOptions: ParsableArguments {
         do {
             return try ResultEntry(value, unit: unit)
         } catch {
-            throw Failure(exitCode: .usage, problem: "result \(error.description.prefix { $0 != ";" })",
+            // "the result is empty" names the result itself; the others name the value typed.
+            let problem = String(error.description.prefix { $0 != ";" })
+            throw Failure(exitCode: .usage, problem: error == .empty ? problem : "result \(problem)",
                           fix: String(error.description.split(separator: "; fix: ", maxSplits: 1).last ?? ""))
         }
     }

@@ -46,7 +46,7 @@ struct ReleaseCheckCommand: GMPCommand {
         context.output.data(ReleaseText.report(check, din: din).joined(separator: "\n"))
         guard check.releasable else {
             throw Refusal(action: "release of lot \(din.eyeReadable)", reasons: check.problems,
-                          fix: "resolve each blocker above, then check again")
+                          fix: check.fix)
         }
     }
 }

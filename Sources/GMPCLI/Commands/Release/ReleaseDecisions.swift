@@ -30,7 +30,7 @@ enum DispositionRun {
             context.output.data(ReleaseText.report(check, din: din).joined(separator: "\n"))
             guard check.releasable else {
                 throw Refusal(action: "release of lot \(din.eyeReadable)", reasons: check.problems,
-                              fix: "resolve each blocker, then check again (gmp release check)")
+                              fix: check.fix)
             }
         }
         if case .exceptional = chosen {
