@@ -42,6 +42,7 @@ class Case:
     label: str = ""
     baseline: str | None = None  # name of the case to compare against
     target: float | None = 1.00  # ratio median(case)/median(baseline) aimed for; None: informational
+    ok_exit: tuple[int, ...] = (0,)  # exit codes that are a run, not a failure
     samples_ns: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -105,7 +106,7 @@ def run_once(case: Case) -> int:
     proc = subprocess.run(case.argv, stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter_ns() - start
-    if proc.returncode != 0:
+    if proc.returncode not in case.ok_exit:
         err = proc.stderr.decode(errors="replace").strip()
         raise BenchError(f"case '{case.name}' failed with exit code "
                          f"{proc.returncode}: {shlex.join(case.argv)}"

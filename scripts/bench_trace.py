@@ -88,19 +88,27 @@ def load_facility(psql: list[str], donors: int) -> float | None:
                                f"generated facility of {donors:,} and {10 * donors:,}: use a fresh server "
                                "(scripts/bench --trace makes one)")
     log(f"generating {donors:,} donors and {10 * donors:,} lots (scripts/bench_trace.sql)…")
+    return run_generator(psql, "bench_trace.sql", {"donors": donors}, log)
+
+
+def run_generator(psql: list[str], script: str, variables: dict, say) -> float:
+    """Runs scripts/SCRIPT through psql with -v variables, its lines (phases, progress)
+    passed to `say` as they come; then VACUUM ANALYZE, as autovacuum would have done on
+    records made over months. Returns the generation's seconds (without the VACUUM).
+    Also used by scripts/bench_release.py."""
     start = time.monotonic()
-    proc = subprocess.Popen(psql + ["-At", "-v", f"donors={donors}", "-f", os.path.join(HERE, "bench_trace.sql")],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(psql + ["-At"] + [a for k, v in variables.items() for a in ("-v", f"{k}={v}")]
+                            + ["-f", os.path.join(HERE, script)], stdout=subprocess.PIPE, text=True)
     for line in proc.stdout:
         if line.strip():
-            log("  " + line.rstrip())
+            say("  " + line.rstrip())
     if proc.wait() != 0:
-        raise bench.BenchError(f"scripts/bench_trace.sql failed (exit {proc.returncode})")
+        raise bench.BenchError(f"scripts/{script} failed (exit {proc.returncode})")
     seconds = time.monotonic() - start
-    log(f"generated in {seconds:.1f} s; VACUUM ANALYZE…")
+    say(f"generated in {seconds:.1f} s; VACUUM ANALYZE…")
     start = time.monotonic()
     sh(psql + ["-c", "VACUUM (ANALYZE)"])
-    log(f"  {time.monotonic() - start:.1f} s")
+    say(f"  {time.monotonic() - start:.1f} s")
     return seconds
 
 
@@ -108,9 +116,10 @@ def execution_ms(explain_output: str) -> list[float]:
     return [float(m) for m in re.findall(r"Execution Time: ([0-9.]+) ms", explain_output)]
 
 
-def in_server_cost(psql: list[str], donor: str, sessions: int = 5, calls: int = 20) -> dict:
-    """EXPLAIN ANALYZE of gmp.trace_donor: first call of fresh sessions, later calls of one."""
-    explain = f"EXPLAIN (ANALYZE, COSTS OFF) SELECT gmp.trace_donor('{donor}')"
+def in_server_cost(psql: list[str], call: str, sessions: int = 5, calls: int = 20) -> dict:
+    """EXPLAIN ANALYZE of `SELECT call` (e.g. gmp.trace_donor('D26-005000')): the first
+    call of fresh sessions, and later calls of one. Also used by scripts/bench_release.py."""
+    explain = f"EXPLAIN (ANALYZE, COSTS OFF) SELECT {call}"
     first = []
     for _ in range(sessions):
         first += execution_ms(sh(psql + ["-c", explain]).stdout)
@@ -153,7 +162,7 @@ def main(argv: list[str]) -> int:
         log(f"tracing {args.donor}: {traced['newborns']} newborn(s), {traced['collections']} collections, "
             f"{traced['lots']} lots, a {traced['document_bytes']:,}-byte document")
 
-        server = in_server_cost(psql, args.donor)
+        server = in_server_cost(psql, f"gmp.trace_donor('{args.donor}')")
         log(f"in-server (EXPLAIN ANALYZE): first call in a session {server['first_call_in_session_ms']:.2f} ms, "
             f"later calls {server['later_calls_ms']:.2f} ms")
 

@@ -54,14 +54,8 @@ BEGIN
     END IF;
 END $$;
 
--- A stopwatch: lap('what') is the line for the phase just done.
-CREATE TEMP TABLE bench_clock (started timestamptz NOT NULL, lap timestamptz NOT NULL);
-INSERT INTO bench_clock VALUES (clock_timestamp(), clock_timestamp());
-CREATE FUNCTION pg_temp.lap(what text) RETURNS text LANGUAGE sql AS $$
-    WITH before AS (SELECT lap FROM pg_temp.bench_clock),
-         now AS (UPDATE pg_temp.bench_clock SET lap = clock_timestamp() RETURNING lap)
-    SELECT format('%-52s %7s s', what, round(extract(epoch FROM (SELECT lap FROM now) - (SELECT lap FROM before)), 1))
-$$;
+-- The stopwatch: pg_temp.lap('what') is the line for the phase just done.
+\ir bench_clock.sql
 
 -- The facility, and the people the records name.
 DO $$
@@ -292,6 +286,4 @@ SELECT pg_temp.lap(format('%s consents withdrawn, %s lots on hold',
                           (SELECT count(*) FROM gmp.consent WHERE withdrawn_on IS NOT NULL),
                           (SELECT count(*) FROM gmp.lot WHERE status = 'on_hold')));
 
-SELECT format('%-52s %7s s', format('total (%s audit events)', (SELECT seq FROM gmp_audit.chain_head)),
-              round(extract(epoch FROM clock_timestamp() - started), 1))
-FROM pg_temp.bench_clock;
+SELECT pg_temp.total();

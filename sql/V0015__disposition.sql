@@ -65,16 +65,18 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     ORDER BY c.ordinal
 $$;
 
--- Everything that stops the lot from being released, each named. The lot's status is
--- not among them: the state machine (gmp_meta.lot_transition) guards that.
-CREATE FUNCTION gmp_meta.release_blockers(lot_din text)
+-- Everything that stops the lot from being released, each named, given the lot's
+-- evaluation (so that a package evaluates its lot once). The lot's status is not
+-- among them: the state machine (gmp_meta.lot_transition) guards that.
+CREATE FUNCTION gmp_meta.blockers_of(lot_din text, evaluation jsonb)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     SELECT 'specification', l.din, 'no specification assigned: gmp spec assign ' || l.din || ' CODE'
     FROM gmp.lot l WHERE l.din = lot_din AND NOT EXISTS (SELECT FROM gmp.lot_specification ls WHERE ls.din = l.din)
     UNION ALL
-    SELECT 'criterion', e.test, e.verdict || ': ' || e.name || ' (' || e.limit_text || coalesce(' ' || e.unit, '') || ')'
-    FROM gmp_meta.lot_evaluation(lot_din) e WHERE e.verdict <> 'pass'
+    SELECT 'criterion', e->>'test', (e->>'verdict') || ': ' || (e->>'name') || ' (' || (e->>'limit_text')
+                                    || coalesce(' ' || (e->>'unit'), '') || ')'
+    FROM jsonb_array_elements(evaluation) e WHERE e->>'verdict' <> 'pass'
     UNION ALL
     SELECT 'eligibility', l.donor_code,
            CASE WHEN d.outcome IS NULL THEN 'donor ' || l.donor_code || ' has no eligibility determination'
@@ -90,6 +92,14 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     UNION ALL
     SELECT 'expiry', l.din, 'expired on ' || l.expires_on
     FROM gmp.lot l WHERE l.din = lot_din AND l.expires_on < (clock_timestamp() AT TIME ZONE 'UTC')::date
+$$;
+
+-- The blockers of a lot as it stands now.
+CREATE FUNCTION gmp_meta.release_blockers(lot_din text)
+RETURNS TABLE (kind text, item text, problem text)
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT b.* FROM gmp_meta.blockers_of(lot_din, coalesce(
+        (SELECT jsonb_agg(to_jsonb(e) ORDER BY e.ordinal) FROM gmp_meta.lot_evaluation(lot_din) e), '[]')) b
 $$;
 
 -- The release package: what a disposition decides on and its signature covers. Its
@@ -111,7 +121,7 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                           FROM gmp.specification sp WHERE sp.id = ls.specification_id),
         'dose', CASE WHEN ls.din IS NOT NULL THEN
                     jsonb_build_object('max_dose_ml_per_kg_h', ls.max_dose_ml_per_kg_h::text, 'intrathecal', ls.intrathecal) END,
-        'evaluation', coalesce((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.ordinal) FROM gmp_meta.lot_evaluation(l.din) e), '[]'),
+        'evaluation', ev.evaluation,
         'deviations', coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'kind', d.kind, 'title', d.title,
                                                                     'status', d.status, 'outcome', d.outcome,
                                                                     'opened_at', d.opened_at, 'closed_at', d.closed_at,
@@ -125,16 +135,31 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                         LEFT JOIN gmp.signature s ON s.record_table = 'gmp.eligibility_determination'
                                                  AND s.record_key = x.id::text
                         WHERE x.collection_id = l.collection_id ORDER BY x.id DESC LIMIT 1),
-        'blockers', coalesce((SELECT jsonb_agg(to_jsonb(b) ORDER BY b.kind, b.item) FROM gmp_meta.release_blockers(l.din) b), '[]'))
+        'blockers', coalesce((SELECT jsonb_agg(to_jsonb(b) ORDER BY b.kind, b.item)
+                              FROM gmp_meta.blockers_of(l.din, ev.evaluation) b), '[]'))
     FROM gmp.lot l
     LEFT JOIN gmp.lot_specification ls ON ls.din = l.din
     LEFT JOIN gmp.manufacturing_step f ON f.din = l.din AND f.kind = 'fill'
+    -- OFFSET 0: evaluated once, not substituted into both of its uses.
+    CROSS JOIN LATERAL (SELECT coalesce((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.ordinal)
+                                         FROM gmp_meta.lot_evaluation(l.din) e), '[]') AS evaluation
+                        OFFSET 0) ev
     WHERE l.din = lot_din
 $$;
 
 CREATE FUNCTION gmp_meta.package_sha256(package jsonb) RETURNS bytea
 LANGUAGE sql IMMUTABLE AS $$
     SELECT sha256(convert_to(package::text, 'UTF8'))
+$$;
+
+-- The package's blockers that bar `decision`, joined; NULL when none does. An
+-- exceptional release may override failed criteria and donor eligibility, nothing else.
+CREATE FUNCTION gmp_meta.barring_problems(package jsonb, decision text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT string_agg(b->>'problem', '; ' ORDER BY b->>'kind', b->>'item')
+    FROM jsonb_array_elements(package->'blockers') b
+    WHERE decision = 'released'
+       OR NOT (b->>'kind' = 'eligibility' OR (b->>'kind' = 'criterion' AND b->>'problem' LIKE 'fail:%'))
 $$;
 
 CREATE TABLE gmp.disposition (
@@ -207,12 +232,7 @@ BEGIN
             RAISE EXCEPTION 'the release package of lot % changed before the decision was committed', d.din
                 USING ERRCODE = 'serialization_failure', HINT = 'check the lot again and decide on what it shows now';
         END IF;
-        IF d.decision = 'released' THEN
-            SELECT string_agg(b.problem, '; ') INTO blockers FROM gmp_meta.release_blockers(d.din) b;
-        ELSE
-            SELECT string_agg(b.problem, '; ') INTO blockers FROM gmp_meta.release_blockers(d.din) b
-            WHERE NOT (b.kind = 'eligibility' OR (b.kind = 'criterion' AND b.problem LIKE 'fail:%'));
-        END IF;
+        blockers := gmp_meta.barring_problems(fresh, d.decision);
         IF blockers IS NOT NULL THEN
             RAISE EXCEPTION 'lot % cannot be %: %', d.din, replace(d.decision, '_', ' '), blockers USING ERRCODE = 'P0001';
         END IF;
@@ -318,12 +338,12 @@ DECLARE
 BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM gmp_meta.lock_for_disposition(din, 'released');
-    SELECT string_agg(b.problem, '; ') INTO blockers FROM gmp_meta.release_blockers(din) b;
+    package := gmp_meta.release_package(din);
+    blockers := gmp_meta.barring_problems(package, 'released');
     IF blockers IS NOT NULL THEN
         RAISE EXCEPTION 'lot % cannot be released: %', din, blockers USING ERRCODE = 'P0001',
             HINT = 'gmp release check ' || din || ' lists each blocker';
     END IF;
-    package := gmp_meta.release_package(din);
     IF encode(gmp_meta.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_lot.package_sha256) THEN
         RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'P0001',
             HINT = 'run gmp release check again and decide on what it shows now';
@@ -367,12 +387,12 @@ DECLARE
 BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM gmp_meta.lock_for_disposition(din, 'exceptionally_released');
-    IF NOT EXISTS (SELECT FROM gmp_meta.release_blockers(din)) THEN
+    package := gmp_meta.release_package(din);
+    IF jsonb_array_length(package->'blockers') = 0 THEN
         RAISE EXCEPTION 'lot % meets its release criteria: it is released normally, by QA', din USING ERRCODE = 'P0001',
             HINT = 'gmp release approve ' || din;
     END IF;
-    SELECT string_agg(b.problem, '; ') INTO other FROM gmp_meta.release_blockers(din) b
-    WHERE NOT (b.kind = 'eligibility' OR (b.kind = 'criterion' AND b.problem LIKE 'fail:%'));
+    other := gmp_meta.barring_problems(package, 'exceptionally_released');
     IF other IS NOT NULL THEN
         RAISE EXCEPTION 'exceptional release covers failed criteria and donor eligibility only; lot % also has: %', din, other
             USING ERRCODE = 'P0001', HINT = 'complete and verify every result and close the deviations first';
@@ -383,7 +403,6 @@ BEGIN
         RAISE EXCEPTION 'exceptional release needs the physician, the request, the acceptance, the risk justification and who was notified'
             USING ERRCODE = 'P0001';
     END IF;
-    package := gmp_meta.release_package(din);
     IF encode(gmp_meta.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_exceptionally.package_sha256) THEN
         RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'P0001',
             HINT = 'run gmp release check again and decide on what it shows now';

@@ -12,10 +12,21 @@ import PostgresClient
 enum SignedAction {
     static func run<T>(_ connection: PostgresConnection, function: String, refusal: String, fix: String,
                        passwordStdin: Bool, _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
+        try requireGrant(connection, function: function, refusal: refusal, fix: fix)
+        return try sign(connection, passwordStdin: passwordStdin, operation)
+    }
+
+    /// Refuses (exit 77) before any password is asked for when the person lacks the grant.
+    static func requireGrant(_ connection: PostgresConnection, function: String, refusal: String, fix: String) throws {
         guard try Privileges.mayExecute(function, on: connection) else {
             throw Failure(exitCode: .permissionDenied, problem: "permission denied: \(connection.userName) may not \(refusal)",
                           fix: fix)
         }
+    }
+
+    /// Reads the password, then signs in one transaction.
+    static func sign<T>(_ connection: PostgresConnection, passwordStdin: Bool,
+                        _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
         let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
         return try SignatureCeremony(connection).sign(password: password, operation)
     }

@@ -91,11 +91,4 @@ public struct Lots {
     public func unhold(_ lot: DonationIdentificationNumber, reason: String) throws {
         try connection.execute("SELECT gmp.unhold_lot(\(lot.value), \(reason))")
     }
-
-    /// Rejects and signs (meaning "rejected"). Call inside
-    /// ``SignatureCeremony/sign(password:_:)``; returns the signature id.
-    public static func reject(on db: PostgresConnection, challenge: UUID, lot: DonationIdentificationNumber,
-                              reason: String) throws -> Int64 {
-        try db.query("SELECT gmp.reject_lot(\(challenge), \(lot.value), \(reason)) AS id")[0].decode("id")
-    }
 }

@@ -63,19 +63,9 @@ struct LotReject: GMPCommand {
     @Option(help: ArgumentHelp("Why, signed with the rejection (required).", valueName: "text")) var reason: String
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
+    /// The same signed disposition as `gmp release reject`.
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
-        let connection = try context.connect(startingEmbedded: false)
-        guard try Privileges.mayExecute("gmp.reject_lot(uuid, text, text)", on: connection) else {
-            throw Failure(exitCode: .permissionDenied, problem: "permission denied: \(connection.userName) may not reject lots",
-                          fix: "QA rejects lots")
-        }
-        let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
-        let signature = try SignatureCeremony(connection).sign(password: password) { db, challenge in
-            try Lots.reject(on: db, challenge: challenge, lot: din, reason: reason)
-        }
-        try context.output.document(LotStatusDocument(lot: din.eyeReadable, status: LotStatus.rejected.rawValue,
-                                                      signature: signature))
-        context.output.data("signed: \(connection.userName) rejected lot \(din.eyeReadable) (signature \(signature))")
+        try DispositionRun.run(context, lot: lot, passwordStdin: passwordStdin, refusal: "reject lots",
+                               fix: "QA rejects lots") { _ in .reject(reason: reason) }
     }
 }

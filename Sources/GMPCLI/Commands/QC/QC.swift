@@ -151,10 +151,8 @@ struct QCVerify: GMPCommand {
     func execute(in context: CommandContext) throws {
         guard !results.isEmpty else { throw Failure(exitCode: .usage, problem: "no result given", fix: "gmp qc verify RESULT-ID…") }
         let connection = try context.connect(startingEmbedded: false)
-        guard try Privileges.mayExecute("gmp.verify_result(uuid, bigint, text)", on: connection) else {
-            throw Failure(exitCode: .permissionDenied, problem: "permission denied: \(connection.userName) may not verify results",
-                          fix: "QC or QA people verify results")
-        }
+        try SignedAction.requireGrant(connection, function: "gmp.verify_result(uuid, bigint, text)",
+                                      refusal: "verify results", fix: "QC or QA people verify results")
         let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
         // One signature per result, each in its own transaction: a refusal stops there,
         // and the results before it stay verified (the output lists them).

@@ -22,10 +22,7 @@ enum DispositionRun {
         let connection = try context.connect(startingEmbedded: false)
         let check = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).check(din) }
         let chosen = try decision(check)
-        guard try Privileges.mayExecute(chosen.function, on: connection) else {
-            throw Failure(exitCode: .permissionDenied, problem: "permission denied: \(connection.userName) may not \(refusal)",
-                          fix: fix)
-        }
+        try SignedAction.requireGrant(connection, function: chosen.function, refusal: refusal, fix: fix)
         if case .release = chosen {
             context.output.data(ReleaseText.report(check, din: din).joined(separator: "\n"))
             guard check.releasable else {
@@ -40,8 +37,7 @@ enum DispositionRun {
                               fix: "QA releases it normally: gmp release approve \(din.keyed)")
             }
         }
-        let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
-        let signature = try SignatureCeremony(connection).sign(password: password) { db, challenge in
+        let signature = try SignedAction.sign(connection, passwordStdin: passwordStdin) { db, challenge in
             try Disposition.decide(chosen, on: db, challenge: challenge, lot: din)
         }
         let released: Bool = if case .release = chosen { true } else { false }
