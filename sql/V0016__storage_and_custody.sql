@@ -16,7 +16,8 @@
 --     two people placing at the same instant.
 --   * A hand-over from one person to another is a custody transfer: the sender signs it
 --     off, the named receiver confirms receipt with the time and condition (both
---     e-signatures); until then the sender keeps custody and the units are frozen.
+--     e-signatures, each on its own row); until then the sender keeps custody and the
+--     units are frozen.
 
 -- ---------------------------------------------------------------------------------
 -- Locations.
@@ -236,7 +237,7 @@ BEGIN
             RAISE EXCEPTION 'a custody event at % would precede the holding it ends (from %)', NEW.at, previous.at
                 USING ERRCODE = 'P0001', HINT = 'custody times run forward';
         END IF;
-        IF EXISTS (SELECT FROM gmp.custody_transfer t WHERE NEW.unit_id = ANY (t.unit_ids) AND t.received_at IS NULL
+        IF EXISTS (SELECT FROM gmp.pending_transfer t WHERE t.unit_ids @> ARRAY[NEW.unit_id]
                    AND NEW.transfer_id IS DISTINCT FROM t.id) THEN
             RAISE EXCEPTION 'unit % is being handed over: its receiver has not confirmed yet', u.id USING ERRCODE = 'P0001',
                 HINT = 'the named receiver confirms first: gmp custody receive';
@@ -312,45 +313,58 @@ BEGIN
 END;
 $$;
 
--- Pending hand-overs: the sender signed them off; the receiver has yet to confirm.
+-- Hand-overs: the sender's sign-off and the named receiver's receipt are two rows,
+-- each signed and never changed (a signature covers its row as signed).
 CREATE TABLE gmp.custody_transfer (
     id             bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     unit_ids       text[]      NOT NULL CHECK (cardinality(unit_ids) > 0),
     from_person    text        NOT NULL DEFAULT session_user REFERENCES gmp.account,
     to_person      text        NOT NULL REFERENCES gmp.account CHECK (to_person <> from_person),
     reason         text        NOT NULL CHECK (btrim(reason) <> '' AND length(reason) <= 1000 AND reason !~ '[[:cntrl:]]'),
-    signed_off_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
-    received_at    timestamptz,
-    condition      text        CHECK (btrim(condition) <> '' AND length(condition) <= 1000 AND condition !~ '[[:cntrl:]]'),
-    CHECK ((received_at IS NULL) = (condition IS NULL)),
-    CHECK (received_at IS NULL OR received_at >= signed_off_at)
+    signed_off_at  timestamptz NOT NULL DEFAULT clock_timestamp()
 );
-COMMENT ON TABLE gmp.custody_transfer IS 'Person-to-person hand-overs: signed off by the sender, confirmed by the named receiver.';
-CREATE INDEX custody_transfer_pending ON gmp.custody_transfer USING gin (unit_ids) WHERE received_at IS NULL;
+COMMENT ON TABLE gmp.custody_transfer IS 'Person-to-person hand-overs as signed off by the sender.';
+CREATE INDEX custody_transfer_units ON gmp.custody_transfer USING gin (unit_ids);
+SELECT gmp_meta.make_append_only('gmp.custody_transfer');
 SELECT gmp_audit.audit_table('gmp.custody_transfer', 'id');
 
-CREATE FUNCTION gmp_meta.guard_custody_transfer() RETURNS trigger
+CREATE TABLE gmp.custody_receipt (
+    transfer_id bigint      PRIMARY KEY REFERENCES gmp.custody_transfer,
+    received_at timestamptz NOT NULL,
+    received_by text        NOT NULL DEFAULT session_user REFERENCES gmp.account,
+    condition   text        NOT NULL CHECK (btrim(condition) <> '' AND length(condition) <= 1000 AND condition !~ '[[:cntrl:]]'),
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE gmp.custody_receipt IS 'Receipts of hand-overs, by the named receiver, with time and condition.';
+SELECT gmp_meta.make_append_only('gmp.custody_receipt');
+SELECT gmp_audit.audit_table('gmp.custody_receipt', 'transfer_id');
+
+-- Only the named receiver receives, once, no earlier than the sign-off and not later than now.
+CREATE FUNCTION gmp_meta.check_custody_receipt() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    t gmp.custody_transfer;
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'custody transfers are never deleted' USING ERRCODE = 'P0001';
-    ELSIF TG_OP = 'INSERT' THEN
-        IF NEW.received_at IS NOT NULL THEN
-            RAISE EXCEPTION 'a transfer is signed off before it is received' USING ERRCODE = 'P0001';
-        END IF;
-        RETURN NEW;
-    END IF;
-    IF OLD.received_at IS NOT NULL
-       OR (to_jsonb(OLD) - '{received_at,condition}'::text[]) IS DISTINCT FROM (to_jsonb(NEW) - '{received_at,condition}'::text[]) THEN
-        RAISE EXCEPTION 'custody transfer % changes only by its receipt, once', OLD.id USING ERRCODE = 'P0001';
+    SELECT * INTO STRICT t FROM gmp.custody_transfer WHERE id = NEW.transfer_id;
+    IF NEW.received_by <> t.to_person THEN
+        RAISE EXCEPTION 'custody transfer % is to %, not to %', t.id, t.to_person, NEW.received_by
+            USING ERRCODE = 'insufficient_privilege', HINT = format('only %s can confirm receipt', t.to_person);
+    ELSIF NEW.received_at < t.signed_off_at OR NEW.received_at > clock_timestamp() THEN
+        RAISE EXCEPTION 'receipt at % is before the sign-off at % or in the future', NEW.received_at, t.signed_off_at
+            USING ERRCODE = 'P0001', HINT = 'give the time the units reached you';
     END IF;
     RETURN NEW;
 END;
 $$;
-CREATE TRIGGER custody_transfer_guard BEFORE INSERT OR UPDATE OR DELETE ON gmp.custody_transfer
-    FOR EACH ROW EXECUTE FUNCTION gmp_meta.guard_custody_transfer();
-CREATE TRIGGER no_truncate BEFORE TRUNCATE ON gmp.custody_transfer FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite();
-ALTER TABLE gmp.custody_transfer ENABLE ALWAYS TRIGGER custody_transfer_guard, ENABLE ALWAYS TRIGGER no_truncate;
+CREATE TRIGGER custody_receipt_rules BEFORE INSERT ON gmp.custody_receipt
+    FOR EACH ROW EXECUTE FUNCTION gmp_meta.check_custody_receipt();
+ALTER TABLE gmp.custody_receipt ENABLE ALWAYS TRIGGER custody_receipt_rules;
+
+-- Hand-overs signed off and not yet received.
+CREATE VIEW gmp.pending_transfer AS
+SELECT t.* FROM gmp.custody_transfer t
+WHERE NOT EXISTS (SELECT FROM gmp.custody_receipt r WHERE r.transfer_id = t.id);
+
 ALTER TABLE gmp.custody_event ADD FOREIGN KEY (transfer_id) REFERENCES gmp.custody_transfer;
 
 CREATE TRIGGER custody_rules BEFORE INSERT ON gmp.custody_event
@@ -663,7 +677,7 @@ BEGIN
             RAISE EXCEPTION 'unit % is not in your hands (it is %)', u.id, replace(u.state, '_', ' ') USING ERRCODE = 'P0001',
                 HINT = 'withdraw it from storage, or have its holder hand it over to you, first';
         END IF;
-        IF EXISTS (SELECT FROM gmp.custody_transfer t WHERE u.id = ANY (t.unit_ids) AND t.received_at IS NULL) THEN
+        IF EXISTS (SELECT FROM gmp.pending_transfer t WHERE t.unit_ids @> ARRAY[u.id]) THEN
             RAISE EXCEPTION 'unit % is already being handed over', u.id USING ERRCODE = 'P0001',
                 HINT = 'its receiver confirms that hand-over first';
         END IF;
@@ -683,6 +697,7 @@ RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t      gmp.custody_transfer;
+    r      gmp.custody_receipt;
     one_id text;
     at     timestamptz := coalesce(received_at, clock_timestamp());
 BEGIN
@@ -690,30 +705,30 @@ BEGIN
     SELECT * INTO t FROM gmp.custody_transfer x WHERE x.id = transfer_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no custody transfer %', transfer_id USING ERRCODE = 'P0002', HINT = 'gmp custody pending lists them';
-    ELSIF t.received_at IS NOT NULL THEN
-        RAISE EXCEPTION 'custody transfer % was received at %', t.id, t.received_at USING ERRCODE = 'P0001';
+    END IF;
+    SELECT * INTO r FROM gmp.custody_receipt x WHERE x.transfer_id = t.id;
+    IF FOUND THEN
+        RAISE EXCEPTION 'custody transfer % was received by % at %', t.id, r.received_by, r.received_at USING ERRCODE = 'P0001';
     ELSIF t.to_person <> session_user THEN
         RAISE EXCEPTION 'custody transfer % is to %, not to you', t.id, t.to_person USING ERRCODE = 'insufficient_privilege',
             HINT = format('only %s can confirm receipt', t.to_person);
     ELSIF condition IS NULL OR btrim(condition) = '' THEN
         RAISE EXCEPTION 'a receipt records the condition of what was received' USING ERRCODE = 'P0001',
             HINT = 'give --condition "intact, frozen, labels legible"';
-    ELSIF at < t.signed_off_at THEN
-        RAISE EXCEPTION 'receipt at % is before the sign-off at %', at, t.signed_off_at USING ERRCODE = 'P0001',
-            HINT = 'give the time the units reached you';
     END IF;
     PERFORM set_config('gmp.reason', 'custody transfer received', true);
-    UPDATE gmp.custody_transfer x SET received_at = at, condition = btrim(receive_transfer.condition) WHERE x.id = t.id;
+    INSERT INTO gmp.custody_receipt (transfer_id, received_at, condition) VALUES (t.id, at, btrim(receive_transfer.condition));
     FOREACH one_id IN ARRAY t.unit_ids LOOP
         PERFORM gmp_meta.record_custody(one_id, 'handed_over', 'in_hand', NULL, NULL, NULL, session_user, NULL,
                                         format('from %s: %s', t.from_person, t.reason), NULL, NULL, t.id,
                                         receive_transfer.condition, at);
     END LOOP;
-    RETURN gmp_meta.record_signature(challenge, 'verified', 'gmp.custody_transfer', t.id::text, condition);
+    RETURN gmp_meta.record_signature(challenge, 'verified', 'gmp.custody_receipt', t.id::text, condition);
 END;
 $$;
 
-GRANT SELECT ON gmp.storage_location, gmp.unit, gmp.custody_event, gmp.custody_transfer, gmp.custody_holding TO gmp_person;
+GRANT SELECT ON gmp.storage_location, gmp.unit, gmp.custody_event, gmp.custody_transfer, gmp.custody_receipt,
+                gmp.pending_transfer, gmp.custody_holding TO gmp_person;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA gmp, gmp_meta, gmp_audit FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gmp.custody_history(text), gmp.storage_occupancy(text),
                           gmp_meta.position_label(integer, integer) TO gmp_person;
