@@ -1,0 +1,62 @@
+import ArgumentParser
+import GMPDomain
+
+/// `gmp storage occupancy LOCATION`: capacity and use per device.
+struct StorageOccupancyCommand: GMPCommand {
+    static let path = "storage occupancy"
+    static let configuration = CommandConfiguration(
+        commandName: "occupancy",
+        abstract: "Per device under a location: boxes, positions, occupied, free, % used; table, --json or --csv.",
+        discussion: "Given a rack, box or canister, the whole device it is in is reported.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
+    @Argument(help: ArgumentHelp("A site, device, or a location inside a device.", valueName: "location")) var location: String
+
+    static let csvHeader = ["device", "kind", "path", "max_celsius", "boxes", "positions", "occupied", "free", "percent_used"]
+
+    struct Document: Encodable {
+        let location: String
+        let devices: [StorageLocations.DeviceOccupancy]
+        let positions: Int64
+        let occupied: Int64
+        let free: Int64
+    }
+
+    func validate() throws {
+        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+    }
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        // One statement: a snapshot of its own, no transaction needed.
+        let devices = try StorageLocations(connection).occupancy(location)
+        let positions = devices.reduce(0) { $0 + $1.positions }, occupied = devices.reduce(0) { $0 + $1.occupied }
+        try context.output.document(Document(location: location.uppercased(), devices: devices, positions: positions,
+                                              occupied: occupied, free: positions - occupied))
+        guard !options.json else { return }
+        if format.csv {
+            StandardStream.output.write(CSVReportWriter.line(Self.csvHeader) + devices.map { d in
+                CSVReportWriter.line([d.device, d.kind, d.path, d.maxCelsius, String(d.boxes), String(d.positions),
+                                      String(d.occupied), String(d.free), d.percentUsed])
+            }.joined())
+            return
+        }
+        let header = "DEVICE".padding(16) + "KIND".padding(8) + "LIMIT °C".padding(10) + "BOXES".leftPadded(7)
+            + "POSITIONS".leftPadded(11) + "OCCUPIED".leftPadded(10) + "FREE".leftPadded(9) + "USED".leftPadded(8)
+        let lines = devices.map { d in
+            d.device.padding(16) + d.kind.padding(8) + ("≤ " + d.maxCelsius).padding(10) + String(d.boxes).leftPadded(7)
+                + String(d.positions).leftPadded(11) + String(d.occupied).leftPadded(10) + String(d.free).leftPadded(9)
+                + (d.percentUsed + " %").leftPadded(8)
+        }
+        context.output.data(devices.isEmpty ? "no tank, freezer or shipper under \(location.uppercased())"
+                                            : ([header] + lines).joined(separator: "\n"))
+    }
+}
+
+extension String {
+    /// Right-aligned in a column of `width` characters.
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? " " + self : String(repeating: " ", count: width - count) + self
+    }
+}

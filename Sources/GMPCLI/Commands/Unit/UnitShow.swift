@@ -1,0 +1,57 @@
+import ArgumentParser
+import GMPDomain
+import PostgresClient
+
+/// `gmp unit show UNIT`: the unit, its lot, state, holder and the label text for its state.
+struct UnitShow: GMPCommand {
+    static let path = "unit show"
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a unit: lot, state, holder, a pending hand-over, and the label text it needs now.",
+        discussion: """
+            The label statements follow the lot's status, intended use and donor \
+            eligibility (as 'gmp lot label'), and the unit's own state (thawed, discarded).
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var unit: UnitArgument
+
+    struct Document: Encodable {
+        let unit: StorageLocations.UnitPlace
+        let lot: TraceDocument.Lot
+        let label: [String]
+    }
+
+    func execute(in context: CommandContext) throws {
+        let id = try unit.id()
+        let connection = try context.connect(startingEmbedded: false)
+        let (place, lot) = try connection.transaction(.repeatableRead, readOnly: true) { db in
+            (try StorageLocations(db).find(id), try Traceability(db).lot(id.din).lot)
+        }
+        let product = "\(lot.productKind.replacing("_", with: " ")), \(lot.stage.replacing("_", with: " "))"
+        let label = [id.eyeReadable, product, "\(place.volumeMl) mL \(place.container)", "EXP \(lot.expiresOn)"]
+            + UnitLabel.statements(lot: LotText.labelFacts(lot), unitState: place.state)
+        try context.output.document(Document(unit: place, lot: lot, label: label))
+        var lines = [
+            "unit           \(id.value)  (\(place.container), \(place.volumeMl) mL)",
+            "lot            \(lot.eyeReadable)  (\(lot.stage), \(lot.productKind)), \(lot.status)",
+            "state          \(place.state.replacing("_", with: " "))",
+            "holder         \(place.holder)",
+        ]
+        if let transfer = place.pendingTransfer {
+            lines.append("hand-over      transfer \(transfer) awaits its receiver: the unit is frozen until then")
+        }
+        lines.append("label")
+        lines += label.map { "  " + $0 }
+        context.output.data(lines.joined(separator: "\n"))
+    }
+}
+
+/// Text lines for units, shared by unit show, storage find and custody history.
+enum UnitText {
+    /// "G123426000001-001  stored     SITE-A › LN2-01 › R1 › B01 C7"
+    static func placeLine(_ place: StorageLocations.UnitPlace) -> String {
+        place.unit.padding(19) + place.state.padding(11) + place.holder
+            + (place.pendingTransfer.map { "  (hand-over \($0) pending)" } ?? "")
+    }
+}
