@@ -221,7 +221,7 @@ BEGIN
             NEW.previous_event := u.last_event;
         ELSIF NEW.previous_event IS DISTINCT FROM u.last_event THEN
             RAISE EXCEPTION 'custody of unit % has moved on since event %', u.id, NEW.previous_event
-                USING ERRCODE = '40001', HINT = 'someone else recorded a custody event for it first: look again and retry';
+                USING ERRCODE = 'P0001', HINT = 'someone else recorded a custody event for it first: look again (gmp custody history)';
         END IF;
         SELECT * INTO previous FROM gmp.custody_event WHERE id = u.last_event;
         IF NOT EXISTS (SELECT FROM gmp_meta.custody_action a
@@ -526,20 +526,21 @@ $$;
 
 -- Capacity and use of every device under a location (or the device itself): positions
 -- from box layouts, occupied ones from the current holders. Two index scans per
--- device whatever the number of positions.
+-- device whatever the number of positions. Plain SQL over tables every person may
+-- read, so the planner inlines it; an unknown location gives no rows (the caller says
+-- so), which keeps a procedural existence check out of a cold start.
 CREATE FUNCTION gmp.storage_occupancy(location_id text)
 RETURNS TABLE (device_id text, kind text, path text, max_celsius numeric, boxes bigint, positions bigint, occupied bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    WITH root AS (SELECT * FROM gmp_meta.require_location(location_id)),
-    devices AS (
-        SELECT d.* FROM gmp.storage_location d, root
-        WHERE d.kind IN ('tank', 'freezer', 'shipper')
-          AND (d.id = root.id OR d.site_id = root.id OR d.id = root.device_id))
-    SELECT d.id, d.kind, d.path, d.max_celsius,
-           (SELECT count(*) FROM gmp.storage_location b WHERE b.device_id = d.id AND b.kind = 'box'),
-           (SELECT coalesce(sum(b.rows * b.columns), 0) FROM gmp.storage_location b WHERE b.device_id = d.id AND b.kind = 'box'),
+LANGUAGE sql STABLE AS $$
+    SELECT d.id, d.kind, d.path, d.max_celsius, b.boxes, b.positions,
            (SELECT count(*) FROM gmp.unit u WHERE u.device_id = d.id AND u.state = 'stored')
-    FROM devices d ORDER BY d.id
+    FROM gmp.storage_location root
+    JOIN gmp.storage_location d ON d.kind IN ('tank', 'freezer', 'shipper')
+                               AND (d.id = root.id OR d.site_id = root.id OR d.id = root.device_id)
+    CROSS JOIN LATERAL (SELECT count(*) AS boxes, coalesce(sum(x.rows * x.columns), 0) AS positions
+                        FROM gmp.storage_location x WHERE x.device_id = d.id AND x.kind = 'box') b
+    WHERE root.id = upper(btrim(location_id))
+    ORDER BY d.id
 $$;
 
 -- ---------------------------------------------------------------------------------
@@ -579,14 +580,15 @@ BEGIN
 END;
 $$;
 
--- You act on what you hold: placing, thawing and packing need the unit in your hands;
--- a stored unit is anyone's to move or withdraw (the event names who did it).
+-- You act on what you hold: placing, thawing, discarding and packing need a unit in a
+-- person's hands (or a thawed one) to be in yours; a stored unit is anyone's to move
+-- or withdraw (the event names who did it).
 CREATE FUNCTION gmp_meta.require_in_hand(unit_id text) RETURNS gmp.unit
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     u gmp.unit := gmp_meta.require_unit(unit_id);
 BEGIN
-    IF u.state = 'in_hand' AND u.holder_person <> session_user THEN
+    IF u.state IN ('in_hand', 'thawed') AND u.holder_person <> session_user THEN
         RAISE EXCEPTION 'unit % is in the hands of %, not yours', u.id, u.holder_person USING ERRCODE = 'P0001',
             HINT = format('%s hands it over to you first: gmp custody hand-over', u.holder_person);
     END IF;
@@ -664,6 +666,10 @@ BEGIN
     PERFORM gmp_meta.active_person();
     IF unit_ids IS NULL OR cardinality(unit_ids) = 0 THEN
         RAISE EXCEPTION 'a hand-over names its units' USING ERRCODE = 'P0001', HINT = 'give --unit at least once';
+    END IF;
+    IF to_person = session_user THEN
+        RAISE EXCEPTION 'a hand-over is to someone else' USING ERRCODE = 'P0001',
+            HINT = 'name the person who takes the units: --to ID';
     END IF;
     IF NOT EXISTS (SELECT FROM gmp.account a WHERE a.id = to_person AND a.status = 'active') THEN
         RAISE EXCEPTION 'no active account %', to_person USING ERRCODE = 'P0002', HINT = 'gmp user list shows the accounts';

@@ -86,6 +86,25 @@ struct CustodyRulesTests {
         }
     }
 
+    @Test("a unit in someone else's hands, held or thawed, is not yours to thaw or discard; a hand-over is to someone else")
+    func othersUnits() throws {
+        try Site.with { s in
+            let unit = try s.unit(5).value
+            let operatorID = s.site.operatorAccount.id
+            try s.site.expectRefused("P0001", naming: ["in the hands of \(operatorID)"], "QA discarding the operator's unit") {
+                _ = try s.site.qaSession.execute("SELECT gmp.discard_unit(\(unit), 'not needed')")
+            }
+            _ = try s.site.operatorSession.execute("SELECT gmp.thaw_unit(\(unit), 'post-thaw viability')")
+            try s.site.expectRefused("P0001", naming: ["in the hands of \(operatorID)"], "QA discarding a thawed unit it does not hold") {
+                _ = try s.site.qaSession.execute("SELECT gmp.discard_unit(\(unit), 'not needed')")
+            }
+            try s.site.expectRefused("P0001", naming: ["someone else"], "a hand-over to oneself") {
+                _ = try s.handOver([6], from: s.site.operatorAccount, s.site.operatorSession, to: s.site.operatorAccount)
+            }
+            #expect(try s.holding(5) == "thawed \(operatorID)")
+        }
+    }
+
     // MARK: - Hand-overs
 
     @Test("only the named receiver confirms a hand-over; custody passes at receipt")
@@ -155,7 +174,7 @@ struct CustodyRulesTests {
             let qa = s.site.qa.id
             let statements: [(String, String, [String])] = [
                 // A second holding continuing the fill: the placement already did.
-                ("40001", """
+                ("P0001", """
                     INSERT INTO gmp.custody_event (unit_id, previous_event, action, state, holder_person, recorded_by)
                     VALUES ('\(unit)', \(filled), 'withdrawn', 'in_hand', '\(qa)', '\(qa)')
                     """, ["moved on"]),
@@ -183,7 +202,6 @@ struct CustodyRulesTests {
                 ("P0001", "UPDATE gmp.unit SET last_event = \(filled) WHERE id = '\(unit)'", ["only by a custody event"]),
             ]
             for (state, statement, naming) in statements {
-                // Once, as psql would: a 40001 here is a refusal, not a conflict to retry.
                 try s.site.expectRefused(state, naming: naming, statement) {
                     try TestServer.connect(s.site.database).execute(script: SQLScript(shippedWithBinary: """
                         BEGIN; SELECT set_config('gmp.reason', 'superuser edit in a test', true); \(statement); COMMIT

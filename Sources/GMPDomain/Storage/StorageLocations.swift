@@ -195,13 +195,20 @@ public struct StorageLocations {
     }
 
     /// Capacity and use of every device under `location` (a site, a device, or anything in one).
+    /// An unknown location gives no rows; only then is its existence asked, so the
+    /// usual call stays one statement.
     public func occupancy(_ location: String) throws -> [DeviceOccupancy] {
-        try connection.query("SELECT * FROM gmp.storage_occupancy(\(location))").map { row in
+        let devices = try connection.query("SELECT * FROM gmp.storage_occupancy(\(location))").map { row in
             DeviceOccupancy(device: try row.decode("device_id"), kind: try row.decode("kind"), path: try row.decode("path"),
                             maxCelsius: try row.decode("max_celsius", as: ExactDecimal.self).description,
                             boxes: try row.decode("boxes"), positions: try row.decode("positions"),
                             occupied: try row.decode("occupied"))
         }
+        if devices.isEmpty,
+           try connection.query("SELECT 1 AS found FROM gmp.storage_location WHERE id = upper(btrim(\(location)))").isEmpty {
+            throw Self.noLocation(location)
+        }
+        return devices
     }
 
     private func places(unit: String?, lot: String?) throws -> [UnitPlace] {
