@@ -36,7 +36,8 @@ public struct GMP: ParsableCommand {
             """,
         version: version,
         subcommands: [Db.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Spec.self, QC.self, Deviation.self,
-                      Release.self, Coa.self, Storage.self, UnitCommand.self, CustodyCommand.self, Trace.self, Audit.self, Doctor.self]
+                      Release.self, Coa.self, Storage.self, UnitCommand.self, CustodyCommand.self, Excursion.self, Ship.self,
+                      Trace.self, Audit.self, Doctor.self]
     )
 
     public init() {}

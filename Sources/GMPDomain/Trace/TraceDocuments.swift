@@ -64,10 +64,43 @@ public enum TraceDocument {
         public let unitVolumeMl: String?
         public let cryopreservedAt: String?
         public let lastStep: String?
+        /// Where each unit is now, or which consignee received it; `trace donor` only
+        /// (sql/V0018), nil in `trace lot`.
+        public let whereabouts: [Whereabouts]?
 
         /// The id as printed for people: "G1234 26 000001 4".
         public var eyeReadable: String {
             (try? DonationIdentificationNumber(stored: din).eyeReadable) ?? din + " " + checkCharacter
+        }
+    }
+
+    /// Where one unit of a lot is now: its state and its one holder (a storage
+    /// position, a person, or an outside party: the courier or the consignee).
+    public struct Whereabouts: Codable, Sendable, Equatable {
+        public let unit: String
+        public let division: Int
+        public let container: String
+        public let state: String
+        public let since: String?
+        /// The box's location path ("SITE-A › LN2-01 › LN2-01-R1 › LN2-01-R1-B01"), when stored.
+        public let location: String?
+        public let position: String?
+        public let device: String?
+        public let person: String?
+        public let party: String?
+        public let shipment: String?
+        public let consignee: String?
+        public let receivedAt: String?
+
+        /// One line for people: where the unit is, or who received it.
+        public var description: String {
+            switch state {
+            case "stored": "stored at \(location ?? "?") position \(position ?? "?")"
+            case "delivered": "delivered to \(consignee ?? party ?? "?") (shipment \(shipment ?? "?"), received \(receivedAt ?? "?"))"
+            case "in_transit": "in transit with \(party ?? "?") to \(consignee ?? "?") (shipment \(shipment ?? "?"))"
+            case "packed": "packed in \(device ?? "?") for \(consignee ?? "?") (shipment \(shipment ?? "?")) by \(person ?? "?")"
+            default: "\(state.replacing("_", with: " ")), held by \(person ?? party ?? "?")"
+            }
         }
     }
 

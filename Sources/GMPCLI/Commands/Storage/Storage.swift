@@ -4,15 +4,15 @@ import PostgresClient
 
 /// `gmp storage`: the storage tree, box layouts, where units are, how full devices are.
 struct Storage: ParsableCommand {
-    /// The `gmp storage` commands. Commands of other storage features (such as
-    /// `gmp storage readings`, the temperature logs) are mounted by adding them here.
+    /// The `gmp storage` commands, the temperature logs (`gmp storage readings`) among them.
     static let subcommands: [ParsableCommand.Type] = [
         StorageAdd.self, StorageShow.self, StorageLayoutCommand.self, StorageFind.self, StorageOccupancyCommand.self,
+        Readings.self,
     ]
 
     static let configuration = CommandConfiguration(
         commandName: "storage",
-        abstract: "Storage locations from site to box: add, show, box layouts, find units, occupancy.",
+        abstract: "Storage locations from site to box: add, show, box layouts, find units, occupancy, temperature readings.",
         discussion: """
             Storage is a tree: site › tank, freezer or dry shipper (a device, with its \
             temperature limit and the product kinds it may hold) › racks and canisters, \

@@ -20,8 +20,12 @@ struct TraceDonor: GMPCommand {
     static let path = "trace donor"
     static let configuration = CommandConfiguration(
         commandName: "donor",
-        abstract: "Every collection and lot of a donor (and of a birth mother's newborns).",
-        discussion: "CSV: one row per lot. --json: the document described in docs/traceability.md.")
+        abstract: "Every collection, lot and unit of a donor (and of a birth mother's newborns).",
+        discussion: """
+            Under each lot, every unit with where it is now: its storage position, the person \
+            holding it, or the shipment and consignee it went to. CSV: one row per lot. \
+            --json: the document described in docs/traceability.md.
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
@@ -63,6 +67,10 @@ struct TraceDonor: GMPCommand {
             lines.append("  \(lot.eyeReadable)  \(lot.stage.padding(18))\(lot.status.padding(11))"
                          + (lot.parent.map { "from \($0)" } ?? "from \(lot.collection)")
                          + (lot.units.map { ", \($0) units" } ?? ""))
+            // Each unit's whereabouts: where it is, or which consignee received it (1271.290).
+            for unit in lot.whereabouts ?? [] {
+                lines.append("    \(unit.unit)  \(unit.description)")
+            }
         }
         context.output.data(lines.joined(separator: "\n"))
     }

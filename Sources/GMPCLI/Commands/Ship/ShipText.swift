@@ -1,0 +1,40 @@
+import GMPDomain
+
+/// Text lines for shipments, shared by ship list and ship show.
+enum ShipText {
+    static func row(_ s: Shipments.Row) -> String {
+        "\(s.id.padding(13)) \(s.status.padding(11)) \(String(s.units).padding(3)) unit(s)  \(s.consignee)"
+            + "  [shipper \(s.shipper), receiver \(s.receiver)]" + (s.urgent ? "  URGENT NEED" : "")
+    }
+
+    static func report(_ d: ShipmentDocument) -> [String] {
+        var lines = [
+            "shipment       \(d.id)  \(d.status.uppercased())" + (d.urgent ? "  URGENT NEED" : ""),
+            "consignee      \(d.consignee), \(d.consigneeAddress)",
+            "receiver       \(d.receiver) (alone confirms receipt)",
+            "shipper        \(d.shipperId); qualification: \(d.shipperQualification)",
+        ]
+        if let need = d.urgentNeed { lines.append("urgent need    \(need); physician: \(d.physician ?? "?")") }
+        lines.append("created        \(d.createdAt) by \(d.createdBy)")
+        if let at = d.packedAt { lines.append("packed         \(at) by \(d.packedBy ?? "?")") }
+        if let at = d.dispatchedAt { lines.append("dispatched     \(at) by \(d.dispatchedBy ?? "?") to \(d.courier ?? "?")") }
+        if let at = d.receivedAt { lines.append("received       \(at) by \(d.receivedBy ?? "?"): \(d.condition ?? "")") }
+        lines.append("units          \(d.units.count)")
+        for u in d.units {
+            lines.append("  \(u.unit)  \(u.container) \(u.volumeMl) mL  \(u.stage.replacing("_", with: " ")), "
+                         + "lot \(u.lotStatus.replacing("_", with: " ")), expires \(u.expiresOn)  \(u.state.replacing("_", with: " "))")
+            if !u.openExcursions.isEmpty {
+                lines.append("      OPEN EXCURSION \(u.openExcursions.joined(separator: ", ")): not to be used before QA's assessment")
+            }
+            let statements = d.labelStatements(for: u)
+            if !statements.isEmpty { lines.append("      label: " + statements.joined(separator: " | ")) }
+        }
+        if !d.signoffs.isEmpty { lines.append("signatures") }
+        for s in d.signoffs {
+            // Part 11 §11.50: printed name, time and meaning with every signature shown.
+            lines.append("  \((s.meaning ?? "UNSIGNED").padding(10)) \(s.signedAt ?? "?")  \(s.printedName ?? "?") (\(s.signer ?? "?"))"
+                         + "  \(s.step)" + ((s.intact ?? false) ? "" : "  BROKEN: the signed record changed"))
+        }
+        return lines
+    }
+}

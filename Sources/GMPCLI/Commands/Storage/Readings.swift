@@ -1,0 +1,121 @@
+import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import GMPDomain
+import PostgresClient
+
+/// `gmp storage readings`: storage devices' temperature logs. Mounted under `gmp storage`.
+struct Readings: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "readings",
+        abstract: "Load storage devices' temperature logs.",
+        discussion: """
+            A log is CSV: the header device,read_at,celsius, then one reading per line, \
+            e.g. LN2-01,2026-12-01T10:00:00Z,-182.4 (time with Z or its offset, degrees \
+            with a point). A reading above the device's limit opens an excursion by \
+            itself: gmp excursion list.
+            """,
+        subcommands: [ReadingsImport.self])
+}
+
+/// `gmp storage readings import FILE`.
+struct ReadingsImport: GMPCommand {
+    static let path = "storage readings import"
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load a temperature log, whole or not at all (operator, QC).",
+        discussion: """
+            Every line is checked first: device, time, value, readings repeated in the file. \
+            A file with any bad line is refused whole with every line number, and nothing \
+            is loaded. Then each device's readings are loaded in one transaction; the \
+            database refuses a reading it already has for the device and time.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The log file (CSV).", valueName: "file"), completion: .file(extensions: ["csv"]))
+    var file: String
+    @Option(help: ArgumentHelp("The one device every line must name.", valueName: "device")) var device: String?
+
+    /// `--json` when the file is refused: every problem, then the error line on stderr.
+    struct RefusedDocument: Encodable {
+        let file: String
+        let loaded: Int
+        let problems: [Problem]
+
+        struct Problem: Encodable {
+            let line: Int
+            let kind: String
+            let problem: String
+            let fix: String
+        }
+    }
+
+    func execute(in context: CommandContext) throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw Failure(exitCode: .usage, problem: "cannot read \(file)",
+                          fix: "give the path of a readings file (CSV: device,read_at,celsius)")
+        }
+        let connection = try context.connect(startingEmbedded: false)
+        let known = try TemperatureReadings(connection).deviceIDs()
+        let readings: TemperatureReadingsFile
+        do {
+            readings = try TemperatureReadingsFile(bytes: [UInt8](data), knownDevices: known, device: device)
+        } catch {
+            try context.output.document(RefusedDocument(file: file, loaded: 0, problems: error.problems.map {
+                .init(line: $0.line, kind: $0.kind.rawValue, problem: $0.problem, fix: $0.fix)
+            }))
+            throw Failure(exitCode: .refused, problem: "\(file) refused, nothing loaded: \(error.summary())", fix: error.fix)
+        }
+        let progress = LineProgress(output: context.output, label: "loading readings:", total: readings.rowCount)
+        defer { progress.finish() }
+        let imported: [TemperatureReadings.Imported]
+        do {
+            imported = try connection.transaction(.readCommitted, retry: .never) { db in
+                try TemperatureReadings(db).load(readings, progress: progress.update)
+            }
+        } catch let error as PostgresError where error.constraint == "temperature_reading_pkey" {
+            // The key (device, time) is instrument data, not personal data: name it.
+            let key = error.detail.flatMap { $0.firstMatch(of: /=\((.*)\) already exists/).map { String($0.1) } }
+            throw Failure(exitCode: .refused,
+                          problem: "\(file) refused, nothing loaded: the database already has a reading of "
+                              + (key.map { "(device, time) \($0)" } ?? "a device at a time in this file"),
+                          fix: "a reading is loaded once: import only the readings the database does not have yet")
+        }
+        progress.finish()
+        try context.output.document(imported)
+        context.output.data(imported.map { i in
+            "imported \(i.rows) readings of \(i.device) from \(i.firstAt) to \(i.lastAt) (import \(i.importId))"
+                + (i.excursionsOpened.isEmpty ? ""
+                   : "; opened excursion\(i.excursionsOpened.count == 1 ? "" : "s") \(i.excursionsOpened.joined(separator: ", ")): gmp excursion list --open")
+        }.joined(separator: "\n"))
+    }
+}
+
+/// "loading readings: 300000 of 1000000…" on stderr, rewritten in place, only on a
+/// terminal and without --json or --quiet.
+final class LineProgress {
+    private let enabled: Bool
+    private let label: String
+    private let total: Int
+    private var shown = false
+
+    init(output: Output, label: String, total: Int) {
+        enabled = !output.json && !output.quiet && Terminal.isTerminal(2)
+        self.label = label
+        self.total = total
+    }
+
+    func update(_ count: Int) {
+        guard enabled else { return }
+        StandardStream.error.write("\r\(label) \(count) of \(total)…")
+        shown = true
+    }
+
+    func finish() {
+        if shown { StandardStream.error.write("\r\u{1B}[K") }
+        shown = false
+    }
+}

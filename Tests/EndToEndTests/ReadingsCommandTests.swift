@@ -1,0 +1,117 @@
+import Foundation
+import PostgresClient
+import Testing
+import TestSupport
+
+/// `gmp storage readings import` and `gmp excursion list|assess` as people run them:
+/// the built binary, its one-line errors with line numbers, --json and exit codes. The
+/// rules themselves are tried in SQL by ReadingsAndExcursionsTests.
+@Suite("storage readings and excursion commands, end to end")
+struct ReadingsCommandTests {
+    typealias Site = DonorLotCommandTests.Site
+
+    /// A site with tank LN2-E2E (limit -150 °C) and a directory for readings files.
+    static func withTank(_ body: (Site, String) throws -> Void) throws {
+        try DonorLotCommandTests.withSite { site in
+            let op = try site.operatorAccount.connect()
+            try op.execute("SELECT gmp.add_location('SITE-E2E', 'site', NULL, 'Site', NULL, NULL, NULL, NULL)")
+            try op.execute("SELECT gmp.add_location('LN2-E2E', 'tank', 'SITE-E2E', 'Tank', -150, '{cells}', NULL, NULL)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmp-readings-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try body(site, directory)
+        }
+    }
+
+    static func write(_ lines: [String], to path: String) throws {
+        try (["device,read_at,celsius"] + lines).map { $0 + "\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func readings(_ site: Site) throws -> Int64 {
+        try TestServer.connect(site.database).query("SELECT count(*) AS n FROM gmp.temperature_reading")[0].decode("n")
+    }
+
+    @Test("a malformed file is refused whole: exit 65, one line naming the bad lines, nothing loaded; --json lists them")
+    func malformedFile() throws {
+        try Self.withTank { site, directory in
+            let path = directory + "/bad.csv"
+            try Self.write(["LN2-E2E,2026-12-01T10:00:00Z,-182.4", "LN2-E2E,2026-12-01T10:01:00Z,−182,4",
+                            "LN2-E2E,2026-12-01T10:02:00Z,NaN", "LN2-E2E,2026-12-01 10:03,-190",
+                            "LN2-XX,2026-12-01T10:04:00Z,-190", "LN2-E2E,2026-12-01T10:00:00Z,-190"], to: path)
+            let run = try site.expectRefused(exit: 65, mentioning: ["nothing loaded", "line 3", "line 4", "line 5",
+                                                                      "line 6", "line 7", "decimal comma"]) {
+                try site.gmp(site.operatorAccount, ["storage", "readings", "import", path])
+            }
+            #expect(run.stdout.isEmpty)
+            let json = try site.expectRefused(exit: 65) {
+                try site.gmp(site.operatorAccount, ["storage", "readings", "import", path, "--json"])
+            }
+            let problems = try #require(try json.json()["problems"] as? [[String: Any]])
+            #expect(problems.map { $0["line"] as? Int } == [3, 4, 5, 6, 7])
+            #expect(problems.map { $0["kind"] as? String } == ["decimalComma", "celsius", "time", "unknownDevice", "duplicate"])
+            #expect(problems.allSatisfy { ($0["fix"] as? String)?.isEmpty == false })
+            #expect(try Self.readings(site) == 0)
+        }
+    }
+
+    @Test("a good file loads: --json names the import, its span and the excursion it opened; a second load is refused")
+    func goodFile() throws {
+        try Self.withTank { site, directory in
+            let path = directory + "/good.csv"
+            try Self.write(["LN2-E2E,2026-12-01T10:00:00Z,-182.4", "LN2-E2E,2026-12-01T11:01:00+01:00,-121",
+                            "LN2-E2E,2026-12-01T10:02:00Z,-190"], to: path)
+            let run = try site.expectSuccess { try site.gmp(site.operatorAccount, ["storage", "readings", "import", path, "--json"]) }
+            let documents = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+            let imported = try #require(documents.first)
+            #expect(documents.count == 1)
+            #expect(imported["device"] as? String == "LN2-E2E" && imported["rows"] as? Int == 3)
+            #expect(imported["first_at"] as? String == "2026-12-01T10:00:00.000000Z")
+            #expect(imported["last_at"] as? String == "2026-12-01T10:02:00.000000Z")
+            #expect((imported["file_sha256"] as? String)?.count == 64)
+            let opened = try #require(imported["excursions_opened"] as? [String])
+            #expect(opened.count == 1 && opened[0].hasPrefix("EXC"))
+            #expect(run.stderr.isEmpty, "no progress off a terminal: \(run.stderr)")
+            try site.expectRefused(exit: 65, mentioning: ["already has a reading", "LN2-E2E, 2026-12-01 10:00:00+00"]) {
+                try site.gmp(site.operatorAccount, ["storage", "readings", "import", path])
+            }
+            #expect(try Self.readings(site) == 3)
+            let text = try site.expectSuccess { try site.gmp(site.qa, ["excursion", "list", "--open"]) }
+            #expect(text.stdout.contains(opened[0]) && text.stdout.contains("peak -121.00 °C (limit -150.00 °C)"))
+        }
+    }
+
+    @Test("who may: QA does not import; only QA assesses, signed; --device and a missing file are refused")
+    func permissions() throws {
+        try Self.withTank { site, directory in
+            let path = directory + "/log.csv"
+            try Self.write(["LN2-E2E,2026-12-01T10:00:00Z,-120", "LN2-E2E,2026-12-01T10:01:00Z,-190"], to: path)
+            try site.expectRefused(exit: 77, mentioning: ["permission denied"]) {
+                try site.gmp(site.qa, ["storage", "readings", "import", path])
+            }
+            try site.expectRefused(exit: 65, mentioning: ["line 2", "--device"]) {
+                try site.gmp(site.operatorAccount, ["storage", "readings", "import", path, "--device", "LN2-OTHER"])
+            }
+            try site.expectRefused(exit: 64, mentioning: ["cannot read"]) {
+                try site.gmp(site.operatorAccount, ["storage", "readings", "import", directory + "/missing.csv"])
+            }
+            try site.expectSuccess { try site.gmp(site.qc, ["storage", "readings", "import", path, "--device", "LN2-E2E"]) }
+            let list = try site.expectSuccess { try site.gmp(site.operatorAccount, ["excursion", "list", "--json"]) }
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+            let id = try #require(rows.first?["id"] as? String)
+            #expect(rows.first?["status"] as? String == "open" && rows.first?["ended_at"] as? String == "2026-12-01T10:01:00.000000Z")
+            try site.expectRefused(exit: 77, mentioning: ["may not assess excursions"]) {
+                try site.signed(site.operatorAccount, ["excursion", "assess", id, "--assessment", "no impact"])
+            }
+            let signed = try site.expectSuccess {
+                try site.signed(site.qa, ["excursion", "assess", id, "--assessment", "1 min at -120 °C: no impact", "--json"])
+            }
+            #expect(try signed.json()["meaning"] as? String == "approved" && signed.json()["record"] as? String == id)
+            try site.expectRefused(exit: 65, mentioning: ["was assessed by"]) {
+                try site.signed(site.qa, ["excursion", "assess", id, "--assessment", "again"])
+            }
+            let open = try site.expectSuccess { try site.gmp(site.qa, ["excursion", "list", "--open", "--json"]) }
+            #expect(open.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
+                    || open.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        }
+    }
+}

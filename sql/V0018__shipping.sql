@@ -1,0 +1,523 @@
+-- V0018 distribution: shipments of units to a consignee (21 CFR 1271.265(d), 1271.290;
+-- FACT-JACIE D11).
+--
+--   * A shipment names its consignee and address, the one gmp account who alone may
+--     confirm its receipt, the dry shipper (a storage device of kind 'shipper', so its
+--     logger trace loads like any readings file, V0017) and that shipper's
+--     qualification. It moves forward only: created → packed → dispatched → received,
+--     and nothing about it changes once received.
+--   * Packing puts units from the packer's hands into the shipper (custody 'packed'),
+--     dispatch hands them to the courier (custody 'dispatched', signed "performed" by
+--     the sender), receipt hands them to the consignee (custody 'received', signed
+--     "verified" by the named receiver, with the time and the condition).
+--   * Only units of released or exceptionally released lots ship. A quarantined lot's
+--     unit ships only in a shipment created by a director on the documented
+--     urgent-need path (justification and the physician's request, 1271.60(d)); its
+--     label then carries the statements LabelStatements prints for urgent release.
+--     No unit affected by an open temperature excursion is packed or dispatched.
+--   * The rules sit on gmp.custody_event and gmp.shipment themselves, not only in the
+--     functions, so no role, a superuser with psql included, ships around them.
+--   * Each signature covers its own append-only sign-off row (gmp.shipment_signoff):
+--     a signature covers a record's whole current content, so signing the shipment row
+--     at dispatch would show that signature broken once receipt updated the row.
+
+CREATE SEQUENCE gmp_meta.shipment_number;
+
+CREATE TABLE gmp.shipment (
+    id                    text        PRIMARY KEY CHECK (id ~ '^SHP[0-9]{2}-[0-9]{5,}$'),
+    consignee             text        NOT NULL CHECK (btrim(consignee) <> '' AND length(consignee) <= 200
+                                                      AND consignee !~ '[[:cntrl:]]'),
+    consignee_address     text        NOT NULL CHECK (btrim(consignee_address) <> '' AND length(consignee_address) <= 1000),
+    receiver              text        NOT NULL REFERENCES gmp.account,
+    shipper_id            text        NOT NULL REFERENCES gmp.storage_location,
+    shipper_qualification text        NOT NULL CHECK (btrim(shipper_qualification) <> ''
+                                                      AND length(shipper_qualification) <= 1000
+                                                      AND shipper_qualification !~ '[[:cntrl:]]'),
+    urgent_need           text        CHECK (btrim(urgent_need) <> '' AND length(urgent_need) <= 4000),
+    physician             text        CHECK (btrim(physician) <> '' AND length(physician) <= 1000),
+    status                text        NOT NULL DEFAULT 'created'
+                                      CHECK (status IN ('created', 'packed', 'dispatched', 'received')),
+    created_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
+    created_by            text        NOT NULL DEFAULT session_user REFERENCES gmp.account,
+    packed_at             timestamptz,
+    packed_by             text        REFERENCES gmp.account,
+    courier               text        CHECK (btrim(courier) <> '' AND length(courier) <= 200 AND courier !~ '[[:cntrl:]]'),
+    dispatched_at         timestamptz,
+    dispatched_by         text        REFERENCES gmp.account,
+    received_at           timestamptz,
+    received_by           text        REFERENCES gmp.account,
+    condition             text        CHECK (btrim(condition) <> '' AND length(condition) <= 1000
+                                             AND condition !~ '[[:cntrl:]]'),
+    -- The urgent-need path is documented whole or not at all.
+    CHECK ((urgent_need IS NULL) = (physician IS NULL)),
+    -- Each step's columns are there exactly when the shipment has reached it.
+    CHECK ((status IN ('packed', 'dispatched', 'received')) = (packed_at IS NOT NULL AND packed_by IS NOT NULL)),
+    CHECK ((status IN ('dispatched', 'received'))
+           = (courier IS NOT NULL AND dispatched_at IS NOT NULL AND dispatched_by IS NOT NULL)),
+    CHECK ((status = 'received') = (received_at IS NOT NULL AND received_by IS NOT NULL AND condition IS NOT NULL)),
+    CHECK (dispatched_at >= packed_at AND received_at >= dispatched_at),
+    CHECK (received_by = receiver)
+);
+COMMENT ON TABLE gmp.shipment IS 'Shipments of units to a consignee: created, packed, dispatched (signed), received by the named receiver (signed).';
+-- A dry shipper carries one shipment at a time.
+CREATE UNIQUE INDEX shipment_shipper_in_use ON gmp.shipment (shipper_id) WHERE status IN ('packed', 'dispatched');
+CREATE INDEX shipment_status ON gmp.shipment (status, created_at);
+SELECT gmp_audit.audit_table('gmp.shipment', 'id');
+
+-- A shipment is created as planned (by a director when on the urgent-need path, with
+-- a shipper device), then moves one step forward at a time, each step setting only its
+-- own columns; once received it never changes. Never deleted.
+CREATE FUNCTION gmp_meta.guard_shipment() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    step_columns text[];
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'shipments are never deleted' USING ERRCODE = 'P0001',
+            HINT = 'a shipment that did not go stays in the record as created';
+    ELSIF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'created' THEN
+            RAISE EXCEPTION 'a shipment starts as created' USING ERRCODE = 'P0001';
+        END IF;
+        IF (SELECT kind FROM gmp.storage_location WHERE id = NEW.shipper_id) IS DISTINCT FROM 'shipper' THEN
+            RAISE EXCEPTION '% is not a dry shipper', NEW.shipper_id USING ERRCODE = 'P0001',
+                HINT = 'add the shipper as a device: gmp storage add ID --kind shipper --parent SITE --max-celsius -150 …';
+        END IF;
+        IF NEW.urgent_need IS NOT NULL AND NOT pg_has_role(NEW.created_by, 'gmp_director', 'MEMBER') THEN
+            RAISE EXCEPTION 'only a director ships under urgent medical need' USING ERRCODE = 'insufficient_privilege',
+                HINT = 'the facility or medical director creates the shipment with --urgent-need and --physician';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF OLD.status = 'received' THEN
+        RAISE EXCEPTION 'shipment % was received: nothing about it changes', OLD.id USING ERRCODE = 'P0001',
+            HINT = 'a finding after receipt is a deviation or a recall';
+    END IF;
+    step_columns := CASE
+        WHEN (OLD.status, NEW.status) = ('created', 'packed') THEN '{status,packed_at,packed_by}'
+        WHEN (OLD.status, NEW.status) = ('packed', 'dispatched') THEN '{status,courier,dispatched_at,dispatched_by}'
+        WHEN (OLD.status, NEW.status) = ('dispatched', 'received') THEN '{status,received_at,received_by,condition}'
+    END::text[];
+    IF step_columns IS NULL THEN
+        RAISE EXCEPTION 'shipment % is %: it cannot become %', OLD.id, OLD.status, NEW.status USING ERRCODE = 'P0001',
+            HINT = 'a shipment goes created → packed → dispatched → received, one step at a time';
+    END IF;
+    IF (to_jsonb(OLD) - step_columns) IS DISTINCT FROM (to_jsonb(NEW) - step_columns) THEN
+        RAISE EXCEPTION 'shipment % changes only by its next step', OLD.id USING ERRCODE = 'P0001';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER shipment_guard BEFORE INSERT OR UPDATE OR DELETE ON gmp.shipment
+    FOR EACH ROW EXECUTE FUNCTION gmp_meta.guard_shipment();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON gmp.shipment FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite();
+ALTER TABLE gmp.shipment ENABLE ALWAYS TRIGGER shipment_guard, ENABLE ALWAYS TRIGGER no_truncate;
+
+ALTER TABLE gmp.custody_event ADD FOREIGN KEY (shipment_id) REFERENCES gmp.shipment;
+ALTER TABLE gmp.unit ADD FOREIGN KEY (shipment_id) REFERENCES gmp.shipment;
+CREATE INDEX unit_shipment ON gmp.unit (shipment_id) WHERE shipment_id IS NOT NULL;
+
+-- What the sender and the receiver sign: the step, its time, the units it covered and
+-- the courier or the condition. Append-only, so each signature stays intact.
+CREATE TABLE gmp.shipment_signoff (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    shipment_id text        NOT NULL REFERENCES gmp.shipment,
+    step        text        NOT NULL CHECK (step IN ('dispatched', 'received')),
+    at          timestamptz NOT NULL,
+    unit_ids    text[]      NOT NULL CHECK (cardinality(unit_ids) > 0),
+    courier     text,
+    condition   text,
+    statement   text        CHECK (length(statement) <= 2000),
+    signed_by   text        NOT NULL DEFAULT session_user REFERENCES gmp.account,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    UNIQUE (shipment_id, step),
+    CHECK ((step = 'dispatched') = (courier IS NOT NULL) AND (step = 'received') = (condition IS NOT NULL))
+);
+COMMENT ON TABLE gmp.shipment_signoff IS 'The signed steps of a shipment (dispatch by the sender, receipt by the receiver); append-only.';
+SELECT gmp_meta.make_append_only('gmp.shipment_signoff');
+SELECT gmp_audit.audit_table('gmp.shipment_signoff', 'id');
+
+-- At COMMIT, whoever wrote it: a dispatched or received shipment has its sign-off,
+-- matching the shipment row and signed intact by the person the row names, with the
+-- meaning of that step.
+CREATE FUNCTION gmp_meta.check_shipment_signoffs() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s   gmp.shipment;
+    o   gmp.shipment_signoff;
+    sig gmp.signature;
+    signoff_step text;
+BEGIN
+    SELECT * INTO STRICT s FROM gmp.shipment WHERE id = NEW.id;
+    FOREACH signoff_step IN ARRAY ARRAY['dispatched', 'received'] LOOP
+        CONTINUE WHEN signoff_step = 'received' AND s.status <> 'received';
+        CONTINUE WHEN signoff_step = 'dispatched' AND s.status NOT IN ('dispatched', 'received');
+        SELECT * INTO o FROM gmp.shipment_signoff x WHERE x.shipment_id = s.id AND x.step = signoff_step;
+        SELECT * INTO sig FROM gmp.signature x
+        WHERE x.record_table = 'gmp.shipment_signoff' AND x.record_key = o.id::text;
+        IF o.id IS NULL OR sig.id IS NULL
+           -- (parenthesised: PL/pgSQL ends an IF condition at the first THEN)
+           OR sig.meaning <> (CASE signoff_step WHEN 'dispatched' THEN 'performed' ELSE 'verified' END)
+           OR sig.signer <> (CASE signoff_step WHEN 'dispatched' THEN s.dispatched_by ELSE s.received_by END)
+           OR o.signed_by <> sig.signer
+           OR o.at <> (CASE signoff_step WHEN 'dispatched' THEN s.dispatched_at ELSE s.received_at END)
+           OR sig.content_hash <> gmp_meta.content_hash('gmp.shipment_signoff', o.id::text) THEN
+            RAISE EXCEPTION 'shipment % is % without the intact e-signature of that step', s.id, signoff_step
+                USING ERRCODE = 'insufficient_privilege', HINT = 'use gmp ship dispatch and gmp ship receive';
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+CREATE CONSTRAINT TRIGGER shipment_signed AFTER UPDATE OF status ON gmp.shipment
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN (NEW.status IN ('dispatched', 'received'))
+    EXECUTE FUNCTION gmp_meta.check_shipment_signoffs();
+ALTER TABLE gmp.shipment ENABLE ALWAYS TRIGGER shipment_signed;
+
+CREATE FUNCTION gmp_meta.require_shipment(shipment_id text) RETURNS gmp.shipment
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    found_shipment gmp.shipment;
+BEGIN
+    SELECT * INTO found_shipment FROM gmp.shipment s WHERE s.id = upper(btrim(shipment_id));
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no shipment %', shipment_id USING ERRCODE = 'P0002', HINT = 'gmp ship list shows the shipments';
+    END IF;
+    RETURN found_shipment;
+END;
+$$;
+
+-- ---------------------------------------------------------------------------------
+-- The shipping rules on the custody chain itself. Runs after V0016's custody_rules
+-- (triggers fire in name order), which has locked the unit and checked the action.
+
+CREATE FUNCTION gmp_meta.check_shipping_event() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    s          gmp.shipment;
+    u          gmp.unit;
+    l          gmp.lot;
+    shipper    gmp.storage_location;
+    excursions text[];
+BEGIN
+    IF NEW.action NOT IN ('packed', 'dispatched', 'received') THEN
+        IF NEW.shipment_id IS NOT NULL THEN
+            RAISE EXCEPTION 'a % event belongs to no shipment', NEW.action USING ERRCODE = 'P0001';
+        END IF;
+        RETURN NEW;
+    END IF;
+    SELECT * INTO s FROM gmp.shipment WHERE id = NEW.shipment_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'a % event names its shipment', NEW.action USING ERRCODE = 'P0001', HINT = 'use gmp ship';
+    END IF;
+    SELECT * INTO STRICT u FROM gmp.unit WHERE id = NEW.unit_id;
+    IF NEW.action = 'packed' THEN
+        SELECT * INTO STRICT l FROM gmp.lot WHERE din = u.din;
+        SELECT * INTO STRICT shipper FROM gmp.storage_location WHERE id = s.shipper_id;
+        IF s.status <> 'packed' OR NEW.holder_person IS DISTINCT FROM s.packed_by
+           OR NEW.device_id IS DISTINCT FROM s.shipper_id THEN
+            RAISE EXCEPTION 'unit % is packed only into shipment %''s shipper %, by its packer, before dispatch',
+                u.id, s.id, s.shipper_id USING ERRCODE = 'P0001', HINT = 'use gmp ship pack';
+        END IF;
+        IF l.status NOT IN ('released', 'exceptionally_released')
+           AND NOT (l.status = 'quarantine' AND s.urgent_need IS NOT NULL) THEN
+            RAISE EXCEPTION 'unit % is of lot %, which is %: only released units ship', u.id, l.din,
+                replace(l.status, '_', ' ') USING ERRCODE = 'P0001',
+                HINT = CASE WHEN l.status = 'quarantine'
+                            THEN 'release the lot first, or ship under urgent medical need (a director creates the shipment with --urgent-need and --physician)'
+                            ELSE 'a lot on hold or rejected does not ship' END;
+        END IF;
+        IF NOT l.product_kind = ANY (shipper.holds) THEN
+            RAISE EXCEPTION '% holds % only, not %', shipper.id, array_to_string(shipper.holds, ', '), l.product_kind
+                USING ERRCODE = 'P0001', HINT = 'choose a shipper qualified for this product';
+        END IF;
+    ELSIF NEW.action = 'dispatched' THEN
+        IF s.status <> 'dispatched' OR u.shipment_id IS DISTINCT FROM s.id OR NEW.holder_party IS DISTINCT FROM s.courier
+           OR NEW.device_id IS DISTINCT FROM s.shipper_id OR NEW.at IS DISTINCT FROM s.dispatched_at THEN
+            RAISE EXCEPTION 'unit % leaves with shipment % only, to its courier, when the shipment is dispatched', u.id, s.id
+                USING ERRCODE = 'P0001', HINT = 'use gmp ship dispatch';
+        END IF;
+    ELSE
+        IF s.status <> 'received' OR u.shipment_id IS DISTINCT FROM s.id OR NEW.holder_party IS DISTINCT FROM s.consignee
+           OR NEW.device_id IS NOT NULL OR NEW.at IS DISTINCT FROM s.received_at THEN
+            RAISE EXCEPTION 'unit % is received with shipment % only, by its consignee, when the receiver confirms it',
+                u.id, s.id USING ERRCODE = 'P0001', HINT = 'use gmp ship receive';
+        END IF;
+        RETURN NEW;
+    END IF;
+    -- Packing and dispatch: nothing an open excursion affects leaves the facility (rule 13/14).
+    excursions := gmp_meta.open_excursions_of_unit(u.id);
+    IF cardinality(excursions) > 0 THEN
+        RAISE EXCEPTION 'unit % is affected by open temperature excursion %', u.id, array_to_string(excursions, ', ')
+            USING ERRCODE = 'P0001', HINT = 'QA assesses the excursion first: gmp excursion assess';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER custody_shipping_rules BEFORE INSERT ON gmp.custody_event
+    FOR EACH ROW EXECUTE FUNCTION gmp_meta.check_shipping_event();
+ALTER TABLE gmp.custody_event ENABLE ALWAYS TRIGGER custody_shipping_rules;
+
+-- ---------------------------------------------------------------------------------
+-- Writing.
+
+-- Plans a shipment; returns its id (SHPyy-nnnnn). The urgent-need path needs the
+-- director, the justification and the physician's request together.
+CREATE FUNCTION gmp.create_shipment(consignee text, consignee_address text, receiver text, shipper_id text,
+                                    shipper_qualification text, urgent_need text DEFAULT NULL,
+                                    physician text DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    new_id  text := format('SHP%s-%s', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YY'),
+                           lpad(nextval('gmp_meta.shipment_number')::text, 5, '0'));
+    shipper gmp.storage_location;
+BEGIN
+    PERFORM gmp_meta.active_person();
+    IF NOT EXISTS (SELECT FROM gmp.account a WHERE a.id = receiver AND a.status = 'active') THEN
+        RAISE EXCEPTION 'no active account %', receiver USING ERRCODE = 'P0002',
+            HINT = 'the receiver is the consignee''s person with a gmp account: gmp user list';
+    END IF;
+    shipper := gmp_meta.require_location(shipper_id);
+    IF btrim(coalesce(shipper_qualification, '')) = '' THEN
+        RAISE EXCEPTION 'a shipment names its shipper''s qualification' USING ERRCODE = 'P0001',
+            HINT = 'give --qualification "OQ/PQ report …, valid until …"';
+    END IF;
+    IF (nullif(btrim(urgent_need), '') IS NULL) <> (nullif(btrim(physician), '') IS NULL) THEN
+        RAISE EXCEPTION 'the urgent-need path needs both the justification and the physician''s request'
+            USING ERRCODE = 'P0001', HINT = 'give --urgent-need "…" and --physician "Dr …, request of …" together';
+    END IF;
+    PERFORM set_config('gmp.reason', 'shipment created', true);
+    INSERT INTO gmp.shipment (id, consignee, consignee_address, receiver, shipper_id, shipper_qualification,
+                              urgent_need, physician)
+    VALUES (new_id, btrim(consignee), btrim(consignee_address), receiver, shipper.id, btrim(shipper_qualification),
+            nullif(btrim(urgent_need), ''), nullif(btrim(physician), ''));
+    RETURN new_id;
+END;
+$$;
+
+-- Packs units from the caller's hands into the shipper; returns how many units the
+-- shipment now holds. The first pack makes the caller the shipment's packer, who
+-- alone packs more and dispatches; the named receiver never packs.
+CREATE FUNCTION gmp.pack_shipment(shipment_id text, unit_ids text[]) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s      gmp.shipment := gmp_meta.require_shipment(shipment_id);
+    u      gmp.unit;
+    one_id text;
+    n      integer;
+BEGIN
+    PERFORM gmp_meta.active_person();
+    SELECT * INTO s FROM gmp.shipment x WHERE x.id = s.id FOR UPDATE;
+    IF unit_ids IS NULL OR cardinality(unit_ids) = 0 THEN
+        RAISE EXCEPTION 'packing names its units' USING ERRCODE = 'P0001', HINT = 'give --unit at least once';
+    ELSIF s.status NOT IN ('created', 'packed') THEN
+        RAISE EXCEPTION 'shipment % is %: nothing more is packed into it', s.id, s.status USING ERRCODE = 'P0001',
+            HINT = 'create a new shipment';
+    ELSIF s.receiver = session_user THEN
+        RAISE EXCEPTION 'you are the named receiver of shipment %: another person packs and sends it', s.id
+            USING ERRCODE = 'insufficient_privilege', HINT = 'the receiver only confirms receipt';
+    ELSIF s.status = 'packed' AND s.packed_by <> session_user THEN
+        RAISE EXCEPTION 'shipment % is being packed by %', s.id, s.packed_by USING ERRCODE = 'insufficient_privilege',
+            HINT = format('hand the units over to %s, who packs and dispatches them', s.packed_by);
+    END IF;
+    IF s.status = 'created' THEN
+        IF EXISTS (SELECT FROM gmp.shipment x WHERE x.shipper_id = s.shipper_id AND x.status IN ('packed', 'dispatched')) THEN
+            RAISE EXCEPTION 'shipper % is in use by shipment %', s.shipper_id,
+                (SELECT x.id FROM gmp.shipment x WHERE x.shipper_id = s.shipper_id AND x.status IN ('packed', 'dispatched'))
+                USING ERRCODE = 'P0001', HINT = 'a shipper carries one shipment at a time: choose another';
+        END IF;
+        PERFORM set_config('gmp.reason', 'shipment packed', true);
+        UPDATE gmp.shipment x SET status = 'packed', packed_at = clock_timestamp(), packed_by = session_user
+        WHERE x.id = s.id;
+    END IF;
+    FOREACH one_id IN ARRAY ARRAY(SELECT DISTINCT upper(btrim(x)) FROM unnest(unit_ids) x ORDER BY 1) LOOP
+        SELECT * INTO u FROM gmp.unit x WHERE x.id = one_id FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no unit %', one_id USING ERRCODE = 'P0002', HINT = 'gmp storage find LOT lists a lot''s units';
+        ELSIF u.state IN ('packed', 'in_transit', 'delivered') THEN
+            RAISE EXCEPTION 'unit % is already % (shipment %)', u.id, replace(u.state, '_', ' '), u.shipment_id
+                USING ERRCODE = 'P0001', HINT = 'a unit ships once';
+        ELSIF u.state <> 'in_hand' OR u.holder_person <> session_user THEN
+            RAISE EXCEPTION 'unit % is not in your hands (it is %)', u.id, replace(u.state, '_', ' ')
+                USING ERRCODE = 'P0001', HINT = 'withdraw it from storage, or have its holder hand it over to you, first';
+        END IF;
+        PERFORM gmp_meta.record_custody(u.id, 'packed', 'packed', NULL, NULL, NULL, session_user, NULL,
+                                        'packed for shipment ' || s.id, s.id, s.shipper_id);
+    END LOOP;
+    SELECT count(*) INTO n FROM gmp.unit x WHERE x.shipment_id = s.id;
+    RETURN n;
+END;
+$$;
+
+-- The sender (the packer, who holds the packed units) hands them to the courier and
+-- signs the dispatch "performed"; returns the signature id.
+CREATE FUNCTION gmp.dispatch_shipment(challenge uuid, shipment_id text, courier text, reason text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s       gmp.shipment := gmp_meta.require_shipment(shipment_id);
+    at      timestamptz := clock_timestamp();
+    units   text[];
+    one_id  text;
+    signoff bigint;
+BEGIN
+    PERFORM gmp_meta.active_person();
+    SELECT * INTO s FROM gmp.shipment x WHERE x.id = s.id FOR UPDATE;
+    IF s.status <> 'packed' THEN
+        RAISE EXCEPTION 'shipment % is %: only a packed shipment is dispatched', s.id, s.status USING ERRCODE = 'P0001',
+            HINT = CASE s.status WHEN 'created' THEN 'pack its units first: gmp ship pack ' || s.id
+                                 ELSE 'a shipment is dispatched once' END;
+    ELSIF s.packed_by <> session_user THEN
+        RAISE EXCEPTION 'shipment % was packed by %: the sender holding it dispatches it', s.id, s.packed_by
+            USING ERRCODE = 'insufficient_privilege', HINT = format('%s signs the dispatch', s.packed_by);
+    ELSIF btrim(coalesce(courier, '')) = '' THEN
+        RAISE EXCEPTION 'a dispatch names the courier' USING ERRCODE = 'P0001', HINT = 'give --courier "…"';
+    END IF;
+    units := ARRAY(SELECT x.id FROM gmp.unit x WHERE x.shipment_id = s.id AND x.state = 'packed' ORDER BY x.id);
+    PERFORM set_config('gmp.reason', coalesce(nullif(btrim(reason), ''), 'shipment dispatched'), true);
+    UPDATE gmp.shipment x SET status = 'dispatched', courier = btrim(dispatch_shipment.courier), dispatched_at = at,
+                              dispatched_by = session_user
+    WHERE x.id = s.id;
+    FOREACH one_id IN ARRAY units LOOP
+        PERFORM gmp_meta.record_custody(one_id, 'dispatched', 'in_transit', NULL, NULL, NULL, NULL, btrim(courier),
+                                        coalesce(nullif(btrim(reason), ''), 'dispatched with shipment ' || s.id),
+                                        s.id, s.shipper_id, NULL, NULL, at);
+    END LOOP;
+    INSERT INTO gmp.shipment_signoff (shipment_id, step, at, unit_ids, courier, statement)
+    VALUES (s.id, 'dispatched', at, units, btrim(courier), nullif(btrim(reason), ''))
+    RETURNING id INTO signoff;
+    RETURN gmp_meta.record_signature(challenge, 'performed', 'gmp.shipment_signoff', signoff::text, reason);
+END;
+$$;
+
+-- The named receiver, and nobody else, confirms receipt with the time the units
+-- arrived and their condition, signed "verified"; custody passes to the consignee.
+CREATE FUNCTION gmp.receive_shipment(challenge uuid, shipment_id text, received_at timestamptz, condition text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s       gmp.shipment := gmp_meta.require_shipment(shipment_id);
+    at      timestamptz := coalesce(received_at, clock_timestamp());
+    units   text[];
+    one_id  text;
+    signoff bigint;
+BEGIN
+    PERFORM gmp_meta.active_person();
+    SELECT * INTO s FROM gmp.shipment x WHERE x.id = s.id FOR UPDATE;
+    IF s.receiver <> session_user THEN
+        RAISE EXCEPTION 'shipment % is to %, not to you', s.id, s.receiver USING ERRCODE = 'insufficient_privilege',
+            HINT = format('only %s, the named receiver, confirms its receipt', s.receiver);
+    ELSIF s.status = 'received' THEN
+        RAISE EXCEPTION 'shipment % was received at %', s.id, s.received_at USING ERRCODE = 'P0001',
+            HINT = 'a receipt is confirmed once';
+    ELSIF s.status <> 'dispatched' THEN
+        RAISE EXCEPTION 'shipment % is %: it has not been dispatched', s.id, s.status USING ERRCODE = 'P0001',
+            HINT = 'the sender dispatches it first: gmp ship dispatch ' || s.id;
+    ELSIF btrim(coalesce(condition, '')) = '' THEN
+        RAISE EXCEPTION 'a receipt records the condition of what was received' USING ERRCODE = 'P0001',
+            HINT = 'give --condition "shipper intact, logger within limits, units frozen, labels legible"';
+    ELSIF at < s.dispatched_at THEN
+        RAISE EXCEPTION 'receipt at % is before the dispatch at %', at, s.dispatched_at USING ERRCODE = 'P0001',
+            HINT = 'give the time the shipment reached you';
+    ELSIF at > clock_timestamp() THEN
+        RAISE EXCEPTION 'receipt time % is in the future', at USING ERRCODE = '22007',
+            HINT = 'give the time it happened, no later than now';
+    END IF;
+    units := ARRAY(SELECT x.id FROM gmp.unit x WHERE x.shipment_id = s.id AND x.state = 'in_transit' ORDER BY x.id);
+    PERFORM set_config('gmp.reason', 'shipment received', true);
+    UPDATE gmp.shipment x SET status = 'received', received_at = at, received_by = session_user,
+                              condition = btrim(receive_shipment.condition)
+    WHERE x.id = s.id;
+    FOREACH one_id IN ARRAY units LOOP
+        PERFORM gmp_meta.record_custody(one_id, 'received', 'delivered', NULL, NULL, NULL, NULL, s.consignee,
+                                        'received by ' || session_user || ' for ' || s.consignee, s.id, NULL, NULL,
+                                        condition, at);
+    END LOOP;
+    INSERT INTO gmp.shipment_signoff (shipment_id, step, at, unit_ids, condition)
+    VALUES (s.id, 'received', at, units, btrim(condition))
+    RETURNING id INTO signoff;
+    RETURN gmp_meta.record_signature(challenge, 'verified', 'gmp.shipment_signoff', signoff::text, condition);
+END;
+$$;
+
+-- ---------------------------------------------------------------------------------
+-- Reading.
+
+-- A shipment with its units (and what their labels depend on), its signed steps with
+-- whether each signature is intact, and any open excursion of its shipper or units.
+CREATE FUNCTION gmp.shipment_document(shipment_id text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    s gmp.shipment := gmp_meta.require_shipment(shipment_id);
+BEGIN
+    RETURN to_jsonb(s) || jsonb_build_object(
+        'urgent', s.urgent_need IS NOT NULL,
+        'units', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                     'unit', u.id, 'lot', u.din, 'check_character', o.check_character, 'container', u.container,
+                     'volume_ml', u.volume_ml::text, 'state', u.state, 'holder_person', u.holder_person,
+                     'holder_party', u.holder_party, 'product_kind', o.product_kind, 'stage', o.stage,
+                     'lot_status', o.status, 'intended_use', o.intended_use, 'eligibility', o.eligibility,
+                     'reactive_tests', to_jsonb(o.reactive_tests), 'expires_on', o.expires_on,
+                     'open_excursions', to_jsonb(gmp_meta.open_excursions_of_unit(u.id))) ORDER BY u.id)
+                 FROM gmp.unit u JOIN gmp.lot_overview o ON o.din = u.din
+                 WHERE u.shipment_id = s.id), '[]'),
+        'signoffs', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                        'step', x.step, 'at', x.at, 'units', to_jsonb(x.unit_ids), 'courier', x.courier,
+                        'condition', x.condition, 'statement', x.statement, 'signer', g.signer,
+                        'printed_name', g.printed_name, 'meaning', g.meaning, 'signed_at', g.signed_at,
+                        'signature_id', g.id, 'intact', gmp_meta.signature_intact(g.id)) ORDER BY x.id)
+                    FROM gmp.shipment_signoff x
+                    LEFT JOIN gmp.signature g ON g.record_table = 'gmp.shipment_signoff' AND g.record_key = x.id::text
+                    WHERE x.shipment_id = s.id), '[]'));
+END;
+$$;
+
+-- Where each unit of a lot is now: its state and holder (a position with its location
+-- path, a person, or an outside party), and for a shipped unit its shipment and
+-- consignee.
+CREATE FUNCTION gmp_meta.unit_whereabouts(lot_din text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'unit', u.id, 'division', u.division, 'container', u.container, 'state', u.state, 'since', e.at,
+               'location', b.path,
+               'position', CASE WHEN u.box_id IS NOT NULL THEN gmp_meta.position_label(u.box_row, u.box_column) END,
+               'device', u.device_id, 'person', u.holder_person, 'party', u.holder_party, 'shipment', u.shipment_id,
+               'consignee', s.consignee, 'received_at', s.received_at) ORDER BY u.division), '[]')
+    FROM gmp.unit u
+    LEFT JOIN gmp.custody_event e ON e.id = u.last_event
+    LEFT JOIN gmp.storage_location b ON b.id = u.box_id
+    LEFT JOIN gmp.shipment s ON s.id = u.shipment_id
+    WHERE u.din = lot_din
+$$;
+
+-- V0010's forward trace, restated: every lot now also lists its units with where each
+-- is or which consignee received it ('whereabouts'). Everything else is as in V0010.
+CREATE OR REPLACE FUNCTION gmp.trace_donor(donor_code text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    who gmp.donor := gmp_meta.require_donor(donor_code);
+    codes text[];
+BEGIN
+    codes := ARRAY(SELECT who.code UNION ALL SELECT d.code FROM gmp.donor d WHERE d.birth_mother = who.code);
+    RETURN jsonb_build_object(
+        'donor', gmp_meta.donor_document(who.code),
+        'newborns', to_jsonb(codes[2:]),
+        'collections', coalesce((SELECT jsonb_agg(gmp_meta.collection_document(c.id) ORDER BY c.id)
+                                 FROM gmp.tissue_collection c WHERE c.donor_code = ANY (codes)), '[]'),
+        'lots', coalesce((SELECT jsonb_agg(gmp_meta.lot_document(o)
+                                           || jsonb_build_object('whereabouts', gmp_meta.unit_whereabouts(o.din))
+                                           ORDER BY o.din)
+                          FROM gmp.lot_overview o WHERE o.donor_code = ANY (codes)), '[]'));
+END;
+$$;
+
+GRANT SELECT ON gmp.shipment, gmp.shipment_signoff TO gmp_person;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA gmp, gmp_meta, gmp_audit FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gmp.trace_donor(text), gmp.shipment_document(text) TO gmp_person;
+GRANT EXECUTE ON FUNCTION gmp.create_shipment(text, text, text, text, text, text, text)
+    TO gmp_operator, gmp_qa, gmp_director;
+GRANT EXECUTE ON FUNCTION gmp.pack_shipment(text, text[]), gmp.dispatch_shipment(uuid, text, text, text)
+    TO gmp_operator, gmp_qc, gmp_qa;
+-- The receiver may be anyone with an account (the consignee's person); the function
+-- itself lets only the shipment's named receiver confirm.
+GRANT EXECUTE ON FUNCTION gmp.receive_shipment(uuid, text, timestamptz, text) TO gmp_person;
