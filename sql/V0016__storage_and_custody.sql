@@ -607,52 +607,52 @@ BEGIN
 END;
 $$;
 
+-- Moving, withdrawing, thawing and discarding each need their reason.
+CREATE FUNCTION gmp_meta.require_reason(reason text, what text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION '% needs its reason', what USING ERRCODE = 'P0001', HINT = 'give --reason "…"';
+    END IF;
+END;
+$$;
+
 CREATE FUNCTION gmp.move_unit(unit_id text, box_id text, box_row integer, box_column integer, reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM gmp_meta.require_location(box_id);
-    IF reason IS NULL OR btrim(reason) = '' THEN
-        RAISE EXCEPTION 'a move needs its reason' USING ERRCODE = 'P0001', HINT = 'give --reason "…"';
-    END IF;
+    PERFORM gmp_meta.require_reason(reason, 'a move');
     RETURN gmp_meta.record_custody(unit_id, 'moved', 'stored', box_id, box_row, box_column, NULL, NULL, reason);
 END;
 $$;
 
-CREATE FUNCTION gmp.withdraw_unit(unit_id text, reason text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- Withdrawing, thawing and discarding leave the unit in the caller's hands (a thawed
+-- or discarded one stays on record there). Thawing and discarding need it in no one
+-- else's hands first; a stored unit is anyone's to withdraw.
+CREATE FUNCTION gmp_meta.take_unit(unit_id text, action text, state text, reason text, what text) RETURNS bigint
+LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM gmp_meta.active_person();
-    IF reason IS NULL OR btrim(reason) = '' THEN
-        RAISE EXCEPTION 'a withdrawal needs its reason' USING ERRCODE = 'P0001', HINT = 'give --reason "…"';
+    IF action <> 'withdrawn' THEN
+        PERFORM gmp_meta.require_in_hand(unit_id);
     END IF;
-    RETURN gmp_meta.record_custody(unit_id, 'withdrawn', 'in_hand', NULL, NULL, NULL, session_user, NULL, reason);
+    PERFORM gmp_meta.require_reason(reason, what);
+    RETURN gmp_meta.record_custody(unit_id, action, state, NULL, NULL, NULL, session_user, NULL, reason);
 END;
 $$;
+
+CREATE FUNCTION gmp.withdraw_unit(unit_id text, reason text) RETURNS bigint
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT gmp_meta.take_unit(unit_id, 'withdrawn', 'in_hand', reason, 'a withdrawal') $$;
 
 CREATE FUNCTION gmp.thaw_unit(unit_id text, reason text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_in_hand(unit_id);
-    IF reason IS NULL OR btrim(reason) = '' THEN
-        RAISE EXCEPTION 'a thaw needs its reason' USING ERRCODE = 'P0001', HINT = 'give --reason "…"';
-    END IF;
-    RETURN gmp_meta.record_custody(unit_id, 'thawed', 'thawed', NULL, NULL, NULL, session_user, NULL, reason);
-END;
-$$;
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT gmp_meta.take_unit(unit_id, 'thawed', 'thawed', reason, 'a thaw') $$;
 
 CREATE FUNCTION gmp.discard_unit(unit_id text, reason text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_in_hand(unit_id);
-    IF reason IS NULL OR btrim(reason) = '' THEN
-        RAISE EXCEPTION 'a discard needs its reason' USING ERRCODE = 'P0001', HINT = 'give --reason "…"';
-    END IF;
-    RETURN gmp_meta.record_custody(unit_id, 'discarded', 'discarded', NULL, NULL, NULL, session_user, NULL, reason);
-END;
-$$;
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT gmp_meta.take_unit(unit_id, 'discarded', 'discarded', reason, 'a discard') $$;
 
 -- The sender signs off a hand-over of units in their hands to a named person
 -- (meaning "performed"); custody passes when that person confirms receipt.
