@@ -14,13 +14,16 @@ against such a server:
 Each round times the copy, then the import, as fresh processes (rounds interleaved,
 the first a warm-up). Every import needs readings the database does not have yet, so
 round r loads the file of its own device BENCH-r, which differs from the others in the
-device's name only; the copy loads that same file into the truncated plain table. The
+device's name only; the copy loads that same file into the truncated plain table. So
+that gmp, like the copy, starts each round from an empty table (readings cannot be
+truncated), each round's import goes into a fresh database made, untimed, from the
+migrated one (CREATE DATABASE … TEMPLATE gmp) and dropped after its count is checked. The
 log stays within the device's limit except one five-minute excursion in the middle,
 so each import also opens an excursion, as a real log sometimes does.
 
-For context (no target), each round also copies the file into a plain table with the
-readings' primary key (device_id, read_at) and nothing else: what the refusal of
-duplicate readings costs by itself.
+For context (no target), each round also copies the file into a plain table with a
+primary key (device_id, read_at) and nothing else: what a per-reading unique index
+would cost by itself (gmp's table has none: see sql/V0017).
 
 Figures as a table on stdout, or JSON with --json; progress on stderr. Standard
 library only.
@@ -114,6 +117,20 @@ def set_up(psql: list[str], devices: list[str]) -> None:
                                "(scripts/bench --readings makes one)")
 
 
+def fresh_database(admin: list[str], name: str) -> None:
+    """A copy of the migrated database gmp (no readings), for one round's import. The
+    copy needs gmp without sessions: an autovacuum worker may hold one for a moment."""
+    for attempt in range(30):
+        proc = subprocess.run(admin + ["-c", f"DROP DATABASE IF EXISTS {name}", "-c",
+                                       f"CREATE DATABASE {name} TEMPLATE gmp"], capture_output=True, text=True)
+        if proc.returncode == 0:
+            return
+        if "is being accessed by other users" not in proc.stderr:
+            raise bench.BenchError(f"CREATE DATABASE {name}: {proc.stderr.strip()}")
+        time.sleep(1)
+    raise bench.BenchError(f"CREATE DATABASE {name}: gmp stayed busy")
+
+
 def timed(argv: list[str], env: dict | None = None) -> float:
     start = time.monotonic()
     proc = subprocess.run(argv, capture_output=True, text=True, env=env)
@@ -128,10 +145,16 @@ def main(argv: list[str]) -> int:
     socket_dir = os.path.join(args.data_dir, "run")
     target = ["-h", socket_dir, "-p", "5432", "-d", "gmp"]
     psql = [args.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-U", "gmp_owner"] + target
+    admin = [args.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-U", "gmp_owner", "-h", socket_dir, "-p", "5432",
+             "-d", "postgres"]
+    round_db = "gmp_bench_readings_round"
+    round_psql = [args.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-U", "gmp_owner", "-h", socket_dir, "-p", "5432",
+                  "-d", round_db]
     rounds = args.warmup + args.runs
     devices = [f"BENCH-{r + 1}" for r in range(rounds)]
-    env = dict(os.environ, GMP_DATA_DIR=args.data_dir, PGPASSWORD=PASSWORD)
-    copy_s, keyed_s, gmp_s, imported = [], [], [], []
+    env = dict(os.environ, GMP_DATA_DIR=args.data_dir, PGPASSWORD=PASSWORD,
+               GMP_DATABASE=f"host={socket_dir} port=5432 dbname={round_db}")
+    copy_s, keyed_s, gmp_s, imported = [], [], [], [0, 0]
     try:
         help_run = subprocess.run([args.gmp, "storage", "readings", "import", "--help"], capture_output=True, text=True)
         if help_run.returncode != 0 or "USAGE: gmp storage readings import" not in help_run.stdout:
@@ -146,6 +169,7 @@ def main(argv: list[str]) -> int:
                 write_log(files[-1], device, args.rows)
             size = os.path.getsize(files[0])
             for r, (device, path) in enumerate(zip(devices, files)):
+                fresh_database(admin, round_db)
                 sh(psql + ["-c", "TRUNCATE public.bench_plain_reading, public.bench_keyed_reading", "-c", "CHECKPOINT"])
                 copy = timed(psql + ["-c", f"\\copy public.bench_plain_reading (device_id, read_at, celsius) "
                                            f"FROM '{path}' WITH (FORMAT csv, HEADER true)"])
@@ -154,6 +178,11 @@ def main(argv: list[str]) -> int:
                                             f"FROM '{path}' WITH (FORMAT csv, HEADER true)"])
                 sh(psql + ["-c", "CHECKPOINT"])
                 load = timed([args.gmp, "-U", OPERATOR, "storage", "readings", "import", path, "--json"], env)
+                loaded = sh(round_psql + ["-At", "-c", "SELECT count(*), (SELECT count(*) FROM gmp.excursion x "
+                                                        "WHERE x.device_id LIKE 'BENCH-%') FROM gmp.temperature_reading "
+                                                        "WHERE device_id LIKE 'BENCH-%'"]).stdout.strip().split("|")
+                imported = [imported[0] + int(loaded[0]), imported[1] + int(loaded[1])]
+                sh(admin + ["-c", f"DROP DATABASE {round_db}"])
                 warm = r < args.warmup
                 log(f"round {r + 1}/{rounds}{' (warm-up)' if warm else ''}: psql \\copy {copy:.2f} s, "
                     f"keyed {keyed:.2f} s, gmp import {load:.2f} s")
@@ -161,10 +190,6 @@ def main(argv: list[str]) -> int:
                     copy_s.append(copy)
                     keyed_s.append(keyed)
                     gmp_s.append(load)
-            loaded = sh(psql + ["-At", "-c", "SELECT count(*), (SELECT count(*) FROM gmp.excursion x "
-                                              "WHERE x.device_id LIKE 'BENCH-%') FROM gmp.temperature_reading "
-                                              "WHERE device_id LIKE 'BENCH-%'"]).stdout.strip().split("|")
-            imported = [int(v) for v in loaded]
         if imported[0] != rounds * args.rows:
             raise bench.BenchError(f"{imported[0]:,} readings loaded, expected {rounds * args.rows:,}")
     except bench.BenchError as e:

@@ -5,7 +5,15 @@
 --     import: a row in gmp.reading_import (audited, with the file's SHA-256, its row
 --     count and time span) and its readings in gmp.temperature_reading, in one COPY.
 --   * Readings are never changed or deleted, and a device has at most one reading per
---     instant: a duplicate is refused, whichever file it comes from.
+--     instant. That is kept by a rule on imports, not by a key on every reading: a
+--     device's log is imported in time order, without overlap. Instrument logs are
+--     sequential, so the next file of a device starts after the last one ended; a file
+--     that overlaps (or precedes) an earlier import of its device would duplicate or
+--     interleave readings and is refused whole, naming that import and its span. Within
+--     one import, two readings at one instant are refused. So each import row's span
+--     [first_at, last_at] holds its readings alone, and a per-reading unique index
+--     (which made loading cost about twice a plain copy, docs/benchmarks.md) is not
+--     needed.
 --   * A reading warmer than the device's limit (max_celsius) opens an excursion, by
 --     itself: a run of consecutive out-of-limit readings is one excursion, later
 --     out-of-limit readings extend it, and the first reading back within the limit
@@ -31,11 +39,19 @@ CREATE TABLE gmp.reading_import (
     transaction_id bigint      NOT NULL DEFAULT txid_current(),
     imported_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     imported_by    text        NOT NULL DEFAULT session_user REFERENCES gmp.account,
+    -- The device's import before this one (NULL: its first), set by the trigger
+    -- import_in_time_order below, which refuses an import that does not start after
+    -- it ended. Unique per device: the imports of a device form one chain, even if two
+    -- transactions raced past the advisory lock with stale snapshots (REPEATABLE READ):
+    -- the second to claim the same predecessor is refused by the key, not by a query.
+    previous_import_id bigint  REFERENCES gmp.reading_import,
     CHECK (first_at <= last_at),
-    CHECK ((rows = 1) = (first_at = last_at))
+    CHECK ((rows = 1) = (first_at = last_at)),
+    UNIQUE NULLS NOT DISTINCT (device_id, previous_import_id)
 );
 COMMENT ON TABLE gmp.reading_import IS 'Temperature log files loaded into gmp.temperature_reading: device, SHA-256, count, span; append-only.';
-CREATE INDEX reading_import_device ON gmp.reading_import (device_id, first_at);
+-- Imports of a device follow one another in time: the latest is found by this index.
+CREATE INDEX reading_import_device ON gmp.reading_import (device_id, last_at);
 SELECT gmp_meta.make_append_only('gmp.reading_import');
 SELECT gmp_audit.audit_table('gmp.reading_import', 'id');
 
@@ -44,17 +60,68 @@ SELECT gmp_audit.audit_table('gmp.reading_import', 'id');
 -- million rows a year per device would swamp the trail. What the trail holds instead
 -- is the audited import row with the file's SHA-256 and one event per loading
 -- statement (the `audit` trigger below), so every reading is traceable to its file.
--- No foreign keys and no row triggers: a year of minute readings loads in seconds,
--- checked set-based by one statement trigger.
+-- No foreign keys, no row triggers and no unique key: a year of minute readings loads
+-- in seconds, checked set-based by one statement trigger. One reading per device and
+-- instant holds by the imports' rule above (time order, no overlap, no duplicate
+-- within an import). The only index is a BRIN for queries by device and time: logs
+-- arrive in time order, so the table is physically in that order per import, and the
+-- BRIN costs next to nothing to keep (docs/benchmarks.md, "Readings import").
 CREATE TABLE gmp.temperature_reading (
     import_id bigint        NOT NULL,
     device_id text          COLLATE "C" NOT NULL,
     read_at   timestamptz   NOT NULL,
-    celsius   numeric(6, 2) NOT NULL CHECK (celsius >= -273.15),
-    PRIMARY KEY (device_id, read_at)
+    celsius   numeric(6, 2) NOT NULL CHECK (celsius >= -273.15)
 );
-COMMENT ON TABLE gmp.temperature_reading IS 'Temperature readings of storage devices, one per device and instant; append-only, loaded by readings imports.';
+COMMENT ON TABLE gmp.temperature_reading IS 'Temperature readings of storage devices, one per device and instant (imports in time order, without overlap); append-only, loaded by readings imports.';
+CREATE INDEX temperature_reading_device_time ON gmp.temperature_reading
+    USING brin (device_id, read_at) WITH (autosummarize = on);
 SELECT gmp_meta.make_append_only('gmp.temperature_reading');
+
+-- The imports whose readings have arrived: the statement trigger below adds the import
+-- here, so a second statement for the same import is refused without looking at the
+-- readings. Internal; nobody but the trigger writes it.
+CREATE TABLE gmp_meta.loaded_reading_import (
+    import_id bigint PRIMARY KEY REFERENCES gmp.reading_import
+);
+REVOKE ALL ON gmp_meta.loaded_reading_import FROM PUBLIC;
+
+-- Before an import row: its device's log goes on in time order. The import must start
+-- after the device's latest import ended; otherwise it is refused whole, naming the
+-- earlier import (the first one it overlaps, or the latest when it lies wholly before
+-- it) and its span. Imports of one device are serialised by the advisory lock that
+-- gmp.begin_readings_import takes (taken here too, for any other way in), so the
+-- check sees every committed import of the device (and the unique chain above holds
+-- when a snapshot is older than the lock); it reads a few index entries.
+CREATE FUNCTION gmp_meta.check_import_in_time_order() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    earlier gmp.reading_import;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('gmp.temperature_reading'), hashtext(NEW.device_id));
+    SELECT * INTO earlier FROM gmp.reading_import i
+    WHERE i.device_id = NEW.device_id AND i.last_at >= NEW.first_at
+    ORDER BY i.last_at LIMIT 1;
+    IF FOUND THEN
+        IF earlier.first_at <= NEW.last_at THEN
+            RAISE EXCEPTION 'readings of % from % to % overlap readings import % (% to %): a device''s log is imported in time order, without overlap',
+                NEW.device_id, NEW.first_at, NEW.last_at, earlier.id, earlier.first_at, earlier.last_at
+                USING ERRCODE = 'P0001', HINT = format('import only the readings after %s, or check the file',
+                    (SELECT max(i.last_at) FROM gmp.reading_import i WHERE i.device_id = NEW.device_id));
+        END IF;
+        SELECT * INTO earlier FROM gmp.reading_import i WHERE i.device_id = NEW.device_id
+        ORDER BY i.last_at DESC LIMIT 1;
+        RAISE EXCEPTION 'readings of % from % to % come before readings import % (% to %): a device''s log is imported in time order, without overlap',
+            NEW.device_id, NEW.first_at, NEW.last_at, earlier.id, earlier.first_at, earlier.last_at
+            USING ERRCODE = 'P0001', HINT = format('import only the readings after %s, or check the file', earlier.last_at);
+    END IF;
+    NEW.previous_import_id := (SELECT i.id FROM gmp.reading_import i WHERE i.device_id = NEW.device_id
+                               ORDER BY i.last_at DESC LIMIT 1);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER import_in_time_order BEFORE INSERT ON gmp.reading_import
+    FOR EACH ROW EXECUTE FUNCTION gmp_meta.check_import_in_time_order();
+ALTER TABLE gmp.reading_import ENABLE ALWAYS TRIGGER import_in_time_order;
 
 CREATE TABLE gmp.excursion (
     id            text          PRIMARY KEY CHECK (id ~ '^EXC[0-9]{2}-[0-9]{5,}$'),
@@ -115,64 +182,57 @@ CREATE TRIGGER excursion_guard BEFORE INSERT OR UPDATE OR DELETE ON gmp.excursio
 CREATE TRIGGER no_truncate BEFORE TRUNCATE ON gmp.excursion FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite();
 ALTER TABLE gmp.excursion ENABLE ALWAYS TRIGGER excursion_guard, ENABLE ALWAYS TRIGGER no_truncate;
 
--- Opens, extends and ends the excursions of `device` given the out-of-limit readings
--- a statement has just added (over_at, over_celsius, sorted by time). Readings are
--- looked up through the primary key, a few per out-of-limit reading, so a file
--- within its limits costs nothing here.
+-- Opens, extends and ends the excursions of `device` given what one import has just
+-- added. Imports of a device follow one another in time (above), so the readings
+-- before them are all older: the only previous state they depend on is the device's
+-- excursion still going on (ended_at NULL: every reading since it started was out of
+-- limit), and nothing here reads gmp.temperature_reading. The statement trigger
+-- passes the import's out-of-limit readings (over_at, over_celsius, sorted by time)
+-- and, for its readings within the limit, the first one in each gap between them:
+-- gap_back[i] is the first reading back within the limit after over_at[gap_index[i]]
+-- (index 0: before over_at[1]), and the gaps without one are left out.
 CREATE FUNCTION gmp_meta.track_excursions(device text, device_limit numeric, import bigint,
-                                          over_at timestamptz[], over_celsius numeric[]) RETURNS void
+                                          over_at timestamptz[], over_celsius numeric[],
+                                          gap_index int[], gap_back timestamptz[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
+    n int := coalesce(cardinality(over_at), 0);
+    back timestamptz[] := array_fill(NULL::timestamptz, ARRAY[n + 1], ARRAY[0]);
+    first_back timestamptz;
     e gmp.excursion;
-    end_at timestamptz;
-    run record;
+    i int := 1;
+    run_start int;
+    peak numeric;
 BEGIN
     PERFORM set_config('gmp.reason', 'temperature readings of ' || device || ' (readings import ' || import || ')', true);
-    -- An excursion that was going on ends at its first reading back within its limit.
-    FOR e IN SELECT * FROM gmp.excursion x WHERE x.device_id = device AND x.ended_at IS NULL ORDER BY x.started_at FOR UPDATE LOOP
-        SELECT r.read_at INTO end_at FROM gmp.temperature_reading r
-        WHERE r.device_id = device AND r.read_at > e.started_at AND r.celsius <= e.limit_celsius
-        ORDER BY r.read_at LIMIT 1;
-        IF end_at IS NOT NULL THEN
-            UPDATE gmp.excursion x SET ended_at = end_at WHERE x.id = e.id;
-        END IF;
+    FOR j IN 1 .. coalesce(cardinality(gap_index), 0) LOOP
+        back[gap_index[j]] := gap_back[j];
+        first_back := coalesce(first_back, gap_back[j]);
     END LOOP;
-    IF coalesce(cardinality(over_at), 0) = 0 THEN
-        RETURN;
-    END IF;
-    -- Out-of-limit readings inside an open excursion's span raise its peak.
-    UPDATE gmp.excursion x SET peak_celsius = c.peak
-    FROM (SELECT x2.id, max(o.celsius) AS peak
-          FROM unnest(over_at, over_celsius) o(at, celsius)
-          JOIN gmp.excursion x2 ON x2.device_id = device AND x2.status = 'open' AND x2.started_at <= o.at
-                               AND (x2.ended_at IS NULL OR o.at < x2.ended_at)
-          GROUP BY x2.id) c
-    WHERE x.id = c.id AND c.peak > x.peak_celsius;
-    -- The rest form runs: a reading continues the run of the reading just before it
-    -- (by the device's time order, old readings included) when that one is also new
-    -- and out of limit. Each run is a new excursion, ended by the reading after it.
-    FOR run IN
-        WITH rest AS (
-            SELECT o.at, o.celsius FROM unnest(over_at, over_celsius) o(at, celsius)
-            WHERE NOT EXISTS (SELECT FROM gmp.excursion x WHERE x.device_id = device AND x.status = 'open'
-                              AND x.started_at <= o.at AND (x.ended_at IS NULL OR o.at < x.ended_at))),
-        neighbours AS (
-            SELECT r.at, r.celsius, lag(r.at) OVER (ORDER BY r.at) AS previous_in_rest,
-                   (SELECT p.read_at FROM gmp.temperature_reading p WHERE p.device_id = device AND p.read_at < r.at
-                    ORDER BY p.read_at DESC LIMIT 1) AS previous_at,
-                   (SELECT n.read_at FROM gmp.temperature_reading n WHERE n.device_id = device AND n.read_at > r.at
-                    ORDER BY n.read_at LIMIT 1) AS next_at
-            FROM rest r),
-        runs AS (
-            SELECT *, count(*) FILTER (WHERE previous_in_rest IS DISTINCT FROM previous_at) OVER (ORDER BY at) AS run_number
-            FROM neighbours)
-        SELECT min(at) AS started_at, max(celsius) AS peak, (array_agg(next_at ORDER BY at DESC))[1] AS ended_at
-        FROM runs GROUP BY run_number ORDER BY 1
-    LOOP
+    -- The excursion going on takes the out-of-limit readings up to the first reading
+    -- back within the limit, which ends it.
+    FOR e IN SELECT * FROM gmp.excursion x WHERE x.device_id = device AND x.ended_at IS NULL FOR UPDATE LOOP
+        peak := e.peak_celsius;
+        WHILE i <= n AND (first_back IS NULL OR over_at[i] < first_back) LOOP
+            peak := greatest(peak, over_celsius[i]);
+            i := i + 1;
+        END LOOP;
+        UPDATE gmp.excursion x SET ended_at = first_back, peak_celsius = peak WHERE x.id = e.id;
+    END LOOP;
+    -- The rest form runs: out-of-limit readings with no reading within the limit
+    -- between them. Each run is a new excursion, ended by the reading after it.
+    WHILE i <= n LOOP
+        run_start := i;
+        peak := over_celsius[i];
+        WHILE i < n AND back[i] IS NULL LOOP
+            i := i + 1;
+            peak := greatest(peak, over_celsius[i]);
+        END LOOP;
         INSERT INTO gmp.excursion (id, device_id, started_at, ended_at, peak_celsius, limit_celsius, import_id)
         VALUES (format('EXC%s-%s', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YY'),
                        lpad(nextval('gmp_meta.excursion_number')::text, 5, '0')),
-                device, run.started_at, run.ended_at, run.peak, device_limit, import);
+                device, over_at[run_start], back[i], peak, device_limit, import);
+        i := i + 1;
     END LOOP;
 END;
 $$;
@@ -184,26 +244,34 @@ $$;
 --   * it belongs to a readings import declared in this transaction, for its device;
 --   * its device is a tank, freezer or shipper;
 --   * the statement brings the import's readings whole: as many as declared, from its
---     first to its last instant. A second statement for the same import would repeat
---     the reading at the first instant, which the primary key refuses; the deferred
---     check on gmp.reading_import refuses an import that got no readings.
+--     first to its last instant, none twice at one instant (count(DISTINCT read_at),
+--     a sort of the statement's readings: about 0.8 s a million, docs/benchmarks.md);
+--   * the import had no readings yet (gmp_meta.loaded_reading_import): a second
+--     statement for it is refused; the deferred check on gmp.reading_import refuses an
+--     import that got no readings.
+-- With the time order of imports (checked at the import row) that keeps one reading
+-- per device and instant without a unique index.
 -- and opens, extends or ends excursions. SECURITY DEFINER: whoever loads readings may
--- not write excursions or the trail directly.
+-- not write excursions or the trail directly. No JIT: its queries over a million new
+-- rows looked costly enough to compile, which took longer (0.8 s) than they then ran.
 CREATE FUNCTION gmp_meta.check_new_readings() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET jit = off AS $$
 DECLARE
     g record;
     over_at timestamptz[];
     over_celsius numeric[];
+    gap_index int[];
+    gap_back timestamptz[];
+    sorting text;
+    ongoing boolean;
 BEGIN
     FOR g IN
         WITH batch AS (
-            SELECT n.import_id, n.device_id, count(*) AS rows, min(n.read_at) AS first_at, max(n.read_at) AS last_at,
-                   max(n.celsius) AS warmest
+            SELECT n.import_id, n.device_id, count(*) AS rows, count(DISTINCT n.read_at) AS instants,
+                   min(n.read_at) AS first_at, max(n.read_at) AS last_at, max(n.celsius) AS warmest
             FROM new_readings n GROUP BY n.import_id, n.device_id)
         SELECT b.*, i.id AS declared, i.device_id AS import_device, i.rows AS import_rows,
-               i.first_at AS import_first, i.last_at AS import_last, i.transaction_id, d.kind, d.max_celsius,
-               EXISTS (SELECT FROM gmp.excursion x WHERE x.device_id = b.device_id AND x.ended_at IS NULL) AS ongoing
+               i.first_at AS import_first, i.last_at AS import_last, i.transaction_id, d.kind, d.max_celsius
         FROM batch b
         LEFT JOIN gmp.reading_import i ON i.id = b.import_id
         LEFT JOIN gmp.storage_location d ON d.id = b.device_id
@@ -228,6 +296,15 @@ BEGIN
             RAISE EXCEPTION 'readings import % declared % readings from % to %, but % readings from % to % arrived',
                 g.import_id, g.import_rows, g.import_first, g.import_last, g.rows, g.first_at, g.last_at
                 USING ERRCODE = 'P0001', HINT = 'an import''s readings are loaded whole, in one statement';
+        ELSIF g.instants <> g.rows THEN
+            RAISE EXCEPTION 'readings import % has % readings at % instants: a device has one reading per instant',
+                g.import_id, g.rows, g.instants USING ERRCODE = 'P0001',
+                HINT = 'remove the repeated readings from the file';
+        END IF;
+        INSERT INTO gmp_meta.loaded_reading_import (import_id) VALUES (g.import_id) ON CONFLICT DO NOTHING;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'readings import % has its readings already: it takes no more', g.import_id
+                USING ERRCODE = 'P0001', HINT = 'load further readings as a new import: gmp storage readings import FILE';
         END IF;
         PERFORM gmp_audit.append('INSERT', 'gmp.temperature_reading', g.import_id::text, NULL,
             jsonb_build_object('import_id', g.import_id, 'device_id', g.device_id, 'rows', g.rows,
@@ -241,8 +318,25 @@ BEGIN
             over_at := NULL;
             over_celsius := NULL;
         END IF;
-        IF over_at IS NOT NULL OR g.ongoing THEN
-            PERFORM gmp_meta.track_excursions(g.device_id, g.max_celsius, g.import_id, over_at, over_celsius);
+        -- Asked here, not with the batch: an earlier import of the same statement may
+        -- have just left one going on.
+        ongoing := EXISTS (SELECT FROM gmp.excursion x WHERE x.device_id = g.device_id AND x.ended_at IS NULL);
+        IF over_at IS NOT NULL OR ongoing THEN
+            -- The first reading back within the limit in each gap between out-of-limit
+            -- readings (width_bucket: 0 before the first, i after over_at[i]); without
+            -- an excursion going on, only the readings after the first out-of-limit one.
+            -- Hashed, not sorted: the planner cannot tell the gaps are few.
+            sorting := current_setting('enable_sort');
+            PERFORM set_config('enable_sort', 'off', true);
+            SELECT array_agg(q.gap ORDER BY q.gap), array_agg(q.back ORDER BY q.gap) INTO gap_index, gap_back
+            FROM (SELECT width_bucket(n.read_at, coalesce(over_at, '{}')) AS gap, min(n.read_at) AS back
+                  FROM new_readings n
+                  WHERE n.device_id = g.device_id AND n.import_id = g.import_id AND n.celsius <= g.max_celsius
+                    AND (ongoing OR n.read_at > over_at[1])
+                  GROUP BY 1) q;
+            PERFORM set_config('enable_sort', sorting, true);
+            PERFORM gmp_meta.track_excursions(g.device_id, g.max_celsius, g.import_id, over_at, over_celsius,
+                                              gap_index, gap_back);
         END IF;
     END LOOP;
     RETURN NULL;
@@ -258,8 +352,7 @@ ALTER TABLE gmp.temperature_reading ENABLE ALWAYS TRIGGER audit, ENABLE ALWAYS T
 CREATE FUNCTION gmp_meta.check_import_loaded() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM gmp.temperature_reading r
-                   WHERE r.device_id = NEW.device_id AND r.read_at = NEW.first_at AND r.import_id = NEW.id) THEN
+    IF NOT EXISTS (SELECT FROM gmp_meta.loaded_reading_import l WHERE l.import_id = NEW.id) THEN
         RAISE EXCEPTION 'readings import % declared % readings but none were loaded', NEW.id, NEW.rows
             USING ERRCODE = 'P0001', HINT = 'load readings with gmp storage readings import FILE';
     END IF;
@@ -331,8 +424,8 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
 $$;
 
 -- gmp storage readings import, step 1: declare the file. Imports of one device are
--- taken one at a time (an advisory lock until commit), so excursions are tracked over
--- a consistent series. Step 2 is the COPY into gmp.temperature_reading.
+-- taken one at a time (an advisory lock until commit), so the time order of imports
+-- is checked, and excursions are tracked, over a consistent series. Step 2 is the COPY into gmp.temperature_reading.
 CREATE FUNCTION gmp.begin_readings_import(device_id text, file_sha256 text, rows bigint,
                                           first_at timestamptz, last_at timestamptz) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -54,7 +54,7 @@ struct ReadingsCommandTests {
         }
     }
 
-    @Test("a good file loads: --json names the import, its span and the excursion it opened; a second load is refused")
+    @Test("a good file loads: --json names the import, its span and the excursion it opened; an overlapping load is refused, the next one loads")
     func goodFile() throws {
         try Self.withTank { site, directory in
             let path = directory + "/good.csv"
@@ -71,10 +71,17 @@ struct ReadingsCommandTests {
             let opened = try #require(imported["excursions_opened"] as? [String])
             #expect(opened.count == 1 && opened[0].hasPrefix("EXC"))
             #expect(run.stderr.isEmpty, "no progress off a terminal: \(run.stderr)")
-            try site.expectRefused(exit: 65, mentioning: ["already has a reading", "LN2-E2E, 2026-12-01 10:00:00+00"]) {
+            // The same file again overlaps the import it made: refused whole, naming it.
+            try site.expectRefused(exit: 65, mentioning: ["overlap readings import",
+                                                          "import only the readings after 2026-12-01 10:02:00+00"]) {
                 try site.gmp(site.operatorAccount, ["storage", "readings", "import", path])
             }
             #expect(try Self.readings(site) == 3)
+            // The device's next file, from the minute after, loads.
+            let next = directory + "/next.csv"
+            try Self.write(["LN2-E2E,2026-12-01T10:03:00Z,-190"], to: next)
+            try site.expectSuccess { try site.gmp(site.operatorAccount, ["storage", "readings", "import", next]) }
+            #expect(try Self.readings(site) == 4)
             let text = try site.expectSuccess { try site.gmp(site.qa, ["excursion", "list", "--open"]) }
             #expect(text.stdout.contains(opened[0]) && text.stdout.contains("peak -121.00 °C (limit -150.00 °C)"))
         }

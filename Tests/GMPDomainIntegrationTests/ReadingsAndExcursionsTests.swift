@@ -122,6 +122,28 @@ struct ReadingsAndExcursionsTests {
         }
     }
 
+    @Test("excursions come from the import's own readings: several runs in one file, an ongoing one extended by a whole file")
+    func runsWithinOneImport() throws {
+        try Storage.with { s in
+            try s.load([("LN2-A", 1, "-190"), ("LN2-A", 2, "-120"), ("LN2-A", 3, "-130"), ("LN2-A", 4, "-190"),
+                        ("LN2-A", 5, "-140"), ("LN2-A", 6, "-190"), ("LN2-A", 7, "-100")])
+            var rows = try s.excursions().sorted { $0.startedAt.microsecondsSinceEpoch < $1.startedAt.microsecondsSinceEpoch }
+            #expect(rows.map(\.startedAt) == [s.instant(2), s.instant(5), s.instant(7)], "\(rows)")
+            #expect(rows.map(\.endedAt) == [s.instant(4), s.instant(6), nil])
+            #expect(rows.map(\.peakCelsius) == ["-120.00", "-140.00", "-100.00"])
+            // A file wholly out of limit extends the ongoing excursion and raises its peak.
+            try s.load([("LN2-A", 8, "-90"), ("LN2-A", 9, "-95")])
+            rows = try s.excursions().sorted { $0.startedAt.microsecondsSinceEpoch < $1.startedAt.microsecondsSinceEpoch }
+            #expect(rows.count == 3 && rows[2].endedAt == nil && rows[2].peakCelsius == "-90.00", "\(rows)")
+            // The next file ends it at its first reading back within the limit, then opens another.
+            try s.load([("LN2-A", 10, "-80"), ("LN2-A", 11, "-190"), ("LN2-A", 12, "-120")])
+            rows = try s.excursions().sorted { $0.startedAt.microsecondsSinceEpoch < $1.startedAt.microsecondsSinceEpoch }
+            #expect(rows.count == 4, "\(rows)")
+            #expect(rows[2].endedAt == s.instant(11) && rows[2].peakCelsius == "-80.00")
+            #expect(rows[3].startedAt == s.instant(12) && rows[3].endedAt == nil)
+        }
+    }
+
     @Test("a release is refused while an excursion affecting a unit of the lot is open; allowed once QA assessed it")
     func releaseBlocked() throws {
         try Storage.with { s in
@@ -174,19 +196,85 @@ struct ReadingsAndExcursionsTests {
         }
     }
 
-    @Test("a reading already in the database is refused, and nothing of the second file is loaded")
-    func duplicateAgainstDatabase() throws {
+    /// Runs `body`, expects the database to refuse it with P0001, and returns its message and hint.
+    static func refusal(_ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+                        _ body: () throws -> Void) -> (message: String, hint: String) {
+        do {
+            try body()
+            Issue.record("\(what): accepted", sourceLocation: sourceLocation)
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "P0001", "\(what): \(error)", sourceLocation: sourceLocation)
+            return (error.message, error.hint ?? "")
+        } catch {
+            Issue.record("\(what): \(error)", sourceLocation: sourceLocation)
+        }
+        return ("", "")
+    }
+
+    @Test("an import overlapping, or before, an earlier import of its device is refused whole, naming it; nothing is loaded")
+    func overlappingImport() throws {
         try Storage.with { s in
-            try s.load([("LN2-A", 1, "-190"), ("LN2-A", 2, "-190")])
+            let first = try s.load([("LN2-A", 1, "-190"), ("LN2-A", 2, "-190"), ("LN2-B", 5, "-190")])
             let before = try s.count("SELECT count(*) AS n FROM gmp.temperature_reading")
             let events = try Rules.eventCount(s.site.superuser)
-            Rules.expectSQLState("23505", "a repeated reading") {
-                try s.load([("LN2-A", 3, "-120"), ("LN2-A", 2, "-185")])
+            let a = first[0].importId
+            let overlap = Self.refusal("an import overlapping the last one") {
+                try s.load([("LN2-A", 2, "-185"), ("LN2-A", 3, "-120")])
+            }
+            #expect(overlap.message.contains("overlap readings import \(a)"), "\(overlap)")
+            #expect(overlap.hint.hasPrefix("import only the readings after "), "\(overlap)")
+            // Another device's file in the same load does not get in either.
+            _ = Self.refusal("an import lying wholly before the last one") {
+                try s.load([("LN2-B", 10, "-190"), ("LN2-A", 0, "-190")])
             }
             #expect(try s.count("SELECT count(*) AS n FROM gmp.temperature_reading") == before)
-            #expect(try s.count("SELECT count(*) AS n FROM gmp.reading_import") == 1)
+            #expect(try s.count("SELECT count(*) AS n FROM gmp.reading_import") == 2)
             #expect(try s.count("SELECT count(*) AS n FROM gmp.excursion") == 0)
             #expect(try Rules.eventCount(s.site.superuser) == events)
+        }
+    }
+
+    @Test("an import starting right after the device's last reading is accepted; one at that reading is not")
+    func importRightAfter() throws {
+        try Storage.with { s in
+            try s.load([("LN2-A", 1, "-190"), ("LN2-A", 2, "-190")])
+            _ = Self.refusal("an import starting at the last reading") { try s.load([("LN2-A", 2, "-190")]) }
+            let next = try s.load([("LN2-A", 3, "-190"), ("LN2-A", 4, "-190")])
+            #expect(next.map(\.rows) == [2])
+            #expect(try s.count("SELECT count(*) AS n FROM gmp.temperature_reading") == 4)
+            #expect(try s.count("""
+                SELECT count(*) AS n FROM (SELECT device_id, read_at FROM gmp.temperature_reading
+                                           GROUP BY 1, 2 HAVING count(*) > 1) d
+                """) == 0)
+        }
+    }
+
+    @Test("a psql user cannot insert one reading twice: within a statement, or by a second statement of the import")
+    func duplicateInsert() throws {
+        try Storage.with { s in
+            let op = s.site.operatorSession
+            let t1 = s.time(1), t2 = s.time(2)
+            func insert(declaring count: Int, _ statements: [[String]]) throws {
+                try op.transaction(.readCommitted) { db in
+                    let id: Int64 = try db.query("""
+                        SELECT gmp.begin_readings_import('LN2-A', repeat('a', 64), \(Int64(count)),
+                                                         \(t1)::timestamptz, \(t2)::timestamptz) AS id
+                        """)[0].decode("id")
+                    for times in statements {
+                        let values = times.map { "(\(id), 'LN2-A', '\($0)'::timestamptz, -190)" }.joined(separator: ", ")
+                        try db.execute(script: SQLScript(shippedWithBinary: """
+                            INSERT INTO gmp.temperature_reading (import_id, device_id, read_at, celsius) VALUES \(values)
+                            """))
+                    }
+                }
+            }
+            let twice = Self.refusal("one reading twice in one statement") { try insert(declaring: 3, [[t1, t1, t2]]) }
+            #expect(twice.message.contains("3 readings at 2 instants"), "\(twice)")
+            let again = Self.refusal("the import's readings again") { try insert(declaring: 2, [[t1, t2], [t1, t2]]) }
+            #expect(again.message.contains("has its readings already"), "\(again)")
+            #expect(try s.count("SELECT count(*) AS n FROM gmp.temperature_reading") == 0)
+            try insert(declaring: 2, [[t1, t2]])
+            #expect(try s.count("SELECT count(*) AS n FROM gmp.temperature_reading") == 2)
         }
     }
 

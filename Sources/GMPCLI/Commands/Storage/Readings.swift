@@ -30,8 +30,9 @@ struct ReadingsImport: GMPCommand {
         discussion: """
             Every line is checked first: device, time, value, readings repeated in the file. \
             A file with any bad line is refused whole with every line number, and nothing \
-            is loaded. Then each device's readings are loaded in one transaction; the \
-            database refuses a reading it already has for the device and time.
+            is loaded. Then each device's readings are loaded in one transaction. A \
+            device's log is imported in time order: a file whose readings overlap (or \
+            come before) the device's previous import is refused whole, naming it.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -71,18 +72,10 @@ struct ReadingsImport: GMPCommand {
         }
         let progress = LineProgress(output: context.output, label: "loading readings:", total: readings.rowCount)
         defer { progress.finish() }
-        let imported: [TemperatureReadings.Imported]
-        do {
-            imported = try connection.transaction(.readCommitted, retry: .never) { db in
-                try TemperatureReadings(db).load(readings, progress: progress.update)
-            }
-        } catch let error as PostgresError where error.constraint == "temperature_reading_pkey" {
-            // The key (device, time) is instrument data, not personal data: name it.
-            let key = error.detail.flatMap { $0.firstMatch(of: /=\((.*)\) already exists/).map { String($0.1) } }
-            throw Failure(exitCode: .refused,
-                          problem: "\(file) refused, nothing loaded: the database already has a reading of "
-                              + (key.map { "(device, time) \($0)" } ?? "a device at a time in this file"),
-                          fix: "a reading is loaded once: import only the readings the database does not have yet")
+        // An import that overlaps the device's earlier ones is refused by the database,
+        // naming the earlier import and its span (sql/V0017).
+        let imported = try connection.transaction(.readCommitted, retry: .never) { db in
+            try TemperatureReadings(db).load(readings, progress: progress.update)
         }
         progress.finish()
         try context.output.document(imported)
