@@ -118,6 +118,38 @@ class BenchError(Exception):
     pass
 
 
+def sh(argv, **kw):
+    """Runs argv to completion, its output captured as text; a non-zero exit raises."""
+    return subprocess.run(argv, check=True, text=True, capture_output=True, **kw)
+
+
+def driver_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options every benchmark driver takes: which gmp, which server, which psql."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--gmp", required=True, help="the gmp binary (release build)")
+    ap.add_argument("--data-dir", required=True, help="the embedded server's data dir")
+    ap.add_argument("--psql", default=real_psql(),
+                    help="the psql binary (default: the newest /usr/lib/postgresql/*/bin/psql)")
+    return ap
+
+
+# What a benchmark driver's set-up and runs may fail with; `failed` says it in one line.
+FAILURES = (BenchError, subprocess.CalledProcessError, FileNotFoundError)
+
+
+def failed(name: str, e: Exception) -> int:
+    """Prints one of FAILURES as `NAME: error: …` on stderr; returns the exit status 1."""
+    if isinstance(e, subprocess.CalledProcessError):
+        message = (f"{' '.join(map(str, e.cmd))} failed with exit code {e.returncode}"
+                   + (f"\n{e.stderr.strip()}" if e.stderr else ""))
+    elif isinstance(e, FileNotFoundError):
+        message = f"command not found: {e.filename}"
+    else:
+        message = str(e)
+    print(f"{name}: error: {message}", file=sys.stderr)
+    return 1
+
+
 def percentile(sorted_values: list[float], p: float) -> float:
     """The p-th percentile (0..100), linear between the closest ranks."""
     if not sorted_values:

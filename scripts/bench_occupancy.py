@@ -43,11 +43,7 @@ def log(message: str) -> None:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--gmp", required=True, help="the gmp binary (release build)")
-    ap.add_argument("--data-dir", required=True, help="the embedded server's data dir")
-    ap.add_argument("--psql", default=bench.real_psql(),
-                    help="the psql binary (default: the newest /usr/lib/postgresql/*/bin/psql)")
+    ap = bench.driver_arguments(__doc__)
     ap.add_argument("--donors", type=int, default=50,
                     help="donors of the facility generated when the server has no lots (default 50)")
     ap.add_argument("--units", type=int, default=5000, help="units to store (default 5,000)")
@@ -120,16 +116,8 @@ def main(argv: list[str]) -> int:
                             argv=[args.psql, "-X", "-At"] + target + ["-c", f"select * from {call}"],
                             baseline="psql select 1", target=None)]
         bench.run_bench(cases, args.runs, args.warmup, progress=sys.stderr.isatty() and not args.json)
-    except bench.BenchError as e:
-        print(f"bench_occupancy: error: {e}", file=sys.stderr)
-        return 1
-    except subprocess.CalledProcessError as e:
-        print(f"bench_occupancy: error: {' '.join(map(str, e.cmd))} failed with exit code {e.returncode}"
-              + (f"\n{e.stderr.strip()}" if e.stderr else ""), file=sys.stderr)
-        return 1
-    except FileNotFoundError as e:
-        print(f"bench_occupancy: error: command not found: {e.filename}", file=sys.stderr)
-        return 1
+    except bench.FAILURES as e:
+        return bench.failed("bench_occupancy", e)
 
     result = bench.report(cases, args.runs, args.warmup)
     ratio = statistics.median(cases[1].samples_ns) / statistics.median(cases[2].samples_ns)

@@ -52,16 +52,11 @@ def log(message: str) -> None:
     print(f"bench_readings: {message}", file=sys.stderr, flush=True)
 
 
-def sh(argv, **kw):
-    return subprocess.run(argv, check=True, text=True, capture_output=True, **kw)
+sh = bench.sh
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--gmp", required=True, help="the gmp binary (release build)")
-    ap.add_argument("--data-dir", required=True, help="the embedded server's data dir")
-    ap.add_argument("--psql", default=bench.real_psql(),
-                    help="the psql binary (default: the newest /usr/lib/postgresql/*/bin/psql)")
+    ap = bench.driver_arguments(__doc__)
     ap.add_argument("--rows", type=int, default=1_000_000, help="readings in the file (default 1,000,000)")
     ap.add_argument("--runs", type=int, default=5, help="counted rounds (default 5)")
     ap.add_argument("--warmup", type=int, default=1, help="uncounted warm-up rounds (default 1)")
@@ -192,13 +187,8 @@ def main(argv: list[str]) -> int:
                     gmp_s.append(load)
         if imported[0] != rounds * args.rows:
             raise bench.BenchError(f"{imported[0]:,} readings loaded, expected {rounds * args.rows:,}")
-    except bench.BenchError as e:
-        print(f"bench_readings: error: {e}", file=sys.stderr)
-        return 1
-    except subprocess.CalledProcessError as e:
-        print(f"bench_readings: error: {' '.join(map(str, e.cmd))} failed with exit code {e.returncode}"
-              + (f"\n{e.stderr.strip()}" if e.stderr else ""), file=sys.stderr)
-        return 1
+    except bench.FAILURES as e:
+        return bench.failed("bench_readings", e)
 
     copy_median, gmp_median = statistics.median(copy_s), statistics.median(gmp_s)
     keyed_median = statistics.median(keyed_s)

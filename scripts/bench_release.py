@@ -53,11 +53,7 @@ def default_lot(donors: int) -> str:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--gmp", required=True, help="the gmp binary (release build)")
-    ap.add_argument("--data-dir", required=True, help="the embedded server's data dir")
-    ap.add_argument("--psql", default=bench.real_psql(),
-                    help="the psql binary (default: the newest /usr/lib/postgresql/*/bin/psql)")
+    ap = bench.driver_arguments(__doc__)
     ap.add_argument("--donors", type=int, default=10_000,
                     help="donors of the facility (default 10,000; ten lots each)")
     ap.add_argument("--results", type=int, default=5_000_000,
@@ -155,16 +151,8 @@ def main(argv: list[str]) -> int:
                                 baseline=None if gmp_ready else "psql select 1",
                                 target=None if gmp_ready else args.target))
         bench.run_bench(cases, args.runs, args.warmup, progress=sys.stderr.isatty() and not args.json)
-    except bench.BenchError as e:
-        print(f"bench_release: error: {e}", file=sys.stderr)
-        return 1
-    except subprocess.CalledProcessError as e:
-        print(f"bench_release: error: {' '.join(map(str, e.cmd))} failed with exit code {e.returncode}"
-              + (f"\n{e.stderr.strip()}" if e.stderr else ""), file=sys.stderr)
-        return 1
-    except FileNotFoundError as e:
-        print(f"bench_release: error: command not found: {e.filename}", file=sys.stderr)
-        return 1
+    except bench.FAILURES as e:
+        return bench.failed("bench_release", e)
 
     result = bench.report(cases, args.runs, args.warmup)
     if gmp_ready:

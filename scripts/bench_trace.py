@@ -45,16 +45,11 @@ def log(message: str) -> None:
     print(f"bench_trace: {message}", file=sys.stderr, flush=True)
 
 
-def sh(argv, **kw):
-    return subprocess.run(argv, check=True, text=True, capture_output=True, **kw)
+sh = bench.sh
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--gmp", required=True, help="the gmp binary (release build)")
-    ap.add_argument("--data-dir", required=True, help="the embedded server's data dir")
-    ap.add_argument("--psql", default=bench.real_psql(),
-                    help="the psql binary (default: the newest /usr/lib/postgresql/*/bin/psql)")
+    ap = bench.driver_arguments(__doc__)
     ap.add_argument("--donors", type=int, default=10_000,
                     help="donors to generate (default 10,000; ten lots each)")
     ap.add_argument("--donor", help="the donor to trace (default: the one in the middle, "
@@ -176,16 +171,8 @@ def main(argv: list[str]) -> int:
                        argv=[args.psql, "-X", "-At"] + target + ["-c", f"select gmp.trace_donor('{args.donor}')"]),
         ]
         bench.run_bench(cases, args.runs, args.warmup, progress=sys.stderr.isatty() and not args.json)
-    except bench.BenchError as e:
-        print(f"bench_trace: error: {e}", file=sys.stderr)
-        return 1
-    except subprocess.CalledProcessError as e:
-        print(f"bench_trace: error: {' '.join(map(str, e.cmd))} failed with exit code {e.returncode}"
-              + (f"\n{e.stderr.strip()}" if e.stderr else ""), file=sys.stderr)
-        return 1
-    except FileNotFoundError as e:
-        print(f"bench_trace: error: command not found: {e.filename}", file=sys.stderr)
-        return 1
+    except bench.FAILURES as e:
+        return bench.failed("bench_trace", e)
 
     result = bench.report(cases, args.runs, args.warmup)
     # Informational: gmp against libpq's client printing the same document.
