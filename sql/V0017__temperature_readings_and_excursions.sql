@@ -376,14 +376,14 @@ JOIN gmp.unit u ON u.id = h.unit_id
 GROUP BY x.id, h.unit_id, u.din, x.status;
 COMMENT ON VIEW gmp.excursion_unit IS 'Every unit that was in an excursion''s device while it lasted (in_device_until NULL: still there).';
 
--- The open excursions that affect a unit, by id; empty when none does.
+-- The open excursions that affect a unit, by id; empty when none does. Like the release
+-- blocker below, it asks gmp.excursion_unit, the one place that says who was in a device
+-- during an excursion.
 CREATE FUNCTION gmp_meta.open_excursions_of_unit(unit_id text) RETURNS text[]
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(array_agg(DISTINCT x.id ORDER BY x.id), '{}')
-    FROM gmp.custody_holding h
-    JOIN gmp.excursion x ON x.device_id = h.device_id AND x.status = 'open'
-                        AND h.since < coalesce(x.ended_at, 'infinity') AND coalesce(h.until, 'infinity') > x.started_at
-    WHERE h.unit_id = open_excursions_of_unit.unit_id AND h.device_id IS NOT NULL
+    SELECT coalesce(array_agg(e.excursion_id ORDER BY e.excursion_id), '{}')
+    FROM gmp.excursion_unit e
+    WHERE e.unit_id = open_excursions_of_unit.unit_id AND e.excursion_status = 'open'
 $$;
 
 -- V0015's blockers of a release, restated with one more: an open excursion that
@@ -414,12 +414,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     FROM gmp.lot l WHERE l.din = lot_din AND l.expires_on < (clock_timestamp() AT TIME ZONE 'UTC')::date
     UNION ALL
     SELECT 'excursion', x.id, 'temperature excursion ' || x.id || ' of ' || x.device_id || ' is open (units '
-                              || string_agg(DISTINCT h.unit_id, ', ') || '): gmp excursion assess ' || x.id
-    FROM gmp.unit u
-    JOIN gmp.custody_holding h ON h.unit_id = u.id AND h.device_id IS NOT NULL
-    JOIN gmp.excursion x ON x.device_id = h.device_id AND x.status = 'open'
-                        AND h.since < coalesce(x.ended_at, 'infinity') AND coalesce(h.until, 'infinity') > x.started_at
-    WHERE u.din = lot_din
+                              || string_agg(e.unit_id, ', ' ORDER BY e.unit_id) || '): gmp excursion assess ' || x.id
+    FROM gmp.excursion_unit e JOIN gmp.excursion x ON x.id = e.excursion_id
+    WHERE e.din = lot_din AND e.excursion_status = 'open'
     GROUP BY x.id, x.device_id
 $$;
 
