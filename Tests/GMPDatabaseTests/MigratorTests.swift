@@ -53,16 +53,16 @@ struct MigratorTests {
     func editedMigration() throws {
         try TestServer.withDatabase { database in
             let connection = try TestServer.connect(database)
-            try Migrator(migrations: [first]).migrate(on: connection)
+            try Migrator(migrations: [first], code: []).migrate(on: connection)
             let edited = Migration(version: 1, name: "create_note", sql: "CREATE TABLE note (body text, extra int);")
             #expect {
-                try Migrator(migrations: [edited, second]).migrate(on: connection)
+                try Migrator(migrations: [edited, second], code: []).migrate(on: connection)
             } throws: { error in
                 guard case .changedAfterApply(let applied, let shipped)? = error as? MigrationError else { return false }
                 return applied.checksum == first.checksum && shipped.checksum == edited.checksum
             }
             // V2 was not applied either.
-            #expect(try Migrator(migrations: [first, second]).status(on: connection).currentVersion == 1)
+            #expect(try Migrator(migrations: [first, second], code: []).status(on: connection).currentVersion == 1)
         }
     }
 
@@ -70,9 +70,9 @@ struct MigratorTests {
     func newerDatabase() throws {
         try TestServer.withDatabase { database in
             let connection = try TestServer.connect(database)
-            try Migrator(migrations: [first, second]).migrate(on: connection)
+            try Migrator(migrations: [first, second], code: []).migrate(on: connection)
             #expect {
-                try Migrator(migrations: [first]).migrate(on: connection)
+                try Migrator(migrations: [first], code: []).migrate(on: connection)
             } throws: { error in
                 guard case .databaseNewerThanBinary(let unknown, let latest)? = error as? MigrationError else { return false }
                 return unknown.map(\.version) == [2] && latest == 1
@@ -86,9 +86,9 @@ struct MigratorTests {
             let connection = try TestServer.connect(database)
             let broken = Migration(version: 2, name: "broken", sql: "CREATE TABLE half (x int); SELECT 1/0;")
             #expect(throws: PostgresError.self) {
-                try Migrator(migrations: [first, broken]).migrate(on: connection)
+                try Migrator(migrations: [first, broken], code: []).migrate(on: connection)
             }
-            let status = try Migrator(migrations: [first, broken]).status(on: connection)
+            let status = try Migrator(migrations: [first, broken], code: []).status(on: connection)
             #expect(status.currentVersion == 1)
             #expect(try connection.query("SELECT to_regclass('half') IS NULL AS gone")[0].decode("gone", as: Bool.self))
         }

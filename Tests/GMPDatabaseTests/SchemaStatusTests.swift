@@ -33,17 +33,45 @@ struct SchemaStatusTests {
         #expect(one.fileName == "V0001__a.sql")
     }
 
-    @Test("the binary embeds sql/ exactly: same files, same bytes, numbered without gaps")
+    @Test("the binary embeds sql/migrations and sql/code exactly: same files, same bytes, numbered without gaps")
     func embeddedMatchesFiles() throws {
-        let sqlDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let sql = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("sql")
-        let files = try FileManager.default.contentsOfDirectory(atPath: sqlDirectory.path)
-            .filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(Migration.shipped.map(\.fileName) == files)
+        func files(_ folder: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: sql.appendingPathComponent(folder).path)
+                .filter { $0.hasSuffix(".sql") }.sorted()
+        }
+        #expect(Migration.shipped.map(\.fileName) == (try files("migrations")))
         #expect(Migration.shipped.map(\.version) == Array(1...Migration.shipped.count))
         for migration in Migration.shipped {
-            let bytes = try Data(contentsOf: sqlDirectory.appendingPathComponent(migration.fileName))
+            let bytes = try Data(contentsOf: sql.appendingPathComponent("migrations/" + migration.fileName))
             #expect(Array(migration.sql.utf8) == Array(bytes))
         }
+        #expect(CodeFile.shipped.map(\.fileName) == (try files("code")))
+        for file in CodeFile.shipped {
+            let bytes = try Data(contentsOf: sql.appendingPathComponent("code/" + file.fileName))
+            #expect(Array(file.sql.utf8) == Array(bytes))
+        }
+    }
+
+    @Test("a code file is pending until its exact text is the one last applied")
+    func pendingCode() throws {
+        let audit = CodeFile(order: 1, name: "audit", sql: "SELECT 1;")
+        let lots = CodeFile(order: 2, name: "lots", sql: "SELECT 2;")
+        func applied(_ file: CodeFile, checksum: String? = nil) -> AppliedCode {
+            AppliedCode(fileName: file.fileName, checksum: checksum ?? file.checksum, schemaVersion: 2,
+                        appliedAt: Timestamp(microsecondsSinceEpoch: 0), appliedBy: "owner")
+        }
+        #expect(SchemaStatus(applied: [row(one), row(two)], shipped: [one, two], shippedCode: [audit, lots]).pendingCode
+            == [audit, lots])
+        let edited = SchemaStatus(applied: [row(one), row(two)], shipped: [one, two],
+                                  appliedCode: [applied(audit), applied(lots, checksum: String(repeating: "0", count: 64))],
+                                  shippedCode: [audit, lots])
+        #expect(edited.pendingCode == [lots])
+        #expect(!edited.isUpToDate)
+        #expect(edited.problems.isEmpty)
+        #expect(SchemaStatus(applied: [row(one), row(two)], shipped: [one, two],
+                             appliedCode: [applied(audit), applied(lots)], shippedCode: [audit, lots]).isUpToDate)
+        #expect(audit.fileName == "01_audit.sql")
     }
 }

@@ -37,9 +37,12 @@ public enum GMPBinary {
 
     /// Runs gmp with `arguments` in a clean environment: PATH and HOME from this process,
     /// no PG* or GMP_* variables unless given in `environment`.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> GMPRun {
+    /// `executable` names another program built beside gmp (e.g. `MigrationEmbedder`).
+    public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                           executable: String? = nil) throws -> GMPRun {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try path())
+        let gmp = URL(fileURLWithPath: try path())
+        process.executableURL = executable.map { gmp.deletingLastPathComponent().appendingPathComponent($0) } ?? gmp
         process.arguments = arguments
         var base = ProcessInfo.processInfo.environment.filter { key, _ in
             !key.hasPrefix("PG") && !key.hasPrefix("GMP_") && key != "NO_COLOR"

@@ -1,6 +1,6 @@
 import Crypto
 
-/// One numbered schema change from `sql/`, as shipped inside this binary.
+/// One numbered schema change from `sql/migrations/`, as shipped inside this binary.
 public struct Migration: Sendable, Equatable {
     public let version: Int
     /// The file name's descriptive part: `V0001__foundation.sql` → `foundation`.
@@ -15,10 +15,7 @@ public struct Migration: Sendable, Equatable {
         self.version = version
         self.name = name
         self.sql = sql
-        checksum = SHA256.hash(data: Array(sql.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        checksum = sha256Hex(sql)
     }
 
     /// The file name this migration came from.
@@ -31,6 +28,14 @@ public struct Migration: Sendable, Equatable {
     public static let shipped: [Migration] = embeddedMigrations.map {
         Migration(version: $0.version, name: $0.name, sql: $0.sql)
     }
+}
+
+/// SHA-256 of a text's UTF-8 bytes, lower-case hex: what the ledgers record.
+func sha256Hex(_ text: String) -> String {
+    SHA256.hash(data: Array(text.utf8)).map { byte in
+        let hex = String(byte, radix: 16)
+        return byte < 16 ? "0" + hex : hex
+    }.joined()
 }
 
 /// The shape the build-time generator writes (see Plugins/MigrationEmbedder).

@@ -1,70 +1,100 @@
 import Logging
 import PostgresClient
 
-/// Applies the shipped migrations, forward only, and reports the schema's state.
+/// Applies the shipped migrations, forward only, then the code files that changed, and
+/// reports the schema's state.
 ///
 /// Each migration runs with its ledger row in one transaction, under a transaction-level
 /// advisory lock, so two gmp processes migrating at once apply each file exactly once.
 /// The ledger is re-read under the lock before every step; an edited applied file or a
-/// version this binary does not know stops everything before any change.
+/// version this binary does not know stops everything before any change. The changed
+/// code files then apply together, each with its row in `gmp_meta.code_applied`, in one
+/// transaction: the rules in force are never half of one release and half of another.
 public struct Migrator: Sendable {
     public let migrations: [Migration]
+    public let code: [CodeFile]
 
     /// The advisory-lock key that serialises migrators: "gmp-migr" in ASCII.
     static let lockKey: Int64 = 0x676d_702d_6d69_6772
 
-    public init(migrations: [Migration] = Migration.shipped) {
+    /// `code` is applied only once every migration is; a test that ships migrations of
+    /// its own passes `code: []`.
+    public init(migrations: [Migration] = Migration.shipped, code: [CodeFile] = CodeFile.shipped) {
         self.migrations = migrations
+        self.code = code
     }
 
-    /// Reads the ledger (read-only; a database never migrated has version 0).
+    /// Reads the ledgers (read-only; a database never migrated has version 0).
     public func status(on connection: PostgresConnection) throws -> SchemaStatus {
-        SchemaStatus(applied: try SchemaLedger.read(on: connection), shipped: migrations)
+        try readStatus(on: connection)
     }
 
     /// What a migration run did, and where the schema stands after it.
     public struct Outcome: Sendable {
         /// The migrations this run applied, in order.
         public let applied: [Migration]
+        /// The code files this run applied, in order.
+        public let appliedCode: [CodeFile]
         /// The schema as the last step read it under the lock: nothing pending.
         public let status: SchemaStatus
     }
 
-    /// Applies every pending migration in order. `willApply` is called before each one
-    /// (for progress output).
+    /// Applies every pending migration in order, then every changed code file.
+    /// `willApply` is called with each file's name before it is applied (for progress).
     @discardableResult
     public func migrate(on connection: PostgresConnection,
-                        willApply: (Migration) -> Void = { _ in }) throws -> Outcome {
+                        willApply: (String) -> Void = { _ in }) throws -> Outcome {
         var applied: [Migration] = []
+        var appliedCode: [CodeFile] = []
         while true {
             switch try applyNext(on: connection, willApply: willApply) {
             case .applied(let migration): applied.append(migration)
-            case .upToDate(let status): return Outcome(applied: applied, status: status)
+            case .appliedCode(let files): appliedCode += files
+            case .upToDate(let status): return Outcome(applied: applied, appliedCode: appliedCode, status: status)
             }
         }
     }
 
     private enum Step {
         case applied(Migration)
+        case appliedCode([CodeFile])
         case upToDate(SchemaStatus)
     }
 
-    /// One step: lock, check the ledger, apply the lowest pending migration if any.
-    private func applyNext(on connection: PostgresConnection, willApply: (Migration) -> Void) throws -> Step {
+    private func readStatus(on connection: PostgresConnection) throws -> SchemaStatus {
+        let applied = try SchemaLedger.read(on: connection)
+        return SchemaStatus(applied: applied, shipped: migrations,
+                            appliedCode: try CodeLedger.read(on: connection, schemaVersion: applied.last?.version ?? 0),
+                            shippedCode: code)
+    }
+
+    /// One step: lock, check the ledgers, apply the lowest pending migration if any, else
+    /// every changed code file.
+    private func applyNext(on connection: PostgresConnection, willApply: (String) -> Void) throws -> Step {
         // READ COMMITTED: each statement sees what the previous lock holder committed.
         try connection.transaction(.readCommitted, retry: .never) { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             try SchemaLedger.create(on: db)
-            let status = SchemaStatus(applied: try SchemaLedger.read(on: db), shipped: migrations)
+            let status = try readStatus(on: db)
             try status.requireConsistent()
-            guard let next = status.pending.first else { return .upToDate(status) }
-            willApply(next)
-            // The audit trail records schema changes with this as their reason.
-            try db.execute("SELECT set_config('gmp.reason', \("schema migration " + next.fileName), true)")
-            try db.execute(script: SQLScript(shippedWithBinary: next.sql))
-            try SchemaLedger.record(next, on: db)
-            db.logger.info("applied migration \(next.fileName)")
-            return .applied(next)
+            if let next = status.pending.first {
+                willApply(next.fileName)
+                // The audit trail records schema changes with this as their reason.
+                try db.execute("SELECT set_config('gmp.reason', \("schema migration " + next.fileName), true)")
+                try db.execute(script: SQLScript(shippedWithBinary: next.sql))
+                try SchemaLedger.record(next, on: db)
+                db.logger.info("applied migration \(next.fileName)")
+                return .applied(next)
+            }
+            guard !status.pendingCode.isEmpty else { return .upToDate(status) }
+            for file in status.pendingCode {
+                willApply(file.fileName)
+                try db.execute("SELECT set_config('gmp.reason', \("code file " + file.fileName + " sha256 " + file.checksum), true)")
+                try db.execute(script: SQLScript(shippedWithBinary: file.sql))
+                try CodeLedger.record(file, schemaVersion: status.currentVersion, on: db)
+                db.logger.info("applied code file \(file.fileName)")
+            }
+            return .appliedCode(status.pendingCode)
         }
     }
 }

@@ -29,14 +29,22 @@ public enum SchemaProblem: Sendable, Equatable {
 /// Where a database's schema stands against the migrations this binary ships.
 ///
 /// Computed without I/O from the ledger rows, so the rules are unit-tested on their own.
+/// A code file whose text differs from the one last applied is pending, not a problem:
+/// code files are edited in place, and the database keeps every version applied.
 public struct SchemaStatus: Sendable, Equatable {
     public let applied: [AppliedMigration]
     public let pending: [Migration]
+    /// The latest application of each code file.
+    public let appliedCode: [AppliedCode]
+    /// Shipped code files never applied, or applied with other text: `gmp db migrate`
+    /// applies them after the pending migrations.
+    public let pendingCode: [CodeFile]
     public let problems: [SchemaProblem]
     /// The highest migration this binary knows.
     public let latestKnownVersion: Int
 
-    public init(applied: [AppliedMigration], shipped: [Migration]) {
+    public init(applied: [AppliedMigration], shipped: [Migration],
+                appliedCode: [AppliedCode] = [], shippedCode: [CodeFile] = []) {
         let shippedByVersion = Dictionary(shipped.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
         var problems: [SchemaProblem] = []
         for row in applied.sorted(by: { $0.version < $1.version }) {
@@ -52,13 +60,16 @@ public struct SchemaStatus: Sendable, Equatable {
         self.applied = applied.sorted { $0.version < $1.version }
         pending = shipped.filter { !appliedVersions.contains($0.version) }.sorted { $0.version < $1.version }
         self.problems = problems
+        self.appliedCode = appliedCode
+        let appliedChecksums = Dictionary(appliedCode.map { ($0.fileName, $0.checksum) }, uniquingKeysWith: { _, last in last })
+        pendingCode = shippedCode.filter { appliedChecksums[$0.fileName] != $0.checksum }
         latestKnownVersion = shipped.map(\.version).max() ?? 0
     }
 
     /// The highest applied version; 0 for an empty database.
     public var currentVersion: Int { applied.last?.version ?? 0 }
 
-    public var isUpToDate: Bool { pending.isEmpty && problems.isEmpty }
+    public var isUpToDate: Bool { pending.isEmpty && pendingCode.isEmpty && problems.isEmpty }
 
     /// Throws the first problem as a ``MigrationError``; passes when there is none.
     public func requireConsistent() throws(MigrationError) {

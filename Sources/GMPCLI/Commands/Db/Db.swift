@@ -8,9 +8,10 @@ struct Db: ParsableCommand {
         discussion: """
             start, stop: the embedded server (gmp's private PostgreSQL). A configured \
             server is never started or stopped by gmp.
-            migrate: apply the schema migrations this gmp ships, forward only.
+            migrate: apply the schema migrations this gmp ships, forward only, and its changed code.
             status: where the server and the schema stand.
+            code: the exact source of each rule in force, now or at a past time.
             """,
-        subcommands: [DbStart.self, DbStop.self, DbStatus.self, DbMigrate.self]
+        subcommands: [DbStart.self, DbStop.self, DbStatus.self, DbMigrate.self, DbCode.self]
     )
 }

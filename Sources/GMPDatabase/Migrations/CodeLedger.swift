@@ -1,0 +1,55 @@
+import PostgresClient
+
+/// The record of code-file applications: `gmp_meta.code_applied` (V0019).
+///
+/// Each row holds the file's full text, so the database alone can show what was applied;
+/// the table is append-only and audited.
+enum CodeLedger {
+    /// The migration that creates the table.
+    static let introducedIn = 19
+
+    /// The latest application of each file; none at a schema version before the table's.
+    /// (Asked by version, not by trying: a failed query would abort the migrator's
+    /// transaction.)
+    static func read(on connection: PostgresConnection, schemaVersion: Int) throws -> [AppliedCode] {
+        guard schemaVersion >= introducedIn else { return [] }
+        let rows = try connection.query("""
+            SELECT DISTINCT ON (file) file, checksum, schema_version, applied_at, applied_by
+            FROM gmp_meta.code_applied ORDER BY file, id DESC
+            """)
+        return try rows.map { row in
+            AppliedCode(
+                fileName: try row.decode("file"),
+                checksum: try row.decode("checksum"),
+                schemaVersion: try row.decode("schema_version"),
+                appliedAt: try row.decode("applied_at"),
+                appliedBy: try row.decode("applied_by"))
+        }
+    }
+
+    static func record(_ file: CodeFile, schemaVersion: Int, on connection: PostgresConnection) throws {
+        try connection.execute("""
+            INSERT INTO gmp_meta.code_applied (file, checksum, source, schema_version)
+            VALUES (\(file.fileName), \(file.checksum), \(file.sql), \(schemaVersion))
+            """)
+    }
+}
+
+/// The latest application of one code file, as the database recorded it.
+public struct AppliedCode: Sendable, Equatable {
+    public let fileName: String
+    public let checksum: String
+    /// The schema version the database had when it was applied.
+    public let schemaVersion: Int
+    public let appliedAt: Timestamp
+    /// The authenticated database user who applied it.
+    public let appliedBy: String
+
+    public init(fileName: String, checksum: String, schemaVersion: Int, appliedAt: Timestamp, appliedBy: String) {
+        self.fileName = fileName
+        self.checksum = checksum
+        self.schemaVersion = schemaVersion
+        self.appliedAt = appliedAt
+        self.appliedBy = appliedBy
+    }
+}

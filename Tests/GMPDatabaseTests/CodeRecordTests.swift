@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+@testable import GMPDatabase
+import PostgresClient
+import TestSupport
+
+/// The code record: sql/code/ applied over the numbered migrations changes nothing it
+/// should not, and the database alone answers which definition was in force when.
+@Suite("Code record: upgrade from V0018, code in force at any time, drift detected")
+struct CodeRecordTests {
+    /// Every routine and view of gmp's schemas: identity → definition and privileges, as
+    /// the catalog prints them with search_path = pg_catalog.
+    static func catalog(_ connection: PostgresConnection) throws -> [String: String] {
+        try connection.execute("SELECT set_config('search_path', 'pg_catalog', false)")
+        let rows = try connection.query("""
+            SELECT p.oid::regprocedure::text AS routine, pg_get_functiondef(p.oid) AS definition,
+                   coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(p.proacl) a), '') AS acl
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private')
+            UNION ALL
+            SELECT c.oid::regclass::text, pg_get_viewdef(c.oid),
+                   coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a), '')
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private') AND c.relkind = 'v'
+            """)
+        try connection.execute("RESET search_path")
+        return Dictionary(uniqueKeysWithValues: try rows.map { row in
+            (try row.decode("routine", as: String.self),
+             try row.decode("definition", as: String.self) + "\n-- acl: " + (try row.decode("acl", as: String.self)))
+        })
+    }
+
+    /// The routines this issue changed on purpose, beyond the SQLSTATE of refusals: the
+    /// DDL trigger now captures definitions, a drop of a routine names its object, and
+    /// drifted code is one more machinery problem.
+    static let changedByCodeRecord: Set<String> = [
+        "gmp_audit.record_ddl()", "gmp_audit.guard_drop()", "gmp_audit.machinery_problems()",
+    ]
+
+    /// A definition with the SQLSTATE of each raised error left out: refusals got codes of
+    /// their own (docs/errors.md), which is the one change every other routine may show.
+    static func withoutErrorCodes(_ definition: String) -> String {
+        definition.replacing(#/ERRCODE = '[0-9A-Z]{5}'/#, with: "ERRCODE = …")
+            .replacing(#/ERRCODE = '[a-z_]+'/#, with: "ERRCODE = …")
+    }
+
+    @Test("a database at V0018 upgrades with every routine's definition and privileges unchanged, but for the refusals' codes")
+    func upgradeKeepsDefinitions() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            try Migrator(migrations: Array(Migration.shipped.prefix(18)), code: []).migrate(on: connection)
+            let before = try Self.catalog(connection)
+            #expect(before.count > 150)
+            let outcome = try Migrator().migrate(on: connection)
+            #expect(outcome.applied.map(\.version) == Array(19...Migration.shipped.count))
+            #expect(outcome.appliedCode == CodeFile.shipped)
+            let after = try Self.catalog(connection)
+            for (routine, old) in before.sorted(by: { $0.key < $1.key }) {
+                guard let new = after[routine] else {
+                    Issue.record("\(routine) is gone after the upgrade")
+                    continue
+                }
+                if Self.changedByCodeRecord.contains(routine) {
+                    #expect(new != old, "\(routine) was meant to change")
+                } else {
+                    #expect(Self.withoutErrorCodes(new) == Self.withoutErrorCodes(old), "\(routine) changed")
+                }
+            }
+            // Every routine now in force has its home, and every home its routine.
+            #expect(Set(after.keys) == Set(CodeFile.shipped.flatMap(\.routines).map(\.identity)))
+            #expect(try connection.query("SELECT * FROM gmp_audit.machinery_problems()").count == 0)
+        }
+    }
+
+    @Test("an upgraded database and a new one end with the same code")
+    func upgradeEqualsFresh() throws {
+        try TestServer.withDatabase { upgraded in
+            try TestServer.withDatabase { fresh in
+                let old = try TestServer.connect(upgraded)
+                try Migrator(migrations: Array(Migration.shipped.prefix(18)), code: []).migrate(on: old)
+                try Migrator().migrate(on: old)
+                let new = try TestServer.connect(fresh)
+                try Migrator().migrate(on: new)
+                #expect(try Self.catalog(old) == (try Self.catalog(new)))
+            }
+        }
+    }
+
+    @Test("code in force at a past time: the V0018 body before the upgrade, the new one after")
+    func codeAtTime() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            try Migrator(migrations: Array(Migration.shipped.prefix(19)), code: []).migrate(on: connection)
+            let baseline: Timestamp = try connection.query("SELECT clock_timestamp() AS t")[0].decode("t")
+            try Migrator().migrate(on: connection)
+            let record = CodeRecord(connection)
+            let old = try #require(try record.inForce(at: baseline).first { $0.routine == "gmp_audit.record_ddl()" })
+            let new = try #require(try record.inForce().first { $0.routine == "gmp_audit.record_ddl()" })
+            #expect(old.command == "BASELINE")
+            #expect(old.definition?.contains("catalog_routines") == false)
+            #expect(new.command == "CREATE FUNCTION")
+            #expect(new.definition?.contains("catalog_routines") == true)
+            #expect(new.reason?.hasPrefix("code file 01_audit.sql sha256 ") == true)
+            #expect(try record.history(of: "record_ddl").map(\.command) == ["BASELINE", "CREATE FUNCTION"])
+            // Routines this issue added were not in force at the baseline.
+            #expect(try record.inForce(at: baseline).contains { $0.routine.hasPrefix("gmp.code_in_force") } == false)
+            // What is in force now is exactly the catalog.
+            let inForce = try record.inForce()
+            #expect(Set(inForce.map(\.routine)) == Set(try Self.catalog(connection).keys))
+        }
+    }
+
+    @Test("a change made by hand through psql is recorded with its author; one made with the DDL trigger off is reported")
+    func outOfBandChanges() throws {
+        try TestServer.withMigratedDatabase { database in
+            let connection = try TestServer.connect(database)
+            try connection.execute("""
+                CREATE OR REPLACE FUNCTION gmp_meta.password_min_length() RETURNS integer
+                LANGUAGE sql IMMUTABLE AS $$ SELECT 4 $$
+                """)
+            let changed = try #require(try CodeRecord(connection).inForce().first { $0.routine == "gmp_meta.password_min_length()" })
+            #expect(changed.command == "CREATE FUNCTION")
+            #expect(changed.definition?.contains("SELECT 4") == true)
+            #expect(changed.recordedBy == (try TestServer.adminUser()))
+            #expect(try connection.query("SELECT * FROM gmp_audit.machinery_problems()").count == 0)
+
+            try connection.execute("ALTER EVENT TRIGGER gmp_record_ddl DISABLE")
+            try connection.execute("""
+                CREATE OR REPLACE FUNCTION gmp_meta.password_min_length() RETURNS integer
+                LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$
+                """)
+            try connection.execute("ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS")
+            let problems: [String] = try connection.query("SELECT p FROM gmp_audit.machinery_problems() p").map { try $0.decode("p") }
+            #expect(problems.contains { $0.hasPrefix("routine gmp_meta.password_min_length() differs from its definition in the code record") },
+                    "\(problems)")
+            // The record still shows the last recorded version, not the silent one.
+            let recorded = try #require(try CodeRecord(connection).inForce().first { $0.routine == "gmp_meta.password_min_length()" })
+            #expect(recorded.definition?.contains("SELECT 4") == true)
+        }
+    }
+
+    @Test("a dropped routine leaves the code in force; its history ends with the drop")
+    func droppedRoutine() throws {
+        try TestServer.withMigratedDatabase { database in
+            let connection = try TestServer.connect(database)
+            try connection.execute("CREATE FUNCTION gmp_meta.scratch() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$")
+            let record = CodeRecord(connection)
+            #expect(try record.inForce().contains { $0.routine == "gmp_meta.scratch()" })
+            try connection.execute("DROP FUNCTION gmp_meta.scratch()")
+            #expect(try record.inForce().contains { $0.routine == "gmp_meta.scratch()" } == false)
+            #expect(try record.history(of: "gmp_meta.scratch").map(\.command) == ["CREATE FUNCTION", "DROP"])
+        }
+    }
+
+    @Test("an edited code file is applied again, recorded with its text; the record is append-only")
+    func editedCodeFile() throws {
+        try TestServer.withMigratedDatabase { database in
+            let connection = try TestServer.connect(database)
+            let shipped = CodeFile.shipped
+            let trace = try #require(shipped.first { $0.name == "trace" })
+            let edited = CodeFile(order: trace.order, name: trace.name, sql: trace.sql + "\n-- a comment only\n")
+            let code = shipped.map { $0.name == "trace" ? edited : $0 }
+            #expect(try Migrator(code: code).status(on: connection).pendingCode == [edited])
+            let outcome = try Migrator(code: code).migrate(on: connection)
+            #expect(outcome.appliedCode == [edited])
+            let rows = try connection.query("SELECT checksum, source FROM gmp_meta.code_applied WHERE file = '15_trace.sql' ORDER BY id")
+            #expect(try rows.map { try $0.decode("checksum", as: String.self) } == [trace.checksum, edited.checksum])
+            #expect(try rows[1].decode("source", as: String.self) == edited.sql)
+            #expect(try Migrator(code: code).status(on: connection).isUpToDate)
+            #expect { try connection.execute("UPDATE gmp_meta.code_applied SET source = 'x'") } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied
+            }
+            #expect { try connection.execute("DELETE FROM gmp_meta.code_applied") } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied
+            }
+            // A row whose checksum is not its text's is refused.
+            #expect {
+                try connection.execute("""
+                    INSERT INTO gmp_meta.code_applied (file, checksum, source, schema_version)
+                    VALUES ('15_trace.sql', \(trace.checksum), 'other text', 19)
+                    """)
+            } throws: { ($0 as? PostgresError)?.kind == .checkViolation }
+        }
+    }
+}

@@ -1,0 +1,390 @@
+-- audit: The audit trail: the canonical encoding and hash, appending events, the row and DDL
+-- triggers, the protections that keep it from being switched off, and append-only tables.
+--
+-- The one home of the current definition of each routine below (docs/migrations.md):
+-- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
+-- and the database keeps the source of every version in force (gmp db code).
+
+-- The code record (V0019): every routine and view of gmp's schemas as the catalog holds
+-- it, one row per object. Identity and types are printed with search_path = pg_catalog
+-- (as regprocedure does there), so the same definition always reads, and hashes, the same.
+-- `key` names the object across renames: its catalog and oid.
+CREATE OR REPLACE FUNCTION gmp_audit.catalog_routines(only_key text DEFAULT NULL)
+RETURNS TABLE (key text, routine text, kind text, definition text, sha256 text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT r.key, r.routine, r.kind, r.definition, encode(sha256(convert_to(r.definition, 'UTF8')), 'hex')
+    FROM (
+        SELECT 'pg_proc/' || p.oid AS key, p.oid::regprocedure::text AS routine,
+               CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END AS kind,
+               pg_get_functiondef(p.oid) AS definition
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private') AND p.prokind IN ('f', 'p')
+          AND (only_key IS NULL OR only_key = 'pg_proc/' || p.oid)
+        UNION ALL
+        SELECT 'pg_class/' || c.oid, c.oid::regclass::text, 'view',
+               format('CREATE OR REPLACE VIEW %s AS%s%s', c.oid::regclass, chr(10), pg_get_viewdef(c.oid))
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private') AND c.relkind = 'v'
+          AND (only_key IS NULL OR only_key = 'pg_class/' || c.oid)
+    ) AS r
+$$;
+
+-- The newest definition the trail holds for an object: its sha256 and the event.
+CREATE OR REPLACE FUNCTION gmp_audit.recorded_routine(object_key text)
+RETURNS TABLE (sha256 text, seq bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT e.new_values ->> 'sha256', e.seq
+    FROM gmp_audit.event e
+    WHERE e.action = 'DDL' AND coalesce(e.new_values, e.old_values) ->> 'oid' = object_key
+      AND e.new_values ? 'definition'
+    ORDER BY e.seq DESC
+    LIMIT 1
+$$;
+
+-- Schema changes are recorded too (DDL events, one per object), and a change that
+-- leaves any protective trigger not firing always is refused. A routine's or view's
+-- event carries its definition whenever that differs from the newest one recorded, so
+-- the trail alone answers which code was in force when (gmp.code_in_force).
+CREATE OR REPLACE FUNCTION gmp_audit.record_ddl() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    command record;
+    version record;
+    payload jsonb;
+    problem text;
+    altered boolean := false;
+BEGIN
+    FOR command IN SELECT * FROM pg_event_trigger_ddl_commands()
+                   WHERE schema_name IS NULL OR schema_name NOT LIKE 'pg\_temp%' LOOP
+        altered := altered OR command.command_tag = 'ALTER TABLE';
+        payload := jsonb_build_object('command', command.command_tag, 'object_type', command.object_type,
+                                      'object', command.object_identity);
+        IF command.classid IN ('pg_proc'::regclass, 'pg_class'::regclass) THEN
+            SELECT * INTO version FROM gmp_audit.catalog_routines(command.classid::regclass::text || '/' || command.objid);
+            IF FOUND THEN
+                payload := payload || jsonb_build_object('oid', version.key, 'routine', version.routine,
+                                                         'kind', version.kind, 'sha256', version.sha256);
+                IF version.sha256 IS DISTINCT FROM (SELECT r.sha256 FROM gmp_audit.recorded_routine(version.key) r) THEN
+                    payload := payload || jsonb_build_object('definition', version.definition);
+                END IF;
+            END IF;
+        END IF;
+        PERFORM gmp_audit.append('DDL', coalesce(command.object_identity, command.command_tag),
+            command.command_tag, NULL, payload, gmp_audit.current_reason());
+    END LOOP;
+    -- Only ALTER TABLE can disable a trigger. (A trigger is created firing on origin
+    -- and set to fire always by the ALTER TABLE that follows, so checking after
+    -- CREATE TRIGGER would refuse gmp's own migrations.)
+    IF NOT altered THEN
+        RETURN;
+    END IF;
+    SELECT p INTO problem FROM gmp_audit.machinery_problems() AS p
+    WHERE p NOT LIKE 'table % is not audited' AND p NOT LIKE 'routine %' LIMIT 1;
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'refused: % (the audit trail cannot be switched off)', problem
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END;
+$$;
+
+-- The code in force at a time (now when NULL): for each routine or view, the newest
+-- definition recorded at or before it, unless the object was dropped since. Answered
+-- from the audit trail alone: what an inspector asks under Annex 11 §4 and 11.10(a).
+CREATE OR REPLACE FUNCTION gmp.code_in_force(at timestamptz DEFAULT NULL)
+RETURNS TABLE (routine text, kind text, definition text, sha256 text,
+               recorded_at timestamptz, audit_seq bigint, recorded_by text, command text, reason text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT v.new_values ->> 'routine', v.new_values ->> 'kind', v.new_values ->> 'definition',
+           v.new_values ->> 'sha256', v.occurred_at, v.seq, v.actor, v.record_key, v.reason
+    FROM (
+        SELECT DISTINCT ON (coalesce(e.new_values, e.old_values) ->> 'oid') e.*
+        FROM gmp_audit.event e
+        WHERE e.action = 'DDL' AND (at IS NULL OR e.occurred_at <= at)
+          AND (e.new_values ? 'definition' OR (e.record_key = 'DROP' AND e.old_values ? 'oid'))
+        ORDER BY coalesce(e.new_values, e.old_values) ->> 'oid', e.seq DESC
+    ) AS v
+    WHERE v.new_values ? 'definition'
+    ORDER BY 1
+$$;
+
+-- Every recorded version of the routines called `name` (identity, or schema.name or the
+-- bare name for all overloads), oldest first, with the drop that ended an object, if any.
+CREATE OR REPLACE FUNCTION gmp.code_history(name text)
+RETURNS TABLE (routine text, kind text, definition text, sha256 text,
+               recorded_at timestamptz, audit_seq bigint, recorded_by text, command text, reason text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH objects AS (
+        -- Each object ever called so, with the identity and kind it last had.
+        SELECT DISTINCT ON (e.new_values ->> 'oid') e.new_values ->> 'oid' AS key,
+               e.new_values ->> 'routine' AS routine, e.new_values ->> 'kind' AS kind
+        FROM gmp_audit.event e
+        WHERE e.action = 'DDL' AND e.new_values ? 'definition'
+          AND code_history.name IN (e.new_values ->> 'routine', split_part(e.new_values ->> 'routine', '(', 1),
+                                    split_part(split_part(e.new_values ->> 'routine', '(', 1), '.', 2))
+        ORDER BY e.new_values ->> 'oid', e.seq DESC
+    )
+    SELECT coalesce(e.new_values ->> 'routine', o.routine), coalesce(e.new_values ->> 'kind', o.kind),
+           e.new_values ->> 'definition', e.new_values ->> 'sha256',
+           e.occurred_at, e.seq, e.actor, e.record_key, e.reason
+    FROM gmp_audit.event e JOIN objects o ON o.key = coalesce(e.new_values, e.old_values) ->> 'oid'
+    WHERE e.action = 'DDL' AND (e.new_values ? 'definition' OR e.record_key = 'DROP')
+    ORDER BY e.seq
+$$;
+
+-- Code whose catalog definition is not what the trail last recorded: changed while the
+-- DDL trigger did not fire, or never recorded.
+CREATE OR REPLACE FUNCTION gmp_audit.code_drift()
+RETURNS TABLE (key text, routine text, kind text, definition text, sha256 text, recorded_seq bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT c.key, c.routine, c.kind, c.definition, c.sha256, r.seq
+    FROM gmp_audit.catalog_routines() c
+    LEFT JOIN LATERAL gmp_audit.recorded_routine(c.key) r ON true
+    WHERE r.sha256 IS DISTINCT FROM c.sha256
+$$;
+
+-- The drift as gmp doctor and gmp audit verify report it (through machinery_problems).
+CREATE OR REPLACE FUNCTION gmp_audit.unrecorded_code() RETURNS SETOF text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN d.recorded_seq IS NULL
+                THEN format('routine %s has no definition in the code record', d.routine)
+                ELSE format('routine %s differs from its definition in the code record (audit event %s)',
+                            d.routine, d.recorded_seq)
+           END
+    FROM gmp_audit.code_drift() d
+    ORDER BY 1
+$$;
+
+-- Records each drifted definition as it now stands, with the reason in force. Run at the
+-- end of this file: the routines above were created before the capture in record_ddl
+-- was, and any change made out of band is then recorded, late but visibly (RECONCILE).
+CREATE OR REPLACE FUNCTION gmp_audit.record_unrecorded_code() RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    WITH recorded AS (
+        SELECT gmp_audit.append('DDL', d.routine, 'RECONCILE', NULL,
+                   jsonb_build_object('command', 'RECONCILE', 'object_type', d.kind, 'object', d.routine,
+                                      'oid', d.key, 'routine', d.routine, 'kind', d.kind,
+                                      'definition', d.definition, 'sha256', d.sha256),
+                   coalesce(gmp_audit.current_reason(), 'code record: a definition the trail did not hold'))
+        FROM gmp_audit.code_drift() d
+        ORDER BY d.routine
+    )
+    SELECT count(*)::integer FROM recorded
+$$;
+
+-- A row once written to an append-only table is history: refuse UPDATE, DELETE and
+-- TRUNCATE, naming the table.
+CREATE OR REPLACE FUNCTION gmp_meta.refuse_rewrite() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% of %.% is refused: this table is append-only', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'this table keeps history: add a new row instead (for the schema, a new migration)';
+END;
+$$;
+
+-- From now on append-only tables refuse rewrites even under session_replication_role.
+CREATE OR REPLACE FUNCTION gmp_meta.make_append_only(target regclass) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION gmp_meta.refuse_rewrite()', target);
+    EXECUTE format('CREATE TRIGGER no_truncate BEFORE TRUNCATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite()', target);
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER append_only, ENABLE ALWAYS TRIGGER no_truncate', target);
+END;
+$$;
+
+-- The canonical encoding (docs/audit-trail.md, "Hash format v1"): each field is its
+-- byte length as 4-byte big-endian followed by its UTF-8 bytes; NULL is FF FF FF FF.
+-- Length prefixes make the encoding unambiguous: no separator can be forged by a value.
+CREATE OR REPLACE FUNCTION gmp_audit.field(value bytea) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN value IS NULL THEN '\xffffffff'::bytea
+                ELSE int4send(octet_length(value)) || value END
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_audit.field(value text) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT gmp_audit.field(convert_to(value, 'UTF8'))
+$$;
+
+-- UTC, always six fractional digits: the same instant always hashes the same,
+-- whatever the session's TimeZone or DateStyle.
+CREATE OR REPLACE FUNCTION gmp_audit.canonical_time(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- V0005 faster audit hashing: the same hash format v1, computed in PL/pgSQL.
+--
+-- V0002 built the encoding from nested SQL functions; called from the row trigger they
+-- were planned again on every event. PL/pgSQL caches its plans for the session, which
+-- halves the cost of an audited write (docs/benchmarks.md). The output is byte for byte
+-- the same: docs/audit/test-vectors.md, checked by the tamper and vector tests.
+CREATE OR REPLACE FUNCTION gmp_audit.event_hash(
+    seq bigint, occurred_at timestamptz, transaction_id bigint, actor text, action text,
+    table_name text, record_key text, old_values jsonb, new_values jsonb, reason text,
+    previous_hash bytea) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    null_field constant bytea := '\xffffffff';
+    part bytea;
+    -- field('gmp-audit-v1'): its 4-byte length (12) and its bytes.
+    encoded bytea := '\x0000000c676d702d61756469742d7631'::bytea;
+BEGIN
+    part := convert_to(seq::text, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(gmp_audit.canonical_time(occurred_at), 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(transaction_id::text, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(actor, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(action, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(table_name, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    -- The nullable fields: NULL propagates through ||, and coalesce turns it into FF FF FF FF.
+    part := convert_to(record_key, 'UTF8');
+    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
+    part := convert_to(old_values::text, 'UTF8');
+    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
+    part := convert_to(new_values::text, 'UTF8');
+    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
+    part := convert_to(reason, 'UTF8');
+    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
+    encoded := encoded || int4send(octet_length(previous_hash)) || previous_hash;
+    RETURN sha256(encoded);
+END;
+$$;
+
+-- The reason given for the change in progress: set with
+-- set_config('gmp.reason', '…', true) by gmp's own functions (or by hand in psql).
+CREATE OR REPLACE FUNCTION gmp_audit.current_reason() RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT nullif(btrim(current_setting('gmp.reason', true)), '')
+$$;
+
+-- Appends one event to the chain. The head row stays locked until the transaction
+-- ends, so concurrent writers queue here (or, under SERIALIZABLE, one retries).
+CREATE OR REPLACE FUNCTION gmp_audit.append(
+    p_action text, p_table text, p_key text, p_old jsonb, p_new jsonb, p_reason text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    head gmp_audit.chain_head;
+    at   timestamptz := clock_timestamp();
+    txid bigint := txid_current();
+    next_seq bigint;
+BEGIN
+    SELECT * INTO STRICT head FROM gmp_audit.chain_head FOR UPDATE;
+    next_seq := head.seq + 1;
+    -- clock_timestamp() after the lock: times never run backwards along the chain.
+    at := clock_timestamp();
+    INSERT INTO gmp_audit.event (seq, occurred_at, transaction_id, actor, action, table_name,
+                                 record_key, old_values, new_values, reason, hash)
+    VALUES (next_seq, at, txid, session_user, p_action, p_table, p_key, p_old, p_new, p_reason,
+            gmp_audit.event_hash(next_seq, at, txid, session_user, p_action, p_table, p_key,
+                                 p_old, p_new, p_reason, head.hash))
+    RETURNING hash INTO head.hash;
+    UPDATE gmp_audit.chain_head SET seq = next_seq, hash = head.hash;
+    RETURN next_seq;
+END;
+$$;
+
+-- The row trigger on every GMP table. TG_ARGV[0] names the column that identifies
+-- the record the change is about (the key a report searches by).
+-- TimeZone and IntervalStyle are pinned so that the jsonb of a row (and so its hash)
+-- does not depend on the writer's session settings.
+CREATE OR REPLACE FUNCTION gmp_audit.record_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET IntervalStyle = 'postgres' AS $$
+DECLARE
+    old_row jsonb := CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END;
+    new_row jsonb := CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END;
+    reason  text  := gmp_audit.current_reason();
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND reason IS NULL THEN
+        RAISE EXCEPTION '% of %.% needs a reason', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+            USING ERRCODE = 'P0001',
+                  HINT = 'every change and deletion of a GMP record is recorded with its reason: give one (gmp: --reason; SQL: SELECT set_config(''gmp.reason'', ''…'', true))';
+    END IF;
+    -- An UPDATE that changes nothing is still recorded: someone asked for it.
+    PERFORM gmp_audit.append(TG_OP, TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME,
+                             coalesce(new_row, old_row) ->> TG_ARGV[0], old_row, new_row, reason);
+    RETURN NULL;
+END;
+$$;
+
+-- Puts a table under audit. Later migrations call it for every table they create in
+-- schema gmp; gmp_audit.machinery_problems() reports any table that was missed.
+CREATE OR REPLACE FUNCTION gmp_audit.audit_table(target regclass, key_column text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION gmp_audit.record_change(%L)', target, key_column);
+    EXECUTE format('CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite()', target);
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER audit, ENABLE ALWAYS TRIGGER audit_no_truncate', target);
+END;
+$$;
+
+-- What would let a change go unrecorded: a table in a GMP schema without its audit
+-- trigger, or a protective trigger or event trigger not set to fire always.
+-- gmp audit verify and gmp doctor report each problem.
+CREATE OR REPLACE FUNCTION gmp_audit.machinery_problems() RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT format('table %s.%s is not audited', n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'gmp' AND c.relkind IN ('r', 'p')
+      AND NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'audit')
+    UNION ALL
+    SELECT format('trigger %s on %s.%s is disabled or does not fire always', t.tgname, n.nspname, c.relname)
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta') AND NOT t.tgisinternal AND t.tgenabled <> 'A'
+    UNION ALL
+    SELECT format('event trigger %s is disabled or does not fire always', e.evtname)
+    FROM pg_event_trigger e WHERE e.evtname LIKE 'gmp\_%' AND e.evtenabled <> 'A'
+    UNION ALL
+    SELECT 'event trigger ' || expected || ' is missing'
+    FROM unnest(ARRAY['gmp_record_ddl', 'gmp_guard_drop']) AS expected
+    WHERE NOT EXISTS (SELECT FROM pg_event_trigger e WHERE e.evtname = expected)
+    UNION ALL
+    SELECT gmp_audit.unrecorded_code()
+    ORDER BY 1
+$$;
+
+-- Dropping personal-data tables is refused like every other GMP table.
+CREATE OR REPLACE FUNCTION gmp_audit.guard_drop() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    dropped record;
+BEGIN
+    FOR dropped IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
+        IF dropped.schema_name IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private')
+           AND dropped.object_type IN ('table', 'table column', 'trigger') THEN
+            RAISE EXCEPTION 'dropping % % is refused: GMP records and their audit trail are kept',
+                dropped.object_type, dropped.object_identity
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'records are retained for at least ten years; change the schema with a new migration that keeps the data';
+        END IF;
+        IF dropped.object_type = 'schema' AND dropped.object_name IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private') THEN
+            RAISE EXCEPTION 'dropping schema % is refused: GMP records and their audit trail are kept',
+                dropped.object_name USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF NOT dropped.is_temporary THEN
+            -- A dropped routine or view leaves the code in force (gmp.code_in_force).
+            PERFORM gmp_audit.append('DDL', dropped.object_identity, 'DROP',
+                jsonb_build_object('command', 'DROP', 'object_type', dropped.object_type,
+                                   'object', dropped.object_identity)
+                || CASE WHEN dropped.classid IN ('pg_proc'::regclass, 'pg_class'::regclass)
+                             AND dropped.object_type IN ('function', 'procedure', 'view')
+                        THEN jsonb_build_object('oid', dropped.classid::regclass::text || '/' || dropped.objid)
+                        ELSE '{}' END,
+                NULL, gmp_audit.current_reason());
+        END IF;
+    END LOOP;
+END;
+$$;
+
+-- The definitions this file created before the capture above was in force.
+SELECT gmp_audit.record_unrecorded_code();

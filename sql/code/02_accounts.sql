@@ -1,0 +1,283 @@
+-- accounts: Personal accounts: password rules, the administrator's account functions, role groups
+-- and security events.
+--
+-- The one home of the current definition of each routine below (docs/migrations.md):
+-- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
+-- and the database keeps the source of every version in force (gmp db code).
+
+-- Password policy, in one place.
+CREATE OR REPLACE FUNCTION gmp_meta.password_max_age() RETURNS interval LANGUAGE sql IMMUTABLE AS $$ SELECT interval '90 days' $$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.temporary_password_max_age() RETURNS interval LANGUAGE sql IMMUTABLE AS $$ SELECT interval '7 days' $$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.password_min_length() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 12 $$;
+
+-- Every way a proposed password breaks the rules; empty when it is acceptable.
+CREATE OR REPLACE FUNCTION gmp_meta.password_problems(account_id text, password text) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT array_remove(ARRAY[
+        CASE WHEN length(password) < gmp_meta.password_min_length()
+             THEN format('shorter than %s characters', gmp_meta.password_min_length()) END,
+        -- Printable ASCII only: every client then derives the same key from it when
+        -- signing (PostgreSQL normalises other characters with SASLprep).
+        CASE WHEN password ~ '[^ -~]' THEN 'contains a character that is not printable ASCII' END,
+        CASE WHEN strpos(lower(password), lower(account_id)) > 0 THEN 'contains the account id' END
+    ], NULL)
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.require_password_rules(account_id text, password text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    problems text[] := gmp_meta.password_problems(account_id, password);
+BEGIN
+    IF cardinality(problems) > 0 THEN
+        RAISE EXCEPTION 'the password is not acceptable: %', array_to_string(problems, '; ')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('choose at least %s printable ASCII characters that do not contain the account id',
+                                gmp_meta.password_min_length());
+    END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.is_superuser() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user
+$$;
+
+-- Records the reason for the changes this transaction makes; refuses a blank one.
+CREATE OR REPLACE FUNCTION gmp_meta.give_reason(reason text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'a reason is required for this change'
+            USING ERRCODE = 'P0001', HINT = 'say why, e.g. --reason "left the company"';
+    END IF;
+    PERFORM set_config('gmp.reason', reason, true);
+END;
+$$;
+
+-- The calling person's account, checked usable: it exists, is active and unlocked,
+-- and its password is not a temporary one awaiting change.
+CREATE OR REPLACE FUNCTION gmp_meta.active_person() RETURNS gmp.account
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    person gmp.account;
+BEGIN
+    SELECT * INTO person FROM gmp.account WHERE id = session_user;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '% is not a person''s account', session_user
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'GMP records are changed by named people: connect with your personal account (gmp --user ID)';
+    ELSIF person.status = 'disabled' THEN
+        RAISE EXCEPTION 'account % is disabled', person.id USING ERRCODE = 'insufficient_privilege',
+            HINT = 'an administrator can enable it again: gmp user enable';
+    ELSIF person.locked_at IS NOT NULL THEN
+        RAISE EXCEPTION 'account % is locked after failed signing attempts', person.id
+            USING ERRCODE = 'insufficient_privilege', HINT = 'an administrator must unlock it: gmp user enable';
+    ELSIF person.must_change_password THEN
+        RAISE EXCEPTION 'account % must change its temporary password first', person.id
+            USING ERRCODE = 'insufficient_privilege', HINT = 'set your own password: gmp user passwd';
+    END IF;
+    RETURN person;
+END;
+$$;
+
+-- Account administration is for gmp_admin members (the EXECUTE grants enforce it)
+-- and for a superuser setting up the first administrator.
+CREATE OR REPLACE FUNCTION gmp_meta.require_administrator() RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT gmp_meta.is_superuser() THEN
+        PERFORM gmp_meta.active_person();
+    END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.account_for_change(account_id text) RETURNS gmp.account
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    target gmp.account;
+BEGIN
+    SELECT * INTO target FROM gmp.account WHERE id = account_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no account %', account_id USING ERRCODE = 'P0002',
+            HINT = 'gmp user list shows every account';
+    END IF;
+    IF account_id = session_user THEN
+        RAISE EXCEPTION 'administrators cannot change their own account or roles'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'another administrator must make this change (segregation of duties)';
+    END IF;
+    RETURN target;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.role_group(role text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF role IS NULL OR role NOT IN ('operator', 'qc', 'qa', 'director', 'admin', 'auditor') THEN
+        RAISE EXCEPTION 'unknown role %', coalesce(role, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'the roles are operator, qc, qa, director, admin and auditor';
+    END IF;
+    RETURN 'gmp_' || role;
+END;
+$$;
+
+-- Sets a password through the server (which stores only its SCRAM verifier) and
+-- remembers the verifier's fingerprint and expiry.
+CREATE OR REPLACE FUNCTION gmp_meta.set_password(account_id text, password text, temporary boolean) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET password_encryption = 'scram-sha-256' AS $$
+DECLARE
+    expires timestamptz := clock_timestamp()
+        + CASE WHEN temporary THEN gmp_meta.temporary_password_max_age() ELSE gmp_meta.password_max_age() END;
+BEGIN
+    PERFORM gmp_meta.require_password_rules(account_id, password);
+    -- VALID UNTIL makes the server itself refuse a login after expiry.
+    EXECUTE format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', account_id, password, expires);
+    INSERT INTO gmp_meta.credential (account_id, fingerprint)
+    SELECT account_id, sha256(convert_to(rolpassword, 'UTF8')) FROM pg_authid WHERE rolname = account_id
+    ON CONFLICT ON CONSTRAINT credential_pkey DO UPDATE SET fingerprint = excluded.fingerprint;
+    UPDATE gmp.account
+    SET must_change_password = temporary, password_changed_at = clock_timestamp(), password_expires_at = expires
+    WHERE id = account_id;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.record_security_event(account_id text, kind text, detail text) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO gmp_audit.security_event (account_id, kind, detail) VALUES (account_id, kind, detail)
+$$;
+
+-- gmp user add: a new person with a temporary password and their roles.
+CREATE OR REPLACE FUNCTION gmp.add_account(account_id text, full_name text, password text, roles text[], reason text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    role text;
+BEGIN
+    PERFORM gmp_meta.require_administrator();
+    PERFORM gmp_meta.give_reason(coalesce(nullif(btrim(reason), ''), 'new account'));
+    IF EXISTS (SELECT FROM gmp.account a WHERE a.id = account_id) THEN
+        RAISE EXCEPTION 'account id % was already used', account_id USING ERRCODE = 'unique_violation',
+            HINT = 'ids are never reused (21 CFR 11.100): choose another, e.g. with a digit';
+    END IF;
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = account_id) THEN
+        RAISE EXCEPTION 'a database role named % already exists', account_id USING ERRCODE = 'unique_violation',
+            HINT = 'choose another id; gmp creates each person''s role itself';
+    END IF;
+    IF account_id IS NULL OR account_id !~ '^[a-z][a-z0-9_]{1,39}$' OR account_id ~ '^(pg_|gmp_)' THEN
+        RAISE EXCEPTION 'invalid account id %', coalesce(account_id, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+            HINT = '2 to 40 characters: a lowercase letter, then lowercase letters, digits or _; not starting with pg_ or gmp_';
+    END IF;
+    PERFORM gmp_meta.require_password_rules(account_id, password);
+    EXECUTE format('CREATE ROLE %I LOGIN IN ROLE gmp_person', account_id);
+    INSERT INTO gmp.account (id, full_name, password_expires_at)
+    VALUES (account_id, btrim(full_name), clock_timestamp());
+    PERFORM gmp_meta.set_password(account_id, password, true);
+    FOREACH role IN ARRAY coalesce(roles, '{}') LOOP
+        EXECUTE format('GRANT %I TO %I', gmp_meta.role_group(role), account_id);
+        INSERT INTO gmp.account_role (account_id, role) VALUES (account_id, role);
+    END LOOP;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp.grant_role(account_id text, role text, reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gmp_meta.require_administrator();
+    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_meta.account_for_change(account_id);
+    IF EXISTS (SELECT FROM gmp.account_role r WHERE r.account_id = grant_role.account_id AND r.role = grant_role.role) THEN
+        RAISE EXCEPTION '% already holds the role %', account_id, role USING ERRCODE = 'P0001',
+            HINT = 'gmp user show lists an account''s roles';
+    END IF;
+    EXECUTE format('GRANT %I TO %I', gmp_meta.role_group(role), account_id);
+    INSERT INTO gmp.account_role (account_id, role) VALUES (account_id, role);
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp.revoke_role(account_id text, role text, reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gmp_meta.require_administrator();
+    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_meta.account_for_change(account_id);
+    EXECUTE format('REVOKE %I FROM %I', gmp_meta.role_group(role), account_id);
+    DELETE FROM gmp.account_role r WHERE r.account_id = revoke_role.account_id AND r.role = revoke_role.role;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '% does not hold the role %', account_id, role USING ERRCODE = 'P0001',
+            HINT = 'gmp user show lists an account''s roles';
+    END IF;
+END;
+$$;
+
+-- Disabling stops logins at once and ends the person's open sessions.
+CREATE OR REPLACE FUNCTION gmp.disable_account(account_id text, reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    target gmp.account;
+BEGIN
+    PERFORM gmp_meta.require_administrator();
+    PERFORM gmp_meta.give_reason(reason);
+    target := gmp_meta.account_for_change(account_id);
+    IF target.status = 'disabled' THEN
+        RAISE EXCEPTION 'account % is already disabled', account_id USING ERRCODE = 'P0001',
+            HINT = 'nothing to do';
+    END IF;
+    EXECUTE format('ALTER ROLE %I NOLOGIN', account_id);
+    UPDATE gmp.account SET status = 'disabled' WHERE id = account_id;
+    PERFORM gmp_meta.record_security_event(account_id, 'account_disabled', reason);
+    PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = account_id;
+END;
+$$;
+
+-- Enabling also unlocks an account locked after failed signing attempts.
+CREATE OR REPLACE FUNCTION gmp.enable_account(account_id text, reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    target gmp.account;
+BEGIN
+    PERFORM gmp_meta.require_administrator();
+    PERFORM gmp_meta.give_reason(reason);
+    target := gmp_meta.account_for_change(account_id);
+    IF target.status = 'active' AND target.locked_at IS NULL THEN
+        RAISE EXCEPTION 'account % is already enabled and unlocked', account_id USING ERRCODE = 'P0001',
+            HINT = 'nothing to do';
+    END IF;
+    EXECUTE format('ALTER ROLE %I LOGIN', account_id);
+    UPDATE gmp.account SET status = 'active', locked_at = NULL, failed_signing_attempts = 0 WHERE id = account_id;
+    PERFORM gmp_meta.record_security_event(account_id,
+        CASE WHEN target.locked_at IS NOT NULL THEN 'account_unlocked' ELSE 'account_enabled' END, reason);
+END;
+$$;
+
+-- An administrator sets a temporary password (the person forgot theirs, or it expired).
+CREATE OR REPLACE FUNCTION gmp.reset_password(account_id text, password text, reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gmp_meta.require_administrator();
+    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_meta.account_for_change(account_id);
+    PERFORM gmp_meta.set_password(account_id, password, true);
+    PERFORM gmp_meta.record_security_event(account_id, 'password_reset', reason);
+END;
+$$;
+
+-- What gmp user list/show print: the account with its roles, and where the server's
+-- view differs from gmp's (a role granted or a password changed outside gmp).
+CREATE OR REPLACE VIEW gmp.account_overview AS
+SELECT a.id, a.full_name, a.status, a.locked_at, a.failed_signing_attempts, a.must_change_password,
+       a.password_changed_at, a.password_expires_at, a.created_at, a.created_by,
+       coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM gmp.account_role r WHERE r.account_id = a.id),
+                '{}') AS roles,
+       coalesce((SELECT array_agg(substr(g.rolname, 5) ORDER BY g.rolname)
+                 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles p ON p.oid = m.member
+                 WHERE p.rolname = a.id AND g.rolname ~ '^gmp_(operator|qc|qa|director|admin|auditor)$'
+                   AND substr(g.rolname, 5) NOT IN (SELECT r.role FROM gmp.account_role r WHERE r.account_id = a.id)),
+                '{}') AS roles_granted_outside_gmp,
+       coalesce((SELECT p.rolcanlogin FROM pg_roles p WHERE p.rolname = a.id), false) AS can_log_in,
+       coalesce((SELECT c.fingerprint IS DISTINCT FROM sha256(convert_to(s.rolpassword, 'UTF8'))
+                 FROM pg_authid s LEFT JOIN gmp_meta.credential c ON c.account_id = s.rolname
+                 WHERE s.rolname = a.id), true) AS password_changed_outside_gmp
+FROM gmp.account a;

@@ -1,0 +1,280 @@
+-- signatures: Electronic signatures (21 CFR Part 11): the SCRAM-style signing ceremony, lockout, the
+-- content a signature is bound to and whether it is still intact.
+--
+-- The one home of the current definition of each routine below (docs/migrations.md):
+-- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
+-- and the database keeps the source of every version in force (gmp db code).
+
+-- HMAC-SHA-256 (RFC 2104) from the built-in sha256(), so no extension is needed.
+CREATE OR REPLACE FUNCTION gmp_meta.hmac_sha256(key bytea, message bytea) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    block bytea := CASE WHEN octet_length(key) > 64 THEN sha256(key) ELSE key END;
+    inner_pad bytea;
+    outer_pad bytea;
+BEGIN
+    block := block || decode(repeat('00', 64 - octet_length(block)), 'hex');
+    inner_pad := block;
+    outer_pad := block;
+    FOR i IN 0..63 LOOP
+        inner_pad := set_byte(inner_pad, i, get_byte(block, i) # 54);   -- 0x36
+        outer_pad := set_byte(outer_pad, i, get_byte(block, i) # 92);   -- 0x5c
+    END LOOP;
+    RETURN sha256(outer_pad || sha256(inner_pad || message));
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.xor_bytes(a bytea, b bytea) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    result bytea := a;
+BEGIN
+    IF octet_length(a) <> octet_length(b) THEN
+        RETURN NULL;
+    END IF;
+    FOR i IN 0..octet_length(a) - 1 LOOP
+        result := set_byte(result, i, get_byte(a, i) # get_byte(b, i));
+    END LOOP;
+    RETURN result;
+END;
+$$;
+
+-- The SCRAM verifier's parts for a login role: SCRAM-SHA-256$<i>:<salt>$<StoredKey>:<ServerKey>.
+CREATE OR REPLACE FUNCTION gmp_meta.scram_verifier(account_id text, OUT iterations integer, OUT salt bytea, OUT stored_key bytea)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    parts text[];
+BEGIN
+    SELECT regexp_match(rolpassword, '^SCRAM-SHA-256\$([0-9]+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$')
+    INTO parts FROM pg_authid WHERE rolname = account_id;
+    IF parts IS NULL THEN
+        RAISE EXCEPTION 'account % has no SCRAM-SHA-256 password to sign with', account_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'set the password through gmp (gmp user passwd); signing needs a password the server verifies';
+    END IF;
+    iterations := parts[1]::integer;
+    salt := decode(parts[2], 'base64');
+    stored_key := decode(parts[3], 'base64');
+END;
+$$;
+
+-- Step 1. Allowed for an active, unlocked account (even one that must change its
+-- temporary password: changing it is itself signed with the current one).
+CREATE OR REPLACE FUNCTION gmp.begin_signing(OUT challenge uuid, OUT nonce bytea, OUT salt bytea, OUT iterations integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    person gmp.account;
+BEGIN
+    SELECT * INTO person FROM gmp.account WHERE id = session_user;
+    IF NOT FOUND OR person.status <> 'active' OR person.locked_at IS NOT NULL THEN
+        RAISE EXCEPTION '% cannot sign: %', session_user,
+            CASE WHEN NOT FOUND THEN 'not a person''s account' WHEN person.status <> 'active' THEN 'the account is disabled'
+                 ELSE 'the account is locked after failed signing attempts' END
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = CASE WHEN NOT FOUND THEN 'connect with your personal account (gmp --user ID)'
+                              ELSE 'an administrator can enable it: gmp user enable' END;
+    END IF;
+    SELECT v.iterations, v.salt INTO iterations, salt FROM gmp_meta.scram_verifier(session_user) v;
+    nonce := uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid());
+    INSERT INTO gmp_audit.signing_challenge (account_id, nonce, expires_at)
+    VALUES (session_user, nonce, clock_timestamp() + interval '5 minutes')
+    RETURNING id INTO challenge;
+END;
+$$;
+
+-- Step 2. Returns the outcome instead of raising on a wrong password, so the failure
+-- (and a lockout) is committed by the client and cannot be rolled away.
+CREATE OR REPLACE FUNCTION gmp.authenticate_signer(challenge uuid, proof bytea,
+                                        OUT outcome text, OUT failed_attempts integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    pending gmp_audit.signing_challenge;
+    person  gmp.account;
+    stored  bytea;
+    auth_message bytea;
+BEGIN
+    SELECT * INTO pending FROM gmp_audit.signing_challenge c WHERE c.id = challenge FOR UPDATE;
+    IF NOT FOUND OR pending.account_id <> session_user THEN
+        RAISE EXCEPTION 'unknown signing challenge' USING ERRCODE = 'P0001', HINT = 'start the signature again';
+    ELSIF pending.used_at IS NOT NULL OR pending.authenticated_xact IS NOT NULL THEN
+        RAISE EXCEPTION 'this signing challenge was already used' USING ERRCODE = 'P0001',
+            HINT = 'each signature needs a new challenge: start the signature again';
+    ELSIF pending.expires_at < clock_timestamp() THEN
+        RAISE EXCEPTION 'the signing challenge expired' USING ERRCODE = 'P0001',
+            HINT = 'enter the password within 5 minutes of starting the signature';
+    END IF;
+    SELECT * INTO STRICT person FROM gmp.account WHERE id = session_user FOR UPDATE;
+    IF person.locked_at IS NOT NULL OR person.status <> 'active' THEN
+        RAISE EXCEPTION 'account % cannot sign: it is locked or disabled', person.id
+            USING ERRCODE = 'insufficient_privilege', HINT = 'an administrator can enable it: gmp user enable';
+    END IF;
+    stored := (gmp_meta.scram_verifier(session_user)).stored_key;
+    auth_message := convert_to('gmp-sign-v1', 'UTF8') || uuid_send(pending.id) || pending.nonce;
+    IF octet_length(proof) = 32
+       AND sha256(gmp_meta.xor_bytes(proof, gmp_meta.hmac_sha256(stored, auth_message))) = stored THEN
+        UPDATE gmp_audit.signing_challenge c SET authenticated_xact = txid_current() WHERE c.id = pending.id;
+        IF person.failed_signing_attempts > 0 THEN
+            PERFORM set_config('gmp.reason', 'signing password entered correctly: failed attempts reset', true);
+            UPDATE gmp.account SET failed_signing_attempts = 0 WHERE id = person.id;
+        END IF;
+        outcome := 'authenticated';
+        failed_attempts := 0;
+        RETURN;
+    END IF;
+    -- Wrong password: burn the challenge, count the failure, lock at five in a row.
+    UPDATE gmp_audit.signing_challenge c SET used_at = clock_timestamp() WHERE c.id = pending.id;
+    failed_attempts := person.failed_signing_attempts + 1;
+    PERFORM set_config('gmp.reason', format('failed signing attempt %s of 5', failed_attempts), true);
+    UPDATE gmp.account SET failed_signing_attempts = failed_attempts WHERE id = person.id;
+    PERFORM gmp_meta.record_security_event(person.id, 'signing_failed', format('attempt %s of 5', failed_attempts));
+    IF failed_attempts >= 5 THEN
+        PERFORM set_config('gmp.reason', 'locked after 5 failed signing attempts in a row', true);
+        UPDATE gmp.account SET locked_at = clock_timestamp() WHERE id = person.id;
+        EXECUTE format('ALTER ROLE %I NOLOGIN', person.id);
+        PERFORM gmp_meta.record_security_event(person.id, 'account_locked', '5 failed signing attempts in a row');
+        outcome := 'locked';
+    ELSE
+        outcome := 'rejected';
+    END IF;
+END;
+$$;
+
+-- Takes the challenge authenticated in this very transaction, once. Returns the
+-- signer's account.
+CREATE OR REPLACE FUNCTION gmp_meta.consume_authentication(challenge uuid) RETURNS gmp.account
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    person gmp.account;
+BEGIN
+    UPDATE gmp_audit.signing_challenge c SET used_at = clock_timestamp()
+    WHERE c.id = challenge AND c.account_id = session_user AND c.used_at IS NULL
+      AND c.authenticated_xact = txid_current();
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'signing needs the password entered for this signature'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'call gmp.authenticate_signer in the same transaction, with a new challenge (gmp does this for you)';
+    END IF;
+    SELECT * INTO STRICT person FROM gmp.account WHERE id = session_user;
+    RETURN person;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.record_content(record_table text, record_key text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET IntervalStyle = 'postgres' AS $$
+DECLARE
+    target   regclass := to_regclass(record_table);
+    key_col  text;
+    key_type text;
+    content  jsonb;
+BEGIN
+    IF target IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT convert_from(substring(t.tgargs FROM 1 FOR position('\x00'::bytea IN t.tgargs) - 1), 'UTF8')
+    INTO key_col FROM pg_trigger t WHERE t.tgrelid = target AND t.tgname = 'audit';
+    IF key_col IS NULL THEN
+        SELECT a.attname INTO key_col
+        FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+        WHERE i.indrelid = target AND i.indisprimary AND i.indnkeyatts = 1;
+    END IF;
+    SELECT format_type(a.atttypid, a.atttypmod) INTO key_type
+    FROM pg_attribute a WHERE a.attrelid = target AND a.attname = key_col AND NOT a.attisdropped;
+    BEGIN
+        EXECUTE format('SELECT jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text) FROM %s t '
+                       'WHERE t.%I = $1::%s AND t.%I::text = $1', target, key_col, key_type, key_col)
+        INTO content USING record_key;
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR invalid_datetime_format
+                   OR datetime_field_overflow THEN
+        -- A key that is not even a value of the column's type names no record.
+        RETURN NULL;
+    END;
+    RETURN content;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.content_hash(record_table text, record_key text) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT gmp_meta.content_hash(record_table, record_key, gmp_meta.record_content(record_table, record_key))
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.record_signature(challenge uuid, meaning text, record_table text, record_key text,
+                                                     statement text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    person gmp.account := gmp_meta.active_person();
+    content jsonb := gmp_meta.record_content(record_table, record_key);
+    signature_id bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_authid s JOIN gmp_meta.credential c ON c.account_id = s.rolname
+                   WHERE s.rolname = person.id AND c.fingerprint = sha256(convert_to(s.rolpassword, 'UTF8'))) THEN
+        RAISE EXCEPTION 'the password of % was changed outside gmp', person.id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'set it through gmp (gmp user passwd) so its age and rules are tracked, then sign again';
+    END IF;
+    IF content IS NULL THEN
+        RAISE EXCEPTION 'no record % in %', record_key, record_table USING ERRCODE = 'P0002',
+            HINT = 'check the record you are signing';
+    END IF;
+    PERFORM gmp_meta.consume_authentication(challenge);
+    INSERT INTO gmp.signature (signer, printed_name, meaning, record_table, record_key, content_hash, challenge, statement)
+    VALUES (person.id, person.full_name, meaning, record_table, record_key,
+            gmp_meta.content_hash(record_table, record_key, content), challenge, statement)
+    RETURNING id INTO signature_id;
+    RETURN signature_id;
+END;
+$$;
+
+-- Whether a signature's record is unchanged since signing. SECURITY DEFINER, as it
+-- reads the signed record whoever asks; it reveals only true or false.
+CREATE OR REPLACE FUNCTION gmp_meta.signature_intact(signature_id bigint) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT s.content_hash = coalesce(gmp_meta.content_hash(s.record_table, s.record_key), '\x'::bytea)
+    FROM gmp.signature s WHERE s.id = signature_id
+$$;
+
+-- Every signature with whether the signed content is unchanged since signing.
+CREATE OR REPLACE VIEW gmp.signature_status AS
+SELECT s.*, gmp_meta.signature_intact(s.id) AS intact
+FROM gmp.signature s;
+
+-- QA's periodic review of the audit trail (Annex 11 §9), signed: the signature covers
+-- the event at `through_seq`, whose hash covers every event before it.
+CREATE OR REPLACE FUNCTION gmp.sign_audit_review(challenge uuid, through_seq bigint, statement text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gmp_meta.give_reason(coalesce(nullif(btrim(statement), ''), 'audit trail review'));
+    RETURN gmp_meta.record_signature(challenge, 'reviewed', 'gmp_audit.event', through_seq::text, statement);
+END;
+$$;
+
+-- A person changes their own password, proving the current one first.
+CREATE OR REPLACE FUNCTION gmp.change_password(challenge uuid, new_password text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gmp_meta.consume_authentication(challenge);
+    PERFORM set_config('gmp.reason', 'password changed by its owner', true);
+    PERFORM gmp_meta.set_password(session_user, new_password, false);
+    PERFORM gmp_meta.record_security_event(session_user, 'password_changed', NULL);
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp.record_checkpoint(seq bigint, hash bytea, key_fingerprint text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gmp_meta.active_person();
+    IF NOT EXISTS (SELECT FROM gmp_audit.event e WHERE e.seq = record_checkpoint.seq AND e.hash = record_checkpoint.hash) THEN
+        RAISE EXCEPTION 'event % does not have that hash', seq USING ERRCODE = 'P0001',
+            HINT = 'take the checkpoint again from the current chain';
+    END IF;
+    INSERT INTO gmp_audit.checkpoint (seq, hash, key_fingerprint)
+    VALUES (record_checkpoint.seq, record_checkpoint.hash, record_checkpoint.key_fingerprint);
+END;
+$$;
+
+-- The content hash of a record's content already read.
+CREATE OR REPLACE FUNCTION gmp_meta.content_hash(record_table text, record_key text, content jsonb) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT sha256(gmp_audit.field('gmp-record-v1'::text) || gmp_audit.field(record_table)
+                  || gmp_audit.field(record_key) || gmp_audit.field(content::text))
+$$;

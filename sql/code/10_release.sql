@@ -1,0 +1,429 @@
+-- release: Release: what blocks a lot, the release package a signature covers, and the signed
+-- dispositions (release, reject, hold, exceptional release); the Certificate of Analysis.
+--
+-- The one home of the current definition of each routine below (docs/migrations.md):
+-- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
+-- and the database keeps the source of every version in force (gmp db code).
+
+-- QA rejects; replaces V0009's reject_lot, which signed the lot row without a
+-- disposition. The signature now covers the disposition and its package.
+CREATE OR REPLACE FUNCTION gmp.reject_lot(challenge uuid, din text, reason text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+BEGIN
+    PERFORM gmp_meta.active_person();
+    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_meta.lock_for_disposition(din, 'rejected');
+    RETURN gmp_meta.decide(challenge, din, 'rejected', gmp_meta.release_package(din), reason, NULL, NULL, NULL, NULL, NULL);
+END;
+$$;
+
+-- Each criterion of the lot's specification with its results and verdict:
+-- pass, fail, missing, unverified, invalidated (no retest left) or retest pending.
+CREATE OR REPLACE FUNCTION gmp_meta.lot_evaluation(lot_din text)
+RETURNS TABLE (ordinal integer, test text, name text, method text, limit_text text, unit text, parts text[],
+               verdict text, results jsonb)
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT c.ordinal, c.test, c.name, c.method,
+           gmp_meta.limit_text(c, ls.max_dose_ml_per_kg_h, ls.intrathecal), c.unit, c.parts,
+           CASE
+               WHEN r.attempts = 0 THEN 'missing'
+               WHEN r.counted_fail THEN 'fail'
+               WHEN r.counted = 0 THEN CASE WHEN r.max_attempt - 1 < c.max_retests THEN 'retest pending'
+                                            ELSE 'invalidated' END
+               WHEN r.counted_unverified THEN 'unverified'
+               ELSE 'pass'
+           END,
+           coalesce(r.results, '[]'::jsonb)
+    FROM gmp.lot_specification ls
+    JOIN gmp.criterion c ON c.specification_id = ls.specification_id
+    LEFT JOIN LATERAL (
+        SELECT count(*) AS attempts, max(s.attempt) AS max_attempt,
+               count(*) FILTER (WHERE NOT s.superseded AND s.invalidated_by IS NULL) AS counted,
+               bool_or(s.verdict = 'fail') FILTER (WHERE NOT s.superseded AND s.invalidated_by IS NULL) AS counted_fail,
+               bool_or(s.verified_by IS NULL) FILTER (WHERE NOT s.superseded AND s.invalidated_by IS NULL) AS counted_unverified,
+               jsonb_agg(jsonb_build_object(
+                   'id', s.id, 'attempt', s.attempt, 'corrects', s.corrects, 'correction_reason', s.correction_reason,
+                   'qualifier', s.qualifier, 'value', s.value::text, 'unit', s.unit, 'outcomes', s.outcomes,
+                   'method', s.method, 'instrument', s.instrument, 'analyst', s.analyst,
+                   'performed_at', s.performed_at, 'recorded_by', s.recorded_by, 'recorded_at', s.recorded_at,
+                   'verdict', s.verdict, 'deviation_id', s.deviation_id, 'superseded', s.superseded,
+                   'counted', NOT s.superseded AND s.invalidated_by IS NULL,
+                   'verified_by', s.verified_by, 'verified_at', s.verified_at,
+                   'invalidated_by', s.invalidated_by, 'invalidated_at', s.invalidated_at,
+                   'assignable_cause', s.assignable_cause) ORDER BY s.id) AS results
+        FROM gmp.qc_result_status s WHERE s.din = ls.din AND s.test = c.test) r ON true
+    WHERE ls.din = lot_din
+    ORDER BY c.ordinal
+$$;
+
+-- V0015's blockers of a release, restated with one more: an open excursion that
+-- affects any unit of the lot. Everything else is exactly as in V0015.
+CREATE OR REPLACE FUNCTION gmp_meta.blockers_of(lot_din text, evaluation jsonb)
+RETURNS TABLE (kind text, item text, problem text)
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT 'specification', l.din, 'no specification assigned: gmp spec assign ' || l.din || ' CODE'
+    FROM gmp.lot l WHERE l.din = lot_din AND NOT EXISTS (SELECT FROM gmp.lot_specification ls WHERE ls.din = l.din)
+    UNION ALL
+    SELECT 'criterion', e->>'test', (e->>'verdict') || ': ' || (e->>'name') || ' (' || (e->>'limit_text')
+                                    || coalesce(' ' || (e->>'unit'), '') || ')'
+    FROM jsonb_array_elements(evaluation) e WHERE e->>'verdict' <> 'pass'
+    UNION ALL
+    SELECT 'eligibility', l.donor_code,
+           CASE WHEN d.outcome IS NULL THEN 'donor ' || l.donor_code || ' has no eligibility determination'
+                ELSE 'donor ' || l.donor_code || ' is ' || d.outcome END
+    FROM gmp.lot l
+    LEFT JOIN LATERAL (SELECT x.outcome FROM gmp.eligibility_determination x
+                       WHERE x.collection_id = l.collection_id ORDER BY x.id DESC LIMIT 1) d ON true
+    WHERE l.din = lot_din AND d.outcome IS DISTINCT FROM 'eligible' AND d.outcome IS DISTINCT FROM 'exempt'
+    UNION ALL
+    SELECT 'deviation', d.id, d.kind || ' ' || d.id || ' is open: ' || d.title
+    FROM gmp.deviation_lot dl JOIN gmp.deviation d ON d.id = dl.deviation_id
+    WHERE dl.din = lot_din AND d.status = 'open'
+    UNION ALL
+    SELECT 'expiry', l.din, 'expired on ' || l.expires_on
+    FROM gmp.lot l WHERE l.din = lot_din AND l.expires_on < (clock_timestamp() AT TIME ZONE 'UTC')::date
+    UNION ALL
+    SELECT 'excursion', x.id, 'temperature excursion ' || x.id || ' of ' || x.device_id || ' is open (units '
+                              || string_agg(e.unit_id, ', ' ORDER BY e.unit_id) || '): gmp excursion assess ' || x.id
+    FROM gmp.excursion_unit e JOIN gmp.excursion x ON x.id = e.excursion_id
+    WHERE e.din = lot_din AND e.excursion_status = 'open'
+    GROUP BY x.id, x.device_id
+$$;
+
+-- The blockers of a lot as it stands now.
+CREATE OR REPLACE FUNCTION gmp_meta.release_blockers(lot_din text)
+RETURNS TABLE (kind text, item text, problem text)
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT b.* FROM gmp_meta.blockers_of(lot_din, coalesce(
+        (SELECT jsonb_agg(to_jsonb(e) ORDER BY e.ordinal) FROM gmp_meta.lot_evaluation(lot_din) e), '[]')) b
+$$;
+
+-- The release package: what a disposition decides on and its signature covers. Its
+-- text form is canonical (jsonb orders keys), so its SHA-256 is reproducible.
+CREATE OR REPLACE FUNCTION gmp_meta.release_package(lot_din text) RETURNS jsonb
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT jsonb_build_object(
+        'lot', jsonb_build_object('din', l.din, 'keyed_id', l.din || l.check_character, 'stage', l.stage,
+                                  'product_kind', l.product_kind, 'intended_use', l.intended_use,
+                                  'donor_code', l.donor_code, 'collection_id', l.collection_id,
+                                  'parent_din', l.parent_din, 'expires_on', l.expires_on,
+                                  'manufactured_on', (SELECT (max(s.performed_at) AT TIME ZONE 'UTC')::date
+                                                      FROM gmp.manufacturing_step s WHERE s.din = l.din),
+                                  'units', f.units, 'unit_volume_ml', f.unit_volume_ml::text),
+        'specification', (SELECT jsonb_build_object('id', sp.id, 'code', sp.code, 'version', sp.version,
+                                                    'title', sp.title, 'approved_at', sp.approved_at,
+                                                    'approved_by', sp.approved_by,
+                                                    'criteria_sha256', encode(sp.criteria_sha256, 'hex'))
+                          FROM gmp.specification sp WHERE sp.id = ls.specification_id),
+        'dose', CASE WHEN ls.din IS NOT NULL THEN
+                    jsonb_build_object('max_dose_ml_per_kg_h', ls.max_dose_ml_per_kg_h::text, 'intrathecal', ls.intrathecal) END,
+        'evaluation', ev.evaluation,
+        'deviations', coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'kind', d.kind, 'title', d.title,
+                                                                    'status', d.status, 'outcome', d.outcome,
+                                                                    'opened_at', d.opened_at, 'closed_at', d.closed_at,
+                                                                    'closed_by', d.closed_by) ORDER BY d.id)
+                                FROM gmp.deviation_lot dl JOIN gmp.deviation d ON d.id = dl.deviation_id
+                                WHERE dl.din = l.din), '[]'),
+        'eligibility', (SELECT jsonb_build_object('determination_id', x.id, 'outcome', x.outcome,
+                                                  'determined_by', x.determined_by, 'determined_at', x.determined_at,
+                                                  'signed_by', s.printed_name, 'signed_at', s.signed_at)
+                        FROM gmp.eligibility_determination x
+                        LEFT JOIN gmp.signature s ON s.record_table = 'gmp.eligibility_determination'
+                                                 AND s.record_key = x.id::text
+                        WHERE x.collection_id = l.collection_id ORDER BY x.id DESC LIMIT 1),
+        'blockers', coalesce((SELECT jsonb_agg(to_jsonb(b) ORDER BY b.kind, b.item)
+                              FROM gmp_meta.blockers_of(l.din, ev.evaluation) b), '[]'))
+    FROM gmp.lot l
+    LEFT JOIN gmp.lot_specification ls ON ls.din = l.din
+    LEFT JOIN gmp.manufacturing_step f ON f.din = l.din AND f.kind = 'fill'
+    -- OFFSET 0: evaluated once, not substituted into both of its uses.
+    CROSS JOIN LATERAL (SELECT coalesce((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.ordinal)
+                                         FROM gmp_meta.lot_evaluation(l.din) e), '[]') AS evaluation
+                        OFFSET 0) ev
+    WHERE l.din = lot_din
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_meta.package_sha256(package jsonb) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT sha256(convert_to(package::text, 'UTF8'))
+$$;
+
+-- The package's blockers that bar `decision`, joined; NULL when none does. An
+-- exceptional release may override failed criteria and donor eligibility, nothing else.
+CREATE OR REPLACE FUNCTION gmp_meta.barring_problems(package jsonb, decision text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT string_agg(b->>'problem', '; ' ORDER BY b->>'kind', b->>'item')
+    FROM jsonb_array_elements(package->'blockers') b
+    WHERE decision = 'released'
+       OR NOT (b->>'kind' = 'eligibility' OR (b->>'kind' = 'criterion' AND b->>'problem' LIKE 'fail:%'))
+$$;
+
+-- At COMMIT: the conditions of the decision hold. Runs as the owner, whoever inserted.
+CREATE OR REPLACE FUNCTION gmp_meta.check_disposition() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    d gmp.disposition;
+    l gmp.lot;
+    sig gmp.signature;
+    expected_meaning text;
+    required_role text;
+    blockers text;
+    fresh jsonb;
+BEGIN
+    SELECT * INTO STRICT d FROM gmp.disposition WHERE id = NEW.id;
+    SELECT * INTO STRICT l FROM gmp.lot WHERE din = d.din;
+    expected_meaning := CASE d.decision WHEN 'released' THEN 'released' WHEN 'rejected' THEN 'rejected'
+                                        WHEN 'on_hold' THEN 'held' ELSE 'authorized' END;
+    required_role := CASE d.decision WHEN 'exceptionally_released' THEN 'gmp_director' ELSE 'gmp_qa' END;
+    IF l.status <> d.decision THEN
+        RAISE EXCEPTION 'disposition % says % but lot % is %', d.id, d.decision, l.din, l.status USING ERRCODE = 'P0001';
+    END IF;
+    SELECT * INTO sig FROM gmp.signature s WHERE s.record_table = 'gmp.disposition' AND s.record_key = d.id::text;
+    IF NOT FOUND OR sig.meaning <> expected_meaning OR sig.signer <> d.decided_by
+       OR sig.content_hash <> gmp_meta.content_hash('gmp.disposition', d.id::text) THEN
+        RAISE EXCEPTION 'disposition % of lot % needs the decider''s intact e-signature (meaning %)', d.id, l.din,
+            expected_meaning USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT pg_has_role(d.decided_by, required_role, 'MEMBER') THEN
+        RAISE EXCEPTION '% may not decide %: that needs the % role', d.decided_by, d.decision,
+            substr(required_role, 5) USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF d.decision IN ('released', 'rejected', 'exceptionally_released') AND EXISTS (
+           SELECT FROM gmp.qc_result_status r WHERE r.din = d.din
+           AND d.decided_by IN (r.recorded_by, r.analyst, r.verified_by)) THEN
+        RAISE EXCEPTION '% recorded, performed or verified results of lot %: another person decides its disposition',
+            d.decided_by, d.din USING ERRCODE = 'insufficient_privilege',
+            HINT = 'a QA person who took no part in the lot''s QC decides it (segregation of duties)';
+    END IF;
+    IF d.decision IN ('released', 'exceptionally_released') THEN
+        fresh := gmp_meta.release_package(d.din);
+        IF gmp_meta.package_sha256(fresh) <> d.package_sha256 THEN
+            RAISE EXCEPTION 'the release package of lot % changed before the decision was committed', d.din
+                USING ERRCODE = 'serialization_failure', HINT = 'check the lot again and decide on what it shows now';
+        END IF;
+        blockers := gmp_meta.barring_problems(fresh, d.decision);
+        IF blockers IS NOT NULL THEN
+            RAISE EXCEPTION 'lot % cannot be %: %', d.din, replace(d.decision, '_', ' '), blockers USING ERRCODE = 'P0001';
+        END IF;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- A final status comes only with its disposition (one per lot, by the unique index);
+-- the unsigned `gmp lot hold` of V0009 stays for holds.
+CREATE OR REPLACE FUNCTION gmp_meta.check_status_disposition() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM gmp.disposition d WHERE d.din = NEW.din AND d.decision = NEW.status) THEN
+        RAISE EXCEPTION 'lot % became % without a signed disposition', NEW.din, NEW.status
+            USING ERRCODE = 'insufficient_privilege', HINT = 'use gmp release approve|reject|exceptional';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- The lot locked, in a status from which `decision` may be taken; clear refusals when
+-- another person decided first.
+CREATE OR REPLACE FUNCTION gmp_meta.lock_for_disposition(lot_din text, decision text) RETURNS gmp.lot
+LANGUAGE plpgsql AS $$
+DECLARE
+    l gmp.lot;
+    earlier gmp.disposition;
+BEGIN
+    PERFORM gmp_meta.require_lot(lot_din);
+    SELECT * INTO l FROM gmp.lot WHERE din = lot_din FOR UPDATE;
+    IF l.status IN ('released', 'rejected', 'exceptionally_released') THEN
+        SELECT * INTO earlier FROM gmp.disposition d WHERE d.din = l.din ORDER BY d.id DESC LIMIT 1;
+        RAISE EXCEPTION 'lot % is already %', l.din,
+            replace(l.status, '_', ' ') || coalesce(format(' (by %s at %s)', earlier.decided_by, earlier.decided_at), '')
+            USING ERRCODE = 'P0001', HINT = 'a final disposition is never changed';
+    END IF;
+    IF decision IN ('released', 'exceptionally_released', 'on_hold') AND l.status <> 'quarantine' THEN
+        RAISE EXCEPTION 'lot % is %', l.din, replace(l.status, '_', ' ') USING ERRCODE = 'P0001',
+            HINT = 'lift the hold first (gmp lot unhold) once its reason is resolved';
+    END IF;
+    RETURN l;
+END;
+$$;
+
+-- Writes the disposition and the lot's status, and signs the disposition row.
+CREATE OR REPLACE FUNCTION gmp_meta.decide(challenge uuid, lot_din text, decision text, package jsonb, reason text,
+                                physician text, physician_request text, physician_acceptance text,
+                                risk_justification text, notified text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    disposition_id bigint;
+BEGIN
+    PERFORM set_config('gmp.reason', coalesce(nullif(btrim(reason), ''), replace(decision, '_', ' ')), true);
+    INSERT INTO gmp.disposition (din, decision, reason, package, package_sha256, physician, physician_request,
+                                 physician_acceptance, risk_justification, notified)
+    VALUES (lot_din, decision, nullif(btrim(reason), ''), package, gmp_meta.package_sha256(package),
+            nullif(btrim(physician), ''), nullif(btrim(physician_request), ''),
+            nullif(btrim(physician_acceptance), ''), nullif(btrim(risk_justification), ''), nullif(btrim(notified), ''))
+    RETURNING id INTO disposition_id;
+    UPDATE gmp.lot l SET status = decision, status_changed_at = clock_timestamp(), status_changed_by = session_user
+    WHERE l.din = lot_din;
+    RETURN gmp_meta.record_signature(challenge,
+        CASE decision WHEN 'released' THEN 'released' WHEN 'rejected' THEN 'rejected' WHEN 'on_hold' THEN 'held'
+                      ELSE 'authorized' END,
+        'gmp.disposition', disposition_id::text, reason);
+END;
+$$;
+
+-- What `gmp release check` shows: the package and whether the lot is releasable now.
+CREATE OR REPLACE FUNCTION gmp.release_check(din text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    l gmp.lot := gmp_meta.require_lot(din);
+    package jsonb := gmp_meta.release_package(din);
+    status_problem text;
+BEGIN
+    status_problem := CASE l.status WHEN 'quarantine' THEN NULL
+                                    WHEN 'on_hold' THEN 'lot is on hold: lift the hold first (gmp lot unhold)'
+                                    ELSE 'lot is already ' || replace(l.status, '_', ' ') END;
+    RETURN package || jsonb_build_object(
+        'status', l.status,
+        'status_problem', status_problem,
+        'releasable', status_problem IS NULL AND jsonb_array_length(package->'blockers') = 0,
+        'package_sha256', encode(gmp_meta.package_sha256(package), 'hex'));
+END;
+$$;
+
+-- QA releases: the package the signer was shown (its hash) must be the package now.
+CREATE OR REPLACE FUNCTION gmp.release_lot(challenge uuid, din text, package_sha256 text, statement text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    package jsonb;
+    blockers text;
+BEGIN
+    PERFORM gmp_meta.active_person();
+    PERFORM gmp_meta.lock_for_disposition(din, 'released');
+    package := gmp_meta.release_package(din);
+    blockers := gmp_meta.barring_problems(package, 'released');
+    IF blockers IS NOT NULL THEN
+        RAISE EXCEPTION 'lot % cannot be released: %', din, blockers USING ERRCODE = 'P0001',
+            HINT = 'gmp release check ' || din || ' lists each blocker';
+    END IF;
+    IF encode(gmp_meta.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_lot.package_sha256) THEN
+        RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'P0001',
+            HINT = 'run gmp release check again and decide on what it shows now';
+    END IF;
+    RETURN gmp_meta.decide(challenge, din, 'released', package, statement, NULL, NULL, NULL, NULL, NULL);
+END;
+$$;
+
+-- QA holds a lot pending an investigation, signed "held".
+CREATE OR REPLACE FUNCTION gmp.hold_for_disposition(challenge uuid, din text, reason text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+BEGIN
+    PERFORM gmp_meta.active_person();
+    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_meta.lock_for_disposition(din, 'on_hold');
+    RETURN gmp_meta.decide(challenge, din, 'on_hold', gmp_meta.release_package(din), reason, NULL, NULL, NULL, NULL, NULL);
+END;
+$$;
+
+-- The director releases a lot that does not meet its criteria, for one patient's
+-- treating physician (FACT-JACIE D11.1.2, EU ATMP GMP 11.5), signed "authorized".
+CREATE OR REPLACE FUNCTION gmp.release_exceptionally(challenge uuid, din text, package_sha256 text, physician text,
+                                          physician_request text, physician_acceptance text,
+                                          risk_justification text, notified text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    package jsonb;
+    other text;
+BEGIN
+    PERFORM gmp_meta.active_person();
+    PERFORM gmp_meta.lock_for_disposition(din, 'exceptionally_released');
+    package := gmp_meta.release_package(din);
+    IF jsonb_array_length(package->'blockers') = 0 THEN
+        RAISE EXCEPTION 'lot % meets its release criteria: it is released normally, by QA', din USING ERRCODE = 'P0001',
+            HINT = 'gmp release approve ' || din;
+    END IF;
+    other := gmp_meta.barring_problems(package, 'exceptionally_released');
+    IF other IS NOT NULL THEN
+        RAISE EXCEPTION 'exceptional release covers failed criteria and donor eligibility only; lot % also has: %', din, other
+            USING ERRCODE = 'P0001', HINT = 'complete and verify every result and close the deviations first';
+    END IF;
+    IF btrim(coalesce(physician, '')) = '' OR btrim(coalesce(physician_request, '')) = ''
+       OR btrim(coalesce(physician_acceptance, '')) = '' OR btrim(coalesce(risk_justification, '')) = ''
+       OR btrim(coalesce(notified, '')) = '' THEN
+        RAISE EXCEPTION 'exceptional release needs the physician, the request, the acceptance, the risk justification and who was notified'
+            USING ERRCODE = 'P0001';
+    END IF;
+    IF encode(gmp_meta.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_exceptionally.package_sha256) THEN
+        RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'P0001',
+            HINT = 'run gmp release check again and decide on what it shows now';
+    END IF;
+    RETURN gmp_meta.decide(challenge, din, 'exceptionally_released', package, risk_justification, physician,
+                           physician_request, physician_acceptance, risk_justification, notified);
+END;
+$$;
+
+-- The Certificate of Analysis of a released lot (docs/qc-and-release.md): built from
+-- the package the QA signature covers, so the certificate shows what was evaluated.
+CREATE OR REPLACE FUNCTION gmp.certificate_of_analysis(din text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    l gmp.lot := gmp_meta.require_lot(din);
+    d gmp.disposition;
+    sig gmp.signature;
+    ev gmp_audit.event;
+BEGIN
+    SELECT * INTO d FROM gmp.disposition x WHERE x.din = l.din AND x.decision = 'released';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lot % is %: a Certificate of Analysis is issued for released lots only', l.din,
+            replace(l.status, '_', ' ') USING ERRCODE = 'P0001',
+            HINT = CASE WHEN l.status = 'exceptionally_released'
+                        THEN 'an exceptional release is documented by its signed authorization: gmp audit report --table gmp.disposition'
+                        ELSE 'gmp release check ' || l.din || ' shows what stands in the way' END;
+    END IF;
+    SELECT * INTO STRICT sig FROM gmp.signature s WHERE s.record_table = 'gmp.disposition' AND s.record_key = d.id::text;
+    SELECT * INTO ev FROM gmp_audit.event e
+    WHERE e.table_name = 'gmp.signature' AND e.record_key = d.id::text AND e.action = 'INSERT'
+      AND (e.new_values->>'id')::bigint = sig.id;
+    RETURN jsonb_build_object(
+        'lot', (d.package->'lot') || jsonb_build_object(
+                   'eye_readable', substr(l.din, 1, 5) || ' ' || substr(l.din, 6, 2) || ' ' || substr(l.din, 8, 6)
+                                   || ' ' || l.check_character),
+        'specification', d.package->'specification',
+        'dose', d.package->'dose',
+        'tests', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                     'test', e->>'test', 'name', e->>'name', 'method', e->>'method', 'limit', e->>'limit_text',
+                     'unit', e->>'unit', 'verdict', e->>'verdict',
+                     'result', CASE WHEN r->>'value' IS NOT NULL
+                                    THEN CASE WHEN r->>'qualifier' = '=' THEN '' ELSE r->>'qualifier' END || (r->>'value')
+                                    ELSE (SELECT string_agg(coalesce(p.part || ': ', '') || o.outcome, '; ' ORDER BY o.n)
+                                          FROM jsonb_array_elements_text(r->'outcomes') WITH ORDINALITY o(outcome, n)
+                                          LEFT JOIN jsonb_array_elements_text(CASE WHEN jsonb_typeof(e->'parts') = 'array'
+                                                                                   THEN e->'parts' END)
+                                                    WITH ORDINALITY p(part, m) ON p.m = o.n) END,
+                     'result_unit', r->>'unit',
+                     'analyst', r->>'analyst', 'performed_at', r->'performed_at',
+                     'verified_by', r->>'verified_by', 'verified_at', r->'verified_at',
+                     'result_id', (r->>'id')::bigint, 'attempt', (r->>'attempt')::integer) ORDER BY (e->>'ordinal')::integer)
+                  FROM jsonb_array_elements(d.package->'evaluation') e
+                  LEFT JOIN LATERAL (SELECT x FROM jsonb_array_elements(e->'results') x
+                                     WHERE (x->>'counted')::boolean ORDER BY (x->>'id')::bigint DESC LIMIT 1) rr(r) ON true),
+                  '[]'),
+        'eligibility', d.package->'eligibility',
+        'deviations', d.package->'deviations',
+        'release', jsonb_build_object('decision', d.decision, 'disposition_id', d.id, 'signer', sig.signer,
+                                      'printed_name', sig.printed_name, 'signed_at', sig.signed_at,
+                                      'meaning', sig.meaning, 'signature_id', sig.id,
+                                      'intact', sig.content_hash = gmp_meta.content_hash('gmp.disposition', d.id::text)
+                                                AND d.package_sha256 = gmp_meta.package_sha256(gmp_meta.release_package(l.din)),
+                                      'package_sha256', encode(d.package_sha256, 'hex')),
+        'audit', jsonb_build_object('seq', ev.seq, 'hash', encode(ev.hash, 'hex')),
+        'issued_at', clock_timestamp());
+END;
+$$;
+
+-- Every disposition with its signature, for reports.
+CREATE OR REPLACE VIEW gmp.disposition_record AS
+SELECT d.id, d.din, d.decision, d.reason, d.physician, d.physician_request, d.physician_acceptance,
+       d.risk_justification, d.notified, d.decided_by, d.decided_at, encode(d.package_sha256, 'hex') AS package_sha256,
+       s.id AS signature_id, s.printed_name, s.signed_at, s.meaning
+FROM gmp.disposition d
+LEFT JOIN gmp.signature s ON s.record_table = 'gmp.disposition' AND s.record_key = d.id::text;
