@@ -27,7 +27,7 @@ struct CommandContext {
                                         environment: environment, file: loaded?.0, configPath: loaded?.1,
                                         effectiveUserIsRoot: geteuid() == 0)
         output = Output(
-            json: options.json, quiet: options.quiet,
+            json: options.json, quiet: options.quiet, verbose: options.verbose,
             stdoutStyle: Style(enabled: !options.json && Terminal.useColor(settings.color, descriptor: 1, environment: environment)),
             stderrStyle: Style(enabled: Terminal.useColor(settings.color, descriptor: 2, environment: environment)))
         var logger = Logger(label: "gmp")

@@ -363,7 +363,13 @@ struct DonorLotCommandTests {
 
             // g. Out of order, and beyond the facility's passage limit.
             try site.expectSuccess { try Self.step(in: site, lot, "isolation") }
-            try site.expectRefused(mentioning: ["no fill before harvest"]) { try Self.step(in: site, lot, "fill", Self.fill) }
+            let outOfOrder = try site.expectRefused(mentioning: ["no fill before harvest"]) { try Self.step(in: site, lot, "fill", Self.fill) }
+            #expect(!outOfOrder.stderr.contains("server context"), "\(outOfOrder)")
+            // -vv adds where in the server the refusal arose, after the one-line report.
+            let traced = try site.gmp(site.operatorAccount, ["lot", "step", lot.keyed, "fill"] + Self.fill + ["-vv"])
+            #expect(traced.status == 65, "\(traced)")
+            #expect(traced.stderrLines.first { $0.hasPrefix("error: ") }?.contains("no fill before harvest") == true, "\(traced)")
+            #expect(traced.stderr.contains("server context: PL/pgSQL function gmp_meta.check_step() line "), "\(traced)")
 
             let capped = try Self.createLot(in: site, ["--collection", donation.collection])
             try site.expectSuccess { try Self.step(in: site, capped, "isolation") }

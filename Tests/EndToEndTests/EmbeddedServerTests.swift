@@ -57,7 +57,7 @@ struct EmbeddedServerTests {
             let migrate = try GMPBinary.run(["db", "migrate"], environment: environment)
             #expect(migrate.status == 0, "\(migrate)")
             #expect(migrate.stderr.contains("created the embedded database cluster"))
-            #expect(migrate.stdout.contains("migration(s); schema version") && migrate.stdout.contains("up to date"), "\(migrate)")
+            #expect(migrate.stdout.contains("code file(s); schema version") && migrate.stdout.contains("up to date"), "\(migrate)")
         }
     }
 

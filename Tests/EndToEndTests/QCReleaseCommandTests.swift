@@ -395,11 +395,12 @@ struct QCReleaseCommandTests {
             let lot = try qs.assignedLot()
             let cd105 = try qs.record(lot, "cd105", "97.1", unit: "%")
             #expect(cd105.run.stdout.isEmpty == false)
-            try site.expectRefused(mentioning: ["you recorded result \(cd105.id)", "different person"]) {
+            // Separation of duties: another person must do it (GM005, exit 77).
+            try site.expectRefused(exit: 77, mentioning: ["you recorded result \(cd105.id)", "different person"]) {
                 try site.signed(site.qc, ["qc", "verify", String(cd105.id)])
             }
             let cd45 = try qs.record(lot, "cd45", "0.4", unit: "%", ["--analyst", qs.qc2.id])
-            try site.expectRefused(mentioning: ["you performed result \(cd45.id)", "different person"]) {
+            try site.expectRefused(exit: 77, mentioning: ["you performed result \(cd45.id)", "different person"]) {
                 try site.signed(qs.qc2, ["qc", "verify", String(cd45.id)])
             }
 

@@ -29,6 +29,8 @@ struct FailureTests {
 
     @Test("server errors", arguments: [
         ("42501", GMPExitCode.permissionDenied), ("23505", .refused), ("23514", .refused), ("P0001", .refused),
+        ("GM001", .refused), ("GM004", .refused), ("GM005", .permissionDenied), ("GM009", .permissionDenied),
+        ("GM010", .retryExhausted),
         ("22P02", .refused), ("40001", .retryExhausted), ("08006", .unavailable), ("42601", .software),
     ])
     func server(state: String, code: GMPExitCode) {
@@ -49,6 +51,15 @@ struct FailureTests {
         #expect(Failure(Mystery(), target: embedded).exitCode == .software)
         #expect(Failure(EmbeddedServerError.binariesMissing(searched: ["/usr/lib/postgresql"]), target: embedded).fix
             .contains("apt-get install -y postgresql"))
+    }
+
+    @Test("a server error keeps its PL/pgSQL context for -vv, out of the one-line report")
+    func serverContext() {
+        let error = PostgresError(sqlState: "GM003", message: "lot X is released", hint: "nothing may change it",
+                                  context: "PL/pgSQL function gmp_meta.guard_lot_change() line 9 at RAISE")
+        let failure = Failure(error, target: embedded)
+        #expect(failure.serverContext == "PL/pgSQL function gmp_meta.guard_lot_change() line 9 at RAISE")
+        #expect(failure.line == "lot X is released; fix: nothing may change it")
     }
 
     @Test("the printed line is a single line even when the detail has several")

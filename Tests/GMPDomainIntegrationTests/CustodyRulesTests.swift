@@ -43,7 +43,7 @@ struct CustodyRulesTests {
             #expect(refusal?.fix == "choose a free one: gmp storage layout \(Site.box)")
             #expect(try s.holding(2) == "in_hand \(s.site.operatorAccount.id)")
             // One position per unit: a stored unit must be withdrawn before it goes anywhere but by a move.
-            try s.site.expectRefused("P0001", naming: ["stored", "placed"], "placing a stored unit again") {
+            try s.site.expectRefused("GM003", naming: ["stored", "placed"], "placing a stored unit again") {
                 _ = try s.site.operatorSession.execute("SELECT gmp.place_unit(\(first.value), \(Site.box), 1, 2, NULL)")
             }
         }
@@ -56,7 +56,7 @@ struct CustodyRulesTests {
                                             (Site.box, "A4", ["no position A4", "columns 1–3"]),
                                             ("TANK-1-R1", "A1", ["is a rack, not a box"]),
                                             (Site.mediumBox, "A1", ["FRZ-CM", "conditioned_medium", "not cells"])] {
-                try s.site.expectRefused("P0001", naming: naming, "placing in \(box) \(position)") {
+                try s.site.expectRefused("GM002", naming: naming, "placing in \(box) \(position)") {
                     try s.place(4, box: box, at: position)
                 }
             }
@@ -72,13 +72,13 @@ struct CustodyRulesTests {
             _ = try s.site.operatorSession.transaction { db in try Units(db).perform(.discard, on: try s.unit(3), reason: "label damaged") }
             #expect(try s.holding(3) == "discarded \(s.site.operatorAccount.id)")
             let unit = try s.unit(3).value
-            try s.site.expectRefused("P0001", naming: ["discarded", "cannot be moved"], "moving a discarded unit") {
+            try s.site.expectRefused("GM003", naming: ["discarded", "cannot be moved"], "moving a discarded unit") {
                 _ = try s.site.operatorSession.execute("SELECT gmp.move_unit(\(unit), \(Site.box), 2, 2, 'tidy up')")
             }
-            try s.site.expectRefused("P0001", naming: ["discarded"], "withdrawing a discarded unit") {
+            try s.site.expectRefused("GM003", naming: ["discarded"], "withdrawing a discarded unit") {
                 _ = try s.site.operatorSession.execute("SELECT gmp.withdraw_unit(\(unit), 'for use')")
             }
-            try s.site.expectRefused("P0001", naming: ["discarded"], "placing a discarded unit") {
+            try s.site.expectRefused("GM003", naming: ["discarded"], "placing a discarded unit") {
                 try s.place(3, at: "B2")
             }
             // The position it left is free again.
@@ -91,14 +91,14 @@ struct CustodyRulesTests {
         try Site.with { s in
             let unit = try s.unit(5).value
             let operatorID = s.site.operatorAccount.id
-            try s.site.expectRefused("P0001", naming: ["in the hands of \(operatorID)"], "QA discarding the operator's unit") {
+            try s.site.expectRefused("GM005", naming: ["in the hands of \(operatorID)"], "QA discarding the operator's unit") {
                 _ = try s.site.qaSession.execute("SELECT gmp.discard_unit(\(unit), 'not needed')")
             }
             _ = try s.site.operatorSession.execute("SELECT gmp.thaw_unit(\(unit), 'post-thaw viability')")
-            try s.site.expectRefused("P0001", naming: ["in the hands of \(operatorID)"], "QA discarding a thawed unit it does not hold") {
+            try s.site.expectRefused("GM005", naming: ["in the hands of \(operatorID)"], "QA discarding a thawed unit it does not hold") {
                 _ = try s.site.qaSession.execute("SELECT gmp.discard_unit(\(unit), 'not needed')")
             }
-            try s.site.expectRefused("P0001", naming: ["someone else"], "a hand-over to oneself") {
+            try s.site.expectRefused("GM005", naming: ["someone else"], "a hand-over to oneself") {
                 _ = try s.handOver([6], from: s.site.operatorAccount, s.site.operatorSession, to: s.site.operatorAccount)
             }
             #expect(try s.holding(5) == "thawed \(operatorID)")
@@ -130,7 +130,7 @@ struct CustodyRulesTests {
             try s.receive(transfer, by: s.operator2, s.operator2Session)
             #expect(try s.holding(7) == "in_hand \(s.operator2.id)")
             #expect(try Custody(s.site.qaSession).pending().isEmpty)
-            DonorAndLotRulesTests.expectSQLState("P0001", "receiving the same transfer twice") {
+            DonorAndLotRulesTests.expectSQLState("GM004", "receiving the same transfer twice") {
                 try s.receive(transfer, by: s.operator2, s.operator2Session)
             }
         }
@@ -141,15 +141,15 @@ struct CustodyRulesTests {
         try Site.with { s in
             let transfer = try s.handOver([8], from: s.site.operatorAccount, s.site.operatorSession, to: s.operator2)
             let unit = try s.unit(8)
-            try s.site.expectRefused("P0001", naming: ["being handed over"], "placing a unit being handed over") {
+            try s.site.expectRefused("GM007", naming: ["being handed over"], "placing a unit being handed over") {
                 try s.place(8, at: "C3")
             }
             for action in Units.Action.allCases where action != .withdraw {
-                try s.site.expectRefused("P0001", naming: ["being handed over"], "\(action) of a unit being handed over") {
+                try s.site.expectRefused("GM007", naming: ["being handed over"], "\(action) of a unit being handed over") {
                     _ = try s.site.operatorSession.transaction { db in try Units(db).perform(action, on: unit, reason: "try") }
                 }
             }
-            DonorAndLotRulesTests.expectSQLState("P0001", "a second hand-over of the same unit") {
+            DonorAndLotRulesTests.expectSQLState("GM007", "a second hand-over of the same unit") {
                 _ = try s.handOver([8], from: s.site.operatorAccount, s.site.operatorSession, to: s.site.qa)
             }
             #expect(try s.eventCount(8) == 1)
@@ -174,32 +174,32 @@ struct CustodyRulesTests {
             let qa = s.site.qa.id
             let statements: [(String, String, [String])] = [
                 // A second holding continuing the fill: the placement already did.
-                ("P0001", """
+                ("GM010", """
                     INSERT INTO gmp.custody_event (unit_id, previous_event, action, state, holder_person, recorded_by)
                     VALUES ('\(unit)', \(filled), 'withdrawn', 'in_hand', '\(qa)', '\(qa)')
                     """, ["moved on"]),
                 // A second chain.
-                ("P0001", """
+                ("GM003", """
                     INSERT INTO gmp.custody_event (unit_id, action, state, holder_person, recorded_by)
                     VALUES ('\(unit)', 'filled', 'in_hand', '\(qa)', '\(qa)')
                     """, ["filled already"]),
                 // A holding that does not follow from the stored state.
-                ("P0001", """
+                ("GM003", """
                     INSERT INTO gmp.custody_event (unit_id, action, state, holder_person, recorded_by)
                     VALUES ('\(unit)', 'thawed', 'thawed', '\(qa)', '\(qa)')
                     """, ["stored", "cannot be thawed"]),
                 // A holding that starts before the one it ends (a gap run backwards).
-                ("P0001", """
+                ("GM007", """
                     INSERT INTO gmp.custody_event (unit_id, at, action, state, holder_person, recorded_by)
                     VALUES ('\(unit)', '2000-01-01', 'withdrawn', 'in_hand', '\(qa)', '\(qa)')
                     """, ["precede"]),
                 // The unit handed to someone no event names.
-                ("P0001", """
+                ("GM007", """
                     UPDATE gmp.unit SET state = 'in_hand', box_id = NULL, box_row = NULL, box_column = NULL,
                                         device_id = NULL, holder_person = '\(qa)' WHERE id = '\(unit)'
                     """, ["only by a custody event"]),
                 // The unit pointed back at an older event.
-                ("P0001", "UPDATE gmp.unit SET last_event = \(filled) WHERE id = '\(unit)'", ["only by a custody event"]),
+                ("GM007", "UPDATE gmp.unit SET last_event = \(filled) WHERE id = '\(unit)'", ["only by a custody event"]),
             ]
             for (state, statement, naming) in statements {
                 try s.site.expectRefused(state, naming: naming, statement) {
@@ -235,8 +235,8 @@ struct CustodyRulesTests {
                           by: s.operator2, s.operator2Session)
             let unit = try s.unit(10).value
             for (state, statement) in [
-                ("P0001", "DELETE FROM gmp.unit WHERE id = '\(unit)'"),
-                ("P0001", "UPDATE gmp.unit SET volume_ml = 2 WHERE id = '\(unit)'"),
+                ("GM004", "DELETE FROM gmp.unit WHERE id = '\(unit)'"),
+                ("GM004", "UPDATE gmp.unit SET volume_ml = 2 WHERE id = '\(unit)'"),
                 ("42501", "TRUNCATE gmp.unit CASCADE"),
                 ("42501", "UPDATE gmp.custody_event SET reason = 'rewritten' WHERE unit_id = '\(unit)'"),
                 ("42501", "DELETE FROM gmp.custody_event WHERE unit_id = '\(unit)'"),
@@ -244,8 +244,8 @@ struct CustodyRulesTests {
                 ("42501", "UPDATE gmp.custody_transfer SET to_person = from_person"),
                 ("42501", "DELETE FROM gmp.custody_receipt"),
                 ("42501", "UPDATE gmp.custody_receipt SET condition = 'rewritten'"),
-                ("P0001", "DELETE FROM gmp.storage_location WHERE id = '\(Site.box)'"),
-                ("P0001", "UPDATE gmp.storage_location SET rows = 9 WHERE id = '\(Site.box)'"),
+                ("GM004", "DELETE FROM gmp.storage_location WHERE id = '\(Site.box)'"),
+                ("GM004", "UPDATE gmp.storage_location SET rows = 9 WHERE id = '\(Site.box)'"),
             ] {
                 try s.site.expectRefused(state, statement) { try s.site.asSuperuser(statement) }
             }

@@ -147,7 +147,7 @@ struct DonorAndLotRulesTests {
             try site.screen(donor, Self.fullPanel.filter { $0 != "anti-hcv" })
             try site.screen(donor, ["anti-hcv"], result: "reactive")
             let collection = try site.collect(donor)
-            try site.expectRefused("P0001", naming: ["anti-HCV"], "eligible despite a reactive anti-HCV") {
+            try site.expectRefused("GM006", naming: ["anti-HCV"], "eligible despite a reactive anti-HCV") {
                 try site.determine(donor, collection, "eligible")
             }
             let id = try site.determine(donor, collection, "ineligible")
@@ -166,7 +166,7 @@ struct DonorAndLotRulesTests {
             try site.consent(mother)
             try site.screen(mother, specimenOffset: -10)
             let collection = try site.collect(newborn, source: "umbilical_cord", unit: "cm")
-            try site.expectRefused("P0001", naming: ["outside the window"], "eligible on specimens 10 days early") {
+            try site.expectRefused("GM006", naming: ["outside the window"], "eligible on specimens 10 days early") {
                 try site.determine(newborn, collection, "eligible")
             }
         }
@@ -185,7 +185,7 @@ struct DonorAndLotRulesTests {
             try site.consent(tooEarly)
             try site.screen(tooEarly, specimenOffset: -31)
             let refused = try site.collect(tooEarly, source: "bone_marrow", unit: "mL")
-            try site.expectRefused("P0001", naming: ["outside the window"], "bone marrow on specimens 31 days early") {
+            try site.expectRefused("GM006", naming: ["outside the window"], "bone marrow on specimens 31 days early") {
                 try site.determine(tooEarly, refused, "eligible")
             }
         }
@@ -198,7 +198,7 @@ struct DonorAndLotRulesTests {
             try site.consent(donor)
             try site.screen(donor, Self.fullPanel.filter { $0 != "syphilis" })
             let collection = try site.collect(donor)
-            try site.expectRefused("P0001", naming: ["Treponema pallidum (syphilis): no result"], "eligible without syphilis") {
+            try site.expectRefused("GM006", naming: ["Treponema pallidum (syphilis): no result"], "eligible without syphilis") {
                 try site.determine(donor, collection, "eligible")
             }
         }
@@ -212,7 +212,7 @@ struct DonorAndLotRulesTests {
             try site.screen(donor, Self.fullPanel.filter { $0 != "htlv" && $0 != "cmv" })
             let marrow = try site.collect(donor, source: "bone_marrow", unit: "mL")
             let adipose = try site.collect(donor, source: "adipose", unit: "g")
-            try site.expectRefused("P0001", naming: ["HTLV-I/II antibody: no result", "CMV antibody: no result"],
+            try site.expectRefused("GM006", naming: ["HTLV-I/II antibody: no result", "CMV antibody: no result"],
                                    "bone marrow without HTLV and CMV") {
                 try site.determine(donor, marrow, "eligible")
             }
@@ -234,7 +234,7 @@ struct DonorAndLotRulesTests {
             try site.consent(allogeneic)
             try site.screen(allogeneic)
             let other = try site.collect(allogeneic)
-            try site.expectRefused("P0001", "exempt for an allogeneic donor") {
+            try site.expectRefused("GM002", "exempt for an allogeneic donor") {
                 try site.determine(allogeneic, other, "exempt")
             }
         }
@@ -246,11 +246,11 @@ struct DonorAndLotRulesTests {
             let mother = try site.registerDonor()
             let newborn = try site.registerDonor(mother: mother)
             try site.consent(mother)
-            try site.expectRefused("P0001", naming: [mother], "a result recorded on the newborn") {
+            try site.expectRefused("GM002", naming: [mother], "a result recorded on the newborn") {
                 try site.screen(newborn, ["hbsag"])
             }
             let collection = try site.collect(newborn, source: "cord_blood", unit: "mL")
-            try site.expectRefused("P0001", naming: ["no result"], "eligible before the mother is tested") {
+            try site.expectRefused("GM006", naming: ["no result"], "eligible before the mother is tested") {
                 try site.determine(newborn, collection, "eligible")
             }
             try site.screen(mother)
@@ -267,9 +267,9 @@ struct DonorAndLotRulesTests {
     func collectionNeedsConsent() throws {
         try Site.with { site in
             let donor = try site.registerDonor()
-            try site.expectRefused("P0001", "a collection without consent") { _ = try site.collect(donor) }
+            try site.expectRefused("GM003", "a collection without consent") { _ = try site.collect(donor) }
             try site.consent(donor, givenDaysAgo: Site.collectionDaysAgo - 1)
-            try site.expectRefused("P0001", "a collection before the consent") { _ = try site.collect(donor) }
+            try site.expectRefused("GM003", "a collection before the consent") { _ = try site.collect(donor) }
             try site.consent(donor, givenDaysAgo: Site.collectionDaysAgo)
             _ = try site.collect(donor)
         }
@@ -283,8 +283,8 @@ struct DonorAndLotRulesTests {
             try site.consent(mother)
             _ = try site.collect(mother)
             try site.withdrawConsent(mother)
-            try site.expectRefused("P0001", "a collection after withdrawal") { _ = try site.collect(mother) }
-            try site.expectRefused("P0001", "a newborn's collection after the mother withdrew") {
+            try site.expectRefused("GM003", "a collection after withdrawal") { _ = try site.collect(mother) }
+            try site.expectRefused("GM003", "a newborn's collection after the mother withdrew") {
                 _ = try site.collect(newborn, source: "placenta", unit: "g")
             }
         }
@@ -301,11 +301,11 @@ struct DonorAndLotRulesTests {
                          "UPDATE gmp.consent SET withdrawal_recorded_by = 'someone_else'",
                          "UPDATE gmp.consent SET scope = 'wider scope'",
                          "DELETE FROM gmp.consent"] {
-                try site.expectRefused("P0001", "superuser: \(edit)") {
+                try site.expectRefused("GM004", "superuser: \(edit)") {
                     try site.asSuperuser("\(edit) WHERE donor_code = '\(donor)'")
                 }
             }
-            try site.expectRefused("P0001", "a second withdrawal") { try site.withdrawConsent(donor, daysAgo: 1) }
+            try site.expectRefused("GM003", "a second withdrawal") { try site.withdrawConsent(donor, daysAgo: 1) }
             #expect(try site.superuser.query("""
                 SELECT withdrawn_on = current_date - 5 AS same FROM gmp.consent WHERE donor_code = \(donor)
                 """)[0].decode("same", as: Bool.self))
@@ -319,16 +319,16 @@ struct DonorAndLotRulesTests {
         try Site.with { site in
             let donor = try site.registerDonor()
             try site.consent(donor)
-            try site.expectRefused("P0001", naming: ["unit g", "bone marrow"], "bone marrow in g") {
+            try site.expectRefused("GM002", naming: ["unit g", "bone marrow"], "bone marrow in g") {
                 _ = try site.collect(donor, source: "bone_marrow", unit: "g")
             }
-            try site.expectRefused("P0001", "a collection an hour from now") {
+            try site.expectRefused("GM002", "a collection an hour from now") {
                 try site.operatorSession.execute("""
                     SELECT gmp.collect_tissue(\(donor), 'adipose', 'abdomen', now() + interval '1 hour', 'Dr Recovery',
                                               10, 'mL', 'chilled')
                     """)
             }
-            try site.expectRefused("P0001", "umbilical cord from a donor with no birth mother") {
+            try site.expectRefused("GM002", "umbilical cord from a donor with no birth mother") {
                 _ = try site.collect(donor, source: "umbilical_cord", unit: "cm")
             }
             _ = try site.collect(donor, source: "bone_marrow", unit: "mL")
@@ -341,7 +341,7 @@ struct DonorAndLotRulesTests {
             let donor = try site.registerDonor()
             try site.consent(donor)
             let collection = try site.collect(donor)
-            try site.expectRefused("P0001", "a receipt before the collection") {
+            try site.expectRefused("GM002", "a receipt before the collection") {
                 try site.operatorSession.execute("""
                     SELECT gmp.receive_tissue(\(collection), now() - interval '100 days', 'acceptable', NULL)
                     """)
@@ -349,7 +349,7 @@ struct DonorAndLotRulesTests {
             try site.receive(collection)
             #expect(try site.superuser.query("SELECT received_by FROM gmp.tissue_collection WHERE id = \(collection)")[0]
                 .decode("received_by", as: String.self) == site.operatorAccount.id)
-            try site.expectRefused("P0001", "a second receipt") { try site.receive(collection) }
+            try site.expectRefused("GM004", "a second receipt") { try site.receive(collection) }
         }
     }
 
@@ -366,7 +366,7 @@ struct DonorAndLotRulesTests {
                                (received, "UPDATE gmp.tissue_collection SET receipt_condition = 'compromised'"),
                                (received, "UPDATE gmp.tissue_collection SET received_at = received_at + interval '1 minute'"),
                                (received, "DELETE FROM gmp.tissue_collection")] {
-                try site.expectRefused("P0001", "superuser: \(edit)") {
+                try site.expectRefused("GM004", "superuser: \(edit)") {
                     try site.asSuperuser("\(edit) WHERE id = '\(id)'")
                 }
             }
@@ -381,7 +381,7 @@ struct DonorAndLotRulesTests {
             let donor = try site.registerDonor()
             try site.consent(donor)
             let collection = try site.collect(donor)
-            try site.expectRefused("P0001", naming: [collection], "a lot from tissue not yet received") {
+            try site.expectRefused("GM003", naming: [collection], "a lot from tissue not yet received") {
                 _ = try site.createLot(collection: collection)
             }
             try site.receive(collection)
@@ -424,11 +424,11 @@ struct DonorAndLotRulesTests {
     func intendedUseMatchesDonor() throws {
         try Site.with { site in
             let (_, collection) = try site.receivedCollection()
-            try site.expectRefused("P0001", naming: ["allogeneic"], "an autologous lot from an allogeneic donor") {
+            try site.expectRefused("GM006", naming: ["allogeneic"], "an autologous lot from an allogeneic donor") {
                 _ = try site.createLot(collection: collection, use: "autologous")
             }
             let bank = try site.cellBank(from: collection)
-            try site.expectRefused("P0001", "an autologous working cell bank from an allogeneic master") {
+            try site.expectRefused("GM006", "an autologous working cell bank from an allogeneic master") {
                 _ = try site.createLot(parent: bank, stage: "working_cell_bank", use: "autologous")
             }
         }
@@ -438,7 +438,7 @@ struct DonorAndLotRulesTests {
     func lineageRules() throws {
         try Site.with { site in
             let (_, collection) = try site.receivedCollection()
-            try site.expectRefused("P0001", "a working cell bank from tissue") {
+            try site.expectRefused("GM002", "a working cell bank from tissue") {
                 _ = try site.createLot(collection: collection, stage: "working_cell_bank")
             }
             let master = try site.createLot(collection: collection)
@@ -447,18 +447,18 @@ struct DonorAndLotRulesTests {
             try site.step(master, "harvest")
             try site.step(master, "formulation")
             try site.step(master, "fill")
-            try site.expectRefused("P0001", naming: [master], "a working cell bank from a master not yet cryopreserved") {
+            try site.expectRefused("GM003", naming: [master], "a working cell bank from a master not yet cryopreserved") {
                 _ = try site.createLot(parent: master, stage: "working_cell_bank")
             }
             try site.step(master, "cryopreservation")
-            try site.expectRefused("P0001", "a master cell bank from a master cell bank") {
+            try site.expectRefused("GM002", "a master cell bank from a master cell bank") {
                 _ = try site.createLot(parent: master, stage: "master_cell_bank")
             }
             let working = try site.createLot(parent: master, stage: "working_cell_bank")
-            try site.expectRefused("P0001", "a working cell bank from a working cell bank") {
+            try site.expectRefused("GM002", "a working cell bank from a working cell bank") {
                 _ = try site.createLot(parent: working, stage: "working_cell_bank")
             }
-            try site.expectRefused("P0001", "isolation on a lot made from a cell bank") { try site.step(working, "isolation") }
+            try site.expectRefused("GM002", "isolation on a lot made from a cell bank") { try site.step(working, "isolation") }
         }
     }
 
@@ -467,25 +467,25 @@ struct DonorAndLotRulesTests {
         try Site.with { site in
             let (_, collection) = try site.receivedCollection()
             let lot = try site.createLot(collection: collection)
-            try site.expectRefused("P0001", "a passage before isolation") { try site.step(lot, "passage") }
-            try site.expectRefused("P0001", "a harvest before isolation") { try site.step(lot, "harvest") }
+            try site.expectRefused("GM003", "a passage before isolation") { try site.step(lot, "passage") }
+            try site.expectRefused("GM003", "a harvest before isolation") { try site.step(lot, "harvest") }
             try site.step(lot, "isolation")
-            try site.expectRefused("P0001", "a second isolation") { try site.step(lot, "isolation") }
-            try site.expectRefused("P0001", "a passage dated before the isolation") {
+            try site.expectRefused("GM003", "a second isolation") { try site.step(lot, "isolation") }
+            try site.expectRefused("GM002", "a passage dated before the isolation") {
                 try site.operatorSession.execute("""
                     SELECT gmp.record_step(\(lot), 'passage', now() - interval '1 day', 2000000, 92.5, 2, NULL, NULL, NULL)
                     """)
             }
             try site.step(lot, "passage")
             try site.step(lot, "passage")
-            try site.expectRefused("P0001", "a fill before harvest") { try site.step(lot, "fill") }
-            try site.expectRefused("P0001", "a cryopreservation before fill") { try site.step(lot, "cryopreservation") }
+            try site.expectRefused("GM003", "a fill before harvest") { try site.step(lot, "fill") }
+            try site.expectRefused("GM003", "a cryopreservation before fill") { try site.step(lot, "cryopreservation") }
             try site.step(lot, "harvest")
-            try site.expectRefused("P0001", "a passage after harvest") { try site.step(lot, "passage") }
+            try site.expectRefused("GM003", "a passage after harvest") { try site.step(lot, "passage") }
             try site.step(lot, "formulation")
             try site.step(lot, "fill")
             try site.step(lot, "cryopreservation")
-            try site.expectRefused("P0001", "a passage after cryopreservation") { try site.step(lot, "passage") }
+            try site.expectRefused("GM003", "a passage after cryopreservation") { try site.step(lot, "passage") }
         }
     }
 
@@ -496,7 +496,7 @@ struct DonorAndLotRulesTests {
             let master = try site.cellBank(from: collection, passages: 2, doublings: "2")
             let working = try site.createLot(parent: master, stage: "working_cell_bank")
             try site.step(working, "passage", doublings: "2")
-            try site.expectRefused("P0001", naming: ["limit of 3"], "passage 4 with a limit of 3") {
+            try site.expectRefused("GM002", naming: ["limit of 3"], "passage 4 with a limit of 3") {
                 try site.step(working, "passage", doublings: "2")
             }
             #expect(try site.passages(master) == ["0/0", "1/2", "2/4"])
@@ -511,7 +511,7 @@ struct DonorAndLotRulesTests {
             let master = try site.cellBank(from: collection, passages: 2, doublings: "8")
             let working = try site.createLot(parent: master, stage: "working_cell_bank")
             try site.step(working, "passage", doublings: "4")
-            try site.expectRefused("P0001", naming: ["limit of 20"], "20.5 doublings with a limit of 20") {
+            try site.expectRefused("GM002", naming: ["limit of 20"], "20.5 doublings with a limit of 20") {
                 try site.step(working, "passage", doublings: "0.5")
             }
             #expect(try site.passages(working) == ["3/20"])
@@ -523,7 +523,7 @@ struct DonorAndLotRulesTests {
         try Site.with(maxDoublings: 20) { site in
             let (_, collection) = try site.receivedCollection()
             let lot = try site.createLot(collection: collection)
-            try site.expectRefused("P0001", naming: ["limit of 20"], "500 doublings at isolation with a limit of 20") {
+            try site.expectRefused("GM002", naming: ["limit of 20"], "500 doublings at isolation with a limit of 20") {
                 try site.operatorSession.execute("""
                     SELECT gmp.record_step(\(lot), 'isolation', NULL, NULL, NULL, 500::numeric, NULL, NULL, NULL)
                     """)
@@ -537,7 +537,7 @@ struct DonorAndLotRulesTests {
             let donor = try site.registerDonor()
             try site.consent(donor, givenDaysAgo: 60)
             try site.withdrawConsent(donor, daysAgo: 50)
-            try site.expectRefused("P0001", naming: ["withdrawn consent"], "a collection after the withdrawal") {
+            try site.expectRefused("GM003", naming: ["withdrawn consent"], "a collection after the withdrawal") {
                 _ = try site.collect(donor)
             }
             try site.consent(donor, givenDaysAgo: 45)
@@ -571,10 +571,10 @@ struct DonorAndLotRulesTests {
             try site.expectRefused("42501", "superuser: quarantine → released") {
                 try site.asSuperuser("UPDATE gmp.lot SET status = 'released' WHERE din = '\(lot)'")
             }
-            try site.expectRefused("P0001", "superuser: delete a lot") {
+            try site.expectRefused("GM004", "superuser: delete a lot") {
                 try site.asSuperuser("DELETE FROM gmp.lot WHERE din = '\(lot)'")
             }
-            try site.expectRefused("P0001", "superuser as replica: delete a lot") {
+            try site.expectRefused("GM004", "superuser as replica: delete a lot") {
                 try site.asSuperuser("SET LOCAL session_replication_role = replica; DELETE FROM gmp.lot WHERE din = '\(lot)'")
             }
             // Each edit rides on an allowed status change, so only the edit can be what is refused.
@@ -582,7 +582,7 @@ struct DonorAndLotRulesTests {
                          "intended_use = 'autologous'", "donor_code = 'D00-000000'", "collection_id = 'T00-000000'",
                          "parent_din = '\(other)'", "expires_on = expires_on + 1", "created_at = created_at - interval '1 day'",
                          "created_by = 'someone_else'"] {
-                try site.expectRefused("P0001", "superuser: \(edit)") {
+                try site.expectRefused("GM004", "superuser: \(edit)") {
                     try site.asSuperuser("UPDATE gmp.lot SET status = 'on_hold', \(edit) WHERE din = '\(lot)'")
                 }
             }
@@ -599,12 +599,12 @@ struct DonorAndLotRulesTests {
             let (_, collection) = try site.receivedCollection()
             let lot = try site.createLot(collection: collection)
             try site.step(lot, "isolation")
-            try site.expectRefused("P0001", "lifting a hold that was never placed") {
+            try site.expectRefused("GM003", "lifting a hold that was never placed") {
                 try site.qaSession.execute("SELECT gmp.unhold_lot(\(lot), 'nothing to lift')")
             }
             try site.qaSession.execute("SELECT gmp.hold_lot(\(lot), 'deviation DEV-12 under investigation')")
             #expect(try site.status(lot) == "on_hold")
-            try site.expectRefused("P0001", "a step on a held lot") { try site.step(lot, "passage") }
+            try site.expectRefused("GM003", "a step on a held lot") { try site.step(lot, "passage") }
             try site.qaSession.execute("SELECT gmp.unhold_lot(\(lot), 'DEV-12 closed, no impact')")
             #expect(try site.status(lot) == "quarantine")
             try site.step(lot, "passage")
@@ -639,18 +639,18 @@ struct DonorAndLotRulesTests {
             #expect(try row.decode("intact", as: Bool.self))
             #expect(try site.status(lot) == "rejected")
 
-            try site.expectRefused("P0001", "QA: rejected → on_hold") {
+            try site.expectRefused("GM003", "QA: rejected → on_hold") {
                 try site.qaSession.execute("SELECT gmp.hold_lot(\(lot), 'second thoughts')")
             }
-            try site.expectRefused("P0001", "QA: rejected → quarantine") {
+            try site.expectRefused("GM003", "QA: rejected → quarantine") {
                 try site.qaSession.execute("SELECT gmp.unhold_lot(\(lot), 'second thoughts')")
             }
             for status in ["on_hold", "quarantine"] {
-                try site.expectRefused("P0001", "superuser: rejected → \(status)") {
+                try site.expectRefused("GM003", "superuser: rejected → \(status)") {
                     try site.asSuperuser("UPDATE gmp.lot SET status = '\(status)' WHERE din = '\(lot)'")
                 }
             }
-            try site.expectRefused("P0001", "a working cell bank from a rejected master") {
+            try site.expectRefused("GM006", "a working cell bank from a rejected master") {
                 _ = try site.createLot(parent: lot, stage: "working_cell_bank")
             }
         }

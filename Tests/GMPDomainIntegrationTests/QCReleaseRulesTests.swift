@@ -17,7 +17,7 @@ struct QCReleaseRulesTests {
         (#""lower": "95", "lower_inclusive": null"#, "23514"),                       // a bound without its inclusivity
         (#""lower": "95", "lower_inclusive": true, "upper": "90", "upper_inclusive": true"#, "23514"), // empty window
         (#""lower": "95", "lower_inclusive": true, "accept": ["positive"]"#, "23514"),  // bound on a qualitative
-        (#""lower": "101", "lower_inclusive": true"#, "P0001"),                     // over 100 %
+        (#""lower": "101", "lower_inclusive": true"#, "GM002"),                     // over 100 %
         (#""lower": "-1", "lower_inclusive": true"#, "23514"),                      // negative
     ]
 
@@ -41,10 +41,10 @@ struct QCReleaseRulesTests {
     func approvedIsFixed() throws {
         try Site.with { site in
             let superuser = site.site.superuser
-            for (statement, sqlState) in [("UPDATE gmp.specification SET title = 'edited'", "P0001"),
-                                          ("DELETE FROM gmp.specification", "P0001"),
+            for (statement, sqlState) in [("UPDATE gmp.specification SET title = 'edited'", "GM004"),
+                                          ("DELETE FROM gmp.specification", "GM004"),
                                           ("UPDATE gmp.criterion SET lower = 90", "42501"),
-                                          ("INSERT INTO gmp.criterion (specification_id, test, ordinal, name, method, kind, unit, upper, upper_inclusive, max_retests) VALUES ('\(site.specification)', 'extra', 99, 'n', 'm', 'upper', '%', 5, true, 1)", "P0001")] {
+                                          ("INSERT INTO gmp.criterion (specification_id, test, ordinal, name, method, kind, unit, upper, upper_inclusive, max_retests) VALUES ('\(site.specification)', 'extra', 99, 'n', 'm', 'upper', '%', 5, true, 1)", "GM004")] {
                 DonorAndLotRulesTests.expectSQLState(sqlState, statement) {
                     try superuser.execute(script: SQLScript(shippedWithBinary: statement))
                 }
@@ -60,7 +60,7 @@ struct QCReleaseRulesTests {
                 }
             }
             let lot = try site.site.createLot(collection: try site.site.receivedCollection().collection, stage: "drug_product")
-            DonorAndLotRulesTests.expectSQLState("P0001", "assigning a draft") {
+            DonorAndLotRulesTests.expectSQLState("GM003", "assigning a draft") {
                 try site.site.qcSession.execute("SELECT gmp.assign_specification(\(lot), \(draft), 1, false)")
             }
             let again = try site.site.qcSession.query("""
@@ -156,14 +156,14 @@ struct QCReleaseRulesTests {
     }
 
     static let refusedResults: [(what: String, test: String, value: String?, unit: String?, outcomes: [String]?, sqlState: String)] = [
-        ("% on a count", "cell_dose", "50", "%", nil, "P0001"),
+        ("% on a count", "cell_dose", "50", "%", nil, "GM002"),
         ("negative value", "cd105", "-1", "%", nil, "23514"),
-        ("over 100 %", "cd105", "100.1", "%", nil, "P0001"),
-        ("number on a qualitative test", "sterility", "1", "CFU/mL", nil, "P0001"),
-        ("unknown outcome", "sterility", nil, nil, ["clean"], "P0001"),
-        ("missing part", "trilineage", nil, nil, ["positive"], "P0001"),
-        ("unknown test", "cd999", "1", "%", nil, "P0001"),
-        ("unknown unit", "cd105", "1", "percent", nil, "P0001"),
+        ("over 100 %", "cd105", "100.1", "%", nil, "GM002"),
+        ("number on a qualitative test", "sterility", "1", "CFU/mL", nil, "GM002"),
+        ("unknown outcome", "sterility", nil, nil, ["clean"], "GM002"),
+        ("missing part", "trilineage", nil, nil, ["positive"], "GM002"),
+        ("unknown test", "cd999", "1", "%", nil, "GM001"),
+        ("unknown unit", "cd105", "1", "percent", nil, "GM002"),
     ]
 
     @Test("a malformed result is refused and leaves nothing behind", arguments: refusedResults)
@@ -184,7 +184,7 @@ struct QCReleaseRulesTests {
             let lot = try site.lot()
             let original = try site.record(lot, "cd105", "97.1", unit: "%")
             try site.verify(original.id)
-            DonorAndLotRulesTests.expectSQLState("P0001", "a correction without a reason") {
+            DonorAndLotRulesTests.expectSQLState("GM008", "a correction without a reason") {
                 try site.record(lot, "cd105", "97.7", unit: "%", corrects: original.id, reason: " ")
             }
             let corrected = try site.record(lot, "cd105", "97.7", unit: "%", corrects: original.id, reason: "transcription error")
@@ -192,10 +192,10 @@ struct QCReleaseRulesTests {
             #expect(try site.site.superuser.query("SELECT 1 FROM gmp.qc_result WHERE id = \(original.id) AND value = 97.1").count == 1)
             #expect(try site.blockers(lot).contains { $0.hasPrefix("unverified: CD105") })
             let oos = try site.record(lot, "cd45", "3", unit: "%")
-            DonorAndLotRulesTests.expectSQLState("P0001", "correcting an OOS result") {
+            DonorAndLotRulesTests.expectSQLState("GM004", "correcting an OOS result") {
                 try site.record(lot, "cd45", "1", unit: "%", corrects: oos.id, reason: "typo")
             }
-            DonorAndLotRulesTests.expectSQLState("P0001", "a second result beside a passing one") {
+            DonorAndLotRulesTests.expectSQLState("GM003", "a second result beside a passing one") {
                 try site.record(lot, "cd105", "99", unit: "%")
             }
         }
@@ -206,11 +206,11 @@ struct QCReleaseRulesTests {
         try Site.with { site in
             let lot = try site.lot()
             let byQC = try site.record(lot, "cd105", "97", unit: "%")
-            DonorAndLotRulesTests.expectSQLState("P0001", "recorder verifying") {
+            DonorAndLotRulesTests.expectSQLState("GM005", "recorder verifying") {
                 try site.verify(byQC.id, by: site.site.qc, session: site.site.qcSession)
             }
             let performedByQC2 = try site.record(lot, "cd45", "1", unit: "%", analyst: site.qc2.id)
-            DonorAndLotRulesTests.expectSQLState("P0001", "analyst verifying") {
+            DonorAndLotRulesTests.expectSQLState("GM005", "analyst verifying") {
                 try site.verify(performedByQC2.id)
             }
             try site.verify(byQC.id)
@@ -231,7 +231,7 @@ struct QCReleaseRulesTests {
             #expect(retest.attempt == 2 && retest.verdict == "pass" && retest.warning == nil)
             try site.verify(retest.id, by: site.qa2, session: site.qa2Session)
             #expect(try site.blockers(lot).contains { $0.hasPrefix("fail: CD105") }, "the OOS still counts")
-            DonorAndLotRulesTests.expectSQLState("P0001", "a retest beyond max_retests") {
+            DonorAndLotRulesTests.expectSQLState("GM003", "a retest beyond max_retests") {
                 try site.record(lot, "cd105", "98", unit: "%")
             }
             DonorAndLotRulesTests.expectSQLState("42501", "QC invalidating") {
@@ -239,7 +239,7 @@ struct QCReleaseRulesTests {
                     _ = try db.execute("SELECT gmp.invalidate_result(\(challenge), \(first.id), 'pipette out of calibration')")
                 }
             }
-            DonorAndLotRulesTests.expectSQLState("P0001", "no cause") {
+            DonorAndLotRulesTests.expectSQLState("GM008", "no cause") {
                 try SignatureCeremony(site.site.qaSession).sign(password: site.site.qa.password) { db, challenge in
                     _ = try db.execute("SELECT gmp.invalidate_result(\(challenge), \(first.id), 'bad')")
                 }
@@ -269,7 +269,7 @@ struct QCReleaseRulesTests {
             #expect(blockers.filter { $0.hasPrefix("missing: ") }.count == 7)
             try site.passAll(lot)
             #expect(try site.blockers(lot).count == 1)
-            DonorAndLotRulesTests.expectSQLState("P0001", "release without eligibility") { try site.release(lot) }
+            DonorAndLotRulesTests.expectSQLState("GM006", "release without eligibility") { try site.release(lot) }
             let collection: String = try site.site.superuser.query("SELECT collection_id FROM gmp.lot WHERE din = \(lot)")[0].decode("collection_id")
             let donor: String = try site.site.superuser.query("SELECT donor_code FROM gmp.lot WHERE din = \(lot)")[0].decode("donor_code")
             try site.site.determine(donor, collection, "eligible")
@@ -285,10 +285,10 @@ struct QCReleaseRulesTests {
                 AND s.record_key = d.id::text WHERE d.din = \(lot) AND s.meaning = 'released'
                 """)[0].decode("intact")
             #expect(intact)
-            DonorAndLotRulesTests.expectSQLState("P0001", "a result after release") {
+            DonorAndLotRulesTests.expectSQLState("GM004", "a result after release") {
                 try site.record(lot, "cd90", "99", unit: "%")
             }
-            DonorAndLotRulesTests.expectSQLState("P0001", "rejecting a released lot") { try site.reject(lot) }
+            DonorAndLotRulesTests.expectSQLState("GM003", "rejecting a released lot") { try site.reject(lot) }
             let coa: String = try site.site.superuser.query("SELECT gmp.certificate_of_analysis(\(lot))::text AS c")[0].decode("c")
             let document = try DonorAndLotRulesTests.object(coa)
             let tests = try #require(document["tests"] as? [[String: Any]])
@@ -358,7 +358,7 @@ struct QCReleaseRulesTests {
                 _ = try db.execute("SELECT gmp.close_deviation(\(challenge), \(id), 'no impact: within validated range')")
             }
             #expect(try site.blockers(lot).isEmpty)
-            DonorAndLotRulesTests.expectSQLState("P0001", "editing a closed deviation") {
+            DonorAndLotRulesTests.expectSQLState("GM004", "editing a closed deviation") {
                 try site.site.superuser.execute("UPDATE gmp.deviation SET outcome = 'other' WHERE id = \(id)")
             }
         }
@@ -386,12 +386,12 @@ struct QCReleaseRulesTests {
                         """)
                 }
             }
-            DonorAndLotRulesTests.expectSQLState("P0001", "a lot that meets its criteria") { try exceptional(lot, physician: "Dr A") }
-            DonorAndLotRulesTests.expectSQLState("P0001", "investigation still open") { try exceptional(lot2, physician: "Dr A") }
+            DonorAndLotRulesTests.expectSQLState("GM006", "a lot that meets its criteria") { try exceptional(lot, physician: "Dr A") }
+            DonorAndLotRulesTests.expectSQLState("GM006", "investigation still open") { try exceptional(lot2, physician: "Dr A") }
             try SignatureCeremony(site.site.qaSession).sign(password: site.site.qa.password) { db, challenge in
                 _ = try db.execute("SELECT gmp.close_deviation(\(challenge), \(try #require(oos.deviation)), 'confirmed OOS')")
             }
-            DonorAndLotRulesTests.expectSQLState("P0001", "no physician") { try exceptional(lot2, physician: nil) }
+            DonorAndLotRulesTests.expectSQLState("GM005", "no physician") { try exceptional(lot2, physician: nil) }
             DonorAndLotRulesTests.expectSQLState("42501", "QA calling it") {
                 try SignatureCeremony(site.site.qaSession).sign(password: site.site.qa.password) { db, challenge in
                     _ = try db.execute("SELECT gmp.release_exceptionally(\(challenge), \(lot2), 'x', 'a', 'b', 'c', 'd', 'e')")
@@ -399,7 +399,7 @@ struct QCReleaseRulesTests {
             }
             try exceptional(lot2, physician: "Dr Treating Physician")
             #expect(try site.site.status(lot2) == "exceptionally_released")
-            DonorAndLotRulesTests.expectSQLState("P0001", "a CoA for an exceptional release") {
+            DonorAndLotRulesTests.expectSQLState("GM006", "a CoA for an exceptional release") {
                 _ = try site.site.superuser.query("SELECT gmp.certificate_of_analysis(\(lot2))")
             }
         }
@@ -440,7 +440,7 @@ struct QCReleaseRulesTests {
             group.wait()
             let results = outcomes.value
             #expect(results.filter { $0 == "ok" }.count == 1, "\(results)")
-            #expect(results.contains { $0.hasPrefix("P0001 lot \(lot) is already") }, "\(results)")
+            #expect(results.contains { $0.hasPrefix("GM003 lot \(lot) is already") }, "\(results)")
             let count: Int = try site.site.superuser.query("SELECT count(*)::int AS n FROM gmp.disposition WHERE din = \(lot)")[0].decode("n")
             #expect(count == 1)
         }

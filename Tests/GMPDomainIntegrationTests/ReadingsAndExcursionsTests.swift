@@ -151,8 +151,8 @@ struct ReadingsAndExcursionsTests {
             try s.load([("LN2-A", 1, "-120")])
             let id = try #require(try s.excursions().first?.id)
             #expect(try s.qc.blockers(s.lot).contains { $0.hasPrefix("temperature excursion \(id) of LN2-A is open") })
-            Rules.expectSQLState("P0001", "release with an open excursion") { try s.qc.release(s.lot) }
-            Rules.expectSQLState("P0001", "assessing an ongoing excursion") { try s.assess(id) }
+            Rules.expectSQLState("GM006", "release with an open excursion") { try s.qc.release(s.lot) }
+            Rules.expectSQLState("GM003", "assessing an ongoing excursion") { try s.assess(id) }
             try s.load([("LN2-A", 2, "-190")])
             try s.assess(id)
             #expect(try s.qc.blockers(s.lot).isEmpty)
@@ -179,10 +179,10 @@ struct ReadingsAndExcursionsTests {
                 AND meaning = 'approved'
                 """)[0].decode("intact")
             #expect(intact)
-            Rules.expectSQLState("P0001", "assessing twice") { try s.assess(id) }
+            Rules.expectSQLState("GM004", "assessing twice") { try s.assess(id) }
             for statement in ["UPDATE gmp.excursion SET assessment = 'rewritten'", "UPDATE gmp.excursion SET peak_celsius = -100",
                               "DELETE FROM gmp.excursion"] {
-                Rules.expectSQLState("P0001", "superuser: \(statement)") {
+                Rules.expectSQLState("GM004", "superuser: \(statement)") {
                     try s.site.superuser.transaction { db in
                         try db.execute("SELECT set_config('gmp.reason', 'tampering test', true)")
                         try db.execute(script: SQLScript(shippedWithBinary: statement))
@@ -197,13 +197,13 @@ struct ReadingsAndExcursionsTests {
     }
 
     /// Runs `body`, expects the database to refuse it with P0001, and returns its message and hint.
-    static func refusal(_ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+    static func refusal(_ what: String, _ sqlState: String, sourceLocation: SourceLocation = #_sourceLocation,
                         _ body: () throws -> Void) -> (message: String, hint: String) {
         do {
             try body()
             Issue.record("\(what): accepted", sourceLocation: sourceLocation)
         } catch let error as PostgresError {
-            #expect(error.sqlState == "P0001", "\(what): \(error)", sourceLocation: sourceLocation)
+            #expect(error.sqlState == sqlState, "\(what): \(error)", sourceLocation: sourceLocation)
             return (error.message, error.hint ?? "")
         } catch {
             Issue.record("\(what): \(error)", sourceLocation: sourceLocation)
@@ -218,13 +218,13 @@ struct ReadingsAndExcursionsTests {
             let before = try s.count("SELECT count(*) AS n FROM gmp.temperature_reading")
             let events = try Rules.eventCount(s.site.superuser)
             let a = first[0].importId
-            let overlap = Self.refusal("an import overlapping the last one") {
+            let overlap = Self.refusal("an import overlapping the last one", "GM003") {
                 try s.load([("LN2-A", 2, "-185"), ("LN2-A", 3, "-120")])
             }
             #expect(overlap.message.contains("overlap readings import \(a)"), "\(overlap)")
             #expect(overlap.hint.hasPrefix("import only the readings after "), "\(overlap)")
             // Another device's file in the same load does not get in either.
-            _ = Self.refusal("an import lying wholly before the last one") {
+            _ = Self.refusal("an import lying wholly before the last one", "GM003") {
                 try s.load([("LN2-B", 10, "-190"), ("LN2-A", 0, "-190")])
             }
             #expect(try s.count("SELECT count(*) AS n FROM gmp.temperature_reading") == before)
@@ -238,7 +238,7 @@ struct ReadingsAndExcursionsTests {
     func importRightAfter() throws {
         try Storage.with { s in
             try s.load([("LN2-A", 1, "-190"), ("LN2-A", 2, "-190")])
-            _ = Self.refusal("an import starting at the last reading") { try s.load([("LN2-A", 2, "-190")]) }
+            _ = Self.refusal("an import starting at the last reading", "GM003") { try s.load([("LN2-A", 2, "-190")]) }
             let next = try s.load([("LN2-A", 3, "-190"), ("LN2-A", 4, "-190")])
             #expect(next.map(\.rows) == [2])
             #expect(try s.count("SELECT count(*) AS n FROM gmp.temperature_reading") == 4)
@@ -268,9 +268,9 @@ struct ReadingsAndExcursionsTests {
                     }
                 }
             }
-            let twice = Self.refusal("one reading twice in one statement") { try insert(declaring: 3, [[t1, t1, t2]]) }
+            let twice = Self.refusal("one reading twice in one statement", "GM002") { try insert(declaring: 3, [[t1, t1, t2]]) }
             #expect(twice.message.contains("3 readings at 2 instants"), "\(twice)")
-            let again = Self.refusal("the import's readings again") { try insert(declaring: 2, [[t1, t2], [t1, t2]]) }
+            let again = Self.refusal("the import's readings again", "GM004") { try insert(declaring: 2, [[t1, t2], [t1, t2]]) }
             #expect(again.message.contains("has its readings already"), "\(again)")
             #expect(try s.count("SELECT count(*) AS n FROM gmp.temperature_reading") == 0)
             try insert(declaring: 2, [[t1, t2]])
@@ -307,19 +307,19 @@ struct ReadingsAndExcursionsTests {
             Rules.expectSQLState("23514", "below absolute zero") {
                 try copy("LN2-A", rows: ["LN2-A\t\(t1)\t-190", "LN2-A\t\(t2)\t-273.16"], declare: ("LN2-A", 2, t1, t2))
             }
-            Rules.expectSQLState("P0002", "an unknown device") {
+            Rules.expectSQLState("GM001", "an unknown device") {
                 try copy("LN2-Z", rows: ["LN2-Z\t\(t1)\t-190"], declare: ("LN2-Z", 1, t1, t1))
             }
-            Rules.expectSQLState("P0001", "a box is no device") {
+            Rules.expectSQLState("GM002", "a box is no device") {
                 try copy("LN2-A-BOX", rows: ["LN2-A-BOX\t\(t1)\t-190"], declare: ("LN2-A-BOX", 1, t1, t1))
             }
-            Rules.expectSQLState("P0001", "readings of another device than declared") {
+            Rules.expectSQLState("GM002", "readings of another device than declared") {
                 try copy("LN2-B", rows: ["LN2-B\t\(t1)\t-190"], declare: ("LN2-A", 1, t1, t1))
             }
-            Rules.expectSQLState("P0001", "fewer readings than declared") {
+            Rules.expectSQLState("GM002", "fewer readings than declared") {
                 try copy("LN2-A", rows: ["LN2-A\t\(t1)\t-190"], declare: ("LN2-A", 2, t1, t2))
             }
-            Rules.expectSQLState("P0001", "readings without an import") {
+            Rules.expectSQLState("GM002", "readings without an import") {
                 try copy("LN2-A", rows: ["LN2-A\t\(t1)\t-190"], declare: nil, importID: 999)
             }
             #expect(try s.count("SELECT count(*) AS n FROM gmp.temperature_reading") == 0)
@@ -327,7 +327,7 @@ struct ReadingsAndExcursionsTests {
             #expect(try Rules.eventCount(s.site.superuser) == events)
             // A committed import takes no more readings, even through COPY by its own importer.
             let imported = try s.load([("LN2-A", 1, "-190"), ("LN2-A", 3, "-190")])
-            Rules.expectSQLState("P0001", "adding to a committed import") {
+            Rules.expectSQLState("GM004", "adding to a committed import") {
                 try copy("LN2-A", rows: ["LN2-A\t\(t2)\t-190"], declare: nil, importID: imported[0].importId)
             }
             // A QA person has no INSERT on the readings at all.

@@ -305,7 +305,7 @@ DECLARE
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') AND reason IS NULL THEN
         RAISE EXCEPTION '% of %.% needs a reason', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
-            USING ERRCODE = 'P0001',
+            USING ERRCODE = 'GM008',
                   HINT = 'every change and deletion of a GMP record is recorded with its reason: give one (gmp: --reason; SQL: SELECT set_config(''gmp.reason'', ''…'', true))';
     END IF;
     -- An UPDATE that changes nothing is still recorded: someone asked for it.

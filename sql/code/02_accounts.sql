@@ -50,7 +50,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF reason IS NULL OR btrim(reason) = '' THEN
         RAISE EXCEPTION 'a reason is required for this change'
-            USING ERRCODE = 'P0001', HINT = 'say why, e.g. --reason "left the company"';
+            USING ERRCODE = 'GM008', HINT = 'say why, e.g. --reason "left the company"';
     END IF;
     PERFORM set_config('gmp.reason', reason, true);
 END;
@@ -100,7 +100,7 @@ DECLARE
 BEGIN
     SELECT * INTO target FROM gmp.account WHERE id = account_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no account %', account_id USING ERRCODE = 'P0002',
+        RAISE EXCEPTION 'no account %', account_id USING ERRCODE = 'GM001',
             HINT = 'gmp user list shows every account';
     END IF;
     IF account_id = session_user THEN
@@ -189,7 +189,7 @@ BEGIN
     PERFORM gmp_meta.give_reason(reason);
     PERFORM gmp_meta.account_for_change(account_id);
     IF EXISTS (SELECT FROM gmp.account_role r WHERE r.account_id = grant_role.account_id AND r.role = grant_role.role) THEN
-        RAISE EXCEPTION '% already holds the role %', account_id, role USING ERRCODE = 'P0001',
+        RAISE EXCEPTION '% already holds the role %', account_id, role USING ERRCODE = 'GM003',
             HINT = 'gmp user show lists an account''s roles';
     END IF;
     EXECUTE format('GRANT %I TO %I', gmp_meta.role_group(role), account_id);
@@ -206,7 +206,7 @@ BEGIN
     EXECUTE format('REVOKE %I FROM %I', gmp_meta.role_group(role), account_id);
     DELETE FROM gmp.account_role r WHERE r.account_id = revoke_role.account_id AND r.role = revoke_role.role;
     IF NOT FOUND THEN
-        RAISE EXCEPTION '% does not hold the role %', account_id, role USING ERRCODE = 'P0001',
+        RAISE EXCEPTION '% does not hold the role %', account_id, role USING ERRCODE = 'GM003',
             HINT = 'gmp user show lists an account''s roles';
     END IF;
 END;
@@ -222,7 +222,7 @@ BEGIN
     PERFORM gmp_meta.give_reason(reason);
     target := gmp_meta.account_for_change(account_id);
     IF target.status = 'disabled' THEN
-        RAISE EXCEPTION 'account % is already disabled', account_id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'account % is already disabled', account_id USING ERRCODE = 'GM003',
             HINT = 'nothing to do';
     END IF;
     EXECUTE format('ALTER ROLE %I NOLOGIN', account_id);
@@ -242,7 +242,7 @@ BEGIN
     PERFORM gmp_meta.give_reason(reason);
     target := gmp_meta.account_for_change(account_id);
     IF target.status = 'active' AND target.locked_at IS NULL THEN
-        RAISE EXCEPTION 'account % is already enabled and unlocked', account_id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'account % is already enabled and unlocked', account_id USING ERRCODE = 'GM003',
             HINT = 'nothing to do';
     END IF;
     EXECUTE format('ALTER ROLE %I LOGIN', account_id);

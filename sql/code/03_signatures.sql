@@ -95,12 +95,12 @@ DECLARE
 BEGIN
     SELECT * INTO pending FROM gmp_audit.signing_challenge c WHERE c.id = challenge FOR UPDATE;
     IF NOT FOUND OR pending.account_id <> session_user THEN
-        RAISE EXCEPTION 'unknown signing challenge' USING ERRCODE = 'P0001', HINT = 'start the signature again';
+        RAISE EXCEPTION 'unknown signing challenge' USING ERRCODE = 'GM009', HINT = 'start the signature again';
     ELSIF pending.used_at IS NOT NULL OR pending.authenticated_xact IS NOT NULL THEN
-        RAISE EXCEPTION 'this signing challenge was already used' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'this signing challenge was already used' USING ERRCODE = 'GM009',
             HINT = 'each signature needs a new challenge: start the signature again';
     ELSIF pending.expires_at < clock_timestamp() THEN
-        RAISE EXCEPTION 'the signing challenge expired' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'the signing challenge expired' USING ERRCODE = 'GM009',
             HINT = 'enter the password within 5 minutes of starting the signature';
     END IF;
     SELECT * INTO STRICT person FROM gmp.account WHERE id = session_user FOR UPDATE;
@@ -213,7 +213,7 @@ BEGIN
                   HINT = 'set it through gmp (gmp user passwd) so its age and rules are tracked, then sign again';
     END IF;
     IF content IS NULL THEN
-        RAISE EXCEPTION 'no record % in %', record_key, record_table USING ERRCODE = 'P0002',
+        RAISE EXCEPTION 'no record % in %', record_key, record_table USING ERRCODE = 'GM001',
             HINT = 'check the record you are signing';
     END IF;
     PERFORM gmp_meta.consume_authentication(challenge);
@@ -264,7 +264,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM gmp_meta.active_person();
     IF NOT EXISTS (SELECT FROM gmp_audit.event e WHERE e.seq = record_checkpoint.seq AND e.hash = record_checkpoint.hash) THEN
-        RAISE EXCEPTION 'event % does not have that hash', seq USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'event % does not have that hash', seq USING ERRCODE = 'GM009',
             HINT = 'take the checkpoint again from the current chain';
     END IF;
     INSERT INTO gmp_audit.checkpoint (seq, hash, key_fingerprint)

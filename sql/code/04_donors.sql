@@ -15,7 +15,7 @@ DECLARE
     changed text[];
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') AND reason IS NULL THEN
-        RAISE EXCEPTION '% of %.% needs a reason', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'P0001',
+        RAISE EXCEPTION '% of %.% needs a reason', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'GM008',
             HINT = 'give one (gmp: --reason; SQL: SELECT set_config(''gmp.reason'', ''…'', true))';
     END IF;
     SELECT array_agg(f ORDER BY f) INTO changed
@@ -34,14 +34,14 @@ CREATE OR REPLACE FUNCTION gmp_meta.guard_consent_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'consent records are never deleted' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'consent records are never deleted' USING ERRCODE = 'GM004',
             HINT = 'record a withdrawal instead: gmp donor withdraw-consent';
     END IF;
     IF OLD.withdrawn_on IS NOT NULL OR NEW.withdrawn_on IS NULL
        OR (to_jsonb(OLD) - 'withdrawn_on' - 'withdrawal_recorded_by')
           IS DISTINCT FROM (to_jsonb(NEW) - 'withdrawn_on' - 'withdrawal_recorded_by') THEN
         RAISE EXCEPTION 'consent % of donor % can only be withdrawn, once', OLD.id, OLD.donor_code
-            USING ERRCODE = 'P0001', HINT = 'a consent is never edited; record a new consent if the donor consents again';
+            USING ERRCODE = 'GM004', HINT = 'a consent is never edited; record a new consent if the donor consents again';
     END IF;
     RETURN NEW;
 END;
@@ -54,7 +54,7 @@ DECLARE
 BEGIN
     SELECT * INTO found_donor FROM gmp.donor d WHERE d.code = donor_code;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no donor %', donor_code USING ERRCODE = 'P0002',
+        RAISE EXCEPTION 'no donor %', donor_code USING ERRCODE = 'GM001',
             HINT = 'donor codes look like D26-000001; gmp donor list shows them';
     END IF;
     RETURN found_donor;
@@ -72,18 +72,18 @@ BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM set_config('gmp.reason', coalesce(nullif(btrim(reason), ''), 'donor registered'), true);
     IF intended_use IS NULL OR intended_use NOT IN ('allogeneic', 'autologous') THEN
-        RAISE EXCEPTION 'intended use must be allogeneic or autologous' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'intended use must be allogeneic or autologous' USING ERRCODE = 'GM002',
             HINT = 'give --use allogeneic or --use autologous';
     END IF;
     IF birth_mother IS NOT NULL THEN
         PERFORM gmp_meta.require_donor(birth_mother);
         IF EXISTS (SELECT FROM gmp.donor d WHERE d.code = register_donor.birth_mother AND d.birth_mother IS NOT NULL) THEN
             RAISE EXCEPTION 'donor % is itself a newborn and cannot be a birth mother', birth_mother
-                USING ERRCODE = 'P0001', HINT = 'register the mother first and link her code';
+                USING ERRCODE = 'GM002', HINT = 'register the mother first and link her code';
         END IF;
     END IF;
     IF date_of_birth > current_date THEN
-        RAISE EXCEPTION 'date of birth % is in the future', date_of_birth USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'date of birth % is in the future', date_of_birth USING ERRCODE = 'GM002',
             HINT = 'give the date as YYYY-MM-DD';
     END IF;
     new_code := format('D%s-%s', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YY'),
@@ -107,7 +107,7 @@ BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM gmp_meta.require_donor(donor_code);
     IF given_on > current_date THEN
-        RAISE EXCEPTION 'consent date % is in the future', given_on USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'consent date % is in the future', given_on USING ERRCODE = 'GM002',
             HINT = 'give the date the donor signed, as YYYY-MM-DD';
     END IF;
     INSERT INTO gmp.consent (donor_code, given_on, scope, taken_by)
@@ -125,14 +125,14 @@ BEGIN
     PERFORM gmp_meta.require_donor(donor_code);
     PERFORM gmp_meta.give_reason(reason);
     IF withdrawn_on > current_date THEN
-        RAISE EXCEPTION 'withdrawal date % is in the future', withdrawn_on USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'withdrawal date % is in the future', withdrawn_on USING ERRCODE = 'GM002',
             HINT = 'give the date the donor withdrew, as YYYY-MM-DD';
     END IF;
     UPDATE gmp.consent c SET withdrawn_on = withdraw_consent.withdrawn_on, withdrawal_recorded_by = session_user
     WHERE c.donor_code = withdraw_consent.donor_code AND c.withdrawn_on IS NULL;
     GET DIAGNOSTICS withdrawn = ROW_COUNT;
     IF withdrawn = 0 THEN
-        RAISE EXCEPTION 'donor % has no consent in force to withdraw', donor_code USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'donor % has no consent in force to withdraw', donor_code USING ERRCODE = 'GM003',
             HINT = 'gmp donor show lists the donor''s consents';
     END IF;
     RETURN withdrawn;
@@ -157,14 +157,14 @@ BEGIN
     tested := gmp_meta.tested_person(donor_code);
     IF tested <> donor_code THEN
         RAISE EXCEPTION 'donor % is a newborn: the birth mother % is the one tested', donor_code, tested
-            USING ERRCODE = 'P0001', HINT = format('record the result for %s', tested);
+            USING ERRCODE = 'GM002', HINT = format('record the result for %s', tested);
     END IF;
     IF NOT EXISTS (SELECT FROM gmp.screening_test t WHERE t.code = test_code) THEN
-        RAISE EXCEPTION 'unknown screening test %', test_code USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'unknown screening test %', test_code USING ERRCODE = 'GM002',
             HINT = 'tests: ' || (SELECT string_agg(code, ', ' ORDER BY code) FROM gmp.screening_test);
     END IF;
     IF specimen_on > current_date THEN
-        RAISE EXCEPTION 'specimen date % is in the future', specimen_on USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'specimen date % is in the future', specimen_on USING ERRCODE = 'GM002',
             HINT = 'give the date the specimen was drawn, as YYYY-MM-DD';
     END IF;
     INSERT INTO gmp.screening_result (donor_code, test_code, result, test_kit, specimen_on)
@@ -191,7 +191,7 @@ DECLARE
     outside   date;
 BEGIN
     IF c.donor_code <> who.code THEN
-        RAISE EXCEPTION 'collection % is not from donor %', c.id, who.code USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'collection % is not from donor %', c.id, who.code USING ERRCODE = 'GM002',
             HINT = 'name a collection of this donor (gmp donor show lists them)';
     END IF;
     SELECT * INTO STRICT src FROM gmp.tissue_source WHERE code = c.source;
@@ -248,12 +248,12 @@ DECLARE
 BEGIN
     IF NEW.outcome = 'eligible' AND cardinality(problems) > 0 THEN
         RAISE EXCEPTION 'donor % cannot be determined eligible: %', NEW.donor_code, array_to_string(problems, '; ')
-            USING ERRCODE = 'P0001',
+            USING ERRCODE = 'GM006',
                   HINT = 'record the missing results (gmp donor screen), or determine the donor ineligible';
     END IF;
     IF NEW.outcome = 'exempt' AND who.intended_use <> 'autologous' THEN
         RAISE EXCEPTION 'donor % is allogeneic: only autologous donors are exempt (21 CFR 1271.90)', NEW.donor_code
-            USING ERRCODE = 'P0001', HINT = 'determine the donor eligible or ineligible';
+            USING ERRCODE = 'GM002', HINT = 'determine the donor eligible or ineligible';
     END IF;
     NEW.problems := problems;
     RETURN NEW;
@@ -271,7 +271,7 @@ DECLARE
 BEGIN
     PERFORM gmp_meta.active_person();
     IF outcome IS NULL OR outcome NOT IN ('eligible', 'ineligible', 'exempt') THEN
-        RAISE EXCEPTION 'outcome must be eligible, ineligible or exempt' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'outcome must be eligible, ineligible or exempt' USING ERRCODE = 'GM002',
             HINT = 'give --outcome eligible|ineligible|exempt';
     END IF;
     PERFORM set_config('gmp.reason', coalesce(nullif(btrim(statement), ''), 'eligibility determined'), true);

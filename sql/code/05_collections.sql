@@ -9,13 +9,13 @@ CREATE OR REPLACE FUNCTION gmp_meta.guard_collection_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'tissue collections are never deleted' USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'tissue collections are never deleted' USING ERRCODE = 'GM004';
     END IF;
     IF OLD.received_at IS NOT NULL
        OR (to_jsonb(OLD) - '{received_at,received_by,receipt_condition,receipt_note}'::text[])
           IS DISTINCT FROM (to_jsonb(NEW) - '{received_at,received_by,receipt_condition,receipt_note}'::text[]) THEN
         RAISE EXCEPTION 'collection % is recorded; only its receipt can be added, once', OLD.id
-            USING ERRCODE = 'P0001', HINT = 'a mistaken collection record is corrected by a deviation, never an edit';
+            USING ERRCODE = 'GM004', HINT = 'a mistaken collection record is corrected by a deviation, never an edit';
     END IF;
     RETURN NEW;
 END;
@@ -32,16 +32,16 @@ BEGIN
     SELECT * INTO STRICT src FROM gmp.tissue_source WHERE code = NEW.source;
     SELECT * INTO STRICT who FROM gmp.donor WHERE code = NEW.donor_code;
     IF NOT NEW.amount_unit = ANY (src.units) THEN
-        RAISE EXCEPTION 'unit % does not fit %', NEW.amount_unit, src.name USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'unit % does not fit %', NEW.amount_unit, src.name USING ERRCODE = 'GM002',
             HINT = format('give the amount of %s in %s', src.name, array_to_string(src.units, ' or '));
     END IF;
     IF src.newborn AND who.birth_mother IS NULL THEN
         RAISE EXCEPTION '% is a newborn tissue, and donor % has no birth mother linked', src.name, who.code
-            USING ERRCODE = 'P0001',
+            USING ERRCODE = 'GM002',
                   HINT = 'the birth mother is the one tested: register the newborn with --birth-mother CODE';
     END IF;
     IF NEW.collected_at > clock_timestamp() + interval '5 minutes' THEN
-        RAISE EXCEPTION 'collection time % is in the future', NEW.collected_at USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'collection time % is in the future', NEW.collected_at USING ERRCODE = 'GM002',
             HINT = 'give the time the tissue was recovered (ISO 8601, e.g. 2026-11-30T09:15:00Z)';
     END IF;
     -- Consent in force: given on or before the collection and not withdrawn. A donor
@@ -50,10 +50,10 @@ BEGIN
                    AND c.withdrawn_on IS NULL AND c.given_on <= (NEW.collected_at AT TIME ZONE 'UTC')::date) THEN
         IF EXISTS (SELECT FROM gmp.consent c WHERE c.donor_code IN (who.code, who.birth_mother) AND c.withdrawn_on IS NOT NULL) THEN
             RAISE EXCEPTION 'donor % has withdrawn consent: no new collection may be recorded', who.code
-                USING ERRCODE = 'P0001', HINT = 'the withdrawal stands; only a new consent, recorded with gmp donor consent, allows a collection';
+                USING ERRCODE = 'GM003', HINT = 'the withdrawal stands; only a new consent, recorded with gmp donor consent, allows a collection';
         END IF;
         RAISE EXCEPTION 'donor % has no consent given on or before the collection', who.code
-            USING ERRCODE = 'P0001', HINT = 'record the consent first: gmp donor consent CODE --given-on … --scope … --taken-by …';
+            USING ERRCODE = 'GM003', HINT = 'record the consent first: gmp donor consent CODE --given-on … --scope … --taken-by …';
     END IF;
     RETURN NEW;
 END;
@@ -66,7 +66,7 @@ DECLARE
 BEGIN
     SELECT * INTO found_collection FROM gmp.tissue_collection c WHERE c.id = collection_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no tissue collection %', collection_id USING ERRCODE = 'P0002',
+        RAISE EXCEPTION 'no tissue collection %', collection_id USING ERRCODE = 'GM001',
             HINT = 'collection ids look like T26-000001; gmp donor show CODE lists a donor''s collections';
     END IF;
     RETURN found_collection;
@@ -83,7 +83,7 @@ BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM gmp_meta.require_donor(donor_code);
     IF NOT EXISTS (SELECT FROM gmp.tissue_source s WHERE s.code = collect_tissue.source) THEN
-        RAISE EXCEPTION 'unknown tissue source %', source USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'unknown tissue source %', source USING ERRCODE = 'GM002',
             HINT = 'sources: ' || (SELECT string_agg(code, ', ' ORDER BY code) FROM gmp.tissue_source);
     END IF;
     new_id := format('T%s-%s', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YY'),
@@ -108,11 +108,11 @@ BEGIN
     received_at := coalesce(received_at, clock_timestamp());
     IF c.received_at IS NOT NULL THEN
         RAISE EXCEPTION 'collection % was already received at % by %', c.id, c.received_at, c.received_by
-            USING ERRCODE = 'P0001', HINT = 'a receipt is recorded once';
+            USING ERRCODE = 'GM004', HINT = 'a receipt is recorded once';
     END IF;
     IF received_at < c.collected_at OR received_at > clock_timestamp() + interval '5 minutes' THEN
         RAISE EXCEPTION 'receipt time % must lie between the collection (%) and now', received_at, c.collected_at
-            USING ERRCODE = 'P0001', HINT = 'give the time the tissue arrived, in ISO 8601';
+            USING ERRCODE = 'GM002', HINT = 'give the time the tissue arrived, in ISO 8601';
     END IF;
     PERFORM set_config('gmp.reason', 'tissue received at the facility', true);
     UPDATE gmp.tissue_collection t SET received_at = receive_tissue.received_at, received_by = session_user,

@@ -41,7 +41,7 @@ BEGIN
     IF configured AND current.isbt128_facility <> configure_facility.isbt128_facility
        AND EXISTS (SELECT FROM gmp.lot) THEN
         RAISE EXCEPTION 'the facility number is %, and lots carry it', current.isbt128_facility
-            USING ERRCODE = 'P0001', HINT = 'a facility number is fixed once lots exist; correct isbt128_facility in the configuration';
+            USING ERRCODE = 'GM004', HINT = 'a facility number is fixed once lots exist; correct isbt128_facility in the configuration';
     END IF;
     PERFORM gmp_meta.give_reason(reason);
     IF configured THEN
@@ -65,10 +65,10 @@ DECLARE
     allowed text;
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'lots are never deleted' USING ERRCODE = 'P0001', HINT = 'reject the lot instead';
+        RAISE EXCEPTION 'lots are never deleted' USING ERRCODE = 'GM004', HINT = 'reject the lot instead';
     ELSIF TG_OP = 'INSERT' THEN
         IF NEW.status <> 'quarantine' THEN
-            RAISE EXCEPTION 'a new lot starts in quarantine, not %', NEW.status USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'a new lot starts in quarantine, not %', NEW.status USING ERRCODE = 'GM003';
         END IF;
         RETURN NEW;
     END IF;
@@ -76,13 +76,13 @@ BEGIN
     IF (to_jsonb(OLD) - '{status,status_changed_at,status_changed_by,check_character}'::text[])
        IS DISTINCT FROM (to_jsonb(NEW) - '{status,status_changed_at,status_changed_by,check_character}'::text[]) THEN
         RAISE EXCEPTION 'lot % is recorded; only its status changes, and only through gmp', OLD.din
-            USING ERRCODE = 'P0001', HINT = 'a mistaken lot record is handled by a deviation, never an edit';
+            USING ERRCODE = 'GM004', HINT = 'a mistaken lot record is handled by a deviation, never an edit';
     END IF;
     IF NOT EXISTS (SELECT FROM gmp_meta.lot_transition t WHERE t.from_status = OLD.status AND t.to_status = NEW.status) THEN
         SELECT string_agg(t.to_status, ', ' ORDER BY t.to_status) INTO allowed
         FROM gmp_meta.lot_transition t WHERE t.from_status = OLD.status;
         RAISE EXCEPTION 'lot % cannot go from % to %', OLD.din, OLD.status, NEW.status
-            USING ERRCODE = 'P0001',
+            USING ERRCODE = 'GM003',
                   HINT = CASE WHEN allowed IS NULL THEN format('%s is final: nothing may change it', OLD.status)
                               ELSE format('from %s a lot may go to: %s', OLD.status, allowed) END;
     END IF;
@@ -97,7 +97,7 @@ DECLARE
 BEGIN
     SELECT * INTO found_lot FROM gmp.lot l WHERE l.din = lot_din;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no lot %', lot_din USING ERRCODE = 'P0002', HINT = 'gmp lot list shows the lots';
+        RAISE EXCEPTION 'no lot %', lot_din USING ERRCODE = 'GM001', HINT = 'gmp lot list shows the lots';
     END IF;
     RETURN found_lot;
 END;
@@ -116,7 +116,7 @@ BEGIN
     SELECT * INTO STRICT l FROM gmp.lot WHERE din = NEW.din FOR UPDATE;  -- one step at a time per lot
     SELECT * INTO f FROM gmp.facility;
     IF l.status <> 'quarantine' THEN
-        RAISE EXCEPTION 'lot % is %: no manufacturing step can be recorded', l.din, l.status USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % is %: no manufacturing step can be recorded', l.din, l.status USING ERRCODE = 'GM003',
             HINT = CASE l.status WHEN 'on_hold' THEN 'QA must lift the hold first (gmp lot unhold)'
                                  ELSE 'the lot''s record is closed' END;
     END IF;
@@ -126,35 +126,35 @@ BEGIN
     WHERE s.din = l.din ORDER BY k.rank DESC, s.id DESC LIMIT 1;
     SELECT string_agg(DISTINCT s.kind, ', ') INTO done FROM gmp.manufacturing_step s WHERE s.din = l.din;
     IF last.rank IS NOT NULL AND (last.rank > new_rank OR (last.rank = new_rank AND NEW.kind <> 'passage')) THEN
-        RAISE EXCEPTION 'step out of order: no % after %', NEW.kind, last.kind USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'step out of order: no % after %', NEW.kind, last.kind USING ERRCODE = 'GM003',
             HINT = format('lot %s has recorded: %s; the order is isolation, passages, harvest, formulation, fill, cryopreservation', l.din, done);
     END IF;
     IF NEW.kind = 'isolation' AND l.parent_din IS NOT NULL THEN
         RAISE EXCEPTION 'lot % comes from the cell bank %: isolation is recorded on lots made from tissue', l.din, l.parent_din
-            USING ERRCODE = 'P0001', HINT = 'record its first passage instead';
+            USING ERRCODE = 'GM002', HINT = 'record its first passage instead';
     END IF;
     IF NEW.kind = 'passage' AND l.parent_din IS NULL AND last.kind IS NULL THEN
-        RAISE EXCEPTION 'step out of order: a passage needs the isolation first' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'step out of order: a passage needs the isolation first' USING ERRCODE = 'GM003',
             HINT = format('record the isolation of lot %s: gmp lot step %s isolation', l.din, l.din);
     END IF;
     IF NEW.kind = 'harvest' AND NOT EXISTS (SELECT FROM gmp.manufacturing_step s WHERE s.din = l.din AND s.kind IN ('isolation', 'passage')) THEN
-        RAISE EXCEPTION 'step out of order: no harvest before isolation or a passage' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'step out of order: no harvest before isolation or a passage' USING ERRCODE = 'GM003',
             HINT = 'record the culture steps first';
     END IF;
     IF NEW.kind IN ('formulation', 'fill') AND NOT EXISTS (SELECT FROM gmp.manufacturing_step s WHERE s.din = l.din AND s.kind = 'harvest') THEN
-        RAISE EXCEPTION 'step out of order: no % before harvest', NEW.kind USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'step out of order: no % before harvest', NEW.kind USING ERRCODE = 'GM003',
             HINT = 'record the harvest first';
     END IF;
     IF NEW.kind = 'cryopreservation' AND NOT EXISTS (SELECT FROM gmp.manufacturing_step s WHERE s.din = l.din AND s.kind = 'fill') THEN
-        RAISE EXCEPTION 'step out of order: no cryopreservation before fill' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'step out of order: no cryopreservation before fill' USING ERRCODE = 'GM003',
             HINT = 'record the fill (number and volume of units) first';
     END IF;
     IF NEW.performed_at > clock_timestamp() + interval '5 minutes' THEN
-        RAISE EXCEPTION 'step time % is in the future', NEW.performed_at USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'step time % is in the future', NEW.performed_at USING ERRCODE = 'GM002',
             HINT = 'record steps as they happen; give the time in ISO 8601 or leave it out for now';
     END IF;
     IF NEW.performed_at < (SELECT max(s.performed_at) FROM gmp.manufacturing_step s WHERE s.din = l.din) THEN
-        RAISE EXCEPTION 'step time % is before the lot''s previous step', NEW.performed_at USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'step time % is before the lot''s previous step', NEW.performed_at USING ERRCODE = 'GM002',
             HINT = 'steps are recorded in the order they happen';
     END IF;
     -- Passage numbers and population doublings continue from the parent cell bank.
@@ -170,14 +170,14 @@ BEGIN
             NEW.cumulative_doublings := coalesce(previous.cumulative_doublings, 0) + NEW.population_doublings;
             IF f.max_passage IS NOT NULL AND NEW.passage_number > f.max_passage THEN
                 RAISE EXCEPTION 'passage % exceeds the facility''s limit of % passages', NEW.passage_number, f.max_passage
-                    USING ERRCODE = 'P0001', HINT = 'cells beyond the validated passage limit cannot be used; harvest or reject the lot';
+                    USING ERRCODE = 'GM002', HINT = 'cells beyond the validated passage limit cannot be used; harvest or reject the lot';
             END IF;
         END IF;
         -- Isolation counts too: its doublings start the cumulative count.
         IF f.max_population_doublings IS NOT NULL AND NEW.cumulative_doublings > f.max_population_doublings THEN
             RAISE EXCEPTION '% cumulative population doublings exceed the facility''s limit of %',
                 NEW.cumulative_doublings, f.max_population_doublings
-                USING ERRCODE = 'P0001', HINT = 'cells beyond the validated doubling limit cannot be used; check the counts or reject the lot';
+                USING ERRCODE = 'GM002', HINT = 'cells beyond the validated doubling limit cannot be used; check the counts or reject the lot';
         END IF;
     ELSE
         NEW.passage_number := NULL;
@@ -201,11 +201,11 @@ BEGIN
     PERFORM gmp_meta.active_person();
     SELECT * INTO f FROM gmp.facility FOR UPDATE;  -- serializes numbering
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'the facility''s ISBT 128 number is not set' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'the facility''s ISBT 128 number is not set' USING ERRCODE = 'GM002',
             HINT = 'an administrator sets it from config/gmp.yaml: gmp facility apply --reason …';
     END IF;
     IF num_nonnulls(collection_id, parent_din) <> 1 THEN
-        RAISE EXCEPTION 'a lot comes from a tissue collection or from a parent lot, exactly one' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'a lot comes from a tissue collection or from a parent lot, exactly one' USING ERRCODE = 'GM002',
             HINT = 'give --collection ID or --parent DIN';
     END IF;
     IF parent_din IS NOT NULL THEN
@@ -214,34 +214,34 @@ BEGIN
         IF parent.stage = 'drug_product' OR (parent.stage = 'working_cell_bank' AND stage <> 'drug_product')
            OR (parent.stage = 'master_cell_bank' AND stage = 'master_cell_bank') THEN
             RAISE EXCEPTION 'a % cannot be made from a %', replace(stage, '_', ' '), replace(parent.stage, '_', ' ')
-                USING ERRCODE = 'P0001', HINT = 'the lineage is master cell bank → working cell bank → drug product';
+                USING ERRCODE = 'GM002', HINT = 'the lineage is master cell bank → working cell bank → drug product';
         END IF;
         IF parent.status = 'rejected' THEN
-            RAISE EXCEPTION 'parent lot % is rejected', parent.din USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'parent lot % is rejected', parent.din USING ERRCODE = 'GM006',
                 HINT = 'make lots from a cell bank that is not rejected';
         END IF;
         IF NOT EXISTS (SELECT FROM gmp.manufacturing_step s WHERE s.din = parent.din AND s.kind = 'cryopreservation') THEN
-            RAISE EXCEPTION 'parent lot % has no cryopreserved units yet', parent.din USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'parent lot % has no cryopreserved units yet', parent.din USING ERRCODE = 'GM003',
                 HINT = 'a cell bank is used once it is filled and cryopreserved';
         END IF;
     ELSE
         c := gmp_meta.require_collection(collection_id);
         IF c.received_at IS NULL THEN
-            RAISE EXCEPTION 'collection % has not been received at the facility', c.id USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'collection % has not been received at the facility', c.id USING ERRCODE = 'GM003',
                 HINT = format('record the receipt first: gmp tissue receive %s', c.id);
         END IF;
         IF stage = 'working_cell_bank' THEN
-            RAISE EXCEPTION 'a working cell bank is made from a master cell bank, not from tissue' USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'a working cell bank is made from a master cell bank, not from tissue' USING ERRCODE = 'GM002',
                 HINT = 'create a master cell bank or a drug product from the tissue';
         END IF;
     END IF;
     SELECT * INTO STRICT who FROM gmp.donor d WHERE d.code = c.donor_code;
     IF intended_use IS DISTINCT FROM who.intended_use THEN
         RAISE EXCEPTION 'donor % is %: the lot''s intended use must be %', who.code, who.intended_use, who.intended_use
-            USING ERRCODE = 'P0001', HINT = format('give --use %s', who.intended_use);
+            USING ERRCODE = 'GM006', HINT = format('give --use %s', who.intended_use);
     END IF;
     IF expires_on IS NULL OR expires_on <= current_date THEN
-        RAISE EXCEPTION 'expiry % is not in the future', expires_on USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'expiry % is not in the future', expires_on USING ERRCODE = 'GM002',
             HINT = 'give --expires YYYY-MM-DD after today';
     END IF;
     prefix := f.isbt128_facility || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YY');
@@ -269,7 +269,7 @@ BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM gmp_meta.require_lot(din);
     IF NOT EXISTS (SELECT FROM gmp_meta.step_kind k WHERE k.kind = record_step.kind) THEN
-        RAISE EXCEPTION 'unknown manufacturing step %', kind USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'unknown manufacturing step %', kind USING ERRCODE = 'GM002',
             HINT = 'steps: isolation, passage, harvest, formulation, fill, cryopreservation';
     END IF;
     INSERT INTO gmp.manufacturing_step (din, kind, performed_at, cell_count, viability_percent, population_doublings,

@@ -16,20 +16,20 @@ BEGIN
     SELECT * INTO STRICT spec FROM gmp.specification WHERE id = NEW.specification_id;
     IF spec.status <> 'draft' OR spec.imported_xact <> txid_current() THEN
         RAISE EXCEPTION 'specification % is %: its criteria were fixed when it was imported', spec.id, spec.status
-            USING ERRCODE = 'P0001', HINT = 'a change is a new version: gmp spec import FILE';
+            USING ERRCODE = 'GM004', HINT = 'a change is a new version: gmp spec import FILE';
     END IF;
     SELECT u.maximum INTO unit_max FROM gmp_meta.unit u WHERE u.symbol = NEW.unit;
     IF unit_max IS NOT NULL AND (NEW.lower > unit_max OR NEW.upper > unit_max OR NEW.detection_limit > unit_max) THEN
-        RAISE EXCEPTION 'criterion %: a limit in % cannot exceed %', NEW.test, NEW.unit, unit_max USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'criterion %: a limit in % cannot exceed %', NEW.test, NEW.unit, unit_max USING ERRCODE = 'GM002';
     END IF;
     SELECT string_agg(a, ', ') INTO unknown FROM unnest(NEW.accept) a
     WHERE a NOT IN (SELECT outcome FROM gmp_meta.qualitative_outcome);
     IF unknown IS NOT NULL THEN
-        RAISE EXCEPTION 'criterion %: unknown outcome %', NEW.test, unknown USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'criterion %: unknown outcome %', NEW.test, unknown USING ERRCODE = 'GM002',
             HINT = (SELECT 'outcomes: ' || string_agg(outcome, ', ' ORDER BY outcome) FROM gmp_meta.qualitative_outcome);
     END IF;
     IF (SELECT count(DISTINCT p) FROM unnest(NEW.parts) p) <> cardinality(NEW.parts) THEN
-        RAISE EXCEPTION 'criterion %: a part is named twice', NEW.test USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'criterion %: a part is named twice', NEW.test USING ERRCODE = 'GM002';
     END IF;
     RETURN NEW;
 END;
@@ -48,25 +48,25 @@ CREATE OR REPLACE FUNCTION gmp_meta.guard_specification() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'specification versions are never deleted' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'specification versions are never deleted' USING ERRCODE = 'GM004',
             HINT = 'a version that is not wanted is simply never approved or assigned';
     ELSIF TG_OP = 'INSERT' THEN
         IF NEW.status <> 'draft' OR NEW.approved_at IS NOT NULL OR NEW.criteria_sha256 IS NOT NULL THEN
-            RAISE EXCEPTION 'a specification is imported as a draft' USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'a specification is imported as a draft' USING ERRCODE = 'GM003',
                 HINT = 'QA approves it afterwards: gmp spec approve';
         END IF;
         NEW.source_sha256 := sha256(convert_to(NEW.source_text, 'UTF8'));
         RETURN NEW;
     END IF;
     IF OLD.status <> 'draft' THEN
-        RAISE EXCEPTION 'specification % is approved: it is never edited', OLD.id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'specification % is approved: it is never edited', OLD.id USING ERRCODE = 'GM004',
             HINT = 'a change is a new version: gmp spec import FILE';
     END IF;
     IF NEW.status <> 'approved'
        OR (to_jsonb(OLD) - '{status,approved_at,approved_by,criteria_sha256}'::text[])
           IS DISTINCT FROM (to_jsonb(NEW) - '{status,approved_at,approved_by,criteria_sha256}'::text[])
        OR NEW.criteria_sha256 IS DISTINCT FROM gmp_meta.criteria_sha256(OLD.id) THEN
-        RAISE EXCEPTION 'a draft specification changes only by its approval' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'a draft specification changes only by its approval' USING ERRCODE = 'GM004',
             HINT = 'import a new version instead';
     END IF;
     RETURN NEW;
@@ -80,7 +80,7 @@ DECLARE
 BEGIN
     SELECT * INTO spec FROM gmp.specification s WHERE s.id = specification_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no specification %', specification_id USING ERRCODE = 'P0002',
+        RAISE EXCEPTION 'no specification %', specification_id USING ERRCODE = 'GM001',
             HINT = 'gmp spec list shows every version (CODE@VERSION)';
     END IF;
     RETURN spec;
@@ -103,20 +103,20 @@ BEGIN
     PERFORM gmp_meta.active_person();
     IF spec_code IS NULL OR jsonb_typeof(document->'criteria') IS DISTINCT FROM 'array'
        OR jsonb_array_length(document->'criteria') = 0 THEN
-        RAISE EXCEPTION 'a specification needs a code and at least one criterion' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'a specification needs a code and at least one criterion' USING ERRCODE = 'GM002',
             HINT = 'see config/specs/ for complete examples';
     END IF;
     SELECT string_agg(k, ', ') INTO extra FROM jsonb_object_keys(document) k
     WHERE k NOT IN ('code', 'title', 'product_kind', 'stage', 'criteria');
     IF extra IS NOT NULL THEN
-        RAISE EXCEPTION 'unknown specification key(s): %', extra USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'unknown specification key(s): %', extra USING ERRCODE = 'GM002';
     END IF;
     -- Versions of one code are numbered one at a time.
     PERFORM pg_advisory_xact_lock(hashtext('gmp.specification'), hashtext(spec_code));
     SELECT s.id INTO same FROM gmp.specification s
     WHERE s.code = spec_code AND s.source_sha256 = sha256(convert_to(import_specification.source_text, 'UTF8'));
     IF same IS NOT NULL THEN
-        RAISE EXCEPTION 'this file is already imported as %', same USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'this file is already imported as %', same USING ERRCODE = 'GM003',
             HINT = 'nothing to import; gmp spec show ' || same;
     END IF;
     SELECT coalesce(max(s.version), 0) + 1 INTO next_version FROM gmp.specification s WHERE s.code = spec_code;
@@ -132,7 +132,7 @@ BEGIN
                         'upper_inclusive', 'accept', 'parts', 'detection_limit', 'endotoxin_k',
                         'endotoxin_k_intrathecal', 'max_retests');
         IF extra IS NOT NULL THEN
-            RAISE EXCEPTION 'criterion %: unknown key(s) %', n, extra USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'criterion %: unknown key(s) %', n, extra USING ERRCODE = 'GM002';
         END IF;
         INSERT INTO gmp.criterion (specification_id, test, ordinal, name, method, kind, unit, lower, lower_inclusive,
                                    upper, upper_inclusive, accept, parts, detection_limit, endotoxin_k,
@@ -159,7 +159,7 @@ BEGIN
     PERFORM gmp_meta.require_specification(specification_id);
     SELECT * INTO spec FROM gmp.specification s WHERE s.id = specification_id FOR UPDATE;
     IF spec.status = 'approved' THEN
-        RAISE EXCEPTION 'specification % is already approved (%)', spec.id, spec.approved_by USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'specification % is already approved (%)', spec.id, spec.approved_by USING ERRCODE = 'GM003',
             HINT = 'an approved version is never edited; a change is a new version';
     END IF;
     IF spec.imported_by = session_user THEN
@@ -183,24 +183,24 @@ BEGIN
     SELECT * INTO STRICT l FROM gmp.lot WHERE din = NEW.din FOR UPDATE;
     SELECT * INTO STRICT spec FROM gmp.specification WHERE id = NEW.specification_id;
     IF l.status NOT IN ('quarantine', 'on_hold') THEN
-        RAISE EXCEPTION 'lot % is %: its specification is fixed', l.din, l.status USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'lot % is %: its specification is fixed', l.din, l.status USING ERRCODE = 'GM004';
     END IF;
     IF spec.status <> 'approved' THEN
         RAISE EXCEPTION 'specification % is a draft: only an approved version is assigned', spec.id
-            USING ERRCODE = 'P0001', HINT = 'QA approves it first: gmp spec approve ' || spec.id;
+            USING ERRCODE = 'GM003', HINT = 'QA approves it first: gmp spec approve ' || spec.id;
     END IF;
     IF spec.product_kind <> l.product_kind OR spec.stage <> l.stage THEN
         RAISE EXCEPTION 'specification % is for % (%), lot % is % (%)', spec.id, spec.product_kind, spec.stage,
-            l.din, l.product_kind, l.stage USING ERRCODE = 'P0001', HINT = 'assign a specification for this kind of lot';
+            l.din, l.product_kind, l.stage USING ERRCODE = 'GM002', HINT = 'assign a specification for this kind of lot';
     END IF;
     IF NEW.max_dose_ml_per_kg_h IS NULL
        AND EXISTS (SELECT FROM gmp.criterion c WHERE c.specification_id = spec.id AND c.kind = 'endotoxin_dose') THEN
         RAISE EXCEPTION 'specification % has a dose-based endotoxin limit (K/M): the lot''s maximum dose is needed', spec.id
-            USING ERRCODE = 'P0001', HINT = 'give --max-dose (mL per kg per hour)';
+            USING ERRCODE = 'GM002', HINT = 'give --max-dose (mL per kg per hour)';
     END IF;
     IF NEW.intrathecal AND EXISTS (SELECT FROM gmp.criterion c WHERE c.specification_id = spec.id
                                    AND c.kind = 'endotoxin_dose' AND c.endotoxin_k_intrathecal IS NULL) THEN
-        RAISE EXCEPTION 'specification % has no intrathecal endotoxin K', spec.id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'specification % has no intrathecal endotoxin K', spec.id USING ERRCODE = 'GM002',
             HINT = 'use a specification written for intrathecal use';
     END IF;
     RETURN NEW;
@@ -222,14 +222,14 @@ BEGIN
         SELECT s.id INTO chosen FROM gmp.specification s
         WHERE s.code = specification AND s.status = 'approved' ORDER BY s.version DESC LIMIT 1;
         IF chosen IS NULL THEN
-            RAISE EXCEPTION 'specification % has no approved version', specification USING ERRCODE = 'P0002',
+            RAISE EXCEPTION 'specification % has no approved version', specification USING ERRCODE = 'GM001',
                 HINT = 'gmp spec list shows every version and its status';
         END IF;
     END IF;
     PERFORM gmp_meta.require_specification(chosen);
     SELECT ls.specification_id INTO already FROM gmp.lot_specification ls WHERE ls.din = assign_specification.din;
     IF already IS NOT NULL THEN
-        RAISE EXCEPTION 'lot % is already judged against %', din, already USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % is already judged against %', din, already USING ERRCODE = 'GM004',
             HINT = 'a lot''s specification is fixed once; a mistake is handled by a deviation';
     END IF;
     PERFORM set_config('gmp.reason', 'specification assigned', true);

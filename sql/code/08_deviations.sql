@@ -8,21 +8,21 @@ CREATE OR REPLACE FUNCTION gmp_meta.guard_deviation() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'deviations are never deleted' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'deviations are never deleted' USING ERRCODE = 'GM004',
             HINT = 'close it with its outcome: gmp deviation close';
     ELSIF TG_OP = 'INSERT' THEN
         IF NEW.status <> 'open' THEN
-            RAISE EXCEPTION 'a deviation is opened before it is closed' USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'a deviation is opened before it is closed' USING ERRCODE = 'GM003';
         END IF;
         RETURN NEW;
     END IF;
     IF OLD.status = 'closed' THEN
-        RAISE EXCEPTION 'deviation % is closed: nothing about it changes', OLD.id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'deviation % is closed: nothing about it changes', OLD.id USING ERRCODE = 'GM004',
             HINT = 'open a new deviation that refers to it';
     END IF;
     IF (to_jsonb(OLD) - '{status,outcome,closed_at,closed_by}'::text[])
        IS DISTINCT FROM (to_jsonb(NEW) - '{status,outcome,closed_at,closed_by}'::text[]) THEN
-        RAISE EXCEPTION 'an open deviation changes only by its closure' USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'an open deviation changes only by its closure' USING ERRCODE = 'GM004';
     END IF;
     RETURN NEW;
 END;
@@ -37,11 +37,11 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT l FROM gmp.lot WHERE din = NEW.din FOR UPDATE;
     IF (SELECT status FROM gmp.deviation WHERE id = NEW.deviation_id) <> 'open' THEN
-        RAISE EXCEPTION 'deviation % is closed', NEW.deviation_id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'deviation % is closed', NEW.deviation_id USING ERRCODE = 'GM004',
             HINT = 'open a new deviation for this lot';
     END IF;
     IF l.status NOT IN ('quarantine', 'on_hold') THEN
-        RAISE EXCEPTION 'lot % is %: its record is closed', l.din, l.status USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % is %: its record is closed', l.din, l.status USING ERRCODE = 'GM004',
             HINT = 'a finding after disposition is a new deviation on the lots still open, or a recall';
     END IF;
     RETURN NEW;
@@ -55,7 +55,7 @@ DECLARE
 BEGIN
     SELECT * INTO found_deviation FROM gmp.deviation d WHERE d.id = deviation_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no deviation %', deviation_id USING ERRCODE = 'P0002', HINT = 'gmp deviation list shows them';
+        RAISE EXCEPTION 'no deviation %', deviation_id USING ERRCODE = 'GM001', HINT = 'gmp deviation list shows them';
     END IF;
     RETURN found_deviation;
 END;
@@ -70,7 +70,7 @@ DECLARE
     lot text;
 BEGIN
     IF lots IS NULL OR cardinality(lots) = 0 THEN
-        RAISE EXCEPTION 'a deviation names the lots it touches' USING ERRCODE = 'P0001', HINT = 'give --lot at least once';
+        RAISE EXCEPTION 'a deviation names the lots it touches' USING ERRCODE = 'GM002', HINT = 'give --lot at least once';
     END IF;
     INSERT INTO gmp.deviation (id, kind, title, description) VALUES (new_id, kind, btrim(title), nullif(btrim(description), ''));
     FOREACH lot IN ARRAY lots LOOP
@@ -111,10 +111,10 @@ BEGIN
     PERFORM gmp_meta.require_deviation(deviation_id);
     SELECT * INTO d FROM gmp.deviation x WHERE x.id = deviation_id FOR UPDATE;
     IF d.status = 'closed' THEN
-        RAISE EXCEPTION 'deviation % was closed by % at %', d.id, d.closed_by, d.closed_at USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'deviation % was closed by % at %', d.id, d.closed_by, d.closed_at USING ERRCODE = 'GM004';
     END IF;
     IF outcome IS NULL OR btrim(outcome) = '' THEN
-        RAISE EXCEPTION 'closing a deviation needs its outcome' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'closing a deviation needs its outcome' USING ERRCODE = 'GM008',
             HINT = 'say what was found and decided, e.g. --outcome "root cause: …; CAPA …"';
     END IF;
     PERFORM set_config('gmp.reason', 'deviation closed', true);

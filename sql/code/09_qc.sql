@@ -22,10 +22,10 @@ DECLARE
 BEGIN
     SELECT * INTO l FROM gmp.lot WHERE din = lot_din FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no lot %', lot_din USING ERRCODE = 'P0002', HINT = 'gmp lot list shows the lots';
+        RAISE EXCEPTION 'no lot %', lot_din USING ERRCODE = 'GM001', HINT = 'gmp lot list shows the lots';
     END IF;
     IF l.status NOT IN ('quarantine', 'on_hold') THEN
-        RAISE EXCEPTION 'lot % is %: its QC record is closed', l.din, l.status USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % is %: its QC record is closed', l.din, l.status USING ERRCODE = 'GM004',
             HINT = 'nothing about a released or rejected lot changes';
     END IF;
     RETURN l;
@@ -48,75 +48,75 @@ DECLARE
 BEGIN
     SELECT * INTO assigned FROM gmp.lot_specification WHERE din = l.din;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'lot % has no specification yet', l.din USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % has no specification yet', l.din USING ERRCODE = 'GM003',
             HINT = format('assign one first: gmp spec assign %s CODE', l.din);
     END IF;
     NEW.specification_id := assigned.specification_id;
     SELECT * INTO c FROM gmp.criterion WHERE specification_id = assigned.specification_id AND test = NEW.test;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'specification % has no test %', assigned.specification_id, NEW.test USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'specification % has no test %', assigned.specification_id, NEW.test USING ERRCODE = 'GM001',
             HINT = (SELECT 'its tests: ' || string_agg(test, ', ' ORDER BY ordinal) FROM gmp.criterion
                     WHERE specification_id = assigned.specification_id);
     END IF;
     IF NOT EXISTS (SELECT FROM gmp.account a WHERE a.id = NEW.analyst AND a.status = 'active') THEN
-        RAISE EXCEPTION 'analyst % is not an active account', NEW.analyst USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'analyst % is not an active account', NEW.analyst USING ERRCODE = 'GM002',
             HINT = 'the analyst is the person who performed the test: gmp user list';
     END IF;
     IF NEW.performed_at > clock_timestamp() + interval '5 minutes' THEN
-        RAISE EXCEPTION 'test time % is in the future', NEW.performed_at USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'test time % is in the future', NEW.performed_at USING ERRCODE = 'GM002',
             HINT = 'give the time the test was performed (ISO 8601), or leave it out for now';
     END IF;
     IF NEW.performed_at < l.created_at THEN
-        RAISE EXCEPTION 'test time % is before lot % was created', NEW.performed_at, l.din USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'test time % is before lot % was created', NEW.performed_at, l.din USING ERRCODE = 'GM002';
     END IF;
     -- The value must be of the criterion's kind, in its unit or one exactly convertible.
     IF c.kind = 'qualitative' THEN
         IF NEW.outcomes IS NULL THEN
-            RAISE EXCEPTION 'test % is qualitative: give its outcome, not a number', c.test USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'test % is qualitative: give its outcome, not a number', c.test USING ERRCODE = 'GM002',
                 HINT = 'accepted: ' || array_to_string(c.accept, ', ')
                        || coalesce('; one outcome for each of: ' || array_to_string(c.parts, ', '), '');
         END IF;
         SELECT string_agg(o, ', ') INTO unknown FROM unnest(NEW.outcomes) o
         WHERE o NOT IN (SELECT outcome FROM gmp_meta.qualitative_outcome);
         IF unknown IS NOT NULL THEN
-            RAISE EXCEPTION 'unknown outcome %', unknown USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'unknown outcome %', unknown USING ERRCODE = 'GM002',
                 HINT = (SELECT 'outcomes: ' || string_agg(outcome, ', ' ORDER BY outcome) FROM gmp_meta.qualitative_outcome);
         END IF;
         IF cardinality(NEW.outcomes) <> coalesce(cardinality(c.parts), 1) THEN
             RAISE EXCEPTION 'test % needs % outcome(s), got %', c.test, coalesce(cardinality(c.parts), 1),
-                cardinality(NEW.outcomes) USING ERRCODE = 'P0001',
+                cardinality(NEW.outcomes) USING ERRCODE = 'GM002',
                 HINT = coalesce('one for each of, in order: ' || array_to_string(c.parts, ', '), 'give one outcome');
         END IF;
     ELSE
         IF NEW.value IS NULL THEN
-            RAISE EXCEPTION 'test % needs a value in %', c.test, c.unit USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'test % needs a value in %', c.test, c.unit USING ERRCODE = 'GM002';
         END IF;
         IF NEW.unit <> c.unit THEN
             SELECT uc.factor INTO factor FROM gmp_meta.unit_conversion uc WHERE uc.from_unit = NEW.unit AND uc.to_unit = c.unit;
             IF NOT FOUND THEN
-                RAISE EXCEPTION 'test % is specified in %, not %', c.test, c.unit, NEW.unit USING ERRCODE = 'P0001',
+                RAISE EXCEPTION 'test % is specified in %, not %', c.test, c.unit, NEW.unit USING ERRCODE = 'GM002',
                     HINT = format('give the value in %s; no exact conversion from %s is declared', c.unit, NEW.unit);
             END IF;
         END IF;
         SELECT u.maximum INTO unit_max FROM gmp_meta.unit u WHERE u.symbol = NEW.unit;
         IF NEW.value > unit_max THEN
-            RAISE EXCEPTION 'a value in % cannot exceed %: %', NEW.unit, unit_max, NEW.value USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'a value in % cannot exceed %: %', NEW.unit, unit_max, NEW.value USING ERRCODE = 'GM002';
         END IF;
     END IF;
     -- A correction replaces the latest row of its chain, never an OOS result.
     IF NEW.corrects IS NOT NULL THEN
         SELECT * INTO original FROM gmp.qc_result_status WHERE id = NEW.corrects;
         IF NOT FOUND OR original.din <> NEW.din OR original.test <> NEW.test THEN
-            RAISE EXCEPTION 'result % is not a % result of lot %', NEW.corrects, NEW.test, NEW.din USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'result % is not a % result of lot %', NEW.corrects, NEW.test, NEW.din USING ERRCODE = 'GM002';
         ELSIF original.superseded THEN
             RAISE EXCEPTION 'result % was already corrected by result %', original.id, original.corrected_by
-                USING ERRCODE = 'P0001', HINT = format('correct result %s instead', original.corrected_by);
+                USING ERRCODE = 'GM004', HINT = format('correct result %s instead', original.corrected_by);
         ELSIF original.verdict = 'fail' THEN
             RAISE EXCEPTION 'result % is out of specification: it is never corrected or overwritten', original.id
-                USING ERRCODE = 'P0001',
+                USING ERRCODE = 'GM004',
                       HINT = 'investigate it; QA may invalidate it for an assignable cause (gmp qc invalidate), then retest';
         ELSIF original.invalidated_by IS NOT NULL THEN
-            RAISE EXCEPTION 'result % is invalidated', original.id USING ERRCODE = 'P0001', HINT = 'record a retest instead';
+            RAISE EXCEPTION 'result % is invalidated', original.id USING ERRCODE = 'GM004', HINT = 'record a retest instead';
         END IF;
         NEW.attempt := original.attempt;
     ELSE
@@ -125,11 +125,11 @@ BEGIN
         IF NOT FOUND THEN
             NEW.attempt := 1;
         ELSIF latest.verdict = 'pass' AND latest.invalidated_by IS NULL THEN
-            RAISE EXCEPTION 'lot % already has a result for % (result %)', NEW.din, NEW.test, latest.id USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'lot % already has a result for % (result %)', NEW.din, NEW.test, latest.id USING ERRCODE = 'GM003',
                 HINT = format('a typing error is corrected (gmp qc correct %s --reason …); a retest needs an OOS or invalidated result', latest.id);
         ELSIF latest.attempt - 1 >= c.max_retests THEN
             RAISE EXCEPTION 'no retest of % left: specification % allows % retest(s)', NEW.test, c.specification_id,
-                c.max_retests USING ERRCODE = 'P0001',
+                c.max_retests USING ERRCODE = 'GM003',
                 HINT = 'the criterion stays as it is; the lot is rejected, or released exceptionally';
         ELSE
             NEW.attempt := latest.attempt + 1;
@@ -165,10 +165,10 @@ BEGIN
     IF NEW.verified_by IN (r.recorded_by, r.analyst) THEN
         RAISE EXCEPTION 'you % result %: a different person verifies it',
             CASE WHEN NEW.verified_by = r.recorded_by THEN 'recorded' ELSE 'performed' END, r.id
-            USING ERRCODE = 'P0001', HINT = 'second-person review (21 CFR 211.194): ask another QC or QA person';
+            USING ERRCODE = 'GM005', HINT = 'second-person review (21 CFR 211.194): ask another QC or QA person';
     END IF;
     IF r.superseded THEN
-        RAISE EXCEPTION 'result % was corrected by result %', r.id, r.corrected_by USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'result % was corrected by result %', r.id, r.corrected_by USING ERRCODE = 'GM004',
             HINT = format('verify result %s', r.corrected_by);
     END IF;
     RETURN NEW;
@@ -188,10 +188,10 @@ BEGIN
     END IF;
     IF NEW.approved_by IN (r.recorded_by, r.analyst) THEN
         RAISE EXCEPTION 'you % result %: QA independent of the test approves its invalidation',
-            CASE WHEN NEW.approved_by = r.recorded_by THEN 'recorded' ELSE 'performed' END, r.id USING ERRCODE = 'P0001';
+            CASE WHEN NEW.approved_by = r.recorded_by THEN 'recorded' ELSE 'performed' END, r.id USING ERRCODE = 'GM005';
     END IF;
     IF r.superseded THEN
-        RAISE EXCEPTION 'result % was corrected by result %', r.id, r.corrected_by USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'result % was corrected by result %', r.id, r.corrected_by USING ERRCODE = 'GM004';
     END IF;
     RETURN NEW;
 END;
@@ -204,7 +204,7 @@ DECLARE
 BEGIN
     SELECT * INTO r FROM gmp.qc_result x WHERE x.id = result_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no QC result %', result_id USING ERRCODE = 'P0002', HINT = 'gmp qc list LOT shows its results';
+        RAISE EXCEPTION 'no QC result %', result_id USING ERRCODE = 'GM001', HINT = 'gmp qc list LOT shows its results';
     END IF;
     RETURN r;
 END;
@@ -251,7 +251,7 @@ BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM gmp_meta.require_result(result_id);
     IF EXISTS (SELECT FROM gmp.qc_verification v WHERE v.result_id = verify_result.result_id) THEN
-        RAISE EXCEPTION 'result % is already verified', result_id USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'result % is already verified', result_id USING ERRCODE = 'GM003';
     END IF;
     PERFORM set_config('gmp.reason', 'result verified', true);
     INSERT INTO gmp.qc_verification (result_id) VALUES (result_id);
@@ -267,10 +267,10 @@ BEGIN
     PERFORM gmp_meta.active_person();
     PERFORM gmp_meta.require_result(result_id);
     IF EXISTS (SELECT FROM gmp.qc_invalidation i WHERE i.result_id = invalidate_result.result_id) THEN
-        RAISE EXCEPTION 'result % is already invalidated', result_id USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'result % is already invalidated', result_id USING ERRCODE = 'GM003';
     END IF;
     IF assignable_cause IS NULL OR length(btrim(assignable_cause)) < 10 THEN
-        RAISE EXCEPTION 'invalidating a result needs its assignable cause' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'invalidating a result needs its assignable cause' USING ERRCODE = 'GM008',
             HINT = 'name the laboratory error found, e.g. --cause "pipette P-12 out of calibration on the test day"';
     END IF;
     PERFORM set_config('gmp.reason', 'result invalidated: ' || btrim(assignable_cause), true);

@@ -176,7 +176,7 @@ BEGIN
                                         WHEN 'on_hold' THEN 'held' ELSE 'authorized' END;
     required_role := CASE d.decision WHEN 'exceptionally_released' THEN 'gmp_director' ELSE 'gmp_qa' END;
     IF l.status <> d.decision THEN
-        RAISE EXCEPTION 'disposition % says % but lot % is %', d.id, d.decision, l.din, l.status USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'disposition % says % but lot % is %', d.id, d.decision, l.din, l.status USING ERRCODE = 'GM003';
     END IF;
     SELECT * INTO sig FROM gmp.signature s WHERE s.record_table = 'gmp.disposition' AND s.record_key = d.id::text;
     IF NOT FOUND OR sig.meaning <> expected_meaning OR sig.signer <> d.decided_by
@@ -203,7 +203,7 @@ BEGIN
         END IF;
         blockers := gmp_meta.barring_problems(fresh, d.decision);
         IF blockers IS NOT NULL THEN
-            RAISE EXCEPTION 'lot % cannot be %: %', d.din, replace(d.decision, '_', ' '), blockers USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'lot % cannot be %: %', d.din, replace(d.decision, '_', ' '), blockers USING ERRCODE = 'GM006';
         END IF;
     END IF;
     RETURN NULL;
@@ -237,10 +237,10 @@ BEGIN
         SELECT * INTO earlier FROM gmp.disposition d WHERE d.din = l.din ORDER BY d.id DESC LIMIT 1;
         RAISE EXCEPTION 'lot % is already %', l.din,
             replace(l.status, '_', ' ') || coalesce(format(' (by %s at %s)', earlier.decided_by, earlier.decided_at), '')
-            USING ERRCODE = 'P0001', HINT = 'a final disposition is never changed';
+            USING ERRCODE = 'GM003', HINT = 'a final disposition is never changed';
     END IF;
     IF decision IN ('released', 'exceptionally_released', 'on_hold') AND l.status <> 'quarantine' THEN
-        RAISE EXCEPTION 'lot % is %', l.din, replace(l.status, '_', ' ') USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % is %', l.din, replace(l.status, '_', ' ') USING ERRCODE = 'GM003',
             HINT = 'lift the hold first (gmp lot unhold) once its reason is resolved';
     END IF;
     RETURN l;
@@ -302,11 +302,11 @@ BEGIN
     package := gmp_meta.release_package(din);
     blockers := gmp_meta.barring_problems(package, 'released');
     IF blockers IS NOT NULL THEN
-        RAISE EXCEPTION 'lot % cannot be released: %', din, blockers USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % cannot be released: %', din, blockers USING ERRCODE = 'GM006',
             HINT = 'gmp release check ' || din || ' lists each blocker';
     END IF;
     IF encode(gmp_meta.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_lot.package_sha256) THEN
-        RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'GM010',
             HINT = 'run gmp release check again and decide on what it shows now';
     END IF;
     RETURN gmp_meta.decide(challenge, din, 'released', package, statement, NULL, NULL, NULL, NULL, NULL);
@@ -338,22 +338,22 @@ BEGIN
     PERFORM gmp_meta.lock_for_disposition(din, 'exceptionally_released');
     package := gmp_meta.release_package(din);
     IF jsonb_array_length(package->'blockers') = 0 THEN
-        RAISE EXCEPTION 'lot % meets its release criteria: it is released normally, by QA', din USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % meets its release criteria: it is released normally, by QA', din USING ERRCODE = 'GM006',
             HINT = 'gmp release approve ' || din;
     END IF;
     other := gmp_meta.barring_problems(package, 'exceptionally_released');
     IF other IS NOT NULL THEN
         RAISE EXCEPTION 'exceptional release covers failed criteria and donor eligibility only; lot % also has: %', din, other
-            USING ERRCODE = 'P0001', HINT = 'complete and verify every result and close the deviations first';
+            USING ERRCODE = 'GM006', HINT = 'complete and verify every result and close the deviations first';
     END IF;
     IF btrim(coalesce(physician, '')) = '' OR btrim(coalesce(physician_request, '')) = ''
        OR btrim(coalesce(physician_acceptance, '')) = '' OR btrim(coalesce(risk_justification, '')) = ''
        OR btrim(coalesce(notified, '')) = '' THEN
         RAISE EXCEPTION 'exceptional release needs the physician, the request, the acceptance, the risk justification and who was notified'
-            USING ERRCODE = 'P0001';
+            USING ERRCODE = 'GM005';
     END IF;
     IF encode(gmp_meta.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_exceptionally.package_sha256) THEN
-        RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'GM010',
             HINT = 'run gmp release check again and decide on what it shows now';
     END IF;
     RETURN gmp_meta.decide(challenge, din, 'exceptionally_released', package, risk_justification, physician,
@@ -374,7 +374,7 @@ BEGIN
     SELECT * INTO d FROM gmp.disposition x WHERE x.din = l.din AND x.decision = 'released';
     IF NOT FOUND THEN
         RAISE EXCEPTION 'lot % is %: a Certificate of Analysis is issued for released lots only', l.din,
-            replace(l.status, '_', ' ') USING ERRCODE = 'P0001',
+            replace(l.status, '_', ' ') USING ERRCODE = 'GM006',
             HINT = CASE WHEN l.status = 'exceptionally_released'
                         THEN 'an exceptional release is documented by its signed authorization: gmp audit report --table gmp.disposition'
                         ELSE 'gmp release check ' || l.din || ' shows what stands in the way' END;

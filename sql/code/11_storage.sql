@@ -14,7 +14,7 @@ DECLARE
     parent gmp.storage_location;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        RAISE EXCEPTION 'storage location % is recorded: it is never changed or deleted', OLD.id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'storage location % is recorded: it is never changed or deleted', OLD.id USING ERRCODE = 'GM004',
             HINT = 'a location taken out of use stays in the record; add a new one for a new layout';
     END IF;
     IF NEW.kind = 'site' THEN
@@ -25,12 +25,12 @@ BEGIN
     END IF;
     SELECT * INTO parent FROM gmp.storage_location WHERE id = NEW.parent_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no storage location %', NEW.parent_id USING ERRCODE = 'P0002',
+        RAISE EXCEPTION 'no storage location %', NEW.parent_id USING ERRCODE = 'GM001',
             HINT = 'gmp storage show lists the locations';
     END IF;
     IF (NEW.kind IN ('tank', 'freezer', 'shipper') AND parent.kind <> 'site')
        OR (NEW.kind IN ('rack', 'canister', 'box') AND parent.kind NOT IN ('tank', 'freezer', 'shipper', 'rack', 'canister')) THEN
-        RAISE EXCEPTION 'a % cannot be inside a % (%)', NEW.kind, parent.kind, parent.id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'a % cannot be inside a % (%)', NEW.kind, parent.kind, parent.id USING ERRCODE = 'GM002',
             HINT = 'the tree is site › tank, freezer or shipper › rack or canister › box';
     END IF;
     NEW.site_id := parent.site_id;
@@ -47,7 +47,7 @@ DECLARE
 BEGIN
     SELECT * INTO found_location FROM gmp.storage_location s WHERE s.id = upper(btrim(location_id));
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no storage location %', location_id USING ERRCODE = 'P0002',
+        RAISE EXCEPTION 'no storage location %', location_id USING ERRCODE = 'GM001',
             HINT = 'gmp storage show lists the locations';
     END IF;
     RETURN found_location;
@@ -81,7 +81,7 @@ BEGIN
     IF NEW.kind = 'fill' THEN
         IF NEW.units > 999 THEN
             RAISE EXCEPTION 'a fill of % units is more than the 999 divisions a lot can number', NEW.units
-                USING ERRCODE = 'P0001', HINT = 'split the fill across lots';
+                USING ERRCODE = 'GM002', HINT = 'split the fill across lots';
         END IF;
         PERFORM gmp_meta.create_units(NEW);
     END IF;
@@ -96,7 +96,7 @@ DECLARE
 BEGIN
     SELECT * INTO found_unit FROM gmp.unit u WHERE u.id = unit_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no unit %', unit_id USING ERRCODE = 'P0002', HINT = 'gmp storage find LOT lists a lot''s units';
+        RAISE EXCEPTION 'no unit %', unit_id USING ERRCODE = 'GM001', HINT = 'gmp storage find LOT lists a lot''s units';
     END IF;
     RETURN found_unit;
 END;

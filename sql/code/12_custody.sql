@@ -21,24 +21,24 @@ DECLARE
 BEGIN
     SELECT * INTO u FROM gmp.unit WHERE id = NEW.unit_id FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no unit %', NEW.unit_id USING ERRCODE = 'P0002', HINT = 'gmp storage find LOT lists a lot''s units';
+        RAISE EXCEPTION 'no unit %', NEW.unit_id USING ERRCODE = 'GM001', HINT = 'gmp storage find LOT lists a lot''s units';
     END IF;
     IF NEW.action = 'filled' THEN
         IF u.last_event IS NOT NULL OR NEW.state <> 'in_hand' THEN
-            RAISE EXCEPTION 'unit % was filled already', u.id USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'unit % was filled already', u.id USING ERRCODE = 'GM003';
         END IF;
     ELSE
         IF NEW.previous_event IS NULL THEN
             NEW.previous_event := u.last_event;
         ELSIF NEW.previous_event IS DISTINCT FROM u.last_event THEN
             RAISE EXCEPTION 'custody of unit % has moved on since event %', u.id, NEW.previous_event
-                USING ERRCODE = 'P0001', HINT = 'someone else recorded a custody event for it first: look again (gmp custody history)';
+                USING ERRCODE = 'GM010', HINT = 'someone else recorded a custody event for it first: look again (gmp custody history)';
         END IF;
         SELECT * INTO previous FROM gmp.custody_event WHERE id = u.last_event;
         IF NOT EXISTS (SELECT FROM gmp_meta.custody_action a
                        WHERE a.action = NEW.action AND a.from_state = u.state AND a.to_state = NEW.state) THEN
             RAISE EXCEPTION 'unit % is %: it cannot be %', u.id, replace(u.state, '_', ' '), replace(NEW.action, '_', ' ')
-                USING ERRCODE = 'P0001',
+                USING ERRCODE = 'GM003',
                       HINT = CASE u.state WHEN 'discarded' THEN 'a discarded unit stays discarded; its record remains'
                                           WHEN 'stored' THEN 'withdraw it from storage first: gmp unit withdraw'
                                           WHEN 'in_hand' THEN 'place it in storage first: gmp unit place'
@@ -46,11 +46,11 @@ BEGIN
         END IF;
         IF NEW.at < previous.at THEN
             RAISE EXCEPTION 'a custody event at % would precede the holding it ends (from %)', NEW.at, previous.at
-                USING ERRCODE = 'P0001', HINT = 'custody times run forward';
+                USING ERRCODE = 'GM007', HINT = 'custody times run forward';
         END IF;
         IF EXISTS (SELECT FROM gmp.pending_transfer t WHERE t.unit_ids @> ARRAY[NEW.unit_id]
                    AND NEW.transfer_id IS DISTINCT FROM t.id) THEN
-            RAISE EXCEPTION 'unit % is being handed over: its receiver has not confirmed yet', u.id USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'unit % is being handed over: its receiver has not confirmed yet', u.id USING ERRCODE = 'GM007',
                 HINT = 'the named receiver confirms first: gmp custody receive';
         END IF;
     END IF;
@@ -62,18 +62,18 @@ BEGIN
         SELECT * INTO box FROM gmp.storage_location WHERE id = NEW.box_id;
         IF box.kind IS DISTINCT FROM 'box' THEN
             RAISE EXCEPTION '% is a %, not a box', NEW.box_id, coalesce(box.kind, 'unknown location')
-                USING ERRCODE = 'P0001', HINT = 'units go into a position of a box: --box BOX --position C7';
+                USING ERRCODE = 'GM002', HINT = 'units go into a position of a box: --box BOX --position C7';
         END IF;
         IF NEW.box_row NOT BETWEEN 1 AND box.rows OR NEW.box_column NOT BETWEEN 1 AND box.columns THEN
             RAISE EXCEPTION 'box % has rows A–% and columns 1–%: there is no position %', box.id, chr(64 + box.rows),
-                box.columns, gmp_meta.position_label(NEW.box_row, NEW.box_column) USING ERRCODE = 'P0001',
+                box.columns, gmp_meta.position_label(NEW.box_row, NEW.box_column) USING ERRCODE = 'GM002',
                 HINT = 'gmp storage layout BOX shows its positions';
         END IF;
         SELECT * INTO device FROM gmp.storage_location WHERE id = box.device_id;
         SELECT l.product_kind INTO kind FROM gmp.lot l WHERE l.din = u.din;
         IF NOT kind = ANY (device.holds) THEN
             RAISE EXCEPTION '% holds % only, not %', device.id, array_to_string(device.holds, ', '), kind
-                USING ERRCODE = 'P0001', HINT = 'choose a device that may hold this product';
+                USING ERRCODE = 'GM002', HINT = 'choose a device that may hold this product';
         END IF;
         NEW.device_id := device.id;
     END IF;
@@ -101,23 +101,23 @@ DECLARE
     e gmp.custody_event;
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'units are never deleted' USING ERRCODE = 'P0001', HINT = 'discard it with a reason: gmp unit discard';
+        RAISE EXCEPTION 'units are never deleted' USING ERRCODE = 'GM004', HINT = 'discard it with a reason: gmp unit discard';
     ELSIF TG_OP = 'INSERT' THEN
         IF NEW.last_event IS NOT NULL OR NEW.state <> 'in_hand' THEN
-            RAISE EXCEPTION 'a unit starts in the hands of the person who filled it' USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'a unit starts in the hands of the person who filled it' USING ERRCODE = 'GM007';
         END IF;
         RETURN NEW;
     END IF;
     IF (OLD.id, OLD.din, OLD.division, OLD.container, OLD.volume_ml, OLD.created_at)
        IS DISTINCT FROM (NEW.id, NEW.din, NEW.division, NEW.container, NEW.volume_ml, NEW.created_at) THEN
-        RAISE EXCEPTION 'unit % is recorded: only custody events change it', OLD.id USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'unit % is recorded: only custody events change it', OLD.id USING ERRCODE = 'GM004';
     END IF;
     SELECT * INTO e FROM gmp.custody_event WHERE id = NEW.last_event;
     IF NOT FOUND OR e.unit_id <> NEW.id OR e.previous_event IS DISTINCT FROM OLD.last_event
        OR (e.state, e.box_id, e.box_row, e.box_column, e.holder_person, e.holder_party, e.device_id, e.shipment_id)
           IS DISTINCT FROM (NEW.state, NEW.box_id, NEW.box_row, NEW.box_column, NEW.holder_person, NEW.holder_party,
                             NEW.device_id, NEW.shipment_id) THEN
-        RAISE EXCEPTION 'unit % changes holder only by a custody event', OLD.id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'unit % changes holder only by a custody event', OLD.id USING ERRCODE = 'GM007',
             HINT = 'use gmp unit place|move|withdraw, gmp custody hand-over, or gmp ship';
     END IF;
     RETURN NEW;
@@ -136,7 +136,7 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege', HINT = format('only %s can confirm receipt', t.to_person);
     ELSIF NEW.received_at < t.signed_off_at OR NEW.received_at > clock_timestamp() THEN
         RAISE EXCEPTION 'receipt at % is before the sign-off at % or in the future', NEW.received_at, t.signed_off_at
-            USING ERRCODE = 'P0001', HINT = 'give the time the units reached you';
+            USING ERRCODE = 'GM002', HINT = 'give the time the units reached you';
     END IF;
     RETURN NEW;
 END;
@@ -267,7 +267,7 @@ DECLARE
     u gmp.unit := gmp_meta.require_unit(unit_id);
 BEGIN
     IF u.state IN ('in_hand', 'thawed') AND u.holder_person <> session_user THEN
-        RAISE EXCEPTION 'unit % is in the hands of %, not yours', u.id, u.holder_person USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'unit % is in the hands of %, not yours', u.id, u.holder_person USING ERRCODE = 'GM005',
             HINT = format('%s hands it over to you first: gmp custody hand-over', u.holder_person);
     END IF;
     RETURN u;
@@ -290,7 +290,7 @@ CREATE OR REPLACE FUNCTION gmp_meta.require_reason(reason text, what text) RETUR
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF reason IS NULL OR btrim(reason) = '' THEN
-        RAISE EXCEPTION '% needs its reason', what USING ERRCODE = 'P0001', HINT = 'give --reason "…"';
+        RAISE EXCEPTION '% needs its reason', what USING ERRCODE = 'GM008', HINT = 'give --reason "…"';
     END IF;
 END;
 $$;
@@ -343,26 +343,26 @@ DECLARE
 BEGIN
     PERFORM gmp_meta.active_person();
     IF unit_ids IS NULL OR cardinality(unit_ids) = 0 THEN
-        RAISE EXCEPTION 'a hand-over names its units' USING ERRCODE = 'P0001', HINT = 'give --unit at least once';
+        RAISE EXCEPTION 'a hand-over names its units' USING ERRCODE = 'GM002', HINT = 'give --unit at least once';
     END IF;
     IF to_person = session_user THEN
-        RAISE EXCEPTION 'a hand-over is to someone else' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'a hand-over is to someone else' USING ERRCODE = 'GM005',
             HINT = 'name the person who takes the units: --to ID';
     END IF;
     IF NOT EXISTS (SELECT FROM gmp.account a WHERE a.id = to_person AND a.status = 'active') THEN
-        RAISE EXCEPTION 'no active account %', to_person USING ERRCODE = 'P0002', HINT = 'gmp user list shows the accounts';
+        RAISE EXCEPTION 'no active account %', to_person USING ERRCODE = 'GM001', HINT = 'gmp user list shows the accounts';
     END IF;
     FOREACH one_id IN ARRAY unit_ids LOOP
         SELECT * INTO u FROM gmp.unit x WHERE x.id = one_id FOR UPDATE;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'no unit %', one_id USING ERRCODE = 'P0002', HINT = 'gmp storage find LOT lists a lot''s units';
+            RAISE EXCEPTION 'no unit %', one_id USING ERRCODE = 'GM001', HINT = 'gmp storage find LOT lists a lot''s units';
         END IF;
         IF u.state <> 'in_hand' OR u.holder_person <> session_user THEN
-            RAISE EXCEPTION 'unit % is not in your hands (it is %)', u.id, replace(u.state, '_', ' ') USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'unit % is not in your hands (it is %)', u.id, replace(u.state, '_', ' ') USING ERRCODE = 'GM007',
                 HINT = 'withdraw it from storage, or have its holder hand it over to you, first';
         END IF;
         IF EXISTS (SELECT FROM gmp.pending_transfer t WHERE t.unit_ids @> ARRAY[u.id]) THEN
-            RAISE EXCEPTION 'unit % is already being handed over', u.id USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'unit % is already being handed over', u.id USING ERRCODE = 'GM007',
                 HINT = 'its receiver confirms that hand-over first';
         END IF;
     END LOOP;
@@ -388,16 +388,16 @@ BEGIN
     PERFORM gmp_meta.active_person();
     SELECT * INTO t FROM gmp.custody_transfer x WHERE x.id = transfer_id FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no custody transfer %', transfer_id USING ERRCODE = 'P0002', HINT = 'gmp custody pending lists them';
+        RAISE EXCEPTION 'no custody transfer %', transfer_id USING ERRCODE = 'GM001', HINT = 'gmp custody pending lists them';
     END IF;
     SELECT * INTO r FROM gmp.custody_receipt x WHERE x.transfer_id = t.id;
     IF FOUND THEN
-        RAISE EXCEPTION 'custody transfer % was received by % at %', t.id, r.received_by, r.received_at USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'custody transfer % was received by % at %', t.id, r.received_by, r.received_at USING ERRCODE = 'GM004';
     ELSIF t.to_person <> session_user THEN
         RAISE EXCEPTION 'custody transfer % is to %, not to you', t.id, t.to_person USING ERRCODE = 'insufficient_privilege',
             HINT = format('only %s can confirm receipt', t.to_person);
     ELSIF condition IS NULL OR btrim(condition) = '' THEN
-        RAISE EXCEPTION 'a receipt records the condition of what was received' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'a receipt records the condition of what was received' USING ERRCODE = 'GM002',
             HINT = 'give --condition "intact, frozen, labels legible"';
     END IF;
     PERFORM set_config('gmp.reason', 'custody transfer received', true);

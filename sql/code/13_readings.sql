@@ -25,14 +25,14 @@ BEGIN
         IF earlier.first_at <= NEW.last_at THEN
             RAISE EXCEPTION 'readings of % from % to % overlap readings import % (% to %): a device''s log is imported in time order, without overlap',
                 NEW.device_id, NEW.first_at, NEW.last_at, earlier.id, earlier.first_at, earlier.last_at
-                USING ERRCODE = 'P0001', HINT = format('import only the readings after %s, or check the file',
+                USING ERRCODE = 'GM003', HINT = format('import only the readings after %s, or check the file',
                     (SELECT max(i.last_at) FROM gmp.reading_import i WHERE i.device_id = NEW.device_id));
         END IF;
         SELECT * INTO earlier FROM gmp.reading_import i WHERE i.device_id = NEW.device_id
         ORDER BY i.last_at DESC LIMIT 1;
         RAISE EXCEPTION 'readings of % from % to % come before readings import % (% to %): a device''s log is imported in time order, without overlap',
             NEW.device_id, NEW.first_at, NEW.last_at, earlier.id, earlier.first_at, earlier.last_at
-            USING ERRCODE = 'P0001', HINT = format('import only the readings after %s, or check the file', earlier.last_at);
+            USING ERRCODE = 'GM003', HINT = format('import only the readings after %s, or check the file', earlier.last_at);
     END IF;
     NEW.previous_import_id := (SELECT i.id FROM gmp.reading_import i WHERE i.device_id = NEW.device_id
                                ORDER BY i.last_at DESC LIMIT 1);
@@ -46,28 +46,28 @@ CREATE OR REPLACE FUNCTION gmp_meta.guard_excursion() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'excursions are never deleted' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'excursions are never deleted' USING ERRCODE = 'GM004',
             HINT = 'close it with a signed impact assessment: gmp excursion assess';
     ELSIF TG_OP = 'INSERT' THEN
         IF NEW.status <> 'open' THEN
-            RAISE EXCEPTION 'an excursion is opened before it is assessed' USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'an excursion is opened before it is assessed' USING ERRCODE = 'GM003';
         END IF;
         RETURN NEW;
     END IF;
     IF OLD.status = 'closed' THEN
-        RAISE EXCEPTION 'excursion % is closed: nothing about it changes', OLD.id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'excursion % is closed: nothing about it changes', OLD.id USING ERRCODE = 'GM004',
             HINT = 'readings after it open a new excursion';
     END IF;
     IF (to_jsonb(OLD) - '{status,assessment,assessed_by,assessed_at,started_at,ended_at,peak_celsius}'::text[])
        IS DISTINCT FROM (to_jsonb(NEW) - '{status,assessment,assessed_by,assessed_at,started_at,ended_at,peak_celsius}'::text[]) THEN
-        RAISE EXCEPTION 'an excursion changes only by its readings and its assessment' USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'an excursion changes only by its readings and its assessment' USING ERRCODE = 'GM004';
     END IF;
     IF NEW.status = 'closed' AND (NEW.started_at, NEW.ended_at, NEW.peak_celsius)
                                  IS DISTINCT FROM (OLD.started_at, OLD.ended_at, OLD.peak_celsius) THEN
-        RAISE EXCEPTION 'an assessment closes excursion % as it stands', OLD.id USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'an assessment closes excursion % as it stands', OLD.id USING ERRCODE = 'GM003';
     END IF;
     IF NEW.started_at > OLD.started_at OR NEW.peak_celsius < OLD.peak_celsius THEN
-        RAISE EXCEPTION 'excursion % only grows with its readings', OLD.id USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'excursion % only grows with its readings', OLD.id USING ERRCODE = 'GM004';
     END IF;
     RETURN NEW;
 END;
@@ -169,33 +169,33 @@ BEGIN
         ORDER BY b.device_id, b.import_id
     LOOP
         IF g.kind IS NULL THEN
-            RAISE EXCEPTION 'no storage device %', g.device_id USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'no storage device %', g.device_id USING ERRCODE = 'GM001',
                 HINT = 'gmp storage show lists the devices; add it first with gmp storage add';
         ELSIF g.kind NOT IN ('tank', 'freezer', 'shipper') THEN
             RAISE EXCEPTION '% is a %, not a storage device: only tanks, freezers and shippers have temperature readings',
-                g.device_id, g.kind USING ERRCODE = 'P0001';
+                g.device_id, g.kind USING ERRCODE = 'GM002';
         ELSIF g.declared IS NULL THEN
-            RAISE EXCEPTION 'readings of % belong to no readings import', g.device_id USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'readings of % belong to no readings import', g.device_id USING ERRCODE = 'GM002',
                 HINT = 'load readings with gmp storage readings import FILE';
         ELSIF g.transaction_id <> txid_current() THEN
-            RAISE EXCEPTION 'readings import % is complete: it takes no more readings', g.import_id USING ERRCODE = 'P0001',
+            RAISE EXCEPTION 'readings import % is complete: it takes no more readings', g.import_id USING ERRCODE = 'GM004',
                 HINT = 'load further readings as a new import: gmp storage readings import FILE';
         ELSIF g.import_device <> g.device_id THEN
             RAISE EXCEPTION 'readings import % is for device %, not %', g.import_id, g.import_device, g.device_id
-                USING ERRCODE = 'P0001';
+                USING ERRCODE = 'GM002';
         ELSIF g.rows <> g.import_rows OR g.first_at <> g.import_first OR g.last_at <> g.import_last THEN
             RAISE EXCEPTION 'readings import % declared % readings from % to %, but % readings from % to % arrived',
                 g.import_id, g.import_rows, g.import_first, g.import_last, g.rows, g.first_at, g.last_at
-                USING ERRCODE = 'P0001', HINT = 'an import''s readings are loaded whole, in one statement';
+                USING ERRCODE = 'GM002', HINT = 'an import''s readings are loaded whole, in one statement';
         ELSIF g.instants <> g.rows THEN
             RAISE EXCEPTION 'readings import % has % readings at % instants: a device has one reading per instant',
-                g.import_id, g.rows, g.instants USING ERRCODE = 'P0001',
+                g.import_id, g.rows, g.instants USING ERRCODE = 'GM002',
                 HINT = 'remove the repeated readings from the file';
         END IF;
         INSERT INTO gmp_meta.loaded_reading_import (import_id) VALUES (g.import_id) ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'readings import % has its readings already: it takes no more', g.import_id
-                USING ERRCODE = 'P0001', HINT = 'load further readings as a new import: gmp storage readings import FILE';
+                USING ERRCODE = 'GM004', HINT = 'load further readings as a new import: gmp storage readings import FILE';
         END IF;
         PERFORM gmp_audit.append('INSERT', 'gmp.temperature_reading', g.import_id::text, NULL,
             jsonb_build_object('import_id', g.import_id, 'device_id', g.device_id, 'rows', g.rows,
@@ -240,7 +240,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM gmp_meta.loaded_reading_import l WHERE l.import_id = NEW.id) THEN
         RAISE EXCEPTION 'readings import % declared % readings but none were loaded', NEW.id, NEW.rows
-            USING ERRCODE = 'P0001', HINT = 'load readings with gmp storage readings import FILE';
+            USING ERRCODE = 'GM002', HINT = 'load readings with gmp storage readings import FILE';
     END IF;
     RETURN NULL;
 END;
@@ -281,11 +281,11 @@ BEGIN
     PERFORM gmp_meta.active_person();
     SELECT * INTO device FROM gmp.storage_location l WHERE l.id = begin_readings_import.device_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no storage device %', device_id USING ERRCODE = 'P0002',
+        RAISE EXCEPTION 'no storage device %', device_id USING ERRCODE = 'GM001',
             HINT = 'gmp storage show lists the devices';
     ELSIF device.kind NOT IN ('tank', 'freezer', 'shipper') THEN
         RAISE EXCEPTION '% is a %, not a storage device: only tanks, freezers and shippers have temperature readings',
-            device.id, device.kind USING ERRCODE = 'P0001';
+            device.id, device.kind USING ERRCODE = 'GM002';
     END IF;
     PERFORM pg_advisory_xact_lock(hashtext('gmp.temperature_reading'), hashtext(device.id));
     PERFORM set_config('gmp.reason', 'temperature readings imported', true);
@@ -303,7 +303,7 @@ DECLARE
 BEGIN
     SELECT * INTO found_excursion FROM gmp.excursion x WHERE x.id = excursion_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no excursion %', excursion_id USING ERRCODE = 'P0002', HINT = 'gmp excursion list shows them';
+        RAISE EXCEPTION 'no excursion %', excursion_id USING ERRCODE = 'GM001', HINT = 'gmp excursion list shows them';
     END IF;
     RETURN found_excursion;
 END;
@@ -320,14 +320,14 @@ BEGIN
     PERFORM gmp_meta.require_excursion(excursion_id);
     SELECT * INTO x FROM gmp.excursion e WHERE e.id = excursion_id FOR UPDATE;
     IF x.status = 'closed' THEN
-        RAISE EXCEPTION 'excursion % was assessed by % at %', x.id, x.assessed_by, x.assessed_at USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'excursion % was assessed by % at %', x.id, x.assessed_by, x.assessed_at USING ERRCODE = 'GM004';
     END IF;
     IF x.ended_at IS NULL THEN
         RAISE EXCEPTION 'excursion % of % is still going on: no reading back within % °C yet', x.id, x.device_id,
-            x.limit_celsius USING ERRCODE = 'P0001', HINT = 'import the device''s later readings, then assess it';
+            x.limit_celsius USING ERRCODE = 'GM003', HINT = 'import the device''s later readings, then assess it';
     END IF;
     IF assessment IS NULL OR btrim(assessment) = '' THEN
-        RAISE EXCEPTION 'closing an excursion needs its impact assessment' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'closing an excursion needs its impact assessment' USING ERRCODE = 'GM008',
             HINT = 'say what it means for the units, e.g. --assessment "peak -141 °C for 12 min; no impact on viability"';
     END IF;
     PERFORM set_config('gmp.reason', 'excursion assessed', true);

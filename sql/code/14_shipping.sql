@@ -13,14 +13,14 @@ DECLARE
     step_columns text[];
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'shipments are never deleted' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'shipments are never deleted' USING ERRCODE = 'GM004',
             HINT = 'a shipment that did not go stays in the record as created';
     ELSIF TG_OP = 'INSERT' THEN
         IF NEW.status <> 'created' THEN
-            RAISE EXCEPTION 'a shipment starts as created' USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'a shipment starts as created' USING ERRCODE = 'GM003';
         END IF;
         IF (SELECT kind FROM gmp.storage_location WHERE id = NEW.shipper_id) IS DISTINCT FROM 'shipper' THEN
-            RAISE EXCEPTION '% is not a dry shipper', NEW.shipper_id USING ERRCODE = 'P0001',
+            RAISE EXCEPTION '% is not a dry shipper', NEW.shipper_id USING ERRCODE = 'GM002',
                 HINT = 'add the shipper as a device: gmp storage add ID --kind shipper --parent SITE --max-celsius -150 …';
         END IF;
         IF NEW.urgent_need IS NOT NULL AND NOT pg_has_role(NEW.created_by, 'gmp_director', 'MEMBER') THEN
@@ -30,7 +30,7 @@ BEGIN
         RETURN NEW;
     END IF;
     IF OLD.status = 'received' THEN
-        RAISE EXCEPTION 'shipment % was received: nothing about it changes', OLD.id USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'shipment % was received: nothing about it changes', OLD.id USING ERRCODE = 'GM004',
             HINT = 'a finding after receipt is a deviation or a recall';
     END IF;
     step_columns := CASE
@@ -39,11 +39,11 @@ BEGIN
         WHEN (OLD.status, NEW.status) = ('dispatched', 'received') THEN '{status,received_at,received_by,condition}'
     END::text[];
     IF step_columns IS NULL THEN
-        RAISE EXCEPTION 'shipment % is %: it cannot become %', OLD.id, OLD.status, NEW.status USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'shipment % is %: it cannot become %', OLD.id, OLD.status, NEW.status USING ERRCODE = 'GM003',
             HINT = 'a shipment goes created → packed → dispatched → received, one step at a time';
     END IF;
     IF (to_jsonb(OLD) - step_columns) IS DISTINCT FROM (to_jsonb(NEW) - step_columns) THEN
-        RAISE EXCEPTION 'shipment % changes only by its next step', OLD.id USING ERRCODE = 'P0001';
+        RAISE EXCEPTION 'shipment % changes only by its next step', OLD.id USING ERRCODE = 'GM004';
     END IF;
     RETURN NEW;
 END;
@@ -89,7 +89,7 @@ DECLARE
 BEGIN
     SELECT * INTO found_shipment FROM gmp.shipment s WHERE s.id = upper(btrim(shipment_id));
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no shipment %', shipment_id USING ERRCODE = 'P0002', HINT = 'gmp ship list shows the shipments';
+        RAISE EXCEPTION 'no shipment %', shipment_id USING ERRCODE = 'GM001', HINT = 'gmp ship list shows the shipments';
     END IF;
     RETURN found_shipment;
 END;
@@ -106,13 +106,13 @@ DECLARE
 BEGIN
     IF NEW.action NOT IN ('packed', 'dispatched', 'received') THEN
         IF NEW.shipment_id IS NOT NULL THEN
-            RAISE EXCEPTION 'a % event belongs to no shipment', NEW.action USING ERRCODE = 'P0001';
+            RAISE EXCEPTION 'a % event belongs to no shipment', NEW.action USING ERRCODE = 'GM002';
         END IF;
         RETURN NEW;
     END IF;
     SELECT * INTO s FROM gmp.shipment WHERE id = NEW.shipment_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'a % event names its shipment', NEW.action USING ERRCODE = 'P0001', HINT = 'use gmp ship';
+        RAISE EXCEPTION 'a % event names its shipment', NEW.action USING ERRCODE = 'GM002', HINT = 'use gmp ship';
     END IF;
     SELECT * INTO STRICT u FROM gmp.unit WHERE id = NEW.unit_id;
     IF NEW.action = 'packed' THEN
@@ -121,31 +121,31 @@ BEGIN
         IF s.status <> 'packed' OR NEW.holder_person IS DISTINCT FROM s.packed_by
            OR NEW.device_id IS DISTINCT FROM s.shipper_id THEN
             RAISE EXCEPTION 'unit % is packed only into shipment %''s shipper %, by its packer, before dispatch',
-                u.id, s.id, s.shipper_id USING ERRCODE = 'P0001', HINT = 'use gmp ship pack';
+                u.id, s.id, s.shipper_id USING ERRCODE = 'GM007', HINT = 'use gmp ship pack';
         END IF;
         IF l.status NOT IN ('released', 'exceptionally_released')
            AND NOT (l.status = 'quarantine' AND s.urgent_need IS NOT NULL) THEN
             RAISE EXCEPTION 'unit % is of lot %, which is %: only released units ship', u.id, l.din,
-                replace(l.status, '_', ' ') USING ERRCODE = 'P0001',
+                replace(l.status, '_', ' ') USING ERRCODE = 'GM006',
                 HINT = CASE WHEN l.status = 'quarantine'
                             THEN 'release the lot first, or ship under urgent medical need (a director creates the shipment with --urgent-need and --physician)'
                             ELSE 'a lot on hold or rejected does not ship' END;
         END IF;
         IF NOT l.product_kind = ANY (shipper.holds) THEN
             RAISE EXCEPTION '% holds % only, not %', shipper.id, array_to_string(shipper.holds, ', '), l.product_kind
-                USING ERRCODE = 'P0001', HINT = 'choose a shipper qualified for this product';
+                USING ERRCODE = 'GM002', HINT = 'choose a shipper qualified for this product';
         END IF;
     ELSIF NEW.action = 'dispatched' THEN
         IF s.status <> 'dispatched' OR u.shipment_id IS DISTINCT FROM s.id OR NEW.holder_party IS DISTINCT FROM s.courier
            OR NEW.device_id IS DISTINCT FROM s.shipper_id OR NEW.at IS DISTINCT FROM s.dispatched_at THEN
             RAISE EXCEPTION 'unit % leaves with shipment % only, to its courier, when the shipment is dispatched', u.id, s.id
-                USING ERRCODE = 'P0001', HINT = 'use gmp ship dispatch';
+                USING ERRCODE = 'GM007', HINT = 'use gmp ship dispatch';
         END IF;
     ELSE
         IF s.status <> 'received' OR u.shipment_id IS DISTINCT FROM s.id OR NEW.holder_party IS DISTINCT FROM s.consignee
            OR NEW.device_id IS NOT NULL OR NEW.at IS DISTINCT FROM s.received_at THEN
             RAISE EXCEPTION 'unit % is received with shipment % only, by its consignee, when the receiver confirms it',
-                u.id, s.id USING ERRCODE = 'P0001', HINT = 'use gmp ship receive';
+                u.id, s.id USING ERRCODE = 'GM007', HINT = 'use gmp ship receive';
         END IF;
         RETURN NEW;
     END IF;
@@ -153,7 +153,7 @@ BEGIN
     excursions := gmp_meta.open_excursions_of_unit(u.id);
     IF cardinality(excursions) > 0 THEN
         RAISE EXCEPTION 'unit % is affected by open temperature excursion %', u.id, array_to_string(excursions, ', ')
-            USING ERRCODE = 'P0001', HINT = 'QA assesses the excursion first: gmp excursion assess';
+            USING ERRCODE = 'GM006', HINT = 'QA assesses the excursion first: gmp excursion assess';
     END IF;
     RETURN NEW;
 END;
@@ -172,17 +172,17 @@ DECLARE
 BEGIN
     PERFORM gmp_meta.active_person();
     IF NOT EXISTS (SELECT FROM gmp.account a WHERE a.id = receiver AND a.status = 'active') THEN
-        RAISE EXCEPTION 'no active account %', receiver USING ERRCODE = 'P0002',
+        RAISE EXCEPTION 'no active account %', receiver USING ERRCODE = 'GM001',
             HINT = 'the receiver is the consignee''s person with a gmp account: gmp user list';
     END IF;
     shipper := gmp_meta.require_location(shipper_id);
     IF btrim(coalesce(shipper_qualification, '')) = '' THEN
-        RAISE EXCEPTION 'a shipment names its shipper''s qualification' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'a shipment names its shipper''s qualification' USING ERRCODE = 'GM002',
             HINT = 'give --qualification "OQ/PQ report …, valid until …"';
     END IF;
     IF (nullif(btrim(urgent_need), '') IS NULL) <> (nullif(btrim(physician), '') IS NULL) THEN
         RAISE EXCEPTION 'the urgent-need path needs both the justification and the physician''s request'
-            USING ERRCODE = 'P0001', HINT = 'give --urgent-need "…" and --physician "Dr …, request of …" together';
+            USING ERRCODE = 'GM002', HINT = 'give --urgent-need "…" and --physician "Dr …, request of …" together';
     END IF;
     PERFORM set_config('gmp.reason', 'shipment created', true);
     INSERT INTO gmp.shipment (id, consignee, consignee_address, receiver, shipper_id, shipper_qualification,
@@ -207,9 +207,9 @@ BEGIN
     PERFORM gmp_meta.active_person();
     SELECT * INTO s FROM gmp.shipment x WHERE x.id = s.id FOR UPDATE;
     IF unit_ids IS NULL OR cardinality(unit_ids) = 0 THEN
-        RAISE EXCEPTION 'packing names its units' USING ERRCODE = 'P0001', HINT = 'give --unit at least once';
+        RAISE EXCEPTION 'packing names its units' USING ERRCODE = 'GM002', HINT = 'give --unit at least once';
     ELSIF s.status NOT IN ('created', 'packed') THEN
-        RAISE EXCEPTION 'shipment % is %: nothing more is packed into it', s.id, s.status USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'shipment % is %: nothing more is packed into it', s.id, s.status USING ERRCODE = 'GM003',
             HINT = 'create a new shipment';
     ELSIF s.receiver = session_user THEN
         RAISE EXCEPTION 'you are the named receiver of shipment %: another person packs and sends it', s.id
@@ -222,7 +222,7 @@ BEGIN
         IF EXISTS (SELECT FROM gmp.shipment x WHERE x.shipper_id = s.shipper_id AND x.status IN ('packed', 'dispatched')) THEN
             RAISE EXCEPTION 'shipper % is in use by shipment %', s.shipper_id,
                 (SELECT x.id FROM gmp.shipment x WHERE x.shipper_id = s.shipper_id AND x.status IN ('packed', 'dispatched'))
-                USING ERRCODE = 'P0001', HINT = 'a shipper carries one shipment at a time: choose another';
+                USING ERRCODE = 'GM003', HINT = 'a shipper carries one shipment at a time: choose another';
         END IF;
         PERFORM set_config('gmp.reason', 'shipment packed', true);
         UPDATE gmp.shipment x SET status = 'packed', packed_at = clock_timestamp(), packed_by = session_user
@@ -231,13 +231,13 @@ BEGIN
     FOREACH one_id IN ARRAY ARRAY(SELECT DISTINCT upper(btrim(x)) FROM unnest(unit_ids) x ORDER BY 1) LOOP
         SELECT * INTO u FROM gmp.unit x WHERE x.id = one_id FOR UPDATE;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'no unit %', one_id USING ERRCODE = 'P0002', HINT = 'gmp storage find LOT lists a lot''s units';
+            RAISE EXCEPTION 'no unit %', one_id USING ERRCODE = 'GM001', HINT = 'gmp storage find LOT lists a lot''s units';
         ELSIF u.state IN ('packed', 'in_transit', 'delivered') THEN
             RAISE EXCEPTION 'unit % is already % (shipment %)', u.id, replace(u.state, '_', ' '), u.shipment_id
-                USING ERRCODE = 'P0001', HINT = 'a unit ships once';
+                USING ERRCODE = 'GM003', HINT = 'a unit ships once';
         ELSIF u.state <> 'in_hand' OR u.holder_person <> session_user THEN
             RAISE EXCEPTION 'unit % is not in your hands (it is %)', u.id, replace(u.state, '_', ' ')
-                USING ERRCODE = 'P0001', HINT = 'withdraw it from storage, or have its holder hand it over to you, first';
+                USING ERRCODE = 'GM007', HINT = 'withdraw it from storage, or have its holder hand it over to you, first';
         END IF;
         PERFORM gmp_meta.record_custody(u.id, 'packed', 'packed', NULL, NULL, NULL, session_user, NULL,
                                         'packed for shipment ' || s.id, s.id, s.shipper_id);
@@ -261,14 +261,14 @@ BEGIN
     PERFORM gmp_meta.active_person();
     SELECT * INTO s FROM gmp.shipment x WHERE x.id = s.id FOR UPDATE;
     IF s.status <> 'packed' THEN
-        RAISE EXCEPTION 'shipment % is %: only a packed shipment is dispatched', s.id, s.status USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'shipment % is %: only a packed shipment is dispatched', s.id, s.status USING ERRCODE = 'GM003',
             HINT = CASE s.status WHEN 'created' THEN 'pack its units first: gmp ship pack ' || s.id
                                  ELSE 'a shipment is dispatched once' END;
     ELSIF s.packed_by <> session_user THEN
         RAISE EXCEPTION 'shipment % was packed by %: the sender holding it dispatches it', s.id, s.packed_by
             USING ERRCODE = 'insufficient_privilege', HINT = format('%s signs the dispatch', s.packed_by);
     ELSIF btrim(coalesce(courier, '')) = '' THEN
-        RAISE EXCEPTION 'a dispatch names the courier' USING ERRCODE = 'P0001', HINT = 'give --courier "…"';
+        RAISE EXCEPTION 'a dispatch names the courier' USING ERRCODE = 'GM002', HINT = 'give --courier "…"';
     END IF;
     units := ARRAY(SELECT x.id FROM gmp.unit x WHERE x.shipment_id = s.id AND x.state = 'packed' ORDER BY x.id);
     PERFORM set_config('gmp.reason', coalesce(nullif(btrim(reason), ''), 'shipment dispatched'), true);
@@ -305,16 +305,16 @@ BEGIN
         RAISE EXCEPTION 'shipment % is to %, not to you', s.id, s.receiver USING ERRCODE = 'insufficient_privilege',
             HINT = format('only %s, the named receiver, confirms its receipt', s.receiver);
     ELSIF s.status = 'received' THEN
-        RAISE EXCEPTION 'shipment % was received at %', s.id, s.received_at USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'shipment % was received at %', s.id, s.received_at USING ERRCODE = 'GM004',
             HINT = 'a receipt is confirmed once';
     ELSIF s.status <> 'dispatched' THEN
-        RAISE EXCEPTION 'shipment % is %: it has not been dispatched', s.id, s.status USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'shipment % is %: it has not been dispatched', s.id, s.status USING ERRCODE = 'GM003',
             HINT = 'the sender dispatches it first: gmp ship dispatch ' || s.id;
     ELSIF btrim(coalesce(condition, '')) = '' THEN
-        RAISE EXCEPTION 'a receipt records the condition of what was received' USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'a receipt records the condition of what was received' USING ERRCODE = 'GM002',
             HINT = 'give --condition "shipper intact, logger within limits, units frozen, labels legible"';
     ELSIF at < s.dispatched_at THEN
-        RAISE EXCEPTION 'receipt at % is before the dispatch at %', at, s.dispatched_at USING ERRCODE = 'P0001',
+        RAISE EXCEPTION 'receipt at % is before the dispatch at %', at, s.dispatched_at USING ERRCODE = 'GM002',
             HINT = 'give the time the shipment reached you';
     ELSIF at > clock_timestamp() THEN
         RAISE EXCEPTION 'receipt time % is in the future', at USING ERRCODE = '22007',

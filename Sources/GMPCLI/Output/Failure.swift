@@ -13,6 +13,15 @@ struct Failure: Error, Equatable {
     let exitCode: GMPExitCode
     let problem: String
     let fix: String
+    /// Where in the server a database error arose (PL/pgSQL context), shown with `-vv`.
+    var serverContext: String?
+
+    init(exitCode: GMPExitCode, problem: String, fix: String, serverContext: String? = nil) {
+        self.exitCode = exitCode
+        self.problem = problem
+        self.fix = fix
+        self.serverContext = serverContext
+    }
 
     /// The one line printed to stderr; multi-line detail (a server log tail) is folded.
     var line: String {
@@ -33,6 +42,7 @@ extension Failure {
             self.init(connection: error, target: target)
         case let error as PostgresError:
             self.init(server: error, target: target)
+            serverContext = error.context
         case let error as TransactionRetryExhausted:
             self.init(exitCode: .retryExhausted, problem: error.description,
                       fix: "run the command again; nothing was changed")
@@ -122,8 +132,16 @@ extension Failure {
         case .serializationFailure, .deadlock, .cancelled:
             self.init(exitCode: .retryExhausted, problem: error.description, fix: "run the command again; nothing was changed")
         case .refusedByRule:
-            // A rule's own message names the problem; its SQLSTATE (P0001) tells a person nothing.
-            self.init(exitCode: .refused, problem: error.message, fix: error.hint ?? "correct the input; nothing was changed")
+            // A rule's own message names the problem; its SQLSTATE (docs/errors.md) is
+            // for scripts and picks the exit code.
+            let exitCode: GMPExitCode = switch RefusalCode(rawValue: error.sqlState) {
+            case .wrongPerson?, .signatureRefused?: .permissionDenied
+            case .changedConcurrently?: .retryExhausted
+            default: .refused
+            }
+            self.init(exitCode: exitCode, problem: error.message,
+                      fix: error.hint ?? (exitCode == .retryExhausted ? "run the command again; nothing was changed"
+                                                                       : "correct the input; nothing was changed"))
         case .duplicate, .missingReference, .checkViolation, .notNullViolation, .exclusionViolation, .invalidValue:
             self.init(exitCode: .refused, problem: error.description,
                       fix: error.hint ?? "correct the input; nothing was changed")

@@ -9,6 +9,8 @@ import Foundation
 struct Output {
     let json: Bool
     let quiet: Bool
+    /// `-v` count: from 2 (debug) the error report adds where in the server it arose.
+    var verbose = 0
     let stdoutStyle: Style
     let stderrStyle: Style
 
@@ -36,9 +38,15 @@ struct Output {
         StandardStream.error.write(stderrStyle.yellow("warning:") + " " + text + "\n")
     }
 
-    /// The one-line error report, to stderr.
+    /// The one-line error report, to stderr; with `-vv`, followed by the server's
+    /// context (the PL/pgSQL call stack) when there is one.
     func error(_ failure: Failure) {
         StandardStream.error.write(stderrStyle.red("error:") + " " + failure.line + "\n")
+        if verbose >= 2, let context = failure.serverContext {
+            for line in context.split(separator: "\n") {
+                StandardStream.error.write(stderrStyle.dim("  server context: " + line) + "\n")
+            }
+        }
     }
 
     static let encoder: JSONEncoder = {

@@ -142,7 +142,7 @@ public final class PostgresConnection {
             message: errorField(result, "M") ?? "unknown error",
             detail: errorField(result, "D"), hint: errorField(result, "H"),
             constraint: errorField(result, "n"), schema: errorField(result, "s"),
-            table: errorField(result, "t"), column: errorField(result, "c"))
+            table: errorField(result, "t"), column: errorField(result, "c"), context: errorField(result, "W"))
     }
 
     func connectionFailure(cause: String? = nil) -> PostgresError {

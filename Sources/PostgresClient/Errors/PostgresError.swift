@@ -21,7 +21,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case invalidValue
         /// 42501: the role may not do this.
         case permissionDenied
-        /// P0001 and other raised exceptions: a rule in the database refused the change.
+        /// P0001 and other raised exceptions, and any class PostgreSQL does not define
+        /// itself (an application's own codes, such as gmp's `GM…`): a rule in the
+        /// database refused the change.
         case refusedByRule
         /// 40001: a concurrent transaction conflicted; retrying may succeed.
         case serializationFailure
@@ -50,9 +52,14 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public let schema: String?
     public let table: String?
     public let column: String?
+    /// Where in the server the error arose: the PL/pgSQL call stack, innermost first
+    /// ("PL/pgSQL function gmp.release_lot(uuid,text,text,text) line 12 at RAISE").
+    /// A diagnostic for developers (`gmp -vv`), not part of `description`.
+    public let context: String?
 
     public init(sqlState: String, message: String, detail: String? = nil, hint: String? = nil,
-                constraint: String? = nil, schema: String? = nil, table: String? = nil, column: String? = nil) {
+                constraint: String? = nil, schema: String? = nil, table: String? = nil, column: String? = nil,
+                context: String? = nil) {
         self.kind = Self.kind(of: sqlState)
         self.sqlState = sqlState
         self.message = message
@@ -62,6 +69,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         self.schema = schema
         self.table = table
         self.column = column
+        self.context = context
     }
 
     /// Whether retrying the whole transaction may succeed.
@@ -93,9 +101,17 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case "08": return .connectionLost
         case "P0": return .refusedByRule
         case "42": return .invalidStatement
+        case let errorClass where !postgresClasses.contains(errorClass): return .refusedByRule
         default: return .other
         }
     }
+
+    /// The SQLSTATE classes PostgreSQL itself defines (appendix A of its manual).
+    static let postgresClasses: Set<Substring> = [
+        "00", "01", "02", "03", "08", "09", "0A", "0B", "0F", "0L", "0P", "0Z", "20", "21", "22", "23", "24",
+        "25", "26", "27", "28", "2B", "2D", "2F", "34", "38", "39", "3B", "3D", "3F", "40", "42", "44", "53",
+        "54", "55", "57", "58", "72", "F0", "HV", "P0", "XX",
+    ]
 
     /// The same error with every bound value that the server quoted in its message
     /// (`invalid input syntax for type integer: "…"`) replaced by `"…"`.
@@ -105,6 +121,6 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
             text = text.replacing("\"\(value)\"", with: "\"…\"")
         }
         return PostgresError(sqlState: sqlState, message: text, detail: detail, hint: hint,
-                             constraint: constraint, schema: schema, table: table, column: column)
+                             constraint: constraint, schema: schema, table: table, column: column, context: context)
     }
 }
