@@ -5,7 +5,7 @@
 -- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
 -- and the database keeps the source of every version in force (gmp db code).
 
--- The code record (V0019): every routine and view of gmp's schemas as the catalog holds
+-- The code record (tables: sql/migrations/V0019__code_record.sql): every routine and view of gmp's schemas as the catalog holds
 -- it, one row per object. Identity and types are printed with search_path = pg_catalog
 -- (as regprocedure does there), so the same definition always reads, and hashes, the same.
 -- `key` names the object across renames: its catalog and oid.
@@ -182,7 +182,10 @@ BEGIN
 END;
 $$;
 
--- From now on append-only tables refuse rewrites even under session_replication_role.
+-- Makes a table append-only, for every role, the owner included: triggers refuse UPDATE
+-- and DELETE of any row and TRUNCATE of the table. They fire always, so even
+-- session_replication_role = replica does not silence them. Migrations call it for every
+-- table that records history.
 CREATE OR REPLACE FUNCTION gmp_meta.make_append_only(target regclass) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -215,12 +218,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
--- V0005 faster audit hashing: the same hash format v1, computed in PL/pgSQL.
---
--- V0002 built the encoding from nested SQL functions; called from the row trigger they
--- were planned again on every event. PL/pgSQL caches its plans for the session, which
--- halves the cost of an audited write (docs/benchmarks.md). The output is byte for byte
--- the same: docs/audit/test-vectors.md, checked by the tamper and vector tests.
+-- hash_n = SHA-256(field('gmp-audit-v1') || field(seq) || … || field(previous hash)):
+-- hash format v1 (docs/audit-trail.md). In PL/pgSQL, which caches its plans for the
+-- session: nested SQL functions were planned again on every event, at twice the cost of
+-- an audited write (docs/benchmarks.md). Vectors: docs/audit/test-vectors.md, checked by
+-- the tamper and vector tests.
 CREATE OR REPLACE FUNCTION gmp_audit.event_hash(
     seq bigint, occurred_at timestamptz, transaction_id bigint, actor text, action text,
     table_name text, record_key text, old_values jsonb, new_values jsonb, reason text,

@@ -5,8 +5,8 @@
 -- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
 -- and the database keeps the source of every version in force (gmp db code).
 
--- QA rejects; replaces V0009's reject_lot, which signed the lot row without a
--- disposition. The signature now covers the disposition and its package.
+-- QA rejects a lot: a signed disposition, whose signature covers the disposition and its
+-- release package.
 CREATE OR REPLACE FUNCTION gmp.reject_lot(challenge uuid, din text, reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 BEGIN
@@ -56,8 +56,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     ORDER BY c.ordinal
 $$;
 
--- V0015's blockers of a release, restated with one more: an open excursion that
--- affects any unit of the lot. Everything else is exactly as in V0015.
+-- What blocks a release of the lot, given its evaluation: no specification, a criterion
+-- not passed, a donor not determined eligible (or exempt), an open deviation, expiry, and
+-- an open temperature excursion that affects any of its units.
 CREATE OR REPLACE FUNCTION gmp_meta.blockers_of(lot_din text, evaluation jsonb)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
@@ -211,7 +212,7 @@ END;
 $$;
 
 -- A final status comes only with its disposition (one per lot, by the unique index);
--- the unsigned `gmp lot hold` of V0009 stays for holds.
+-- the unsigned `gmp lot hold` (sql/code/06_lots.sql) stays for holds.
 CREATE OR REPLACE FUNCTION gmp_meta.check_status_disposition() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

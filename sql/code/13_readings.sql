@@ -246,8 +246,8 @@ BEGIN
 END;
 $$;
 
--- Which units were in an excursion's device while it lasted: a unit's holding (V0016,
--- gmp.custody_holding: from its custody event until the next) in the device that
+-- Which units were in an excursion's device while it lasted: a unit's holding
+-- (gmp.custody_holding: from its custody event until the next) in the device that
 -- overlaps [started_at, ended_at), or runs on while the excursion does.
 CREATE OR REPLACE VIEW gmp.excursion_unit AS
 SELECT x.id AS excursion_id, h.unit_id, u.din, x.status AS excursion_status,

@@ -77,8 +77,8 @@ BEGIN
 END;
 $$;
 
--- V0010's forward trace, restated: every lot now also lists its units with where each
--- is or which consignee received it ('whereabouts'). Everything else is as in V0010.
+-- The forward trace: the donor, its collections and every lot made from them, each lot
+-- with its units and where each is or which consignee received it ('whereabouts').
 CREATE OR REPLACE FUNCTION gmp.trace_donor(donor_code text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE

@@ -39,13 +39,17 @@ struct StatusDocument: Encodable {
             "target   \(target.summary)",
             "server   PostgreSQL \(server.version), database \(server.database) as \(server.user)",
             "schema   version \(schema.version) of \(schema.latestKnown)"
-                + (schema.upToDate ? " (up to date)" : schema.problems.isEmpty ? " (\(schema.pending.count) pending: run gmp db migrate)" : ""),
+                + (schema.upToDate ? " (up to date)" : schema.problems.isEmpty
+                    ? " (\(schema.pending.count) migration(s) and \(schema.pendingCode.count) code file(s) pending: run gmp db migrate)" : ""),
         ]
         for row in schema.applied {
             lines.append("  V\(row.version) \(row.name)  applied \(row.appliedAt) by \(row.appliedBy)")
         }
         for row in schema.pending {
             lines.append(style.yellow("  V\(row.version) \(row.name)  pending"))
+        }
+        for file in schema.pendingCode {
+            lines.append(style.yellow("  sql/code/\(file)  pending: its text differs from the one last applied"))
         }
         for problem in schema.problems {
             lines.append(style.red("  problem: \(problem)"))
@@ -109,6 +113,8 @@ struct SchemaDocument: Encodable {
     let upToDate: Bool
     let applied: [Applied]
     let pending: [Pending]
+    /// Code files (sql/code/) this gmp would apply: never applied, or applied with other text.
+    let pendingCode: [String]
     let problems: [String]
 
     init(_ status: SchemaStatus) {
@@ -119,6 +125,7 @@ struct SchemaDocument: Encodable {
             Applied(version: $0.version, name: $0.name, checksum: $0.checksum, appliedAt: $0.appliedAt.iso8601, appliedBy: $0.appliedBy)
         }
         pending = status.pending.map { Pending(version: $0.version, name: $0.name) }
+        pendingCode = status.pendingCode.map(\.fileName)
         problems = status.problems.map { problem in
             switch problem {
             case .changedAfterApply(let applied, let shipped):
