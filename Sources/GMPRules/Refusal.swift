@@ -1,14 +1,3 @@
-/// The GMP domain of gmp: the rules a cell-therapy facility lives under, as code.
-///
-/// This module holds the vocabulary and the decisions — donor eligibility, lot
-/// disposition (release, reject, hold, exceptional release), specifications and their
-/// criteria, custody transfers, excursions, signature meanings — as pure rules and
-/// state machines, with I/O kept to the database operations that enforce them.
-/// The command-line interface calls into it; it never calls the interface.
-///
-/// Features arrive issue by issue; the first is the shape every refusal takes.
-public enum GMPDomain {}
-
 /// A change the rules refuse: what was refused, each reason, and what would fix it.
 ///
 /// Business-rule refusals are expected outcomes, not failures of the software: the CLI

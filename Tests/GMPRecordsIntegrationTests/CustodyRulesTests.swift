@@ -1,5 +1,6 @@
 import Foundation
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 import Testing
 import TestSupport

@@ -1,5 +1,5 @@
 import Foundation
-import GMPDomain
+import GMPRecords
 import PostgresClient
 import Testing
 import TestSupport

@@ -1,4 +1,5 @@
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 import Testing
 import TestSupport

@@ -1,5 +1,5 @@
 import Foundation
-import GMPDomain
+import GMPRules
 import PostgresClient
 import Testing
 import TestSupport

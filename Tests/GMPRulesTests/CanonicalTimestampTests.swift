@@ -1,4 +1,4 @@
-@testable import GMPDomain
+@testable import GMPRules
 import Testing
 
 // Expected microsecond values were computed independently with Python's datetime.

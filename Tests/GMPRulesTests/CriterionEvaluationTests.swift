@@ -1,4 +1,4 @@
-import GMPDomain
+import GMPRules
 import PostgresClient
 import Testing
 

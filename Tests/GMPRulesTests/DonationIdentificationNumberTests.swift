@@ -1,4 +1,4 @@
-import GMPDomain
+import GMPRules
 import Testing
 
 /// The error `body` throws, or nil (recording an issue) if it throws none.

@@ -1,4 +1,4 @@
-@testable import GMPDomain
+@testable import GMPRules
 
 /// Chains of audit events for tests: valid ones, and the tools a forger would use on them.
 enum Fixtures {

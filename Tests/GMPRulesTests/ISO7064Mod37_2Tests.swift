@@ -1,4 +1,4 @@
-import GMPDomain
+import GMPRules
 import Testing
 
 @Suite("ISO/IEC 7064 MOD 37-2 check character")

@@ -1,4 +1,4 @@
-@testable import GMPDomain
+@testable import GMPRules
 
 import PostgresClient
 import Testing

@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import GMPDomain
+import GMPRules
 import PostgresClient
 import Testing
 

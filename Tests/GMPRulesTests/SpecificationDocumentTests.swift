@@ -1,5 +1,5 @@
 import Foundation  // JSONSerialization, to read the document back as any JSON client would
-import GMPDomain
+import GMPRules
 import PostgresClient
 import Testing
 

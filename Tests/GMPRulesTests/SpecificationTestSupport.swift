@@ -1,4 +1,4 @@
-import GMPDomain
+import GMPRules
 import PostgresClient
 import Testing
 
@@ -41,8 +41,5 @@ enum SpecFixtures {
     }
 
     /// The repository's config/specs directory, found from this file's path.
-    static var shippedDirectory: String {
-        let parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        return (parts.dropLast(3) + ["config", "specs"]).joined(separator: "/")
-    }
+    static var shippedDirectory: String { RepositoryFiles.path("config/specs") }
 }

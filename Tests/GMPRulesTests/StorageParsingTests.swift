@@ -1,4 +1,4 @@
-import GMPDomain
+import GMPRules
 import PostgresClient
 import Testing
 
@@ -129,8 +129,8 @@ struct StorageParsingTests {
     @Test("occupancy rounds the percentage used to one decimal, half up, in integers")
     func percentUsed() {
         func percent(_ occupied: Int64, of positions: Int64) -> String {
-            StorageLocations.DeviceOccupancy(device: "T", kind: "tank", path: "S › T", maxCelsius: "-150", boxes: 1,
-                                             positions: positions, occupied: occupied).percentUsed
+            DeviceOccupancy(device: "T", kind: "tank", path: "S › T", maxCelsius: "-150", boxes: 1,
+                            positions: positions, occupied: occupied).percentUsed
         }
         #expect(percent(2, of: 9) == "22.2")
         #expect(percent(1, of: 8) == "12.5")

@@ -1,4 +1,4 @@
-@testable import GMPDomain
+@testable import GMPRules
 import Testing
 
 /// The cross-language check: the vectors in Reference/test-vectors.md, produced by

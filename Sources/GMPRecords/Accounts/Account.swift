@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// A person's account as gmp shows it (`gmp user list`, `gmp user show`).

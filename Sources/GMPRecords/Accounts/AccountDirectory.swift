@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// Account administration (`gmp user …`), through the database's guarded functions.

@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// What the connected person may do, asked of the database's own grants, so that a

@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// Which audit events a report covers. Every condition given must hold.

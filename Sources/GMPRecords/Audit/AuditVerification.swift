@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// The outcome of recomputing the audit chain in the client.

@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// A security event QA reviews (`gmp audit alerts`): failed signing attempts,

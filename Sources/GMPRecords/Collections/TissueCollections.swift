@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// A tissue recovery as the collecting site reports it.

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GMPRules
 import PostgresClient
 
 /// Deviations and OOS investigations (sql/V0013): opened on lots, closed once by QA

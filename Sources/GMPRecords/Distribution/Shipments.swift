@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GMPRules
 import PostgresClient
 
 /// Shipments of units to a consignee (sql/V0018): created, packed into a qualified dry

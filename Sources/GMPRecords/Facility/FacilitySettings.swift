@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// The facility's identity and manufacturing limits as the database holds them

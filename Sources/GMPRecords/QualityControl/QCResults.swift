@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GMPRules
 import PostgresClient
 
 /// QC results in the database (sql/V0014): recorded as typed and judged there, verified

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GMPRules
 import PostgresClient
 
 /// Lot disposition (sql/V0015). The database decides whether a lot may be released

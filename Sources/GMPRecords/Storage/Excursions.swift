@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GMPRules
 import PostgresClient
 
 /// Temperature excursions (sql/V0017): opened by readings above a device's limit,

@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// Temperature readings of storage devices (sql/V0017): a checked

@@ -1,3 +1,4 @@
+import GMPRules
 import PostgresClient
 
 /// A lot's units (sql/V0016): placed in a box position, moved, withdrawn, thawed or

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GMPRules
 import PostgresClient
 
 /// Traceability both ways (21 CFR 1271.290): one server-side function and one round

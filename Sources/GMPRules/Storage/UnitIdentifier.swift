@@ -56,7 +56,8 @@ public struct UnitIdentifier: Sendable, Hashable, Comparable, CustomStringConver
 
     public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.din, lhs.division) < (rhs.din, rhs.division) }
 
-    static func threeDigits(_ number: Int) -> String {
+    /// A division as labels and box grids print it: three digits, zero-padded ("001").
+    public static func threeDigits(_ number: Int) -> String {
         let digits = String(number)
         return String(repeating: "0", count: max(0, 3 - digits.count)) + digits
     }
