@@ -97,6 +97,34 @@ struct QCReleaseRulesTests {
         }
     }
 
+    /// Each criterion's limit as every report prints it, for M = 0.4 mL/kg/h (K/M = 12.5),
+    /// the intrathecal route (0.2 / 0.4) and no dose yet.
+    static let printedLimits: [(test: String, limit: String)] = [
+        ("cd105", "≥ 95"), ("cd45", "≤ 2"), ("cell_dose", "≥ 45 and < 60.5"), ("sterility", "no_growth"),
+        ("trilineage", "osteogenic, adipogenic, chondrogenic: positive"), ("endotoxin", "≤ 12.5 (K/M = 5 / 0.4)"),
+        ("residual_bsa", "< LOD, LOD ≤ 50"),
+    ]
+
+    @Test("the limit is printed from the row the verdict judges, numbers as written")
+    func printedLimits() throws {
+        try Site.with { site in
+            func limit(_ test: String, dose: String?, intrathecal: Bool = false) throws -> String {
+                try site.site.superuser.query("""
+                    SELECT gmp_meta.limit_text(c, \(dose)::numeric, \(intrathecal)) AS l
+                    FROM gmp.criterion c WHERE c.specification_id = \(site.specification) AND c.test = \(test)
+                    """)[0].decode("l")
+            }
+            for (test, expected) in Self.printedLimits {
+                let printed = try limit(test, dose: "0.4")
+                #expect(printed == expected, "\(test)")
+            }
+            let intrathecal = try limit("endotoxin", dose: "0.4", intrathecal: true)
+            #expect(intrathecal == "≤ 0.5 (K/M = 0.2 / 0.4)")
+            let withoutDose = try limit("endotoxin", dose: nil)
+            #expect(withoutDose == "≤ K/M, K = 5")
+        }
+    }
+
     @Test("adjacent windows with complementary bounds share no point and leave no gap")
     func adjacentWindows() throws {
         try Site.with { site in

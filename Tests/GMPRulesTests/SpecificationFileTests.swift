@@ -40,7 +40,6 @@ struct SpecificationFileTests {
         let criterion = try F.criterion("unit: \"%\"\nat_least: 95.0")
         guard case .lower(let bound) = criterion.rule else { Issue.record("not a lower bound"); return }
         #expect(bound.value.description == "95.0")
-        #expect(criterion.limitText(dose: nil) == "≥ 95.0")
         let long = try F.criterion("unit: ng/mL\nat_most: 0.10000000000000000000000000000001")
         guard case .upper(let upper) = long.rule else { Issue.record("not an upper bound"); return }
         #expect(upper.value.description == "0.10000000000000000000000000000001")

@@ -32,14 +32,6 @@ enum SpecFixtures {
         try #require(try SpecificationFile.parse(file(criterion: body)).criteria.first)
     }
 
-    static func number(_ text: String, _ unit: MeasurementUnit, _ qualifier: ResultQualifier = .exact) -> MeasuredValue {
-        .number(qualifier: qualifier, value: d(text), unit: unit)
-    }
-
-    static func dose(_ m: String, intrathecal: Bool = false) -> EndotoxinDose {
-        EndotoxinDose(maxDoseMlPerKgPerHour: d(m), intrathecal: intrathecal)
-    }
-
     /// The repository's config/specs directory, found from this file's path.
     static var shippedDirectory: String { RepositoryFiles.path("config/specs") }
 }

@@ -83,7 +83,7 @@ struct CriterionParser {
                 || (lower.value == upper.value && !(lower.inclusive && upper.inclusive))
             if empty {
                 let word = Self.upperWords.first(where: fields.has)!
-                throw fields.error(word, "the window \(CriterionRule.window(lower: lower, upper: upper).text) is empty",
+                throw fields.error(word, "the window \(lower.text(lower: true)) and \(upper.text(lower: false)) is empty",
                                    fix: "make the lower limit smaller than the upper one (equal limits need at_least and at_most)")
             }
             return .window(lower: lower, upper: upper)
@@ -174,9 +174,9 @@ struct CriterionParser {
     }
 }
 
-private extension CriterionRule {
-    /// A window as written, for messages: "≥ 60.5 and < 45".
-    var text: String {
-        Criterion(test: "x", name: "", method: "", unit: nil, rule: self, maxRetests: 0).limitText(dose: nil)
+private extension Bound {
+    /// One end of a window as written, for messages: "≥ 60.5" or "< 45".
+    func text(lower: Bool) -> String {
+        (lower ? (inclusive ? "≥" : ">") : (inclusive ? "≤" : "<")) + " \(value)"
     }
 }

@@ -28,8 +28,9 @@ public struct Specification: Sendable, Equatable {
 
 /// One acceptance criterion: a test, how it is done, and the rule its result must meet.
 ///
-/// The verdict (``verdict(for:dose:)``) and the printed limit (``limitText(dose:)``) are
-/// both derived from ``rule``, so what is printed is what was evaluated.
+/// The import stores ``rule`` as one `gmp.criterion` row, and the database judges results
+/// and prints the limit from that row (`gmp_meta.criterion_verdict`,
+/// `gmp_meta.limit_text`), so what is printed is what was evaluated.
 public struct Criterion: Sendable, Equatable {
     /// The test code, `[a-z0-9_]{1,40}`, unique within its specification.
     public let test: String
