@@ -13,7 +13,7 @@ import TestSupport
 struct CustodyRulesTests {
     typealias Site = CustodySite
 
-    /// Expects `body` to be refused by the domain with a ``Refusal``; returns it.
+    /// Expects `body` to be refused by GMPRecords with a ``Refusal``; returns it.
     @discardableResult
     static func expectRefusal(_ what: String, sourceLocation: SourceLocation = #_sourceLocation,
                               _ body: () throws -> Void) -> Refusal? {
