@@ -12,9 +12,9 @@
 /// What it is not: it holds no connection and sends no query, so everything here runs,
 /// and is tested, without a server. Whether a record may be written — eligibility, a
 /// lot's state machine, a QC verdict, a release — is decided by the database's functions,
-/// which `GMPRecords` calls. It depends on PostgresClient only for value types
-/// (`ExactDecimal`, `Timestamp`, the binary COPY row the chain verifier reads, and
-/// `trimmingWhitespace`): moving them into a module of their own would touch every layer
-/// for no change in behaviour. `LayerTests` fails if a source here names a connection,
-/// query, result or error type.
+/// which `GMPRecords` calls. It depends on PostgresClient only for its value types
+/// (`ExactDecimal`, `Timestamp`, the binary COPY row the chain verifier reads) and one
+/// string helper (`trimmingWhitespace`): moving them into a module of their own would
+/// touch every layer for no change in behaviour. Instead `LayerTests` fails if a source
+/// here names one of PostgresClient's connection, query, result or error types.
 public enum GMPRules {}
