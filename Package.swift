@@ -3,7 +3,8 @@
 //
 // Layers, with dependencies pointing one way only:
 //   CLibPQ (system library) → PostgresClient (safe libpq client)
-//     → GMPDatabase (schema migrations, embedded server) and GMPDomain (GMP rules)
+//     → GMPDatabase (schema migrations, embedded server)
+//     → GMPRules (pure GMP rules and values) → GMPRecords (GMP records, through the database's functions)
 //       → GMPCLI (parsing, output) → gmp (the executable)
 import PackageDescription
 
@@ -39,13 +40,23 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
 
-        // The GMP domain: rules and state machines (lots, dispositions, specifications …).
-        // Signatures and the audit chain need SHA-256, HMAC and Ed25519: swift-crypto.
-        // Specification files are YAML: Yams.
-        .target(name: "GMPDomain", dependencies: ["PostgresClient", crypto, yams]),
+        // Pure GMP rules and value types, no database I/O: ISBT 128 identifiers, label
+        // statements, the audit chain's encoding and verifier, checkpoints, specification
+        // and readings files, storage positions, vocabularies, the documents the server
+        // returns. PostgresClient only for its value types (ExactDecimal, Timestamp, the
+        // binary COPY row the chain verifier reads); never a connection or a query, which
+        // Tests/GMPRulesTests/LayerTests.swift checks.
+        // Signatures, the audit chain and checkpoints need SHA-256, HMAC and Ed25519:
+        // swift-crypto. Specification files are YAML: Yams.
+        .target(name: "GMPRules", dependencies: ["PostgresClient", crypto, yams]),
+
+        // GMP records read and written through the database's guarded functions (donors,
+        // lots, QC results, dispositions, custody, shipments, accounts, the audit trail …).
+        // The database decides; these types name the operations and decode the answers.
+        .target(name: "GMPRecords", dependencies: ["GMPRules", "PostgresClient"]),
 
         // The command-line interface: parsing, configuration, output, exit codes.
-        .target(name: "GMPCLI", dependencies: ["GMPDomain", "GMPDatabase", "PostgresClient", argumentParser, logging, yams]),
+        .target(name: "GMPCLI", dependencies: ["GMPRecords", "GMPRules", "GMPDatabase", "PostgresClient", argumentParser, logging, yams]),
         .executableTarget(name: "gmp", dependencies: ["GMPCLI"]),
 
         // Build-time embedding of sql/V*.sql into the binary, so that a binary knows
@@ -58,12 +69,13 @@ let package = Package(
 
         // Pure unit tests: no database.
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
-        .testTarget(name: "GMPCLITests", dependencies: ["GMPCLI", "GMPDatabase"]),
-        .testTarget(name: "GMPDomainTests", dependencies: ["GMPDomain", "PostgresClient"]),
+        .testTarget(name: "GMPCLITests", dependencies: ["GMPCLI", "GMPDatabase", "GMPRecords", "GMPRules", "PostgresClient"]),
+        .testTarget(name: "GMPRulesTests", dependencies: ["GMPRules", "PostgresClient"]),
         // Integration tests against a real PostgreSQL (scripts/test starts one).
         .testTarget(name: "PostgresClientIntegrationTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "GMPDatabaseTests", dependencies: ["GMPDatabase", "PostgresClient", "TestSupport"]),
-        .testTarget(name: "GMPDomainIntegrationTests", dependencies: ["GMPDomain", "PostgresClient", "TestSupport"]),
+        // The GMP rules as the database enforces them, through GMPRecords and plain SQL.
+        .testTarget(name: "GMPRecordsIntegrationTests", dependencies: ["GMPRecords", "GMPRules", "PostgresClient", "TestSupport"]),
         // End-to-end: the built gmp binary, its stdout, --json and exit codes.
         .testTarget(name: "EndToEndTests", dependencies: ["gmp", "TestSupport", "PostgresClient"]),
     ]

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import GMPCLI
-import GMPDomain
+import GMPRules
 
 @Suite("Certificate of Analysis: text, HTML and PDF from the server's document")
 struct CertificateRenderingTests {

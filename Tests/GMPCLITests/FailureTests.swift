@@ -1,7 +1,7 @@
 import Testing
 @testable import GMPCLI
 import GMPDatabase
-import GMPDomain
+import GMPRules
 import PostgresClient
 
 @Suite("Every error becomes one line with a fix and a documented exit code")

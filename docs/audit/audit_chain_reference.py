@@ -2,7 +2,7 @@
 """Reference implementation of gmp's audit encoding v1 and hash chain (stdlib only).
 
 An independent second implementation of the normative encoding, to cross-check the Swift
-code (Sources/GMPDomain/Audit/Chain) and the PostgreSQL function that writes the chain. It is written
+code (Sources/GMPRules/Audit/Chain) and the PostgreSQL function that writes the chain. It is written
 from the spec, not from either of them:
 
     field(x) = 4-byte unsigned big-endian byte length of x, then x's bytes;

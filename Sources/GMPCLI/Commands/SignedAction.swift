@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import GMPDomain
+import GMPRecords
 import PostgresClient
 
 /// The steps every signed command takes, in this order: the grant is checked before a

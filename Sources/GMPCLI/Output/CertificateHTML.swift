@@ -1,4 +1,4 @@
-import GMPDomain
+import GMPRules
 
 extension CertificateRendering {
     /// A self-contained printable page (A4 portrait): inline CSS only, no scripts, no

@@ -1,4 +1,4 @@
-import GMPDomain
+import GMPRules
 
 /// The Certificate of Analysis for people: `text` for terminals, `html` for print.
 /// Both show every value as the document holds it; nothing is recomputed here.

@@ -4,7 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import GMPDatabase
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// An error as the user sees it: what went wrong, how to fix it, and the exit code.

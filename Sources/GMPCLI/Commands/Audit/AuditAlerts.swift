@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
 import PostgresClient
 
 /// `gmp audit alerts`: failed signing attempts and lockouts, for QA (21 CFR 11.300(d)).

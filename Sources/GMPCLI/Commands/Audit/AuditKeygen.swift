@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRules
 
 /// `gmp audit keygen --out PATH`: QA's Ed25519 key for signing checkpoints.
 struct AuditKeygen: GMPCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
 import PostgresClient
 
 /// `gmp audit report`: audit events by record, person or time, streamed.

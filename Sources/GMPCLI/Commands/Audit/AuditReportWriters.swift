@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import GMPDomain
+import GMPRecords
 
 /// Writes audit report entries to stdout as they arrive (constant memory).
 protocol AuditReportWriter {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
 
 /// `gmp audit review`: QA signs that they reviewed the trail (EU GMP Annex 11 §9).
 struct AuditReview: GMPCommand {

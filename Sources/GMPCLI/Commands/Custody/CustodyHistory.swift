@@ -4,7 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// `gmp custody history UNIT|LOT`: the unbroken chain from the fill to today, with the

@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRules
 
 /// `gmp donor`: donors, consent, screening and eligibility (21 CFR 1271 Subpart C).
 struct Donor: ParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
 import PostgresClient
 
 /// `gmp donor consent CODE`: records consent.

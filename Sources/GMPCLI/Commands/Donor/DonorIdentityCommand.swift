@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
 import PostgresClient
 
 /// `gmp donor identity CODE`: the personal data kept apart (directors and admins).

@@ -1,5 +1,6 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// `gmp donor screen CODE TEST RESULT`: one infectious-disease test result.

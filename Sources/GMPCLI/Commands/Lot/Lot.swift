@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRules
 
 /// `gmp lot` (alias `gmp batch`): lots, their manufacturing steps and status.
 struct Lot: ParsableCommand {

@@ -1,4 +1,4 @@
-import GMPDomain
+import GMPRules
 
 /// Text lines for a lot, shared by lot show, trace lot and trace donor.
 enum LotText {

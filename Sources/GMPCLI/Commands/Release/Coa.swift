@@ -4,7 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// `gmp coa LOT`: the Certificate of Analysis of a released lot.

@@ -1,4 +1,5 @@
-import GMPDomain
+import GMPRecords
+import GMPRules
 
 /// The check as text: one line per criterion, then eligibility, deviations and verdict.
 enum ReleaseText {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
 import PostgresClient
 
 /// `gmp ship`: distribution of units to a consignee (21 CFR 1271.265(d), 1271.290).

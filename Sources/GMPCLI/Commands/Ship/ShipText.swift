@@ -1,4 +1,5 @@
-import GMPDomain
+import GMPRecords
+import GMPRules
 
 /// Text lines for shipments, shared by ship list and ship show.
 enum ShipText {

@@ -4,7 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// `gmp spec`: specifications, the controlled documents lots are judged against.

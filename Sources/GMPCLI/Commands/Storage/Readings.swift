@@ -4,7 +4,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// `gmp storage readings`: storage devices' temperature logs. Mounted under `gmp storage`.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// `gmp storage`: the storage tree, box layouts, where units are, how full devices are.

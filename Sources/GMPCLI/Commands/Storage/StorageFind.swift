@@ -1,5 +1,6 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 
 /// `gmp storage find UNIT|LOT`: where each unit is now.
 struct StorageFind: GMPCommand {

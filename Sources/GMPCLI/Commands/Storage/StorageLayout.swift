@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
 
 /// `gmp storage layout BOX`: the box as a grid of divisions.
 struct StorageLayoutCommand: GMPCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 
 /// `gmp storage occupancy LOCATION`: capacity and use per device.
 struct StorageOccupancyCommand: GMPCommand {
@@ -17,7 +18,7 @@ struct StorageOccupancyCommand: GMPCommand {
 
     struct Document: Encodable {
         let location: String
-        let devices: [StorageLocations.DeviceOccupancy]
+        let devices: [DeviceOccupancy]
         let positions: Int64
         let occupied: Int64
         let free: Int64

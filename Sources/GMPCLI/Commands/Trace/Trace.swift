@@ -1,5 +1,6 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// `gmp trace`: traceability both ways (21 CFR 1271.290), the report a recall needs.

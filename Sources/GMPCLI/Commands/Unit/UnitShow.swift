@@ -1,5 +1,6 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// `gmp unit show UNIT`: the unit, its lot, state, holder and the label text for its state.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// The options every account change takes: whose account, and why.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRules
 
 /// `gmp user`: personal accounts and their roles.
 struct User: ParsableCommand {

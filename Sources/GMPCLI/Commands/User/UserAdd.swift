@@ -1,5 +1,6 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
+import GMPRules
 
 /// `gmp user add ID --name "…" --role qa …`
 struct UserAdd: GMPCommand {

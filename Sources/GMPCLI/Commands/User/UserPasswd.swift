@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
 
 /// `gmp user passwd`: change your own password (proving the current one), or with an
 /// id, an administrator sets a temporary one for someone else.

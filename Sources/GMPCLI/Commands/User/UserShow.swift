@@ -1,5 +1,5 @@
 import ArgumentParser
-import GMPDomain
+import GMPRecords
 
 /// `gmp user show ID`: one account in full.
 struct UserShow: GMPCommand {

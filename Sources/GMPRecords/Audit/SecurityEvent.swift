@@ -1,0 +1,32 @@
+import GMPRules
+import PostgresClient
+
+/// A security event QA reviews (`gmp audit alerts`): failed signing attempts,
+/// lockouts, unlocks, disabled accounts and password resets (21 CFR 11.300(d)).
+public struct SecurityEvent: Sendable, Equatable {
+    public let id: Int64
+    public let occurredAt: Timestamp
+    public let account: String
+    /// signing_failed, account_locked, account_unlocked, account_disabled,
+    /// account_enabled, password_reset or password_changed.
+    public let kind: String
+    public let detail: String?
+    public let recordedBy: String
+
+    /// Kinds that call for QA's attention (attempted misuse), as opposed to routine
+    /// administration.
+    public static let alertKinds: Set<String> = ["signing_failed", "account_locked"]
+
+    /// Security events in time order, optionally from an instant on.
+    public static func list(on connection: PostgresConnection, since: Timestamp?) throws -> [SecurityEvent] {
+        try connection.query("""
+            SELECT id, occurred_at, account_id, kind, detail, recorded_by FROM gmp_audit.security_event
+            WHERE \(since)::timestamptz IS NULL OR occurred_at >= \(since)
+            ORDER BY id
+            """).map { row in
+            SecurityEvent(id: try row.decode("id"), occurredAt: try row.decode("occurred_at"),
+                          account: try row.decode("account_id"), kind: try row.decode("kind"),
+                          detail: try row.decode("detail"), recordedBy: try row.decode("recorded_by"))
+        }
+    }
+}

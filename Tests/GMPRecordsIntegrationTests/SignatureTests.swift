@@ -1,0 +1,117 @@
+import Foundation
+import GMPRecords
+import PostgresClient
+import Testing
+import TestSupport
+
+@Suite("Electronic signatures: re-authentication, failure counting, lockout, broken content")
+struct SignatureTests {
+    static func review(_ connection: PostgresConnection, password: String, through seq: Int64 = 1) throws -> Int64 {
+        try SignatureCeremony(connection).sign(password: password) { db, challenge in
+            try AuditTrail.signReview(on: db, challenge: challenge, through: seq, statement: "test review")
+        }
+    }
+
+    static func account(_ admin: PostgresConnection, _ id: String) throws -> (failed: Int, locked: Bool, canLogIn: Bool) {
+        let row = try admin.query("""
+            SELECT failed_signing_attempts, locked_at IS NOT NULL AS locked, can_log_in
+            FROM gmp.account_overview WHERE id = \(id)
+            """)[0]
+        return (try row.decode("failed_signing_attempts"), try row.decode("locked"), try row.decode("can_log_in"))
+    }
+
+    @Test("the right password signs: name, meaning and content hash are stored, and the signature is intact")
+    func signs() throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qa"], fullName: "Quinn Adams")
+            let id = try Self.review(try person.connect(), password: person.password)
+            let row = try TestServer.connect(database).query("""
+                SELECT signer, printed_name, meaning, record_table, record_key, octet_length(content_hash) AS bytes, intact
+                FROM gmp.signature_status WHERE id = \(id)
+                """)[0]
+            #expect(try row.decode("signer", as: String.self) == person.id)
+            #expect(try row.decode("printed_name", as: String.self) == "Quinn Adams")
+            #expect(try row.decode("meaning", as: String.self) == "reviewed")
+            #expect(try row.decode("record_key", as: String.self) == "1")
+            #expect(try row.decode("bytes", as: Int.self) == 32)
+            #expect(try row.decode("intact", as: Bool.self))
+        }
+    }
+
+    @Test("a wrong password is refused and counted, and nothing is signed")
+    func wrongPasswordCounted() throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qa"])
+            let admin = try TestServer.connect(database)
+            #expect(throws: SigningRefused(account: person.id, failedAttempts: 1, locked: false)) {
+                try Self.review(try person.connect(), password: "not the password at all")
+            }
+            #expect(try Self.account(admin, person.id).failed == 1)
+            #expect(try admin.query("SELECT count(*) AS n FROM gmp.signature")[0].decode("n", as: Int64.self) == 0)
+            #expect(try admin.query("""
+                SELECT count(*) AS n FROM gmp_audit.security_event WHERE account_id = \(person.id) AND kind = 'signing_failed'
+                """)[0].decode("n", as: Int64.self) == 1)
+            // A correct password afterwards resets the count.
+            _ = try Self.review(try person.connect(), password: person.password)
+            #expect(try Self.account(admin, person.id).failed == 0)
+        }
+    }
+
+    @Test("five wrong passwords in a row lock the account and stop its logins until an admin enables it")
+    func lockout() throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qa"])
+            let admin = try TestServer.connect(database)
+            let connection = try person.connect()
+            for attempt in 1...5 {
+                #expect(throws: SigningRefused(account: person.id, failedAttempts: attempt, locked: attempt == 5)) {
+                    try Self.review(connection, password: "wrong guess number \(attempt)")
+                }
+            }
+            let state = try Self.account(admin, person.id)
+            #expect(state.locked && !state.canLogIn)
+            // Even the right password cannot sign now, and no new login is possible.
+            #expect { try Self.review(connection, password: person.password) } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied
+            }
+            #expect { try person.connect() } throws: { ($0 as? ConnectionError)?.kind == .authenticationFailed }
+            #expect(try admin.query("""
+                SELECT count(*) AS n FROM gmp_audit.security_event WHERE account_id = \(person.id) AND kind = 'account_locked'
+                """)[0].decode("n", as: Int64.self) == 1)
+            try admin.execute("SELECT gmp.enable_account(\(person.id), 'identity confirmed by phone')")
+            _ = try Self.review(try person.connect(), password: person.password)
+        }
+    }
+
+    @Test("a signature whose signed content changed afterwards shows as broken")
+    func brokenWhenContentChanges() throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qa"])
+            let id = try Self.review(try person.connect(), password: person.password, through: 3)
+            let intact = { try TestServer.connect(database).query("SELECT intact FROM gmp.signature_status WHERE id = \(id)")[0]
+                .decode("intact", as: Bool.self) }
+            #expect(try intact())
+            try Tampering.asSuperuser(database, "UPDATE gmp_audit.event SET reason = 'rewritten' WHERE seq = 3")
+            #expect(try intact() == false)
+        }
+    }
+
+    @Test("a temporary password cannot sign; a challenge cannot be reused; a session without the proof cannot sign")
+    func ceremonyGuards() throws {
+        try TestServer.withMigratedDatabase { database in
+            let temporary = try TestAccount.create(in: database, roles: ["qa"], temporary: true)
+            #expect { try Self.review(try temporary.connect(), password: temporary.password) } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied
+            }
+            let person = try TestAccount.create(in: database, roles: ["qa"])
+            let connection = try person.connect()
+            // Straight to the signing function with an unauthenticated challenge: refused.
+            #expect {
+                try connection.transaction { db in
+                    let challenge: UUID = try db.query("SELECT challenge FROM gmp.begin_signing()")[0].decode("challenge")
+                    return try AuditTrail.signReview(on: db, challenge: challenge, through: 1, statement: nil)
+                }
+            } throws: { ($0 as? PostgresError)?.kind == .permissionDenied }
+        }
+    }
+}
