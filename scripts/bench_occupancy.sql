@@ -55,7 +55,7 @@ END $$;
 DO $$
 BEGIN
     PERFORM set_config('gmp.reason', 'occupancy benchmark: generated storage', true);
-    PERFORM gmp_meta.set_password('bench_operator', 'Occupancy-bench-2026!', false);
+    PERFORM gmp_rules.set_password('bench_operator', 'Occupancy-bench-2026!', false);
 END $$;
 
 -- Every location through gmp.add_location, as the operator who installs the storage.

@@ -23,7 +23,7 @@ so each import also opens an excursion, as a real log sometimes does.
 
 For context (no target), each round also copies the file into a plain table with a
 primary key (device_id, read_at) and nothing else: what a per-reading unique index
-would cost by itself (gmp's table has none: see sql/V0017).
+would cost by itself (gmp's table has none: see sql/code/13_readings.sql).
 
 Figures as a table on stdout, or JSON with --json; progress on stderr. Standard
 library only.

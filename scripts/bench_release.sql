@@ -73,7 +73,7 @@ END $$;
 DO $$
 BEGIN
     PERFORM set_config('gmp.reason', 'release benchmark: generated facility', true);
-    PERFORM gmp_meta.set_password(a, 'Release-bench-2026!', false) FROM unnest(ARRAY['bench_qc', 'bench_qa']) a;
+    PERFORM gmp_rules.set_password(a, 'Release-bench-2026!', false) FROM unnest(ARRAY['bench_qc', 'bench_qa']) a;
 END $$;
 CREATE FUNCTION pg_temp.client_key(account text, password text) RETURNS bytea LANGUAGE plpgsql AS $$
 DECLARE
@@ -82,14 +82,14 @@ DECLARE
     u bytea;
     salted bytea;
 BEGIN
-    SELECT * INTO STRICT v FROM gmp_meta.scram_verifier(account);
-    u := gmp_meta.hmac_sha256(pw, v.salt || '\x00000001'::bytea);
+    SELECT * INTO STRICT v FROM gmp_rules.scram_verifier(account);
+    u := gmp_rules.hmac_sha256(pw, v.salt || '\x00000001'::bytea);
     salted := u;
     FOR i IN 2..v.iterations LOOP
-        u := gmp_meta.hmac_sha256(pw, u);
-        salted := gmp_meta.xor_bytes(salted, u);
+        u := gmp_rules.hmac_sha256(pw, u);
+        salted := gmp_rules.xor_bytes(salted, u);
     END LOOP;
-    RETURN gmp_meta.hmac_sha256(salted, convert_to('Client Key', 'UTF8'));
+    RETURN gmp_rules.hmac_sha256(salted, convert_to('Client Key', 'UTF8'));
 END;
 $$;
 CREATE TEMP TABLE signing_key AS SELECT 'bench_qa'::text AS account, pg_temp.client_key('bench_qa', 'Release-bench-2026!') AS client_key;
@@ -110,7 +110,7 @@ BEGIN
     PERFORM set_config('session_authorization', signer, true);
     SELECT * INTO STRICT ch FROM gmp.begin_signing();
     PERFORM set_config('session_authorization', owner, true);
-    proof := gmp_meta.xor_bytes(key, gmp_meta.hmac_sha256(sha256(key),
+    proof := gmp_rules.xor_bytes(key, gmp_rules.hmac_sha256(sha256(key),
                  convert_to('gmp-sign-v1', 'UTF8') || uuid_send(ch.challenge) || ch.nonce));
     PERFORM set_config('session_authorization', signer, true);
     SELECT a.outcome INTO STRICT outcome FROM gmp.authenticate_signer(ch.challenge, proof) a;

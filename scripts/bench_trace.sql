@@ -179,7 +179,7 @@ CREATE PROCEDURE pg_temp.gen_determinations(lo integer, hi integer) LANGUAGE sql
     WHERE p.i BETWEEN lo AND hi ORDER BY p.i;
     INSERT INTO gmp.signature (signer, printed_name, meaning, record_table, record_key, content_hash, challenge, statement)
     SELECT a.id, a.full_name, 'determined', 'gmp.eligibility_determination', d.id::text,
-           gmp_meta.content_hash('gmp.eligibility_determination', d.id::text), gen_random_uuid(),
+           gmp_rules.content_hash('gmp.eligibility_determination', d.id::text), gen_random_uuid(),
            format('donor %s is %s', d.donor_code, d.outcome)
     FROM gmp.eligibility_determination d JOIN pg_temp.plan p ON p.code = d.donor_code
     JOIN gmp.account a ON a.id = 'bench_director'

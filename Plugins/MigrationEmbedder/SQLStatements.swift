@@ -110,6 +110,8 @@ struct RoutineReference: Hashable {
 enum RoutineStatement {
     case defines(RoutineReference)
     case drops(RoutineReference)
+    /// `ALTER … SET SCHEMA` or `ALTER … RENAME TO`: the same routine under a new name.
+    case moves(RoutineReference, to: RoutineReference)
 }
 
 /// Recognises `CREATE [OR REPLACE] FUNCTION|PROCEDURE|VIEW` and `DROP …` of one routine.
@@ -128,6 +130,24 @@ func routineStatement(_ statement: SQLStatement) -> RoutineStatement? {
         guard let kindWord = rest.first, let kind = RoutineReference.Kind(rawValue: kindWord) else { return nil }
         guard let reference = reference(kind: kind, in: statement.text, after: kindWord) else { return nil }
         return .drops(reference)
+    }
+    if first == "alter" {
+        guard let kindWord = rest.first, let kind = RoutineReference.Kind(rawValue: kindWord),
+              let reference = reference(kind: kind, in: statement.text, after: kindWord) else { return nil }
+        let tail = statement.text.lowercased().split(whereSeparator: { $0.isWhitespace || $0 == ";" })
+            .suffix(3).map(String.init)
+        guard tail.count == 3, let dot = reference.identity.firstIndex(of: ".") else { return nil }
+        let schema = reference.identity[..<dot]
+        let nameAndArguments = reference.identity[reference.identity.index(after: dot)...]
+        let arguments = nameAndArguments.drop(while: { $0 != "(" })
+        switch (tail[0], tail[1]) {
+        case ("set", "schema"):
+            return .moves(reference, to: RoutineReference(kind: kind, identity: tail[2] + "." + nameAndArguments))
+        case ("rename", "to"):
+            return .moves(reference, to: RoutineReference(kind: kind, identity: schema + "." + tail[2] + arguments))
+        default:
+            return nil
+        }
     }
     return nil
 }
@@ -193,7 +213,14 @@ private func argumentType(_ declaration: Substring) -> String? {
     case "in", "inout", "variadic": words.removeFirst()
     default: break
     }
-    if words.count > 1 { words.removeFirst() }  // the argument's name
+    // The argument's name, unless the words are a type on their own ("timestamp with time
+    // zone", as an ALTER FUNCTION names one).
+    let multiWordTypes = ["timestamp with time zone", "timestamp without time zone", "time with time zone",
+                          "time without time zone", "double precision", "character varying", "bit varying"]
+    let written = words.joined(separator: " ")
+    if words.count > 1 && !multiWordTypes.contains(where: { written == $0 || written == $0 + "[]" }) {
+        words.removeFirst()
+    }
     return catalogTypeName(words.joined(separator: " "))
 }
 

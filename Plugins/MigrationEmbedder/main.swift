@@ -81,6 +81,8 @@ for path in migrationPaths {
             routinesOfMigrations[routine] = "\(fileName):\(statement.line)"
         case .drops(let routine)?:
             routinesOfMigrations[routine] = nil
+        case .moves(let routine, let renamed)?:
+            routinesOfMigrations[renamed] = routinesOfMigrations.removeValue(forKey: routine)
         case nil:
             break
         }
@@ -116,6 +118,8 @@ for path in codePaths {
             routines.append("EmbeddedRoutine(identity: \(literal(routine.identity)), kind: \(literal(routine.kind.rawValue)), line: \(statement.line))")
         case .drops(let routine)?:
             fail("\(fileName):\(statement.line): drops \(routine.identity); a routine is dropped by a numbered migration, and its home removed")
+        case .moves(let routine, _)?:
+            fail("\(fileName):\(statement.line): renames or moves \(routine.identity); that is a numbered migration's work, with the home updated")
         case nil:
             break
         }

@@ -10,14 +10,14 @@ struct DbCodeCommandTests {
             let list = try GMPBinary.run(["db", "code", "--database", database])
             #expect(list.status == 0, "\(list)")
             #expect(list.stdout.hasPrefix("KIND  "))
-            let blockers = try #require(list.stdout.split(separator: "\n").first { $0.hasSuffix("gmp_meta.blockers_of(text,jsonb)") })
+            let blockers = try #require(list.stdout.split(separator: "\n").first { $0.hasSuffix("gmp_rules.blockers_of(text,jsonb)") })
             #expect(blockers.contains("sql/code/10_release.sql:"))
             #expect(list.stdout.contains(" routine(s) in force"))
 
             let one = try GMPBinary.run(["db", "code", "blockers_of", "--database", database])
             #expect(one.status == 0, "\(one)")
-            #expect(one.stdout.hasPrefix("-- gmp_meta.blockers_of(text,jsonb): "))
-            #expect(one.stdout.contains("CREATE OR REPLACE FUNCTION gmp_meta.blockers_of(lot_din text, evaluation jsonb)"))
+            #expect(one.stdout.hasPrefix("-- gmp_rules.blockers_of(text,jsonb): "))
+            #expect(one.stdout.contains("CREATE OR REPLACE FUNCTION gmp_rules.blockers_of(lot_din text, evaluation jsonb)"))
             #expect(one.stdout.contains("-- home in this gmp: sql/code/10_release.sql:"))
 
             let json = try GMPBinary.run(["db", "code", "gmp.code_in_force", "--json", "--database", database])

@@ -369,7 +369,7 @@ struct DonorLotCommandTests {
             let traced = try site.gmp(site.operatorAccount, ["lot", "step", lot.keyed, "fill"] + Self.fill + ["-vv"])
             #expect(traced.status == 65, "\(traced)")
             #expect(traced.stderrLines.first { $0.hasPrefix("error: ") }?.contains("no fill before harvest") == true, "\(traced)")
-            #expect(traced.stderr.contains("server context: PL/pgSQL function gmp_meta.check_step() line "), "\(traced)")
+            #expect(traced.stderr.contains("server context: PL/pgSQL function gmp_rules.check_step() line "), "\(traced)")
 
             let capped = try Self.createLot(in: site, ["--collection", donation.collection])
             try site.expectSuccess { try Self.step(in: site, capped, "isolation") }

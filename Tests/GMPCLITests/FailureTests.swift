@@ -56,9 +56,9 @@ struct FailureTests {
     @Test("a server error keeps its PL/pgSQL context for -vv, out of the one-line report")
     func serverContext() {
         let error = PostgresError(sqlState: "GM003", message: "lot X is released", hint: "nothing may change it",
-                                  context: "PL/pgSQL function gmp_meta.guard_lot_change() line 9 at RAISE")
+                                  context: "PL/pgSQL function gmp_rules.guard_lot_change() line 9 at RAISE")
         let failure = Failure(error, target: embedded)
-        #expect(failure.serverContext == "PL/pgSQL function gmp_meta.guard_lot_change() line 9 at RAISE")
+        #expect(failure.serverContext == "PL/pgSQL function gmp_rules.guard_lot_change() line 9 at RAISE")
         #expect(failure.line == "lot X is released; fix: nothing may change it")
     }
 

@@ -12,7 +12,7 @@ struct CodeHomeTests {
         let homes = CodeFile.shipped.flatMap(\.routines)
         #expect(!homes.isEmpty)
         #expect(Set(homes.map(\.identity)).count == homes.count)
-        let blockers = CodeFile.home(of: "gmp_meta.blockers_of(text,jsonb)")
+        let blockers = CodeFile.home(of: "gmp_rules.blockers_of(text,jsonb)")
         #expect(blockers?.fileName == "10_release.sql")
         #expect(blockers?.location.hasPrefix("sql/code/10_release.sql:") == true)
         #expect(CodeFile.home(of: "gmp.record_step(text,text,timestamp with time zone,numeric,numeric,numeric,integer,numeric,text)") != nil)
@@ -72,6 +72,13 @@ struct CodeHomeTests {
         #expect(run.stderr.contains("function gmp.f(integer), defined at V0001__a.sql:1, has no home under sql/code/"), "\(run)")
         let dropped = try embed(migrations: [table: function, "V0002__b.sql": "DROP FUNCTION gmp.f(integer);"], code: [:])
         #expect(dropped.status == 0, "\(dropped)")
+        // A routine a migration moves or renames has its home under the new name.
+        let moved = try embed(migrations: [table: function, "V0002__b.sql": "ALTER FUNCTION gmp.f(integer) SET SCHEMA gmp_rules;"],
+                              code: ["01_a.sql": "CREATE OR REPLACE FUNCTION gmp_rules.f(x integer) RETURNS text LANGUAGE sql AS $$ SELECT '' $$;"])
+        #expect(moved.status == 0, "\(moved)")
+        let renamed = try embed(migrations: [table: function, "V0002__b.sql": "ALTER FUNCTION gmp.f(integer) RENAME TO g;"],
+                                code: ["01_a.sql": function])
+        #expect(renamed.status != 0 && renamed.stderr.contains("function gmp.g(integer), defined at V0001__a.sql:1, has no home"), "\(renamed)")
     }
 
     @Test("code files are named NN_name.sql with each NN once")

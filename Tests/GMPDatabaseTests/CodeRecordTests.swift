@@ -16,12 +16,12 @@ struct CodeRecordTests {
             SELECT p.oid::regprocedure::text AS routine, pg_get_functiondef(p.oid) AS definition,
                    coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(p.proacl) a), '') AS acl
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private')
+            WHERE n.nspname IN ('gmp', 'gmp_rules', 'gmp_audit', 'gmp_meta', 'gmp_private')
             UNION ALL
             SELECT c.oid::regclass::text, pg_get_viewdef(c.oid),
                    coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a), '')
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private') AND c.relkind = 'v'
+            WHERE n.nspname IN ('gmp', 'gmp_rules', 'gmp_audit', 'gmp_meta', 'gmp_private') AND c.relkind = 'v'
             """)
         try connection.execute("RESET search_path")
         return Dictionary(uniqueKeysWithValues: try rows.map { row in
@@ -30,7 +30,8 @@ struct CodeRecordTests {
         })
     }
 
-    /// The routines this issue changed on purpose, beyond the SQLSTATE of refusals: the
+    /// The routines this issue changed on purpose, beyond the SQLSTATE of refusals and
+    /// the move of rule functions to gmp_rules: the
     /// DDL trigger now captures definitions, a drop of a routine names its object, and
     /// drifted code is one more machinery problem.
     static let changedByCodeRecord: Set<String> = [
@@ -44,7 +45,7 @@ struct CodeRecordTests {
             .replacing(#/ERRCODE = '[a-z_]+'/#, with: "ERRCODE = …")
     }
 
-    @Test("a database at V0018 upgrades with every routine's definition and privileges unchanged, but for the refusals' codes")
+    @Test("a database at V0018 upgrades with every routine's definition and privileges unchanged, but for the refusals' codes and gmp_rules")
     func upgradeKeepsDefinitions() throws {
         try TestServer.withDatabase { database in
             let connection = try TestServer.connect(database)
@@ -55,7 +56,18 @@ struct CodeRecordTests {
             #expect(outcome.applied.map(\.version) == Array(19...Migration.shipped.count))
             #expect(outcome.appliedCode == CodeFile.shipped)
             let after = try Self.catalog(connection)
-            for (routine, old) in before.sorted(by: { $0.key < $1.key }) {
+            // V0020 moved the rule functions from gmp_meta to gmp_rules: the one rename
+            // besides the codes, applied to the old names and bodies before comparing.
+            let moved = Set(after.keys.filter { $0.hasPrefix("gmp_rules.") }.map { $0.dropFirst(10).prefix(while: { $0 != "(" }) })
+            #expect(moved.count > 80)
+            func renamed(_ text: String) -> String {
+                text.replacing(#/gmp_meta\.([a-z0-9_]+)/#) { match in
+                    moved.contains(match.1) ? "gmp_rules.\(match.1)" : String(match.0)
+                }
+            }
+            for (oldName, old) in before.sorted(by: { $0.key < $1.key }) {
+                let routine = renamed(oldName)
+                let old = renamed(old)
                 guard let new = after[routine] else {
                     Issue.record("\(routine) is gone after the upgrade")
                     continue
@@ -115,10 +127,10 @@ struct CodeRecordTests {
         try TestServer.withMigratedDatabase { database in
             let connection = try TestServer.connect(database)
             try connection.execute("""
-                CREATE OR REPLACE FUNCTION gmp_meta.password_min_length() RETURNS integer
+                CREATE OR REPLACE FUNCTION gmp_rules.password_min_length() RETURNS integer
                 LANGUAGE sql IMMUTABLE AS $$ SELECT 4 $$
                 """)
-            let changed = try #require(try CodeRecord(connection).inForce().first { $0.routine == "gmp_meta.password_min_length()" })
+            let changed = try #require(try CodeRecord(connection).inForce().first { $0.routine == "gmp_rules.password_min_length()" })
             #expect(changed.command == "CREATE FUNCTION")
             #expect(changed.definition?.contains("SELECT 4") == true)
             #expect(changed.recordedBy == (try TestServer.adminUser()))
@@ -126,15 +138,15 @@ struct CodeRecordTests {
 
             try connection.execute("ALTER EVENT TRIGGER gmp_record_ddl DISABLE")
             try connection.execute("""
-                CREATE OR REPLACE FUNCTION gmp_meta.password_min_length() RETURNS integer
+                CREATE OR REPLACE FUNCTION gmp_rules.password_min_length() RETURNS integer
                 LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$
                 """)
             try connection.execute("ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS")
             let problems: [String] = try connection.query("SELECT p FROM gmp_audit.machinery_problems() p").map { try $0.decode("p") }
-            #expect(problems.contains { $0.hasPrefix("routine gmp_meta.password_min_length() differs from its definition in the code record") },
+            #expect(problems.contains { $0.hasPrefix("routine gmp_rules.password_min_length() differs from its definition in the code record") },
                     "\(problems)")
             // The record still shows the last recorded version, not the silent one.
-            let recorded = try #require(try CodeRecord(connection).inForce().first { $0.routine == "gmp_meta.password_min_length()" })
+            let recorded = try #require(try CodeRecord(connection).inForce().first { $0.routine == "gmp_rules.password_min_length()" })
             #expect(recorded.definition?.contains("SELECT 4") == true)
         }
     }

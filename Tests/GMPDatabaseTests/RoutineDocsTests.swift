@@ -79,7 +79,7 @@ struct RoutineDocsTests {
         }
     }
 
-    @Test("a routine named beside a home (`gmp_meta.release_blockers` … sql/code/10_release.sql) lives there")
+    @Test("a routine named beside a home (`gmp_rules.release_blockers` … sql/code/10_release.sql) lives there")
     func namedHomesAreTrue() throws {
         let homes = Dictionary(grouping: CodeFile.shipped.flatMap(\.routines)) { home in
             String(home.identity.prefix(while: { $0 != "(" }))

@@ -5,7 +5,7 @@ import PostgresClient
 import Testing
 import TestSupport
 
-/// The storage and custody rules of sql/V0016, tried as the people who use them and as
+/// The storage and custody rules of sql/code/11_storage.sql and 12_custody.sql, tried as the people who use them and as
 /// a superuser with psql: one unit per position, positions inside the layout, devices
 /// that may hold the product, signed hand-overs received only by the named person, no
 /// gap and no double custody, nothing deleted; and two people placing at once.

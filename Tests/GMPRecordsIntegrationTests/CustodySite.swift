@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// A site (DonorAndLotRulesTests.Site) with a storage tree and a filled lot, for the
-/// storage and custody rules of sql/V0016:
+/// storage and custody rules of sql/code/11_storage.sql and 12_custody.sql:
 ///
 ///     SITE-T › TANK-1 (≤ -150 °C, cells) › TANK-1-R1 › TANK-1-B01 (3 × 3)
 ///            › FRZ-CM (≤ -80 °C, conditioned medium only) › FRZ-CM-B01 (3 × 3)

@@ -82,7 +82,7 @@ struct DonorAndLotRulesTests {
         ("SELECT gmp.unhold_lot('G123400000001', 'role check')", ["qa"]),
         ("SELECT gmp.reject_lot(gen_random_uuid(), 'G123400000001', 'role check')", ["qa"]),
         ("SELECT gmp.configure_facility('G1234', 10, 40, 'role check')", ["admin"]),
-        ("SELECT gmp_meta.set_lot_status('G123400000001', 'released', 'role check')", []),
+        ("SELECT gmp_rules.set_lot_status('G123400000001', 'released', 'role check')", []),
         ("SELECT gmp.trace_donor('D00-000000')", Set(roles)),
         ("SELECT gmp.trace_lot('G123400000001')", Set(roles)),
         ("SELECT gmp.eligibility_problems('D00-000000', 'T00-000000')", Set(roles)),

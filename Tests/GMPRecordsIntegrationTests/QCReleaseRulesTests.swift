@@ -90,7 +90,7 @@ struct QCReleaseRulesTests {
     func boundary(test: String, qualifier: String, value: String, expected: String) throws {
         try Site.with { site in
             let verdict: String = try site.site.superuser.query("""
-                SELECT gmp_meta.criterion_verdict(c, \(qualifier), \(value)::numeric, NULL, 0.4, false) AS v
+                SELECT gmp_rules.criterion_verdict(c, \(qualifier), \(value)::numeric, NULL, 0.4, false) AS v
                 FROM gmp.criterion c WHERE c.specification_id = \(site.specification) AND c.test = \(test)
                 """)[0].decode("v")
             #expect(verdict == expected, "\(test) \(qualifier)\(value)")
@@ -110,7 +110,7 @@ struct QCReleaseRulesTests {
         try Site.with { site in
             func limit(_ test: String, dose: String?, intrathecal: Bool = false) throws -> String {
                 try site.site.superuser.query("""
-                    SELECT gmp_meta.limit_text(c, \(dose)::numeric, \(intrathecal)) AS l
+                    SELECT gmp_rules.limit_text(c, \(dose)::numeric, \(intrathecal)) AS l
                     FROM gmp.criterion c WHERE c.specification_id = \(site.specification) AND c.test = \(test)
                     """)[0].decode("l")
             }
@@ -131,11 +131,11 @@ struct QCReleaseRulesTests {
             // [45, 60.5) and [60.5, 75]: every probe lies in exactly one of the two.
             for probe in ["60.4999999", "60.5", "60.5000001", "45", "75"] {
                 let inFirst: String = try site.site.superuser.query("""
-                    SELECT gmp_meta.criterion_verdict(c, '=', \(probe)::numeric, NULL, NULL, false) AS v
+                    SELECT gmp_rules.criterion_verdict(c, '=', \(probe)::numeric, NULL, NULL, false) AS v
                     FROM gmp.criterion c WHERE c.specification_id = \(site.specification) AND c.test = 'cell_dose'
                     """)[0].decode("v")
                 let inSecond: String = try site.site.superuser.query("""
-                    SELECT gmp_meta.criterion_verdict(jsonb_populate_record(c,
+                    SELECT gmp_rules.criterion_verdict(jsonb_populate_record(c,
                                    '{"lower": 60.5, "lower_inclusive": true, "upper": 75, "upper_inclusive": true}'),
                                                       '=', \(probe)::numeric, NULL, NULL, false) AS v
                     FROM gmp.criterion c WHERE c.specification_id = \(site.specification) AND c.test = 'cell_dose'
@@ -152,7 +152,7 @@ struct QCReleaseRulesTests {
                                          (["positive", "negative", "positive"], "fail"),
                                          (["positive", "positive"], "fail")] {
                 let verdict: String = try site.site.superuser.query("""
-                    SELECT gmp_meta.criterion_verdict(c, NULL, NULL, \(outcomes)::text[], NULL, false) AS v
+                    SELECT gmp_rules.criterion_verdict(c, NULL, NULL, \(outcomes)::text[], NULL, false) AS v
                     FROM gmp.criterion c WHERE c.specification_id = \(site.specification) AND c.test = 'trilineage'
                     """)[0].decode("v")
                 #expect(verdict == expected, "\(outcomes)")
@@ -362,8 +362,8 @@ struct QCReleaseRulesTests {
                     _ = try db.execute("SELECT set_config('gmp.reason', 'forced', true)")
                     _ = try db.execute("""
                         INSERT INTO gmp.disposition (din, decision, package, package_sha256, decided_by)
-                        SELECT \(lot), 'released', p, gmp_meta.package_sha256(p), \(site.site.qa.id)
-                        FROM gmp_meta.release_package(\(lot)) p
+                        SELECT \(lot), 'released', p, gmp_rules.package_sha256(p), \(site.site.qa.id)
+                        FROM gmp_rules.release_package(\(lot)) p
                         """)
                     _ = try db.execute("UPDATE gmp.lot SET status = 'released' WHERE din = \(lot)")
                 }

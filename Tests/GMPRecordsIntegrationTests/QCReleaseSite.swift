@@ -114,7 +114,7 @@ final class QCReleaseSite {
     }
 
     func blockers(_ din: String) throws -> [String] {
-        try site.superuser.query("SELECT problem FROM gmp_meta.release_blockers(\(din)) ORDER BY kind, item")
+        try site.superuser.query("SELECT problem FROM gmp_rules.release_blockers(\(din)) ORDER BY kind, item")
             .map { try $0.decode("problem") }
     }
 

@@ -97,8 +97,8 @@ struct ReadingsAndExcursionsTests {
             #expect(x.peakCelsius == "-120.00" && x.limitCelsius == "-150.00")
             #expect(x.units.map(\.unit) == [s.unitInA])
             let affected: [String] = try s.site.superuser.query("""
-                SELECT u FROM unnest(gmp_meta.open_excursions_of_unit(\(s.unitInB))) u
-                UNION ALL SELECT u FROM unnest(gmp_meta.open_excursions_of_unit(\(s.unitInA))) u
+                SELECT u FROM unnest(gmp_rules.open_excursions_of_unit(\(s.unitInB))) u
+                UNION ALL SELECT u FROM unnest(gmp_rules.open_excursions_of_unit(\(s.unitInA))) u
                 """).map { try $0.decode("u") }
             #expect(affected == [x.id])
         }

@@ -2,7 +2,7 @@ import PostgresClient
 import Testing
 import TestSupport
 
-/// gmp_meta.record_content finds a signed record by its key through the key column's
+/// gmp_rules.record_content finds a signed record by its key through the key column's
 /// index (V0011) and matches exactly the rows the text comparison of V0004 matched,
 /// so no signature's content hash changes.
 @Suite("the content a signature covers is looked up by key, in the key's own type")
@@ -13,7 +13,7 @@ struct RecordContentTests {
             let db = try TestServer.connect(database)
             let seq: Int64 = try db.query("SELECT max(seq) AS seq FROM gmp_audit.event")[0].decode("seq")
             func content(_ key: String) throws -> String? {
-                try db.query("SELECT gmp_meta.record_content('gmp_audit.event', \(key))::text AS c")[0].decode("c")
+                try db.query("SELECT gmp_rules.record_content('gmp_audit.event', \(key))::text AS c")[0].decode("c")
             }
             #expect(try content(String(seq))?.contains("\"seq\": \(seq)") == true)
             #expect(try content("0\(seq)") == nil, "a non-canonical spelling matched no row before V0011 either")
@@ -27,11 +27,11 @@ struct RecordContentTests {
         try TestServer.withMigratedDatabase { database in
             let db = try TestServer.connect(database)
             let content: String? = try db.query("""
-                SELECT gmp_meta.record_content('gmp.screening_test', 'hbsag')::text AS c
+                SELECT gmp_rules.record_content('gmp.screening_test', 'hbsag')::text AS c
                 """)[0].decode("c")
             #expect(content?.contains("\"code\": \"hbsag\"") == true)
             let missing: Bool = try db.query("""
-                SELECT gmp_meta.record_content('gmp.screening_test', 'no-such-test') IS NULL AS missing
+                SELECT gmp_rules.record_content('gmp.screening_test', 'no-such-test') IS NULL AS missing
                 """)[0].decode("missing")
             #expect(missing)
         }

@@ -83,8 +83,8 @@ struct RoleAccessTests {
                 "CREATE TABLE gmp_audit.shadow (id int)",
                 "DROP TABLE gmp_audit.event",
                 "SELECT gmp_audit.append('INSERT', 'gmp.account', 'x', NULL, '{}', NULL)",
-                "SELECT gmp_meta.set_password(session_user, 'a perfectly long password', false)",
-                "SELECT gmp_meta.record_signature(gen_random_uuid(), 'approved', 'gmp.account', session_user, NULL)",
+                "SELECT gmp_rules.set_password(session_user, 'a perfectly long password', false)",
+                "SELECT gmp_rules.record_signature(gen_random_uuid(), 'approved', 'gmp.account', session_user, NULL)",
                 "ALTER ROLE gmp_admin LOGIN",
                 "GRANT gmp_qa TO \(person.id)",
             ] {

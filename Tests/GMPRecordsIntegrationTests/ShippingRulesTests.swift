@@ -41,7 +41,7 @@ struct ShippingRulesTests {
                 """)[0].decode("a", as: String.self)
             #expect(actions == "filled,packed,dispatched,received")
             let problems = try s.superuser.query("""
-                SELECT cardinality(gmp_meta.custody_problems(\(units[0]))) AS n
+                SELECT cardinality(gmp_rules.custody_problems(\(units[0]))) AS n
                 """)[0].decode("n", as: Int.self)
             #expect(problems == 0)
 
@@ -97,7 +97,7 @@ struct ShippingRulesTests {
                 try s.site.asSuperuser("""
                     UPDATE gmp.shipment SET status = 'packed', packed_at = clock_timestamp(), packed_by = '\(s.site.operatorAccount.id)'
                     WHERE id = '\(shipment)';
-                    SELECT gmp_meta.record_custody('\(unit)', 'packed', 'packed', NULL, NULL, NULL,
+                    SELECT gmp_rules.record_custody('\(unit)', 'packed', 'packed', NULL, NULL, NULL,
                                                    '\(s.site.operatorAccount.id)', NULL, 'x', '\(shipment)', 'DS-01');
                     """)
             }
@@ -254,7 +254,7 @@ struct ShippingRulesTests {
                 ("DELETE FROM gmp.shipment WHERE id = '\(shipment)'", "GM004"),
                 ("UPDATE gmp.shipment_signoff SET condition = 'damaged'", "42501"),
                 ("DELETE FROM gmp.shipment_signoff", "42501"),
-                ("SELECT gmp_meta.record_custody('\(unit)', 'withdrawn', 'in_hand', NULL, NULL, NULL, '\(s.site.operatorAccount.id)', NULL, 'x')", "GM003"),
+                ("SELECT gmp_rules.record_custody('\(unit)', 'withdrawn', 'in_hand', NULL, NULL, NULL, '\(s.site.operatorAccount.id)', NULL, 'x')", "GM003"),
             ] {
                 try s.site.expectRefused(sqlState, statement) { try s.site.asSuperuser(statement) }
             }
@@ -287,7 +287,7 @@ struct ShippingRulesTests {
             }
             try s.site.expectRefused("GM007", naming: ["when the shipment is dispatched"], "a dispatched event before dispatch") {
                 try s.site.asSuperuser("""
-                    SELECT gmp_meta.record_custody('\(unit)', 'dispatched', 'in_transit', NULL, NULL, NULL, NULL, 'X', 'x',
+                    SELECT gmp_rules.record_custody('\(unit)', 'dispatched', 'in_transit', NULL, NULL, NULL, NULL, 'X', 'x',
                                                    '\(shipment)', 'DS-01')
                     """)
             }

@@ -34,7 +34,7 @@ struct VocabularyAgreementTests {
         try TestServer.withMigratedDatabase { database in
             let db = try TestServer.connect(database)
             for din in ["G123417654321", "G123498654321", "A999914123458", "G123426000001", "W000026999999"] {
-                let server: String = try db.query("SELECT gmp_meta.iso7064_mod37_2(\(din)) AS c")[0].decode("c")
+                let server: String = try db.query("SELECT gmp_rules.iso7064_mod37_2(\(din)) AS c")[0].decode("c")
                 #expect(server == ISO7064Mod37_2.checkCharacter(for: din).map(String.init), "\(din)")
             }
         }

@@ -18,13 +18,13 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END AS kind,
                pg_get_functiondef(p.oid) AS definition
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private') AND p.prokind IN ('f', 'p')
+        WHERE n.nspname IN ('gmp', 'gmp_rules', 'gmp_audit', 'gmp_meta', 'gmp_private') AND p.prokind IN ('f', 'p')
           AND (only_key IS NULL OR only_key = 'pg_proc/' || p.oid)
         UNION ALL
         SELECT 'pg_class/' || c.oid, c.oid::regclass::text, 'view',
                format('CREATE OR REPLACE VIEW %s AS%s%s', c.oid::regclass, chr(10), pg_get_viewdef(c.oid))
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private') AND c.relkind = 'v'
+        WHERE n.nspname IN ('gmp', 'gmp_rules', 'gmp_audit', 'gmp_meta', 'gmp_private') AND c.relkind = 'v'
           AND (only_key IS NULL OR only_key = 'pg_class/' || c.oid)
     ) AS r
 $$;
@@ -369,7 +369,7 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'records are retained for at least ten years; change the schema with a new migration that keeps the data';
         END IF;
-        IF dropped.object_type = 'schema' AND dropped.object_name IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private') THEN
+        IF dropped.object_type = 'schema' AND dropped.object_name IN ('gmp', 'gmp_rules', 'gmp_audit', 'gmp_meta', 'gmp_private') THEN
             RAISE EXCEPTION 'dropping schema % is refused: GMP records and their audit trail are kept',
                 dropped.object_name USING ERRCODE = 'insufficient_privilege';
         END IF;

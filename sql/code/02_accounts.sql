@@ -6,18 +6,18 @@
 -- and the database keeps the source of every version in force (gmp db code).
 
 -- Password policy, in one place.
-CREATE OR REPLACE FUNCTION gmp_meta.password_max_age() RETURNS interval LANGUAGE sql IMMUTABLE AS $$ SELECT interval '90 days' $$;
+CREATE OR REPLACE FUNCTION gmp_rules.password_max_age() RETURNS interval LANGUAGE sql IMMUTABLE AS $$ SELECT interval '90 days' $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.temporary_password_max_age() RETURNS interval LANGUAGE sql IMMUTABLE AS $$ SELECT interval '7 days' $$;
+CREATE OR REPLACE FUNCTION gmp_rules.temporary_password_max_age() RETURNS interval LANGUAGE sql IMMUTABLE AS $$ SELECT interval '7 days' $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.password_min_length() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 12 $$;
+CREATE OR REPLACE FUNCTION gmp_rules.password_min_length() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 12 $$;
 
 -- Every way a proposed password breaks the rules; empty when it is acceptable.
-CREATE OR REPLACE FUNCTION gmp_meta.password_problems(account_id text, password text) RETURNS text[]
+CREATE OR REPLACE FUNCTION gmp_rules.password_problems(account_id text, password text) RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
     SELECT array_remove(ARRAY[
-        CASE WHEN length(password) < gmp_meta.password_min_length()
-             THEN format('shorter than %s characters', gmp_meta.password_min_length()) END,
+        CASE WHEN length(password) < gmp_rules.password_min_length()
+             THEN format('shorter than %s characters', gmp_rules.password_min_length()) END,
         -- Printable ASCII only: every client then derives the same key from it when
         -- signing (PostgreSQL normalises other characters with SASLprep).
         CASE WHEN password ~ '[^ -~]' THEN 'contains a character that is not printable ASCII' END,
@@ -25,27 +25,27 @@ LANGUAGE sql IMMUTABLE AS $$
     ], NULL)
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_password_rules(account_id text, password text) RETURNS void
+CREATE OR REPLACE FUNCTION gmp_rules.require_password_rules(account_id text, password text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    problems text[] := gmp_meta.password_problems(account_id, password);
+    problems text[] := gmp_rules.password_problems(account_id, password);
 BEGIN
     IF cardinality(problems) > 0 THEN
         RAISE EXCEPTION 'the password is not acceptable: %', array_to_string(problems, '; ')
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = format('choose at least %s printable ASCII characters that do not contain the account id',
-                                gmp_meta.password_min_length());
+                                gmp_rules.password_min_length());
     END IF;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.is_superuser() RETURNS boolean
+CREATE OR REPLACE FUNCTION gmp_rules.is_superuser() RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user
 $$;
 
 -- Records the reason for the changes this transaction makes; refuses a blank one.
-CREATE OR REPLACE FUNCTION gmp_meta.give_reason(reason text) RETURNS void
+CREATE OR REPLACE FUNCTION gmp_rules.give_reason(reason text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     IF reason IS NULL OR btrim(reason) = '' THEN
@@ -58,7 +58,7 @@ $$;
 
 -- The calling person's account, checked usable: it exists, is active and unlocked,
 -- and its password is not a temporary one awaiting change.
-CREATE OR REPLACE FUNCTION gmp_meta.active_person() RETURNS gmp.account
+CREATE OR REPLACE FUNCTION gmp_rules.active_person() RETURNS gmp.account
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     person gmp.account;
@@ -84,16 +84,16 @@ $$;
 
 -- Account administration is for gmp_admin members (the EXECUTE grants enforce it)
 -- and for a superuser setting up the first administrator.
-CREATE OR REPLACE FUNCTION gmp_meta.require_administrator() RETURNS void
+CREATE OR REPLACE FUNCTION gmp_rules.require_administrator() RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF NOT gmp_meta.is_superuser() THEN
-        PERFORM gmp_meta.active_person();
+    IF NOT gmp_rules.is_superuser() THEN
+        PERFORM gmp_rules.active_person();
     END IF;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.account_for_change(account_id text) RETURNS gmp.account
+CREATE OR REPLACE FUNCTION gmp_rules.account_for_change(account_id text) RETURNS gmp.account
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     target gmp.account;
@@ -112,7 +112,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.role_group(role text) RETURNS text
+CREATE OR REPLACE FUNCTION gmp_rules.role_group(role text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF role IS NULL OR role NOT IN ('operator', 'qc', 'qa', 'director', 'admin', 'auditor') THEN
@@ -125,14 +125,14 @@ $$;
 
 -- Sets a password through the server (which stores only its SCRAM verifier) and
 -- remembers the verifier's fingerprint and expiry.
-CREATE OR REPLACE FUNCTION gmp_meta.set_password(account_id text, password text, temporary boolean) RETURNS void
+CREATE OR REPLACE FUNCTION gmp_rules.set_password(account_id text, password text, temporary boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET password_encryption = 'scram-sha-256' AS $$
 DECLARE
     expires timestamptz := clock_timestamp()
-        + CASE WHEN temporary THEN gmp_meta.temporary_password_max_age() ELSE gmp_meta.password_max_age() END;
+        + CASE WHEN temporary THEN gmp_rules.temporary_password_max_age() ELSE gmp_rules.password_max_age() END;
 BEGIN
-    PERFORM gmp_meta.require_password_rules(account_id, password);
+    PERFORM gmp_rules.require_password_rules(account_id, password);
     -- VALID UNTIL makes the server itself refuse a login after expiry.
     EXECUTE format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', account_id, password, expires);
     INSERT INTO gmp_meta.credential (account_id, fingerprint)
@@ -144,7 +144,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.record_security_event(account_id text, kind text, detail text) RETURNS void
+CREATE OR REPLACE FUNCTION gmp_rules.record_security_event(account_id text, kind text, detail text) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     INSERT INTO gmp_audit.security_event (account_id, kind, detail) VALUES (account_id, kind, detail)
 $$;
@@ -156,8 +156,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     role text;
 BEGIN
-    PERFORM gmp_meta.require_administrator();
-    PERFORM gmp_meta.give_reason(coalesce(nullif(btrim(reason), ''), 'new account'));
+    PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.give_reason(coalesce(nullif(btrim(reason), ''), 'new account'));
     IF EXISTS (SELECT FROM gmp.account a WHERE a.id = account_id) THEN
         RAISE EXCEPTION 'account id % was already used', account_id USING ERRCODE = 'unique_violation',
             HINT = 'ids are never reused (21 CFR 11.100): choose another, e.g. with a digit';
@@ -170,13 +170,13 @@ BEGIN
         RAISE EXCEPTION 'invalid account id %', coalesce(account_id, 'NULL') USING ERRCODE = 'invalid_parameter_value',
             HINT = '2 to 40 characters: a lowercase letter, then lowercase letters, digits or _; not starting with pg_ or gmp_';
     END IF;
-    PERFORM gmp_meta.require_password_rules(account_id, password);
+    PERFORM gmp_rules.require_password_rules(account_id, password);
     EXECUTE format('CREATE ROLE %I LOGIN IN ROLE gmp_person', account_id);
     INSERT INTO gmp.account (id, full_name, password_expires_at)
     VALUES (account_id, btrim(full_name), clock_timestamp());
-    PERFORM gmp_meta.set_password(account_id, password, true);
+    PERFORM gmp_rules.set_password(account_id, password, true);
     FOREACH role IN ARRAY coalesce(roles, '{}') LOOP
-        EXECUTE format('GRANT %I TO %I', gmp_meta.role_group(role), account_id);
+        EXECUTE format('GRANT %I TO %I', gmp_rules.role_group(role), account_id);
         INSERT INTO gmp.account_role (account_id, role) VALUES (account_id, role);
     END LOOP;
 END;
@@ -185,14 +185,14 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.grant_role(account_id text, role text, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.require_administrator();
-    PERFORM gmp_meta.give_reason(reason);
-    PERFORM gmp_meta.account_for_change(account_id);
+    PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.give_reason(reason);
+    PERFORM gmp_rules.account_for_change(account_id);
     IF EXISTS (SELECT FROM gmp.account_role r WHERE r.account_id = grant_role.account_id AND r.role = grant_role.role) THEN
         RAISE EXCEPTION '% already holds the role %', account_id, role USING ERRCODE = 'GM003',
             HINT = 'gmp user show lists an account''s roles';
     END IF;
-    EXECUTE format('GRANT %I TO %I', gmp_meta.role_group(role), account_id);
+    EXECUTE format('GRANT %I TO %I', gmp_rules.role_group(role), account_id);
     INSERT INTO gmp.account_role (account_id, role) VALUES (account_id, role);
 END;
 $$;
@@ -200,10 +200,10 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.revoke_role(account_id text, role text, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.require_administrator();
-    PERFORM gmp_meta.give_reason(reason);
-    PERFORM gmp_meta.account_for_change(account_id);
-    EXECUTE format('REVOKE %I FROM %I', gmp_meta.role_group(role), account_id);
+    PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.give_reason(reason);
+    PERFORM gmp_rules.account_for_change(account_id);
+    EXECUTE format('REVOKE %I FROM %I', gmp_rules.role_group(role), account_id);
     DELETE FROM gmp.account_role r WHERE r.account_id = revoke_role.account_id AND r.role = revoke_role.role;
     IF NOT FOUND THEN
         RAISE EXCEPTION '% does not hold the role %', account_id, role USING ERRCODE = 'GM003',
@@ -218,16 +218,16 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     target gmp.account;
 BEGIN
-    PERFORM gmp_meta.require_administrator();
-    PERFORM gmp_meta.give_reason(reason);
-    target := gmp_meta.account_for_change(account_id);
+    PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.give_reason(reason);
+    target := gmp_rules.account_for_change(account_id);
     IF target.status = 'disabled' THEN
         RAISE EXCEPTION 'account % is already disabled', account_id USING ERRCODE = 'GM003',
             HINT = 'nothing to do';
     END IF;
     EXECUTE format('ALTER ROLE %I NOLOGIN', account_id);
     UPDATE gmp.account SET status = 'disabled' WHERE id = account_id;
-    PERFORM gmp_meta.record_security_event(account_id, 'account_disabled', reason);
+    PERFORM gmp_rules.record_security_event(account_id, 'account_disabled', reason);
     PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = account_id;
 END;
 $$;
@@ -238,16 +238,16 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     target gmp.account;
 BEGIN
-    PERFORM gmp_meta.require_administrator();
-    PERFORM gmp_meta.give_reason(reason);
-    target := gmp_meta.account_for_change(account_id);
+    PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.give_reason(reason);
+    target := gmp_rules.account_for_change(account_id);
     IF target.status = 'active' AND target.locked_at IS NULL THEN
         RAISE EXCEPTION 'account % is already enabled and unlocked', account_id USING ERRCODE = 'GM003',
             HINT = 'nothing to do';
     END IF;
     EXECUTE format('ALTER ROLE %I LOGIN', account_id);
     UPDATE gmp.account SET status = 'active', locked_at = NULL, failed_signing_attempts = 0 WHERE id = account_id;
-    PERFORM gmp_meta.record_security_event(account_id,
+    PERFORM gmp_rules.record_security_event(account_id,
         CASE WHEN target.locked_at IS NOT NULL THEN 'account_unlocked' ELSE 'account_enabled' END, reason);
 END;
 $$;
@@ -256,11 +256,11 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.reset_password(account_id text, password text, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.require_administrator();
-    PERFORM gmp_meta.give_reason(reason);
-    PERFORM gmp_meta.account_for_change(account_id);
-    PERFORM gmp_meta.set_password(account_id, password, true);
-    PERFORM gmp_meta.record_security_event(account_id, 'password_reset', reason);
+    PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.give_reason(reason);
+    PERFORM gmp_rules.account_for_change(account_id);
+    PERFORM gmp_rules.set_password(account_id, password, true);
+    PERFORM gmp_rules.record_security_event(account_id, 'password_reset', reason);
 END;
 $$;
 

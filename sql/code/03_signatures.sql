@@ -6,7 +6,7 @@
 -- and the database keeps the source of every version in force (gmp db code).
 
 -- HMAC-SHA-256 (RFC 2104) from the built-in sha256(), so no extension is needed.
-CREATE OR REPLACE FUNCTION gmp_meta.hmac_sha256(key bytea, message bytea) RETURNS bytea
+CREATE OR REPLACE FUNCTION gmp_rules.hmac_sha256(key bytea, message bytea) RETURNS bytea
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     block bytea := CASE WHEN octet_length(key) > 64 THEN sha256(key) ELSE key END;
@@ -24,7 +24,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.xor_bytes(a bytea, b bytea) RETURNS bytea
+CREATE OR REPLACE FUNCTION gmp_rules.xor_bytes(a bytea, b bytea) RETURNS bytea
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     result bytea := a;
@@ -40,7 +40,7 @@ END;
 $$;
 
 -- The SCRAM verifier's parts for a login role: SCRAM-SHA-256$<i>:<salt>$<StoredKey>:<ServerKey>.
-CREATE OR REPLACE FUNCTION gmp_meta.scram_verifier(account_id text, OUT iterations integer, OUT salt bytea, OUT stored_key bytea)
+CREATE OR REPLACE FUNCTION gmp_rules.scram_verifier(account_id text, OUT iterations integer, OUT salt bytea, OUT stored_key bytea)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     parts text[];
@@ -74,7 +74,7 @@ BEGIN
                   HINT = CASE WHEN NOT FOUND THEN 'connect with your personal account (gmp --user ID)'
                               ELSE 'an administrator can enable it: gmp user enable' END;
     END IF;
-    SELECT v.iterations, v.salt INTO iterations, salt FROM gmp_meta.scram_verifier(session_user) v;
+    SELECT v.iterations, v.salt INTO iterations, salt FROM gmp_rules.scram_verifier(session_user) v;
     nonce := uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid());
     INSERT INTO gmp_audit.signing_challenge (account_id, nonce, expires_at)
     VALUES (session_user, nonce, clock_timestamp() + interval '5 minutes')
@@ -108,10 +108,10 @@ BEGIN
         RAISE EXCEPTION 'account % cannot sign: it is locked or disabled', person.id
             USING ERRCODE = 'insufficient_privilege', HINT = 'an administrator can enable it: gmp user enable';
     END IF;
-    stored := (gmp_meta.scram_verifier(session_user)).stored_key;
+    stored := (gmp_rules.scram_verifier(session_user)).stored_key;
     auth_message := convert_to('gmp-sign-v1', 'UTF8') || uuid_send(pending.id) || pending.nonce;
     IF octet_length(proof) = 32
-       AND sha256(gmp_meta.xor_bytes(proof, gmp_meta.hmac_sha256(stored, auth_message))) = stored THEN
+       AND sha256(gmp_rules.xor_bytes(proof, gmp_rules.hmac_sha256(stored, auth_message))) = stored THEN
         UPDATE gmp_audit.signing_challenge c SET authenticated_xact = txid_current() WHERE c.id = pending.id;
         IF person.failed_signing_attempts > 0 THEN
             PERFORM set_config('gmp.reason', 'signing password entered correctly: failed attempts reset', true);
@@ -126,12 +126,12 @@ BEGIN
     failed_attempts := person.failed_signing_attempts + 1;
     PERFORM set_config('gmp.reason', format('failed signing attempt %s of 5', failed_attempts), true);
     UPDATE gmp.account SET failed_signing_attempts = failed_attempts WHERE id = person.id;
-    PERFORM gmp_meta.record_security_event(person.id, 'signing_failed', format('attempt %s of 5', failed_attempts));
+    PERFORM gmp_rules.record_security_event(person.id, 'signing_failed', format('attempt %s of 5', failed_attempts));
     IF failed_attempts >= 5 THEN
         PERFORM set_config('gmp.reason', 'locked after 5 failed signing attempts in a row', true);
         UPDATE gmp.account SET locked_at = clock_timestamp() WHERE id = person.id;
         EXECUTE format('ALTER ROLE %I NOLOGIN', person.id);
-        PERFORM gmp_meta.record_security_event(person.id, 'account_locked', '5 failed signing attempts in a row');
+        PERFORM gmp_rules.record_security_event(person.id, 'account_locked', '5 failed signing attempts in a row');
         outcome := 'locked';
     ELSE
         outcome := 'rejected';
@@ -141,7 +141,7 @@ $$;
 
 -- Takes the challenge authenticated in this very transaction, once. Returns the
 -- signer's account.
-CREATE OR REPLACE FUNCTION gmp_meta.consume_authentication(challenge uuid) RETURNS gmp.account
+CREATE OR REPLACE FUNCTION gmp_rules.consume_authentication(challenge uuid) RETURNS gmp.account
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     person gmp.account;
@@ -159,7 +159,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.record_content(record_table text, record_key text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION gmp_rules.record_content(record_table text, record_key text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET IntervalStyle = 'postgres' AS $$
 DECLARE
@@ -193,17 +193,17 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.content_hash(record_table text, record_key text) RETURNS bytea
+CREATE OR REPLACE FUNCTION gmp_rules.content_hash(record_table text, record_key text) RETURNS bytea
 LANGUAGE sql STABLE AS $$
-    SELECT gmp_meta.content_hash(record_table, record_key, gmp_meta.record_content(record_table, record_key))
+    SELECT gmp_rules.content_hash(record_table, record_key, gmp_rules.record_content(record_table, record_key))
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.record_signature(challenge uuid, meaning text, record_table text, record_key text,
+CREATE OR REPLACE FUNCTION gmp_rules.record_signature(challenge uuid, meaning text, record_table text, record_key text,
                                                      statement text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    person gmp.account := gmp_meta.active_person();
-    content jsonb := gmp_meta.record_content(record_table, record_key);
+    person gmp.account := gmp_rules.active_person();
+    content jsonb := gmp_rules.record_content(record_table, record_key);
     signature_id bigint;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_authid s JOIN gmp_meta.credential c ON c.account_id = s.rolname
@@ -216,10 +216,10 @@ BEGIN
         RAISE EXCEPTION 'no record % in %', record_key, record_table USING ERRCODE = 'GM001',
             HINT = 'check the record you are signing';
     END IF;
-    PERFORM gmp_meta.consume_authentication(challenge);
+    PERFORM gmp_rules.consume_authentication(challenge);
     INSERT INTO gmp.signature (signer, printed_name, meaning, record_table, record_key, content_hash, challenge, statement)
     VALUES (person.id, person.full_name, meaning, record_table, record_key,
-            gmp_meta.content_hash(record_table, record_key, content), challenge, statement)
+            gmp_rules.content_hash(record_table, record_key, content), challenge, statement)
     RETURNING id INTO signature_id;
     RETURN signature_id;
 END;
@@ -227,15 +227,15 @@ $$;
 
 -- Whether a signature's record is unchanged since signing. SECURITY DEFINER, as it
 -- reads the signed record whoever asks; it reveals only true or false.
-CREATE OR REPLACE FUNCTION gmp_meta.signature_intact(signature_id bigint) RETURNS boolean
+CREATE OR REPLACE FUNCTION gmp_rules.signature_intact(signature_id bigint) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT s.content_hash = coalesce(gmp_meta.content_hash(s.record_table, s.record_key), '\x'::bytea)
+    SELECT s.content_hash = coalesce(gmp_rules.content_hash(s.record_table, s.record_key), '\x'::bytea)
     FROM gmp.signature s WHERE s.id = signature_id
 $$;
 
 -- Every signature with whether the signed content is unchanged since signing.
 CREATE OR REPLACE VIEW gmp.signature_status AS
-SELECT s.*, gmp_meta.signature_intact(s.id) AS intact
+SELECT s.*, gmp_rules.signature_intact(s.id) AS intact
 FROM gmp.signature s;
 
 -- QA's periodic review of the audit trail (Annex 11 §9), signed: the signature covers
@@ -243,8 +243,8 @@ FROM gmp.signature s;
 CREATE OR REPLACE FUNCTION gmp.sign_audit_review(challenge uuid, through_seq bigint, statement text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.give_reason(coalesce(nullif(btrim(statement), ''), 'audit trail review'));
-    RETURN gmp_meta.record_signature(challenge, 'reviewed', 'gmp_audit.event', through_seq::text, statement);
+    PERFORM gmp_rules.give_reason(coalesce(nullif(btrim(statement), ''), 'audit trail review'));
+    RETURN gmp_rules.record_signature(challenge, 'reviewed', 'gmp_audit.event', through_seq::text, statement);
 END;
 $$;
 
@@ -252,17 +252,17 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.change_password(challenge uuid, new_password text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.consume_authentication(challenge);
+    PERFORM gmp_rules.consume_authentication(challenge);
     PERFORM set_config('gmp.reason', 'password changed by its owner', true);
-    PERFORM gmp_meta.set_password(session_user, new_password, false);
-    PERFORM gmp_meta.record_security_event(session_user, 'password_changed', NULL);
+    PERFORM gmp_rules.set_password(session_user, new_password, false);
+    PERFORM gmp_rules.record_security_event(session_user, 'password_changed', NULL);
 END;
 $$;
 
 CREATE OR REPLACE FUNCTION gmp.record_checkpoint(seq bigint, hash bytea, key_fingerprint text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     IF NOT EXISTS (SELECT FROM gmp_audit.event e WHERE e.seq = record_checkpoint.seq AND e.hash = record_checkpoint.hash) THEN
         RAISE EXCEPTION 'event % does not have that hash', seq USING ERRCODE = 'GM009',
             HINT = 'take the checkpoint again from the current chain';
@@ -273,7 +273,7 @@ END;
 $$;
 
 -- The content hash of a record's content already read.
-CREATE OR REPLACE FUNCTION gmp_meta.content_hash(record_table text, record_key text, content jsonb) RETURNS bytea
+CREATE OR REPLACE FUNCTION gmp_rules.content_hash(record_table text, record_key text, content jsonb) RETURNS bytea
 LANGUAGE sql IMMUTABLE AS $$
     SELECT sha256(gmp_audit.field('gmp-record-v1'::text) || gmp_audit.field(record_table)
                   || gmp_audit.field(record_key) || gmp_audit.field(content::text))

@@ -30,7 +30,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.guard_consent_change() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.guard_consent_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -47,7 +47,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_donor(donor_code text) RETURNS gmp.donor
+CREATE OR REPLACE FUNCTION gmp_rules.require_donor(donor_code text) RETURNS gmp.donor
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found_donor gmp.donor;
@@ -69,14 +69,14 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     new_code text;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     PERFORM set_config('gmp.reason', coalesce(nullif(btrim(reason), ''), 'donor registered'), true);
     IF intended_use IS NULL OR intended_use NOT IN ('allogeneic', 'autologous') THEN
         RAISE EXCEPTION 'intended use must be allogeneic or autologous' USING ERRCODE = 'GM002',
             HINT = 'give --use allogeneic or --use autologous';
     END IF;
     IF birth_mother IS NOT NULL THEN
-        PERFORM gmp_meta.require_donor(birth_mother);
+        PERFORM gmp_rules.require_donor(birth_mother);
         IF EXISTS (SELECT FROM gmp.donor d WHERE d.code = register_donor.birth_mother AND d.birth_mother IS NOT NULL) THEN
             RAISE EXCEPTION 'donor % is itself a newborn and cannot be a birth mother', birth_mother
                 USING ERRCODE = 'GM002', HINT = 'register the mother first and link her code';
@@ -104,8 +104,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     consent_id bigint;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_donor(donor_code);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_donor(donor_code);
     IF given_on > current_date THEN
         RAISE EXCEPTION 'consent date % is in the future', given_on USING ERRCODE = 'GM002',
             HINT = 'give the date the donor signed, as YYYY-MM-DD';
@@ -121,9 +121,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     withdrawn integer;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_donor(donor_code);
-    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_donor(donor_code);
+    PERFORM gmp_rules.give_reason(reason);
     IF withdrawn_on > current_date THEN
         RAISE EXCEPTION 'withdrawal date % is in the future', withdrawn_on USING ERRCODE = 'GM002',
             HINT = 'give the date the donor withdrew, as YYYY-MM-DD';
@@ -140,7 +140,7 @@ END;
 $$;
 
 -- The person whose blood is tested for a donor: the birth mother for a newborn.
-CREATE OR REPLACE FUNCTION gmp_meta.tested_person(donor_code text) RETURNS text
+CREATE OR REPLACE FUNCTION gmp_rules.tested_person(donor_code text) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT coalesce(d.birth_mother, d.code) FROM gmp.donor d WHERE d.code = donor_code
 $$;
@@ -152,9 +152,9 @@ DECLARE
     result_id bigint;
     tested text;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_donor(donor_code);
-    tested := gmp_meta.tested_person(donor_code);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_donor(donor_code);
+    tested := gmp_rules.tested_person(donor_code);
     IF tested <> donor_code THEN
         RAISE EXCEPTION 'donor % is a newborn: the birth mother % is the one tested', donor_code, tested
             USING ERRCODE = 'GM002', HINT = format('record the result for %s', tested);
@@ -175,11 +175,11 @@ $$;
 
 -- Every reason donor `donor_code` is not eligible for collection `collection_id`, in
 -- panel order; empty when every required test is nonreactive inside its window.
-CREATE OR REPLACE FUNCTION gmp_meta.eligibility_problems(donor_code text, collection_id text) RETURNS text[]
+CREATE OR REPLACE FUNCTION gmp_rules.eligibility_problems(donor_code text, collection_id text) RETURNS text[]
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    who       gmp.donor := gmp_meta.require_donor(donor_code);
-    c         gmp.tissue_collection := gmp_meta.require_collection(collection_id);
+    who       gmp.donor := gmp_rules.require_donor(donor_code);
+    c         gmp.tissue_collection := gmp_rules.require_collection(collection_id);
     src       gmp.tissue_source;
     tested    text := coalesce(who.birth_mother, who.code);
     earliest  date;
@@ -240,11 +240,11 @@ $$;
 
 -- The rule itself, enforced on every insert: "eligible" only with no problem at all;
 -- "exempt" only for autologous use.
-CREATE OR REPLACE FUNCTION gmp_meta.check_determination() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_determination() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    who gmp.donor := gmp_meta.require_donor(NEW.donor_code);
-    problems text[] := gmp_meta.eligibility_problems(NEW.donor_code, NEW.collection_id);
+    who gmp.donor := gmp_rules.require_donor(NEW.donor_code);
+    problems text[] := gmp_rules.eligibility_problems(NEW.donor_code, NEW.collection_id);
 BEGIN
     IF NEW.outcome = 'eligible' AND cardinality(problems) > 0 THEN
         RAISE EXCEPTION 'donor % cannot be determined eligible: %', NEW.donor_code, array_to_string(problems, '; ')
@@ -265,11 +265,11 @@ CREATE OR REPLACE FUNCTION gmp.determine_eligibility(challenge uuid, donor_code 
                                           statement text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    c gmp.tissue_collection := gmp_meta.require_collection(collection_id);
-    tested text := gmp_meta.tested_person(donor_code);
+    c gmp.tissue_collection := gmp_rules.require_collection(collection_id);
+    tested text := gmp_rules.tested_person(donor_code);
     determination_id bigint;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     IF outcome IS NULL OR outcome NOT IN ('eligible', 'ineligible', 'exempt') THEN
         RAISE EXCEPTION 'outcome must be eligible, ineligible or exempt' USING ERRCODE = 'GM002',
             HINT = 'give --outcome eligible|ineligible|exempt';
@@ -282,7 +282,7 @@ BEGIN
                                                     FROM gmp.screening_result r WHERE r.donor_code = tested), '[]')),
             '{}')
     RETURNING id INTO determination_id;
-    PERFORM gmp_meta.record_signature(challenge, 'determined', 'gmp.eligibility_determination',
+    PERFORM gmp_rules.record_signature(challenge, 'determined', 'gmp.eligibility_determination',
                                       determination_id::text, statement);
     RETURN determination_id;
 END;
@@ -291,7 +291,7 @@ $$;
 -- Read-only, for gmp donor show: what still stands between a donor and eligibility.
 CREATE OR REPLACE FUNCTION gmp.eligibility_problems(donor_code text, collection_id text) RETURNS text[]
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT gmp_meta.eligibility_problems(donor_code, collection_id)
+    SELECT gmp_rules.eligibility_problems(donor_code, collection_id)
 $$;
 
 -- The determination in force for each collection, with its signature.

@@ -5,7 +5,7 @@
 -- and the database keeps the source of every version in force (gmp db code).
 
 -- Only the receipt is ever added; nothing else about a collection changes.
-CREATE OR REPLACE FUNCTION gmp_meta.guard_collection_change() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.guard_collection_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -23,7 +23,7 @@ $$;
 
 -- The rules for a new collection, checked on every insert whoever inserts: the unit
 -- fits the source, a newborn tissue has its birth mother linked, consent is in force.
-CREATE OR REPLACE FUNCTION gmp_meta.check_new_collection() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_new_collection() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     src gmp.tissue_source;
@@ -59,7 +59,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_collection(collection_id text) RETURNS gmp.tissue_collection
+CREATE OR REPLACE FUNCTION gmp_rules.require_collection(collection_id text) RETURNS gmp.tissue_collection
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found_collection gmp.tissue_collection;
@@ -80,8 +80,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     new_id text;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_donor(donor_code);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_donor(donor_code);
     IF NOT EXISTS (SELECT FROM gmp.tissue_source s WHERE s.code = collect_tissue.source) THEN
         RAISE EXCEPTION 'unknown tissue source %', source USING ERRCODE = 'GM002',
             HINT = 'sources: ' || (SELECT string_agg(code, ', ' ORDER BY code) FROM gmp.tissue_source);
@@ -102,9 +102,9 @@ CREATE OR REPLACE FUNCTION gmp.receive_tissue(collection_id text, received_at ti
 RETURNS timestamptz
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    c gmp.tissue_collection := gmp_meta.require_collection(collection_id);
+    c gmp.tissue_collection := gmp_rules.require_collection(collection_id);
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     received_at := coalesce(received_at, clock_timestamp());
     IF c.received_at IS NOT NULL THEN
         RAISE EXCEPTION 'collection % was already received at % by %', c.id, c.received_at, c.received_by

@@ -5,7 +5,7 @@
 -- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
 -- and the database keeps the source of every version in force (gmp db code).
 
-CREATE OR REPLACE FUNCTION gmp_meta.iso7064_mod37_2(text) RETURNS text
+CREATE OR REPLACE FUNCTION gmp_rules.iso7064_mod37_2(text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT AS $$
 DECLARE
     alphabet constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*';
@@ -30,7 +30,7 @@ DECLARE
     current gmp.facility;
     configured boolean;
 BEGIN
-    PERFORM gmp_meta.require_administrator();
+    PERFORM gmp_rules.require_administrator();
     SELECT * INTO current FROM gmp.facility FOR UPDATE;
     configured := FOUND;
     IF configured AND current.isbt128_facility = configure_facility.isbt128_facility
@@ -43,7 +43,7 @@ BEGIN
         RAISE EXCEPTION 'the facility number is %, and lots carry it', current.isbt128_facility
             USING ERRCODE = 'GM004', HINT = 'a facility number is fixed once lots exist; correct isbt128_facility in the configuration';
     END IF;
-    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_rules.give_reason(reason);
     IF configured THEN
         UPDATE gmp.facility f SET isbt128_facility = configure_facility.isbt128_facility,
                                   max_passage = configure_facility.max_passage,
@@ -59,7 +59,7 @@ $$;
 
 -- Every insert starts in quarantine; an update may change the status only, along an
 -- allowed transition; nothing is deleted.
-CREATE OR REPLACE FUNCTION gmp_meta.guard_lot_change() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.guard_lot_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     allowed text;
@@ -90,7 +90,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_lot(lot_din text) RETURNS gmp.lot
+CREATE OR REPLACE FUNCTION gmp_rules.require_lot(lot_din text) RETURNS gmp.lot
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found_lot gmp.lot;
@@ -103,7 +103,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.check_step() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_step() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     l        gmp.lot;
@@ -198,7 +198,7 @@ DECLARE
     prefix   text;
     last_din text;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     SELECT * INTO f FROM gmp.facility FOR UPDATE;  -- serializes numbering
     IF NOT FOUND THEN
         RAISE EXCEPTION 'the facility''s ISBT 128 number is not set' USING ERRCODE = 'GM002',
@@ -209,8 +209,8 @@ BEGIN
             HINT = 'give --collection ID or --parent DIN';
     END IF;
     IF parent_din IS NOT NULL THEN
-        parent := gmp_meta.require_lot(parent_din);
-        c := gmp_meta.require_collection(parent.collection_id);
+        parent := gmp_rules.require_lot(parent_din);
+        c := gmp_rules.require_collection(parent.collection_id);
         IF parent.stage = 'drug_product' OR (parent.stage = 'working_cell_bank' AND stage <> 'drug_product')
            OR (parent.stage = 'master_cell_bank' AND stage = 'master_cell_bank') THEN
             RAISE EXCEPTION 'a % cannot be made from a %', replace(stage, '_', ' '), replace(parent.stage, '_', ' ')
@@ -225,7 +225,7 @@ BEGIN
                 HINT = 'a cell bank is used once it is filled and cryopreserved';
         END IF;
     ELSE
-        c := gmp_meta.require_collection(collection_id);
+        c := gmp_rules.require_collection(collection_id);
         IF c.received_at IS NULL THEN
             RAISE EXCEPTION 'collection % has not been received at the facility', c.id USING ERRCODE = 'GM003',
                 HINT = format('record the receipt first: gmp tissue receive %s', c.id);
@@ -266,8 +266,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     passage integer;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_lot(din);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_lot(din);
     IF NOT EXISTS (SELECT FROM gmp_meta.step_kind k WHERE k.kind = record_step.kind) THEN
         RAISE EXCEPTION 'unknown manufacturing step %', kind USING ERRCODE = 'GM002',
             HINT = 'steps: isolation, passage, harvest, formulation, fill, cryopreservation';
@@ -281,11 +281,11 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.set_lot_status(din text, status text, reason text) RETURNS void
+CREATE OR REPLACE FUNCTION gmp_rules.set_lot_status(din text, status text, reason text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM gmp_meta.require_lot(din);
-    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_rules.require_lot(din);
+    PERFORM gmp_rules.give_reason(reason);
     UPDATE gmp.lot l SET status = set_lot_status.status, status_changed_at = clock_timestamp(),
                          status_changed_by = session_user
     WHERE l.din = set_lot_status.din;
@@ -295,16 +295,16 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.hold_lot(din text, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.set_lot_status(din, 'on_hold', reason);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.set_lot_status(din, 'on_hold', reason);
 END;
 $$;
 
 CREATE OR REPLACE FUNCTION gmp.unhold_lot(din text, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.set_lot_status(din, 'quarantine', reason);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.set_lot_status(din, 'quarantine', reason);
 END;
 $$;
 

@@ -6,7 +6,7 @@
 
 -- Criteria are written only in the transaction that imported their draft, and only
 -- with values from the closed vocabularies.
-CREATE OR REPLACE FUNCTION gmp_meta.check_criterion() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_criterion() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     spec gmp.specification;
@@ -37,14 +37,14 @@ $$;
 
 -- The hash of a version's criteria, fixed into the version row at approval so that the
 -- approval signature covers every criterion.
-CREATE OR REPLACE FUNCTION gmp_meta.criteria_sha256(specification_id text) RETURNS bytea
+CREATE OR REPLACE FUNCTION gmp_rules.criteria_sha256(specification_id text) RETURNS bytea
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     SELECT sha256(convert_to(coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.ordinal), '[]')::text, 'UTF8'))
     FROM gmp.criterion c WHERE c.specification_id = criteria_sha256.specification_id
 $$;
 
 -- A version is inserted as a draft; the one change ever made to it is its approval.
-CREATE OR REPLACE FUNCTION gmp_meta.guard_specification() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.guard_specification() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -65,7 +65,7 @@ BEGIN
     IF NEW.status <> 'approved'
        OR (to_jsonb(OLD) - '{status,approved_at,approved_by,criteria_sha256}'::text[])
           IS DISTINCT FROM (to_jsonb(NEW) - '{status,approved_at,approved_by,criteria_sha256}'::text[])
-       OR NEW.criteria_sha256 IS DISTINCT FROM gmp_meta.criteria_sha256(OLD.id) THEN
+       OR NEW.criteria_sha256 IS DISTINCT FROM gmp_rules.criteria_sha256(OLD.id) THEN
         RAISE EXCEPTION 'a draft specification changes only by its approval' USING ERRCODE = 'GM004',
             HINT = 'import a new version instead';
     END IF;
@@ -73,7 +73,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_specification(specification_id text) RETURNS gmp.specification
+CREATE OR REPLACE FUNCTION gmp_rules.require_specification(specification_id text) RETURNS gmp.specification
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     spec gmp.specification;
@@ -100,7 +100,7 @@ DECLARE
     extra text;
     n integer := 0;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     IF spec_code IS NULL OR jsonb_typeof(document->'criteria') IS DISTINCT FROM 'array'
        OR jsonb_array_length(document->'criteria') = 0 THEN
         RAISE EXCEPTION 'a specification needs a code and at least one criterion' USING ERRCODE = 'GM002',
@@ -155,8 +155,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     spec gmp.specification;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_specification(specification_id);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_specification(specification_id);
     SELECT * INTO spec FROM gmp.specification s WHERE s.id = specification_id FOR UPDATE;
     IF spec.status = 'approved' THEN
         RAISE EXCEPTION 'specification % is already approved (%)', spec.id, spec.approved_by USING ERRCODE = 'GM003',
@@ -168,13 +168,13 @@ BEGIN
     END IF;
     PERFORM set_config('gmp.reason', 'specification approved', true);
     UPDATE gmp.specification s SET status = 'approved', approved_at = clock_timestamp(), approved_by = session_user,
-                                    criteria_sha256 = gmp_meta.criteria_sha256(spec.id)
+                                    criteria_sha256 = gmp_rules.criteria_sha256(spec.id)
     WHERE s.id = spec.id;
-    RETURN gmp_meta.record_signature(challenge, 'approved', 'gmp.specification', spec.id, statement);
+    RETURN gmp_rules.record_signature(challenge, 'approved', 'gmp.specification', spec.id, statement);
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.check_lot_specification() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_lot_specification() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     l gmp.lot;
@@ -216,8 +216,8 @@ DECLARE
     chosen text := specification;
     already text;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_lot(din);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_lot(din);
     IF position('@' IN specification) = 0 THEN
         SELECT s.id INTO chosen FROM gmp.specification s
         WHERE s.code = specification AND s.status = 'approved' ORDER BY s.version DESC LIMIT 1;
@@ -226,7 +226,7 @@ BEGIN
                 HINT = 'gmp spec list shows every version and its status';
         END IF;
     END IF;
-    PERFORM gmp_meta.require_specification(chosen);
+    PERFORM gmp_rules.require_specification(chosen);
     SELECT ls.specification_id INTO already FROM gmp.lot_specification ls WHERE ls.din = assign_specification.din;
     IF already IS NOT NULL THEN
         RAISE EXCEPTION 'lot % is already judged against %', din, already USING ERRCODE = 'GM004',
@@ -243,7 +243,7 @@ $$;
 -- `qualifier` is '=' (measured), '<' (below the limit of detection: true value < value)
 -- or '>' (above the range). Comparisons are exact numeric; K/M is compared as
 -- value × M ≤ K, never divided.
-CREATE OR REPLACE FUNCTION gmp_meta.criterion_verdict(c gmp.criterion, qualifier text, value numeric, outcomes text[],
+CREATE OR REPLACE FUNCTION gmp_rules.criterion_verdict(c gmp.criterion, qualifier text, value numeric, outcomes text[],
                                            max_dose numeric, intrathecal boolean) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -280,7 +280,7 @@ END;
 $$;
 
 -- The limit as every report prints it, from the same row the verdict uses.
-CREATE OR REPLACE FUNCTION gmp_meta.limit_text(c gmp.criterion, max_dose numeric, intrathecal boolean) RETURNS text
+CREATE OR REPLACE FUNCTION gmp_rules.limit_text(c gmp.criterion, max_dose numeric, intrathecal boolean) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE c.kind
         WHEN 'lower' THEN CASE WHEN c.lower_inclusive THEN '≥ ' ELSE '> ' END || c.lower

@@ -4,7 +4,7 @@
 -- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
 -- and the database keeps the source of every version in force (gmp db code).
 
-CREATE OR REPLACE FUNCTION gmp_meta.guard_deviation() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.guard_deviation() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -30,7 +30,7 @@ $$;
 
 -- A link takes the lot's row lock, so it cannot slip in beside a release being decided;
 -- a closed deviation or a lot whose disposition is final takes no new link.
-CREATE OR REPLACE FUNCTION gmp_meta.check_deviation_link() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_deviation_link() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     l gmp.lot;
@@ -48,7 +48,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_deviation(deviation_id text) RETURNS gmp.deviation
+CREATE OR REPLACE FUNCTION gmp_rules.require_deviation(deviation_id text) RETURNS gmp.deviation
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found_deviation gmp.deviation;
@@ -62,7 +62,7 @@ END;
 $$;
 
 -- Opens a deviation on the given lots; returns its id (DEVyy-nnnnn).
-CREATE OR REPLACE FUNCTION gmp_meta.open_deviation(kind text, title text, description text, lots text[]) RETURNS text
+CREATE OR REPLACE FUNCTION gmp_rules.open_deviation(kind text, title text, description text, lots text[]) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     new_id text := format('DEV%s-%s', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YY'),
@@ -74,7 +74,7 @@ BEGIN
     END IF;
     INSERT INTO gmp.deviation (id, kind, title, description) VALUES (new_id, kind, btrim(title), nullif(btrim(description), ''));
     FOREACH lot IN ARRAY lots LOOP
-        PERFORM gmp_meta.require_lot(lot);
+        PERFORM gmp_rules.require_lot(lot);
         INSERT INTO gmp.deviation_lot (deviation_id, din) VALUES (new_id, lot) ON CONFLICT DO NOTHING;
     END LOOP;
     RETURN new_id;
@@ -84,19 +84,19 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.open_deviation(title text, description text, lots text[]) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     PERFORM set_config('gmp.reason', 'deviation opened', true);
-    RETURN gmp_meta.open_deviation('deviation', title, description, lots);
+    RETURN gmp_rules.open_deviation('deviation', title, description, lots);
 END;
 $$;
 
 CREATE OR REPLACE FUNCTION gmp.link_deviation(deviation_id text, din text, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_deviation(deviation_id);
-    PERFORM gmp_meta.require_lot(din);
-    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_deviation(deviation_id);
+    PERFORM gmp_rules.require_lot(din);
+    PERFORM gmp_rules.give_reason(reason);
     INSERT INTO gmp.deviation_lot (deviation_id, din) VALUES (deviation_id, din) ON CONFLICT DO NOTHING;
 END;
 $$;
@@ -107,8 +107,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     d gmp.deviation;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_deviation(deviation_id);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_deviation(deviation_id);
     SELECT * INTO d FROM gmp.deviation x WHERE x.id = deviation_id FOR UPDATE;
     IF d.status = 'closed' THEN
         RAISE EXCEPTION 'deviation % was closed by % at %', d.id, d.closed_by, d.closed_at USING ERRCODE = 'GM004';
@@ -121,6 +121,6 @@ BEGIN
     UPDATE gmp.deviation x SET status = 'closed', outcome = btrim(close_deviation.outcome),
                                closed_at = clock_timestamp(), closed_by = session_user
     WHERE x.id = d.id;
-    RETURN gmp_meta.record_signature(challenge, 'approved', 'gmp.deviation', d.id, outcome);
+    RETURN gmp_rules.record_signature(challenge, 'approved', 'gmp.deviation', d.id, outcome);
 END;
 $$;

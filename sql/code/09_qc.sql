@@ -15,7 +15,7 @@ LEFT JOIN gmp.qc_verification v ON v.result_id = r.id
 LEFT JOIN gmp.qc_invalidation i ON i.result_id = r.id;
 
 -- The lot, locked, and open for QC work.
-CREATE OR REPLACE FUNCTION gmp_meta.lock_open_lot(lot_din text) RETURNS gmp.lot
+CREATE OR REPLACE FUNCTION gmp_rules.lock_open_lot(lot_din text) RETURNS gmp.lot
 LANGUAGE plpgsql AS $$
 DECLARE
     l gmp.lot;
@@ -34,10 +34,10 @@ $$;
 
 -- Everything about a new result that the database can judge; fills in its
 -- specification, attempt and verdict.
-CREATE OR REPLACE FUNCTION gmp_meta.check_result() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_result() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    l          gmp.lot := gmp_meta.lock_open_lot(NEW.din);
+    l          gmp.lot := gmp_rules.lock_open_lot(NEW.din);
     assigned   gmp.lot_specification;
     c          gmp.criterion;
     original   gmp.qc_result_status;
@@ -137,15 +137,15 @@ BEGIN
     END IF;
     NEW.recorded_by := session_user;
     NEW.recorded_at := clock_timestamp();
-    NEW.verdict := gmp_meta.criterion_verdict(c, NEW.qualifier, NEW.value * factor, NEW.outcomes,
+    NEW.verdict := gmp_rules.criterion_verdict(c, NEW.qualifier, NEW.value * factor, NEW.outcomes,
                                               assigned.max_dose_ml_per_kg_h, assigned.intrathecal);
     IF NEW.verdict = 'fail' THEN
-        NEW.deviation_id := gmp_meta.open_deviation('oos_investigation',
+        NEW.deviation_id := gmp_rules.open_deviation('oos_investigation',
             format('OOS: %s on lot %s', c.name, NEW.din),
             format('%s %s against %s (specification %s)',
                    coalesce(NEW.qualifier || NEW.value || ' ' || NEW.unit, array_to_string(NEW.outcomes, ', ')),
                    CASE WHEN NEW.attempt > 1 THEN format('(retest %s)', NEW.attempt - 1) ELSE '' END,
-                   gmp_meta.limit_text(c, assigned.max_dose_ml_per_kg_h, assigned.intrathecal), c.specification_id),
+                   gmp_rules.limit_text(c, assigned.max_dose_ml_per_kg_h, assigned.intrathecal), c.specification_id),
             ARRAY[NEW.din]);
     ELSE
         NEW.deviation_id := NULL;
@@ -154,13 +154,13 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.check_verification() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_verification() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     r gmp.qc_result_status;
 BEGIN
     SELECT * INTO r FROM gmp.qc_result_status WHERE id = NEW.result_id;
-    PERFORM gmp_meta.lock_open_lot(r.din);
+    PERFORM gmp_rules.lock_open_lot(r.din);
     NEW.verified_by := session_user;
     IF NEW.verified_by IN (r.recorded_by, r.analyst) THEN
         RAISE EXCEPTION 'you % result %: a different person verifies it',
@@ -175,13 +175,13 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.check_invalidation() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_invalidation() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     r gmp.qc_result_status;
 BEGIN
     SELECT * INTO r FROM gmp.qc_result_status WHERE id = NEW.result_id;
-    PERFORM gmp_meta.lock_open_lot(r.din);
+    PERFORM gmp_rules.lock_open_lot(r.din);
     NEW.approved_by := session_user;
     IF NOT pg_has_role(session_user, 'gmp_qa', 'MEMBER') THEN
         RAISE EXCEPTION 'only QA invalidates a result' USING ERRCODE = 'insufficient_privilege';
@@ -197,7 +197,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_result(result_id bigint) RETURNS gmp.qc_result
+CREATE OR REPLACE FUNCTION gmp_rules.require_result(result_id bigint) RETURNS gmp.qc_result
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     r gmp.qc_result;
@@ -220,11 +220,11 @@ CREATE OR REPLACE FUNCTION gmp.record_result(din text, test text, qualifier text
                                   OUT limit_text text, OUT warning text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_lot(din);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_lot(din);
     IF corrects IS NOT NULL THEN
-        PERFORM gmp_meta.require_result(corrects);
-        PERFORM gmp_meta.give_reason(correction_reason);
+        PERFORM gmp_rules.require_result(corrects);
+        PERFORM gmp_rules.give_reason(correction_reason);
     END IF;
     INSERT INTO gmp.qc_result AS r (din, specification_id, test, attempt, corrects, correction_reason, qualifier, value,
                                     unit, outcomes, method, instrument, analyst, performed_at, verdict, note)
@@ -232,7 +232,7 @@ BEGIN
             value, unit, outcomes, btrim(method), nullif(btrim(instrument), ''), coalesce(analyst, session_user::text),
             coalesce(performed_at, clock_timestamp()), 'fail', nullif(btrim(note), ''))
     RETURNING r.id, r.attempt, r.verdict, r.deviation_id INTO id, attempt, verdict, deviation_id;
-    SELECT gmp_meta.limit_text(c, ls.max_dose_ml_per_kg_h, ls.intrathecal) INTO limit_text
+    SELECT gmp_rules.limit_text(c, ls.max_dose_ml_per_kg_h, ls.intrathecal) INTO limit_text
     FROM gmp.qc_result r JOIN gmp.criterion c ON c.specification_id = r.specification_id AND c.test = r.test
     JOIN gmp.lot_specification ls ON ls.din = r.din WHERE r.id = record_result.id;
     IF attempt > 1 AND corrects IS NULL
@@ -248,14 +248,14 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.verify_result(challenge uuid, result_id bigint, statement text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_result(result_id);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_result(result_id);
     IF EXISTS (SELECT FROM gmp.qc_verification v WHERE v.result_id = verify_result.result_id) THEN
         RAISE EXCEPTION 'result % is already verified', result_id USING ERRCODE = 'GM003';
     END IF;
     PERFORM set_config('gmp.reason', 'result verified', true);
     INSERT INTO gmp.qc_verification (result_id) VALUES (result_id);
-    RETURN gmp_meta.record_signature(challenge, 'reviewed', 'gmp.qc_result', result_id::text, statement);
+    RETURN gmp_rules.record_signature(challenge, 'reviewed', 'gmp.qc_result', result_id::text, statement);
 END;
 $$;
 
@@ -264,8 +264,8 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.invalidate_result(challenge uuid, result_id bigint, assignable_cause text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_result(result_id);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_result(result_id);
     IF EXISTS (SELECT FROM gmp.qc_invalidation i WHERE i.result_id = invalidate_result.result_id) THEN
         RAISE EXCEPTION 'result % is already invalidated', result_id USING ERRCODE = 'GM003';
     END IF;
@@ -275,6 +275,6 @@ BEGIN
     END IF;
     PERFORM set_config('gmp.reason', 'result invalidated: ' || btrim(assignable_cause), true);
     INSERT INTO gmp.qc_invalidation (result_id, assignable_cause) VALUES (result_id, btrim(assignable_cause));
-    RETURN gmp_meta.record_signature(challenge, 'approved', 'gmp.qc_invalidation', result_id::text, assignable_cause);
+    RETURN gmp_rules.record_signature(challenge, 'approved', 'gmp.qc_invalidation', result_id::text, assignable_cause);
 END;
 $$;

@@ -10,21 +10,21 @@
 CREATE OR REPLACE FUNCTION gmp.reject_lot(challenge uuid, din text, reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.give_reason(reason);
-    PERFORM gmp_meta.lock_for_disposition(din, 'rejected');
-    RETURN gmp_meta.decide(challenge, din, 'rejected', gmp_meta.release_package(din), reason, NULL, NULL, NULL, NULL, NULL);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.give_reason(reason);
+    PERFORM gmp_rules.lock_for_disposition(din, 'rejected');
+    RETURN gmp_rules.decide(challenge, din, 'rejected', gmp_rules.release_package(din), reason, NULL, NULL, NULL, NULL, NULL);
 END;
 $$;
 
 -- Each criterion of the lot's specification with its results and verdict:
 -- pass, fail, missing, unverified, invalidated (no retest left) or retest pending.
-CREATE OR REPLACE FUNCTION gmp_meta.lot_evaluation(lot_din text)
+CREATE OR REPLACE FUNCTION gmp_rules.lot_evaluation(lot_din text)
 RETURNS TABLE (ordinal integer, test text, name text, method text, limit_text text, unit text, parts text[],
                verdict text, results jsonb)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     SELECT c.ordinal, c.test, c.name, c.method,
-           gmp_meta.limit_text(c, ls.max_dose_ml_per_kg_h, ls.intrathecal), c.unit, c.parts,
+           gmp_rules.limit_text(c, ls.max_dose_ml_per_kg_h, ls.intrathecal), c.unit, c.parts,
            CASE
                WHEN r.attempts = 0 THEN 'missing'
                WHEN r.counted_fail THEN 'fail'
@@ -59,7 +59,7 @@ $$;
 -- What blocks a release of the lot, given its evaluation: no specification, a criterion
 -- not passed, a donor not determined eligible (or exempt), an open deviation, expiry, and
 -- an open temperature excursion that affects any of its units.
-CREATE OR REPLACE FUNCTION gmp_meta.blockers_of(lot_din text, evaluation jsonb)
+CREATE OR REPLACE FUNCTION gmp_rules.blockers_of(lot_din text, evaluation jsonb)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     SELECT 'specification', l.din, 'no specification assigned: gmp spec assign ' || l.din || ' CODE'
@@ -92,16 +92,16 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
 $$;
 
 -- The blockers of a lot as it stands now.
-CREATE OR REPLACE FUNCTION gmp_meta.release_blockers(lot_din text)
+CREATE OR REPLACE FUNCTION gmp_rules.release_blockers(lot_din text)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
-    SELECT b.* FROM gmp_meta.blockers_of(lot_din, coalesce(
-        (SELECT jsonb_agg(to_jsonb(e) ORDER BY e.ordinal) FROM gmp_meta.lot_evaluation(lot_din) e), '[]')) b
+    SELECT b.* FROM gmp_rules.blockers_of(lot_din, coalesce(
+        (SELECT jsonb_agg(to_jsonb(e) ORDER BY e.ordinal) FROM gmp_rules.lot_evaluation(lot_din) e), '[]')) b
 $$;
 
 -- The release package: what a disposition decides on and its signature covers. Its
 -- text form is canonical (jsonb orders keys), so its SHA-256 is reproducible.
-CREATE OR REPLACE FUNCTION gmp_meta.release_package(lot_din text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION gmp_rules.release_package(lot_din text) RETURNS jsonb
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     SELECT jsonb_build_object(
         'lot', jsonb_build_object('din', l.din, 'keyed_id', l.din || l.check_character, 'stage', l.stage,
@@ -133,25 +133,25 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                                                  AND s.record_key = x.id::text
                         WHERE x.collection_id = l.collection_id ORDER BY x.id DESC LIMIT 1),
         'blockers', coalesce((SELECT jsonb_agg(to_jsonb(b) ORDER BY b.kind, b.item)
-                              FROM gmp_meta.blockers_of(l.din, ev.evaluation) b), '[]'))
+                              FROM gmp_rules.blockers_of(l.din, ev.evaluation) b), '[]'))
     FROM gmp.lot l
     LEFT JOIN gmp.lot_specification ls ON ls.din = l.din
     LEFT JOIN gmp.manufacturing_step f ON f.din = l.din AND f.kind = 'fill'
     -- OFFSET 0: evaluated once, not substituted into both of its uses.
     CROSS JOIN LATERAL (SELECT coalesce((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.ordinal)
-                                         FROM gmp_meta.lot_evaluation(l.din) e), '[]') AS evaluation
+                                         FROM gmp_rules.lot_evaluation(l.din) e), '[]') AS evaluation
                         OFFSET 0) ev
     WHERE l.din = lot_din
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.package_sha256(package jsonb) RETURNS bytea
+CREATE OR REPLACE FUNCTION gmp_rules.package_sha256(package jsonb) RETURNS bytea
 LANGUAGE sql IMMUTABLE AS $$
     SELECT sha256(convert_to(package::text, 'UTF8'))
 $$;
 
 -- The package's blockers that bar `decision`, joined; NULL when none does. An
 -- exceptional release may override failed criteria and donor eligibility, nothing else.
-CREATE OR REPLACE FUNCTION gmp_meta.barring_problems(package jsonb, decision text) RETURNS text
+CREATE OR REPLACE FUNCTION gmp_rules.barring_problems(package jsonb, decision text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT string_agg(b->>'problem', '; ' ORDER BY b->>'kind', b->>'item')
     FROM jsonb_array_elements(package->'blockers') b
@@ -160,7 +160,7 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- At COMMIT: the conditions of the decision hold. Runs as the owner, whoever inserted.
-CREATE OR REPLACE FUNCTION gmp_meta.check_disposition() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_disposition() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
     d gmp.disposition;
@@ -181,7 +181,7 @@ BEGIN
     END IF;
     SELECT * INTO sig FROM gmp.signature s WHERE s.record_table = 'gmp.disposition' AND s.record_key = d.id::text;
     IF NOT FOUND OR sig.meaning <> expected_meaning OR sig.signer <> d.decided_by
-       OR sig.content_hash <> gmp_meta.content_hash('gmp.disposition', d.id::text) THEN
+       OR sig.content_hash <> gmp_rules.content_hash('gmp.disposition', d.id::text) THEN
         RAISE EXCEPTION 'disposition % of lot % needs the decider''s intact e-signature (meaning %)', d.id, l.din,
             expected_meaning USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -197,12 +197,12 @@ BEGIN
             HINT = 'a QA person who took no part in the lot''s QC decides it (segregation of duties)';
     END IF;
     IF d.decision IN ('released', 'exceptionally_released') THEN
-        fresh := gmp_meta.release_package(d.din);
-        IF gmp_meta.package_sha256(fresh) <> d.package_sha256 THEN
+        fresh := gmp_rules.release_package(d.din);
+        IF gmp_rules.package_sha256(fresh) <> d.package_sha256 THEN
             RAISE EXCEPTION 'the release package of lot % changed before the decision was committed', d.din
                 USING ERRCODE = 'serialization_failure', HINT = 'check the lot again and decide on what it shows now';
         END IF;
-        blockers := gmp_meta.barring_problems(fresh, d.decision);
+        blockers := gmp_rules.barring_problems(fresh, d.decision);
         IF blockers IS NOT NULL THEN
             RAISE EXCEPTION 'lot % cannot be %: %', d.din, replace(d.decision, '_', ' '), blockers USING ERRCODE = 'GM006';
         END IF;
@@ -213,7 +213,7 @@ $$;
 
 -- A final status comes only with its disposition (one per lot, by the unique index);
 -- the unsigned `gmp lot hold` (sql/code/06_lots.sql) stays for holds.
-CREATE OR REPLACE FUNCTION gmp_meta.check_status_disposition() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_status_disposition() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM gmp.disposition d WHERE d.din = NEW.din AND d.decision = NEW.status) THEN
@@ -226,13 +226,13 @@ $$;
 
 -- The lot locked, in a status from which `decision` may be taken; clear refusals when
 -- another person decided first.
-CREATE OR REPLACE FUNCTION gmp_meta.lock_for_disposition(lot_din text, decision text) RETURNS gmp.lot
+CREATE OR REPLACE FUNCTION gmp_rules.lock_for_disposition(lot_din text, decision text) RETURNS gmp.lot
 LANGUAGE plpgsql AS $$
 DECLARE
     l gmp.lot;
     earlier gmp.disposition;
 BEGIN
-    PERFORM gmp_meta.require_lot(lot_din);
+    PERFORM gmp_rules.require_lot(lot_din);
     SELECT * INTO l FROM gmp.lot WHERE din = lot_din FOR UPDATE;
     IF l.status IN ('released', 'rejected', 'exceptionally_released') THEN
         SELECT * INTO earlier FROM gmp.disposition d WHERE d.din = l.din ORDER BY d.id DESC LIMIT 1;
@@ -249,7 +249,7 @@ END;
 $$;
 
 -- Writes the disposition and the lot's status, and signs the disposition row.
-CREATE OR REPLACE FUNCTION gmp_meta.decide(challenge uuid, lot_din text, decision text, package jsonb, reason text,
+CREATE OR REPLACE FUNCTION gmp_rules.decide(challenge uuid, lot_din text, decision text, package jsonb, reason text,
                                 physician text, physician_request text, physician_acceptance text,
                                 risk_justification text, notified text) RETURNS bigint
 LANGUAGE plpgsql AS $$
@@ -259,13 +259,13 @@ BEGIN
     PERFORM set_config('gmp.reason', coalesce(nullif(btrim(reason), ''), replace(decision, '_', ' ')), true);
     INSERT INTO gmp.disposition (din, decision, reason, package, package_sha256, physician, physician_request,
                                  physician_acceptance, risk_justification, notified)
-    VALUES (lot_din, decision, nullif(btrim(reason), ''), package, gmp_meta.package_sha256(package),
+    VALUES (lot_din, decision, nullif(btrim(reason), ''), package, gmp_rules.package_sha256(package),
             nullif(btrim(physician), ''), nullif(btrim(physician_request), ''),
             nullif(btrim(physician_acceptance), ''), nullif(btrim(risk_justification), ''), nullif(btrim(notified), ''))
     RETURNING id INTO disposition_id;
     UPDATE gmp.lot l SET status = decision, status_changed_at = clock_timestamp(), status_changed_by = session_user
     WHERE l.din = lot_din;
-    RETURN gmp_meta.record_signature(challenge,
+    RETURN gmp_rules.record_signature(challenge,
         CASE decision WHEN 'released' THEN 'released' WHEN 'rejected' THEN 'rejected' WHEN 'on_hold' THEN 'held'
                       ELSE 'authorized' END,
         'gmp.disposition', disposition_id::text, reason);
@@ -276,8 +276,8 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.release_check(din text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
-    l gmp.lot := gmp_meta.require_lot(din);
-    package jsonb := gmp_meta.release_package(din);
+    l gmp.lot := gmp_rules.require_lot(din);
+    package jsonb := gmp_rules.release_package(din);
     status_problem text;
 BEGIN
     status_problem := CASE l.status WHEN 'quarantine' THEN NULL
@@ -287,7 +287,7 @@ BEGIN
         'status', l.status,
         'status_problem', status_problem,
         'releasable', status_problem IS NULL AND jsonb_array_length(package->'blockers') = 0,
-        'package_sha256', encode(gmp_meta.package_sha256(package), 'hex'));
+        'package_sha256', encode(gmp_rules.package_sha256(package), 'hex'));
 END;
 $$;
 
@@ -298,19 +298,19 @@ DECLARE
     package jsonb;
     blockers text;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.lock_for_disposition(din, 'released');
-    package := gmp_meta.release_package(din);
-    blockers := gmp_meta.barring_problems(package, 'released');
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.lock_for_disposition(din, 'released');
+    package := gmp_rules.release_package(din);
+    blockers := gmp_rules.barring_problems(package, 'released');
     IF blockers IS NOT NULL THEN
         RAISE EXCEPTION 'lot % cannot be released: %', din, blockers USING ERRCODE = 'GM006',
             HINT = 'gmp release check ' || din || ' lists each blocker';
     END IF;
-    IF encode(gmp_meta.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_lot.package_sha256) THEN
+    IF encode(gmp_rules.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_lot.package_sha256) THEN
         RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'GM010',
             HINT = 'run gmp release check again and decide on what it shows now';
     END IF;
-    RETURN gmp_meta.decide(challenge, din, 'released', package, statement, NULL, NULL, NULL, NULL, NULL);
+    RETURN gmp_rules.decide(challenge, din, 'released', package, statement, NULL, NULL, NULL, NULL, NULL);
 END;
 $$;
 
@@ -318,10 +318,10 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.hold_for_disposition(challenge uuid, din text, reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.give_reason(reason);
-    PERFORM gmp_meta.lock_for_disposition(din, 'on_hold');
-    RETURN gmp_meta.decide(challenge, din, 'on_hold', gmp_meta.release_package(din), reason, NULL, NULL, NULL, NULL, NULL);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.give_reason(reason);
+    PERFORM gmp_rules.lock_for_disposition(din, 'on_hold');
+    RETURN gmp_rules.decide(challenge, din, 'on_hold', gmp_rules.release_package(din), reason, NULL, NULL, NULL, NULL, NULL);
 END;
 $$;
 
@@ -335,14 +335,14 @@ DECLARE
     package jsonb;
     other text;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.lock_for_disposition(din, 'exceptionally_released');
-    package := gmp_meta.release_package(din);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.lock_for_disposition(din, 'exceptionally_released');
+    package := gmp_rules.release_package(din);
     IF jsonb_array_length(package->'blockers') = 0 THEN
         RAISE EXCEPTION 'lot % meets its release criteria: it is released normally, by QA', din USING ERRCODE = 'GM006',
             HINT = 'gmp release approve ' || din;
     END IF;
-    other := gmp_meta.barring_problems(package, 'exceptionally_released');
+    other := gmp_rules.barring_problems(package, 'exceptionally_released');
     IF other IS NOT NULL THEN
         RAISE EXCEPTION 'exceptional release covers failed criteria and donor eligibility only; lot % also has: %', din, other
             USING ERRCODE = 'GM006', HINT = 'complete and verify every result and close the deviations first';
@@ -353,11 +353,11 @@ BEGIN
         RAISE EXCEPTION 'exceptional release needs the physician, the request, the acceptance, the risk justification and who was notified'
             USING ERRCODE = 'GM005';
     END IF;
-    IF encode(gmp_meta.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_exceptionally.package_sha256) THEN
+    IF encode(gmp_rules.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_exceptionally.package_sha256) THEN
         RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'GM010',
             HINT = 'run gmp release check again and decide on what it shows now';
     END IF;
-    RETURN gmp_meta.decide(challenge, din, 'exceptionally_released', package, risk_justification, physician,
+    RETURN gmp_rules.decide(challenge, din, 'exceptionally_released', package, risk_justification, physician,
                            physician_request, physician_acceptance, risk_justification, notified);
 END;
 $$;
@@ -367,7 +367,7 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.certificate_of_analysis(din text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
-    l gmp.lot := gmp_meta.require_lot(din);
+    l gmp.lot := gmp_rules.require_lot(din);
     d gmp.disposition;
     sig gmp.signature;
     ev gmp_audit.event;
@@ -413,8 +413,8 @@ BEGIN
         'release', jsonb_build_object('decision', d.decision, 'disposition_id', d.id, 'signer', sig.signer,
                                       'printed_name', sig.printed_name, 'signed_at', sig.signed_at,
                                       'meaning', sig.meaning, 'signature_id', sig.id,
-                                      'intact', sig.content_hash = gmp_meta.content_hash('gmp.disposition', d.id::text)
-                                                AND d.package_sha256 = gmp_meta.package_sha256(gmp_meta.release_package(l.din)),
+                                      'intact', sig.content_hash = gmp_rules.content_hash('gmp.disposition', d.id::text)
+                                                AND d.package_sha256 = gmp_rules.package_sha256(gmp_rules.release_package(l.din)),
                                       'package_sha256', encode(d.package_sha256, 'hex')),
         'audit', jsonb_build_object('seq', ev.seq, 'hash', encode(ev.hash, 'hex')),
         'issued_at', clock_timestamp());

@@ -8,7 +8,7 @@
 -- A location fits under its parent (a site holds devices; a device, rack or canister
 -- holds racks, canisters and boxes; a box holds positions only), and inherits its
 -- device, site and printed path. Nothing about a location changes once recorded.
-CREATE OR REPLACE FUNCTION gmp_meta.guard_storage_location() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.guard_storage_location() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     parent gmp.storage_location;
@@ -40,7 +40,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_location(location_id text) RETURNS gmp.storage_location
+CREATE OR REPLACE FUNCTION gmp_rules.require_location(location_id text) RETURNS gmp.storage_location
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found_location gmp.storage_location;
@@ -55,10 +55,10 @@ END;
 $$;
 
 -- A position as people write it: row letter, column number (C7).
-CREATE OR REPLACE FUNCTION gmp_meta.position_label(box_row integer, box_column integer) RETURNS text
+CREATE OR REPLACE FUNCTION gmp_rules.position_label(box_row integer, box_column integer) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT chr(64 + box_row) || box_column::text $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.create_units(fill gmp.manufacturing_step) RETURNS void
+CREATE OR REPLACE FUNCTION gmp_rules.create_units(fill gmp.manufacturing_step) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO gmp.unit (id, din, division, container, volume_ml, state, created_at)
@@ -75,7 +75,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.units_from_fill() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.units_from_fill() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.kind = 'fill' THEN
@@ -83,13 +83,13 @@ BEGIN
             RAISE EXCEPTION 'a fill of % units is more than the 999 divisions a lot can number', NEW.units
                 USING ERRCODE = 'GM002', HINT = 'split the fill across lots';
         END IF;
-        PERFORM gmp_meta.create_units(NEW);
+        PERFORM gmp_rules.create_units(NEW);
     END IF;
     RETURN NULL;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_unit(unit_id text) RETURNS gmp.unit
+CREATE OR REPLACE FUNCTION gmp_rules.require_unit(unit_id text) RETURNS gmp.unit
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found_unit gmp.unit;
@@ -125,7 +125,7 @@ CREATE OR REPLACE FUNCTION gmp.add_location(id text, kind text, parent_id text, 
                                  holds text[], rows integer, columns integer) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     PERFORM set_config('gmp.reason', 'storage location added', true);
     INSERT INTO gmp.storage_location (id, kind, parent_id, name, max_celsius, holds, rows, columns)
     VALUES (upper(btrim(id)), kind, upper(btrim(parent_id)), nullif(btrim(name), ''), max_celsius, holds, rows, columns);

@@ -10,7 +10,7 @@
 -- cannot both continue the same holding, follows an allowed action from the unit's
 -- state, and happens after the holding it ends and not in the future. A position must
 -- be inside its box's layout in a device that may hold the lot's product kind.
-CREATE OR REPLACE FUNCTION gmp_meta.check_custody_event() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_custody_event() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     u        gmp.unit;
@@ -66,7 +66,7 @@ BEGIN
         END IF;
         IF NEW.box_row NOT BETWEEN 1 AND box.rows OR NEW.box_column NOT BETWEEN 1 AND box.columns THEN
             RAISE EXCEPTION 'box % has rows A–% and columns 1–%: there is no position %', box.id, chr(64 + box.rows),
-                box.columns, gmp_meta.position_label(NEW.box_row, NEW.box_column) USING ERRCODE = 'GM002',
+                box.columns, gmp_rules.position_label(NEW.box_row, NEW.box_column) USING ERRCODE = 'GM002',
                 HINT = 'gmp storage layout BOX shows its positions';
         END IF;
         SELECT * INTO device FROM gmp.storage_location WHERE id = box.device_id;
@@ -82,7 +82,7 @@ END;
 $$;
 
 -- The unit row follows its newest event.
-CREATE OR REPLACE FUNCTION gmp_meta.apply_custody_event() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.apply_custody_event() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE gmp.unit SET state = NEW.state, box_id = NEW.box_id, box_row = NEW.box_row, box_column = NEW.box_column,
@@ -95,7 +95,7 @@ $$;
 
 -- A unit changes only by its newest custody event: every other column is fixed, the
 -- holder and state must equal that event's, and units are never deleted.
-CREATE OR REPLACE FUNCTION gmp_meta.guard_unit() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.guard_unit() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     e gmp.custody_event;
@@ -125,7 +125,7 @@ END;
 $$;
 
 -- Only the named receiver receives, once, no earlier than the sign-off and not later than now.
-CREATE OR REPLACE FUNCTION gmp_meta.check_custody_receipt() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_custody_receipt() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     t gmp.custody_transfer;
@@ -151,7 +151,7 @@ WHERE NOT EXISTS (SELECT FROM gmp.custody_receipt r WHERE r.transfer_id = t.id);
 CREATE OR REPLACE VIEW gmp.custody_holding AS
 SELECT e.id AS event_id, e.unit_id, e.action, e.state, e.at AS since, n.at AS until,
        e.box_id, e.box_row, e.box_column,
-       CASE WHEN e.box_id IS NOT NULL THEN gmp_meta.position_label(e.box_row, e.box_column) END AS position,
+       CASE WHEN e.box_id IS NOT NULL THEN gmp_rules.position_label(e.box_row, e.box_column) END AS position,
        e.holder_person, e.holder_party, e.device_id, e.shipment_id, e.transfer_id, e.condition, e.reason,
        e.recorded_by, e.recorded_at, e.previous_event
 FROM gmp.custody_event e
@@ -160,7 +160,7 @@ LEFT JOIN gmp.custody_event n ON n.previous_event = e.id;
 -- Breaks in a unit's chain that the rules above make impossible through gmp but an
 -- inspector must see if they are there: a missing or second start, a holding ended
 -- twice, times running backwards, a current holder that is not the newest event's.
-CREATE OR REPLACE FUNCTION gmp_meta.custody_problems(unit_id text) RETURNS text[]
+CREATE OR REPLACE FUNCTION gmp_rules.custody_problems(unit_id text) RETURNS text[]
 LANGUAGE sql STABLE AS $$
     SELECT ARRAY(
         SELECT p FROM (
@@ -195,7 +195,7 @@ $$;
 -- A unit's chain of custody, with its chain of identity back to the donor: the tissue
 -- collection (collector, transport, receipt), the lot's manufacturing steps, and every
 -- holding since the fill. One document per unit.
-CREATE OR REPLACE FUNCTION gmp_meta.custody_document(unit_id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION gmp_rules.custody_document(unit_id text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'unit', u.id, 'lot', u.din, 'check_character', l.check_character, 'division', u.division,
@@ -217,7 +217,7 @@ LANGUAGE sql STABLE AS $$
                                   'reason', h.reason, 'recorded_by', h.recorded_by) ORDER BY h.since, h.event_id)
                               FROM gmp.custody_holding h LEFT JOIN gmp.storage_location b ON b.id = h.box_id
                               WHERE h.unit_id = u.id), '[]'),
-        'problems', to_jsonb(gmp_meta.custody_problems(u.id)))
+        'problems', to_jsonb(gmp_rules.custody_problems(u.id)))
     FROM gmp.unit u JOIN gmp.lot l ON l.din = u.din JOIN gmp.tissue_collection c ON c.id = l.collection_id
     WHERE u.id = unit_id
 $$;
@@ -227,17 +227,17 @@ CREATE OR REPLACE FUNCTION gmp.custody_history(unit_or_lot text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 BEGIN
     IF unit_or_lot ~ '-[0-9]{3}$' THEN
-        PERFORM gmp_meta.require_unit(unit_or_lot);
-        RETURN jsonb_build_array(gmp_meta.custody_document(unit_or_lot));
+        PERFORM gmp_rules.require_unit(unit_or_lot);
+        RETURN jsonb_build_array(gmp_rules.custody_document(unit_or_lot));
     END IF;
-    PERFORM gmp_meta.require_lot(unit_or_lot);
-    RETURN coalesce((SELECT jsonb_agg(gmp_meta.custody_document(u.id) ORDER BY u.division)
+    PERFORM gmp_rules.require_lot(unit_or_lot);
+    RETURN coalesce((SELECT jsonb_agg(gmp_rules.custody_document(u.id) ORDER BY u.division)
                      FROM gmp.unit u WHERE u.din = unit_or_lot), '[]');
 END;
 $$;
 
 -- Records a custody event for a unit the caller acts on; returns the event id.
-CREATE OR REPLACE FUNCTION gmp_meta.record_custody(unit_id text, action text, state text, box_id text, box_row integer,
+CREATE OR REPLACE FUNCTION gmp_rules.record_custody(unit_id text, action text, state text, box_id text, box_row integer,
                                         box_column integer, holder_person text, holder_party text, reason text,
                                         shipment_id text DEFAULT NULL, device_id text DEFAULT NULL,
                                         transfer_id bigint DEFAULT NULL, condition text DEFAULT NULL,
@@ -246,7 +246,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     new_id bigint;
 BEGIN
-    PERFORM gmp_meta.require_unit(unit_id);
+    PERFORM gmp_rules.require_unit(unit_id);
     PERFORM set_config('gmp.reason', coalesce(nullif(btrim(reason), ''), replace(action, '_', ' ')), true);
     INSERT INTO gmp.custody_event (unit_id, at, action, state, box_id, box_row, box_column, holder_person, holder_party,
                                    device_id, shipment_id, transfer_id, condition, reason)
@@ -261,10 +261,10 @@ $$;
 -- You act on what you hold: placing, thawing, discarding and packing need a unit in a
 -- person's hands (or a thawed one) to be in yours; a stored unit is anyone's to move
 -- or withdraw (the event names who did it).
-CREATE OR REPLACE FUNCTION gmp_meta.require_in_hand(unit_id text) RETURNS gmp.unit
+CREATE OR REPLACE FUNCTION gmp_rules.require_in_hand(unit_id text) RETURNS gmp.unit
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    u gmp.unit := gmp_meta.require_unit(unit_id);
+    u gmp.unit := gmp_rules.require_unit(unit_id);
 BEGIN
     IF u.state IN ('in_hand', 'thawed') AND u.holder_person <> session_user THEN
         RAISE EXCEPTION 'unit % is in the hands of %, not yours', u.id, u.holder_person USING ERRCODE = 'GM005',
@@ -277,16 +277,16 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.place_unit(unit_id text, box_id text, box_row integer, box_column integer, reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_in_hand(unit_id);
-    PERFORM gmp_meta.require_location(box_id);
-    RETURN gmp_meta.record_custody(unit_id, 'placed', 'stored', box_id, box_row, box_column, NULL, NULL,
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_in_hand(unit_id);
+    PERFORM gmp_rules.require_location(box_id);
+    RETURN gmp_rules.record_custody(unit_id, 'placed', 'stored', box_id, box_row, box_column, NULL, NULL,
                                    coalesce(reason, 'placed in storage'));
 END;
 $$;
 
 -- Moving, withdrawing, thawing and discarding each need their reason.
-CREATE OR REPLACE FUNCTION gmp_meta.require_reason(reason text, what text) RETURNS void
+CREATE OR REPLACE FUNCTION gmp_rules.require_reason(reason text, what text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF reason IS NULL OR btrim(reason) = '' THEN
@@ -298,39 +298,39 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.move_unit(unit_id text, box_id text, box_row integer, box_column integer, reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_location(box_id);
-    PERFORM gmp_meta.require_reason(reason, 'a move');
-    RETURN gmp_meta.record_custody(unit_id, 'moved', 'stored', box_id, box_row, box_column, NULL, NULL, reason);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_location(box_id);
+    PERFORM gmp_rules.require_reason(reason, 'a move');
+    RETURN gmp_rules.record_custody(unit_id, 'moved', 'stored', box_id, box_row, box_column, NULL, NULL, reason);
 END;
 $$;
 
 -- Withdrawing, thawing and discarding leave the unit in the caller's hands (a thawed
 -- or discarded one stays on record there). Thawing and discarding need it in no one
 -- else's hands first; a stored unit is anyone's to withdraw.
-CREATE OR REPLACE FUNCTION gmp_meta.take_unit(unit_id text, action text, state text, reason text, what text) RETURNS bigint
+CREATE OR REPLACE FUNCTION gmp_rules.take_unit(unit_id text, action text, state text, reason text, what text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     IF action <> 'withdrawn' THEN
-        PERFORM gmp_meta.require_in_hand(unit_id);
+        PERFORM gmp_rules.require_in_hand(unit_id);
     END IF;
-    PERFORM gmp_meta.require_reason(reason, what);
-    RETURN gmp_meta.record_custody(unit_id, action, state, NULL, NULL, NULL, session_user, NULL, reason);
+    PERFORM gmp_rules.require_reason(reason, what);
+    RETURN gmp_rules.record_custody(unit_id, action, state, NULL, NULL, NULL, session_user, NULL, reason);
 END;
 $$;
 
 CREATE OR REPLACE FUNCTION gmp.withdraw_unit(unit_id text, reason text) RETURNS bigint
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$ SELECT gmp_meta.take_unit(unit_id, 'withdrawn', 'in_hand', reason, 'a withdrawal') $$;
+AS $$ SELECT gmp_rules.take_unit(unit_id, 'withdrawn', 'in_hand', reason, 'a withdrawal') $$;
 
 CREATE OR REPLACE FUNCTION gmp.thaw_unit(unit_id text, reason text) RETURNS bigint
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$ SELECT gmp_meta.take_unit(unit_id, 'thawed', 'thawed', reason, 'a thaw') $$;
+AS $$ SELECT gmp_rules.take_unit(unit_id, 'thawed', 'thawed', reason, 'a thaw') $$;
 
 CREATE OR REPLACE FUNCTION gmp.discard_unit(unit_id text, reason text) RETURNS bigint
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$ SELECT gmp_meta.take_unit(unit_id, 'discarded', 'discarded', reason, 'a discard') $$;
+AS $$ SELECT gmp_rules.take_unit(unit_id, 'discarded', 'discarded', reason, 'a discard') $$;
 
 -- The sender signs off a hand-over of units in their hands to a named person
 -- (meaning "performed"); custody passes when that person confirms receipt.
@@ -341,7 +341,7 @@ DECLARE
     u      gmp.unit;
     one_id text;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     IF unit_ids IS NULL OR cardinality(unit_ids) = 0 THEN
         RAISE EXCEPTION 'a hand-over names its units' USING ERRCODE = 'GM002', HINT = 'give --unit at least once';
     END IF;
@@ -366,11 +366,11 @@ BEGIN
                 HINT = 'its receiver confirms that hand-over first';
         END IF;
     END LOOP;
-    PERFORM gmp_meta.give_reason(reason);
+    PERFORM gmp_rules.give_reason(reason);
     INSERT INTO gmp.custody_transfer (unit_ids, to_person, reason)
     VALUES (ARRAY(SELECT DISTINCT x FROM unnest(unit_ids) x ORDER BY x), to_person, btrim(reason))
     RETURNING id INTO transfer_id;
-    signature_id := gmp_meta.record_signature(challenge, 'performed', 'gmp.custody_transfer', transfer_id::text, reason);
+    signature_id := gmp_rules.record_signature(challenge, 'performed', 'gmp.custody_transfer', transfer_id::text, reason);
 END;
 $$;
 
@@ -385,7 +385,7 @@ DECLARE
     one_id text;
     at     timestamptz := coalesce(received_at, clock_timestamp());
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     SELECT * INTO t FROM gmp.custody_transfer x WHERE x.id = transfer_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no custody transfer %', transfer_id USING ERRCODE = 'GM001', HINT = 'gmp custody pending lists them';
@@ -403,10 +403,10 @@ BEGIN
     PERFORM set_config('gmp.reason', 'custody transfer received', true);
     INSERT INTO gmp.custody_receipt (transfer_id, received_at, condition) VALUES (t.id, at, btrim(receive_transfer.condition));
     FOREACH one_id IN ARRAY t.unit_ids LOOP
-        PERFORM gmp_meta.record_custody(one_id, 'handed_over', 'in_hand', NULL, NULL, NULL, session_user, NULL,
+        PERFORM gmp_rules.record_custody(one_id, 'handed_over', 'in_hand', NULL, NULL, NULL, session_user, NULL,
                                         format('from %s: %s', t.from_person, t.reason), NULL, NULL, t.id,
                                         receive_transfer.condition, at);
     END LOOP;
-    RETURN gmp_meta.record_signature(challenge, 'verified', 'gmp.custody_receipt', t.id::text, condition);
+    RETURN gmp_rules.record_signature(challenge, 'verified', 'gmp.custody_receipt', t.id::text, condition);
 END;
 $$;

@@ -12,7 +12,7 @@
 -- gmp.begin_readings_import takes (taken here too, for any other way in), so the
 -- check sees every committed import of the device (and the unique chain above holds
 -- when a snapshot is older than the lock); it reads a few index entries.
-CREATE OR REPLACE FUNCTION gmp_meta.check_import_in_time_order() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_import_in_time_order() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
     earlier gmp.reading_import;
@@ -42,7 +42,7 @@ $$;
 
 -- Readings move an open excursion's span and peak; QA's assessment closes it; nothing
 -- else changes, and a closed excursion never changes again.
-CREATE OR REPLACE FUNCTION gmp_meta.guard_excursion() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.guard_excursion() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -82,7 +82,7 @@ $$;
 -- and, for its readings within the limit, the first one in each gap between them:
 -- gap_back[i] is the first reading back within the limit after over_at[gap_index[i]]
 -- (index 0: before over_at[1]), and the gaps without one are left out.
-CREATE OR REPLACE FUNCTION gmp_meta.track_excursions(device text, device_limit numeric, import bigint,
+CREATE OR REPLACE FUNCTION gmp_rules.track_excursions(device text, device_limit numeric, import bigint,
                                           over_at timestamptz[], over_celsius numeric[],
                                           gap_index int[], gap_back timestamptz[]) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -145,7 +145,7 @@ $$;
 -- and opens, extends or ends excursions. SECURITY DEFINER: whoever loads readings may
 -- not write excursions or the trail directly. No JIT: its queries over a million new
 -- rows looked costly enough to compile, which took longer (0.8 s) than they then ran.
-CREATE OR REPLACE FUNCTION gmp_meta.check_new_readings() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_new_readings() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET jit = off AS $$
 DECLARE
     g record;
@@ -226,7 +226,7 @@ BEGIN
                     AND (ongoing OR n.read_at > over_at[1])
                   GROUP BY 1) q;
             PERFORM set_config('enable_sort', sorting, true);
-            PERFORM gmp_meta.track_excursions(g.device_id, g.max_celsius, g.import_id, over_at, over_celsius,
+            PERFORM gmp_rules.track_excursions(g.device_id, g.max_celsius, g.import_id, over_at, over_celsius,
                                               gap_index, gap_back);
         END IF;
     END LOOP;
@@ -235,7 +235,7 @@ END;
 $$;
 
 -- At COMMIT: an import got its readings (the statement trigger checked they match).
-CREATE OR REPLACE FUNCTION gmp_meta.check_import_loaded() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_import_loaded() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM gmp_meta.loaded_reading_import l WHERE l.import_id = NEW.id) THEN
@@ -261,7 +261,7 @@ GROUP BY x.id, h.unit_id, u.din, x.status;
 -- The open excursions that affect a unit, by id; empty when none does. Like the release
 -- blocker below, it asks gmp.excursion_unit, the one place that says who was in a device
 -- during an excursion.
-CREATE OR REPLACE FUNCTION gmp_meta.open_excursions_of_unit(unit_id text) RETURNS text[]
+CREATE OR REPLACE FUNCTION gmp_rules.open_excursions_of_unit(unit_id text) RETURNS text[]
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(array_agg(e.excursion_id ORDER BY e.excursion_id), '{}')
     FROM gmp.excursion_unit e
@@ -278,7 +278,7 @@ DECLARE
     device gmp.storage_location;
     import_id bigint;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     SELECT * INTO device FROM gmp.storage_location l WHERE l.id = begin_readings_import.device_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no storage device %', device_id USING ERRCODE = 'GM001',
@@ -296,7 +296,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_excursion(excursion_id text) RETURNS gmp.excursion
+CREATE OR REPLACE FUNCTION gmp_rules.require_excursion(excursion_id text) RETURNS gmp.excursion
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found_excursion gmp.excursion;
@@ -316,8 +316,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     x gmp.excursion;
 BEGIN
-    PERFORM gmp_meta.active_person();
-    PERFORM gmp_meta.require_excursion(excursion_id);
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_excursion(excursion_id);
     SELECT * INTO x FROM gmp.excursion e WHERE e.id = excursion_id FOR UPDATE;
     IF x.status = 'closed' THEN
         RAISE EXCEPTION 'excursion % was assessed by % at %', x.id, x.assessed_by, x.assessed_at USING ERRCODE = 'GM004';
@@ -334,7 +334,7 @@ BEGIN
     UPDATE gmp.excursion e SET status = 'closed', assessment = btrim(assess_excursion.assessment),
                                assessed_at = clock_timestamp(), assessed_by = session_user
     WHERE e.id = x.id;
-    RETURN gmp_meta.record_signature(challenge, 'approved', 'gmp.excursion', x.id, assessment);
+    RETURN gmp_rules.record_signature(challenge, 'approved', 'gmp.excursion', x.id, assessment);
 END;
 $$;
 

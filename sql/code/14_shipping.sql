@@ -7,7 +7,7 @@
 -- A shipment is created as planned (by a director when on the urgent-need path, with
 -- a shipper device), then moves one step forward at a time, each step setting only its
 -- own columns; once received it never changes. Never deleted.
-CREATE OR REPLACE FUNCTION gmp_meta.guard_shipment() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.guard_shipment() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     step_columns text[];
@@ -52,7 +52,7 @@ $$;
 -- At COMMIT, whoever wrote it: a dispatched or received shipment has its sign-off,
 -- matching the shipment row and signed intact by the person the row names, with the
 -- meaning of that step.
-CREATE OR REPLACE FUNCTION gmp_meta.check_shipment_signoffs() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_shipment_signoffs() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s   gmp.shipment;
@@ -73,7 +73,7 @@ BEGIN
            OR sig.signer <> (CASE signoff_step WHEN 'dispatched' THEN s.dispatched_by ELSE s.received_by END)
            OR o.signed_by <> sig.signer
            OR o.at <> (CASE signoff_step WHEN 'dispatched' THEN s.dispatched_at ELSE s.received_at END)
-           OR sig.content_hash <> gmp_meta.content_hash('gmp.shipment_signoff', o.id::text) THEN
+           OR sig.content_hash <> gmp_rules.content_hash('gmp.shipment_signoff', o.id::text) THEN
             RAISE EXCEPTION 'shipment % is % without the intact e-signature of that step', s.id, signoff_step
                 USING ERRCODE = 'insufficient_privilege', HINT = 'use gmp ship dispatch and gmp ship receive';
         END IF;
@@ -82,7 +82,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.require_shipment(shipment_id text) RETURNS gmp.shipment
+CREATE OR REPLACE FUNCTION gmp_rules.require_shipment(shipment_id text) RETURNS gmp.shipment
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found_shipment gmp.shipment;
@@ -95,7 +95,7 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.check_shipping_event() RETURNS trigger
+CREATE OR REPLACE FUNCTION gmp_rules.check_shipping_event() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     s          gmp.shipment;
@@ -150,7 +150,7 @@ BEGIN
         RETURN NEW;
     END IF;
     -- Packing and dispatch: nothing an open excursion affects leaves the facility (rule 13/14).
-    excursions := gmp_meta.open_excursions_of_unit(u.id);
+    excursions := gmp_rules.open_excursions_of_unit(u.id);
     IF cardinality(excursions) > 0 THEN
         RAISE EXCEPTION 'unit % is affected by open temperature excursion %', u.id, array_to_string(excursions, ', ')
             USING ERRCODE = 'GM006', HINT = 'QA assesses the excursion first: gmp excursion assess';
@@ -170,12 +170,12 @@ DECLARE
                            lpad(nextval('gmp_meta.shipment_number')::text, 5, '0'));
     shipper gmp.storage_location;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     IF NOT EXISTS (SELECT FROM gmp.account a WHERE a.id = receiver AND a.status = 'active') THEN
         RAISE EXCEPTION 'no active account %', receiver USING ERRCODE = 'GM001',
             HINT = 'the receiver is the consignee''s person with a gmp account: gmp user list';
     END IF;
-    shipper := gmp_meta.require_location(shipper_id);
+    shipper := gmp_rules.require_location(shipper_id);
     IF btrim(coalesce(shipper_qualification, '')) = '' THEN
         RAISE EXCEPTION 'a shipment names its shipper''s qualification' USING ERRCODE = 'GM002',
             HINT = 'give --qualification "OQ/PQ report …, valid until …"';
@@ -199,12 +199,12 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.pack_shipment(shipment_id text, unit_ids text[]) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s      gmp.shipment := gmp_meta.require_shipment(shipment_id);
+    s      gmp.shipment := gmp_rules.require_shipment(shipment_id);
     u      gmp.unit;
     one_id text;
     n      integer;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     SELECT * INTO s FROM gmp.shipment x WHERE x.id = s.id FOR UPDATE;
     IF unit_ids IS NULL OR cardinality(unit_ids) = 0 THEN
         RAISE EXCEPTION 'packing names its units' USING ERRCODE = 'GM002', HINT = 'give --unit at least once';
@@ -239,7 +239,7 @@ BEGIN
             RAISE EXCEPTION 'unit % is not in your hands (it is %)', u.id, replace(u.state, '_', ' ')
                 USING ERRCODE = 'GM007', HINT = 'withdraw it from storage, or have its holder hand it over to you, first';
         END IF;
-        PERFORM gmp_meta.record_custody(u.id, 'packed', 'packed', NULL, NULL, NULL, session_user, NULL,
+        PERFORM gmp_rules.record_custody(u.id, 'packed', 'packed', NULL, NULL, NULL, session_user, NULL,
                                         'packed for shipment ' || s.id, s.id, s.shipper_id);
     END LOOP;
     SELECT count(*) INTO n FROM gmp.unit x WHERE x.shipment_id = s.id;
@@ -252,13 +252,13 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.dispatch_shipment(challenge uuid, shipment_id text, courier text, reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s       gmp.shipment := gmp_meta.require_shipment(shipment_id);
+    s       gmp.shipment := gmp_rules.require_shipment(shipment_id);
     at      timestamptz := clock_timestamp();
     units   text[];
     one_id  text;
     signoff bigint;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     SELECT * INTO s FROM gmp.shipment x WHERE x.id = s.id FOR UPDATE;
     IF s.status <> 'packed' THEN
         RAISE EXCEPTION 'shipment % is %: only a packed shipment is dispatched', s.id, s.status USING ERRCODE = 'GM003',
@@ -276,14 +276,14 @@ BEGIN
                               dispatched_by = session_user
     WHERE x.id = s.id;
     FOREACH one_id IN ARRAY units LOOP
-        PERFORM gmp_meta.record_custody(one_id, 'dispatched', 'in_transit', NULL, NULL, NULL, NULL, btrim(courier),
+        PERFORM gmp_rules.record_custody(one_id, 'dispatched', 'in_transit', NULL, NULL, NULL, NULL, btrim(courier),
                                         coalesce(nullif(btrim(reason), ''), 'dispatched with shipment ' || s.id),
                                         s.id, s.shipper_id, NULL, NULL, at);
     END LOOP;
     INSERT INTO gmp.shipment_signoff (shipment_id, step, at, unit_ids, courier, statement)
     VALUES (s.id, 'dispatched', at, units, btrim(courier), nullif(btrim(reason), ''))
     RETURNING id INTO signoff;
-    RETURN gmp_meta.record_signature(challenge, 'performed', 'gmp.shipment_signoff', signoff::text, reason);
+    RETURN gmp_rules.record_signature(challenge, 'performed', 'gmp.shipment_signoff', signoff::text, reason);
 END;
 $$;
 
@@ -293,13 +293,13 @@ CREATE OR REPLACE FUNCTION gmp.receive_shipment(challenge uuid, shipment_id text
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s       gmp.shipment := gmp_meta.require_shipment(shipment_id);
+    s       gmp.shipment := gmp_rules.require_shipment(shipment_id);
     at      timestamptz := coalesce(received_at, clock_timestamp());
     units   text[];
     one_id  text;
     signoff bigint;
 BEGIN
-    PERFORM gmp_meta.active_person();
+    PERFORM gmp_rules.active_person();
     SELECT * INTO s FROM gmp.shipment x WHERE x.id = s.id FOR UPDATE;
     IF s.receiver <> session_user THEN
         RAISE EXCEPTION 'shipment % is to %, not to you', s.id, s.receiver USING ERRCODE = 'insufficient_privilege',
@@ -326,14 +326,14 @@ BEGIN
                               condition = btrim(receive_shipment.condition)
     WHERE x.id = s.id;
     FOREACH one_id IN ARRAY units LOOP
-        PERFORM gmp_meta.record_custody(one_id, 'received', 'delivered', NULL, NULL, NULL, NULL, s.consignee,
+        PERFORM gmp_rules.record_custody(one_id, 'received', 'delivered', NULL, NULL, NULL, NULL, s.consignee,
                                         'received by ' || session_user || ' for ' || s.consignee, s.id, NULL, NULL,
                                         condition, at);
     END LOOP;
     INSERT INTO gmp.shipment_signoff (shipment_id, step, at, unit_ids, condition)
     VALUES (s.id, 'received', at, units, btrim(condition))
     RETURNING id INTO signoff;
-    RETURN gmp_meta.record_signature(challenge, 'verified', 'gmp.shipment_signoff', signoff::text, condition);
+    RETURN gmp_rules.record_signature(challenge, 'verified', 'gmp.shipment_signoff', signoff::text, condition);
 END;
 $$;
 
@@ -342,7 +342,7 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.shipment_document(shipment_id text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
-    s gmp.shipment := gmp_meta.require_shipment(shipment_id);
+    s gmp.shipment := gmp_rules.require_shipment(shipment_id);
 BEGIN
     RETURN to_jsonb(s) || jsonb_build_object(
         'urgent', s.urgent_need IS NOT NULL,
@@ -352,14 +352,14 @@ BEGIN
                      'holder_party', u.holder_party, 'product_kind', o.product_kind, 'stage', o.stage,
                      'lot_status', o.status, 'intended_use', o.intended_use, 'eligibility', o.eligibility,
                      'reactive_tests', to_jsonb(o.reactive_tests), 'expires_on', o.expires_on,
-                     'open_excursions', to_jsonb(gmp_meta.open_excursions_of_unit(u.id))) ORDER BY u.id)
+                     'open_excursions', to_jsonb(gmp_rules.open_excursions_of_unit(u.id))) ORDER BY u.id)
                  FROM gmp.unit u JOIN gmp.lot_overview o ON o.din = u.din
                  WHERE u.shipment_id = s.id), '[]'),
         'signoffs', coalesce((SELECT jsonb_agg(jsonb_build_object(
                         'step', x.step, 'at', x.at, 'units', to_jsonb(x.unit_ids), 'courier', x.courier,
                         'condition', x.condition, 'statement', x.statement, 'signer', g.signer,
                         'printed_name', g.printed_name, 'meaning', g.meaning, 'signed_at', g.signed_at,
-                        'signature_id', g.id, 'intact', gmp_meta.signature_intact(g.id)) ORDER BY x.id)
+                        'signature_id', g.id, 'intact', gmp_rules.signature_intact(g.id)) ORDER BY x.id)
                     FROM gmp.shipment_signoff x
                     LEFT JOIN gmp.signature g ON g.record_table = 'gmp.shipment_signoff' AND g.record_key = x.id::text
                     WHERE x.shipment_id = s.id), '[]'));

@@ -4,7 +4,7 @@
 -- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
 -- and the database keeps the source of every version in force (gmp db code).
 
-CREATE OR REPLACE FUNCTION gmp_meta.donor_document(donor_code text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION gmp_rules.donor_document(donor_code text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'code', d.code, 'intended_use', d.intended_use, 'living', d.living, 'birth_mother', d.birth_mother,
@@ -17,7 +17,7 @@ LANGUAGE sql STABLE AS $$
     FROM gmp.donor d WHERE d.code = donor_code
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.collection_document(collection_id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION gmp_rules.collection_document(collection_id text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'id', c.id, 'donor', c.donor_code, 'source', c.source, 'site', c.site, 'collected_at', c.collected_at,
@@ -26,13 +26,13 @@ LANGUAGE sql STABLE AS $$
         'receipt_condition', c.receipt_condition,
         'eligibility', (SELECT jsonb_build_object('outcome', e.outcome, 'determination', e.determination_id,
                                                   'signed_by', e.signed_by, 'signed_at', e.signed_at,
-                                                  'signature_intact', gmp_meta.signature_intact(e.signature_id),
+                                                  'signature_intact', gmp_rules.signature_intact(e.signature_id),
                                                   'problems', to_jsonb(e.problems))
                         FROM gmp.eligibility e WHERE e.collection_id = c.id))
     FROM gmp.tissue_collection c WHERE c.id = collection_id
 $$;
 
-CREATE OR REPLACE FUNCTION gmp_meta.lot_document(l gmp.lot_overview) RETURNS jsonb
+CREATE OR REPLACE FUNCTION gmp_rules.lot_document(l gmp.lot_overview) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'din', l.din, 'check_character', l.check_character, 'stage', l.stage, 'product_kind', l.product_kind,
@@ -48,10 +48,10 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.trace_lot(lot_din text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
-    l gmp.lot := gmp_meta.require_lot(lot_din);
+    l gmp.lot := gmp_rules.require_lot(lot_din);
 BEGIN
     RETURN jsonb_build_object(
-        'lot', (SELECT gmp_meta.lot_document(o) FROM gmp.lot_overview o WHERE o.din = l.din),
+        'lot', (SELECT gmp_rules.lot_document(o) FROM gmp.lot_overview o WHERE o.din = l.din),
         'lineage', coalesce((WITH RECURSIVE up AS (
                                  SELECT p.*, 1 AS depth FROM gmp.lot p WHERE p.din = l.parent_din
                                  UNION ALL
@@ -67,13 +67,13 @@ BEGIN
                                'cumulative_doublings', s.cumulative_doublings::text,
                                'units', s.units, 'unit_volume_ml', s.unit_volume_ml::text, 'note', s.note) ORDER BY s.id)
                            FROM gmp.manufacturing_step s WHERE s.din = l.din), '[]'),
-        'collection', gmp_meta.collection_document(l.collection_id),
-        'donor', gmp_meta.donor_document(l.donor_code),
+        'collection', gmp_rules.collection_document(l.collection_id),
+        'donor', gmp_rules.donor_document(l.donor_code),
         'screening', coalesce((SELECT jsonb_agg(jsonb_build_object(
                                    'donor', r.donor_code, 'test', t.name, 'result', r.result, 'test_kit', r.test_kit,
                                    'specimen_on', r.specimen_on, 'analyst', r.analyst) ORDER BY r.id)
                                FROM gmp.screening_result r JOIN gmp.screening_test t ON t.code = r.test_code
-                               WHERE r.donor_code = gmp_meta.tested_person(l.donor_code)), '[]'));
+                               WHERE r.donor_code = gmp_rules.tested_person(l.donor_code)), '[]'));
 END;
 $$;
 
@@ -82,17 +82,17 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.trace_donor(donor_code text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
-    who gmp.donor := gmp_meta.require_donor(donor_code);
+    who gmp.donor := gmp_rules.require_donor(donor_code);
     codes text[];
 BEGIN
     codes := ARRAY(SELECT who.code UNION ALL SELECT d.code FROM gmp.donor d WHERE d.birth_mother = who.code);
     RETURN jsonb_build_object(
-        'donor', gmp_meta.donor_document(who.code),
+        'donor', gmp_rules.donor_document(who.code),
         'newborns', to_jsonb(codes[2:]),
-        'collections', coalesce((SELECT jsonb_agg(gmp_meta.collection_document(c.id) ORDER BY c.id)
+        'collections', coalesce((SELECT jsonb_agg(gmp_rules.collection_document(c.id) ORDER BY c.id)
                                  FROM gmp.tissue_collection c WHERE c.donor_code = ANY (codes)), '[]'),
-        'lots', coalesce((SELECT jsonb_agg(gmp_meta.lot_document(o)
-                                           || jsonb_build_object('whereabouts', gmp_meta.unit_whereabouts(o.din))
+        'lots', coalesce((SELECT jsonb_agg(gmp_rules.lot_document(o)
+                                           || jsonb_build_object('whereabouts', gmp_rules.unit_whereabouts(o.din))
                                            ORDER BY o.din)
                           FROM gmp.lot_overview o WHERE o.donor_code = ANY (codes)), '[]'));
 END;
@@ -101,12 +101,12 @@ $$;
 -- Where each unit of a lot is now: its state and holder (a position with its location
 -- path, a person, or an outside party), and for a shipped unit its shipment and
 -- consignee.
-CREATE OR REPLACE FUNCTION gmp_meta.unit_whereabouts(lot_din text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION gmp_rules.unit_whereabouts(lot_din text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'unit', u.id, 'division', u.division, 'container', u.container, 'state', u.state, 'since', e.at,
                'location', b.path,
-               'position', CASE WHEN u.box_id IS NOT NULL THEN gmp_meta.position_label(u.box_row, u.box_column) END,
+               'position', CASE WHEN u.box_id IS NOT NULL THEN gmp_rules.position_label(u.box_row, u.box_column) END,
                'device', u.device_id, 'person', u.holder_person, 'party', u.holder_party, 'shipment', u.shipment_id,
                'consignee', s.consignee, 'received_at', s.received_at) ORDER BY u.division), '[]')
     FROM gmp.unit u

@@ -6,7 +6,7 @@
 -- (the role that migrates) keeps its own rights. Applied last, after every routine exists.
 -- Table privileges stay with the tables, in the numbered migrations.
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
@@ -15,19 +15,19 @@ GRANT EXECUTE ON FUNCTION
     gmp.code_history(text),
     gmp.begin_signing(),
     gmp.authenticate_signer(uuid,bytea),
-    gmp_meta.signature_intact(bigint),
+    gmp_rules.signature_intact(bigint),
     gmp.change_password(uuid,text),
     gmp.eligibility_problems(text,text),
     gmp.trace_lot(text),
     gmp.trace_donor(text),
-    gmp_meta.criterion_verdict(gmp.criterion,text,numeric,text[],numeric,boolean),
-    gmp_meta.limit_text(gmp.criterion,numeric,boolean),
+    gmp_rules.criterion_verdict(gmp.criterion,text,numeric,text[],numeric,boolean),
+    gmp_rules.limit_text(gmp.criterion,numeric,boolean),
     gmp.release_check(text),
     gmp.certificate_of_analysis(text),
-    gmp_meta.position_label(integer,integer),
+    gmp_rules.position_label(integer,integer),
     gmp.custody_history(text),
     gmp.storage_occupancy(text),
-    gmp_meta.open_excursions_of_unit(text),
+    gmp_rules.open_excursions_of_unit(text),
     gmp.receive_shipment(uuid,text,timestamp with time zone,text),
     gmp.shipment_document(text)
 TO gmp_person;

@@ -8,8 +8,10 @@ import PostgresClient
 /// advisory lock, so two gmp processes migrating at once apply each file exactly once.
 /// The ledger is re-read under the lock before every step; an edited applied file or a
 /// version this binary does not know stops everything before any change. The changed
-/// code files then apply together, each with its row in `gmp_meta.code_applied`, in one
-/// transaction: the rules in force are never half of one release and half of another.
+/// code files apply together, each with its row in `gmp_meta.code_applied`, in the
+/// transaction of the last migration (or in one of their own when only code changed):
+/// the rules in force are never half of one release and half of another, nor older than
+/// the schema they run on.
 public struct Migrator: Sendable {
     public let migrations: [Migration]
     public let code: [CodeFile]
@@ -48,16 +50,18 @@ public struct Migrator: Sendable {
         var appliedCode: [CodeFile] = []
         while true {
             switch try applyNext(on: connection, willApply: willApply) {
-            case .applied(let migration): applied.append(migration)
-            case .appliedCode(let files): appliedCode += files
-            case .upToDate(let status): return Outcome(applied: applied, appliedCode: appliedCode, status: status)
+            case .applied(let migration, let files):
+                if let migration { applied.append(migration) }
+                appliedCode += files
+            case .upToDate(let status):
+                return Outcome(applied: applied, appliedCode: appliedCode, status: status)
             }
         }
     }
 
     private enum Step {
-        case applied(Migration)
-        case appliedCode([CodeFile])
+        /// A migration (nil when only code changed) and the code files applied with it.
+        case applied(Migration?, code: [CodeFile])
         case upToDate(SchemaStatus)
     }
 
@@ -68,8 +72,8 @@ public struct Migrator: Sendable {
                             shippedCode: code)
     }
 
-    /// One step: lock, check the ledgers, apply the lowest pending migration if any, else
-    /// every changed code file.
+    /// One step: lock, check the ledgers, apply the lowest pending migration if any (with
+    /// the changed code files when it is the last), else every changed code file.
     private func applyNext(on connection: PostgresConnection, willApply: (String) -> Void) throws -> Step {
         // READ COMMITTED: each statement sees what the previous lock holder committed.
         try connection.transaction(.readCommitted, retry: .never) { db in
@@ -84,17 +88,28 @@ public struct Migrator: Sendable {
                 try db.execute(script: SQLScript(shippedWithBinary: next.sql))
                 try SchemaLedger.record(next, on: db)
                 db.logger.info("applied migration \(next.fileName)")
-                return .applied(next)
+                guard status.pending.count == 1 else { return .applied(next, code: []) }
+                // The last migration and the code written for it commit together: there is
+                // no moment when the schema is new and the rules are old.
+                let after = try readStatus(on: db)
+                try apply(after.pendingCode, schemaVersion: after.currentVersion, on: db, willApply: willApply)
+                return .applied(next, code: after.pendingCode)
             }
             guard !status.pendingCode.isEmpty else { return .upToDate(status) }
-            for file in status.pendingCode {
-                willApply(file.fileName)
-                try db.execute("SELECT set_config('gmp.reason', \("code file " + file.fileName + " sha256 " + file.checksum), true)")
-                try db.execute(script: SQLScript(shippedWithBinary: file.sql))
-                try CodeLedger.record(file, schemaVersion: status.currentVersion, on: db)
-                db.logger.info("applied code file \(file.fileName)")
-            }
-            return .appliedCode(status.pendingCode)
+            try apply(status.pendingCode, schemaVersion: status.currentVersion, on: db, willApply: willApply)
+            return .applied(nil, code: status.pendingCode)
+        }
+    }
+
+    /// Applies code files in order, each with its row in `gmp_meta.code_applied`.
+    private func apply(_ files: [CodeFile], schemaVersion: Int, on db: PostgresConnection,
+                       willApply: (String) -> Void) throws {
+        for file in files {
+            willApply(file.fileName)
+            try db.execute("SELECT set_config('gmp.reason', \("code file " + file.fileName + " sha256 " + file.checksum), true)")
+            try db.execute(script: SQLScript(shippedWithBinary: file.sql))
+            try CodeLedger.record(file, schemaVersion: schemaVersion, on: db)
+            db.logger.info("applied code file \(file.fileName)")
         }
     }
 }

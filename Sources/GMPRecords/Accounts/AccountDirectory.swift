@@ -3,7 +3,7 @@ import PostgresClient
 
 /// Account administration (`gmp user …`), through the database's guarded functions.
 ///
-/// Every operation calls a SECURITY DEFINER function in schema `gmp` (sql/V0003), which
+/// Every operation calls a SECURITY DEFINER function in schema `gmp` (sql/code/02_accounts.sql), which
 /// checks that the caller may do it, records the reason, and is audited; this type only
 /// passes the arguments. Callers run each operation in a transaction of their own.
 public struct AccountDirectory {

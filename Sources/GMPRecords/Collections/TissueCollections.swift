@@ -33,7 +33,7 @@ public enum ReceiptCondition: String, Sendable, CaseIterable, Codable {
     case compromised
 }
 
-/// Tissue collections and their receipt (sql/V0008). The database refuses a collection
+/// Tissue collections and their receipt (sql/code/05_collections.sql). The database refuses a collection
 /// without consent, after a withdrawal, or with a unit the source does not allow.
 public struct TissueCollections {
     let connection: PostgresConnection

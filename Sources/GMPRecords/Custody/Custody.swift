@@ -6,7 +6,7 @@ import Foundation
 import GMPRules
 import PostgresClient
 
-/// Chain of custody (sql/V0016): signed hand-overs from one person to another, their
+/// Chain of custody (sql/code/11_storage.sql and 12_custody.sql): signed hand-overs from one person to another, their
 /// receipt by the named receiver, and each unit's unbroken history back to the donor.
 public struct Custody {
     let connection: PostgresConnection

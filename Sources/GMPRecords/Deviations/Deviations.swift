@@ -6,7 +6,7 @@ import Foundation
 import GMPRules
 import PostgresClient
 
-/// Deviations and OOS investigations (sql/V0013): opened on lots, closed once by QA
+/// Deviations and OOS investigations (sql/code/08_deviations.sql): opened on lots, closed once by QA
 /// with the outcome and a signature. An open one blocks release of its lots.
 public struct Deviations {
     let connection: PostgresConnection

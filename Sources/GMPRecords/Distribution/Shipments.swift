@@ -6,7 +6,7 @@ import Foundation
 import GMPRules
 import PostgresClient
 
-/// Shipments of units to a consignee (sql/V0018): created, packed into a qualified dry
+/// Shipments of units to a consignee (sql/code/14_shipping.sql): created, packed into a qualified dry
 /// shipper, dispatched to a courier (signed by the sender) and received by the named
 /// receiver (signed, with time and condition). The database refuses everything else:
 /// unreleased units off the urgent-need path, units an open excursion affects, steps

@@ -26,7 +26,7 @@ public struct DonorIdentity: Sendable, Equatable {
 }
 
 /// Donors, their consent and screening, and the eligibility determination. Every rule
-/// is the database's (sql/V0007, V0008); these calls name the operations.
+/// is the database's (sql/code/04_donors.sql, 05_collections.sql); these calls name the operations.
 public struct DonorRegistry {
     let connection: PostgresConnection
 

@@ -12,7 +12,7 @@ public enum LotOrigin: Sendable, Equatable {
     case parent(DonationIdentificationNumber)
 }
 
-/// Lots: creation, manufacturing steps and status changes (sql/V0009). The state
+/// Lots: creation, manufacturing steps and status changes (sql/code/06_lots.sql). The state
 /// machine and the step order are the database's; refusals come back as its errors.
 public struct Lots {
     let connection: PostgresConnection

@@ -6,7 +6,7 @@ import Foundation
 import GMPRules
 import PostgresClient
 
-/// QC results in the database (sql/V0014): recorded as typed and judged there, verified
+/// QC results in the database (sql/code/09_qc.sql): recorded as typed and judged there, verified
 /// by a second person, corrected or invalidated without ever losing the original.
 public struct QCResults {
     let connection: PostgresConnection

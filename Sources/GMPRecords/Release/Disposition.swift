@@ -6,8 +6,8 @@ import Foundation
 import GMPRules
 import PostgresClient
 
-/// Lot disposition (sql/V0015). The database decides whether a lot may be released
-/// (`gmp_meta.release_blockers`) and re-checks every condition when the signed
+/// Lot disposition (sql/code/10_release.sql). The database decides whether a lot may be released
+/// (`gmp_rules.release_blockers`) and re-checks every condition when the signed
 /// disposition commits; this type asks it, and signs.
 public struct Disposition {
     let connection: PostgresConnection

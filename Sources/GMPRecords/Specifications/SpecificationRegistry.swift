@@ -6,7 +6,7 @@ import Foundation
 import GMPRules
 import PostgresClient
 
-/// Specification versions in the database (sql/V0012): import as a draft, QA approval
+/// Specification versions in the database (sql/code/07_specifications.sql): import as a draft, QA approval
 /// with a signature, assignment to a lot. Versions are numbered by the database.
 public struct SpecificationRegistry {
     let connection: PostgresConnection
@@ -84,7 +84,7 @@ public struct SpecificationRegistry {
     /// The criteria of a version, with limits as printed (no dose: K/M shows as a formula).
     public func criteria(of id: String) throws -> [CriterionRow] {
         try connection.query("""
-            SELECT c.ordinal, c.test, c.name, c.method, c.kind, gmp_meta.limit_text(c, NULL, false) AS limit_text,
+            SELECT c.ordinal, c.test, c.name, c.method, c.kind, gmp_rules.limit_text(c, NULL, false) AS limit_text,
                    c.unit, c.max_retests
             FROM gmp.criterion c WHERE c.specification_id = \(id) ORDER BY c.ordinal
             """).map { row in

@@ -6,7 +6,7 @@ import Foundation
 import GMPRules
 import PostgresClient
 
-/// Temperature excursions (sql/V0017): opened by readings above a device's limit,
+/// Temperature excursions (sql/code/13_readings.sql): opened by readings above a device's limit,
 /// listing the units that were in the device meanwhile, closed once by QA with a
 /// signed impact assessment. While one is open, the units it affects are neither
 /// released nor shipped.

@@ -6,7 +6,7 @@ import Foundation
 import GMPRules
 import PostgresClient
 
-/// Storage locations (sql/V0016): the tree from site to box, box layouts, where units
+/// Storage locations (sql/code/11_storage.sql and 12_custody.sql): the tree from site to box, box layouts, where units
 /// are, and how full each device is. The tree's rules (what fits inside what, a device's
 /// limit, a box's layout) are the database's; refusals come back as its errors.
 public struct StorageLocations {

@@ -1,7 +1,7 @@
 import GMPRules
 import PostgresClient
 
-/// Temperature readings of storage devices (sql/V0017): a checked
+/// Temperature readings of storage devices (sql/code/13_readings.sql): a checked
 /// ``TemperatureReadingsFile`` is loaded as one readings import per device, in one
 /// COPY, inside the caller's transaction. The database checks the readings again
 /// (device, declared count and span, duplicates against every earlier reading) and

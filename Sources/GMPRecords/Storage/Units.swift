@@ -1,7 +1,7 @@
 import GMPRules
 import PostgresClient
 
-/// A lot's units (sql/V0016): placed in a box position, moved, withdrawn, thawed or
+/// A lot's units (sql/code/11_storage.sql and 12_custody.sql): placed in a box position, moved, withdrawn, thawed or
 /// discarded, each a custody event that names who, when, from and to. Units are never
 /// deleted; which action may follow which is the database's rule.
 public struct Units {

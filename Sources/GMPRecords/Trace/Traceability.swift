@@ -7,7 +7,7 @@ import GMPRules
 import PostgresClient
 
 /// Traceability both ways (21 CFR 1271.290): one server-side function and one round
-/// trip per report, whatever the size of the facility (sql/V0010).
+/// trip per report, whatever the size of the facility (sql/code/15_trace.sql).
 public struct Traceability {
     let connection: PostgresConnection
 

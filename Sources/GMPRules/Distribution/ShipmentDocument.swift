@@ -1,4 +1,4 @@
-/// A shipment as `gmp.shipment_document` returns it (sql/V0018, docs/storage-and-distribution.md),
+/// A shipment as `gmp.shipment_document` returns it (sql/code/14_shipping.sql, docs/storage-and-distribution.md),
 /// decoded for text output. Times stay the server's text: a report shows what was
 /// recorded, never a rounding of it.
 public struct ShipmentDocument: Codable, Sendable, Equatable {

@@ -1,4 +1,4 @@
-/// A lot's status. The database keeps the state machine (sql/V0009,
+/// A lot's status. The database keeps the state machine (sql/code/06_lots.sql,
 /// gmp_meta.lot_transition); ``allowedTransitions`` is the same table, for help
 /// and the README, and a test checks that the two agree.
 public enum LotStatus: String, Sendable, CaseIterable, Codable {
@@ -8,7 +8,7 @@ public enum LotStatus: String, Sendable, CaseIterable, Codable {
     case onHold = "on_hold"
     /// Rejected by QA with a signature; final.
     case rejected
-    /// Released by QA with a signature once every criterion is met (sql/V0015); final.
+    /// Released by QA with a signature once every criterion is met (sql/code/10_release.sql); final.
     case released
     /// Released by the director for one patient although criteria failed, with the
     /// physician's request and acceptance; final, and never shown as a plain release.

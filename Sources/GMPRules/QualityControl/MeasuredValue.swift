@@ -12,7 +12,7 @@ public enum ResultQualifier: String, Sendable, CaseIterable, Codable {
 
 /// A QC result as typed, classified (``ResultEntry``): what is sent to the database,
 /// which converts its unit and judges it against the lot's criterion
-/// (`gmp_meta.criterion_verdict`, the one place a value meets a limit).
+/// (`gmp_rules.criterion_verdict`, the one place a value meets a limit).
 public enum MeasuredValue: Sendable, Equatable {
     /// A number with its qualifier and unit.
     case number(qualifier: ResultQualifier, value: ExactDecimal, unit: MeasurementUnit)

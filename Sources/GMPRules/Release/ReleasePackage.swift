@@ -1,4 +1,4 @@
-/// The release package as the database builds it (`gmp_meta.release_package`, sql/V0015):
+/// The release package as the database builds it (`gmp_rules.release_package`, sql/code/10_release.sql):
 /// what a disposition decides on and what its signature covers. `gmp release check`
 /// adds the lot's status and whether it is releasable now.
 public struct ReleaseCheck: Codable, Sendable {

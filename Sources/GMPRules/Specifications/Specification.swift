@@ -29,8 +29,8 @@ public struct Specification: Sendable, Equatable {
 /// One acceptance criterion: a test, how it is done, and the rule its result must meet.
 ///
 /// The import stores ``rule`` as one `gmp.criterion` row, and the database judges results
-/// and prints the limit from that row (`gmp_meta.criterion_verdict`,
-/// `gmp_meta.limit_text`), so what is printed is what was evaluated.
+/// and prints the limit from that row (`gmp_rules.criterion_verdict`,
+/// `gmp_rules.limit_text`), so what is printed is what was evaluated.
 public struct Criterion: Sendable, Equatable {
     /// The test code, `[a-z0-9_]{1,40}`, unique within its specification.
     public let test: String

@@ -2,7 +2,7 @@ import PostgresClient  // trimmingWhitespace
 
 /// A position in a storage box as people write it: the row letter, then the column
 /// number (C7 is row 3, column 7). Rows are A–Z and columns 1–99, the largest layout
-/// sql/V0016 allows; whether the position exists in a given box is the database's check.
+/// sql/code/11_storage.sql and 12_custody.sql allows; whether the position exists in a given box is the database's check.
 public struct StoragePosition: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// 1...26 (A...Z).
     public let row: Int

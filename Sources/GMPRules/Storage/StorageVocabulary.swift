@@ -1,6 +1,6 @@
 import PostgresClient  // ExactDecimal
 
-/// The kinds of storage location sql/V0016 knows, from the site down to the box.
+/// The kinds of storage location sql/migrations/V0016__storage_and_custody.sql knows, from the site down to the box.
 public enum LocationKind: String, Sendable, CaseIterable, Codable {
     case site, tank, freezer, shipper, rack, canister, box
 

@@ -1,7 +1,7 @@
 import PostgresClient  // trimmingWhitespace
 
 /// The id of one unit (vial or bag) of a lot: the lot's DIN, a dash and a three-digit
-/// division, e.g. W123426000001-001, as sql/V0016 stores it.
+/// division, e.g. W123426000001-001, as sql/migrations/V0016__storage_and_custody.sql stores it.
 ///
 /// A person may type it as stored (13 DIN characters) or copy the keyed DIN from a label
 /// with its check character (W123426000001X-001); the check character, when given, must

@@ -65,7 +65,7 @@ public enum TraceDocument {
         public let cryopreservedAt: String?
         public let lastStep: String?
         /// Where each unit is now, or which consignee received it; `trace donor` only
-        /// (sql/V0018), nil in `trace lot`.
+        /// (sql/code/15_trace.sql), nil in `trace lot`.
         public let whereabouts: [Whereabouts]?
 
         /// The id as printed for people: "G1234 26 000001 4".

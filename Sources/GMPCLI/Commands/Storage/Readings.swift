@@ -74,7 +74,7 @@ struct ReadingsImport: GMPCommand {
         let progress = LineProgress(output: context.output, label: "loading readings:", total: readings.rowCount)
         defer { progress.finish() }
         // An import that overlaps the device's earlier ones is refused by the database,
-        // naming the earlier import and its span (sql/V0017).
+        // naming the earlier import and its span (sql/code/13_readings.sql).
         let imported = try connection.transaction(.readCommitted, retry: .never) { db in
             try TemperatureReadings(db).load(readings, progress: progress.update)
         }
