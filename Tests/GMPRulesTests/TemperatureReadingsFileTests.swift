@@ -107,6 +107,12 @@ struct TemperatureReadingsFileTests {
         #expect(found.map(\.0) == [3] && found.map(\.1) == [kind], "\(value): \(found)")
     }
 
+    @Test("a device id starts with a letter or digit, as the database's location codes do", arguments: ["_X", ".X", "-X"])
+    func deviceIdStart(device: String) {
+        let found = Self.problems(Self.header + "\(device),2026-12-01T10:00:00Z,-190\n", known: nil)
+        #expect(found.map(\.0) == [2] && found.map(\.1) == [.device], "\(device): \(found)")
+    }
+
     @Test("times need the ISO 8601 form with a zone, and a real date", arguments: [
         ("2026-12-01 10:00:00Z", ReadingsFileProblem.Kind.time), ("2026-12-01T10:00:00", .time),
         ("2026-12-01T10:00Z", .time), ("01.12.2026 10:00", .time), ("2026-12-01T10:00:00+0100", .time),

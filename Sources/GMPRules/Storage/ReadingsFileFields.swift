@@ -14,13 +14,15 @@ enum ReadingsFileFields {
         case malformed, tooManyDecimals, belowAbsoluteZero, outOfRange
     }
 
-    /// `^[A-Z0-9][A-Z0-9._-]{0,31}$`, the storage location code of V0016.
+    /// `^[A-Z0-9][A-Z0-9._-]{0,31}$`, the storage location code (sql/migrations/V0016__storage_and_custody.sql).
     static func isDeviceID(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
         guard (1...32).contains(field.count) else { return false }
         for (index, byte) in field.enumerated() {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): continue
-            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-") where index > 0: continue
+            // Not first: a `where` would bind to the last pattern only and let "." or "_" lead.
+            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                guard index > 0 else { return false }
             default: return false
             }
         }
