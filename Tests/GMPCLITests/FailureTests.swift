@@ -30,7 +30,7 @@ struct FailureTests {
     @Test("server errors", arguments: [
         ("42501", GMPExitCode.permissionDenied), ("23505", .refused), ("23514", .refused), ("P0001", .refused),
         ("GM001", .refused), ("GM004", .refused), ("GM005", .permissionDenied), ("GM009", .permissionDenied),
-        ("GM010", .retryExhausted),
+        ("GM010", .retryExhausted), ("53100", .unavailable), ("53300", .unavailable),
         ("22P02", .refused), ("40001", .retryExhausted), ("08006", .unavailable), ("42601", .software),
     ])
     func server(state: String, code: GMPExitCode) {
@@ -60,6 +60,18 @@ struct FailureTests {
         let failure = Failure(error, target: embedded)
         #expect(failure.serverContext == "PL/pgSQL function gmp_rules.guard_lot_change() line 9 at RAISE")
         #expect(failure.line == "lot X is released; fix: nothing may change it")
+    }
+
+    @Test("a connection lost during COMMIT says the outcome is unknown and how to learn it, never 'nothing was committed'")
+    func commitOutcomeUnknown() {
+        let lost = CommitOutcomeUnknown(transactionID: 48213, cause: PostgresError(sqlState: "08006", message: "server closed the connection"))
+        let failure = Failure(lost, target: embedded)
+        #expect(failure.exitCode == .unavailable)
+        #expect(failure.problem.contains("transaction 48213") && failure.problem.contains("unknown"))
+        #expect(failure.fix.contains("gmp db transaction 48213"))
+        #expect(!failure.line.contains("nothing was committed") && !failure.line.contains("nothing was changed"))
+        // A loss outside COMMIT did roll back, and may say so.
+        #expect(Failure(PostgresError(sqlState: "08006", message: "m"), target: embedded).fix.contains("nothing was committed"))
     }
 
     @Test("the printed line is a single line even when the detail has several")

@@ -30,6 +30,56 @@ struct TransactionTests {
         }
     }
 
+    @Test("a connection lost during COMMIT is an unknown outcome naming the transaction, never 'nothing committed'")
+    func connectionLostDuringCommit() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            // A deferred trigger keeps COMMIT busy long enough to cut the connection in it.
+            try connection.execute(script: SQLScript(shippedWithBinary: """
+                CREATE TABLE t (n int);
+                CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$;
+                CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED
+                    FOR EACH ROW EXECUTE FUNCTION slow_commit();
+                """))
+            let pid: Int = try connection.query("SELECT pg_backend_pid() AS pid")[0].decode("pid")
+            let killer = Thread {
+                Thread.sleep(forTimeInterval: 1)
+                _ = try? TestServer.connect(database).execute("SELECT pg_terminate_backend(\(pid))")
+            }
+            var written: Int64?
+            killer.start()
+            #expect {
+                try connection.transaction(.readCommitted, retry: .never) { db in
+                    try db.execute("INSERT INTO t VALUES (1)")
+                    written = try db.query("SELECT txid_current() AS id")[0].decode("id")
+                }
+            } throws: { error in
+                guard let unknown = error as? CommitOutcomeUnknown else { return false }
+                return unknown.transactionID == written && unknown.description.contains("unknown")
+            }
+            // Asked afterwards, the server knows: this one was cut before its commit record.
+            let status: String = try TestServer.connect(database)
+                .query("SELECT txid_status(\(try #require(written))::bigint) AS s")[0].decode("s")
+            #expect(status == "aborted")
+        }
+    }
+
+    @Test("a lost connection before COMMIT, or in a transaction that wrote nothing, stays a plain connection loss")
+    func connectionLostWithoutWrites() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let pid: Int = try connection.query("SELECT pg_backend_pid() AS pid")[0].decode("pid")
+            #expect {
+                try connection.transaction(.readCommitted, retry: .never) { db in
+                    try TestServer.connect(database).execute("SELECT pg_terminate_backend(\(pid))")
+                    Thread.sleep(forTimeInterval: 0.2)
+                    try db.execute("SELECT 1")
+                }
+            } throws: { ($0 as? PostgresError)?.kind == .connectionLost }
+        }
+    }
+
     @Test("transactions do not nest")
     func noNesting() throws {
         try TestServer.withDatabase { database in

@@ -44,6 +44,9 @@ extension Failure {
         case let error as PostgresError:
             self.init(server: error, target: target)
             serverContext = error.context
+        case let error as CommitOutcomeUnknown:
+            self.init(exitCode: .unavailable, problem: error.description,
+                      fix: "do not run the command again yet: once the server answers, 'gmp db transaction \(error.transactionID)' says whether it was recorded")
         case let error as TransactionRetryExhausted:
             self.init(exitCode: .retryExhausted, problem: error.description,
                       fix: "run the command again; nothing was changed")
@@ -130,6 +133,9 @@ extension Failure {
         case .connectionLost:
             self.init(exitCode: .unavailable, problem: error.message,
                       fix: "check that the server is running, then run the command again; nothing was committed")
+        case .resourcesExhausted:
+            self.init(exitCode: .unavailable, problem: "the database server is out of resources: \(error.description)",
+                      fix: "its administrator must free disk space or memory, or connections; nothing was changed: run the command again after")
         case .serializationFailure, .deadlock, .cancelled:
             self.init(exitCode: .retryExhausted, problem: error.description, fix: "run the command again; nothing was changed")
         case .refusedByRule:

@@ -42,7 +42,7 @@ extension PostgresConnection {
             do {
                 try begin(isolation, readOnly: readOnly)
                 let value = try body(self)
-                try execute("COMMIT")
+                try commit(readOnly: readOnly)
                 return value
             } catch {
                 rollbackIfOpen()
@@ -65,6 +65,21 @@ extension PostgresConnection {
         case (.repeatableRead, true): try execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         case (.serializable, false): try execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
         case (.serializable, true): try execute("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY")
+        }
+    }
+
+    /// COMMIT. When the connection is lost during it and the transaction wrote anything,
+    /// the outcome is unknown: that is said (``CommitOutcomeUnknown``, with the id to ask
+    /// about), never "nothing was committed". The id costs one round trip, and only
+    /// for read-write transactions; `txid_current_if_assigned` assigns no id itself.
+    private func commit(readOnly: Bool) throws {
+        let transactionID: Int64? = readOnly ? nil
+            : try query("SELECT txid_current_if_assigned() AS id")[0].decode("id")
+        do {
+            try execute("COMMIT")
+        } catch let error as PostgresError where error.kind == .connectionLost {
+            guard let transactionID else { throw error }
+            throw CommitOutcomeUnknown(transactionID: transactionID, cause: error)
         }
     }
 

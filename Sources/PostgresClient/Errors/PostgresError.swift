@@ -33,6 +33,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case connectionLost
         /// 57014: the statement was cancelled (e.g. statement_timeout).
         case cancelled
+        /// Class 53: the server ran out of a resource (53100 disk full, 53200 out of
+        /// memory, 53300 too many connections); nothing was changed.
+        case resourcesExhausted
         /// Class 42 other than 42501: the SQL itself is wrong (a bug, not user input).
         case invalidStatement
         /// Anything else.
@@ -99,6 +102,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         switch sqlState.prefix(2) {
         case "22": return .invalidValue
         case "08": return .connectionLost
+        case "53": return .resourcesExhausted
         case "P0": return .refusedByRule
         case "42": return .invalidStatement
         case let errorClass where !postgresClasses.contains(errorClass): return .refusedByRule

@@ -11,7 +11,8 @@ struct Db: ParsableCommand {
             migrate: apply the schema migrations this gmp ships, forward only, and its changed code.
             status: where the server and the schema stand.
             code: the exact source of each rule in force, now or at a past time.
+            transaction: whether a transaction committed, after a connection lost during COMMIT.
             """,
-        subcommands: [DbStart.self, DbStop.self, DbStatus.self, DbMigrate.self, DbCode.self]
+        subcommands: [DbStart.self, DbStop.self, DbStatus.self, DbMigrate.self, DbCode.self, DbTransaction.self]
     )
 }
