@@ -268,6 +268,14 @@ struct QCReleaseCommandTests {
             #expect(released["package_sha256"] as? String == package, "the signature covers the package the check showed: \(release)")
             #expect(try qs.status(lot) == "released")
             #expect(try qs.dispositions(lot) == 1)
+            // Checked again, a released lot says why it is not releasable: its status, not
+            // "1 blocker(s)" over an empty list.
+            let again = try qs.check(lot)
+            #expect(again.status == 65, "\(again)")
+            #expect(again.stdout.hasSuffix("NOT RELEASABLE: lot is already released: a final disposition is never changed\n"), "\(again)")
+            let againJSON = try qs.check(lot, json: true).json()
+            #expect((againJSON["blockers"] as? [Any])?.isEmpty == true && againJSON["status_problem"] as? String == "lot is already released",
+                    "\(againJSON)")
 
             // The certificate, as text: every test, the signature manifestation.
             let coa = try site.expectSuccess { try site.gmp(site.qa, ["coa", lot.keyed]) }

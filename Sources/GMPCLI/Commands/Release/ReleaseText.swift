@@ -35,8 +35,15 @@ enum ReleaseText {
         let open = check.deviations.filter { $0.status == "open" }
         lines.append("deviations     " + (open.isEmpty ? "none open" : open.map { "\($0.id) open: \($0.title)" }.joined(separator: "; ")))
         lines.append("package        sha256 \(check.packageSha256)")
-        lines.append(check.releasable ? "RELEASABLE: QA may release it (gmp release approve \(din.keyed))"
-                                      : "NOT RELEASABLE: \(check.problems.count) blocker(s)")
+        lines.append(check.releasable ? "RELEASABLE: QA may release it (gmp release approve \(din.keyed))" : verdict(check))
         return lines
+    }
+
+    /// Why not: the lot's status when that alone stands in the way (a released lot has no
+    /// blocker, yet is not releasable again), else the count of blockers listed above.
+    static func verdict(_ check: ReleaseCheck) -> String {
+        let status = check.statusProblem.map { check.fix.hasPrefix("none") ? "\($0): a final disposition is never changed" : $0 }
+        guard !check.blockers.isEmpty else { return "NOT RELEASABLE: " + (status ?? "no reason given") }
+        return "NOT RELEASABLE: \(check.blockers.count) blocker(s)" + (status.map { "; " + $0 } ?? "")
     }
 }
