@@ -112,7 +112,15 @@ struct AccountAndAuditCommandTests {
             #expect(lines.count >= 3 && lines.dropFirst().allSatisfy { $0.contains(",gmp.account,\(auditor.id),") })
             let json = try Self.gmp(database, as: auditor, ["audit", "report", "--actor", auditor.id, "--json"])
             #expect(try json.json()["count"] as? Int == 0)
+            #expect(try json.json()["complete"] as? Bool == true)
             expectOneLineError(try Self.gmp(database, as: auditor, ["audit", "report", "--key", "x"]), exit: 64)
+            // Refused before any event: stdout stays empty, not an opened JSON document.
+            let operatorAccount = try TestAccount.create(in: database, roles: ["operator"])
+            for format in ["--json", "--csv"] {
+                let refused = try Self.gmp(database, as: operatorAccount, ["audit", "report", format])
+                expectOneLineError(refused, exit: 77, mentioning: ["permission denied"])
+                #expect(refused.stdout.isEmpty, "\(format): \(refused)")
+            }
         }
     }
 }

@@ -44,8 +44,20 @@ struct AuditReportCommand: GMPCommand {
         } else {
             writer = TextReportWriter(style: context.output.stdoutStyle)
         }
-        writer.begin()
-        let count = try AuditReport(connection).run(filter) { try writer.write($0) }
-        writer.end(count: count)
+        // Begun at the first event: a refusal before any (permission denied) leaves stdout
+        // empty, not an opened document; one after some closes the document as incomplete.
+        var written = 0
+        do {
+            let count = try AuditReport(connection).run(filter) { entry in
+                if written == 0 { writer.begin() }
+                try writer.write(entry)
+                written += 1
+            }
+            if written == 0 { writer.begin() }
+            writer.end(count: count)
+        } catch {
+            if written > 0 { writer.abort(count: written) }
+            throw error
+        }
     }
 }

@@ -10,6 +10,13 @@ protocol AuditReportWriter {
     mutating func begin()
     mutating func write(_ entry: AuditReportEntry) throws
     mutating func end(count: Int)
+    /// Closes what `begin` opened when the report failed after `count` events, so what
+    /// stdout holds is still well-formed and says it is incomplete.
+    mutating func abort(count: Int)
+}
+
+extension AuditReportWriter {
+    mutating func abort(count: Int) {}
 }
 
 /// Human-readable: one line per event, values and signatures indented below it.
@@ -121,7 +128,11 @@ struct JSONReportWriter: AuditReportWriter {
     }
 
     func end(count: Int) {
-        StandardStream.output.write("\n],\n\"count\": \(count)\n}\n")
+        StandardStream.output.write("\n],\n\"complete\": true,\n\"count\": \(count)\n}\n")
+    }
+
+    func abort(count: Int) {
+        StandardStream.output.write("\n],\n\"complete\": false,\n\"count\": \(count)\n}\n")
     }
 
     static let encoder: JSONEncoder = {
