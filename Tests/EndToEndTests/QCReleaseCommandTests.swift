@@ -434,6 +434,13 @@ struct QCReleaseCommandTests {
             let correctedID = try #require((try corrected.json()["result"] as? [String: Any])?["id"] as? Int, "\(corrected)")
             let list = try site.expectSuccess { try site.gmp(site.qa, ["qc", "list", lot.keyed]) }
             #expect(list.stdout.contains("corrected by \(correctedID)"), "\(list)")
+            // The JSON names the lot so that it can be typed back into the next command.
+            let listed = try #require(try JSONSerialization.jsonObject(
+                with: Data(try site.expectSuccess { try site.gmp(site.qa, ["qc", "list", lot.keyed, "--json"]) }.stdout.utf8)) as? [[String: Any]])
+            let typedBack = try #require(listed.first?["lot"] as? String)
+            #expect(typedBack.filter { !$0.isWhitespace } == lot.keyed, "\(listed)")
+            #expect(listed.first?["din"] as? String == lot.din)
+            try site.expectSuccess { try site.gmp(site.qa, ["qc", "list", typedBack]) }
 
             // Invalidation: QA's, with an assignable cause.
             try site.expectRefused(exit: 77, mentioning: ["permission denied", "invalidate results"]) {
@@ -588,7 +595,10 @@ struct QCReleaseCommandTests {
             #expect(try closed.json()["meaning"] as? String == "approved", "\(closed)")
             try site.expectSuccess { try qs.check(lot) }
 
-            try site.expectRefused(mentioning: ["released lots only"]) { try site.gmp(site.qa, ["coa", lot.keyed]) }
+            // The fix names the lot as it is typed back: DIN and check character.
+            try site.expectRefused(mentioning: ["released lots only", "gmp release check \(lot.keyed) "]) {
+                try site.gmp(site.qa, ["coa", lot.keyed])
+            }
             let reject = try site.expectSuccess {
                 try site.signed(site.qa, ["release", "reject", lot.keyed, "--reason", "bag damaged in transit", "--json"])
             }

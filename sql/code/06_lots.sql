@@ -135,7 +135,7 @@ BEGIN
     END IF;
     IF NEW.kind = 'passage' AND l.parent_din IS NULL AND last.kind IS NULL THEN
         RAISE EXCEPTION 'step out of order: a passage needs the isolation first' USING ERRCODE = 'GM003',
-            HINT = format('record the isolation of lot %s: gmp lot step %s isolation', l.din, l.din);
+            HINT = format('record the isolation of lot %s: gmp lot step %s isolation', l.din, l.din || l.check_character);
     END IF;
     IF NEW.kind = 'harvest' AND NOT EXISTS (SELECT FROM gmp.manufacturing_step s WHERE s.din = l.din AND s.kind IN ('isolation', 'passage')) THEN
         RAISE EXCEPTION 'step out of order: no harvest before isolation or a passage' USING ERRCODE = 'GM003',

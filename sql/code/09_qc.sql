@@ -49,7 +49,7 @@ BEGIN
     SELECT * INTO assigned FROM gmp.lot_specification WHERE din = l.din;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'lot % has no specification yet', l.din USING ERRCODE = 'GM003',
-            HINT = format('assign one first: gmp spec assign %s CODE', l.din);
+            HINT = format('assign one first: gmp spec assign %s CODE', l.din || l.check_character);
     END IF;
     NEW.specification_id := assigned.specification_id;
     SELECT * INTO c FROM gmp.criterion WHERE specification_id = assigned.specification_id AND test = NEW.test;

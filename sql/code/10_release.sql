@@ -304,7 +304,7 @@ BEGIN
     blockers := gmp_rules.barring_problems(package, 'released');
     IF blockers IS NOT NULL THEN
         RAISE EXCEPTION 'lot % cannot be released: %', din, blockers USING ERRCODE = 'GM006',
-            HINT = 'gmp release check ' || din || ' lists each blocker';
+            HINT = 'gmp release check ' || din || gmp_rules.iso7064_mod37_2(din) || ' lists each blocker';
     END IF;
     IF encode(gmp_rules.package_sha256(package), 'hex') IS DISTINCT FROM lower(release_lot.package_sha256) THEN
         RAISE EXCEPTION 'lot % changed since it was checked', din USING ERRCODE = 'GM010',
@@ -340,7 +340,7 @@ BEGIN
     package := gmp_rules.release_package(din);
     IF jsonb_array_length(package->'blockers') = 0 THEN
         RAISE EXCEPTION 'lot % meets its release criteria: it is released normally, by QA', din USING ERRCODE = 'GM006',
-            HINT = 'gmp release approve ' || din;
+            HINT = 'gmp release approve ' || din || gmp_rules.iso7064_mod37_2(din);
     END IF;
     other := gmp_rules.barring_problems(package, 'exceptionally_released');
     IF other IS NOT NULL THEN
@@ -378,7 +378,7 @@ BEGIN
             replace(l.status, '_', ' ') USING ERRCODE = 'GM006',
             HINT = CASE WHEN l.status = 'exceptionally_released'
                         THEN 'an exceptional release is documented by its signed authorization: gmp audit report --table gmp.disposition'
-                        ELSE 'gmp release check ' || l.din || ' shows what stands in the way' END;
+                        ELSE 'gmp release check ' || l.din || l.check_character || ' shows what stands in the way' END;
     END IF;
     SELECT * INTO STRICT sig FROM gmp.signature s WHERE s.record_table = 'gmp.disposition' AND s.record_key = d.id::text;
     SELECT * INTO ev FROM gmp_audit.event e

@@ -75,8 +75,11 @@ public struct QCResults {
     /// One result as `gmp qc list` shows it.
     public struct Row: Encodable, Sendable, Equatable {
         public let id: Int64
-        /// The lot's DIN.
+        /// The lot as a person types it back: DIN and check character, eye-readable
+        /// ("G1234 26 000004 Z", as `gmp lot create` prints it).
         public let lot: String
+        /// The lot's DIN as stored, without the check character.
+        public let din: String
         public let test: String
         public let attempt: Int
         public let result: String
@@ -109,7 +112,9 @@ public struct QCResults {
             WHERE (\(lot)::text IS NULL OR s.din = \(lot)) AND (\(id)::bigint IS NULL OR s.id = \(id))
             ORDER BY s.id
             """).map { row in
-            Row(id: try row.decode("id"), lot: try row.decode("din"), test: try row.decode("test"), attempt: try row.decode("attempt"),
+            let din: String = try row.decode("din")
+            return Row(id: try row.decode("id"), lot: try DonationIdentificationNumber(stored: din).eyeReadable, din: din,
+                test: try row.decode("test"), attempt: try row.decode("attempt"),
                 result: try row.decode("result"), verdict: try row.decode("verdict"), analyst: try row.decode("analyst"),
                 recordedBy: try row.decode("recorded_by"), performedAt: try row.decode("performed_at"),
                 corrects: try row.decode("corrects"), correctedBy: try row.decode("corrected_by"),

@@ -128,7 +128,7 @@ struct QCCorrect: GMPCommand {
             guard let original = try results.result(resultID) else {
                 throw Failure(exitCode: .refused, problem: "no QC result \(resultID)", fix: "gmp qc list LOT shows its results")
             }
-            let din = try DonationIdentificationNumber(stored: original.lot)
+            let din = try DonationIdentificationNumber(stored: original.din)
             return (din, original.test, try results.record(entry, test: original.test, on: din, provenance,
                                                            corrects: resultID, reason: reason))
         }
