@@ -58,7 +58,12 @@ public struct GMP: ParsableCommand {
             // One line, whatever the parser said (a list of valid values spans several).
             var message = self.message(for: error).split(whereSeparator: \.isNewline)
                 .map(\.trimmingWhitespace).filter { !$0.isEmpty }.joined(separator: " ")
-            var fix = "see 'gmp --help' or '<command> --help'"
+            let path = CommandPath(arguments)
+            var fix = "see '\(path.text) --help'"
+            if let unknown = path.unknown {
+                // Named for what it is, before the parser blames an option placed after it.
+                message = "\(path.text) has no command '\(unknown)' (it has: \(path.subcommandNames.joined(separator: ", ")))"
+            }
             // The parser reads "-3" as an option and says only that a value is missing:
             // name the number, which no gmp value (result, count, amount) may be.
             if let negative = arguments.first(where: { $0.wholeMatch(of: /-[0-9]+(\.[0-9]*)?|-\.[0-9]+/) != nil }) {

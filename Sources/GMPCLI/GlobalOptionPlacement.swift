@@ -12,27 +12,29 @@ enum GlobalOptionPlacement {
     static let flags: Set<String> = ["--json", "-q", "--quiet", "-v", "--verbose"]
 
     static func reorder(_ arguments: [String]) -> [String] {
-        var leading: [String] = []
+        let index = leadingCount(arguments)
+        // Nothing leading, or nothing after it (`gmp --json` alone): leave as typed.
+        guard index > 0, index < arguments.count else { return arguments }
+        return Array(arguments[index...]) + arguments[..<index]
+    }
+
+    /// How many arguments at the start are global options, with their values.
+    static func leadingCount(_ arguments: [String]) -> Int {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
             if flags.contains(argument) || isRepeatedShortVerbose(argument) {
-                leading.append(argument)
                 index += 1
             } else if valued.contains(name) && argument.contains("=") {
-                leading.append(argument)
                 index += 1
             } else if valued.contains(argument) && index + 1 < arguments.count {
-                leading += [argument, arguments[index + 1]]
                 index += 2
             } else {
                 break
             }
         }
-        // Nothing leading, or nothing after it (`gmp --json` alone): leave as typed.
-        guard !leading.isEmpty, index < arguments.count else { return arguments }
-        return Array(arguments[index...]) + leading
+        return index
     }
 
     /// `-vv`, `-vvv`: counted verbosity.

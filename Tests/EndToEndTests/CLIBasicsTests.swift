@@ -35,6 +35,19 @@ struct CLIBasicsTests {
         expectOneLineError(try GMPBinary.run(["db", "status", "--color", "purple"]), exit: 64)
     }
 
+    @Test("a usage error's fix names the command it is about; an unknown command is called that, even after global options")
+    func usageNamesTheCommand() throws {
+        let option = try GMPBinary.run(["db", "migrate", "--bogus"])
+        expectOneLineError(option, exit: 64)
+        #expect(option.stderr.hasSuffix("fix: see 'gmp db migrate --help'\n"), "\(option)")
+        #expect(!option.stderr.contains("<command>"))
+        let unknown = try GMPBinary.run(["-U", "quinn", "lot", "list"])
+        expectOneLineError(unknown, exit: 64, mentioning: ["gmp lot has no command 'list'", "create, step, show", "see 'gmp lot --help'"])
+        #expect(!unknown.stderr.contains("-U"), "the global option is not to blame: \(unknown)")
+        let alias = try GMPBinary.run(["batch", "lst"])
+        expectOneLineError(alias, exit: 64, mentioning: ["gmp batch has no command 'lst'"])
+    }
+
     @Test("shell completions are generated")
     func completions() throws {
         let run = try GMPBinary.run(["--generate-completion-script", "bash"])
