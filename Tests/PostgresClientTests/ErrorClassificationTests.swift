@@ -53,4 +53,17 @@ struct ErrorClassificationTests {
         #expect(error.kind == kind)
         #expect(!error.message.contains("\n"))
     }
+
+    @Test("no password supplied: a terminal may ask for one, though libpq also reports the password as 'used'")
+    func neededPasswordAsLibpqReportsIt() {
+        // libpq 15 sets both when the server asks and nothing was supplied (PQconnectionUsedPassword
+        // tests only that the server asked).
+        let error = ConnectionError.classify(message: "connection to server on socket \"/x/.s.PGSQL.5432\" failed: fe_sendauth: no password supplied",
+                                             usedPassword: true, neededPassword: true)
+        #expect(error.kind == .authenticationFailed)
+        #expect(error.neededPassword)
+        let wrong = ConnectionError.classify(message: "connection to server on socket \"/x/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"ann\"",
+                                             usedPassword: true, neededPassword: false)
+        #expect(!wrong.neededPassword)
+    }
 }

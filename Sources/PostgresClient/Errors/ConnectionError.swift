@@ -50,7 +50,9 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
         } else {
             kind = .unreachable
         }
-        return ConnectionError(kind: kind, message: summary, neededPassword: neededPassword && !usedPassword)
+        // PQconnectionUsedPassword is true whenever the server asked for a password, supplied
+        // or not; PQconnectionNeedsPassword alone says none was there to send.
+        return ConnectionError(kind: kind, message: summary, neededPassword: neededPassword)
     }
 }
 
