@@ -114,4 +114,67 @@ struct SignatureTests {
             } throws: { ($0 as? PostgresError)?.kind == .permissionDenied }
         }
     }
+
+    /// Session settings that change how a value is written as text (issue 20, item 4).
+    static let textSettings: [(name: String, value: String)] = [
+        ("bytea_output", "escape"), ("DateStyle", "SQL, DMY"), ("IntervalStyle", "sql_standard"),
+        ("extra_float_digits", "-15"), ("TimeZone", "Pacific/Chatham"), ("search_path", "public"),
+        ("lc_monetary", "POSIX"), ("lc_numeric", "POSIX"), ("lc_time", "POSIX"),
+    ]
+
+    @Test("a signer's own session settings do not make their valid signature read broken",
+          arguments: SignatureTests.textSettings.map { "\($0.name)=\($0.value)" })
+    func signerSettingsDoNotBreak(setting: String) throws {
+        let (name, value) = (String(setting.split(separator: "=")[0]), String(setting.split(separator: "=")[1]))
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qa"])
+            let id = try SignatureCeremony(try person.connect()).sign(password: person.password) { db, challenge in
+                try db.execute("SELECT set_config(\(name), \(value), true)")
+                return try AuditTrail.signReview(on: db, challenge: challenge, through: 3, statement: "test review")
+            }
+            let intact: Bool = try TestServer.connect(database)
+                .query("SELECT intact FROM gmp.signature_status WHERE id = \(id)")[0].decode("intact")
+            #expect(intact, "signed under \(name) = \(value)")
+        }
+    }
+
+    @Test("a viewer's session settings do not make an intact signature look broken",
+          arguments: SignatureTests.textSettings.map { "\($0.name)=\($0.value)" })
+    func viewerSettingsDoNotBreak(setting: String) throws {
+        let (name, value) = (String(setting.split(separator: "=")[0]), String(setting.split(separator: "=")[1]))
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qa"])
+            let id = try Self.review(try person.connect(), password: person.password, through: 3)
+            let intact: Bool = try person.connect().transaction { db in
+                try db.execute("SELECT set_config(\(name), \(value), true)")
+                return try db.query("SELECT intact FROM gmp.signature_status WHERE id = \(id)")[0].decode("intact")
+            }
+            #expect(intact, "viewed under \(name) = \(value)")
+        }
+    }
+
+    @Test("a record's content hash is the same under every session setting, for every type whose text depends on one",
+          arguments: SignatureTests.textSettings.map { "\($0.name)=\($0.value)" })
+    func contentHashIgnoresSettings(setting: String) throws {
+        let (name, value) = (String(setting.split(separator: "=")[0]), String(setting.split(separator: "=")[1]))
+        try TestServer.withMigratedDatabase { database in
+            let db = try TestServer.connect(database)
+            try db.execute("""
+                CREATE TABLE public.settings_probe (id integer PRIMARY KEY, b bytea, ts timestamptz, d date, i interval,
+                    f double precision, r real, m money, tr tstzrange, dr daterange, n numeric)
+                """)
+            try db.execute("""
+                INSERT INTO public.settings_probe VALUES (1, '\\x00ff5c27'::bytea, '2026-03-04 05:06:07.123456+00',
+                    '2026-03-04', '1 year 2 mons 3 days 04:05:06.5', 1.2345678901, 1.2345678, 12.34,
+                    tstzrange('2026-03-04 05:06:07+00', '2026-03-05 05:06:07+00'), daterange('2026-03-04', '2026-03-09'), 1.50)
+                """)
+            let hash: SQLQuery = "SELECT encode(gmp_rules.content_hash('public.settings_probe', '1'), 'hex') AS h"
+            let plain: String = try db.query(hash)[0].decode("h")
+            let changed: String = try db.transaction { tx in
+                try tx.execute("SELECT set_config(\(name), \(value), true)")
+                return try tx.query(hash)[0].decode("h")
+            }
+            #expect(changed == plain, "content hash under \(name) = \(value)")
+        }
+    }
 }

@@ -159,9 +159,15 @@ BEGIN
 END;
 $$;
 
+-- The content a signature covers, as jsonb. Every session setting that changes how a
+-- value is written as text is pinned here (and on the functions below that hash or
+-- compare it): a signer's or a viewer's own bytea_output, DateStyle, IntervalStyle,
+-- extra_float_digits, TimeZone, search_path or lc_* must not change a content hash, or
+-- a valid signature would read broken.
 CREATE OR REPLACE FUNCTION gmp_rules.record_content(record_table text, record_key text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET IntervalStyle = 'postgres' AS $$
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
 DECLARE
     target   regclass := to_regclass(record_table);
     key_col  text;
@@ -181,7 +187,8 @@ BEGIN
     SELECT format_type(a.atttypid, a.atttypmod) INTO key_type
     FROM pg_attribute a WHERE a.attrelid = target AND a.attname = key_col AND NOT a.attisdropped;
     BEGIN
-        EXECUTE format('SELECT jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text) FROM %s t '
+        -- t.*, not t: a column named t would otherwise stand for the whole row.
+        EXECUTE format('SELECT jsonb_agg(to_jsonb(t.*) ORDER BY to_jsonb(t.*)::text) FROM %s t '
                        'WHERE t.%I = $1::%s AND t.%I::text = $1', target, key_col, key_type, key_col)
         INTO content USING record_key;
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR invalid_datetime_format
@@ -194,13 +201,17 @@ END;
 $$;
 
 CREATE OR REPLACE FUNCTION gmp_rules.content_hash(record_table text, record_key text) RETURNS bytea
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
     SELECT gmp_rules.content_hash(record_table, record_key, gmp_rules.record_content(record_table, record_key))
 $$;
 
 CREATE OR REPLACE FUNCTION gmp_rules.record_signature(challenge uuid, meaning text, record_table text, record_key text,
                                                      statement text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
 DECLARE
     person gmp.account := gmp_rules.active_person();
     content jsonb := gmp_rules.record_content(record_table, record_key);
@@ -228,7 +239,9 @@ $$;
 -- Whether a signature's record is unchanged since signing. SECURITY DEFINER, as it
 -- reads the signed record whoever asks; it reveals only true or false.
 CREATE OR REPLACE FUNCTION gmp_rules.signature_intact(signature_id bigint) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
     SELECT s.content_hash = coalesce(gmp_rules.content_hash(s.record_table, s.record_key), '\x'::bytea)
     FROM gmp.signature s WHERE s.id = signature_id
 $$;
@@ -274,7 +287,9 @@ $$;
 
 -- The content hash of a record's content already read.
 CREATE OR REPLACE FUNCTION gmp_rules.content_hash(record_table text, record_key text, content jsonb) RETURNS bytea
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
     SELECT sha256(gmp_audit.field('gmp-record-v1'::text) || gmp_audit.field(record_table)
                   || gmp_audit.field(record_key) || gmp_audit.field(content::text))
 $$;
