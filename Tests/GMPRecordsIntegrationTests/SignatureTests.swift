@@ -177,4 +177,64 @@ struct SignatureTests {
             #expect(changed == plain, "content hash under \(name) = \(value)")
         }
     }
+
+    /// Issue 20, item 3: the server's VALID UNTIL stops new logins only; a session opened
+    /// before the password expired must not sign.
+    @Test("an expired password cannot sign from a session opened before it expired; no failure is counted",
+          arguments: ["account", "role", "both"])
+    func expiredPasswordCannotSign(where expired: String) throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qa"])
+            let connection = try person.connect()
+            let admin = try TestServer.connect(database)
+            // A ceremony started while the password was still valid.
+            let started: UUID = try connection.query("SELECT challenge FROM gmp.begin_signing()")[0].decode("challenge")
+            if expired != "role" {
+                try admin.transaction { db in
+                    try db.execute("SELECT set_config('gmp.reason', 'test: the password expired', true)")
+                    try db.execute("UPDATE gmp.account SET password_expires_at = now() - interval '1 minute' WHERE id = \(person.id)")
+                }
+            }
+            if expired != "account" {
+                try Tampering.asSuperuser(database, "ALTER ROLE \"\(person.id)\" VALID UNTIL '2000-01-01 00:00:00+00'")
+            }
+            DonorAndLotRulesTests.expectSQLState("GM009", "signing with a password expired in the \(expired)") {
+                _ = try Self.review(connection, password: person.password)
+            }
+            #expect(try Self.account(admin, person.id).failed == 0, "an expired password is not a wrong guess")
+            #expect(try admin.query("SELECT count(*) AS n FROM gmp.signature")[0].decode("n", as: Int64.self) == 0)
+            // A ceremony started before the expiry is refused at the password, before it is
+            // checked (so nothing is counted), not only ceremonies started after it.
+            DonorAndLotRulesTests.expectSQLState("GM009", "authenticating with an expired password") {
+                try connection.transaction { db in
+                    _ = try db.query("SELECT * FROM gmp.authenticate_signer(\(started), decode(repeat('00', 32), 'hex'))")
+                }
+            }
+            #expect(try Self.account(admin, person.id).failed == 0)
+        }
+    }
+
+    @Test("a disabled account cannot sign from a session still open, whether disabled in gmp or by NOLOGIN")
+    func disabledAccountCannotSign() throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qa"])
+            let connection = try person.connect()
+            try Tampering.asSuperuser(database, "ALTER ROLE \"\(person.id)\" NOLOGIN")
+            DonorAndLotRulesTests.expectSQLState("42501", "signing after the login was taken away") {
+                _ = try Self.review(connection, password: person.password)
+            }
+            try Tampering.asSuperuser(database, "ALTER ROLE \"\(person.id)\" LOGIN")
+            let other = try TestAccount.create(in: database, roles: ["qa"])
+            let still = try other.connect()
+            try TestServer.connect(database).transaction { db in
+                try db.execute("SELECT set_config('gmp.reason', 'test: disabled while a session stays open', true)")
+                try db.execute("UPDATE gmp.account SET status = 'disabled' WHERE id = \(other.id)")
+            }
+            DonorAndLotRulesTests.expectSQLState("42501", "signing with a disabled account") {
+                _ = try Self.review(still, password: other.password)
+            }
+            #expect(try TestServer.connect(database).query("SELECT count(*) AS n FROM gmp.signature")[0]
+                .decode("n", as: Int64.self) == 0)
+        }
+    }
 }
