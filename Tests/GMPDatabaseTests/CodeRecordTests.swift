@@ -38,6 +38,22 @@ struct CodeRecordTests {
         "gmp_audit.record_ddl()", "gmp_audit.guard_drop()", "gmp_audit.machinery_problems()",
     ]
 
+    /// The rules issue 20 (insider holes) changed on purpose after V0019/V0020: content
+    /// hashing pinned to fixed session settings (item 4), signing refused for an expired
+    /// password or a disabled account at every step (item 3), NaN and ±Infinity refused
+    /// where a number enters (item 10), dispatch re-checking the lot (item 8).
+    static let changedByIssue20: Set<String> = [
+        "gmp_rules.record_content(text,text)", "gmp_rules.content_hash(text,text)",
+        "gmp_rules.content_hash(text,text,jsonb)", "gmp_rules.record_signature(uuid,text,text,text,text)",
+        "gmp_rules.signature_intact(bigint)",
+        "gmp.begin_signing()", "gmp.authenticate_signer(uuid,bytea)", "gmp_rules.consume_authentication(uuid)",
+        "gmp_rules.check_new_collection()", "gmp.configure_facility(text,integer,numeric,text)", "gmp_rules.check_step()",
+        "gmp_rules.check_criterion()", "gmp_rules.check_lot_specification()", "gmp_rules.check_result()",
+        "gmp_rules.criterion_verdict(gmp.criterion,text,numeric,text[],numeric,boolean)",
+        "gmp.add_location(text,text,text,text,numeric,text[],integer,integer)",
+        "gmp_rules.check_shipping_event()",
+    ]
+
     /// A definition with the SQLSTATE of each raised error left out: refusals got codes of
     /// their own (docs/errors.md), which is the one change every other routine may show.
     static func withoutErrorCodes(_ definition: String) -> String {
@@ -72,7 +88,7 @@ struct CodeRecordTests {
                     Issue.record("\(routine) is gone after the upgrade")
                     continue
                 }
-                if Self.changedByCodeRecord.contains(routine) {
+                if Self.changedByCodeRecord.contains(routine) || Self.changedByIssue20.contains(routine) {
                     #expect(new != old, "\(routine) was meant to change")
                 } else {
                     #expect(Self.withoutErrorCodes(new) == Self.withoutErrorCodes(old), "\(routine) changed")
