@@ -102,6 +102,63 @@ struct SchemaCommandTests {
         }
     }
 
+    /// Issue 20, item 13: what an attack run does as the database owner (the DDL event
+    /// trigger refuses ALTER TABLE … DISABLE TRIGGER, so it is switched off first).
+    @Test("doctor fails naming every weakened protection, each with its fix: a disabled event trigger and table trigger")
+    func doctorReportsWeakenedProtections() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try TestServer.connect(database)
+            try admin.execute(script: SQLScript(shippedWithBinary: """
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                ALTER TABLE gmp.lot DISABLE TRIGGER audit;
+                ALTER TABLE gmp_audit.event ENABLE TRIGGER append_only;
+                """))
+            let run = try GMPBinary.run(["doctor", "--database", database])
+            #expect(run.status == 65, "\(run)")
+            for (problem, fix) in [
+                ("event trigger gmp_record_ddl is disabled", "ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS"),
+                ("trigger audit on gmp.lot is disabled", "ALTER TABLE gmp.lot ENABLE ALWAYS TRIGGER audit"),
+                ("trigger append_only on gmp_audit.event is disabled or does not fire always",
+                 "ALTER TABLE gmp_audit.event ENABLE ALWAYS TRIGGER append_only"),
+            ] {
+                #expect(run.stdout.contains(problem), "\(problem): \(run.stdout)")
+                #expect(run.stdout.contains(fix), "\(fix): \(run.stdout)")
+            }
+            #expect(run.stderr.contains("protections"), "\(run.stderr)")
+
+            let json = try GMPBinary.run(["doctor", "--json", "--database", database])
+            #expect(json.status == 65)
+            let failed = (try json.json()["checks"] as? [[String: Any]] ?? [])
+                .filter { $0["name"] as? String == "protections" && $0["status"] as? String == "failed" }
+            #expect(failed.count == 3, "\(failed)")
+            #expect(failed.allSatisfy { ($0["fix"] as? String)?.isEmpty == false })
+
+            try admin.execute(script: SQLScript(shippedWithBinary: """
+                ALTER TABLE gmp_audit.event ENABLE ALWAYS TRIGGER append_only;
+                ALTER TABLE gmp.lot ENABLE ALWAYS TRIGGER audit;
+                ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
+                """))
+            let healthy = try GMPBinary.run(["doctor", "--database", database])
+            #expect(healthy.status == 0, "\(healthy)")
+            #expect(healthy.stdout.contains("ok    protections"), "\(healthy.stdout)")
+        }
+    }
+
+    @Test("doctor names code changed while the DDL trigger was off, with how to see and restore it")
+    func doctorReportsUnrecordedCode() throws {
+        try TestServer.withMigratedDatabase { database in
+            try TestServer.connect(database).execute(script: SQLScript(shippedWithBinary: """
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                CREATE OR REPLACE FUNCTION gmp_rules.password_min_length() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$;
+                ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
+                """))
+            let run = try GMPBinary.run(["doctor", "--database", database])
+            #expect(run.status == 65, "\(run)")
+            #expect(run.stdout.contains("routine gmp_rules.password_min_length() differs from its definition"), "\(run.stdout)")
+            #expect(run.stdout.contains("gmp db code gmp_rules.password_min_length()"), "\(run.stdout)")
+        }
+    }
+
     @Test("doctor with no server: the connection check fails with exit 69 and says why")
     func doctorNoServer() throws {
         let run = try GMPBinary.run(["doctor", "--json", "--database", "host=/nonexistent-gmp-dir"])

@@ -38,13 +38,32 @@ struct CodeRecordTests {
         "gmp_audit.record_ddl()": "#13: captures each routine's definition into the trail",
         "gmp_audit.guard_drop()": "#13: a dropped routine names its object, so it leaves the code in force",
         "gmp_audit.machinery_problems()": "#13: unrecorded code is a machinery problem",
-        "gmp_rules.check_step()": "#16: the hint names the lot with its check character",
-        "gmp_rules.check_result()": "#16: the hint names the lot with its check character",
+        "gmp_rules.check_step()": "#16: the hint names the lot with its check character; #20.10: NaN and ±Infinity refused",
+        "gmp_rules.check_result()": "#16: the hint names the lot with its check character; #20.10: NaN and ±Infinity refused",
         "gmp.release_lot(uuid,text,text,text)": "#16: the hint names the lot with its check character",
         "gmp.release_exceptionally(uuid,text,text,text,text,text,text,text)": "#16: the hint names the lot with its check character",
         "gmp.certificate_of_analysis(text)": "#16: the hint names the lot with its check character",
+        "gmp_rules.record_content(text,text)": "#20.4: content is read with session settings pinned; the whole row, not a column named t",
+        "gmp_rules.content_hash(text,text)": "#20.4: hashing pinned against session settings",
+        "gmp_rules.content_hash(text,text,jsonb)": "#20.4: hashing pinned against session settings",
+        "gmp_rules.record_signature(uuid,text,text,text,text)": "#20.3/4: signing re-checks the account; settings pinned",
+        "gmp_rules.signature_intact(bigint)": "#20.4: a viewer's settings cannot make a signature read broken",
+        "gmp.begin_signing()": "#20.3: an expired password or a disabled account starts no ceremony",
+        "gmp.authenticate_signer(uuid,bytea)": "#20.3: expiry and account state checked before the proof",
+        "gmp_rules.consume_authentication(uuid)": "#20.3: account state checked at the moment of signing",
+        "gmp_rules.check_new_collection()": "#20.10: NaN and ±Infinity refused",
+        "gmp.configure_facility(text,integer,numeric,text)": "#20.10: NaN and ±Infinity refused",
+        "gmp_rules.check_criterion()": "#20.10: NaN and ±Infinity refused",
+        "gmp_rules.check_lot_specification()": "#20.10: NaN and ±Infinity refused",
+        "gmp_rules.criterion_verdict(gmp.criterion,text,numeric,text[],numeric,boolean)": "#20.10: NaN and ±Infinity refused",
+        "gmp.add_location(text,text,text,text,numeric,text[],integer,integer)": "#20.10: NaN and ±Infinity refused",
+        "gmp_rules.check_shipping_event()": "#20.8: dispatch re-checks lot status and the shipper",
     ]
 
+    /// The rules issue 20 (insider holes) changed on purpose after V0019/V0020: content
+    /// hashing pinned to fixed session settings (item 4), signing refused for an expired
+    /// password or a disabled account at every step (item 3), NaN and ±Infinity refused
+    /// where a number enters (item 10), dispatch re-checking the lot (item 8).
     /// A definition with the SQLSTATE of each raised error left out: refusals got codes of
     /// their own (docs/errors.md), which is the one change every other routine may show.
     static func withoutErrorCodes(_ definition: String) -> String {

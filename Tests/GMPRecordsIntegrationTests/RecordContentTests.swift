@@ -36,4 +36,16 @@ struct RecordContentTests {
             #expect(missing)
         }
     }
+
+    @Test("a record's content is its whole row, even in a table with a column named t")
+    func columnNamedT() throws {
+        try TestServer.withMigratedDatabase { database in
+            let db = try TestServer.connect(database)
+            try db.execute("CREATE TABLE public.t_probe (id integer PRIMARY KEY, t text, other text)")
+            try db.execute("INSERT INTO public.t_probe VALUES (1, 'same', 'first')")
+            let content: String? = try db.query("SELECT gmp_rules.record_content('public.t_probe', '1')::text AS c")[0]
+                .decode("c")
+            #expect(content == #"[{"t": "same", "id": 1, "other": "first"}]"#)
+        }
+    }
 }

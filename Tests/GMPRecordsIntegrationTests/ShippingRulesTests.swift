@@ -104,6 +104,41 @@ struct ShippingRulesTests {
         }
     }
 
+    /// Issue 20, item 8: the lot's status is checked again when the unit leaves.
+    @Test("a unit of a lot rejected or held after packing is not dispatched, on the urgent-need path too")
+    func lotStatusCheckedAtDispatch() throws {
+        try ShippingSite.with { s in
+            // A released lot's status is final, so only a quarantined lot on the urgent-need
+            // path can change after packing: held, then rejected.
+            let held = try s.filledLot(eligible: false)
+            let heldUnit = try s.units(held)[0]
+            let first = try s.createShipment(urgent: true)
+            #expect(try s.pack(first, [heldUnit]) == 1)
+            try s.site.qaSession.execute("SELECT gmp.hold_lot(\(held), 'deviation DEV-7 under investigation')")
+            try s.site.expectRefused("GM006", naming: [heldUnit, "on hold"], "dispatch of a unit held after packing, urgent") {
+                try s.dispatch(first)
+            }
+            #expect(try s.shipmentStatus(first) == "packed")
+            // Once QA lifts the hold, the same shipment goes.
+            try s.site.qaSession.execute("SELECT gmp.unhold_lot(\(held), 'DEV-7 closed, no impact')")
+            try s.dispatch(first)
+            #expect(try s.unitState(heldUnit) == "in_transit")
+            try s.receive(first, condition: "intact")   // the shipper is free again
+
+            let quarantined = try s.filledLot(eligible: false)
+            let unit = try s.units(quarantined)[0]
+            let urgent = try s.createShipment(urgent: true)
+            #expect(try s.pack(urgent, [unit]) == 1)
+            try s.qcSite.reject(quarantined)   // rejected after packing
+            try s.site.expectRefused("GM006", naming: [unit, "rejected", "only released units ship"],
+                                     "dispatch of a unit rejected after packing, urgent") {
+                try s.dispatch(urgent)
+            }
+            #expect(try s.shipmentStatus(urgent) == "packed")
+            #expect(try s.unitState(unit) == "packed")
+        }
+    }
+
     @Test("the urgent-need path: a director with justification and physician only; then a quarantined unit ships, labelled")
     func urgentNeedPath() throws {
         try ShippingSite.with { s in

@@ -58,22 +58,48 @@ BEGIN
 END;
 $$;
 
--- Step 1. Allowed for an active, unlocked account (even one that must change its
--- temporary password: changing it is itself signed with the current one).
+-- Whether `account_id` may sign now, checked at every step of the ceremony and again at
+-- the moment of signing: the account is a person's, active, unlocked, may log in, and its
+-- password has not expired. A session opened before the password expired (the server's
+-- VALID UNTIL stops only new logins) or before the account was disabled signs nothing.
+-- An expired password is not a wrong one: it is refused without counting a failure.
+CREATE OR REPLACE FUNCTION gmp_rules.require_signing_allowed(account_id text) RETURNS gmp.account
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    person gmp.account;
+    role   pg_authid;
+BEGIN
+    SELECT * INTO person FROM gmp.account a WHERE a.id = account_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '% cannot sign: not a person''s account', account_id
+            USING ERRCODE = 'insufficient_privilege', HINT = 'connect with your personal account (gmp --user ID)';
+    END IF;
+    SELECT * INTO role FROM pg_authid r WHERE r.rolname = account_id;
+    IF person.status <> 'active' OR NOT coalesce(role.rolcanlogin, false) AND person.locked_at IS NULL THEN
+        RAISE EXCEPTION '% cannot sign: the account is disabled', account_id
+            USING ERRCODE = 'insufficient_privilege', HINT = 'an administrator can enable it: gmp user enable';
+    ELSIF person.locked_at IS NOT NULL THEN
+        RAISE EXCEPTION '% cannot sign: the account is locked after failed signing attempts', account_id
+            USING ERRCODE = 'insufficient_privilege', HINT = 'an administrator can enable it: gmp user enable';
+    ELSIF person.password_expires_at <= clock_timestamp() OR role.rolvaliduntil <= clock_timestamp() THEN
+        RAISE EXCEPTION '% cannot sign: the password expired at %', account_id,
+            least(person.password_expires_at, coalesce(role.rolvaliduntil, person.password_expires_at))
+            USING ERRCODE = 'GM009',
+                  HINT = 'an expired password signs nothing: an administrator sets a temporary one (gmp user reset-password)';
+    END IF;
+    RETURN person;
+END;
+$$;
+
+-- Step 1. Allowed for an account that may sign (gmp_rules.require_signing_allowed), even
+-- one that must change its temporary password: changing it is itself signed with the
+-- current one.
 CREATE OR REPLACE FUNCTION gmp.begin_signing(OUT challenge uuid, OUT nonce bytea, OUT salt bytea, OUT iterations integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     person gmp.account;
 BEGIN
-    SELECT * INTO person FROM gmp.account WHERE id = session_user;
-    IF NOT FOUND OR person.status <> 'active' OR person.locked_at IS NOT NULL THEN
-        RAISE EXCEPTION '% cannot sign: %', session_user,
-            CASE WHEN NOT FOUND THEN 'not a person''s account' WHEN person.status <> 'active' THEN 'the account is disabled'
-                 ELSE 'the account is locked after failed signing attempts' END
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = CASE WHEN NOT FOUND THEN 'connect with your personal account (gmp --user ID)'
-                              ELSE 'an administrator can enable it: gmp user enable' END;
-    END IF;
+    person := gmp_rules.require_signing_allowed(session_user);
     SELECT v.iterations, v.salt INTO iterations, salt FROM gmp_rules.scram_verifier(session_user) v;
     nonce := uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid());
     INSERT INTO gmp_audit.signing_challenge (account_id, nonce, expires_at)
@@ -104,10 +130,7 @@ BEGIN
             HINT = 'enter the password within 5 minutes of starting the signature';
     END IF;
     SELECT * INTO STRICT person FROM gmp.account WHERE id = session_user FOR UPDATE;
-    IF person.locked_at IS NOT NULL OR person.status <> 'active' THEN
-        RAISE EXCEPTION 'account % cannot sign: it is locked or disabled', person.id
-            USING ERRCODE = 'insufficient_privilege', HINT = 'an administrator can enable it: gmp user enable';
-    END IF;
+    PERFORM gmp_rules.require_signing_allowed(session_user);
     stored := (gmp_rules.scram_verifier(session_user)).stored_key;
     auth_message := convert_to('gmp-sign-v1', 'UTF8') || uuid_send(pending.id) || pending.nonce;
     IF octet_length(proof) = 32
@@ -154,14 +177,23 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'call gmp.authenticate_signer in the same transaction, with a new challenge (gmp does this for you)';
     END IF;
-    SELECT * INTO STRICT person FROM gmp.account WHERE id = session_user;
+    -- The moment of signing: the account and its password are checked again, under a
+    -- lock that an administrator's disable or lock waits for.
+    PERFORM FROM gmp.account a WHERE a.id = session_user FOR SHARE;
+    person := gmp_rules.require_signing_allowed(session_user);
     RETURN person;
 END;
 $$;
 
+-- The content a signature covers, as jsonb. Every session setting that changes how a
+-- value is written as text is pinned here (and on the functions below that hash or
+-- compare it): a signer's or a viewer's own bytea_output, DateStyle, IntervalStyle,
+-- extra_float_digits, TimeZone, search_path or lc_* must not change a content hash, or
+-- a valid signature would read broken.
 CREATE OR REPLACE FUNCTION gmp_rules.record_content(record_table text, record_key text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET IntervalStyle = 'postgres' AS $$
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
 DECLARE
     target   regclass := to_regclass(record_table);
     key_col  text;
@@ -181,7 +213,8 @@ BEGIN
     SELECT format_type(a.atttypid, a.atttypmod) INTO key_type
     FROM pg_attribute a WHERE a.attrelid = target AND a.attname = key_col AND NOT a.attisdropped;
     BEGIN
-        EXECUTE format('SELECT jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text) FROM %s t '
+        -- t.*, not t: a column named t would otherwise stand for the whole row.
+        EXECUTE format('SELECT jsonb_agg(to_jsonb(t.*) ORDER BY to_jsonb(t.*)::text) FROM %s t '
                        'WHERE t.%I = $1::%s AND t.%I::text = $1', target, key_col, key_type, key_col)
         INTO content USING record_key;
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR invalid_datetime_format
@@ -194,13 +227,17 @@ END;
 $$;
 
 CREATE OR REPLACE FUNCTION gmp_rules.content_hash(record_table text, record_key text) RETURNS bytea
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
     SELECT gmp_rules.content_hash(record_table, record_key, gmp_rules.record_content(record_table, record_key))
 $$;
 
 CREATE OR REPLACE FUNCTION gmp_rules.record_signature(challenge uuid, meaning text, record_table text, record_key text,
                                                      statement text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
 DECLARE
     person gmp.account := gmp_rules.active_person();
     content jsonb := gmp_rules.record_content(record_table, record_key);
@@ -228,7 +265,9 @@ $$;
 -- Whether a signature's record is unchanged since signing. SECURITY DEFINER, as it
 -- reads the signed record whoever asks; it reveals only true or false.
 CREATE OR REPLACE FUNCTION gmp_rules.signature_intact(signature_id bigint) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
     SELECT s.content_hash = coalesce(gmp_rules.content_hash(s.record_table, s.record_key), '\x'::bytea)
     FROM gmp.signature s WHERE s.id = signature_id
 $$;
@@ -274,7 +313,9 @@ $$;
 
 -- The content hash of a record's content already read.
 CREATE OR REPLACE FUNCTION gmp_rules.content_hash(record_table text, record_key text, content jsonb) RETURNS bytea
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C' AS $$
     SELECT sha256(gmp_audit.field('gmp-record-v1'::text) || gmp_audit.field(record_table)
                   || gmp_audit.field(record_key) || gmp_audit.field(content::text))
 $$;

@@ -21,6 +21,21 @@ BEGIN
 END;
 $$;
 
+-- A numeric value that enters a GMP record is a finite number: numeric also takes 'NaN'
+-- and ±'Infinity', which compare above every number (so NaN > 0 and NaN >= a limit hold)
+-- and would pass a range check. Refused where the value enters (GM002); the tables'
+-- CHECK constraints (V0021) refuse them on any other way in.
+CREATE OR REPLACE FUNCTION gmp_rules.require_finite(value numeric, what text) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF value IN ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric) THEN
+        RAISE EXCEPTION '% must be a finite number, not %', what, value USING ERRCODE = 'GM002',
+            HINT = 'enter the value as a number, e.g. 12.5';
+    END IF;
+    RETURN value;
+END;
+$$;
+
 -- The rules for a new collection, checked on every insert whoever inserts: the unit
 -- fits the source, a newborn tissue has its birth mother linked, consent is in force.
 CREATE OR REPLACE FUNCTION gmp_rules.check_new_collection() RETURNS trigger
@@ -29,6 +44,7 @@ DECLARE
     src gmp.tissue_source;
     who gmp.donor;
 BEGIN
+    PERFORM gmp_rules.require_finite(NEW.amount, 'the collected amount');
     SELECT * INTO STRICT src FROM gmp.tissue_source WHERE code = NEW.source;
     SELECT * INTO STRICT who FROM gmp.donor WHERE code = NEW.donor_code;
     IF NOT NEW.amount_unit = ANY (src.units) THEN

@@ -31,6 +31,7 @@ DECLARE
     configured boolean;
 BEGIN
     PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.require_finite(max_population_doublings, 'the maximum population doublings');
     SELECT * INTO current FROM gmp.facility FOR UPDATE;
     configured := FOUND;
     IF configured AND current.isbt128_facility = configure_facility.isbt128_facility
@@ -113,6 +114,11 @@ DECLARE
     previous gmp.manufacturing_step;
     done     text;
 BEGIN
+    PERFORM gmp_rules.require_finite(NEW.cell_count, 'the cell count'),
+            gmp_rules.require_finite(NEW.viability_percent, 'the viability'),
+            gmp_rules.require_finite(NEW.population_doublings, 'the population doublings'),
+            gmp_rules.require_finite(NEW.cumulative_doublings, 'the cumulative population doublings'),
+            gmp_rules.require_finite(NEW.unit_volume_ml, 'the unit volume');
     SELECT * INTO STRICT l FROM gmp.lot WHERE din = NEW.din FOR UPDATE;  -- one step at a time per lot
     SELECT * INTO f FROM gmp.facility;
     IF l.status <> 'quarantine' THEN

@@ -13,6 +13,11 @@ DECLARE
     unit_max numeric;
     unknown text;
 BEGIN
+    PERFORM gmp_rules.require_finite(NEW.lower, format('the lower limit of %s', NEW.test)),
+            gmp_rules.require_finite(NEW.upper, format('the upper limit of %s', NEW.test)),
+            gmp_rules.require_finite(NEW.detection_limit, format('the detection limit of %s', NEW.test)),
+            gmp_rules.require_finite(NEW.endotoxin_k, format('the endotoxin K of %s', NEW.test)),
+            gmp_rules.require_finite(NEW.endotoxin_k_intrathecal, format('the intrathecal endotoxin K of %s', NEW.test));
     SELECT * INTO STRICT spec FROM gmp.specification WHERE id = NEW.specification_id;
     IF spec.status <> 'draft' OR spec.imported_xact <> txid_current() THEN
         RAISE EXCEPTION 'specification % is %: its criteria were fixed when it was imported', spec.id, spec.status
@@ -180,6 +185,7 @@ DECLARE
     l gmp.lot;
     spec gmp.specification;
 BEGIN
+    PERFORM gmp_rules.require_finite(NEW.max_dose_ml_per_kg_h, 'the maximum dose');
     SELECT * INTO STRICT l FROM gmp.lot WHERE din = NEW.din FOR UPDATE;
     SELECT * INTO STRICT spec FROM gmp.specification WHERE id = NEW.specification_id;
     IF l.status NOT IN ('quarantine', 'on_hold') THEN
@@ -251,6 +257,7 @@ DECLARE
     lower_ok boolean;
     upper_ok boolean;
 BEGIN
+    PERFORM gmp_rules.require_finite(value, 'a result value'), gmp_rules.require_finite(max_dose, 'the maximum dose');
     IF c.kind = 'qualitative' THEN
         IF outcomes IS NULL OR value IS NOT NULL OR array_position(outcomes, NULL) IS NOT NULL
            OR cardinality(outcomes) <> coalesce(cardinality(c.parts), 1) THEN

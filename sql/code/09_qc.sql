@@ -46,6 +46,7 @@ DECLARE
     unit_max   numeric;
     unknown    text;
 BEGIN
+    PERFORM gmp_rules.require_finite(NEW.value, format('the value of %s', NEW.test));
     SELECT * INTO assigned FROM gmp.lot_specification WHERE din = l.din;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'lot % has no specification yet', l.din USING ERRCODE = 'GM003',

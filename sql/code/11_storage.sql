@@ -126,6 +126,7 @@ CREATE OR REPLACE FUNCTION gmp.add_location(id text, kind text, parent_id text, 
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_finite(max_celsius, 'the temperature limit');
     PERFORM set_config('gmp.reason', 'storage location added', true);
     INSERT INTO gmp.storage_location (id, kind, parent_id, name, max_celsius, holds, rows, columns)
     VALUES (upper(btrim(id)), kind, upper(btrim(parent_id)), nullif(btrim(name), ''), max_celsius, holds, rows, columns);

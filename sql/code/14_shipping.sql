@@ -116,24 +116,10 @@ BEGIN
     END IF;
     SELECT * INTO STRICT u FROM gmp.unit WHERE id = NEW.unit_id;
     IF NEW.action = 'packed' THEN
-        SELECT * INTO STRICT l FROM gmp.lot WHERE din = u.din;
-        SELECT * INTO STRICT shipper FROM gmp.storage_location WHERE id = s.shipper_id;
         IF s.status <> 'packed' OR NEW.holder_person IS DISTINCT FROM s.packed_by
            OR NEW.device_id IS DISTINCT FROM s.shipper_id THEN
             RAISE EXCEPTION 'unit % is packed only into shipment %''s shipper %, by its packer, before dispatch',
                 u.id, s.id, s.shipper_id USING ERRCODE = 'GM007', HINT = 'use gmp ship pack';
-        END IF;
-        IF l.status NOT IN ('released', 'exceptionally_released')
-           AND NOT (l.status = 'quarantine' AND s.urgent_need IS NOT NULL) THEN
-            RAISE EXCEPTION 'unit % is of lot %, which is %: only released units ship', u.id, l.din,
-                replace(l.status, '_', ' ') USING ERRCODE = 'GM006',
-                HINT = CASE WHEN l.status = 'quarantine'
-                            THEN 'release the lot first, or ship under urgent medical need (a director creates the shipment with --urgent-need and --physician)'
-                            ELSE 'a lot on hold or rejected does not ship' END;
-        END IF;
-        IF NOT l.product_kind = ANY (shipper.holds) THEN
-            RAISE EXCEPTION '% holds % only, not %', shipper.id, array_to_string(shipper.holds, ', '), l.product_kind
-                USING ERRCODE = 'GM002', HINT = 'choose a shipper qualified for this product';
         END IF;
     ELSIF NEW.action = 'dispatched' THEN
         IF s.status <> 'dispatched' OR u.shipment_id IS DISTINCT FROM s.id OR NEW.holder_party IS DISTINCT FROM s.courier
@@ -148,6 +134,26 @@ BEGIN
                 u.id, s.id USING ERRCODE = 'GM007', HINT = 'use gmp ship receive';
         END IF;
         RETURN NEW;
+    END IF;
+    -- Packing and dispatch: every shipping rule is checked again when the unit leaves,
+    -- not only when it was packed; a lot held or rejected after packing, even on the
+    -- urgent-need path, does not go. FOR SHARE: a disposition of the lot being signed
+    -- meanwhile waits for this dispatch, or this dispatch for it.
+    SELECT * INTO STRICT l FROM gmp.lot WHERE din = u.din FOR SHARE;
+    SELECT * INTO STRICT shipper FROM gmp.storage_location WHERE id = s.shipper_id;
+    IF l.status NOT IN ('released', 'exceptionally_released')
+       AND NOT (l.status = 'quarantine' AND s.urgent_need IS NOT NULL) THEN
+        RAISE EXCEPTION 'unit % is of lot %, which is %: only released units ship', u.id, l.din,
+            replace(l.status, '_', ' ') USING ERRCODE = 'GM006',
+            HINT = CASE WHEN l.status = 'quarantine'
+                        THEN 'release the lot first, or ship under urgent medical need (a director creates the shipment with --urgent-need and --physician)'
+                        WHEN NEW.action = 'dispatched'
+                        THEN 'a lot on hold or rejected does not ship: the shipment stays packed until QA decides'
+                        ELSE 'a lot on hold or rejected does not ship' END;
+    END IF;
+    IF NOT l.product_kind = ANY (shipper.holds) THEN
+        RAISE EXCEPTION '% holds % only, not %', shipper.id, array_to_string(shipper.holds, ', '), l.product_kind
+            USING ERRCODE = 'GM002', HINT = 'choose a shipper qualified for this product';
     END IF;
     -- Packing and dispatch: nothing an open excursion affects leaves the facility (rule 13/14).
     excursions := gmp_rules.open_excursions_of_unit(u.id);

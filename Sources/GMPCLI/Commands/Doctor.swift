@@ -6,10 +6,13 @@ import PostgresClient
 struct Doctor: GMPCommand {
     static let path = "doctor"
     static let configuration = CommandConfiguration(
-        abstract: "Check the set-up: configuration, PostgreSQL programs, server, schema, permissions.",
+        abstract: "Check the set-up: configuration, PostgreSQL programs, server, schema, permissions, protections.",
         discussion: """
             Looks only: never starts a server or changes anything. Exit 0 when nothing \
-            failed (warnings allowed); otherwise the exit code of the first failed check.
+            failed (warnings allowed); otherwise the exit code of the first failed check. \
+            Every weakened protection gmp_audit.machinery_problems() finds (a table without \
+            its audit trigger, a protective or event trigger disabled, code changed without \
+            being recorded) is a failed check of its own, with its fix.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -72,7 +75,7 @@ struct DoctorChecks {
                                       detail: "a configured server is used; gmp does not run one", fix: nil))
         }
         guard serverReady else {
-            return checks + ["connection", "schema", "permissions"].map {
+            return checks + ["connection", "schema", "permissions", "protections"].map {
                 DoctorCheck(name: $0, status: .skipped, detail: "needs a running server", fix: nil)
             }
         }
@@ -83,14 +86,68 @@ struct DoctorChecks {
             let failure = Failure(error, target: context.settings.target)
             checks.append(DoctorCheck(name: "connection", status: .failed, detail: failure.problem, fix: failure.fix,
                                       exitCode: failure.exitCode))
-            return checks + ["schema", "permissions"].map {
+            return checks + ["schema", "permissions", "protections"].map {
                 DoctorCheck(name: $0, status: .skipped, detail: "needs a connection", fix: nil)
             }
         }
         checks.append(connectionCheck(connection))
         checks.append(schema(connection))
         checks.append(permissions(connection))
+        checks += protections(connection)
         return checks
+    }
+
+    /// Every weakened protection the database knows of (gmp_audit.machinery_problems(),
+    /// sql/code/01_audit.sql), one failed check each with its fix; one ok check when
+    /// there is none.
+    private func protections(_ connection: PostgresConnection) -> [DoctorCheck] {
+        do {
+            let available: Bool = try connection.query("""
+                SELECT to_regprocedure('gmp_audit.machinery_problems()') IS NOT NULL AS available
+                """)[0].decode("available")
+            guard available else {
+                return [DoctorCheck(name: "protections", status: .skipped, detail: "the schema is not migrated yet", fix: nil)]
+            }
+            let problems: [String] = try connection.query("SELECT p FROM gmp_audit.machinery_problems() AS p")
+                .map { try $0.decode("p") }
+            if problems.isEmpty {
+                return [DoctorCheck(name: "protections", status: .ok,
+                                    detail: "audit and protective triggers fire always, event triggers on, code recorded",
+                                    fix: nil)]
+            }
+            return problems.map {
+                DoctorCheck(name: "protections", status: .failed, detail: "weakened: \($0)",
+                            fix: Self.protectionFix(for: $0), exitCode: .refused)
+            }
+        } catch {
+            let failure = Failure(error, target: context.settings.target)
+            return [DoctorCheck(name: "protections", status: .failed, detail: failure.problem, fix: failure.fix,
+                                exitCode: failure.exitCode)]
+        }
+    }
+
+    /// The fix for one problem as gmp_audit.machinery_problems() words it.
+    static func protectionFix(for problem: String) -> String {
+        let afterwards = "then find out who weakened it and what changed meanwhile (gmp audit verify, gmp audit report)"
+        if let match = problem.wholeMatch(of: /trigger (\S+) on (\S+) is disabled or does not fire always/) {
+            return "as the database owner: ALTER TABLE \(match.2) ENABLE ALWAYS TRIGGER \(match.1); \(afterwards)"
+        }
+        if let match = problem.wholeMatch(of: /event trigger (\S+) is disabled or does not fire always/) {
+            return "as the database owner: ALTER EVENT TRIGGER \(match.1) ENABLE ALWAYS; \(afterwards)"
+        }
+        if let match = problem.wholeMatch(of: /event trigger (\S+) is missing/) {
+            return "as the database owner, create \(match.1) again as sql/migrations/V0002__audit_trail.sql does "
+                + "(CREATE EVENT TRIGGER …; ALTER EVENT TRIGGER \(match.1) ENABLE ALWAYS); \(afterwards)"
+        }
+        if let match = problem.wholeMatch(of: /table (\S+) is not audited/) {
+            return "as the database owner: SELECT gmp_audit.audit_table('\(match.1)', 'its key column'); \(afterwards)"
+        }
+        if let match = problem.wholeMatch(of: /routine (.+?) (has no definition in|differs from its definition in) the code record.*/) {
+            return "compare it with gmp db code \(match.1); restore its home's definition (sql/code/, gmp db migrate), "
+                + "or have the database owner record it with a reason: "
+                + "SELECT set_config('gmp.reason', '…', false), gmp_audit.record_unrecorded_code()"
+        }
+        return "restore it as the database owner, then gmp audit verify"
     }
 
     private func connectionCheck(_ connection: PostgresConnection) -> DoctorCheck {
