@@ -473,4 +473,43 @@ struct QCReleaseRulesTests {
             #expect(count == 1)
         }
     }
+
+    @Test("release re-checks the eligibility evidence: a reactive result recorded after the eligible determination blocks")
+    func reactiveAfterDetermination() throws {
+        try QCReleaseSite.with { site in
+            let lot = try site.lot()
+            try site.passAll(lot)
+            #expect(try site.blockers(lot).isEmpty)
+            let tested: String = try site.site.superuser.query("""
+                SELECT coalesce(d.birth_mother, d.code) AS t FROM gmp.lot l JOIN gmp.donor d ON d.code = l.donor_code
+                WHERE l.din = \(lot)
+                """)[0].decode("t")
+            try site.site.screen(tested, ["hiv1-nat"], result: "reactive")
+            let blockers = try site.blockers(lot)
+            #expect(blockers.count == 1 && blockers[0].contains("reactive") && blockers[0].contains("after the eligible determination"),
+                    "\(blockers)")
+            DonorAndLotRulesTests.expectSQLState("GM006", "release with a reactive result after the determination") {
+                _ = try site.release(lot)
+            }
+            // Whoever writes: the disposition trigger re-checks at commit for a superuser too.
+            #expect(try site.site.superuser.query("SELECT count(*)::int AS n FROM gmp.disposition WHERE din = \(lot)")[0]
+                .decode("n", as: Int.self) == 0)
+        }
+    }
+
+    @Test("withdrawn consent blocks release, and no exceptional release covers it")
+    func withdrawnConsent() throws {
+        try QCReleaseSite.with { site in
+            let lot = try site.lot()
+            try site.passAll(lot)
+            let donor: String = try site.site.superuser.query("SELECT donor_code FROM gmp.lot WHERE din = \(lot)")[0].decode("donor_code")
+            try site.site.withdrawConsent(donor, daysAgo: 0)
+            let blockers = try site.blockers(lot)
+            #expect(blockers == ["donor \(donor) withdrew consent on \(try site.site.superuser.query("SELECT current_date::text AS d")[0].decode("d", as: String.self)): the donation may not be used"],
+                    "\(blockers)")
+            DonorAndLotRulesTests.expectSQLState("GM006", "release after consent was withdrawn") { _ = try site.release(lot) }
+            let kinds: [String] = try site.site.superuser.query("SELECT kind FROM gmp_rules.release_blockers(\(lot))").map { try $0.decode("kind") }
+            #expect(kinds == ["consent"])
+        }
+    }
 }

@@ -57,8 +57,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
 $$;
 
 -- What blocks a release of the lot, given its evaluation: no specification, a criterion
--- not passed, a donor not determined eligible (or exempt), an open deviation, expiry, and
--- an open temperature excursion that affects any of its units.
+-- not passed, a donor not determined eligible (or exempt) or whose evidence changed after
+-- the determination, withdrawn consent, an open deviation, expiry, and an open
+-- temperature excursion that affects any of its units.
 CREATE OR REPLACE FUNCTION gmp_rules.blockers_of(lot_din text, evaluation jsonb)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
@@ -76,6 +77,30 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     LEFT JOIN LATERAL (SELECT x.outcome FROM gmp.eligibility_determination x
                        WHERE x.collection_id = l.collection_id ORDER BY x.id DESC LIMIT 1) d ON true
     WHERE l.din = lot_din AND d.outcome IS DISTINCT FROM 'eligible' AND d.outcome IS DISTINCT FROM 'exempt'
+    UNION ALL
+    -- A determination stands on its evidence: a reactive or indeterminate result of the
+    -- tested person (the birth mother for a newborn) recorded after an "eligible" undoes
+    -- it until the donor is determined again.
+    SELECT 'eligibility', r.id::text,
+           format('donor %s: %s %s (specimen %s) was recorded after the eligible determination %s: determine again',
+                  l.donor_code, t.name, r.result, r.specimen_on, d.id)
+    FROM gmp.lot l
+    JOIN gmp.donor dn ON dn.code = l.donor_code
+    JOIN LATERAL (SELECT x.id, x.outcome, x.determined_at FROM gmp.eligibility_determination x
+                  WHERE x.collection_id = l.collection_id ORDER BY x.id DESC LIMIT 1) d ON d.outcome = 'eligible'
+    JOIN gmp.screening_result r ON r.donor_code = coalesce(dn.birth_mother, dn.code)
+                               AND r.result IN ('reactive', 'indeterminate') AND r.recorded_at > d.determined_at
+    JOIN gmp.screening_test t ON t.code = r.test_code
+    WHERE l.din = lot_din
+    UNION ALL
+    -- A donor who withdrew consent (and gave none again since): the donation is not used.
+    -- Not an eligibility matter, so no exceptional release covers it.
+    SELECT 'consent', l.donor_code,
+           format('donor %s withdrew consent on %s: the donation may not be used', l.donor_code, c.withdrawn_on)
+    FROM gmp.lot l
+    JOIN LATERAL (SELECT x.withdrawn_on FROM gmp.consent x WHERE x.donor_code = l.donor_code
+                  ORDER BY x.id DESC LIMIT 1) c ON c.withdrawn_on IS NOT NULL
+    WHERE l.din = lot_din
     UNION ALL
     SELECT 'deviation', d.id, d.kind || ' ' || d.id || ' is open: ' || d.title
     FROM gmp.deviation_lot dl JOIN gmp.deviation d ON d.id = dl.deviation_id
