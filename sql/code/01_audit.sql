@@ -78,8 +78,8 @@ BEGIN
     IF NOT altered THEN
         RETURN;
     END IF;
-    SELECT p INTO problem FROM gmp_audit.machinery_problems() AS p
-    WHERE p NOT LIKE 'table % is not audited' AND p NOT LIKE 'routine %' LIMIT 1;
+    -- The trigger checks alone: not the code drift, which reads every definition.
+    SELECT p INTO problem FROM gmp_audit.trigger_problems() AS p LIMIT 1;
     IF problem IS NOT NULL THEN
         RAISE EXCEPTION 'refused: % (the audit trail cannot be switched off)', problem
             USING ERRCODE = 'insufficient_privilege';
@@ -330,16 +330,11 @@ BEGIN
 END;
 $$;
 
--- What would let a change go unrecorded: a table in a GMP schema without its audit
--- trigger, or a protective trigger or event trigger not set to fire always.
--- gmp audit verify and gmp doctor report each problem.
-CREATE OR REPLACE FUNCTION gmp_audit.machinery_problems() RETURNS SETOF text
+-- A protective trigger or event trigger that is off, or missing: what would let a change
+-- go unrecorded or an append-only row be rewritten. record_ddl refuses a change that
+-- leaves one; machinery_problems reports them with the rest.
+CREATE OR REPLACE FUNCTION gmp_audit.trigger_problems() RETURNS SETOF text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT format('table %s.%s is not audited', n.nspname, c.relname)
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = 'gmp' AND c.relkind IN ('r', 'p')
-      AND NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'audit')
-    UNION ALL
     SELECT format('trigger %s on %s.%s is disabled or does not fire always', t.tgname, n.nspname, c.relname)
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta') AND NOT t.tgisinternal AND t.tgenabled <> 'A'
@@ -350,6 +345,19 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT 'event trigger ' || expected || ' is missing'
     FROM unnest(ARRAY['gmp_record_ddl', 'gmp_guard_drop']) AS expected
     WHERE NOT EXISTS (SELECT FROM pg_event_trigger e WHERE e.evtname = expected)
+$$;
+
+-- What would let a change go unrecorded: a table in a GMP schema without its audit
+-- trigger, a protective trigger or event trigger not set to fire always, or code that
+-- differs from the code record. gmp audit verify and gmp doctor report each problem.
+CREATE OR REPLACE FUNCTION gmp_audit.machinery_problems() RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT format('table %s.%s is not audited', n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'gmp' AND c.relkind IN ('r', 'p')
+      AND NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'audit')
+    UNION ALL
+    SELECT gmp_audit.trigger_problems()
     UNION ALL
     SELECT gmp_audit.unrecorded_code()
     ORDER BY 1

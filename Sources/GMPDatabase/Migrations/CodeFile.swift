@@ -26,15 +26,17 @@ public struct CodeFile: Sendable, Equatable {
     }
 
     /// The file name: `01_audit.sql`.
-    public var fileName: String {
+    public var fileName: String { Self.fileName(order: order, name: name) }
+
+    static func fileName(order: Int, name: String) -> String {
         (order < 10 ? "0" : "") + String(order) + "_" + name + ".sql"
     }
 
     /// The code files this binary was built with, in the order they apply.
     public static let shipped: [CodeFile] = embeddedCodeFiles.map { file in
-        let shell = CodeFile(order: file.order, name: file.name, sql: file.sql)
+        let fileName = fileName(order: file.order, name: file.name)
         return CodeFile(order: file.order, name: file.name, sql: file.sql, routines: file.routines.map {
-            RoutineHome(identity: $0.identity, kind: $0.kind, fileName: shell.fileName, line: $0.line)
+            RoutineHome(identity: $0.identity, kind: $0.kind, fileName: fileName, line: $0.line)
         })
     }
 
