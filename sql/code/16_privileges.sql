@@ -14,6 +14,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.code_in_force(timestamp with time zone),
     gmp.code_history(text),
     gmp.begin_signing(),
+    gmp.submit_signing_proof(uuid,bytea),
+    gmp.authenticate_signer(uuid),
     gmp.authenticate_signer(uuid,bytea),
     gmp_rules.signature_intact(bigint),
     gmp.change_password(uuid,text),
