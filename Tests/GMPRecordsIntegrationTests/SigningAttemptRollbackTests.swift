@@ -46,6 +46,9 @@ struct SigningAttemptRollbackTests {
                 ($0 as? PostgresError)?.kind == .permissionDenied
             }
             #expect(try admin.query("SELECT count(*) AS n FROM gmp.signature")[0].decode("n", as: Int64.self) == 0)
+            // gmp audit alerts shows the five before anything has recorded them.
+            let listed = try SecurityEvent.list(on: admin, since: nil).filter { $0.account == person.id }
+            #expect(listed.filter { $0.id == nil && $0.kind == "signing_failed" }.count == 5, "\(listed)")
             // The administrator's unlock records the five, says they were rolled back, and locks
             // before it unlocks, so the trail shows the whole story.
             try admin.execute("SELECT gmp.enable_account(\(person.id), 'identity confirmed by phone')")
@@ -55,6 +58,7 @@ struct SigningAttemptRollbackTests {
             #expect(try Self.securityEvents(admin, person.id, "account_locked").count == 1)
             #expect(try Self.securityEvents(admin, person.id, "account_unlocked").count == 1)
             #expect(try SignatureTests.account(admin, person.id).failed == 0)
+            #expect(try SecurityEvent.list(on: admin, since: nil).allSatisfy { $0.id != nil }, "recorded once, not twice")
             _ = try SignatureTests.review(try person.connect(), password: person.password)
         }
     }

@@ -220,6 +220,15 @@ BEGIN
 END;
 $$;
 
+-- Wrong signing passwords not yet recorded as security events, because their check was
+-- rolled back or never made: gmp audit alerts lists them with the recorded ones. The
+-- viewer's own open transaction is left out, as in gmp_rules.unrecorded_signing_failures.
+CREATE OR REPLACE VIEW gmp_audit.unrecorded_signing_failure AS
+SELECT c.id AS challenge, c.account_id, c.proof_submitted_at
+FROM gmp_audit.signing_challenge c
+WHERE c.proof_valid = false AND c.used_at IS NULL
+  AND c.proof_submitted_xact IS DISTINCT FROM txid_current_if_assigned();
+
 -- Records the wrong password entries of `person` not yet recorded (`checked`, the one
 -- being checked, among them): burns their challenges, counts them, writes a security
 -- event for each (saying which ones a caller had rolled back) and locks the account at
