@@ -95,8 +95,11 @@ $$;
 CREATE TEMP TABLE signing_key AS SELECT 'bench_qa'::text AS account, pg_temp.client_key('bench_qa', 'Release-bench-2026!') AS client_key;
 
 -- A signing operation as `signer`, with the whole ceremony in one transaction:
--- gmp.begin_signing, the proof (computed by the superuser from the ClientKey),
--- gmp.authenticate_signer, then `call` (a format string whose %s is the challenge).
+-- gmp.begin_signing, the proof (computed by the superuser from the ClientKey) through
+-- gmp.submit_signing_proof, gmp.authenticate_signer, then `call` (a format string whose
+-- %s is the challenge). gmp checks a proof only once it was committed; to keep each
+-- signature in the generator's transaction, the superuser marks the submission as made
+-- in an earlier transaction (proof_submitted_xact = 0), which no gmp role can do.
 CREATE FUNCTION pg_temp.signed(signer text, call text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     owner text := session_user;
@@ -113,7 +116,11 @@ BEGIN
     proof := gmp_rules.xor_bytes(key, gmp_rules.hmac_sha256(sha256(key),
                  convert_to('gmp-sign-v1', 'UTF8') || uuid_send(ch.challenge) || ch.nonce));
     PERFORM set_config('session_authorization', signer, true);
-    SELECT a.outcome INTO STRICT outcome FROM gmp.authenticate_signer(ch.challenge, proof) a;
+    PERFORM gmp.submit_signing_proof(ch.challenge, proof);
+    PERFORM set_config('session_authorization', owner, true);
+    UPDATE gmp_audit.signing_challenge c SET proof_submitted_xact = 0 WHERE c.id = ch.challenge;
+    PERFORM set_config('session_authorization', signer, true);
+    SELECT a.outcome INTO STRICT outcome FROM gmp.authenticate_signer(ch.challenge) a;
     IF outcome <> 'authenticated' THEN
         RAISE EXCEPTION 'signing as % was %', signer, outcome;
     END IF;

@@ -241,10 +241,16 @@ BEGIN
     PERFORM gmp_rules.require_administrator();
     PERFORM gmp_rules.give_reason(reason);
     target := gmp_rules.account_for_change(account_id);
-    IF target.status = 'active' AND target.locked_at IS NULL THEN
+    IF target.status = 'active' AND target.locked_at IS NULL
+       AND target.failed_signing_attempts + gmp_rules.unrecorded_signing_failures(account_id) < 5 THEN
         RAISE EXCEPTION 'account % is already enabled and unlocked', account_id USING ERRCODE = 'GM003',
             HINT = 'nothing to do';
     END IF;
+    -- Wrong signing passwords whose check the caller rolled back are recorded (and may
+    -- lock the account here) before the unlock resets the count.
+    PERFORM gmp_rules.record_signing_failures(target, NULL);
+    PERFORM gmp_rules.give_reason(reason);
+    SELECT * INTO target FROM gmp.account a WHERE a.id = account_id;
     EXECUTE format('ALTER ROLE %I LOGIN', account_id);
     UPDATE gmp.account SET status = 'active', locked_at = NULL, failed_signing_attempts = 0 WHERE id = account_id;
     PERFORM gmp_rules.record_security_event(account_id,
@@ -267,7 +273,13 @@ $$;
 -- What gmp user list/show print: the account with its roles, and where the server's
 -- view differs from gmp's (a role granted or a password changed outside gmp).
 CREATE OR REPLACE VIEW gmp.account_overview AS
-SELECT a.id, a.full_name, a.status, a.locked_at, a.failed_signing_attempts, a.must_change_password,
+SELECT a.id, a.full_name, a.status, a.locked_at,
+       -- With the wrong entries whose check was rolled back (gmp_rules.unrecorded_signing_failures).
+       a.failed_signing_attempts + (SELECT count(*)::integer FROM gmp_audit.signing_challenge c
+                                    WHERE c.account_id = a.id AND c.proof_valid = false AND c.used_at IS NULL
+                                      AND c.proof_submitted_xact IS DISTINCT FROM txid_current_if_assigned())
+           AS failed_signing_attempts,
+       a.must_change_password,
        a.password_changed_at, a.password_expires_at, a.created_at, a.created_by,
        coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM gmp.account_role r WHERE r.account_id = a.id),
                 '{}') AS roles,

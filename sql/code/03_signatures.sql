@@ -63,6 +63,7 @@ $$;
 -- password has not expired. A session opened before the password expired (the server's
 -- VALID UNTIL stops only new logins) or before the account was disabled signs nothing.
 -- An expired password is not a wrong one: it is refused without counting a failure.
+-- Locked counts the wrong entries whose check a caller rolled back (issue 20, item 1).
 CREATE OR REPLACE FUNCTION gmp_rules.require_signing_allowed(account_id text) RETURNS gmp.account
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -78,7 +79,8 @@ BEGIN
     IF person.status <> 'active' OR NOT coalesce(role.rolcanlogin, false) AND person.locked_at IS NULL THEN
         RAISE EXCEPTION '% cannot sign: the account is disabled', account_id
             USING ERRCODE = 'insufficient_privilege', HINT = 'an administrator can enable it: gmp user enable';
-    ELSIF person.locked_at IS NOT NULL THEN
+    ELSIF person.locked_at IS NOT NULL
+          OR person.failed_signing_attempts + gmp_rules.unrecorded_signing_failures(account_id) >= 5 THEN
         RAISE EXCEPTION '% cannot sign: the account is locked after failed signing attempts', account_id
             USING ERRCODE = 'insufficient_privilege', HINT = 'an administrator can enable it: gmp user enable';
     ELSIF person.password_expires_at <= clock_timestamp() OR role.rolvaliduntil <= clock_timestamp() THEN
@@ -108,16 +110,23 @@ BEGIN
 END;
 $$;
 
--- Step 2. Returns the outcome instead of raising on a wrong password, so the failure
--- (and a lockout) is committed by the client and cannot be rolled away.
-CREATE OR REPLACE FUNCTION gmp.authenticate_signer(challenge uuid, proof bytea,
-                                        OUT outcome text, OUT failed_attempts integer)
+-- Wrong proofs committed (gmp.submit_signing_proof) whose outcome was never recorded,
+-- because the caller rolled back the gmp.authenticate_signer that would have counted
+-- them. They count as failures all the same (issue 20, item 1). A proof submitted in the
+-- caller's own, still open transaction is left out: counting it there would tell the
+-- caller the verdict before the proof is committed.
+CREATE OR REPLACE FUNCTION gmp_rules.unrecorded_signing_failures(account_id text) RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*)::integer FROM gmp_audit.signing_challenge c
+    WHERE c.account_id = unrecorded_signing_failures.account_id AND c.proof_valid = false AND c.used_at IS NULL
+      AND c.proof_submitted_xact IS DISTINCT FROM txid_current_if_assigned()
+$$;
+
+-- A signing challenge of the session's own, still open to a proof or to its check.
+CREATE OR REPLACE FUNCTION gmp_rules.open_challenge(challenge uuid) RETURNS gmp_audit.signing_challenge
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     pending gmp_audit.signing_challenge;
-    person  gmp.account;
-    stored  bytea;
-    auth_message bytea;
 BEGIN
     SELECT * INTO pending FROM gmp_audit.signing_challenge c WHERE c.id = challenge FOR UPDATE;
     IF NOT FOUND OR pending.account_id <> session_user THEN
@@ -129,14 +138,63 @@ BEGIN
         RAISE EXCEPTION 'the signing challenge expired' USING ERRCODE = 'GM009',
             HINT = 'enter the password within 5 minutes of starting the signature';
     END IF;
-    SELECT * INTO STRICT person FROM gmp.account WHERE id = session_user FOR UPDATE;
+    RETURN pending;
+END;
+$$;
+
+-- Step 2. Takes one proof per challenge and keeps its verdict where no gmp role can read
+-- it; answers nothing about it. The caller commits this before step 3 can check it, so
+-- no rollback can take a wrong guess back.
+CREATE OR REPLACE FUNCTION gmp.submit_signing_proof(challenge uuid, proof bytea) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    pending gmp_audit.signing_challenge;
+    stored  bytea;
+    auth_message bytea;
+BEGIN
+    pending := gmp_rules.open_challenge(challenge);
+    IF pending.proof_submitted_xact IS NOT NULL THEN
+        RAISE EXCEPTION 'a password was already entered for this signing challenge' USING ERRCODE = 'GM009',
+            HINT = 'each signature takes one password entry: start the signature again';
+    END IF;
     PERFORM gmp_rules.require_signing_allowed(session_user);
     stored := (gmp_rules.scram_verifier(session_user)).stored_key;
     auth_message := convert_to('gmp-sign-v1', 'UTF8') || uuid_send(pending.id) || pending.nonce;
-    IF octet_length(proof) = 32
-       AND sha256(gmp_rules.xor_bytes(proof, gmp_rules.hmac_sha256(stored, auth_message))) = stored THEN
+    UPDATE gmp_audit.signing_challenge c
+    SET proof_submitted_xact = txid_current(), proof_submitted_at = clock_timestamp(),
+        proof_valid = coalesce(octet_length(proof) = 32
+            AND sha256(gmp_rules.xor_bytes(proof, gmp_rules.hmac_sha256(stored, auth_message))) = stored, false)
+    WHERE c.id = pending.id;
+END;
+$$;
+
+-- Step 3. Tells the verdict on the proof committed in step 2, and records it: returns
+-- the outcome instead of raising on a wrong password, so the failure (and a lockout) is
+-- committed by the client. Should the caller roll this back instead, the committed wrong
+-- proof still counts (gmp_rules.unrecorded_signing_failures) and is recorded by the next
+-- check or by an administrator's unlock.
+CREATE OR REPLACE FUNCTION gmp.authenticate_signer(challenge uuid, OUT outcome text, OUT failed_attempts integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    pending gmp_audit.signing_challenge;
+    person  gmp.account;
+BEGIN
+    pending := gmp_rules.open_challenge(challenge);
+    IF pending.proof_submitted_xact IS NULL THEN
+        RAISE EXCEPTION 'no password was entered for this signing challenge' USING ERRCODE = 'GM009',
+            HINT = 'call gmp.submit_signing_proof and commit it first (gmp does this for you)';
+    ELSIF pending.proof_submitted_xact = txid_current() THEN
+        RAISE EXCEPTION 'the password entry must be committed before it is checked' USING ERRCODE = 'GM009',
+            HINT = 'commit gmp.submit_signing_proof, then check it in a new transaction (gmp does this for you)';
+    END IF;
+    SELECT * INTO STRICT person FROM gmp.account WHERE id = session_user FOR UPDATE;
+    IF pending.proof_valid THEN
+        PERFORM gmp_rules.require_signing_allowed(session_user);
         UPDATE gmp_audit.signing_challenge c SET authenticated_xact = txid_current() WHERE c.id = pending.id;
-        IF person.failed_signing_attempts > 0 THEN
+        IF person.failed_signing_attempts > 0 OR gmp_rules.unrecorded_signing_failures(person.id) > 0 THEN
+            -- Wrong entries whose check was rolled back are recorded; fewer than five in a
+            -- row (or require_signing_allowed refused), so this one resets the count.
+            PERFORM gmp_rules.record_signing_failures(person, NULL);
             PERFORM set_config('gmp.reason', 'signing password entered correctly: failed attempts reset', true);
             UPDATE gmp.account SET failed_signing_attempts = 0 WHERE id = person.id;
         END IF;
@@ -144,21 +202,68 @@ BEGIN
         failed_attempts := 0;
         RETURN;
     END IF;
-    -- Wrong password: burn the challenge, count the failure, lock at five in a row.
-    UPDATE gmp_audit.signing_challenge c SET used_at = clock_timestamp() WHERE c.id = pending.id;
-    failed_attempts := person.failed_signing_attempts + 1;
-    PERFORM set_config('gmp.reason', format('failed signing attempt %s of 5', failed_attempts), true);
-    UPDATE gmp.account SET failed_signing_attempts = failed_attempts WHERE id = person.id;
-    PERFORM gmp_rules.record_security_event(person.id, 'signing_failed', format('attempt %s of 5', failed_attempts));
-    IF failed_attempts >= 5 THEN
+    -- Wrong password. The account was allowed to sign when the proof was submitted.
+    failed_attempts := gmp_rules.record_signing_failures(person, pending.id);
+    outcome := CASE WHEN failed_attempts >= 5 THEN 'locked' ELSE 'rejected' END;
+END;
+$$;
+
+-- The one-step check of earlier versions, which told its verdict in a transaction the
+-- caller could roll back (issue 20, item 1). Kept so that an older gmp, or a script
+-- written for it, is told what changed instead of finding no such function.
+CREATE OR REPLACE FUNCTION gmp.authenticate_signer(challenge uuid, proof bytea,
+                                        OUT outcome text, OUT failed_attempts integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION 'the password is no longer checked in the signing transaction' USING ERRCODE = 'GM009',
+        HINT = 'commit gmp.submit_signing_proof(challenge, proof) first, then call gmp.authenticate_signer(challenge) in the signing transaction; upgrade gmp';
+END;
+$$;
+
+-- Wrong signing passwords not yet recorded as security events, because their check was
+-- rolled back or never made: gmp audit alerts lists them with the recorded ones. The
+-- viewer's own open transaction is left out, as in gmp_rules.unrecorded_signing_failures.
+CREATE OR REPLACE VIEW gmp_audit.unrecorded_signing_failure AS
+SELECT c.id AS challenge, c.account_id, c.proof_submitted_at
+FROM gmp_audit.signing_challenge c
+WHERE c.proof_valid = false AND c.used_at IS NULL
+  AND c.proof_submitted_xact IS DISTINCT FROM txid_current_if_assigned();
+
+-- Records the wrong password entries of `person` not yet recorded (`checked`, the one
+-- being checked, among them): burns their challenges, counts them, writes a security
+-- event for each (saying which ones a caller had rolled back) and locks the account at
+-- five in a row. Returns the failed attempts in a row.
+CREATE OR REPLACE FUNCTION gmp_rules.record_signing_failures(person gmp.account, checked uuid) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    attempt gmp_audit.signing_challenge;
+    failed  integer := person.failed_signing_attempts;
+BEGIN
+    FOR attempt IN
+        UPDATE gmp_audit.signing_challenge c SET used_at = clock_timestamp()
+        WHERE c.account_id = person.id AND c.proof_valid = false AND c.used_at IS NULL
+          AND (c.id = checked OR c.proof_submitted_xact IS DISTINCT FROM txid_current_if_assigned())
+        RETURNING c.*
+    LOOP
+        failed := failed + 1;
+        PERFORM gmp_rules.record_security_event(person.id, 'signing_failed', format('attempt %s of 5%s', failed,
+            CASE WHEN attempt.id IS DISTINCT FROM checked
+                 THEN format(' (password entered at %s; the caller rolled its check back)',
+                             to_char(attempt.proof_submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+                 ELSE '' END));
+    END LOOP;
+    IF failed = person.failed_signing_attempts THEN
+        RETURN failed;
+    END IF;
+    PERFORM set_config('gmp.reason', format('failed signing attempt %s of 5', failed), true);
+    UPDATE gmp.account SET failed_signing_attempts = failed WHERE id = person.id;
+    IF failed >= 5 AND person.locked_at IS NULL THEN
         PERFORM set_config('gmp.reason', 'locked after 5 failed signing attempts in a row', true);
         UPDATE gmp.account SET locked_at = clock_timestamp() WHERE id = person.id;
         EXECUTE format('ALTER ROLE %I NOLOGIN', person.id);
         PERFORM gmp_rules.record_security_event(person.id, 'account_locked', '5 failed signing attempts in a row');
-        outcome := 'locked';
-    ELSE
-        outcome := 'rejected';
     END IF;
+    RETURN failed;
 END;
 $$;
 
@@ -175,7 +280,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'signing needs the password entered for this signature'
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'call gmp.authenticate_signer in the same transaction, with a new challenge (gmp does this for you)';
+                  HINT = 'commit gmp.submit_signing_proof, then call gmp.authenticate_signer in the signing transaction (gmp does this for you)';
     END IF;
     -- The moment of signing: the account and its password are checked again, under a
     -- lock that an administrator's disable or lock waits for.

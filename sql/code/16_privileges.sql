@@ -7,13 +7,15 @@
 -- Table privileges stay with the tables, in the numbered migrations.
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
-REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
+REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
     gmp.code_in_force(timestamp with time zone),
     gmp.code_history(text),
     gmp.begin_signing(),
+    gmp.submit_signing_proof(uuid,bytea),
+    gmp.authenticate_signer(uuid),
     gmp.authenticate_signer(uuid,bytea),
     gmp_rules.signature_intact(bigint),
     gmp.change_password(uuid,text),
@@ -130,3 +132,4 @@ GRANT EXECUTE ON FUNCTION
 TO gmp_admin;
 
 GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview TO gmp_person;
+GRANT SELECT ON gmp_audit.unrecorded_signing_failure TO gmp_admin, gmp_qa, gmp_director, gmp_auditor;

@@ -4,7 +4,10 @@ import PostgresClient
 /// A security event QA reviews (`gmp audit alerts`): failed signing attempts,
 /// lockouts, unlocks, disabled accounts and password resets (21 CFR 11.300(d)).
 public struct SecurityEvent: Sendable, Equatable {
-    public let id: Int64
+    /// Nil for a wrong signing password whose check was rolled back or never made: it
+    /// counts toward the lock but has no event row until the next check or an unlock
+    /// records it (gmp_audit.unrecorded_signing_failure).
+    public let id: Int64?
     public let occurredAt: Timestamp
     public let account: String
     /// signing_failed, account_locked, account_unlocked, account_disabled,
@@ -22,7 +25,13 @@ public struct SecurityEvent: Sendable, Equatable {
         try connection.query("""
             SELECT id, occurred_at, account_id, kind, detail, recorded_by FROM gmp_audit.security_event
             WHERE \(since)::timestamptz IS NULL OR occurred_at >= \(since)
-            ORDER BY id
+            UNION ALL
+            SELECT NULL, proof_submitted_at, account_id, 'signing_failed',
+                   'wrong password entered; its check was rolled back or never made (counted toward the lock)',
+                   account_id
+            FROM gmp_audit.unrecorded_signing_failure
+            WHERE \(since)::timestamptz IS NULL OR proof_submitted_at >= \(since)
+            ORDER BY 2, 1 NULLS LAST
             """).map { row in
             SecurityEvent(id: try row.decode("id"), occurredAt: try row.decode("occurred_at"),
                           account: try row.decode("account_id"), kind: try row.decode("kind"),

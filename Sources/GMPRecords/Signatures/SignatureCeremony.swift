@@ -32,10 +32,12 @@ public struct SigningRefused: Error, Sendable, Equatable, CustomStringConvertibl
 /// signed operation, in one transaction (docs/signatures.md).
 ///
 /// 1. `gmp.begin_signing()` issues a one-time challenge (committed on its own).
-/// 2. The proof is computed here from the password; the password never leaves.
-/// 3. One transaction: `gmp.authenticate_signer()`, then `operation`, which calls a
-///    signing function with the challenge id. A wrong password commits the failure
-///    instead and throws ``SigningRefused``.
+/// 2. The proof is computed here from the password (which never leaves) and
+///    submitted by `gmp.submit_signing_proof()`, committed on its own: the server keeps
+///    its verdict unread, so no rollback can take a wrong guess back (issue 20, item 1).
+/// 3. One transaction: `gmp.authenticate_signer()` tells the verdict, then `operation`
+///    calls a signing function with the challenge id. A wrong password commits the
+///    failure instead and throws ``SigningRefused``.
 public struct SignatureCeremony {
     let connection: PostgresConnection
 
@@ -48,10 +50,13 @@ public struct SignatureCeremony {
     public func sign<T>(password: String, _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
         let challenge = try connection.transaction(.readCommitted) { db in try Self.begin(on: db) }
         let proof = SigningProof.compute(password: password, challenge: challenge)
+        try connection.transaction(.readCommitted) { db in
+            _ = try db.execute("SELECT gmp.submit_signing_proof(\(challenge.id), \(ByteString(proof)))")
+        }
         let outcome: Result<T, SigningRefused> = try connection.transaction { db in
             let row = try db.query("""
                 SELECT outcome, failed_attempts, session_user AS account
-                FROM gmp.authenticate_signer(\(challenge.id), \(ByteString(proof)))
+                FROM gmp.authenticate_signer(\(challenge.id))
                 """)[0]
             let verdict: String = try row.decode("outcome")
             guard verdict == "authenticated" else {

@@ -47,7 +47,7 @@ public enum SigningProof {
         return zip(clientKey, clientSignature).map { $0 ^ $1 }
     }
 
-    /// The server's check, mirrored (sql/code/03_signatures.sql, gmp.authenticate_signer): recovers the
+    /// The server's check, mirrored (sql/code/03_signatures.sql, gmp.submit_signing_proof): recovers the
     /// ClientKey from the proof and compares its hash with the StoredKey.
     public static func check(proof: [UInt8], storedKey: [UInt8], challenge: SigningChallenge) -> Bool {
         guard proof.count == 32 else { return false }

@@ -18,7 +18,8 @@ struct AuditAlerts: GMPCommand {
 
     struct Document: Encodable {
         struct Event: Encodable {
-            let id: Int64
+            /// Null for a wrong password whose check was rolled back (no event row yet).
+            let id: Int64?
             let occurredAt: String
             let account: String
             let kind: String
