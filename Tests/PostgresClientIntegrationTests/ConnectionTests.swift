@@ -61,6 +61,26 @@ struct ConnectionTests {
         } throws: { ($0 as? ConnectionError)?.kind == .malformedConnectionString }
     }
 
+    @Test("a lock held by a stalled session fails the waiting statement after lock_timeout, not never")
+    func lockTimeout() throws {
+        try TestServer.withDatabase { database in
+            let holder = try TestServer.connect(database)
+            try holder.execute("CREATE TABLE held (id int PRIMARY KEY)")
+            try holder.execute("INSERT INTO held VALUES (1)")
+            try holder.execute("BEGIN")
+            try holder.execute("UPDATE held SET id = 1")  // stalls here, holding the row
+            let waiter = try PostgresConnection(ConnectionConfiguration(
+                connectionString: database, lockTimeoutMilliseconds: 200))
+            #expect(try waiter.query("SELECT current_setting('lock_timeout') AS t")[0].decode("t", as: String.self) == "200ms")
+            let started = ContinuousClock.now
+            #expect {
+                try waiter.execute("UPDATE held SET id = 1")
+            } throws: { ($0 as? PostgresError)?.kind == .lockTimeout }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            try holder.execute("ROLLBACK")
+        }
+    }
+
     @Test("a terminated session reports connectionLost")
     func connectionLost() throws {
         try TestServer.withDatabase { database in

@@ -136,6 +136,10 @@ extension Failure {
         case .resourcesExhausted:
             self.init(exitCode: .unavailable, problem: "the database server is out of resources: \(error.description)",
                       fix: "its administrator must free disk space or memory, or connections; nothing was changed: run the command again after")
+        case .lockTimeout:
+            self.init(exitCode: .retryExhausted,
+                      problem: "another session held a record this command needs for too long: \(error.description)",
+                      fix: "an import or an open transaction (psql) is holding it: run the command again once that has finished; nothing was changed")
         case .serializationFailure, .deadlock, .cancelled:
             self.init(exitCode: .retryExhausted, problem: error.description, fix: "run the command again; nothing was changed")
         case .refusedByRule:

@@ -64,10 +64,17 @@ public struct ConnectionConfiguration: Sendable {
     public var applicationName: String
     /// Seconds to wait for the server, unless the string or `PGCONNECT_TIMEOUT` sets it.
     public var connectTimeoutSeconds: Int
+    /// The longest a statement waits for a lock another session holds (PostgreSQL's
+    /// `lock_timeout`) before it fails with 55P03, so that one stalled client (an open
+    /// psql transaction, an import stopped mid-COPY) cannot freeze everyone else's
+    /// writes. 0 waits forever. Unless the string or `PGOPTIONS` sets options.
+    public var lockTimeoutMilliseconds: Int
 
-    public init(connectionString: String, applicationName: String = "gmp", connectTimeoutSeconds: Int = 5) {
+    public init(connectionString: String, applicationName: String = "gmp", connectTimeoutSeconds: Int = 5,
+                lockTimeoutMilliseconds: Int = 10_000) {
         self.connectionString = connectionString
         self.applicationName = applicationName
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.lockTimeoutMilliseconds = max(0, lockTimeoutMilliseconds)
     }
 }

@@ -31,6 +31,9 @@ public final class PostgresConnection {
         if getenv("PGCONNECT_TIMEOUT") == nil {
             parameters.append(("connect_timeout", String(configuration.connectTimeoutSeconds)))
         }
+        if getenv("PGOPTIONS") == nil {
+            parameters.append(("options", "-c lock_timeout=\(configuration.lockTimeoutMilliseconds)"))
+        }
         parameters.append(("dbname", configuration.connectionString))
         parameters.append(("client_encoding", "UTF8"))
 

@@ -33,6 +33,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case connectionLost
         /// 57014: the statement was cancelled (e.g. statement_timeout).
         case cancelled
+        /// 55P03: a lock another session holds was not granted within `lock_timeout`;
+        /// nothing was changed, and retrying at once would wait again.
+        case lockTimeout
         /// Class 53: the server ran out of a resource (53100 disk full, 53200 out of
         /// memory, 53300 too many connections); nothing was changed.
         case resourcesExhausted
@@ -96,6 +99,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case "40001": return .serializationFailure
         case "40P01": return .deadlock
         case "57014": return .cancelled
+        case "55P03": return .lockTimeout
         case "57P01", "57P02", "57P03": return .connectionLost
         default: break
         }
