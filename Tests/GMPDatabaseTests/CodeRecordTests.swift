@@ -195,6 +195,39 @@ struct CodeRecordTests {
         }
     }
 
+    /// On a fresh install the migrations run before the code files, so a DROP in a
+    /// numbered migration after the V0019 baseline is recorded by the V0001–V0018 guard,
+    /// which names the object but not its oid. The record must still end that routine, and
+    /// show it again when a code file re-creates it.
+    @Test("a routine dropped by a migration on a fresh install leaves the code in force, and comes back when re-created")
+    func droppedByMigrationOnFreshInstall() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let dropping = Migration(version: Migration.shipped.count + 1, name: "drop_old_check",
+                                     sql: "DROP FUNCTION gmp.authenticate_signer(uuid, bytea);\n")
+            let migrations = Migration.shipped + [dropping]
+            try Migrator(migrations: migrations, code: []).migrate(on: connection)
+            let unkeyed: Int = try connection.query("""
+                SELECT count(*)::integer AS n FROM gmp_audit.event
+                WHERE action = 'DDL' AND record_key = 'DROP' AND NOT old_values ? 'oid'
+                  AND old_values ->> 'object' = 'gmp.authenticate_signer(pg_catalog.uuid,pg_catalog.bytea)'
+                """)[0].decode("n")
+            #expect(unkeyed == 1, "the migration's drop is recorded without an oid, as the old guard does")
+            let afterDrop: Timestamp = try connection.query("SELECT clock_timestamp() AS t")[0].decode("t")
+
+            // The code files (03_signatures.sql keeps a refusing body of the old call) re-create it.
+            try Migrator(migrations: migrations).migrate(on: connection)
+            let record = CodeRecord(connection)
+            let old = "gmp.authenticate_signer(uuid,bytea)"
+            #expect(try record.inForce(at: afterDrop).contains { $0.routine == old } == false)
+            #expect(try record.inForce(at: afterDrop).contains { $0.routine == "gmp.begin_signing()" })
+            let now = try #require(try record.inForce().first { $0.routine == old })
+            #expect(now.command == "CREATE FUNCTION")
+            #expect(Set(try record.inForce().map(\.routine)) == Set(try Self.catalog(connection).keys))
+            #expect(try record.history(of: old).map(\.command) == ["BASELINE", "DROP", "CREATE FUNCTION"])
+        }
+    }
+
     @Test("an edited code file is applied again, recorded with its text; the record is append-only")
     func editedCodeFile() throws {
         try TestServer.withMigratedDatabase { database in

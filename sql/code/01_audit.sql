@@ -87,6 +87,14 @@ BEGIN
 END;
 $$;
 
+-- An object identity as the catalog prints a routine with search_path = pg_catalog:
+-- pg_event_trigger_dropped_objects() qualifies built-in types (pg_catalog.text),
+-- regprocedure does not (text).
+CREATE OR REPLACE FUNCTION gmp_audit.normal_identity(identity text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+    SELECT replace(identity, 'pg_catalog.', '')
+$$;
+
 -- The code in force at a time (now when NULL): for each routine or view, the newest
 -- definition recorded at or before it, unless the object was dropped since. Answered
 -- from the audit trail alone: what an inspector asks under Annex 11 §4 and 11.10(a).
@@ -94,6 +102,15 @@ CREATE OR REPLACE FUNCTION gmp.code_in_force(at timestamptz DEFAULT NULL)
 RETURNS TABLE (routine text, kind text, definition text, sha256 text,
                recorded_at timestamptz, audit_seq bigint, recorded_by text, command text, reason text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH unkeyed_drop AS (
+        -- Drops recorded without the object's oid (by the guard of V0001–V0018, the one
+        -- in force while a fresh install runs its migrations): the newest per identity.
+        SELECT gmp_audit.normal_identity(d.old_values ->> 'object') AS routine, max(d.seq) AS seq
+        FROM gmp_audit.event d
+        WHERE d.action = 'DDL' AND d.record_key = 'DROP' AND NOT d.old_values ? 'oid'
+          AND (at IS NULL OR d.occurred_at <= at)
+        GROUP BY 1
+    )
     SELECT v.new_values ->> 'routine', v.new_values ->> 'kind', v.new_values ->> 'definition',
            v.new_values ->> 'sha256', v.occurred_at, v.seq, v.actor, v.record_key, v.reason
     FROM (
@@ -104,6 +121,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         ORDER BY coalesce(e.new_values, e.old_values) ->> 'oid', e.seq DESC
     ) AS v
     WHERE v.new_values ? 'definition'
+      -- such a drop ends the object of that identity whose definition it follows
+      AND NOT EXISTS (SELECT FROM unkeyed_drop u WHERE u.routine = v.new_values ->> 'routine' AND u.seq > v.seq)
     ORDER BY 1
 $$;
 
@@ -128,7 +147,14 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
            e.occurred_at, e.seq, e.actor, e.record_key, e.reason
     FROM gmp_audit.event e JOIN objects o ON o.key = coalesce(e.new_values, e.old_values) ->> 'oid'
     WHERE e.action = 'DDL' AND (e.new_values ? 'definition' OR e.record_key = 'DROP')
-    ORDER BY e.seq
+    UNION ALL
+    -- Drops recorded without the object's oid (see code_in_force), matched by identity.
+    SELECT gmp_audit.normal_identity(e.old_values ->> 'object'), e.old_values ->> 'object_type',
+           NULL, NULL, e.occurred_at, e.seq, e.actor, e.record_key, e.reason
+    FROM gmp_audit.event e
+    WHERE e.action = 'DDL' AND e.record_key = 'DROP' AND NOT e.old_values ? 'oid'
+      AND gmp_audit.normal_identity(e.old_values ->> 'object') IN (SELECT o.routine FROM objects o)
+    ORDER BY 6
 $$;
 
 -- Code whose catalog definition is not what the trail last recorded: changed while the
