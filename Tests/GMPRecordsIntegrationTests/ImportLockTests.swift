@@ -14,7 +14,9 @@ struct ImportLockTests {
     typealias Storage = ReadingsAndExcursionsTests.Storage
 
     /// The statements an attacking role might use to hold what gmp's imports lock; each
-    /// must be refused for lack of privilege.
+    /// must be refused for lack of privilege. (An operator or QC who begins an import in
+    /// psql and leaves it open holds the device's lock like any import in progress: a
+    /// gmp import waiting behind it gives up after the lock timeout, exit 75.)
     static let lockAttempts = [
         "SELECT FROM gmp.storage_location WHERE id = 'LN2-A' FOR UPDATE",
         "SELECT FROM gmp.storage_location WHERE id = 'LN2-A' FOR SHARE",
@@ -22,6 +24,8 @@ struct ImportLockTests {
         "LOCK TABLE gmp.reading_import IN SHARE MODE",
         "SELECT FROM gmp_meta.serial_lock FOR UPDATE",
         "LOCK TABLE gmp_meta.serial_lock IN EXCLUSIVE MODE",
+        "SELECT gmp_rules.lock_device_readings('LN2-A')",
+        "SELECT gmp_rules.lock_specification_code('TEST-DP')",
     ]
 
     @Test("another role holding the old advisory key does not stall a device's readings import; it cannot lock the rows gmp locks")
