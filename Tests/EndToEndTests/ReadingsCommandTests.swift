@@ -121,4 +121,72 @@ struct ReadingsCommandTests {
                     || open.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
         }
     }
+
+    @Test("a line later than the server's clock allows is named like any bad line: exit 65, nothing loaded; --json kind future")
+    func futureLine() throws {
+        try Self.withTank { site, directory in
+            let path = directory + "/2099.csv"
+            try Self.write(["LN2-E2E,2026-12-01T10:00:00Z,-182.4", "LN2-E2E,2099-01-01T00:00:00Z,-182.5",
+                            "LN2-E2E,2099-01-01T00:01:00Z,-182.5"], to: path)
+            try site.expectRefused(exit: 65, mentioning: ["nothing loaded", "line 3", "line 4", "in the future"]) {
+                try site.gmp(site.operatorAccount, ["storage", "readings", "import", path])
+            }
+            let json = try site.expectRefused(exit: 65) {
+                try site.gmp(site.operatorAccount, ["storage", "readings", "import", path, "--json"])
+            }
+            let problems = try #require(try json.json()["problems"] as? [[String: Any]])
+            #expect(problems.map { $0["line"] as? Int } == [3, 4])
+            #expect(problems.map { $0["kind"] as? String } == ["future", "future"])
+            #expect((problems.first?["problem"] as? String)?.contains("2099-01-01T00:00:00.000000Z") == true)
+            #expect(try Self.readings(site) == 0)
+        }
+    }
+
+    @Test("QA voids a wrongly imported log, signed: listed as voided with its reason, its excursion voided, the real log loads; operators may not")
+    func voidImport() throws {
+        try Self.withTank { site, directory in
+            let wrong = directory + "/wrong.csv", real = directory + "/real.csv"
+            try Self.write(["LN2-E2E,2026-12-03T10:00:00Z,-120", "LN2-E2E,2026-12-03T10:01:00Z,-121"], to: wrong)
+            try Self.write(["LN2-E2E,2026-12-02T10:00:00Z,-190", "LN2-E2E,2026-12-02T10:01:00Z,-189"], to: real)
+            let loaded = try site.expectSuccess {
+                try site.gmp(site.operatorAccount, ["storage", "readings", "import", wrong, "--json"])
+            }
+            let documents = try #require(try JSONSerialization.jsonObject(with: Data(loaded.stdout.utf8)) as? [[String: Any]])
+            let importID = try #require(documents.first?["import_id"] as? Int)
+            let excursion = try #require((documents.first?["excursions_opened"] as? [String])?.first)
+            try site.expectRefused(exit: 65, mentioning: ["come before readings import \(importID)",
+                                                          "gmp storage readings void \(importID)"]) {
+                try site.gmp(site.operatorAccount, ["storage", "readings", "import", real])
+            }
+            try site.expectRefused(exit: 77, mentioning: ["may not void readings imports"]) {
+                try site.signed(site.operatorAccount, ["storage", "readings", "void", String(importID), "--reason", "wrong tank"])
+            }
+            let signed = try site.expectSuccess {
+                try site.signed(site.qa, ["storage", "readings", "void", String(importID), "--reason",
+                                          "the log of tank LN2-E3, exported under the wrong id", "--json"])
+            }
+            #expect(try signed.json()["meaning"] as? String == "approved" && signed.json()["record"] as? String == String(importID))
+            let list = try site.expectSuccess { try site.gmp(site.operatorAccount, ["storage", "readings", "list", "--json"]) }
+            let imports = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+            let voided = try #require(imports.first?["voided"] as? [String: Any])
+            #expect(voided["by"] as? String == site.qa.id)
+            #expect(voided["reason"] as? String == "the log of tank LN2-E3, exported under the wrong id")
+            let text = try site.expectSuccess { try site.gmp(site.qa, ["storage", "readings", "list", "--device", "LN2-E2E"]) }
+            #expect(text.stdout.contains("VOIDED by \(site.qa.id)"), "\(text)")
+            let excursions = try site.expectSuccess { try site.gmp(site.qa, ["excursion", "list", "--json"]) }
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(excursions.stdout.utf8)) as? [[String: Any]])
+            #expect(rows.first { $0["id"] as? String == excursion }?["status"] as? String == "voided")
+            try site.expectRefused(exit: 65, mentioning: ["was voided with readings import \(importID)"]) {
+                try site.signed(site.qa, ["excursion", "assess", excursion, "--assessment", "no impact"])
+            }
+            try site.expectSuccess { try site.gmp(site.operatorAccount, ["storage", "readings", "import", real]) }
+            #expect(try Self.readings(site) == 4)
+            try site.expectRefused(exit: 65, mentioning: ["was voided by"]) {
+                try site.signed(site.qa, ["storage", "readings", "void", String(importID), "--reason", "again"])
+            }
+            try site.expectRefused(exit: 65, mentioning: ["no readings import 999999"]) {
+                try site.signed(site.qa, ["storage", "readings", "void", "999999", "--reason", "no such import"])
+            }
+        }
+    }
 }

@@ -62,6 +62,13 @@ struct CodeRecordTests {
         "gmp.add_location(text,text,text,text,numeric,text[],integer,integer)": "#20.10: NaN and ±Infinity refused",
         "gmp_rules.check_shipping_event()": "#20.8: dispatch re-checks lot status and the shipper",
         "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block",
+        "gmp_rules.check_import_in_time_order()": "#20.9: a reading beyond the server's clock is refused; voided imports do not count; a row lock, not an advisory one",
+        "gmp.begin_readings_import(text,text,bigint,timestamp with time zone,timestamp with time zone)": "#20 advisory-lock finding: the device's row lock, which no other role can take",
+        "gmp_rules.guard_excursion()": "#20.9: an excursion is voided with the import that opened it, and then never changes",
+        "gmp_rules.track_excursions(text,numeric,bigint,timestamp with time zone[],numeric[],integer[],timestamp with time zone[])": "#20.9: a voided excursion is not going on",
+        "gmp_rules.check_new_readings()": "#20.9: a voided excursion is not going on",
+        "gmp.assess_excursion(uuid,text,text)": "#20.9: a voided excursion is not assessed",
+        "gmp.import_specification(jsonb,text)": "#20 advisory-lock finding: a row lock per code, which no other role can take",
     ]
 
     /// The rules issue 20 (insider holes) changed on purpose after V0019/V0020: content

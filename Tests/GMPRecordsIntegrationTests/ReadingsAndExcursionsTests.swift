@@ -45,15 +45,17 @@ struct ReadingsAndExcursionsTests {
             placedMinute = try qc.site.superuser.query("SELECT date_trunc('minute', clock_timestamp()) AS t")[0].decode("t")
         }
 
-        /// ISO 8601 time `minutes` after the minute the units were placed in (readings
-        /// after placing; one clock reading, so a test never straddles a minute).
-        func time(_ minutes: Int) -> String { instant(minutes).iso8601 }
+        /// ISO 8601 time of reading `step`: `step` ten-second steps after the minute that
+        /// follows the one the units were placed in (readings after placing; one clock
+        /// reading, so a test never straddles a minute). Steps up to 12 stay within the
+        /// few minutes ahead of the server's clock that a reading may be.
+        func time(_ step: Int) -> String { instant(step).iso8601 }
 
-        func instant(_ minutes: Int) -> Timestamp {
-            Timestamp(microsecondsSinceEpoch: placedMinute.microsecondsSinceEpoch + Int64(minutes) * 60_000_000)
+        func instant(_ step: Int) -> Timestamp {
+            Timestamp(microsecondsSinceEpoch: placedMinute.microsecondsSinceEpoch + 60_000_000 + Int64(step) * 10_000_000)
         }
 
-        /// Loads `readings` (device, minutes from now, celsius) as `session` through gmp's import.
+        /// Loads `readings` (device, step, celsius) as `session` through gmp's import.
         @discardableResult
         func load(_ readings: [(String, Int, String)], as session: PostgresConnection? = nil) throws
             -> [TemperatureReadings.Imported] {
@@ -71,6 +73,16 @@ struct ReadingsAndExcursionsTests {
 
         func excursions() throws -> [Excursions.Row] {
             try Excursions(site.superuser).list(openOnly: false, device: nil)
+        }
+
+        /// QA voids readings import `id`, signed; returns the signature.
+        @discardableResult
+        func void(_ id: Int64, reason: String = "logger clock set to 2099: readings unusable",
+                  by account: TestAccount? = nil, session: PostgresConnection? = nil) throws -> Int64 {
+            let who = account ?? site.qa
+            return try SignatureCeremony(session ?? site.qaSession).sign(password: who.password) { db, challenge in
+                try TemperatureReadings.void(on: db, challenge: challenge, importID: id, reason: reason)
+            }
         }
 
         func assess(_ id: String, by account: TestAccount? = nil, session: PostgresConnection? = nil) throws {
@@ -364,6 +376,167 @@ struct ReadingsAndExcursionsTests {
             let problems: [String] = try s.site.superuser.query("SELECT p FROM gmp_audit.machinery_problems() p")
                 .map { try $0.decode("p") }
             #expect(problems.isEmpty, "\(problems)")
+        }
+    }
+
+    /// Declares an import of `device` with readings at `times` (timestamptz text) and
+    /// inserts them, as `session` in plain SQL; returns the import id.
+    @discardableResult
+    static func insert(_ device: String, at times: [String], celsius: String = "-190",
+                       as session: PostgresConnection) throws -> Int64 {
+        try session.transaction(.readCommitted) { db in
+            let first = times.min() ?? "", last = times.max() ?? ""
+            let id: Int64 = try db.query("""
+                SELECT gmp.begin_readings_import(\(device), repeat('a', 64), \(Int64(times.count)),
+                                                 \(first)::timestamptz, \(last)::timestamptz) AS id
+                """)[0].decode("id")
+            for time in times {
+                try db.execute("""
+                    INSERT INTO gmp.temperature_reading (import_id, device_id, read_at, celsius)
+                    VALUES (\(id), \(device), \(time)::timestamptz, \(celsius)::numeric)
+                    """)
+            }
+            return id
+        }
+    }
+
+    @Test("a reading later than the server's clock plus 5 minutes is refused (GM002, naming it); one within loads; real readings still load")
+    func futureReadingRefused() throws {
+        try Storage.with { s in
+            let op = s.site.operatorSession
+            // The operator, in plain SQL, as a logger set to 2099 would have it.
+            let refused = Self.refusal("a reading in 2099", "GM002") {
+                _ = try Self.insert("LN2-A", at: ["2099-01-01T00:00:00Z"], celsius: "-100", as: op)
+            }
+            #expect(refused.message.contains("run to 2099-01-01") && refused.message.contains("cannot come from the future"),
+                    "\(refused)")
+            #expect(refused.hint.contains("logger's clock"), "\(refused)")
+            // Several statements cannot sneak one in either: the import row itself is refused.
+            #expect(try s.count("SELECT count(*) AS n FROM gmp.reading_import") == 0)
+            // The tank still takes its real readings, and a warm one opens an excursion.
+            let real = try s.load([("LN2-A", 1, "-190"), ("LN2-A", 2, "-120"), ("LN2-A", 3, "-190")])
+            #expect(real[0].excursionsOpened.count == 1)
+            // The tolerance: 5 minutes ahead of the server's clock, as the function says.
+            let tolerance: Bool = try op.query("""
+                SELECT gmp.readings_accepted_until() - clock_timestamp() BETWEEN interval '4 minutes 59 seconds'
+                                                                              AND interval '5 minutes' AS ok
+                """)[0].decode("ok")
+            #expect(tolerance)
+            let soon: String = try op.query("SELECT (clock_timestamp() + interval '6 minutes')::text AS t")[0].decode("t")
+            _ = Self.refusal("a reading 6 minutes ahead", "GM002") { _ = try Self.insert("LN2-A", at: [soon], as: op) }
+            let near: String = try op.query("SELECT (clock_timestamp() + interval '4 minutes')::text AS t")[0].decode("t")
+            try Self.insert("LN2-A", at: [near], as: op)
+            #expect(try s.count("SELECT count(*) AS n FROM gmp.reading_import") == 2)
+        }
+    }
+
+    /// Puts a 2099 reading of LN2-A into the database as a gmp before issue 20 accepted
+    /// it: the superuser widens the clock tolerance for the one import, then restores
+    /// the function as shipped (both changes recorded in the audit trail).
+    static func importFromTheFuture(_ s: Storage, celsius: String) throws -> Int64 {
+        let su = s.site.superuser
+        let shipped: String = try su.query("""
+            SELECT pg_get_functiondef('gmp_rules.reading_clock_tolerance()'::regprocedure) AS d
+            """)[0].decode("d")
+        try su.transaction { db in
+            try db.execute("SELECT set_config('gmp.reason', 'test: a database from before issue 20', true)")
+            try db.execute("""
+                CREATE OR REPLACE FUNCTION gmp_rules.reading_clock_tolerance() RETURNS interval
+                LANGUAGE sql IMMUTABLE AS $$ SELECT interval '100 years' $$
+                """)
+        }
+        defer {
+            _ = try? su.transaction { db in
+                try db.execute("SELECT set_config('gmp.reason', 'test: the shipped rule restored', true)")
+                try db.execute(script: SQLScript(shippedWithBinary: shipped))
+            }
+        }
+        return try insert("LN2-A", at: ["2099-01-01T00:00:00Z"], celsius: celsius, as: s.site.operatorSession)
+    }
+
+    @Test("QA voids a 2099 import already in the database, signed: the tank takes real readings and opens excursions again; its excursion is voided")
+    func voidRecoversBlindedTank() throws {
+        try Storage.with { s in
+            try s.qc.passAll(s.lot)
+            let future = try Self.importFromTheFuture(s, celsius: "-100")
+            let blinding = try #require(try s.excursions().first)
+            #expect(blinding.startedAt.iso8601.hasPrefix("2099") && blinding.status == "open")
+            #expect(try s.qc.blockers(s.lot).contains { $0.contains(blinding.id) })
+            // Blinded: every real reading comes "before" 2099; the hint names the way out.
+            let blind = Self.refusal("a real reading after a 2099 one", "GM003") { try s.load([("LN2-A", 1, "-190")]) }
+            #expect(blind.hint.contains("gmp storage readings void \(future)"), "\(blind)")
+            // Only QA voids, with a reason.
+            Rules.expectSQLState("42501", "the operator voiding") {
+                try s.void(future, by: s.site.operatorAccount, session: s.site.operatorSession)
+            }
+            Rules.expectSQLState("GM008", "a void without its reason") { try s.void(future, reason: "  ") }
+            let readings = try s.count("SELECT count(*) AS n FROM gmp.temperature_reading")
+            let signature = try s.void(future)
+            let signed: (Bool, String, String) = try {
+                let row = try s.site.superuser.query("""
+                    SELECT intact, meaning, record_table FROM gmp.signature_status WHERE id = \(signature)
+                    """)[0]
+                return (try row.decode("intact"), try row.decode("meaning"), try row.decode("record_table"))
+            }()
+            #expect(signed == (true, "approved", "gmp.reading_import_void"))
+            // Nothing deleted; listed as voided, with who and why.
+            #expect(try s.count("SELECT count(*) AS n FROM gmp.temperature_reading") == readings)
+            let listed = try #require(try TemperatureReadings(s.site.operatorSession).list(device: "LN2-A").first)
+            #expect(listed.importId == future && listed.voided?.by == s.site.qa.id
+                    && listed.voided?.reason == "logger clock set to 2099: readings unusable")
+            // Its excursion is voided: it blocks nothing and is never assessed.
+            let voided = try #require(try s.excursions().first { $0.id == blinding.id })
+            #expect(voided.status == "voided")
+            #expect(try !s.qc.blockers(s.lot).contains { $0.contains(blinding.id) })
+            Rules.expectSQLState("GM004", "assessing a voided excursion") { try s.assess(blinding.id) }
+            Rules.expectSQLState("GM004", "voiding twice") { try s.void(future) }
+            // The tank's real readings load again, after the import before the void, and open excursions.
+            let real = try s.load([("LN2-A", 1, "-190"), ("LN2-A", 2, "-120"), ("LN2-A", 3, "-190")])
+            #expect(real[0].excursionsOpened.count == 1)
+            let previous: Int64 = try s.site.superuser.query("""
+                SELECT previous_import_id AS n FROM gmp.reading_import WHERE id = \(real[0].importId)
+                """)[0].decode("n")
+            #expect(previous == future)
+            // Only the device's latest import that counts may be voided.
+            try s.load([("LN2-A", 4, "-190")])
+            let notLatest = Self.refusal("voiding an import with a later one", "GM003") { try s.void(real[0].importId) }
+            #expect(notLatest.message.contains("is not the latest of LN2-A"), "\(notLatest)")
+            // Nobody rewrites a void, nor voids an excursion by hand.
+            for statement in ["UPDATE gmp.reading_import_void SET reason = 'rewritten'", "DELETE FROM gmp.reading_import_void"] {
+                Rules.expectSQLState("42501", "superuser: \(statement)") {
+                    try s.site.superuser.transaction { db in
+                        try db.execute("SELECT set_config('gmp.reason', 'tampering test', true)")
+                        try db.execute(script: SQLScript(shippedWithBinary: statement))
+                    }
+                }
+            }
+            let open = try #require(real[0].excursionsOpened.first)
+            Rules.expectSQLState("GM003", "superuser voiding an excursion whose import counts") {
+                try s.site.superuser.transaction { db in
+                    try db.execute("SELECT set_config('gmp.reason', 'tampering test', true)")
+                    try db.execute("UPDATE gmp.excursion SET status = 'voided' WHERE id = \(open)")
+                }
+            }
+            let problems: [String] = try s.site.superuser.query("SELECT p FROM gmp_audit.machinery_problems() p")
+                .map { try $0.decode("p") }
+            #expect(problems.isEmpty, "\(problems)")
+        }
+    }
+
+    @Test("voiding the import that ended an excursion sets it going again; a corrected file over the voided span ends it")
+    func voidReopensEndedExcursion() throws {
+        try Storage.with { s in
+            try s.load([("LN2-A", 1, "-120")])
+            let wrong = try s.load([("LN2-A", 2, "-190"), ("LN2-A", 3, "-190")])
+            var x = try #require(try s.excursions().first)
+            #expect(x.endedAt == s.instant(2))
+            try s.void(wrong[0].importId, reason: "another tank's log")
+            x = try #require(try s.excursions().first)
+            #expect(x.status == "open" && x.endedAt == nil)
+            // The corrected file overlaps the voided one's span: only imports that count are in the way.
+            try s.load([("LN2-A", 2, "-125"), ("LN2-A", 3, "-188")])
+            let rows = try s.excursions()
+            #expect(rows.count == 1 && rows[0].endedAt == s.instant(3) && rows[0].peakCelsius == "-120.00", "\(rows)")
         }
     }
 }

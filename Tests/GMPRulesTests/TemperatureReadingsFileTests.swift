@@ -175,6 +175,24 @@ struct TemperatureReadingsFileTests {
         #expect(try Self.parse(text, known: nil).series.map(\.device) == ["LN2-77", "LN2-01"])
     }
 
+    @Test("a reading later than the accepted instant is refused at its line, naming its time; one at it is not")
+    func future() throws {
+        let until: Int64 = 1_796_119_200_000_000  // 2026-12-01T10:00:00Z
+        let text = Self.header + "LN2-01,2026-12-01T10:00:00Z,-190\nLN2-01,2099-01-01T00:00:00Z,-190\n"
+            + "LN2-02,2026-12-01T10:00:00.000001Z,-190\n"
+        do {
+            _ = try TemperatureReadingsFile(bytes: Array(text.utf8), knownDevices: Self.known, acceptedUntil: until)
+            Issue.record("a 2099 reading was accepted")
+        } catch {
+            #expect(error.problems.map(\.line) == [3, 4])
+            #expect(error.problems.map(\.kind) == [.future, .future])
+            #expect(error.problems.first?.problem == "read_at 2099-01-01T00:00:00.000000Z is in the future: later than the server's clock allows")
+        }
+        let accepted = try TemperatureReadingsFile(bytes: Array((Self.header + "LN2-01,2026-12-01T10:00:00Z,-190\n").utf8),
+                                                   knownDevices: Self.known, acceptedUntil: until)
+        #expect(accepted.rowCount == 1)
+    }
+
     @Test("--device: a line naming another device is refused")
     func oneDevice() throws {
         let text = Self.header + "LN2-01,2026-12-01T10:00:00Z,-190\nLN2-02,2026-12-01T10:00:00Z,-190\n"

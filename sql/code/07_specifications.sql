@@ -92,6 +92,19 @@ BEGIN
 END;
 $$;
 
+-- Versions of one specification code are numbered one at a time: its row in
+-- gmp_meta.serial_lock (made on first use) is locked until commit. No gmp role can read
+-- or lock that table, so nobody can stall an import from psql, as anyone could with the
+-- advisory lock this replaces. A code's first versions race on the row's key instead:
+-- the second waits for the first to commit, then locks the row.
+CREATE OR REPLACE FUNCTION gmp_rules.lock_specification_code(code text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO gmp_meta.serial_lock (scope, key) VALUES ('gmp.specification', code) ON CONFLICT DO NOTHING;
+    PERFORM FROM gmp_meta.serial_lock l WHERE l.scope = 'gmp.specification' AND l.key = code FOR UPDATE;
+END;
+$$;
+
 -- Imports a draft version from the document gmp builds from a specification file
 -- (docs/qc-and-release.md, "Import document"); returns its id, CODE@VERSION.
 CREATE OR REPLACE FUNCTION gmp.import_specification(document jsonb, source_text text) RETURNS text
@@ -117,7 +130,7 @@ BEGIN
         RAISE EXCEPTION 'unknown specification key(s): %', extra USING ERRCODE = 'GM002';
     END IF;
     -- Versions of one code are numbered one at a time.
-    PERFORM pg_advisory_xact_lock(hashtext('gmp.specification'), hashtext(spec_code));
+    PERFORM gmp_rules.lock_specification_code(spec_code);
     SELECT s.id INTO same FROM gmp.specification s
     WHERE s.code = spec_code AND s.source_sha256 = sha256(convert_to(import_specification.source_text, 'UTF8'));
     IF same IS NOT NULL THEN

@@ -5,43 +5,85 @@
 -- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
 -- and the database keeps the source of every version in force (gmp db code).
 
--- Before an import row: its device's log goes on in time order. The import must start
--- after the device's latest import ended; otherwise it is refused whole, naming the
--- earlier import (the first one it overlaps, or the latest when it lies wholly before
--- it) and its span. Imports of one device are serialised by the advisory lock that
--- gmp.begin_readings_import takes (taken here too, for any other way in), so the
--- check sees every committed import of the device (and the unique chain above holds
--- when a snapshot is older than the lock); it reads a few index entries.
+-- How far ahead of the server's clock a reading may be: loggers' clocks drift a little,
+-- and a file exported just now may end a moment "after" the server's time. Anything
+-- later is a wrong clock or time zone (a 2099 reading would otherwise end the device's
+-- time order for ever: every real reading after it would come "before" it).
+CREATE OR REPLACE FUNCTION gmp_rules.reading_clock_tolerance() RETURNS interval
+LANGUAGE sql IMMUTABLE AS $$ SELECT interval '5 minutes' $$;
+
+-- The latest reading time the database accepts now: its clock plus the tolerance above.
+-- gmp storage readings import asks it first, to name every line beyond it.
+CREATE OR REPLACE FUNCTION gmp.readings_accepted_until() RETURNS timestamptz
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT clock_timestamp() + gmp_rules.reading_clock_tolerance()
+$$;
+
+-- Imports of one device are taken one at a time: the device's row is locked until
+-- commit. No gmp role can take or hold that lock (a row lock needs UPDATE on the table,
+-- which nobody has), so nobody can stall a device's imports from psql, unlike the
+-- advisory lock this replaces. FOR NO KEY UPDATE: the foreign keys that name the device
+-- (placing a unit, opening an excursion) do not wait for it.
+CREATE OR REPLACE FUNCTION gmp_rules.lock_device_readings(device_id text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM FROM gmp.storage_location l WHERE l.id = lock_device_readings.device_id FOR NO KEY UPDATE;
+END;
+$$;
+
+-- Before an import row: its device's log goes on in time order, and not beyond the
+-- server's clock (plus gmp_rules.reading_clock_tolerance). The import must start after
+-- the device's latest import that is not voided ended; otherwise it is refused whole,
+-- naming the earlier import (the first one it overlaps, or the latest when it lies
+-- wholly before it) and its span. Voided imports do not count: their readings may be
+-- followed, or replaced, by the device's real ones. Imports of one device are
+-- serialised by the device's row lock (gmp_rules.lock_device_readings, taken here for
+-- any way in), so the check sees every committed import of the device; the import
+-- names the one declared before it (voided or not), which keeps one chain per device
+-- (unique) even when a snapshot is older than the lock; it reads a few index entries.
 CREATE OR REPLACE FUNCTION gmp_rules.check_import_in_time_order() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
     earlier gmp.reading_import;
+    now_at timestamptz := clock_timestamp();
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('gmp.temperature_reading'), hashtext(NEW.device_id));
+    IF NEW.last_at > now_at + gmp_rules.reading_clock_tolerance() THEN
+        RAISE EXCEPTION 'readings of % run to %, later than the server''s clock (%) plus %: a reading cannot come from the future',
+            NEW.device_id, NEW.last_at, date_trunc('second', now_at), gmp_rules.reading_clock_tolerance()
+            USING ERRCODE = 'GM002',
+                  HINT = 'check the logger''s clock and time zone, correct or remove the readings after '
+                         || date_trunc('second', now_at) || ', and import the file again';
+    END IF;
+    PERFORM gmp_rules.lock_device_readings(NEW.device_id);
     SELECT * INTO earlier FROM gmp.reading_import i
     WHERE i.device_id = NEW.device_id AND i.last_at >= NEW.first_at
+      AND NOT EXISTS (SELECT FROM gmp.reading_import_void v WHERE v.import_id = i.id)
     ORDER BY i.last_at LIMIT 1;
     IF FOUND THEN
         IF earlier.first_at <= NEW.last_at THEN
             RAISE EXCEPTION 'readings of % from % to % overlap readings import % (% to %): a device''s log is imported in time order, without overlap',
                 NEW.device_id, NEW.first_at, NEW.last_at, earlier.id, earlier.first_at, earlier.last_at
                 USING ERRCODE = 'GM003', HINT = format('import only the readings after %s, or check the file',
-                    (SELECT max(i.last_at) FROM gmp.reading_import i WHERE i.device_id = NEW.device_id));
+                    (SELECT max(i.last_at) FROM gmp.reading_import i WHERE i.device_id = NEW.device_id
+                     AND NOT EXISTS (SELECT FROM gmp.reading_import_void v WHERE v.import_id = i.id)));
         END IF;
         SELECT * INTO earlier FROM gmp.reading_import i WHERE i.device_id = NEW.device_id
+          AND NOT EXISTS (SELECT FROM gmp.reading_import_void v WHERE v.import_id = i.id)
         ORDER BY i.last_at DESC LIMIT 1;
         RAISE EXCEPTION 'readings of % from % to % come before readings import % (% to %): a device''s log is imported in time order, without overlap',
             NEW.device_id, NEW.first_at, NEW.last_at, earlier.id, earlier.first_at, earlier.last_at
-            USING ERRCODE = 'GM003', HINT = format('import only the readings after %s, or check the file', earlier.last_at);
+            USING ERRCODE = 'GM003', HINT = format('import only the readings after %s, or check the file; '
+                                                   'if that import is wrong, QA voids it: gmp storage readings void %s',
+                                                   earlier.last_at, earlier.id);
     END IF;
-    NEW.previous_import_id := (SELECT i.id FROM gmp.reading_import i WHERE i.device_id = NEW.device_id
-                               ORDER BY i.last_at DESC LIMIT 1);
+    NEW.previous_import_id := (SELECT max(i.id) FROM gmp.reading_import i WHERE i.device_id = NEW.device_id);
     RETURN NEW;
 END;
 $$;
 
--- Readings move an open excursion's span and peak; QA's assessment closes it; nothing
--- else changes, and a closed excursion never changes again.
+-- Readings move an open excursion's span and peak; QA's assessment closes it; the void
+-- of the import that opened it voids it; nothing else changes, and a closed or voided
+-- excursion never changes again.
 CREATE OR REPLACE FUNCTION gmp_rules.guard_excursion() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -54,9 +96,17 @@ BEGIN
         END IF;
         RETURN NEW;
     END IF;
-    IF OLD.status = 'closed' THEN
-        RAISE EXCEPTION 'excursion % is closed: nothing about it changes', OLD.id USING ERRCODE = 'GM004',
+    IF OLD.status IN ('closed', 'voided') THEN
+        RAISE EXCEPTION 'excursion % is %: nothing about it changes', OLD.id, OLD.status USING ERRCODE = 'GM004',
             HINT = 'readings after it open a new excursion';
+    END IF;
+    IF NEW.status = 'voided' THEN
+        IF NOT EXISTS (SELECT FROM gmp.reading_import_void v WHERE v.import_id = OLD.import_id)
+           OR to_jsonb(NEW) - 'status' IS DISTINCT FROM to_jsonb(OLD) - 'status' THEN
+            RAISE EXCEPTION 'excursion % is voided only with the readings import that opened it, as it stands', OLD.id
+                USING ERRCODE = 'GM003', HINT = 'QA voids the import: gmp storage readings void ' || OLD.import_id;
+        END IF;
+        RETURN NEW;
     END IF;
     IF (to_jsonb(OLD) - '{status,assessment,assessed_by,assessed_at,started_at,ended_at,peak_celsius}'::text[])
        IS DISTINCT FROM (to_jsonb(NEW) - '{status,assessment,assessed_by,assessed_at,started_at,ended_at,peak_celsius}'::text[]) THEN
@@ -76,8 +126,8 @@ $$;
 -- Opens, extends and ends the excursions of `device` given what one import has just
 -- added. Imports of a device follow one another in time (above), so the readings
 -- before them are all older: the only previous state they depend on is the device's
--- excursion still going on (ended_at NULL: every reading since it started was out of
--- limit), and nothing here reads gmp.temperature_reading. The statement trigger
+-- excursion still going on (open, ended_at NULL: every reading since it started was out
+-- of limit; a voided one is not), and nothing here reads gmp.temperature_reading. The statement trigger
 -- passes the import's out-of-limit readings (over_at, over_celsius, sorted by time)
 -- and, for its readings within the limit, the first one in each gap between them:
 -- gap_back[i] is the first reading back within the limit after over_at[gap_index[i]]
@@ -102,7 +152,8 @@ BEGIN
     END LOOP;
     -- The excursion going on takes the out-of-limit readings up to the first reading
     -- back within the limit, which ends it.
-    FOR e IN SELECT * FROM gmp.excursion x WHERE x.device_id = device AND x.ended_at IS NULL FOR UPDATE LOOP
+    FOR e IN SELECT * FROM gmp.excursion x WHERE x.device_id = device AND x.ended_at IS NULL AND x.status = 'open'
+             FOR UPDATE LOOP
         peak := e.peak_celsius;
         WHILE i <= n AND (first_back IS NULL OR over_at[i] < first_back) LOOP
             peak := greatest(peak, over_celsius[i]);
@@ -211,7 +262,8 @@ BEGIN
         END IF;
         -- Asked here, not with the batch: an earlier import of the same statement may
         -- have just left one going on.
-        ongoing := EXISTS (SELECT FROM gmp.excursion x WHERE x.device_id = g.device_id AND x.ended_at IS NULL);
+        ongoing := EXISTS (SELECT FROM gmp.excursion x WHERE x.device_id = g.device_id AND x.ended_at IS NULL
+                                                 AND x.status = 'open');
         IF over_at IS NOT NULL OR ongoing THEN
             -- The first reading back within the limit in each gap between out-of-limit
             -- readings (width_bucket: 0 before the first, i after over_at[i]); without
@@ -269,8 +321,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- gmp storage readings import, step 1: declare the file. Imports of one device are
--- taken one at a time (an advisory lock until commit), so the time order of imports
--- is checked, and excursions are tracked, over a consistent series. Step 2 is the COPY into gmp.temperature_reading.
+-- taken one at a time (the device's row lock until commit), so the time order of
+-- imports is checked, and excursions are tracked, over a consistent series. Step 2 is the COPY into gmp.temperature_reading.
 CREATE OR REPLACE FUNCTION gmp.begin_readings_import(device_id text, file_sha256 text, rows bigint,
                                           first_at timestamptz, last_at timestamptz) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -287,7 +339,7 @@ BEGIN
         RAISE EXCEPTION '% is a %, not a storage device: only tanks, freezers and shippers have temperature readings',
             device.id, device.kind USING ERRCODE = 'GM002';
     END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('gmp.temperature_reading'), hashtext(device.id));
+    PERFORM gmp_rules.lock_device_readings(device.id);
     PERFORM set_config('gmp.reason', 'temperature readings imported', true);
     INSERT INTO gmp.reading_import (device_id, file_sha256, rows, first_at, last_at)
     VALUES (device.id, lower(file_sha256), rows, first_at, last_at)
@@ -321,6 +373,9 @@ BEGIN
     SELECT * INTO x FROM gmp.excursion e WHERE e.id = excursion_id FOR UPDATE;
     IF x.status = 'closed' THEN
         RAISE EXCEPTION 'excursion % was assessed by % at %', x.id, x.assessed_by, x.assessed_at USING ERRCODE = 'GM004';
+    ELSIF x.status = 'voided' THEN
+        RAISE EXCEPTION 'excursion % was voided with readings import %: there is nothing to assess', x.id, x.import_id
+            USING ERRCODE = 'GM004', HINT = 'gmp storage readings list shows the void and its reason';
     END IF;
     IF x.ended_at IS NULL THEN
         RAISE EXCEPTION 'excursion % of % is still going on: no reading back within % °C yet', x.id, x.device_id,
@@ -337,6 +392,69 @@ BEGIN
     RETURN gmp_rules.record_signature(challenge, 'approved', 'gmp.excursion', x.id, assessment);
 END;
 $$;
+
+-- QA voids a wrongly imported log (a logger's wrong clock, the wrong device's file),
+-- signing (meaning "approved") the void's row; nothing is deleted. Only the device's
+-- latest import that is not voided may be voided: later imports were checked and
+-- tracked on top of it. The device's next import then follows the import before it,
+-- so the device's real readings, or a corrected file, load again. Excursions:
+--   * one the voided readings opened, not yet assessed, is voided with them (no longer
+--     blocks release or shipping; its reason is the void's); an assessed one stays as
+--     QA closed it;
+--   * one opened before, that a voided reading ended, goes on again (its end was a
+--     voided reading); the device's next readings end it. Its peak stays as recorded:
+--     a peak never goes down, and a voided reading may have raised it.
+CREATE OR REPLACE FUNCTION gmp.void_readings_import(challenge uuid, import_id bigint, reason text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    target gmp.reading_import;
+    done gmp.reading_import_void;
+    later gmp.reading_import;
+BEGIN
+    PERFORM gmp_rules.active_person();
+    SELECT * INTO target FROM gmp.reading_import i WHERE i.id = void_readings_import.import_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no readings import %', import_id USING ERRCODE = 'GM001',
+            HINT = 'gmp storage readings list shows the imports';
+    END IF;
+    -- No import of the device meanwhile: the checks below see its imports as they stay.
+    PERFORM gmp_rules.lock_device_readings(target.device_id);
+    SELECT * INTO done FROM gmp.reading_import_void v WHERE v.import_id = target.id;
+    IF FOUND THEN
+        RAISE EXCEPTION 'readings import % was voided by % at %', target.id, done.voided_by, done.voided_at
+            USING ERRCODE = 'GM004', HINT = 'a void is final; gmp storage readings list shows it';
+    END IF;
+    IF reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'voiding a readings import needs its reason' USING ERRCODE = 'GM008',
+            HINT = 'say what is wrong with the log, e.g. --reason "logger clock set to 2099; readings unusable"';
+    END IF;
+    SELECT * INTO later FROM gmp.reading_import i
+    WHERE i.device_id = target.device_id AND i.last_at > target.last_at
+      AND NOT EXISTS (SELECT FROM gmp.reading_import_void v WHERE v.import_id = i.id)
+    ORDER BY i.last_at DESC LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'readings import % is not the latest of %: import % (% to %) came after it',
+            target.id, target.device_id, later.id, later.first_at, later.last_at USING ERRCODE = 'GM003',
+            HINT = format('void the later imports first, newest first (gmp storage readings void %s), then import their files again', later.id);
+    END IF;
+    PERFORM set_config('gmp.reason', 'readings import voided: ' || btrim(reason), true);
+    INSERT INTO gmp.reading_import_void (import_id, reason) VALUES (target.id, btrim(reason));
+    UPDATE gmp.excursion x SET status = 'voided' WHERE x.import_id = target.id AND x.status = 'open';
+    UPDATE gmp.excursion x SET ended_at = NULL
+    WHERE x.device_id = target.device_id AND x.status = 'open' AND x.import_id <> target.id
+      AND x.ended_at BETWEEN target.first_at AND target.last_at;
+    RETURN gmp_rules.record_signature(challenge, 'approved', 'gmp.reading_import_void', target.id::text, btrim(reason));
+END;
+$$;
+
+-- Readings imports with their voids, for gmp storage readings list.
+CREATE OR REPLACE VIEW gmp.reading_import_overview AS
+SELECT i.id, i.device_id, i.rows, i.first_at, i.last_at, i.file_sha256, i.imported_at, i.imported_by,
+       i.previous_import_id, v.voided_at, v.voided_by, v.reason AS void_reason,
+       (SELECT coalesce(array_agg(x.id ORDER BY x.started_at, x.id), '{}') FROM gmp.excursion x
+        WHERE x.import_id = i.id) AS excursions_opened
+FROM gmp.reading_import i
+LEFT JOIN gmp.reading_import_void v ON v.import_id = i.id;
 
 -- Excursions with the units they affect, for gmp excursion list.
 CREATE OR REPLACE VIEW gmp.excursion_overview AS

@@ -7,7 +7,7 @@
 -- Table privileges stay with the tables, in the numbered migrations.
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
-REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
+REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
@@ -30,6 +30,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.custody_history(text),
     gmp.storage_occupancy(text),
     gmp_rules.open_excursions_of_unit(text),
+    gmp.readings_accepted_until(),
     gmp.receive_shipment(uuid,text,timestamp with time zone,text),
     gmp.shipment_document(text)
 TO gmp_person;
@@ -103,6 +104,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.hand_over(uuid,text[],text,text),
     gmp.receive_transfer(uuid,bigint,timestamp with time zone,text),
     gmp.assess_excursion(uuid,text,text),
+    gmp.void_readings_import(uuid,bigint,text),
     gmp.create_shipment(text,text,text,text,text,text,text),
     gmp.pack_shipment(text,text[]),
     gmp.dispatch_shipment(uuid,text,text,text)
@@ -131,5 +133,5 @@ GRANT EXECUTE ON FUNCTION
     gmp.add_location(text,text,text,text,numeric,text[],integer,integer)
 TO gmp_admin;
 
-GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview TO gmp_person;
+GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview TO gmp_person;
 GRANT SELECT ON gmp_audit.unrecorded_signing_failure TO gmp_admin, gmp_qa, gmp_director, gmp_auditor;

@@ -1,3 +1,5 @@
+import PostgresClient  // Timestamp, to name a reading's time
+
 /// The single pass over a readings file's bytes behind ``TemperatureReadingsFile``:
 /// splits lines and fields, checks each field, and keeps per-device counts and spans.
 struct ReadingsFileParser {
@@ -149,6 +151,16 @@ struct ReadingsFileParser {
         for (previous, current) in zip(order, order.dropFirst())
         where rows[previous].device == rows[current].device && times[previous] == times[current] {
             problems.append(.init(line: Int(lineNumbers[current]), kind: .duplicate, value: String(lineNumbers[previous])))
+        }
+    }
+
+    /// Readings later than `latest` (microseconds since the epoch): one problem per line.
+    /// Nothing to look at when no device's series ends after it.
+    mutating func checkNotAfter(_ latest: Int64) {
+        guard lasts.contains(where: { $0 > latest }) else { return }
+        for (index, micros) in times.enumerated() where micros > latest {
+            problems.append(.init(line: Int(lineNumbers[index]), kind: .future,
+                                  value: Timestamp(microsecondsSinceEpoch: micros).iso8601))
         }
     }
 

@@ -5,7 +5,7 @@ public struct ReadingsFileProblem: Sendable, Equatable, Encodable {
     /// What is wrong, so that callers and tests need not read the message.
     public enum Kind: String, Sendable, Encodable {
         case header, emptyFile, emptyLine, fieldCount, decimalComma, device, time, impossibleTime, celsius, decimals,
-             belowAbsoluteZero, outOfRange, duplicate, unknownDevice, otherDevice, fileTooLarge
+             belowAbsoluteZero, outOfRange, duplicate, unknownDevice, otherDevice, fileTooLarge, future
     }
 
     /// The 1-based line number in the file.
@@ -39,6 +39,7 @@ public struct ReadingsFileProblem: Sendable, Equatable, Encodable {
         case .unknownDevice: "no storage device '\(value)'"
         case .otherDevice: "device '\(value)' is not the device named by --device"
         case .fileTooLarge: "the file has \(value) bytes, more than 4 GB"
+        case .future: "read_at \(value) is in the future: later than the server's clock allows"
         }
     }
 
@@ -60,6 +61,8 @@ public struct ReadingsFileProblem: Sendable, Equatable, Encodable {
         case .unknownDevice: "add the device first (gmp storage add) or correct its id"
         case .otherDevice: "import each device's readings on their own, or leave out --device"
         case .fileTooLarge: "split the log into files of at most a year each"
+        case .future: "check the logger's clock and time zone, then correct or remove the line: a reading may be only "
+            + "minutes ahead of the server's clock (gmp.readings_accepted_until)"
         }
     }
 }

@@ -44,7 +44,11 @@ public struct TemperatureReadingsFile: Sendable {
 
     /// Parses and checks `bytes`. `knownDevices`: the ids of the storage devices that
     /// exist (nil: not checked). `device`: the one device every line must name.
-    public init(bytes: [UInt8], knownDevices: Set<String>?, device: String? = nil) throws(ReadingsFileRefused) {
+    /// `acceptedUntil`: the latest reading time the database accepts (its clock plus a
+    /// small tolerance, `gmp.readings_accepted_until()`), microseconds since the epoch;
+    /// every line after it is a problem (nil: not checked).
+    public init(bytes: [UInt8], knownDevices: Set<String>?, device: String? = nil,
+                acceptedUntil: Int64? = nil) throws(ReadingsFileRefused) {
         // Line numbers are kept as 32-bit integers.
         guard bytes.count < Int(UInt32.max) else {
             throw ReadingsFileRefused(problems: [.init(line: 1, kind: .fileTooLarge, value: String(bytes.count))])
@@ -53,6 +57,7 @@ public struct TemperatureReadingsFile: Sendable {
         parser.run()
         parser.checkDuplicates()
         if let knownDevices { parser.checkKnown(knownDevices) }
+        if let acceptedUntil { parser.checkNotAfter(acceptedUntil) }
         guard parser.problems.isEmpty else {
             throw ReadingsFileRefused(problems: parser.problems.sorted { ($0.line, $0.kind.rawValue) < ($1.line, $1.kind.rawValue) })
         }

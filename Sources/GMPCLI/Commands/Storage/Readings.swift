@@ -17,9 +17,11 @@ struct Readings: ParsableCommand {
             A log is CSV: the header device,read_at,celsius, then one reading per line, \
             e.g. LN2-01,2026-12-01T10:00:00Z,-182.4 (time with Z or its offset, degrees \
             with a point). A reading above the device's limit opens an excursion by \
-            itself: gmp excursion list.
+            itself: gmp excursion list. A reading may be at most a few minutes ahead of \
+            the server's clock. QA voids a wrongly imported log with a signature: its \
+            readings are kept but count no more.
             """,
-        subcommands: [ReadingsImport.self])
+        subcommands: [ReadingsImport.self, ReadingsList.self, ReadingsVoid.self])
 }
 
 /// `gmp storage readings import FILE`.
@@ -29,7 +31,8 @@ struct ReadingsImport: GMPCommand {
         commandName: "import",
         abstract: "Load a temperature log, whole or not at all (operator, QC).",
         discussion: """
-            Every line is checked first: device, time, value, readings repeated in the file. \
+            Every line is checked first: device, time, value, readings repeated in the file, \
+            readings later than the server's clock allows. \
             A file with any bad line is refused whole with every line number, and nothing \
             is loaded. Then each device's readings are loaded in one transaction. A \
             device's log is imported in time order: a file whose readings overlap (or \
@@ -62,9 +65,13 @@ struct ReadingsImport: GMPCommand {
         }
         let connection = try context.connect(startingEmbedded: false)
         let known = try TemperatureReadings(connection).deviceIDs()
+        // The database refuses readings beyond this too; asked first, so that every such
+        // line is named like any other bad line.
+        let acceptedUntil = try TemperatureReadings(connection).acceptedUntil()
         let readings: TemperatureReadingsFile
         do {
-            readings = try TemperatureReadingsFile(bytes: [UInt8](data), knownDevices: known, device: device)
+            readings = try TemperatureReadingsFile(bytes: [UInt8](data), knownDevices: known, device: device,
+                                                   acceptedUntil: acceptedUntil.microsecondsSinceEpoch)
         } catch {
             try context.output.document(RefusedDocument(file: file, loaded: 0, problems: error.problems.map {
                 .init(line: $0.line, kind: $0.kind.rawValue, problem: $0.problem, fix: $0.fix)
