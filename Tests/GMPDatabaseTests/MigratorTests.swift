@@ -94,6 +94,30 @@ struct MigratorTests {
         }
     }
 
+    /// The advisory key a migrator used to serialise on could be taken by any role.
+    @Test("a person holding the migrators' old advisory key does not stall gmp db migrate")
+    func advisoryKeyDoesNotStall() throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["auditor"])
+            let squatter = try TestServer.connect(try person.connectionString())
+            try squatter.execute("SELECT pg_advisory_lock(\(Migrator.lockKey))")
+            let migrating = try TestServer.connect(database)
+            try migrating.execute("SET lock_timeout = '3s'")
+            let scratch = Migration(version: Migration.shipped.count + 1, name: "scratch",
+                                    sql: "COMMENT ON SCHEMA gmp_meta IS 'migrated while a key was held';\n")
+            let outcome = try Migrator(migrations: Migration.shipped + [scratch]).migrate(on: migrating)
+            #expect(outcome.applied == [scratch])
+            // Nor can that person lock the ledger against a migrator.
+            #expect {
+                try squatter.transaction(.readCommitted, retry: .never) { db in
+                    try db.execute("LOCK TABLE gmp_meta.schema_migrations IN SHARE ROW EXCLUSIVE MODE")
+                }
+            } throws: {
+                ($0 as? PostgresError)?.kind == .permissionDenied
+            }
+        }
+    }
+
     @Test("two migrators at once apply each migration exactly once")
     func concurrentMigrators() throws {
         try TestServer.withDatabase { database in

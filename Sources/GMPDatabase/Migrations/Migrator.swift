@@ -4,8 +4,9 @@ import PostgresClient
 /// Applies the shipped migrations, forward only, then the code files that changed, and
 /// reports the schema's state.
 ///
-/// Each migration runs with its ledger row in one transaction, under a transaction-level
-/// advisory lock, so two gmp processes migrating at once apply each file exactly once.
+/// Each migration runs with its ledger row in one transaction, holding a lock on the
+/// ledger that only a migrator takes, so two gmp processes migrating at once apply each
+/// file exactly once and no other session can stall them.
 /// The ledger is re-read under the lock before every step; an edited applied file or a
 /// version this binary does not know stops everything before any change. The changed
 /// code files apply together, each with its row in `gmp_meta.code_applied`, in the
@@ -16,7 +17,8 @@ public struct Migrator: Sendable {
     public let migrations: [Migration]
     public let code: [CodeFile]
 
-    /// The advisory-lock key that serialises migrators: "gmp-migr" in ASCII.
+    /// The advisory-lock key that serialises the first migration of a database, before
+    /// its ledger exists: "gmp-migr" in ASCII.
     static let lockKey: Int64 = 0x676d_702d_6d69_6772
 
     /// `code` is applied only once every migration is; a test that ships migrations of
@@ -77,8 +79,7 @@ public struct Migrator: Sendable {
     private func applyNext(on connection: PostgresConnection, willApply: (String) -> Void) throws -> Step {
         // READ COMMITTED: each statement sees what the previous lock holder committed.
         try connection.transaction(.readCommitted, retry: .never) { db in
-            try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
-            try SchemaLedger.create(on: db)
+            try lockLedger(on: db)
             let status = try readStatus(on: db)
             try status.requireConsistent()
             if let next = status.pending.first {
@@ -99,6 +100,21 @@ public struct Migrator: Sendable {
             try apply(status.pendingCode, schemaVersion: status.currentVersion, on: db, willApply: willApply)
             return .applied(nil, code: status.pendingCode)
         }
+    }
+
+    /// Serialises migrators on the ledger itself: SHARE ROW EXCLUSIVE conflicts with
+    /// itself, and no gmp role can take a lock that conflicts with it (they may only read
+    /// the ledger), so nobody can stall `gmp db migrate` by holding a lock, as anyone could
+    /// with an advisory key. Only the very first migration, before the ledger exists and
+    /// before any gmp role does, serialises on the advisory key, so that two creators do
+    /// not race on `CREATE SCHEMA IF NOT EXISTS`.
+    private func lockLedger(on db: PostgresConnection) throws {
+        let exists: Bool = try db.query("SELECT to_regclass('gmp_meta.schema_migrations') IS NOT NULL AS e")[0].decode("e")
+        if !exists {
+            try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
+            try SchemaLedger.create(on: db)
+        }
+        try db.execute("LOCK TABLE gmp_meta.schema_migrations IN SHARE ROW EXCLUSIVE MODE")
     }
 
     /// Applies code files in order, each with its row in `gmp_meta.code_applied`.
