@@ -26,8 +26,10 @@ struct AccountAndAuditCommandTests {
             let list = try Self.gmp(database, as: admin, ["user", "list"])
             #expect(list.stdout.contains(id) && list.stdout.contains("Jordan Lee"), "\(list)")
             let show = try Self.gmp(database, as: admin, ["user", "show", id, "--json"])
-            #expect(try show.json()["roles"] as? [String] == ["qc"])
+            #expect(try show.json()["roles"] as? [String] == [], "a proposal until a second administrator approves")
+            #expect(try show.json()["pending_roles"] as? [String] == ["qc"])
             #expect(try show.json()["must_change_password"] as? Bool == true)
+            #expect(try show.json()["password_set_by"] as? String == admin.id)
 
             expectOneLineError(try Self.gmp(database, as: admin, ["user", "add", id, "--name", "Someone Else"]),
                                exit: 65, mentioning: ["already used"])
@@ -64,10 +66,74 @@ struct AccountAndAuditCommandTests {
                                exit: 77, mentioning: ["failed attempt 1 of 5"])
             let alerts = try Self.gmp(database, as: person, ["audit", "alerts", "--json"])
             #expect(alerts.status == 65)
-            #expect(try alerts.json()["alerts"] as? Int == 1)
+            #expect(try alerts.json()["alerts"] as? Int == 2, "the qa role given at set-up, and the wrong password")
             let report = try Self.gmp(database, as: person, ["audit", "report", "--table", "gmp_audit.event"])
             #expect(report.stdout.contains("signature: reviewed by Test Person (\(person.id))"), "\(report)")
             #expect(report.stdout.contains(": intact"))
+        }
+    }
+
+    @Test("dual control: add proposes roles, a second admin approves, QA confirms the owner; resets and role changes alert")
+    func dualControl() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try TestAccount.create(in: database, roles: ["admin"])
+            let second = try TestAccount.create(in: database, roles: ["admin"])
+            let qa = try TestAccount.create(in: database, roles: ["qa"])
+            let id = "d" + UUID().uuidString.lowercased().filter { $0.isLetter }.prefix(8)
+            let add = try Self.gmp(database, as: admin, ["user", "add", id, "--name", "Dee Dual", "--role", "qa",
+                                                         "--reason", "new QA", "--json"])
+            #expect(add.status == 0, "\(add)")
+            #expect(try add.json()["roles"] as? [String] == [])
+            #expect(try add.json()["proposed_roles"] as? [String] == ["qa"])
+            #expect(try add.json()["awaits_confirmation"] as? Bool == true)
+            let temporary = try #require(try add.json()["temporary_password"] as? String)
+
+            expectOneLineError(try Self.gmp(database, as: admin, ["user", "approve", id, "qa", "--reason", "mine"]),
+                               exit: 77, mentioning: ["second administrator"])
+            let pending = try Self.gmp(database, as: second, ["user", "pending", "--json"])
+            #expect(pending.status == 0, "\(pending)")
+            let roles = try #require(try pending.json()["roles"] as? [[String: Any]])
+            #expect(roles.contains { $0["account"] as? String == id && $0["role"] as? String == "qa"
+                                     && $0["proposed_by"] as? String == admin.id })
+            let identities = try #require(try pending.json()["identities"] as? [[String: Any]])
+            #expect(identities.contains { $0["account"] as? String == id && $0["owner_set_password"] as? Bool == false })
+            let approve = try Self.gmp(database, as: second, ["user", "approve", id, "qa", "--reason", "hire confirmed", "--json"])
+            #expect(approve.status == 0, "\(approve)")
+            #expect(try approve.json()["change"] as? String == "granted qa")
+
+            let own = "a long password of her own"
+            let passwd = try Self.gmp(database, as: TestAccount(id: id, password: temporary, database: database),
+                                      ["user", "passwd", "--password-stdin"], stdin: "\(temporary)\n\(own)\n")
+            #expect(passwd.status == 0, "\(passwd)")
+            let person = TestAccount(id: id, password: own, database: database)
+            expectOneLineError(try Self.gmp(database, as: person, ["audit", "review", "--password-stdin"], stdin: own + "\n"),
+                               exit: 77, mentioning: ["confirm"])
+            expectOneLineError(try Self.gmp(database, as: admin, ["user", "confirm", id, "--password-stdin"],
+                                            stdin: admin.password + "\n"),
+                               exit: 77, mentioning: ["permission denied"])
+            let confirm = try Self.gmp(database, as: qa, ["user", "confirm", id, "--password-stdin", "--json",
+                                                          "--statement", "met in person"], stdin: qa.password + "\n")
+            #expect(confirm.status == 0, "\(confirm)")
+            #expect(try confirm.json()["meaning"] as? String == "verified")
+            #expect(try Self.gmp(database, as: person, ["audit", "review", "--password-stdin"], stdin: own + "\n").status == 0)
+
+            let grant = try Self.gmp(database, as: admin, ["user", "grant", id, "admin", "--reason", "cover", "--json"])
+            #expect(grant.status == 0, "\(grant)")
+            #expect((try grant.json()["change"] as? String)?.hasPrefix("proposed admin") == true)
+            #expect(try Self.gmp(database, as: admin, ["user", "decline", id, "admin", "--reason", "withdrawn"]).status == 0)
+            expectOneLineError(try Self.gmp(database, as: second, ["user", "approve", id, "admin", "--reason", "x"]),
+                               exit: 65, mentioning: ["no proposal"])
+            let reset = try Self.gmp(database, as: admin, ["user", "passwd", id, "--reason", "forgot it", "--json"])
+            #expect(reset.status == 0, "\(reset)")
+
+            let alerts = try Self.gmp(database, as: qa, ["audit", "alerts", "--json"])
+            #expect(alerts.status == 65)
+            let events = try #require(try alerts.json()["events"] as? [[String: Any]]).filter { $0["account"] as? String == id }
+            #expect(events.map { $0["kind"] as? String } == ["role_proposed", "role_granted", "role_proposed", "password_reset"],
+                    "\(events)")
+            #expect(events.allSatisfy { $0["alert"] as? Bool == true })
+            let all = try Self.gmp(database, as: qa, ["audit", "alerts", "--all"])
+            #expect(all.stdout.contains("identity_confirmed") && all.stdout.contains("role_declined"), "\(all)")
         }
     }
 

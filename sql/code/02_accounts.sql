@@ -77,6 +77,15 @@ BEGIN
     ELSIF person.must_change_password THEN
         RAISE EXCEPTION 'account % must change its temporary password first', person.id
             USING ERRCODE = 'insufficient_privilege', HINT = 'set your own password: gmp user passwd';
+    ELSIF person.credential_reset_by IS NOT NULL THEN
+        -- The administrator who set the password knew it: until a second person confirms
+        -- that the owner set their own, nothing is done in the owner's name (issue 20, item 5).
+        RAISE EXCEPTION 'account % waits for a second person to confirm its owner''s identity: administrator % set its password at %',
+            person.id, person.credential_reset_by,
+            to_char(person.credential_reset_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('a QA person or director other than %s confirms it with their signature: gmp user confirm %s',
+                                person.credential_reset_by, person.id);
     END IF;
     RETURN person;
 END;
@@ -175,13 +184,16 @@ BEGIN
     INSERT INTO gmp.account (id, full_name, password_expires_at)
     VALUES (account_id, btrim(full_name), clock_timestamp());
     PERFORM gmp_rules.set_password(account_id, password, true);
+    PERFORM gmp_rules.hold_for_confirmation(account_id);
+    -- Each role is a proposal a second administrator approves (issue 20, item 6).
     FOREACH role IN ARRAY coalesce(roles, '{}') LOOP
-        EXECUTE format('GRANT %I TO %I', gmp_rules.role_group(role), account_id);
-        INSERT INTO gmp.account_role (account_id, role) VALUES (account_id, role);
+        PERFORM gmp_rules.propose_role(account_id, role, coalesce(nullif(btrim(reason), ''), 'new account'));
     END LOOP;
 END;
 $$;
 
+-- gmp user grant: an administrator proposes a role; it takes effect when a second
+-- administrator approves it (gmp.approve_role). The database owner grants at once.
 CREATE OR REPLACE FUNCTION gmp.grant_role(account_id text, role text, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -192,8 +204,7 @@ BEGIN
         RAISE EXCEPTION '% already holds the role %', account_id, role USING ERRCODE = 'GM003',
             HINT = 'gmp user show lists an account''s roles';
     END IF;
-    EXECUTE format('GRANT %I TO %I', gmp_rules.role_group(role), account_id);
-    INSERT INTO gmp.account_role (account_id, role) VALUES (account_id, role);
+    PERFORM gmp_rules.propose_role(account_id, role, reason);
 END;
 $$;
 
@@ -207,10 +218,133 @@ BEGIN
     DELETE FROM gmp.account_role r WHERE r.account_id = revoke_role.account_id AND r.role = revoke_role.role;
     IF NOT FOUND THEN
         RAISE EXCEPTION '% does not hold the role %', account_id, role USING ERRCODE = 'GM003',
-            HINT = 'gmp user show lists an account''s roles';
+            HINT = 'gmp user show lists an account''s roles; a proposed one is declined with gmp user decline';
     END IF;
+    PERFORM gmp_rules.record_security_event(account_id, 'role_revoked', format('%s revoked by %s: %s', role, session_user, reason));
 END;
 $$;
+
+-- Whether `creator` created `account_id`, directly or through accounts it created in
+-- turn: such accounts may be in the creator's hands (they knew each first password).
+CREATE OR REPLACE FUNCTION gmp_rules.created_through(creator text, account_id text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE line(id) AS (
+        SELECT a.created_by FROM gmp.account a WHERE a.id = created_through.account_id
+        UNION
+        SELECT a.created_by FROM gmp.account a JOIN line ON a.id = line.id
+    )
+    SELECT EXISTS (SELECT FROM line WHERE line.id = created_through.creator)
+$$;
+
+-- Records a role as proposed for `account_id`; the database owner's grant takes effect
+-- at once (set-up of the first people; a superuser can do anything in any case).
+CREATE OR REPLACE FUNCTION gmp_rules.propose_role(account_id text, role text, reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    proposal gmp.role_proposal;
+BEGIN
+    PERFORM gmp_rules.role_group(role);
+    IF gmp_rules.is_superuser() THEN
+        PERFORM gmp_rules.give_role(account_id, role, NULL,
+                                    format('%s granted by the database owner %s: %s', role, session_user, reason));
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT FROM gmp.role_proposal p WHERE p.account_id = propose_role.account_id AND p.role = propose_role.role
+               AND NOT EXISTS (SELECT FROM gmp.role_decision d WHERE d.proposal_id = p.id)) THEN
+        RAISE EXCEPTION 'the role % is already proposed for %', role, account_id USING ERRCODE = 'GM003',
+            HINT = format('a second administrator approves it: gmp user approve %s %s --reason …', account_id, role);
+    END IF;
+    INSERT INTO gmp.role_proposal (account_id, role, reason) VALUES (account_id, role, reason) RETURNING * INTO proposal;
+    PERFORM gmp_rules.record_security_event(account_id, 'role_proposed',
+        format('%s proposed by %s: %s (waits for a second administrator)', role, session_user, reason));
+END;
+$$;
+
+-- Makes the role effective: the group membership and gmp's record of it.
+CREATE OR REPLACE FUNCTION gmp_rules.give_role(account_id text, role text, proposal gmp.role_proposal, detail text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('GRANT %I TO %I', gmp_rules.role_group(role), account_id);
+    INSERT INTO gmp.account_role (account_id, role, granted_by, approved_by, proposal_id)
+    VALUES (account_id, role, coalesce(proposal.proposed_by, session_user),
+            CASE WHEN proposal.id IS NOT NULL THEN session_user END, proposal.id);
+    PERFORM gmp_rules.record_security_event(account_id, 'role_granted', detail);
+END;
+$$;
+
+-- The open proposal of `role` for `account_id`, locked; refused when there is none.
+CREATE OR REPLACE FUNCTION gmp_rules.open_role_proposal(account_id text, role text) RETURNS gmp.role_proposal
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    proposal gmp.role_proposal;
+BEGIN
+    SELECT * INTO proposal FROM gmp.role_proposal p
+    WHERE p.account_id = open_role_proposal.account_id AND p.role = open_role_proposal.role
+      AND NOT EXISTS (SELECT FROM gmp.role_decision d WHERE d.proposal_id = p.id)
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no proposal of the role % for % is waiting', role, account_id USING ERRCODE = 'GM001',
+            HINT = 'gmp user pending lists the proposals; an administrator proposes one with gmp user grant';
+    END IF;
+    RETURN proposal;
+END;
+$$;
+
+-- gmp user approve: the second administrator of dual control. Not the proposer, not the
+-- grantee, and no one in the proposer's line of account creation (created by them, or
+-- their creator, directly or through accounts created in between): an administrator
+-- may not complete their own proposal through an account they made, nor through the one
+-- who made theirs.
+CREATE OR REPLACE FUNCTION gmp.approve_role(account_id text, role text, reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    proposal gmp.role_proposal;
+BEGIN
+    PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.give_reason(reason);
+    PERFORM gmp_rules.account_for_change(account_id);
+    proposal := gmp_rules.open_role_proposal(account_id, role);
+    IF proposal.proposed_by = session_user THEN
+        RAISE EXCEPTION 'you proposed the role % for %: a second administrator approves it', role, account_id
+            USING ERRCODE = 'GM005', HINT = 'dual control: another administrator runs gmp user approve';
+    ELSIF NOT gmp_rules.is_superuser() AND (gmp_rules.created_through(proposal.proposed_by, session_user)
+                                             OR gmp_rules.created_through(session_user, proposal.proposed_by)) THEN
+        RAISE EXCEPTION '% proposed the role % for %, and one of you created the other''s account (directly or through accounts created in between): an independent administrator approves it',
+            proposal.proposed_by, role, account_id
+            USING ERRCODE = 'GM005', HINT = 'dual control needs two people: an administrator outside that line of accounts approves';
+    END IF;
+    IF EXISTS (SELECT FROM gmp.account_role r WHERE r.account_id = approve_role.account_id AND r.role = approve_role.role) THEN
+        RAISE EXCEPTION '% already holds the role %', account_id, role USING ERRCODE = 'GM003',
+            HINT = 'decline the proposal instead: gmp user decline';
+    END IF;
+    INSERT INTO gmp.role_decision (proposal_id, outcome, reason) VALUES (proposal.id, 'approved', reason);
+    PERFORM gmp_rules.give_role(account_id, role, proposal,
+        format('%s proposed by %s, approved by %s: %s', role, proposal.proposed_by, session_user, reason));
+END;
+$$;
+
+-- gmp user decline: any administrator refuses a proposal; the proposer withdraws it.
+CREATE OR REPLACE FUNCTION gmp.decline_role(account_id text, role text, reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    proposal gmp.role_proposal;
+BEGIN
+    PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.give_reason(reason);
+    PERFORM gmp_rules.account_for_change(account_id);
+    proposal := gmp_rules.open_role_proposal(account_id, role);
+    INSERT INTO gmp.role_decision (proposal_id, outcome, reason) VALUES (proposal.id, 'declined', reason);
+    PERFORM gmp_rules.record_security_event(account_id, 'role_declined',
+        format('%s proposed by %s, declined by %s: %s', role, proposal.proposed_by, session_user, reason));
+END;
+$$;
+
+-- Role proposals waiting for a second administrator (gmp user pending).
+CREATE OR REPLACE VIEW gmp.pending_role AS
+SELECT p.id, p.account_id, p.role, p.reason, p.proposed_at, p.proposed_by
+FROM gmp.role_proposal p
+WHERE NOT EXISTS (SELECT FROM gmp.role_decision d WHERE d.proposal_id = p.id);
 
 -- Disabling stops logins at once and ends the person's open sessions.
 CREATE OR REPLACE FUNCTION gmp.disable_account(account_id text, reason text) RETURNS void
@@ -266,7 +400,64 @@ BEGIN
     PERFORM gmp_rules.give_reason(reason);
     PERFORM gmp_rules.account_for_change(account_id);
     PERFORM gmp_rules.set_password(account_id, password, true);
-    PERFORM gmp_rules.record_security_event(account_id, 'password_reset', reason);
+    PERFORM gmp_rules.hold_for_confirmation(account_id);
+    PERFORM gmp_rules.record_security_event(account_id, 'password_reset',
+        format('by %s: %s (the account waits for a second person to confirm its owner)', session_user, reason));
+END;
+$$;
+
+-- An administrator set the account's password and so knows it: the account does no GMP
+-- work until a second person confirms its owner (gmp.confirm_identity, issue 20, item 5).
+-- The database owner setting up the first people puts no hold: a superuser can do
+-- anything in any case.
+CREATE OR REPLACE FUNCTION gmp_rules.hold_for_confirmation(account_id text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT gmp_rules.is_superuser() THEN
+        UPDATE gmp.account a SET credential_reset_at = clock_timestamp(), credential_reset_by = session_user
+        WHERE a.id = hold_for_confirmation.account_id;
+    END IF;
+END;
+$$;
+
+-- gmp user confirm: a QA person or director, neither the account itself nor the
+-- administrator who set its password, signs ("verified") that the owner has set their
+-- own password and holds the account; the hold is lifted. They take the owner's word
+-- in person or through a channel the administrator does not control (docs/signatures.md).
+CREATE OR REPLACE FUNCTION gmp.confirm_identity(challenge uuid, account_id text, statement text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    me gmp.account := gmp_rules.active_person();
+    target gmp.account;
+    confirmation_id bigint;
+BEGIN
+    SELECT * INTO target FROM gmp.account a WHERE a.id = confirm_identity.account_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no account %', account_id USING ERRCODE = 'GM001', HINT = 'gmp user list shows every account';
+    ELSIF target.id = me.id THEN
+        RAISE EXCEPTION 'nobody confirms their own identity' USING ERRCODE = 'GM005',
+            HINT = 'a QA person or director other than the administrator who set your password confirms it';
+    ELSIF NOT (pg_has_role(me.id, 'gmp_qa', 'MEMBER') OR pg_has_role(me.id, 'gmp_director', 'MEMBER')) THEN
+        RAISE EXCEPTION '% may not confirm identities: that needs the qa or director role', me.id
+            USING ERRCODE = 'insufficient_privilege', HINT = 'a QA person or a director confirms it';
+    ELSIF target.credential_reset_by IS NULL THEN
+        RAISE EXCEPTION 'account % has no password set by an administrator to confirm', target.id USING ERRCODE = 'GM003',
+            HINT = 'gmp user pending lists the accounts waiting for confirmation';
+    ELSIF target.credential_reset_by = me.id THEN
+        RAISE EXCEPTION 'you set the password of %: another person confirms its owner', target.id USING ERRCODE = 'GM005',
+            HINT = 'a QA person or director other than the administrator who set it runs gmp user confirm';
+    ELSIF target.must_change_password THEN
+        RAISE EXCEPTION 'the owner of % has not yet set their own password', target.id USING ERRCODE = 'GM003',
+            HINT = format('the person replaces the temporary password first (gmp -U %s user passwd), then you confirm', target.id);
+    END IF;
+    PERFORM gmp_rules.give_reason(coalesce(nullif(btrim(statement), ''), 'owner''s identity confirmed after a password set by an administrator'));
+    INSERT INTO gmp.identity_confirmation (account_id, password_set_at, password_set_by, statement)
+    VALUES (target.id, target.credential_reset_at, target.credential_reset_by, nullif(btrim(statement), ''))
+    RETURNING id INTO confirmation_id;
+    UPDATE gmp.account a SET credential_reset_at = NULL, credential_reset_by = NULL WHERE a.id = target.id;
+    PERFORM gmp_rules.record_security_event(target.id, 'identity_confirmed',
+        format('by %s after the password set by %s', me.id, target.credential_reset_by));
+    RETURN gmp_rules.record_signature(challenge, 'verified', 'gmp.identity_confirmation', confirmation_id::text, statement);
 END;
 $$;
 
@@ -291,5 +482,10 @@ SELECT a.id, a.full_name, a.status, a.locked_at,
        coalesce((SELECT p.rolcanlogin FROM pg_roles p WHERE p.rolname = a.id), false) AS can_log_in,
        coalesce((SELECT c.fingerprint IS DISTINCT FROM sha256(convert_to(s.rolpassword, 'UTF8'))
                  FROM pg_authid s LEFT JOIN gmp_meta.credential c ON c.account_id = s.rolname
-                 WHERE s.rolname = a.id), true) AS password_changed_outside_gmp
+                 WHERE s.rolname = a.id), true) AS password_changed_outside_gmp,
+       -- Roles proposed and waiting for a second administrator (issue 20, item 6).
+       coalesce((SELECT array_agg(p.role ORDER BY p.role) FROM gmp.pending_role p WHERE p.account_id = a.id),
+                '{}') AS pending_roles,
+       -- Set while the account waits for a second person to confirm its owner (item 5).
+       a.credential_reset_at, a.credential_reset_by
 FROM gmp.account a;

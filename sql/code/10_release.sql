@@ -195,6 +195,7 @@ DECLARE
     required_role text;
     blockers text;
     fresh jsonb;
+    stake text;
 BEGIN
     SELECT * INTO STRICT d FROM gmp.disposition WHERE id = NEW.id;
     SELECT * INTO STRICT l FROM gmp.lot WHERE din = d.din;
@@ -220,6 +221,30 @@ BEGIN
         RAISE EXCEPTION '% recorded, performed or verified results of lot %: another person decides its disposition',
             d.decided_by, d.din USING ERRCODE = 'insufficient_privilege',
             HINT = 'a QA person who took no part in the lot''s QC decides it (segregation of duties)';
+    END IF;
+    -- Nor may someone with a part in the lot have put the decider in place during its
+    -- life: created the decider's account, or proposed or approved the deciding role
+    -- (issue 20, item 6). Otherwise a person excluded above decides through someone else.
+    IF d.decision IN ('released', 'rejected', 'exceptionally_released') THEN
+        SELECT string_agg(DISTINCT format('%s %s', g.who, g.act), ', ') INTO stake
+        FROM (SELECT r.granted_by AS who, format('proposed %s''s %s role', d.decided_by, r.role) AS act, r.granted_at AS at
+              FROM gmp.account_role r WHERE r.account_id = d.decided_by AND r.role = substr(required_role, 5)
+              UNION ALL
+              SELECT r.approved_by, format('approved %s''s %s role', d.decided_by, r.role), r.granted_at
+              FROM gmp.account_role r WHERE r.account_id = d.decided_by AND r.role = substr(required_role, 5)
+              UNION ALL
+              SELECT a.created_by, format('created %s''s account', d.decided_by), a.created_at
+              FROM gmp.account a WHERE a.id = d.decided_by) g
+        WHERE g.at >= l.created_at AND g.who IN (
+            SELECT l.created_by
+            UNION SELECT s.performed_by FROM gmp.manufacturing_step s WHERE s.din = l.din
+            UNION SELECT unnest(ARRAY[r.recorded_by, r.analyst, r.verified_by]) FROM gmp.qc_result_status r WHERE r.din = l.din);
+        IF stake IS NOT NULL THEN
+            RAISE EXCEPTION '% may not decide lot %: during its life, people who took part in it gave the decider their account or role (%)',
+                d.decided_by, l.din, stake
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'a person whose role and account were not given by anyone with a part in the lot decides it (segregation of duties)';
+        END IF;
     END IF;
     IF d.decision IN ('released', 'exceptionally_released') THEN
         fresh := gmp_rules.release_package(d.din);

@@ -7,7 +7,7 @@
 -- Table privileges stay with the tables, in the numbered migrations.
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
-REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
+REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
@@ -107,7 +107,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.void_readings_import(uuid,bigint,text),
     gmp.create_shipment(text,text,text,text,text,text,text),
     gmp.pack_shipment(text,text[]),
-    gmp.dispatch_shipment(uuid,text,text,text)
+    gmp.dispatch_shipment(uuid,text,text,text),
+    gmp.confirm_identity(uuid,text,text)
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION
@@ -119,7 +120,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.open_deviation(text,text,text[]),
     gmp.link_deviation(text,text,text),
     gmp.release_exceptionally(uuid,text,text,text,text,text,text,text),
-    gmp.create_shipment(text,text,text,text,text,text,text)
+    gmp.create_shipment(text,text,text,text,text,text,text),
+    gmp.confirm_identity(uuid,text,text)
 TO gmp_director;
 
 GRANT EXECUTE ON FUNCTION
@@ -129,9 +131,11 @@ GRANT EXECUTE ON FUNCTION
     gmp.disable_account(text,text),
     gmp.enable_account(text,text),
     gmp.reset_password(text,text,text),
+    gmp.approve_role(text,text,text),
+    gmp.decline_role(text,text,text),
     gmp.configure_facility(text,integer,numeric,text),
     gmp.add_location(text,text,text,text,numeric,text[],integer,integer)
 TO gmp_admin;
 
-GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview TO gmp_person;
+GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role TO gmp_person;
 GRANT SELECT ON gmp_audit.unrecorded_signing_failure TO gmp_admin, gmp_qa, gmp_director, gmp_auditor;

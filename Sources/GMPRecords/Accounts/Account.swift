@@ -26,6 +26,12 @@ public struct Account: Sendable, Equatable {
     /// The password was changed with ALTER ROLE rather than through gmp: signing is
     /// refused until it is set through gmp again.
     public let passwordChangedOutsideGMP: Bool
+    /// Roles an administrator proposed that wait for a second administrator's approval.
+    public let pendingRoles: [Role]
+    /// The administrator who set the current password (a new account or a reset), while
+    /// no second person has confirmed the owner since: the account does no GMP work.
+    public let credentialResetBy: String?
+    public let credentialResetAt: Timestamp?
 
     /// "active", "disabled" or "locked", for listings.
     public var state: String {
@@ -42,7 +48,8 @@ extension Account {
                password_changed_at, password_expires_at, created_at, created_by,
                array_to_string(roles, ',') AS roles,
                array_to_string(roles_granted_outside_gmp, ',') AS roles_granted_outside_gmp,
-               can_log_in, password_changed_outside_gmp
+               can_log_in, password_changed_outside_gmp,
+               array_to_string(pending_roles, ',') AS pending_roles, credential_reset_by, credential_reset_at
         FROM gmp.account_overview
         """
 
@@ -62,5 +69,9 @@ extension Account {
             .split(separator: ",").map(String.init)
         canLogIn = try row.decode("can_log_in")
         passwordChangedOutsideGMP = try row.decode("password_changed_outside_gmp")
+        pendingRoles = try row.decode("pending_roles", as: String.self).split(separator: ",")
+            .compactMap { Role(rawValue: String($0)) }
+        credentialResetBy = try row.decode("credential_reset_by")
+        credentialResetAt = try row.decode("credential_reset_at")
     }
 }

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import GMPRules
 import PostgresClient
 
@@ -31,8 +36,48 @@ public struct AccountDirectory {
             """)
     }
 
-    public func grant(_ role: Role, to id: String, reason: String) throws {
+    /// Proposes the role (a second administrator approves it); the database owner's
+    /// grant takes effect at once. Returns whether the account now holds the role.
+    @discardableResult
+    public func grant(_ role: Role, to id: String, reason: String) throws -> Bool {
         try connection.execute("SELECT gmp.grant_role(\(id), \(role.rawValue), \(reason))")
+        return try holds(role, id)
+    }
+
+    /// Whether the account holds the role now (approved, not only proposed).
+    public func holds(_ role: Role, _ id: String) throws -> Bool {
+        try connection.query("""
+            SELECT EXISTS (SELECT FROM gmp.account_role WHERE account_id = \(id) AND role = \(role.rawValue)) AS held
+            """)[0].decode("held")
+    }
+
+    /// The second administrator's approval of a proposed role: it takes effect.
+    public func approve(_ role: Role, for id: String, reason: String) throws {
+        try connection.execute("SELECT gmp.approve_role(\(id), \(role.rawValue), \(reason))")
+    }
+
+    /// Refuses a proposed role (or, by its proposer, withdraws it).
+    public func decline(_ role: Role, for id: String, reason: String) throws {
+        try connection.execute("SELECT gmp.decline_role(\(id), \(role.rawValue), \(reason))")
+    }
+
+    /// Role proposals waiting for a second administrator, oldest first.
+    public func pendingRoles() throws -> [RoleProposal] {
+        try connection.query("""
+            SELECT id, account_id, role, reason, proposed_at, proposed_by FROM gmp.pending_role ORDER BY id
+            """).map { row in
+            RoleProposal(id: try row.decode("id"), account: try row.decode("account_id"), role: try row.decode("role"),
+                         reason: try row.decode("reason"), proposedAt: try row.decode("proposed_at"),
+                         proposedBy: try row.decode("proposed_by"))
+        }
+    }
+
+    /// A QA person's or director's signed confirmation that the owner set their own
+    /// password after an administrator set one; run inside the signing ceremony.
+    public static func confirmIdentity(on connection: PostgresConnection, challenge: UUID, of id: String,
+                                       statement: String?) throws -> Int64 {
+        try connection.query("SELECT gmp.confirm_identity(\(challenge), \(id), \(statement)) AS signature")[0]
+            .decode("signature")
     }
 
     public func revoke(_ role: Role, from id: String, reason: String) throws {
@@ -52,4 +97,16 @@ public struct AccountDirectory {
     public func resetPassword(of id: String, temporaryPassword: String, reason: String) throws {
         try connection.execute("SELECT gmp.reset_password(\(id), \(temporaryPassword), \(reason))")
     }
+}
+
+
+/// A role an administrator proposed, waiting for a second administrator (dual control).
+public struct RoleProposal: Sendable, Equatable {
+    public let id: Int64
+    public let account: String
+    /// The role's name as stored (operator, qc, qa, director, admin, auditor).
+    public let role: String
+    public let reason: String
+    public let proposedAt: Timestamp
+    public let proposedBy: String
 }

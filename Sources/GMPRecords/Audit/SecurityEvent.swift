@@ -2,7 +2,7 @@ import GMPRules
 import PostgresClient
 
 /// A security event QA reviews (`gmp audit alerts`): failed signing attempts,
-/// lockouts, unlocks, disabled accounts and password resets (21 CFR 11.300(d)).
+/// lockouts, unlocks, disabled accounts, password resets and role changes (21 CFR 11.300(d)).
 public struct SecurityEvent: Sendable, Equatable {
     /// Nil for a wrong signing password whose check was rolled back or never made: it
     /// counts toward the lock but has no event row until the next check or an unlock
@@ -11,14 +11,19 @@ public struct SecurityEvent: Sendable, Equatable {
     public let occurredAt: Timestamp
     public let account: String
     /// signing_failed, account_locked, account_unlocked, account_disabled,
-    /// account_enabled, password_reset or password_changed.
+    /// account_enabled, password_reset, password_changed, identity_confirmed,
+    /// role_proposed, role_granted, role_declined or role_revoked.
     public let kind: String
     public let detail: String?
     public let recordedBy: String
 
-    /// Kinds that call for QA's attention (attempted misuse), as opposed to routine
-    /// administration.
-    public static let alertKinds: Set<String> = ["signing_failed", "account_locked"]
+    /// Kinds that call for QA's attention, as opposed to routine administration:
+    /// attempted misuse, and the administrator's powers that could put someone else's
+    /// signature or a signing role in the wrong hands (password resets, role changes;
+    /// issue 20, items 5 and 6).
+    public static let alertKinds: Set<String> = [
+        "signing_failed", "account_locked", "password_reset", "role_proposed", "role_granted", "role_revoked",
+    ]
 
     /// Security events in time order, optionally from an instant on.
     public static func list(on connection: PostgresConnection, since: Timestamp?) throws -> [SecurityEvent] {

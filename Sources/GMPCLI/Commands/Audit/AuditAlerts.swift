@@ -7,13 +7,22 @@ struct AuditAlerts: GMPCommand {
     static let path = "audit alerts"
     static let configuration = CommandConfiguration(
         commandName: "alerts",
-        abstract: "List failed signing attempts and account lockouts (with --all: every security event).",
-        discussion: "Exit 0 with nothing to report; 65 when there are alerts, so a scheduled job can page QA.")
+        abstract: "List failed signing attempts, lockouts, password resets and role changes (with --all: every security event).",
+        discussion: """
+            Alerts: wrong signing passwords, lockouts, passwords an administrator reset, \
+            and roles proposed, granted or revoked. With --all also unlocks, disabled \
+            accounts, confirmed identities, declined proposals and password changes.
+
+            Exit 0 with nothing to report; 65 when there are alerts, so a scheduled job can page QA.
+
+            Example:
+              gmp audit alerts --since 2026-11-01 --json
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Option(help: ArgumentHelp("Only events from this time on (2026-11-01 or an ISO 8601 instant).", valueName: "time"))
     var since: TimeArgument?
-    @Flag(help: "Also list routine events: unlocks, disabled accounts, password resets and changes.")
+    @Flag(help: "Also list routine events: unlocks, disabled accounts, password changes, confirmations, declined proposals.")
     var all = false
 
     struct Document: Encodable {

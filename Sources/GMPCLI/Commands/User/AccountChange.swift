@@ -22,8 +22,17 @@ enum AccountChange {
 
     static func run(_ context: CommandContext, account: String, change: String, reason: String?,
                     _ body: (AccountDirectory) throws -> Void) throws {
+        try run(context, account: account, reason: reason) { directory in
+            try body(directory)
+            return change
+        }
+    }
+
+    /// As above, when the change made is known only once the database has answered.
+    static func run(_ context: CommandContext, account: String, reason: String?,
+                    _ body: (AccountDirectory) throws -> String) throws {
         let connection = try context.connect(startingEmbedded: false)
-        try connection.transaction { db in try body(AccountDirectory(db)) }
+        let change = try connection.transaction { db in try body(AccountDirectory(db)) }
         try context.output.document(Document(account: account, change: change, reason: reason))
         context.output.data("\(account): \(change)")
     }
@@ -67,15 +76,29 @@ struct UserEnable: GMPCommand {
 struct UserGrant: GMPCommand {
     static let path = "user grant"
     static let configuration = CommandConfiguration(
-        commandName: "grant", abstract: "Give a person a role. Administrators cannot change their own roles.")
+        commandName: "grant",
+        abstract: "Propose a role for a person; a second administrator approves it. Not for your own account.",
+        discussion: """
+            Dual control: the role takes effect only when another administrator approves \
+            it (gmp user approve), one who neither proposed it, nor receives it, nor \
+            created your account or had theirs created by you. Until then 'gmp user \
+            pending' lists it. The database owner (a superuser) setting up the first \
+            people grants at once. --json: {"account", "change": "proposed qa" or "granted qa", "reason"}.
+
+            Example:
+              gmp user grant jlee qa --reason "moved to QA"
+              gmp -U second_admin user approve jlee qa --reason "confirmed with the QA head"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var change: AccountChangeOptions
     @Argument(help: "operator, qc, qa, director, admin or auditor.") var role: Role
 
     func execute(in context: CommandContext) throws {
-        try AccountChange.run(context, account: change.id, change: "granted \(role.rawValue)", reason: change.reason) {
+        try AccountChange.run(context, account: change.id, reason: change.reason) {
             try $0.grant(role, to: change.id, reason: change.reason)
+                ? "granted \(role.rawValue)"
+                : "proposed \(role.rawValue) (a second administrator approves it: gmp user approve \(change.id) \(role.rawValue))"
         }
     }
 }

@@ -19,10 +19,17 @@ struct User: ParsableCommand {
             temporary (7 days) and must be changed with 'gmp user passwd' before any \
             other work.
 
+            Dual control: a role an administrator grants is a proposal until a second \
+            administrator approves it ('gmp user approve'); a password an administrator \
+            sets (new account, reset) keeps the account from GMP work until a QA person \
+            or director confirms its owner ('gmp user confirm'). 'gmp user pending' \
+            lists both; 'gmp audit alerts' flags every reset and role change.
+
             Every change needs --reason and is recorded in the audit trail.
             """,
         subcommands: [UserList.self, UserShow.self, UserAdd.self, UserDisable.self, UserEnable.self,
-                      UserGrant.self, UserRevoke.self, UserPasswd.self]
+                      UserGrant.self, UserApprove.self, UserDecline.self, UserRevoke.self, UserPending.self,
+                      UserConfirm.self, UserPasswd.self]
     )
 }
 

@@ -13,6 +13,12 @@ struct UserAdd: GMPCommand {
             --password-stdin). It expires in 7 days and must be changed with \
             'gmp user passwd' before any other work. Ids are never reused.
 
+            You know that password, so the account does no GMP work until a QA person \
+            or director confirms, with their signature, that the person set their own \
+            ('gmp user confirm'). Its roles are proposals a second administrator \
+            approves ('gmp user approve'). The database owner (a superuser) setting up \
+            the first people is trusted with neither step.
+
             Example:
               gmp user add jlee --name "Jordan Lee" --role qc --reason "new QC analyst"
             """)
@@ -29,7 +35,12 @@ struct UserAdd: GMPCommand {
     struct Document: Encodable {
         let account: String
         let fullName: String
+        /// Roles in effect now (granted by the database owner).
         let roles: [String]
+        /// Roles waiting for a second administrator's approval.
+        let proposedRoles: [String]
+        /// Whether the account waits for a second person to confirm its owner.
+        let awaitsConfirmation: Bool
         /// Only when gmp generated it: to be handed to the person.
         let temporaryPassword: String?
     }
@@ -38,15 +49,26 @@ struct UserAdd: GMPCommand {
         let generated = passwordStdin ? nil : TemporaryPassword.generate()
         let password = try generated ?? PasswordReader.fromStandardInput()
         let connection = try context.connect(startingEmbedded: false)
-        try connection.transaction { db in
-            try AccountDirectory(db).add(id: id, fullName: name, temporaryPassword: password,
-                                         roles: role, reason: reason)
+        let account = try connection.transaction { db in
+            let directory = AccountDirectory(db)
+            try directory.add(id: id, fullName: name, temporaryPassword: password, roles: role, reason: reason)
+            return try directory.account(id)
         }
-        try context.output.document(Document(account: id, fullName: name, roles: role.map(\.rawValue),
-                                             temporaryPassword: generated))
-        context.output.data("added \(id) (\(name))" + (role.isEmpty ? "" : " with roles \(role.map(\.rawValue).joined(separator: ", "))"))
+        let granted = account?.roles.map(\.rawValue) ?? []
+        let proposed = account?.pendingRoles.map(\.rawValue) ?? []
+        let held = account?.credentialResetBy != nil
+        try context.output.document(Document(account: id, fullName: name, roles: granted, proposedRoles: proposed,
+                                             awaitsConfirmation: held, temporaryPassword: generated))
+        context.output.data("added \(id) (\(name))" + (granted.isEmpty ? "" : " with roles \(granted.joined(separator: ", "))"))
+        if !proposed.isEmpty {
+            context.output.data("proposed roles: \(proposed.joined(separator: ", ")) (a second administrator approves each: "
+                                + "gmp user approve \(id) ROLE --reason …)")
+        }
         if let generated {
             context.output.data("temporary password: \(generated)  (valid 7 days; the person must change it with gmp user passwd)")
+        }
+        if held {
+            context.output.data("then a QA person or director confirms the person set their own password: gmp user confirm \(id)")
         }
     }
 }

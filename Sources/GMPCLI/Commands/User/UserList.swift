@@ -40,6 +40,12 @@ struct AccountDocument: Encodable {
     let createdAt: String
     let createdBy: String
     let canLogIn: Bool
+    /// Roles proposed and waiting for a second administrator's approval.
+    let pendingRoles: [String]
+    /// The administrator who set the current password, while no second person has
+    /// confirmed the owner: the account does no GMP work until then. Null otherwise.
+    let passwordSetBy: String?
+    let passwordSetAt: String?
     /// Where the server disagrees with gmp's records; empty when they agree.
     let discrepancies: [String]
 
@@ -56,6 +62,9 @@ struct AccountDocument: Encodable {
         createdAt = account.createdAt.iso8601
         createdBy = account.createdBy
         canLogIn = account.canLogIn
+        pendingRoles = account.pendingRoles.map(\.rawValue)
+        passwordSetBy = account.credentialResetBy
+        passwordSetAt = account.credentialResetAt?.iso8601
         var problems: [String] = []
         if !account.rolesGrantedOutsideGMP.isEmpty {
             problems.append("roles granted outside gmp: \(account.rolesGrantedOutsideGMP.joined(separator: ", "))")

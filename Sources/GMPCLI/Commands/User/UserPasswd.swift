@@ -14,7 +14,14 @@ struct UserPasswd: GMPCommand {
             line of standard input is the current password and the second the new one.
 
             With an id (administrators): sets a generated temporary password, valid 7 \
-            days, that the person must change. Needs --reason.
+            days, that the person must change. Needs --reason. As you know that \
+            password, the account then does no GMP work until a QA person or director \
+            other than you confirms, with their signature, that the person has set their \
+            own ('gmp user confirm ID'). The reset is listed by 'gmp audit alerts'.
+
+            Examples:
+              gmp user passwd --password-stdin < current-then-new.txt
+              gmp user passwd jlee --reason "forgot it; identity checked by phone" --json
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -44,6 +51,7 @@ struct UserPasswd: GMPCommand {
             }
             try context.output.document(Document(account: id, change: "password reset", temporaryPassword: temporary))
             context.output.data("\(id): temporary password \(temporary)  (valid 7 days; must be changed with gmp user passwd)")
+            context.output.data("then a QA person or director other than you confirms the person set their own: gmp user confirm \(id)")
             return
         }
         let me = connection.userName

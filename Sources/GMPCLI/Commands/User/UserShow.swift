@@ -29,6 +29,14 @@ struct UserShow: GMPCommand {
             "failed signing    \(document.failedSigningAttempts) in a row" + (document.lockedAt.map { ", locked \($0)" } ?? ""),
             "created           \(document.createdAt) by \(document.createdBy)",
         ]
+        if !document.pendingRoles.isEmpty {
+            lines.append("proposed roles    \(document.pendingRoles.joined(separator: ", ")) (waiting for a second administrator)")
+        }
+        if let by = document.passwordSetBy {
+            lines.append(context.output.stdoutStyle.yellow(
+                "identity          unconfirmed: administrator \(by) set the password at \(document.passwordSetAt ?? "?"); "
+                + "no GMP work until a QA person or director confirms (gmp user confirm \(document.id))"))
+        }
         lines += document.discrepancies.map { context.output.stdoutStyle.yellow("warning           \($0)") }
         context.output.data(lines.joined(separator: "\n"))
     }
