@@ -61,7 +61,7 @@ struct QCReleaseRulesTests {
             }
             let lot = try site.site.createLot(collection: try site.site.receivedCollection().collection, stage: "drug_product")
             DonorAndLotRulesTests.expectSQLState("GM003", "assigning a draft") {
-                try site.site.qcSession.execute("SELECT gmp.assign_specification(\(lot), \(draft), 1, false)")
+                try site.site.qcSession.execute("SELECT gmp.assign_specification(NULL, \(lot), \(draft), NULL, false, NULL)")
             }
             let again = try site.site.qcSession.query("""
                 SELECT gmp.import_specification(\(Site.document.replacing("TEST-DP", with: "TEST-DP2"))::jsonb, 'v2') AS id

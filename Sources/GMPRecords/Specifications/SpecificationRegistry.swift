@@ -56,11 +56,15 @@ public struct SpecificationRegistry {
     }
 
     /// Fixes the version a lot is judged against (CODE picks the latest approved);
-    /// returns the version assigned.
-    public func assign(_ lot: DonationIdentificationNumber, specification: String, maxDose: ExactDecimal?,
-                       intrathecal: Bool) throws -> String {
-        try connection.query("""
-            SELECT gmp.assign_specification(\(lot.value), \(specification), \(maxDose)::numeric, \(intrathecal)) AS id
+    /// returns the version assigned. With a maximum dose the assignment is signed
+    /// ("determined"): call it inside ``SignatureCeremony/sign(password:_:)`` and pass its
+    /// challenge; without one, `challenge` is nil.
+    public static func assign(on db: PostgresConnection, challenge: UUID?, _ lot: DonationIdentificationNumber,
+                              specification: String, maxDose: ExactDecimal?, intrathecal: Bool,
+                              statement: String?) throws -> String {
+        try db.query("""
+            SELECT gmp.assign_specification(\(challenge), \(lot.value), \(specification), \(maxDose)::numeric,
+                                            \(intrathecal), \(statement)) AS id
             """)[0].decode("id")
     }
 
