@@ -21,11 +21,10 @@ struct DecisionInputCommandTests {
             try site.expectRefused(exit: 65, mentioning: ["outside specification E2E-DP@1", "from 0.1 to 4 mL/kg/h"]) {
                 try site.signed(qs.releaser, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.0001"])
             }
-            // A wrong password sets nothing either.
-            try site.expectRefused(exit: 77) {
-                try site.gmp(qs.releaser, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4", "--password-stdin"],
-                             stdin: "not my password\n")
-            }
+            // A wrong password sets nothing either (the failed attempt itself is recorded).
+            let wrong = try site.gmp(qs.releaser, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4", "--password-stdin"],
+                                     stdin: "not my password\n")
+            #expect(wrong.status == 77, "\(wrong)")
             let assigned = try site.expectSuccess {
                 try site.signed(qs.releaser, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4", "--json"])
             }

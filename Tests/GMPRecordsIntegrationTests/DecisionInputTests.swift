@@ -150,9 +150,7 @@ struct DecisionInputTests {
             DonorAndLotRulesTests.expectSQLState("GM006", "releasing with an unconfirmed result") { _ = try site.release(lot) }
             // Nobody but the named analyst confirms: not the recorder, not QA.
             func confirm(_ result: Int64, as account: TestAccount, _ session: PostgresConnection) throws {
-                try SignatureCeremony(session).sign(password: account.password) { db, challenge in
-                    _ = try db.execute("SELECT gmp.confirm_result(\(challenge), \(result), 'I performed it')")
-                }
+                try site.confirm(result, by: account, session: session)
             }
             DonorAndLotRulesTests.expectSQLState("GM005", "the recorder confirming for the analyst") {
                 try confirm(cd105, as: site.site.qc, site.site.qcSession)

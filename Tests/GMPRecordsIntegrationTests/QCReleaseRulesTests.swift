@@ -275,6 +275,9 @@ struct QCReleaseRulesTests {
             try SignatureCeremony(site.site.qaSession).sign(password: site.site.qa.password) { db, challenge in
                 _ = try db.execute("SELECT gmp.invalidate_result(\(challenge), \(first.id), 'pipette P-12 out of calibration')")
             }
+            // The retest was recorded in the second QC person's name: it counts once they confirm it.
+            #expect(try site.blockers(lot).contains { $0.hasPrefix("unconfirmed: CD105 positive (") })
+            try site.confirm(retest.id, by: site.qc2, session: site.qc2Session)
             #expect(!(try site.blockers(lot).contains { $0.contains(": CD105 positive (") }), "the criterion passes; the OOS investigation stays open")
             let kept: Int = try site.site.superuser.query("SELECT count(*)::int AS n FROM gmp.qc_result WHERE din = \(lot) AND test = 'cd105'")[0].decode("n")
             #expect(kept == 2, "the invalidated result stays")

@@ -111,6 +111,13 @@ final class QCReleaseSite {
         }
     }
 
+    /// The analyst named on a result someone else recorded confirms it, signing "performed".
+    func confirm(_ result: Int64, by account: TestAccount, session: PostgresConnection) throws {
+        try SignatureCeremony(session).sign(password: account.password) { db, challenge in
+            _ = try db.execute("SELECT gmp.confirm_result(\(challenge), \(result), 'I performed it')")
+        }
+    }
+
     /// Every criterion recorded with a passing value and verified.
     func passAll(_ din: String) throws {
         for value in Self.passing {

@@ -55,17 +55,20 @@ public struct QCResults {
     public func record(_ entry: ResultEntry, test: String, on lot: DonationIdentificationNumber, _ provenance: Provenance,
                        corrects: Int64? = nil, reason: String? = nil) throws -> Recorded {
         let row = try connection.query("""
-            SELECT r.id, r.attempt, r.verdict, r.deviation_id, r.limit_text, r.warning,
-                   CASE WHEN s.awaiting_analyst THEN s.analyst END AS awaiting_analyst
+            SELECT r.id, r.attempt, r.verdict, r.deviation_id, r.limit_text, r.warning
             FROM gmp.record_result(\(lot.value), \(test), \(entry.sqlQualifier), \(entry.number)::numeric,
                                    \(entry.unit?.rawValue), \(entry.outcomeWords)::text[], \(provenance.method),
                                    \(provenance.instrument), \(provenance.analyst), \(provenance.performedAt)::timestamptz,
                                    \(provenance.note), \(corrects), \(reason)) r
-            JOIN gmp.qc_result_status s ON s.id = r.id
             """)[0]
-        return Recorded(id: try row.decode("id"), attempt: try row.decode("attempt"), verdict: try row.decode("verdict"),
+        let id: Int64 = try row.decode("id")
+        // A statement of its own: the one that recorded the result does not see its row.
+        let awaiting: String? = try connection.query("""
+            SELECT CASE WHEN s.awaiting_analyst THEN s.analyst END AS a FROM gmp.qc_result_status s WHERE s.id = \(id)
+            """)[0].decode("a")
+        return Recorded(id: id, attempt: try row.decode("attempt"), verdict: try row.decode("verdict"),
                         deviationId: try row.decode("deviation_id"), limitText: try row.decode("limit_text"),
-                        warning: try row.decode("warning"), awaitingAnalyst: try row.decode("awaiting_analyst"))
+                        warning: try row.decode("warning"), awaitingAnalyst: awaiting)
     }
 
     /// A second person verifies, signing "reviewed". Call inside a signature ceremony.
