@@ -17,6 +17,11 @@ struct DecisionInputCommandTests {
             let site = qs.site
             try qs.approvedSpecification()
             let lot = try qs.eligibleLot()
+            // The permitted range comes from the approved document, and is shown with it.
+            let shown = try site.expectSuccess { try site.gmp(site.qa, ["spec", "show", "E2E-DP@1", "--json"]) }
+            let criteria = try #require(try shown.json()["criteria"] as? [[String: Any]], "\(shown)")
+            #expect(criteria.first { $0["test"] as? String == "endotoxin" }?["max_dose"] as? String == "0.1–4 mL/kg/h", "\(shown)")
+            #expect(criteria.first { $0["test"] as? String == "cd105" }?["max_dose"] == nil, "\(shown)")
             // The attack: M = 0.0001 mL/kg/h would turn 40 EU/mL into a pass.
             try site.expectRefused(exit: 65, mentioning: ["outside specification E2E-DP@1", "from 0.1 to 4 mL/kg/h"]) {
                 try site.signed(qs.releaser, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.0001"])

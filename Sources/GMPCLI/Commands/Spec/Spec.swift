@@ -210,6 +210,7 @@ struct SpecShow: GMPCommand {
                      "for \(version.productKind), \(version.stage); file sha256 \(version.sourceSha256)", ""]
         lines += criteria.map { c in
             "\(c.test.padding(20)) \((c.limit + (c.unit.map { " " + $0 } ?? "")).padding(34)) retests ≤ \(c.maxRetests)  \(c.name); \(c.method)"
+                + (c.maxDose.map { "; M \($0)" } ?? "")
         }
         context.output.data(lines.joined(separator: "\n"))
     }
