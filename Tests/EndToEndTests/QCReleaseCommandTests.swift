@@ -54,6 +54,7 @@ struct QCReleaseCommandTests {
             method: Ph. Eur. 2.6.14
             unit: EU/mL
             endotoxin_k: 5
+            max_dose: {unit: mL/kg/h, min: 0.1, max: 4}
 
         """
 
@@ -132,7 +133,7 @@ struct QCReleaseCommandTests {
         /// An eligible lot judged against E2E-DP with M = 0.4 mL/kg/h (endotoxin ≤ 12.5 EU/mL).
         func assignedLot() throws -> CreatedLot {
             let lot = try eligibleLot()
-            try site.expectSuccess { try site.gmp(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4"]) }
+            try site.expectSuccess { try site.signed(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4"]) }
             return lot
         }
 
@@ -232,7 +233,7 @@ struct QCReleaseCommandTests {
                 try site.expectSuccess { try DonorLotCommandTests.step(in: site, lot, kind, extra) }
             }
             let assign = try site.expectSuccess {
-                try site.gmp(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4", "--json"])
+                try site.signed(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4", "--json"])
             }
             #expect(try assign.json()["specification"] as? String == "E2E-DP@1", "\(assign)")
 
@@ -370,7 +371,7 @@ struct QCReleaseCommandTests {
             try site.expectRefused(mentioning: ["has no specification", "gmp spec assign"]) {
                 try site.gmp(site.qc, ["qc", "record", lot.keyed, "cd105", "98.2", "--unit", "%", "--method", "Flow"])
             }
-            try site.expectSuccess { try site.gmp(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4"]) }
+            try site.expectSuccess { try site.signed(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4"]) }
             let malformed: [(String, [String])] = [
                 ("9O.5", ["\"9O.5\" is neither a decimal nor an outcome", "letters such as O for 0"]),
                 ("NaN", ["\"NaN\" is neither a decimal nor an outcome"]),

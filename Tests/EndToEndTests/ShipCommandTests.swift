@@ -38,7 +38,7 @@ struct ShipCommandTests {
             for (kind, extra) in [("isolation", []), ("harvest", []), ("fill", DonorLotCommandTests.fill)] {
                 try site.expectSuccess { try DonorLotCommandTests.step(in: site, lot, kind, extra) }
             }
-            try site.expectSuccess { try site.gmp(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4"]) }
+            try site.expectSuccess { try site.signed(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4"]) }
             return lot
         }
 

@@ -46,7 +46,7 @@ struct FiniteNumberTests {
             let (_, collection) = try s.receivedCollection()
             let other = try s.createLot(collection: collection, stage: "drug_product")
             try s.expectRefused("GM002", naming: ["finite"], "a maximum dose \(bad)") {
-                try s.qcSession.execute("SELECT gmp.assign_specification(\(other), \(q.specification), \(bad)::numeric, false)")
+                try s.qcSession.execute("SELECT gmp.assign_specification(NULL, \(other), \(q.specification), \(bad)::numeric, false, NULL)")
             }
             let donor = try s.registerDonor()
             try s.consent(donor)

@@ -61,7 +61,7 @@ struct QCReleaseRulesTests {
             }
             let lot = try site.site.createLot(collection: try site.site.receivedCollection().collection, stage: "drug_product")
             DonorAndLotRulesTests.expectSQLState("GM003", "assigning a draft") {
-                try site.site.qcSession.execute("SELECT gmp.assign_specification(\(lot), \(draft), 1, false)")
+                try site.site.qcSession.execute("SELECT gmp.assign_specification(NULL, \(lot), \(draft), NULL, false, NULL)")
             }
             let again = try site.site.qcSession.query("""
                 SELECT gmp.import_specification(\(Site.document.replacing("TEST-DP", with: "TEST-DP2"))::jsonb, 'v2') AS id
@@ -275,6 +275,9 @@ struct QCReleaseRulesTests {
             try SignatureCeremony(site.site.qaSession).sign(password: site.site.qa.password) { db, challenge in
                 _ = try db.execute("SELECT gmp.invalidate_result(\(challenge), \(first.id), 'pipette P-12 out of calibration')")
             }
+            // The retest was recorded in the second QC person's name: it counts once they confirm it.
+            #expect(try site.blockers(lot).contains { $0.hasPrefix("unconfirmed: CD105 positive (") })
+            try site.confirm(retest.id, by: site.qc2, session: site.qc2Session)
             #expect(!(try site.blockers(lot).contains { $0.contains(": CD105 positive (") }), "the criterion passes; the OOS investigation stays open")
             let kept: Int = try site.site.superuser.query("SELECT count(*)::int AS n FROM gmp.qc_result WHERE din = \(lot) AND test = 'cd105'")[0].decode("n")
             #expect(kept == 2, "the invalidated result stays")

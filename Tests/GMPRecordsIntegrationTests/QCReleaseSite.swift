@@ -28,7 +28,8 @@ final class QCReleaseSite {
           {"test": "trilineage", "name": "Trilineage", "method": "Differentiation", "kind": "qualitative",
            "accept": ["positive"], "parts": ["osteogenic", "adipogenic", "chondrogenic"], "max_retests": 1},
           {"test": "endotoxin", "name": "Endotoxin", "method": "Ph. Eur. 2.6.14", "kind": "endotoxin_dose",
-           "unit": "EU/mL", "endotoxin_k": "5", "endotoxin_k_intrathecal": "0.2", "max_retests": 1},
+           "unit": "EU/mL", "endotoxin_k": "5", "endotoxin_k_intrathecal": "0.2", "max_retests": 1,
+           "max_dose_min": "0.1", "max_dose_max": "4", "max_dose_unit": "mL/kg/h"},
           {"test": "residual_bsa", "name": "Residual BSA", "method": "ELISA", "kind": "not_detected",
            "unit": "ng/mL", "detection_limit": "50", "max_retests": 1}
          ]}
@@ -60,15 +61,25 @@ final class QCReleaseSite {
     }
 
     /// A drug-product lot from an eligible donor's collection, with the test
-    /// specification assigned (M = 0.4 mL/kg/h: endotoxin limit 12.5 EU/mL).
-    func lot(eligible: Bool = true, maxDose: String = "0.4") throws -> String {
+    /// specification assigned (M = 0.4 mL/kg/h: endotoxin limit 12.5 EU/mL), the dose
+    /// signed "determined" by the first QC person (default) or `doseSetter`.
+    func lot(eligible: Bool = true, maxDose: String = "0.4", doseSetter: TestAccount? = nil,
+             session: PostgresConnection? = nil) throws -> String {
         let (donor, collection) = try site.receivedCollection()
         if eligible { try site.determine(donor, collection, "eligible") }
         let din = try site.createLot(collection: collection, stage: "drug_product")
-        try site.qcSession.execute("""
-            SELECT gmp.assign_specification(\(din), \(specification), \(maxDose)::numeric, false)
-            """)
+        try assign(din, maxDose: maxDose, as: doseSetter, session: session)
         return din
+    }
+
+    /// Assigns the test specification with a signed dose.
+    func assign(_ din: String, maxDose: String, as account: TestAccount? = nil, session: PostgresConnection? = nil) throws {
+        try SignatureCeremony(session ?? site.qcSession).sign(password: (account ?? site.qc).password) { db, challenge in
+            _ = try db.execute("""
+                SELECT gmp.assign_specification(\(challenge), \(din), \(specification), \(maxDose)::numeric, false,
+                                                'dose from the infusion plan')
+                """)
+        }
     }
 
     struct Recorded {
@@ -97,6 +108,13 @@ final class QCReleaseSite {
         let who = account ?? qc2
         try SignatureCeremony(session ?? qc2Session).sign(password: who.password) { db, challenge in
             _ = try db.execute("SELECT gmp.verify_result(\(challenge), \(result), 'checked against the raw data')")
+        }
+    }
+
+    /// The analyst named on a result someone else recorded confirms it, signing "performed".
+    func confirm(_ result: Int64, by account: TestAccount, session: PostgresConnection) throws {
+        try SignatureCeremony(session).sign(password: account.password) { db, challenge in
+            _ = try db.execute("SELECT gmp.confirm_result(\(challenge), \(result), 'I performed it')")
         }
     }
 

@@ -14,7 +14,7 @@ struct SpecificationDocumentTests {
             {"code":"T-1","title":"Test specification","product_kind":"cells","stage":"drug_product","criteria":[\
             {"test":"t","name":"Test","method":"Method","kind":"lower","unit":"%","lower":"95.0","lower_inclusive":true,\
             "upper":null,"upper_inclusive":null,"accept":null,"parts":null,"detection_limit":null,"endotoxin_k":null,\
-            "endotoxin_k_intrathecal":null,"max_retests":1}]}
+            "endotoxin_k_intrathecal":null,"max_retests":1,"max_dose_min":null,"max_dose_max":null,"max_dose_unit":null}]}
             """)
     }
 
@@ -26,7 +26,8 @@ struct SpecificationDocumentTests {
         let criteria = try #require(document["criteria"] as? [[String: Any]])
         #expect(criteria.map { $0["test"] as? String } == spec.criteria.map(\.test))
         let keys = ["test", "name", "method", "kind", "unit", "lower", "lower_inclusive", "upper", "upper_inclusive",
-                    "accept", "parts", "detection_limit", "endotoxin_k", "endotoxin_k_intrathecal", "max_retests"]
+                    "accept", "parts", "detection_limit", "endotoxin_k", "endotoxin_k_intrathecal", "max_retests",
+                    "max_dose_min", "max_dose_max", "max_dose_unit"]
         #expect(criteria.allSatisfy { Set($0.keys) == Set(keys) })
         #expect(criteria[2]["lower"] as? String == "45" && criteria[2]["upper"] as? String == "60.5")
         #expect(criteria[2]["upper_inclusive"] as? Bool == false && criteria[2]["max_retests"] as? Int == 2)
@@ -34,6 +35,8 @@ struct SpecificationDocumentTests {
         #expect(criteria[4]["unit"] is NSNull)
         #expect(criteria[5]["detection_limit"] as? String == "50")
         #expect(criteria[6]["endotoxin_k_intrathecal"] as? String == "0.2")
+        #expect(criteria[6]["max_dose_min"] as? String == "0.1" && criteria[6]["max_dose_max"] as? String == "4")
+        #expect(criteria[6]["max_dose_unit"] as? String == "mL/kg/h" && criteria[5]["max_dose_unit"] is NSNull)
     }
 
     @Test("text is escaped for JSON and the output is deterministic")

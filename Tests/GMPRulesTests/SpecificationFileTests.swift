@@ -32,7 +32,8 @@ struct SpecificationFileTests {
                                                  upper: Bound(value: F.d("60.5"), inclusive: false)))
         #expect(spec.criteria[3].unit == nil)
         #expect(spec.criteria[4].rule == .qualitative(accept: [.positive], parts: ["osteogenic", "adipogenic", "chondrogenic"]))
-        #expect(spec.criteria[6].rule == .endotoxinDose(k: F.d("5"), kIntrathecal: F.d("0.2")))
+        #expect(spec.criteria[6].rule == .endotoxinDose(k: F.d("5"), kIntrathecal: F.d("0.2"),
+                                                        maxDose: DoseRange(min: F.d("0.1"), max: F.d("4"))))
     }
 
     @Test("numbers keep the digits as typed: 95.0 stays 95.0, never through Double")
@@ -83,6 +84,17 @@ struct SpecificationFileTests {
         (F.file(criterion: "unit: \"%\"\nat_least: 0"), "criteria[0].at_least", "checks nothing"),
         (F.file(criterion: "unit: ng/mL\nnot_detected_at: 0"), "criteria[0].not_detected_at", "above 0"),
         (F.file(criterion: "unit: \"%\"\nendotoxin_k: 5"), "criteria[0].unit", "EU/mL"),
+        // The maximum dose M of a K/M limit: a bounded range, from the document (issue 20, item 7).
+        (F.file(criterion: "unit: EU/mL\nendotoxin_k: 5"), "criteria[0].max_dose", "missing"),
+        (F.file(criterion: "unit: EU/mL\nendotoxin_k: 5\nmax_dose: 0.4"), "criteria[0].max_dose", "expected a mapping"),
+        (F.file(criterion: "unit: EU/mL\nendotoxin_k: 5\nmax_dose: {min: 0.1, max: 4}"), "criteria[0].max_dose.unit", "missing"),
+        (F.file(criterion: "unit: EU/mL\nendotoxin_k: 5\nmax_dose: {unit: mL/kg, min: 0.1, max: 4}"), "criteria[0].max_dose.unit", "not mL/kg/h"),
+        (F.file(criterion: "unit: EU/mL\nendotoxin_k: 5\nmax_dose: {unit: mL/kg/h, max: 4}"), "criteria[0].max_dose.min", "missing"),
+        (F.file(criterion: "unit: EU/mL\nendotoxin_k: 5\nmax_dose: {unit: mL/kg/h, min: 0, max: 4}"), "criteria[0].max_dose.min", "above 0"),
+        (F.file(criterion: "unit: EU/mL\nendotoxin_k: 5\nmax_dose: {unit: mL/kg/h, min: -0.1, max: 4}"), "criteria[0].max_dose.min", "negative"),
+        (F.file(criterion: "unit: EU/mL\nendotoxin_k: 5\nmax_dose: {unit: mL/kg/h, min: 2, max: 1}"), "criteria[0].max_dose.max", "below min"),
+        (F.file(criterion: "unit: EU/mL\nendotoxin_k: 5\nmax_dose: {unit: mL/kg/h, min: 0.1, top: 4}"), "criteria[0].max_dose.top", "unknown key"),
+        (F.file(criterion: "unit: EU/mL\nless_than: 0.5\nmax_dose: {unit: mL/kg/h, min: 0.1, max: 4}"), "criteria[0].max_dose", "cannot be combined"),
         // Retests.
         (F.file(criterion: "unit: \"%\"\nat_least: 95", top: "max_retests: 4"), "max_retests", "outside 0…3"),
         (F.file(criterion: "unit: \"%\"\nat_least: 95\nmax_retests: -1"), "criteria[0].max_retests", "outside 0…3"),
@@ -168,5 +180,9 @@ struct SpecificationFileTests {
             unit: EU/mL
             endotoxin_k: 5                 # limit = K / M, M = the lot's max dose in mL/kg/h
             endotoxin_k_intrathecal: 0.2   # K when the lot's route is intrathecal
+            max_dose:                      # the M a lot may be given: outside it, refused
+              unit: mL/kg/h
+              min: 0.1
+              max: 4
         """
 }

@@ -17,7 +17,9 @@ BEGIN
             gmp_rules.require_finite(NEW.upper, format('the upper limit of %s', NEW.test)),
             gmp_rules.require_finite(NEW.detection_limit, format('the detection limit of %s', NEW.test)),
             gmp_rules.require_finite(NEW.endotoxin_k, format('the endotoxin K of %s', NEW.test)),
-            gmp_rules.require_finite(NEW.endotoxin_k_intrathecal, format('the intrathecal endotoxin K of %s', NEW.test));
+            gmp_rules.require_finite(NEW.endotoxin_k_intrathecal, format('the intrathecal endotoxin K of %s', NEW.test)),
+            gmp_rules.require_finite(NEW.max_dose_min, format('the smallest maximum dose of %s', NEW.test)),
+            gmp_rules.require_finite(NEW.max_dose_max, format('the largest maximum dose of %s', NEW.test));
     SELECT * INTO STRICT spec FROM gmp.specification WHERE id = NEW.specification_id;
     IF spec.status <> 'draft' OR spec.imported_xact <> txid_current() THEN
         RAISE EXCEPTION 'specification % is %: its criteria were fixed when it was imported', spec.id, spec.status
@@ -35,6 +37,11 @@ BEGIN
     END IF;
     IF (SELECT count(DISTINCT p) FROM unnest(NEW.parts) p) <> cardinality(NEW.parts) THEN
         RAISE EXCEPTION 'criterion %: a part is named twice', NEW.test USING ERRCODE = 'GM002';
+    END IF;
+    -- M decides a K/M limit as much as K does: the document bounds it (issue 20, item 7).
+    IF NEW.kind = 'endotoxin_dose' AND NEW.max_dose_min IS NULL THEN
+        RAISE EXCEPTION 'criterion %: a K/M endotoxin limit needs the permitted range of the maximum dose M', NEW.test
+            USING ERRCODE = 'GM002', HINT = 'give max_dose: {unit: mL/kg/h, min: …, max: …} in the specification file';
     END IF;
     RETURN NEW;
 END;
@@ -148,19 +155,20 @@ BEGIN
         SELECT string_agg(k, ', ') INTO extra FROM jsonb_object_keys(c) k
         WHERE k NOT IN ('test', 'name', 'method', 'kind', 'unit', 'lower', 'lower_inclusive', 'upper',
                         'upper_inclusive', 'accept', 'parts', 'detection_limit', 'endotoxin_k',
-                        'endotoxin_k_intrathecal', 'max_retests');
+                        'endotoxin_k_intrathecal', 'max_retests', 'max_dose_min', 'max_dose_max', 'max_dose_unit');
         IF extra IS NOT NULL THEN
             RAISE EXCEPTION 'criterion %: unknown key(s) %', n, extra USING ERRCODE = 'GM002';
         END IF;
         INSERT INTO gmp.criterion (specification_id, test, ordinal, name, method, kind, unit, lower, lower_inclusive,
                                    upper, upper_inclusive, accept, parts, detection_limit, endotoxin_k,
-                                   endotoxin_k_intrathecal, max_retests)
+                                   endotoxin_k_intrathecal, max_retests, max_dose_min, max_dose_max, max_dose_unit)
         VALUES (new_id, c->>'test', n, c->>'name', c->>'method', c->>'kind', c->>'unit', (c->>'lower')::numeric,
                 (c->>'lower_inclusive')::boolean, (c->>'upper')::numeric, (c->>'upper_inclusive')::boolean,
                 CASE WHEN jsonb_typeof(c->'accept') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(c->'accept')) END,
                 CASE WHEN jsonb_typeof(c->'parts') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(c->'parts')) END,
                 (c->>'detection_limit')::numeric, (c->>'endotoxin_k')::numeric,
-                (c->>'endotoxin_k_intrathecal')::numeric, (c->>'max_retests')::integer);
+                (c->>'endotoxin_k_intrathecal')::numeric, (c->>'max_retests')::integer,
+                (c->>'max_dose_min')::numeric, (c->>'max_dose_max')::numeric, c->>'max_dose_unit');
     END LOOP;
     RETURN new_id;
 END;
@@ -197,6 +205,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     l gmp.lot;
     spec gmp.specification;
+    outside text;
 BEGIN
     PERFORM gmp_rules.require_finite(NEW.max_dose_ml_per_kg_h, 'the maximum dose');
     SELECT * INTO STRICT l FROM gmp.lot WHERE din = NEW.din FOR UPDATE;
@@ -217,6 +226,27 @@ BEGIN
         RAISE EXCEPTION 'specification % has a dose-based endotoxin limit (K/M): the lot''s maximum dose is needed', spec.id
             USING ERRCODE = 'GM002', HINT = 'give --max-dose (mL per kg per hour)';
     END IF;
+    -- The dose is an input of a K/M limit only, and only within the range the approved
+    -- specification permits (issue 20, item 7): a tiny M would make any endotoxin pass.
+    IF NEW.max_dose_ml_per_kg_h IS NOT NULL THEN
+        IF NOT EXISTS (SELECT FROM gmp.criterion c WHERE c.specification_id = spec.id AND c.kind = 'endotoxin_dose') THEN
+            RAISE EXCEPTION 'specification % has no dose-based endotoxin limit (K/M): a lot judged against it has no maximum dose',
+                spec.id USING ERRCODE = 'GM002', HINT = 'leave out --max-dose';
+        END IF;
+        SELECT string_agg(CASE WHEN c.max_dose_min IS NULL
+                               THEN format('%s declares no permitted range for M', c.test)
+                               ELSE format('%s permits M from %s to %s %s', c.test, c.max_dose_min, c.max_dose_max,
+                                           c.max_dose_unit) END, '; ' ORDER BY c.ordinal)
+        INTO outside
+        FROM gmp.criterion c
+        WHERE c.specification_id = spec.id AND c.kind = 'endotoxin_dose'
+          AND (c.max_dose_min IS NULL OR NEW.max_dose_ml_per_kg_h NOT BETWEEN c.max_dose_min AND c.max_dose_max);
+        IF outside IS NOT NULL THEN
+            RAISE EXCEPTION 'maximum dose % mL/kg/h is outside specification %: %', NEW.max_dose_ml_per_kg_h, spec.id,
+                outside USING ERRCODE = 'GM002',
+                HINT = 'give the dose the product''s specification permits; a version without a range is replaced by a new version that declares one';
+        END IF;
+    END IF;
     IF NEW.intrathecal AND EXISTS (SELECT FROM gmp.criterion c WHERE c.specification_id = spec.id
                                    AND c.kind = 'endotoxin_dose' AND c.endotoxin_k_intrathecal IS NULL) THEN
         RAISE EXCEPTION 'specification % has no intrathecal endotoxin K', spec.id USING ERRCODE = 'GM002',
@@ -227,9 +257,13 @@ END;
 $$;
 
 -- Assigns a version (CODE@VERSION, or CODE for its latest approved version); returns
--- the version assigned.
-CREATE OR REPLACE FUNCTION gmp.assign_specification(din text, specification text, max_dose_ml_per_kg_h numeric,
-                                         intrathecal boolean) RETURNS text
+-- the version assigned. A lot with a maximum dose (a K/M limit) is assigned with the
+-- assigner's e-signature, meaning "determined", over the assignment row: the dose is a
+-- signed input of the release (issue 20, item 7), and its signer decides no disposition
+-- of the lot. Without a dose, `challenge` and `statement` may be NULL.
+CREATE OR REPLACE FUNCTION gmp.assign_specification(challenge uuid, din text, specification text,
+                                                    max_dose_ml_per_kg_h numeric, intrathecal boolean,
+                                                    statement text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     chosen text := specification;
@@ -251,10 +285,38 @@ BEGIN
         RAISE EXCEPTION 'lot % is already judged against %', din, already USING ERRCODE = 'GM004',
             HINT = 'a lot''s specification is fixed once; a mistake is handled by a deviation';
     END IF;
-    PERFORM set_config('gmp.reason', 'specification assigned', true);
+    PERFORM set_config('gmp.reason', CASE WHEN max_dose_ml_per_kg_h IS NULL THEN 'specification assigned'
+                                          ELSE format('specification assigned, maximum dose %s mL/kg/h', max_dose_ml_per_kg_h) END,
+                       true);
     INSERT INTO gmp.lot_specification (din, specification_id, max_dose_ml_per_kg_h, intrathecal)
     VALUES (din, chosen, max_dose_ml_per_kg_h, coalesce(intrathecal, false));
+    IF max_dose_ml_per_kg_h IS NOT NULL THEN
+        IF challenge IS NULL THEN
+            RAISE EXCEPTION 'the maximum dose of lot % is set with your e-signature', din
+                USING ERRCODE = 'insufficient_privilege', HINT = 'gmp spec assign asks for your password';
+        END IF;
+        PERFORM gmp_rules.record_signature(challenge, 'determined', 'gmp.lot_specification', din,
+                                           coalesce(nullif(btrim(statement), ''),
+                                                    format('maximum dose %s mL/kg/h%s', max_dose_ml_per_kg_h,
+                                                           CASE WHEN intrathecal THEN ', intrathecal' ELSE '' END)));
+    END IF;
     RETURN chosen;
+END;
+$$;
+
+-- The unsigned assignment of earlier versions, in which anyone assigning could type any
+-- dose (issue 20, item 7). Kept so that an older gmp, or a script written for it, still
+-- assigns a specification without a dose and is told what changed when it gives one.
+CREATE OR REPLACE FUNCTION gmp.assign_specification(din text, specification text, max_dose_ml_per_kg_h numeric,
+                                         intrathecal boolean) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF max_dose_ml_per_kg_h IS NOT NULL THEN
+        RAISE EXCEPTION 'the maximum dose of lot % is set with your e-signature', din
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'gmp spec assign asks for your password (gmp.assign_specification(challenge, din, specification, dose, intrathecal, statement)); upgrade gmp';
+    END IF;
+    RETURN gmp.assign_specification(NULL::uuid, din, specification, NULL::numeric, intrathecal, NULL::text);
 END;
 $$;
 

@@ -5,14 +5,18 @@
 -- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
 -- and the database keeps the source of every version in force (gmp db code).
 
--- Each result with where it stands.
+-- Each result with where it stands. `awaiting_analyst` is true while a result recorded
+-- by someone other than its named analyst lacks that analyst's own confirmation.
 CREATE OR REPLACE VIEW gmp.qc_result_status AS
 SELECT r.*, (c.id IS NOT NULL) AS superseded, c.id AS corrected_by,
-       v.verified_by, v.verified_at, i.assignable_cause, i.approved_by AS invalidated_by, i.approved_at AS invalidated_at
+       v.verified_by, v.verified_at, i.assignable_cause, i.approved_by AS invalidated_by, i.approved_at AS invalidated_at,
+       ac.confirmed_by AS analyst_confirmed_by, ac.confirmed_at AS analyst_confirmed_at,
+       (r.analyst <> r.recorded_by AND ac.result_id IS NULL) AS awaiting_analyst
 FROM gmp.qc_result r
 LEFT JOIN gmp.qc_result c ON c.corrects = r.id
 LEFT JOIN gmp.qc_verification v ON v.result_id = r.id
-LEFT JOIN gmp.qc_invalidation i ON i.result_id = r.id;
+LEFT JOIN gmp.qc_invalidation i ON i.result_id = r.id
+LEFT JOIN gmp.qc_analyst_confirmation ac ON ac.result_id = r.id;
 
 -- The lot, locked, and open for QC work.
 CREATE OR REPLACE FUNCTION gmp_rules.lock_open_lot(lot_din text) RETURNS gmp.lot
@@ -277,5 +281,52 @@ BEGIN
     PERFORM set_config('gmp.reason', 'result invalidated: ' || btrim(assignable_cause), true);
     INSERT INTO gmp.qc_invalidation (result_id, assignable_cause) VALUES (result_id, btrim(assignable_cause));
     RETURN gmp_rules.record_signature(challenge, 'approved', 'gmp.qc_invalidation', result_id::text, assignable_cause);
+END;
+$$;
+
+-- Only the analyst a result names confirms it, as themselves, and only a result someone
+-- else recorded (issue 20, item 11): the recorder cannot put a result on another
+-- person's name.
+CREATE OR REPLACE FUNCTION gmp_rules.check_analyst_confirmation() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    r gmp.qc_result_status;
+BEGIN
+    SELECT * INTO STRICT r FROM gmp.qc_result_status WHERE id = NEW.result_id;
+    PERFORM gmp_rules.lock_open_lot(r.din);
+    NEW.confirmed_by := session_user;
+    NEW.confirmed_at := clock_timestamp();
+    IF NEW.confirmed_by <> r.analyst THEN
+        RAISE EXCEPTION 'result % names % as its analyst: only % confirms it', r.id, r.analyst, r.analyst
+            USING ERRCODE = 'GM005', HINT = format('%s runs: gmp qc confirm %s', r.analyst, r.id);
+    END IF;
+    IF r.analyst = r.recorded_by THEN
+        RAISE EXCEPTION 'you recorded result % yourself: it needs no confirmation', r.id USING ERRCODE = 'GM003';
+    END IF;
+    IF r.superseded THEN
+        RAISE EXCEPTION 'result % was corrected by result %', r.id, r.corrected_by USING ERRCODE = 'GM004',
+            HINT = format('confirm result %s', r.corrected_by);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE OR REPLACE TRIGGER analyst_confirmation_rules BEFORE INSERT ON gmp.qc_analyst_confirmation
+    FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_analyst_confirmation();
+ALTER TABLE gmp.qc_analyst_confirmation ENABLE ALWAYS TRIGGER analyst_confirmation_rules;
+
+-- The analyst named on a result someone else recorded confirms it, signing "performed"
+-- over the result row: until then the result does not count for release.
+CREATE OR REPLACE FUNCTION gmp.confirm_result(challenge uuid, result_id bigint, statement text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_result(result_id);
+    IF EXISTS (SELECT FROM gmp.qc_analyst_confirmation c WHERE c.result_id = confirm_result.result_id) THEN
+        RAISE EXCEPTION 'result % is already confirmed by its analyst', result_id USING ERRCODE = 'GM003';
+    END IF;
+    PERFORM set_config('gmp.reason', 'result confirmed by its analyst', true);
+    INSERT INTO gmp.qc_analyst_confirmation (result_id) VALUES (result_id);
+    RETURN gmp_rules.record_signature(challenge, 'performed', 'gmp.qc_result', result_id::text,
+                                      coalesce(nullif(btrim(statement), ''), 'I performed this test and this is my result'));
 END;
 $$;

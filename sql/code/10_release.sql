@@ -18,7 +18,10 @@ END;
 $$;
 
 -- Each criterion of the lot's specification with its results and verdict:
--- pass, fail, missing, unverified, invalidated (no retest left) or retest pending.
+-- pass, fail, missing, unconfirmed, unverified, invalidated (no retest left) or retest
+-- pending. "unconfirmed": a result another person recorded in its analyst's name that the
+-- analyst has not confirmed (issue 20, item 11); judged for open lots only, so that the
+-- package of a lot decided before the rule reads as it was signed.
 CREATE OR REPLACE FUNCTION gmp_rules.lot_evaluation(lot_din text)
 RETURNS TABLE (ordinal integer, test text, name text, method text, limit_text text, unit text, parts text[],
                verdict text, results jsonb)
@@ -30,6 +33,7 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                WHEN r.counted_fail THEN 'fail'
                WHEN r.counted = 0 THEN CASE WHEN r.max_attempt - 1 < c.max_retests THEN 'retest pending'
                                             ELSE 'invalidated' END
+               WHEN r.counted_unconfirmed AND l.status IN ('quarantine', 'on_hold') THEN 'unconfirmed'
                WHEN r.counted_unverified THEN 'unverified'
                ELSE 'pass'
            END,
@@ -41,6 +45,7 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                count(*) FILTER (WHERE NOT s.superseded AND s.invalidated_by IS NULL) AS counted,
                bool_or(s.verdict = 'fail') FILTER (WHERE NOT s.superseded AND s.invalidated_by IS NULL) AS counted_fail,
                bool_or(s.verified_by IS NULL) FILTER (WHERE NOT s.superseded AND s.invalidated_by IS NULL) AS counted_unverified,
+               bool_or(s.awaiting_analyst) FILTER (WHERE NOT s.superseded AND s.invalidated_by IS NULL) AS counted_unconfirmed,
                jsonb_agg(jsonb_build_object(
                    'id', s.id, 'attempt', s.attempt, 'corrects', s.corrects, 'correction_reason', s.correction_reason,
                    'qualifier', s.qualifier, 'value', s.value::text, 'unit', s.unit, 'outcomes', s.outcomes,
@@ -50,8 +55,14 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                    'counted', NOT s.superseded AND s.invalidated_by IS NULL,
                    'verified_by', s.verified_by, 'verified_at', s.verified_at,
                    'invalidated_by', s.invalidated_by, 'invalidated_at', s.invalidated_at,
-                   'assignable_cause', s.assignable_cause) ORDER BY s.id) AS results
+                   'assignable_cause', s.assignable_cause)
+                   -- Only where a confirmation exists, so that older packages hash as signed.
+                   || CASE WHEN s.analyst_confirmed_by IS NULL THEN '{}'::jsonb
+                           ELSE jsonb_build_object('analyst_confirmed_by', s.analyst_confirmed_by,
+                                                   'analyst_confirmed_at', s.analyst_confirmed_at) END
+                   ORDER BY s.id) AS results
         FROM gmp.qc_result_status s WHERE s.din = ls.din AND s.test = c.test) r ON true
+    JOIN gmp.lot l ON l.din = ls.din
     WHERE ls.din = lot_din
     ORDER BY c.ordinal
 $$;
@@ -141,8 +152,22 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                                                     'approved_by', sp.approved_by,
                                                     'criteria_sha256', encode(sp.criteria_sha256, 'hex'))
                           FROM gmp.specification sp WHERE sp.id = ls.specification_id),
+        -- A signed dose (issue 20, item 7) adds who set it, the signature and the range the
+        -- specification permits; a lot without one keeps the package it always had.
         'dose', CASE WHEN ls.din IS NOT NULL THEN
-                    jsonb_build_object('max_dose_ml_per_kg_h', ls.max_dose_ml_per_kg_h::text, 'intrathecal', ls.intrathecal) END,
+                    jsonb_build_object('max_dose_ml_per_kg_h', ls.max_dose_ml_per_kg_h::text, 'intrathecal', ls.intrathecal)
+                    || coalesce((SELECT jsonb_build_object(
+                                     'unit', 'mL/kg/h', 'set_by', ls.assigned_by, 'set_at', ls.assigned_at,
+                                     'signed_by', ds.printed_name, 'signed_at', ds.signed_at, 'meaning', ds.meaning,
+                                     'signature_id', ds.id,
+                                     'permitted', (SELECT jsonb_agg(jsonb_build_object('test', c.test,
+                                                                    'min', c.max_dose_min::text, 'max', c.max_dose_max::text)
+                                                                    ORDER BY c.ordinal)
+                                                   FROM gmp.criterion c WHERE c.specification_id = ls.specification_id
+                                                   AND c.kind = 'endotoxin_dose'))
+                                 FROM gmp.signature ds
+                                 WHERE ds.record_table = 'gmp.lot_specification' AND ds.record_key = ls.din
+                                 ORDER BY ds.id LIMIT 1), '{}'::jsonb) END,
         'evaluation', ev.evaluation,
         'deviations', coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'kind', d.kind, 'title', d.title,
                                                                     'status', d.status, 'outcome', d.outcome,
@@ -238,6 +263,7 @@ BEGIN
         WHERE g.at >= l.created_at AND g.who IN (
             SELECT l.created_by
             UNION SELECT s.performed_by FROM gmp.manufacturing_step s WHERE s.din = l.din
+            UNION SELECT ls.assigned_by FROM gmp.lot_specification ls WHERE ls.din = l.din AND ls.max_dose_ml_per_kg_h IS NOT NULL
             UNION SELECT unnest(ARRAY[r.recorded_by, r.analyst, r.verified_by]) FROM gmp.qc_result_status r WHERE r.din = l.din);
         IF stake IS NOT NULL THEN
             RAISE EXCEPTION '% may not decide lot %: during its life, people who took part in it gave the decider their account or role (%)',
@@ -245,6 +271,15 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'a person whose role and account were not given by anyone with a part in the lot decides it (segregation of duties)';
         END IF;
+    END IF;
+    -- Whoever set the maximum dose of a K/M limit set an input of the verdict: another
+    -- person decides (issue 20, item 7).
+    IF d.decision IN ('released', 'rejected', 'exceptionally_released') AND EXISTS (
+           SELECT FROM gmp.lot_specification ls WHERE ls.din = d.din
+           AND ls.max_dose_ml_per_kg_h IS NOT NULL AND ls.assigned_by = d.decided_by) THEN
+        RAISE EXCEPTION '% set the maximum dose of lot %: another person decides its disposition', d.decided_by, d.din
+            USING ERRCODE = 'insufficient_privilege',
+            HINT = 'a QA person who did not set the dose decides it (segregation of duties)';
     END IF;
     IF d.decision IN ('released', 'exceptionally_released') THEN
         fresh := gmp_rules.release_package(d.din);

@@ -85,8 +85,7 @@ enum CertificateRendering {
     }
 
     static func dose(_ dose: CertificateOfAnalysis.Dose) -> String {
-        let route = dose.intrathecal ? "intrathecal" : "not intrathecal"
-        return dose.maxDoseMlPerKgH.map { "\($0) mL/kg/h, \(route)" } ?? route
+        dose.summary
     }
 
     static func eligibility(_ e: CertificateOfAnalysis.Eligibility) -> String {

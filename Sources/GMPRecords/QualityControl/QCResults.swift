@@ -45,26 +45,41 @@ public struct QCResults {
         public let limitText: String
         /// Set when a retest is by an analyst of an earlier attempt.
         public let warning: String?
+        /// The analyst named on a result someone else recorded: the result counts for
+        /// release only once they confirm it (`gmp qc confirm`). Nil when the recorder
+        /// is the analyst.
+        public let awaitingAnalyst: String?
     }
 
     /// Records a result, or with `corrects` a correction of an earlier one (with its reason).
     public func record(_ entry: ResultEntry, test: String, on lot: DonationIdentificationNumber, _ provenance: Provenance,
                        corrects: Int64? = nil, reason: String? = nil) throws -> Recorded {
         let row = try connection.query("""
-            SELECT id, attempt, verdict, deviation_id, limit_text, warning
+            SELECT r.id, r.attempt, r.verdict, r.deviation_id, r.limit_text, r.warning
             FROM gmp.record_result(\(lot.value), \(test), \(entry.sqlQualifier), \(entry.number)::numeric,
                                    \(entry.unit?.rawValue), \(entry.outcomeWords)::text[], \(provenance.method),
                                    \(provenance.instrument), \(provenance.analyst), \(provenance.performedAt)::timestamptz,
-                                   \(provenance.note), \(corrects), \(reason))
+                                   \(provenance.note), \(corrects), \(reason)) r
             """)[0]
-        return Recorded(id: try row.decode("id"), attempt: try row.decode("attempt"), verdict: try row.decode("verdict"),
+        let id: Int64 = try row.decode("id")
+        // A statement of its own: the one that recorded the result does not see its row.
+        let awaiting: String? = try connection.query("""
+            SELECT CASE WHEN s.awaiting_analyst THEN s.analyst END AS a FROM gmp.qc_result_status s WHERE s.id = \(id)
+            """)[0].decode("a")
+        return Recorded(id: id, attempt: try row.decode("attempt"), verdict: try row.decode("verdict"),
                         deviationId: try row.decode("deviation_id"), limitText: try row.decode("limit_text"),
-                        warning: try row.decode("warning"))
+                        warning: try row.decode("warning"), awaitingAnalyst: awaiting)
     }
 
     /// A second person verifies, signing "reviewed". Call inside a signature ceremony.
     public static func verify(on db: PostgresConnection, challenge: UUID, result: Int64, statement: String?) throws -> Int64 {
         try db.query("SELECT gmp.verify_result(\(challenge), \(result), \(statement)) AS id")[0].decode("id")
+    }
+
+    /// The analyst named on a result someone else recorded confirms it as their own,
+    /// signing "performed". Call inside a signature ceremony.
+    public static func confirm(on db: PostgresConnection, challenge: UUID, result: Int64, statement: String?) throws -> Int64 {
+        try db.query("SELECT gmp.confirm_result(\(challenge), \(result), \(statement)) AS id")[0].decode("id")
     }
 
     /// QA invalidates for an assignable cause, signing "approved". Call inside a ceremony.
@@ -92,6 +107,10 @@ public struct QCResults {
         public let verifiedBy: String?
         public let invalidatedBy: String?
         public let deviationId: String?
+        /// Who confirmed, as the named analyst, a result someone else recorded.
+        public let analystConfirmedBy: String?
+        /// True while such a result still waits for its analyst's confirmation.
+        public let awaitingAnalyst: Bool
     }
 
     public func list(_ lot: DonationIdentificationNumber) throws -> [Row] {
@@ -105,7 +124,8 @@ public struct QCResults {
     private func rows(lot: String?, id: Int64?) throws -> [Row] {
         try connection.query("""
             SELECT s.id, s.din, s.test, s.attempt, s.verdict, s.analyst, s.recorded_by, s.performed_at, s.corrects,
-                   s.corrected_by, s.verified_by, s.invalidated_by, s.deviation_id,
+                   s.corrected_by, s.verified_by, s.invalidated_by, s.deviation_id, s.analyst_confirmed_by,
+                   s.awaiting_analyst,
                    coalesce(CASE s.qualifier WHEN '=' THEN '' ELSE s.qualifier END || s.value::text || ' ' || s.unit,
                             array_to_string(s.outcomes, ', ')) AS result
             FROM gmp.qc_result_status s
@@ -119,7 +139,8 @@ public struct QCResults {
                 recordedBy: try row.decode("recorded_by"), performedAt: try row.decode("performed_at"),
                 corrects: try row.decode("corrects"), correctedBy: try row.decode("corrected_by"),
                 verifiedBy: try row.decode("verified_by"), invalidatedBy: try row.decode("invalidated_by"),
-                deviationId: try row.decode("deviation_id"))
+                deviationId: try row.decode("deviation_id"), analystConfirmedBy: try row.decode("analyst_confirmed_by"),
+                awaitingAnalyst: try row.decode("awaiting_analyst"))
         }
     }
 }

@@ -42,6 +42,9 @@ public struct SpecificationRegistry {
         public let limit: String
         public let unit: String?
         public let maxRetests: Int
+        /// A K/M criterion's permitted range of a lot's maximum dose, "0.1–4 mL/kg/h";
+        /// nil for other kinds and for versions approved before ranges were declared.
+        public let maxDose: String?
     }
 
     /// Imports a parsed file as a draft; returns its id, CODE@VERSION.
@@ -56,11 +59,15 @@ public struct SpecificationRegistry {
     }
 
     /// Fixes the version a lot is judged against (CODE picks the latest approved);
-    /// returns the version assigned.
-    public func assign(_ lot: DonationIdentificationNumber, specification: String, maxDose: ExactDecimal?,
-                       intrathecal: Bool) throws -> String {
-        try connection.query("""
-            SELECT gmp.assign_specification(\(lot.value), \(specification), \(maxDose)::numeric, \(intrathecal)) AS id
+    /// returns the version assigned. With a maximum dose the assignment is signed
+    /// ("determined"): call it inside ``SignatureCeremony/sign(password:_:)`` and pass its
+    /// challenge; without one, `challenge` is nil.
+    public static func assign(on db: PostgresConnection, challenge: UUID?, _ lot: DonationIdentificationNumber,
+                              specification: String, maxDose: ExactDecimal?, intrathecal: Bool,
+                              statement: String?) throws -> String {
+        try db.query("""
+            SELECT gmp.assign_specification(\(challenge), \(lot.value), \(specification), \(maxDose)::numeric,
+                                            \(intrathecal), \(statement)) AS id
             """)[0].decode("id")
     }
 
@@ -85,13 +92,13 @@ public struct SpecificationRegistry {
     public func criteria(of id: String) throws -> [CriterionRow] {
         try connection.query("""
             SELECT c.ordinal, c.test, c.name, c.method, c.kind, gmp_rules.limit_text(c, NULL, false) AS limit_text,
-                   c.unit, c.max_retests
+                   c.unit, c.max_retests, c.max_dose_min || '–' || c.max_dose_max || ' ' || c.max_dose_unit AS max_dose
             FROM gmp.criterion c WHERE c.specification_id = \(id) ORDER BY c.ordinal
             """).map { row in
             CriterionRow(ordinal: try row.decode("ordinal"), test: try row.decode("test"), name: try row.decode("name"),
                          method: try row.decode("method"), kind: try row.decode("kind"),
                          limit: try row.decode("limit_text"), unit: try row.decode("unit"),
-                         maxRetests: try row.decode("max_retests"))
+                         maxRetests: try row.decode("max_retests"), maxDose: try row.decode("max_dose"))
         }
     }
 }

@@ -54,11 +54,8 @@ public struct CertificateOfAnalysis: Codable, Sendable, Equatable {
         public let approvedBy: String
     }
 
-    /// What the endotoxin limit was computed from (limit = K / M).
-    public struct Dose: Codable, Sendable, Equatable {
-        public let maxDoseMlPerKgH: String?
-        public let intrathecal: Bool
-    }
+    /// What the endotoxin limit was computed from (limit = K / M), and who set it.
+    public typealias Dose = ReleaseCheck.Dose
 
     /// One criterion with its accepted result.
     public struct TestResult: Codable, Sendable, Equatable {

@@ -41,12 +41,45 @@ public struct ReleaseCheck: Codable, Sendable {
         public let criteriaSha256: String?
     }
 
-    public struct Dose: Codable, Sendable {
+    /// The lot's maximum dose M (limit = K / M) and, when it was set with an e-signature
+    /// (issue 20, item 7), who set it and the range its specification permits. Doses set
+    /// before doses were signed carry neither.
+    public struct Dose: Codable, Sendable, Equatable {
         public let maxDoseMlPerKgH: String?
         public let intrathecal: Bool
+        public let unit: String?
+        public let setBy: String?
+        public let setAt: String?
+        public let signedBy: String?
+        public let signedAt: String?
+        public let signatureId: Int64?
+        public let permitted: [PermittedDose]?
+
+        /// The range of M one K/M criterion permits.
+        public struct PermittedDose: Codable, Sendable, Equatable {
+            public let test: String
+            public let min: String
+            public let max: String
+        }
+
+        /// "0.4 mL/kg/h, intrathecal; set by casey (Casey Chen), signed 2026-…; permitted 0.1–4".
+        public var summary: String {
+            var text = maxDoseMlPerKgH.map { "\($0) mL/kg/h, " } ?? ""
+            text += intrathecal ? "intrathecal" : "not intrathecal"
+            if let setBy {
+                text += "; set by \(setBy)" + (signedBy.map { " (\($0))" } ?? "")
+                if let signatureId { text += ", signature \(signatureId)" }
+            } else if maxDoseMlPerKgH != nil {
+                text += "; set before doses were signed"
+            }
+            if let permitted, !permitted.isEmpty {
+                text += "; permitted " + permitted.map { "\($0.min)–\($0.max)" }.joined(separator: ", ") + " mL/kg/h"
+            }
+            return text
+        }
     }
 
-    /// One criterion: the limit as printed, the verdict (pass, fail, missing,
+    /// One criterion: the limit as printed, the verdict (pass, fail, missing, unconfirmed,
     /// unverified, invalidated, retest pending) and every result behind it.
     public struct Evaluation: Codable, Sendable {
         public let ordinal: Int

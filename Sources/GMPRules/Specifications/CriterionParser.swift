@@ -5,7 +5,7 @@ struct CriterionParser {
     static let lowerWords = ["at_least", "more_than"]
     static let upperWords = ["at_most", "less_than"]
     static let keys = ["test", "name", "method", "unit"] + lowerWords + upperWords
-        + ["accept", "parts", "not_detected_at", "endotoxin_k", "endotoxin_k_intrathecal", "max_retests"]
+        + ["accept", "parts", "not_detected_at", "endotoxin_k", "endotoxin_k_intrathecal", "max_dose", "max_retests"]
 
     let fields: SpecificationMapping
     let defaultRetests: Int
@@ -34,7 +34,7 @@ struct CriterionParser {
             case .bounds: CriterionParser.lowerWords + CriterionParser.upperWords
             case .qualitative: ["accept", "parts"]
             case .notDetected: ["not_detected_at"]
-            case .endotoxin: ["endotoxin_k", "endotoxin_k_intrathecal"]
+            case .endotoxin: ["endotoxin_k", "endotoxin_k_intrathecal", "max_dose"]
             }
         }
     }
@@ -139,7 +139,26 @@ struct CriterionParser {
         }
         let k = try positive("endotoxin_k", unit)
         let kIntrathecal = fields.has("endotoxin_k_intrathecal") ? try positive("endotoxin_k_intrathecal", unit) : nil
-        return .endotoxinDose(k: k, kIntrathecal: kIntrathecal)
+        return .endotoxinDose(k: k, kIntrathecal: kIntrathecal, maxDose: try doseRange())
+    }
+
+    /// `max_dose: {unit: mL/kg/h, min: …, max: …}`: the range of M a lot may be given.
+    /// Required: an unbounded M lets any endotoxin result pass (K/M grows as M shrinks).
+    private func doseRange() throws -> DoseRange {
+        let node = try fields.required("max_dose", "the permitted range of the maximum dose: {unit: mL/kg/h, min: 0.1, max: 4}")
+        let range = try SpecificationMapping(node, path: fields.path("max_dose"), allowed: ["unit", "min", "max"])
+        let unit = try range.text("unit", DoseRange.unit)
+        guard unit == DoseRange.unit else {
+            throw range.error("unit", "\"\(unit)\" is not \(DoseRange.unit)", fix: "give M in \(DoseRange.unit), so that K/M is in EU/mL")
+        }
+        let min = try range.decimal("min"), max = try range.decimal("max")
+        guard !min.isZero else {
+            throw range.error("min", "must be above 0", fix: "give the smallest dose a lot may have, above 0")
+        }
+        guard min <= max else {
+            throw range.error("max", "\(max) is below min \(min)", fix: "make max at least min")
+        }
+        return DoseRange(min: min, max: max)
     }
 
     // MARK: Qualitative

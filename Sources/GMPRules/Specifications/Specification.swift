@@ -69,8 +69,9 @@ public enum CriterionRule: Sendable, Equatable {
     /// The result must be `<LOD` with LOD ≤ `limit`.
     case notDetected(limit: ExactDecimal)
     /// value × M ≤ K, M the lot's maximum dose in mL/kg/h; `kIntrathecal` is K for the
-    /// intrathecal route (nil: the specification does not cover that route).
-    case endotoxinDose(k: ExactDecimal, kIntrathecal: ExactDecimal?)
+    /// intrathecal route (nil: the specification does not cover that route); `maxDose` is
+    /// the range of M a lot may be given (a smaller M would loosen the limit).
+    case endotoxinDose(k: ExactDecimal, kIntrathecal: ExactDecimal?, maxDose: DoseRange)
 
     /// The kind's name in the import document.
     public var kind: String {
@@ -96,5 +97,22 @@ public struct Bound: Sendable, Equatable {
     public init(value: ExactDecimal, inclusive: Bool) {
         self.value = value
         self.inclusive = inclusive
+    }
+}
+
+/// The permitted range of a lot's maximum dose M for a K/M endotoxin limit, from the
+/// specification file's `max_dose: {unit: mL/kg/h, min: …, max: …}`. The database refuses
+/// a lot's M outside it.
+public struct DoseRange: Sendable, Equatable {
+    /// The only unit M is given in: the limit K/M is then in EU/mL.
+    public static let unit = "mL/kg/h"
+    /// The smallest M, above 0.
+    public let min: ExactDecimal
+    /// The largest M, at least ``min``.
+    public let max: ExactDecimal
+
+    public init(min: ExactDecimal, max: ExactDecimal) {
+        self.min = min
+        self.max = max
     }
 }

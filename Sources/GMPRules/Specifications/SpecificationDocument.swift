@@ -22,14 +22,14 @@ public enum SpecificationDocument {
     private static func criterion(_ criterion: Criterion) -> String {
         var lower: Bound?, upper: Bound?
         var accept: [QualitativeOutcome]?, parts: [String]?
-        var detectionLimit: ExactDecimal?, k: ExactDecimal?, kIntrathecal: ExactDecimal?
+        var detectionLimit: ExactDecimal?, k: ExactDecimal?, kIntrathecal: ExactDecimal?, dose: DoseRange?
         switch criterion.rule {
         case .lower(let bound): lower = bound
         case .upper(let bound): upper = bound
         case .window(let l, let u): (lower, upper) = (l, u)
         case .qualitative(let a, let p): (accept, parts) = (a, p)
         case .notDetected(let limit): detectionLimit = limit
-        case .endotoxinDose(let kValue, let kIntrathecalValue): (k, kIntrathecal) = (kValue, kIntrathecalValue)
+        case .endotoxinDose(let kValue, let kIntrathecalValue, let range): (k, kIntrathecal, dose) = (kValue, kIntrathecalValue, range)
         }
         let members = [
             member("test", string(criterion.test)),
@@ -47,6 +47,9 @@ public enum SpecificationDocument {
             member("endotoxin_k", number(k)),
             member("endotoxin_k_intrathecal", number(kIntrathecal)),
             member("max_retests", String(criterion.maxRetests)),
+            member("max_dose_min", number(dose?.min)),
+            member("max_dose_max", number(dose?.max)),
+            member("max_dose_unit", dose == nil ? "null" : string(DoseRange.unit)),
         ]
         return "{" + members.joined(separator: ",") + "}"
     }

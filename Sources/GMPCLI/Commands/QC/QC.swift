@@ -15,11 +15,13 @@ struct QC: ParsableCommand {
               correct     a typing error: a new result pointing at the original, with a reason
               verify      a second person reviews the result (e-signature, meaning "reviewed")
               invalidate  QA sets a result aside for an assignable cause (e-signature)
+              confirm     the analyst named on a result someone else recorded confirms it \
+            as their own (e-signature, meaning "performed"); until then it does not count
             A retest is recorded like any result, and is allowed only after an OOS or an \
             invalidated result, up to the specification's maximum; an OOS that stands keeps \
             the criterion failed whatever a retest shows.
             """,
-        subcommands: [QCRecord.self, QCCorrect.self, QCVerify.self, QCInvalidate.self, QCList.self])
+        subcommands: [QCRecord.self, QCCorrect.self, QCVerify.self, QCConfirm.self, QCInvalidate.self, QCList.self])
 }
 
 /// The value options shared by record and correct.
@@ -32,7 +34,8 @@ struct ResultValueOptions: ParsableArguments {
     var unit: String?
     @Option(help: ArgumentHelp("The test method (SOP, pharmacopoeia chapter).", valueName: "text")) var method: String
     @Option(help: ArgumentHelp("The instrument used.", valueName: "text")) var instrument: String?
-    @Option(help: ArgumentHelp("The account that performed the test (default: you).", valueName: "id")) var analyst: String?
+    @Option(help: ArgumentHelp("The account that performed the test (default: you); another person confirms it with gmp qc confirm.",
+                               valueName: "id")) var analyst: String?
     @Option(help: ArgumentHelp("When the test was performed, ISO 8601 (default: now).", valueName: "time")) var at: String?
     @Option(help: ArgumentHelp("A note kept with the result.", valueName: "text")) var note: String?
 
@@ -83,6 +86,10 @@ enum RecordedText {
                                 + "a second person verifies it: gmp qc verify \(recorded.id)")
         }
         if let warning = recorded.warning { context.output.warning(warning) }
+        if let analyst = recorded.awaitingAnalyst {
+            context.output.note("result \(recorded.id) names \(analyst) as its analyst: it counts for release once "
+                                + "\(analyst) confirms it (gmp qc confirm \(recorded.id))")
+        }
     }
 }
 
@@ -177,6 +184,32 @@ struct QCVerify: GMPCommand {
     }
 }
 
+/// `gmp qc confirm RESULT` (the named analyst, signed "performed").
+struct QCConfirm: GMPCommand {
+    static let path = "qc confirm"
+    static let configuration = CommandConfiguration(
+        commandName: "confirm",
+        abstract: "Confirm, as the analyst it names, a result someone else recorded, with your e-signature.",
+        discussion: "A result recorded in another person's name counts for release only once that person confirms it.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The result.", valueName: "result-id")) var resultID: Int64
+    @Option(help: ArgumentHelp("Your statement, signed with the confirmation.", valueName: "text")) var statement: String?
+    @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let signature = try SignedAction.run(connection, function: "gmp.confirm_result(uuid, bigint, text)",
+                                             refusal: "confirm results", fix: "the analyst (operator, QC or QA) confirms their own result",
+                                             passwordStdin: passwordStdin) { db, challenge in
+            try QCResults.confirm(on: db, challenge: challenge, result: resultID, statement: statement)
+        }
+        try context.output.document(SignedDocument(record: "result \(resultID)", signature: signature,
+                                                   signer: connection.userName, meaning: SignatureMeaning.performed.rawValue))
+        context.output.data("signed: \(connection.userName) confirmed performing result \(resultID) (signature \(signature))")
+    }
+}
+
 /// `gmp qc invalidate RESULT --cause …` (QA, signed).
 struct QCInvalidate: GMPCommand {
     static let path = "qc invalidate"
@@ -220,6 +253,7 @@ struct QCList: GMPCommand {
             var state: [String] = []
             if let by = r.correctedBy { state.append("corrected by \(by)") }
             if let by = r.invalidatedBy { state.append("invalidated by \(by)") }
+            if r.awaitingAnalyst { state.append("awaiting \(r.analyst)'s confirmation") }
             state.append(r.verifiedBy.map { "verified by \($0)" } ?? "unverified")
             return "\(String(r.id).padding(7)) \(r.test.padding(16)) #\(r.attempt) \(r.result.padding(22)) \(r.verdict.padding(5)) "
                 + "\(r.analyst.padding(10)) \(state.joined(separator: ", "))"

@@ -14,8 +14,8 @@ enum ReleaseText {
         } else {
             lines.append("specification  NONE ASSIGNED")
         }
-        if let dose = check.dose, let m = dose.maxDoseMlPerKgH {
-            lines.append("dose           M = \(m) mL/kg/h" + (dose.intrathecal ? ", intrathecal" : ""))
+        if let dose = check.dose, dose.maxDoseMlPerKgH != nil {
+            lines.append("dose           M = " + dose.summary)
         }
         if !check.evaluation.isEmpty {
             lines.append("")

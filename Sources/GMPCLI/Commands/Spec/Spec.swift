@@ -84,7 +84,7 @@ struct SpecApprove: GMPCommand {
     }
 }
 
-/// `gmp spec assign LOT CODE[@VERSION]`.
+/// `gmp spec assign LOT CODE[@VERSION] [--max-dose M]` (signed when a dose is given).
 struct SpecAssign: GMPCommand {
     static let path = "spec assign"
     static let configuration = CommandConfiguration(
@@ -92,21 +92,31 @@ struct SpecAssign: GMPCommand {
         abstract: "Fix the approved specification version a lot is judged against (QC, QA).",
         discussion: """
             CODE alone takes the latest approved version. A dose-based endotoxin limit (K/M) \
-            needs the lot's maximum dose M in mL per kg per hour (--max-dose), and \
-            --intrathecal when that is the route (K = 0.2 EU/kg instead of 5). Fixed once.
+            needs the lot's maximum dose M in mL per kg per hour (--max-dose), within the \
+            range the specification permits, and --intrathecal when that is the route \
+            (K = 0.2 EU/kg instead of 5). The dose is an input of the release: it is set \
+            with your e-signature (meaning "determined"), and whoever sets it does not \
+            release or reject the lot. Fixed once.
             """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
     @Argument(help: ArgumentHelp("CODE or CODE@VERSION.", valueName: "specification")) var specification: String
-    @Option(help: ArgumentHelp("Maximum dose, mL per kg per hour (M of K/M).", valueName: "decimal")) var maxDose: ExactDecimal?
+    @Option(help: ArgumentHelp("Maximum dose, mL per kg per hour (M of K/M), within the specification's range.",
+                               valueName: "decimal")) var maxDose: ExactDecimal?
     @Flag(help: "The route is intrathecal.") var intrathecal = false
+    @Option(help: ArgumentHelp("Your statement, signed with the dose.", valueName: "text")) var statement: String?
+    @Flag(help: "Read your password from the first line of standard input (with --max-dose).") var passwordStdin = false
 
     struct Document: Encodable {
         let lot: String
         let specification: String
         let maxDoseMlPerKgH: String?
         let intrathecal: Bool
+        /// The signature over the assignment when a dose was set.
+        let signature: Int64?
+        let signer: String?
+        let meaning: String?
     }
 
     func execute(in context: CommandContext) throws {
@@ -115,12 +125,38 @@ struct SpecAssign: GMPCommand {
             throw Failure(exitCode: .usage, problem: "--max-dose \(maxDose) is not above zero", fix: "give the maximum dose in mL/kg/h, e.g. 0.2")
         }
         let connection = try context.connect(startingEmbedded: false)
-        let assigned = try connection.transaction { db in
-            try SpecificationRegistry(db).assign(din, specification: specification, maxDose: maxDose, intrathecal: intrathecal)
+        let function = "gmp.assign_specification(uuid, text, text, numeric, boolean, text)"
+        var signature: Int64?
+        let assigned: String
+        if maxDose == nil {
+            assigned = try connection.transaction { db in
+                try SpecificationRegistry.assign(on: db, challenge: nil, din, specification: specification, maxDose: nil,
+                                                 intrathecal: intrathecal, statement: statement)
+            }
+        } else {
+            (assigned, signature) = try SignedAction.run(connection, function: function, refusal: "assign specifications",
+                                                         fix: "QC or QA people assign specifications",
+                                                         passwordStdin: passwordStdin) { db, challenge in
+                let id = try SpecificationRegistry.assign(on: db, challenge: challenge, din, specification: specification,
+                                                          maxDose: maxDose, intrathecal: intrathecal, statement: statement)
+                let signature: Int64 = try db.query("""
+                    SELECT id FROM gmp.signature
+                    WHERE record_table = 'gmp.lot_specification' AND record_key = \(din.value) AND challenge = \(challenge)
+                    """)[0].decode("id")
+                return (id, signature)
+            }
         }
         try context.output.document(Document(lot: din.eyeReadable, specification: assigned,
-                                             maxDoseMlPerKgH: maxDose?.description, intrathecal: intrathecal))
-        context.output.data("lot \(din.eyeReadable) is judged against \(assigned)")
+                                             maxDoseMlPerKgH: maxDose?.description, intrathecal: intrathecal,
+                                             signature: signature, signer: signature.map { _ in connection.userName },
+                                             meaning: signature.map { _ in SignatureMeaning.determined.rawValue }))
+        if let maxDose, let signature {
+            context.output.data("signed: \(connection.userName) determined the maximum dose of lot \(din.eyeReadable): "
+                                + "\(maxDose) mL/kg/h\(intrathecal ? ", intrathecal" : "") (signature \(signature)); "
+                                + "it is judged against \(assigned)")
+        } else {
+            context.output.data("lot \(din.eyeReadable) is judged against \(assigned)")
+        }
     }
 }
 
@@ -174,6 +210,7 @@ struct SpecShow: GMPCommand {
                      "for \(version.productKind), \(version.stage); file sha256 \(version.sourceSha256)", ""]
         lines += criteria.map { c in
             "\(c.test.padding(20)) \((c.limit + (c.unit.map { " " + $0 } ?? "")).padding(34)) retests ≤ \(c.maxRetests)  \(c.name); \(c.method)"
+                + (c.maxDose.map { "; M \($0)" } ?? "")
         }
         context.output.data(lines.joined(separator: "\n"))
     }
