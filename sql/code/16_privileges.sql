@@ -11,6 +11,8 @@ REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.l
 
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
+    gmp_audit.record_failed_logins(),
+    gmp_audit.login_watch_problems(),
     gmp.code_in_force(timestamp with time zone),
     gmp.code_history(text),
     gmp.begin_signing(),

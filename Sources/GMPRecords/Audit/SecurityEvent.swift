@@ -1,8 +1,8 @@
 import GMPRules
 import PostgresClient
 
-/// A security event QA reviews (`gmp audit alerts`): failed signing attempts,
-/// lockouts, unlocks, disabled accounts and password resets (21 CFR 11.300(d)).
+/// A security event QA reviews (`gmp audit alerts`): failed signing attempts, failed
+/// logins, lockouts, unlocks, disabled accounts and password resets (21 CFR 11.300(d)).
 public struct SecurityEvent: Sendable, Equatable {
     /// Nil for a wrong signing password whose check was rolled back or never made: it
     /// counts toward the lock but has no event row until the next check or an unlock
@@ -10,15 +10,19 @@ public struct SecurityEvent: Sendable, Equatable {
     public let id: Int64?
     public let occurredAt: Timestamp
     public let account: String
-    /// signing_failed, account_locked, account_unlocked, account_disabled,
-    /// account_enabled, password_reset or password_changed.
+    /// signing_failed, login_failed, login_succeeded (after failed logins), account_locked,
+    /// account_unlocked, account_disabled, account_enabled, password_reset or password_changed.
     public let kind: String
     public let detail: String?
     public let recordedBy: String
 
     /// Kinds that call for QA's attention (attempted misuse), as opposed to routine
     /// administration.
-    public static let alertKinds: Set<String> = ["signing_failed", "account_locked"]
+    public static let alertKinds: Set<String> = ["signing_failed", "login_failed", "account_locked"]
+
+    /// Kinds listed with the alerts without being alerts themselves: a successful login
+    /// that ended a run of failed logins tells whether the person or a guesser got in.
+    public static let contextKinds: Set<String> = ["login_succeeded"]
 
     /// Security events in time order, optionally from an instant on.
     public static func list(on connection: PostgresConnection, since: Timestamp?) throws -> [SecurityEvent] {
