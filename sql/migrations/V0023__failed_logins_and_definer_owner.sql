@@ -32,3 +32,30 @@ CREATE TABLE gmp_audit.login_log_position (
 );
 COMMENT ON TABLE gmp_audit.login_log_position IS
     'The server log file (jsonlog) and byte offset up to which failed and successful logins were read.';
+
+-- The owner of gmp's SECURITY DEFINER functions. They were owned by whoever migrated,
+-- a superuser, so an injection into any of them would run as the superuser. gmp_definer
+-- cannot log in, is no superuser, creates no role or database, bypasses no row security
+-- and may create nothing in any schema: it reads and writes gmp's tables (no DELETE: no
+-- definer owned by it deletes; no TRUNCATE; the ledgers read only) and reads pg_authid,
+-- whose SCRAM verifiers the signing ceremony checks proofs against. Which functions it
+-- owns, and which stay with the superuser and why: gmp_meta.superuser_definers()
+-- (sql/code/16_privileges.sql). Roles are cluster-wide: created once, under the lock.
+LOCK TABLE pg_catalog.pg_authid IN SHARE ROW EXCLUSIVE MODE;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gmp_definer') THEN
+        CREATE ROLE gmp_definer NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT;
+    END IF;
+END;
+$$;
+GRANT USAGE ON SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta, gmp_private TO gmp_definer;
+GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA gmp, gmp_audit, gmp_meta, gmp_private TO gmp_definer;
+REVOKE INSERT, UPDATE ON gmp_meta.schema_migrations, gmp_meta.code_applied FROM gmp_definer;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA gmp, gmp_audit, gmp_meta, gmp_private TO gmp_definer;
+-- Tables later migrations create (by the role that migrates) are the definer's to use too.
+ALTER DEFAULT PRIVILEGES IN SCHEMA gmp, gmp_audit, gmp_meta, gmp_private
+    GRANT SELECT, INSERT, UPDATE ON TABLES TO gmp_definer;
+ALTER DEFAULT PRIVILEGES IN SCHEMA gmp, gmp_audit, gmp_meta, gmp_private
+    GRANT USAGE, SELECT ON SEQUENCES TO gmp_definer;
+GRANT SELECT ON pg_catalog.pg_authid TO gmp_definer;
