@@ -97,6 +97,34 @@ struct FailedLoginTests {
         }
     }
 
+    @Test("a session holding the read position in an open transaction stalls no other reader")
+    func heldPositionStallsNobody() throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qc"])
+            let admin = try TestServer.connect(database)
+            let holder = try TestAccount.create(in: database, roles: ["operator"]).connect()
+            let other = try TestAccount.create(in: database, roles: ["operator"]).connect()
+            try FailedLogins.record(on: admin)
+            Self.guess(person)
+            try holder.execute("BEGIN")
+            let deadline = Date().addingTimeInterval(10)
+            var recorded = 0
+            while recorded == 0 && Date() < deadline {
+                recorded = try FailedLogins.record(on: holder)
+                if recorded == 0 { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            #expect(recorded == 1, "the holder recorded the failure in its open transaction")
+            Self.guess(person)  // a second line, which the other reader would record
+            Thread.sleep(forTimeInterval: 0.3)
+            let start = Date()
+            #expect(try FailedLogins.record(on: other) == 0)
+            #expect(Date().timeIntervalSince(start) < 2, "not waited for the holder's lock (lock_timeout is 10 s)")
+            try holder.execute("COMMIT")
+            try Self.readLog(as: other, until: 2, "login_failed", of: person.id, admin: admin)
+            #expect(try Self.events(admin, person.id, "login_failed").count == 2)
+        }
+    }
+
     @Test("the log is out of every person's reach but through the one function; the test server watches logins")
     func logOutOfReach() throws {
         try TestServer.withMigratedDatabase { database in

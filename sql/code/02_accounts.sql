@@ -491,7 +491,12 @@ BEGIN
                 RETURN 0;
             END IF;
         END IF;
-        SELECT * INTO locked FROM gmp_audit.login_log_position FOR UPDATE;
+        -- SKIP LOCKED: a session that holds the position (recording, or left open in a
+        -- transaction) must not stall every other gmp command; it records the lines.
+        SELECT * INTO locked FROM gmp_audit.login_log_position FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN 0;
+        END IF;
         IF (locked.database_oid, locked.log_file, locked.log_offset)
            IS DISTINCT FROM (pos.database_oid, pos.log_file, pos.log_offset) THEN
             CONTINUE;   -- another session read them meanwhile: start again from where it ended
