@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import GMPDatabase
+import GMPRecords
 import Logging
 import PostgresClient
 
@@ -57,7 +58,29 @@ struct CommandContext {
     ///
     /// The embedded server is simply connected to: only when that fails is the cluster
     /// examined (and started), so the common case costs no more than the connection.
-    func connect(startingEmbedded: Bool) throws -> PostgresConnection {
+    ///
+    /// Unless `recordingFailedLogins` is false, the failed logins the server logged since
+    /// the last read are recorded first (`FailedLogins`, issue 20, item 2): every command
+    /// by anyone is a chance to see a guessing attack and lock the account under attack.
+    func connect(startingEmbedded: Bool, recordingFailedLogins: Bool = true) throws -> PostgresConnection {
+        let connection = try reach(startingEmbedded: startingEmbedded)
+        if recordingFailedLogins { recordFailedLogins(on: connection) }
+        return connection
+    }
+
+    /// Reads the server log's new failed logins. Never fails the command: a schema not
+    /// yet migrated has no such function, and a server that logs no jsonlog is reported
+    /// by gmp doctor, not by every command.
+    private func recordFailedLogins(on connection: PostgresConnection) {
+        do {
+            let recorded = try FailedLogins.record(on: connection)
+            if recorded > 0 { logger.info("recorded \(recorded) failed login(s) from the server log (gmp audit alerts)") }
+        } catch {
+            logger.debug("failed logins not read from the server log: \(error)")
+        }
+    }
+
+    private func reach(startingEmbedded: Bool) throws -> PostgresConnection {
         switch settings.target {
         case .configured(let string, _):
             return try open(string)

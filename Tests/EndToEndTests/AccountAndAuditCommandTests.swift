@@ -137,6 +137,39 @@ struct AccountAndAuditCommandTests {
         }
     }
 
+    @Test("five wrong logins: audit alerts lists each and the lockout (exit 65, --json); the right password is then refused")
+    func failedLogins() throws {
+        try TestServer.withMigratedDatabase { database in
+            let qa = try TestAccount.create(in: database, roles: ["qa"])
+            let victim = try TestAccount.create(in: database, roles: ["operator"])
+            let quiet = try Self.gmp(database, as: qa, ["audit", "alerts", "--json"])
+            #expect(quiet.status == 0, "\(quiet)")
+            #expect(try quiet.json()["alerts"] as? Int == 0, "\(quiet)")
+            let guesser = TestAccount(id: victim.id, password: "a guessed password", database: database)
+            for _ in 1...5 {
+                expectOneLineError(try Self.gmp(database, as: guesser, ["db", "status"]), exit: 77)
+            }
+            // The server logs through its collector: the lines arrive a moment later.
+            var events: [[String: Any]] = []
+            var alerts = quiet
+            let deadline = Date().addingTimeInterval(10)
+            repeat {
+                alerts = try Self.gmp(database, as: qa, ["audit", "alerts", "--json"])
+                events = (try alerts.json()["events"] as? [[String: Any]] ?? []).filter { $0["account"] as? String == victim.id }
+                if events.contains(where: { $0["kind"] as? String == "account_locked" }) { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            } while Date() < deadline
+            #expect(alerts.status == 65, "\(alerts)")
+            #expect(events.filter { $0["kind"] as? String == "login_failed" && $0["alert"] as? Bool == true }.count == 5,
+                    "\(events)")
+            #expect(events.last?["kind"] as? String == "account_locked" && events.last?["detail"] as? String == "5 failed logins in a row",
+                    "\(events)")
+            let text = try Self.gmp(database, as: qa, ["audit", "alerts"])
+            #expect(text.stdout.contains("login_failed") && text.stdout.contains("5 of 5 in a row"), "\(text)")
+            expectOneLineError(try Self.gmp(database, as: victim, ["db", "status"]), exit: 77)
+        }
+    }
+
     @Test("verify, checkpoint, and a rewritten history caught by the checkpoint (exit 65 naming the event)")
     func verifyAndCheckpoint() throws {
         try TestServer.withMigratedDatabase { database in

@@ -153,6 +153,33 @@ struct EmbeddedClusterTests {
         }
     }
 
+    /// Issue 20, item 2: the server logs every failed and successful login to the jsonlog
+    /// gmp reads, and slows wrong passwords; a cluster made before that gets it at start.
+    @Test func olderClusterGetsTheLoginWatchAtStart() throws {
+        try withScratchCluster { cluster in
+            let layout = cluster.layout
+            try cluster.initialize()
+            let path = layout.dataDirectory + "/postgresql.conf"
+            let made = try String(contentsOfFile: path, encoding: .utf8)
+            let marker = try #require(made.range(of: EmbeddedCluster.loginWatchMarker))
+            try String(made[..<marker.lowerBound]).write(toFile: path, atomically: false, encoding: .utf8)
+            try cluster.start()
+            defer { _ = try? cluster.stop() }
+            let after = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(after.components(separatedBy: EmbeddedCluster.loginWatchMarker).count == 2, "added once")
+            let query = try Subprocess.run("/usr/bin/psql", [
+                "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
+                "select current_setting('logging_collector') || ' ' || current_setting('log_destination') || ' ' "
+                    + "|| current_setting('log_connections') || ' ' || current_setting('auth_delay.milliseconds', true)",
+            ])
+            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "on stderr,jsonlog on 1s", "\(query.output)")
+            try cluster.stop()
+            try cluster.start()
+            #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.loginWatchMarker).count == 2,
+                    "a second start adds nothing")
+        }
+    }
+
     @Test func stalePidFileReadsAsStopped() throws {
         try withScratchCluster { cluster in
             // Only files decide the state, so a hand-made "cluster" is enough here.

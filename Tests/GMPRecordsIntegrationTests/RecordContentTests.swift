@@ -43,6 +43,8 @@ struct RecordContentTests {
             let db = try TestServer.connect(database)
             try db.execute("CREATE TABLE public.t_probe (id integer PRIMARY KEY, t text, other text)")
             try db.execute("INSERT INTO public.t_probe VALUES (1, 'same', 'first')")
+            // Read as gmp_definer (issue 20, definer owner), which reads only gmp's tables.
+            try db.execute("GRANT SELECT ON public.t_probe TO gmp_definer")
             let content: String? = try db.query("SELECT gmp_rules.record_content('public.t_probe', '1')::text AS c")[0]
                 .decode("c")
             #expect(content == #"[{"t": "same", "id": 1, "other": "first"}]"#)

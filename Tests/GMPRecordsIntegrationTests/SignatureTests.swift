@@ -168,6 +168,9 @@ struct SignatureTests {
                     '2026-03-04', '1 year 2 mons 3 days 04:05:06.5', 1.2345678901, 1.2345678, 12.34,
                     tstzrange('2026-03-04 05:06:07+00', '2026-03-05 05:06:07+00'), daterange('2026-03-04', '2026-03-09'), 1.50)
                 """)
+            // The content is read as gmp_definer (issue 20, definer owner), which reads gmp's
+            // tables only: a probe table outside them is shown to it.
+            try db.execute("GRANT SELECT ON public.settings_probe TO gmp_definer")
             let hash: SQLQuery = "SELECT encode(gmp_rules.content_hash('public.settings_probe', '1'), 'hex') AS h"
             let plain: String = try db.query(hash)[0].decode("h")
             let changed: String = try db.transaction { tx in

@@ -57,8 +57,15 @@ HBA
     # -k: the socket goes in the temp dir; listen_addresses='': no TCP port, so
     # no clash with any other server. fsync=off: speed, as above.
     # max_connections=200: tests run in parallel, each with its own connections.
+    # The login watch as gmp's embedded server has it (docs/signatures.md, "Logins"):
+    # failed and successful logins in the jsonlog, and auth_delay (shorter here, so the
+    # tests that type wrong passwords stay quick).
+    local watch="-c logging_collector=on -c log_destination=stderr,jsonlog -c log_connections=on"
+    if [[ -f "$PG_BIN/../lib/auth_delay.so" ]]; then
+        watch+=" -c shared_preload_libraries=auth_delay -c auth_delay.milliseconds=100"
+    fi
     if ! as_pg "$PG_BIN/pg_ctl" -D "$D/data" -l "$D/log" -w -t 60 \
-            -o "-k $D -c listen_addresses='' -c fsync=off -c max_connections=200" \
+            -o "-k $D -c listen_addresses='' -c fsync=off -c max_connections=200 $watch" \
             start >/dev/null; then
         cat "$D/log" >&2 || true
         die "the throwaway PostgreSQL server did not start"

@@ -489,3 +489,243 @@ SELECT a.id, a.full_name, a.status, a.locked_at,
        -- Set while the account waits for a second person to confirm its owner (item 5).
        a.credential_reset_at, a.credential_reset_by
 FROM gmp.account a;
+
+-- Failed logins (issue 20, item 2). PostgreSQL 15 runs no SQL at login, so a wrong
+-- password is seen only in the server's log: with logging_collector on and jsonlog in
+-- log_destination, each is one JSON line with state_code 28P01, and with log_connections
+-- each successful login is one too ("connection authorized"). gmp_audit.record_failed_logins
+-- reads the lines written since it last read, records each failure of a gmp account as a
+-- security event and locks the account after gmp_rules.login_failure_limit() in a row.
+-- gmp calls it on every connection (docs/signatures.md, "Logins").
+
+CREATE OR REPLACE FUNCTION gmp_rules.login_failure_limit() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 5 $$;
+
+-- Failed logins of an account since its last successful login, unlock or enable.
+CREATE OR REPLACE FUNCTION gmp_rules.login_failures_in_row(account_id text) RETURNS integer
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*)::integer FROM gmp_audit.security_event e
+    WHERE e.account_id = login_failures_in_row.account_id AND e.kind = 'login_failed'
+      AND e.id > coalesce((SELECT max(r.id) FROM gmp_audit.security_event r
+                           WHERE r.account_id = login_failures_in_row.account_id
+                             AND r.kind IN ('login_succeeded', 'account_unlocked', 'account_enabled')), 0)
+$$;
+
+-- What keeps failed logins from being seen or slowed: each with whether it blinds gmp
+-- (blocking) or only weakens the defence. gmp doctor reports them with their fix.
+CREATE OR REPLACE FUNCTION gmp_audit.login_watch_problems(OUT problem text, OUT blocking boolean) RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT p.problem, p.blocking FROM (VALUES
+        (current_setting('logging_collector') <> 'on',
+         'logging_collector is off: failed logins are not written to a log file gmp can read', true),
+        ('jsonlog' <> ALL (string_to_array(replace(current_setting('log_destination'), ' ', ''), ',')),
+         format('log_destination (%s) does not include jsonlog: failed logins cannot be read', current_setting('log_destination')), true),
+        (current_setting('log_min_messages') = 'panic',
+         'log_min_messages = panic: failed logins (FATAL) are not logged', true),
+        (current_setting('log_connections') <> 'on',
+         'log_connections is off: a successful login cannot end a run of failed logins, so typing mistakes add up to a lock', false),
+        (coalesce(current_setting('auth_delay.milliseconds', true), '0') IN ('0', ''),
+         'auth_delay is not loaded: password guessing is not slowed', false)
+    ) AS p(applies, problem, blocking)
+    WHERE p.applies
+$$;
+
+-- Locks an account after a run of failed logins: NOLOGIN, its sessions ended, and the
+-- security event. The lock is the signing lock too (the login password signs). Called by
+-- gmp_audit.record_failed_logins only.
+CREATE OR REPLACE FUNCTION gmp_rules.lock_after_failed_logins(account_id text, failures integer) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM set_config('gmp.reason', format('locked after %s failed logins in a row', failures), true);
+    UPDATE gmp.account a SET locked_at = clock_timestamp() WHERE a.id = account_id AND a.locked_at IS NULL;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    EXECUTE format('ALTER ROLE %I NOLOGIN', account_id);
+    PERFORM gmp_rules.record_security_event(account_id, 'account_locked', format('%s failed logins in a row', failures));
+    PERFORM pg_terminate_backend(s.pid) FROM pg_stat_activity s
+    WHERE s.usename = account_id AND s.pid <> pg_backend_pid();
+END;
+$$;
+
+-- The lines of a piece of the server's jsonlog that can tell a login's outcome: a
+-- failed password (state_code 28P01) or a successful login (log_connections) of a user
+-- name that can be a gmp account. A line with a byte that is not UTF-8 is skipped (it
+-- names no gmp account: ids are ASCII), and cannot stop the reading of the others.
+CREATE OR REPLACE FUNCTION gmp_rules.login_log_lines(chunk bytea) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    failure constant text := '"state_code":"28P01"';
+    success constant text := '"message":"connection authorized: ';
+    kept text[] := '{}';
+    line text;
+BEGIN
+    BEGIN
+        RETURN ARRAY(SELECT l FROM regexp_split_to_table(convert_from(chunk, 'UTF8'), '\n') l
+                     WHERE (strpos(l, failure) > 0 OR strpos(l, success) > 0)
+                       AND l ~ '"user":"[a-z][a-z0-9_]*"');
+    EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
+        NULL;   -- one line or more is not UTF-8: take the lines one by one
+    END;
+    FOR line IN SELECT l FROM regexp_split_to_table(encode(chunk, 'escape'), '\n') l LOOP
+        BEGIN
+            line := convert_from(decode(line, 'escape'), 'UTF8');
+            IF (strpos(line, failure) > 0 OR strpos(line, success) > 0) AND line ~ '"user":"[a-z][a-z0-9_]*"' THEN
+                kept := kept || line;
+            END IF;
+        EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
+            NULL;
+        END;
+    END LOOP;
+    RETURN kept;
+END;
+$$;
+
+-- Reads the server's jsonlog from the position this database last read to the last
+-- complete line, and records what it finds: each failed login of a gmp account
+-- (login_failed, at the time the server logged it), a successful login that ends a run
+-- of failures (login_succeeded), and the lock at the limit. Returns the failed logins
+-- recorded. Cheap when nothing concerns it: a stat of the current log file, the new
+-- bytes searched for two strings, and no write unless it finds something or has read
+-- 16 kB past the stored position. Lines are told apart by the server's own fields
+-- (state_code, message, user), never by text a client chooses.
+CREATE OR REPLACE FUNCTION gmp_audit.record_failed_logins() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    current_file text := pg_current_logfile('jsonlog');
+    here     oid := (SELECT d.oid FROM pg_database d WHERE d.datname = current_database());
+    pos      gmp_audit.login_log_position;
+    locked   gmp_audit.login_log_position;
+    files    text[];
+    path     text;
+    watched  text;
+    concerns boolean;
+    start    bigint;
+    size     bigint;
+    chunk    bytea;
+    complete integer;
+    lines    text[];
+    end_file text;
+    end_offset bigint;
+    entry    jsonb;
+    seen     text[] := '{}';
+    failures integer;
+    recorded integer := 0;
+BEGIN
+    IF current_file IS NULL THEN
+        RETURN 0;   -- no jsonlog: gmp doctor says so (gmp_audit.login_watch_problems)
+    END IF;
+    FOR attempt IN 1..2 LOOP
+        SELECT * INTO pos FROM gmp_audit.login_log_position;
+        IF NOT FOUND OR pos.database_oid <> here THEN
+            -- First read in this database: nothing logged before it concerns its accounts.
+            -- Start after the last whole line.
+            size := coalesce((pg_stat_file(current_file, true)).size, 0);
+            start := greatest(size - 65536, 0);
+            chunk := coalesce(pg_read_binary_file(current_file, start, size - start, true), '');
+            complete := octet_length(chunk);
+            WHILE complete > 0 AND get_byte(chunk, complete - 1) <> 10 LOOP
+                complete := complete - 1;
+            END LOOP;
+            INSERT INTO gmp_audit.login_log_position (database_oid, log_file, log_offset, read_at, watched)
+            VALUES (here, current_file, start + complete, clock_timestamp(), '{}')
+            ON CONFLICT (singleton) DO UPDATE
+            SET database_oid = excluded.database_oid, log_file = excluded.log_file,
+                log_offset = excluded.log_offset, read_at = excluded.read_at, watched = excluded.watched;
+            RETURN 0;
+        END IF;
+        size := coalesce((pg_stat_file(current_file, true)).size, 0);
+        IF pos.log_file = current_file AND pos.log_offset = size THEN
+            RETURN 0;
+        END IF;
+        -- The stored file from its offset; after a rotation, every later file of the log
+        -- directory too (time-stamped names sort in time order), up to the current one.
+        IF pos.log_file = current_file THEN
+            files := ARRAY[current_file];
+        ELSE
+            files := ARRAY(SELECT regexp_replace(current_file, '[^/]*$', '') || l.name
+                           FROM pg_ls_logdir() l
+                           WHERE l.name LIKE '%.json' AND l.name >= regexp_replace(pos.log_file, '^.*/', '')
+                             AND l.name <= regexp_replace(current_file, '^.*/', '')
+                           ORDER BY l.name);
+        END IF;
+        lines := '{}';
+        end_file := pos.log_file;
+        end_offset := pos.log_offset;
+        FOREACH path IN ARRAY files LOOP
+            IF path <> current_file THEN
+                size := coalesce((pg_stat_file(path, true)).size, 0);
+            END IF;
+            start := CASE WHEN path = pos.log_file AND size >= pos.log_offset THEN pos.log_offset ELSE 0 END;
+            chunk := coalesce(pg_read_binary_file(path, start, size - start, true), '');
+            -- Only whole lines: the server may be writing the last one.
+            complete := octet_length(chunk);
+            WHILE complete > 0 AND get_byte(chunk, complete - 1) <> 10 LOOP
+                complete := complete - 1;
+            END LOOP;
+            -- Split into lines only a piece with a failed login, or a login of an account
+            -- with failures in a row: most pieces are just logins, gmp's own among them.
+            concerns := position('"state_code":"28P01"'::bytea IN chunk) > 0;
+            FOREACH watched IN ARRAY pos.watched LOOP
+                concerns := concerns OR position(convert_to('"user":"' || watched || '"', 'UTF8') IN chunk) > 0;
+            END LOOP;
+            IF complete > 0 AND concerns THEN
+                lines := lines || gmp_rules.login_log_lines(substring(chunk FROM 1 FOR complete));
+            END IF;
+            end_file := path;
+            end_offset := start + complete;
+        END LOOP;
+        IF end_file = pos.log_file AND end_offset = pos.log_offset THEN
+            RETURN 0;
+        END IF;
+        -- Nothing for an account, and not far: leave the position (no write); the next
+        -- read starts from it again.
+        IF end_file = pos.log_file AND end_offset - pos.log_offset < 16384 THEN
+            IF cardinality(lines) = 0 THEN
+                RETURN 0;   -- the common case, kept apart so that it plans no query
+            ELSIF NOT EXISTS (SELECT FROM unnest(lines) l JOIN gmp.account a
+                              ON a.id = substring(l FROM '"user":"([a-z][a-z0-9_]*)"')) THEN
+                RETURN 0;
+            END IF;
+        END IF;
+        -- SKIP LOCKED: a session that holds the position (recording, or left open in a
+        -- transaction) must not stall every other gmp command; it records the lines.
+        SELECT * INTO locked FROM gmp_audit.login_log_position FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN 0;
+        END IF;
+        IF (locked.database_oid, locked.log_file, locked.log_offset)
+           IS DISTINCT FROM (pos.database_oid, pos.log_file, pos.log_offset) THEN
+            CONTINUE;   -- another session read them meanwhile: start again from where it ended
+        END IF;
+        FOR entry IN SELECT l::jsonb FROM unnest(lines) WITH ORDINALITY AS u(l, n) ORDER BY n LOOP
+            CONTINUE WHEN NOT EXISTS (SELECT FROM gmp.account a WHERE a.id = entry ->> 'user');
+            seen := seen || (entry ->> 'user');
+            failures := gmp_rules.login_failures_in_row(entry ->> 'user');
+            IF entry ->> 'state_code' = '28P01' THEN
+                failures := failures + 1;
+                recorded := recorded + 1;
+                INSERT INTO gmp_audit.security_event (occurred_at, account_id, kind, detail)
+                VALUES ((entry ->> 'timestamp')::timestamptz, entry ->> 'user', 'login_failed',
+                        format('wrong password at login from %s (server process %s); %s of %s in a row',
+                               coalesce(entry ->> 'remote_host', 'the local socket'), entry ->> 'pid',
+                               failures, gmp_rules.login_failure_limit()));
+                IF failures >= gmp_rules.login_failure_limit() THEN
+                    PERFORM gmp_rules.lock_after_failed_logins(entry ->> 'user', failures);
+                END IF;
+            ELSIF failures > 0 THEN
+                INSERT INTO gmp_audit.security_event (occurred_at, account_id, kind, detail)
+                VALUES ((entry ->> 'timestamp')::timestamptz, entry ->> 'user', 'login_succeeded',
+                        format('logged in after %s failed login(s) in a row%s', failures,
+                               CASE WHEN failures >= gmp_rules.login_failure_limit()
+                                    THEN ' (the account was locked for them: confirm who logged in)' ELSE '' END));
+            END IF;
+        END LOOP;
+        UPDATE gmp_audit.login_log_position
+        SET log_file = end_file, log_offset = end_offset, read_at = clock_timestamp(),
+            watched = ARRAY(SELECT DISTINCT w FROM unnest(pos.watched || seen) w
+                            WHERE gmp_rules.login_failures_in_row(w) > 0 ORDER BY w);
+        RETURN recorded;
+    END LOOP;
+    RETURN recorded;
+END;
+$$;

@@ -1,16 +1,20 @@
--- privileges: who may call each routine and read each view.
+-- privileges: who may call each routine and read each view, and who owns the SECURITY
+-- DEFINER functions.
 --
 -- The one home of routine and view privileges. Exact, not additive: every privilege on
 -- gmp's routines and views is first taken from PUBLIC and from every gmp role, then given
 -- as listed here, so nothing granted by hand survives the next migration unseen. The owner
--- (the role that migrates) keeps its own rights. Applied last, after every routine exists.
+-- keeps its own rights: the role that migrates, or gmp_definer for the SECURITY DEFINER
+-- functions (end of this file). Applied last, after every routine exists.
 -- Table privileges stay with the tables, in the numbered migrations.
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
-REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor, gmp_definer;
+REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor, gmp_definer;
 
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
+    gmp_audit.record_failed_logins(),
+    gmp_audit.login_watch_problems(),
     gmp.code_in_force(timestamp with time zone),
     gmp.code_history(text),
     gmp.begin_signing(),
@@ -144,3 +148,69 @@ TO gmp_admin;
 
 GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role TO gmp_person;
 GRANT SELECT ON gmp_audit.unrecorded_signing_failure TO gmp_admin, gmp_qa, gmp_director, gmp_auditor;
+
+-- The owner of the SECURITY DEFINER functions (issue 20): gmp_definer (V0023), no
+-- superuser, calls every gmp routine but those that stay the superuser's (below), and
+-- the one of those a function it owns must call: authenticate_signer records wrong
+-- signing passwords, and the lock at five is an ALTER ROLE.
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta TO gmp_definer;
+
+-- SECURITY DEFINER functions that stay the superuser's, each with its reason: each needs
+-- a power no narrower role can hold. In PostgreSQL 15, CREATEROLE lets its holder grant
+-- itself any non-superuser role, pg_execute_server_program and pg_read_server_files
+-- among them: an owner able to create or alter roles would be a superuser in all but
+-- name. So role and password changes stay with the superuser, as do the event triggers'
+-- functions and the reading of the server's log files. Everything else is gmp_definer's.
+-- Tests/GMPRecordsIntegrationTests/DefinerOwnerTests.swift holds the same list: a new
+-- superuser definer must be added to both, with its reason.
+CREATE OR REPLACE FUNCTION gmp_meta.superuser_definers(OUT routine text, OUT reason text) RETURNS SETOF record
+LANGUAGE sql IMMUTABLE AS $$
+    VALUES
+        ('gmp_audit.record_ddl()', 'an event trigger''s function'),
+        ('gmp_audit.guard_drop()', 'an event trigger''s function'),
+        ('gmp.add_account(text,text,text,text[],text)', 'CREATE ROLE and GRANT of a role group'),
+        ('gmp.grant_role(text,text,text)', 'GRANT of a role group'),
+        ('gmp.revoke_role(text,text,text)', 'REVOKE of a role group'),
+        ('gmp.approve_role(text,text,text)', 'GRANT of a role group, through give_role'),
+        ('gmp_rules.give_role(text,text,gmp.role_proposal,text)', 'GRANT of a role group'),
+        ('gmp.disable_account(text,text)', 'ALTER ROLE … NOLOGIN, and ends the account''s sessions'),
+        ('gmp.enable_account(text,text)', 'ALTER ROLE … LOGIN'),
+        ('gmp.reset_password(text,text,text)', 'sets a password (ALTER ROLE … PASSWORD)'),
+        ('gmp.change_password(uuid,text)', 'sets a password (ALTER ROLE … PASSWORD)'),
+        ('gmp_rules.set_password(text,text,boolean)', 'ALTER ROLE … PASSWORD'),
+        ('gmp_rules.record_signing_failures(gmp.account,uuid)', 'ALTER ROLE … NOLOGIN at the fifth wrong signing password'),
+        ('gmp_audit.record_failed_logins()', 'reads the server''s log files; ALTER ROLE … NOLOGIN at the fifth failed login')
+$$;
+
+REVOKE EXECUTE ON FUNCTION
+    gmp_audit.record_ddl(), gmp_audit.guard_drop(),
+    gmp.add_account(text,text,text,text[],text), gmp.grant_role(text,text,text), gmp.revoke_role(text,text,text),
+    gmp.approve_role(text,text,text), gmp_rules.give_role(text,text,gmp.role_proposal,text),
+    gmp.disable_account(text,text), gmp.enable_account(text,text), gmp.reset_password(text,text,text),
+    gmp.change_password(uuid,text), gmp_rules.set_password(text,text,boolean), gmp_audit.record_failed_logins()
+FROM gmp_definer;
+
+-- Gives gmp_definer every SECURITY DEFINER function of gmp's schemas not listed above.
+-- Run at the end of this file, and by gmp db migrate after any code file, so that a
+-- definer a changed file creates is never left with the superuser. Returns how many moved.
+CREATE OR REPLACE FUNCTION gmp_meta.give_definers_their_owner() RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    routine regprocedure;
+    moved integer := 0;
+BEGIN
+    FOR routine IN
+        SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname IN ('gmp', 'gmp_rules', 'gmp_audit', 'gmp_meta', 'gmp_private') AND p.prosecdef
+          AND p.proowner <> 'gmp_definer'::regrole
+          AND p.oid::regprocedure::text NOT IN (SELECT s.routine FROM gmp_meta.superuser_definers() s)
+        ORDER BY 1
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO gmp_definer', routine);
+        moved := moved + 1;
+    END LOOP;
+    RETURN moved;
+END;
+$$;
+
+SELECT gmp_meta.give_definers_their_owner();

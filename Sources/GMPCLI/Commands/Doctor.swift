@@ -1,5 +1,6 @@
 import ArgumentParser
 import GMPDatabase
+import GMPRecords
 import PostgresClient
 
 /// `gmp doctor`: checks the environment and explains each problem with its fix.
@@ -75,24 +76,26 @@ struct DoctorChecks {
                                       detail: "a configured server is used; gmp does not run one", fix: nil))
         }
         guard serverReady else {
-            return checks + ["connection", "schema", "permissions", "protections"].map {
+            return checks + ["connection", "schema", "permissions", "logins", "protections"].map {
                 DoctorCheck(name: $0, status: .skipped, detail: "needs a running server", fix: nil)
             }
         }
         let connection: PostgresConnection
         do {
-            connection = try context.connect(startingEmbedded: false)
+            // Looks only: the failed logins are recorded by the next other command.
+            connection = try context.connect(startingEmbedded: false, recordingFailedLogins: false)
         } catch {
             let failure = Failure(error, target: context.settings.target)
             checks.append(DoctorCheck(name: "connection", status: .failed, detail: failure.problem, fix: failure.fix,
                                       exitCode: failure.exitCode))
-            return checks + ["schema", "permissions", "protections"].map {
+            return checks + ["schema", "permissions", "logins", "protections"].map {
                 DoctorCheck(name: $0, status: .skipped, detail: "needs a connection", fix: nil)
             }
         }
         checks.append(connectionCheck(connection))
         checks.append(schema(connection))
         checks.append(permissions(connection))
+        checks.append(logins(connection))
         checks += protections(connection)
         return checks
     }
@@ -124,6 +127,46 @@ struct DoctorChecks {
             return [DoctorCheck(name: "protections", status: .failed, detail: failure.problem, fix: failure.fix,
                                 exitCode: failure.exitCode)]
         }
+    }
+
+    /// Whether the server lets gmp see failed logins (its jsonlog) and slows guessing
+    /// (auth_delay): gmp_audit.login_watch_problems(), sql/code/02_accounts.sql. A
+    /// configured server blind to failed logins fails; anything else warns.
+    private func logins(_ connection: PostgresConnection) -> DoctorCheck {
+        do {
+            guard let problems = try FailedLogins.watchProblems(on: connection) else {
+                return DoctorCheck(name: "logins", status: .skipped, detail: "the schema is not migrated yet", fix: nil)
+            }
+            guard !problems.isEmpty else {
+                return DoctorCheck(name: "logins", status: .ok,
+                                   detail: "failed and successful logins are read from the server's jsonlog; auth_delay slows guessing",
+                                   fix: nil)
+            }
+            var embedded = false
+            if case .embedded = context.settings.target { embedded = true }
+            // gmp's own server has the settings in its file from its next start on (an
+            // older cluster running since before them needs a restart): a warning, so a
+            // running set-up is not failed for want of a restart.
+            let blocking = !embedded && problems.contains { $0.blocking }
+            return DoctorCheck(name: "logins", status: blocking ? .failed : .warning,
+                               detail: problems.map { $0.problem }.joined(separator: "; "),
+                               fix: Self.loginWatchFix(embedded: embedded),
+                               exitCode: blocking ? .refused : nil)
+        } catch {
+            let failure = Failure(error, target: context.settings.target)
+            return DoctorCheck(name: "logins", status: .failed, detail: failure.problem, fix: failure.fix,
+                               exitCode: failure.exitCode)
+        }
+    }
+
+    /// The settings that let gmp see and slow password guessing (docs/signatures.md, "Logins").
+    static func loginWatchFix(embedded: Bool) -> String {
+        if embedded {
+            return "restart the embedded server so that it takes gmp's settings: gmp db stop; gmp db start"
+        }
+        return "in the server's postgresql.conf: logging_collector = on, log_destination = 'stderr,jsonlog', "
+            + "log_connections = on, shared_preload_libraries = 'auth_delay', auth_delay.milliseconds = 1000 "
+            + "(package postgresql-contrib); then restart the server"
     }
 
     /// The fix for one problem as gmp_audit.machinery_problems() words it.

@@ -119,7 +119,8 @@ public struct EmbeddedCluster: Sendable {
                 try account.writeFile(staging + "/pg_hba.conf", Self.hostBasedAuthentication)
                 try account.writeFile(staging + "/pg_ident.conf", Self.identMap(for: account.peerMappedUsers))
                 try account.writeFile(staging + "/postgresql.conf",
-                                      Self.serverSettings(socketDirectory: layout.socketDirectory), append: true)
+                                      Self.serverSettings(socketDirectory: layout.socketDirectory)
+                                          + Self.loginWatchSettings(authDelay: authDelayAvailable), append: true)
                 // rename(2) is atomic, and replaces an empty directory someone made beforehand.
                 guard rename(staging, layout.dataDirectory) == 0 else {
                     throw EmbeddedServerError.fileSystem(layout.dataDirectory, "move the new cluster into")
@@ -164,6 +165,7 @@ public struct EmbeddedCluster: Sendable {
             }
             // The socket directory or log may have been cleaned away since initialization.
             try prepareRuntimeFiles()
+            try addLoginWatchIfMissing()
             let result = try runServerProgram(
                 "pg_ctl", ["-D", layout.dataDirectory, "-l", layout.logFile, "-w", "-t", Self.pgCtlTimeout, "start"])
             guard result.status == 0 else {
@@ -205,6 +207,23 @@ public struct EmbeddedCluster: Sendable {
     }
 
     // MARK: - Files and programs
+
+    /// Whether this installation has the contrib module auth_delay (postgresql-contrib):
+    /// the server would not start with it preloaded but missing.
+    var authDelayAvailable: Bool {
+        ["\(installation.binDirectory)/../lib/auth_delay.so",
+         "/usr/lib/postgresql/\(installation.majorVersion)/lib/auth_delay.so"]
+            .contains { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// A cluster created before gmp watched failed logins gets the settings at its next
+    /// start (issue 20, item 2); one that has them is left as it is.
+    private func addLoginWatchIfMissing() throws {
+        let path = layout.dataDirectory + "/postgresql.conf"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              !text.contains(Self.loginWatchMarker) else { return }
+        try account.writeFile(path, Self.loginWatchSettings(authDelay: authDelayAvailable), append: true)
+    }
 
     /// Creates the root (and any missing parents). Only a root gmp created is given to
     /// the server account: an existing directory might be shared, like /tmp.
@@ -277,6 +296,33 @@ extension EmbeddedCluster {
         local   all   all         scram-sha-256
 
         """
+
+    static let loginWatchMarker = "# --- gmp login watch ---"
+
+    /// Settings that let gmp see failed and successful logins (the jsonlog it reads,
+    /// gmp_audit.record_failed_logins) and slow password guessing (auth_delay, when the
+    /// installation has it). docs/signatures.md, "Logins".
+    static func loginWatchSettings(authDelay: Bool) -> String {
+        var text = """
+
+            \(loginWatchMarker)
+            # Every failed password (SQLSTATE 28P01) and every successful login, one JSON line
+            # each in log/*.json: gmp counts failed logins from there and locks at five in a row.
+            logging_collector = on
+            log_destination = 'stderr,jsonlog'
+            log_connections = on
+
+            """
+        if authDelay {
+            text += """
+                # Each wrong password is answered only after a second: guessing is slowed.
+                shared_preload_libraries = 'auth_delay'
+                auth_delay.milliseconds = 1000
+
+                """
+        }
+        return text
+    }
 
     /// pg_ident.conf: the OS accounts that may act as `gmp_owner`.
     static func identMap(for users: [String]) -> String {

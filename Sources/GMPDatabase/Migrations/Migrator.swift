@@ -127,5 +127,13 @@ public struct Migrator: Sendable {
             try CodeLedger.record(file, schemaVersion: schemaVersion, on: db)
             db.logger.info("applied code file \(file.fileName)")
         }
+        // A SECURITY DEFINER function a changed file created goes to gmp_definer, even when
+        // 16_privileges.sql (which does it too) did not change (issue 20).
+        let canGiveOwner: Bool = try db.query("""
+            SELECT to_regprocedure('gmp_meta.give_definers_their_owner()') IS NOT NULL AS available
+            """)[0].decode("available")
+        if !files.isEmpty && canGiveOwner {
+            try db.execute("SELECT gmp_meta.give_definers_their_owner()")
+        }
     }
 }

@@ -1,8 +1,8 @@
 import GMPRules
 import PostgresClient
 
-/// A security event QA reviews (`gmp audit alerts`): failed signing attempts,
-/// lockouts, unlocks, disabled accounts, password resets and role changes (21 CFR 11.300(d)).
+/// A security event QA reviews (`gmp audit alerts`): failed signing attempts, failed
+/// logins, lockouts, unlocks, disabled accounts, password resets and role changes (21 CFR 11.300(d)).
 public struct SecurityEvent: Sendable, Equatable {
     /// Nil for a wrong signing password whose check was rolled back or never made: it
     /// counts toward the lock but has no event row until the next check or an unlock
@@ -10,9 +10,9 @@ public struct SecurityEvent: Sendable, Equatable {
     public let id: Int64?
     public let occurredAt: Timestamp
     public let account: String
-    /// signing_failed, account_locked, account_unlocked, account_disabled,
-    /// account_enabled, password_reset, password_changed, identity_confirmed,
-    /// role_proposed, role_granted, role_declined or role_revoked.
+    /// signing_failed, login_failed, login_succeeded (after failed logins), account_locked,
+    /// account_unlocked, account_disabled, account_enabled, password_reset, password_changed,
+    /// identity_confirmed, role_proposed, role_granted, role_declined or role_revoked.
     public let kind: String
     public let detail: String?
     public let recordedBy: String
@@ -22,8 +22,12 @@ public struct SecurityEvent: Sendable, Equatable {
     /// signature or a signing role in the wrong hands (password resets, role changes;
     /// issue 20, items 5 and 6).
     public static let alertKinds: Set<String> = [
-        "signing_failed", "account_locked", "password_reset", "role_proposed", "role_granted", "role_revoked",
+        "signing_failed", "login_failed", "account_locked", "password_reset", "role_proposed", "role_granted", "role_revoked",
     ]
+
+    /// Kinds listed with the alerts without being alerts themselves: a successful login
+    /// that ended a run of failed logins tells whether the person or a guesser got in.
+    public static let contextKinds: Set<String> = ["login_succeeded"]
 
     /// Security events in time order, optionally from an instant on.
     public static func list(on connection: PostgresConnection, since: Timestamp?) throws -> [SecurityEvent] {

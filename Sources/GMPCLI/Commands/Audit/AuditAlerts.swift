@@ -2,14 +2,16 @@ import ArgumentParser
 import GMPRecords
 import PostgresClient
 
-/// `gmp audit alerts`: failed signing attempts and lockouts, for QA (21 CFR 11.300(d)).
+/// `gmp audit alerts`: failed signing attempts, failed logins and lockouts, for QA
+/// (21 CFR 11.300(d)). Failed logins are read from the server log when the command
+/// connects (`FailedLogins`), so the list is current.
 struct AuditAlerts: GMPCommand {
     static let path = "audit alerts"
     static let configuration = CommandConfiguration(
         commandName: "alerts",
-        abstract: "List failed signing attempts, lockouts, password resets and role changes (with --all: every security event).",
+        abstract: "List failed signing attempts, failed logins, lockouts, password resets and role changes (with --all: every security event).",
         discussion: """
-            Alerts: wrong signing passwords, lockouts, passwords an administrator reset, \
+            Alerts: wrong signing passwords, failed logins (read from the server log), lockouts, passwords an administrator reset, \
             and roles proposed, granted or revoked. With --all also unlocks, disabled \
             accounts, confirmed identities, declined proposals and password changes.
 
@@ -44,7 +46,7 @@ struct AuditAlerts: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let events = try connection.transaction(.repeatableRead, readOnly: true) { db in
             try SecurityEvent.list(on: db, since: since?.timestamp)
-        }.filter { all || SecurityEvent.alertKinds.contains($0.kind) }
+        }.filter { all || SecurityEvent.alertKinds.contains($0.kind) || SecurityEvent.contextKinds.contains($0.kind) }
         let alerts = events.filter { SecurityEvent.alertKinds.contains($0.kind) }.count
         try context.output.document(Document(events: events.map {
             .init(id: $0.id, occurredAt: $0.occurredAt.iso8601, account: $0.account, kind: $0.kind, detail: $0.detail,

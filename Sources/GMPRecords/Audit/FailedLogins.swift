@@ -1,0 +1,35 @@
+import PostgresClient
+
+/// Failed logins, read from the server's log (issue 20, item 2).
+///
+/// PostgreSQL 15 runs no SQL at login: a wrong password is seen only in the server's
+/// jsonlog (SQLSTATE 28P01). `gmp_audit.record_failed_logins()` reads the lines written
+/// since the database last read, records each failure of a gmp account as a
+/// `login_failed` security event and locks the account after five in a row
+/// (docs/signatures.md, "Logins"). gmp calls it on every connection.
+public enum FailedLogins {
+    /// Reads the log lines written since the last read and records what they show.
+    /// - Returns: the failed logins recorded now.
+    @discardableResult
+    public static func record(on connection: PostgresConnection) throws -> Int {
+        try connection.query("SELECT gmp_audit.record_failed_logins() AS n")[0].decode("n", as: Int.self)
+    }
+
+    /// One reason failed logins are not seen (`blocking`) or not slowed.
+    public struct WatchProblem: Sendable, Equatable {
+        public let problem: String
+        public let blocking: Bool
+    }
+
+    /// What in the server's configuration keeps failed logins from being seen or slowed;
+    /// nil when the schema does not have the check yet.
+    public static func watchProblems(on connection: PostgresConnection) throws -> [WatchProblem]? {
+        let available: Bool = try connection.query("""
+            SELECT to_regprocedure('gmp_audit.login_watch_problems()') IS NOT NULL AS available
+            """)[0].decode("available")
+        guard available else { return nil }
+        return try connection.query("SELECT problem, blocking FROM gmp_audit.login_watch_problems()").map {
+            WatchProblem(problem: try $0.decode("problem"), blocking: try $0.decode("blocking"))
+        }
+    }
+}
