@@ -19,6 +19,7 @@ struct DefinerOwnerTests {
         "gmp.revoke_role(text,text,text)": "REVOKE of a role group",
         "gmp.approve_role(text,text,text)": "GRANT of a role group, through give_role",
         "gmp_rules.give_role(text,text,gmp.role_proposal,text)": "GRANT of a role group (not callable by gmp_definer, or any definer could grant roles)",
+        "gmp_rules.propose_role(text,text,text)": "the database owner's grant takes effect at once, through give_role",
         "gmp.disable_account(text,text)": "ALTER ROLE … NOLOGIN, ends the account's sessions",
         "gmp.enable_account(text,text)": "ALTER ROLE … LOGIN",
         "gmp.reset_password(text,text,text)": "sets a password",

@@ -9,7 +9,7 @@
 -- Table privileges stay with the tables, in the numbered migrations.
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor, gmp_definer;
-REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor, gmp_definer;
+REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
@@ -173,6 +173,7 @@ LANGUAGE sql IMMUTABLE AS $$
         ('gmp.revoke_role(text,text,text)', 'REVOKE of a role group'),
         ('gmp.approve_role(text,text,text)', 'GRANT of a role group, through give_role'),
         ('gmp_rules.give_role(text,text,gmp.role_proposal,text)', 'GRANT of a role group'),
+        ('gmp_rules.propose_role(text,text,text)', 'the database owner''s grant takes effect at once, through give_role'),
         ('gmp.disable_account(text,text)', 'ALTER ROLE … NOLOGIN, and ends the account''s sessions'),
         ('gmp.enable_account(text,text)', 'ALTER ROLE … LOGIN'),
         ('gmp.reset_password(text,text,text)', 'sets a password (ALTER ROLE … PASSWORD)'),
@@ -186,6 +187,7 @@ REVOKE EXECUTE ON FUNCTION
     gmp_audit.record_ddl(), gmp_audit.guard_drop(),
     gmp.add_account(text,text,text,text[],text), gmp.grant_role(text,text,text), gmp.revoke_role(text,text,text),
     gmp.approve_role(text,text,text), gmp_rules.give_role(text,text,gmp.role_proposal,text),
+    gmp_rules.propose_role(text,text,text),
     gmp.disable_account(text,text), gmp.enable_account(text,text), gmp.reset_password(text,text,text),
     gmp.change_password(uuid,text), gmp_rules.set_password(text,text,boolean), gmp_audit.record_failed_logins()
 FROM gmp_definer;
