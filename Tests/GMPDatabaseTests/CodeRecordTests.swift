@@ -62,6 +62,7 @@ struct CodeRecordTests {
         "gmp.add_location(text,text,text,text,numeric,text[],integer,integer)": "#20.10: NaN and ±Infinity refused",
         "gmp_rules.check_shipping_event()": "#20.8: dispatch re-checks lot status and the shipper",
         "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block",
+        "gmp_audit.record_change()": "#20.12: bytea_output and extra_float_digits pinned, so rows reconcile with their events byte for byte",
     ]
 
     /// The rules issue 20 (insider holes) changed on purpose after V0019/V0020: content

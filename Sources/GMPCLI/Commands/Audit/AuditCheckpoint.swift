@@ -31,9 +31,11 @@ struct AuditCheckpointCommand: GMPCommand {
         let signingKey = try CheckpointKey.read(from: key)
         let connection = try context.connect(startingEmbedded: false)
         let trail = AuditTrail(connection)
-        let verification = try trail.verify()
+        // The tables too: QA's signature then also says they agreed with the trail.
+        let verification = try trail.verify(reconcile: true)
         guard case .intact(let summary) = verification.verdict, verification.isIntact else {
-            throw Failure(exitCode: .refused, problem: "the audit trail does not verify, so it is not checkpointed",
+            throw Failure(exitCode: .refused,
+                          problem: "the audit trail does not verify, or the tables differ from it, so it is not checkpointed",
                           fix: "run gmp audit verify to see what is wrong")
         }
         let checkpoint = try AuditCheckpoint.Statement(
