@@ -26,6 +26,21 @@ struct ReconciliationCommandTests {
             let text = try Self.gmp(database, as: qa, ["audit", "verify"])
             #expect(text.status == 0 && text.stdout.contains("tables agree with the audit trail:"), "\(text)")
 
+            // A checkpoint (format v2) signs the record tables as the trail replays them too.
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmp-e2e-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            #expect(try AccountAndAuditCommandTests.gmp(database, ["audit", "keygen", "--out", "\(directory)/qa.key"]).status == 0)
+            let checkpoint = try Self.gmp(database, as: qa, ["audit", "checkpoint", "--key", "\(directory)/qa.key",
+                                                             "--out", "\(directory)/one.checkpoint", "--json"])
+            #expect(checkpoint.status == 0, "\(checkpoint)")
+            #expect((try checkpoint.json()["rows"] as? Int ?? 0) > 0)
+            let file = try String(contentsOfFile: "\(directory)/one.checkpoint", encoding: .utf8)
+            #expect(file.hasPrefix("gmp-audit-checkpoint-v2\n") && file.contains("\ntables: "), "\(file)")
+            let withCheckpoint = ["audit", "verify", "--checkpoint", "\(directory)/one.checkpoint",
+                                  "--public-key", "\(directory)/qa.key.pub"]
+            #expect(try Self.gmp(database, as: qa, withCheckpoint).status == 0)
+
             // The printed name that signatures carry, changed by the owner with the triggers off.
             try Tampering.silently(database, tables: ["gmp.account"],
                                    "UPDATE gmp.account SET full_name = 'Somebody Else' WHERE id = '\(analyst.id)'")
@@ -46,15 +61,13 @@ struct ReconciliationCommandTests {
             let chainOnly = try Self.gmp(database, as: qa, ["audit", "verify", "--no-reconcile", "--json"])
             #expect(chainOnly.status == 0, "\(chainOnly)")
             #expect(try chainOnly.json()["reconciliation"] is NSNull)
+            // The checkpoint taken before the change still matches the trail; the tables do not.
+            expectOneLineError(try Self.gmp(database, as: qa, withCheckpoint), exit: 65, mentioning: ["gmp.account"])
 
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmp-e2e-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            #expect(try AccountAndAuditCommandTests.gmp(database, ["audit", "keygen", "--out", "\(directory)/qa.key"]).status == 0)
             expectOneLineError(try Self.gmp(database, as: qa, ["audit", "checkpoint", "--key", "\(directory)/qa.key",
-                                                               "--out", "\(directory)/one.checkpoint"]),
+                                                               "--out", "\(directory)/two.checkpoint"]),
                                exit: 65, mentioning: ["tables differ"])
-            #expect(!FileManager.default.fileExists(atPath: "\(directory)/one.checkpoint"))
+            #expect(!FileManager.default.fileExists(atPath: "\(directory)/two.checkpoint"))
         }
     }
 }

@@ -60,6 +60,23 @@ struct ReconciliationTests {
         }
     }
 
+    @Test("the record tables' digest (checkpoint v2) is a function of the trail at its event: later events do not change it")
+    func tablesDigest() throws {
+        try Self.withLots { site, _, _ in
+            let connection = try TestServer.connect(site.site.database)
+            let head = try AuditTrail(connection).head().seq
+            let before = try AuditTrail(connection).verify(reconcile: true, tablesDigestAt: [head], tablesDigestAtEnd: true)
+            let atHead = try #require(before.reconciliation?.tablesDigests[head])
+            #expect(atHead.rows > 50)
+            let lot = try site.lot()
+            let after = try AuditTrail(connection).verify(reconcile: true, tablesDigestAt: [head], tablesDigestAtEnd: true)
+            let newHead = try AuditTrail(connection).head().seq
+            #expect(after.reconciliation?.tablesDigests[head] == atHead)
+            let now = try #require(after.reconciliation?.tablesDigests[newHead])
+            #expect(now != atHead && now.rows > atHead.rows, "lot \(lot) added rows")
+        }
+    }
+
     @Test("a rejected lot turned released with its triggers off is named: table, key, field, both values")
     func rejectedLotReleased() throws {
         try Self.withLots { site, _, rejected in

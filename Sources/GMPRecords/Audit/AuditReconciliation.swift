@@ -94,9 +94,17 @@ struct ReconciliationRun {
     var reconciler: AuditReconciler
     let tables: [AuditTrail.AuditedTable]
     let skipped: [AuditReconciliation.SkippedTable]
+    /// Events after which the record tables are hashed, and the digests taken.
+    let digestAt: Set<Int64>
+    var digests: [Int64: AuditCheckpoint.TablesDigest] = [:]
+
+    mutating func digestNow(at seq: Int64) {
+        digests[seq] = reconciler.tablesDigest()
+    }
 
     /// Replays one event from the COPY row (texts copied only for replayed tables).
     mutating func consume(_ event: AuditEventBytes) {
+        defer { if digestAt.contains(event.seq) { digestNow(at: event.seq) } }
         let table = String(decoding: event.tableName, as: UTF8.self)
         let action = String(decoding: event.action, as: UTF8.self)
         guard reconciler.replays(table) else {
@@ -111,7 +119,7 @@ struct ReconciliationRun {
 
 extension AuditTrail {
     /// Reads the audited tables and pins the row text, before the trail is streamed.
-    func startReconciliation() throws -> ReconciliationRun {
+    func startReconciliation(digestAt: Set<Int64>) throws -> ReconciliationRun {
         try pinRowText()
         let all = try auditedTables()
         let compared = all.filter { $0.recordsRows && $0.readable }
@@ -122,7 +130,7 @@ extension AuditTrail {
         }
         return ReconciliationRun(reconciler: AuditReconciler(tables: compared.map(\.table),
                                                              notReplayed: Set(skipped.map(\.table))),
-                                 tables: compared, skipped: skipped)
+                                 tables: compared, skipped: skipped, digestAt: digestAt)
     }
 
     /// Compares every row of every compared table with the replay, then the signatures
@@ -149,6 +157,7 @@ extension AuditTrail {
         let elapsed = clock.now - start
         return AuditReconciliation(
             outcome: run.reconciler.finish(), skippedTables: run.skipped,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            tablesDigests: run.digests)
     }
 }

@@ -29,6 +29,8 @@ public struct AuditReconciliation: Sendable {
     public let skippedTables: [SkippedTable]
     /// How long the comparison of the tables took (after the chain), in seconds.
     public let seconds: Double
+    /// The record tables as the trail replays them, at each event asked for.
+    public let tablesDigests: [Int64: AuditCheckpoint.TablesDigest]
 
     public struct SkippedTable: Sendable, Hashable {
         public let table: String
@@ -59,15 +61,18 @@ extension AuditTrail {
     ///
     /// With `reconcile`, the same pass also replays every row event, and then every row
     /// of every audited table is compared with the replay, in the same snapshot
-    /// (``AuditReconciler``): the chain proves the trail, this proves the tables.
+    /// (``AuditReconciler``): the chain proves the trail, this proves the tables. The
+    /// record tables as replayed are hashed after each event in `tablesDigestAt` (v2
+    /// checkpoints) and, with `tablesDigestAtEnd`, after the last one.
     public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [], reconcile: Bool = false,
+                       tablesDigestAt: Set<Int64> = [], tablesDigestAtEnd: Bool = false,
                        progress: (VerificationProgress) -> Void = { _ in }) throws -> AuditVerification {
         try connection.transaction(.repeatableRead, readOnly: true) { db in
             let trail = AuditTrail(db)
             let head = try trail.head()
             let problems = try trail.machineryProblems()
             var verifier = AuditChainVerifier(checkpoints: checkpoints)
-            var replay = try reconcile ? trail.startReconciliation() : nil
+            var replay = try reconcile ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
             var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
             var intact = true
             let outcome = try db.copyOut(Self.copyStatement) { chunk in
@@ -82,6 +87,7 @@ extension AuditTrail {
                 }
             }
             try decoder.finish()
+            if tablesDigestAtEnd { replay?.digestNow(at: head.seq) }
             let reconciliation = try replay.map { try trail.finishReconciliation($0, progress: progress) }
             return AuditVerification(verdict: verifier.finish(head: (seq: head.seq, hash: head.hash)),
                                      recordedHead: head, machineryProblems: problems, bytes: outcome.bytes,

@@ -69,11 +69,28 @@ struct AuditVerify: GMPCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let verification = try AuditTrail(connection).verify(
-            checkpoints: checkpoints.map { (seq: $0.seq, hash: $0.hash) }, reconcile: !noReconcile
+            checkpoints: checkpoints.map { (seq: $0.seq, hash: $0.hash) }, reconcile: !noReconcile,
+            tablesDigestAt: noReconcile ? [] : Set(checkpoints.filter { $0.statement.tables != nil }.map(\.seq))
         ) { progress.update($0) }
         progress.finish()
         let seconds = (clock.now - start).seconds
         try report(verification, checkpointCount: checkpoints.count, seconds: seconds, context: context)
+        try checkTables(of: checkpoints, against: verification)
+    }
+
+    /// A v2 checkpoint also signed the record tables as the trail replayed them at its
+    /// event: the trail must still replay to exactly that.
+    private func checkTables(of checkpoints: [AuditCheckpoint], against verification: AuditVerification) throws {
+        guard let digests = verification.reconciliation?.tablesDigests else { return }
+        for (file, checkpoint) in zip(checkpointFiles, checkpoints) {
+            guard let signed = checkpoint.statement.tables, let replayed = digests[checkpoint.seq] else { continue }
+            if replayed != signed {
+                throw Failure(exitCode: .refused,
+                              problem: "checkpoint \(file): the record tables as the trail replays them at event \(checkpoint.seq) "
+                                  + "(\(replayed.rows) rows, digest \(replayed.hex)) are not what it signed (\(signed.rows) rows, digest \(signed.hex))",
+                              fix: "preserve this database as evidence and inform QA; compare with backups and checkpoints")
+            }
+        }
     }
 
     /// The checkpoints given, each checked: signed by `publicKey`, for this installation.
