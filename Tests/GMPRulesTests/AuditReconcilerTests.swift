@@ -88,6 +88,29 @@ struct AuditReconcilerTests {
         #expect(run(trailHash: wrong, tableHash: wrong) == mismatch)
     }
 
+    @Test("a column added since a row's last event reads as its default or null; any other value there is a change")
+    func addedColumn() {
+        let table = AuditReconciler.Table(name: "gmp.lot", keyColumn: "din", primaryKey: ["din"],
+                                          missingValues: ["flag": "false"])
+        func run(_ rows: [String], then event: (old: String, new: String)? = nil) -> [ReconciliationFinding] {
+            var reconciler = AuditReconciler(tables: [table])
+            reconciler.consume(seq: 1, action: "INSERT", table: "gmp.lot", recordKey: "A1", oldValues: nil, newValues: Self.row("A1", "quarantine"))
+            if let event {
+                reconciler.consume(seq: 2, action: "UPDATE", table: "gmp.lot", recordKey: "A1", oldValues: event.old, newValues: event.new)
+            }
+            for row in rows { reconciler.compare(row, in: "gmp.lot") }
+            return reconciler.finish().findings
+        }
+        let withDefaults = #"{"din": "A1", "flag": false, "note": null, "status": "quarantine"}"#
+        #expect(run([withDefaults]).isEmpty)
+        let changed = #"{"din": "A1", "flag": true, "note": null, "status": "quarantine"}"#
+        #expect(run([changed]) == [ReconciliationFinding(table: "gmp.lot", key: "din=A1", kind: .rowDiffers(
+            fields: [.init(name: "flag", trail: nil, table: "true")], lastSeq: 1))])
+        // An update after the column was added prints it in its old values.
+        let held = #"{"din": "A1", "flag": false, "note": null, "status": "on_hold"}"#
+        #expect(run([held], then: (withDefaults, held)).isEmpty)
+    }
+
     @Test("jsonb text splits into fields with their exact texts; ->> decodes strings")
     func jsonFields() throws {
         let object = try #require(JSONObjectText(#"{"a": 1, "bb": "x\"y\u00e9", "ccc": {"d": [1, "]"]}, "dddd": null, "e": 95.0}"#))

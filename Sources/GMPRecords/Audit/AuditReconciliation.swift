@@ -29,7 +29,10 @@ extension AuditTrail {
                              CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
                              JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
                              WHERE i.indrelid = c.oid AND i.indisprimary), '') AS primary_key,
-                   pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable
+                   pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable,
+                   coalesce((SELECT pg_catalog.jsonb_object_agg(a.attname, pg_catalog.to_jsonb(a.attmissingval) -> 0)
+                             FROM pg_catalog.pg_attribute a
+                             WHERE a.attrelid = c.oid AND a.atthasmissing AND NOT a.attisdropped), '{}')::text AS missing
             FROM pg_catalog.pg_trigger t
             JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -42,10 +45,13 @@ extension AuditTrail {
             let schema: String = try row.decode("schema")
             let relation: String = try row.decode("relation")
             let primaryKey: String = try row.decode("primary_key")
+            let missing = JSONObjectText(try row.decode("missing", as: String.self))?.fields ?? []
             return AuditedTable(
                 schema: schema, relation: relation,
                 table: AuditReconciler.Table(name: "\(schema).\(relation)", keyColumn: try row.decode("key_column"),
-                                             primaryKey: primaryKey.split(separator: ",").map(String.init)),
+                                             primaryKey: primaryKey.split(separator: ",").map(String.init),
+                                             missingValues: Dictionary(missing.map { ($0.name, $0.value) },
+                                                                       uniquingKeysWith: { first, _ in first })),
                 recordsRows: try row.decode("records_rows"), readable: try row.decode("readable"))
         }
     }

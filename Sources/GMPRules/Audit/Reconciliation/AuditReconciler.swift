@@ -27,11 +27,26 @@ public struct AuditReconciler {
         public let keyColumn: String
         /// The primary key's columns, to name a row in a finding.
         public let primaryKey: [String]
+        /// Columns added after rows existed, with the value those rows read as (raw JSON
+        /// text; PostgreSQL's `attmissingval`). A row last written before the column was
+        /// added has no such field in its event.
+        public let missingValues: [String: String]
 
-        public init(name: String, keyColumn: String, primaryKey: [String]) {
+        public init(name: String, keyColumn: String, primaryKey: [String], missingValues: [String: String] = [:]) {
             self.name = name
             self.keyColumn = keyColumn
             self.primaryKey = primaryKey
+            self.missingValues = missingValues
+        }
+
+        /// A row with every field that reads as absent left out: a null, and an added
+        /// column's value for the rows that predate it. A row written before a column was
+        /// added (its event lacks the field) then equals the row as it reads now. Any other
+        /// change still shows: a value where the event had none, or none where it had one.
+        func comparable(_ row: String) -> String {
+            guard let fields = JSONObjectText(row) else { return row }
+            return fields.fields.filter { $0.value != "null" && missingValues[$0.name] != $0.value }
+                .map { $0.name + "\u{0}" + $0.value }.joined(separator: "\u{1}")
         }
     }
 
@@ -138,12 +153,18 @@ public struct AuditReconciler {
     }
 
     private mutating func remove(_ row: String, key: String?, table: String, seq: Int64) {
-        guard var replayed = state[table]?[key]?[row] else {
+        var stored = row
+        if state[table]?[key]?[row] == nil, let definition = tables[table] {
+            // Old values printed after a column was added, of a row last written before.
+            let comparable = definition.comparable(row)
+            stored = state[table]?[key]?.keys.first { definition.comparable($0) == comparable } ?? row
+        }
+        guard var replayed = state[table]?[key]?[stored] else {
             findings.append(ReconciliationFinding(table: table, key: key, kind: .eventDoesNotFollow(seq: seq)))
             return
         }
         replayed.count -= 1
-        state[table]![key]![row] = replayed.count > 0 ? replayed : nil
+        state[table]![key]![stored] = replayed.count > 0 ? replayed : nil
         if state[table]![key]!.isEmpty { state[table]![key] = nil }
     }
 
@@ -254,7 +275,17 @@ public struct AuditReconciler {
                     leftOver += Array(repeating: (row, replayed.seq), count: replayed.count)
                 }
             }
-            findings += Self.pair(trail: leftOver, table: unmatched[name] ?? [], definition: definition)
+            // Rows that differ only in fields that read as absent (a column added since
+            // their last event) are the same row.
+            var current: [String: [String]] = [:]
+            for row in unmatched[name] ?? [] { current[definition.comparable(row), default: []].append(row) }
+            leftOver.removeAll { trail in
+                let comparable = definition.comparable(trail.row)
+                guard current[comparable]?.popLast() != nil else { return false }
+                if current[comparable]!.isEmpty { current[comparable] = nil }
+                return true
+            }
+            findings += Self.pair(trail: leftOver, table: current.values.flatMap { $0 }, definition: definition)
         }
         return Outcome(findings: findings, tables: compared.count, rowsChecked: rowsChecked,
                        eventsReplayed: eventsReplayed, signaturesChecked: signaturesChecked)
@@ -281,7 +312,7 @@ public struct AuditReconciler {
                 candidates.removeFirst()
                 current[id] = candidates.isEmpty ? nil : candidates
                 found.append(ReconciliationFinding(table: definition.name, key: id,
-                                                   kind: .rowDiffers(fields: differences(fields, counterpart), lastSeq: seq)))
+                                                   kind: .rowDiffers(fields: differences(fields, counterpart, definition), lastSeq: seq)))
             } else {
                 found.append(ReconciliationFinding(table: definition.name,
                                                    key: id ?? fields?.text(definition.keyColumn),
@@ -300,7 +331,9 @@ public struct AuditReconciler {
         return found
     }
 
-    static func differences(_ trail: JSONObjectText?, _ table: JSONObjectText?) -> [ReconciliationFinding.FieldDifference] {
+    /// The fields that differ, leaving out those that read as absent on both sides.
+    static func differences(_ trail: JSONObjectText?, _ table: JSONObjectText?,
+                            _ definition: Table) -> [ReconciliationFinding.FieldDifference] {
         let trailFields = trail?.fields ?? []
         let tableFields = table?.fields ?? []
         var names = trailFields.map(\.name)
@@ -308,7 +341,10 @@ public struct AuditReconciler {
         return names.compactMap { name in
             let before = trail?.raw(name)
             let now = table?.raw(name)
-            return before == now ? nil : .init(name: name, trail: before, table: now)
+            func present(_ value: String?) -> String? {
+                value == "null" || value == definition.missingValues[name] ? nil : value
+            }
+            return present(before) == present(now) ? nil : .init(name: name, trail: before, table: now)
         }
     }
 
