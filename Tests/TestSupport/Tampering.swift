@@ -35,4 +35,30 @@ public enum Tampering {
             END $$
             """)
     }
+
+    /// What a superuser can do to the records themselves: switch off the DDL recorder and
+    /// every trigger of `tables` (the audit trigger and the guards), run `statements`, and
+    /// switch them all on again, firing always as before. Nothing reaches the trail, and
+    /// afterwards the machinery reads whole again: only a reconciliation of the tables
+    /// with the trail can tell.
+    public static func silently(_ database: String, tables: [String], _ statements: String) throws {
+        let list = tables.map { "'\($0)'::regclass" }.joined(separator: ", ")
+        let admin = try TestServer.connect(database)
+        try admin.execute(script: SQLScript(shippedWithBinary: """
+            BEGIN;
+            ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+            \(tables.map { "ALTER TABLE \($0) DISABLE TRIGGER USER;" }.joined(separator: "\n"))
+            \(statements);
+            DO $$
+            DECLARE t record;
+            BEGIN
+                FOR t IN SELECT tgname, tgrelid::regclass AS rel FROM pg_trigger
+                         WHERE tgrelid = ANY (ARRAY[\(list)]) AND NOT tgisinternal LOOP
+                    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.rel, t.tgname);
+                END LOOP;
+            END $$;
+            ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
+            COMMIT;
+            """))
+    }
 }

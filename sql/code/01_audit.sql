@@ -321,11 +321,14 @@ $$;
 
 -- The row trigger on every GMP table. TG_ARGV[0] names the column that identifies
 -- the record the change is about (the key a report searches by).
--- TimeZone and IntervalStyle are pinned so that the jsonb of a row (and so its hash)
--- does not depend on the writer's session settings.
+-- Every setting that changes how a value is written into jsonb (TimeZone, IntervalStyle,
+-- bytea_output, extra_float_digits) is pinned, so that the jsonb of a row (and so its
+-- hash) does not depend on the writer's session, and so that gmp audit verify, reading
+-- the row now under the same settings, compares it byte for byte with its last event.
 CREATE OR REPLACE FUNCTION gmp_audit.record_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET IntervalStyle = 'postgres' AS $$
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex' SET extra_float_digits = 1 AS $$
 DECLARE
     old_row jsonb := CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END;
     new_row jsonb := CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END;

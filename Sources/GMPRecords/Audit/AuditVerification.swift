@@ -11,11 +11,39 @@ public struct AuditVerification: Sendable {
     public let machineryProblems: [String]
     /// Bytes the COPY moved, for throughput figures.
     public let bytes: Int
+    /// The tables checked against the trail; nil when not asked for.
+    public let reconciliation: AuditReconciliation?
 
+    /// The chain is intact, auditing whole, and (when reconciled) the tables agree with it.
     public var isIntact: Bool {
-        if case .intact = verdict { return machineryProblems.isEmpty }
-        return false
+        guard case .intact = verdict, machineryProblems.isEmpty else { return false }
+        return reconciliation?.outcome.isConsistent ?? true
     }
+}
+
+/// The outcome of checking the tables against the trail, in the client.
+public struct AuditReconciliation: Sendable {
+    public let outcome: AuditReconciler.Outcome
+    /// Audited tables not compared, with why (the verifier may not read them, or their
+    /// events do not hold whole rows).
+    public let skippedTables: [SkippedTable]
+    /// How long the comparison of the tables took (after the chain), in seconds.
+    public let seconds: Double
+    /// The record tables as the trail replays them, at each event asked for.
+    public let tablesDigests: [Int64: AuditCheckpoint.TablesDigest]
+
+    public struct SkippedTable: Sendable, Hashable {
+        public let table: String
+        public let reason: String
+    }
+}
+
+/// Where a verification is, for a progress line.
+public enum VerificationProgress: Sendable {
+    /// Events hashed (and replayed) so far.
+    case events(Int)
+    /// Rows of the tables compared so far, and the table being read.
+    case rows(Int, table: String)
 }
 
 extension AuditTrail {
@@ -29,27 +57,41 @@ extension AuditTrail {
     /// Recomputes every event's hash here, in the client, from one consistent snapshot:
     /// the database is not asked to check itself (an owner who rewrote it could make it
     /// agree). Streams a binary COPY, so memory stays constant for any length of trail.
-    /// `progress` is called every 65,536 events with the count so far.
-    public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [],
-                       progress: (Int) -> Void = { _ in }) throws -> AuditVerification {
+    /// `progress` is called every 65,536 events and rows with the count so far.
+    ///
+    /// With `reconcile`, the same pass also replays every row event, and then every row
+    /// of every audited table is compared with the replay, in the same snapshot
+    /// (``AuditReconciler``): the chain proves the trail, this proves the tables. The
+    /// record tables as replayed are hashed after each event in `tablesDigestAt` (v2
+    /// checkpoints) and, with `tablesDigestAtEnd`, after the last one.
+    public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [], reconcile: Bool = false,
+                       tablesDigestAt: Set<Int64> = [], tablesDigestAtEnd: Bool = false,
+                       progress: (VerificationProgress) -> Void = { _ in }) throws -> AuditVerification {
         try connection.transaction(.repeatableRead, readOnly: true) { db in
             let trail = AuditTrail(db)
             let head = try trail.head()
             let problems = try trail.machineryProblems()
             var verifier = AuditChainVerifier(checkpoints: checkpoints)
+            var replay = try reconcile ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
             var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
             var intact = true
             let outcome = try db.copyOut(Self.copyStatement) { chunk in
                 try decoder.feed(chunk) { row in
+                    if row.number & 0xFFFF == 0 { progress(.events(row.number)) }
+                    let event = try AuditEventBytes(row)
+                    // The replay goes on past a break: what the tables hold is evidence too.
+                    replay?.consume(event)
                     // After the first break, keep draining without hashing.
                     guard intact else { return }
-                    intact = try verifier.consume(row)
-                    if row.number & 0xFFFF == 0 { progress(row.number) }
+                    intact = verifier.consume(event)
                 }
             }
             try decoder.finish()
+            if tablesDigestAtEnd { replay?.digestNow(at: head.seq) }
+            let reconciliation = try replay.map { try trail.finishReconciliation($0, progress: progress) }
             return AuditVerification(verdict: verifier.finish(head: (seq: head.seq, hash: head.hash)),
-                                     recordedHead: head, machineryProblems: problems, bytes: outcome.bytes)
+                                     recordedHead: head, machineryProblems: problems, bytes: outcome.bytes,
+                                     reconciliation: reconciliation)
         }
     }
 }

@@ -12,7 +12,10 @@ struct AuditCheckpointCommand: GMPCommand {
         discussion: """
             Keep the file anywhere outside the database (it is not secret). Later, \
             'gmp audit verify --checkpoint FILE --public-key KEY.pub' proves the trail \
-            still extends it: a rewrite of history, even with recomputed hashes, fails.
+            still extends it: a rewrite of history, even with recomputed hashes, fails. \
+            The tables are reconciled with the trail first (a checkpoint is refused while \
+            they differ), and the file (format v2) also signs a digest of the record \
+            tables as the trail replays them at that event (docs/audit-trail.md).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -24,6 +27,9 @@ struct AuditCheckpointCommand: GMPCommand {
         let installation: String
         let seq: Int64
         let hash: String
+        /// The record tables as the trail replays them at `seq` (format v2).
+        let tables: String
+        let rows: Int64
         let keyFingerprint: String
     }
 
@@ -31,14 +37,18 @@ struct AuditCheckpointCommand: GMPCommand {
         let signingKey = try CheckpointKey.read(from: key)
         let connection = try context.connect(startingEmbedded: false)
         let trail = AuditTrail(connection)
-        let verification = try trail.verify()
-        guard case .intact(let summary) = verification.verdict, verification.isIntact else {
-            throw Failure(exitCode: .refused, problem: "the audit trail does not verify, so it is not checkpointed",
+        // The tables too: QA's signature then also says they agreed with the trail.
+        let verification = try trail.verify(reconcile: true, tablesDigestAtEnd: true)
+        guard case .intact(let summary) = verification.verdict, verification.isIntact,
+              let tables = verification.reconciliation?.tablesDigests[summary.lastSeq] else {
+            throw Failure(exitCode: .refused,
+                          problem: "the audit trail does not verify, or the tables differ from it, so it is not checkpointed",
                           fix: "run gmp audit verify to see what is wrong")
         }
         let checkpoint = try AuditCheckpoint.Statement(
             installation: try trail.installationID().uuidString.lowercased(), seq: summary.lastSeq,
-            hash: summary.lastHash.bytes, createdAt: Timestamp.now().iso8601, signer: connection.userName
+            hash: summary.lastHash.bytes, createdAt: Timestamp.now().iso8601, signer: connection.userName,
+            tables: tables
         ).sign(with: signingKey)
         // Recorded and written together: a failure to write the file rolls back the record.
         try connection.transaction(retry: .never) { db in
@@ -47,7 +57,9 @@ struct AuditCheckpointCommand: GMPCommand {
             try checkpoint.write(to: out)
         }
         try context.output.document(Document(file: out, installation: checkpoint.installation, seq: checkpoint.seq,
-                                             hash: summary.lastHashHex, keyFingerprint: checkpoint.keyFingerprint))
-        context.output.data("checkpoint \(out): event \(checkpoint.seq), hash \(summary.lastHashHex), key \(checkpoint.keyFingerprint)")
+                                             hash: summary.lastHashHex, tables: tables.hex, rows: tables.rows,
+                                             keyFingerprint: checkpoint.keyFingerprint))
+        context.output.data("checkpoint \(out): event \(checkpoint.seq), hash \(summary.lastHashHex), key \(checkpoint.keyFingerprint); "
+                            + "tables agree with the trail, \(tables.rows) record rows, digest \(tables.hex)")
     }
 }

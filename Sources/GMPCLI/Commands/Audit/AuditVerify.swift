@@ -17,8 +17,15 @@ struct AuditVerify: GMPCommand {
             (possible for the database owner) is caught by a checkpoint signed earlier \
             with QA's key: --checkpoint FILE (repeatable) with --public-key.
 
-            Exit 0 when intact; 65 when broken or when auditing is weakened (a trigger \
-            disabled, a table not audited).
+            Then, in the same snapshot, the tables are checked against the trail: every \
+            row of every audited table must be what its audit events replay to, every row \
+            the trail holds must still be there, and every signature must hash the content \
+            the trail shows it signed. A row changed while its audit trigger was switched \
+            off (a superuser can) is named by table, key and the fields that differ. \
+            --no-reconcile checks the chain alone.
+
+            Exit 0 when intact; 65 when broken, when a row or signature differs from the \
+            trail, or when auditing is weakened (a trigger disabled, a table not audited).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -27,6 +34,8 @@ struct AuditVerify: GMPCommand {
     @Option(help: ArgumentHelp("QA's public key (from gmp audit keygen), to check the checkpoints' signatures.",
                                valueName: "file"))
     var publicKey: String?
+    @Flag(name: .customLong("no-reconcile"), help: "Check the chain only, not the tables against it.")
+    var noReconcile = false
 
     func validate() throws {
         if !checkpointFiles.isEmpty && publicKey == nil {
@@ -49,20 +58,39 @@ struct AuditVerify: GMPCommand {
         let machineryProblems: [String]
         let seconds: Double
         let eventsPerSecond: Int
+        /// Null with --no-reconcile.
+        let reconciliation: Nullable<ReconciliationDocument>
     }
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let checkpoints = try loadCheckpoints(on: connection)
-        let progress = Progress(output: context.output, label: "verified")
+        let progress = Progress(output: context.output)
         let clock = ContinuousClock()
         let start = clock.now
-        let verification = try AuditTrail(connection).verify(checkpoints: checkpoints.map { (seq: $0.seq, hash: $0.hash) }) {
-            progress.update($0)
-        }
+        let verification = try AuditTrail(connection).verify(
+            checkpoints: checkpoints.map { (seq: $0.seq, hash: $0.hash) }, reconcile: !noReconcile,
+            tablesDigestAt: noReconcile ? [] : Set(checkpoints.filter { $0.statement.tables != nil }.map(\.seq))
+        ) { progress.update($0) }
         progress.finish()
         let seconds = (clock.now - start).seconds
         try report(verification, checkpointCount: checkpoints.count, seconds: seconds, context: context)
+        try checkTables(of: checkpoints, against: verification)
+    }
+
+    /// A v2 checkpoint also signed the record tables as the trail replayed them at its
+    /// event: the trail must still replay to exactly that.
+    private func checkTables(of checkpoints: [AuditCheckpoint], against verification: AuditVerification) throws {
+        guard let digests = verification.reconciliation?.tablesDigests else { return }
+        for (file, checkpoint) in zip(checkpointFiles, checkpoints) {
+            guard let signed = checkpoint.statement.tables, let replayed = digests[checkpoint.seq] else { continue }
+            if replayed != signed {
+                throw Failure(exitCode: .refused,
+                              problem: "checkpoint \(file): the record tables as the trail replays them at event \(checkpoint.seq) "
+                                  + "(\(replayed.rows) rows, digest \(replayed.hex)) are not what it signed (\(signed.rows) rows, digest \(signed.hex))",
+                              fix: "preserve this database as evidence and inform QA; compare with backups and checkpoints")
+            }
+        }
     }
 
     /// The checkpoints given, each checked: signed by `publicKey`, for this installation.
@@ -95,10 +123,14 @@ struct AuditVerify: GMPCommand {
             lastHash: summary?.lastHashHex, checkpointsMatched: summary?.checkpointsMatched ?? 0, checkpoints: checkpointCount,
             firstBreak: chainBreak.map { .init(seq: $0.seq, problem: $0.description) },
             machineryProblems: verification.machineryProblems, seconds: seconds,
-            eventsPerSecond: seconds > 0 ? Int(Double(events) / seconds) : 0))
+            eventsPerSecond: seconds > 0 ? Int(Double(events) / seconds) : 0,
+            reconciliation: Nullable(verification.reconciliation.map(ReconciliationDocument.init))))
         if let summary {
             context.output.data("audit trail intact: \(summary.eventCount) events, last seq \(summary.lastSeq), "
                                 + "head \(summary.lastHashHex); checkpoints reproduced: \(summary.checkpointsMatched) of \(checkpointCount)")
+        }
+        if let reconciliation = verification.reconciliation {
+            reportText(reconciliation, context: context)
         }
         for problem in verification.machineryProblems {
             context.output.data(context.output.stdoutStyle.red("auditing weakened: \(problem)"))
@@ -106,6 +138,11 @@ struct AuditVerify: GMPCommand {
         if let chainBreak {
             throw Failure(exitCode: .refused, problem: chainBreak.description,
                           fix: "preserve this database as evidence and inform QA; compare with backups and checkpoints")
+        }
+        if let findings = verification.reconciliation?.outcome.findings, let first = findings.first {
+            throw Failure(exitCode: .refused,
+                          problem: "\(findings.count) \(findings.count == 1 ? "difference" : "differences") between the tables and the audit trail, first: \(first)",
+                          fix: "preserve this database as evidence and inform QA: a record was changed without its audit event; compare with backups and checkpoints")
         }
         if !verification.machineryProblems.isEmpty {
             throw Failure(exitCode: .refused, problem: "auditing is weakened: \(verification.machineryProblems.joined(separator: "; "))",

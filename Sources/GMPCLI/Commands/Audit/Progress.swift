@@ -1,18 +1,21 @@
+import GMPRecords
+
 /// A progress line on stderr, rewritten in place, only when stderr is a terminal and
 /// the output is not --json or --quiet.
 final class Progress {
     private let enabled: Bool
-    private let label: String
     private var shown = false
 
-    init(output: Output, label: String) {
+    init(output: Output) {
         enabled = !output.json && !output.quiet && Terminal.isTerminal(2)
-        self.label = label
     }
 
-    func update(_ count: Int) {
+    func update(_ progress: VerificationProgress) {
         guard enabled else { return }
-        StandardStream.error.write("\r\(label) \(count) events…")
+        switch progress {
+        case .events(let count): StandardStream.error.write("\r\u{1B}[Kverified \(count) events…")
+        case .rows(let count, let table): StandardStream.error.write("\r\u{1B}[Kreconciled \(count) rows… (\(table))")
+        }
         shown = true
     }
 

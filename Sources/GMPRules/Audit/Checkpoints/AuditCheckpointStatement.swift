@@ -12,22 +12,30 @@ extension AuditCheckpoint {
         public let createdAt: String
         /// Who signed, free text on one line (the person's account id, say).
         public let signer: String
+        /// What the record tables held at `seq` as the trail replays them, when the tables
+        /// were reconciled before signing (format v2); nil in a v1 checkpoint.
+        public let tables: TablesDigest?
 
         /// Throws ``CheckpointFormatError`` listing every field that cannot be written into
         /// a checkpoint file and read back as the same value.
-        public init(installation: String, seq: Int64, hash: [UInt8], createdAt: String, signer: String) throws {
+        public init(installation: String, seq: Int64, hash: [UInt8], createdAt: String, signer: String,
+                    tables: TablesDigest? = nil) throws {
             var problems: [String] = []
             if let problem = CheckpointField.installationProblem(installation) { problems.append("installation \(problem)") }
             if let problem = CheckpointField.seqProblem(seq) { problems.append("seq \(problem)") }
             if hash.count != 32 { problems.append("hash must be 32 bytes, not \(hash.count)") }
             if let problem = CheckpointField.createdAtProblem(createdAt) { problems.append("created-at \(problem)") }
             if let problem = CheckpointField.signerProblem(signer) { problems.append("signer \(problem)") }
+            if let tables, tables.digest.count != 32 || tables.rows < 0 {
+                problems.append("tables must be a 32-byte digest and a row count of 0 or more")
+            }
             guard problems.isEmpty else { throw CheckpointFormatError(problems: problems) }
             self.installation = installation
             self.seq = seq
             self.hash = hash
             self.createdAt = createdAt
             self.signer = signer
+            self.tables = tables
         }
 
         /// Signs the statement: the signature covers ``AuditCheckpoint/signedText(of:keyFingerprint:)``,
@@ -39,5 +47,22 @@ extension AuditCheckpoint {
             let signature = try key.privateKey.signature(for: message)
             return AuditCheckpoint(statement: self, keyFingerprint: fingerprint, signature: Array(signature))
         }
+    }
+}
+
+extension AuditCheckpoint {
+    /// The record tables as the trail replays them at a checkpoint's event: a SHA-256
+    /// over every row, and how many rows (``AuditReconciler/tablesDigest()``).
+    public struct TablesDigest: Sendable, Equatable {
+        public let digest: [UInt8]
+        public let rows: Int64
+
+        public init(digest: [UInt8], rows: Int64) {
+            self.digest = digest
+            self.rows = rows
+        }
+
+        /// The digest as 64 lowercase hexadecimal digits.
+        public var hex: String { Hex.encode(digest) }
     }
 }

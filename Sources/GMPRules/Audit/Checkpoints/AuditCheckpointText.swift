@@ -1,22 +1,29 @@
-/// The checkpoint file format (UTF-8, LF line endings, eight lines):
+/// The checkpoint file format (UTF-8, LF line endings). Version 2, written since the
+/// tables are reconciled with the trail (issue 20, item 12), ten lines:
 ///
-///     gmp-audit-checkpoint-v1
+///     gmp-audit-checkpoint-v2
 ///     installation: 3f2a8c1e-0b6d-4e7a-9c55-2d1f0e4b7a90
 ///     seq: 12345
 ///     hash: <64 lowercase hex digits>
+///     tables: <64 lowercase hex digits: the record tables as the trail replays them at seq>
+///     rows: 9050
 ///     created-at: 2026-11-22T05:26:25.107456Z
 ///     signer: alice
 ///     key: 0123456789abcdef
 ///     signature: <base64 of the 64-byte Ed25519 signature>
 ///
-/// The signature covers the UTF-8 bytes of the first seven lines, each with its LF.
-/// Parsing accepts only text that ``AuditCheckpoint/render()`` would write for the
-/// values read, so the bytes verified are exactly the bytes in the file: there is no
-/// second spelling of a checkpoint (spaces, case, CRLF, a leading zero) to argue about.
+/// Version 1 (`gmp-audit-checkpoint-v1`) is the same without the `tables` and `rows`
+/// lines; v1 files stay readable and verifiable. The signature covers the UTF-8 bytes of
+/// every line before `signature:`, each with its LF. Parsing accepts only text that
+/// ``AuditCheckpoint/render()`` would write for the values read, so the bytes verified
+/// are exactly the bytes in the file: there is no second spelling of a checkpoint
+/// (spaces, case, CRLF, a leading zero) to argue about.
 extension AuditCheckpoint {
     static let header = "gmp-audit-checkpoint-v1"
-    /// The keys of lines 2 to 8, in order.
+    static let headerV2 = "gmp-audit-checkpoint-v2"
+    /// The keys of the lines after the header, in order, per version.
     static let keys = ["installation", "seq", "hash", "created-at", "signer", "key", "signature"]
+    static let keysV2 = ["installation", "seq", "hash", "tables", "rows", "created-at", "signer", "key", "signature"]
 
     /// The text the signature covers: every line before `signature:`, each LF-terminated.
     public var signedText: String {
@@ -24,12 +31,13 @@ extension AuditCheckpoint {
     }
 
     static func signedText(of statement: Statement, keyFingerprint: String) -> String {
-        """
-        \(header)
+        let tables = statement.tables.map { "tables: \($0.hex)\nrows: \($0.rows)\n" } ?? ""
+        return """
+        \(statement.tables == nil ? header : headerV2)
         installation: \(statement.installation)
         seq: \(statement.seq)
         hash: \(Hex.encode(statement.hash))
-        created-at: \(statement.createdAt)
+        \(tables)created-at: \(statement.createdAt)
         signer: \(statement.signer)
         key: \(keyFingerprint)
 
@@ -41,16 +49,18 @@ extension AuditCheckpoint {
         signedText + "signature: \(Base64.encode(signature))\n"
     }
 
-    /// Reads a checkpoint file's text, strictly: the exact header, the seven keyed lines
-    /// in order, each value in its one canonical form, a final newline and nothing after.
+    /// Reads a checkpoint file's text, strictly: the exact header (v1 or v2), its keyed
+    /// lines in order, each value in its one canonical form, a final newline and nothing after.
     /// Throws ``CheckpointFormatError`` listing every problem, each naming its line.
     /// Parsing does not verify: call ``verify(with:)``.
     public static func parse(_ text: String) throws -> AuditCheckpoint {
         var reader = CheckpointLines(text)
         if reader.lines == [""] { throw CheckpointFormatError(problems: ["the file is empty"]) }
 
-        if let first = reader.lines.first, first != header {
-            reader.problems.append("line 1: must be '\(header)', found \(quoted(first))")
+        let version2 = reader.lines.first == headerV2
+        let keys = version2 ? keysV2 : keys
+        if let first = reader.lines.first, first != header, first != headerV2 {
+            reader.problems.append("line 1: must be '\(header)' or '\(headerV2)', found \(quoted(first))")
         }
         var values: [String: String] = [:]
         for (offset, key) in keys.enumerated() {
@@ -60,7 +70,7 @@ extension AuditCheckpoint {
                 reader.problems.append("line \(number): the file ends here, without the lines \(missing)")
                 break
             }
-            values[key] = reader.value(of: key, line: number)
+            values[key] = reader.value(of: key, line: number, keys: keys)
         }
         if reader.lines.count > keys.count + 1 {
             let number = keys.count + 2
@@ -69,42 +79,57 @@ extension AuditCheckpoint {
                 ? "line \(number): an empty line after the signature line; the file must end there"
                 : "line \(number): unexpected text after the signature line, \(quoted(extra)); the file must end there")
         }
+        /// "line N (key)", N as the key's place in this version.
+        func line(_ key: String) -> String { "line \((keys.firstIndex(of: key) ?? 0) + 2) (\(key))" }
 
         // Each value's rule, where its line was found at all.
         let installation = values["installation"]
         if let installation, let problem = CheckpointField.installationProblem(installation) {
-            reader.problems.append("line 2 (installation): \(problem)")
+            reader.problems.append("\(line("installation")): \(problem)")
         }
         let seqText = values["seq"]
         let seq = seqText.flatMap { CheckpointField.seq($0) }
-        if seqText != nil && seq == nil { reader.problems.append("line 3 (seq): \(CheckpointField.seqProblem)") }
+        if seqText != nil && seq == nil { reader.problems.append("\(line("seq")): \(CheckpointField.seqProblem)") }
         let hashText = values["hash"]
         let hash = hashText.flatMap { Hex.isLowercase($0, count: 64) ? Hex.decode($0) : nil }
-        if hashText != nil && hash == nil { reader.problems.append("line 4 (hash): \(CheckpointField.hashProblem)") }
+        if hashText != nil && hash == nil { reader.problems.append("\(line("hash")): \(CheckpointField.hashProblem)") }
+        var tables: TablesDigest?
+        if version2 {
+            let digest = values["tables"].flatMap { Hex.isLowercase($0, count: 64) ? Hex.decode($0) : nil }
+            if values["tables"] != nil && digest == nil {
+                reader.problems.append("\(line("tables")): \(CheckpointField.hashProblem)")
+            }
+            let rows = values["rows"].flatMap { $0 == "0" ? 0 : CheckpointField.seq($0) }
+            if values["rows"] != nil && rows == nil {
+                reader.problems.append("\(line("rows")): must be a whole number in plain decimal (no sign, no leading zero)")
+            }
+            if let digest, let rows { tables = TablesDigest(digest: digest, rows: rows) }
+        }
         let createdAt = values["created-at"]
         if let createdAt, let problem = CheckpointField.createdAtProblem(createdAt) {
-            reader.problems.append("line 5 (created-at): \(problem)")
+            reader.problems.append("\(line("created-at")): \(problem)")
         }
         let signer = values["signer"]
         if let signer, let problem = CheckpointField.signerProblem(signer) {
-            reader.problems.append("line 6 (signer): \(problem)")
+            reader.problems.append("\(line("signer")): \(problem)")
         }
         let key = values["key"]
         if let key, let problem = CheckpointField.keyProblem(key) {
-            reader.problems.append("line 7 (key): \(problem)")
+            reader.problems.append("\(line("key")): \(problem)")
         }
         let signatureText = values["signature"]
         let signature = signatureText.flatMap { Base64.decode($0) }.flatMap { $0.count == signatureByteCount ? $0 : nil }
         if signatureText != nil && signature == nil {
-            reader.problems.append("line 8 (signature): must be the base64 of a \(signatureByteCount)-byte Ed25519 signature")
+            reader.problems.append("\(line("signature")): must be the base64 of a \(signatureByteCount)-byte Ed25519 signature")
         }
 
         guard reader.problems.isEmpty, let installation, let seq, let hash, let createdAt, let signer, let key,
-              let signature else {
+              let signature, !version2 || tables != nil else {
             throw CheckpointFormatError(problems: reader.problems)
         }
         // Cannot throw: the same rules were applied above, with line numbers.
-        let statement = try Statement(installation: installation, seq: seq, hash: hash, createdAt: createdAt, signer: signer)
+        let statement = try Statement(installation: installation, seq: seq, hash: hash, createdAt: createdAt, signer: signer,
+                                      tables: tables)
         return AuditCheckpoint(statement: statement, keyFingerprint: key, signature: signature)
     }
 
@@ -139,15 +164,15 @@ struct CheckpointLines {
     }
 
     /// The value of line `number` if it is `key: value`; otherwise records why not.
-    mutating func value(of key: String, line number: Int) -> String? {
+    mutating func value(of key: String, line number: Int, keys: [String]) -> String? {
         let line = lines[number - 1]
         let prefix = key + ": "
         if line.utf8.starts(with: prefix.utf8) {
             return String(decoding: line.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
         }
         let found = line.utf8.firstIndex(of: UInt8(ascii: ":")).map { String(line[..<$0]) }
-        if let found, found != key, AuditCheckpoint.keys.contains(found) {
-            problems.append("line \(number): expected the \(key) line, found the \(found) line; the order is \(AuditCheckpoint.keys.joined(separator: ", "))")
+        if let found, found != key, keys.contains(found) {
+            problems.append("line \(number): expected the \(key) line, found the \(found) line; the order is \(keys.joined(separator: ", "))")
         } else {
             problems.append("line \(number): expected '\(prefix)…', found \(AuditCheckpoint.quoted(line))")
         }

@@ -1,0 +1,169 @@
+import GMPRules
+import PostgresClient
+
+/// Reading what the reconciliation compares: which tables are audited row by row, and
+/// their rows as the row trigger prints them. The comparison itself is
+/// ``AuditReconciler``'s, here in the client.
+extension AuditTrail {
+    /// An audited table as the catalog describes it.
+    struct AuditedTable {
+        let schema: String
+        let relation: String
+        let table: AuditReconciler.Table
+        /// Its audit trigger records whole rows (`gmp_audit.record_change`); otherwise it is
+        /// statement-level or redacted, and its events are not rows.
+        let recordsRows: Bool
+        /// Whether the person verifying may read it.
+        let readable: Bool
+    }
+
+    /// Every table with an `audit` trigger, with its key column and primary key.
+    func auditedTables() throws -> [AuditedTable] {
+        try connection.query("""
+            SELECT n.nspname AS schema, c.relname AS relation,
+                   (p.proname = 'record_change' AND pn.nspname = 'gmp_audit') AS records_rows,
+                   convert_from(substring(t.tgargs FROM 1 FOR greatest(position('\\x00'::bytea IN t.tgargs) - 1, 0)),
+                                'UTF8') AS key_column,
+                   coalesce((SELECT string_agg(a.attname, ',' ORDER BY k.ord)
+                             FROM pg_catalog.pg_index i
+                             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+                             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                             WHERE i.indrelid = c.oid AND i.indisprimary), '') AS primary_key,
+                   pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable,
+                   coalesce((SELECT pg_catalog.jsonb_object_agg(a.attname, pg_catalog.to_jsonb(a.attmissingval) -> 0)
+                             FROM pg_catalog.pg_attribute a
+                             WHERE a.attrelid = c.oid AND a.atthasmissing AND NOT a.attisdropped), '{}')::text AS missing
+            FROM pg_catalog.pg_trigger t
+            JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
+            JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
+            WHERE t.tgname = 'audit' AND NOT t.tgisinternal
+              AND n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private')
+            ORDER BY 1, 2
+            """).map { row in
+            let schema: String = try row.decode("schema")
+            let relation: String = try row.decode("relation")
+            let primaryKey: String = try row.decode("primary_key")
+            let missing = JSONObjectText(try row.decode("missing", as: String.self))?.fields ?? []
+            return AuditedTable(
+                schema: schema, relation: relation,
+                table: AuditReconciler.Table(name: "\(schema).\(relation)", keyColumn: try row.decode("key_column"),
+                                             primaryKey: primaryKey.split(separator: ",").map(String.init),
+                                             missingValues: Dictionary(missing.map { ($0.name, $0.value) },
+                                                                       uniquingKeysWith: { first, _ in first })),
+                recordsRows: try row.decode("records_rows"), readable: try row.decode("readable"))
+        }
+    }
+
+    /// Makes this transaction print rows exactly as the row trigger does (it pins these
+    /// settings too), so that an unchanged row reads as the same text.
+    func pinRowText() throws {
+        try connection.execute("SELECT set_config('TimeZone', 'UTC', true), set_config('IntervalStyle', 'postgres', true), set_config('bytea_output', 'hex', true), set_config('extra_float_digits', '1', true)")
+    }
+
+    /// Streams every row of `table` as `to_jsonb(row)` text, in constant memory per row.
+    /// `ONLY`: a table inheriting from it is not its rows.
+    func streamRows(of table: AuditedTable, _ body: (String) -> Void) throws {
+        guard let schema = SQLIdentifier(table.schema), let relation = SQLIdentifier(table.relation) else {
+            throw ClientError(.unsendableValue, "table \(table.table.name) has a name gmp does not quote")
+        }
+        var decoder = CopyBinaryDecoder(expectedFieldCount: 1)
+        _ = try connection.copyOut("""
+            COPY (SELECT pg_catalog.to_jsonb(t.*) FROM ONLY \(identifier: schema).\(identifier: relation) AS t) TO STDOUT (FORMAT binary)
+            """) { chunk in
+            try decoder.feed(chunk) { row in
+                if let text = try row.jsonbText(at: 0) { body(String(decoding: text, as: UTF8.self)) }
+            }
+        }
+        try decoder.finish()
+    }
+
+    /// The content a signature on audit events covers: each event's row as jsonb, read
+    /// from the events the chain verification has just proved.
+    func auditEventContent(seqs: [Int64]) throws -> [String: String] {
+        guard !seqs.isEmpty else { return [:] }
+        let list = "{" + seqs.map(String.init).joined(separator: ",") + "}"
+        var content: [String: String] = [:]
+        for row in try connection.query("""
+            SELECT e.seq::text AS key, pg_catalog.to_jsonb(e.*)::text AS row
+            FROM gmp_audit.event e WHERE e.seq = ANY(\(list)::bigint[])
+            """) {
+            content[try row.decode("key")] = RecordContentHash.content(of: [try row.decode("row")])
+        }
+        return content
+    }
+}
+
+/// A reconciliation under way: the replay fed by the verification's pass over the trail.
+struct ReconciliationRun {
+    var reconciler: AuditReconciler
+    let tables: [AuditTrail.AuditedTable]
+    let skipped: [AuditReconciliation.SkippedTable]
+    /// Events after which the record tables are hashed, and the digests taken.
+    let digestAt: Set<Int64>
+    var digests: [Int64: AuditCheckpoint.TablesDigest] = [:]
+
+    mutating func digestNow(at seq: Int64) {
+        digests[seq] = reconciler.tablesDigest()
+    }
+
+    /// Replays one event from the COPY row (texts copied only for replayed tables).
+    mutating func consume(_ event: AuditEventBytes) {
+        defer { if digestAt.contains(event.seq) { digestNow(at: event.seq) } }
+        let table = String(decoding: event.tableName, as: UTF8.self)
+        let action = String(decoding: event.action, as: UTF8.self)
+        guard reconciler.replays(table) else {
+            reconciler.consume(seq: event.seq, action: action, table: table, recordKey: nil, oldValues: nil, newValues: nil)
+            return
+        }
+        func text(_ bytes: UnsafeRawBufferPointer?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+        reconciler.consume(seq: event.seq, action: action, table: table, recordKey: text(event.recordKey),
+                           oldValues: text(event.oldValues), newValues: text(event.newValues))
+    }
+}
+
+extension AuditTrail {
+    /// Reads the audited tables and pins the row text, before the trail is streamed.
+    func startReconciliation(digestAt: Set<Int64>) throws -> ReconciliationRun {
+        try pinRowText()
+        let all = try auditedTables()
+        let compared = all.filter { $0.recordsRows && $0.readable }
+        let skipped = all.filter { !($0.recordsRows && $0.readable) }.map {
+            AuditReconciliation.SkippedTable(
+                table: $0.table.name,
+                reason: !$0.readable ? "you may not read it" : "its audit events do not hold whole rows")
+        }
+        return ReconciliationRun(reconciler: AuditReconciler(tables: compared.map(\.table),
+                                                             notReplayed: Set(skipped.map(\.table))),
+                                 tables: compared, skipped: skipped, digestAt: digestAt)
+    }
+
+    /// Compares every row of every compared table with the replay, then the signatures
+    /// on audit events, in the verification's snapshot.
+    func finishReconciliation(_ run: ReconciliationRun,
+                              progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var run = run
+        var rows = 0
+        for table in run.tables {
+            progress(.rows(rows, table: table.table.name))
+            try streamRows(of: table) { row in
+                run.reconciler.compare(row, in: table.table.name)
+                rows += 1
+                if rows & 0xFFFF == 0 { progress(.rows(rows, table: table.table.name)) }
+            }
+        }
+        let deferred = run.reconciler.deferredSignatures
+        let events = try auditEventContent(seqs: deferred.filter { $0.table == "gmp_audit.event" }.compactMap { Int64($0.key) })
+        for signature in deferred {
+            run.reconciler.checkDeferredSignature(signature, content: signature.table == "gmp_audit.event" ? events[signature.key] : nil)
+        }
+        let elapsed = clock.now - start
+        return AuditReconciliation(
+            outcome: run.reconciler.finish(), skippedTables: run.skipped,
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            tablesDigests: run.digests)
+    }
+}

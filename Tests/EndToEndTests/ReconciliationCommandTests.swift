@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `gmp audit verify` checking the tables against the trail (issue 20, item 12), through
+/// the built binary: exit codes, the one-line error, --json, --no-reconcile, and a
+/// checkpoint refused while the tables differ.
+@Suite("audit verify reconciles the tables, end to end")
+struct ReconciliationCommandTests {
+    static func gmp(_ database: String, as person: TestAccount, _ arguments: [String]) throws -> GMPRun {
+        try AccountAndAuditCommandTests.gmp(database, as: person, arguments)
+    }
+
+    @Test("a row changed with its triggers off: exit 65 naming table, key and field; --json names both values; the chain alone still verifies")
+    func silentChange() throws {
+        try TestServer.withMigratedDatabase { database in
+            let qa = try TestAccount.create(in: database, roles: ["qa"])
+            let analyst = try TestAccount.create(in: database, roles: ["qc"], fullName: "Casey Analyst")
+            let clean = try Self.gmp(database, as: qa, ["audit", "verify", "--json"])
+            #expect(clean.status == 0, "\(clean)")
+            let document = try clean.json()
+            let reconciliation = try #require(document["reconciliation"] as? [String: Any])
+            #expect(reconciliation["consistent"] as? Bool == true)
+            #expect((reconciliation["rows_checked"] as? Int ?? 0) > 0 && (reconciliation["tables"] as? Int ?? 0) > 10)
+            #expect((reconciliation["findings"] as? [Any])?.isEmpty == true)
+            let text = try Self.gmp(database, as: qa, ["audit", "verify"])
+            #expect(text.status == 0 && text.stdout.contains("tables agree with the audit trail:"), "\(text)")
+
+            // A checkpoint (format v2) signs the record tables as the trail replays them too.
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmp-e2e-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            #expect(try AccountAndAuditCommandTests.gmp(database, ["audit", "keygen", "--out", "\(directory)/qa.key"]).status == 0)
+            let checkpoint = try Self.gmp(database, as: qa, ["audit", "checkpoint", "--key", "\(directory)/qa.key",
+                                                             "--out", "\(directory)/one.checkpoint", "--json"])
+            #expect(checkpoint.status == 0, "\(checkpoint)")
+            #expect((try checkpoint.json()["rows"] as? Int ?? 0) > 0)
+            let file = try String(contentsOfFile: "\(directory)/one.checkpoint", encoding: .utf8)
+            #expect(file.hasPrefix("gmp-audit-checkpoint-v2\n") && file.contains("\ntables: "), "\(file)")
+            let withCheckpoint = ["audit", "verify", "--checkpoint", "\(directory)/one.checkpoint",
+                                  "--public-key", "\(directory)/qa.key.pub"]
+            #expect(try Self.gmp(database, as: qa, withCheckpoint).status == 0)
+
+            // The printed name that signatures carry, changed by the owner with the triggers off.
+            try Tampering.silently(database, tables: ["gmp.account"],
+                                   "UPDATE gmp.account SET full_name = 'Somebody Else' WHERE id = '\(analyst.id)'")
+            expectOneLineError(try Self.gmp(database, as: qa, ["audit", "verify"]), exit: 65,
+                               mentioning: ["1 difference", "gmp.account id=\(analyst.id)", "full_name"])
+            let json = try Self.gmp(database, as: qa, ["audit", "verify", "--json"])
+            #expect(json.status == 65)
+            let found = try json.json()
+            #expect(found["intact"] as? Bool == false)
+            let findings = try #require((found["reconciliation"] as? [String: Any])?["findings"] as? [[String: Any]])
+            #expect(findings.count == 1)
+            #expect(findings.first?["problem"] as? String == "row_differs")
+            #expect(findings.first?["table"] as? String == "gmp.account")
+            #expect(findings.first?["key"] as? String == "id=\(analyst.id)")
+            let fields = findings.first?["fields"] as? [[String: String]]
+            #expect(fields == [["name": "full_name", "trail": "\"Casey Analyst\"", "table": "\"Somebody Else\""]])
+
+            let chainOnly = try Self.gmp(database, as: qa, ["audit", "verify", "--no-reconcile", "--json"])
+            #expect(chainOnly.status == 0, "\(chainOnly)")
+            #expect(try chainOnly.json()["reconciliation"] is NSNull)
+            // The checkpoint taken before the change still matches the trail; the tables do not.
+            expectOneLineError(try Self.gmp(database, as: qa, withCheckpoint), exit: 65, mentioning: ["gmp.account"])
+
+            expectOneLineError(try Self.gmp(database, as: qa, ["audit", "checkpoint", "--key", "\(directory)/qa.key",
+                                                               "--out", "\(directory)/two.checkpoint"]),
+                               exit: 65, mentioning: ["tables differ"])
+            #expect(!FileManager.default.fileExists(atPath: "\(directory)/two.checkpoint"))
+        }
+    }
+}
