@@ -61,7 +61,10 @@ struct CodeRecordTests {
         "gmp_rules.criterion_verdict(gmp.criterion,text,numeric,text[],numeric,boolean)": "#20.10: NaN and ±Infinity refused",
         "gmp.add_location(text,text,text,text,numeric,text[],integer,integer)": "#20.10: NaN and ±Infinity refused",
         "gmp_rules.check_shipping_event()": "#20.8: dispatch re-checks lot status and the shipper",
-        "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block",
+        "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block; "
+            + "#14: a rejected material lot the lot or its cell banks consumed blocks",
+        "gmp_rules.release_package(text)": "#14: a lot that consumed materials has them in its package (others hash as before)",
+        "gmp.trace_lot(text)": "#14: the trace lists the material lots the lot and its cell banks consumed",
     ]
 
     /// The rules issue 20 (insider holes) changed on purpose after V0019/V0020: content

@@ -7,8 +7,8 @@ import PostgresClient
 struct Trace: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
-        abstract: "Trace a lot back to its donor, or a donor forward to every lot: table, --json or --csv.",
-        subcommands: [TraceLot.self, TraceDonor.self])
+        abstract: "Trace a lot back to its donor, a donor or a material lot forward to every lot: table, --json or --csv.",
+        subcommands: [TraceLot.self, TraceDonor.self, TraceMaterial.self])
 }
 
 /// Table, --json (the server's document untouched) or --csv.

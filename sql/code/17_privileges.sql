@@ -31,7 +31,9 @@ GRANT EXECUTE ON FUNCTION
     gmp.storage_occupancy(text),
     gmp_rules.open_excursions_of_unit(text),
     gmp.receive_shipment(uuid,text,timestamp with time zone,text),
-    gmp.shipment_document(text)
+    gmp.shipment_document(text),
+    gmp.material_document(text),
+    gmp.trace_material(text)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION
@@ -56,7 +58,11 @@ GRANT EXECUTE ON FUNCTION
     gmp.begin_readings_import(text,text,bigint,timestamp with time zone,timestamp with time zone),
     gmp.create_shipment(text,text,text,text,text,text,text),
     gmp.pack_shipment(text,text[]),
-    gmp.dispatch_shipment(uuid,text,text,text)
+    gmp.dispatch_shipment(uuid,text,text,text),
+    gmp.add_material_type(text,text,text,text),
+    gmp.receive_material(text,text,text,numeric,text,timestamp with time zone,text,date,integer,text,text),
+    gmp.open_material(text,timestamp with time zone),
+    gmp.record_consumption(text,numeric,text,bigint,bigint)
 TO gmp_operator;
 
 GRANT EXECUTE ON FUNCTION
@@ -76,7 +82,11 @@ GRANT EXECUTE ON FUNCTION
     gmp.receive_transfer(uuid,bigint,timestamp with time zone,text),
     gmp.begin_readings_import(text,text,bigint,timestamp with time zone,timestamp with time zone),
     gmp.pack_shipment(text,text[]),
-    gmp.dispatch_shipment(uuid,text,text,text)
+    gmp.dispatch_shipment(uuid,text,text,text),
+    gmp.add_material_type(text,text,text,text),
+    gmp.receive_material(text,text,text,numeric,text,timestamp with time zone,text,date,integer,text,text),
+    gmp.open_material(text,timestamp with time zone),
+    gmp.record_consumption(text,numeric,text,bigint,bigint)
 TO gmp_qc;
 
 GRANT EXECUTE ON FUNCTION
@@ -105,7 +115,10 @@ GRANT EXECUTE ON FUNCTION
     gmp.assess_excursion(uuid,text,text),
     gmp.create_shipment(text,text,text,text,text,text,text),
     gmp.pack_shipment(text,text[]),
-    gmp.dispatch_shipment(uuid,text,text,text)
+    gmp.dispatch_shipment(uuid,text,text,text),
+    gmp.add_material_type(text,text,text,text),
+    gmp.release_material(uuid,text,text),
+    gmp.reject_material(uuid,text,text)
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION
