@@ -91,6 +91,10 @@ struct MaterialCommandTests {
             let back = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed, "--json"]) }
             let materials = try #require(try back.json()["materials"] as? [[String: Any]], "\(back)")
             #expect(materials.compactMap { $0["material_lot"] as? String } == [medium, medium], "\(back)")
+            let backText = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed]) }
+            #expect(backText.stdout.contains("\(medium)  MEM-ALPHA"), "\(backText)")
+            let backCSV = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed, "--csv"]) }
+            #expect(backCSV.stdout.contains("material,\(medium),MEM-ALPHA,"), "\(backCSV)")
             let text = try site.expectSuccess { try site.gmp(site.qa, ["trace", "material", medium]) }
             #expect(text.stdout.contains("lots reached   1"), "\(text)")
 
