@@ -53,7 +53,9 @@ struct MaterialTypeAdd: GMPCommand {
     @Argument(help: ArgumentHelp("Its code: A–Z, 0–9 and '-', 2–32 characters (MEM-ALPHA).", valueName: "code")) var code: String
     @Option(help: ArgumentHelp("Its name.", valueName: "text")) var name: String
     @Option(help: ArgumentHelp("Its category.", valueName: "category")) var category: String
-    @Option(help: ArgumentHelp("How it is stored: \"2–8 °C\", \"-20 °C\", \"room temperature\".", valueName: "text"))
+    // Unconditional: a storage condition may start with a minus sign ("-20 °C").
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("How it is stored: \"2–8 °C\", \"-20 °C\", \"room temperature\".", valueName: "text"))
     var storage: String
 
     func execute(in context: CommandContext) throws {
@@ -117,7 +119,8 @@ struct MaterialReceive: GMPCommand {
     @Option(help: ArgumentHelp("Its condition on receipt (packaging, temperature).", valueName: "text")) var condition: String
     @Option(help: ArgumentHelp("The supplier's certificate of analysis (PDF or any file).", valueName: "file"))
     var certificate: String
-    @Option(help: ArgumentHelp("How it is stored, when not as its type says.", valueName: "text")) var storage: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("How it is stored, when not as its type says.", valueName: "text"))
+    var storage: String?
     @Option(help: ArgumentHelp("When it was received (default: now).", valueName: "time")) var at: TimeArgument?
 
     struct Document: Encodable {
