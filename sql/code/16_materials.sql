@@ -213,7 +213,8 @@ BEGIN
             RAISE EXCEPTION 'no QC result %', NEW.result_id USING ERRCODE = 'GM001';
         END IF;
     END IF;
-    SELECT * INTO STRICT l FROM gmp.lot x WHERE x.din = NEW.din;
+    -- Locked, so a disposition of the lot committing meanwhile waits for this record.
+    SELECT * INTO STRICT l FROM gmp.lot x WHERE x.din = NEW.din FOR SHARE;
     IF l.status NOT IN ('quarantine', 'on_hold') THEN
         RAISE EXCEPTION 'lot % is %: its record is closed', l.din, replace(l.status, '_', ' ') USING ERRCODE = 'GM004',
             HINT = 'nothing is added to a released or rejected lot''s record';
