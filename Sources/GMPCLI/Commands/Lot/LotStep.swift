@@ -17,7 +17,7 @@ struct LotStep: GMPCommand {
             step is refused whole when one of them may not be used.
 
             Example:
-              gmp lot step G1234260000014 passage --cell-count 24000000 --viability 95 --doublings 2.1 \\
+              gmp lot step G1234260000014 isolation \\
                   --material "MAT26-00001:50 mL" --material "MAT26-00002:5 mL"
             """)
 

@@ -23,12 +23,15 @@ struct Material: ParsableCommand {
             quarantine, rejected, expired, or past its use-by after opening.
 
             Examples:
-              gmp material type add MEM-ALPHA --name "alpha-MEM" --category culture_medium --storage "2–8 °C"
-              gmp material receive MEM-ALPHA --supplier Gibco --supplier-lot 2841733 --quantity 500 --unit mL \\
-                  --expires 2027-03-31 --days-after-opening 28 --condition "intact, cold" --certificate coa.pdf
+              gmp material type add MEM-ALPHA --name "alpha-MEM" \\
+                  --category culture_medium --storage "2-8 °C"
+              gmp material receive MEM-ALPHA --supplier Gibco \\
+                  --supplier-lot 2841733 --quantity 500 --unit mL \\
+                  --expires 2027-03-31 --days-after-opening 28 \\
+                  --condition "intact, cold" --certificate coa.pdf
               gmp material release MAT26-00001
               gmp material open MAT26-00001
-              gmp lot step G1234260000014 passage --cell-count 24000000 --viability 95 --doublings 2.1 \\
+              gmp lot step G1234260000014 isolation \\
                   --material "MAT26-00001:50 mL"
               gmp trace material MAT26-00001 --csv
             """,
