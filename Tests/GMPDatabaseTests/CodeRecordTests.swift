@@ -71,8 +71,6 @@ struct CodeRecordTests {
         "gmp.assign_specification(text,text,numeric,boolean)": "#20.7: a dose is set only signed (the six-argument form); this one assigns without a dose",
         "gmp.qc_result_status": "#20.11: the analyst's own confirmation, and whether a result still awaits it",
         "gmp_rules.lot_evaluation(text)": "#20.11: a result recorded in another person's name counts once that analyst confirms it",
-        "gmp_rules.release_package(text)": "#20.7: a signed dose adds its setter, signature and permitted range",
-        "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block",
         "gmp_rules.check_import_in_time_order()": "#20.9: a reading beyond the server's clock is refused; voided imports do not count; a row lock, not an advisory one",
         "gmp.begin_readings_import(text,text,bigint,timestamp with time zone,timestamp with time zone)": "#20 advisory-lock finding: the device's row lock, which no other role can take",
         "gmp_rules.guard_excursion()": "#20.9: an excursion is voided with the import that opened it, and then never changes",
@@ -80,6 +78,11 @@ struct CodeRecordTests {
         "gmp_rules.check_new_readings()": "#20.9: a voided excursion is not going on",
         "gmp.assess_excursion(uuid,text,text)": "#20.9: a voided excursion is not assessed",
         "gmp_audit.record_change()": "#20.12: bytea_output and extra_float_digits pinned, so rows reconcile with their events byte for byte",
+        "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block; "
+            + "#14: a rejected material lot the lot or its cell banks consumed blocks",
+        "gmp_rules.release_package(text)": "#20.7: a signed dose adds its setter, signature and permitted range; "
+            + "#14: a lot that consumed materials has them in its package (others hash as before)",
+        "gmp.trace_lot(text)": "#14: the trace lists the material lots the lot and its cell banks consumed",
     ]
 
     /// A definition's privileges with the change of owner left out: issue 20 (definer

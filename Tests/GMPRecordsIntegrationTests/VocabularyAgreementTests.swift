@@ -29,6 +29,18 @@ struct VocabularyAgreementTests {
         }
     }
 
+    @Test("MaterialVocabulary names exactly the database's material categories and units")
+    func materials() throws {
+        try TestServer.withMigratedDatabase { database in
+            let db = try TestServer.connect(database)
+            let categories = Set(try db.query("SELECT category FROM gmp_meta.material_category")
+                .map { try $0.decode("category", as: String.self) })
+            #expect(categories == Set(MaterialVocabulary.categories))
+            let units = Set(try db.query("SELECT symbol FROM gmp_meta.material_unit").map { try $0.decode("symbol", as: String.self) })
+            #expect(units == Set(MaterialVocabulary.units))
+        }
+    }
+
     @Test("the database's MOD 37-2 agrees with the Swift one on the published vectors and generated DINs")
     func checkCharacters() throws {
         try TestServer.withMigratedDatabase { database in

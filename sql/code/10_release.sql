@@ -67,10 +67,46 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     ORDER BY c.ordinal
 $$;
 
+-- The materials a lot and the cell banks it was made from consumed, for its trace and
+-- its release package (no status: a recall after release shows as a blocker, and the
+-- signed package stays the one QA decided on).
+CREATE OR REPLACE FUNCTION gmp_rules.lot_materials(lot_din text) RETURNS jsonb
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    WITH RECURSIVE line AS (
+        SELECT l.din, l.parent_din FROM gmp.lot l WHERE l.din = lot_din
+        UNION ALL
+        SELECT p.din, p.parent_din FROM gmp.lot p JOIN line ON p.din = line.parent_din)
+    SELECT jsonb_agg(jsonb_build_object(
+               'material_lot', m.id, 'type', m.type_code, 'supplier', m.supplier, 'supplier_lot', m.supplier_lot,
+               'expires_on', m.expires_on, 'certificate_sha256', encode(m.certificate_sha256, 'hex'),
+               'lot', c.din, 'quantity', c.quantity::text, 'unit', c.unit, 'used_at', c.used_at,
+               'step_id', c.step_id, 'result_id', c.result_id) ORDER BY c.id)
+    FROM line JOIN gmp.material_consumption c ON c.din = line.din JOIN gmp.material_lot m ON m.id = c.material_lot_id
+$$;
+
+-- The release blocker of materials (sql/code/16_materials.sql): a material lot the product lot (or a cell bank it was made from)
+-- consumed is rejected. No exceptional release covers it.
+CREATE OR REPLACE FUNCTION gmp_rules.material_blockers(lot_din text)
+RETURNS TABLE (kind text, item text, problem text)
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    WITH RECURSIVE line AS (
+        SELECT l.din, l.parent_din FROM gmp.lot l WHERE l.din = lot_din
+        UNION ALL
+        SELECT p.din, p.parent_din FROM gmp.lot p JOIN line ON p.din = line.parent_din)
+    SELECT 'material', m.id,
+           format('material lot %s (%s, supplier lot %s) consumed by lot %s was rejected: %s',
+                  m.id, m.type_code, m.supplier_lot, string_agg(DISTINCT c.din, ', '), d.reason)
+    FROM line JOIN gmp.material_consumption c ON c.din = line.din
+    JOIN gmp.material_lot m ON m.id = c.material_lot_id AND m.status = 'rejected'
+    LEFT JOIN gmp.material_disposition d ON d.material_lot_id = m.id AND d.decision = 'rejected'
+    GROUP BY m.id, m.type_code, m.supplier_lot, d.reason
+$$;
+
 -- What blocks a release of the lot, given its evaluation: no specification, a criterion
 -- not passed, a donor not determined eligible (or exempt) or whose evidence changed after
--- the determination, withdrawn consent, an open deviation, expiry, and an open
--- temperature excursion that affects any of its units.
+-- the determination, withdrawn consent, an open deviation, expiry, an open
+-- temperature excursion that affects any of its units, and a rejected material lot it
+-- consumed.
 CREATE OR REPLACE FUNCTION gmp_rules.blockers_of(lot_din text, evaluation jsonb)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
@@ -125,6 +161,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     FROM gmp.excursion_unit e JOIN gmp.excursion x ON x.id = e.excursion_id
     WHERE e.din = lot_din AND e.excursion_status = 'open'
     GROUP BY x.id, x.device_id
+    UNION ALL
+    -- A material lot it (or a cell bank it was made from) consumed was rejected (16_materials.sql).
+    SELECT m.kind, m.item, m.problem FROM gmp_rules.material_blockers(lot_din) m
 $$;
 
 -- The blockers of a lot as it stands now.
@@ -184,6 +223,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                         WHERE x.collection_id = l.collection_id ORDER BY x.id DESC LIMIT 1),
         'blockers', coalesce((SELECT jsonb_agg(to_jsonb(b) ORDER BY b.kind, b.item)
                               FROM gmp_rules.blockers_of(l.din, ev.evaluation) b), '[]'))
+        -- Only a lot that consumed materials has the key, so earlier packages hash the same.
+        || coalesce((SELECT jsonb_build_object('materials', x) FROM gmp_rules.lot_materials(l.din) x
+                     WHERE x IS NOT NULL), '{}')
     FROM gmp.lot l
     LEFT JOIN gmp.lot_specification ls ON ls.din = l.din
     LEFT JOIN gmp.manufacturing_step f ON f.din = l.din AND f.kind = 'fill'

@@ -42,7 +42,7 @@ COMMENT ON TABLE gmp_audit.login_log_position IS
 -- definer owned by it deletes; no TRUNCATE; the ledgers read only) and reads pg_authid,
 -- whose SCRAM verifiers the signing ceremony checks proofs against. Which functions it
 -- owns, and which stay with the superuser and why: gmp_meta.superuser_definers()
--- (sql/code/16_privileges.sql). Roles are cluster-wide: created once, under the lock.
+-- (sql/code/17_privileges.sql). Roles are cluster-wide: created once, under the lock.
 LOCK TABLE pg_catalog.pg_authid IN SHARE ROW EXCLUSIVE MODE;
 DO $$
 BEGIN

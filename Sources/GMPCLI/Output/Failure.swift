@@ -70,6 +70,8 @@ extension Failure {
                       defaultFix: "verify with QA's public key; a checkpoint that does not verify proves nothing")
         case let error as IdentifierError:
             self.init(exitCode: .refused, describedWithFix: error.description, defaultFix: "re-enter the id from the label")
+        case let error as MaterialInputError:
+            self.init(exitCode: .usage, describedWithFix: error.description, defaultFix: "give --material LOT:QUANTITY UNIT")
         case let error as StorageInputError:
             self.init(exitCode: .refused, describedWithFix: error.description, defaultFix: "re-enter it as printed")
         case let refused as SigningRefused:

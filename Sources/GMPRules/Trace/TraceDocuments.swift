@@ -150,5 +150,7 @@ public enum TraceDocument {
         public let collection: Collection
         public let donor: Donor
         public let screening: [Screening]
+        /// The material lots the lot and its cell banks consumed (sql/code/16_materials.sql).
+        public let materials: [MaterialDocument.LotMaterial]?
     }
 }

@@ -12,7 +12,13 @@ struct LotStep: GMPCommand {
         discussion: """
             isolation; passage --cell-count N --viability PCT --doublings PD; harvest; \
             formulation; fill --units N --unit-volume ML; cryopreservation. Out-of-order \
-            steps, and passages beyond the facility's limits, are refused.
+            steps, and passages beyond the facility's limits, are refused. --material names \
+            each material lot the step consumed, with quantity and unit (repeatable); the \
+            step is refused whole when one of them may not be used.
+
+            Example:
+              gmp lot step G1234260000014 isolation \\
+                  --material "MAT26-00001:50 mL" --material "MAT26-00002:5 mL"
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -27,11 +33,13 @@ struct LotStep: GMPCommand {
     @Option(help: ArgumentHelp("Number of units filled (fill).", valueName: "count")) var units: Int?
     @Option(help: ArgumentHelp("Volume per unit in mL (fill).", valueName: "mL")) var unitVolume: ExactDecimal?
     @Option(help: ArgumentHelp("A note.", valueName: "text")) var note: String?
+    @OptionGroup var material: MaterialOptions
 
     struct Document: Encodable {
         let lot: String
         let step: String
         let passage: Int?
+        let materials: [String]
     }
 
     func execute(in context: CommandContext) throws {
@@ -42,9 +50,14 @@ struct LotStep: GMPCommand {
             throw Failure(exitCode: .usage, problem: "a \(kind.rawValue) needs \(record.missingMeasurements.joined(separator: ", "))",
                           fix: "give the measurements with the step")
         }
+        let uses = try material.uses()
         let connection = try context.connect(startingEmbedded: false)
-        let passage = try connection.transaction { db in try Lots(db).record(record, on: din) }
-        try context.output.document(Document(lot: din.eyeReadable, step: kind.rawValue, passage: passage))
+        let passage = try connection.transaction { db in
+            let passage = try Lots(db).record(record, on: din)
+            try Materials(db).consume(uses, by: .latestStep(din))
+            return passage
+        }
+        try context.output.document(Document(lot: din.eyeReadable, step: kind.rawValue, passage: passage, materials: uses.map(\.materialLot)))
         context.output.data("\(din.eyeReadable): \(kind.rawValue) recorded" + (kind == .passage ? " (P\(passage ?? 0))" : ""))
     }
 }

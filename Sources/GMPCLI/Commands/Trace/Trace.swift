@@ -7,8 +7,8 @@ import PostgresClient
 struct Trace: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
-        abstract: "Trace a lot back to its donor, or a donor forward to every lot: table, --json or --csv.",
-        subcommands: [TraceLot.self, TraceDonor.self])
+        abstract: "Trace a lot back to its donor, a donor or a material lot forward to every lot: table, --json or --csv.",
+        subcommands: [TraceLot.self, TraceDonor.self, TraceMaterial.self])
 }
 
 /// Table, --json (the server's document untouched) or --csv.
@@ -83,7 +83,7 @@ struct TraceLot: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "lot",
         abstract: "A lot back to its parent lots, tissue, donor, eligibility and the evidence behind it.",
-        discussion: "CSV: one row per link (lot, parent, collection, donor, screening result).")
+        discussion: "CSV: one row per link (lot, parent, collection, donor, screening result, material consumed).")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
@@ -118,6 +118,10 @@ struct TraceLot: GMPCommand {
             for s in document.screening {
                 out += CSVReportWriter.line(["screening", s.donor, s.test, s.result, s.specimenOn, "\(s.testKit); \(s.analyst)"])
             }
+            for m in document.materials ?? [] {
+                out += CSVReportWriter.line(["material", m.materialLot, m.type, "supplier lot \(m.supplierLot)", m.usedAt,
+                                             "\(m.quantity) \(m.unit) in \(m.lot)"])
+            }
             StandardStream.output.write(out)
             return
         }
@@ -134,6 +138,14 @@ struct TraceLot: GMPCommand {
         }
         lines.append(document.steps.isEmpty ? "steps          none yet" : "steps")
         lines += document.steps.map(LotText.step)
+        // What went into it (21 CFR 1271.210(d)): the lot's and its cell banks' consumptions.
+        let materials = document.materials ?? []
+        lines.append(materials.isEmpty ? "materials      none recorded" : "materials")
+        for m in materials {
+            let lot = (try? DonationIdentificationNumber(stored: m.lot).eyeReadable) ?? m.lot
+            lines.append("  \(m.usedAt)  \(m.materialLot)  \(m.type.padding(14))\(m.quantity) \(m.unit)  supplier lot "
+                         + "\(m.supplierLot)" + (m.lot == document.lot.din ? "" : "  (in \(lot))"))
+        }
         context.output.data(lines.joined(separator: "\n"))
     }
 }

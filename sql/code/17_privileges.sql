@@ -36,7 +36,9 @@ GRANT EXECUTE ON FUNCTION
     gmp_rules.open_excursions_of_unit(text),
     gmp.readings_accepted_until(),
     gmp.receive_shipment(uuid,text,timestamp with time zone,text),
-    gmp.shipment_document(text)
+    gmp.shipment_document(text),
+    gmp.material_document(text),
+    gmp.trace_material(text)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION
@@ -62,7 +64,11 @@ GRANT EXECUTE ON FUNCTION
     gmp.begin_readings_import(text,text,bigint,timestamp with time zone,timestamp with time zone),
     gmp.create_shipment(text,text,text,text,text,text,text),
     gmp.pack_shipment(text,text[]),
-    gmp.dispatch_shipment(uuid,text,text,text)
+    gmp.dispatch_shipment(uuid,text,text,text),
+    gmp.add_material_type(text,text,text,text),
+    gmp.receive_material(text,text,text,numeric,text,timestamp with time zone,text,date,integer,text,text),
+    gmp.open_material(text,timestamp with time zone),
+    gmp.record_consumption(text,numeric,text,bigint,bigint)
 TO gmp_operator;
 
 GRANT EXECUTE ON FUNCTION
@@ -84,7 +90,11 @@ GRANT EXECUTE ON FUNCTION
     gmp.receive_transfer(uuid,bigint,timestamp with time zone,text),
     gmp.begin_readings_import(text,text,bigint,timestamp with time zone,timestamp with time zone),
     gmp.pack_shipment(text,text[]),
-    gmp.dispatch_shipment(uuid,text,text,text)
+    gmp.dispatch_shipment(uuid,text,text,text),
+    gmp.add_material_type(text,text,text,text),
+    gmp.receive_material(text,text,text,numeric,text,timestamp with time zone,text,date,integer,text,text),
+    gmp.open_material(text,timestamp with time zone),
+    gmp.record_consumption(text,numeric,text,bigint,bigint)
 TO gmp_qc;
 
 GRANT EXECUTE ON FUNCTION
@@ -117,7 +127,10 @@ GRANT EXECUTE ON FUNCTION
     gmp.create_shipment(text,text,text,text,text,text,text),
     gmp.pack_shipment(text,text[]),
     gmp.dispatch_shipment(uuid,text,text,text),
-    gmp.confirm_identity(uuid,text,text)
+    gmp.confirm_identity(uuid,text,text),
+    gmp.add_material_type(text,text,text,text),
+    gmp.release_material(uuid,text,text),
+    gmp.reject_material(uuid,text,text)
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION

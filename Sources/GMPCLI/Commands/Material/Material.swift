@@ -1,0 +1,338 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ArgumentParser
+import GMPRecords
+import GMPRules
+import PostgresClient
+
+/// `gmp material`: material types and lots, from receipt to every lot they reached.
+struct Material: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "material",
+        abstract: "Reagent and material lots: types, receipt, QA release or rejection, opening, list, show, trace.",
+        discussion: """
+            A material lot (culture medium, platelet lysate, enzyme, DMSO, buffer, kit, bag or \
+            vial) is received into quarantine with its supplier lot, expiry and the supplier's \
+            certificate (its SHA-256 is bound to the lot). QA releases or rejects it with an \
+            e-signature; a released lot can still be rejected (a supplier's recall), and then \
+            no lot that consumed it can be released. Steps and QC results name what they \
+            consumed with --material LOT:QUANTITY UNIT; the database refuses a lot in \
+            quarantine, rejected, expired, or past its use-by after opening.
+
+            Examples:
+              gmp material type add MEM-ALPHA --name "alpha-MEM" \\
+                  --category culture_medium --storage "2-8 °C"
+              gmp material receive MEM-ALPHA --supplier Gibco \\
+                  --supplier-lot 2841733 --quantity 500 --unit mL \\
+                  --expires 2027-03-31 --days-after-opening 28 \\
+                  --condition "intact, cold" --certificate coa.pdf
+              gmp material release MAT26-00001
+              gmp material open MAT26-00001
+              gmp lot step G1234260000014 isolation \\
+                  --material "MAT26-00001:50 mL"
+              gmp trace material MAT26-00001 --csv
+            """,
+        subcommands: [MaterialTypeCommand.self, MaterialReceive.self, MaterialRelease.self, MaterialReject.self,
+                      MaterialOpen.self, MaterialList.self, MaterialShow.self, MaterialTrace.self])
+}
+
+/// `gmp material type add|list`
+struct MaterialTypeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "type", abstract: "The register of material types.",
+        subcommands: [MaterialTypeAdd.self, MaterialTypeList.self])
+}
+
+struct MaterialTypeAdd: GMPCommand {
+    static let path = "material type add"
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Add a material type (operators, QC, QA).",
+        discussion: "Categories: \(MaterialVocabulary.categories.joined(separator: ", ")).")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("Its code: A–Z, 0–9 and '-', 2–32 characters (MEM-ALPHA).", valueName: "code")) var code: String
+    @Option(help: ArgumentHelp("Its name.", valueName: "text")) var name: String
+    @Option(help: ArgumentHelp("Its category.", valueName: "category")) var category: String
+    // Unconditional: a storage condition may start with a minus sign ("-20 °C").
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("How it is stored: \"2–8 °C\", \"-20 °C\", \"room temperature\".", valueName: "text"))
+    var storage: String
+
+    func execute(in context: CommandContext) throws {
+        guard MaterialVocabulary.categories.contains(category) else {
+            throw Failure(exitCode: .usage, problem: "\"\(category)\" is not a material category",
+                          fix: "use \(MaterialVocabulary.categories.joined(separator: ", "))")
+        }
+        let connection = try context.connect(startingEmbedded: false)
+        try connection.transaction { db in
+            try Materials(db).addType(code: code, name: name, category: category, storageCondition: storage)
+        }
+        try context.output.document(Materials.TypeRow(code: code, name: name, category: category, storageCondition: storage))
+        context.output.data("added material type \(code) (\(category))")
+    }
+}
+
+struct MaterialTypeList: GMPCommand {
+    static let path = "material type list"
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the material types.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
+
+    func validate() throws {
+        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+    }
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try Materials(db).types() }
+        if format.csv {
+            StandardStream.output.write(CSVReportWriter.line(["code", "name", "category", "storage_condition"])
+                + rows.map { CSVReportWriter.line([$0.code, $0.name, $0.category, $0.storageCondition]) }.joined())
+            return
+        }
+        try context.output.document(rows)
+        let lines = rows.map { "\($0.code.padding(20)) \($0.category.padding(26)) \($0.name)  [\($0.storageCondition)]" }
+        context.output.data(lines.isEmpty ? "no material types" : lines.joined(separator: "\n"))
+    }
+}
+
+/// `gmp material receive TYPE …`
+struct MaterialReceive: GMPCommand {
+    static let path = "material receive"
+    static let configuration = CommandConfiguration(
+        commandName: "receive", abstract: "Receive a material lot into quarantine (operators, QC).",
+        discussion: """
+            The supplier's certificate of analysis is read from --certificate and its SHA-256 \
+            is bound to the lot. Units: \(MaterialVocabulary.units.joined(separator: ", ")).
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The material type (gmp material type list).", valueName: "type")) var type: String
+    @Option(help: ArgumentHelp("The supplier.", valueName: "text")) var supplier: String
+    @Option(help: ArgumentHelp("The supplier's lot number.", valueName: "text")) var supplierLot: String
+    @Option(help: ArgumentHelp("The quantity received.", valueName: "number")) var quantity: ExactDecimal
+    @Option(help: ArgumentHelp("Its unit.", valueName: "unit")) var unit: String
+    @Option(help: ArgumentHelp("The supplier's expiry date.", valueName: "YYYY-MM-DD")) var expires: CalendarDate
+    @Option(help: ArgumentHelp("Days it may be used after opening, when the supplier gives a limit.", valueName: "days"))
+    var daysAfterOpening: Int?
+    @Option(help: ArgumentHelp("Its condition on receipt (packaging, temperature).", valueName: "text")) var condition: String
+    @Option(help: ArgumentHelp("The supplier's certificate of analysis (PDF or any file).", valueName: "file"))
+    var certificate: String
+    @Option(parsing: .unconditional, help: ArgumentHelp("How it is stored, when not as its type says.", valueName: "text"))
+    var storage: String?
+    @Option(help: ArgumentHelp("When it was received (default: now).", valueName: "time")) var at: TimeArgument?
+
+    struct Document: Encodable {
+        let id: String
+        let status: String
+        let certificateSha256: String
+    }
+
+    func execute(in context: CommandContext) throws {
+        guard MaterialVocabulary.units.contains(unit) else {
+            throw Failure(exitCode: .usage, problem: "\"\(unit)\" is not a unit of material",
+                          fix: "use \(MaterialVocabulary.units.joined(separator: ", "))")
+        }
+        guard let bytes = FileManager.default.contents(atPath: certificate), !bytes.isEmpty else {
+            throw Failure(exitCode: .usage, problem: "cannot read the certificate \(certificate), or it is empty",
+                          fix: "give the supplier's certificate of analysis file with --certificate FILE")
+        }
+        let sha256 = SupplierCertificate.sha256Hex(bytes)
+        let receipt = Materials.Receipt(type: type, supplier: supplier, supplierLot: supplierLot, quantity: quantity, unit: unit,
+                                        receivedAt: at?.timestamp, condition: condition, expiresOn: expires,
+                                        daysAfterOpening: daysAfterOpening, certificateSha256: sha256,
+                                        storageCondition: storage)
+        let connection = try context.connect(startingEmbedded: false)
+        let id = try connection.transaction { db in try Materials(db).receive(receipt) }
+        try context.output.document(Document(id: id, status: "quarantine", certificateSha256: sha256))
+        context.output.data("received \(id): \(quantity) \(unit) of \(type), supplier lot \(supplierLot); in quarantine until QA releases it")
+    }
+}
+
+struct MaterialRelease: GMPCommand {
+    static let path = "material release"
+    static let configuration = CommandConfiguration(
+        commandName: "release", abstract: "Release a material lot for use, with your e-signature (QA).")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+    @Option(help: ArgumentHelp("Your statement, signed with the release.", valueName: "text")) var statement: String?
+    @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let signature = try SignedAction.run(connection, function: "gmp.release_material(uuid, text, text)",
+                                             refusal: "release material lots", fix: "QA releases material lots",
+                                             passwordStdin: passwordStdin) { db, challenge in
+            try Materials.release(on: db, challenge: challenge, lot: id, statement: statement)
+        }
+        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
+                                                   meaning: SignatureMeaning.released.rawValue))
+        context.output.data("signed: \(connection.userName) released material lot \(id) (signature \(signature))")
+    }
+}
+
+struct MaterialReject: GMPCommand {
+    static let path = "material reject"
+    static let configuration = CommandConfiguration(
+        commandName: "reject",
+        abstract: "Reject a material lot, also a released one (a recall), with your e-signature (QA).",
+        discussion: "No lot that consumed a rejected material lot can be released afterwards.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+    @Option(help: ArgumentHelp("Why (required).", valueName: "text")) var reason: String
+    @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let signature = try SignedAction.run(connection, function: "gmp.reject_material(uuid, text, text)",
+                                             refusal: "reject material lots", fix: "QA rejects material lots",
+                                             passwordStdin: passwordStdin) { db, challenge in
+            try Materials.reject(on: db, challenge: challenge, lot: id, reason: reason)
+        }
+        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
+                                                   meaning: SignatureMeaning.rejected.rawValue))
+        context.output.data("signed: \(connection.userName) rejected material lot \(id) (signature \(signature)); "
+                            + "gmp trace material \(id) lists the lots it reached")
+    }
+}
+
+struct MaterialOpen: GMPCommand {
+    static let path = "material open"
+    static let configuration = CommandConfiguration(
+        commandName: "open", abstract: "Record the opening of a released material lot; its use-by after opening starts.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+    @Option(help: ArgumentHelp("When it was opened (default: now).", valueName: "time")) var at: TimeArgument?
+
+    struct Document: Encodable {
+        let id: String
+        let openedAt: Timestamp
+    }
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let opened = try connection.transaction { db in try Materials(db).open(id, at: at?.timestamp) }
+        try context.output.document(Document(id: id, openedAt: opened))
+        context.output.data("opened \(id) at \(opened)")
+    }
+}
+
+struct MaterialList: GMPCommand {
+    static let path = "material list"
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List material lots, newest first.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
+    @Flag(help: "Only lots usable now: released, in date, within their use-by after opening.") var usable = false
+
+    func validate() throws {
+        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+    }
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try Materials(db).list(usableOnly: usable) }
+        if format.csv {
+            var out = CSVReportWriter.line(["id", "type", "supplier", "supplier_lot", "quantity", "unit", "expires_on",
+                                            "opened_at", "status", "usable"])
+            for r in rows {
+                out += CSVReportWriter.line([r.id, r.type, r.supplier, r.supplierLot, r.quantity, r.unit,
+                                             r.expiresOn, r.openedAt?.description ?? "", r.status,
+                                             r.usable ? "true" : "false"])
+            }
+            StandardStream.output.write(out)
+            return
+        }
+        try context.output.document(rows)
+        let lines = rows.map { r in
+            "\(r.id.padding(12)) \(r.status.padding(11)) \(r.type.padding(16)) \(r.supplier) \(r.supplierLot)  "
+                + "\(r.quantity) \(r.unit)  expires \(r.expiresOn)\(r.openedAt.map { ", opened \($0)" } ?? "")"
+                + (r.usable ? "" : "  (not usable now)")
+        }
+        context.output.data(lines.isEmpty ? "no material lots" : lines.joined(separator: "\n"))
+    }
+}
+
+struct MaterialShow: GMPCommand {
+    static let path = "material show"
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "A material lot: receipt, certificate, dispositions, opening and every consumption.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+
+    func execute(in context: CommandContext) throws {
+        let connection = try context.connect(startingEmbedded: false)
+        let materials = Materials(connection)
+        if options.json {
+            StandardStream.output.write(try materials.documentJSON(id) + "\n")
+            return
+        }
+        let m = try materials.document(id)
+        var lines = MaterialText.summary(m)
+        lines.append("consumed       \((m.consumptions ?? []).count) time(s)")
+        lines += (m.consumptions ?? []).map(MaterialText.consumption)
+        context.output.data(lines.joined(separator: "\n"))
+    }
+}
+
+/// `gmp material trace LOT`, also `gmp trace material LOT`.
+struct MaterialTrace: GMPCommand {
+    static let path = "material trace"
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Every lot a material lot reached (and the lots made from them), with their units and consignees.",
+        discussion: "CSV: one row per unit (or per lot without units). --json: the server's document.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+
+    func validate() throws {
+        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+    }
+
+    func execute(in context: CommandContext) throws {
+        try MaterialText.trace(id, csv: format.csv, context)
+    }
+}
+
+/// `gmp trace material LOT`: the same report as `gmp material trace`.
+struct TraceMaterial: GMPCommand {
+    static let path = "trace material"
+    static let configuration = CommandConfiguration(
+        commandName: "material", abstract: MaterialTrace.configuration.abstract,
+        discussion: MaterialTrace.configuration.discussion)
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+
+    func validate() throws {
+        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+    }
+
+    func execute(in context: CommandContext) throws {
+        try MaterialText.trace(id, csv: format.csv, context)
+    }
+}
+
+/// The `--material LOT:QUANTITY UNIT` option of `gmp lot step` and `gmp qc record`.
+struct MaterialOptions: ParsableArguments {
+    @Option(name: .customLong("material"), help: ArgumentHelp(
+        "A material lot consumed, with quantity and unit: \"MAT26-00001:50 mL\" (repeat for more).",
+        valueName: "lot:qty unit"))
+    var materials: [String] = []
+
+    /// Parsed and checked before anything is sent: a malformed one exits 64 with its fix.
+    func uses() throws -> [MaterialUse] {
+        try materials.map { text throws(MaterialInputError) in try MaterialUse(parsing: text) }
+    }
+}

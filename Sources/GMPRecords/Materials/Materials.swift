@@ -1,0 +1,184 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import GMPRules
+import PostgresClient
+
+/// Material types and lots (sql/code/16_materials.sql): received into quarantine, released
+/// or rejected by QA with a signature, opened, consumed by steps and QC results, traced
+/// to every lot they reached. The database judges whether a lot may be used.
+public struct Materials {
+    let connection: PostgresConnection
+
+    public init(_ connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// A material type as `gmp material type list` shows it.
+    public struct TypeRow: Encodable, Sendable, Equatable {
+        public let code: String
+        public let name: String
+        public let category: String
+        public let storageCondition: String
+
+        public init(code: String, name: String, category: String, storageCondition: String) {
+            self.code = code
+            self.name = name
+            self.category = category
+            self.storageCondition = storageCondition
+        }
+    }
+
+    /// What is received: the fields of the receipt record (21 CFR 1271.210(c)).
+    public struct Receipt: Sendable, Equatable {
+        public let type: String
+        public let supplier: String
+        public let supplierLot: String
+        public let quantity: ExactDecimal
+        public let unit: String
+        public let receivedAt: Timestamp?
+        public let condition: String
+        public let expiresOn: CalendarDate
+        public let daysAfterOpening: Int?
+        public let certificateSha256: String
+        public let storageCondition: String?
+
+        public init(type: String, supplier: String, supplierLot: String, quantity: ExactDecimal, unit: String,
+                    receivedAt: Timestamp?, condition: String, expiresOn: CalendarDate, daysAfterOpening: Int?,
+                    certificateSha256: String, storageCondition: String?) {
+            self.type = type
+            self.supplier = supplier
+            self.supplierLot = supplierLot
+            self.quantity = quantity
+            self.unit = unit
+            self.receivedAt = receivedAt
+            self.condition = condition
+            self.expiresOn = expiresOn
+            self.daysAfterOpening = daysAfterOpening
+            self.certificateSha256 = certificateSha256
+            self.storageCondition = storageCondition
+        }
+    }
+
+    /// A material lot as `gmp material list` shows it.
+    public struct Row: Encodable, Sendable, Equatable {
+        public let id: String
+        public let type: String
+        public let supplier: String
+        public let supplierLot: String
+        /// As received, digits kept: "500", "0.250".
+        public let quantity: String
+        public let unit: String
+        /// YYYY-MM-DD.
+        public let expiresOn: String
+        public let openedAt: Timestamp?
+        public let status: String
+        public let usable: Bool
+    }
+
+    public func addType(code: String, name: String, category: String, storageCondition: String) throws {
+        try connection.execute("SELECT gmp.add_material_type(\(code), \(name), \(category), \(storageCondition))")
+    }
+
+    public func types() throws -> [TypeRow] {
+        try connection.query("SELECT code, name, category, storage_condition FROM gmp.material_type ORDER BY code").map { row in
+            TypeRow(code: try row.decode("code"), name: try row.decode("name"), category: try row.decode("category"),
+                    storageCondition: try row.decode("storage_condition"))
+        }
+    }
+
+    /// Receives a lot into quarantine; returns its id.
+    public func receive(_ receipt: Receipt) throws -> String {
+        try connection.query("""
+            SELECT gmp.receive_material(\(receipt.type), \(receipt.supplier), \(receipt.supplierLot), \(receipt.quantity)::numeric,
+                                        \(receipt.unit), \(receipt.receivedAt)::timestamptz, \(receipt.condition),
+                                        \(receipt.expiresOn)::date, \(receipt.daysAfterOpening.map(Int64.init))::integer,
+                                        \(receipt.certificateSha256), \(receipt.storageCondition)) AS id
+            """)[0].decode("id")
+    }
+
+    /// QA releases, signing "released". Call inside a signature ceremony.
+    public static func release(on db: PostgresConnection, challenge: UUID, lot: String, statement: String?) throws -> Int64 {
+        try db.query("SELECT gmp.release_material(\(challenge), \(lot), \(statement)) AS id")[0].decode("id")
+    }
+
+    /// QA rejects (also a released lot: a recall), signing "rejected". Call inside a ceremony.
+    public static func reject(on db: PostgresConnection, challenge: UUID, lot: String, reason: String) throws -> Int64 {
+        try db.query("SELECT gmp.reject_material(\(challenge), \(lot), \(reason)) AS id")[0].decode("id")
+    }
+
+    /// Records the opening; returns its time.
+    public func open(_ lot: String, at: Timestamp?) throws -> Timestamp {
+        try connection.query("SELECT gmp.open_material(\(lot), \(at)::timestamptz) AS at")[0].decode("at")
+    }
+
+    /// What a step or a result consumed: call in the transaction that recorded it.
+    public enum Consumer: Sendable, Equatable {
+        /// The step this transaction just recorded on the lot (its latest: the step rule locks the lot).
+        case latestStep(DonationIdentificationNumber)
+        case result(Int64)
+    }
+
+    /// Records each use; returns their ids.
+    @discardableResult
+    public func consume(_ uses: [MaterialUse], by consumer: Consumer) throws -> [Int64] {
+        guard !uses.isEmpty else { return [] }
+        var stepID: Int64?
+        var resultID: Int64?
+        switch consumer {
+        case .latestStep(let din):
+            stepID = try connection.query("SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(din.value)")[0]
+                .decode("id")
+        case .result(let id):
+            resultID = id
+        }
+        return try uses.map { use in
+            try connection.query("""
+                SELECT gmp.record_consumption(\(use.materialLot), \(use.quantity)::numeric, \(use.unit),
+                                              \(stepID)::bigint, \(resultID)::bigint) AS id
+                """)[0].decode("id")
+        }
+    }
+
+    /// Material lots, newest first; only those usable now when asked.
+    public func list(usableOnly: Bool) throws -> [Row] {
+        try connection.query("""
+            SELECT m.id, m.type_code, m.supplier, m.supplier_lot, m.quantity, m.unit, m.expires_on, m.opened_at, m.status,
+                   (gmp.material_document(m.id)->>'usable_now')::boolean AS usable
+            FROM gmp.material_lot m ORDER BY m.recorded_at DESC, m.id DESC
+            """).compactMap { row in
+            let usable: Bool = try row.decode("usable")
+            if usableOnly && !usable { return nil }
+            return Row(id: try row.decode("id"), type: try row.decode("type_code"), supplier: try row.decode("supplier"),
+                       supplierLot: try row.decode("supplier_lot"), quantity: try row.decode("quantity", as: ExactDecimal.self).description,
+                       unit: try row.decode("unit"), expiresOn: try row.decode("expires_on", as: CalendarDate.self).description,
+                       openedAt: try row.decode("opened_at"), status: try row.decode("status"), usable: usable)
+        }
+    }
+
+    /// One material lot as the server wrote it (indented JSON), for `--json`.
+    public func documentJSON(_ lot: String) throws -> String {
+        try connection.query("SELECT jsonb_pretty(gmp.material_document(\(lot))) AS d")[0].decode("d")
+    }
+
+    public func document(_ lot: String) throws -> MaterialDocument.Lot {
+        try Self.decode(try documentJSON(lot))
+    }
+
+    /// The forward trace as the server wrote it (indented JSON), for `--json`.
+    public func traceJSON(_ lot: String) throws -> String {
+        try connection.query("SELECT jsonb_pretty(gmp.trace_material(\(lot))) AS t")[0].decode("t")
+    }
+
+    public func trace(_ lot: String) throws -> MaterialDocument.Trace {
+        try Self.decode(try traceJSON(lot))
+    }
+
+    static func decode<T: Decodable>(_ json: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(T.self, from: Data(json.utf8))
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import PostgresClient
+import Testing
+import TestSupport
+
+/// `gmp material …`, `--material` on `gmp lot step` and `gmp qc record`, and `gmp trace
+/// material` as people run them (issue 14, materials): the built binary, its output and
+/// exit codes; every refusal one line, leaving the audit trail as it was. The rules
+/// themselves are tried in SQL by MaterialRulesTests.
+@Suite("material commands and --material, end to end")
+struct MaterialCommandTests {
+    typealias Site = DonorLotCommandTests.Site
+    typealias CreatedLot = DonorLotCommandTests.CreatedLot
+
+    static func day(_ offset: Int) -> String { DonorLotCommandTests.day(offset) }
+
+    /// Receives a lot of MEM-ALPHA as the operator; returns its id.
+    static func receive(_ site: Site, certificate: String, at: Int = -10, expires: Int = 100,
+                        _ extra: [String] = []) throws -> String {
+        let run = try site.expectSuccess {
+            try site.gmp(site.operatorAccount, ["material", "receive", "MEM-ALPHA", "--supplier", "Gibco",
+                                                "--supplier-lot", "2841733", "--quantity", "500", "--unit", "mL",
+                                                "--expires", day(expires), "--condition", "intact, 4 C",
+                                                "--certificate", certificate, "--at", day(at), "--json"] + extra)
+        }
+        let json = try run.json()
+        #expect(json["status"] as? String == "quarantine", "\(run)")
+        return try #require(json["id"] as? String, "\(run)")
+    }
+
+    @Test("receive, release, consume in a step and a QC result, refuse an expired reagent, trace both ways, recall blocks release")
+    func materialsFromReceiptToRecall() throws {
+        try DonorLotCommandTests.withSite { site in
+            let qcSite = try QCReleaseCommandTests.QCSite(site)
+            let certificate = try qcSite.file("coa-2841733.pdf", "%PDF-1.4 certificate of analysis, lot 2841733\n")
+            try site.expectSuccess {
+                try site.gmp(site.operatorAccount, ["material", "type", "add", "MEM-ALPHA", "--name", "alpha-MEM",
+                                                    "--category", "culture_medium", "--storage", "2-8 C"])
+            }
+            _ = try site.expectRefused(exit: 64, mentioning: ["category"]) {
+                try site.gmp(site.operatorAccount, ["material", "type", "add", "DMSO", "--name", "DMSO",
+                                                    "--category", "solvent", "--storage", "room temperature"])
+            }
+            let medium = try Self.receive(site, certificate: certificate)
+            let expired = try Self.receive(site, certificate: certificate, at: -30, expires: -1)
+            let show = try site.expectSuccess { try site.gmp(site.qa, ["material", "show", medium, "--json"]) }
+            #expect(try show.json()["certificate_sha256"] as? String
+                    == "\(SHA256Hex.of(try String(contentsOfFile: certificate, encoding: .utf8)))", "\(show)")
+
+            // Only QA releases, signed.
+            _ = try site.expectRefused(exit: 77, mentioning: ["release material lots"]) {
+                try site.signed(site.operatorAccount, ["material", "release", medium])
+            }
+            for id in [medium, expired] {
+                try site.expectSuccess { try site.signed(site.qa, ["material", "release", id]) }
+            }
+
+            let spec = try qcSite.approvedSpecification()
+            #expect(!spec.isEmpty)
+            let lot = try qcSite.assignedLot()
+            let step = try site.expectSuccess {
+                try DonorLotCommandTests.step(in: site, lot, "isolation", ["--material", "\(medium):50 mL"])
+            }
+            #expect((try step.json()["materials"] as? [String]) == [medium], "\(step)")
+
+            // An expired reagent: refused by the database, nothing recorded, not the step either.
+            _ = try site.expectRefused(exit: 65, mentioning: [expired, "expired"]) {
+                try DonorLotCommandTests.step(in: site, lot, "passage",
+                                              DonorLotCommandTests.passage + ["--material", "\(expired):5 mL"])
+            }
+            // Malformed: refused before anything is sent (exit 64), naming the fix.
+            for (typed, word) in [("MAT26-1:5 mL", "material lot id"), ("\(medium):5", "no unit"),
+                                  ("\(medium):5 cups", "unit"), (medium, "no quantity"), ("\(medium):0 mL", "quantity"),
+                                  ("\(medium):1,5 mL", "quantity")] {
+                _ = try site.expectRefused(exit: 64, mentioning: [word, "fix: "]) {
+                    try DonorLotCommandTests.step(in: site, lot, "passage", DonorLotCommandTests.passage + ["--material", typed])
+                }
+            }
+
+            // A QC result's kit.
+            _ = try qcSite.record(lot, "cd105", "98.2", unit: "%", ["--material", "\(medium):1 mL"])
+
+            let trace = try site.expectSuccess { try site.gmp(site.qa, ["trace", "material", medium, "--json"]) }
+            let lots = try #require(try trace.json()["lots"] as? [[String: Any]], "\(trace)")
+            #expect(lots.compactMap { $0["din"] as? String } == [lot.din], "\(trace)")
+            let consumptions = try #require(try trace.json()["consumptions"] as? [[String: Any]], "\(trace)")
+            #expect(consumptions.count == 2, "\(trace)")
+            let csv = try site.expectSuccess { try site.gmp(site.qa, ["material", "trace", medium, "--csv"]) }
+            #expect(csv.stdout.hasPrefix("material_lot,material_status,lot,"), "\(csv)")
+            #expect(csv.stdout.contains(lot.din + lot.checkCharacter), "\(csv)")
+            let back = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed, "--json"]) }
+            let materials = try #require(try back.json()["materials"] as? [[String: Any]], "\(back)")
+            #expect(materials.compactMap { $0["material_lot"] as? String } == [medium, medium], "\(back)")
+            let backText = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed]) }
+            #expect(backText.stdout.contains("\(medium)  MEM-ALPHA"), "\(backText)")
+            let backCSV = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed, "--csv"]) }
+            #expect(backCSV.stdout.contains("material,\(medium),MEM-ALPHA,"), "\(backCSV)")
+            let text = try site.expectSuccess { try site.gmp(site.qa, ["trace", "material", medium]) }
+            #expect(text.stdout.contains("lots reached   1"), "\(text)")
+
+            let list = try site.expectSuccess { try site.gmp(site.qa, ["material", "list", "--csv"]) }
+            #expect(list.stdout.hasPrefix("id,type,supplier,supplier_lot,quantity,unit,expires_on,opened_at,status,usable"), "\(list)")
+            let usable = try site.expectSuccess { try site.gmp(site.qa, ["material", "list", "--usable", "--json"]) }
+            #expect(usable.stdout.contains(medium) && !usable.stdout.contains(expired), "\(usable)")
+
+            // The supplier recalls the medium: the lot that consumed it cannot be released.
+            try site.expectSuccess {
+                try site.signed(site.qa, ["material", "reject", medium, "--reason", "supplier recall R-2026-14"])
+            }
+            let check = try site.gmp(site.qa, ["release", "check", lot.keyed, "--json"])
+            let blockers = try #require(try check.json()["blockers"] as? [[String: Any]], "\(check)")
+            #expect(blockers.contains { $0["kind"] as? String == "material" && $0["item"] as? String == medium }, "\(check)")
+            _ = try site.expectRefused(exit: 65, mentioning: [medium, "rejected"]) {
+                try site.gmp(site.operatorAccount, ["qc", "record", lot.keyed, "cd45", "0.4", "--unit", "%",
+                                                    "--method", "SOP-cd45", "--material", "\(medium):1 mL"])
+            }
+        }
+    }
+}
+
+/// The SHA-256 of a text, as gmp prints certificate hashes (lower-case hex).
+enum SHA256Hex {
+    static func of(_ text: String) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try? process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return String(out.prefix(64))
+    }
+}

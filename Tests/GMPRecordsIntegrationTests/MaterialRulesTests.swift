@@ -1,0 +1,331 @@
+import Foundation
+import GMPRecords
+import PostgresClient
+import Testing
+import TestSupport
+
+/// The rules of V0023 and sql/code/16_materials.sql (issue 14, materials): a material lot
+/// is used only when released, unexpired and within its use-by after opening; its status
+/// moves forward only with QA's signed disposition; a rejected one blocks the release of
+/// every lot that consumed it. Tried as the people who use them and as a superuser.
+@Suite("Material lots are used only when fit for use, whoever writes")
+struct MaterialRulesTests {
+    typealias Site = QCReleaseSite
+
+    static let certificate = String(repeating: "ab", count: 32)
+
+    // MARK: - Helpers
+
+    static func addType(_ site: Site, code: String = "MEM-ALPHA") throws {
+        try site.site.operatorSession.execute("""
+            SELECT gmp.add_material_type(\(code), 'alpha-MEM', 'culture_medium', '2-8 C')
+            """)
+    }
+
+    /// Receives a lot as the operator, `receivedDaysAgo` days ago, expiring `expiresInDays` from today.
+    static func receive(_ site: Site, receivedDaysAgo: Int = 10, expiresInDays: Int = 100, daysAfterOpening: Int? = nil,
+                        as session: PostgresConnection? = nil) throws -> String {
+        try (session ?? site.site.operatorSession).query("""
+            SELECT gmp.receive_material('MEM-ALPHA', 'Gibco', 'SL-2841733', 500, 'mL',
+                                        now() - make_interval(days => \(receivedDaysAgo)::int), 'intact, cold',
+                                        current_date + \(expiresInDays)::int, \(daysAfterOpening)::int,
+                                        \(Self.certificate), NULL) AS id
+            """)[0].decode("id")
+    }
+
+    static func decide(_ site: Site, _ id: String, _ decision: String, as account: TestAccount? = nil,
+                       session: PostgresConnection? = nil) throws {
+        let who = account ?? site.site.qa
+        try SignatureCeremony(session ?? site.site.qaSession).sign(password: who.password) { db, challenge in
+            if decision == "released" {
+                _ = try db.execute("SELECT gmp.release_material(\(challenge), \(id), 'certificate checked')")
+            } else {
+                _ = try db.execute("SELECT gmp.reject_material(\(challenge), \(id), 'supplier recall 2026-14')")
+            }
+        }
+    }
+
+    /// A lot made from tissue with its isolation recorded `stepHoursAgo` hours ago; returns it and the step's id.
+    static func lotWithStep(_ site: Site, stepHoursAgo: Int = 0) throws -> (din: String, step: Int64) {
+        let din = try site.lot()
+        try site.site.operatorSession.execute("""
+            SELECT gmp.record_step(\(din), 'isolation', now() - make_interval(hours => \(stepHoursAgo)::int),
+                                   NULL, NULL, NULL, NULL, NULL, NULL)
+            """)
+        let step: Int64 = try site.site.superuser.query("SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(din)")[0]
+            .decode("id")
+        return (din, step)
+    }
+
+    static func consume(_ site: Site, _ material: String, step: Int64? = nil, result: Int64? = nil,
+                        quantity: String = "50", unit: String = "mL", as session: PostgresConnection? = nil) throws {
+        try (session ?? site.site.operatorSession).execute("""
+            SELECT gmp.record_consumption(\(material), \(quantity)::numeric, \(unit), \(step)::bigint, \(result)::bigint)
+            """)
+    }
+
+    static func materialCount(_ site: Site) throws -> Int64 {
+        try site.site.superuser.query("SELECT count(*) AS n FROM gmp.material_consumption")[0].decode("n")
+    }
+
+    // MARK: - Consumption
+
+    /// Each way a material lot is unfit, and how it is made so.
+    static let unfit: [(how: String, says: String)] = [
+        ("quarantine", "in quarantine"), ("rejected", "is rejected"), ("expired", "expired on"),
+        ("expired after opening", "after opening"), ("not opened", "was not opened"),
+        ("released after the step", "not yet released"),
+    ]
+
+    @Test("a consumption of an unfit material lot is refused, through gmp and as a superuser writing the row",
+          arguments: unfit)
+    func unfitMaterialRefused(_ how: String, _ says: String) throws {
+        try Site.with { site in
+            try Self.addType(site)
+            var stepHoursAgo = 0
+            let material: String
+            switch how {
+            case "quarantine":
+                material = try Self.receive(site)
+            case "rejected":
+                material = try Self.receive(site)
+                try Self.decide(site, material, "released")
+                try Self.decide(site, material, "rejected")
+            case "expired":
+                // Expired yesterday; received before then. The step is now.
+                material = try Self.receive(site, receivedDaysAgo: 10, expiresInDays: -1)
+                try Self.decide(site, material, "released")
+            case "expired after opening":
+                material = try Self.receive(site, daysAfterOpening: 1)
+                try Self.decide(site, material, "released")
+                try site.site.operatorSession.execute("SELECT gmp.open_material(\(material), now() - interval '3 days')")
+            case "not opened":
+                material = try Self.receive(site, daysAfterOpening: 7)
+                try Self.decide(site, material, "released")
+            default:
+                // Released now; the step was two hours ago.
+                material = try Self.receive(site)
+                try Self.decide(site, material, "released")
+                stepHoursAgo = 2
+            }
+            let (_, step) = try Self.lotWithStep(site, stepHoursAgo: stepHoursAgo)
+            try site.site.expectRefused("GM006", naming: [material, says], "\(how), through gmp") {
+                try Self.consume(site, material, step: step)
+            }
+            try site.site.expectRefused("GM006", naming: [material, says], "\(how), by a superuser") {
+                try site.site.asSuperuser("""
+                    INSERT INTO gmp.material_consumption (material_lot_id, quantity, unit, step_id, din, used_at)
+                    VALUES ('\(material)', 5, 'mL', \(step), (SELECT din FROM gmp.manufacturing_step WHERE id = \(step)), now())
+                    """)
+            }
+            #expect(try Self.materialCount(site) == 0)
+        }
+    }
+
+    @Test("a consumption needs a quantity more than zero, finite, in a known unit, and one step or result")
+    func quantityAndUnitRequired() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            try Self.decide(site, material, "released")
+            let (_, step) = try Self.lotWithStep(site)
+            for (quantity, unit) in [("0", "mL"), ("-1", "mL"), ("NaN", "mL"), ("5", "cups")] {
+                try site.site.expectRefused("GM002", "\(quantity) \(unit)") {
+                    try Self.consume(site, material, step: step, quantity: quantity, unit: unit)
+                }
+            }
+            try site.site.expectRefused("GM002", "neither step nor result") { try Self.consume(site, material) }
+            try site.site.expectRefused("GM002", "a superuser's row without a quantity") {
+                try site.site.asSuperuser("""
+                    INSERT INTO gmp.material_consumption (material_lot_id, quantity, unit, step_id, din, used_at)
+                    VALUES ('\(material)', NULL, 'mL', \(step), 'x', now())
+                    """)
+            }
+            #expect(try Self.materialCount(site) == 0)
+        }
+    }
+
+    @Test("a consumption takes its lot and time from the step, not from the writer; it is append-only")
+    func consumptionTakesLotAndTimeFromStep() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            try Self.decide(site, material, "released")
+            let (din, step) = try Self.lotWithStep(site)
+            // gmp.record_consumption writes placeholders ('' and -infinity): the rule fills them in.
+            try Self.consume(site, material, step: step)
+            let row = try site.site.superuser.query("""
+                SELECT c.din, c.used_at = s.performed_at AS same_time, c.recorded_by FROM gmp.material_consumption c
+                JOIN gmp.manufacturing_step s ON s.id = c.step_id
+                """)[0]
+            #expect(try row.decode("din") as String == din)
+            #expect(try row.decode("same_time") as Bool)
+            #expect(try row.decode("recorded_by") as String == site.site.operatorAccount.id)
+            for statement in ["UPDATE gmp.material_consumption SET quantity = 1", "DELETE FROM gmp.material_consumption"] {
+                try site.site.expectRefused("42501", statement) { try site.site.asSuperuser(statement) }
+            }
+        }
+    }
+
+    @Test("a QC result's consumption is checked at the result's time, through gmp")
+    func resultConsumption() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            let din = try site.lot()
+            let result = try site.record(din, "cd105", "98.2", unit: "%")
+            try site.site.expectRefused("GM006", naming: ["quarantine"], "a quarantined kit") {
+                try Self.consume(site, material, result: result.id, quantity: "1", unit: "test", as: site.site.qcSession)
+            }
+            try Self.decide(site, material, "released")
+            // Released after the test was performed: still refused for that result.
+            try site.site.expectRefused("GM006", naming: ["not yet released"], "released after the test") {
+                try Self.consume(site, material, result: result.id, quantity: "1", unit: "test", as: site.site.qcSession)
+            }
+        }
+    }
+
+    // MARK: - Material lots
+
+    @Test("a material lot moves forward only, with QA's signed disposition; it is never edited or deleted")
+    func materialLotGuard() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            let quarantined = try Self.receive(site, as: site.site.qcSession)
+            try site.site.expectRefused("42501", "a status without a disposition") {
+                try site.site.asSuperuser("""
+                    UPDATE gmp.material_lot SET status = 'released', status_changed_at = now(),
+                        status_changed_by = '\(site.site.qa.id)' WHERE id = '\(material)'
+                    """)
+            }
+            try site.site.expectRefused("42501", "a disposition without its signature") {
+                try site.site.asSuperuser("""
+                    UPDATE gmp.material_lot SET status = 'released', status_changed_at = now(),
+                        status_changed_by = '\(site.site.qa.id)' WHERE id = '\(material)';
+                    INSERT INTO gmp.material_disposition (material_lot_id, decision, decided_by)
+                    VALUES ('\(material)', 'released', '\(site.site.qa.id)')
+                    """)
+            }
+            try site.site.expectRefused("GM003", "a lot received released") {
+                try site.site.asSuperuser("""
+                    INSERT INTO gmp.material_lot (id, type_code, supplier, supplier_lot, quantity, unit, received_at,
+                        receipt_condition, expires_on, certificate_sha256, storage_condition, status, status_changed_at,
+                        status_changed_by)
+                    VALUES ('MAT26-99999', 'MEM-ALPHA', 'X', 'Y', 1, 'mL', now(), 'ok', current_date + 9,
+                            decode('\(Self.certificate)', 'hex'), 'cold', 'released', now(), '\(site.site.qa.id)')
+                    """)
+            }
+            // The operator and QC may not decide; nor may anyone open a quarantined lot.
+            for (account, session) in [(site.site.operatorAccount, site.site.operatorSession), (site.site.qc, site.site.qcSession)] {
+                DonorAndLotRulesTests.expectSQLState("42501", "\(account.id) releases") {
+                    try Self.decide(site, material, "released", as: account, session: session)
+                }
+            }
+            try site.site.expectRefused("GM003", "opening a quarantined lot") {
+                try site.site.operatorSession.execute("SELECT gmp.open_material(\(material), NULL)")
+            }
+            try Self.decide(site, material, "released")
+            try site.site.operatorSession.execute("SELECT gmp.open_material(\(material), NULL)")
+            try site.site.expectRefused("GM004", "opening twice") {
+                try site.site.operatorSession.execute("SELECT gmp.open_material(\(material), NULL)")
+            }
+            for statement in ["UPDATE gmp.material_lot SET supplier_lot = 'edited' WHERE id = '\(material)'",
+                              "UPDATE gmp.material_lot SET expires_on = expires_on + 365 WHERE id = '\(material)'",
+                              "DELETE FROM gmp.material_lot WHERE id = '\(material)'"] {
+                try site.site.expectRefused("GM004", statement) { try site.site.asSuperuser(statement) }
+            }
+            try site.site.expectRefused("GM003", "back to quarantine") {
+                try site.site.asSuperuser("UPDATE gmp.material_lot SET status = 'quarantine', status_changed_at = NULL, status_changed_by = NULL WHERE id = '\(material)'")
+            }
+            DonorAndLotRulesTests.expectSQLState("GM003", "releasing twice") { try Self.decide(site, material, "released") }
+            try Self.decide(site, material, "rejected")
+            try Self.decide(site, quarantined, "rejected")
+            DonorAndLotRulesTests.expectSQLState("GM003", "a rejected lot released") { try Self.decide(site, quarantined, "released") }
+            try site.site.expectRefused("GM002", "a receipt without its certificate's hash") {
+                try site.site.operatorSession.execute("""
+                    SELECT gmp.receive_material('MEM-ALPHA', 'Gibco', 'L1', 5, 'mL', NULL, 'ok', current_date + 9, NULL, 'abc', NULL)
+                    """)
+            }
+            let statuses: [String] = try site.site.superuser.query("SELECT status FROM gmp.material_lot ORDER BY id")
+                .map { try $0.decode("status") }
+            #expect(statuses == ["rejected", "rejected"])
+        }
+    }
+
+    // MARK: - Release and trace
+
+    @Test("a lot that consumed a material lot later rejected cannot be released, not even exceptionally")
+    func rejectedMaterialBlocksRelease() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            try Self.decide(site, material, "released")
+            let (din, step) = try Self.lotWithStep(site)
+            let untouched = try site.lot()
+            let before = try site.packageHash(untouched)
+            try Self.consume(site, material, step: step)
+            try site.passAll(din)
+            let package = try site.site.superuser.query("SELECT gmp.release_check(\(din))::text AS p")[0].decode("p", as: String.self)
+            #expect(package.contains("\"materials\""))
+            #expect(try site.packageHash(untouched) == before)
+            let untouchedPackage = try site.site.superuser.query("SELECT gmp.release_check(\(untouched))::text AS p")[0]
+                .decode("p", as: String.self)
+            #expect(!untouchedPackage.contains("\"materials\""))
+            #expect(try site.blockers(din).isEmpty)
+
+            try Self.decide(site, material, "rejected")
+            #expect(try site.blockers(din).contains { $0.contains(material) && $0.contains("rejected") })
+            DonorAndLotRulesTests.expectSQLState("GM006", "release") { try site.release(din) }
+            let hash = try site.packageHash(din)
+            DonorAndLotRulesTests.expectSQLState("GM006", "exceptional release") {
+                try SignatureCeremony(site.site.directorSession).sign(password: site.site.director.password) { db, challenge in
+                    _ = try db.execute("""
+                        SELECT gmp.release_exceptionally(\(challenge), \(din), \(hash), 'Dr Treating', 'request on file',
+                                                         'accepted', 'no alternative therapy', 'QA notified')
+                        """)
+                }
+            }
+            #expect(try site.site.status(din) == "quarantine")
+        }
+    }
+
+    @Test("the trace goes both ways: a material lot to every lot it reached (cell bank and the lots made from it), a lot to its materials")
+    func traceBothWays() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            try Self.decide(site, material, "released")
+            let (_, collection) = try site.site.receivedCollection()
+            let bank = try site.site.createLot(collection: collection)
+            try site.site.step(bank, "isolation")
+            let step: Int64 = try site.site.superuser.query("SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(bank)")[0]
+                .decode("id")
+            try Self.consume(site, material, step: step)
+            for kind in ["passage", "harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(bank, kind) }
+            let working = try site.site.createLot(parent: bank, stage: "working_cell_bank")
+            let unrelated = try site.lot()
+
+            let trace = try DonorAndLotRulesTests.object(try site.site.qaSession.query(
+                "SELECT gmp.trace_material(\(material))::text AS t")[0].decode("t"))
+            let lots = try #require(trace["lots"] as? [[String: Any]])
+            let reached = Set(lots.compactMap { $0["din"] as? String })
+            #expect(reached == [bank, working], "reached \(reached), not the unrelated \(unrelated)")
+            #expect(lots.first { ($0["din"] as? String) == working }?["via"] as? String == bank)
+
+            for din in [bank, working] {
+                let back = try DonorAndLotRulesTests.object(try site.site.operatorSession.query(
+                    "SELECT gmp.trace_lot(\(din))::text AS t")[0].decode("t"))
+                let materials = try #require(back["materials"] as? [[String: Any]])
+                #expect(materials.map { $0["material_lot"] as? String } == [material])
+            }
+            let none = try DonorAndLotRulesTests.object(try site.site.operatorSession.query(
+                "SELECT gmp.trace_lot(\(unrelated))::text AS t")[0].decode("t"))
+            #expect((none["materials"] as? [Any])?.isEmpty == true)
+
+            // The bank's consumption blocks its descendants too, once the material is rejected.
+            try Self.decide(site, material, "rejected")
+            #expect(try site.blockers(working).contains { $0.contains(material) })
+        }
+    }
+}

@@ -1,0 +1,449 @@
+-- materials: Material types and lots (reagents, media, consumables): receipt into
+-- quarantine, QA's signed release or rejection, opening, consumption by manufacturing
+-- steps and QC results, and the trace of a material lot to every product lot it reached.
+--
+-- The one home of the current definition of each routine below (docs/migrations.md):
+-- gmp db migrate applies this file, after the numbered migrations, whenever it changes,
+-- and the database keeps the source of every version in force (gmp db code).
+
+CREATE OR REPLACE FUNCTION gmp_rules.require_material_lot(material_lot_id text) RETURNS gmp.material_lot
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    m gmp.material_lot;
+BEGIN
+    SELECT * INTO m FROM gmp.material_lot x WHERE x.id = material_lot_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no material lot %', material_lot_id USING ERRCODE = 'GM001',
+            HINT = 'gmp material list shows the material lots';
+    END IF;
+    RETURN m;
+END;
+$$;
+
+-- A material lot is received into quarantine; afterwards only its status moves forward
+-- (quarantine → released or rejected, released → rejected on a recall) and it is opened
+-- once, while released. Never deleted. Whoever writes, a superuser included.
+CREATE OR REPLACE FUNCTION gmp_rules.guard_material_lot() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    moved text[] := '{}';
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'material lots are never deleted' USING ERRCODE = 'GM004',
+            HINT = 'reject the material lot instead (gmp material reject)';
+    ELSIF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'quarantine' OR NEW.opened_at IS NOT NULL THEN
+            RAISE EXCEPTION 'a material lot is received unopened, into quarantine' USING ERRCODE = 'GM003',
+                HINT = 'QA releases it once its certificate and receipt are checked (gmp material release)';
+        END IF;
+        IF NEW.received_at > clock_timestamp() + interval '5 minutes' THEN
+            RAISE EXCEPTION 'receipt time % is in the future', NEW.received_at USING ERRCODE = 'GM002',
+                HINT = 'give the time it was received (ISO 8601), or leave it out for now';
+        END IF;
+        IF NEW.expires_on < (NEW.received_at AT TIME ZONE 'UTC')::date THEN
+            RAISE EXCEPTION 'material lot expired on %, before its receipt', NEW.expires_on USING ERRCODE = 'GM002',
+                HINT = 'an expired material is not received: return it to the supplier';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF NEW.status IS DISTINCT FROM OLD.status THEN
+        IF NOT ((OLD.status, NEW.status) IN (('quarantine', 'released'), ('quarantine', 'rejected'),
+                                             ('released', 'rejected'))) THEN
+            RAISE EXCEPTION 'material lot % cannot go from % to %', OLD.id, OLD.status, NEW.status USING ERRCODE = 'GM003',
+                HINT = CASE OLD.status WHEN 'rejected' THEN 'rejected is final: nothing may change it'
+                                       ELSE 'a released material lot may only be rejected (a recall)' END;
+        END IF;
+        moved := '{status,status_changed_at,status_changed_by}';
+    END IF;
+    IF NEW.opened_at IS DISTINCT FROM OLD.opened_at OR NEW.opened_by IS DISTINCT FROM OLD.opened_by THEN
+        IF OLD.opened_at IS NOT NULL THEN
+            RAISE EXCEPTION 'material lot % was opened at %', OLD.id, OLD.opened_at USING ERRCODE = 'GM004',
+                HINT = 'a lot is opened once; its use-by after opening counts from then';
+        ELSIF OLD.status <> 'released' THEN
+            RAISE EXCEPTION 'material lot % is %: only a released lot is opened', OLD.id, OLD.status USING ERRCODE = 'GM003',
+                HINT = 'QA releases it first (gmp material release)';
+        ELSIF NEW.opened_at > clock_timestamp() + interval '5 minutes' THEN
+            RAISE EXCEPTION 'opening time % is in the future', NEW.opened_at USING ERRCODE = 'GM002';
+        END IF;
+        moved := moved || '{opened_at,opened_by}'::text[];
+    END IF;
+    IF (to_jsonb(OLD) - moved) IS DISTINCT FROM (to_jsonb(NEW) - moved) THEN
+        RAISE EXCEPTION 'material lot % is recorded; only its status and its opening change, through gmp', OLD.id
+            USING ERRCODE = 'GM004', HINT = 'a mistaken receipt is rejected and received again';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE OR REPLACE TRIGGER material_lot_guard BEFORE INSERT OR UPDATE OR DELETE ON gmp.material_lot
+    FOR EACH ROW EXECUTE FUNCTION gmp_rules.guard_material_lot();
+ALTER TABLE gmp.material_lot ENABLE ALWAYS TRIGGER material_lot_guard;
+
+-- At COMMIT, whoever wrote it: a material lot's status other than quarantine comes with
+-- QA's disposition for it, signed intact by the decider with the meaning of the decision.
+CREATE OR REPLACE FUNCTION gmp_rules.check_material_disposition() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    m   gmp.material_lot;
+    d   gmp.material_disposition;
+    sig gmp.signature;
+BEGIN
+    SELECT * INTO STRICT m FROM gmp.material_lot WHERE id = NEW.id;
+    IF m.status = 'quarantine' THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO d FROM gmp.material_disposition x WHERE x.material_lot_id = m.id AND x.decision = m.status;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'material lot % became % without a signed disposition', m.id, m.status
+            USING ERRCODE = 'insufficient_privilege', HINT = 'QA uses gmp material release|reject';
+    END IF;
+    SELECT * INTO sig FROM gmp.signature s WHERE s.record_table = 'gmp.material_disposition' AND s.record_key = d.id::text;
+    IF NOT FOUND OR sig.meaning <> d.decision OR sig.signer <> d.decided_by
+       OR sig.content_hash <> gmp_rules.content_hash('gmp.material_disposition', d.id::text) THEN
+        RAISE EXCEPTION 'the % of material lot % needs the decider''s intact e-signature (meaning %)', d.decision, m.id,
+            d.decision USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT pg_has_role(d.decided_by, 'gmp_qa', 'MEMBER') THEN
+        RAISE EXCEPTION '% may not decide on material lots: that needs the qa role', d.decided_by
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF m.status_changed_by IS DISTINCT FROM d.decided_by THEN
+        RAISE EXCEPTION 'material lot % was set % by %, but the disposition is %''s', m.id, m.status,
+            m.status_changed_by, d.decided_by USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+-- PostgreSQL cannot CREATE OR REPLACE a constraint trigger: it is bound once, here, and
+-- its function is replaced in place whenever this file changes.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.material_lot'::regclass
+                   AND tgname = 'material_status_needs_disposition') THEN
+        CREATE CONSTRAINT TRIGGER material_status_needs_disposition AFTER UPDATE OF status ON gmp.material_lot
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_material_disposition();
+        ALTER TABLE gmp.material_lot ENABLE ALWAYS TRIGGER material_status_needs_disposition;
+    END IF;
+END;
+$$;
+
+-- A disposition is written together with the status it decides; checked at COMMIT too.
+CREATE OR REPLACE FUNCTION gmp_rules.check_material_disposition_row() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m gmp.material_lot;
+BEGIN
+    SELECT * INTO STRICT m FROM gmp.material_lot WHERE id = NEW.material_lot_id;
+    IF m.status <> NEW.decision AND NOT (NEW.decision = 'released' AND m.status = 'rejected') THEN
+        RAISE EXCEPTION 'material disposition % says % but material lot % is %', NEW.id, NEW.decision, m.id, m.status
+            USING ERRCODE = 'GM003';
+    END IF;
+    IF NOT EXISTS (SELECT FROM gmp.signature s WHERE s.record_table = 'gmp.material_disposition'
+                   AND s.record_key = NEW.id::text AND s.signer = NEW.decided_by AND s.meaning = NEW.decision) THEN
+        RAISE EXCEPTION 'material disposition % needs its signature', NEW.id USING ERRCODE = 'insufficient_privilege',
+            HINT = 'QA uses gmp material release|reject';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.material_disposition'::regclass
+                   AND tgname = 'material_disposition_conditions') THEN
+        CREATE CONSTRAINT TRIGGER material_disposition_conditions AFTER INSERT ON gmp.material_disposition
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_material_disposition_row();
+        ALTER TABLE gmp.material_disposition ENABLE ALWAYS TRIGGER material_disposition_conditions;
+    END IF;
+END;
+$$;
+
+-- Why a material lot may not be used at `used_at`, or NULL when it may: it was not yet
+-- received or released then, it is rejected, it expired, or it was past its use-by after
+-- opening (or not opened although it has one).
+CREATE OR REPLACE FUNCTION gmp_rules.material_unusable(m gmp.material_lot, used_at timestamptz) RETURNS text
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT CASE
+        WHEN m.status = 'rejected' THEN format('material lot %s is rejected', m.id)
+        WHEN m.status <> 'released' THEN format('material lot %s is in quarantine', m.id)
+        WHEN used_at < m.received_at THEN format('material lot %s was received at %s, after the use at %s',
+                                                 m.id, m.received_at, used_at)
+        WHEN used_at < (SELECT d.decided_at FROM gmp.material_disposition d
+                        WHERE d.material_lot_id = m.id AND d.decision = 'released')
+            THEN format('material lot %s was not yet released at %s', m.id, used_at)
+        WHEN (used_at AT TIME ZONE 'UTC')::date > m.expires_on
+            THEN format('material lot %s expired on %s', m.id, m.expires_on)
+        WHEN m.days_after_opening IS NOT NULL AND (m.opened_at IS NULL OR used_at < m.opened_at)
+            THEN format('material lot %s was not opened at %s: its use-by counts from opening', m.id, used_at)
+        WHEN m.days_after_opening IS NOT NULL AND used_at > m.opened_at + make_interval(days => m.days_after_opening)
+            THEN format('material lot %s expired %s day(s) after opening (opened %s)', m.id, m.days_after_opening,
+                        m.opened_at)
+    END
+$$;
+
+-- Every consumption, whoever inserts: its lot and time come from the step or result
+-- itself, the quantity is a finite positive number in a known unit, and the material lot
+-- was fit for use at that time. The material lot is locked FOR SHARE, so a rejection
+-- committing meanwhile waits, and then blocks the product lot's release.
+CREATE OR REPLACE FUNCTION gmp_rules.check_consumption() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    m        gmp.material_lot;
+    l        gmp.lot;
+    unusable text;
+BEGIN
+    PERFORM gmp_rules.require_finite(NEW.quantity, 'the quantity consumed');
+    IF NEW.quantity IS NULL OR NEW.quantity <= 0 THEN
+        RAISE EXCEPTION 'the quantity consumed must be more than zero, not %', coalesce(NEW.quantity::text, 'missing')
+            USING ERRCODE = 'GM002', HINT = 'give it as LOT:QUANTITY UNIT, e.g. MAT26-00001:500 mL';
+    END IF;
+    IF NEW.unit IS NULL OR NOT EXISTS (SELECT FROM gmp_meta.material_unit u WHERE u.symbol = NEW.unit) THEN
+        RAISE EXCEPTION 'unknown unit % for a quantity consumed', coalesce(NEW.unit, '(none)') USING ERRCODE = 'GM002',
+            HINT = (SELECT 'units: ' || string_agg(symbol, ', ' ORDER BY kind, symbol) FROM gmp_meta.material_unit);
+    END IF;
+    IF num_nonnulls(NEW.step_id, NEW.result_id) <> 1 THEN
+        RAISE EXCEPTION 'a consumption belongs to one manufacturing step or one QC result' USING ERRCODE = 'GM002';
+    END IF;
+    IF NEW.step_id IS NOT NULL THEN
+        SELECT s.din, s.performed_at INTO NEW.din, NEW.used_at FROM gmp.manufacturing_step s WHERE s.id = NEW.step_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no manufacturing step %', NEW.step_id USING ERRCODE = 'GM001';
+        END IF;
+    ELSE
+        SELECT r.din, r.performed_at INTO NEW.din, NEW.used_at FROM gmp.qc_result r WHERE r.id = NEW.result_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no QC result %', NEW.result_id USING ERRCODE = 'GM001';
+        END IF;
+    END IF;
+    -- Locked, so a disposition of the lot committing meanwhile waits for this record.
+    SELECT * INTO STRICT l FROM gmp.lot x WHERE x.din = NEW.din FOR SHARE;
+    IF l.status NOT IN ('quarantine', 'on_hold') THEN
+        RAISE EXCEPTION 'lot % is %: its record is closed', l.din, replace(l.status, '_', ' ') USING ERRCODE = 'GM004',
+            HINT = 'nothing is added to a released or rejected lot''s record';
+    END IF;
+    SELECT * INTO m FROM gmp.material_lot x WHERE x.id = NEW.material_lot_id FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no material lot %', NEW.material_lot_id USING ERRCODE = 'GM001',
+            HINT = 'gmp material list shows the material lots';
+    END IF;
+    unusable := gmp_rules.material_unusable(m, NEW.used_at);
+    IF unusable IS NOT NULL THEN
+        RAISE EXCEPTION '%: it cannot be used in lot %', unusable, l.din USING ERRCODE = 'GM006',
+            HINT = CASE m.status WHEN 'quarantine' THEN 'QA releases a material lot before use (gmp material release)'
+                                 WHEN 'rejected' THEN 'use a released lot of the material'
+                                 ELSE 'use a released, unexpired lot (gmp material list --usable)' END;
+    END IF;
+    NEW.recorded_by := session_user;
+    NEW.recorded_at := clock_timestamp();
+    RETURN NEW;
+END;
+$$;
+CREATE OR REPLACE TRIGGER consumption_rules BEFORE INSERT ON gmp.material_consumption
+    FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_consumption();
+ALTER TABLE gmp.material_consumption ENABLE ALWAYS TRIGGER consumption_rules;
+
+CREATE OR REPLACE FUNCTION gmp.add_material_type(code text, name text, category text, storage_condition text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gmp_rules.active_person();
+    IF NOT EXISTS (SELECT FROM gmp_meta.material_category c WHERE c.category = add_material_type.category) THEN
+        RAISE EXCEPTION 'unknown material category %', category USING ERRCODE = 'GM002',
+            HINT = (SELECT 'categories: ' || string_agg(c.category, ', ' ORDER BY c.category) FROM gmp_meta.material_category c);
+    END IF;
+    IF EXISTS (SELECT FROM gmp.material_type t WHERE t.code = add_material_type.code) THEN
+        RAISE EXCEPTION 'material type % exists', code USING ERRCODE = 'GM003', HINT = 'gmp material type list shows it';
+    END IF;
+    PERFORM set_config('gmp.reason', 'material type added', true);
+    INSERT INTO gmp.material_type (code, name, category, storage_condition)
+    VALUES (code, btrim(name), category, btrim(storage_condition));
+END;
+$$;
+
+-- Receives a material lot into quarantine; returns its id (MAT + year, a sequence number).
+CREATE OR REPLACE FUNCTION gmp.receive_material(type_code text, supplier text, supplier_lot text, quantity numeric,
+                                                unit text, received_at timestamptz, receipt_condition text,
+                                                expires_on date, days_after_opening integer,
+                                                certificate_sha256 text, storage_condition text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    t  gmp.material_type;
+    at timestamptz := coalesce(received_at, clock_timestamp());
+    id text;
+BEGIN
+    PERFORM gmp_rules.active_person();
+    SELECT * INTO t FROM gmp.material_type x WHERE x.code = type_code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no material type %', type_code USING ERRCODE = 'GM001',
+            HINT = 'add it first: gmp material type add CODE --name … --category …';
+    END IF;
+    PERFORM gmp_rules.require_finite(quantity, 'the quantity received');
+    IF quantity IS NULL OR quantity <= 0 THEN
+        RAISE EXCEPTION 'the quantity received must be more than zero' USING ERRCODE = 'GM002';
+    END IF;
+    IF NOT EXISTS (SELECT FROM gmp_meta.material_unit u WHERE u.symbol = unit) THEN
+        RAISE EXCEPTION 'unknown unit %', unit USING ERRCODE = 'GM002',
+            HINT = (SELECT 'units: ' || string_agg(symbol, ', ' ORDER BY kind, symbol) FROM gmp_meta.material_unit);
+    END IF;
+    IF certificate_sha256 IS NULL OR certificate_sha256 !~ '^[0-9a-fA-F]{64}$' THEN
+        RAISE EXCEPTION 'the supplier''s certificate is bound by its SHA-256 (64 hex digits)' USING ERRCODE = 'GM002',
+            HINT = 'give the certificate file: gmp material receive … --certificate FILE';
+    END IF;
+    IF expires_on IS NULL THEN
+        RAISE EXCEPTION 'a material lot needs its expiry date' USING ERRCODE = 'GM002', HINT = 'give --expires YYYY-MM-DD';
+    END IF;
+    id := 'MAT' || to_char(at AT TIME ZONE 'UTC', 'YY') || '-' || lpad(nextval('gmp_meta.material_lot_number')::text, 5, '0');
+    PERFORM set_config('gmp.reason', 'material lot received', true);
+    INSERT INTO gmp.material_lot (id, type_code, supplier, supplier_lot, quantity, unit, received_at, receipt_condition,
+                                  expires_on, days_after_opening, certificate_sha256, storage_condition)
+    VALUES (id, t.code, btrim(supplier), btrim(supplier_lot), quantity, unit, at, btrim(receipt_condition), expires_on,
+            days_after_opening, decode(certificate_sha256, 'hex'),
+            coalesce(nullif(btrim(storage_condition), ''), t.storage_condition));
+    RETURN id;
+END;
+$$;
+
+-- QA's signed decision on a material lot: writes the disposition and the status and
+-- signs the disposition row ("released" or "rejected").
+CREATE OR REPLACE FUNCTION gmp_rules.decide_material(challenge uuid, material_lot_id text, decision text, reason text)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    m  gmp.material_lot := gmp_rules.require_material_lot(material_lot_id);
+    id bigint;
+BEGIN
+    PERFORM gmp_rules.active_person();
+    SELECT * INTO m FROM gmp.material_lot x WHERE x.id = m.id FOR UPDATE;
+    IF m.status = 'rejected' OR m.status = decision THEN
+        RAISE EXCEPTION 'material lot % is already %', m.id, m.status USING ERRCODE = 'GM003',
+            HINT = CASE m.status WHEN 'rejected' THEN 'rejected is final' ELSE 'a released lot may only be rejected' END;
+    END IF;
+    IF decision = 'rejected' THEN
+        PERFORM gmp_rules.give_reason(reason);
+    ELSE
+        PERFORM set_config('gmp.reason', coalesce(nullif(btrim(reason), ''), 'material lot released'), true);
+    END IF;
+    INSERT INTO gmp.material_disposition (material_lot_id, decision, reason)
+    VALUES (m.id, decision, nullif(btrim(reason), '')) RETURNING material_disposition.id INTO id;
+    UPDATE gmp.material_lot x SET status = decision, status_changed_at = clock_timestamp(), status_changed_by = session_user
+    WHERE x.id = m.id;
+    RETURN gmp_rules.record_signature(challenge, decision, 'gmp.material_disposition', id::text, reason);
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp.release_material(challenge uuid, material_lot_id text, statement text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+BEGIN
+    RETURN gmp_rules.decide_material(challenge, material_lot_id, 'released', statement);
+END;
+$$;
+
+-- QA rejects a material lot, in quarantine or released (a supplier's recall); every
+-- product lot that consumed it can then no longer be released.
+CREATE OR REPLACE FUNCTION gmp.reject_material(challenge uuid, material_lot_id text, reason text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+BEGIN
+    RETURN gmp_rules.decide_material(challenge, material_lot_id, 'rejected', reason);
+END;
+$$;
+
+-- Records the opening of a released material lot; its use-by after opening counts from then.
+CREATE OR REPLACE FUNCTION gmp.open_material(material_lot_id text, opened_at timestamptz) RETURNS timestamptz
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    m  gmp.material_lot := gmp_rules.require_material_lot(material_lot_id);
+    at timestamptz := coalesce(opened_at, clock_timestamp());
+BEGIN
+    PERFORM gmp_rules.active_person();
+    PERFORM set_config('gmp.reason', 'material lot opened', true);
+    UPDATE gmp.material_lot x SET opened_at = at, opened_by = session_user WHERE x.id = m.id;
+    RETURN at;
+END;
+$$;
+
+-- What a step or QC result consumed; called in the same transaction as gmp.record_step
+-- or gmp.record_result. Exactly one of step_id and result_id.
+CREATE OR REPLACE FUNCTION gmp.record_consumption(material_lot_id text, quantity numeric, unit text, step_id bigint,
+                                                  result_id bigint) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM gmp_rules.active_person();
+    PERFORM gmp_rules.require_material_lot(material_lot_id);
+    PERFORM set_config('gmp.reason', 'material consumed', true);
+    INSERT INTO gmp.material_consumption (material_lot_id, quantity, unit, step_id, result_id, din, used_at)
+    VALUES (material_lot_id, quantity, unit, step_id, result_id, '', '-infinity')  -- din, used_at: set by the rule
+    RETURNING material_consumption.id INTO id;
+    RETURN id;
+END;
+$$;
+
+-- One material lot as every report shows it.
+CREATE OR REPLACE FUNCTION gmp_rules.material_lot_document(m gmp.material_lot) RETURNS jsonb
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT jsonb_build_object(
+        'id', m.id, 'type', m.type_code, 'name', t.name, 'category', t.category, 'supplier', m.supplier,
+        'supplier_lot', m.supplier_lot, 'quantity', m.quantity::text, 'unit', m.unit, 'received_at', m.received_at,
+        'received_by', m.received_by, 'receipt_condition', m.receipt_condition, 'expires_on', m.expires_on,
+        'days_after_opening', m.days_after_opening, 'opened_at', m.opened_at, 'opened_by', m.opened_by,
+        'use_by', CASE WHEN m.days_after_opening IS NULL OR m.opened_at IS NULL THEN m.expires_on
+                       ELSE least(m.expires_on, ((m.opened_at + make_interval(days => m.days_after_opening))
+                                                 AT TIME ZONE 'UTC')::date) END,
+        'certificate_sha256', encode(m.certificate_sha256, 'hex'), 'storage_condition', m.storage_condition,
+        'status', m.status, 'status_changed_at', m.status_changed_at, 'status_changed_by', m.status_changed_by,
+        'usable_now', gmp_rules.material_unusable(m, clock_timestamp()) IS NULL,
+        'dispositions', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                      'id', d.id, 'decision', d.decision, 'reason', d.reason, 'decided_by', d.decided_by,
+                                      'decided_at', d.decided_at, 'signature_id', s.id, 'printed_name', s.printed_name,
+                                      'signature_intact', gmp_rules.signature_intact(s.id)) ORDER BY d.id)
+                                  FROM gmp.material_disposition d
+                                  LEFT JOIN gmp.signature s ON s.record_table = 'gmp.material_disposition'
+                                                           AND s.record_key = d.id::text
+                                  WHERE d.material_lot_id = m.id), '[]'))
+    FROM gmp.material_type t WHERE t.code = m.type_code
+$$;
+
+CREATE OR REPLACE FUNCTION gmp.material_document(material_lot_id text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    m gmp.material_lot := gmp_rules.require_material_lot(material_lot_id);
+BEGIN
+    RETURN gmp_rules.material_lot_document(m) || jsonb_build_object(
+        'consumptions', coalesce((SELECT jsonb_agg(gmp_rules.consumption_document(c) ORDER BY c.id)
+                                  FROM gmp.material_consumption c WHERE c.material_lot_id = m.id), '[]'));
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gmp_rules.consumption_document(c gmp.material_consumption) RETURNS jsonb
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT jsonb_build_object('id', c.id, 'material_lot', c.material_lot_id, 'lot', c.din,
+                              'quantity', c.quantity::text, 'unit', c.unit, 'used_at', c.used_at,
+                              'step_id', c.step_id, 'step', (SELECT s.kind FROM gmp.manufacturing_step s WHERE s.id = c.step_id),
+                              'result_id', c.result_id, 'test', (SELECT r.test FROM gmp.qc_result r WHERE r.id = c.result_id),
+                              'recorded_by', c.recorded_by)
+$$;
+
+-- Forward from a material lot: its consumptions, and every product lot it reached (the
+-- lots that consumed it and every lot made from them), each with its units and where
+-- each is or which consignee received it.
+CREATE OR REPLACE FUNCTION gmp.trace_material(material_lot_id text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    m gmp.material_lot := gmp_rules.require_material_lot(material_lot_id);
+BEGIN
+    RETURN jsonb_build_object(
+        'material', gmp_rules.material_lot_document(m),
+        'consumptions', coalesce((SELECT jsonb_agg(gmp_rules.consumption_document(c) ORDER BY c.id)
+                                  FROM gmp.material_consumption c WHERE c.material_lot_id = m.id), '[]'),
+        'lots', coalesce((WITH RECURSIVE reached AS (
+                              SELECT DISTINCT c.din, NULL::text AS via FROM gmp.material_consumption c
+                              WHERE c.material_lot_id = m.id
+                              UNION
+                              SELECT l.din, reached.din FROM gmp.lot l JOIN reached ON l.parent_din = reached.din)
+                          SELECT jsonb_agg(gmp_rules.lot_document(o)
+                                           || jsonb_build_object('via', r.via, 'consumed', r.consumed,
+                                                                 'whereabouts', gmp_rules.unit_whereabouts(o.din))
+                                           ORDER BY o.din)
+                          FROM (SELECT din, min(via) AS via, bool_or(via IS NULL) AS consumed FROM reached GROUP BY din) r
+                          JOIN gmp.lot_overview o ON o.din = r.din), '[]'));
+END;
+$$;
