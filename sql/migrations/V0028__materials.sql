@@ -20,6 +20,9 @@ CREATE TABLE gmp_meta.material_category (
     description text NOT NULL CHECK (btrim(description) <> '')
 );
 COMMENT ON TABLE gmp_meta.material_category IS 'The closed vocabulary of material categories.';
+-- Audited before its rows go in, so the trail holds every row (gmp audit verify reconciles).
+SELECT gmp_meta.make_append_only('gmp_meta.material_category');
+SELECT gmp_audit.audit_table('gmp_meta.material_category', 'category');
 INSERT INTO gmp_meta.material_category VALUES
     ('culture_medium', 'culture medium'),
     ('platelet_lysate_or_serum', 'human platelet lysate or serum'),
@@ -28,8 +31,6 @@ INSERT INTO gmp_meta.material_category VALUES
     ('buffer', 'buffers and solutions (PBS, saline)'),
     ('kit', 'test and reagent kits'),
     ('consumable', 'consumables in contact with the product: bags, vials, flasks, tubing');
-SELECT gmp_meta.make_append_only('gmp_meta.material_category');
-SELECT gmp_audit.audit_table('gmp_meta.material_category', 'category');
 
 -- The units a received or consumed quantity is counted in.
 CREATE TABLE gmp_meta.material_unit (
@@ -37,11 +38,12 @@ CREATE TABLE gmp_meta.material_unit (
     kind   text NOT NULL CHECK (kind IN ('volume', 'mass', 'count'))
 );
 COMMENT ON TABLE gmp_meta.material_unit IS 'The units of material quantities.';
+-- Audited before its rows go in, so the trail holds every row (gmp audit verify reconciles).
+SELECT gmp_meta.make_append_only('gmp_meta.material_unit');
+SELECT gmp_audit.audit_table('gmp_meta.material_unit', 'symbol');
 INSERT INTO gmp_meta.material_unit VALUES
     ('L', 'volume'), ('mL', 'volume'), ('µL', 'volume'), ('g', 'mass'), ('mg', 'mass'), ('µg', 'mass'),
     ('each', 'count'), ('vial', 'count'), ('bag', 'count'), ('kit', 'count'), ('test', 'count');
-SELECT gmp_meta.make_append_only('gmp_meta.material_unit');
-SELECT gmp_audit.audit_table('gmp_meta.material_unit', 'symbol');
 
 CREATE TABLE gmp.material_type (
     code              text        PRIMARY KEY CHECK (code ~ '^[A-Z0-9][A-Z0-9-]{1,31}$'),
