@@ -39,12 +39,21 @@ struct SchemaCommandTests {
 
     @Test("server notices go through the logger: silent by default, shown with -v, never raw")
     func notices() throws {
-        try TestServer.withDatabase { database in
-            #expect(try GMPBinary.run(["db", "migrate", "--database", database]).status == 0)
-            // The second run's CREATE SCHEMA IF NOT EXISTS makes the server send a NOTICE.
+        // A database whose gmp_meta schema exists before its first migration: the ledger's
+        // CREATE SCHEMA IF NOT EXISTS makes the server send a NOTICE.
+        func withSchemaFirst(_ body: (String) throws -> Void) throws {
+            try TestServer.withDatabase { database in
+                try TestServer.connect(database).execute("CREATE SCHEMA gmp_meta")
+                try body(database)
+            }
+        }
+        try withSchemaFirst { database in
             let quiet = try GMPBinary.run(["db", "migrate", "--database", database])
             #expect(quiet.status == 0)
-            #expect(quiet.stderr.isEmpty, "\(quiet)")
+            // Progress lines, but no notice: not as gmp's line, not as libpq's raw one.
+            #expect(!quiet.stderr.contains("already exists") && !quiet.stderr.contains("NOTICE"), "\(quiet)")
+        }
+        try withSchemaFirst { database in
             let verbose = try GMPBinary.run(["db", "migrate", "-v", "--database", database])
             #expect(verbose.status == 0)
             #expect(verbose.stderr.contains("gmp: info: server notice: schema \"gmp_meta\" already exists, skipping"), "\(verbose)")

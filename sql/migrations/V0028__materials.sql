@@ -66,7 +66,7 @@ CREATE TABLE gmp.material_lot (
     supplier           text        NOT NULL CHECK (btrim(supplier) <> '' AND length(supplier) <= 200 AND supplier !~ '[[:cntrl:]]'),
     supplier_lot       text        NOT NULL CHECK (btrim(supplier_lot) <> '' AND length(supplier_lot) <= 100
                                                    AND supplier_lot !~ '[[:cntrl:]]'),
-    quantity           numeric     NOT NULL CHECK (quantity > 0 AND quantity < 'Infinity'),
+    quantity           numeric     NOT NULL CHECK (quantity > 0 AND quantity NOT IN ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric)),
     unit               text        NOT NULL REFERENCES gmp_meta.material_unit,
     received_at        timestamptz NOT NULL,
     received_by        text        NOT NULL DEFAULT session_user REFERENCES gmp.account,
@@ -115,7 +115,7 @@ SELECT gmp_audit.audit_table('gmp.material_disposition', 'id');
 CREATE TABLE gmp.material_consumption (
     id              bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     material_lot_id text        NOT NULL REFERENCES gmp.material_lot,
-    quantity        numeric     NOT NULL CHECK (quantity > 0 AND quantity < 'Infinity'),
+    quantity        numeric     NOT NULL CHECK (quantity > 0 AND quantity NOT IN ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric)),
     unit            text        NOT NULL REFERENCES gmp_meta.material_unit,
     step_id         bigint      REFERENCES gmp.manufacturing_step,
     result_id       bigint      REFERENCES gmp.qc_result,

@@ -283,18 +283,13 @@ struct MaterialShow: GMPCommand {
     }
 }
 
-/// `gmp material trace LOT`, also `gmp trace material LOT`.
-struct MaterialTrace: GMPCommand {
-    static let path = "material trace"
-    static let configuration = CommandConfiguration(
-        commandName: "trace",
-        abstract: "Every lot a material lot reached (and the lots made from them), with their units and consignees.",
-        discussion: "CSV: one row per unit (or per lot without units). --json: the server's document.")
+/// The material trace, under both of its names: one behaviour, two places in the tree.
+protocol MaterialTraceCommand: GMPCommand {
+    var format: TraceFormat { get }
+    var id: String { get }
+}
 
-    @OptionGroup var options: GlobalOptions
-    @OptionGroup var format: TraceFormat
-    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
-
+extension MaterialTraceCommand {
     func validate() throws {
         if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
     }
@@ -304,8 +299,21 @@ struct MaterialTrace: GMPCommand {
     }
 }
 
+/// `gmp material trace LOT`, also `gmp trace material LOT`.
+struct MaterialTrace: MaterialTraceCommand {
+    static let path = "material trace"
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Every lot a material lot reached (and the lots made from them), with their units and consignees.",
+        discussion: "CSV: one row per unit (or per lot without units). --json: the server's document.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+}
+
 /// `gmp trace material LOT`: the same report as `gmp material trace`.
-struct TraceMaterial: GMPCommand {
+struct TraceMaterial: MaterialTraceCommand {
     static let path = "trace material"
     static let configuration = CommandConfiguration(
         commandName: "material", abstract: MaterialTrace.configuration.abstract,
@@ -314,14 +322,6 @@ struct TraceMaterial: GMPCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
     @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
-
-    func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
-    }
-
-    func execute(in context: CommandContext) throws {
-        try MaterialText.trace(id, csv: format.csv, context)
-    }
 }
 
 /// The `--material LOT:QUANTITY UNIT` option of `gmp lot step` and `gmp qc record`.
