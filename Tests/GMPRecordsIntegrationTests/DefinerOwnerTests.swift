@@ -7,7 +7,7 @@ import TestSupport
 /// migrates turn any future injection into one of them into superuser code. They are
 /// owned by gmp_definer, a NOLOGIN role with only the rights they need, but for the few
 /// that need a superuser's power, listed here with why (and in
-/// gmp_meta.superuser_definers(), sql/code/17_privileges.sql).
+/// gmp_meta.superuser_definers(), sql/code/99_privileges.sql).
 @Suite("Definer owner: gmp's SECURITY DEFINER functions run as gmp_definer, not as a superuser")
 struct DefinerOwnerTests {
     /// The definers that stay the superuser's. Adding one here is a security decision.

@@ -128,7 +128,7 @@ public struct Migrator: Sendable {
             db.logger.info("applied code file \(file.fileName)")
         }
         // A SECURITY DEFINER function a changed file created goes to gmp_definer, even when
-        // 17_privileges.sql (which does it too) did not change (issue 20).
+        // 99_privileges.sql (which does it too) did not change (issue 20).
         let canGiveOwner: Bool = try db.query("""
             SELECT to_regprocedure('gmp_meta.give_definers_their_owner()') IS NOT NULL AS available
             """)[0].decode("available")
