@@ -155,8 +155,13 @@ struct EquipmentRulesTests {
             #expect(try row.decode("same_time") as Bool)
             #expect(try row.decode("recorded_by") as String == site.site.operatorAccount.id)
             #expect(try Self.useCount(site) == 2)
-            DonorAndLotRulesTests.expectSQLState("42501", "QA records a use") {
-                try Self.use(site, step: step, as: site.site.qaSession)
+            for (who, session) in [("QA", site.site.qaSession), ("the director", site.site.directorSession)] {
+                DonorAndLotRulesTests.expectSQLState("42501", "\(who) records a use") {
+                    try Self.use(site, step: step, as: session)
+                }
+            }
+            DonorAndLotRulesTests.expectSQLState("42501", "the director takes it out of service") {
+                try Self.changeStatus(site, inService: false, as: site.site.director, session: site.site.directorSession)
             }
             for statement in ["UPDATE gmp.equipment_use SET used_at = now()", "DELETE FROM gmp.equipment_use",
                               "UPDATE gmp.equipment_service SET due_at = due_at + interval '1 year'",
