@@ -89,6 +89,7 @@ struct EquipmentRulesTests {
         ("out of service", "out of service"), ("never calibrated", "no calibration"),
         ("calibration overdue", "calibration was overdue"), ("maintenance overdue", "maintenance was overdue"),
         ("left out of tolerance", "left out of tolerance"), ("calibrated after the step", "no calibration"),
+        ("back-dated before an out-of-tolerance calibration", "found out of tolerance"),
     ]
 
     @Test("a use of unfit equipment is refused: by a step (operator), a QC result (QC), and a superuser writing the row",
@@ -113,6 +114,12 @@ struct EquipmentRulesTests {
             case "left out of tolerance":
                 try Self.service(site, found: "out_of_tolerance", left: "out_of_tolerance")
                 try Self.service(site, kind: "maintenance")
+            case "back-dated before an out-of-tolerance calibration":
+                // Found out of tolerance an hour ago; a step of two hours ago is recorded only now.
+                try Self.service(site)
+                try Self.service(site, kind: "maintenance")
+                try Self.service(site, daysAgo: 1.0 / 24, found: "out_of_tolerance", left: "in_tolerance")
+                stepHoursAgo = 2
             default:
                 // Calibrated and maintained an hour ago; the step was two hours ago.
                 try Self.service(site, daysAgo: 1.0 / 24)

@@ -193,7 +193,8 @@ $$;
 
 -- Why equipment may not be used at `used_at`, or NULL when it may: out of service then, or
 -- (when it has the interval) never calibrated or maintained by then, left out of
--- tolerance by its latest calibration, or past the due date of its latest record.
+-- tolerance by its latest calibration, or past the due date of its latest record; or
+-- its next calibration after `used_at` found it out of tolerance.
 CREATE OR REPLACE FUNCTION gmp_rules.equipment_unusable(e gmp.equipment, used_at timestamptz) RETURNS text
 LANGUAGE plpgsql STABLE SET TimeZone = 'UTC' AS $$
 DECLARE
@@ -217,6 +218,15 @@ BEGIN
             RETURN format('equipment %s: its %s was overdue at %s (due %s)', e.id, record_kind, used_at, s.due_at);
         END IF;
     END LOOP;
+    -- A use recorded late, back-dated into a span a later calibration already found out
+    -- of tolerance: that calibration's deviations were opened without it.
+    SELECT * INTO s FROM gmp.equipment_service x
+    WHERE x.equipment_id = e.id AND x.kind = 'calibration' AND x.performed_at >= used_at
+    ORDER BY x.performed_at LIMIT 1;
+    IF FOUND AND s.as_found = 'out_of_tolerance' THEN
+        RETURN format('equipment %s was found out of tolerance by its calibration of %s, after %s', e.id, s.performed_at,
+                      used_at);
+    END IF;
     RETURN NULL;
 END;
 $$;
