@@ -90,13 +90,18 @@ struct EquipmentCommandTests {
             #expect(backCSV.stdout.contains("equipment,BSC-01,biosafety_cabinet,"), "\(backCSV)")
 
             // Found out of tolerance: the step and the result are listed, a deviation opened on the lot.
-            let found = try site.expectSuccess {
+            let foundText = try site.expectSuccess {
                 try site.signed(site.operatorAccount, ["equipment", "calibrate", "BSC-01", "--as-found", "out", "--as-left", "in",
-                                                       "--reference", "cert 2", "--json"])
+                                                       "--reference", "cert 2"])
             }
-            let uses = try #require(try found.json()["affected_uses"] as? [[String: Any]], "\(found)")
+            #expect(foundText.stdout.contains("found out of tolerance: 2 step(s) and QC result(s)"), "\(foundText)")
+            #expect(foundText.stdout.contains("lots affected  1") && foundText.stdout.contains("deviation DEV"), "\(foundText)")
+            let found = try site.expectSuccess { try site.gmp(site.qa, ["equipment", "show", "BSC-01", "--json"]) }
+            let services = try #require(try found.json()["services"] as? [[String: Any]], "\(found)")
+            let outOfTolerance = try #require(services.last, "\(found)")
+            let uses = try #require(outOfTolerance["affected_uses"] as? [[String: Any]], "\(found)")
             #expect(uses.count == 2, "\(found)")
-            let lots = try #require(try found.json()["affected_lots"] as? [[String: Any]], "\(found)")
+            let lots = try #require(outOfTolerance["affected_lots"] as? [[String: Any]], "\(found)")
             #expect(lots.compactMap { $0["din"] as? String } == [lot.din], "\(found)")
             let deviation = try #require(lots.first?["deviation"] as? String, "\(found)")
             let check = try site.gmp(site.qa, ["release", "check", lot.keyed, "--json"])
