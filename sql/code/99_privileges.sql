@@ -38,7 +38,10 @@ GRANT EXECUTE ON FUNCTION
     gmp.receive_shipment(uuid,text,timestamp with time zone,text),
     gmp.shipment_document(text),
     gmp.material_document(text),
-    gmp.trace_material(text)
+    gmp.trace_material(text),
+    gmp.recall_document(text),
+    gmp.recall_list(),
+    gmp.recall_lookback(text)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION
@@ -130,7 +133,12 @@ GRANT EXECUTE ON FUNCTION
     gmp.confirm_identity(uuid,text,text),
     gmp.add_material_type(text,text,text,text),
     gmp.release_material(uuid,text,text),
-    gmp.reject_material(uuid,text,text)
+    gmp.reject_material(uuid,text,text),
+    gmp.open_recall(uuid,text,text,bigint,text),
+    gmp.notify_recall(text,text,text,text,timestamp with time zone,text),
+    gmp.acknowledge_recall(text,text,text,timestamp with time zone,text[],text[],text[],text),
+    gmp.dispose_recall_unit(text,text,text,text),
+    gmp.close_recall(uuid,text,text)
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION
