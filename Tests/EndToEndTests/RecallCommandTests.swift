@@ -91,6 +91,12 @@ struct RecallCommandTests {
             try site.expectSuccess { try site.gmp(site.qa, ["recall", "report", recall, "--html", html]) }
             let page = try String(contentsOfFile: html, encoding: .utf8)
             #expect(page.contains("Recall \(recall) — closed") && page.contains(ShipCommandTests.consignee))
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/weasyprint") {
+                let pdf = NSTemporaryDirectory() + "recall-\(recall).pdf"
+                try site.expectSuccess { try site.gmp(site.qa, ["recall", "report", recall, "--pdf", pdf]) }
+                let bytes = try #require(FileManager.default.contents(atPath: pdf))
+                #expect(bytes.starts(with: Data("%PDF".utf8)))
+            }
             // Closed: the lot's units ship again.
             try site.expectSuccess { try site.gmp(site.operatorAccount, ["ship", "pack", id, "--unit", ss.unit(lot, 3)]) }
         }
