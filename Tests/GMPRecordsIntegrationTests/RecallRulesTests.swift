@@ -256,4 +256,39 @@ struct RecallRulesTests {
             }
         }
     }
+
+    // MARK: - Post-release result
+
+    @Test("a post-release result names a result of the released lot; the recall reaches its units, nothing else")
+    func postReleaseResult() throws {
+        try Site.with { s in
+            let din = try s.releasedLot()
+            let other = try s.filledLot()
+            let result: Int64 = try s.superuser.query("""
+                SELECT id FROM gmp.qc_result WHERE din = \(din) AND test = 'sterility' ORDER BY id DESC LIMIT 1
+                """)[0].decode("id")
+            let foreign = try s.qcSite.record(other, "cd105", "98.2", unit: "%")
+            try s.site.expectRefused("GM001", naming: ["\(foreign.id)"], "a result of another lot") {
+                _ = try Self.open(s, "post_release_result", din, result: foreign.id)
+            }
+            try s.site.expectRefused("GM002", "a result named for a product-lot recall") {
+                _ = try Self.open(s, "product_lot", din, result: result)
+            }
+            let recall = try Self.open(s, "post_release_result", din, result: result)
+            let doc = try Self.document(s, recall)
+            #expect(doc["cause"] as? String == "post_release_result")
+            #expect((doc["result_id"] as? NSNumber)?.int64Value == result)
+            #expect((doc["lots"] as? [[String: Any]])?.compactMap { $0["din"] as? String } == [din])
+            #expect((doc["lots"] as? [[String: Any]])?.first?["held"] as? Bool == false)
+            #expect((doc["units"] as? [[String: Any]])?.count == 20)
+            #expect(try s.site.status(other) == "quarantine")
+            // A held unit of a recall that did not reach it is refused, as a superuser's row too.
+            try s.site.expectRefused("GM001", naming: [recall], "a disposition of a unit the recall did not reach") {
+                try s.site.asSuperuser("""
+                    INSERT INTO gmp.recall_unit_disposition (recall_id, unit_id, disposition, reason)
+                    VALUES ('\(recall)', '\(try s.units(other)[0])', 'cleared', 'x')
+                    """)
+            }
+        }
+    }
 }
