@@ -118,11 +118,24 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     GROUP BY m.id, m.type_code, m.supplier_lot, d.reason
 $$;
 
+-- The release blocker of recalls (sql/code/19_recall.sql): an open recall holds the lot.
+-- Only held lots (not final at the opening), so a released lot's signed package stays as
+-- it was.
+CREATE OR REPLACE FUNCTION gmp_rules.recall_blockers(lot_din text)
+RETURNS TABLE (kind text, item text, problem text)
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT 'recall', r.id, format('recall %s (%s: %s) is open and holds lot %s', r.id, replace(r.cause, '_', ' '),
+                                  coalesce(r.donor_code, r.material_lot_id, r.din), rl.din)
+    FROM gmp.recall_lot rl JOIN gmp.recall r ON r.id = rl.recall_id
+    WHERE rl.din = lot_din AND rl.held AND NOT EXISTS (SELECT FROM gmp.recall_closure c WHERE c.recall_id = r.id)
+$$;
+
+
 -- What blocks a release of the lot, given its evaluation: no specification, a criterion
 -- not passed, a donor not determined eligible (or exempt) or whose evidence changed after
 -- the determination, withdrawn consent, an open deviation, expiry, an open
--- temperature excursion that affects any of its units, and a rejected material lot it
--- consumed.
+-- temperature excursion that affects any of its units, a rejected material lot it
+-- consumed, and an open recall that holds it.
 CREATE OR REPLACE FUNCTION gmp_rules.blockers_of(lot_din text, evaluation jsonb)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
@@ -180,6 +193,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     UNION ALL
     -- A material lot it (or a cell bank it was made from) consumed was rejected (16_materials.sql).
     SELECT m.kind, m.item, m.problem FROM gmp_rules.material_blockers(lot_din) m
+    UNION ALL
+    -- An open recall holds it (19_recall.sql).
+    SELECT r.kind, r.item, r.problem FROM gmp_rules.recall_blockers(lot_din) r
 $$;
 
 -- The blockers of a lot as it stands now.

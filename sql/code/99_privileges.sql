@@ -42,7 +42,10 @@ GRANT EXECUTE ON FUNCTION
     gmp.equipment_document(text),
     gmp.equipment_service_document(bigint),
     gmp_rules.equipment_unusable(gmp.equipment,timestamp with time zone),
-    gmp_rules.equipment_status_at(gmp.equipment,timestamp with time zone)
+    gmp_rules.equipment_status_at(gmp.equipment,timestamp with time zone),
+    gmp.recall_document(text),
+    gmp.recall_list(),
+    gmp.recall_lookback(text)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION
@@ -146,7 +149,12 @@ GRANT EXECUTE ON FUNCTION
     gmp.register_equipment(text,text,text,text,integer,integer),
     gmp.take_equipment_out_of_service(uuid,text,text),
     gmp.return_equipment_to_service(uuid,text,text),
-    gmp.record_equipment_service(uuid,text,text,timestamp with time zone,timestamp with time zone,text,text,text,text)
+    gmp.record_equipment_service(uuid,text,text,timestamp with time zone,timestamp with time zone,text,text,text,text),
+    gmp.open_recall(uuid,text,text,bigint,text),
+    gmp.notify_recall(text,text,text,text,timestamp with time zone,text),
+    gmp.acknowledge_recall(text,text,text,timestamp with time zone,text[],text[],text[],text),
+    gmp.dispose_recall_unit(text,text,text,text),
+    gmp.close_recall(uuid,text,text)
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION
