@@ -30,6 +30,7 @@ GRANT EXECUTE ON FUNCTION
     gmp_rules.limit_text(gmp.criterion,numeric,boolean),
     gmp.release_check(text),
     gmp.certificate_of_analysis(text),
+    gmp.rejection_record(text),
     gmp_rules.position_label(integer,integer),
     gmp.custody_history(text),
     gmp.storage_occupancy(text),
@@ -68,7 +69,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.add_material_type(text,text,text,text),
     gmp.receive_material(text,text,text,numeric,text,timestamp with time zone,text,date,integer,text,text),
     gmp.open_material(text,timestamp with time zone),
-    gmp.record_consumption(text,numeric,text,bigint,bigint)
+    gmp.record_consumption(text,numeric,text,bigint,bigint),
+    gmp.record_label_print(text,integer,text[],text,text,text,text)
 TO gmp_operator;
 
 GRANT EXECUTE ON FUNCTION
@@ -94,7 +96,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.add_material_type(text,text,text,text),
     gmp.receive_material(text,text,text,numeric,text,timestamp with time zone,text,date,integer,text,text),
     gmp.open_material(text,timestamp with time zone),
-    gmp.record_consumption(text,numeric,text,bigint,bigint)
+    gmp.record_consumption(text,numeric,text,bigint,bigint),
+    gmp.record_label_print(text,integer,text[],text,text,text,text)
 TO gmp_qc;
 
 GRANT EXECUTE ON FUNCTION
@@ -130,7 +133,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.confirm_identity(uuid,text,text),
     gmp.add_material_type(text,text,text,text),
     gmp.release_material(uuid,text,text),
-    gmp.reject_material(uuid,text,text)
+    gmp.reject_material(uuid,text,text),
+    gmp.record_label_print(text,integer,text[],text,text,text,text)
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION
