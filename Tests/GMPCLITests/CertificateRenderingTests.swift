@@ -149,7 +149,12 @@ struct CertificateRenderingTests {
     func pdfA() throws {
         let path = NSTemporaryDirectory() + "/gmp-coa-pdfa-\(getpid()).pdf"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try PDFConverter.convert(html: CertificateRendering.html(coa), to: path, variant: "pdf/a-3b")
+        let maker = CertificateRendering.Manufacturer(name: "Example Cell Therapy Facility", address: "1 Example Road\nExample City")
+        try PDFConverter.convert(html: CertificateRendering.html(coa, manufacturer: maker), to: path, variant: "pdf/a-3b")
+        // $GMP_TEST_PRINTS_DIR keeps a copy for a person to look at.
+        if let keep = ProcessInfo.processInfo.environment["GMP_TEST_PRINTS_DIR"] {
+            try? FileManager.default.copyItem(atPath: path, toPath: keep + "/coa.pdf")
+        }
         let data = FileManager.default.contents(atPath: path) ?? Data()
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains("pdfaid:part") && text.contains("pdfaid:conformance"), "no PDF/A XMP identification")
