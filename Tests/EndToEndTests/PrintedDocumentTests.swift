@@ -183,15 +183,15 @@ struct PrintedDocumentTests {
             #expect(String(decoding: head, as: UTF8.self) == "%PDF-")
 
             // The rejected lot's audit report: the signature with its manifestation.
-            let auditHTML = "\(qs.directory)/disposition-audit.html"
+            let auditHTML = "\(qs.directory)/disposition-audit.html", auditPDF = "\(qs.directory)/disposition-audit.pdf"
             try site.expectSuccess {
-                try site.gmp(site.qa, ["audit", "report", "--table", "gmp.disposition", "--html", auditHTML])
+                try site.gmp(site.qa, ["audit", "report", "--table", "gmp.disposition", "--html", auditHTML, "--pdf", auditPDF])
             }
             let audit = try String(contentsOfFile: auditHTML, encoding: .utf8)
             #expect(audit.contains("<th>Signed by</th><td>Quinn Quality (\(qs.releaser.id))</td>"), "\(audit)")
             #expect(audit.contains("<th>Meaning</th><td>rejected</td>"), "\(audit)")
             #expect(audit.contains("<span class=\"intact\">intact</span>"), "\(audit)")
-            Self.keep([pdf])
+            Self.keep([pdf, auditPDF])
         }
     }
 }
