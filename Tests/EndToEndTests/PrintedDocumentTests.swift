@@ -95,6 +95,11 @@ struct PrintedDocumentTests {
                                        "zbarimg (zbar-tools) is not installed")
             let symbols = Set(decoded.output.split(separator: "\n").map(String.init))
             #expect(symbols == [din, product, expiry], "decoded: \(decoded.output)")
+            // zbar reads no DataMatrix; libdmtx's dmtxread does: the compound message (=+, count, 000).
+            let matrix = try #require(try Self.tool("dmtxread", ["-N", "1", "\(directory)/\(image)"]),
+                                      "dmtxread (dmtx-utils) is not installed")
+            #expect(matrix.output.trimmingCharacters(in: .whitespacesAndNewlines) == "=+03000" + din + product + expiry,
+                    "decoded: \(matrix.output)")
 
             // Printing the same unit again is a reprint: refused without a reason, nothing recorded.
             try site.expectRefused(mentioning: ["reprint needs its reason", "--reason"]) {
