@@ -123,6 +123,43 @@ struct CertificateRenderingTests {
         #expect(html.components(separatedBy: "<td class=\"verdict pass\">PASS</td>").count == 13)
     }
 
+    @Test("ICH Q7 §11.4: manufacturer and address, product name, document number, compliance statement only when valid")
+    func ichQ7() throws {
+        let maker = CertificateRendering.Manufacturer(name: "Example Cell Therapy Facility",
+                                                      address: "1 Example Road\n  Example City, EX 00000\n")
+        let html = CertificateRendering.html(coa, manufacturer: maker), text = CertificateRendering.text(coa, manufacturer: maker)
+        for page in [html, text] {
+            #expect(page.contains("Example Cell Therapy Facility, 1 Example Road, Example City, EX 00000"))
+            #expect(page.contains("CoA-\(coa.lot.din)-17"))
+            #expect(page.contains("meet specification \(coa.specification.id), version \(coa.specification.version)"))
+            #expect(!page.contains("drug_product") && !page.contains("cells, drug"), "code words, not names")
+            #expect(page.contains(ProductNames.name(stage: coa.lot.stage, productKind: coa.lot.productKind)))
+        }
+        #expect(text.hasPrefix("CERTIFICATE OF ANALYSIS   CoA-\(coa.lot.din)-17"))
+        // Unconfigured, the certificate says so instead of leaving the manufacturer out.
+        #expect(CertificateRendering.text(coa).contains("not configured: set facility.name and facility.address"))
+        let broken = try CertificateOfAnalysis.decode(json: CertificateFixture.json.replacingOccurrences(
+            of: "\"intact\": true", with: "\"intact\": false"))
+        #expect(!CertificateRendering.html(broken, manufacturer: maker).contains("meet specification"))
+        #expect(!CertificateRendering.text(broken, manufacturer: maker).contains("meet specification"))
+    }
+
+    @Test("PDF/A-3b through weasyprint, when installed: the archival identification is in the file",
+          .enabled(if: PDFConverter.executable(named: "weasyprint") != nil))
+    func pdfA() throws {
+        let path = NSTemporaryDirectory() + "/gmp-coa-pdfa-\(getpid()).pdf"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let maker = CertificateRendering.Manufacturer(name: "Example Cell Therapy Facility", address: "1 Example Road\nExample City")
+        try PDFConverter.convert(html: CertificateRendering.html(coa, manufacturer: maker), to: path, variant: "pdf/a-3b")
+        // $GMP_TEST_PRINTS_DIR keeps a copy for a person to look at.
+        if let keep = ProcessInfo.processInfo.environment["GMP_TEST_PRINTS_DIR"] {
+            try? FileManager.default.copyItem(atPath: path, toPath: keep + "/coa.pdf")
+        }
+        let data = FileManager.default.contents(atPath: path) ?? Data()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("pdfaid:part") && text.contains("pdfaid:conformance"), "no PDF/A XMP identification")
+    }
+
     @Test("UTC times are shown to the second; other text as given")
     func times() {
         #expect(CertificateRendering.utc("2026-11-01T09:00:00.000000Z") == "2026-11-01 09:00:00 UTC")
@@ -183,7 +220,7 @@ enum CertificateFixture {
       "deviations": [{"id": "DEV26-0001", "kind": "deviation", "title": "Incubator door alarm during passage 3",
                       "outcome": "no impact on product quality", "closed_at": "2026-11-22T16:40:00.000000Z",
                       "closed_by": "Quinn Quality"}],
-      "release": {"decision": "released", "signer": "quinn", "printed_name": "Quinn Quality",
+      "release": {"decision": "released", "disposition_id": 17, "signer": "quinn", "printed_name": "Quinn Quality",
                   "signed_at": "2026-11-25T14:03:07.512000Z", "meaning": "released", "signature_id": 42, "intact": true,
                   "package_sha256": "9f2c1a7e4b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"},
       "audit": {"seq": 1234, "hash": "3b7e0c9d2a4f6e8b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a4b"},

@@ -111,7 +111,9 @@ struct ConfigFileTests {
         #expect(file.database?.connection == nil)
         #expect(file.database?.connectTimeout == 5)
         #expect(file.output?.color == .auto)
-        #expect(file.facility == ConfigFile.Facility(isbt128Facility: "G1234", maxPassage: 10, maxPopulationDoublings: 40))
+        #expect(file.facility == ConfigFile.Facility(isbt128Facility: "G1234", maxPassage: 10, maxPopulationDoublings: 40,
+                                                     name: "Example Cell Therapy Facility",
+                                                     address: "1 Example Road\nExample City, EX 00000\n"))
     }
 
     @Test("a value of the wrong kind names its key", arguments: [

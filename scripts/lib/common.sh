@@ -13,8 +13,10 @@ GMP_REPO_ROOT="$(cd "$GMP_SCRIPTS_LIB/../.." && pwd)"
 # pkg-config to build the CLibPQ module, python3 for scripts/bench.py,
 # weasyprint for the PDF Certificate of Analysis (gmp coa --pdf),
 # valgrind for instruction-count profiling.
+# zint draws label bar codes (gmp label print); zbar-tools, dmtx-utils and poppler-utils let the
+# tests decode them back from the rendered PDF.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-GMP_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev pkg-config python3 weasyprint)
+GMP_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev pkg-config python3 weasyprint zint zbar-tools dmtx-utils poppler-utils)
 
 # log MESSAGE… — one line to stderr, prefixed with the script's name, so that
 # stdout stays free for data (e.g. `gmp db status --json`).

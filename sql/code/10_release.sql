@@ -590,3 +590,58 @@ SELECT d.id, d.din, d.decision, d.reason, d.physician, d.physician_request, d.ph
        s.id AS signature_id, s.printed_name, s.signed_at, s.meaning
 FROM gmp.disposition d
 LEFT JOIN gmp.signature s ON s.record_table = 'gmp.disposition' AND s.record_key = d.id::text;
+
+-- The rejection record of a rejected lot (issue 16): the lot, why (the reason given, the
+-- criteria that were not met and the blockers as the signed package showed them, the
+-- deviations), who rejected it with the signature's manifestation and whether it is
+-- intact, where it sits in the audit chain, and what became of every unit.
+CREATE OR REPLACE FUNCTION gmp.rejection_record(din text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    l gmp.lot := gmp_rules.require_lot(din);
+    d gmp.disposition;
+    sig gmp.signature;
+    ev gmp_audit.event;
+BEGIN
+    SELECT * INTO d FROM gmp.disposition x WHERE x.din = l.din AND x.decision = 'rejected';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lot % is %: a rejection record exists for rejected lots only', l.din, replace(l.status, '_', ' ')
+            USING ERRCODE = 'GM003', HINT = 'gmp lot show ' || l.din || l.check_character || ' shows its status';
+    END IF;
+    SELECT * INTO STRICT sig FROM gmp.signature s WHERE s.record_table = 'gmp.disposition' AND s.record_key = d.id::text;
+    SELECT * INTO ev FROM gmp_audit.event e
+    WHERE e.table_name = 'gmp.signature' AND e.action = 'INSERT' AND (e.new_values->>'id')::bigint = sig.id;
+    RETURN jsonb_build_object(
+        'lot', (d.package->'lot') || jsonb_build_object(
+                   'eye_readable', substr(l.din, 1, 5) || ' ' || substr(l.din, 6, 2) || ' ' || substr(l.din, 8, 6)
+                                   || ' ' || l.check_character, 'status', l.status),
+        'specification', d.package->'specification',
+        'reason', d.reason,
+        'failed_criteria', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                     'test', e->>'test', 'name', e->>'name', 'method', e->>'method', 'limit', e->>'limit_text',
+                     'unit', e->>'unit', 'verdict', e->>'verdict',
+                     'result', CASE WHEN r->>'value' IS NOT NULL
+                                    THEN CASE WHEN r->>'qualifier' = '=' THEN '' ELSE r->>'qualifier' END || (r->>'value')
+                                    ELSE (SELECT string_agg(o, '; ') FROM jsonb_array_elements_text(r->'outcomes') o) END,
+                     'result_unit', r->>'unit') ORDER BY (e->>'ordinal')::integer)
+                  FROM jsonb_array_elements(d.package->'evaluation') e
+                  LEFT JOIN LATERAL (SELECT x FROM jsonb_array_elements(e->'results') x
+                                     ORDER BY (x->>'id')::bigint DESC LIMIT 1) rr(r) ON true
+                  WHERE e->>'verdict' <> 'pass'), '[]'),
+        'blockers', d.package->'blockers',
+        'deviations', d.package->'deviations',
+        'rejection', jsonb_build_object('disposition_id', d.id, 'decided_at', d.decided_at, 'signer', sig.signer,
+                                        'printed_name', sig.printed_name, 'signed_at', sig.signed_at,
+                                        'meaning', sig.meaning, 'signature_id', sig.id,
+                                        'intact', sig.content_hash = gmp_rules.content_hash('gmp.disposition', d.id::text),
+                                        'package_sha256', encode(d.package_sha256, 'hex')),
+        'units_filled', d.package->'lot'->'units',
+        'units', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                     'unit', u.id, 'state', u.state,
+                     'holder', coalesce(u.box_id || ' ' || gmp_rules.position_label(u.box_row, u.box_column),
+                                        u.holder_person, u.holder_party, u.shipment_id)) ORDER BY u.division)
+                  FROM gmp.unit u WHERE u.din = l.din), '[]'),
+        'audit', jsonb_build_object('seq', ev.seq, 'hash', encode(ev.hash, 'hex')),
+        'issued_at', clock_timestamp());
+END;
+$$;

@@ -30,6 +30,7 @@ GRANT EXECUTE ON FUNCTION
     gmp_rules.limit_text(gmp.criterion,numeric,boolean),
     gmp.release_check(text),
     gmp.certificate_of_analysis(text),
+    gmp.rejection_record(text),
     gmp_rules.position_label(integer,integer),
     gmp.custody_history(text),
     gmp.storage_occupancy(text),
@@ -79,7 +80,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.register_equipment(text,text,text,text,integer,integer),
     gmp.take_equipment_out_of_service(uuid,text,text),
     gmp.record_equipment_service(uuid,text,text,timestamp with time zone,timestamp with time zone,text,text,text,text),
-    gmp.record_equipment_use(text,bigint,bigint)
+    gmp.record_equipment_use(text,bigint,bigint),
+    gmp.record_label_print(text,integer,text[],text,text,text,text)
 TO gmp_operator;
 
 GRANT EXECUTE ON FUNCTION
@@ -109,7 +111,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.register_equipment(text,text,text,text,integer,integer),
     gmp.take_equipment_out_of_service(uuid,text,text),
     gmp.record_equipment_service(uuid,text,text,timestamp with time zone,timestamp with time zone,text,text,text,text),
-    gmp.record_equipment_use(text,bigint,bigint)
+    gmp.record_equipment_use(text,bigint,bigint),
+    gmp.record_label_print(text,integer,text[],text,text,text,text)
 TO gmp_qc;
 
 GRANT EXECUTE ON FUNCTION
@@ -154,7 +157,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.notify_recall(text,text,text,text,timestamp with time zone,text),
     gmp.acknowledge_recall(text,text,text,timestamp with time zone,text[],text[],text[],text),
     gmp.dispose_recall_unit(text,text,text,text),
-    gmp.close_recall(uuid,text,text)
+    gmp.close_recall(uuid,text,text),
+    gmp.record_label_print(text,integer,text[],text,text,text,text)
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION

@@ -32,6 +32,9 @@ struct ConfigFile: Equatable {
         var isbt128Facility: String?
         var maxPassage: Int?
         var maxPopulationDoublings: Int?
+        /// The manufacturer's name and address, printed on certificates (ICH Q7 §11.4).
+        var name: String? = nil
+        var address: String? = nil
     }
 
     var database: Database?
@@ -44,7 +47,7 @@ struct ConfigFile: Equatable {
         "database": ["connection", "connect_timeout"],
         "embedded": ["data_dir", "server_user", "bin_dir"],
         "output": ["color"],
-        "facility": ["isbt128_facility", "max_passage", "max_population_doublings"],
+        "facility": ["isbt128_facility", "max_passage", "max_population_doublings", "name", "address"],
     ]
 
     /// Parses YAML text; `path` is only used in messages.
@@ -102,7 +105,9 @@ struct ConfigFile: Equatable {
         if present["facility"] != nil {
             file.facility = Facility(isbt128Facility: try values.string("facility", "isbt128_facility"),
                                      maxPassage: try values.int("facility", "max_passage"),
-                                     maxPopulationDoublings: try values.int("facility", "max_population_doublings"))
+                                     maxPopulationDoublings: try values.int("facility", "max_population_doublings"),
+                                     name: try values.string("facility", "name"),
+                                     address: try values.string("facility", "address"))
         }
         return file
     }

@@ -4,10 +4,11 @@ extension CertificateRendering {
     /// A self-contained printable page (A4 portrait): inline CSS only, no scripts, no
     /// external resources, so it prints the same anywhere and years later. Every value
     /// from the document goes through `escape`.
-    static func html(_ coa: CertificateOfAnalysis) -> String {
+    static func html(_ coa: CertificateOfAnalysis, manufacturer: Manufacturer? = nil) -> String {
         let lot = coa.lot, spec = coa.specification, release = coa.release
         let factRows = [
-            pairs(("Product", "\(lot.productKind), \(lot.stage)"), ("Intended use", lot.intendedUse)),
+            pairs(("Manufacturer", manufacturerLine(manufacturer))),
+            pairs(("Product", productName(lot)), ("Intended use", lot.intendedUse)),
             pairs(("Lot (DIN)", lot.eyeReadable), ("Facility (FIN)", facility(of: lot))),
             pairs(("Manufactured", lot.manufacturedOn ?? "—"), ("Units", units(of: lot))),
             pairs(("Released", utc(release.signedAt)), ("Donor", lot.donorCode)),
@@ -42,7 +43,8 @@ extension CertificateRendering {
             <body>
             <header><h1>Certificate of Analysis</h1>
             <p class="lot">Lot <span class="din">\(escape(lot.eyeReadable))</span></p>
-            <p class="spec">\(escape(spec.title))</p></header>
+            <p class="spec">\(escape(spec.title))</p>
+            <p class="docno">Document <span class="docnumber">\(escape(documentNumber(coa)))</span></p></header>
             \(banner)
             <table class="facts">\(factRows)</table>
             <h2>Test results</h2>
@@ -54,6 +56,7 @@ extension CertificateRendering {
             </tbody></table>
             <h2>Closed deviations</h2>
             \(deviations)
+            \(complianceStatement(coa).map { "<p class=\"statement\">\(escape($0))</p>" } ?? "")
             <section class="signature"><h2>Release signature <span>21 CFR 11.50</span></h2>
             <table>\(signatureRows)</table>
             <p class="hash">Signed content SHA-256: <code>\(escape(release.packageSha256))</code></p></section>
@@ -101,7 +104,7 @@ extension CertificateRendering {
     /// the page's own text with string-set, so no value is ever written into CSS).
     private static let style = """
         @page { size: A4 portrait; margin: 11mm 14mm 14mm 14mm;
-          @bottom-left { content: "Certificate of Analysis · Lot " string(lot); font: 7.5pt sans-serif; color: #555; }
+          @bottom-left { content: "Certificate of Analysis · Lot " string(lot) " · " string(docno); font: 7.5pt sans-serif; color: #555; }
           @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 7.5pt sans-serif; color: #555; } }
         * { box-sizing: border-box; }
         body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 8pt; color: #111;
@@ -112,6 +115,9 @@ extension CertificateRendering {
         header .lot { font-size: 11pt; margin: 1mm 0 0; }
         .din { font-family: "DejaVu Sans Mono", monospace; font-weight: bold; string-set: lot content(); }
         header .spec { margin: 0.5mm 0 0; color: #444; }
+        .docnumber { string-set: docno content(); }
+        header .docno { margin: 0.5mm 0 0; font-family: "DejaVu Sans Mono", monospace; }
+        .statement { margin: 3mm 0 0; padding: 1.5mm 2.5mm; background: #eef5ee; border-left: 2pt solid #14632b; }
         h2 { font-size: 10pt; color: #1d3b5a; margin: 3mm 0 1mm; page-break-after: avoid; }
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; vertical-align: top; padding: 0.4mm 1.5mm; overflow-wrap: break-word; word-wrap: break-word; }

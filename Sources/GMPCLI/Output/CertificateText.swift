@@ -3,13 +3,21 @@ import GMPRules
 /// The Certificate of Analysis for people: `text` for terminals, `html` for print.
 /// Both show every value as the document holds it; nothing is recomputed here.
 enum CertificateRendering {
+    /// Who made the lot, from the configuration's facility section (ICH Q7 §11.4: the
+    /// certificate names the original manufacturer and its address).
+    struct Manufacturer: Equatable {
+        let name: String
+        let address: String
+    }
+
     /// A plain-text certificate: header, a fixed-width table of tests, the release
     /// signature as 21 CFR 11.50 requires it, and where the audit trail recorded it.
-    static func text(_ coa: CertificateOfAnalysis) -> String {
+    static func text(_ coa: CertificateOfAnalysis, manufacturer: Manufacturer? = nil) -> String {
         let lot = coa.lot, spec = coa.specification, release = coa.release
-        var lines = ["CERTIFICATE OF ANALYSIS", ""]
+        var lines = ["CERTIFICATE OF ANALYSIS   \(documentNumber(coa))", ""]
         lines += labelled([
-            ("Product", "\(lot.productKind), \(lot.stage), \(lot.intendedUse)"),
+            ("Manufacturer", manufacturerLine(manufacturer)),
+            ("Product", "\(productName(lot)), \(lot.intendedUse)"),
             ("Lot (DIN)", lot.eyeReadable),
             ("Facility (FIN)", facility(of: lot)),
             ("Units", units(of: lot)),
@@ -43,13 +51,39 @@ enum CertificateRendering {
         ])
         lines += ["", "Audit trail"]
         lines += labelled([("Event", "seq \(coa.audit.seq)"), ("Hash", coa.audit.hash)])
-        lines += ["  Verify with `gmp audit verify`: it recomputes the chain up to this event.",
-                  "", "Issued \(utc(coa.issuedAt))"]
+        lines += ["  Verify with `gmp audit verify`: it recomputes the chain up to this event.", ""]
+        if let statement = complianceStatement(coa) { lines += wrap(statement, width: 96) + [""] }
+        lines += ["Issued \(utc(coa.issuedAt))"]
         if let warning = invalidity(coa) { lines.insert(contentsOf: [warning, ""], at: 0) }
         return lines.map(printable).joined(separator: "\n") + "\n"
     }
 
     // MARK: Shared with the HTML form
+
+    /// The certificate's document number: one per lot and release disposition, so a
+    /// reprint carries the same number ("CoA-G123426000001-17").
+    static func documentNumber(_ coa: CertificateOfAnalysis) -> String {
+        "CoA-\(coa.lot.din)" + (coa.release.dispositionId.map { "-\($0)" } ?? "")
+    }
+
+    static func productName(_ lot: CertificateOfAnalysis.Lot) -> String {
+        ProductNames.name(stage: lot.stage, productKind: lot.productKind)
+    }
+
+    static func manufacturerLine(_ manufacturer: Manufacturer?) -> String {
+        guard let manufacturer else { return "not configured: set facility.name and facility.address in gmp.yaml" }
+        let address = manufacturer.address.split(whereSeparator: \.isNewline)
+            .map { String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
+        return ([manufacturer.name] + address.filter { !$0.isEmpty }).joined(separator: ", ")
+    }
+
+    /// The quality unit's statement, only on a valid certificate (intact release signature).
+    static func complianceStatement(_ coa: CertificateOfAnalysis) -> String? {
+        guard invalidity(coa) == nil else { return nil }
+        return "This lot was manufactured and tested under Good Manufacturing Practice (21 CFR 1271 and 210/211; "
+            + "ICH Q7) and its results meet specification \(coa.specification.id), version \(coa.specification.version). "
+            + "It was released by the quality unit with the electronic signature above."
+    }
 
     /// "2026-11-20T14:03:07.123456Z" → "2026-11-20 14:03:07 UTC"; anything else as given,
     /// so an unexpected form is shown rather than lost.

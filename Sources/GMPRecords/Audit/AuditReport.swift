@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import GMPRules
 import PostgresClient
 
@@ -51,6 +56,18 @@ public struct AuditReportEntry: Sendable, Equatable {
     public let reason: String?
     /// Set when the event records a signature.
     public let signature: SignatureManifestation?
+    /// The event's chain hash (hex): its position in the chain, as `gmp audit verify` recomputes it.
+    public let hash: String
+    /// The fields whose values differ, old → new, when the report asked for them.
+    public let changes: [FieldChange]?
+}
+
+/// One field of an audited row that an event changed, values as PostgreSQL prints them
+/// (`->>`: strings unquoted, numbers with every digit); nil where the field is absent.
+public struct FieldChange: Sendable, Equatable {
+    public let field: String
+    public let old: String?
+    public let new: String?
 }
 
 /// Audit trail reports (`gmp audit report`), streamed through a cursor so that any
@@ -68,12 +85,22 @@ public struct AuditReport {
     /// Calls `each` for every matching event in sequence order, inside one read-only
     /// snapshot, and returns how many there were.
     @discardableResult
-    public func run(_ filter: AuditReportFilter, _ each: (AuditReportEntry) throws -> Void) throws -> Int {
+    /// - Parameter fieldChanges: also compare old and new values field by field (printed reports).
+    public func run(_ filter: AuditReportFilter, fieldChanges: Bool = false,
+                    _ each: (AuditReportEntry) throws -> Void) throws -> Int {
         try connection.transaction(.repeatableRead, readOnly: true) { db in
             try db.execute("""
                 DECLARE audit_report NO SCROLL CURSOR FOR
                 SELECT e.seq, e.occurred_at, e.actor, a.full_name AS actor_name, e.action, e.table_name,
                        e.record_key, e.old_values::text AS old_values, e.new_values::text AS new_values, e.reason,
+                       encode(e.hash, 'hex') AS hash,
+                       CASE WHEN \(fieldChanges)::boolean THEN (
+                           SELECT jsonb_agg(jsonb_build_array(k,
+                                      CASE WHEN e.old_values ? k THEN coalesce(e.old_values ->> k, 'null') END,
+                                      CASE WHEN e.new_values ? k THEN coalesce(e.new_values ->> k, 'null') END) ORDER BY k)
+                           FROM jsonb_object_keys(CASE WHEN jsonb_typeof(e.old_values) = 'object' THEN e.old_values ELSE '{}' END
+                                                  || CASE WHEN jsonb_typeof(e.new_values) = 'object' THEN e.new_values ELSE '{}' END) k
+                           WHERE e.old_values -> k IS DISTINCT FROM e.new_values -> k)::text END AS changes,
                        s.signer, s.printed_name, s.signed_at, s.meaning, s.intact
                 FROM gmp_audit.event e
                 LEFT JOIN gmp.account a ON a.id = e.actor
@@ -101,6 +128,20 @@ public struct AuditReport {
         }
     }
 
+    /// `[[field, old, new], …]` as the query builds it.
+    private static func changes(_ json: String) throws -> [FieldChange] {
+        try JSONDecoder().decode([[String?]].self, from: Data(json.utf8)).map { triple in
+            FieldChange(field: triple.first.flatMap { $0 } ?? "", old: triple.count > 1 ? triple[1] : nil,
+                        new: triple.count > 2 ? triple[2] : nil)
+        }
+    }
+
+    /// The chain head now: the last event's seq and hash (hex), or nil for an empty trail.
+    public func chainHead() throws -> (seq: Int64, hash: String)? {
+        try connection.query("SELECT seq, encode(hash, 'hex') AS hash FROM gmp_audit.event ORDER BY seq DESC LIMIT 1")
+            .first.map { (try $0.decode("seq"), try $0.decode("hash")) }
+    }
+
     private static func entry(_ row: PostgresRow) throws -> AuditReportEntry {
         let signature: SignatureManifestation? = try row.decode("signer", as: String?.self).map { signer in
             SignatureManifestation(signer: signer, printedName: try row.decode("printed_name"),
@@ -112,6 +153,7 @@ public struct AuditReport {
             actorName: try row.decode("actor_name"), action: try row.decode("action"),
             table: try row.decode("table_name"), key: try row.decode("record_key"),
             oldValues: try row.decode("old_values"), newValues: try row.decode("new_values"),
-            reason: try row.decode("reason"), signature: signature)
+            reason: try row.decode("reason"), signature: signature, hash: try row.decode("hash"),
+            changes: try row.decode("changes", as: String?.self).map(Self.changes))
     }
 }

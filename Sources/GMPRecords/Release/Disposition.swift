@@ -107,6 +107,11 @@ public struct Disposition {
         try connection.query("SELECT jsonb_pretty(gmp.certificate_of_analysis(\(lot.value))) AS c")[0].decode("c")
     }
 
+    /// The rejection record as the server wrote it (rejected lots only).
+    public func rejectionJSON(_ lot: DonationIdentificationNumber) throws -> String {
+        try connection.query("SELECT jsonb_pretty(gmp.rejection_record(\(lot.value))) AS r")[0].decode("r")
+    }
+
     public static func decode<T: Decodable>(_ json: String) throws -> T {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase

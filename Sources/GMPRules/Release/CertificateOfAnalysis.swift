@@ -104,6 +104,8 @@ public struct CertificateOfAnalysis: Codable, Sendable, Equatable {
     /// The release signature and what 21 CFR 11.50 requires it to show.
     public struct Release: Codable, Sendable, Equatable {
         public let decision: String
+        /// The disposition the signature is on; the certificate's document number names it.
+        public let dispositionId: Int64?
         /// The signer's account id.
         public let signer: String
         public let printedName: String

@@ -19,7 +19,10 @@ struct Coa: GMPCommand {
             package the QA signature covers, so every test shows the method, limit, result \
             and verdict that were evaluated, with the specification version, the signature \
             manifestation (printed name, UTC time, meaning) and the audit-trail position to \
-            verify it with 'gmp audit verify'. --pdf needs weasyprint (apt-get install -y weasyprint).
+            verify it with 'gmp audit verify'. It names the manufacturer and its address (facility.name \
+            and facility.address in gmp.yaml), carries a document number (CoA-DIN-disposition) \
+            and, when the signature is intact, the quality unit's compliance statement. --pdf \
+            writes PDF/A-3b and needs weasyprint (apt-get install -y weasyprint).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -34,9 +37,12 @@ struct Coa: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).certificateJSON(din) }
         let certificate = try CertificateOfAnalysis.decode(json: json)
+        let manufacturer = context.settings.facility.flatMap { facility in
+            facility.name.map { CertificateRendering.Manufacturer(name: $0, address: facility.address ?? "") }
+        }
         if context.output.json { StandardStream.output.write(json + "\n") }
         if html != nil || pdf != nil {
-            let page = CertificateRendering.html(certificate)
+            let page = CertificateRendering.html(certificate, manufacturer: manufacturer)
             if let html {
                 guard FileManager.default.createFile(atPath: html, contents: Data(page.utf8)) else {
                     throw Failure(exitCode: .usage, problem: "cannot write \(html)", fix: "give a writable path")
@@ -44,10 +50,11 @@ struct Coa: GMPCommand {
                 context.output.note("wrote \(html)")
             }
             if let pdf {
-                try PDFConverter.convert(html: page, to: pdf)
+                // PDF/A-3b: fonts embedded and XMP metadata, for a certificate kept for years.
+                try PDFConverter.convert(html: page, to: pdf, variant: "pdf/a-3b")
                 context.output.note("wrote \(pdf)")
             }
         }
-        context.output.data(CertificateRendering.text(certificate))
+        context.output.data(CertificateRendering.text(certificate, manufacturer: manufacturer))
     }
 }

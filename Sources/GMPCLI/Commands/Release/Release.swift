@@ -22,7 +22,7 @@ struct Release: ParsableCommand {
             eligibility, with the treating physician's request and acceptance; it is never \
             shown as a plain release. Two people deciding at once: one disposition, one refusal.
             """,
-        subcommands: [ReleaseCheckCommand.self, ReleaseApprove.self, ReleaseReject.self, ReleaseHold.self,
+        subcommands: [ReleaseCheckCommand.self, ReleaseApprove.self, ReleaseReject.self, RejectionRecordCommand.self, ReleaseHold.self,
                       ReleaseExceptional.self])
 }
 

@@ -1,0 +1,46 @@
+import ArgumentParser
+import GMPRecords
+import GMPRules
+import PostgresClient
+
+/// `gmp release rejection LOT`: the rejection record of a rejected lot.
+struct RejectionRecordCommand: GMPCommand {
+    static let path = "release rejection"
+    static let configuration = CommandConfiguration(
+        commandName: "rejection",
+        abstract: "Print the rejection record of a rejected lot (text, --json, --html FILE, --pdf FILE).",
+        discussion: """
+            What an inspector asks for a rejected batch: the lot and its product, why it was \
+            rejected (QA's reason, the criteria not met with their results, the blockers and \
+            deviations the signed package showed), who rejected it (printed name, UTC time, \
+            meaning, whether the signature is intact), the audit-trail position, and the state \
+            and holder of every unit. --pdf needs weasyprint.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var lot: LotArgument
+    @Option(help: ArgumentHelp("Also write a printable HTML page here.", valueName: "file"), completion: .file(extensions: ["html"]))
+    var html: String?
+    @Option(help: ArgumentHelp("Also write a PDF here (weasyprint).", valueName: "file"), completion: .file(extensions: ["pdf"]))
+    var pdf: String?
+
+    func execute(in context: CommandContext) throws {
+        let din = try lot.din()
+        let connection = try context.connect(startingEmbedded: false)
+        let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).rejectionJSON(din) }
+        let record = try RejectionRecord.decode(json: json)
+        if context.output.json { StandardStream.output.write(json + "\n") }
+        if html != nil || pdf != nil {
+            let page = RejectionRendering.html(record)
+            if let html {
+                try PrintedFile.write(page, to: html)
+                context.output.note("wrote \(html)")
+            }
+            if let pdf {
+                try PDFConverter.convert(html: page, to: pdf)
+                context.output.note("wrote \(pdf)")
+            }
+        }
+        context.output.data(RejectionRendering.text(record))
+    }
+}
