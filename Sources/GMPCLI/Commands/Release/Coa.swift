@@ -34,7 +34,7 @@ struct Coa: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).certificateJSON(din) }
         let certificate = try CertificateOfAnalysis.decode(json: json)
-        if context.output.json { StandardStream.output.write(json + "\n") }
+        try context.output.serverDocument(json)
         if html != nil || pdf != nil {
             let page = CertificateRendering.html(certificate)
             if let html {
