@@ -37,7 +37,7 @@ public struct GMP: ParsableCommand {
         version: version,
         subcommands: [Db.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Spec.self, QC.self, Deviation.self, Material.self,
                       Release.self, Coa.self, Storage.self, UnitCommand.self, CustodyCommand.self, Excursion.self, Ship.self,
-                      Trace.self, Audit.self, Doctor.self]
+                      Trace.self, Audit.self, Todo.self, Doctor.self]
     )
 
     public init() {}

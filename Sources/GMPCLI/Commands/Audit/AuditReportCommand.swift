@@ -26,11 +26,11 @@ struct AuditReportCommand: GMPCommand {
     @Option(help: ArgumentHelp("From this time on (2026-11-01 or an ISO 8601 instant).", valueName: "time"))
     var since: TimeArgument?
     @Option(help: ArgumentHelp("Before this time.", valueName: "time")) var until: TimeArgument?
-    @Flag(help: "CSV (RFC 4180) for spreadsheets, with a header row.") var csv = false
+    @OptionGroup var format: TraceFormat
 
     func validate() throws {
         if key != nil && table == nil { throw ValidationError("--key needs --table: keys are unique only within a table") }
-        if csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
     }
 
     func execute(in context: CommandContext) throws {
@@ -39,8 +39,8 @@ struct AuditReportCommand: GMPCommand {
         var writer: any AuditReportWriter
         if options.json {
             writer = JSONReportWriter()
-        } else if csv {
-            writer = CSVReportWriter()
+        } else if format.csv {
+            writer = CSVReportWriter(byteOrderMark: format.bom)
         } else {
             writer = TextReportWriter(style: context.output.stdoutStyle)
         }
