@@ -49,7 +49,7 @@ WHERE x.status = 'open';
 -- Lots still usable (not rejected) and material lots not rejected, with their expiry:
 -- gmp.work_queue takes those within the window asked for.
 CREATE OR REPLACE VIEW gmp.queue_expiring_lot AS
-SELECT l.din || l.check_character AS lot, l.status, l.stage, l.product_kind, l.expires_on
+SELECT l.din, l.din || l.check_character AS lot, l.status, l.stage, l.product_kind, l.expires_on
 FROM gmp.lot l
 WHERE l.status <> 'rejected';
 

@@ -9,7 +9,9 @@ struct AuditReportCommand: GMPCommand {
         commandName: "report",
         abstract: "Print audit events by record, person or time range: table, --json or --csv.",
         discussion: """
-            Streams in constant memory, in sequence order, from one consistent snapshot. \
+            Streams in constant memory, in sequence order, from one consistent snapshot \
+            (--json: the document is written whole once the last event is read, so a \
+            failure part-way prints none of it). \
             Signatures show with printed name, time and meaning, and BROKEN when the \
             signed record changed afterwards.
 
@@ -45,19 +47,15 @@ struct AuditReportCommand: GMPCommand {
             writer = TextReportWriter(style: context.output.stdoutStyle)
         }
         // Begun at the first event: a refusal before any (permission denied) leaves stdout
-        // empty, not an opened document; one after some closes the document as incomplete.
+        // empty. A failure after some leaves the table's or CSV's lines already out, and the
+        // JSON document unwritten (it is written whole at the end, issue 16 item 6).
         var written = 0
-        do {
-            let count = try AuditReport(connection).run(filter) { entry in
-                if written == 0 { writer.begin() }
-                try writer.write(entry)
-                written += 1
-            }
+        let count = try AuditReport(connection).run(filter) { entry in
             if written == 0 { writer.begin() }
-            writer.end(count: count)
-        } catch {
-            if written > 0 { writer.abort(count: written) }
-            throw error
+            try writer.write(entry)
+            written += 1
         }
+        if written == 0 { writer.begin() }
+        writer.end(count: count)
     }
 }

@@ -5,18 +5,12 @@ import Foundation
 #endif
 import GMPRecords
 
-/// Writes audit report entries to stdout as they arrive (constant memory).
+/// Writes audit report entries to stdout: the table and CSV as they arrive (constant
+/// memory), the JSON document whole at the end.
 protocol AuditReportWriter {
     mutating func begin()
     mutating func write(_ entry: AuditReportEntry) throws
     mutating func end(count: Int)
-    /// Closes what `begin` opened when the report failed after `count` events, so what
-    /// stdout holds is still well-formed and says it is incomplete.
-    mutating func abort(count: Int)
-}
-
-extension AuditReportWriter {
-    mutating func abort(count: Int) {}
 }
 
 /// Human-readable: one line per event, values and signatures indented below it.
@@ -128,9 +122,6 @@ struct JSONReportWriter: AuditReportWriter {
         // In gmp's one shape, as every other document (the encoder's own text if that could fail).
         StandardStream.output.write(((try? JSONDocument(parsing: text).text) ?? text) + "\n")
     }
-
-    /// Nothing is written: the document was never begun on stdout.
-    func abort(count: Int) {}
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
