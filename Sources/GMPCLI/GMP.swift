@@ -37,7 +37,7 @@ public struct GMP: ParsableCommand {
         version: version,
         subcommands: [Db.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Label.self, Spec.self, QC.self, Deviation.self, Material.self, Equipment.self,
                       Release.self, Coa.self, Storage.self, UnitCommand.self, CustodyCommand.self, Excursion.self, Ship.self,
-                      Trace.self, RecallCommand.self, Audit.self, Doctor.self]
+                      Trace.self, RecallCommand.self, Audit.self, Todo.self, Doctor.self]
     )
 
     public init() {}

@@ -71,7 +71,8 @@ public enum GMPBinary {
         try process.run()
         process.waitUntilExit()
         return GMPRun(status: process.terminationStatus,
-                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+                      // Decoded as is: String(contentsOf:encoding:) would drop a byte order mark.
+                      stdout: String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self),
+                      stderr: String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self))
     }
 }

@@ -9,7 +9,7 @@
 -- Table privileges stay with the tables, in the numbered migrations.
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor, gmp_definer;
-REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
+REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview, gmp.queue_qc_to_verify, gmp.queue_lot_to_release, gmp.queue_open_deviation, gmp.queue_open_excursion, gmp.queue_expiring_lot, gmp.queue_expiring_material, gmp.queue_material_quarantine, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
@@ -46,7 +46,8 @@ GRANT EXECUTE ON FUNCTION
     gmp_rules.equipment_status_at(gmp.equipment,timestamp with time zone),
     gmp.recall_document(text),
     gmp.recall_list(),
-    gmp.recall_lookback(text)
+    gmp.recall_lookback(text),
+    gmp.work_queue(integer)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION
@@ -187,7 +188,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.add_location(text,text,text,text,numeric,text[],integer,integer)
 TO gmp_admin;
 
-GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview TO gmp_person;
+GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview, gmp.queue_qc_to_verify, gmp.queue_lot_to_release, gmp.queue_open_deviation, gmp.queue_open_excursion, gmp.queue_expiring_lot, gmp.queue_expiring_material, gmp.queue_material_quarantine TO gmp_person;
 GRANT SELECT ON gmp_audit.unrecorded_signing_failure TO gmp_admin, gmp_qa, gmp_director, gmp_auditor;
 
 -- The owner of the SECURITY DEFINER functions (issue 20): gmp_definer (V0023), no

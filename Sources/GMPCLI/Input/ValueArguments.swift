@@ -22,6 +22,7 @@ extension EligibilityOutcome: ExpressibleByArgument {}
 extension ReceiptCondition: ExpressibleByArgument {}
 extension LotStage: ExpressibleByArgument {}
 extension ProductKind: ExpressibleByArgument {}
+extension LotStatus: ExpressibleByArgument {}
 extension ManufacturingStepKind: ExpressibleByArgument {}
 
 /// A lot id as a person types it: the 13-character DIN and its check character.

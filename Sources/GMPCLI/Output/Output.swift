@@ -20,10 +20,18 @@ struct Output {
         StandardStream.output.write(text + "\n")
     }
 
-    /// The command's JSON document, to stdout; written only with `--json`.
+    /// The command's JSON document, to stdout; written only with `--json`, whole, in one
+    /// write, in gmp's one shape (`JSONDocument`: sorted keys, one timestamp form).
     func document(_ value: some Encodable) throws {
         guard json else { return }
-        StandardStream.output.write(String(decoding: try Self.encoder.encode(value), as: UTF8.self) + "\n")
+        try serverDocument(String(decoding: try Self.encoder.encode(value), as: UTF8.self))
+    }
+
+    /// A JSON document written elsewhere (the server's jsonb), to stdout in gmp's one
+    /// shape; written only with `--json`.
+    func serverDocument(_ text: String) throws {
+        guard json else { return }
+        StandardStream.output.write(try JSONDocument(parsing: text).text + "\n")
     }
 
     /// A progress or information line, to stderr; silent with `--quiet` or `--json`.

@@ -16,7 +16,7 @@ public struct Deviations {
     }
 
     /// One deviation as `gmp deviation list` shows it.
-    public struct Row: Encodable, Sendable, Equatable {
+    public struct Row: ListRow, Equatable {
         public let id: String
         public let kind: String
         public let title: String
@@ -45,15 +45,23 @@ public struct Deviations {
         try db.query("SELECT gmp.close_deviation(\(challenge), \(deviation), \(outcome)) AS id")[0].decode("id")
     }
 
-    /// Deviations, newest first; only open ones, or only those on one lot, when asked.
-    public func list(openOnly: Bool, lot: DonationIdentificationNumber?) throws -> [Row] {
+    /// Deviations, newest first, filtered: status (open, closed), from/to (opened), donor
+    /// (of a lot it is on), lot. `lots` are the ids a person types (DIN and check character).
+    public func list(_ filter: ListFilter) throws -> [Row] {
         try connection.query("""
             SELECT d.id, d.kind, d.title, d.status, d.opened_by, d.opened_at, d.outcome, d.closed_by, d.closed_at,
-                   (SELECT string_agg(l.din, ',' ORDER BY l.din) FROM gmp.deviation_lot l WHERE l.deviation_id = d.id) AS lots
+                   (SELECT string_agg(x.din || x.check_character, ',' ORDER BY x.din)
+                    FROM gmp.deviation_lot l JOIN gmp.lot x ON x.din = l.din WHERE l.deviation_id = d.id) AS lots
             FROM gmp.deviation d
-            WHERE (NOT \(openOnly) OR d.status = 'open')
-              AND (\(lot?.value)::text IS NULL OR EXISTS (SELECT FROM gmp.deviation_lot l
-                                                         WHERE l.deviation_id = d.id AND l.din = \(lot?.value)))
+            WHERE (\(filter.status)::text IS NULL OR d.status = \(filter.status))
+              AND (\(filter.lot?.value)::text IS NULL OR EXISTS (SELECT FROM gmp.deviation_lot l
+                                                         WHERE l.deviation_id = d.id AND l.din = \(filter.lot?.value)))
+              AND (\(filter.from)::date IS NULL OR (d.opened_at AT TIME ZONE 'UTC')::date >= \(filter.from))
+              AND (\(filter.to)::date IS NULL OR (d.opened_at AT TIME ZONE 'UTC')::date <= \(filter.to))
+              AND (\(filter.donor)::text IS NULL OR EXISTS (
+                       SELECT FROM gmp.deviation_lot l JOIN gmp.lot x ON x.din = l.din
+                       LEFT JOIN gmp.donor o ON o.code = x.donor_code
+                       WHERE l.deviation_id = d.id AND \(filter.donor) IN (x.donor_code, o.birth_mother)))
             ORDER BY d.opened_at DESC, d.id DESC
             """).map { row in
             Row(id: try row.decode("id"), kind: try row.decode("kind"), title: try row.decode("title"),

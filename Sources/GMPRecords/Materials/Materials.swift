@@ -63,7 +63,7 @@ public struct Materials {
     }
 
     /// A material lot as `gmp material list` shows it.
-    public struct Row: Encodable, Sendable, Equatable {
+    public struct Row: ListRow, Equatable {
         public let id: String
         public let type: String
         public let supplier: String
@@ -148,11 +148,17 @@ public struct Materials {
     }
 
     /// Material lots, newest first; only those usable now when asked.
-    public func list(usableOnly: Bool) throws -> [Row] {
+    /// Material lots, newest first, filtered: status, product (type code), from/to (received).
+    public func list(usableOnly: Bool, _ filter: ListFilter = ListFilter()) throws -> [Row] {
         try connection.query("""
             SELECT m.id, m.type_code, m.supplier, m.supplier_lot, m.quantity, m.unit, m.expires_on, m.opened_at, m.status,
                    (gmp.material_document(m.id)->>'usable_now')::boolean AS usable
-            FROM gmp.material_lot m ORDER BY m.recorded_at DESC, m.id DESC
+            FROM gmp.material_lot m
+            WHERE (\(filter.status)::text IS NULL OR m.status = \(filter.status))
+              AND (\(filter.product)::text IS NULL OR m.type_code = \(filter.product))
+              AND (\(filter.from)::date IS NULL OR (m.received_at AT TIME ZONE 'UTC')::date >= \(filter.from))
+              AND (\(filter.to)::date IS NULL OR (m.received_at AT TIME ZONE 'UTC')::date <= \(filter.to))
+            ORDER BY m.recorded_at DESC, m.id DESC
             """).compactMap { row in
             let usable: Bool = try row.decode("usable")
             if usableOnly && !usable { return nil }

@@ -9,7 +9,9 @@ struct AuditReportCommand: GMPCommand {
         commandName: "report",
         abstract: "Print audit events by record, person or time range: table, --json, --csv, or a printable --html/--pdf.",
         discussion: """
-            Streams in constant memory, in sequence order, from one consistent snapshot. \
+            Streams in constant memory, in sequence order, from one consistent snapshot \
+            (--json: the document is written whole once the last event is read, so a \
+            failure part-way prints none of it). \
             Signatures show with printed name, time and meaning, and BROKEN when the \
             signed record changed afterwards.
 
@@ -31,7 +33,7 @@ struct AuditReportCommand: GMPCommand {
     @Option(help: ArgumentHelp("From this time on (2026-11-01 or an ISO 8601 instant).", valueName: "time"))
     var since: TimeArgument?
     @Option(help: ArgumentHelp("Before this time.", valueName: "time")) var until: TimeArgument?
-    @Flag(help: "CSV (RFC 4180) for spreadsheets, with a header row.") var csv = false
+    @OptionGroup var format: TraceFormat
     @Option(help: ArgumentHelp("Write a printable HTML report here.", valueName: "file"), completion: .file(extensions: ["html"]))
     var html: String?
     @Option(help: ArgumentHelp("Write a PDF report here (weasyprint).", valueName: "file"), completion: .file(extensions: ["pdf"]))
@@ -39,8 +41,8 @@ struct AuditReportCommand: GMPCommand {
 
     func validate() throws {
         if key != nil && table == nil { throw ValidationError("--key needs --table: keys are unique only within a table") }
-        if csv && options.json { throw ValidationError("choose one of --csv and --json") }
-        if (html != nil || pdf != nil) && (csv || options.json) {
+        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        if (html != nil || pdf != nil) && (format.csv || options.json) {
             throw ValidationError("--html and --pdf write files; leave out --csv and --json")
         }
     }
@@ -52,26 +54,22 @@ struct AuditReportCommand: GMPCommand {
         var writer: any AuditReportWriter
         if options.json {
             writer = JSONReportWriter()
-        } else if csv {
-            writer = CSVReportWriter()
+        } else if format.csv {
+            writer = CSVReportWriter(byteOrderMark: format.bom)
         } else {
             writer = TextReportWriter(style: context.output.stdoutStyle)
         }
         // Begun at the first event: a refusal before any (permission denied) leaves stdout
-        // empty, not an opened document; one after some closes the document as incomplete.
+        // empty. A failure after some leaves the table's or CSV's lines already out, and the
+        // JSON document unwritten (it is written whole at the end, issue 16 item 6).
         var written = 0
-        do {
-            let count = try AuditReport(connection).run(filter) { entry in
-                if written == 0 { writer.begin() }
-                try writer.write(entry)
-                written += 1
-            }
+        let count = try AuditReport(connection).run(filter) { entry in
             if written == 0 { writer.begin() }
-            writer.end(count: count)
-        } catch {
-            if written > 0 { writer.abort(count: written) }
-            throw error
+            try writer.write(entry)
+            written += 1
         }
+        if written == 0 { writer.begin() }
+        writer.end(count: count)
     }
 
     /// The printable report: collected, then written as HTML and/or PDF.

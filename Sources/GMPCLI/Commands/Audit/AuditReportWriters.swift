@@ -5,18 +5,12 @@ import Foundation
 #endif
 import GMPRecords
 
-/// Writes audit report entries to stdout as they arrive (constant memory).
+/// Writes audit report entries to stdout: the table and CSV as they arrive (constant
+/// memory), the JSON document whole at the end.
 protocol AuditReportWriter {
     mutating func begin()
     mutating func write(_ entry: AuditReportEntry) throws
     mutating func end(count: Int)
-    /// Closes what `begin` opened when the report failed after `count` events, so what
-    /// stdout holds is still well-formed and says it is incomplete.
-    mutating func abort(count: Int)
-}
-
-extension AuditReportWriter {
-    mutating func abort(count: Int) {}
 }
 
 /// Human-readable: one line per event, values and signatures indented below it.
@@ -50,15 +44,18 @@ struct TextReportWriter: AuditReportWriter {
     }
 }
 
-/// RFC 4180 CSV with a header row; values verbatim (quoted when needed), so the export
-/// holds exactly what the trail holds.
+/// CSV (`CSV`: RFC 4180, formula-like values neutralised) with a header row; otherwise
+/// values verbatim, so the export holds what the trail holds.
 struct CSVReportWriter: AuditReportWriter {
+    /// With `--bom`: the UTF-8 byte order mark first.
+    var byteOrderMark = false
+
     static let header = ["seq", "occurred_at", "actor", "actor_name", "action", "table", "record_key", "reason",
                          "old_values", "new_values", "signature_meaning", "signature_name", "signature_time",
                          "signature_intact"]
 
     func begin() {
-        StandardStream.output.write(Self.line(Self.header))
+        StandardStream.output.write((byteOrderMark ? CSV.byteOrderMark : "") + Self.line(Self.header))
     }
 
     func write(_ entry: AuditReportEntry) {
@@ -73,17 +70,13 @@ struct CSVReportWriter: AuditReportWriter {
 
     func end(count: Int) {}
 
-    static func line(_ fields: [String]) -> String {
-        fields.map(field).joined(separator: ",") + "\r\n"
-    }
-
-    static func field(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacing("\"", with: "\"\"") + "\""
-    }
+    static func line(_ fields: [String]) -> String { CSV.line(fields) }
 }
 
-/// One JSON document, `{"count": n, "events": [...]}`, written event by event.
+/// One JSON document, `{"complete": true, "count": n, "events": [...]}`, held until the
+/// report has ended and then written whole: a failure part-way (permission denied, a lost
+/// connection) leaves stdout empty, never a document cut short (issue 16, item 6). The
+/// text, table and CSV forms still stream in constant memory.
 struct JSONReportWriter: AuditReportWriter {
     struct Event: Encodable {
         struct Signature: Encodable {
@@ -107,11 +100,9 @@ struct JSONReportWriter: AuditReportWriter {
         let signature: Signature?
     }
 
-    private var first = true
+    private var events: [String] = []
 
-    func begin() {
-        StandardStream.output.write("{\n\"events\": [\n")
-    }
+    func begin() {}
 
     mutating func write(_ entry: AuditReportEntry) throws {
         let event = Event(
@@ -123,16 +114,13 @@ struct JSONReportWriter: AuditReportWriter {
                       signedAt: $0.signedAt.iso8601, intact: $0.intact)
             })
         let text = String(decoding: try Self.encoder.encode(event), as: UTF8.self)
-        StandardStream.output.write((first ? "" : ",\n") + text)
-        first = false
+        events.append(text)
     }
 
     func end(count: Int) {
-        StandardStream.output.write("\n],\n\"complete\": true,\n\"count\": \(count)\n}\n")
-    }
-
-    func abort(count: Int) {
-        StandardStream.output.write("\n],\n\"complete\": false,\n\"count\": \(count)\n}\n")
+        let text = "{\"complete\": true, \"count\": \(count), \"events\": [" + events.joined(separator: ",") + "]}"
+        // In gmp's one shape, as every other document (the encoder's own text if that could fail).
+        StandardStream.output.write(((try? JSONDocument(parsing: text).text) ?? text) + "\n")
     }
 
     static let encoder: JSONEncoder = {

@@ -34,11 +34,11 @@ struct CustodyHistory: GMPCommand {
                             "person", "party", "device", "shipment", "transfer", "condition", "reason", "recorded_by"]
 
     static func csvRow(_ d: CustodyDocument, _ h: CustodyDocument.Holding) -> String {
-        let fields: [String] = [d.unit, d.lot, String(d.division), String(h.event), h.action, h.state, h.since,
+        let fields: [String] = [d.unit, d.lot + d.checkCharacter, String(d.division), String(h.event), h.action, h.state, h.since,
                                 h.until ?? "", h.location ?? "", h.position ?? "", h.person ?? "", h.party ?? "",
                                 h.device ?? "", h.shipment ?? "", h.transfer.map(String.init) ?? "",
                                 h.condition ?? "", h.reason ?? "", h.recordedBy]
-        return CSVReportWriter.line(fields)
+        return CSV.line(fields)
     }
 
     func validate() throws {
@@ -53,10 +53,10 @@ struct CustodyHistory: GMPCommand {
         let documents = try Custody.decode(json)
         if options.json {
             let name = String(decoding: try JSONEncoder().encode(self.subject.trimmingWhitespace), as: UTF8.self)
-            StandardStream.output.write("{\n\"subject\": \(name),\n\"units\": \(json)\n}\n")
+            try context.output.serverDocument("{\"subject\": \(name), \"units\": \(json)}")
         } else if format.csv {
             let rows = documents.flatMap { d in d.holdings.map { h in Self.csvRow(d, h) } }
-            StandardStream.output.write(CSVReportWriter.line(Self.csvHeader) + rows.joined())
+            format.write(CSV.line(Self.csvHeader) + rows.joined())
         } else {
             let text = documents.map(CustodyText.lines).joined(separator: [""]).joined(separator: "\n")
             context.output.data(documents.isEmpty ? "lot \(subject) has no units yet (they are made by its fill step)" : text)

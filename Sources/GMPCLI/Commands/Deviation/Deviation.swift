@@ -85,23 +85,40 @@ struct DeviationClose: GMPCommand {
 
 struct DeviationList: GMPCommand {
     static let path = "deviation list"
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List deviations, newest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List deviations, newest first: table, --json or --csv.",
+        discussion: """
+            Examples:
+              gmp deviation list --open
+              gmp deviation list --status closed --from 2026-01-01 --csv --bom > closed-2026.csv
+            """)
 
     @OptionGroup var options: GlobalOptions
-    @Flag(help: "Only open ones.") var open = false
+    @OptionGroup var format: TraceFormat
+    @Flag(help: "Only open ones (as --status open).") var open = false
+    @Option(help: ArgumentHelp("Only those in this status: open or closed.", valueName: "status")) var status: String?
     @Option(help: ArgumentHelp("Only those on this lot.", valueName: "lot")) var lot: String?
+    @Option(help: ArgumentHelp("Only those on this donor's lots (a birth mother: also her newborns').", valueName: "donor"))
+    var donor: String?
+    @OptionGroup var dates: DateRangeOptions
+
+    static let listing = Listing<Deviations.Row>(
+        columns: ["id", "status", "kind", "title", "lots", "opened_at", "opened_by", "outcome", "closed_by"],
+        cells: { [$0.id, $0.status, $0.kind, $0.title, $0.lots.joined(separator: " "), $0.openedAt.iso8601, $0.openedBy,
+                  $0.outcome ?? "", $0.closedBy ?? ""] },
+        empty: "no deviations")
+
+    func validate() throws {
+        try format.requireOne(json: options.json)
+        if let status, !["open", "closed"].contains(status) { throw ValidationError("--status is open or closed") }
+        if open && status == "closed" { throw ValidationError("--open and --status closed exclude each other") }
+    }
 
     func execute(in context: CommandContext) throws {
         let din = try lot.map(DonationIdentificationNumber.init(keyed:))
+        let filter = ListFilter(status: open ? "open" : status, from: dates.from, to: dates.to, donor: donor, lot: din)
         let connection = try context.connect(startingEmbedded: false)
-        let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in
-            try Deviations(db).list(openOnly: open, lot: din)
-        }
-        try context.output.document(rows)
-        let lines = rows.map { d in
-            "\(d.id.padding(12)) \(d.status.padding(7)) \(d.kind.padding(18)) \(d.title)  lots: \(d.lots.joined(separator: ", "))"
-                + (d.outcome.map { "\n             outcome: \($0) [\(d.closedBy ?? "")]" } ?? "")
-        }
-        context.output.data(lines.isEmpty ? "no deviations" : lines.joined(separator: "\n"))
+        let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try Deviations(db).list(filter) }
+        try Self.listing.print(rows, format: format, in: context)
     }
 }

@@ -24,6 +24,6 @@ struct Donor: ParsableCommand {
             Typical order: register, consent, (tissue collect), screen, determine.
             """,
         subcommands: [DonorRegister.self, DonorConsent.self, DonorWithdrawConsent.self, DonorScreen.self,
-                      DonorDetermine.self, DonorShow.self, DonorIdentityCommand.self]
+                      DonorDetermine.self, DonorShow.self, DonorList.self, DonorIdentityCommand.self]
     )
 }

@@ -98,14 +98,14 @@ struct EquipmentList: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try EquipmentRegister(db).list() }
         if format.csv {
-            var out = CSVReportWriter.line(["id", "kind", "name", "storage_device", "status", "calibration_due_at",
+            var out = CSV.line(["id", "kind", "name", "storage_device", "status", "calibration_due_at",
                                             "maintenance_due_at", "usable", "unusable_because"])
             for r in rows {
-                out += CSVReportWriter.line([r.id, r.kind, r.name, r.storageDevice ?? "", r.status,
+                out += CSV.line([r.id, r.kind, r.name, r.storageDevice ?? "", r.status,
                                              r.calibrationDueAt?.description ?? "", r.maintenanceDueAt?.description ?? "",
                                              r.usable ? "true" : "false", r.unusableBecause ?? ""])
             }
-            StandardStream.output.write(out)
+            format.write(out)
             return
         }
         try context.output.document(rows)
@@ -130,7 +130,7 @@ struct EquipmentShow: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let register = EquipmentRegister(connection)
         if options.json {
-            StandardStream.output.write(try register.documentJSON(id) + "\n")
+            try context.output.serverDocument(try register.documentJSON(id))
             return
         }
         context.output.data(EquipmentText.summary(try register.document(id)).joined(separator: "\n"))

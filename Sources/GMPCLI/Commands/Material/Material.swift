@@ -90,8 +90,8 @@ struct MaterialTypeList: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try Materials(db).types() }
         if format.csv {
-            StandardStream.output.write(CSVReportWriter.line(["code", "name", "category", "storage_condition"])
-                + rows.map { CSVReportWriter.line([$0.code, $0.name, $0.category, $0.storageCondition]) }.joined())
+            format.write(CSV.line(["code", "name", "category", "storage_condition"])
+                + rows.map { CSV.line([$0.code, $0.name, $0.category, $0.storageCondition]) }.joined())
             return
         }
         try context.output.document(rows)
@@ -226,37 +226,42 @@ struct MaterialOpen: GMPCommand {
 
 struct MaterialList: GMPCommand {
     static let path = "material list"
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List material lots, newest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List material lots, newest first: table, --json or --csv.",
+        discussion: """
+            Examples:
+              gmp material list --usable
+              gmp material list --status quarantine --product MEM-ALPHA --from 2026-11-01 --csv
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
     @Flag(help: "Only lots usable now: released, in date, within their use-by after opening.") var usable = false
+    @Option(help: ArgumentHelp("Only those in this status: quarantine, released or rejected.", valueName: "status"))
+    var status: String?
+    @Option(help: ArgumentHelp("Only this material type (its code).", valueName: "type")) var product: String?
+    @OptionGroup var dates: DateRangeOptions
+
+    static let listing = Listing<Materials.Row>(
+        columns: ["id", "type", "supplier", "supplier_lot", "quantity", "unit", "expires_on", "opened_at", "status", "usable"],
+        cells: { [$0.id, $0.type, $0.supplier, $0.supplierLot, $0.quantity, $0.unit, $0.expiresOn,
+                  $0.openedAt?.iso8601 ?? "", $0.status, $0.usable ? "true" : "false"] },
+        empty: "no material lots")
 
     func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
+        if let status, !["quarantine", "released", "rejected"].contains(status) {
+            throw ValidationError("--status is quarantine, released or rejected")
+        }
     }
 
     func execute(in context: CommandContext) throws {
+        let filter = ListFilter(status: status, product: product, from: dates.from, to: dates.to)
         let connection = try context.connect(startingEmbedded: false)
-        let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try Materials(db).list(usableOnly: usable) }
-        if format.csv {
-            var out = CSVReportWriter.line(["id", "type", "supplier", "supplier_lot", "quantity", "unit", "expires_on",
-                                            "opened_at", "status", "usable"])
-            for r in rows {
-                out += CSVReportWriter.line([r.id, r.type, r.supplier, r.supplierLot, r.quantity, r.unit,
-                                             r.expiresOn, r.openedAt?.description ?? "", r.status,
-                                             r.usable ? "true" : "false"])
-            }
-            StandardStream.output.write(out)
-            return
+        let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in
+            try Materials(db).list(usableOnly: usable, filter)
         }
-        try context.output.document(rows)
-        let lines = rows.map { r in
-            "\(r.id.padding(12)) \(r.status.padding(11)) \(r.type.padding(16)) \(r.supplier) \(r.supplierLot)  "
-                + "\(r.quantity) \(r.unit)  expires \(r.expiresOn)\(r.openedAt.map { ", opened \($0)" } ?? "")"
-                + (r.usable ? "" : "  (not usable now)")
-        }
-        context.output.data(lines.isEmpty ? "no material lots" : lines.joined(separator: "\n"))
+        try Self.listing.print(rows, format: format, in: context)
     }
 }
 
@@ -272,7 +277,7 @@ struct MaterialShow: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let materials = Materials(connection)
         if options.json {
-            StandardStream.output.write(try materials.documentJSON(id) + "\n")
+            try context.output.serverDocument(try materials.documentJSON(id))
             return
         }
         let m = try materials.document(id)
@@ -295,7 +300,7 @@ extension MaterialTraceCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        try MaterialText.trace(id, csv: format.csv, context)
+        try MaterialText.trace(id, format: format, context)
     }
 }
 

@@ -28,27 +28,27 @@ enum MaterialText {
         return "  \(c.usedAt)  \(lot)  \(c.quantity) \(c.unit)  \(by) [\(c.recordedBy)]"
     }
 
-    static func trace(_ id: String, csv: Bool, _ context: CommandContext) throws {
+    static func trace(_ id: String, format: TraceFormat, _ context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let materials = Materials(connection)
         if context.output.json {
-            StandardStream.output.write(try materials.traceJSON(id) + "\n")
+            try context.output.serverDocument(try materials.traceJSON(id))
             return
         }
         let t = try materials.trace(id)
-        if csv {
-            var out = CSVReportWriter.line(["material_lot", "material_status", "lot", "stage", "status", "via", "consumed",
+        if format.csv {
+            var out = CSV.line(["material_lot", "material_status", "lot", "stage", "status", "via", "consumed",
                                             "unit", "state", "where", "consignee"])
             for l in t.lots {
                 let head = [t.material.id, t.material.status, l.din + l.checkCharacter, l.stage, l.status, l.via ?? "",
                             l.consumed ? "true" : "false"]
                 let units = l.whereabouts ?? []
-                if units.isEmpty { out += CSVReportWriter.line(head + ["", "", "", ""]) }
+                if units.isEmpty { out += CSV.line(head + ["", "", "", ""]) }
                 for u in units {
-                    out += CSVReportWriter.line(head + [u.unit, u.state, u.description, u.consignee ?? ""])
+                    out += CSV.line(head + [u.unit, u.state, u.description, u.consignee ?? ""])
                 }
             }
-            StandardStream.output.write(out)
+            format.write(out)
             return
         }
         var lines = summary(t.material)

@@ -262,12 +262,12 @@ struct RecallShow: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let recalls = Recalls(connection)
         if options.json {
-            StandardStream.output.write(try recalls.documentJSON(recall) + "\n")
+            try context.output.serverDocument(try recalls.documentJSON(recall))
             return
         }
         let doc = try recalls.document(recall)
         if format.csv {
-            StandardStream.output.write(RecallText.csv(doc))
+            format.write(RecallText.csv(doc))
             return
         }
         context.output.data(RecallText.text(doc).joined(separator: "\n"))
@@ -296,7 +296,7 @@ struct RecallList: GMPCommand {
                                              "\(r.lots)", "\(r.heldLots)", "\(r.units)", "\(r.shippedUnits)",
                                              "\(r.consignees)", "\(r.acknowledged)"])
             }
-            StandardStream.output.write(out)
+            format.write(out)
             return
         }
         try context.output.document(rows)
@@ -339,7 +339,7 @@ struct RecallReport: GMPCommand {
             try PDFConverter.convert(html: page, to: pdf)
             context.output.note("wrote \(pdf)")
         }
-        if context.output.json { StandardStream.output.write(try Recalls(connection).documentJSON(recall) + "\n") }
+        if context.output.json { try context.output.serverDocument(try Recalls(connection).documentJSON(recall)) }
     }
 }
 
@@ -362,12 +362,12 @@ struct RecallLookback: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let recalls = Recalls(connection)
         if options.json {
-            StandardStream.output.write(try recalls.lookbackJSON(donor) + "\n")
+            try context.output.serverDocument(try recalls.lookbackJSON(donor))
             return
         }
         let doc = try recalls.lookback(donor)
         if format.csv {
-            StandardStream.output.write(RecallText.csv(doc))
+            format.write(RecallText.csv(doc))
             return
         }
         context.output.data(RecallText.text(doc).joined(separator: "\n"))

@@ -40,7 +40,7 @@ struct Coa: GMPCommand {
         let manufacturer = context.settings.facility.flatMap { facility in
             facility.name.map { CertificateRendering.Manufacturer(name: $0, address: facility.address ?? "") }
         }
-        if context.output.json { StandardStream.output.write(json + "\n") }
+        try context.output.serverDocument(json)
         if html != nil || pdf != nil {
             let page = CertificateRendering.html(certificate, manufacturer: manufacturer)
             if let html {

@@ -29,7 +29,7 @@ struct RejectionRecordCommand: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).rejectionJSON(din) }
         let record = try RejectionRecord.decode(json: json)
-        if context.output.json { StandardStream.output.write(json + "\n") }
+        try context.output.serverDocument(json)
         if html != nil || pdf != nil {
             let page = RejectionRendering.html(record)
             if let html {

@@ -43,7 +43,7 @@ struct ReleaseCheckCommand: GMPCommand {
             let json = try disposition.checkJSON(din)
             return (json, try ReleaseText.decode(json))
         }
-        if context.output.json { StandardStream.output.write(json + "\n") }
+        try context.output.serverDocument(json)
         context.output.data(ReleaseText.report(check, din: din).joined(separator: "\n"))
         guard check.releasable else {
             throw Refusal(action: "release of lot \(din.eyeReadable)", reasons: check.problems,

@@ -116,7 +116,7 @@ struct ShipShow: GMPCommand {
             let json = try connection.transaction(.repeatableRead, readOnly: true) { db in
                 try Shipments(db).documentJSON(shipment.shipment)
             }
-            StandardStream.output.write(json + "\n")
+            try context.output.serverDocument(json)
             return
         }
         let document = try connection.transaction(.repeatableRead, readOnly: true) { db in

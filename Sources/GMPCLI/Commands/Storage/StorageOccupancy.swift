@@ -37,8 +37,8 @@ struct StorageOccupancyCommand: GMPCommand {
                                               occupied: occupied, free: positions - occupied))
         guard !options.json else { return }
         if format.csv {
-            StandardStream.output.write(CSVReportWriter.line(Self.csvHeader) + devices.map { d in
-                CSVReportWriter.line([d.device, d.kind, d.path, d.maxCelsius, String(d.boxes), String(d.positions),
+            format.write(CSV.line(Self.csvHeader) + devices.map { d in
+                CSV.line([d.device, d.kind, d.path, d.maxCelsius, String(d.boxes), String(d.positions),
                                       String(d.occupied), String(d.free), d.percentUsed])
             }.joined())
             return

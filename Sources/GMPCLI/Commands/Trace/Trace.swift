@@ -11,9 +11,26 @@ struct Trace: ParsableCommand {
         subcommands: [TraceLot.self, TraceDonor.self, TraceMaterial.self])
 }
 
-/// Table, --json (the server's document untouched) or --csv.
+/// Table, --json or --csv (with --bom): the options of every list-like command.
 struct TraceFormat: ParsableArguments {
-    @Flag(help: "CSV (RFC 4180) for spreadsheets, with a header row.") var csv = false
+    @Flag(help: "CSV (RFC 4180) for spreadsheets, with a header row; values a spreadsheet would run as formulas get a leading '.")
+    var csv = false
+    @Flag(help: "With --csv: begin with the UTF-8 byte order mark, for spreadsheets that otherwise guess the encoding.")
+    var bom = false
+
+    func validate() throws {
+        if bom && !csv { throw ValidationError("--bom goes with --csv") }
+    }
+
+    /// Writes a whole CSV text (header and rows) to stdout, with the BOM when asked.
+    func write(_ csv: String) {
+        StandardStream.output.write((bom ? CSV.byteOrderMark : "") + csv)
+    }
+
+    /// Writes the header and rows as CSV to stdout.
+    func write(header: [String], rows: [[String]]) {
+        write(CSV.line(header) + rows.map(CSV.line).joined())
+    }
 }
 
 /// `gmp trace donor CODE`
@@ -44,21 +61,21 @@ struct TraceDonor: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let trace = Traceability(connection)
         if options.json {
-            StandardStream.output.write(try trace.donorJSON(donor) + "\n")
+            try context.output.serverDocument(try trace.donorJSON(donor))
             return
         }
         let document = try trace.donor(donor)
         if format.csv {
-            var out = CSVReportWriter.line(Self.csvHeader)
+            var out = CSV.line(Self.csvHeader)
             for lot in document.lots {
-                out += CSVReportWriter.line([
+                out += CSV.line([
                     lot.din, lot.checkCharacter, lot.stage, lot.productKind, lot.intendedUse, lot.status, lot.parent ?? "",
                     lot.collection, lot.donor, lot.eligibility ?? "", lot.consentWithdrawn ? "true" : "false",
                     lot.reactiveTests.joined(separator: "; "), lot.units.map(String.init) ?? "", lot.unitVolumeMl ?? "",
                     lot.cryopreservedAt ?? "", lot.expiresOn,
                 ])
             }
-            StandardStream.output.write(out)
+            format.write(out)
             return
         }
         var lines = DonorText.summary(document.donor, newborns: document.newborns)
@@ -98,36 +115,36 @@ struct TraceLot: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let trace = Traceability(connection)
         if options.json {
-            StandardStream.output.write(try trace.lotJSON(din) + "\n")
+            try context.output.serverDocument(try trace.lotJSON(din))
             return
         }
         let document = try trace.lot(din)
         if format.csv {
-            var out = CSVReportWriter.line(["link", "id", "kind", "state", "date", "detail"])
+            var out = CSV.line(["link", "id", "kind", "state", "date", "detail"])
             let l = document.lot
-            out += CSVReportWriter.line(["lot", l.din + l.checkCharacter, l.stage, l.status, l.createdAt, l.productKind])
+            out += CSV.line(["lot", l.din + l.checkCharacter, l.stage, l.status, l.createdAt, l.productKind])
             for a in document.lineage {
-                out += CSVReportWriter.line(["parent", a.din + a.checkCharacter, a.stage, a.status, "", ""])
+                out += CSV.line(["parent", a.din + a.checkCharacter, a.stage, a.status, "", ""])
             }
             let c = document.collection
-            out += CSVReportWriter.line(["collection", c.id, c.source, c.eligibility?.outcome ?? "not determined",
+            out += CSV.line(["collection", c.id, c.source, c.eligibility?.outcome ?? "not determined",
                                          c.collectedAt, "\(c.amount) \(c.amountUnit) at \(c.site)"])
-            out += CSVReportWriter.line(["donor", document.donor.code, document.donor.intendedUse,
+            out += CSV.line(["donor", document.donor.code, document.donor.intendedUse,
                                          document.donor.consentWithdrawn ? "consent withdrawn" : "consent in force",
                                          document.donor.registeredAt, document.donor.birthMother.map { "birth mother \($0)" } ?? ""])
             for s in document.screening {
-                out += CSVReportWriter.line(["screening", s.donor, s.test, s.result, s.specimenOn, "\(s.testKit); \(s.analyst)"])
+                out += CSV.line(["screening", s.donor, s.test, s.result, s.specimenOn, "\(s.testKit); \(s.analyst)"])
             }
             for m in document.materials ?? [] {
-                out += CSVReportWriter.line(["material", m.materialLot, m.type, "supplier lot \(m.supplierLot)", m.usedAt,
+                out += CSV.line(["material", m.materialLot, m.type, "supplier lot \(m.supplierLot)", m.usedAt,
                                              "\(m.quantity) \(m.unit) in \(m.lot)"])
             }
             for e in document.equipment ?? [] {
-                out += CSVReportWriter.line(["equipment", e.equipment, e.kind, e.name, e.usedAt,
+                out += CSV.line(["equipment", e.equipment, e.kind, e.name, e.usedAt,
                                              (e.stepId.map { "step \($0)" } ?? e.resultId.map { "QC result \($0)" } ?? "")
                                                 + " in \(e.lot)"])
             }
-            StandardStream.output.write(out)
+            format.write(out)
             return
         }
         var lines = LotText.summary(document.lot)

@@ -23,7 +23,7 @@ struct UnitCommand: ParsableCommand {
             One unit per position, one position per unit: a taken position is refused, \
             even when two people place at the same moment.
             """,
-        subcommands: [UnitPlace.self, UnitMove.self, UnitWithdraw.self, UnitThaw.self, UnitDiscard.self, UnitShow.self])
+        subcommands: [UnitPlace.self, UnitMove.self, UnitWithdraw.self, UnitThaw.self, UnitDiscard.self, UnitShow.self, UnitList.self])
 }
 
 /// A unit id as a person types it.
