@@ -4,8 +4,9 @@
 1. Throughput under concurrency: pgbench at 1, 4, 8 and 16 clients, one single-row INSERT
    per transaction, into an audited table against the same INSERT into an unaudited twin.
    The audited client does what gmp does (docs/audit-trail.md, "stage, then chain"): the
-   write commits with its events staged, then a short transaction of its own chains them
-   (synchronous_commit off, session setting gmp.audit_chain = after_commit). A third
+   write commits with its events staged, then one statement of its own chains them
+   (chain_pending(10000, true): synchronous_commit off; session setting gmp.audit_chain =
+   after_commit). A third
    column measures a client that chains at its COMMIT instead (psql's way).
    Goal: audited >= 0.5x the twin at 16 clients.
 2. Bulk append: 1,000, 10,000 and 100,000 rows into the audited table in ONE transaction
@@ -59,7 +60,7 @@ def main() -> int:
     scripts = {
         "twin": "INSERT INTO public.bench_plain (note) VALUES ('bench row');\n",
         "audited": ("INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n"
-                    "BEGIN;\nSET LOCAL synchronous_commit = off;\nSELECT gmp_audit.chain_pending(10000);\nCOMMIT;\n"),
+                    "SELECT gmp_audit.chain_pending(10000, true);\n"),
         "at_commit": "INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n",
     }
     options = {"twin": "", "audited": "-c gmp.audit_chain=after_commit", "at_commit": ""}

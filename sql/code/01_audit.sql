@@ -371,8 +371,13 @@ $$;
 -- runs in its own short READ COMMITTED transaction right after a writing command commits
 -- (and gmp audit verify/checkpoint before their snapshot). Two transactions never chain
 -- the same event: the second waits for the head, and then sees the first's deletions.
--- Returns how many events it chained.
-CREATE OR REPLACE FUNCTION gmp_audit.chain_pending(max_events integer DEFAULT NULL) RETURNS integer
+-- With after_commit (gmp, right after its write committed, as a statement of its own):
+-- this transaction's commit does not wait for the disk. Were it lost in a crash, its
+-- events would still be pending and chain again; nothing durable can refer to the lost
+-- seqs, as any later commit flushes this one first. One statement, so the head is not
+-- held across a round trip to the client. Returns how many events it chained.
+CREATE OR REPLACE FUNCTION gmp_audit.chain_pending(max_events integer DEFAULT NULL, after_commit boolean DEFAULT false)
+RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     head gmp_audit.chain_head;
@@ -382,6 +387,9 @@ BEGIN
     -- Nothing pending: no lock taken (a command that wrote nothing, or already chained).
     IF NOT EXISTS (SELECT FROM gmp_audit.pending_event) THEN
         RETURN 0;
+    END IF;
+    IF after_commit THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
     SELECT * INTO STRICT head FROM gmp_audit.chain_head FOR UPDATE;
     start_seq := head.seq;
@@ -545,7 +553,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF current_setting('gmp.audit_chain', true) IS DISTINCT FROM 'after_commit'
        AND EXISTS (SELECT FROM gmp_audit.pending_event p WHERE p.write_order = NEW.write_order) THEN
-        PERFORM gmp_audit.chain_pending(NULL);
+        PERFORM gmp_audit.chain_pending(NULL, false);
     END IF;
     RETURN NULL;
 END;

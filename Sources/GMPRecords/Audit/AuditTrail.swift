@@ -36,7 +36,8 @@ public struct AuditTrail {
     static let chainBatch: Int32 = 10_000
 
     /// Chains every committed pending event (issue 19), in short READ COMMITTED
-    /// transactions of at most ``chainBatch`` events each. Not `durably`, a chaining
+    /// transactions of at most ``chainBatch`` events each (one statement each: the
+    /// session's default isolation, READ COMMITTED for gmp's sessions). Not `durably`, a chaining
     /// commit does not wait for its WAL flush: losing one in a crash loses nothing, as the
     /// events are still pending then and chain again, to the same seq and hash, unless a
     /// write committed in between (nothing durable can have referred to the lost seqs:
@@ -44,16 +45,12 @@ public struct AuditTrail {
     /// Must run with no transaction open.
     @discardableResult
     public func chainPending(durably: Bool = true) throws -> Int {
-        // Its own commits need no chaining after them.
-        let hook = connection.afterWriteCommit
-        connection.afterWriteCommit = nil
-        defer { connection.afterWriteCommit = hook }
         var chained = 0
         while true {
-            let count: Int32 = try connection.transaction(.readCommitted) { db in
-                if !durably { try db.execute("SET LOCAL synchronous_commit = off") }
-                return try db.query("SELECT gmp_audit.chain_pending(\(Self.chainBatch)) AS n")[0].decode("n")
-            }
+            // One statement, its own READ COMMITTED transaction: the head is held for the
+            // chaining only, never across a round trip to this client.
+            let count: Int32 = try connection.query(
+                "SELECT gmp_audit.chain_pending(\(Self.chainBatch), \(!durably)) AS n")[0].decode("n")
             chained += Int(count)
             if count < Self.chainBatch { return chained }
         }
