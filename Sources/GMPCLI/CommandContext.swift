@@ -136,6 +136,18 @@ struct CommandContext {
         connection.afterWriteCommit = { db in try AuditTrail(db).chainPending(durably: false) }
         return connection
     }
+
+    /// Before a command reads the trail (a report, a certificate, the code in force):
+    /// chains every event committed so far, waiting for a session already chaining, so
+    /// that nothing committed before the command is missing from what it reads. A reader
+    /// who may not chain, or a database not yet migrated to staging, reads as it is.
+    func chainPendingEvents(on connection: PostgresConnection) {
+        do {
+            try AuditTrail(connection).chainPending()
+        } catch {
+            logger.debug("could not chain pending audit events: \(error)")
+        }
+    }
 }
 
 /// A gmp command: resolves its context, runs, and reports any failure as one `error:`

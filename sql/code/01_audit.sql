@@ -372,7 +372,8 @@ $$;
 -- (and gmp audit verify/checkpoint before their snapshot). Two transactions never chain
 -- the same event: the second waits for the head, and then sees the first's deletions.
 -- With after_commit (gmp, right after its write committed, as a statement of its own):
--- this transaction's commit does not wait for the disk. Were it lost in a crash, its
+-- it does not wait for a session already chaining, and this transaction's commit does
+-- not wait for the disk. Were it lost in a crash, its
 -- events would still be pending and chain again; nothing durable can refer to the lost
 -- seqs, as any later commit flushes this one first. One statement, so the head is not
 -- held across a round trip to the client. Returns how many events it chained.
@@ -390,8 +391,16 @@ BEGIN
     END IF;
     IF after_commit THEN
         PERFORM set_config('synchronous_commit', 'off', true);
+        -- Someone is chaining: leave it to them, or to the next chaining (every gmp
+        -- command that reads the trail chains first, waiting). Queueing here would
+        -- serialise every writer behind the head again.
+        SELECT * INTO head FROM gmp_audit.chain_head FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN 0;
+        END IF;
+    ELSE
+        SELECT * INTO STRICT head FROM gmp_audit.chain_head FOR UPDATE;
     END IF;
-    SELECT * INTO STRICT head FROM gmp_audit.chain_head FOR UPDATE;
     start_seq := head.seq;
     FOR p IN SELECT * FROM gmp_audit.pending_event ORDER BY write_order LIMIT max_events LOOP
         head.seq := head.seq + 1;

@@ -35,8 +35,7 @@ struct AuditReportCommand: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        // Events committed but still pending join the chain first, so the report shows them.
-        do { try AuditTrail(connection).chainPending() } catch { context.logger.debug("could not chain pending events: \(error)") }
+        context.chainPendingEvents(on: connection)
         let filter = AuditReportFilter(table: table, key: key, actor: actor, since: since?.timestamp, until: until?.timestamp)
         var writer: any AuditReportWriter
         if options.json {
