@@ -582,8 +582,12 @@ BEGIN
     CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON gmp_audit.pending_event
         FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite();
     IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp_audit.pending_event'::regclass AND tgname = 'chain_at_commit') THEN
+        -- WHEN, checked as the row is written: a session that chains after its commit
+        -- (gmp) queues nothing for its COMMIT.
         CREATE CONSTRAINT TRIGGER chain_at_commit AFTER INSERT ON gmp_audit.pending_event
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_audit.chain_at_commit();
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+            WHEN (current_setting('gmp.audit_chain', true) IS DISTINCT FROM 'after_commit')
+            EXECUTE FUNCTION gmp_audit.chain_at_commit();
         SET CONSTRAINTS gmp_audit.chain_at_commit IMMEDIATE;
     END IF;
     ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER guard, ENABLE ALWAYS TRIGGER no_truncate,
