@@ -110,19 +110,42 @@ struct CommandContext {
         let string = try settings.user.map { try ConnectionString.replacing("user", with: $0, in: connectionString) }
             ?? connectionString
         do {
-            return try PostgresConnection(
+            return try chainingAfterCommit(PostgresConnection(
                 ConnectionConfiguration(connectionString: string, applicationName: commandName,
-                                        connectTimeoutSeconds: settings.connectTimeoutSeconds),
-                logger: logger)
+                                        connectTimeoutSeconds: settings.connectTimeoutSeconds,
+                                        sessionSettings: [AuditTrail.chainAfterCommitSetting]),
+                logger: logger))
         } catch let error as ConnectionError where error.kind == .authenticationFailed && error.neededPassword {
             // No password in ~/.pgpass or PGPASSWORD: ask for it, on a terminal only.
             guard let password = try PasswordReader.prompt("Password for \(settings.user ?? "the database login"): ") else {
                 throw error
             }
-            return try PostgresConnection(
+            return try chainingAfterCommit(PostgresConnection(
                 ConnectionConfiguration(connectionString: try ConnectionString.replacing("password", with: password, in: string),
-                                        applicationName: commandName, connectTimeoutSeconds: settings.connectTimeoutSeconds),
-                logger: logger)
+                                        applicationName: commandName, connectTimeoutSeconds: settings.connectTimeoutSeconds,
+                                        sessionSettings: [AuditTrail.chainAfterCommitSetting]),
+                logger: logger))
+        }
+    }
+
+    /// Audited writes stage their events; gmp chains them right after each writing
+    /// transaction commits, in a short transaction of its own whose commit need not wait
+    /// for the disk (docs/audit-trail.md, "stage, then chain"). A database not yet
+    /// migrated to staging has nothing to chain: the failure is logged at debug level.
+    private func chainingAfterCommit(_ connection: PostgresConnection) -> PostgresConnection {
+        connection.afterWriteCommit = { db in try AuditTrail(db).chainPending(durably: false) }
+        return connection
+    }
+
+    /// Before a command reads the trail (a report, a certificate, the code in force):
+    /// chains every event committed so far, waiting for a session already chaining, so
+    /// that nothing committed before the command is missing from what it reads. A reader
+    /// who may not chain, or a database not yet migrated to staging, reads as it is.
+    func chainPendingEvents(on connection: PostgresConnection) {
+        do {
+            try AuditTrail(connection).chainPending()
+        } catch {
+            logger.debug("could not chain pending audit events: \(error)")
         }
     }
 }

@@ -77,6 +77,7 @@ struct CodeRecordTests {
         "gmp_rules.track_excursions(text,numeric,bigint,timestamp with time zone[],numeric[],integer[],timestamp with time zone[])": "#20.9: a voided excursion is not going on",
         "gmp_rules.check_new_readings()": "#20.9: a voided excursion is not going on",
         "gmp.assess_excursion(uuid,text,text)": "#20.9: a voided excursion is not assessed",
+        "gmp_audit.append(text,text,text,jsonb,jsonb,text)": "#19: stages the event (pending_event, write order from a sequence) instead of holding the chain head; chain_pending chains it in commit order, hash format v2",
         "gmp_audit.record_change()": "#20.12: bytea_output and extra_float_digits pinned, so rows reconcile with their events byte for byte",
         "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block; "
             + "#14: a rejected material lot the lot or its cell banks consumed blocks; "

@@ -71,7 +71,7 @@ enum Fixtures {
                 seq: event.seq, occurredAtMicroseconds: event.occurredAtMicroseconds, transactionID: event.transactionID,
                 actor: lend(texts[0])!, action: lend(texts[1])!, tableName: lend(texts[2])!,
                 recordKey: lend(texts[3]), oldValues: lend(texts[4]), newValues: lend(texts[5]), reason: lend(texts[6]),
-                storedHash: lend(hash)!
+                storedHash: lend(hash)!, writeOrder: event.writeOrder
             ))
         }
     }

@@ -30,6 +30,30 @@ struct TestVectorTests {
         ),
     ]
 
+    /// Events 4 and 5, format v2 (issue 19): a write order, the tag gmp-audit-v2, and the
+    /// first chains from event 3's v1 hash.
+    static let v2Events = [
+        AuditEvent(
+            seq: 4, occurredAtMicroseconds: 1_795_325_280_250_000, transactionID: 745,
+            actor: "dave", action: "INSERT", tableName: "gmp.example", recordKey: "43",
+            oldValues: nil, newValues: #"{"id": 43}"#, reason: nil,
+            hash: [UInt8](hex: "bb52107b35a00a5c597809aacce790a3b7af348684193fb15f9f5984480ca71c"), writeOrder: 9
+        ),
+        AuditEvent(
+            seq: 5, occurredAtMicroseconds: 1_795_325_279_999_999, transactionID: 744,
+            actor: "erin", action: "UPDATE", tableName: "gmp.example", recordKey: "7",
+            oldValues: #"{"id": 7}"#, newValues: #"{"id": 7, "ok": true}"#, reason: "checked",
+            hash: [UInt8](hex: "ec6026b1dd2b40dad60b9bf591ab4da8590c889c16aaa144970029a1ef0cf66d"), writeOrder: 8
+        ),
+    ]
+
+    static let event4Encoding = """
+        0000000c676d702d61756469742d7632000000013400000001390000001b323032362d31312d32325430353a32383a30\
+        302e3235303030305a00000003373435000000046461766500000006494e534552540000000b676d702e6578616d706c\
+        65000000023433ffffffff0000000a7b226964223a2034337dffffffff00000020471a2acfa6f9fda3330cdae1dd2fb9\
+        d42a1774018687e76e541b14d799534a76
+        """
+
     static let event1Encoding = """
         0000000c676d702d61756469742d763100000001310000001b323032362d31312d32325430353a32363a32352e313037\
         3435365a0000000337343100000005616c69636500000006494e534552540000000b676d702e6163636f756e74000000\
@@ -40,6 +64,41 @@ struct TestVectorTests {
     @Test("event 1 encodes to exactly the reference bytes")
     func event1Bytes() {
         #expect(Self.events[0].canonicalEncoding(previousHash: .zero).hex == Self.event1Encoding)
+    }
+
+    @Test("v2 event 4 encodes to exactly the reference bytes, chaining from v1 event 3")
+    func event4Bytes() {
+        let previous = AuditHash(bytes: Self.events[2].hash)!
+        #expect(Self.v2Events[0].canonicalEncoding(previousHash: previous).hex == Self.event4Encoding)
+    }
+
+    @Test("v2 events hash to the reference hashes, readable path and fast path alike; without their write order they would not")
+    func v2Hashes() {
+        var hasher = AuditEventHasher()
+        var previous = AuditHash(bytes: Self.events[2].hash)!
+        for event in Self.v2Events {
+            let readable = event.computedHash(previousHash: previous)
+            let fast = Fixtures.withBytes(of: event) { hasher.hash($0, previousHash: previous) }
+            #expect(readable.bytes == event.hash, "event \(event.seq)")
+            #expect(fast == readable, "event \(event.seq)")
+            var asV1 = event
+            asV1.writeOrder = nil
+            #expect(asV1.computedHash(previousHash: previous) != readable, "event \(event.seq)")
+            previous = readable
+        }
+    }
+
+    @Test("a v1 chain continued by v2 events verifies as one chain; a changed write order breaks it")
+    func mixedChain() {
+        let all = Self.events + Self.v2Events
+        guard case .intact(let summary) = Fixtures.verify(all, head: Fixtures.head(of: all)) else {
+            Issue.record("expected an intact chain")
+            return
+        }
+        #expect(summary.lastSeq == 5)
+        var swapped = all
+        swapped[3].writeOrder = 8
+        #expect(Fixtures.verify(swapped, head: Fixtures.head(of: all)) == .broken(ChainBreak(.hashMismatch(seq: 4))))
     }
 
     @Test("the occurred_at texts are the reference texts")

@@ -27,8 +27,12 @@ public enum Tampering {
             BEGIN
                 SELECT hash INTO previous FROM gmp_audit.event WHERE seq = \(seq - 1);
                 FOR r IN SELECT * FROM gmp_audit.event WHERE seq >= \(seq) ORDER BY seq LOOP
-                    previous := gmp_audit.event_hash(r.seq, r.occurred_at, r.transaction_id, r.actor, r.action,
-                        r.table_name, r.record_key, r.old_values, r.new_values, r.reason, previous);
+                    -- Each event in its own format: v2 when it has a write order (issue 19).
+                    previous := CASE WHEN r.write_order IS NULL
+                        THEN gmp_audit.event_hash(r.seq, r.occurred_at, r.transaction_id, r.actor, r.action,
+                            r.table_name, r.record_key, r.old_values, r.new_values, r.reason, previous)
+                        ELSE gmp_audit.event_hash_v2(r.seq, r.write_order, r.occurred_at, r.transaction_id, r.actor,
+                            r.action, r.table_name, r.record_key, r.old_values, r.new_values, r.reason, previous) END;
                     UPDATE gmp_audit.event SET hash = previous WHERE seq = r.seq;
                 END LOOP;
                 UPDATE gmp_audit.chain_head SET hash = previous;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference implementation of gmp's audit encoding v1 and hash chain (stdlib only).
+"""Reference implementation of gmp's audit encodings v1 and v2 and hash chain (stdlib only).
 
 An independent second implementation of the normative encoding, to cross-check the Swift
 code (Sources/GMPRules/Audit/Chain) and the PostgreSQL function that writes the chain. It is written
@@ -12,6 +12,10 @@ from the spec, not from either of them:
                || field(record_key) || field(old_values) || field(new_values) || field(reason)
                || field(previous_hash) )
 
+Encoding v2 (since issue 19: events are staged, then chained in commit order) is v1 with
+the tag "gmp-audit-v2" and field(write_order) right after field(seq). An event is v2
+exactly when it has a write_order; the first v2 event chains from the last v1 hash.
+
 Run it to print the test vectors; `--markdown` prints test-vectors.md.
 """
 import hashlib
@@ -20,6 +24,7 @@ import sys
 from datetime import datetime, timezone
 
 VERSION_TAG = b"gmp-audit-v1"
+VERSION_TAG_V2 = b"gmp-audit-v2"
 NULL_FIELD = b"\xff\xff\xff\xff"
 GENESIS_HASH = bytes(32)  # what seq 1 chains from
 
@@ -37,9 +42,13 @@ def field(value):
 
 
 def encode_event(event, previous_hash):
-    """The canonical encoding v1 of one event (a dict of the audit row's columns)."""
+    """The canonical encoding (v1, or v2 with a write_order) of one event (a dict of the audit row's columns)."""
     assert len(previous_hash) == 32
-    parts = [VERSION_TAG, str(event["seq"]), event["occurred_at"], str(event["transaction_id"])]
+    if event.get("write_order") is None:
+        parts = [VERSION_TAG, str(event["seq"])]
+    else:
+        parts = [VERSION_TAG_V2, str(event["seq"]), str(event["write_order"])]
+    parts += [event["occurred_at"], str(event["transaction_id"])]
     parts += [event[name] for name in TEXT_FIELDS]
     parts.append(previous_hash)
     return b"".join(field(part) for part in parts)
@@ -82,6 +91,19 @@ EVENTS = [
         "actor": "carol", "action": "DELETE", "table_name": "gmp.example", "record_key": "42",
         "old_values": '{"id": 42}', "new_values": None, "reason": "entered on the wrong record",
     },
+    # v2: chained in commit order, so seq and write_order need not agree (event 4 was
+    # written after event 5, by a transaction that committed first), and occurred_at is
+    # the time of the change, not of the chaining.
+    {
+        "seq": 4, "write_order": 9, "occurred_at": "2026-11-22T05:28:00.250000Z", "transaction_id": 745,
+        "actor": "dave", "action": "INSERT", "table_name": "gmp.example", "record_key": "43",
+        "old_values": None, "new_values": '{"id": 43}', "reason": None,
+    },
+    {
+        "seq": 5, "write_order": 8, "occurred_at": "2026-11-22T05:27:59.999999Z", "transaction_id": 744,
+        "actor": "erin", "action": "UPDATE", "table_name": "gmp.example", "record_key": "7",
+        "old_values": '{"id": 7}', "new_values": '{"id": 7, "ok": true}', "reason": "checked",
+    },
 ]
 
 
@@ -92,22 +114,26 @@ def show(value):
 def markdown():
     hashes = chain_hashes(EVENTS)
     lines = [
-        "# Audit encoding v1: test vectors",
+        "# Audit encodings v1 and v2: test vectors",
         "",
         "Produced by `audit_chain_reference.py --markdown` (Python, stdlib only); checked",
-        "byte for byte by the Swift tests (`AuditChainTests/TestVectorTests.swift`) and by",
-        "PostgreSQL 15 (`pg_reference.sql`). Texts are UTF-8; NULL is the field `ffffffff`.",
+        "byte for byte by the Swift tests (`Tests/GMPRulesTests/TestVectorTests.swift`) and by",
+        "PostgreSQL 15 (`gmp_audit.event_hash`, `gmp_audit.event_hash_v2`, sql/code/01_audit.sql). Texts are UTF-8; NULL is the field `ffffffff`.",
         "",
         "`old_values`/`new_values` are jsonb *text output*. jsonb orders object keys by length,",
         "then bytewise, so the value written `{\"id\": \"bob\", \"full_name\": \"Zoë Ng\", \"note\": \"5 µg/mL\"}`",
         "is stored and printed — and therefore hashed — as",
         "`{\"id\": \"bob\", \"note\": \"5 µg/mL\", \"full_name\": \"Zoë Ng\"}`.",
+        "Events 1–3 are v1; events 4 and 5 are v2 (they have a `write_order`, and the tag",
+        "`gmp-audit-v2`), and event 4 chains from event 3's v1 hash.",
         "",
     ]
     previous = GENESIS_HASH
     for event, digest in zip(EVENTS, hashes):
-        lines += [f"## Event {event['seq']}", "", "| field | value |", "| --- | --- |"]
-        for name in ("seq", "occurred_at", "transaction_id") + TEXT_FIELDS:
+        version = "v1" if event.get("write_order") is None else "v2"
+        lines += [f"## Event {event['seq']} ({version})", "", "| field | value |", "| --- | --- |"]
+        names = ("seq", "occurred_at") if version == "v1" else ("seq", "write_order", "occurred_at")
+        for name in names + ("transaction_id",) + TEXT_FIELDS:
             lines.append(f"| {name} | {show(event[name])} |")
         lines += [
             f"| previous_hash | `{previous.hex()}` |",
@@ -115,7 +141,7 @@ def markdown():
             "",
         ]
         encoded = encode_event(event, previous)
-        if event["seq"] == 1:
+        if event["seq"] in (1, 4):
             lines += [f"Encoded bytes ({len(encoded)}), hex:", "", "```", encoded.hex(), "```", ""]
         lines += [f"hash: `{digest.hex()}`", ""]
         previous = digest

@@ -29,15 +29,27 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     ) AS r
 $$;
 
--- The newest definition the trail holds for an object: its sha256 and the event.
+-- The newest definition the trail holds for an object: its sha256 and the event (seq NULL
+-- while the event is still pending: written, by this transaction too, but not yet chained).
 CREATE OR REPLACE FUNCTION gmp_audit.recorded_routine(object_key text)
 RETURNS TABLE (sha256 text, seq bigint)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT e.new_values ->> 'sha256', e.seq
-    FROM gmp_audit.event e
-    WHERE e.action = 'DDL' AND coalesce(e.new_values, e.old_values) ->> 'oid' = object_key
-      AND e.new_values ? 'definition'
-    ORDER BY e.seq DESC
+    SELECT r.sha256, r.seq FROM (
+        (SELECT p.new_values ->> 'sha256' AS sha256, NULL::bigint AS seq, true AS pending, p.write_order AS n
+         FROM gmp_audit.pending_event p
+         WHERE p.action = 'DDL' AND coalesce(p.new_values, p.old_values) ->> 'oid' = object_key
+           AND p.new_values ? 'definition'
+         ORDER BY p.write_order DESC
+         LIMIT 1)
+        UNION ALL
+        (SELECT e.new_values ->> 'sha256', e.seq, false, e.seq
+         FROM gmp_audit.event e
+         WHERE e.action = 'DDL' AND coalesce(e.new_values, e.old_values) ->> 'oid' = object_key
+           AND e.new_values ? 'definition'
+         ORDER BY e.seq DESC
+         LIMIT 1)
+    ) AS r
+    ORDER BY r.pending DESC, r.n DESC
     LIMIT 1
 $$;
 
@@ -293,29 +305,142 @@ LANGUAGE sql STABLE AS $$
     SELECT nullif(btrim(current_setting('gmp.reason', true)), '')
 $$;
 
--- Appends one event to the chain. The head row stays locked until the transaction
--- ends, so concurrent writers queue here (or, under SERIALIZABLE, one retries).
+-- hash format v2 (docs/audit-trail.md): v1 with the tag 'gmp-audit-v2' and the event's
+-- write_order after its seq, so the order of a transaction's events is authenticated
+-- although seq is the order of chaining. Vectors: docs/audit/test-vectors.md.
+CREATE OR REPLACE FUNCTION gmp_audit.event_hash_v2(
+    seq bigint, write_order bigint, occurred_at timestamptz, transaction_id bigint, actor text, action text,
+    table_name text, record_key text, old_values jsonb, new_values jsonb, reason text,
+    previous_hash bytea) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    null_field constant bytea := '\xffffffff';
+    part bytea;
+    -- field('gmp-audit-v2'): its 4-byte length (12) and its bytes.
+    encoded bytea := '\x0000000c676d702d61756469742d7632'::bytea;
+BEGIN
+    part := convert_to(seq::text, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(write_order::text, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(gmp_audit.canonical_time(occurred_at), 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(transaction_id::text, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(actor, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(action, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(table_name, 'UTF8');
+    encoded := encoded || int4send(octet_length(part)) || part;
+    part := convert_to(record_key, 'UTF8');
+    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
+    part := convert_to(old_values::text, 'UTF8');
+    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
+    part := convert_to(new_values::text, 'UTF8');
+    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
+    part := convert_to(reason, 'UTF8');
+    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
+    encoded := encoded || int4send(octet_length(previous_hash)) || previous_hash;
+    RETURN sha256(encoded);
+END;
+$$;
+
+-- Stages one event (issue 19, "stage, then chain"): no shared row is read or written, so
+-- writers on different records never wait for or conflict with each other here, and a
+-- bulk write costs the same per row. gmp_audit.chain_pending gives it its seq and hash
+-- once its transaction has committed. Returns the event's write_order.
 CREATE OR REPLACE FUNCTION gmp_audit.append(
     p_action text, p_table text, p_key text, p_old jsonb, p_new jsonb, p_reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    head gmp_audit.chain_head;
-    at   timestamptz := clock_timestamp();
-    txid bigint := txid_current();
-    next_seq bigint;
+    staged bigint;
 BEGIN
-    SELECT * INTO STRICT head FROM gmp_audit.chain_head FOR UPDATE;
-    next_seq := head.seq + 1;
-    -- clock_timestamp() after the lock: times never run backwards along the chain.
-    at := clock_timestamp();
-    INSERT INTO gmp_audit.event (seq, occurred_at, transaction_id, actor, action, table_name,
-                                 record_key, old_values, new_values, reason, hash)
-    VALUES (next_seq, at, txid, session_user, p_action, p_table, p_key, p_old, p_new, p_reason,
-            gmp_audit.event_hash(next_seq, at, txid, session_user, p_action, p_table, p_key,
-                                 p_old, p_new, p_reason, head.hash))
-    RETURNING hash INTO head.hash;
-    UPDATE gmp_audit.chain_head SET seq = next_seq, hash = head.hash;
-    RETURN next_seq;
+    INSERT INTO gmp_audit.pending_event (write_order, occurred_at, transaction_id, actor, action, table_name,
+                                         record_key, old_values, new_values, reason)
+    VALUES (nextval('gmp_audit.write_order'), clock_timestamp(), txid_current(), session_user,
+            p_action, p_table, p_key, p_old, p_new, p_reason)
+    RETURNING write_order INTO staged;
+    RETURN staged;
+END;
+$$;
+
+-- Chains pending events: those committed, and this transaction's own, in write_order, at
+-- most max_events of them (all when NULL). Each gets the next gap-free seq and its v2
+-- hash; the head is updated once. The head lock is held only for this step, which gmp
+-- runs in its own short READ COMMITTED transaction right after a writing command commits
+-- (and gmp audit verify/checkpoint before their snapshot). Two transactions never chain
+-- the same event: the second waits for the head, and then sees the first's deletions.
+-- With after_commit (gmp, right after its write committed, as a statement of its own):
+-- it does not wait for a session already chaining, and this transaction's commit does
+-- not wait for the disk. Were it lost in a crash, its
+-- events would still be pending and chain again; nothing durable can refer to the lost
+-- seqs, as any later commit flushes this one first. One statement, so the head is not
+-- held across a round trip to the client. Returns how many events it chained.
+CREATE OR REPLACE FUNCTION gmp_audit.chain_pending(max_events integer DEFAULT NULL, after_commit boolean DEFAULT false)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    head gmp_audit.chain_head;
+    start_seq bigint;
+    p gmp_audit.pending_event;
+BEGIN
+    -- Nothing pending: no lock taken (a command that wrote nothing, or already chained).
+    IF NOT EXISTS (SELECT FROM gmp_audit.pending_event) THEN
+        RETURN 0;
+    END IF;
+    IF after_commit THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+        -- Someone is chaining: leave it to them, or to the next chaining (every gmp
+        -- command that reads the trail chains first, waiting). Queueing here would
+        -- serialise every writer behind the head again.
+        SELECT * INTO head FROM gmp_audit.chain_head FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN 0;
+        END IF;
+    ELSE
+        SELECT * INTO STRICT head FROM gmp_audit.chain_head FOR UPDATE;
+    END IF;
+    start_seq := head.seq;
+    FOR p IN SELECT * FROM gmp_audit.pending_event ORDER BY write_order LIMIT max_events LOOP
+        head.seq := head.seq + 1;
+        head.hash := gmp_audit.event_hash_v2(head.seq, p.write_order, p.occurred_at, p.transaction_id, p.actor,
+                                             p.action, p.table_name, p.record_key, p.old_values, p.new_values,
+                                             p.reason, head.hash);
+        INSERT INTO gmp_audit.event (seq, write_order, occurred_at, transaction_id, actor, action, table_name,
+                                     record_key, old_values, new_values, reason, hash)
+        VALUES (head.seq, p.write_order, p.occurred_at, p.transaction_id, p.actor, p.action, p.table_name,
+                p.record_key, p.old_values, p.new_values, p.reason, head.hash);
+    END LOOP;
+    IF head.seq = start_seq THEN
+        RETURN 0;
+    END IF;
+    -- The guard lets a pending event go only once the chain holds it unchanged.
+    DELETE FROM gmp_audit.pending_event d USING gmp_audit.event e
+    WHERE e.seq > start_seq AND e.write_order = d.write_order;
+    UPDATE gmp_audit.chain_head SET seq = head.seq, hash = head.hash;
+    RETURN (head.seq - start_seq)::integer;
+END;
+$$;
+
+-- A pending event is as much history as a chained one: it is never changed, and it is
+-- deleted only by being chained, i.e. when gmp_audit.event holds it with the same content.
+CREATE OR REPLACE FUNCTION gmp_audit.guard_pending() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND EXISTS (
+        SELECT FROM gmp_audit.event e
+        WHERE e.write_order = OLD.write_order AND e.occurred_at = OLD.occurred_at
+          AND e.transaction_id = OLD.transaction_id AND e.actor = OLD.actor AND e.action = OLD.action
+          AND e.table_name = OLD.table_name AND e.record_key IS NOT DISTINCT FROM OLD.record_key
+          AND e.old_values IS NOT DISTINCT FROM OLD.old_values AND e.new_values IS NOT DISTINCT FROM OLD.new_values
+          AND e.reason IS NOT DISTINCT FROM OLD.reason) THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION '% of pending audit event % is refused: it leaves the staging table only by being chained',
+        TG_OP, OLD.write_order
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'pending events are chained by gmp itself (or: SELECT gmp_audit.chain_pending())';
 END;
 $$;
 
@@ -424,6 +549,55 @@ BEGIN
     END LOOP;
 END;
 $$;
+
+-- The staging table's protections and its commit-time chaining (bound here, at the end:
+-- an ALTER TABLE runs record_ddl's trigger check, which needs trigger_problems above).
+-- A writer that does not chain after its commit itself (psql, any client but gmp) chains
+-- at its COMMIT: its events, and everyone's committed before, are in the chain as soon as
+-- its transaction is. gmp sets gmp.audit_chain = 'after_commit' for its sessions and
+-- chains in a short transaction of its own instead, so that no commit waits for the head
+-- (docs/audit-trail.md). Fires once per staged event; all but the first find theirs chained.
+CREATE OR REPLACE FUNCTION gmp_audit.chain_at_commit() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF current_setting('gmp.audit_chain', true) IS DISTINCT FROM 'after_commit'
+       AND EXISTS (SELECT FROM gmp_audit.pending_event p WHERE p.write_order = NEW.write_order) THEN
+        PERFORM gmp_audit.chain_pending(NULL, false);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+-- The bindings. PostgreSQL cannot CREATE OR REPLACE a constraint trigger: it is bound once,
+-- here, and its function is replaced in place whenever this file changes. An ALTER TABLE
+-- of pending_event is refused while its deferred trigger has events queued (55006), and
+-- every statement of this file queues some (its DDL events): the trigger is made
+-- IMMEDIATE for the time of the ALTER, which fires the queued events now.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp_audit.pending_event'::regclass AND tgname = 'chain_at_commit') THEN
+        SET CONSTRAINTS gmp_audit.chain_at_commit IMMEDIATE;
+    END IF;
+    CREATE OR REPLACE TRIGGER guard BEFORE UPDATE OR DELETE ON gmp_audit.pending_event
+        FOR EACH ROW EXECUTE FUNCTION gmp_audit.guard_pending();
+    CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON gmp_audit.pending_event
+        FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite();
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp_audit.pending_event'::regclass AND tgname = 'chain_at_commit') THEN
+        -- WHEN, checked as the row is written: a session that chains after its commit
+        -- (gmp) queues nothing for its COMMIT.
+        CREATE CONSTRAINT TRIGGER chain_at_commit AFTER INSERT ON gmp_audit.pending_event
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+            WHEN (current_setting('gmp.audit_chain', true) IS DISTINCT FROM 'after_commit')
+            EXECUTE FUNCTION gmp_audit.chain_at_commit();
+        SET CONSTRAINTS gmp_audit.chain_at_commit IMMEDIATE;
+    END IF;
+    ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER guard, ENABLE ALWAYS TRIGGER no_truncate,
+        ENABLE ALWAYS TRIGGER chain_at_commit;
+    SET CONSTRAINTS gmp_audit.chain_at_commit DEFERRED;
+END;
+$$;
+-- The events this file staged before the commit-time trigger was bound would otherwise
+-- wait for the next writer: chain them now.
+SELECT gmp_audit.chain_pending();
 
 -- The definitions this file created before the capture above was in force.
 SELECT gmp_audit.record_unrecorded_code();

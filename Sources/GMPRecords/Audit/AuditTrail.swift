@@ -27,6 +27,40 @@ public struct AuditTrail {
         return Head(seq: try row.decode("seq"), hash: try row.decode("hash", as: ByteString.self).bytes)
     }
 
+    /// The session setting with which gmp tells the database that it chains its own
+    /// events right after each commit (``chainPending(durably:)``), so that no commit waits
+    /// for the chain head (docs/audit-trail.md); any other client chains at its commit.
+    public static let chainAfterCommitSetting = (name: "gmp.audit_chain", value: "after_commit")
+
+    /// Events chained per transaction: the head is held for one batch at a time.
+    static let chainBatch: Int32 = 10_000
+
+    /// Chains every committed pending event (issue 19), in short READ COMMITTED
+    /// transactions of at most ``chainBatch`` events each (one statement each: the
+    /// session's default isolation, READ COMMITTED for gmp's sessions). Not `durably`, a chaining
+    /// commit does not wait for its WAL flush: losing one in a crash loses nothing, as the
+    /// events are still pending then and chain again, to the same seq and hash, unless a
+    /// write committed in between (nothing durable can have referred to the lost seqs:
+    /// a later commit flushes the earlier ones first). Returns how many events it chained.
+    /// Must run with no transaction open.
+    @discardableResult
+    public func chainPending(durably: Bool = true) throws -> Int {
+        var chained = 0
+        while true {
+            // One statement, its own READ COMMITTED transaction: the head is held for the
+            // chaining only, never across a round trip to this client.
+            let count: Int32 = try connection.query(
+                "SELECT gmp_audit.chain_pending(\(Self.chainBatch), \(!durably)) AS n")[0].decode("n")
+            chained += Int(count)
+            if count < Self.chainBatch { return chained }
+        }
+    }
+
+    /// Events written and committed but not yet chained, as this transaction sees them.
+    public func pendingCount() throws -> Int64 {
+        try connection.query("SELECT count(*) AS n FROM gmp_audit.pending_event")[0].decode("n")
+    }
+
     /// This installation's id: checkpoints name it, so one site's checkpoint is never
     /// checked against another's trail.
     public func installationID() throws -> UUID {

@@ -13,6 +13,10 @@ public struct AuditVerification: Sendable {
     public let bytes: Int
     /// The tables checked against the trail; nil when not asked for.
     public let reconciliation: AuditReconciliation?
+    /// Events committed but not yet chained in the snapshot (written between the chaining
+    /// that precedes the snapshot and the snapshot): not hashed, but replayed after the
+    /// chain for the reconciliation, as they will be chained.
+    public let pendingEvents: Int
 
     /// The chain is intact, auditing whole, and (when reconciled) the tables agree with it.
     public var isIntact: Bool {
@@ -49,9 +53,19 @@ public enum VerificationProgress: Sendable {
 extension AuditTrail {
     /// The columns the verifier reads, in `AuditEventBytes.copyColumns` order.
     static let copyStatement: SQLQuery = """
-        COPY (SELECT seq, occurred_at, transaction_id, actor, action, table_name, record_key,
+        COPY (SELECT seq, write_order, occurred_at, transaction_id, actor, action, table_name, record_key,
                      old_values, new_values, reason, hash
               FROM gmp_audit.event ORDER BY seq) TO STDOUT (FORMAT binary)
+        """
+
+    /// The pending events, in the same columns, in the order they will be chained in: seq
+    /// is where they would follow the head, the hash empty (they have none yet).
+    static let pendingCopyStatement: SQLQuery = """
+        COPY (SELECT h.seq + row_number() OVER (ORDER BY p.write_order) AS seq, p.write_order, p.occurred_at,
+                     p.transaction_id, p.actor, p.action, p.table_name, p.record_key,
+                     p.old_values, p.new_values, p.reason, ''::bytea AS hash
+              FROM gmp_audit.pending_event p CROSS JOIN gmp_audit.chain_head h
+              ORDER BY p.write_order) TO STDOUT (FORMAT binary)
         """
 
     /// Recomputes every event's hash here, in the client, from one consistent snapshot:
@@ -67,7 +81,11 @@ extension AuditTrail {
     public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [], reconcile: Bool = false,
                        tablesDigestAt: Set<Int64> = [], tablesDigestAtEnd: Bool = false,
                        progress: (VerificationProgress) -> Void = { _ in }) throws -> AuditVerification {
-        try connection.transaction(.repeatableRead, readOnly: true) { db in
+        // Chain what is pending first (issue 19), so that the snapshot holds as little as
+        // possible outside the chain; whatever is still pending there is accounted for below.
+        // Someone who may read the trail but not chain it verifies all the same.
+        do { try chainPending() } catch { connection.logger.debug("could not chain pending events: \(error)") }
+        return try connection.transaction(.repeatableRead, readOnly: true) { db in
             let trail = AuditTrail(db)
             let head = try trail.head()
             let problems = try trail.machineryProblems()
@@ -88,10 +106,18 @@ extension AuditTrail {
             }
             try decoder.finish()
             if tablesDigestAtEnd { replay?.digestNow(at: head.seq) }
+            let pending = try trail.pendingCount()
+            if pending > 0, replay != nil {
+                var pendingDecoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
+                _ = try db.copyOut(Self.pendingCopyStatement) { chunk in
+                    try pendingDecoder.feed(chunk) { row in replay?.consume(try AuditEventBytes(row)) }
+                }
+                try pendingDecoder.finish()
+            }
             let reconciliation = try replay.map { try trail.finishReconciliation($0, progress: progress) }
             return AuditVerification(verdict: verifier.finish(head: (seq: head.seq, hash: head.hash)),
                                      recordedHead: head, machineryProblems: problems, bytes: outcome.bytes,
-                                     reconciliation: reconciliation)
+                                     reconciliation: reconciliation, pendingEvents: Int(pending))
         }
     }
 }

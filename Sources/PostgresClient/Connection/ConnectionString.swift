@@ -69,12 +69,17 @@ public struct ConnectionConfiguration: Sendable {
     /// psql transaction, an import stopped mid-COPY) cannot freeze everyone else's
     /// writes. 0 waits forever. Unless the string or `PGOPTIONS` sets options.
     public var lockTimeoutMilliseconds: Int
+    /// Further run-time parameters set at connection start (`-c name=value`), with the
+    /// lock timeout and likewise unless `PGOPTIONS` sets options. Names and values are
+    /// the caller's constants: letters, digits, `_` and `.` only.
+    public var sessionSettings: [(name: String, value: String)]
 
     public init(connectionString: String, applicationName: String = "gmp", connectTimeoutSeconds: Int = 5,
-                lockTimeoutMilliseconds: Int = 10_000) {
+                lockTimeoutMilliseconds: Int = 10_000, sessionSettings: [(name: String, value: String)] = []) {
         self.connectionString = connectionString
         self.applicationName = applicationName
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.lockTimeoutMilliseconds = max(0, lockTimeoutMilliseconds)
+        self.sessionSettings = sessionSettings
     }
 }

@@ -32,7 +32,10 @@ public final class PostgresConnection {
             parameters.append(("connect_timeout", String(configuration.connectTimeoutSeconds)))
         }
         if getenv("PGOPTIONS") == nil {
-            parameters.append(("options", "-c lock_timeout=\(configuration.lockTimeoutMilliseconds)"))
+            let settings = [("lock_timeout", String(configuration.lockTimeoutMilliseconds))] + configuration.sessionSettings
+            precondition(settings.allSatisfy { Self.isPlainSetting($0.0) && Self.isPlainSetting($0.1) },
+                         "a session setting must be letters, digits, '_' and '.'")
+            parameters.append(("options", settings.map { "-c \($0.0)=\($0.1)" }.joined(separator: " ")))
         }
         parameters.append(("dbname", configuration.connectionString))
         parameters.append(("client_encoding", "UTF8"))
@@ -68,6 +71,19 @@ public final class PostgresConnection {
     }
 
     deinit { PQfinish(handle) }
+
+    /// Run after every read-write ``transaction(_:readOnly:retry:_:)`` commits, with the
+    /// connection idle (gmp chains the audit events the transaction staged). It may run
+    /// transactions of its own (they do not call it again); what it throws is logged, not
+    /// rethrown: the transaction it follows has committed.
+    public var afterWriteCommit: ((PostgresConnection) throws -> Void)?
+
+    /// Whether `text` can go into a libpq `options` string without quoting.
+    private static func isPlainSetting(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+            || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
 
     /// libpq's version, e.g. 150018 for 15.18.
     public static var libraryVersion: Int { Int(PQlibVersion()) }

@@ -43,6 +43,7 @@ extension PostgresConnection {
                 try begin(isolation, readOnly: readOnly)
                 let value = try body(self)
                 try commit(readOnly: readOnly)
+                if !readOnly { runAfterWriteCommit() }
                 return value
             } catch {
                 rollbackIfOpen()
@@ -80,6 +81,18 @@ extension PostgresConnection {
         } catch let error as PostgresError where error.kind == .connectionLost {
             guard let transactionID else { throw error }
             throw CommitOutcomeUnknown(transactionID: transactionID, cause: error)
+        }
+    }
+
+    /// Runs ``afterWriteCommit`` once, not for the transactions it runs itself.
+    private func runAfterWriteCommit() {
+        guard let hook = afterWriteCommit else { return }
+        afterWriteCommit = nil
+        defer { afterWriteCommit = hook }
+        do {
+            try hook(self)
+        } catch {
+            logger.debug("after the commit: \(error)")
         }
     }
 

@@ -49,6 +49,7 @@ struct AuditReportCommand: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
+        context.chainPendingEvents(on: connection)
         let filter = AuditReportFilter(table: table, key: key, actor: actor, since: since?.timestamp, until: until?.timestamp)
         if html != nil || pdf != nil { return try printable(filter, connection, context) }
         var writer: any AuditReportWriter

@@ -56,6 +56,8 @@ struct AuditVerify: GMPCommand {
         let checkpoints: Int
         let firstBreak: Break?
         let machineryProblems: [String]
+        /// Events committed but not yet chained when the snapshot was taken (replayed, not hashed).
+        let pendingEvents: Int
         let seconds: Double
         let eventsPerSecond: Int
         /// Null with --no-reconcile.
@@ -122,12 +124,16 @@ struct AuditVerify: GMPCommand {
             intact: verification.isIntact, events: events, lastSeq: summary?.lastSeq ?? verification.recordedHead.seq,
             lastHash: summary?.lastHashHex, checkpointsMatched: summary?.checkpointsMatched ?? 0, checkpoints: checkpointCount,
             firstBreak: chainBreak.map { .init(seq: $0.seq, problem: $0.description) },
-            machineryProblems: verification.machineryProblems, seconds: seconds,
+            machineryProblems: verification.machineryProblems, pendingEvents: verification.pendingEvents, seconds: seconds,
             eventsPerSecond: seconds > 0 ? Int(Double(events) / seconds) : 0,
             reconciliation: Nullable(verification.reconciliation.map(ReconciliationDocument.init))))
         if let summary {
             context.output.data("audit trail intact: \(summary.eventCount) events, last seq \(summary.lastSeq), "
                                 + "head \(summary.lastHashHex); checkpoints reproduced: \(summary.checkpointsMatched) of \(checkpointCount)")
+        }
+        if verification.pendingEvents > 0 {
+            context.output.data("\(verification.pendingEvents) events committed just before the snapshot are not chained yet: "
+                                + "replayed for the tables, not hashed")
         }
         if let reconciliation = verification.reconciliation {
             reportText(reconciliation, context: context)

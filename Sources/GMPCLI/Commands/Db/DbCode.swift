@@ -48,6 +48,8 @@ struct DbCode: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
+        // The code record is read from the trail: what is pending joins it first.
+        context.chainPendingEvents(on: connection)
         let record = CodeRecord(connection)
         let when = at?.timestamp
         let versions: [RoutineVersion]

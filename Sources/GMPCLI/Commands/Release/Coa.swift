@@ -35,6 +35,8 @@ struct Coa: GMPCommand {
     func execute(in context: CommandContext) throws {
         let din = try lot.din()
         let connection = try context.connect(startingEmbedded: false)
+        // The certificate names the signature's audit event: chained, not pending.
+        context.chainPendingEvents(on: connection)
         let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).certificateJSON(din) }
         let certificate = try CertificateOfAnalysis.decode(json: json)
         let manufacturer = context.settings.facility.flatMap { facility in

@@ -27,6 +27,8 @@ struct RejectionRecordCommand: GMPCommand {
     func execute(in context: CommandContext) throws {
         let din = try lot.din()
         let connection = try context.connect(startingEmbedded: false)
+        // The record names the signature's audit event: chained, not pending.
+        context.chainPendingEvents(on: connection)
         let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).rejectionJSON(din) }
         let record = try RejectionRecord.decode(json: json)
         try context.output.serverDocument(json)

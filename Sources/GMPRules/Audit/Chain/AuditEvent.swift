@@ -5,6 +5,9 @@
 public struct AuditEvent: Sendable, Hashable {
     /// Position in the chain, from 1, without gaps.
     public var seq: Int64
+    /// The order the event was written in (hash format v2); nil for a v1 event, written
+    /// before events were staged.
+    public var writeOrder: Int64?
     /// When the change happened, in microseconds since 1970-01-01T00:00:00Z.
     public var occurredAtMicroseconds: Int64
     /// The PostgreSQL transaction that made the change.
@@ -30,9 +33,10 @@ public struct AuditEvent: Sendable, Hashable {
         seq: Int64, occurredAtMicroseconds: Int64, transactionID: Int64,
         actor: String, action: String, tableName: String,
         recordKey: String?, oldValues: String?, newValues: String?, reason: String?,
-        hash: [UInt8]
+        hash: [UInt8], writeOrder: Int64? = nil
     ) {
         self.seq = seq
+        self.writeOrder = writeOrder
         self.occurredAtMicroseconds = occurredAtMicroseconds
         self.transactionID = transactionID
         self.actor = actor
@@ -45,7 +49,7 @@ public struct AuditEvent: Sendable, Hashable {
         self.hash = hash
     }
 
-    /// The canonical encoding v1 of this event when chained after `previousHash`.
+    /// The canonical encoding (v1, or v2 with a write order) of this event when chained after `previousHash`.
     public func canonicalEncoding(previousHash: AuditHash) -> [UInt8] {
         var encoder = AuditEventEncoder()
         encoder.encode(self, previousHash: previousHash)
@@ -65,6 +69,8 @@ public struct AuditEvent: Sendable, Hashable {
 /// The buffers are only lent: valid while their owner (the COPY row callback) runs.
 public struct AuditEventBytes {
     public var seq: Int64
+    /// The write order of a v2 event; nil for v1.
+    public var writeOrder: Int64?
     public var occurredAtMicroseconds: Int64
     public var transactionID: Int64
     /// UTF-8 text, never NULL.
@@ -84,9 +90,10 @@ public struct AuditEventBytes {
         actor: UnsafeRawBufferPointer, action: UnsafeRawBufferPointer, tableName: UnsafeRawBufferPointer,
         recordKey: UnsafeRawBufferPointer?, oldValues: UnsafeRawBufferPointer?,
         newValues: UnsafeRawBufferPointer?, reason: UnsafeRawBufferPointer?,
-        storedHash: UnsafeRawBufferPointer
+        storedHash: UnsafeRawBufferPointer, writeOrder: Int64? = nil
     ) {
         self.seq = seq
+        self.writeOrder = writeOrder
         self.occurredAtMicroseconds = occurredAtMicroseconds
         self.transactionID = transactionID
         self.actor = actor
@@ -103,7 +110,7 @@ public struct AuditEventBytes {
 extension AuditEventEncoder {
     mutating func encode(_ event: AuditEvent, previousHash: AuditHash) {
         encode(
-            seq: event.seq, occurredAtMicroseconds: event.occurredAtMicroseconds, transactionID: event.transactionID,
+            seq: event.seq, writeOrder: event.writeOrder, occurredAtMicroseconds: event.occurredAtMicroseconds, transactionID: event.transactionID,
             actor: event.actor, action: event.action, tableName: event.tableName,
             recordKey: event.recordKey, oldValues: event.oldValues, newValues: event.newValues, reason: event.reason,
             previousHash: previousHash
@@ -112,7 +119,7 @@ extension AuditEventEncoder {
 
     mutating func encode(_ event: AuditEventBytes, previousHash: AuditHash) {
         encode(
-            seq: event.seq, occurredAtMicroseconds: event.occurredAtMicroseconds, transactionID: event.transactionID,
+            seq: event.seq, writeOrder: event.writeOrder, occurredAtMicroseconds: event.occurredAtMicroseconds, transactionID: event.transactionID,
             actor: event.actor, action: event.action, tableName: event.tableName,
             recordKey: event.recordKey, oldValues: event.oldValues, newValues: event.newValues, reason: event.reason,
             previousHash: previousHash

@@ -4,13 +4,13 @@ import PostgresClient
 extension AuditEventBytes {
     /// The columns a binary COPY must produce, in this order, for `init(_:)` to read its rows:
     ///
-    ///     COPY (SELECT seq, occurred_at, transaction_id, actor, action, table_name, record_key,
+    ///     COPY (SELECT seq, write_order, occurred_at, transaction_id, actor, action, table_name, record_key,
     ///                  old_values, new_values, reason, hash
     ///           FROM … ORDER BY seq) TO STDOUT (FORMAT binary)
     ///
-    /// Types: int8, timestamptz, int8, text ×4, jsonb ×2, text, bytea.
+    /// Types: int8, int8 (NULL for a v1 event), timestamptz, int8, text ×4, jsonb ×2, text, bytea.
     public static let copyColumns = [
-        "seq", "occurred_at", "transaction_id", "actor", "action", "table_name",
+        "seq", "write_order", "occurred_at", "transaction_id", "actor", "action", "table_name",
         "record_key", "old_values", "new_values", "reason", "hash",
     ]
 
@@ -28,16 +28,17 @@ extension AuditEventBytes {
         }
         self.init(
             seq: try required(row.int64(at: 0), 0),
-            occurredAtMicroseconds: try required(row.timestampMicrosecondsSince1970(at: 1), 1),
-            transactionID: try required(row.int64(at: 2), 2),
-            actor: try required(row.bytes(at: 3), 3),
-            action: try required(row.bytes(at: 4), 4),
-            tableName: try required(row.bytes(at: 5), 5),
-            recordKey: row.bytes(at: 6),
-            oldValues: try row.jsonbText(at: 7),
-            newValues: try row.jsonbText(at: 8),
-            reason: row.bytes(at: 9),
-            storedHash: try required(row.bytes(at: 10), 10)
+            occurredAtMicroseconds: try required(row.timestampMicrosecondsSince1970(at: 2), 2),
+            transactionID: try required(row.int64(at: 3), 3),
+            actor: try required(row.bytes(at: 4), 4),
+            action: try required(row.bytes(at: 5), 5),
+            tableName: try required(row.bytes(at: 6), 6),
+            recordKey: row.bytes(at: 7),
+            oldValues: try row.jsonbText(at: 8),
+            newValues: try row.jsonbText(at: 9),
+            reason: row.bytes(at: 10),
+            storedHash: try required(row.bytes(at: 11), 11),
+            writeOrder: try row.int64(at: 1)
         )
     }
 }

@@ -1,4 +1,4 @@
-/// Audit encoding v1: the exact bytes whose SHA-256 is an audit event's hash.
+/// Audit encodings v1 and v2: the exact bytes whose SHA-256 is an audit event's hash.
 ///
 /// Normative, and mirrored byte for byte by the PostgreSQL function that writes the chain
 /// (and by `audit_chain_reference.py`):
@@ -15,6 +15,11 @@
 /// previous_hash is hash_{n-1}'s 32 raw bytes, or 32 zero bytes for seq 1. Framing every
 /// field with its length keeps the encoding unambiguous: no choice of values for two
 /// adjacent fields can produce the bytes of another choice.
+///
+/// v2 (issue 19: events are staged, then chained in commit order) is v1 with the tag
+/// `gmp-audit-v2` and `field(write_order)` right after `field(seq)`. An event has a
+/// write order exactly when it was written as v2; the first v2 event chains from the
+/// last v1 hash, so one verifier walks both.
 struct AuditEventEncoder {
     /// The encoding of the most recent event; reused, so that after the first event
     /// encoding allocates nothing.
@@ -22,6 +27,7 @@ struct AuditEventEncoder {
 
     /// The version tag, the first field: a future v2 can never collide with v1.
     static let versionTag: StaticString = "gmp-audit-v1"
+    static let versionTagV2: StaticString = "gmp-audit-v2"
     static let nullField: UInt32 = 0xFFFF_FFFF
 
     init() {
@@ -30,15 +36,18 @@ struct AuditEventEncoder {
 
     /// Replaces `bytes` with the encoding of one event. The field order lives here only.
     mutating func encode<Text: AuditFieldText>(
-        seq: Int64, occurredAtMicroseconds: Int64, transactionID: Int64,
+        seq: Int64, writeOrder: Int64?, occurredAtMicroseconds: Int64, transactionID: Int64,
         actor: Text, action: Text, tableName: Text,
         recordKey: Text?, oldValues: Text?, newValues: Text?, reason: Text?,
         previousHash: AuditHash
     ) {
         bytes.removeAll(keepingCapacity: true)
-        let tag = Self.versionTag
+        let tag = writeOrder == nil ? Self.versionTag : Self.versionTagV2
         appendField(UnsafeRawBufferPointer(start: tag.utf8Start, count: tag.utf8CodeUnitCount))
         appendMeasuredField { DecimalText.append(seq, to: &$0) }
+        if let writeOrder {
+            appendMeasuredField { DecimalText.append(writeOrder, to: &$0) }
+        }
         appendMeasuredField { CanonicalTimestamp.append(microsecondsSince1970: occurredAtMicroseconds, to: &$0) }
         appendMeasuredField { DecimalText.append(transactionID, to: &$0) }
         appendField(actor)

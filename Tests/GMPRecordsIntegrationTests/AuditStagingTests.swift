@@ -1,0 +1,193 @@
+import GMPRecords
+import GMPRules
+import PostgresClient
+import Testing
+import TestSupport
+
+/// Issue 19: audited writes stage their events (gmp_audit.pending_event) instead of
+/// holding the chain head for their whole transaction; a short step chains them in
+/// commit order, in hash format v2. Checked as the people who write, through plain SQL.
+@Suite("Audit staging: writers on different records do not conflict; pending events are protected and chained")
+struct AuditStagingTests {
+    /// Two people, each recording a screening result for a donor of their own.
+    struct Writers {
+        let database: String
+        let admin: PostgresConnection
+        let first: PostgresConnection
+        let second: PostgresConnection
+        let donors: [String]
+
+        init(_ database: String) throws {
+            self.database = database
+            admin = try TestServer.connect(database)
+            let registrar = try TestAccount.create(in: database, roles: ["operator"]).connect()
+            donors = try (0..<2).map { _ in
+                try registrar.query("""
+                    SELECT gmp.register_donor('allogeneic', true, NULL, 'staging test', full_name => 'Olivia Example') AS code
+                    """)[0].decode("code")
+            }
+            first = try TestAccount.create(in: database, roles: ["qc"]).connect()
+            second = try TestAccount.create(in: database, roles: ["qc"]).connect()
+        }
+
+        func screen(_ session: PostgresConnection, _ donor: String) throws {
+            try session.execute("""
+                SELECT gmp.record_screening_result(\(donor), 'hbsag', 'nonreactive', 'Kit lot 42', current_date)
+                """)
+        }
+
+        /// Events written but not yet chained.
+        func pending() throws -> Int64 {
+            try admin.query("SELECT count(*) AS n FROM gmp_audit.pending_event")[0].decode("n")
+        }
+    }
+
+    @Test("two SERIALIZABLE writers on different donors, both open at once: neither waits for the other nor conflicts")
+    func differentRecordsDoNotConflict() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            // Before staging, the second writer waited for the first's chain-head lock
+            // (here: lock_timeout, 55P03), or failed with 40001 once the first committed.
+            // Both chain after their commits, as gmp does (a SERIALIZABLE client that chains
+            // at its COMMIT still conflicts there: docs/audit-trail.md).
+            try writers.second.execute("SET lock_timeout = '2s'")
+            for session in [writers.first, writers.second] {
+                try session.execute("SET gmp.audit_chain = 'after_commit'")
+            }
+            try writers.first.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            try writers.second.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            try writers.screen(writers.first, writers.donors[0])
+            try writers.screen(writers.second, writers.donors[1])
+            try writers.first.execute("COMMIT")
+            try writers.second.execute("COMMIT")
+            #expect(try writers.pending() == 2)
+            #expect(try AuditTrail(writers.second).chainPending(durably: false) == 2)
+            #expect(try writers.pending() == 0)
+            let chained = try writers.admin.query("""
+                SELECT count(*) AS n FROM gmp_audit.event
+                WHERE table_name = 'gmp.screening_result' AND write_order IS NOT NULL
+                """)[0].decode("n", as: Int64.self)
+            #expect(chained == 2)
+            let verification = try AuditTrail(writers.admin).verify(reconcile: true)
+            #expect(verification.isIntact, "\(verification.verdict)")
+        }
+    }
+
+    @Test("a session that chains after its commit leaves its events pending until chain_pending; verify accounts for them")
+    func chainAfterCommit() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            try writers.first.execute("SET gmp.audit_chain = 'after_commit'")
+            let head = try AuditTrail(writers.admin).head()
+            try writers.screen(writers.first, writers.donors[0])
+            try writers.screen(writers.first, writers.donors[1])
+            #expect(try writers.pending() == 2)
+            #expect(try AuditTrail(writers.admin).head() == head, "nothing chained yet")
+
+            // A verification in a snapshot that still holds them replays them for the
+            // tables (no difference reported) and counts them.
+            try writers.admin.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            #expect(try AuditTrail(writers.admin).pendingCount() == 2)
+            try writers.admin.execute("COMMIT")
+
+            // The step gmp runs after each commit: seq in write order, v2 hashes, head once.
+            #expect(try AuditTrail(writers.first).chainPending(durably: false) == 2)
+            #expect(try writers.pending() == 0)
+            let rows = try writers.admin.query("""
+                SELECT seq, write_order FROM gmp_audit.event WHERE seq > \(head.seq) ORDER BY seq
+                """)
+            #expect(rows.count == 2)
+            let orders = try rows.map { try $0.decode("write_order", as: Int64.self) }
+            #expect(orders == orders.sorted())
+            #expect(try AuditTrail(writers.admin).head().seq == head.seq + 2)
+            let verification = try AuditTrail(writers.admin).verify(reconcile: true)
+            #expect(verification.isIntact, "\(verification.verdict)")
+            #expect(verification.pendingEvents == 0)
+        }
+    }
+
+    @Test("events pending in verify's snapshot are replayed: the tables reconcile, and the count is reported")
+    func verifyReplaysPending() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            try writers.first.execute("SET gmp.audit_chain = 'after_commit'")
+            try writers.screen(writers.first, writers.donors[0])
+            // Someone holds the head, so verify's own chaining gives up (lock_timeout) and
+            // the event is still pending in its snapshot.
+            let holder = try TestServer.connect(database)
+            try holder.execute("BEGIN")
+            try holder.execute("SELECT FROM gmp_audit.chain_head FOR UPDATE")
+            let reader = try TestServer.connect(database)
+            try reader.execute("SET lock_timeout = '200ms'")
+            let verification = try AuditTrail(reader).verify(reconcile: true)
+            try holder.execute("ROLLBACK")
+            #expect(verification.pendingEvents == 1)
+            #expect(verification.isIntact, "replayed, the pending screening matches its row: \(String(describing: verification.reconciliation?.outcome.findings))")
+        }
+    }
+
+    @Test("a pending event cannot be changed or deleted, by anyone, and no gmp role may write it")
+    func pendingEventsAreProtected() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            // Sessions first: creating an account is an audited write that chains at its commit.
+            let roles = ["operator", "qc", "qa", "admin", "director", "auditor"]
+            let sessions = try roles.map { try TestAccount.create(in: database, roles: [$0]).connect() }
+            try writers.first.execute("SET gmp.audit_chain = 'after_commit'")
+            try writers.screen(writers.first, writers.donors[0])
+            #expect(try writers.pending() == 1)
+            // The owner (the test's superuser) too: the guard fires always.
+            for statement in ["UPDATE gmp_audit.pending_event SET reason = 'rewritten'",
+                              "DELETE FROM gmp_audit.pending_event",
+                              "TRUNCATE gmp_audit.pending_event"] {
+                DonorAndLotRulesTests.expectSQLState("42501", "superuser: \(statement)") {
+                    try writers.admin.execute(script: SQLScript(shippedWithBinary: statement))
+                }
+            }
+            DonorAndLotRulesTests.expectSQLState("42501", "superuser under session_replication_role = replica") {
+                try writers.admin.execute(script: SQLScript(shippedWithBinary: """
+                    BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM gmp_audit.pending_event; COMMIT;
+                    """))
+            }
+            try? writers.admin.execute("ROLLBACK")
+            for (role, session) in zip(roles, sessions) {
+                for statement in ["INSERT INTO gmp_audit.pending_event (write_order, occurred_at, transaction_id, actor, action, table_name) VALUES (999999, now(), 1, 'mallory', 'INSERT', 'gmp.donor')",
+                                  "UPDATE gmp_audit.pending_event SET reason = 'x'",
+                                  "DELETE FROM gmp_audit.pending_event",
+                                  "SELECT gmp_audit.append('INSERT', 'gmp.donor', 'x', NULL, '{}', NULL)"] {
+                    DonorAndLotRulesTests.expectSQLState("42501", "\(role): \(statement)") {
+                        try session.execute(script: SQLScript(shippedWithBinary: statement))
+                    }
+                }
+            }
+            #expect(try writers.pending() == 1, "still there, unchanged")
+            // Chaining is the one way out, and leaves it in the chain, intact.
+            try writers.admin.execute("SELECT gmp_audit.chain_pending()")
+            #expect(try writers.pending() == 0)
+            #expect(try AuditTrail(writers.admin).verify(reconcile: true).isIntact)
+        }
+    }
+
+    @Test("a pending event edited by a superuser with the guard switched off is chained as edited: the tables show it")
+    func editedPendingEventShowsInReconciliation() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            try writers.first.execute("SET gmp.audit_chain = 'after_commit'")
+            try writers.screen(writers.first, writers.donors[0])
+            try writers.admin.execute(script: SQLScript(shippedWithBinary: """
+                BEGIN;
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                ALTER TABLE gmp_audit.pending_event DISABLE TRIGGER guard;
+                UPDATE gmp_audit.pending_event SET new_values = jsonb_set(new_values, '{result}', '"reactive"');
+                ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER guard;
+                ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
+                COMMIT;
+                """))
+            try writers.admin.execute("SELECT gmp_audit.chain_pending()")
+            let verification = try AuditTrail(writers.admin).verify(reconcile: true)
+            #expect(!verification.isIntact)
+            let findings = verification.reconciliation?.outcome.findings ?? []
+            #expect(findings.contains { $0.table == "gmp.screening_result" }, "\(findings)")
+        }
+    }
+}

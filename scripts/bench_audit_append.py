@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Audit-append benchmarks for issue 19, each against a baseline measured in the same run.
+
+1. Throughput under concurrency: pgbench at 1, 4, 8 and 16 clients, one single-row INSERT
+   per transaction, into an audited table against the same INSERT into an unaudited twin.
+   The audited client does what gmp does (docs/audit-trail.md, "stage, then chain"): the
+   write commits with its events staged, then one statement of its own chains them
+   (chain_pending(10000, true): synchronous_commit off; session setting gmp.audit_chain =
+   after_commit). A third
+   column measures a client that chains at its COMMIT instead (psql's way).
+   Goal: audited >= 0.5x the twin at 16 clients.
+2. Bulk append: 1,000, 10,000 and 100,000 rows into the audited table in ONE transaction
+   (INSERT ... SELECT), the rate of the write itself and of chaining its events after.
+   Goal: a flat rate.
+
+Needs a database migrated by gmp (gmp db migrate) and a superuser connection string.
+Standard library only; psql and pgbench from PATH or --bin.
+
+    scripts/bench_audit_append.py --database "host=/tmp/x dbname=gmp user=gmp_test"
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def sh(argv, env=None):
+    return subprocess.run(argv, check=True, text=True, capture_output=True, env=env).stdout
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--database", required=True, help="libpq connection string of a migrated gmp database (superuser)")
+    ap.add_argument("--bin", default="", help="directory of psql and pgbench")
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--clients", default="1,4,8,16")
+    args = ap.parse_args()
+    psql_bin = os.path.join(args.bin, "psql") if args.bin else "psql"
+    pgbench_bin = os.path.join(args.bin, "pgbench") if args.bin else "pgbench"
+    psql = [psql_bin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", args.database]
+
+    sh(psql + ["-c", """
+        SELECT set_config('gmp.reason', 'benchmark tables (scripts/bench_audit_append.py)', false);
+        CREATE TABLE IF NOT EXISTS gmp.bench_audited (id bigserial PRIMARY KEY, note text NOT NULL);
+        CREATE TABLE IF NOT EXISTS public.bench_plain (id bigserial PRIMARY KEY, note text NOT NULL);
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'audit' AND tgrelid = 'gmp.bench_audited'::regclass) THEN
+            PERFORM gmp_audit.audit_table('gmp.bench_audited', 'id');
+          END IF;
+        END $$;"""])
+    fsync = sh(psql + ["-At", "-c", "SHOW fsync"]).strip()
+    sync = sh(psql + ["-At", "-c", "SHOW synchronous_commit"]).strip()
+    print(f"server: fsync={fsync}, synchronous_commit={sync}, cores={os.cpu_count()}")
+
+    scripts = {
+        "twin": "INSERT INTO public.bench_plain (note) VALUES ('bench row');\n",
+        "audited": ("INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n"
+                    "SELECT gmp_audit.chain_pending(10000, true);\n"),
+        "at_commit": "INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n",
+    }
+    options = {"twin": "", "audited": "-c gmp.audit_chain=after_commit", "at_commit": ""}
+    clients = [int(c) for c in args.clients.split(",")]
+    results: dict[tuple[str, int], tuple[float, int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in clients:
+            for name, body in scripts.items():
+                path = os.path.join(tmp, name + ".sql")
+                with open(path, "w") as f:
+                    f.write(body)
+                env = dict(os.environ, PGOPTIONS=options[name])
+                out = sh([pgbench_bin, "-n", "-f", path, "-T", str(args.seconds), "-c", str(n), "-j", str(min(n, 4)),
+                          args.database], env=env)
+                tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))
+                failed = re.search(r"number of failed transactions: ([0-9]+)", out)
+                results[(name, n)] = (tps, int(failed.group(1)) if failed else 0)
+            twin = results[("twin", n)][0]
+            print(f"{n:2d} clients: twin {twin:8.0f} tps | audited, chained after commit {results[('audited', n)][0]:8.0f} tps "
+                  f"({results[('audited', n)][0] / twin:.2f}x) | audited, chained at commit {results[('at_commit', n)][0]:8.0f} tps "
+                  f"({results[('at_commit', n)][0] / twin:.2f}x) | failed {results[('audited', n)][1]}/{results[('at_commit', n)][1]}",
+                  flush=True)
+    pending = sh(psql + ["-At", "-c", "SELECT count(*) FROM gmp_audit.pending_event"]).strip()
+    print(f"pending after the runs: {pending}")
+
+    env = dict(os.environ, PGOPTIONS="-c gmp.audit_chain=after_commit")
+    for rows in (1_000, 10_000, 100_000):
+        start = time.monotonic()
+        sh(psql + ["-c", f"INSERT INTO gmp.bench_audited (note) SELECT 'bulk ' || g FROM generate_series(1, {rows}) g"], env=env)
+        write = time.monotonic() - start
+        start = time.monotonic()
+        chained = 0
+        while True:
+            n = int(sh(psql + ["-At", "-c", "SELECT gmp_audit.chain_pending(10000)"], env=env).strip())
+            chained += n
+            if n < 10000:
+                break
+        chain = time.monotonic() - start
+        start = time.monotonic()
+        sh(psql + ["-c", f"INSERT INTO public.bench_plain (note) SELECT 'bulk ' || g FROM generate_series(1, {rows}) g"])
+        twin = time.monotonic() - start
+        print(f"bulk {rows:7d} rows in one transaction: write {rows / write:9.0f} rows/s ({write:.2f} s), "
+              f"then chaining {chained / chain:9.0f} events/s ({chain:.2f} s); twin {rows / twin:9.0f} rows/s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
