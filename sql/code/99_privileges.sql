@@ -38,6 +38,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.receive_shipment(uuid,text,timestamp with time zone,text),
     gmp.shipment_document(text),
     gmp.material_document(text),
+    gmp.material_lots(boolean),
     gmp.trace_material(text)
 TO gmp_person;
 
@@ -202,7 +203,8 @@ REVOKE EXECUTE ON FUNCTION
     gmp.approve_role(text,text,text), gmp_rules.give_role(text,text,gmp.role_proposal,text),
     gmp_rules.propose_role(text,text,text),
     gmp.disable_account(text,text), gmp.enable_account(text,text), gmp.reset_password(text,text,text),
-    gmp.change_password(uuid,text), gmp_rules.set_password(text,text,boolean), gmp_audit.record_failed_logins()
+    gmp.change_password(uuid,text), gmp_rules.set_password(text,text,boolean), gmp_audit.record_failed_logins(),
+    gmp_audit.read_failed_logins()
 FROM gmp_definer;
 
 -- Gives gmp_definer every SECURITY DEFINER function of gmp's schemas not listed above.

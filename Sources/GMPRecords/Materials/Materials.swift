@@ -142,19 +142,17 @@ public struct Materials {
         }
     }
 
-    /// Material lots, newest first; only those usable now when asked.
+    /// Material lots, newest first; only those usable now when asked. One query
+    /// (`gmp.material_lots`), whatever the number of lots and consumptions.
     public func list(usableOnly: Bool) throws -> [Row] {
         try connection.query("""
-            SELECT m.id, m.type_code, m.supplier, m.supplier_lot, m.quantity, m.unit, m.expires_on, m.opened_at, m.status,
-                   (gmp.material_document(m.id)->>'usable_now')::boolean AS usable
-            FROM gmp.material_lot m ORDER BY m.recorded_at DESC, m.id DESC
-            """).compactMap { row in
-            let usable: Bool = try row.decode("usable")
-            if usableOnly && !usable { return nil }
-            return Row(id: try row.decode("id"), type: try row.decode("type_code"), supplier: try row.decode("supplier"),
-                       supplierLot: try row.decode("supplier_lot"), quantity: try row.decode("quantity", as: ExactDecimal.self).description,
-                       unit: try row.decode("unit"), expiresOn: try row.decode("expires_on", as: CalendarDate.self).description,
-                       openedAt: try row.decode("opened_at"), status: try row.decode("status"), usable: usable)
+            SELECT id, type_code, supplier, supplier_lot, quantity, unit, expires_on, opened_at, status, usable
+            FROM gmp.material_lots(\(usableOnly))
+            """).map { row in
+            Row(id: try row.decode("id"), type: try row.decode("type_code"), supplier: try row.decode("supplier"),
+                supplierLot: try row.decode("supplier_lot"), quantity: try row.decode("quantity", as: ExactDecimal.self).description,
+                unit: try row.decode("unit"), expiresOn: try row.decode("expires_on", as: CalendarDate.self).description,
+                openedAt: try row.decode("opened_at"), status: try row.decode("status"), usable: try row.decode("usable"))
         }
     }
 
