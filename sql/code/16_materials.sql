@@ -159,10 +159,12 @@ $$;
 -- Why a material lot may not be used at `used_at`, or NULL when it may: it was not yet
 -- received or released then, it is rejected, it expired, or it was past its use-by after
 -- opening (or not opened although it has one). `released_at` is the time of its release
--- disposition (NULL when none): a list joins the dispositions once for every lot.
+-- disposition (NULL when none): a list joins the dispositions once for every lot. No
+-- SET clause, so the planner inlines it into a list's query instead of calling it per
+-- lot; every caller runs in UTC (the two-argument form below, gmp.material_lots).
 CREATE OR REPLACE FUNCTION gmp_rules.material_unusable(m gmp.material_lot, used_at timestamptz,
                                                        released_at timestamptz) RETURNS text
-LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+LANGUAGE sql STABLE AS $$
     SELECT CASE
         WHEN m.status = 'rejected' THEN format('material lot %s is rejected', m.id)
         WHEN m.status <> 'released' THEN format('material lot %s is in quarantine', m.id)
@@ -431,7 +433,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET T
            u.usable
     FROM gmp.material_lot m
     LEFT JOIN gmp.material_disposition d ON d.material_lot_id = m.id AND d.decision = 'released'
-    CROSS JOIN LATERAL (SELECT gmp_rules.material_unusable(m, clock_timestamp(), d.decided_at) IS NULL AS usable) u
+    CROSS JOIN (SELECT clock_timestamp() AS at) now  -- read once: a volatile argument would stop the inlining
+    CROSS JOIN LATERAL (SELECT gmp_rules.material_unusable(m, now.at, d.decided_at) IS NULL AS usable) u
     WHERE u.usable OR NOT usable_only
     ORDER BY m.recorded_at DESC, m.id DESC
 $$;
@@ -447,9 +450,10 @@ $$;
 
 -- Forward from a material lot: its consumptions, and every product lot it reached (the
 -- lots that consumed it and every lot made from them), each with its units and where
--- each is or which consignee received it.
+-- each is or which consignee received it. Without JIT: the recursion's row estimates
+-- make the plan look dear enough to compile, which cost more than the whole trace.
 CREATE OR REPLACE FUNCTION gmp.trace_material(material_lot_id text) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET jit = off AS $$
 DECLARE
     m gmp.material_lot := gmp_rules.require_material_lot(material_lot_id);
 BEGIN
@@ -461,7 +465,12 @@ BEGIN
                               SELECT DISTINCT c.din, NULL::text AS via FROM gmp.material_consumption c
                               WHERE c.material_lot_id = m.id
                               UNION
-                              SELECT l.din, reached.din FROM gmp.lot l JOIN reached ON l.parent_din = reached.din)
+                              -- Each lot's children by the lot_parent index. As a plain join the
+                              -- planner hashed all 100,000 lots for every trace (OFFSET 0 keeps
+                              -- the subquery a per-lot index lookup).
+                              SELECT l.din, reached.din FROM reached
+                              CROSS JOIN LATERAL (SELECT x.din FROM gmp.lot x WHERE x.parent_din = reached.din
+                                                  OFFSET 0) l)
                           SELECT jsonb_agg(gmp_rules.lot_document(o)
                                            || jsonb_build_object('via', r.via, 'consumed', r.consumed,
                                                                  'whereabouts', gmp_rules.unit_whereabouts(o.din))
