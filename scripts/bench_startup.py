@@ -46,6 +46,8 @@ def parse_args(argv: list[str]):
     ap.add_argument("--runs", type=int, default=40, help="counted runs per case (default 40)")
     ap.add_argument("--warmup", type=int, default=5, help="uncounted warm-up rounds (default 5)")
     ap.add_argument("--target", type=float, default=1.2, help="ratio gmp / psql select 1 aimed for (default 1.2)")
+    ap.add_argument("--verify-up-to", type=int, default=SMALL_TRAIL, metavar="EVENTS",
+                    help="time gmp audit verify only on a trail of at most EVENTS events (default 50,000; 0: never)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--check", action="store_true", help="exit 1 when a ratio misses its target")
     args = ap.parse_args(argv)
@@ -74,7 +76,7 @@ def main(argv: list[str]) -> int:
         base = "psql select 1"
         cases = [bench.Case(name=base, label="psql", argv=[args.psql, "-X"] + server + ["-d", DATABASE, "-c", "select 1"])]
         commands = [(["db", "status"], (0,)), (["lot", "show", lot], (0,)), (["release", "check", lot], (0, 65))]
-        if events <= SMALL_TRAIL:
+        if events <= args.verify_up_to:
             commands.append((["audit", "verify"], (0,)))
         else:
             log(f"{events:,} audit events: gmp audit verify is not timed (a start-up figure needs a small trail)")
