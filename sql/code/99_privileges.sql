@@ -8,7 +8,11 @@
 -- functions (end of this file). Applied last, after every routine exists.
 -- Table privileges stay with the tables, in the numbered migrations.
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor, gmp_definer;
+-- Not from gmp_definer here: on a database migrated before, the audit trail's own
+-- definers (gmp_audit.append, owned by gmp_definer) run for this very statement, through
+-- the DDL event trigger, and would lose gmp_audit.event_hash; gmp_definer gets EXECUTE on
+-- all of them below and loses the superuser-only ones after, the same end state.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
