@@ -301,4 +301,18 @@ struct CodeRecordTests {
             } throws: { ($0 as? PostgresError)?.kind == .checkViolation }
         }
     }
+
+    @Test("an edited privileges file applies again on a database migrated before (the DDL trigger's audit definers keep their rights)")
+    func editedPrivilegesFile() throws {
+        try TestServer.withMigratedDatabase { database in
+            let connection = try TestServer.connect(database)
+            let shipped = CodeFile.shipped
+            let privileges = try #require(shipped.first { $0.name == "privileges" })
+            let edited = CodeFile(order: privileges.order, name: privileges.name, sql: privileges.sql + "\n-- edited\n")
+            let code = shipped.map { $0.name == "privileges" ? edited : $0 }
+            let outcome = try Migrator(code: code).migrate(on: connection)
+            #expect(outcome.appliedCode == [edited])
+            #expect(try Migrator(code: code).status(on: connection).isUpToDate)
+        }
+    }
 }

@@ -97,6 +97,52 @@ struct FailedLoginTests {
         }
     }
 
+    /// Records through `gmp_audit.record_failed_logins()` as gmp does on connecting, and
+    /// says how often that called the full reader, `gmp_audit.read_failed_logins()`.
+    static func recordCountingReads(_ admin: PostgresConnection) throws -> (recorded: Int, reads: Int64) {
+        try admin.transaction { db in
+            try db.execute("SET LOCAL track_functions = 'pl'")
+            let recorded = try FailedLogins.record(on: db)
+            let reads: Int64 = try db.query("""
+                SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_xact_user_functions
+                WHERE schemaname = 'gmp_audit' AND funcname = 'read_failed_logins'
+                """)[0].decode("n")
+            return (recorded, reads)
+        }
+    }
+
+    @Test("a connection that finds no failed login new in the log is answered by the quick look; a failure is still read and recorded")
+    func quickLookWhenNothingNew() throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qc"])
+            let admin = try TestServer.connect(database)
+            try FailedLogins.record(on: admin)  // this database starts reading the log here
+            // Only successful logins since the last read (the person's, the reader's own): the
+            // full reader is not called. Other tests share the server's log, and a failed login
+            // of theirs sends the look on to the reader; so catch up, then look again, a few times.
+            var quick = false
+            for _ in 1...20 where !quick {
+                _ = try person.connect()
+                _ = try Self.recordCountingReads(admin)
+                let again = try Self.recordCountingReads(admin)
+                quick = again.reads == 0 && again.recorded == 0
+            }
+            #expect(quick, "record_failed_logins() called read_failed_logins() although the log held nothing new for it")
+
+            // A wrong password: the look finds it and the reader records it.
+            Self.guess(person)
+            var read: (recorded: Int, reads: Int64) = (0, 0)
+            let deadline = Date().addingTimeInterval(10)
+            while read.recorded == 0 && Date() < deadline {
+                let next = try Self.recordCountingReads(admin)
+                read = (read.recorded + next.recorded, read.reads + next.reads)
+                if read.recorded == 0 { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            #expect(read.recorded == 1 && read.reads >= 1, "\(read)")
+            #expect(try Self.events(admin, person.id, "login_failed").count == 1)
+        }
+    }
+
     @Test("a session holding the read position in an open transaction stalls no other reader")
     func heldPositionStallsNobody() throws {
         try TestServer.withMigratedDatabase { database in

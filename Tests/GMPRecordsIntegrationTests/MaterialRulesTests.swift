@@ -328,4 +328,40 @@ struct MaterialRulesTests {
             #expect(try site.blockers(working).contains { $0.contains(material) })
         }
     }
+
+    @Test("the list of material lots is one query that says of each lot what its document says, usable or not")
+    func listAgreesWithDocuments() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let quarantined = try Self.receive(site)
+            let released = try Self.receive(site)
+            try Self.decide(site, released, "released")
+            let expired = try Self.receive(site, receivedDaysAgo: 10, expiresInDays: -1)
+            try Self.decide(site, expired, "released")
+            let unopened = try Self.receive(site, daysAfterOpening: 7)
+            try Self.decide(site, unopened, "released")
+            let recalled = try Self.receive(site)
+            try Self.decide(site, recalled, "released")
+            try Self.decide(site, recalled, "rejected")
+            let (_, step) = try Self.lotWithStep(site)
+            try Self.consume(site, released, step: step)
+
+            // As a person with no role on materials beyond reading (the operator).
+            let session = site.site.operatorSession
+            let all = try session.query("SELECT id, usable FROM gmp.material_lots(false)")
+            let usable = Dictionary(uniqueKeysWithValues: try all.map { (try $0.decode("id", as: String.self),
+                                                                        try $0.decode("usable", as: Bool.self)) })
+            #expect(Set(usable.keys) == [quarantined, released, expired, unopened, recalled])
+            for id in usable.keys {
+                let document: Bool = try session.query(
+                    "SELECT (gmp.material_document(\(id))->>'usable_now')::boolean AS u")[0].decode("u")
+                #expect(usable[id] == document, "\(id): list \(String(describing: usable[id])), document \(document)")
+            }
+            #expect(usable[released] == true && usable[quarantined] == false && usable[recalled] == false)
+            let onlyUsable = try session.query("SELECT id FROM gmp.material_lots(true)").map { try $0.decode("id", as: String.self) }
+            #expect(onlyUsable == [released])
+            // Newest first, as gmp material list shows them.
+            #expect(try all.map { try $0.decode("id", as: String.self) } == [recalled, unopened, expired, released, quarantined])
+        }
+    }
 }

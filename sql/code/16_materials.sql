@@ -158,17 +158,19 @@ $$;
 
 -- Why a material lot may not be used at `used_at`, or NULL when it may: it was not yet
 -- received or released then, it is rejected, it expired, or it was past its use-by after
--- opening (or not opened although it has one).
-CREATE OR REPLACE FUNCTION gmp_rules.material_unusable(m gmp.material_lot, used_at timestamptz) RETURNS text
-LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+-- opening (or not opened although it has one). `released_at` is the time of its release
+-- disposition (NULL when none): a list joins the dispositions once for every lot. No
+-- SET clause, so the planner inlines it into a list's query instead of calling it per
+-- lot; every caller runs in UTC (the two-argument form below, gmp.material_lots).
+CREATE OR REPLACE FUNCTION gmp_rules.material_unusable(m gmp.material_lot, used_at timestamptz,
+                                                       released_at timestamptz) RETURNS text
+LANGUAGE sql STABLE AS $$
     SELECT CASE
         WHEN m.status = 'rejected' THEN format('material lot %s is rejected', m.id)
         WHEN m.status <> 'released' THEN format('material lot %s is in quarantine', m.id)
         WHEN used_at < m.received_at THEN format('material lot %s was received at %s, after the use at %s',
                                                  m.id, m.received_at, used_at)
-        WHEN used_at < (SELECT d.decided_at FROM gmp.material_disposition d
-                        WHERE d.material_lot_id = m.id AND d.decision = 'released')
-            THEN format('material lot %s was not yet released at %s', m.id, used_at)
+        WHEN used_at < released_at THEN format('material lot %s was not yet released at %s', m.id, used_at)
         WHEN (used_at AT TIME ZONE 'UTC')::date > m.expires_on
             THEN format('material lot %s expired on %s', m.id, m.expires_on)
         WHEN m.days_after_opening IS NOT NULL AND (m.opened_at IS NULL OR used_at < m.opened_at)
@@ -177,6 +179,13 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
             THEN format('material lot %s expired %s day(s) after opening (opened %s)', m.id, m.days_after_opening,
                         m.opened_at)
     END
+$$;
+
+-- The same for one lot, its release time looked up.
+CREATE OR REPLACE FUNCTION gmp_rules.material_unusable(m gmp.material_lot, used_at timestamptz) RETURNS text
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT gmp_rules.material_unusable(m, used_at, (SELECT d.decided_at FROM gmp.material_disposition d
+                                                    WHERE d.material_lot_id = m.id AND d.decision = 'released'))
 $$;
 
 -- Every consumption, whoever inserts: its lot and time come from the step or result
@@ -413,6 +422,23 @@ BEGIN
 END;
 $$;
 
+-- The material lots as gmp material list shows them, newest first, each with whether it
+-- is usable now; only the usable ones when asked. One query over the lots and their
+-- release dispositions (not a document per lot, which read every consumption).
+CREATE OR REPLACE FUNCTION gmp.material_lots(usable_only boolean)
+RETURNS TABLE (id text, type_code text, supplier text, supplier_lot text, quantity numeric, unit text,
+               expires_on date, opened_at timestamptz, status text, usable boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+    SELECT m.id, m.type_code, m.supplier, m.supplier_lot, m.quantity, m.unit, m.expires_on, m.opened_at, m.status,
+           u.usable
+    FROM gmp.material_lot m
+    LEFT JOIN gmp.material_disposition d ON d.material_lot_id = m.id AND d.decision = 'released'
+    CROSS JOIN (SELECT clock_timestamp() AS at) now  -- read once: a volatile argument would stop the inlining
+    CROSS JOIN LATERAL (SELECT gmp_rules.material_unusable(m, now.at, d.decided_at) IS NULL AS usable) u
+    WHERE u.usable OR NOT usable_only
+    ORDER BY m.recorded_at DESC, m.id DESC
+$$;
+
 CREATE OR REPLACE FUNCTION gmp_rules.consumption_document(c gmp.material_consumption) RETURNS jsonb
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     SELECT jsonb_build_object('id', c.id, 'material_lot', c.material_lot_id, 'lot', c.din,
@@ -424,9 +450,10 @@ $$;
 
 -- Forward from a material lot: its consumptions, and every product lot it reached (the
 -- lots that consumed it and every lot made from them), each with its units and where
--- each is or which consignee received it.
+-- each is or which consignee received it. Without JIT: the recursion's row estimates
+-- make the plan look dear enough to compile, which cost more than the whole trace.
 CREATE OR REPLACE FUNCTION gmp.trace_material(material_lot_id text) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET jit = off AS $$
 DECLARE
     m gmp.material_lot := gmp_rules.require_material_lot(material_lot_id);
 BEGIN
@@ -438,7 +465,12 @@ BEGIN
                               SELECT DISTINCT c.din, NULL::text AS via FROM gmp.material_consumption c
                               WHERE c.material_lot_id = m.id
                               UNION
-                              SELECT l.din, reached.din FROM gmp.lot l JOIN reached ON l.parent_din = reached.din)
+                              -- Each lot's children by the lot_parent index. As a plain join the
+                              -- planner hashed all 100,000 lots for every trace (OFFSET 0 keeps
+                              -- the subquery a per-lot index lookup).
+                              SELECT l.din, reached.din FROM reached
+                              CROSS JOIN LATERAL (SELECT x.din FROM gmp.lot x WHERE x.parent_din = reached.din
+                                                  OFFSET 0) l)
                           SELECT jsonb_agg(gmp_rules.lot_document(o)
                                            || jsonb_build_object('via', r.via, 'consumed', r.consumed,
                                                                  'whereabouts', gmp_rules.unit_whereabouts(o.din))

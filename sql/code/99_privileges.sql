@@ -8,7 +8,11 @@
 -- functions (end of this file). Applied last, after every routine exists.
 -- Table privileges stay with the tables, in the numbered migrations.
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor, gmp_definer;
+-- Not from gmp_definer here: on a database migrated before, the audit trail's own
+-- definers (gmp_audit.append, owned by gmp_definer) run for this very statement, through
+-- the DDL event trigger, and would lose gmp_audit.event_hash; gmp_definer gets EXECUTE on
+-- all of them below and loses the superuser-only ones after, the same end state.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview, gmp.queue_qc_to_verify, gmp.queue_lot_to_release, gmp.queue_open_deviation, gmp.queue_open_excursion, gmp.queue_expiring_lot, gmp.queue_expiring_material, gmp.queue_material_quarantine, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
@@ -40,6 +44,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.receive_shipment(uuid,text,timestamp with time zone,text),
     gmp.shipment_document(text),
     gmp.material_document(text),
+    gmp.material_lots(boolean),
     gmp.trace_material(text),
     gmp.equipment_document(text),
     gmp.equipment_service_document(bigint),
@@ -232,7 +237,8 @@ REVOKE EXECUTE ON FUNCTION
     gmp.approve_role(text,text,text), gmp_rules.give_role(text,text,gmp.role_proposal,text),
     gmp_rules.propose_role(text,text,text),
     gmp.disable_account(text,text), gmp.enable_account(text,text), gmp.reset_password(text,text,text),
-    gmp.change_password(uuid,text), gmp_rules.set_password(text,text,boolean), gmp_audit.record_failed_logins()
+    gmp.change_password(uuid,text), gmp_rules.set_password(text,text,boolean), gmp_audit.record_failed_logins(),
+    gmp_audit.read_failed_logins()
 FROM gmp_definer;
 
 -- Gives gmp_definer every SECURITY DEFINER function of gmp's schemas not listed above.

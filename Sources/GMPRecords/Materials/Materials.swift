@@ -147,25 +147,24 @@ public struct Materials {
         }
     }
 
-    /// Material lots, newest first; only those usable now when asked.
-    /// Material lots, newest first, filtered: status, product (type code), from/to (received).
+    /// Material lots, newest first, filtered: status, product (type code), from/to
+    /// (received); only those usable now when asked. One query (`gmp.material_lots`),
+    /// whatever the number of lots and consumptions.
     public func list(usableOnly: Bool, _ filter: ListFilter = ListFilter()) throws -> [Row] {
         try connection.query("""
-            SELECT m.id, m.type_code, m.supplier, m.supplier_lot, m.quantity, m.unit, m.expires_on, m.opened_at, m.status,
-                   (gmp.material_document(m.id)->>'usable_now')::boolean AS usable
-            FROM gmp.material_lot m
+            SELECT l.id, l.type_code, l.supplier, l.supplier_lot, l.quantity, l.unit, l.expires_on, l.opened_at, l.status, l.usable
+            FROM gmp.material_lots(\(usableOnly)) l
+            JOIN gmp.material_lot m ON m.id = l.id
             WHERE (\(filter.status)::text IS NULL OR m.status = \(filter.status))
               AND (\(filter.product)::text IS NULL OR m.type_code = \(filter.product))
               AND (\(filter.from)::date IS NULL OR (m.received_at AT TIME ZONE 'UTC')::date >= \(filter.from))
               AND (\(filter.to)::date IS NULL OR (m.received_at AT TIME ZONE 'UTC')::date <= \(filter.to))
             ORDER BY m.recorded_at DESC, m.id DESC
-            """).compactMap { row in
-            let usable: Bool = try row.decode("usable")
-            if usableOnly && !usable { return nil }
-            return Row(id: try row.decode("id"), type: try row.decode("type_code"), supplier: try row.decode("supplier"),
-                       supplierLot: try row.decode("supplier_lot"), quantity: try row.decode("quantity", as: ExactDecimal.self).description,
-                       unit: try row.decode("unit"), expiresOn: try row.decode("expires_on", as: CalendarDate.self).description,
-                       openedAt: try row.decode("opened_at"), status: try row.decode("status"), usable: usable)
+            """).map { row in
+            Row(id: try row.decode("id"), type: try row.decode("type_code"), supplier: try row.decode("supplier"),
+                supplierLot: try row.decode("supplier_lot"), quantity: try row.decode("quantity", as: ExactDecimal.self).description,
+                unit: try row.decode("unit"), expiresOn: try row.decode("expires_on", as: CalendarDate.self).description,
+                openedAt: try row.decode("opened_at"), status: try row.decode("status"), usable: try row.decode("usable"))
         }
     }
 

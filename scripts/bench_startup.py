@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Start-up benchmark (issue 18): cold gmp commands on a small facility against a cold
+`psql -X -c 'select 1'` measured in the same run. Target: each at most 1.2x.
+
+Started by `scripts/bench --startup`, on the bench's private embedded server (the
+superuser gmp_owner, by peer authentication). It can also run alone against such a server:
+
+    scripts/bench_startup.py --gmp .build/release/gmp --data-dir /tmp/gmp-bench.XXXXXX
+
+1. Loads a small facility with scripts/bench_trace.sql (--donors, default 20: 200 lots,
+   a few thousand audit events) unless the server has lots already (`scripts/bench`
+   runs this bench after the others, so it reuses their facility: lot show and release
+   check read one lot by index whatever the size; `audit verify` is timed only on a
+   trail of at most 50,000 events).
+2. Times, each run as a fresh process, interleaved like scripts/bench.py: psql select 1
+   (on gmp_startup), `gmp db status --json`, `gmp lot show LOT --json`, `gmp release
+   check LOT --json` (the lot has no specification: exit 65, not releasable, is a run),
+   `gmp audit verify --json`, and `gmp --version` / `psql --version` for context, as
+   the embedded server's default user and database (scripts/bench.py's baseline).
+
+Figures as a table on stdout, or JSON with --json. Standard library only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+sys.dont_write_bytecode = True  # no scripts/__pycache__ from importing bench.py
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (scripts/bench.py: Case, run_bench, report, print_table)
+import bench_trace  # noqa: E402  (run_generator, sh)
+
+DATABASE = "gmp"
+# Above this many audit events `gmp audit verify` measures the trail, not the start-up: not timed.
+SMALL_TRAIL = 50_000
+
+
+def log(message: str) -> None:
+    print(f"bench_startup: {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str]):
+    ap = bench.driver_arguments(__doc__)
+    ap.add_argument("--donors", type=int, default=20, help="donors of the small facility (default 20; ten lots each)")
+    ap.add_argument("--runs", type=int, default=40, help="counted runs per case (default 40)")
+    ap.add_argument("--warmup", type=int, default=5, help="uncounted warm-up rounds (default 5)")
+    ap.add_argument("--target", type=float, default=1.2, help="ratio gmp / psql select 1 aimed for (default 1.2)")
+    ap.add_argument("--verify-up-to", type=int, default=SMALL_TRAIL, metavar="EVENTS",
+                    help="time gmp audit verify only on a trail of at most EVENTS events (default 50,000; 0: never)")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--check", action="store_true", help="exit 1 when a ratio misses its target")
+    args = ap.parse_args(argv)
+    if args.runs < 1 or args.warmup < 0 or not 2 <= args.donors <= 999:
+        ap.error("--runs must be at least 1, --warmup not negative, --donors 2 to 999")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    socket_dir = os.path.join(args.data_dir, "run")
+    os.environ["GMP_DATA_DIR"] = args.data_dir
+    os.environ.pop("GMP_DATABASE", None)
+    server = ["-h", socket_dir, "-p", "5432", "-U", "gmp_owner"]
+    sh = bench_trace.sh
+    psql = [args.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1"] + server + ["-d", DATABASE]
+    try:
+        lots = int(sh(psql + ["-At", "-c", "SELECT count(*) FROM gmp.lot"]).stdout)
+        if lots == 0:
+            bench_trace.run_generator(psql, "bench_trace.sql", {"donors": args.donors}, log)
+        lot = sh(psql + ["-At", "-c", "SELECT din || check_character FROM gmp.lot WHERE stage = 'drug_product' ORDER BY din LIMIT 1"]).stdout.strip()
+        events = int(sh(psql + ["-At", "-c", "SELECT seq FROM gmp_audit.chain_head"]).stdout)
+        for argv_ in ([args.gmp, "db", "status", "--json"], [args.gmp, "lot", "show", lot, "--json"]):
+            json.loads(sh(argv_).stdout)  # each prints one JSON document and exits 0
+
+        base = "psql select 1"
+        cases = [bench.Case(name=base, label="psql", argv=[args.psql, "-X"] + server + ["-d", DATABASE, "-c", "select 1"])]
+        commands = [(["db", "status"], (0,)), (["lot", "show", lot], (0,)), (["release", "check", lot], (0, 65))]
+        if events <= args.verify_up_to:
+            commands.append((["audit", "verify"], (0,)))
+        else:
+            log(f"{events:,} audit events: gmp audit verify is not timed (a start-up figure needs a small trail)")
+        for words, ok in commands:
+            cases.append(bench.Case(name="gmp " + " ".join(words) + " --json", label="gmp " + " ".join(words[:2]),
+                                    argv=[args.gmp] + words + ["--json"], baseline=base, target=args.target,
+                                    ok_exit=ok))
+        cases += [bench.Case(name="gmp --version", label="gmp start-up", argv=[args.gmp, "--version"],
+                             baseline="psql --version", target=None),
+                  bench.Case(name="psql --version", label="psql start-up", argv=[args.psql, "--version"])]
+        bench.run_bench(cases, args.runs, args.warmup, progress=sys.stderr.isatty() and not args.json)
+    except bench.FAILURES as e:
+        return bench.failed("bench_startup", e)
+
+    result = bench.report(cases, args.runs, args.warmup)
+    result.update({"lot": lot, "audit_events": events})
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"start-up: lot {lot}, {events:,} audit events")
+        bench.print_table(result)
+    if args.check and any(r["met"] is False for r in result["ratios"]):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
