@@ -21,6 +21,9 @@ struct CommandContext {
     let logger: Logger
     /// e.g. "gmp db status": shown as application_name in pg_stat_activity.
     let commandName: String
+    /// Whether a missing login password is asked for on the terminal (not while the
+    /// shell completes a word: that must never wait for input).
+    var promptsForPassword = true
 
     init(options: GlobalOptions, commandName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let loaded = try ConfigLocator.load(explicitPath: options.config, environment: environment)
@@ -35,6 +38,13 @@ struct CommandContext {
         logger.logLevel = options.quiet ? .error : [.warning, .info, .debug, .trace][min(options.verbose, 3)]
         self.logger = logger
         self.commandName = commandName
+        // -v: which file and server this command uses, before it connects.
+        switch settings.target {
+        case .configured(_, let source):
+            logger.info("configuration file: \(settings.configPath ?? "none"); server configured by \(source)")
+        case .embedded(let embedded):
+            logger.info("configuration file: \(settings.configPath ?? "none"); embedded server under \(embedded.root)")
+        }
         if case .configured(let string, .flag) = settings.target,
            let parameters = try? ConnectionString.parse(string), !(parameters["password"] ?? "").isEmpty {
             output.warning("a password on the command line is visible to other users of this machine; use ~/.pgpass or PGPASSWORD")
@@ -116,7 +126,8 @@ struct CommandContext {
                 logger: logger)
         } catch let error as ConnectionError where error.kind == .authenticationFailed && error.neededPassword {
             // No password in ~/.pgpass or PGPASSWORD: ask for it, on a terminal only.
-            guard let password = try PasswordReader.prompt("Password for \(settings.user ?? "the database login"): ") else {
+            guard promptsForPassword,
+                  let password = try PasswordReader.prompt("Password for \(settings.user ?? "the database login"): ") else {
                 throw error
             }
             return try PostgresConnection(
@@ -143,8 +154,7 @@ extension GMPCommand {
             context = try CommandContext(options: options, commandName: "gmp " + Self.path)
         } catch {
             let failure = Failure(error, target: nil)
-            Output(json: options.json, quiet: false, stdoutStyle: Style(enabled: false),
-                   stderrStyle: Style(enabled: Terminal.colorStderrByDefault())).error(failure)
+            options.contextFreeOutput.error(failure)
             throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
         }
         do {
@@ -156,5 +166,14 @@ extension GMPCommand {
             context.output.error(failure)
             throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
         }
+    }
+}
+
+extension GlobalOptions {
+    /// Output for when no configuration could be read: colour decided by the terminal
+    /// and NO_COLOR alone.
+    var contextFreeOutput: Output {
+        Output(json: json, quiet: quiet, verbose: verbose, stdoutStyle: Style(enabled: false),
+               stderrStyle: Style(enabled: Terminal.colorStderrByDefault()))
     }
 }

@@ -20,6 +20,10 @@ struct Coa: GMPCommand {
             and verdict that were evaluated, with the specification version, the signature \
             manifestation (printed name, UTC time, meaning) and the audit-trail position to \
             verify it with 'gmp audit verify'. --pdf needs weasyprint (apt-get install -y weasyprint).
+
+            Examples:
+              gmp coa G1234260000014
+              gmp coa G1234260000014 --html coa.html --pdf coa.pdf
             """)
 
     @OptionGroup var options: GlobalOptions

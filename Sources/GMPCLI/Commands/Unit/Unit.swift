@@ -75,7 +75,11 @@ enum UnitEvent {
 struct UnitPlace: GMPCommand {
     static let path = "unit place"
     static let configuration = CommandConfiguration(
-        commandName: "place", abstract: "Put a unit from your hands into a free position of a box.")
+        commandName: "place", abstract: "Put a unit from your hands into a free position of a box.",
+        discussion: """
+            Examples:
+              gmp unit place G1234260000014-001 --box LN2-01-R1-B01 --position A1
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var unit: UnitArgument
@@ -91,7 +95,11 @@ struct UnitPlace: GMPCommand {
 struct UnitMove: GMPCommand {
     static let path = "unit move"
     static let configuration = CommandConfiguration(
-        commandName: "move", abstract: "Move a stored unit to another free position (any box, any device that may hold it).")
+        commandName: "move", abstract: "Move a stored unit to another free position (any box, any device that may hold it).",
+        discussion: """
+            Examples:
+              gmp unit move G1234260000014-001 --box LN2-01-R1-B02 --position C4 --reason "box B01 consolidated"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var unit: UnitArgument

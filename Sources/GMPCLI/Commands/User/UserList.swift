@@ -6,7 +6,12 @@ import PostgresClient
 struct UserList: GMPCommand {
     static let path = "user list"
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List every account: id, name, state, roles, password expiry.")
+        commandName: "list", abstract: "List every account: id, name, state, roles, password expiry.",
+        discussion: """
+            Examples:
+              gmp user list
+              gmp user list --json
+            """)
 
     @OptionGroup var options: GlobalOptions
 
