@@ -116,7 +116,15 @@ struct CommandContext {
         }
     }
 
+    /// Connects, saying with -v where and how long it took.
     private func open(_ connectionString: String) throws -> PostgresConnection {
+        let started = ContinuousClock.now
+        let connection = try login(connectionString)
+        logger.info("connected to \(connection.endpoint) in \(PostgresConnection.milliseconds(since: started))")
+        return connection
+    }
+
+    private func login(_ connectionString: String) throws -> PostgresConnection {
         let string = try settings.user.map { try ConnectionString.replacing("user", with: $0, in: connectionString) }
             ?? connectionString
         do {

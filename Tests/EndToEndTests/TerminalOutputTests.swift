@@ -160,7 +160,7 @@ struct TerminalOutputTests {
         // man renders it without complaint.
         let man = Process()
         man.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        man.arguments = ["man", "--warnings", "-l", "-P", "cat", path]
+        man.arguments = ["man", "-l", "-P", "cat", path]
         man.environment = ["PATH": "/usr/bin:/bin", "MANWIDTH": "80", "LANG": "C.UTF-8"]
         let out = Pipe(), err = Pipe()
         man.standardOutput = out

@@ -37,7 +37,6 @@ public final class PostgresConnection {
         parameters.append(("dbname", configuration.connectionString))
         parameters.append(("client_encoding", "UTF8"))
 
-        let started = ContinuousClock.now
         let connection = withCStringArrays(parameters) { keywords, values in
             PQconnectdbParams(keywords, values, 1)
         }
@@ -54,8 +53,6 @@ public final class PostgresConnection {
         }
         handle = connection
         self.logger = logger
-        // -v: where gmp connected and how long it took; never the password.
-        logger.info("connected to \(Self.describe(connection)) in \(Self.milliseconds(since: started))")
         noticeSink = NoticeSink(logger: logger)
         noticeSink.install(on: connection)
 
@@ -124,16 +121,15 @@ public final class PostgresConnection {
         }
     }
 
-    /// Host or socket, database, login and server version of an open connection.
-    static func describe(_ connection: OpaquePointer) -> String {
+    /// Host or socket, database, login and server version, for diagnostics; never the password.
+    public var endpoint: String {
         func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "?" }
-        let version = Int(PQserverVersion(connection))
-        return "\(text(PQhost(connection))) port \(text(PQport(connection))), database \(text(PQdb(connection))) "
-            + "as \(text(PQuser(connection))) (PostgreSQL \(version / 10000).\(version % 10000))"
+        return "\(text(PQhost(handle))) port \(text(PQport(handle))), database \(text(PQdb(handle))) "
+            + "as \(text(PQuser(handle))) (PostgreSQL \(serverVersion / 10000).\(serverVersion % 10000))"
     }
 
     /// Time since `started`, e.g. "1.234 ms".
-    static func milliseconds(since started: ContinuousClock.Instant) -> String {
+    public static func milliseconds(since started: ContinuousClock.Instant) -> String {
         let elapsed = ContinuousClock.now - started
         let value = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let rounded = (value * 1000).rounded() / 1000

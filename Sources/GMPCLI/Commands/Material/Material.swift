@@ -295,7 +295,12 @@ struct MaterialList: GMPCommand {
 struct MaterialShow: GMPCommand {
     static let path = "material show"
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "A material lot: receipt, certificate, dispositions, opening and every consumption.")
+        commandName: "show", abstract: "A material lot: receipt, certificate, dispositions, opening and every consumption.",
+        discussion: """
+            Examples:
+              gmp material show MAT26-00001
+              gmp material show MAT26-00001 --json
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot"), completion: ObjectCompletion.materialLots) var id: String
@@ -337,7 +342,13 @@ struct MaterialTrace: MaterialTraceCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
         abstract: "Every lot a material lot reached (and the lots made from them), with their units and consignees.",
-        discussion: "CSV: one row per unit (or per lot without units). --json: the server's document.")
+        discussion: """
+            CSV: one row per unit (or per lot without units). --json: the server's document.
+
+            Examples:
+              gmp material trace MAT26-00001
+              gmp trace material MAT26-00001 --csv > recall-MAT26-00001.csv
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
