@@ -185,3 +185,28 @@ extension GlobalOptions {
                stderrStyle: Style(enabled: Terminal.colorStderrByDefault()))
     }
 }
+
+/// A command that reads no configuration and needs no database (`gmp config init`,
+/// `gmp help TOPIC`): it must work when the configuration file is what is wrong.
+protocol ContextFreeCommand: GMPCommand {
+    func perform(_ output: Output) throws
+}
+
+extension ContextFreeCommand {
+    func run() throws {
+        let output = options.contextFreeOutput
+        do {
+            try perform(output)
+        } catch let exit as ArgumentParser.ExitCode {
+            throw exit
+        } catch {
+            let failure = Failure(error, target: nil)
+            output.error(failure)
+            throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
+        }
+    }
+
+    func execute(in context: CommandContext) throws {
+        try perform(context.output)
+    }
+}

@@ -42,6 +42,13 @@ struct SetUpCommandTests {
             let forced = try GMPBinary.run(["config", "init", "--force"], environment: environment)
             #expect(forced.status == 0 && forced.stdout == "wrote \(path) (replaced)\n", "\(forced)")
 
+            // A broken file is what init --force repairs, and help works meanwhile.
+            try "database: [\n".write(toFile: path, atomically: true, encoding: .utf8)
+            expectOneLineError(try GMPBinary.run(["config", "show"], environment: environment), exit: 78, mentioning: ["gmp config init"])
+            #expect(try GMPBinary.run(["help", "errors"], environment: environment).status == 0)
+            #expect(try GMPBinary.run(["config", "init", "--force"], environment: environment).status == 0)
+            #expect(try GMPBinary.run(["config", "show"], environment: environment).status == 0)
+
             // An explicit path, in a directory that does not exist yet.
             let elsewhere = home + "/etc/gmp/site.yaml"
             let explicit = try GMPBinary.run(["config", "init", elsewhere], environment: environment)

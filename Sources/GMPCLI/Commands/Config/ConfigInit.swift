@@ -7,7 +7,7 @@ import Foundation
 
 /// `gmp config init [PATH]`: writes the configuration file gmp was built with (every key,
 /// commented) where gmp will read it, so that set-up needs no source tree.
-struct ConfigInit: GMPCommand {
+struct ConfigInit: ContextFreeCommand {
     static let path = "config init"
     static let configuration = CommandConfiguration(
         commandName: "init",
@@ -35,24 +35,9 @@ struct ConfigInit: GMPCommand {
         let replaced: Bool
     }
 
-    /// Runs without reading any configuration first: the file to write may be missing or
-    /// broken (that is why one runs init --force).
-    func run() throws {
-        let output = options.contextFreeOutput
-        do {
-            try write(output: output)
-        } catch {
-            let failure = Failure(error, target: nil)
-            output.error(failure)
-            throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
-        }
-    }
-
-    func execute(in context: CommandContext) throws {
-        try write(output: context.output)
-    }
-
-    private func write(output: Output) throws {
+    /// Reads no configuration first: the file to write may be missing or broken
+    /// (that is why one runs init --force).
+    func perform(_ output: Output) throws {
         let environment = ProcessInfo.processInfo.environment
         let path = target ?? options.config ?? environment["GMP_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ConfigLocator.defaultPaths(environment: environment)[0]

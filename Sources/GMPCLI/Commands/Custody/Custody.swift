@@ -128,12 +128,10 @@ struct CustodyPending: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let pending = try Custody(connection).pending()
         try context.output.document(pending)
-        let lines = pending.map { t in
-            String(t.transfer).padding(10) + t.from.padding(16) + t.to.padding(16) + t.signedOffAt.iso8601.padding(28)
-                + t.units.joined(separator: ", ") + "  (\(t.reason))"
+        let rows = pending.map { t in
+            [String(t.transfer), t.from, t.to, t.signedOffAt.iso8601, t.units.joined(separator: ", "), t.reason]
         }
-        context.output.data(lines.isEmpty ? "no hand-overs awaiting receipt"
-            : (["TRANSFER".padding(10) + "FROM".padding(16) + "TO".padding(16) + "SIGNED OFF (UTC)".padding(28) + "UNITS"]
-               + lines).joined(separator: "\n"))
+        context.output.data(rows.isEmpty ? "no hand-overs awaiting receipt"
+            : textTable(header: ["TRANSFER", "FROM", "TO", "SIGNED OFF (UTC)", "UNITS", "REASON"], rows: rows))
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `gmp docs [TOPIC]` (also `gmp help TOPIC`): the documentation built into gmp, so that
 /// what help and errors point to is there wherever the binary is.
-struct Docs: GMPCommand {
+struct Docs: ContextFreeCommand {
     static let path = "docs"
     static let configuration = CommandConfiguration(
         commandName: "docs",
@@ -38,20 +38,20 @@ struct Docs: GMPCommand {
         let text: String
     }
 
-    func execute(in context: CommandContext) throws {
+    func perform(_ output: Output) throws {
         if let spec {
             guard let document = Documentation.specifications.first(where: { $0.name == spec })?.document else {
                 throw Failure(exitCode: .usage, problem: "no shipped specification '\(spec)'",
                               fix: "use one of: \(Documentation.specifications.map(\.name).joined(separator: ", "))")
             }
-            try context.output.document(Document(name: spec, path: document.path, text: document.text))
-            context.output.data(document.text.hasSuffix("\n") ? String(document.text.dropLast()) : document.text)
+            try output.document(Document(name: spec, path: document.path, text: document.text))
+            output.data(document.text.hasSuffix("\n") ? String(document.text.dropLast()) : document.text)
             return
         }
         guard let topic else {
             let topics = Documentation.topics.map { Topic(name: $0.name, title: Documentation.title(of: $0.document)) }
-            try context.output.document(["topics": topics])
-            context.output.data(textTable(header: ["TOPIC", "TITLE"], rows: topics.map { [$0.name, $0.title] })
+            try output.document(["topics": topics])
+            output.data(textTable(header: ["TOPIC", "TITLE"], rows: topics.map { [$0.name, $0.title] })
                                 + "\n\nRead one with: gmp help TOPIC")
             return
         }
@@ -59,7 +59,7 @@ struct Docs: GMPCommand {
             throw Failure(exitCode: .usage, problem: "no documentation topic '\(topic)'",
                           fix: "use one of: \(Documentation.topics.map(\.name).joined(separator: ", "))")
         }
-        try context.output.document(Document(name: topic, path: document.path, text: document.text))
-        context.output.data(document.text.hasSuffix("\n") ? String(document.text.dropLast()) : document.text)
+        try output.document(Document(name: topic, path: document.path, text: document.text))
+        output.data(document.text.hasSuffix("\n") ? String(document.text.dropLast()) : document.text)
     }
 }
