@@ -82,8 +82,10 @@ struct CodeRecordTests {
         "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block; "
             + "#14: a rejected material lot the lot or its cell banks consumed blocks",
         "gmp_rules.release_package(text)": "#20.7: a signed dose adds its setter, signature and permitted range; "
-            + "#14: a lot that consumed materials has them in its package (others hash as before)",
-        "gmp.trace_lot(text)": "#14: the trace lists the material lots the lot and its cell banks consumed",
+            + "#14: a lot that consumed materials has them in its package (others hash as before); "
+            + "#14: a lot that used equipment has it in its package (others hash as before)",
+        "gmp.trace_lot(text)": "#14: the trace lists the material lots the lot and its cell banks consumed; "
+            + "#14: and the equipment they used",
     ]
 
     /// A definition's privileges with the change of owner left out: issue 20 (definer

@@ -41,6 +41,15 @@ struct VocabularyAgreementTests {
         }
     }
 
+    @Test("EquipmentVocabulary names exactly the database's equipment kinds")
+    func equipmentKinds() throws {
+        try TestServer.withMigratedDatabase { database in
+            let db = try TestServer.connect(database)
+            let kinds = Set(try db.query("SELECT kind FROM gmp_meta.equipment_kind").map { try $0.decode("kind", as: String.self) })
+            #expect(kinds == Set(EquipmentVocabulary.kinds))
+        }
+    }
+
     @Test("the database's MOD 37-2 agrees with the Swift one on the published vectors and generated DINs")
     func checkCharacters() throws {
         try TestServer.withMigratedDatabase { database in

@@ -84,6 +84,22 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     FROM line JOIN gmp.material_consumption c ON c.din = line.din JOIN gmp.material_lot m ON m.id = c.material_lot_id
 $$;
 
+-- The equipment a lot and the cell banks it was made from used, for its trace and its
+-- release package (no status: the signed package stays the one QA decided on). An
+-- equipment found out of tolerance blocks through the deviation it opens on the lot
+-- (sql/code/17_equipment.sql), so no blocker of its own.
+CREATE OR REPLACE FUNCTION gmp_rules.lot_equipment(lot_din text) RETURNS jsonb
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    WITH RECURSIVE line AS (
+        SELECT l.din, l.parent_din FROM gmp.lot l WHERE l.din = lot_din
+        UNION ALL
+        SELECT p.din, p.parent_din FROM gmp.lot p JOIN line ON p.din = line.parent_din)
+    SELECT jsonb_agg(jsonb_build_object(
+               'equipment', e.id, 'kind', e.kind, 'name', e.name, 'lot', u.din, 'used_at', u.used_at,
+               'step_id', u.step_id, 'result_id', u.result_id) ORDER BY u.used_at, u.id)
+    FROM line JOIN gmp.equipment_use u ON u.din = line.din JOIN gmp.equipment e ON e.id = u.equipment_id
+$$;
+
 -- The release blocker of materials (sql/code/16_materials.sql): a material lot the product lot (or a cell bank it was made from)
 -- consumed is rejected. No exceptional release covers it.
 CREATE OR REPLACE FUNCTION gmp_rules.material_blockers(lot_din text)
@@ -225,6 +241,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                               FROM gmp_rules.blockers_of(l.din, ev.evaluation) b), '[]'))
         -- Only a lot that consumed materials has the key, so earlier packages hash the same.
         || coalesce((SELECT jsonb_build_object('materials', x) FROM gmp_rules.lot_materials(l.din) x
+                     WHERE x IS NOT NULL), '{}')
+        -- Likewise the equipment (sql/code/17_equipment.sql): only a lot that used some has the key.
+        || coalesce((SELECT jsonb_build_object('equipment', x) FROM gmp_rules.lot_equipment(l.din) x
                      WHERE x IS NOT NULL), '{}')
     FROM gmp.lot l
     LEFT JOIN gmp.lot_specification ls ON ls.din = l.din

@@ -45,7 +45,7 @@ $$;
 
 -- Back from a lot: its lineage to the tissue, the donor, the eligibility determination
 -- and the screening results it rests on, its own steps, and the material lots it and its
--- cell banks consumed.
+-- cell banks consumed and the equipment they used.
 CREATE OR REPLACE FUNCTION gmp.trace_lot(lot_din text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
@@ -75,7 +75,8 @@ BEGIN
                                    'specimen_on', r.specimen_on, 'analyst', r.analyst) ORDER BY r.id)
                                FROM gmp.screening_result r JOIN gmp.screening_test t ON t.code = r.test_code
                                WHERE r.donor_code = gmp_rules.tested_person(l.donor_code)), '[]'),
-        'materials', coalesce(gmp_rules.lot_materials(l.din), '[]'));
+        'materials', coalesce(gmp_rules.lot_materials(l.din), '[]'),
+        'equipment', coalesce(gmp_rules.lot_equipment(l.din), '[]'));
 END;
 $$;
 

@@ -9,7 +9,7 @@
 -- Table privileges stay with the tables, in the numbered migrations.
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor, gmp_definer;
-REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
+REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
@@ -38,7 +38,11 @@ GRANT EXECUTE ON FUNCTION
     gmp.receive_shipment(uuid,text,timestamp with time zone,text),
     gmp.shipment_document(text),
     gmp.material_document(text),
-    gmp.trace_material(text)
+    gmp.trace_material(text),
+    gmp.equipment_document(text),
+    gmp.equipment_service_document(bigint),
+    gmp_rules.equipment_unusable(gmp.equipment,timestamp with time zone),
+    gmp_rules.equipment_status_at(gmp.equipment,timestamp with time zone)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION
@@ -68,7 +72,11 @@ GRANT EXECUTE ON FUNCTION
     gmp.add_material_type(text,text,text,text),
     gmp.receive_material(text,text,text,numeric,text,timestamp with time zone,text,date,integer,text,text),
     gmp.open_material(text,timestamp with time zone),
-    gmp.record_consumption(text,numeric,text,bigint,bigint)
+    gmp.record_consumption(text,numeric,text,bigint,bigint),
+    gmp.register_equipment(text,text,text,text,integer,integer),
+    gmp.take_equipment_out_of_service(uuid,text,text),
+    gmp.record_equipment_service(uuid,text,text,timestamp with time zone,timestamp with time zone,text,text,text,text),
+    gmp.record_equipment_use(text,bigint,bigint)
 TO gmp_operator;
 
 GRANT EXECUTE ON FUNCTION
@@ -94,7 +102,11 @@ GRANT EXECUTE ON FUNCTION
     gmp.add_material_type(text,text,text,text),
     gmp.receive_material(text,text,text,numeric,text,timestamp with time zone,text,date,integer,text,text),
     gmp.open_material(text,timestamp with time zone),
-    gmp.record_consumption(text,numeric,text,bigint,bigint)
+    gmp.record_consumption(text,numeric,text,bigint,bigint),
+    gmp.register_equipment(text,text,text,text,integer,integer),
+    gmp.take_equipment_out_of_service(uuid,text,text),
+    gmp.record_equipment_service(uuid,text,text,timestamp with time zone,timestamp with time zone,text,text,text,text),
+    gmp.record_equipment_use(text,bigint,bigint)
 TO gmp_qc;
 
 GRANT EXECUTE ON FUNCTION
@@ -130,7 +142,11 @@ GRANT EXECUTE ON FUNCTION
     gmp.confirm_identity(uuid,text,text),
     gmp.add_material_type(text,text,text,text),
     gmp.release_material(uuid,text,text),
-    gmp.reject_material(uuid,text,text)
+    gmp.reject_material(uuid,text,text),
+    gmp.register_equipment(text,text,text,text,integer,integer),
+    gmp.take_equipment_out_of_service(uuid,text,text),
+    gmp.return_equipment_to_service(uuid,text,text),
+    gmp.record_equipment_service(uuid,text,text,timestamp with time zone,timestamp with time zone,text,text,text,text)
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION
@@ -159,7 +175,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.add_location(text,text,text,text,numeric,text[],integer,integer)
 TO gmp_admin;
 
-GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role TO gmp_person;
+GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview TO gmp_person;
 GRANT SELECT ON gmp_audit.unrecorded_signing_failure TO gmp_admin, gmp_qa, gmp_director, gmp_auditor;
 
 -- The owner of the SECURITY DEFINER functions (issue 20): gmp_definer (V0023), no

@@ -119,21 +119,26 @@ public struct Materials {
         /// The step this transaction just recorded on the lot (its latest: the step rule locks the lot).
         case latestStep(DonationIdentificationNumber)
         case result(Int64)
+
+        /// The step's or the result's id (exactly one of the two), as the database's
+        /// consumption and equipment-use records name them.
+        public func ids(on connection: PostgresConnection) throws -> (step: Int64?, result: Int64?) {
+            switch self {
+            case .latestStep(let din):
+                let step: Int64? = try connection.query(
+                    "SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(din.value)")[0].decode("id")
+                return (step, nil)
+            case .result(let id):
+                return (nil, id)
+            }
+        }
     }
 
     /// Records each use; returns their ids.
     @discardableResult
     public func consume(_ uses: [MaterialUse], by consumer: Consumer) throws -> [Int64] {
         guard !uses.isEmpty else { return [] }
-        var stepID: Int64?
-        var resultID: Int64?
-        switch consumer {
-        case .latestStep(let din):
-            stepID = try connection.query("SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(din.value)")[0]
-                .decode("id")
-        case .result(let id):
-            resultID = id
-        }
+        let (stepID, resultID) = try consumer.ids(on: connection)
         return try uses.map { use in
             try connection.query("""
                 SELECT gmp.record_consumption(\(use.materialLot), \(use.quantity)::numeric, \(use.unit),

@@ -152,5 +152,7 @@ public enum TraceDocument {
         public let screening: [Screening]
         /// The material lots the lot and its cell banks consumed (sql/code/16_materials.sql).
         public let materials: [MaterialDocument.LotMaterial]?
+        /// The equipment the lot and its cell banks used (sql/code/17_equipment.sql).
+        public let equipment: [EquipmentDocument.LotEquipment]?
     }
 }

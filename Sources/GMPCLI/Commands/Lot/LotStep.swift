@@ -14,11 +14,14 @@ struct LotStep: GMPCommand {
             formulation; fill --units N --unit-volume ML; cryopreservation. Out-of-order \
             steps, and passages beyond the facility's limits, are refused. --material names \
             each material lot the step consumed, with quantity and unit (repeatable); the \
-            step is refused whole when one of them may not be used.
+            step is refused whole when one of them may not be used. --equipment names each \
+            piece of equipment it used (repeatable); equipment out of service, or whose \
+            calibration or maintenance was overdue at the step's time, is refused.
 
             Example:
               gmp lot step G1234260000014 isolation \\
-                  --material "MAT26-00001:50 mL" --material "MAT26-00002:5 mL"
+                  --material "MAT26-00001:50 mL" --material "MAT26-00002:5 mL" \\
+                  --equipment BSC-01 --equipment CEN-01
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -34,12 +37,14 @@ struct LotStep: GMPCommand {
     @Option(help: ArgumentHelp("Volume per unit in mL (fill).", valueName: "mL")) var unitVolume: ExactDecimal?
     @Option(help: ArgumentHelp("A note.", valueName: "text")) var note: String?
     @OptionGroup var material: MaterialOptions
+    @OptionGroup var equipment: EquipmentOptions
 
     struct Document: Encodable {
         let lot: String
         let step: String
         let passage: Int?
         let materials: [String]
+        let equipment: [String]
     }
 
     func execute(in context: CommandContext) throws {
@@ -51,13 +56,16 @@ struct LotStep: GMPCommand {
                           fix: "give the measurements with the step")
         }
         let uses = try material.uses()
+        let used = try equipment.ids()
         let connection = try context.connect(startingEmbedded: false)
         let passage = try connection.transaction { db in
             let passage = try Lots(db).record(record, on: din)
             try Materials(db).consume(uses, by: .latestStep(din))
+            try EquipmentRegister(db).use(used, by: .latestStep(din))
             return passage
         }
-        try context.output.document(Document(lot: din.eyeReadable, step: kind.rawValue, passage: passage, materials: uses.map(\.materialLot)))
+        try context.output.document(Document(lot: din.eyeReadable, step: kind.rawValue, passage: passage, materials: uses.map(\.materialLot),
+                                              equipment: used))
         context.output.data("\(din.eyeReadable): \(kind.rawValue) recorded" + (kind == .passage ? " (P\(passage ?? 0))" : ""))
     }
 }

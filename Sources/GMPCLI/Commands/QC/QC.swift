@@ -109,16 +109,19 @@ struct QCRecord: GMPCommand {
     @Argument(help: ArgumentHelp("The test code in the lot's specification (gmp spec show).", valueName: "test")) var test: String
     @OptionGroup var result: ResultValueOptions
     @OptionGroup var material: MaterialOptions
+    @OptionGroup var equipment: EquipmentOptions
 
     func execute(in context: CommandContext) throws {
         let din = try lot.din()
         let entry = try result.entry()
         let provenance = try result.provenance()
         let uses = try material.uses()
+        let used = try equipment.ids()
         let connection = try context.connect(startingEmbedded: false)
         let recorded = try connection.transaction { db in
             let recorded = try QCResults(db).record(entry, test: test, on: din, provenance)
             try Materials(db).consume(uses, by: .result(recorded.id))
+            try EquipmentRegister(db).use(used, by: .result(recorded.id))
             return recorded
         }
         try RecordedText.report(context, lot: din, test: test, entry: entry, recorded)

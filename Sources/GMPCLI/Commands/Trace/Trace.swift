@@ -88,7 +88,7 @@ struct TraceLot: GMPCommand {
         commandName: "lot",
         abstract: "A lot back to its parent lots, tissue, donor, eligibility and the evidence behind it.",
         discussion: """
-            CSV: one row per link (lot, parent, collection, donor, screening result, material consumed).
+            CSV: one row per link (lot, parent, collection, donor, screening result, material consumed, equipment used).
 
             Examples:
               gmp trace lot G1234260000014
@@ -132,6 +132,11 @@ struct TraceLot: GMPCommand {
                 out += CSVReportWriter.line(["material", m.materialLot, m.type, "supplier lot \(m.supplierLot)", m.usedAt,
                                              "\(m.quantity) \(m.unit) in \(m.lot)"])
             }
+            for e in document.equipment ?? [] {
+                out += CSVReportWriter.line(["equipment", e.equipment, e.kind, e.name, e.usedAt,
+                                             (e.stepId.map { "step \($0)" } ?? e.resultId.map { "QC result \($0)" } ?? "")
+                                                + " in \(e.lot)"])
+            }
             StandardStream.output.write(out)
             return
         }
@@ -155,6 +160,15 @@ struct TraceLot: GMPCommand {
             let lot = (try? DonationIdentificationNumber(stored: m.lot).eyeReadable) ?? m.lot
             lines.append("  \(m.usedAt)  \(m.materialLot)  \(m.type.padding(14))\(m.quantity) \(m.unit)  supplier lot "
                          + "\(m.supplierLot)" + (m.lot == document.lot.din ? "" : "  (in \(lot))"))
+        }
+        // Which instruments (21 CFR 211.182): the lot's and its cell banks' equipment.
+        let equipment = document.equipment ?? []
+        lines.append(equipment.isEmpty ? "equipment      none recorded" : "equipment")
+        for e in equipment {
+            let lot = (try? DonationIdentificationNumber(stored: e.lot).eyeReadable) ?? e.lot
+            lines.append("  \(e.usedAt)  \(e.equipment.padding(12)) \(e.kind.padding(24))"
+                         + (e.stepId.map { "step \($0)" } ?? e.resultId.map { "QC result \($0)" } ?? "")
+                         + (e.lot == document.lot.din ? "" : "  (in \(lot))"))
         }
         context.output.data(lines.joined(separator: "\n"))
     }
