@@ -178,6 +178,8 @@ struct ServiceOptions: ParsableArguments {
             connection, function: "gmp.record_equipment_service(uuid, text, text, timestamp with time zone, "
                 + "timestamp with time zone, text, text, text, text)",
             refusal: "record calibrations and maintenance", fix: "operators, QC and QA record them",
+            signing: SigningIntent(record: "\(kind.rawValue) of \(id)" + (asLeft.map { ", left \($0.rawValue) of tolerance" } ?? ""),
+                                   meaning: .performed, statement: note),
             passwordStdin: passwordStdin) { db, challenge in
             try EquipmentRegister.record(service, on: db, challenge: challenge)
         }
@@ -253,6 +255,8 @@ struct EquipmentStatus: GMPCommand {
                                 : "gmp.take_equipment_out_of_service(uuid, text, text)",
             refusal: inService ? "return equipment to service" : "take equipment out of service",
             fix: inService ? "QA returns equipment to service" : "operators, QC and QA take equipment out of service",
+            signing: SigningIntent(record: "\(id) \(state.rawValue.replacingOccurrences(of: "-", with: " "))", meaning: .approved,
+                                   statement: reason),
             passwordStdin: passwordStdin) { db, challenge in
             try EquipmentRegister.changeStatus(of: id, inService: inService, reason: reason, on: db, challenge: challenge)
         }
