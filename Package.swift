@@ -56,13 +56,19 @@ let package = Package(
         .target(name: "GMPRecords", dependencies: ["GMPRules", "PostgresClient"]),
 
         // The command-line interface: parsing, configuration, output, exit codes.
-        .target(name: "GMPCLI", dependencies: ["GMPRecords", "GMPRules", "GMPDatabase", "PostgresClient", argumentParser, logging, yams]),
+        // The starter configuration and the documentation are embedded at build time
+        // (EmbedDocuments), so gmp config init and gmp help TOPIC need no source tree.
+        .target(name: "GMPCLI", dependencies: ["GMPRecords", "GMPRules", "GMPDatabase", "PostgresClient", argumentParser, logging, yams],
+                plugins: ["EmbedDocuments"]),
         .executableTarget(name: "gmp", dependencies: ["GMPCLI"]),
 
         // Build-time embedding of sql/V*.sql into the binary, so that a binary knows
         // exactly which schema versions it can run against.
         .executableTarget(name: "MigrationEmbedder", path: "Plugins/MigrationEmbedder"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
+        // Build-time embedding of config/gmp.yaml, config/specs/*.yaml and docs/*.md into GMPCLI.
+        .executableTarget(name: "DocumentEmbedder", path: "Plugins/DocumentEmbedder"),
+        .plugin(name: "EmbedDocuments", capability: .buildTool(), dependencies: ["DocumentEmbedder"]),
 
         // Shared helpers for the test targets (throwaway databases, running the binary).
         .target(name: "TestSupport", dependencies: ["PostgresClient", "GMPDatabase"], path: "Tests/TestSupport"),

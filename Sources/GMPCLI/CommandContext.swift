@@ -21,6 +21,9 @@ struct CommandContext {
     let logger: Logger
     /// e.g. "gmp db status": shown as application_name in pg_stat_activity.
     let commandName: String
+    /// Whether a missing login password is asked for on the terminal (not while the
+    /// shell completes a word: that must never wait for input).
+    var promptsForPassword = true
 
     init(options: GlobalOptions, commandName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let loaded = try ConfigLocator.load(explicitPath: options.config, environment: environment)
@@ -35,6 +38,13 @@ struct CommandContext {
         logger.logLevel = options.quiet ? .error : [.warning, .info, .debug, .trace][min(options.verbose, 3)]
         self.logger = logger
         self.commandName = commandName
+        // -v: which file and server this command uses, before it connects.
+        switch settings.target {
+        case .configured(_, let source):
+            logger.info("configuration file: \(settings.configPath ?? "none"); server configured by \(source)")
+        case .embedded(let embedded):
+            logger.info("configuration file: \(settings.configPath ?? "none"); embedded server under \(embedded.root)")
+        }
         if case .configured(let string, .flag) = settings.target,
            let parameters = try? ConnectionString.parse(string), !(parameters["password"] ?? "").isEmpty {
             output.warning("a password on the command line is visible to other users of this machine; use ~/.pgpass or PGPASSWORD")
@@ -106,7 +116,15 @@ struct CommandContext {
         }
     }
 
+    /// Connects, saying with -v where and how long it took.
     private func open(_ connectionString: String) throws -> PostgresConnection {
+        let started = ContinuousClock.now
+        let connection = try login(connectionString)
+        logger.info("connected to \(connection.endpoint) in \(PostgresConnection.milliseconds(since: started))")
+        return connection
+    }
+
+    private func login(_ connectionString: String) throws -> PostgresConnection {
         let string = try settings.user.map { try ConnectionString.replacing("user", with: $0, in: connectionString) }
             ?? connectionString
         do {
@@ -117,7 +135,8 @@ struct CommandContext {
                 logger: logger))
         } catch let error as ConnectionError where error.kind == .authenticationFailed && error.neededPassword {
             // No password in ~/.pgpass or PGPASSWORD: ask for it, on a terminal only.
-            guard let password = try PasswordReader.prompt("Password for \(settings.user ?? "the database login"): ") else {
+            guard promptsForPassword,
+                  let password = try PasswordReader.prompt("Password for \(settings.user ?? "the database login"): ") else {
                 throw error
             }
             return try chainingAfterCommit(PostgresConnection(
@@ -166,8 +185,7 @@ extension GMPCommand {
             context = try CommandContext(options: options, commandName: "gmp " + Self.path)
         } catch {
             let failure = Failure(error, target: nil)
-            Output(json: options.json, quiet: false, stdoutStyle: Style(enabled: false),
-                   stderrStyle: Style(enabled: Terminal.colorStderrByDefault())).error(failure)
+            options.contextFreeOutput.error(failure)
             throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
         }
         do {
@@ -179,5 +197,39 @@ extension GMPCommand {
             context.output.error(failure)
             throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
         }
+    }
+}
+
+extension GlobalOptions {
+    /// Output for when no configuration could be read: colour decided by the terminal
+    /// and NO_COLOR alone.
+    var contextFreeOutput: Output {
+        Output(json: json, quiet: quiet, verbose: verbose, stdoutStyle: Style(enabled: false),
+               stderrStyle: Style(enabled: Terminal.colorStderrByDefault()))
+    }
+}
+
+/// A command that reads no configuration and needs no database (`gmp config init`,
+/// `gmp help TOPIC`): it must work when the configuration file is what is wrong.
+protocol ContextFreeCommand: GMPCommand {
+    func perform(_ output: Output) throws
+}
+
+extension ContextFreeCommand {
+    func run() throws {
+        let output = options.contextFreeOutput
+        do {
+            try perform(output)
+        } catch let exit as ArgumentParser.ExitCode {
+            throw exit
+        } catch {
+            let failure = Failure(error, target: nil)
+            output.error(failure)
+            throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
+        }
+    }
+
+    func execute(in context: CommandContext) throws {
+        try perform(context.output)
     }
 }

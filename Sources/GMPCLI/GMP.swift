@@ -32,12 +32,15 @@ public struct GMP: ParsableCommand {
             Exit codes:
             \(GMPExitCode.table)
 
+            Documentation, built in: gmp help TOPIC (gmp docs lists the topics); \
+            the manual page: man gmp. A starter configuration: gmp config init.
+
             Shell completions: gmp --generate-completion-script bash|zsh|fish
             """,
         version: version,
-        subcommands: [Db.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Label.self, Spec.self, QC.self, Deviation.self, Material.self, Equipment.self,
+        subcommands: [Db.self, Config.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Label.self, Spec.self, QC.self, Deviation.self, Material.self, Equipment.self,
                       Release.self, Coa.self, Storage.self, UnitCommand.self, CustodyCommand.self, Excursion.self, Ship.self,
-                      Trace.self, RecallCommand.self, Audit.self, Todo.self, Doctor.self]
+                      Trace.self, RecallCommand.self, Audit.self, Todo.self, Doctor.self, Docs.self]
     )
 
     public init() {}
@@ -47,12 +50,16 @@ public struct GMP: ParsableCommand {
         _ = loggingBootstrap
         var command: ParsableCommand
         do {
-            command = try parseAsRoot(GlobalOptionPlacement.reorder(arguments))
+            command = try parseAsRoot(HelpTopic.route(GlobalOptionPlacement.reorder(arguments)))
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 // --help, --version, completion scripts: data, on stdout.
-                StandardStream.output.write(fullMessage(for: error) + "\n")
+                var text = fullMessage(for: error)
+                if let flag = arguments.firstIndex(of: "--generate-completion-script"), flag + 1 < arguments.count {
+                    text = CompletionScript.withAliases(text, shell: arguments[flag + 1])
+                }
+                StandardStream.output.write(text + "\n")
                 return 0
             }
             // One line, whatever the parser said (a list of valid values spans several).

@@ -6,6 +6,12 @@ public struct GMPRun: Sendable, CustomStringConvertible {
     public let stdout: String
     public let stderr: String
 
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
     /// The non-empty lines of stderr.
     public var stderrLines: [Substring] { stderr.split(separator: "\n") }
 
@@ -37,13 +43,15 @@ public enum GMPBinary {
 
     /// Runs gmp with `arguments` in a clean environment: PATH and HOME from this process,
     /// no PG* or GMP_* variables unless given in `environment`.
-    /// `executable` names another program built beside gmp (e.g. `MigrationEmbedder`).
+    /// `executable` names another program built beside gmp (e.g. `MigrationEmbedder`);
+    /// `workingDirectory` is where it runs (default: this process's).
     public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-                           executable: String? = nil) throws -> GMPRun {
+                           executable: String? = nil, workingDirectory: String? = nil) throws -> GMPRun {
         let process = Process()
         let gmp = URL(fileURLWithPath: try path())
         process.executableURL = executable.map { gmp.deletingLastPathComponent().appendingPathComponent($0) } ?? gmp
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         var base = ProcessInfo.processInfo.environment.filter { key, _ in
             !key.hasPrefix("PG") && !key.hasPrefix("GMP_") && key != "NO_COLOR"
         }

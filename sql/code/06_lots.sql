@@ -208,7 +208,7 @@ BEGIN
     SELECT * INTO f FROM gmp.facility FOR UPDATE;  -- serializes numbering
     IF NOT FOUND THEN
         RAISE EXCEPTION 'the facility''s ISBT 128 number is not set' USING ERRCODE = 'GM002',
-            HINT = 'an administrator sets it from config/gmp.yaml: gmp facility apply --reason …';
+            HINT = 'an administrator sets it from the configuration file (gmp config init writes one): gmp facility apply --reason …';
     END IF;
     IF num_nonnulls(collection_id, parent_din) <> 1 THEN
         RAISE EXCEPTION 'a lot comes from a tissue collection or from a parent lot, exactly one' USING ERRCODE = 'GM002',

@@ -129,7 +129,7 @@ BEGIN
     IF spec_code IS NULL OR jsonb_typeof(document->'criteria') IS DISTINCT FROM 'array'
        OR jsonb_array_length(document->'criteria') = 0 THEN
         RAISE EXCEPTION 'a specification needs a code and at least one criterion' USING ERRCODE = 'GM002',
-            HINT = 'see config/specs/ for complete examples';
+            HINT = 'gmp docs --spec uc-msc prints a complete example';
     END IF;
     SELECT string_agg(k, ', ') INTO extra FROM jsonb_object_keys(document) k
     WHERE k NOT IN ('code', 'title', 'product_kind', 'stage', 'criteria');

@@ -14,6 +14,10 @@ struct Doctor: GMPCommand {
             Every weakened protection gmp_audit.machinery_problems() finds (a table without \
             its audit trigger, a protective or event trigger disabled, code changed without \
             being recorded) is a failed check of its own, with its fix.
+
+            Examples:
+              gmp doctor
+              gmp doctor --json
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -11,9 +11,10 @@ import PostgresClient
 /// password is read and the server checks it inside the transaction that signs.
 enum SignedAction {
     static func run<T>(_ connection: PostgresConnection, function: String, refusal: String, fix: String,
-                       passwordStdin: Bool, _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
+                       signing intent: SigningIntent, passwordStdin: Bool,
+                       _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
         try requireGrant(connection, function: function, refusal: refusal, fix: fix)
-        return try sign(connection, passwordStdin: passwordStdin, operation)
+        return try sign(connection, signing: intent, passwordStdin: passwordStdin, operation)
     }
 
     /// Refuses (exit 77) before any password is asked for when the person lacks the grant.
@@ -25,9 +26,10 @@ enum SignedAction {
     }
 
     /// Reads the password, then signs in one transaction.
-    static func sign<T>(_ connection: PostgresConnection, passwordStdin: Bool,
+    static func sign<T>(_ connection: PostgresConnection, signing intent: SigningIntent, passwordStdin: Bool,
                         _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
-        let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
+        let password = try PasswordReader.forSignature(account: connection.userName, signing: intent,
+                                                       fromStandardInput: passwordStdin)
         return try SignatureCeremony(connection).sign(password: password, operation)
     }
 }

@@ -62,12 +62,12 @@ struct ConfigFile: Equatable {
             root = try Yams.compose(yaml: text, .basic)
         } catch {
             throw ConfigurationError(problem: "\(path) is not valid YAML (\(Self.firstLine(of: error)))",
-                                     fix: "correct the file; config/gmp.yaml in the gmp sources shows every key")
+                                     fix: "correct the file; gmp config init ./gmp.yaml writes one that shows every key")
         }
         guard let root else { return ConfigFile() }
         guard let sections = root.mapping else {
             throw ConfigurationError(problem: "\(path) must be a mapping of sections (database, embedded, output, facility)",
-                                     fix: "start from config/gmp.yaml in the gmp sources")
+                                     fix: "start from the file gmp config init writes")
         }
         var present: [String: Node] = [:]
         for (key, value) in sections {
@@ -125,7 +125,7 @@ private struct ConfigValues {
 
     func invalid(_ section: String, _ key: String, _ why: String) -> ConfigurationError {
         ConfigurationError(problem: "\(path): '\(section).\(key)' is not valid: \(why)",
-                           fix: "correct the value; config/gmp.yaml in the gmp sources documents each key")
+                           fix: "correct the value; gmp config init ./gmp.yaml writes a file that documents each key")
     }
 
     /// The scalar at section.key, nil when absent or null.

@@ -33,12 +33,24 @@ enum PasswordReader {
         return line
     }
 
-    /// The password for a signature: from stdin when asked, else from the terminal.
-    static func forSignature(account: String, fromStandardInput: Bool) throws -> String {
+    /// The password for a signature: from stdin when asked, else from the terminal,
+    /// after showing there what is being signed (21 CFR 11.50: the signer sees the
+    /// record, the meaning and their statement before signing).
+    static func forSignature(account: String, signing intent: SigningIntent, fromStandardInput: Bool) throws -> String {
         if fromStandardInput { return try self.fromStandardInput() }
-        guard let password = try prompt("Password for \(account) (signing): ") else {
+        guard let password = try prompt(intent.summary(account: account) + "Password for \(account) (signing): ") else {
             throw Failure(exitCode: .usage, problem: "signing needs your password and there is no terminal to ask on",
                           fix: "run on a terminal, or pass --password-stdin and pipe the password in")
+        }
+        return password
+    }
+
+    /// Your current password, to prove it is you before a change (not a signature).
+    static func currentPassword(account: String, fromStandardInput: Bool) throws -> String {
+        if fromStandardInput { return try self.fromStandardInput() }
+        guard let password = try prompt("Current password for \(account): ") else {
+            throw Failure(exitCode: .usage, problem: "changing your password needs your current one and there is no terminal to ask on",
+                          fix: "run on a terminal, or pass --password-stdin with the current and new password on two lines")
         }
         return password
     }

@@ -29,7 +29,7 @@ extension ManufacturingStepKind: ExpressibleByArgument {}
 struct LotArgument: ParsableArguments {
     @Argument(help: ArgumentHelp(
         "The lot's DIN followed by its check character: G1234260000014, or \"G1234 26 000001 4\" as printed.",
-        valueName: "lot"))
+        valueName: "lot"), completion: ObjectCompletion.lots)
     var lot: String
 
     /// Parsed and checked; a wrong check character is refused (exit 65) with the reason.

@@ -13,6 +13,17 @@ enum ColorChoice: String, CaseIterable, ExpressibleByArgument {
 enum Terminal {
     static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
 
+    /// How many columns a table on stdout may use: `COLUMNS` when set (the user's word,
+    /// even for a pipe), else the terminal's width; nil for a pipe or file, where
+    /// nothing is cut.
+    static func width(environment: [String: String]? = nil) -> Int? {
+        let columns = environment.map { $0["COLUMNS"] } ?? getenv("COLUMNS").map { String(cString: $0) }
+        if let columns, let value = Int(columns), value > 0 { return value }
+        var size = winsize()
+        guard isTerminal(1), ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+
     /// Whether to color stderr before any configuration is read (argument errors):
     /// `auto`, honouring `NO_COLOR` and `TERM=dumb` from the process environment.
     static func colorStderrByDefault() -> Bool {
@@ -43,6 +54,15 @@ struct Style {
     func green(_ text: String) -> String { wrap(text, "32") }
     func bold(_ text: String) -> String { wrap(text, "1") }
     func dim(_ text: String) -> String { wrap(text, "2") }
+
+    /// A verdict coloured by what it says: PASS (and RELEASABLE) green, FAIL (and NOT
+    /// RELEASABLE) red, anything else as it is. Padding inside `text` is kept.
+    func verdict(_ text: String) -> String {
+        let word = text.trimmingPrefix(while: \.isWhitespace).uppercased()
+        if word.hasPrefix("PASS") || word.hasPrefix("RELEASABLE") { return green(text) }
+        if word.hasPrefix("FAIL") || word.hasPrefix("NOT RELEASABLE") { return red(text) }
+        return text
+    }
 
     private func wrap(_ text: String, _ code: String) -> String {
         enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text

@@ -22,11 +22,11 @@ public enum SpecificationFile {
         } catch {
             let reason = String(describing: error).split(separator: "\n").first.map(String.init) ?? "unreadable"
             throw SpecificationFileError(path: "", line: nil, problem: "not valid YAML (\(reason))",
-                                         fix: "correct the YAML; docs/qc-and-release.md shows the format")
+                                         fix: "correct the YAML; gmp help qc-and-release shows the format")
         }
         guard let root else {
             throw SpecificationFileError(path: "", line: nil, problem: "the file is empty",
-                                         fix: "start from a file in config/specs")
+                                         fix: "start from a shipped example: gmp docs --spec uc-msc")
         }
         let top = try SpecificationMapping(root, path: "", allowed: topKeys)
         let code = try top.text("specification", "the specification code, such as UC-MSC-DP")

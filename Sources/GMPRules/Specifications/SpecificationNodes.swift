@@ -22,7 +22,7 @@ struct SpecificationMapping {
         self.line = node.mark?.line
         guard let mapping = node.mapping else {
             throw SpecificationFileError(path: path, line: line, problem: "expected a mapping of keys to values",
-                                         fix: "write one `key: value` per line, as docs/qc-and-release.md shows")
+                                         fix: "write one `key: value` per line, as gmp help qc-and-release shows")
         }
         var pairs: [(key: String, value: Node)] = []
         for (key, value) in mapping {

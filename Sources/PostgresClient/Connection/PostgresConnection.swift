@@ -112,12 +112,44 @@ public final class PostgresConnection {
         if let position = bindings.firstIndex(where: { $0?.utf8.contains(0) == true }) {
             throw ClientError(.unsendableValue, "bound value $\(position + 1) contains a NUL byte, which PostgreSQL text cannot hold")
         }
+        let started = ContinuousClock.now
         let result = query.sql.withCString { sql in
             withOptionalCStrings(bindings) { values in
                 PQexecParams(handle, sql, Int32(bindings.count), nil, values, nil, nil, 0)
             }
         }
+        defer { logTiming(query.sql, parameters: bindings.count, result: result, since: started) }
         return try checked(result, bindings: bindings)
+    }
+
+    /// -vv: each statement's first line and time; -vvv: its whole text. Bound values
+    /// are never logged (they may be passwords or personal data).
+    private func logTiming(_ sql: String, parameters: Int, result: OpaquePointer?, since started: ContinuousClock.Instant) {
+        guard logger.logLevel <= .debug else { return }
+        let elapsed = Self.milliseconds(since: started)
+        let rows = result.map { PQresultStatus($0) == PGRES_TUPLES_OK ? "\(PQntuples($0)) row(s)" : "done" } ?? "failed"
+        if logger.logLevel <= .trace {
+            logger.trace("SQL (\(parameters) parameter(s)), \(rows) in \(elapsed):\n\(sql)")
+        } else {
+            let first = sql.split(separator: "\n").first.map { $0.trimmingPrefix(while: \.isWhitespace) } ?? ""
+            let shown = first.count > 100 ? first.prefix(99) + "…" : first
+            logger.debug("SQL \(shown) — \(rows) in \(elapsed)")
+        }
+    }
+
+    /// Host or socket, database, login and server version, for diagnostics; never the password.
+    public var endpoint: String {
+        func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "?" }
+        return "\(text(PQhost(handle))) port \(text(PQport(handle))), database \(text(PQdb(handle))) "
+            + "as \(text(PQuser(handle))) (PostgreSQL \(serverVersion / 10000).\(serverVersion % 10000))"
+    }
+
+    /// Time since `started`, e.g. "1.234 ms".
+    public static func milliseconds(since started: ContinuousClock.Instant) -> String {
+        let elapsed = ContinuousClock.now - started
+        let value = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let rounded = (value * 1000).rounded() / 1000
+        return "\(rounded) ms"
     }
 
     /// Runs a statement and returns how many rows it affected.

@@ -9,7 +9,7 @@ struct Audit: ParsableCommand {
             Every insert, update and delete of a GMP record, and every schema change, is \
             an audit event: who (the authenticated person), when (server UTC), what \
             (table, record, old and new values) and why. Events are chained by SHA-256 \
-            (docs/audit-trail.md), so any edit, deletion, insertion or reordering shows.
+            (gmp help audit-trail), so any edit, deletion, insertion or reordering shows.
 
               verify      recompute the whole chain here, in the client
               keygen      make QA's checkpoint signing key (kept outside the database)

@@ -15,7 +15,10 @@ struct AuditCheckpointCommand: GMPCommand {
             still extends it: a rewrite of history, even with recomputed hashes, fails. \
             The tables are reconciled with the trail first (a checkpoint is refused while \
             they differ), and the file (format v2) also signs a digest of the record \
-            tables as the trail replays them at that event (docs/audit-trail.md).
+            tables as the trail replays them at that event (gmp help audit-trail).
+
+            Examples:
+              gmp audit checkpoint --key ~/qa.key --out checkpoints/2026-12-04.json
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -11,6 +11,9 @@ struct AuditKeygen: GMPCommand {
             Writes the private key to PATH (mode 600, never overwritten) and the public \
             key to PATH.pub. Keep the private key off the database server (e.g. on QA's \
             own media); give the public key to anyone who verifies.
+
+            Examples:
+              gmp audit keygen --out ~/qa.key
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GMPRecords
+import GMPRules
 
 /// `gmp audit review`: QA signs that they reviewed the trail (EU GMP Annex 11 §9).
 struct AuditReview: GMPCommand {
@@ -12,6 +13,10 @@ struct AuditReview: GMPCommand {
             for now (or read with --password-stdin) and checked by the server. The \
             signature covers the event at --through (default: the latest), whose hash \
             covers every earlier event, so any later rewrite shows the review as broken.
+
+            Examples:
+              gmp audit review --statement "weekly review: alerts and dispositions checked"
+              gmp audit review --through 4812 --password-stdin < password.txt
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -29,7 +34,9 @@ struct AuditReview: GMPCommand {
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let seq = try through ?? AuditTrail(connection).head().seq
-        let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
+        let intent = SigningIntent(record: "the audit trail through event \(seq)", meaning: .reviewed,
+                                   statement: statement ?? "audit trail review")
+        let password = try PasswordReader.forSignature(account: connection.userName, signing: intent, fromStandardInput: passwordStdin)
         let id = try SignatureCeremony(connection).sign(password: password) { db, challenge in
             try AuditTrail.signReview(on: db, challenge: challenge, through: seq, statement: statement)
         }

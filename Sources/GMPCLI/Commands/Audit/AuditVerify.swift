@@ -26,6 +26,10 @@ struct AuditVerify: GMPCommand {
 
             Exit 0 when intact; 65 when broken, when a row or signature differs from the \
             trail, or when auditing is weakened (a trigger disabled, a table not audited).
+
+            Examples:
+              gmp audit verify
+              gmp audit verify --checkpoint checkpoints/2026-12-04.json --public-key ~/qa.key.pub --json
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -28,7 +28,11 @@ struct CustodyCommand: ParsableCommand {
 struct CustodyHandOver: GMPCommand {
     static let path = "custody hand-over"
     static let configuration = CommandConfiguration(
-        commandName: "hand-over", abstract: "Sign off a hand-over of units in your hands to a named person.")
+        commandName: "hand-over", abstract: "Sign off a hand-over of units in your hands to a named person.",
+        discussion: """
+            Examples:
+              gmp custody hand-over --unit G1234260000014-001 --unit G1234260000014-002 --to jlee --reason "to QC for testing"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Option(name: .customLong("unit"), help: ArgumentHelp("A unit in your hands (repeat for more).", valueName: "unit"))
@@ -52,7 +56,10 @@ struct CustodyHandOver: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let (transfer, signature) = try SignedAction.run(
             connection, function: "gmp.hand_over(uuid, text[], text, text)", refusal: "hand over units",
-            fix: "operators, QC and QA hand units over", passwordStdin: passwordStdin) { db, challenge in
+            fix: "operators, QC and QA hand units over",
+            signing: SigningIntent(record: "hand-over of \(ids.map(\.value).joined(separator: ", ")) to \(to)", meaning: .performed,
+                                   statement: reason),
+            passwordStdin: passwordStdin) { db, challenge in
             try Custody.handOver(on: db, challenge: challenge, units: ids, to: to, reason: reason)
         }
         try context.output.document(Document(transfer: transfer, units: ids.map(\.value), from: connection.userName, to: to,
@@ -68,7 +75,11 @@ struct CustodyHandOver: GMPCommand {
 struct CustodyReceive: GMPCommand {
     static let path = "custody receive"
     static let configuration = CommandConfiguration(
-        commandName: "receive", abstract: "Confirm receipt of a hand-over to you, with the time and the units' condition.")
+        commandName: "receive", abstract: "Confirm receipt of a hand-over to you, with the time and the units' condition.",
+        discussion: """
+            Examples:
+              gmp custody receive 42 --condition "intact, frozen, labels legible"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The transfer (gmp custody pending lists them).", valueName: "transfer")) var transfer: Int64
@@ -89,7 +100,9 @@ struct CustodyReceive: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(
             connection, function: "gmp.receive_transfer(uuid, bigint, timestamptz, text)", refusal: "receive units",
-            fix: "operators, QC and QA receive units", passwordStdin: passwordStdin) { db, challenge in
+            fix: "operators, QC and QA receive units",
+            signing: SigningIntent(record: "receipt of transfer \(transfer)", meaning: .verified, statement: condition),
+            passwordStdin: passwordStdin) { db, challenge in
             try Custody.receive(on: db, challenge: challenge, transfer: transfer, at: at?.timestamp, condition: condition)
         }
         try context.output.document(Document(transfer: transfer, receiver: connection.userName, signature: signature,
@@ -102,7 +115,12 @@ struct CustodyReceive: GMPCommand {
 struct CustodyPending: GMPCommand {
     static let path = "custody pending"
     static let configuration = CommandConfiguration(
-        commandName: "pending", abstract: "Hand-overs signed off by their sender and awaiting the receiver's confirmation.")
+        commandName: "pending", abstract: "Hand-overs signed off by their sender and awaiting the receiver's confirmation.",
+        discussion: """
+            Examples:
+              gmp custody pending
+              gmp custody pending --json
+            """)
 
     @OptionGroup var options: GlobalOptions
 
@@ -110,12 +128,10 @@ struct CustodyPending: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let pending = try Custody(connection).pending()
         try context.output.document(pending)
-        let lines = pending.map { t in
-            String(t.transfer).padding(10) + t.from.padding(16) + t.to.padding(16) + t.signedOffAt.iso8601.padding(28)
-                + t.units.joined(separator: ", ") + "  (\(t.reason))"
+        let rows = pending.map { t in
+            [String(t.transfer), t.from, t.to, t.signedOffAt.iso8601, t.units.joined(separator: ", "), t.reason]
         }
-        context.output.data(lines.isEmpty ? "no hand-overs awaiting receipt"
-            : (["TRANSFER".padding(10) + "FROM".padding(16) + "TO".padding(16) + "SIGNED OFF (UTC)".padding(28) + "UNITS"]
-               + lines).joined(separator: "\n"))
+        context.output.data(rows.isEmpty ? "no hand-overs awaiting receipt"
+            : textTable(header: ["TRANSFER", "FROM", "TO", "SIGNED OFF (UTC)", "UNITS", "REASON"], rows: rows))
     }
 }

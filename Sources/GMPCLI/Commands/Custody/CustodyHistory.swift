@@ -22,7 +22,11 @@ struct CustodyHistory: GMPCommand {
             names) is printed — also with --json and --csv — and the command exits 65.
 
             CSV: one row per holding. --json: {"subject": …, "units": [the documents of \
-            gmp.custody_history, untouched]} (docs/storage-and-distribution.md).
+            gmp.custody_history, untouched]} (gmp help storage-and-distribution).
+
+            Examples:
+              gmp custody history G1234260000014-001
+              gmp custody history G1234260000014 --csv
             """)
 
     @OptionGroup var options: GlobalOptions

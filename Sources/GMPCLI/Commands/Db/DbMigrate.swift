@@ -15,6 +15,10 @@ struct DbMigrate: GMPCommand {
             with its full text (gmp db code shows what is in force). Refused, \
             with nothing changed, when an applied migration was edited or the database \
             is newer than this gmp (exit 65). Starts the embedded server if needed.
+
+            Examples:
+              gmp db migrate
+              gmp db migrate --json
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -11,6 +11,9 @@ struct DbStart: GMPCommand {
             The embedded server is a private PostgreSQL cluster under GMP_DATA_DIR \
             (default /var/lib/gmp as root, else ~/.local/share/gmp), listening on a Unix \
             socket only. Safe to run when it is already running.
+
+            Examples:
+              gmp db start
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -32,7 +35,12 @@ struct DbStop: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop",
         abstract: "Stop the embedded server (fast shutdown: open sessions are rolled back).",
-        discussion: "Safe to run when it is already stopped.")
+        discussion: """
+            Safe to run when it is already stopped.
+
+            Examples:
+              gmp db stop
+            """)
 
     @OptionGroup var options: GlobalOptions
 

@@ -13,6 +13,10 @@ struct DbStatus: GMPCommand {
             Exit 0 when the server answers (pending migrations are listed, not an error); \
             69 when it cannot be reached; 65 when the schema was edited or is newer than \
             this gmp.
+
+            Examples:
+              gmp db status
+              gmp -d "host=db.example.org dbname=gmp" db status --json
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -19,7 +19,11 @@ struct Deviation: ParsableCommand {
 
 struct DeviationOpen: GMPCommand {
     static let path = "deviation open"
-    static let configuration = CommandConfiguration(commandName: "open", abstract: "Open a deviation on one or more lots.")
+    static let configuration = CommandConfiguration(commandName: "open", abstract: "Open a deviation on one or more lots.",
+        discussion: """
+            Examples:
+              gmp deviation open --lot G1234260000014 --title "incubator CO2 at 3.1 % for 40 min" --description "alarm at 02:10; door seal"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Option(name: .customLong("lot"), help: ArgumentHelp("A lot it touches (repeat for more), with its check character.", valueName: "lot"))
@@ -44,7 +48,11 @@ struct DeviationOpen: GMPCommand {
 
 struct DeviationLink: GMPCommand {
     static let path = "deviation link"
-    static let configuration = CommandConfiguration(commandName: "link", abstract: "Link an open deviation to another lot.")
+    static let configuration = CommandConfiguration(commandName: "link", abstract: "Link an open deviation to another lot.",
+        discussion: """
+            Examples:
+              gmp deviation link DEV26-00001 G1234260000014 --reason "same incubator during the excursion"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The deviation.", valueName: "id")) var id: String
@@ -63,7 +71,11 @@ struct DeviationLink: GMPCommand {
 struct DeviationClose: GMPCommand {
     static let path = "deviation close"
     static let configuration = CommandConfiguration(
-        commandName: "close", abstract: "Close a deviation with its outcome, with your e-signature (QA).")
+        commandName: "close", abstract: "Close a deviation with its outcome, with your e-signature (QA).",
+        discussion: """
+            Examples:
+              gmp deviation close DEV26-00001 --outcome "root cause: door seal; no impact on the lot; seal replaced (CAPA-12)"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The deviation.", valueName: "id")) var id: String
@@ -74,6 +86,7 @@ struct DeviationClose: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.close_deviation(uuid, text, text)",
                                              refusal: "close deviations", fix: "QA closes deviations",
+                                             signing: SigningIntent(record: "closure of deviation \(id)", meaning: .approved, statement: outcome),
                                              passwordStdin: passwordStdin) { db, challenge in
             try Deviations.close(on: db, challenge: challenge, deviation: id, outcome: outcome)
         }
@@ -91,6 +104,7 @@ struct DeviationList: GMPCommand {
             Examples:
               gmp deviation list --open
               gmp deviation list --status closed --from 2026-01-01 --csv --bom > closed-2026.csv
+              gmp deviation list --lot G1234260000014 --json
             """)
 
     @OptionGroup var options: GlobalOptions

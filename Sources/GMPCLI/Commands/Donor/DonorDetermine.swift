@@ -18,10 +18,14 @@ struct DonorDetermine: GMPCommand {
             Your password is asked for now (or read with --password-stdin) and checked by \
             the server; the signature (meaning "determined") covers the determination and \
             the results it rests on.
+
+            Examples:
+              gmp donor determine D26-000001 --outcome eligible --statement "screening and history reviewed"
+              gmp donor determine D26-000002 --collection T26-000002 --outcome ineligible --password-stdin < password.txt
             """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The donor code.") var donor: String
+    @Argument(help: "The donor code.", completion: ObjectCompletion.donors) var donor: String
     @Option(help: "eligible, ineligible or exempt.") var outcome: EligibilityOutcome
     @Option(help: ArgumentHelp("The recovery (default: the donor's only collection).", valueName: "id")) var collection: String?
     @Option(help: ArgumentHelp("Your statement, signed with the determination.", valueName: "text")) var statement: String?
@@ -62,7 +66,9 @@ struct DonorDetermine: GMPCommand {
                               fix: "record the missing results (gmp donor screen), or determine the donor ineligible")
             }
         }
-        let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
+        let intent = SigningIntent(record: "donor \(donor), recovery \(recovery): \(outcome.rawValue)", meaning: .determined,
+                                   statement: statement)
+        let password = try PasswordReader.forSignature(account: connection.userName, signing: intent, fromStandardInput: passwordStdin)
         let id = try SignatureCeremony(connection).sign(password: password) { db, challenge in
             try DonorRegistry.determine(on: db, challenge: challenge, donor: donor, collection: recovery,
                                         outcome: outcome, statement: statement)

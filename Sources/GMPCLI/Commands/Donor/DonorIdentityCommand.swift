@@ -7,10 +7,14 @@ struct DonorIdentityCommand: GMPCommand {
     static let path = "donor identity"
     static let configuration = CommandConfiguration(
         commandName: "identity",
-        abstract: "Show the personal data kept for a donor (directors and admins only).")
+        abstract: "Show the personal data kept for a donor (directors and admins only).",
+        discussion: """
+            Examples:
+              gmp donor identity D26-000001
+            """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The donor code.") var donor: String
+    @Argument(help: "The donor code.", completion: ObjectCompletion.donors) var donor: String
 
     struct Document: Encodable {
         let donor: String

@@ -13,6 +13,10 @@ struct DonorRegister: GMPCommand {
             Personal data (--name, --birth-date, --contact, --mrn) is optional and is kept \
             apart from the donor code; the audit trail records that it changed, never its \
             values.
+
+            Examples:
+              gmp donor register --use allogeneic --reason "bone-marrow donor, consent to follow"
+              gmp donor register --use allogeneic --birth-mother D26-000001 --reason "newborn (umbilical cord)"
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -14,10 +14,13 @@ struct DonorScreen: GMPCommand {
             record the birth mother's results on her code.
 
             Tests: \(ScreeningTest.allCases.map(\.rawValue).joined(separator: ", ")).
+
+            Examples:
+              gmp donor screen D26-000001 hiv_1_2_ab nonreactive --kit "Kit X lot 42" --specimen-on 2026-11-30
             """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The donor code of the person tested.") var donor: String
+    @Argument(help: "The donor code of the person tested.", completion: ObjectCompletion.donors) var donor: String
     @Argument(help: ArgumentHelp("The test.", valueName: "test")) var test: ScreeningTest
     @Argument(help: ArgumentHelp("reactive, nonreactive or indeterminate.", valueName: "result")) var result: ScreeningOutcome
     @Option(help: ArgumentHelp("The test kit (name and lot).", valueName: "text")) var kit: String

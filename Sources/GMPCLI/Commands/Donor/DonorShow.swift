@@ -8,10 +8,15 @@ struct DonorShow: GMPCommand {
     static let path = "donor show"
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show a donor: consent, collections, eligibility and what it still lacks.")
+        abstract: "Show a donor: consent, collections, eligibility and what it still lacks.",
+        discussion: """
+            Examples:
+              gmp donor show D26-000001
+              gmp donor show D26-000001 --json
+            """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The donor code.") var donor: String
+    @Argument(help: "The donor code.", completion: ObjectCompletion.donors) var donor: String
 
     struct Document: Encodable {
         let donor: TraceDocument.Donor

@@ -49,6 +49,9 @@ struct EquipmentRegisterCommand: GMPCommand {
             Kinds: \(EquipmentVocabulary.kinds.joined(separator: ", ")). A storage_device names the \
             tank, freezer or shipper of gmp storage it is (--storage-device; default: the same id). \
             Without an interval, that kind of record is not required before use.
+
+            Examples:
+              gmp equipment register BSC-01 --kind biosafety_cabinet --name "Class II cabinet, room 2" --calibration-interval 365
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -85,7 +88,12 @@ struct EquipmentRegisterCommand: GMPCommand {
 struct EquipmentList: GMPCommand {
     static let path = "equipment list"
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "The register: status, next calibration and maintenance, usable now.")
+        commandName: "list", abstract: "The register: status, next calibration and maintenance, usable now.",
+        discussion: """
+            Examples:
+              gmp equipment list
+              gmp equipment list --csv
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
@@ -121,7 +129,12 @@ struct EquipmentList: GMPCommand {
 struct EquipmentShow: GMPCommand {
     static let path = "equipment show"
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "One piece of equipment: status changes, calibrations, maintenance, every use.")
+        commandName: "show", abstract: "One piece of equipment: status changes, calibrations, maintenance, every use.",
+        discussion: """
+            Examples:
+              gmp equipment show BSC-01
+              gmp equipment show BSC-01 --json
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The equipment.", valueName: "id")) var id: String
@@ -165,6 +178,8 @@ struct ServiceOptions: ParsableArguments {
             connection, function: "gmp.record_equipment_service(uuid, text, text, timestamp with time zone, "
                 + "timestamp with time zone, text, text, text, text)",
             refusal: "record calibrations and maintenance", fix: "operators, QC and QA record them",
+            signing: SigningIntent(record: "\(kind.rawValue) of \(id)" + (asLeft.map { ", left \($0.rawValue) of tolerance" } ?? ""),
+                                   meaning: .performed, statement: note),
             passwordStdin: passwordStdin) { db, challenge in
             try EquipmentRegister.record(service, on: db, challenge: challenge)
         }
@@ -240,6 +255,8 @@ struct EquipmentStatus: GMPCommand {
                                 : "gmp.take_equipment_out_of_service(uuid, text, text)",
             refusal: inService ? "return equipment to service" : "take equipment out of service",
             fix: inService ? "QA returns equipment to service" : "operators, QC and QA take equipment out of service",
+            signing: SigningIntent(record: "\(id) \(state.rawValue.replacingOccurrences(of: "-", with: " "))", meaning: .approved,
+                                   statement: reason),
             passwordStdin: passwordStdin) { db, challenge in
             try EquipmentRegister.changeStatus(of: id, inService: inService, reason: reason, on: db, challenge: challenge)
         }

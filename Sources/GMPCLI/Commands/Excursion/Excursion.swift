@@ -20,7 +20,12 @@ struct Excursion: ParsableCommand {
 struct ExcursionList: GMPCommand {
     static let path = "excursion list"
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List excursions with the units they affect, newest first.")
+        commandName: "list", abstract: "List excursions with the units they affect, newest first.",
+        discussion: """
+            Examples:
+              gmp excursion list --open
+              gmp excursion list --device LN2-01 --json
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Flag(help: "Only open ones (not yet assessed).") var open = false
@@ -45,7 +50,11 @@ struct ExcursionList: GMPCommand {
 struct ExcursionAssess: GMPCommand {
     static let path = "excursion assess"
     static let configuration = CommandConfiguration(
-        commandName: "assess", abstract: "Close an excursion with its impact assessment, with your e-signature (QA).")
+        commandName: "assess", abstract: "Close an excursion with its impact assessment, with your e-signature (QA).",
+        discussion: """
+            Examples:
+              gmp excursion assess EXC26-00001 --assessment "peak −141.5 °C below the glass transition: no impact; lid-closing retrained"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The excursion, e.g. EXC26-00001.", valueName: "id")) var id: String
@@ -56,6 +65,8 @@ struct ExcursionAssess: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.assess_excursion(uuid, text, text)",
                                              refusal: "assess excursions", fix: "QA assesses excursions",
+                                             signing: SigningIntent(record: "assessment of excursion \(id)", meaning: .approved,
+                                                                    statement: assessment),
                                              passwordStdin: passwordStdin) { db, challenge in
             try Excursions.assess(on: db, challenge: challenge, excursion: id, assessment: assessment)
         }

@@ -7,7 +7,7 @@ import PostgresClient
 struct Facility: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facility",
-        abstract: "Show or apply the facility's ISBT 128 number and culture limits (config/gmp.yaml).",
+        abstract: "Show or apply the facility's ISBT 128 number and culture limits (the configuration file's facility section).",
         subcommands: [FacilityShow.self, FacilityApply.self])
 }
 
@@ -22,7 +22,11 @@ struct FacilityDocument: Encodable {
 struct FacilityShow: GMPCommand {
     static let path = "facility show"
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show the settings the database enforces.")
+        commandName: "show", abstract: "Show the settings the database enforces.",
+        discussion: """
+            Examples:
+              gmp facility show
+            """)
 
     @OptionGroup var options: GlobalOptions
 
@@ -50,7 +54,12 @@ struct FacilityApply: GMPCommand {
     static let path = "facility apply"
     static let configuration = CommandConfiguration(
         commandName: "apply",
-        abstract: "Make the configuration file's facility section the settings in force (administrators).")
+        abstract: "Make the configuration file's facility section the settings in force (administrators).",
+        discussion: """
+            Examples:
+              gmp config init
+              gmp facility apply --reason "facility number G1234 from ICCBBA; validated culture limits"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Option(help: ArgumentHelp("Why, for the audit trail (required).", valueName: "text")) var reason: String
@@ -61,7 +70,7 @@ struct FacilityApply: GMPCommand {
             throw Failure(exitCode: .configuration,
                           problem: "the configuration file has no complete facility section"
                               + (context.settings.configPath.map { " (\($0))" } ?? " (none was found)"),
-                          fix: "set facility.isbt128_facility, max_passage and max_population_doublings as config/gmp.yaml shows")
+                          fix: "gmp config init writes a starter file: set facility.isbt128_facility, max_passage and max_population_doublings in it")
         }
         let settings = FacilitySettings(isbt128Facility: try FacilityIdentificationNumber(fin), maxPassage: passage,
                                         maxPopulationDoublings: ExactDecimal(doublings))

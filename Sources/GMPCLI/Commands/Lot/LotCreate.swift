@@ -13,11 +13,16 @@ struct LotCreate: GMPCommand {
             From tissue: a master cell bank or a drug product. From a parent: master cell \
             bank → working cell bank → drug product; the parent must be cryopreserved and \
             not rejected. The intended use must match the donor's.
+
+            Examples:
+              gmp lot create --collection T26-000001 --stage master_cell_bank --use allogeneic --expires 2027-12-31
+              gmp batch create --parent G1234260000014 --stage drug_product --use allogeneic --expires 2027-06-30
             """)
 
     @OptionGroup var options: GlobalOptions
     @Option(help: ArgumentHelp("The tissue collection (T26-000001).", valueName: "id")) var collection: String?
-    @Option(help: ArgumentHelp("The parent cell bank's DIN with check character.", valueName: "lot")) var parent: String?
+    @Option(help: ArgumentHelp("The parent cell bank's DIN with check character.", valueName: "lot"),
+            completion: ObjectCompletion.lots) var parent: String?
     @Option(help: "master_cell_bank, working_cell_bank or drug_product.") var stage: LotStage
     @Option(help: "cells, conditioned_medium or extracellular_vesicles.") var kind: ProductKind = .cells
     @Option(name: .customLong("use"), help: "allogeneic or autologous (must match the donor).") var intendedUse: IntendedUse

@@ -7,7 +7,12 @@ import PostgresClient
 struct LotShow: GMPCommand {
     static let path = "lot show"
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show a lot: status, donor eligibility, units and manufacturing steps.")
+        commandName: "show", abstract: "Show a lot: status, donor eligibility, units and manufacturing steps.",
+        discussion: """
+            Examples:
+              gmp lot show G1234260000014
+              gmp lot show "G1234 26 000001 4" --json
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -37,6 +42,9 @@ struct LotLabel: GMPCommand {
             The statements follow 21 CFR 1271.60, .65 and .90 for the lot's status, \
             intended use and donor eligibility. A label carries the DIN and the donor \
             code, never a name or record number.
+
+            Examples:
+              gmp lot label G1234260000014
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -26,7 +26,11 @@ enum LotStatusChange {
 struct LotHold: GMPCommand {
     static let path = "lot hold"
     static let configuration = CommandConfiguration(
-        commandName: "hold", abstract: "Put a lot on hold pending an investigation (QA).")
+        commandName: "hold", abstract: "Put a lot on hold pending an investigation (QA).",
+        discussion: """
+            Examples:
+              gmp lot hold G1234260000014 --reason "awaiting the sterility retest"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -41,7 +45,11 @@ struct LotHold: GMPCommand {
 struct LotUnhold: GMPCommand {
     static let path = "lot unhold"
     static let configuration = CommandConfiguration(
-        commandName: "unhold", abstract: "Lift a hold: the lot returns to quarantine (QA).")
+        commandName: "unhold", abstract: "Lift a hold: the lot returns to quarantine (QA).",
+        discussion: """
+            Examples:
+              gmp lot unhold G1234260000014 --reason "sterility retest passed"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -57,7 +65,11 @@ struct LotReject: GMPCommand {
     static let path = "lot reject"
     static let configuration = CommandConfiguration(
         commandName: "reject",
-        abstract: "Reject a lot, with your e-signature (QA). Final: nothing may change it afterwards.")
+        abstract: "Reject a lot, with your e-signature (QA). Final: nothing may change it afterwards.",
+        discussion: """
+            Examples:
+              gmp lot reject G1234260000014 --reason "culture contaminated at passage 2"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument

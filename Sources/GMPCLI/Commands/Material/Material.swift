@@ -50,7 +50,12 @@ struct MaterialTypeAdd: GMPCommand {
     static let path = "material type add"
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Add a material type (operators, QC, QA).",
-        discussion: "Categories: \(MaterialVocabulary.categories.joined(separator: ", ")).")
+        discussion: """
+            Categories: \(MaterialVocabulary.categories.joined(separator: ", ")).
+
+            Examples:
+              gmp material type add MEM-ALPHA --name "alpha-MEM culture medium" --category medium --storage "2–8 °C"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("Its code: A–Z, 0–9 and '-', 2–32 characters (MEM-ALPHA).", valueName: "code")) var code: String
@@ -77,7 +82,11 @@ struct MaterialTypeAdd: GMPCommand {
 
 struct MaterialTypeList: GMPCommand {
     static let path = "material type list"
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the material types.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the material types.",
+        discussion: """
+            Examples:
+              gmp material type list
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
@@ -108,6 +117,9 @@ struct MaterialReceive: GMPCommand {
         discussion: """
             The supplier's certificate of analysis is read from --certificate and its SHA-256 \
             is bound to the lot. Units: \(MaterialVocabulary.units.joined(separator: ", ")).
+
+            Examples:
+              gmp material receive MEM-ALPHA --supplier "Acme Media" --supplier-lot A1234 --quantity 500 --unit mL --expires 2027-03-31 --condition "intact, 4 °C" --certificate coa-A1234.pdf
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -156,10 +168,14 @@ struct MaterialReceive: GMPCommand {
 struct MaterialRelease: GMPCommand {
     static let path = "material release"
     static let configuration = CommandConfiguration(
-        commandName: "release", abstract: "Release a material lot for use, with your e-signature (QA).")
+        commandName: "release", abstract: "Release a material lot for use, with your e-signature (QA).",
+        discussion: """
+            Examples:
+              gmp material release MAT26-00001 --statement "certificate of analysis and receipt checked"
+            """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot"), completion: ObjectCompletion.materialLots) var id: String
     @Option(help: ArgumentHelp("Your statement, signed with the release.", valueName: "text")) var statement: String?
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
@@ -167,6 +183,7 @@ struct MaterialRelease: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.release_material(uuid, text, text)",
                                              refusal: "release material lots", fix: "QA releases material lots",
+                                             signing: SigningIntent(record: "material lot \(id)", meaning: .released, statement: statement),
                                              passwordStdin: passwordStdin) { db, challenge in
             try Materials.release(on: db, challenge: challenge, lot: id, statement: statement)
         }
@@ -181,10 +198,15 @@ struct MaterialReject: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "reject",
         abstract: "Reject a material lot, also a released one (a recall), with your e-signature (QA).",
-        discussion: "No lot that consumed a rejected material lot can be released afterwards.")
+        discussion: """
+            No lot that consumed a rejected material lot can be released afterwards.
+
+            Examples:
+              gmp material reject MAT26-00001 --reason "supplier recall R-2026-11"
+            """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot"), completion: ObjectCompletion.materialLots) var id: String
     @Option(help: ArgumentHelp("Why (required).", valueName: "text")) var reason: String
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
@@ -192,6 +214,7 @@ struct MaterialReject: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.reject_material(uuid, text, text)",
                                              refusal: "reject material lots", fix: "QA rejects material lots",
+                                             signing: SigningIntent(record: "material lot \(id)", meaning: .rejected, statement: reason),
                                              passwordStdin: passwordStdin) { db, challenge in
             try Materials.reject(on: db, challenge: challenge, lot: id, reason: reason)
         }
@@ -205,10 +228,14 @@ struct MaterialReject: GMPCommand {
 struct MaterialOpen: GMPCommand {
     static let path = "material open"
     static let configuration = CommandConfiguration(
-        commandName: "open", abstract: "Record the opening of a released material lot; its use-by after opening starts.")
+        commandName: "open", abstract: "Record the opening of a released material lot; its use-by after opening starts.",
+        discussion: """
+            Examples:
+              gmp material open MAT26-00001
+            """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot"), completion: ObjectCompletion.materialLots) var id: String
     @Option(help: ArgumentHelp("When it was opened (default: now).", valueName: "time")) var at: TimeArgument?
 
     struct Document: Encodable {
@@ -232,6 +259,7 @@ struct MaterialList: GMPCommand {
             Examples:
               gmp material list --usable
               gmp material list --status quarantine --product MEM-ALPHA --from 2026-11-01 --csv
+              gmp material list --json
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -268,10 +296,15 @@ struct MaterialList: GMPCommand {
 struct MaterialShow: GMPCommand {
     static let path = "material show"
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "A material lot: receipt, certificate, dispositions, opening and every consumption.")
+        commandName: "show", abstract: "A material lot: receipt, certificate, dispositions, opening and every consumption.",
+        discussion: """
+            Examples:
+              gmp material show MAT26-00001
+              gmp material show MAT26-00001 --json
+            """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot"), completion: ObjectCompletion.materialLots) var id: String
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
@@ -310,11 +343,17 @@ struct MaterialTrace: MaterialTraceCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
         abstract: "Every lot a material lot reached (and the lots made from them), with their units and consignees.",
-        discussion: "CSV: one row per unit (or per lot without units). --json: the server's document.")
+        discussion: """
+            CSV: one row per unit (or per lot without units). --json: the server's document.
+
+            Examples:
+              gmp material trace MAT26-00001
+              gmp trace material MAT26-00001 --csv > recall-MAT26-00001.csv
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
-    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot"), completion: ObjectCompletion.materialLots) var id: String
 }
 
 /// `gmp trace material LOT`: the same report as `gmp material trace`.
@@ -326,7 +365,7 @@ struct TraceMaterial: MaterialTraceCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
-    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot")) var id: String
+    @Argument(help: ArgumentHelp("The material lot.", valueName: "material-lot"), completion: ObjectCompletion.materialLots) var id: String
 }
 
 /// The `--material LOT:QUANTITY UNIT` option of `gmp lot step` and `gmp qc record`.

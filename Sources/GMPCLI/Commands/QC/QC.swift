@@ -78,11 +78,11 @@ enum RecordedText {
         let attempt = recorded.attempt > 1 ? " (retest \(recorded.attempt - 1))" : ""
         if recorded.verdict == "fail" {
             context.output.data("""
-                result \(recorded.id): \(test) \(entry.display) against \(recorded.limitText)\(attempt): OUT OF SPECIFICATION
+                result \(recorded.id): \(test) \(entry.display) against \(recorded.limitText)\(attempt): \(context.output.stdoutStyle.red("OUT OF SPECIFICATION"))
                 OOS investigation \(recorded.deviationId ?? "?") opened on lot \(lot.eyeReadable); the result is kept as recorded
                 """)
         } else {
-            context.output.data("result \(recorded.id): \(test) \(entry.display) against \(recorded.limitText)\(attempt): pass; "
+            context.output.data("result \(recorded.id): \(test) \(entry.display) against \(recorded.limitText)\(attempt): \(context.output.stdoutStyle.green("pass")); "
                                 + "a second person verifies it: gmp qc verify \(recorded.id)")
         }
         if let warning = recorded.warning { context.output.warning(warning) }
@@ -97,7 +97,12 @@ enum RecordedText {
 struct QCRecord: GMPCommand {
     static let path = "qc record"
     static let configuration = CommandConfiguration(
-        commandName: "record", abstract: "Record a QC result; it is judged against the lot's specification at once (QC, operators).")
+        commandName: "record", abstract: "Record a QC result; it is judged against the lot's specification at once (QC, operators).",
+        discussion: """
+            Examples:
+              gmp qc record G1234260000014 viability 95.2 --unit % --method "7-AAD flow cytometry"
+              gmp qc record G1234260000014 endotoxin 12 --unit EU/mL --method "Ph. Eur. 2.6.14" --analyst jlee
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -128,7 +133,11 @@ struct QCCorrect: GMPCommand {
     static let path = "qc correct"
     static let configuration = CommandConfiguration(
         commandName: "correct",
-        abstract: "Correct a typing error: a new result replaces the original, which is kept (never an OOS result).")
+        abstract: "Correct a typing error: a new result replaces the original, which is kept (never an OOS result).",
+        discussion: """
+            Examples:
+              gmp qc correct 17 94.8 --unit % --method "7-AAD flow cytometry" --reason "transcription error: 98.4 typed for 94.8"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The result to correct.", valueName: "result-id")) var resultID: Int64
@@ -157,7 +166,11 @@ struct QCVerify: GMPCommand {
     static let path = "qc verify"
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify results as the second person, with your e-signature (not their recorder or analyst).")
+        abstract: "Verify results as the second person, with your e-signature (not their recorder or analyst).",
+        discussion: """
+            Examples:
+              gmp qc verify 17 18 19 --statement "checked against the raw data"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The results to verify; one signature each, one password.", valueName: "result-id"))
@@ -170,7 +183,9 @@ struct QCVerify: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         try SignedAction.requireGrant(connection, function: "gmp.verify_result(uuid, bigint, text)",
                                       refusal: "verify results", fix: "QC or QA people verify results")
-        let password = try PasswordReader.forSignature(account: connection.userName, fromStandardInput: passwordStdin)
+        let intent = SigningIntent(record: "verification of QC result(s) \(results.map(String.init).joined(separator: ", "))",
+                                   meaning: .reviewed, statement: statement)
+        let password = try PasswordReader.forSignature(account: connection.userName, signing: intent, fromStandardInput: passwordStdin)
         // One signature per result, each in its own transaction: a refusal stops there,
         // and the results before it stay verified (the output lists them).
         var signatures: [SignedDocument] = []
@@ -199,7 +214,12 @@ struct QCConfirm: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "confirm",
         abstract: "Confirm, as the analyst it names, a result someone else recorded, with your e-signature.",
-        discussion: "A result recorded in another person's name counts for release only once that person confirms it.")
+        discussion: """
+            A result recorded in another person's name counts for release only once that person confirms it.
+
+            Examples:
+              gmp qc confirm 17 --statement "I performed this test and this is my result"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The result.", valueName: "result-id")) var resultID: Int64
@@ -210,6 +230,8 @@ struct QCConfirm: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.confirm_result(uuid, bigint, text)",
                                              refusal: "confirm results", fix: "the analyst (operator, QC or QA) confirms their own result",
+                                             signing: SigningIntent(record: "QC result \(resultID), as yours", meaning: .performed,
+                                                                    statement: statement ?? "I performed this test and this is my result"),
                                              passwordStdin: passwordStdin) { db, challenge in
             try QCResults.confirm(on: db, challenge: challenge, result: resultID, statement: statement)
         }
@@ -225,7 +247,12 @@ struct QCInvalidate: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "invalidate",
         abstract: "Set a result aside for an assignable laboratory cause, with your e-signature (QA).",
-        discussion: "The result stays in the record, marked invalidated; a retest may follow if the specification allows one.")
+        discussion: """
+            The result stays in the record, marked invalidated; a retest may follow if the specification allows one.
+
+            Examples:
+              gmp qc invalidate 17 --cause "pipette out of calibration (CAL-0042)"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The result.", valueName: "result-id")) var resultID: Int64
@@ -236,6 +263,8 @@ struct QCInvalidate: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.invalidate_result(uuid, bigint, text)",
                                              refusal: "invalidate results", fix: "QA approves an invalidation",
+                                             signing: SigningIntent(record: "invalidation of QC result \(resultID)", meaning: .approved,
+                                                                    statement: cause),
                                              passwordStdin: passwordStdin) { db, challenge in
             try QCResults.invalidate(on: db, challenge: challenge, result: resultID, cause: cause)
         }
@@ -248,7 +277,12 @@ struct QCInvalidate: GMPCommand {
 /// `gmp qc list LOT`.
 struct QCList: GMPCommand {
     static let path = "qc list"
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List a lot's results, corrections and verifications.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List a lot's results, corrections and verifications.",
+        discussion: """
+            Examples:
+              gmp qc list G1234260000014
+              gmp qc list G1234260000014 --json
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -258,15 +292,18 @@ struct QCList: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try QCResults(db).list(din) }
         try context.output.document(rows)
-        let lines = rows.map { r in
+        let table = rows.map { r in
             var state: [String] = []
             if let by = r.correctedBy { state.append("corrected by \(by)") }
             if let by = r.invalidatedBy { state.append("invalidated by \(by)") }
             if r.awaitingAnalyst { state.append("awaiting \(r.analyst)'s confirmation") }
             state.append(r.verifiedBy.map { "verified by \($0)" } ?? "unverified")
-            return "\(String(r.id).padding(7)) \(r.test.padding(16)) #\(r.attempt) \(r.result.padding(22)) \(r.verdict.padding(5)) "
-                + "\(r.analyst.padding(10)) \(state.joined(separator: ", "))"
+            return [String(r.id), r.test, "#\(r.attempt)", r.result, r.verdict, r.analyst, state.joined(separator: ", ")]
         }
-        context.output.data(lines.isEmpty ? "no results for lot \(din.eyeReadable) yet" : lines.joined(separator: "\n"))
+        let style = context.output.stdoutStyle
+        context.output.data(table.isEmpty ? "no results for lot \(din.eyeReadable) yet"
+            : textTable(header: ["RESULT", "TEST", "TRY", "VALUE", "VERDICT", "ANALYST", "STATE"], rows: table) { column, cell in
+                column == 4 ? style.verdict(cell) : cell
+            })
     }
 }

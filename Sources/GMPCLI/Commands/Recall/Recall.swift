@@ -43,7 +43,7 @@ struct RecallOpen: GMPCommand {
     static let path = "recall open"
     static let configuration = CommandConfiguration(
         commandName: "open", abstract: "Open a recall and hold everything its cause reached, with your e-signature (QA).",
-        discussion: "Name exactly one cause: --donor, --material-lot, --lot or --post-release-result (with --result).")
+        discussion: "Name exactly one cause: --donor, --material-lot, --lot or --post-release-result (with --result)." + "\n\nExamples:\n  gmp recall open --material-lot MAT26-00007 --reason \"supplier recall notice BLS-2026-07\"\n  gmp recall open --donor D26-000002 --reason \"late reactive HBV NAT result\"")
 
     @OptionGroup var options: GlobalOptions
     @Option(help: ArgumentHelp("A donor found reactive or with new information (their newborns included).", valueName: "code"))
@@ -91,6 +91,8 @@ struct RecallOpen: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let opened = try SignedAction.run(connection, function: "gmp.open_recall(uuid, text, text, bigint, text)",
                                           refusal: "open recalls", fix: "QA opens recalls",
+                                          signing: SigningIntent(record: "recall of \(cause.rawValue.replacingOccurrences(of: "_", with: " ")) \(subject): "
+                                                                     + "every lot and unit it reached held", meaning: .held, statement: reason),
                                           passwordStdin: passwordStdin) { db, challenge in
             try Recalls.open(on: db, challenge: challenge, cause: cause, subject: subject, result: result,
                              description: reason)
@@ -114,7 +116,7 @@ struct RecallNotify: GMPCommand {
     static let path = "recall notify"
     static let configuration = CommandConfiguration(
         commandName: "notify", abstract: "Record that a consignee was told of the recall: whom, how, when (QA).",
-        discussion: "Methods: \(RecallText.methods.joined(separator: ", ")).")
+        discussion: "Methods: \(RecallText.methods.joined(separator: ", "))." + "\n\nExamples:\n  gmp recall notify RCL26-00001 --consignee \"City Hospital, Cell Therapy Unit\" --method phone --contact \"Morgan Lee\"")
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The recall.", valueName: "recall")) var recall: String
@@ -151,7 +153,8 @@ struct RecallAcknowledge: GMPCommand {
         commandName: "acknowledge",
         abstract: "Record a consignee's acknowledgement and what became of every unit shipped to them (QA).",
         discussion: "Every unit shipped to the consignee is named once, with --returned, --destroyed or --administered. "
-            + "A returned unit re-enters custody as recalled, in your hands.")
+            + "A returned unit re-enters custody as recalled, in your hands.\n\nExamples:\n"
+            + "  gmp recall acknowledge RCL26-00001 --consignee \"City Hospital, Cell Therapy Unit\" --by \"Morgan Lee\" --returned G123426000001-001")
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The recall.", valueName: "recall")) var recall: String
@@ -190,7 +193,7 @@ struct RecallDispose: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "dispose", abstract: "Record what became of a unit the recall held here (QA).",
         discussion: "discarded: the unit was discarded (gmp unit discard); rejected: its lot was rejected; "
-            + "cleared: it is not affected, with --reason.")
+            + "cleared: it is not affected, with --reason.\n\nExamples:\n  gmp recall dispose RCL26-00001 G123426000001-002 --as discarded")
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The recall.", valueName: "recall")) var recall: String
@@ -224,7 +227,7 @@ struct RecallClose: GMPCommand {
     static let path = "recall close"
     static let configuration = CommandConfiguration(
         commandName: "close", abstract: "Close a recall, with your e-signature (QA).",
-        discussion: "Refused while a consignee has not acknowledged or a held unit has no disposition.")
+        discussion: "Refused while a consignee has not acknowledged or a held unit has no disposition." + "\n\nExamples:\n  gmp recall close RCL26-00001 --summary \"clinic notified and acknowledged; units returned and discarded\"")
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The recall.", valueName: "recall")) var recall: String
@@ -235,6 +238,8 @@ struct RecallClose: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.close_recall(uuid, text, text)",
                                              refusal: "close recalls", fix: "QA closes recalls",
+                                             signing: SigningIntent(record: "closure of recall \(recall.uppercased())", meaning: .approved,
+                                                                    statement: summary),
                                              passwordStdin: passwordStdin) { db, challenge in
             try Recalls.close(on: db, challenge: challenge, recall: recall, summary: summary)
         }
@@ -248,7 +253,8 @@ struct RecallShow: GMPCommand {
     static let path = "recall show"
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "A recall: cause, signatures, lots, units, consignees, what is outstanding.",
-        discussion: "CSV: one row per unit. --json: the server's document.")
+        discussion: "CSV: one row per unit. --json: the server's document."
+            + "\n\nExamples:\n  gmp recall show RCL26-00001\n  gmp recall show RCL26-00001 --csv --bom > recall.csv")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
@@ -276,7 +282,8 @@ struct RecallShow: GMPCommand {
 
 struct RecallList: GMPCommand {
     static let path = "recall list"
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the recalls, newest first.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the recalls, newest first.",
+        discussion: "Examples:\n  gmp recall list\n  gmp recall list --csv --bom > recalls.csv")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
@@ -312,7 +319,7 @@ struct RecallReport: GMPCommand {
     static let path = "recall report"
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "A printable recall report: --html FILE, --pdf FILE (weasyprint).",
-        discussion: "--pdf needs weasyprint (apt-get install -y weasyprint).")
+        discussion: "--pdf needs weasyprint (apt-get install -y weasyprint)." + "\n\nExamples:\n  gmp recall report RCL26-00001 --html recall.html --pdf recall.pdf")
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The recall.", valueName: "recall")) var recall: String
@@ -348,7 +355,8 @@ struct RecallLookback: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "lookback",
         abstract: "A donor's lookback: every unit from their (and their newborns') tissue, by consignee.",
-        discussion: "CSV: one row per unit. --json: the server's document.")
+        discussion: "CSV: one row per unit. --json: the server's document."
+            + "\n\nExamples:\n  gmp recall lookback D26-000002\n  gmp recall lookback D26-000002 --json")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat

@@ -23,6 +23,10 @@ struct Coa: GMPCommand {
             and facility.address in gmp.yaml), carries a document number (CoA-DIN-disposition) \
             and, when the signature is intact, the quality unit's compliance statement. --pdf \
             writes PDF/A-3b and needs weasyprint (apt-get install -y weasyprint).
+
+            Examples:
+              gmp coa G1234260000014
+              gmp coa G1234260000014 --html coa.html --pdf coa.pdf
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -15,6 +15,10 @@ struct RejectionRecordCommand: GMPCommand {
             deviations the signed package showed), who rejected it (printed name, UTC time, \
             meaning, whether the signature is intact), the audit-trail position, and the state \
             and holder of every unit. --pdf needs weasyprint.
+
+            Examples:
+              gmp release rejection G1234260000022
+              gmp release rejection G1234260000022 --pdf rejection.pdf
             """)
 
     @OptionGroup var options: GlobalOptions

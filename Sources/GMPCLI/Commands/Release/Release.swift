@@ -30,7 +30,12 @@ struct Release: ParsableCommand {
 struct ReleaseCheckCommand: GMPCommand {
     static let path = "release check"
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Evaluate a lot against its specification; exit 0 if releasable, 65 if not.")
+        commandName: "check", abstract: "Evaluate a lot against its specification; exit 0 if releasable, 65 if not.",
+        discussion: """
+            Examples:
+              gmp release check G1234260000014
+              gmp release check G1234260000014 --json
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -44,7 +49,7 @@ struct ReleaseCheckCommand: GMPCommand {
             return (json, try ReleaseText.decode(json))
         }
         try context.output.serverDocument(json)
-        context.output.data(ReleaseText.report(check, din: din).joined(separator: "\n"))
+        context.output.data(ReleaseText.report(check, din: din, style: context.output.stdoutStyle).joined(separator: "\n"))
         guard check.releasable else {
             throw Refusal(action: "release of lot \(din.eyeReadable)", reasons: check.problems,
                           fix: check.fix)

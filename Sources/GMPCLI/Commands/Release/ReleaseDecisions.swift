@@ -25,20 +25,23 @@ enum DispositionRun {
         let chosen = try decision(check)
         try SignedAction.requireGrant(connection, function: chosen.function, refusal: refusal, fix: fix)
         if case .release = chosen {
-            context.output.data(ReleaseText.report(check, din: din).joined(separator: "\n"))
+            context.output.data(ReleaseText.report(check, din: din, style: context.output.stdoutStyle).joined(separator: "\n"))
             guard check.releasable else {
                 throw Refusal(action: "release of lot \(din.eyeReadable)", reasons: check.problems,
                               fix: check.fix)
             }
         }
         if case .exceptional = chosen {
-            context.output.data(ReleaseText.report(check, din: din).joined(separator: "\n"))
+            context.output.data(ReleaseText.report(check, din: din, style: context.output.stdoutStyle).joined(separator: "\n"))
             guard !check.releasable else {
                 throw Failure(exitCode: .refused, problem: "lot \(din.eyeReadable) meets its release criteria",
                               fix: "QA releases it normally: gmp release approve \(din.keyed)")
             }
         }
-        let signature = try SignedAction.sign(connection, passwordStdin: passwordStdin) { db, challenge in
+        let signature = try SignedAction.sign(
+            connection, signing: SigningIntent(record: "lot \(din.eyeReadable): \(chosen.status.rawValue)", meaning: chosen.meaning,
+                                               statement: chosen.statement),
+            passwordStdin: passwordStdin) { db, challenge in
             try Disposition.decide(chosen, on: db, challenge: challenge, lot: din)
         }
         let released: Bool = if case .release = chosen { true } else { false }
@@ -55,7 +58,11 @@ struct ReleaseApprove: GMPCommand {
     static let path = "release approve"
     static let configuration = CommandConfiguration(
         commandName: "approve",
-        abstract: "Release a lot with your e-signature (QA; not a person who recorded or verified its results).")
+        abstract: "Release a lot with your e-signature (QA; not a person who recorded or verified its results).",
+        discussion: """
+            Examples:
+              gmp release approve G1234260000014 --statement "batch record and QC results reviewed"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -71,7 +78,11 @@ struct ReleaseApprove: GMPCommand {
 struct ReleaseReject: GMPCommand {
     static let path = "release reject"
     static let configuration = CommandConfiguration(
-        commandName: "reject", abstract: "Reject a lot with your e-signature (QA). Final.")
+        commandName: "reject", abstract: "Reject a lot with your e-signature (QA). Final.",
+        discussion: """
+            Examples:
+              gmp release reject G1234260000014 --reason "endotoxin 40 EU/mL over the 25 EU/mL limit; OOS confirmed"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -88,7 +99,12 @@ struct ReleaseHold: GMPCommand {
     static let path = "release hold"
     static let configuration = CommandConfiguration(
         commandName: "hold", abstract: "Hold a lot pending an investigation, with your e-signature (QA).",
-        discussion: "The hold is lifted with 'gmp lot unhold' once its reason is resolved.")
+        discussion: """
+            The hold is lifted with 'gmp lot unhold' once its reason is resolved.
+
+            Examples:
+              gmp release hold G1234260000014 --reason "deviation DEV26-00001 under investigation"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -112,6 +128,9 @@ struct ReleaseExceptional: GMPCommand {
             treating physician's documented request, with their acceptance of the risk, your \
             risk justification and who was notified. It is recorded and shown as an \
             exceptional release, never as a release, and has no Certificate of Analysis.
+
+            Examples:
+              gmp release exceptional G1234260000014 --physician "Dr A. Patel" --request "letter REQ-7, 2026-12-01" --acceptance "risk evaluation accepted, signed 2026-12-02" --justification "no alternative therapy" --notified "sponsor and authority, 2026-12-02"
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -129,6 +148,17 @@ struct ReleaseExceptional: GMPCommand {
         try DispositionRun.run(context, lot: lot, passwordStdin: passwordStdin, refusal: "release lots exceptionally",
                                fix: "the director authorizes an exceptional release") { check in
             .exceptional(packageSha256: check.packageSha256, exceptional)
+        }
+    }
+}
+
+extension Disposition.Decision {
+    /// The signer's own words recorded with the decision, shown before signing.
+    var statement: String? {
+        switch self {
+        case .release(_, let statement): statement
+        case .reject(let reason), .hold(let reason): reason
+        case .exceptional(_, let exceptional): exceptional.justification
         }
     }
 }

@@ -7,7 +7,8 @@ enum ReleaseText {
         try Disposition.decode(json)
     }
 
-    static func report(_ check: ReleaseCheck, din: DonationIdentificationNumber) -> [String] {
+    /// `style` colours the verdicts (PASS, FAIL, RELEASABLE) when colour is on.
+    static func report(_ check: ReleaseCheck, din: DonationIdentificationNumber, style: Style = Style(enabled: false)) -> [String] {
         var lines = ["lot            \(din.eyeReadable)  (\(check.lot.stage), \(check.lot.productKind); \(check.status))"]
         if let spec = check.specification {
             lines.append("specification  \(spec.id)  \(spec.title)" + (spec.approvedBy.map { "  (approved by \($0))" } ?? ""))
@@ -25,7 +26,7 @@ enum ReleaseText {
                 let shown = counted.isEmpty ? (e.results.last.map { e.display($0) + " (set aside)" } ?? "—")
                                             : counted.map(e.display).joined(separator: "; ")
                 let limit = e.limitText + (e.unit.map { " " + $0 } ?? "")
-                lines.append(e.test.padding(16) + limit.padding(30) + shown.padding(26) + e.verdict.uppercased())
+                lines.append(e.test.padding(16) + limit.padding(30) + shown.padding(26) + style.verdict(e.verdict.uppercased()))
             }
         }
         lines.append("")
@@ -35,7 +36,7 @@ enum ReleaseText {
         let open = check.deviations.filter { $0.status == "open" }
         lines.append("deviations     " + (open.isEmpty ? "none open" : open.map { "\($0.id) open: \($0.title)" }.joined(separator: "; ")))
         lines.append("package        sha256 \(check.packageSha256)")
-        lines.append(check.releasable ? "RELEASABLE: QA may release it (gmp release approve \(din.keyed))" : verdict(check))
+        lines.append(style.verdict(check.releasable ? "RELEASABLE: QA may release it (gmp release approve \(din.keyed))" : verdict(check)))
         return lines
     }
 

@@ -42,6 +42,9 @@ struct ShipCreate: GMPCommand {
         discussion: """
             The urgent-need path (a quarantined lot's units, 21 CFR 1271.60(d)) needs \
             --urgent-need and --physician together, and a director creating the shipment.
+
+            Examples:
+              gmp ship create --consignee "City Hospital, Cell Therapy Unit" --address "1 Hospital Road" --receiver morgan --shipper DS-01 --qualification "QR-DS-01, valid to 2027-06"
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -80,7 +83,11 @@ struct ShipCreate: GMPCommand {
 
 struct ShipList: GMPCommand {
     static let path = "ship list"
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List shipments, newest first.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List shipments, newest first.",
+        discussion: """
+            Examples:
+              gmp ship list --status dispatched
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Option(help: ArgumentHelp("Only those in this status: created, packed, dispatched or received.", valueName: "status"))
@@ -105,7 +112,12 @@ struct ShipShow: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a shipment: consignee, shipper, steps, units with their label statements, signatures.",
-        discussion: "--json: the document described in docs/storage-and-distribution.md.")
+        discussion: """
+            --json: the document described in gmp help storage-and-distribution.
+
+            Examples:
+              gmp ship show SHP26-00001
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var shipment: ShipmentArgument

@@ -13,6 +13,9 @@ struct ShipPack: GMPCommand {
             you). Whoever packs first packs the rest and dispatches; the named receiver \
             never packs. Refused for units of a lot that is not released (off the \
             urgent-need path), units an open excursion affects, and units already shipped.
+
+            Examples:
+              gmp ship pack SHP26-00001 --unit G1234260000014-001 --unit G1234260000014-002
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -59,7 +62,11 @@ struct ShipDispatch: GMPCommand {
     static let path = "ship dispatch"
     static let configuration = CommandConfiguration(
         commandName: "dispatch",
-        abstract: "Hand the packed shipment to the courier, with your e-signature (the sender, who packed it).")
+        abstract: "Hand the packed shipment to the courier, with your e-signature (the sender, who packed it).",
+        discussion: """
+            Examples:
+              gmp ship dispatch SHP26-00001 --courier "World Courier, waybill WC-12345"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var shipment: ShipmentArgument
@@ -71,6 +78,8 @@ struct ShipDispatch: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.dispatch_shipment(uuid, text, text, text)",
                                              refusal: "dispatch shipments", fix: "the operator, QC or QA person who packed it dispatches",
+                                             signing: SigningIntent(record: "dispatch of shipment \(shipment.shipment.uppercased()) with \(courier)",
+                                                                    meaning: .performed, statement: reason),
                                              passwordStdin: passwordStdin) { db, challenge in
             try Shipments.dispatch(on: db, challenge: challenge, shipment: shipment.shipment, courier: courier, reason: reason)
         }
@@ -85,7 +94,11 @@ struct ShipReceive: GMPCommand {
     static let path = "ship receive"
     static let configuration = CommandConfiguration(
         commandName: "receive",
-        abstract: "Confirm receipt of a shipment with its time and condition, with your e-signature (the named receiver only).")
+        abstract: "Confirm receipt of a shipment with its time and condition, with your e-signature (the named receiver only).",
+        discussion: """
+            Examples:
+              gmp ship receive SHP26-00001 --condition "intact; shipper below −150 °C; logger trace OK"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var shipment: ShipmentArgument
@@ -104,7 +117,10 @@ struct ShipReceive: GMPCommand {
                           problem: "permission denied: shipment \(shipment.shipment.uppercased()) is to \(receiver), not to \(connection.userName)",
                           fix: "only \(receiver), the named receiver, confirms its receipt")
         }
-        let signature = try SignedAction.sign(connection, passwordStdin: passwordStdin) { db, challenge in
+        let signature = try SignedAction.sign(
+            connection, signing: SigningIntent(record: "receipt of shipment \(shipment.shipment.uppercased())", meaning: .verified,
+                                               statement: condition),
+            passwordStdin: passwordStdin) { db, challenge in
             try Shipments.receive(on: db, challenge: challenge, shipment: shipment.shipment, at: at?.timestamp,
                                   condition: condition)
         }

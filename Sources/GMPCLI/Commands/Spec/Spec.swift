@@ -14,7 +14,7 @@ struct Spec: ParsableCommand {
         commandName: "spec",
         abstract: "Import, approve and assign specifications (release criteria).",
         discussion: """
-            A specification is a file under config/specs/ (format: docs/qc-and-release.md). \
+            A specification is a YAML file (format: gmp help qc-and-release; examples: gmp docs --spec uc-msc). \
             'gmp spec import FILE' loads it as a draft version, CODE@VERSION; QA approves it \
             with an e-signature ('gmp spec approve CODE@VERSION'), and only then can a lot be \
             judged against it ('gmp spec assign LOT CODE'). An approved version is never \
@@ -28,7 +28,12 @@ struct Spec: ParsableCommand {
 struct SpecImport: GMPCommand {
     static let path = "spec import"
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Load a specification file as a draft version (QC, QA).")
+        commandName: "import", abstract: "Load a specification file as a draft version (QC, QA).",
+        discussion: """
+            Examples:
+              gmp docs --spec uc-msc > uc-msc.yaml
+              gmp spec import uc-msc.yaml
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The specification file (YAML).", valueName: "file"), completion: .file(extensions: ["yaml", "yml"]))
@@ -42,7 +47,7 @@ struct SpecImport: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw Failure(exitCode: .usage, problem: "cannot read \(file)", fix: "give the path of a specification file, e.g. config/specs/uc-msc.yaml")
+            throw Failure(exitCode: .usage, problem: "cannot read \(file)", fix: "give the path of a specification file; gmp docs --spec uc-msc > uc-msc.yaml writes an example")
         }
         let source = String(decoding: data, as: UTF8.self)
         let specification: Specification
@@ -64,7 +69,11 @@ struct SpecApprove: GMPCommand {
     static let path = "spec approve"
     static let configuration = CommandConfiguration(
         commandName: "approve",
-        abstract: "Approve a draft specification version with your e-signature (QA; not its importer).")
+        abstract: "Approve a draft specification version with your e-signature (QA; not its importer).",
+        discussion: """
+            Examples:
+              gmp spec approve UC-MSC-DP@1 --statement "reviewed against the release specification SOP"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The version, CODE@VERSION.", valueName: "id")) var id: String
@@ -75,6 +84,7 @@ struct SpecApprove: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.approve_specification(uuid, text, text)",
                                              refusal: "approve specifications", fix: "QA approves specifications",
+                                             signing: SigningIntent(record: "specification \(id)", meaning: .approved, statement: statement),
                                              passwordStdin: passwordStdin) { db, challenge in
             try SpecificationRegistry.approve(on: db, challenge: challenge, id: id, statement: statement)
         }
@@ -97,6 +107,10 @@ struct SpecAssign: GMPCommand {
             (K = 0.2 EU/kg instead of 5). The dose is an input of the release: it is set \
             with your e-signature (meaning "determined"), and whoever sets it does not \
             release or reject the lot. Fixed once.
+
+            Examples:
+              gmp spec assign G1234260000014 UC-MSC-DP
+              gmp spec assign G1234260000014 UC-MSC-DP --max-dose 0.2 --statement "maximum dose from the infusion plan"
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -136,6 +150,9 @@ struct SpecAssign: GMPCommand {
         } else {
             (assigned, signature) = try SignedAction.run(connection, function: function, refusal: "assign specifications",
                                                          fix: "QC or QA people assign specifications",
+                                                         signing: SigningIntent(
+                                                            record: "specification \(specification) for lot \(din.eyeReadable), maximum dose \(maxDose?.description ?? "") mL/kg/h",
+                                                            meaning: .determined, statement: statement),
                                                          passwordStdin: passwordStdin) { db, challenge in
                 let id = try SpecificationRegistry.assign(on: db, challenge: challenge, din, specification: specification,
                                                           maxDose: maxDose, intrathecal: intrathecal, statement: statement)
@@ -163,7 +180,12 @@ struct SpecAssign: GMPCommand {
 /// `gmp spec list [CODE]`.
 struct SpecList: GMPCommand {
     static let path = "spec list"
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List specification versions and their status.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List specification versions and their status.",
+        discussion: """
+            Examples:
+              gmp spec list
+              gmp spec list UC-MSC-DP --json
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("Only this code.", valueName: "code")) var code: String?
@@ -185,7 +207,11 @@ struct SpecList: GMPCommand {
 /// `gmp spec show CODE@VERSION`: the criteria, with limits exactly as evaluated.
 struct SpecShow: GMPCommand {
     static let path = "spec show"
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a version's criteria and limits.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a version's criteria and limits.",
+        discussion: """
+            Examples:
+              gmp spec show UC-MSC-DP@1
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The version, CODE@VERSION.", valueName: "id")) var id: String

@@ -37,6 +37,9 @@ struct ReadingsImport: GMPCommand {
             is loaded. Then each device's readings are loaded in one transaction. A \
             device's log is imported in time order: a file whose readings overlap (or \
             come before) the device's previous import is refused whole, naming it.
+
+            Examples:
+              gmp storage readings import ln2-01-2026-12.csv --device LN2-01
             """)
 
     @OptionGroup var options: GlobalOptions

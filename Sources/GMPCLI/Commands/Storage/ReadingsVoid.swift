@@ -7,7 +7,11 @@ import PostgresClient
 struct ReadingsList: GMPCommand {
     static let path = "storage readings list"
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List readings imports, newest first, with QA's voids.")
+        commandName: "list", abstract: "List readings imports, newest first, with QA's voids.",
+        discussion: """
+            Examples:
+              gmp storage readings list --device LN2-01
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Option(help: ArgumentHelp("Only this device's.", valueName: "device")) var device: String?
@@ -40,6 +44,9 @@ struct ReadingsVoid: GMPCommand {
             readings (or a corrected file) load again. An excursion the voided readings \
             opened and nobody assessed is voided with them; one they ended goes on again. \
             Only the device's latest import that counts may be voided.
+
+            Examples:
+              gmp storage readings void 42 --reason "logger LG-7 was out of calibration"
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -53,6 +60,8 @@ struct ReadingsVoid: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(connection, function: "gmp.void_readings_import(uuid, bigint, text)",
                                              refusal: "void readings imports", fix: "QA voids readings imports",
+                                             signing: SigningIntent(record: "voiding of readings import \(importID)", meaning: .approved,
+                                                                    statement: reason),
                                              passwordStdin: passwordStdin) { db, challenge in
             try TemperatureReadings.void(on: db, challenge: challenge, importID: importID, reason: reason)
         }

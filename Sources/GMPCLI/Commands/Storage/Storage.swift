@@ -36,7 +36,12 @@ struct Storage: ParsableCommand {
 struct StorageAdd: GMPCommand {
     static let path = "storage add"
     static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Add a site, device, rack, canister or box (operators, administrators).")
+        commandName: "add", abstract: "Add a site, device, rack, canister or box (operators, administrators).",
+        discussion: """
+            Examples:
+              gmp storage add SITE-A --kind site --name "Cell processing facility"
+              gmp storage add LN2-01-R1-B01 --kind box --in LN2-01-R1 --rows 9 --columns 9
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The new location's id: A–Z, 0–9, '.', '_', '-'; at most 32 characters.", valueName: "id"))
@@ -86,7 +91,12 @@ extension LocationKind: ExpressibleByArgument {}
 struct StorageShow: GMPCommand {
     static let path = "storage show"
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show the storage tree (all sites, or one location and everything inside it).")
+        commandName: "show", abstract: "Show the storage tree (all sites, or one location and everything inside it).",
+        discussion: """
+            Examples:
+              gmp storage show
+              gmp storage show LN2-01
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("A location (default: every site).", valueName: "location")) var location: String?

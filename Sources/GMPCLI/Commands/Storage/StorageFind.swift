@@ -11,6 +11,10 @@ struct StorageFind: GMPCommand {
         discussion: """
             A unit id is its lot's DIN, a dash and the division: G123426000001-001 (or with \
             the DIN's check character, G1234260000014-001). A lot id needs its check character.
+
+            Examples:
+              gmp storage find G1234260000014-001
+              gmp storage find G1234260000014 --json
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -7,7 +7,12 @@ struct StorageLayoutCommand: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "layout",
         abstract: "Show a box as a grid: row letters down, columns across, each position its unit's division or '.'.",
-        discussion: "Below the grid, each occupied position with its unit. --json: the box and its units.")
+        discussion: """
+            Below the grid, each occupied position with its unit. --json: the box and its units.
+
+            Examples:
+              gmp storage layout LN2-01-R1-B01
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The box.", valueName: "box")) var box: String

@@ -8,7 +8,13 @@ struct StorageOccupancyCommand: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "occupancy",
         abstract: "Per device under a location: boxes, positions, occupied, free, % used; table, --json or --csv.",
-        discussion: "Given a rack, box or canister, the whole device it is in is reported.")
+        discussion: """
+            Given a rack, box or canister, the whole device it is in is reported.
+
+            Examples:
+              gmp storage occupancy SITE-A
+              gmp storage occupancy LN2-01 --csv
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat

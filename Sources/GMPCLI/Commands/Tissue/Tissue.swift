@@ -23,10 +23,14 @@ struct Tissue: ParsableCommand {
 struct TissueCollect: GMPCommand {
     static let path = "tissue collect"
     static let configuration = CommandConfiguration(
-        commandName: "collect", abstract: "Record a tissue collection and print its id.")
+        commandName: "collect", abstract: "Record a tissue collection and print its id.",
+        discussion: """
+            Examples:
+              gmp tissue collect D26-000001 bone_marrow --site "Apheresis unit, OR 2" --at 2026-11-30T09:15:00Z --collector "Dr Ray Chen" --amount 60 --unit mL --transport "2–8 °C in transport medium"
+            """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The donor code.") var donor: String
+    @Argument(help: "The donor code.", completion: ObjectCompletion.donors) var donor: String
     @Argument(help: ArgumentHelp("The source, e.g. bone_marrow, umbilical_cord, adipose.", valueName: "source")) var source: String
     @Option(help: ArgumentHelp("Where it was collected.", valueName: "text")) var site: String
     @Option(help: ArgumentHelp("When: ISO 8601 with an offset, e.g. 2026-11-30T09:15:00Z.", valueName: "time")) var at: TimeArgument
@@ -55,7 +59,11 @@ struct TissueCollect: GMPCommand {
 struct TissueReceive: GMPCommand {
     static let path = "tissue receive"
     static let configuration = CommandConfiguration(
-        commandName: "receive", abstract: "Record that you received a collection at the facility, with its condition.")
+        commandName: "receive", abstract: "Record that you received a collection at the facility, with its condition.",
+        discussion: """
+            Examples:
+              gmp tissue receive T26-000001 --condition acceptable --note "2–8 °C on arrival, seal intact"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The collection id (T26-000001).") var collection: String

@@ -42,12 +42,16 @@ struct TraceDonor: GMPCommand {
         discussion: """
             Under each lot, every unit with where it is now: its storage position, the person \
             holding it, or the shipment and consignee it went to. CSV: one row per lot. \
-            --json: the document described in docs/traceability.md.
+            --json: the document described in gmp help traceability.
+
+            Examples:
+              gmp trace donor D26-000001
+              gmp trace donor D26-000001 --csv
             """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
-    @Argument(help: "The donor code.") var donor: String
+    @Argument(help: "The donor code.", completion: ObjectCompletion.donors) var donor: String
 
     static let csvHeader = ["din", "check_character", "stage", "product_kind", "intended_use", "status", "parent",
                             "collection", "donor", "eligibility", "consent_withdrawn", "reactive_tests", "units",
@@ -100,7 +104,13 @@ struct TraceLot: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "lot",
         abstract: "A lot back to its parent lots, tissue, donor, eligibility and the evidence behind it.",
-        discussion: "CSV: one row per link (lot, parent, collection, donor, screening result, material consumed, equipment used).")
+        discussion: """
+            CSV: one row per link (lot, parent, collection, donor, screening result, material consumed, equipment used).
+
+            Examples:
+              gmp trace lot G1234260000014
+              gmp trace lot G1234260000014 --json
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat

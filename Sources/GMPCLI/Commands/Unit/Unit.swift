@@ -75,7 +75,11 @@ enum UnitEvent {
 struct UnitPlace: GMPCommand {
     static let path = "unit place"
     static let configuration = CommandConfiguration(
-        commandName: "place", abstract: "Put a unit from your hands into a free position of a box.")
+        commandName: "place", abstract: "Put a unit from your hands into a free position of a box.",
+        discussion: """
+            Examples:
+              gmp unit place G1234260000014-001 --box LN2-01-R1-B01 --position A1
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var unit: UnitArgument
@@ -91,7 +95,11 @@ struct UnitPlace: GMPCommand {
 struct UnitMove: GMPCommand {
     static let path = "unit move"
     static let configuration = CommandConfiguration(
-        commandName: "move", abstract: "Move a stored unit to another free position (any box, any device that may hold it).")
+        commandName: "move", abstract: "Move a stored unit to another free position (any box, any device that may hold it).",
+        discussion: """
+            Examples:
+              gmp unit move G1234260000014-001 --box LN2-01-R1-B02 --position C4 --reason "box B01 consolidated"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var unit: UnitArgument
@@ -135,7 +143,11 @@ struct UnitWithdraw: UnitActionCommand {
     static let action = Units.Action.withdraw
     static let done = "withdrawn"
     static let configuration = CommandConfiguration(
-        commandName: "withdraw", abstract: "Take a stored unit out of storage into your hands.")
+        commandName: "withdraw", abstract: "Take a stored unit out of storage into your hands.",
+        discussion: """
+            Examples:
+              gmp unit withdraw G1234260000014-001 --reason "for shipment SHP26-00001"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var unit: UnitArgument
@@ -147,7 +159,11 @@ struct UnitThaw: UnitActionCommand {
     static let action = Units.Action.thaw
     static let done = "thawed"
     static let configuration = CommandConfiguration(
-        commandName: "thaw", abstract: "Record that a unit in your hands was thawed (it cannot go back into storage).")
+        commandName: "thaw", abstract: "Record that a unit in your hands was thawed (it cannot go back into storage).",
+        discussion: """
+            Examples:
+              gmp unit thaw G1234260000014-001 --reason "for administration to patient P-0042"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var unit: UnitArgument
@@ -159,7 +175,11 @@ struct UnitDiscard: UnitActionCommand {
     static let action = Units.Action.discard
     static let done = "discarded"
     static let configuration = CommandConfiguration(
-        commandName: "discard", abstract: "Discard a unit in your hands, stored or thawed, with the reason; final.")
+        commandName: "discard", abstract: "Discard a unit in your hands, stored or thawed, with the reason; final.",
+        discussion: """
+            Examples:
+              gmp unit discard G1234260000014-001 --reason "label damaged in the thaw bath"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var unit: UnitArgument

@@ -12,6 +12,9 @@ struct UnitShow: GMPCommand {
         discussion: """
             The label statements follow the lot's status, intended use and donor \
             eligibility (as 'gmp lot label'), and the unit's own state (thawed, discarded).
+
+            Examples:
+              gmp unit show G1234260000014-001
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -43,7 +43,11 @@ struct UserDisable: GMPCommand {
     static let path = "user disable"
     static let configuration = CommandConfiguration(
         commandName: "disable",
-        abstract: "Disable an account: no more logins, open sessions ended. Accounts are never deleted.")
+        abstract: "Disable an account: no more logins, open sessions ended. Accounts are never deleted.",
+        discussion: """
+            Examples:
+              gmp user disable jlee --reason "left the company on 30 November"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var change: AccountChangeOptions
@@ -60,7 +64,11 @@ struct UserEnable: GMPCommand {
     static let path = "user enable"
     static let configuration = CommandConfiguration(
         commandName: "enable",
-        abstract: "Enable a disabled account, or unlock one locked after failed signing attempts.")
+        abstract: "Enable a disabled account, or unlock one locked after failed signing attempts.",
+        discussion: """
+            Examples:
+              gmp user enable jlee --reason "returned from leave; identity checked"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var change: AccountChangeOptions
@@ -106,7 +114,11 @@ struct UserGrant: GMPCommand {
 /// `gmp user revoke ID ROLE --reason …`
 struct UserRevoke: GMPCommand {
     static let path = "user revoke"
-    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Take a role from a person.")
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Take a role from a person.",
+        discussion: """
+            Examples:
+              gmp user revoke jlee qa --reason "moved to the QC team"
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var change: AccountChangeOptions

@@ -139,7 +139,9 @@ struct UserConfirm: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let signature = try SignedAction.run(
             connection, function: "gmp.confirm_identity(uuid, text, text)", refusal: "confirm identities",
-            fix: "a QA person or a director confirms it", passwordStdin: passwordStdin
+            fix: "a QA person or a director confirms it",
+            signing: SigningIntent(record: "that \(id) set their own password", meaning: .verified, statement: statement),
+            passwordStdin: passwordStdin
         ) { db, challenge in
             try AccountDirectory.confirmIdentity(on: db, challenge: challenge, of: id, statement: statement)
         }

@@ -6,7 +6,12 @@ import PostgresClient
 struct UserList: GMPCommand {
     static let path = "user list"
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List every account: id, name, state, roles, password expiry.")
+        commandName: "list", abstract: "List every account: id, name, state, roles, password expiry.",
+        discussion: """
+            Examples:
+              gmp user list
+              gmp user list --json
+            """)
 
     @OptionGroup var options: GlobalOptions
 
@@ -16,13 +21,11 @@ struct UserList: GMPCommand {
             try AccountDirectory(db).all()
         }
         try context.output.document(accounts.map(AccountDocument.init))
-        var lines = ["ID".padding(16) + "NAME".padding(28) + "STATE".padding(10) + "ROLES".padding(24) + "PASSWORD EXPIRES"]
-        for account in accounts {
-            lines.append(account.id.padding(16) + account.fullName.padding(28) + account.state.padding(10)
-                         + account.roles.map(\.rawValue).joined(separator: ",").padding(24)
-                         + account.passwordExpiresAt.iso8601)
+        let rows = accounts.map { account in
+            [account.id, account.fullName, account.state, account.roles.map(\.rawValue).joined(separator: ","),
+             account.passwordExpiresAt.iso8601]
         }
-        context.output.data(lines.joined(separator: "\n"))
+        context.output.data(textTable(header: ["ID", "NAME", "STATE", "ROLES", "PASSWORD EXPIRES"], rows: rows))
     }
 }
 

@@ -55,7 +55,7 @@ struct UserPasswd: GMPCommand {
             return
         }
         let me = connection.userName
-        let current = try PasswordReader.forSignature(account: me, fromStandardInput: passwordStdin)
+        let current = try PasswordReader.currentPassword(account: me, fromStandardInput: passwordStdin)
         let new = try passwordStdin ? PasswordReader.fromStandardInput() : newPassword()
         try SignatureCeremony(connection).sign(password: current) { db, challenge in
             try db.execute("SELECT gmp.change_password(\(challenge), \(new))")

@@ -5,7 +5,11 @@ import GMPRecords
 struct UserShow: GMPCommand {
     static let path = "user show"
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show one account: roles, state, password age, and any discrepancy.")
+        commandName: "show", abstract: "Show one account: roles, state, password age, and any discrepancy.",
+        discussion: """
+            Examples:
+              gmp user show jlee
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The account id.") var id: String
