@@ -190,4 +190,34 @@ struct AuditStagingTests {
             #expect(findings.contains { $0.table == "gmp.screening_result" }, "\(findings)")
         }
     }
+
+    @Test("QA's signed review of an event written before V0032 covers the row as it was then: intact, and verify reconciles it")
+    func reviewOfAnEventFromBeforeTheUpgrade() throws {
+        try DonorAndLotRulesTests.Site.with { site in
+            // Events the migrations wrote before V0032 have no write order: a review signed
+            // then hashed the row without the column, and must still read intact after.
+            let seq: Int64 = try site.superuser.query(
+                "SELECT max(seq) AS seq FROM gmp_audit.event WHERE write_order IS NULL")[0].decode("seq")
+            let asSignedThen: Bool = try site.superuser.query("""
+                SELECT gmp_rules.content_hash('gmp_audit.event', e.seq::text)
+                       = gmp_rules.content_hash('gmp_audit.event', e.seq::text, jsonb_build_array(to_jsonb(e.*) - 'write_order')) AS same
+                FROM gmp_audit.event e WHERE e.seq = \(seq)
+                """)[0].decode("same")
+            #expect(asSignedThen, "the content of event \(seq) is the row without the write order it never had")
+            let later: Bool = try site.superuser.query("""
+                SELECT gmp_rules.record_content('gmp_audit.event', max(seq)::text)->0 ? 'write_order' AS has
+                FROM gmp_audit.event WHERE write_order IS NOT NULL
+                """)[0].decode("has")
+            #expect(later, "an event written since V0032 is signed with its write order")
+            let signature = try SignatureCeremony(site.qaSession).sign(password: site.qa.password) { db, challenge in
+                try db.query("SELECT gmp.sign_audit_review(\(challenge)::uuid, \(seq), 'periodic review') AS id")[0]
+                    .decode("id", as: Int64.self)
+            }
+            let intact: Bool = try site.superuser.query(
+                "SELECT intact FROM gmp.signature_status WHERE id = \(signature)")[0].decode("intact")
+            #expect(intact)
+            let verification = try AuditTrail(site.superuser).verify(reconcile: true)
+            #expect(verification.isIntact, "\(String(describing: verification.reconciliation?.outcome.findings))")
+        }
+    }
 }

@@ -327,6 +327,13 @@ BEGIN
         -- A key that is not even a value of the column's type names no record.
         RETURN NULL;
     END;
+    -- An audit event written before V0032 (issue 19) has no write order: its content is
+    -- the row as it was signed then, without the column added since, so that QA's signed
+    -- reviews of the trail stay intact across the upgrade.
+    IF target = 'gmp_audit.event'::regclass THEN
+        content := (SELECT jsonb_agg(CASE WHEN e->'write_order' = 'null'::jsonb THEN e - 'write_order' ELSE e END)
+                    FROM jsonb_array_elements(content) e);
+    END IF;
     RETURN content;
 END;
 $$;
