@@ -32,13 +32,15 @@ struct DonorLotCommandTests {
         let admin: TestAccount
 
         /// Runs gmp against the database as `person` (their password in PGPASSWORD), with
-        /// the facility's configuration file.
-        func gmp(_ person: TestAccount?, _ arguments: [String], stdin: String? = nil) throws -> GMPRun {
+        /// the facility's configuration file; `environment` adds variables (COLUMNS).
+        func gmp(_ person: TestAccount?, _ arguments: [String], stdin: String? = nil,
+                 environment: [String: String] = [:]) throws -> GMPRun {
             guard let person else {
-                return try GMPBinary.run(arguments + ["--database", database, "--config", configPath], stdin: stdin)
+                return try GMPBinary.run(arguments + ["--database", database, "--config", configPath],
+                                         environment: environment, stdin: stdin)
             }
             return try GMPBinary.run(arguments + ["--database", database, "--user", person.id, "--config", configPath],
-                                     environment: ["PGPASSWORD": person.password], stdin: stdin)
+                                     environment: environment.merging(["PGPASSWORD": person.password]) { $1 }, stdin: stdin)
         }
 
         /// A signing command: --password-stdin, with the person's password on stdin.

@@ -55,6 +55,45 @@ struct TerminalOutputTests {
         }
     }
 
+    @Test("release check's criteria and custody history's holdings fit COLUMNS=60; a pipe gets them whole")
+    func recordTablesFitWidth() throws {
+        try QCReleaseCommandTests.withQCSite { qcSite in
+            let site = qcSite.site
+            try qcSite.approvedSpecification()
+            let lot = try qcSite.assignedLot()
+            try qcSite.passAll(lot, except: ["cd105"])
+            _ = try qcSite.record(lot, "cd105", "50", unit: "%")
+            let piped = Self.table(try site.gmp(site.qa, ["release", "check", lot.keyed]), from: "TEST")
+            let fitted = try site.gmp(site.qa, ["release", "check", lot.keyed], environment: ["COLUMNS": "60"])
+            #expect(fitted.status == 65, "\(fitted)")
+            Self.expectFitted(Self.table(fitted, from: "TEST"), piped: piped, width: 60)
+        }
+        try StorageCommandTests.withStoredLot { site, lot in
+            let unit = "\(lot.din)-003"
+            try site.expectSuccess { try site.gmp(site.operatorAccount, ["unit", "place", unit, "--box", StorageCommandTests.box, "--position", "A3"]) }
+            try site.expectSuccess { try site.gmp(site.operatorAccount, ["unit", "withdraw", unit, "--reason", "to QC for a retain sample"]) }
+            let piped = Self.table(try site.gmp(site.qa, ["custody", "history", unit]), from: "SINCE")
+            let fitted = try site.expectSuccess { try site.gmp(site.qa, ["custody", "history", unit], environment: ["COLUMNS": "60"]) }
+            Self.expectFitted(Self.table(fitted, from: "SINCE"), piped: piped, width: 60)
+        }
+    }
+
+    /// The table's lines: from its header to the first blank line.
+    static func table(_ run: GMPRun, from header: String) -> [Substring] {
+        let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return Array(lines.drop { !$0.hasPrefix(header) }.prefix { !$0.isEmpty })
+    }
+
+    /// The fitted table: the piped one's rows, none wider than `width`, a cut cell ending in …
+    /// (the piped one is wider, so something had to be cut).
+    static func expectFitted(_ fitted: [Substring], piped: [Substring], width: Int) {
+        #expect(piped.count > 1 && piped.contains { $0.count > width }, "the piped table is wider than \(width): \(piped)")
+        #expect(!piped.contains { $0.contains("…") }, "a pipe gets every character: \(piped)")
+        #expect(fitted.count == piped.count, "one line per row: \(fitted)")
+        #expect(fitted.allSatisfy { $0.count <= width }, "a line is wider than \(width): \(fitted.first { $0.count > width } ?? "")")
+        #expect(fitted.contains { $0.contains("…") }, "\(fitted)")
+    }
+
     @Test("PASS and FAIL coloured with --color always, never in a pipe by default, NO_COLOR honoured")
     func colouredVerdicts() throws {
         try QCReleaseCommandTests.withQCSite { qcSite in

@@ -6,7 +6,8 @@
 /// wraps on the terminal, so no field is ever split across two lines. Without one (a pipe
 /// or a file), nothing is cut. `decorate` styles a data cell (column index, text as
 /// shown) after the widths are settled, so colour never counts toward a width.
-func textTable(header: [String], rows: [[String]], width: Int? = Terminal.width(),
+/// Columns in `rightAligned` (counts, percentages) line up on their last digit.
+func textTable(header: [String], rows: [[String]], width: Int? = Terminal.width(), rightAligned: Set<Int> = [],
                decorate: (Int, String) -> String = { $1 }) -> String {
     let all = [header] + rows
     var widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
@@ -18,7 +19,12 @@ func textTable(header: [String], rows: [[String]], width: Int? = Terminal.width(
         for column in row.indices {
             let cell = truncated(row[column], to: widths[column])
             let shown = index == 0 ? cell : decorate(column, cell)
-            line += column == row.count - 1 ? shown : shown + String(repeating: " ", count: widths[column] - cell.count + 2)
+            let blank = String(repeating: " ", count: widths[column] - cell.count)
+            if rightAligned.contains(column) {
+                line += blank + shown + (column == row.count - 1 ? "" : "  ")
+            } else {
+                line += column == row.count - 1 ? shown : shown + blank + "  "
+            }
         }
         return line
     }.joined(separator: "\n")

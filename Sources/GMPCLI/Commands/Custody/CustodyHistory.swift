@@ -89,20 +89,17 @@ enum CustodyText {
             }
         }
         let lot = (try? DonationIdentificationNumber(stored: d.lot).eyeReadable) ?? d.lot + d.checkCharacter
-        // Columns as wide as their widest entry: a storage path can be long.
-        let since = max(12, d.holdings.map(\.since.count).max() ?? 0) + 2
-        let holder = max(7, d.holdings.map(\.holder.count).max() ?? 0) + 2
-        let by = max(3, d.holdings.map(\.recordedBy.count).max() ?? 0) + 2
         var lines = [
             "unit           \(d.unit)  (\(d.container), \(d.volumeMl) mL), \(d.state.replacing("_", with: " "))",
             "lot            \(lot)  (\(d.productKind)), \(d.lotStatus)",
             "identity       " + identity.joined(separator: "\n             › "),
-            "SINCE (UTC)".padding(since) + "ACTION".padding(13) + "HOLDER".padding(holder) + "BY".padding(by) + "REASON",
         ]
-        lines += d.holdings.map { h in
-            h.since.padding(since) + h.action.padding(13) + h.holder.padding(holder) + h.recordedBy.padding(by)
-                + (h.reason ?? "") + (h.condition.map { " [condition: \($0)]" } ?? "")
+        // Fitted to the terminal: a storage path can be long.
+        let rows = d.holdings.map { h in
+            [h.since, h.action, h.holder, h.recordedBy, (h.reason ?? "") + (h.condition.map { " [condition: \($0)]" } ?? "")]
         }
+        lines += textTable(header: ["SINCE (UTC)", "ACTION", "HOLDER", "BY", "REASON"], rows: rows)
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         lines += d.problems.map { "BROKEN         \($0)" }
         return lines
     }

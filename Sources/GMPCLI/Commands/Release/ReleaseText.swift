@@ -20,14 +20,16 @@ enum ReleaseText {
         }
         if !check.evaluation.isEmpty {
             lines.append("")
-            lines.append("TEST".padding(16) + "LIMIT".padding(30) + "RESULT".padding(26) + "VERDICT")
-            for e in check.evaluation {
+            let rows = check.evaluation.map { e -> [String] in
                 let counted = e.results.filter(\.counted)
                 let shown = counted.isEmpty ? (e.results.last.map { e.display($0) + " (set aside)" } ?? "—")
                                             : counted.map(e.display).joined(separator: "; ")
-                let limit = e.limitText + (e.unit.map { " " + $0 } ?? "")
-                lines.append(e.test.padding(16) + limit.padding(30) + shown.padding(26) + style.verdict(e.verdict.uppercased()))
+                return [e.test, e.limitText + (e.unit.map { " " + $0 } ?? ""), shown, e.verdict.uppercased()]
             }
+            let table = textTable(header: ["TEST", "LIMIT", "RESULT", "VERDICT"], rows: rows) { column, cell in
+                column == 3 ? style.verdict(cell) : cell
+            }
+            lines += table.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         }
         lines.append("")
         lines.append("eligibility    " + (check.eligibility.map { "\($0.outcome) (determination \($0.determinationId)"

@@ -103,7 +103,7 @@ struct ShipList: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try Shipments(db).list(status: status) }
         try context.output.document(rows)
-        context.output.data(rows.isEmpty ? "no shipments" : rows.map(ShipText.row).joined(separator: "\n"))
+        context.output.data(rows.isEmpty ? "no shipments" : ShipText.table(rows))
     }
 }
 

@@ -3,9 +3,11 @@ import GMPRules
 
 /// Text lines for shipments, shared by ship list and ship show.
 enum ShipText {
-    static func row(_ s: Shipments.Row) -> String {
-        "\(s.id.padding(13)) \(s.status.padding(11)) \(String(s.units).padding(3)) unit(s)  \(s.consignee)"
-            + "  [shipper \(s.shipper), receiver \(s.receiver)]" + (s.urgent ? "  URGENT NEED" : "")
+    /// ship list's table, fitted to the terminal.
+    static func table(_ rows: [Shipments.Row]) -> String {
+        textTable(header: ["SHIPMENT", "STATUS", "UNITS", "CONSIGNEE", "SHIPPER", "RECEIVER", "NEED"],
+                  rows: rows.map { [$0.id, $0.status, String($0.units), $0.consignee, $0.shipper, $0.receiver, $0.urgent ? "URGENT" : ""] },
+                  rightAligned: [2])
     }
 
     static func report(_ d: ShipmentDocument) -> [String] {

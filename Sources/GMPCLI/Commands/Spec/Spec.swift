@@ -196,11 +196,12 @@ struct SpecList: GMPCommand {
             try SpecificationRegistry(db).versions(code: code)
         }
         try context.output.document(versions)
-        let lines = versions.map { v in
-            "\(v.id.padding(18)) \(v.status.padding(9)) \(v.productKind), \(v.stage)  \(v.title)"
-                + (v.approvedBy.map { "  [approved by \($0)]" } ?? "") + "  lots: \(v.lots)"
+        let rows = versions.map { v in
+            [v.id, v.status, "\(v.productKind), \(v.stage)", v.title, v.approvedBy ?? "", String(v.lots)]
         }
-        context.output.data(lines.isEmpty ? "no specification yet: gmp spec import FILE" : lines.joined(separator: "\n"))
+        context.output.data(rows.isEmpty ? "no specification yet: gmp spec import FILE"
+                                         : textTable(header: ["SPECIFICATION", "STATUS", "FOR", "TITLE", "APPROVED BY", "LOTS"],
+                                                     rows: rows, rightAligned: [5]))
     }
 }
 

@@ -25,8 +25,7 @@ struct StorageFind: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let places = try connection.transaction(.repeatableRead, readOnly: true) { db in try StorageLocations(db).find(subject) }
         try context.output.document(places)
-        let lines = places.map(UnitText.placeLine)
-        context.output.data(lines.isEmpty ? "lot \(subject) has no units yet (they are made by its fill step)"
-                                          : (["UNIT".padding(19) + "STATE".padding(11) + "WHERE"] + lines).joined(separator: "\n"))
+        context.output.data(places.isEmpty ? "lot \(subject) has no units yet (they are made by its fill step)"
+                                           : textTable(header: ["UNIT", "STATE", "WHERE"], rows: places.map(UnitText.placeRow)))
     }
 }

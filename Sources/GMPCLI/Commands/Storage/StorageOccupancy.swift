@@ -49,21 +49,13 @@ struct StorageOccupancyCommand: GMPCommand {
             }.joined())
             return
         }
-        let header = "DEVICE".padding(16) + "KIND".padding(8) + "LIMIT °C".padding(10) + "BOXES".leftPadded(7)
-            + "POSITIONS".leftPadded(11) + "OCCUPIED".leftPadded(10) + "FREE".leftPadded(9) + "USED".leftPadded(8)
-        let lines = devices.map { d in
-            d.device.padding(16) + d.kind.padding(8) + ("≤ " + d.maxCelsius).padding(10) + String(d.boxes).leftPadded(7)
-                + String(d.positions).leftPadded(11) + String(d.occupied).leftPadded(10) + String(d.free).leftPadded(9)
-                + (d.percentUsed + " %").leftPadded(8)
+        let rows = devices.map { d in
+            [d.device, d.kind, "≤ " + d.maxCelsius, String(d.boxes), String(d.positions), String(d.occupied),
+             String(d.free), d.percentUsed + " %"]
         }
+        let table = textTable(header: ["DEVICE", "KIND", "LIMIT °C", "BOXES", "POSITIONS", "OCCUPIED", "FREE", "USED"],
+                              rows: rows, rightAligned: [3, 4, 5, 6, 7])
         context.output.data(devices.isEmpty ? "no tank, freezer or shipper under \(location.uppercased())"
-                                            : ([header] + lines).joined(separator: "\n"))
-    }
-}
-
-extension String {
-    /// Right-aligned in a column of `width` characters.
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? " " + self : String(repeating: " ", count: width - count) + self
+                                            : table)
     }
 }

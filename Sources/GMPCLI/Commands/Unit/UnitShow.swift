@@ -53,9 +53,8 @@ struct UnitShow: GMPCommand {
 
 /// Text lines for units, shared by unit show, storage find and custody history.
 enum UnitText {
-    /// "G123426000001-001  stored     SITE-A › LN2-01 › R1 › B01 C7"
-    static func placeLine(_ place: StorageLocations.UnitPlace) -> String {
-        place.unit.padding(19) + place.state.padding(11) + place.holder
-            + (place.pendingTransfer.map { "  (hand-over \($0) pending)" } ?? "")
+    /// ["G123426000001-001", "stored", "SITE-A › LN2-01 › R1 › B01 C7"]: a row of storage find's table.
+    static func placeRow(_ place: StorageLocations.UnitPlace) -> [String] {
+        [place.unit, place.state, place.holder + (place.pendingTransfer.map { "  (hand-over \($0) pending)" } ?? "")]
     }
 }
