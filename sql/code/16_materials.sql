@@ -188,6 +188,40 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                                                     WHERE d.material_lot_id = m.id AND d.decision = 'released'))
 $$;
 
+-- The lot and time a material or a piece of equipment was used at: those of the
+-- manufacturing step or QC result (exactly one) that used it, never the writer's say. The
+-- lot is locked FOR SHARE, so a disposition committing meanwhile waits for the use, and
+-- must still be open.
+CREATE OR REPLACE FUNCTION gmp_rules.use_by_step_or_result(step_id bigint, result_id bigint, what text,
+                                                          OUT lot gmp.lot, OUT used_at timestamptz)
+LANGUAGE plpgsql AS $$
+DECLARE
+    used_in text;
+BEGIN
+    IF num_nonnulls(step_id, result_id) <> 1 THEN
+        RAISE EXCEPTION 'a % belongs to one manufacturing step or one QC result', what USING ERRCODE = 'GM002';
+    END IF;
+    IF step_id IS NOT NULL THEN
+        SELECT s.din, s.performed_at INTO used_in, used_at FROM gmp.manufacturing_step s
+        WHERE s.id = use_by_step_or_result.step_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no manufacturing step %', step_id USING ERRCODE = 'GM001';
+        END IF;
+    ELSE
+        SELECT r.din, r.performed_at INTO used_in, used_at FROM gmp.qc_result r
+        WHERE r.id = use_by_step_or_result.result_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no QC result %', result_id USING ERRCODE = 'GM001';
+        END IF;
+    END IF;
+    SELECT * INTO STRICT lot FROM gmp.lot x WHERE x.din = used_in FOR SHARE;
+    IF lot.status NOT IN ('quarantine', 'on_hold') THEN
+        RAISE EXCEPTION 'lot % is %: its record is closed', lot.din, replace(lot.status, '_', ' ') USING ERRCODE = 'GM004',
+            HINT = 'nothing is added to a released or rejected lot''s record';
+    END IF;
+END;
+$$;
+
 -- Every consumption, whoever inserts: its lot and time come from the step or result
 -- itself, the quantity is a finite positive number in a known unit, and the material lot
 -- was fit for use at that time. The material lot is locked FOR SHARE, so a rejection
@@ -196,6 +230,7 @@ CREATE OR REPLACE FUNCTION gmp_rules.check_consumption() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     m        gmp.material_lot;
+    used     record;
     l        gmp.lot;
     unusable text;
 BEGIN
@@ -208,26 +243,10 @@ BEGIN
         RAISE EXCEPTION 'unknown unit % for a quantity consumed', coalesce(NEW.unit, '(none)') USING ERRCODE = 'GM002',
             HINT = (SELECT 'units: ' || string_agg(symbol, ', ' ORDER BY kind, symbol) FROM gmp_meta.material_unit);
     END IF;
-    IF num_nonnulls(NEW.step_id, NEW.result_id) <> 1 THEN
-        RAISE EXCEPTION 'a consumption belongs to one manufacturing step or one QC result' USING ERRCODE = 'GM002';
-    END IF;
-    IF NEW.step_id IS NOT NULL THEN
-        SELECT s.din, s.performed_at INTO NEW.din, NEW.used_at FROM gmp.manufacturing_step s WHERE s.id = NEW.step_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'no manufacturing step %', NEW.step_id USING ERRCODE = 'GM001';
-        END IF;
-    ELSE
-        SELECT r.din, r.performed_at INTO NEW.din, NEW.used_at FROM gmp.qc_result r WHERE r.id = NEW.result_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'no QC result %', NEW.result_id USING ERRCODE = 'GM001';
-        END IF;
-    END IF;
-    -- Locked, so a disposition of the lot committing meanwhile waits for this record.
-    SELECT * INTO STRICT l FROM gmp.lot x WHERE x.din = NEW.din FOR SHARE;
-    IF l.status NOT IN ('quarantine', 'on_hold') THEN
-        RAISE EXCEPTION 'lot % is %: its record is closed', l.din, replace(l.status, '_', ' ') USING ERRCODE = 'GM004',
-            HINT = 'nothing is added to a released or rejected lot''s record';
-    END IF;
+    SELECT u.lot, u.used_at INTO used FROM gmp_rules.use_by_step_or_result(NEW.step_id, NEW.result_id, 'consumption') u;
+    l := used.lot;
+    NEW.din := l.din;
+    NEW.used_at := used.used_at;
     SELECT * INTO m FROM gmp.material_lot x WHERE x.id = NEW.material_lot_id FOR SHARE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no material lot %', NEW.material_lot_id USING ERRCODE = 'GM001',

@@ -239,28 +239,14 @@ CREATE OR REPLACE FUNCTION gmp_rules.check_equipment_use() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     e        gmp.equipment;
+    used     record;
     l        gmp.lot;
     unusable text;
 BEGIN
-    IF num_nonnulls(NEW.step_id, NEW.result_id) <> 1 THEN
-        RAISE EXCEPTION 'a use of equipment belongs to one manufacturing step or one QC result' USING ERRCODE = 'GM002';
-    END IF;
-    IF NEW.step_id IS NOT NULL THEN
-        SELECT s.din, s.performed_at INTO NEW.din, NEW.used_at FROM gmp.manufacturing_step s WHERE s.id = NEW.step_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'no manufacturing step %', NEW.step_id USING ERRCODE = 'GM001';
-        END IF;
-    ELSE
-        SELECT r.din, r.performed_at INTO NEW.din, NEW.used_at FROM gmp.qc_result r WHERE r.id = NEW.result_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'no QC result %', NEW.result_id USING ERRCODE = 'GM001';
-        END IF;
-    END IF;
-    SELECT * INTO STRICT l FROM gmp.lot x WHERE x.din = NEW.din FOR SHARE;
-    IF l.status NOT IN ('quarantine', 'on_hold') THEN
-        RAISE EXCEPTION 'lot % is %: its record is closed', l.din, replace(l.status, '_', ' ') USING ERRCODE = 'GM004',
-            HINT = 'nothing is added to a released or rejected lot''s record';
-    END IF;
+    SELECT u.lot, u.used_at INTO used FROM gmp_rules.use_by_step_or_result(NEW.step_id, NEW.result_id, 'use of equipment') u;
+    l := used.lot;
+    NEW.din := l.din;
+    NEW.used_at := used.used_at;
     SELECT * INTO e FROM gmp.equipment x WHERE x.id = NEW.equipment_id FOR SHARE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no equipment %', NEW.equipment_id USING ERRCODE = 'GM001',

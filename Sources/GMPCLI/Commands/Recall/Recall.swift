@@ -337,9 +337,7 @@ struct RecallReport: GMPCommand {
         let doc = try connection.transaction(.repeatableRead, readOnly: true) { db in try Recalls(db).document(recall) }
         let page = RecallHTML.page(doc)
         if let html {
-            guard FileManager.default.createFile(atPath: html, contents: Data(page.utf8)) else {
-                throw Failure(exitCode: .usage, problem: "cannot write \(html)", fix: "give a writable path")
-            }
+            try PrintedFile.write(page, to: html)
             context.output.note("wrote \(html)")
         }
         if let pdf {

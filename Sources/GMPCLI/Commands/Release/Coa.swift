@@ -50,9 +50,7 @@ struct Coa: GMPCommand {
         if html != nil || pdf != nil {
             let page = CertificateRendering.html(certificate, manufacturer: manufacturer)
             if let html {
-                guard FileManager.default.createFile(atPath: html, contents: Data(page.utf8)) else {
-                    throw Failure(exitCode: .usage, problem: "cannot write \(html)", fix: "give a writable path")
-                }
+                try PrintedFile.write(page, to: html)
                 context.output.note("wrote \(html)")
             }
             if let pdf {
