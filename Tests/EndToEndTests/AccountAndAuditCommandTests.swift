@@ -8,10 +8,10 @@ import TestSupport
 struct AccountAndAuditCommandTests {
     /// Runs gmp against `database` as `person` (their password in PGPASSWORD).
     static func gmp(_ database: String, as person: TestAccount? = nil, _ arguments: [String],
-                    stdin: String? = nil) throws -> GMPRun {
-        guard let person else { return try GMPBinary.run(arguments + ["--database", database], stdin: stdin) }
+                    stdin: String? = nil, environment: [String: String] = [:]) throws -> GMPRun {
+        guard let person else { return try GMPBinary.run(arguments + ["--database", database], environment: environment, stdin: stdin) }
         return try GMPBinary.run(arguments + ["--database", database, "--user", person.id],
-                                 environment: ["PGPASSWORD": person.password], stdin: stdin)
+                                 environment: environment.merging(["PGPASSWORD": person.password]) { $1 }, stdin: stdin)
     }
 
     @Test("user add, list, show and --json; ids are never reused; bad input is refused with the right exit code")
@@ -70,6 +70,19 @@ struct AccountAndAuditCommandTests {
             let report = try Self.gmp(database, as: person, ["audit", "report", "--table", "gmp_audit.event"])
             #expect(report.stdout.contains("signature: reviewed by Test Person (\(person.id))"), "\(report)")
             #expect(report.stdout.contains(": intact"))
+            // Streamed, yet fitted to the terminal: each event's line cut with …, its values
+            // wrapped onto indented lines with every character kept; a pipe gets each whole.
+            let fitted = try Self.gmp(database, as: person, ["audit", "report", "--table", "gmp_audit.event"],
+                                      environment: ["COLUMNS": "60"])
+            #expect(fitted.status == report.status, "\(fitted)")
+            let lines = fitted.stdout.split(separator: "\n")
+            #expect(lines.allSatisfy { $0.count <= 60 }, "a line is wider than 60: \(lines.first { $0.count > 60 } ?? "")")
+            #expect(lines.filter { !$0.hasPrefix(" ") }.contains { $0.contains("…") }, "\(fitted)")
+            #expect(fitted.stdout.replacingOccurrences(of: "\n          ", with: "")
+                        .contains("signature: reviewed by Test Person (\(person.id))"), "\(fitted)")
+            let piped = report.stdout.split(separator: "\n")
+            #expect(piped.contains { $0.count > 60 } && !piped.contains { $0.contains("…") }, "\(report)")
+            #expect(piped.filter { !$0.hasPrefix(" ") }.count == lines.filter { !$0.hasPrefix(" ") }.count, "one line per event")
         }
     }
 
@@ -134,6 +147,8 @@ struct AccountAndAuditCommandTests {
             #expect(events.allSatisfy { $0["alert"] as? Bool == true })
             let all = try Self.gmp(database, as: qa, ["audit", "alerts", "--all"])
             #expect(all.stdout.contains("identity_confirmed") && all.stdout.contains("role_declined"), "\(all)")
+            // Fitted to the terminal (COLUMNS=60, … where cut), whole through a pipe (issue 16).
+            try TerminalOutputTests.expectTableFits("TIME (UTC)") { try Self.gmp(database, as: qa, ["audit", "alerts", "--all"], environment: $0) }
         }
     }
 

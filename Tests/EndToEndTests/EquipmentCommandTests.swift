@@ -85,7 +85,7 @@ struct EquipmentCommandTests {
             let equipment = try #require(try back.json()["equipment"] as? [[String: Any]], "\(back)")
             #expect(equipment.compactMap { $0["equipment"] as? String } == ["BSC-01", "BSC-01"], "\(back)")
             let backText = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed]) }
-            #expect(backText.stdout.contains("BSC-01       biosafety_cabinet"), "\(backText)")
+            #expect(backText.stdout.split(separator: "\n").contains { $0.contains("BSC-01 ") && $0.contains(" biosafety_cabinet") }, "\(backText)")
             let backCSV = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed, "--csv"]) }
             #expect(backCSV.stdout.contains("equipment,BSC-01,biosafety_cabinet,"), "\(backCSV)")
 
@@ -111,6 +111,11 @@ struct EquipmentCommandTests {
             let show = try site.expectSuccess { try site.gmp(site.qa, ["equipment", "show", "BSC-01"]) }
             #expect(show.stdout.contains("found out of tolerance, left in tolerance"), "\(show)")
             #expect(show.stdout.contains("used           2 time(s)"), "\(show)")
+            // Tables fitted to the terminal (COLUMNS=60, … where cut), whole through a pipe (issue 16).
+            try TerminalOutputTests.expectTableFits("EQUIPMENT") { try site.gmp(site.qa, ["equipment", "list"], environment: $0) }
+            try TerminalOutputTests.expectTableFits("RECORD") { try site.gmp(site.qa, ["equipment", "show", "BSC-01"], environment: $0) }
+            try TerminalOutputTests.expectTableFits("USED (UTC)") { try site.gmp(site.qa, ["equipment", "show", "BSC-01"], environment: $0) }
+            try TerminalOutputTests.expectTableFits("USED (UTC)") { try site.gmp(site.qa, ["trace", "lot", lot.keyed], environment: $0) }
             let text = try site.expectSuccess {
                 try site.signed(site.operatorAccount, ["equipment", "maintain", "BSC-01", "--note", "filter changed"])
             }

@@ -265,6 +265,40 @@ struct ListAndQueueCommandTests {
     }
 }
 
+extension ListAndQueueCommandTests {
+    @Test("qc list, ship list, excursion list, spec list and audit alerts take --csv (with --bom), one row per item of --json")
+    func moreListsTakeCSV() throws {
+        try ShipCommandTests.withShipSite { ss in
+            let site = ss.site
+            let lot = try ss.releasedLot()
+            let shipment = try ss.shipment()
+            /// The CSV's records, after checking the run and that --csv and --json exclude each other.
+            func csv(_ person: TestAccount, _ arguments: [String], exit: Int32 = 0) throws -> [[String: String]] {
+                let run = try site.gmp(person, arguments + ["--csv", "--bom"])
+                #expect(run.status == exit, "\(run)")
+                #expect(run.stdout.hasPrefix(CSVBOM.text), "--bom: \(run)")
+                expectOneLineError(try site.gmp(person, arguments + ["--csv", "--json"]), exit: 64, mentioning: ["--csv", "--json"])
+                return try Self.records(GMPRun(status: run.status, stdout: String(run.stdout.dropFirst()), stderr: run.stderr))
+            }
+            let results = try csv(site.qa, ["qc", "list", lot.keyed])
+            let resultsJSON = try JSONSerialization.jsonObject(with: Data(try site.gmp(site.qa, ["qc", "list", lot.keyed, "--json"]).stdout.utf8))
+            #expect(results.count == (resultsJSON as? [Any])?.count && !results.isEmpty, "\(results)")
+            #expect(results.allSatisfy { $0["lot"]?.replacingOccurrences(of: " ", with: "") == lot.keyed && $0["din"] == lot.din
+                && $0["verdict"] == "pass" }, "\(results)")
+            let shipments = try csv(site.qa, ["ship", "list"])
+            #expect(shipments.map { $0["id"] } == [shipment] && shipments.first?["status"] == "created", "\(shipments)")
+            #expect(shipments.first?["consignee"] == ShipCommandTests.consignee, "\(shipments)")
+            let excursions = try csv(site.qa, ["excursion", "list"])
+            #expect(excursions.isEmpty, "\(excursions)")
+            let specs = try csv(site.qa, ["spec", "list"])
+            #expect(specs.contains { $0["id"] == "E2E-DP@1" && $0["status"] == "approved" }, "\(specs)")
+            // Role grants at set-up are alerts: exit 65, as without --csv.
+            let alerts = try csv(site.qa, ["audit", "alerts", "--all"], exit: 65)
+            #expect(alerts.contains { $0["kind"] == "role_granted" && $0["alert"] == "true" }, "\(alerts)")
+        }
+    }
+}
+
 /// The UTF-8 byte order mark as a Swift string sees it.
 enum CSVBOM {
     static let text = "\u{FEFF}"

@@ -92,11 +92,20 @@ struct MaterialCommandTests {
             let materials = try #require(try back.json()["materials"] as? [[String: Any]], "\(back)")
             #expect(materials.compactMap { $0["material_lot"] as? String } == [medium, medium], "\(back)")
             let backText = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed]) }
-            #expect(backText.stdout.contains("\(medium)  MEM-ALPHA"), "\(backText)")
+            #expect(backText.stdout.split(separator: "\n").contains { $0.contains(medium) && $0.contains("MEM-ALPHA") }, "\(backText)")
             let backCSV = try site.expectSuccess { try site.gmp(site.qa, ["trace", "lot", lot.keyed, "--csv"]) }
             #expect(backCSV.stdout.contains("material,\(medium),MEM-ALPHA,"), "\(backCSV)")
             let text = try site.expectSuccess { try site.gmp(site.qa, ["trace", "material", medium]) }
             #expect(text.stdout.contains("lots reached   1"), "\(text)")
+            // Tables fitted to the terminal (COLUMNS=60, … where cut), whole through a pipe (issue 16).
+            try TerminalOutputTests.expectTableFits("USED (UTC)") { try site.gmp(site.qa, ["material", "show", medium], environment: $0) }
+            try TerminalOutputTests.expectTableFits("USED (UTC)") { try site.gmp(site.qa, ["trace", "material", medium], environment: $0) }
+            try TerminalOutputTests.expectTableFits("ID") { try site.gmp(site.qa, ["material", "list"], environment: $0) }
+            try TerminalOutputTests.expectTableFits("PERFORMED (UTC)") { try site.gmp(site.qa, ["trace", "lot", lot.keyed], environment: $0) }
+            try TerminalOutputTests.expectTableFits("USED (UTC)") { try site.gmp(site.qa, ["trace", "lot", lot.keyed], environment: $0) }
+            let types = try site.expectSuccess { try site.gmp(site.qa, ["material", "type", "list"], environment: ["COLUMNS": "30"]) }
+            #expect(TerminalOutputTests.table(types, from: "TYPE").allSatisfy { $0.count <= 30 }, "\(types)")
+            #expect(TerminalOutputTests.table(types, from: "TYPE").contains { $0.contains("…") }, "\(types)")
 
             let list = try site.expectSuccess { try site.gmp(site.qa, ["material", "list", "--csv"]) }
             #expect(list.stdout.hasPrefix("id,type,supplier,supplier_lot,quantity,unit,expires_on,opened_at,status,usable"), "\(list)")

@@ -60,6 +60,92 @@ struct PrintedDocumentTests {
         return directory
     }
 
+    @Test("product codes: a placeholder is warned by doctor and on the label sheet and ZPL; a configured code is printed and shown with its origin")
+    func productCodes() throws {
+        try DonorLotCommandTests.withSite { site in
+            let directory = try Self.scratch()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let lot = try Self.filledLot(site)
+            let configured = "\(directory)/configured.yaml"
+            let codes = ["master_cell_bank/cells": "S1234"]
+            try (try String(contentsOfFile: site.configPath, encoding: .utf8)
+                 + "product_codes:\n" + codes.map { "  \($0.key): \($0.value)\n" }.joined())
+                .write(toFile: configured, atomically: true, encoding: .utf8)
+            func gmp(_ config: String, _ arguments: [String]) throws -> GMPRun {
+                try GMPBinary.run(arguments + ["--database", site.database, "--user", site.operatorAccount.id, "--config", config],
+                                  environment: ["PGPASSWORD": site.operatorAccount.password])
+            }
+            func text(_ pdf: String) throws -> String {
+                try #require(try Self.tool("pdftotext", [pdf, "-"]), "pdftotext (poppler-utils) is not installed").output
+            }
+
+            // The starter configuration names no code: a placeholder, warned everywhere.
+            let doctor = try gmp(site.configPath, ["doctor", "--json"])
+            #expect(doctor.status == 0, "a warning, not a failure: \(doctor)")
+            let check = try #require((try doctor.json()["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "product codes" },
+                                     "\(doctor)")
+            #expect(check["status"] as? String == "warning", "\(doctor)")
+            #expect((check["detail"] as? String)?.contains("every product") == true, "\(doctor)")
+            #expect((check["detail"] as? String)?.contains("PLACEHOLDER PRODUCT CODE") == true, "\(doctor)")
+            #expect((check["fix"] as? String)?.contains("product_codes") == true, "\(doctor)")
+            let placeholder = try site.expectSuccess {
+                try gmp(site.configPath, ["label", "print", lot.keyed + "-001", "--pdf", "\(directory)/p.pdf", "--zpl", "\(directory)/p.zpl", "--json"])
+            }
+            let placeholderLabel = try #require((try placeholder.json()["labels"] as? [[String: Any]])?.first?["label"] as? [String: Any])
+            #expect(placeholderLabel["product_code_data"] as? String == "=<S9001VA0", "\(placeholder)")
+            #expect(placeholderLabel["placeholder_product_code"] as? Bool == true, "\(placeholder)")
+            #expect(placeholder.stderr.contains("PLACEHOLDER PRODUCT CODE"), "\(placeholder)")
+            #expect(try text("\(directory)/p.pdf").contains("PLACEHOLDER PRODUCT CODE — not for clinical use"))
+            #expect(try String(contentsOfFile: "\(directory)/p.zpl", encoding: .utf8).contains("PLACEHOLDER PRODUCT CODE"))
+            let shown = try gmp(site.configPath, ["config", "show", "--json"])
+            let placeholderSetting = try #require((try shown.json()["settings"] as? [[String: Any]])?
+                .first { $0["key"] as? String == "product_codes.master_cell_bank/cells" }, "\(shown)")
+            #expect(placeholderSetting["value"] as? String == "S9001 (placeholder)", "\(shown)")
+            #expect(placeholderSetting["origin"] as? String == "default", "\(shown)")
+
+            // The facility's code: on the label and in its bar code, no warning, shown from the file.
+            let real = try site.expectSuccess {
+                try gmp(configured, ["label", "print", lot.keyed + "-002", "--pdf", "\(directory)/r.pdf", "--zpl", "\(directory)/r.zpl", "--json"])
+            }
+            let realLabel = try #require((try real.json()["labels"] as? [[String: Any]])?.first?["label"] as? [String: Any])
+            #expect(realLabel["product_code_data"] as? String == "=<S1234VAa", "\(real)")
+            #expect(realLabel["placeholder_product_code"] as? Bool == false, "\(real)")
+            #expect(!real.stderr.contains("PLACEHOLDER"), "\(real)")
+            let realText = try text("\(directory)/r.pdf")
+            #expect(realText.contains("=<S1234VAa") && !realText.contains("PLACEHOLDER"), "\(realText)")
+            let realZPL = try String(contentsOfFile: "\(directory)/r.zpl", encoding: .utf8)
+            #expect(realZPL.contains("^FD>:=<S1234VAa^FS") && !realZPL.contains("PLACEHOLDER"), "\(realZPL)")
+            let configuredShown = try gmp(configured, ["config", "show"])
+            let line = configuredShown.stdout.split(separator: "\n").first { $0.hasPrefix("product_codes.master_cell_bank/cells") } ?? ""
+            #expect(line.contains("S1234") && line.contains("file: \(configured)") && !line.contains("placeholder"), "\(configuredShown)")
+
+            // One product configured: doctor names the others, not it.
+            let partly = try gmp(configured, ["doctor", "--json"])
+            let partlyCheck = (try partly.json()["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "product codes" }
+            let detail = partlyCheck?["detail"] as? String ?? ""
+            #expect(partlyCheck?["status"] as? String == "warning" && detail.contains("working_cell_bank/cells")
+                    && !detail.contains("master_cell_bank/cells"), "\(partly)")
+
+            // Every product configured: doctor has nothing to warn about.
+            let all = "\(directory)/all.yaml"
+            try (try String(contentsOfFile: site.configPath, encoding: .utf8) + "product_codes:\n"
+                 + ["master_cell_bank", "working_cell_bank", "drug_product"].enumerated().flatMap { stage in
+                     ["cells", "conditioned_medium", "extracellular_vesicles"].enumerated().map { kind in
+                         "  \(stage.element)/\(kind.element): S12\(stage.offset)\(kind.offset)\n"
+                     }
+                 }.joined()).write(toFile: all, atomically: true, encoding: .utf8)
+            let healthy = try gmp(all, ["doctor", "--json"])
+            let allCheck = (try healthy.json()["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "product codes" }
+            #expect(allCheck?["status"] as? String == "ok", "\(healthy)")
+            // A malformed code is refused before anything is printed (exit 78).
+            let bad = "\(directory)/bad.yaml"
+            try (try String(contentsOfFile: site.configPath, encoding: .utf8) + "product_codes:\n  drug_product/cells: S12\n")
+                .write(toFile: bad, atomically: true, encoding: .utf8)
+            expectOneLineError(try gmp(bad, ["label", "print", lot.keyed + "-004", "--zpl", "\(directory)/b.zpl"]), exit: 78,
+                               mentioning: ["product_codes.drug_product/cells", "capital letter and four digits"])
+        }
+    }
+
     @Test("a unit's label sheet decodes back (zbarimg) to exactly the ISBT 128 data structures; the print is audited; a reprint needs --reason")
     func unitLabel() throws {
         try DonorLotCommandTests.withSite { site in
@@ -145,6 +231,10 @@ struct PrintedDocumentTests {
             #expect(page.contains("<td>din_data</td><td>—</td><td>\(din)</td>"), "an insert shows each field old → new")
             #expect(page.contains("Reason: label smudged"))
             #expect(page.contains("How to verify this report") && page.contains("gmp audit verify"))
+            // These events are hash format v2 (since V0032): the page gives that formula too, and
+            // points to documentation the inspector can read with the binary, not to the sources.
+            #expect(page.contains("field(\"gmp-audit-v2\") || field(seq) || field(write_order)"), "the v2 formula")
+            #expect(page.contains("gmp help audit-trail") && !page.contains("docs/"), "documentation that ships with gmp")
             #expect(page.contains("chain hash <code>"))
             let head = try #require(FileManager.default.contents(atPath: reportPDF)).prefix(5)
             #expect(String(decoding: head, as: UTF8.self) == "%PDF-")

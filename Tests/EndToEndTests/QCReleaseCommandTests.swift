@@ -352,6 +352,7 @@ struct QCReleaseCommandTests {
             try site.expectSuccess { try site.signed(qs.qa2, ["spec", "approve", "E2E-DP@2"]) }
             let show = try site.expectSuccess { try site.gmp(site.qa, ["spec", "show", "E2E-DP@2"]) }
             #expect(show.stdout.contains("(approved, approved by \(qs.qa2.id))"), "\(show)")
+            try TerminalOutputTests.expectTableFits("TEST") { try site.gmp(site.qa, ["spec", "show", "E2E-DP@2"], environment: $0) }
 
             // A shipped specification imports as it is.
             let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -87,6 +87,7 @@ struct RecallCommandTests {
             let list = try site.expectSuccess { try site.gmp(site.qa, ["recall", "list", "--json"]) }
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
             #expect(rows.first?["status"] as? String == "closed" && rows.first?["acknowledged"] as? Int == 1, "\(list)")
+            try TerminalOutputTests.expectTableFits("RECALL") { try site.gmp(site.qa, ["recall", "list"], environment: $0) }
             let html = NSTemporaryDirectory() + "recall-\(recall).html"
             try site.expectSuccess { try site.gmp(site.qa, ["recall", "report", recall, "--html", html]) }
             let page = try String(contentsOfFile: html, encoding: .utf8)
@@ -146,7 +147,8 @@ struct RecallCommandTests {
             let show = try site.expectSuccess { try site.gmp(site.qa, ["recall", "show", recall, "--json"]) }
             #expect((try show.json()["lots"] as? [Any])?.count == 2, "\(show)")
             let text = try site.expectSuccess { try site.gmp(site.qa, ["recall", "lookback", donor]) }
-            #expect(text.stdout.contains("recall \(recall)"), "\(text)")
+            #expect(text.stdout.split(separator: "\n").contains { $0.hasPrefix("  ") && $0.hasSuffix(recall) }, "\(text)")
+            try TerminalOutputTests.expectTableFits("LOT") { try site.gmp(site.qa, ["recall", "lookback", donor], environment: $0) }
         }
     }
 }

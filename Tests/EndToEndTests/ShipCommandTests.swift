@@ -130,6 +130,7 @@ struct ShipCommandTests {
             #expect(deliveredLine.contains("delivered to \(Self.consignee)") && deliveredLine.contains(id), "\(trace)")
             let keptLine = trace.stdout.split(separator: "\n").first { $0.contains(ss.unit(lot, 3)) } ?? ""
             #expect(keptLine.contains("in hand") && keptLine.contains(site.operatorAccount.id), "\(trace)")
+            try TerminalOutputTests.expectTableFits("UNIT") { try site.gmp(site.qa, ["trace", "donor", donor], environment: $0) }
             let traceJSON = try site.expectSuccess { try site.gmp(site.qa, ["trace", "donor", donor, "--json"]) }
             let lots = try #require(try traceJSON.json()["lots"] as? [[String: Any]], "\(traceJSON)")
             let whereabouts = try #require(lots.first { $0["din"] as? String == lot.din }?["whereabouts"] as? [[String: Any]])

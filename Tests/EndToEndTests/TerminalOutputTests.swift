@@ -78,20 +78,37 @@ struct TerminalOutputTests {
         }
     }
 
-    /// The table's lines: from its header to the first blank line.
+    /// The table's lines: from its header to the first blank line; for a table indented
+    /// under a heading (a record's page), its header and the lines indented as it is. The
+    /// header is found by its first 5 characters: a fitted one may be cut after 6.
     static func table(_ run: GMPRun, from header: String) -> [Substring] {
         let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-        return Array(lines.drop { !$0.hasPrefix(header) }.prefix { !$0.isEmpty })
+        guard let start = lines.firstIndex(where: { $0.drop { $0 == " " }.hasPrefix(header.prefix(5)) }) else { return [] }
+        let indent = String(repeating: " ", count: lines[start].prefix { $0 == " " }.count)
+        return Array(lines[start...].prefix { indent.isEmpty ? !$0.isEmpty : $0.hasPrefix(indent) })
     }
 
     /// The fitted table: the piped one's rows, none wider than `width`, a cut cell ending in …
     /// (the piped one is wider, so something had to be cut).
-    static func expectFitted(_ fitted: [Substring], piped: [Substring], width: Int) {
-        #expect(piped.count > 1 && piped.contains { $0.count > width }, "the piped table is wider than \(width): \(piped)")
-        #expect(!piped.contains { $0.contains("…") }, "a pipe gets every character: \(piped)")
-        #expect(fitted.count == piped.count, "one line per row: \(fitted)")
-        #expect(fitted.allSatisfy { $0.count <= width }, "a line is wider than \(width): \(fitted.first { $0.count > width } ?? "")")
-        #expect(fitted.contains { $0.contains("…") }, "\(fitted)")
+    static func expectFitted(_ fitted: [Substring], piped: [Substring], width: Int,
+                             sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(piped.count > 1 && piped.contains { $0.count > width }, "the piped table is wider than \(width): \(piped)",
+                sourceLocation: sourceLocation)
+        #expect(!piped.contains { $0.contains("…") }, "a pipe gets every character: \(piped)", sourceLocation: sourceLocation)
+        #expect(fitted.count == piped.count, "one line per row: \(fitted)", sourceLocation: sourceLocation)
+        #expect(fitted.allSatisfy { $0.count <= width }, "a line is wider than \(width): \(fitted.first { $0.count > width } ?? "")",
+                sourceLocation: sourceLocation)
+        #expect(fitted.contains { $0.contains("…") }, "\(fitted)", sourceLocation: sourceLocation)
+    }
+
+    /// Runs a command through a pipe and with COLUMNS=`width` (`run` gets the environment):
+    /// the table under `header` fits with … and the pipe gets it whole, the same exit both ways.
+    static func expectTableFits(_ header: String, width: Int = 60, sourceLocation: SourceLocation = #_sourceLocation,
+                                _ run: ([String: String]) throws -> GMPRun) throws {
+        let piped = try run([:])
+        let fitted = try run(["COLUMNS": String(width)])
+        #expect(piped.status == fitted.status, "\(piped)\n\(fitted)", sourceLocation: sourceLocation)
+        expectFitted(table(fitted, from: header), piped: table(piped, from: header), width: width, sourceLocation: sourceLocation)
     }
 
     @Test("PASS and FAIL coloured with --color always, never in a pipe by default, NO_COLOR honoured")
@@ -152,6 +169,35 @@ struct TerminalOutputTests {
             let unreachable = try GMPBinary.run(["---completion", "lot", "show", "--", "positional@0", "5", "1",
                                                  "gmp", "lot", "show", "-d", "host=/nonexistent-gmp-dir", "G"])
             #expect(unreachable.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(unreachable)")
+        }
+    }
+
+    @Test("completions offer unit, shipment and equipment ids from the database (and units or lots where either goes)")
+    func completionsOfUnitsShipmentsEquipment() throws {
+        try ShipCommandTests.withShipSite { ss in
+            let site = ss.site
+            let lot = try ss.filledLot()
+            let shipment = try ss.shipment()
+            try site.expectSuccess {
+                try site.gmp(site.operatorAccount, ["equipment", "register", "BSC-77", "--kind", "biosafety_cabinet",
+                                                    "--name", "Class II cabinet"])
+            }
+            /// What gmp offers for the word being typed (`typed`) at argument `position` of `command`.
+            func offered(_ command: [String], _ position: String, _ typed: String) throws -> [Substring] {
+                let words = ["gmp"] + command + ["-d", site.database, "-U", site.qa.id, typed]
+                let run = try GMPBinary.run(["---completion"] + command + ["--", position, String(words.count - 1), String(typed.count)]
+                                            + words, environment: ["PGPASSWORD": site.qa.password])
+                #expect(run.status == 0, "\(run)")
+                return run.stdout.split(separator: "\n")
+            }
+            let unit = ss.unit(lot, 2)
+            #expect(try offered(["unit", "show"], "positional@0", String(lot.din.prefix(3))).contains { $0 == unit })
+            #expect(try offered(["custody", "history"], "positional@0", String(lot.din.prefix(3))).contains { $0 == unit })
+            #expect(try offered(["custody", "history"], "positional@0", String(lot.din.prefix(3))).contains { $0 == lot.keyed })
+            #expect(try offered(["ship", "pack"], "--unit", String(lot.din.prefix(3))).contains { $0 == unit })
+            #expect(try offered(["ship", "show"], "positional@0", "SHP").contains { $0 == shipment })
+            #expect(try offered(["equipment", "show"], "positional@0", "BSC").contains { $0 == "BSC-77" })
+            #expect(try offered(["lot", "step"], "--equipment", "B").contains { $0 == "BSC-77" })
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GMPCLI
+import GMPRules
 
 @Suite("Settings: flags, then environment, then the file, then defaults")
 struct SettingsTests {
@@ -114,6 +115,28 @@ struct ConfigFileTests {
         #expect(file.facility == ConfigFile.Facility(isbt128Facility: "G1234", maxPassage: 10, maxPopulationDoublings: 40,
                                                      name: "Example Cell Therapy Facility",
                                                      address: "1 Example Road\nExample City, EX 00000\n"))
+        #expect(file.productCodes == [:], "the starter file names no product code: labels say they carry a placeholder")
+    }
+
+    @Test("product codes: per product, validated, their origin kept; a product left out keeps its placeholder")
+    func productCodes() throws {
+        let file = try ConfigFile.parse("product_codes:\n  drug_product/cells: S1234\n", path: "f.yaml")
+        #expect(file.productCodes == ["drug_product/cells": "S1234"])
+        let settings = try Settings.resolve(databaseFlag: nil, colorFlag: nil, environment: [:], file: file,
+                                            configPath: "f.yaml", effectiveUserIsRoot: false)
+        #expect(settings.productCodes == ["drug_product/cells": "S1234"])
+        #expect(settings.origins["product_codes.drug_product/cells"] == .file("f.yaml"))
+        #expect(settings.origins["product_codes.master_cell_bank/cells"] == .builtIn)
+        #expect(ProductDescriptionCodes.code(stage: "drug_product", productKind: "cells", configured: settings.productCodes) == "S1234")
+        #expect(ProductDescriptionCodes.code(stage: "master_cell_bank", productKind: "cells", configured: settings.productCodes) == "S9001")
+        for bad in ["S123", "s1234", "S12345", "SS123", "S 123"] {
+            #expect { try ConfigFile.parse("product_codes:\n  drug_product/cells: \"\(bad)\"\n", path: "f.yaml") } throws: { error in
+                (error as? ConfigurationError)?.problem.contains("'product_codes.drug_product/cells' is not valid") == true
+            }
+        }
+        #expect { try ConfigFile.parse("product_codes:\n  drug_product/cell: S1234\n", path: "f.yaml") } throws: { error in
+            (error as? ConfigurationError)?.problem.contains("unknown key 'product_codes.drug_product/cell'") == true
+        }
     }
 
     @Test("a value of the wrong kind names its key", arguments: [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GMPDatabase
 import GMPRecords
+import GMPRules
 import PostgresClient
 
 /// `gmp doctor`: checks the environment and explains each problem with its fix.
@@ -69,7 +70,7 @@ struct DoctorChecks {
     let context: CommandContext
 
     func run() -> [DoctorCheck] {
-        var checks = [configuration(), client()]
+        var checks = [configuration(), productCodes(), client()]
         var serverReady = true
         if case .embedded(let settings) = context.settings.target {
             let (programs, embedded) = embeddedChecks(settings)
@@ -224,6 +225,25 @@ struct DoctorChecks {
         case .configured(_, let source): target = "configured server from \(source)"
         }
         return DoctorCheck(name: "configuration", status: .ok, detail: "\(file); \(target)", fix: nil)
+    }
+
+    /// Whether labels would print a placeholder product description code: a warning
+    /// naming each product still without the code ICCBBA assigned.
+    private func productCodes() -> DoctorCheck {
+        let placeholders = ProductDescriptionCodes.products.filter { product in
+            ProductDescriptionCodes.isPlaceholder(context.settings.productCodes[product] ?? ProductDescriptionCodes.placeholders[product] ?? "")
+        }
+        guard !placeholders.isEmpty else {
+            return DoctorCheck(name: "product codes", status: .ok,
+                               detail: "every product has its ISBT 128 product description code configured", fix: nil)
+        }
+        let file = context.settings.configPath ?? "the configuration file (gmp config init)"
+        let which = placeholders.count == ProductDescriptionCodes.products.count
+            ? "every product" : placeholders.joined(separator: ", ")
+        return DoctorCheck(name: "product codes", status: .warning,
+                           detail: "labels carry a placeholder ISBT 128 product description code (\(which)) and say "
+                               + "\"\(ProductLabel.placeholderWarning)\"",
+                           fix: "set product_codes in \(file) to the codes ICCBBA assigned to your products (gmp help printed-documents)")
     }
 
     private func client() -> DoctorCheck {

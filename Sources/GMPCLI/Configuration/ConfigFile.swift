@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GMPRules
 import Yams
 
 /// The configuration file (`config/gmp.yaml` documents every key).
@@ -41,6 +42,9 @@ struct ConfigFile: Equatable {
     var embedded: Embedded?
     var output: Output?
     var facility: Facility?
+    /// The ISBT 128 product description code ICCBBA assigned to each product, by product
+    /// ("master_cell_bank/cells"); a product left out prints a placeholder.
+    var productCodes: [String: String]?
 
     /// The keys this file may contain, by section.
     static let knownKeys: [String: Set<String>] = [
@@ -48,6 +52,7 @@ struct ConfigFile: Equatable {
         "embedded": ["data_dir", "server_user", "bin_dir"],
         "output": ["color"],
         "facility": ["isbt128_facility", "max_passage", "max_population_doublings", "name", "address"],
+        "product_codes": Set(ProductDescriptionCodes.products),
     ]
 
     /// Parses YAML text; `path` is only used in messages.
@@ -66,7 +71,7 @@ struct ConfigFile: Equatable {
         }
         guard let root else { return ConfigFile() }
         guard let sections = root.mapping else {
-            throw ConfigurationError(problem: "\(path) must be a mapping of sections (database, embedded, output, facility)",
+            throw ConfigurationError(problem: "\(path) must be a mapping of sections (database, embedded, output, facility, product_codes)",
                                      fix: "start from the file gmp config init writes")
         }
         var present: [String: Node] = [:]
@@ -108,6 +113,18 @@ struct ConfigFile: Equatable {
                                      maxPopulationDoublings: try values.int("facility", "max_population_doublings"),
                                      name: try values.string("facility", "name"),
                                      address: try values.string("facility", "address"))
+        }
+        if present["product_codes"] != nil {
+            var codes: [String: String] = [:]
+            for product in ProductDescriptionCodes.products {
+                guard let code = try values.string("product_codes", product) else { continue }
+                guard ProductDescriptionCodes.isWellFormed(code) else {
+                    throw values.invalid("product_codes", product,
+                                         "'\(code)' is not an ISBT 128 product description code (a capital letter and four digits, e.g. S1234)")
+                }
+                codes[product] = code
+            }
+            file.productCodes = codes
         }
         return file
     }

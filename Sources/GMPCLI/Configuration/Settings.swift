@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import GMPDatabase
+import GMPRules
 import PostgresClient
 
 /// Where a configured connection came from, for messages and `gmp doctor`.
@@ -82,6 +83,8 @@ struct Settings: Equatable {
     var configPath: String?
     /// The configuration file's facility section, if any (gmp facility apply).
     var facility: ConfigFile.Facility? = nil
+    /// The configured ISBT 128 product description codes, by product (labels).
+    var productCodes: [String: String] = [:]
     /// Where each setting's value came from, by configuration key (`gmp config show`).
     var origins: [String: SettingOrigin] = [:]
 
@@ -112,8 +115,11 @@ struct Settings: Equatable {
         for key in ["isbt128_facility", "max_passage", "max_population_doublings"] {
             origins["facility." + key] = file?.facility == nil ? .builtIn : fileOrigin
         }
+        for product in ProductDescriptionCodes.products {
+            origins["product_codes." + product] = file?.productCodes?[product] == nil ? .builtIn : fileOrigin
+        }
         return Settings(target: target, connectTimeoutSeconds: timeout, color: color, user: user, configPath: configPath,
-                        facility: file?.facility, origins: origins)
+                        facility: file?.facility, productCodes: file?.productCodes ?? [:], origins: origins)
     }
 
     private static func resolveTarget(databaseFlag: String?, environment: [String: String], file: ConfigFile?,

@@ -6,8 +6,8 @@ import Foundation
 #endif
 import PostgresClient
 
-/// Shell completion of the ids gmp prints: lots (with their check character), donors and
-/// material lots, read from the database the command line would use. Never asks for a
+/// Shell completion of the ids gmp prints: lots (with their check character), donors,
+/// material lots, units, shipments and equipment, read from the database the command line would use. Never asks for a
 /// password and never fails: with no server, no login or no grant, nothing is offered.
 enum ObjectCompletion {
     static let lots = CompletionKind.custom { words, _, prefix in
@@ -23,6 +23,29 @@ enum ObjectCompletion {
     static let materialLots = CompletionKind.custom { words, _, prefix in
         complete(words: words, prefix: prefix,
                  "SELECT id FROM gmp.material_lot WHERE id LIKE \(prefix.uppercased()) || '%' ORDER BY id DESC LIMIT 500")
+    }
+
+    static let units = CompletionKind.custom { words, _, prefix in
+        complete(words: words, prefix: prefix,
+                 "SELECT id FROM gmp.unit WHERE id LIKE \(prefix.uppercased()) || '%' ORDER BY id DESC LIMIT 500")
+    }
+
+    static let shipments = CompletionKind.custom { words, _, prefix in
+        complete(words: words, prefix: prefix,
+                 "SELECT id FROM gmp.shipment WHERE id LIKE \(prefix.uppercased()) || '%' ORDER BY id DESC LIMIT 500")
+    }
+
+    static let equipment = CompletionKind.custom { words, _, prefix in
+        complete(words: words, prefix: prefix,
+                 "SELECT id FROM gmp.equipment WHERE id LIKE \(prefix.uppercased()) || '%' ORDER BY id LIMIT 500")
+    }
+
+    /// A unit or a lot (with its check character), for commands that take either.
+    static let unitsOrLots = CompletionKind.custom { words, _, prefix in
+        complete(words: words, prefix: prefix, """
+            SELECT id FROM (SELECT id FROM gmp.unit UNION ALL SELECT din || check_character FROM gmp.lot) AS ids
+             WHERE id LIKE \(prefix.uppercased()) || '%' ORDER BY id DESC LIMIT 500
+            """)
     }
 
     /// Runs `query` with the global options found among the words typed so far.

@@ -59,16 +59,22 @@ struct HTMLReportWriter: AuditReportWriter {
             <p>Chain head when printed: \(headText)</p></header>
             \(rows.isEmpty ? "<p>No events match.</p>" : rows.joined(separator: "\n"))
             <section class="verify"><h2>How to verify this report</h2>
-            <p>Every event above is one link of a hash chain. Its hash is</p>
-            <pre>hash_n = SHA-256( field("gmp-audit-v1") || field(seq) || field(occurred_at)
+            <p>Every event above is one link of a hash chain. An event written before schema version 32
+            has a hash of format v1; every later event (it has a write order) one of format v2:</p>
+            <pre>v1: hash_n = SHA-256( field("gmp-audit-v1") || field(seq) || field(occurred_at)
                  || field(transaction_id) || field(actor) || field(action) || field(table_name)
                  || field(record_key) || field(old_values) || field(new_values) || field(reason)
                  || field(previous_hash) )
+            v2: hash_n = SHA-256( field("gmp-audit-v2") || field(seq) || field(write_order)
+                 || field(occurred_at) || field(transaction_id) || field(actor) || field(action)
+                 || field(table_name) || field(record_key) || field(old_values) || field(new_values)
+                 || field(reason) || field(previous_hash) )
             field(x) = 4-byte big-endian byte length of x, then its UTF-8 bytes; NULL = FF FF FF FF</pre>
-            <p>occurred_at is written YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC); old and new values are PostgreSQL's
-            jsonb text as stored; previous_hash is the 32 raw bytes of the previous event's hash (zeros for seq 1).
-            The encoding is published in docs/audit-trail.md ("Hash format v1") with test vectors and an
-            independent Python implementation (docs/audit/audit_chain_reference.py).</p>
+            <p>seq, write_order and transaction_id are decimal ASCII; occurred_at is written
+            YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC); old and new values are PostgreSQL's jsonb text as stored;
+            previous_hash is the 32 raw bytes of the previous event's hash (zeros for seq 1; the first v2
+            event follows the last v1 one). The encoding is documented in gmp itself:
+            <code>gmp help audit-trail</code> ("Hash format v1" and "Hash format v2").</p>
             <p>To check: run <code>gmp audit verify</code>, which recomputes every hash from seq 1 to the head and
             checks every audited table and signature against the trail; with <code>gmp audit verify --checkpoint FILE
             --public-key qa.key.pub</code> it also checks QA's signed checkpoints, which prove the chain was not

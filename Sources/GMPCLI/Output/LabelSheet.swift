@@ -34,6 +34,7 @@ enum LabelSheet {
                 <img class="bar" alt="Expiry \(escape(label.expirationData))" src="\(BarcodeRenderer.dataURI(symbols.expiry))">
                 <p class="expiry">EXP \(escape(label.expiresOn))</p>
                 <ul>\(statements)</ul>
+                \(label.placeholderProductCode ? "<p class=\"placeholder\">\(escape(ProductLabel.placeholderWarning))</p>" : "")
                 <p class="facility">\(escape(facility))</p>
                 </div>
                 """
@@ -63,6 +64,7 @@ enum LabelSheet {
         .product span, .facility { font-weight: normal; color: #333; font-family: "DejaVu Sans Mono", monospace; }
         .expiry { font-weight: bold; font-size: 8pt; }
         ul { margin: 0.8mm 0 0; padding: 0; list-style: none; font-weight: bold; }
+        .placeholder { margin-top: 0.8mm; padding: 0.5mm 1mm; border: 0.6pt solid #000; font-weight: bold; font-size: 7.5pt; }
         .facility { position: absolute; right: 3mm; bottom: 2mm; font-size: 6pt; }
         """
 }

@@ -9,6 +9,8 @@ struct Listing<Row: Encodable & Sendable>: Sendable {
     let cells: @Sendable (Row) -> [String]
     /// Said on stdout (text only) when there is no row.
     let empty: String
+    /// Columns of the table that line up on their last digit (counts, quantities).
+    var rightAligned: Set<Int> = []
 
     func print(_ rows: [Row], format: TraceFormat, in context: CommandContext) throws {
         if format.csv {
@@ -17,7 +19,7 @@ struct Listing<Row: Encodable & Sendable>: Sendable {
         }
         try context.output.document(rows)
         context.output.data(rows.isEmpty ? empty
-                            : textTable(header: columns.map { $0.uppercased() }, rows: rows.map(cells)))
+                            : textTable(header: columns.map { $0.uppercased() }, rows: rows.map(cells), rightAligned: rightAligned))
     }
 }
 

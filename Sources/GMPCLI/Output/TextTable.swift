@@ -7,39 +7,101 @@
 /// or a file), nothing is cut. `decorate` styles a data cell (column index, text as
 /// shown) after the widths are settled, so colour never counts toward a width.
 /// Columns in `rightAligned` (counts, percentages) line up on their last digit.
+/// `decorateRow` styles a whole data line (row index, line as shown), e.g. an alert in red.
 func textTable(header: [String], rows: [[String]], width: Int? = Terminal.width(), rightAligned: Set<Int> = [],
-               decorate: (Int, String) -> String = { $1 }) -> String {
+               decorate: (Int, String) -> String = { $1 }, decorateRow: (Int, String) -> String = { $1 }) -> String {
     let all = [header] + rows
     var widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
     if let width {
         widths = fitted(widths, header: header, into: width)
     }
     return all.enumerated().map { index, row in
-        var line = ""
-        for column in row.indices {
-            let cell = truncated(row[column], to: widths[column])
-            let shown = index == 0 ? cell : decorate(column, cell)
-            let blank = String(repeating: " ", count: widths[column] - cell.count)
-            if rightAligned.contains(column) {
-                line += blank + shown + (column == row.count - 1 ? "" : "  ")
-            } else {
-                line += column == row.count - 1 ? shown : shown + blank + "  "
-            }
-        }
-        return line
+        index == 0 ? tableLine(row, widths: widths, rightAligned: rightAligned, decorate: { $1 })
+            : decorateRow(index - 1, tableLine(row, widths: widths, rightAligned: rightAligned, decorate: decorate))
     }.joined(separator: "\n")
 }
 
+/// A table inside a record's page, under a heading line: every line indented by `indent`
+/// spaces and fitted to the width that leaves (`textTable`).
+func indentedTable(header: [String], rows: [[String]], indent: Int = 2, width: Int? = Terminal.width(),
+                   rightAligned: Set<Int> = []) -> [String] {
+    let margin = String(repeating: " ", count: indent)
+    return textTable(header: header, rows: rows, width: width.map { max($0 - indent, 1) }, rightAligned: rightAligned)
+        .split(separator: "\n", omittingEmptySubsequences: false).map { margin + $0 }
+}
+
+/// Columns of fixed widths for a table written a row at a time (the audit report streams
+/// its events): with a `width`, the columns are narrowed as `textTable` narrows them and
+/// the last column gets what is left, cut with `…`; without one, nothing is cut and a
+/// longer cell pushes the rest of its line right.
+struct StreamedColumns {
+    let widths: [Int]
+    /// The last column's width on a terminal; nil: unbounded.
+    let lastWidth: Int?
+
+    /// `widths`: each column's usual width, the last one's included (its least); the
+    /// columns in `keep` (a sequence number, a time) are never narrowed.
+    init(header: [String], widths usual: [Int], width: Int?, keep: Set<Int> = []) {
+        guard let width else {
+            widths = usual
+            lastWidth = nil
+            return
+        }
+        let fittedWidths = fitted(usual, header: header, into: width, keep: keep)
+        let others = fittedWidths.dropLast().reduce(0, +) + 2 * (fittedWidths.count - 1)
+        widths = fittedWidths
+        lastWidth = max(width - others, fittedWidths.last ?? 1)
+    }
+
+    func line(_ cells: [String]) -> String {
+        if lastWidth == nil {
+            return cells.enumerated().map { column, cell in
+                column == cells.count - 1 ? cell : cell + String(repeating: " ", count: max(widths[column] - cell.count, 0)) + "  "
+            }.joined()
+        }
+        var line = ""
+        for (column, cell) in cells.enumerated() {
+            if column == cells.count - 1 {
+                line += truncated(cell, to: lastWidth ?? cell.count)
+            } else {
+                let shown = truncated(cell, to: widths[column])
+                line += shown + String(repeating: " ", count: widths[column] - shown.count) + "  "
+            }
+        }
+        return line
+    }
+}
+
+/// One line of a table whose widths are settled.
+private func tableLine(_ row: [String], widths: [Int], rightAligned: Set<Int>, decorate: (Int, String) -> String) -> String {
+    var line = ""
+    for column in row.indices {
+        let cell = truncated(row[column], to: widths[column])
+        let shown = decorate(column, cell)
+        let blank = String(repeating: " ", count: widths[column] - cell.count)
+        if rightAligned.contains(column) {
+            line += blank + shown + (column == row.count - 1 ? "" : "  ")
+        } else {
+            line += column == row.count - 1 ? shown : shown + blank + "  "
+        }
+    }
+    return line
+}
+
 /// Column widths narrowed, widest first, until the line (with two spaces between
-/// columns) fits in `width`; no column below its header or 6 characters, whichever is less.
-private func fitted(_ widths: [Int], header: [String], into width: Int) -> [Int] {
+/// columns) fits in `width`: first no column below its header or 6 characters, whichever
+/// is less; when that is still too wide (many columns, a narrow terminal), down to 3; the
+/// columns in `keep` not at all.
+private func fitted(_ widths: [Int], header: [String], into width: Int, keep: Set<Int> = []) -> [Int] {
     var widths = widths
-    let floors = header.map { min($0.count, 6) }.enumerated().map { max($0.element, 1) }
     var total = widths.reduce(0, +) + 2 * (widths.count - 1)
-    while total > width {
-        guard let widest = widths.indices.filter({ widths[$0] > floors[$0] }).max(by: { widths[$0] < widths[$1] }) else { break }
-        widths[widest] -= 1
-        total -= 1
+    for least in [6, 3] where total > width {
+        let floors = header.indices.map { keep.contains($0) ? widths[$0] : max(min(header[$0].count, least), 1) }
+        while total > width {
+            guard let widest = widths.indices.filter({ widths[$0] > floors[$0] }).max(by: { widths[$0] < widths[$1] }) else { break }
+            widths[widest] -= 1
+            total -= 1
+        }
     }
     return widths
 }

@@ -54,8 +54,11 @@ public enum ISBT128 {
 
         /// The product code of a lot or of one of its units.
         /// - Parameter division: the unit's division 1…702, or nil for the lot as a whole.
-        public init(stage: String, productKind: String, intendedUse: String, division: Int?) throws(LabelError) {
-            guard let code = ProductDescriptionCodes.code(stage: stage, productKind: productKind) else {
+        /// - Parameter configured: the facility's codes by product (`ProductDescriptionCodes.product`);
+        ///   a product without one gets its placeholder.
+        public init(stage: String, productKind: String, intendedUse: String, division: Int?,
+                    configured: [String: String] = [:]) throws(LabelError) {
+            guard let code = ProductDescriptionCodes.code(stage: stage, productKind: productKind, configured: configured) else {
                 throw .noProductCode(stage: stage, productKind: productKind)
             }
             let type: Character = intendedUse == "autologous" ? "1" : "V"
@@ -126,13 +129,15 @@ public enum ISBT128 {
     }
 }
 
-/// The product description codes gmp prints, one per stage and product kind.
+/// The product description codes gmp prints, one per product (stage and product kind).
 ///
-/// ICCBBA assigns these codes from its product description database; a facility replaces
-/// these with the codes ICCBBA assigned to its products before the first label is used
-/// outside the facility. They stand in the "S" (cellular therapy) range.
+/// ICCBBA assigns these codes from its product description database; a facility sets the
+/// codes ICCBBA assigned to its products in its configuration (`product_codes`). Until it
+/// does, a product gets a placeholder from `placeholders` (in the "S", cellular therapy,
+/// range), and its labels say they are not for clinical use.
 public enum ProductDescriptionCodes {
-    public static let table: [String: String] = [
+    /// The placeholder codes, by product ("stage/product_kind"); also the list of products.
+    public static let placeholders: [String: String] = [
         "master_cell_bank/cells": "S9001", "working_cell_bank/cells": "S9002", "drug_product/cells": "S9003",
         "master_cell_bank/conditioned_medium": "S9011", "working_cell_bank/conditioned_medium": "S9012",
         "drug_product/conditioned_medium": "S9013",
@@ -140,7 +145,26 @@ public enum ProductDescriptionCodes {
         "drug_product/extracellular_vesicles": "S9023",
     ]
 
-    public static func code(stage: String, productKind: String) -> String? { table["\(stage)/\(productKind)"] }
+    /// The products a facility names a code for, as configuration keys: "master_cell_bank/cells" ….
+    public static var products: [String] { placeholders.keys.sorted() }
+
+    public static func product(stage: String, productKind: String) -> String { "\(stage)/\(productKind)" }
+
+    /// The configured code of a product, else its placeholder; nil for an unknown product.
+    public static func code(stage: String, productKind: String, configured: [String: String] = [:]) -> String? {
+        let product = product(stage: stage, productKind: productKind)
+        guard let placeholder = placeholders[product] else { return nil }
+        return configured[product] ?? placeholder
+    }
+
+    /// Whether `code` is one of gmp's placeholders rather than a code ICCBBA assigned.
+    public static func isPlaceholder(_ code: String) -> Bool { placeholders.values.contains(code) }
+
+    /// An ISBT 128 product description code: one capital letter and four digits (S1234).
+    public static func isWellFormed(_ code: String) -> Bool {
+        let scalars = Array(code.unicodeScalars)
+        return scalars.count == 5 && ("A"..."Z").contains(scalars[0]) && scalars.dropFirst().allSatisfy { ("0"..."9").contains($0) }
+    }
 }
 
 /// Why a label cannot be made.

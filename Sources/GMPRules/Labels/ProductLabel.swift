@@ -17,9 +17,16 @@ public struct ProductLabel: Sendable, Equatable, Encodable {
     public let productCodeData: String
     /// Data structure 004.
     public let expirationData: String
+    /// Whether the product code is one of gmp's placeholders, not the code ICCBBA assigned
+    /// (`ProductDescriptionCodes`): such a label says it is not for clinical use.
+    public let placeholderProductCode: Bool
+
+    /// What a label with a placeholder product code says, on the sheet and in ZPL.
+    public static let placeholderWarning = "PLACEHOLDER PRODUCT CODE — not for clinical use"
 
     public init(din: DonationIdentificationNumber, division: Int?, stage: String, productKind: String,
-                intendedUse: String, expiresOn: String, statements: [String]) throws(LabelError) {
+                intendedUse: String, expiresOn: String, statements: [String],
+                productCodes: [String: String] = [:]) throws(LabelError) {
         self.din = din.value
         self.division = division
         id = din.eyeReadable + (division.map { "-" + UnitIdentifier.threeDigits($0) } ?? "")
@@ -27,8 +34,10 @@ public struct ProductLabel: Sendable, Equatable, Encodable {
         self.expiresOn = expiresOn
         self.statements = statements
         dinData = ISBT128.DonationIdentification(din).data
-        productCodeData = try ISBT128.ProductCode(stage: stage, productKind: productKind, intendedUse: intendedUse,
-                                                  division: division).data
+        let code = try ISBT128.ProductCode(stage: stage, productKind: productKind, intendedUse: intendedUse,
+                                           division: division, configured: productCodes)
+        productCodeData = code.data
+        placeholderProductCode = ProductDescriptionCodes.isPlaceholder(code.descriptionCode)
         expirationData = try ISBT128.ExpirationDate(isoDate: expiresOn).data
     }
 
@@ -55,6 +64,7 @@ public struct ProductLabel: Sendable, Equatable, Encodable {
         code128(20, 215, expirationData)
         text(20, 280, 22, "EXP \(expiresOn)")
         for (index, statement) in statements.prefix(3).enumerated() { text(20, 310 + 26 * index, 20, statement) }
+        if placeholderProductCode { text(20, 388, 16, Self.placeholderWarning) }
         lines.append("^FO600,20^BXN,6,200^FH^FD\(Self.fieldData(compoundData))^FS")
         lines.append("^XZ")
         return lines.joined(separator: "\n") + "\n"

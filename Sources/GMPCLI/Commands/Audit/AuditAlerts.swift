@@ -17,15 +17,19 @@ struct AuditAlerts: GMPCommand {
 
             Exit 0 with nothing to report; 65 when there are alerts, so a scheduled job can page QA.
 
-            Example:
+            Examples:
               gmp audit alerts --since 2026-11-01 --json
+              gmp audit alerts --all --csv --bom > security-events.csv
             """)
 
     @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
     @Option(help: ArgumentHelp("Only events from this time on (2026-11-01 or an ISO 8601 instant).", valueName: "time"))
     var since: TimeArgument?
     @Flag(help: "Also list routine events: unlocks, disabled accounts, password changes, confirmations, declined proposals.")
     var all = false
+
+    func validate() throws { try format.requireOne(json: options.json) }
 
     struct Document: Encodable {
         struct Event: Encodable {
@@ -48,15 +52,23 @@ struct AuditAlerts: GMPCommand {
             try SecurityEvent.list(on: db, since: since?.timestamp)
         }.filter { all || SecurityEvent.alertKinds.contains($0.kind) || SecurityEvent.contextKinds.contains($0.kind) }
         let alerts = events.filter { SecurityEvent.alertKinds.contains($0.kind) }.count
+        if format.csv {
+            format.write(header: ["id", "occurred_at", "account", "kind", "detail", "recorded_by", "alert"], rows: events.map {
+                [$0.id.map(String.init) ?? "", $0.occurredAt.iso8601, $0.account, $0.kind, $0.detail ?? "", $0.recordedBy,
+                 SecurityEvent.alertKinds.contains($0.kind) ? "true" : "false"]
+            })
+            if alerts > 0 { throw ArgumentParser.ExitCode(GMPExitCode.refused.rawValue) }
+            return
+        }
         try context.output.document(Document(events: events.map {
             .init(id: $0.id, occurredAt: $0.occurredAt.iso8601, account: $0.account, kind: $0.kind, detail: $0.detail,
                   recordedBy: $0.recordedBy, alert: SecurityEvent.alertKinds.contains($0.kind))
         }, alerts: alerts))
         let style = context.output.stdoutStyle
-        context.output.data(events.isEmpty ? "no alerts" : events.map { event in
-            let line = "\(event.occurredAt.iso8601)  \(event.account.padding(16))\(event.kind.padding(18))\(event.detail ?? "")"
-            return SecurityEvent.alertKinds.contains(event.kind) ? style.red(line) : line
-        }.joined(separator: "\n"))
+        context.output.data(events.isEmpty ? "no alerts" : textTable(
+            header: ["TIME (UTC)", "ACCOUNT", "KIND", "DETAIL"],
+            rows: events.map { [$0.occurredAt.iso8601, $0.account, $0.kind, $0.detail ?? ""] },
+            decorateRow: { row, line in SecurityEvent.alertKinds.contains(events[row].kind) ? style.red(line) : line }))
         if alerts > 0 { throw ArgumentParser.ExitCode(GMPExitCode.refused.rawValue) }
     }
 }

@@ -13,30 +13,62 @@ protocol AuditReportWriter {
     mutating func end(count: Int)
 }
 
-/// Human-readable: one line per event, values and signatures indented below it.
+/// Human-readable: one line per event, values and signatures indented below it. The
+/// events stream (constant memory), so the columns have set widths: on a terminal (or with
+/// COLUMNS) they are fitted to its width, a cut cell ending in `…`, and the indented
+/// values wrap onto more indented lines; a pipe gets every character on one line.
 struct TextReportWriter: AuditReportWriter {
     let style: Style
+    var width: Int? = Terminal.width()
+
+    static let header = ["SEQ", "TIME (UTC)", "WHO", "ACTION", "RECORD"]
+    /// SEQ and TIME hold their widest value; WHO and RECORD their usual one.
+    static let widths = [7, 27, 28, 6, 24]
+    static let indent = 8
+
+    private var columns: StreamedColumns { StreamedColumns(header: Self.header, widths: Self.widths, width: width, keep: [0, 1]) }
 
     func begin() {
-        StandardStream.output.write("SEQ".padding(8) + "TIME (UTC)".padding(28) + "WHO".padding(28)
-                                    + "ACTION".padding(8) + "RECORD\n")
+        StandardStream.output.write(columns.line(Self.header) + "\n")
     }
 
     func write(_ entry: AuditReportEntry) {
         let who = entry.actorName.map { "\(entry.actor) (\($0))" } ?? entry.actor
-        var text = String(entry.seq).padding(8) + entry.occurredAt.iso8601.padding(28) + who.padding(28)
-            + entry.action.padding(8) + entry.table + (entry.key.map { " " + $0 } ?? "") + "\n"
-        if let reason = entry.reason { text += "        reason: \(reason)\n" }
+        var text = columns.line([String(entry.seq), entry.occurredAt.iso8601, who, entry.action,
+                                 entry.table + (entry.key.map { " " + $0 } ?? "")]) + "\n"
+        if let reason = entry.reason { text += detail("reason: \(reason)") }
         if let signature = entry.signature {
-            let state = signature.intact ? style.green("intact")
-                : style.red("BROKEN: the record changed after it was signed")
-            text += "        signature: \(signature.meaning) by \(signature.printedName) (\(signature.signer)) "
-                + "at \(signature.signedAt.iso8601): \(state)\n"
+            let state = signature.intact ? "intact" : "BROKEN: the record changed after it was signed"
+            let line = detail("signature: \(signature.meaning) by \(signature.printedName) (\(signature.signer)) "
+                              + "at \(signature.signedAt.iso8601): \(state)")
+            // The state coloured after wrapping, so colour never counts toward a width.
+            text += line.replacingOccurrences(of: state, with: signature.intact ? style.green(state) : style.red(state))
         } else {
-            if let old = entry.oldValues { text += "        old: \(old)\n" }
-            if let new = entry.newValues { text += "        new: \(new)\n" }
+            if let old = entry.oldValues { text += detail("old: \(old)") }
+            if let new = entry.newValues { text += detail("new: \(new)") }
         }
         StandardStream.output.write(text)
+    }
+
+    /// An indented line under an event; on a terminal, wrapped to its width (every character kept).
+    private func detail(_ text: String) -> String {
+        let margin = String(repeating: " ", count: Self.indent)
+        guard let width, width - Self.indent - 2 >= 10, text.count > width - Self.indent else { return margin + text + "\n" }
+        var lines = [String]()
+        var rest = Substring(text)
+        var room = width - Self.indent
+        while rest.count > room {
+            let chunk = rest.prefix(room)
+            // Break after a space or comma in the second half of the line, else at the width.
+            let cut = chunk.lastIndex { $0 == " " || $0 == "," }.flatMap { index in
+                chunk.distance(from: chunk.startIndex, to: index) >= room / 2 ? chunk.index(after: index) : nil
+            } ?? chunk.endIndex
+            lines.append(String(rest[..<cut]))
+            rest = rest[cut...]
+            room = width - Self.indent - 2
+        }
+        lines.append(String(rest))
+        return margin + lines.joined(separator: "\n" + margin + "  ") + "\n"
     }
 
     func end(count: Int) {

@@ -58,6 +58,7 @@ struct ConfigInit: ContextFreeCommand {
         }
         try output.document(Document(path: path, replaced: exists))
         output.data("wrote \(path)\(exists ? " (replaced)" : "")")
-        output.note("next: set facility.isbt128_facility and the culture limits in it, then gmp facility apply --reason …")
+        output.note("next: set facility.isbt128_facility and the culture limits in it, then gmp facility apply --reason …; "
+                    + "before labels leave the facility, set product_codes to the codes ICCBBA assigned to your products")
     }
 }

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GMPRules
 import PostgresClient
 
 /// `gmp config show`: every setting in force, and whether it came from gmp's default,
@@ -63,6 +64,10 @@ struct ConfigShow: GMPCommand {
         add("facility.isbt128_facility", settings.facility?.isbt128Facility)
         add("facility.max_passage", settings.facility?.maxPassage.map(String.init))
         add("facility.max_population_doublings", settings.facility?.maxPopulationDoublings.map(String.init))
+        for product in ProductDescriptionCodes.products {
+            let code = settings.productCodes[product] ?? ProductDescriptionCodes.placeholders[product] ?? ""
+            add("product_codes." + product, code + (ProductDescriptionCodes.isPlaceholder(code) ? " (placeholder)" : ""))
+        }
         try context.output.document(Document(configFile: settings.configPath, settings: entries))
         let rows = entries.map { entry in
             [entry.key, entry.value ?? Self.unset(entry.key), entry.source.map { "\(entry.origin): \($0)" } ?? entry.origin]

@@ -35,7 +35,8 @@ struct CustodyHandOver: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @Option(name: .customLong("unit"), help: ArgumentHelp("A unit in your hands (repeat for more).", valueName: "unit"))
+    @Option(name: .customLong("unit"), help: ArgumentHelp("A unit in your hands (repeat for more).", valueName: "unit"),
+            completion: ObjectCompletion.units)
     var units: [String] = []
     @Option(help: ArgumentHelp("The receiver's account.", valueName: "person")) var to: String
     @Option(help: ArgumentHelp("Why they are handed over.", valueName: "text")) var reason: String

@@ -31,7 +31,8 @@ struct CustodyHistory: GMPCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
-    @Argument(help: ArgumentHelp("A unit (G123426000001-001), or a lot with its check character.", valueName: "unit-or-lot"))
+    @Argument(help: ArgumentHelp("A unit (G123426000001-001), or a lot with its check character.", valueName: "unit-or-lot"),
+              completion: ObjectCompletion.unitsOrLots)
     var subject: String
 
     static let csvHeader = ["unit", "lot", "division", "event", "action", "state", "since", "until", "location", "position",

@@ -117,12 +117,12 @@ struct EquipmentList: GMPCommand {
             return
         }
         try context.output.document(rows)
-        let lines = rows.map { r in
-            "\(r.id.padding(12)) \(r.kind.padding(24)) \(r.status.replacingOccurrences(of: "_", with: " ").padding(15))"
-                + "calibration due \(r.calibrationDueAt?.description ?? "-"), maintenance due \(r.maintenanceDueAt?.description ?? "-")"
-                + (r.unusableBecause.map { "  (not usable now: \($0))" } ?? "")
-        }
-        context.output.data(lines.isEmpty ? "no equipment" : lines.joined(separator: "\n"))
+        context.output.data(rows.isEmpty ? "no equipment" : textTable(
+            header: ["EQUIPMENT", "KIND", "STATUS", "CALIBRATION DUE", "MAINTENANCE DUE", "NOT USABLE NOW"],
+            rows: rows.map { r in
+                [r.id, r.kind, r.status.replacingOccurrences(of: "_", with: " "), r.calibrationDueAt?.description ?? "-",
+                 r.maintenanceDueAt?.description ?? "-", r.unusableBecause ?? ""]
+            }))
     }
 }
 
@@ -137,7 +137,7 @@ struct EquipmentShow: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: ArgumentHelp("The equipment.", valueName: "id")) var id: String
+    @Argument(help: ArgumentHelp("The equipment.", valueName: "id"), completion: ObjectCompletion.equipment) var id: String
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
@@ -159,7 +159,7 @@ enum Tolerance: String, ExpressibleByArgument, CaseIterable {
 
 /// What `gmp equipment calibrate|maintain` share: when, next due, reference, note, password.
 struct ServiceOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("The equipment.", valueName: "id")) var id: String
+    @Argument(help: ArgumentHelp("The equipment.", valueName: "id"), completion: ObjectCompletion.equipment) var id: String
     @Option(help: ArgumentHelp("When it was performed (default: now).", valueName: "time")) var at: TimeArgument?
     @Option(help: ArgumentHelp("When the next one is due, when earlier than the interval says.", valueName: "time"))
     var due: TimeArgument?
@@ -241,7 +241,7 @@ struct EquipmentStatus: GMPCommand {
     }
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: ArgumentHelp("The equipment.", valueName: "id")) var id: String
+    @Argument(help: ArgumentHelp("The equipment.", valueName: "id"), completion: ObjectCompletion.equipment) var id: String
     @Argument(help: ArgumentHelp("out-of-service or in-service.", valueName: "state")) var state: State
     @Option(help: ArgumentHelp("Why (required).", valueName: "text")) var reason: String
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
@@ -270,7 +270,8 @@ struct EquipmentStatus: GMPCommand {
 /// The `--equipment ID` option of `gmp lot step` and `gmp qc record`.
 struct EquipmentOptions: ParsableArguments {
     @Option(name: .customLong("equipment"), help: ArgumentHelp(
-        "Equipment used, by id (repeat for more); refused when out of service or overdue.", valueName: "id"))
+        "Equipment used, by id (repeat for more); refused when out of service or overdue.", valueName: "id"),
+        completion: ObjectCompletion.equipment)
     var equipment: [String] = []
 
     /// Checked before anything is sent: a malformed id exits 64 with its fix.

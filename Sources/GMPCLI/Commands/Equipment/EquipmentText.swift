@@ -15,29 +15,49 @@ enum EquipmentText {
                 + "next due \(e.maintenanceDueAt ?? "-")",
             "registered     \(e.registeredAt) by \(e.registeredBy)",
         ]
-        for c in e.statusChanges {
-            lines.append("\(c.status.replacingOccurrences(of: "_", with: " ").padding(15))\(c.changedAt) by \(c.changedBy): "
-                         + c.reason + (c.signatureIntact == false ? " (SIGNATURE BROKEN)" : ""))
+        if !e.statusChanges.isEmpty {
+            lines.append("status changes \(e.statusChanges.count)")
+            lines += indentedTable(header: ["STATUS", "CHANGED (UTC)", "BY", "SIGNATURE", "REASON"], rows: e.statusChanges.map { c in
+                [c.status.replacingOccurrences(of: "_", with: " "), c.changedAt, c.changedBy, signature(c.signatureId, c.signatureIntact),
+                 c.reason]
+            })
         }
         lines.append("records        \(e.services.count)")
-        lines += e.services.map { "  " + service($0) }
+        if !e.services.isEmpty {
+            lines += indentedTable(header: ["RECORD", "ID", "PERFORMED (UTC)", "BY", "TOLERANCE", "NEXT DUE", "SIGNATURE", "REFERENCE"],
+                                   rows: e.services.map { s in
+                [s.kind, String(s.id), s.performedAt, s.performedBy, tolerance(s), s.dueAt, signature(s.signatureId, s.signatureIntact),
+                 s.reference ?? ""]
+            }, rightAligned: [1])
+        }
         lines.append("used           \(e.uses.count) time(s)")
-        lines += e.uses.map(use)
+        lines += uses(e.uses)
         return lines
     }
 
-    static func service(_ s: EquipmentDocument.Service) -> String {
-        let tolerance = s.asFound.map { found in
-            " found \(found.replacingOccurrences(of: "_", with: " ")), left \((s.asLeft ?? "").replacingOccurrences(of: "_", with: " "))"
-        } ?? ""
-        return "\(s.kind) \(s.id)  \(s.performedAt) by \(s.performedBy)\(tolerance); next due \(s.dueAt)"
-            + (s.reference.map { "  [\($0)]" } ?? "") + (s.signatureIntact == false ? " (SIGNATURE BROKEN)" : "")
+    private static func signature(_ id: Int64?, _ intact: Bool?) -> String {
+        intact == false ? "BROKEN" : id == nil ? "-" : "intact"
     }
 
-    static func use(_ u: EquipmentDocument.Use) -> String {
-        let lot = (try? DonationIdentificationNumber(stored: u.lot).eyeReadable) ?? u.lot
-        let by = u.step.map { "step \($0)" } ?? u.test.map { "QC \($0) (result \(u.resultId ?? 0))" } ?? ""
-        return "  \(u.usedAt)  \(lot)  \(by) [\(u.recordedBy)]"
+    /// "found in tolerance, left in tolerance" for a calibration; empty for maintenance.
+    private static func tolerance(_ s: EquipmentDocument.Service) -> String {
+        s.asFound.map { found in
+            "found \(found.replacingOccurrences(of: "_", with: " ")), left \((s.asLeft ?? "").replacingOccurrences(of: "_", with: " "))"
+        } ?? ""
+    }
+
+    /// Uses of equipment by steps and QC results: a table, fitted to the terminal.
+    static func uses(_ uses: [EquipmentDocument.Use]) -> [String] {
+        uses.isEmpty ? [] : indentedTable(header: ["USED (UTC)", "LOT", "BY", "RECORDED BY"], rows: uses.map { u in
+            [u.usedAt, (try? DonationIdentificationNumber(stored: u.lot).eyeReadable) ?? u.lot,
+             u.step.map { "step \($0)" } ?? u.test.map { "QC \($0) (result \(u.resultId ?? 0))" } ?? "", u.recordedBy]
+        })
+    }
+
+    static func service(_ s: EquipmentDocument.Service) -> String {
+        let found = tolerance(s)
+        return "\(s.kind) \(s.id)  \(s.performedAt) by \(s.performedBy)\(found.isEmpty ? "" : " " + found); next due \(s.dueAt)"
+            + (s.reference.map { "  [\($0)]" } ?? "") + (s.signatureIntact == false ? " (SIGNATURE BROKEN)" : "")
     }
 
     /// What `gmp equipment calibrate|maintain` reports; for a calibration found out of
@@ -46,15 +66,14 @@ enum EquipmentText {
         var lines = ["signed: \(signer) performed \(service(s)) (signature \(s.signatureId ?? 0))"]
         guard let uses = s.affectedUses, let lots = s.affectedLots else { return lines }
         lines.append("found out of tolerance: \(uses.count) step(s) and QC result(s) since the last good calibration")
-        lines += uses.map(use)
+        lines += Self.uses(uses)
         lines.append("lots affected  \(lots.count)")
-        for l in lots {
-            let eye = (try? DonationIdentificationNumber(stored: l.din).eyeReadable) ?? l.din
-            let made = l.via.map { ", made from \((try? DonationIdentificationNumber(stored: $0).eyeReadable) ?? $0)" } ?? ""
-            lines.append("  \(eye)  \(l.status.padding(11))"
-                         + (l.deviation.map { "deviation \($0) opened" } ?? "no deviation: its record is closed (consider a recall)")
-                         + made)
-        }
+        guard !lots.isEmpty else { return lines }
+        func eye(_ din: String) -> String { (try? DonationIdentificationNumber(stored: din).eyeReadable) ?? din }
+        lines += indentedTable(header: ["LOT", "STATUS", "DEVIATION", "MADE FROM"], rows: lots.map { l in
+            [eye(l.din), l.status, l.deviation.map { "deviation \($0) opened" } ?? "no deviation: its record is closed (consider a recall)",
+             l.via.map(eye) ?? ""]
+        })
         return lines
     }
 }

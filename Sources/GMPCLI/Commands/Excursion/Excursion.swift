@@ -25,25 +25,39 @@ struct ExcursionList: GMPCommand {
             Examples:
               gmp excursion list --open
               gmp excursion list --device LN2-01 --json
+              gmp excursion list --csv --bom > excursions.csv
             """)
 
     @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
     @Flag(help: "Only open ones (not yet assessed).") var open = false
     @Option(help: ArgumentHelp("Only this device's.", valueName: "device")) var device: String?
+
+    func validate() throws { try format.requireOne(json: options.json) }
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in
             try Excursions(db).list(openOnly: open, device: device)
         }
-        try context.output.document(rows)
-        let lines = rows.map { x in
-            let span = "\(x.startedAt) – \(x.endedAt.map(\.description) ?? "ongoing")"
-            let units = x.units.isEmpty ? "no units" : "units: " + x.units.map(\.unit).joined(separator: ", ")
-            return "\(x.id)  \(x.status.padding(6)) \(x.device)  \(span)  peak \(x.peakCelsius) °C (limit \(x.limitCelsius) °C)  \(units)"
-                + (x.assessment.map { "\n             assessment: \($0) [\(x.assessedBy ?? "")]" } ?? "")
+        let columns = ["id", "status", "device", "started_at", "ended_at", "peak_celsius", "limit_celsius", "units",
+                       "assessment", "assessed_by"]
+        let cells = rows.map { x in
+            [x.id, x.status, x.device, x.startedAt.iso8601, x.endedAt?.iso8601 ?? "", x.peakCelsius, x.limitCelsius,
+             x.units.map(\.unit).joined(separator: " "), x.assessment ?? "", x.assessedBy ?? ""]
         }
-        context.output.data(lines.isEmpty ? "no excursions" : lines.joined(separator: "\n"))
+        if format.csv {
+            format.write(header: columns, rows: cells)
+            return
+        }
+        try context.output.document(rows)
+        context.output.data(rows.isEmpty ? "no excursions" : textTable(
+            header: ["EXCURSION", "STATUS", "DEVICE", "STARTED (UTC)", "ENDED (UTC)", "PEAK °C", "LIMIT °C", "UNITS", "ASSESSMENT"],
+            rows: rows.map { x in
+                [x.id, x.status, x.device, x.startedAt.iso8601, x.endedAt?.iso8601 ?? "ongoing", x.peakCelsius, x.limitCelsius,
+                 x.units.isEmpty ? "none" : x.units.map(\.unit).joined(separator: ", "),
+                 x.assessment.map { "\($0) [\(x.assessedBy ?? "")]" } ?? ""]
+            }, rightAligned: [5, 6]))
     }
 }
 

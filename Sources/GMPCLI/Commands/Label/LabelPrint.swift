@@ -28,7 +28,7 @@ struct LabelPrint: GMPCommand {
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("A unit (G1234260000014-003) or a lot (G1234260000014) with its check character.",
-                                 valueName: "unit-or-lot"))
+                                 valueName: "unit-or-lot"), completion: ObjectCompletion.unitsOrLots)
     var target: String
     @Option(help: ArgumentHelp("Write a label-sheet PDF here.", valueName: "file"), completion: .file(extensions: ["pdf"]))
     var pdf: String?
@@ -58,7 +58,7 @@ struct LabelPrint: GMPCommand {
         // Read the record and draw the symbols before anything is recorded: a missing zint
         // must not leave a recorded print without a label.
         let labels = try connection.transaction(.repeatableRead, readOnly: true) { db in
-            try Self.labels(din: din, division: division, db: db)
+            try Self.labels(din: din, division: division, productCodes: context.settings.productCodes, db: db)
         }
         let symbols = try pdf == nil ? [] : labels.map(LabelSheet.Symbols.draw)
         let formats = [pdf.map { _ in "pdf" }, zpl.map { _ in "zpl" }].compactMap { $0 }
@@ -76,6 +76,10 @@ struct LabelPrint: GMPCommand {
         }
         try context.output.document(Document(labels: printed))
         for file in [pdf, zpl].compactMap({ $0 }) { context.output.note("wrote \(file)") }
+        if printed.contains(where: \.label.placeholderProductCode) {
+            context.output.warning("\(ProductLabel.placeholderWarning): set product_codes in the configuration "
+                                + "to the codes ICCBBA assigned (gmp help printed-documents)")
+        }
         context.output.data(printed.map { item in
             let kind = item.print.reprint ? "reprinted" : "printed"
             return "\(item.label.id)  \(kind)  \(item.label.dinData)  \(item.label.productCodeData)  \(item.label.expirationData)"
@@ -92,7 +96,8 @@ struct LabelPrint: GMPCommand {
     }
 
     /// The unit's label; for a lot, one label per filled unit, or the lot's own label before its fill.
-    static func labels(din: DonationIdentificationNumber, division: Int?, db: PostgresConnection) throws -> [ProductLabel] {
+    static func labels(din: DonationIdentificationNumber, division: Int?, productCodes: [String: String],
+                       db: PostgresConnection) throws -> [ProductLabel] {
         let lot = try Traceability(db).lot(din).lot
         let facts = LotText.labelFacts(lot)
         let divisions: [Int?] = division.map { [$0] } ?? (lot.units.map { Array(1...max($0, 1)) } ?? [nil])
@@ -104,7 +109,8 @@ struct LabelPrint: GMPCommand {
                     statements = UnitLabel.statements(lot: facts, unitState: state)
                 }
                 return try ProductLabel(din: din, division: division, stage: lot.stage, productKind: lot.productKind,
-                                        intendedUse: lot.intendedUse, expiresOn: lot.expiresOn, statements: statements)
+                                        intendedUse: lot.intendedUse, expiresOn: lot.expiresOn, statements: statements,
+                                        productCodes: productCodes)
             }
         } catch let error as LabelError {
             throw Failure(exitCode: .refused, problem: error.description, fix: "print the lot's label, or a unit of 1 to 702")

@@ -27,7 +27,7 @@ struct LotShow: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let trace = try connection.transaction(.repeatableRead, readOnly: true) { db in try Traceability(db).lot(din) }
         try context.output.document(Document(lot: trace.lot, steps: trace.steps))
-        let steps = trace.steps.isEmpty ? ["steps          none yet"] : ["steps"] + trace.steps.map(LotText.step)
+        let steps = LotText.steps(trace.steps)
         context.output.data((LotText.summary(trace.lot) + steps).joined(separator: "\n"))
     }
 }

@@ -16,7 +16,15 @@ enum LotText {
         return lines
     }
 
-    static func step(_ s: TraceDocument.Step) -> String {
+    /// The steps under their heading: a table, fitted to the terminal.
+    static func steps(_ steps: [TraceDocument.Step]) -> [String] {
+        steps.isEmpty ? ["steps          none yet"]
+            : ["steps          \(steps.count)"] + indentedTable(header: ["PERFORMED (UTC)", "STEP", "DETAIL", "BY"], rows: steps.map { s in
+                [s.performedAt, s.kind, detail(s), s.performedBy]
+            })
+    }
+
+    private static func detail(_ s: TraceDocument.Step) -> String {
         var detail: [String] = []
         if let p = s.passage { detail.append("P\(p)") }
         if let c = s.cellCount { detail.append("\(c) cells") }
@@ -24,7 +32,7 @@ enum LotText {
         if let d = s.populationDoublings { detail.append("\(d) PD (cumulative \(s.cumulativeDoublings ?? "?"))") }
         if let u = s.units { detail.append("\(u) units × \(s.unitVolumeMl ?? "?") mL") }
         if let n = s.note { detail.append(n) }
-        return "  \(s.performedAt)  \(s.kind.padding(17))\(detail.joined(separator: ", "))  [\(s.performedBy)]"
+        return detail.joined(separator: ", ")
     }
 
     /// The label statements the rules require for this lot now.

@@ -104,8 +104,9 @@ struct MaterialTypeList: GMPCommand {
             return
         }
         try context.output.document(rows)
-        let lines = rows.map { "\($0.code.padding(20)) \($0.category.padding(26)) \($0.name)  [\($0.storageCondition)]" }
-        context.output.data(lines.isEmpty ? "no material types" : lines.joined(separator: "\n"))
+        context.output.data(rows.isEmpty ? "no material types"
+                            : textTable(header: ["TYPE", "CATEGORY", "NAME", "STORAGE"],
+                                        rows: rows.map { [$0.code, $0.category, $0.name, $0.storageCondition] }))
     }
 }
 
@@ -274,7 +275,7 @@ struct MaterialList: GMPCommand {
         columns: ["id", "type", "supplier", "supplier_lot", "quantity", "unit", "expires_on", "opened_at", "status", "usable"],
         cells: { [$0.id, $0.type, $0.supplier, $0.supplierLot, $0.quantity, $0.unit, $0.expiresOn,
                   $0.openedAt?.iso8601 ?? "", $0.status, $0.usable ? "true" : "false"] },
-        empty: "no material lots")
+        empty: "no material lots", rightAligned: [4])
 
     func validate() throws {
         try format.requireOne(json: options.json)
@@ -314,9 +315,7 @@ struct MaterialShow: GMPCommand {
             return
         }
         let m = try materials.document(id)
-        var lines = MaterialText.summary(m)
-        lines.append("consumed       \((m.consumptions ?? []).count) time(s)")
-        lines += (m.consumptions ?? []).map(MaterialText.consumption)
+        let lines = MaterialText.summary(m) + MaterialText.consumptions(m.consumptions ?? [])
         context.output.data(lines.joined(separator: "\n"))
     }
 }

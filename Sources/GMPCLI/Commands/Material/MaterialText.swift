@@ -15,17 +15,40 @@ enum MaterialText {
             "certificate    sha256 \(m.certificateSha256)",
             "storage        \(m.storageCondition)",
         ]
-        for d in m.dispositions {
-            lines.append("\(d.decision.padding(15))\(d.decidedAt) by \(d.decidedBy)" + (d.reason.map { ": \($0)" } ?? "")
-                         + (d.signatureIntact == false ? " (SIGNATURE BROKEN)" : ""))
+        if !m.dispositions.isEmpty {
+            lines.append("dispositions")
+            lines += indentedTable(header: ["DECISION", "DECIDED (UTC)", "BY", "SIGNATURE", "REASON"], rows: m.dispositions.map { d in
+                [d.decision, d.decidedAt, d.decidedBy, d.signatureIntact == false ? "BROKEN" : d.signatureId == nil ? "-" : "intact",
+                 d.reason ?? ""]
+            })
         }
         return lines
     }
 
-    static func consumption(_ c: MaterialDocument.Consumption) -> String {
-        let lot = (try? DonationIdentificationNumber(stored: c.lot).eyeReadable) ?? c.lot
-        let by = c.step.map { "step \($0)" } ?? c.test.map { "QC \($0) (result \(c.resultId ?? 0))" } ?? ""
-        return "  \(c.usedAt)  \(lot)  \(c.quantity) \(c.unit)  \(by) [\(c.recordedBy)]"
+    /// The consumptions of a material lot, under their heading: a table, fitted to the terminal.
+    static func consumptions(_ consumptions: [MaterialDocument.Consumption]) -> [String] {
+        ["consumed       \(consumptions.count) time(s)"] + (consumptions.isEmpty ? [] : indentedTable(
+            header: ["USED (UTC)", "LOT", "QUANTITY", "UNIT", "BY", "RECORDED BY"],
+            rows: consumptions.map { c in
+                [c.usedAt, (try? DonationIdentificationNumber(stored: c.lot).eyeReadable) ?? c.lot, c.quantity, c.unit,
+                 c.step.map { "step \($0)" } ?? c.test.map { "QC \($0) (result \(c.resultId ?? 0))" } ?? "", c.recordedBy]
+            }, rightAligned: [2]))
+    }
+
+    /// The lots a material lot reached, then every unit of them with where it is now.
+    static func reached(_ lots: [MaterialDocument.ReachedLot]) -> [String] {
+        var lines = ["lots reached   \(lots.count)"]
+        guard !lots.isEmpty else { return lines }
+        lines += indentedTable(header: ["LOT", "STAGE", "STATUS", "HOW"], rows: lots.map { l in
+            [(try? DonationIdentificationNumber(stored: l.din).eyeReadable) ?? l.din, l.stage, l.status,
+             l.consumed ? "consumed it" : "made from \(l.via ?? "?")"]
+        })
+        let units = lots.flatMap { $0.whereabouts ?? [] }
+        if !units.isEmpty {
+            lines.append("units          \(units.count)")
+            lines += indentedTable(header: ["UNIT", "WHERE"], rows: units.map { [$0.unit, $0.description] })
+        }
+        return lines
     }
 
     static func trace(_ id: String, format: TraceFormat, _ context: CommandContext) throws {
@@ -51,16 +74,7 @@ enum MaterialText {
             format.write(out)
             return
         }
-        var lines = summary(t.material)
-        lines.append("consumed       \(t.consumptions.count) time(s)")
-        lines += t.consumptions.map(consumption)
-        lines.append("lots reached   \(t.lots.count)")
-        for l in t.lots {
-            let eye = (try? DonationIdentificationNumber(stored: l.din).eyeReadable) ?? l.din
-            lines.append("  \(eye)  \(l.stage.padding(18))\(l.status.padding(11))"
-                         + (l.consumed ? "consumed it" : "made from \(l.via ?? "?")"))
-            for u in l.whereabouts ?? [] { lines.append("    \(u.unit)  \(u.description)") }
-        }
+        let lines = summary(t.material) + consumptions(t.consumptions) + reached(t.lots)
         context.output.data(lines.joined(separator: "\n"))
     }
 }

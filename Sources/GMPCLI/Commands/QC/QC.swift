@@ -282,15 +282,29 @@ struct QCList: GMPCommand {
             Examples:
               gmp qc list G1234260000014
               gmp qc list G1234260000014 --json
+              gmp qc list G1234260000014 --csv --bom > results.csv
             """)
 
     @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
     @OptionGroup var lot: LotArgument
+
+    func validate() throws { try format.requireOne(json: options.json) }
 
     func execute(in context: CommandContext) throws {
         let din = try lot.din()
         let connection = try context.connect(startingEmbedded: false)
         let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try QCResults(db).list(din) }
+        if format.csv {
+            format.write(header: ["id", "lot", "din", "test", "attempt", "result", "verdict", "analyst", "recorded_by", "performed_at",
+                                  "corrects", "corrected_by", "verified_by", "invalidated_by", "deviation", "awaiting_analyst"],
+                         rows: rows.map { r in
+                [String(r.id), r.lot, r.din, r.test, String(r.attempt), r.result, r.verdict, r.analyst, r.recordedBy, r.performedAt.iso8601,
+                 r.corrects.map(String.init) ?? "", r.correctedBy.map(String.init) ?? "", r.verifiedBy ?? "", r.invalidatedBy ?? "",
+                 r.deviationId ?? "", r.awaitingAnalyst ? "true" : "false"]
+            })
+            return
+        }
         try context.output.document(rows)
         let table = rows.map { r in
             var state: [String] = []

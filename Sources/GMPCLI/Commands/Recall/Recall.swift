@@ -105,7 +105,7 @@ struct RecallOpen: GMPCommand {
             units: doc.units.count, shippedUnits: shipped.count, consignees: doc.consignees.map(\.consignee)))
         var lines = ["signed: \(connection.userName) opened recall \(opened.id) (signature \(opened.signature), held)",
                      "lots reached   \(doc.lots.count), \(doc.lots.filter(\.held).count) held"]
-        lines += doc.lots.map { "  \(RecallText.eye($0.din))  \($0.stage.padding(18))\($0.statusAtOpen) → \($0.status)" }
+        lines += RecallText.lots(doc.lots)
         lines.append("units          \(doc.units.count): \(doc.units.count - shipped.count) held here, \(shipped.count) shipped")
         for c in doc.consignees { lines.append("  \(c.consignee): \(c.units.joined(separator: ", "))") }
         context.output.data(lines.joined(separator: "\n"))
@@ -161,9 +161,9 @@ struct RecallAcknowledge: GMPCommand {
     @Option(help: ArgumentHelp("The consignee, as the recall lists it.", valueName: "name")) var consignee: String
     @Option(help: ArgumentHelp("Who at the consignee acknowledged.", valueName: "name")) var by: String
     @Option(help: ArgumentHelp("When (default: now).", valueName: "time")) var at: TimeArgument?
-    @Option(help: ArgumentHelp("A unit they returned (repeat).", valueName: "unit")) var returned: [String] = []
-    @Option(help: ArgumentHelp("A unit they destroyed (repeat).", valueName: "unit")) var destroyed: [String] = []
-    @Option(help: ArgumentHelp("A unit already administered (repeat).", valueName: "unit")) var administered: [String] = []
+    @Option(help: ArgumentHelp("A unit they returned (repeat).", valueName: "unit"), completion: ObjectCompletion.units) var returned: [String] = []
+    @Option(help: ArgumentHelp("A unit they destroyed (repeat).", valueName: "unit"), completion: ObjectCompletion.units) var destroyed: [String] = []
+    @Option(help: ArgumentHelp("A unit already administered (repeat).", valueName: "unit"), completion: ObjectCompletion.units) var administered: [String] = []
     @Option(help: ArgumentHelp("A note.", valueName: "text")) var note: String?
 
     struct Document: Encodable {
@@ -197,7 +197,7 @@ struct RecallDispose: GMPCommand {
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The recall.", valueName: "recall")) var recall: String
-    @Argument(help: ArgumentHelp("The unit.", valueName: "unit")) var unit: String
+    @Argument(help: ArgumentHelp("The unit.", valueName: "unit"), completion: ObjectCompletion.units) var unit: String
     @Option(name: .customLong("as"), help: ArgumentHelp("discarded, rejected or cleared.", valueName: "disposition"))
     var disposition: String
     @Option(help: ArgumentHelp("Why (required for cleared).", valueName: "text")) var reason: String?
@@ -307,11 +307,12 @@ struct RecallList: GMPCommand {
             return
         }
         try context.output.document(rows)
-        let lines = rows.map { r in
-            "\(r.id.padding(13)) \(r.status.padding(7)) \(r.cause.padding(20)) \(r.subject.padding(16)) "
-                + "\(r.lots) lot(s), \(r.units) unit(s), \(r.acknowledged)/\(r.consignees) consignee(s) acknowledged"
-        }
-        context.output.data(lines.isEmpty ? "no recalls" : lines.joined(separator: "\n"))
+        context.output.data(rows.isEmpty ? "no recalls" : textTable(
+            header: ["RECALL", "STATUS", "CAUSE", "SUBJECT", "OPENED (UTC)", "LOTS", "UNITS", "ACKNOWLEDGED"],
+            rows: rows.map { r in
+                [r.id, r.status, r.cause.replacingOccurrences(of: "_", with: " "), r.subject, r.openedAt.iso8601, String(r.lots),
+                 "\(r.units) (\(r.shippedUnits) shipped)", "\(r.acknowledged) of \(r.consignees)"]
+            }, rightAligned: [5]))
     }
 }
 

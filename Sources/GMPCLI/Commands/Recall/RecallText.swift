@@ -31,10 +31,14 @@ enum RecallText {
                          + (s.intact == false ? " (SIGNATURE BROKEN)" : ""))
         }
         lines.append("lots           \(r.lots.count), \(r.lots.filter(\.held).count) held")
-        lines += r.lots.map { "  \(eye($0.din))  \($0.stage.padding(18))\($0.statusAtOpen) → \($0.status)\($0.held ? "  held" : "")" }
+        lines += lots(r.lots)
         let held = r.units.filter { !$0.shipped }
         lines.append("units here     \(held.count)")
-        lines += held.map { "  \($0.unit)  \($0.stateAtOpen) → \($0.state)  \($0.disposition.map { "disposition: \($0)" } ?? "no disposition")" }
+        if !held.isEmpty {
+            lines += indentedTable(header: ["UNIT", "AT OPENING", "NOW", "DISPOSITION"], rows: held.map {
+                [$0.unit, $0.stateAtOpen, $0.state, $0.disposition ?? "none yet"]
+            })
+        }
         lines.append("consignees     \(r.consignees.count)")
         for c in r.consignees {
             lines.append("  \(c.consignee): \(c.units.count) unit(s)")
@@ -59,6 +63,13 @@ enum RecallText {
         return lines
     }
 
+    /// The lots a recall reached: a table, fitted to the terminal.
+    static func lots(_ lots: [RecallDocument.Lot]) -> [String] {
+        lots.isEmpty ? [] : indentedTable(header: ["LOT", "STAGE", "AT OPENING", "NOW", "HELD"], rows: lots.map {
+            [eye($0.din), $0.stage, $0.statusAtOpen, $0.status, $0.held ? "held" : ""]
+        })
+    }
+
     static func csv(_ r: RecallDocument.Recall) -> String {
         var out = CSVReportWriter.line(["recall", "status", "cause", "subject", "unit", "lot", "state_at_open", "state",
                                         "shipped", "shipment", "consignee", "notified", "acknowledged", "disposition"])
@@ -76,9 +87,10 @@ enum RecallText {
         var lines = ["donor          \(l.donor)" + (l.birthMother.map { " (birth mother \($0))" } ?? "")
                      + (l.newborns.isEmpty ? "" : " (newborns \(l.newborns.joined(separator: ", ")))")]
         lines.append("lots           \(l.lots.count)")
-        lines += l.lots.map {
-            "  \(eye($0.din))  \($0.stage.padding(18))\($0.status.padding(11))donor \($0.donor)"
-                + ($0.openRecalls.isEmpty ? "" : "  recall \($0.openRecalls.joined(separator: ", "))")
+        if !l.lots.isEmpty {
+            lines += indentedTable(header: ["LOT", "STAGE", "STATUS", "DONOR", "OPEN RECALLS"], rows: l.lots.map {
+                [eye($0.din), $0.stage, $0.status, $0.donor, $0.openRecalls.joined(separator: ", ")]
+            })
         }
         lines.append("consignees     \(l.consignees.count)")
         for c in l.consignees {

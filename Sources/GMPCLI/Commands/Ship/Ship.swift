@@ -31,7 +31,8 @@ struct Ship: ParsableCommand {
 
 /// The shipment id every step command takes.
 struct ShipmentArgument: ParsableArguments {
-    @Argument(help: ArgumentHelp("The shipment (SHP26-00001).", valueName: "shipment")) var shipment: String
+    @Argument(help: ArgumentHelp("The shipment (SHP26-00001).", valueName: "shipment"),
+              completion: ObjectCompletion.shipments) var shipment: String
 }
 
 struct ShipCreate: GMPCommand {
@@ -87,13 +88,16 @@ struct ShipList: GMPCommand {
         discussion: """
             Examples:
               gmp ship list --status dispatched
+              gmp ship list --csv --bom > shipments.csv
             """)
 
     @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
     @Option(help: ArgumentHelp("Only those in this status: created, packed, dispatched or received.", valueName: "status"))
     var status: String?
 
     func validate() throws {
+        try format.requireOne(json: options.json)
         if let status, !["created", "packed", "dispatched", "received"].contains(status) {
             throw ValidationError("--status is one of created, packed, dispatched, received")
         }
@@ -102,6 +106,15 @@ struct ShipList: GMPCommand {
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try Shipments(db).list(status: status) }
+        if format.csv {
+            format.write(header: ["id", "status", "units", "consignee", "shipper", "receiver", "urgent", "created_at", "dispatched_at",
+                                  "received_at"],
+                         rows: rows.map { r in
+                [r.id, r.status, String(r.units), r.consignee, r.shipper, r.receiver, r.urgent ? "true" : "false", r.createdAt.iso8601,
+                 r.dispatchedAt?.iso8601 ?? "", r.receivedAt?.iso8601 ?? ""]
+            })
+            return
+        }
         try context.output.document(rows)
         context.output.data(rows.isEmpty ? "no shipments" : ShipText.table(rows))
     }

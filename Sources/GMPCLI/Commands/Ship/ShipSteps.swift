@@ -20,7 +20,8 @@ struct ShipPack: GMPCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var shipment: ShipmentArgument
-    @Option(name: .customLong("unit"), help: ArgumentHelp("A unit to pack (repeat for more): W123426000001-001.", valueName: "unit"))
+    @Option(name: .customLong("unit"), help: ArgumentHelp("A unit to pack (repeat for more): W123426000001-001.", valueName: "unit"),
+            completion: ObjectCompletion.units)
     var units: [String] = []
 
     struct Document: Encodable {

@@ -32,11 +32,13 @@ enum ShipText {
             let statements = d.labelStatements(for: u)
             if !statements.isEmpty { lines.append("      label: " + statements.joined(separator: " | ")) }
         }
-        if !d.signoffs.isEmpty { lines.append("signatures") }
-        for s in d.signoffs {
+        if !d.signoffs.isEmpty {
             // Part 11 §11.50: printed name, time and meaning with every signature shown.
-            lines.append("  \((s.meaning ?? "UNSIGNED").padding(10)) \(s.signedAt ?? "?")  \(s.printedName ?? "?") (\(s.signer ?? "?"))"
-                         + "  \(s.step)" + ((s.intact ?? false) ? "" : "  BROKEN: the signed record changed"))
+            lines.append("signatures     \(d.signoffs.count)")
+            lines += indentedTable(header: ["MEANING", "SIGNED (UTC)", "SIGNER", "STEP", "SIGNATURE"], rows: d.signoffs.map { s in
+                [s.meaning ?? "UNSIGNED", s.signedAt ?? "?", "\(s.printedName ?? "?") (\(s.signer ?? "?"))", s.step,
+                 (s.intact ?? false) ? "intact" : "BROKEN: the signed record changed"]
+            })
         }
         return lines
     }

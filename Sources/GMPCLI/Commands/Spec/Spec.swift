@@ -185,15 +185,25 @@ struct SpecList: GMPCommand {
             Examples:
               gmp spec list
               gmp spec list UC-MSC-DP --json
+              gmp spec list --csv
             """)
 
     @OptionGroup var options: GlobalOptions
+    @OptionGroup var format: TraceFormat
     @Argument(help: ArgumentHelp("Only this code.", valueName: "code")) var code: String?
+
+    func validate() throws { try format.requireOne(json: options.json) }
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let versions = try connection.transaction(.repeatableRead, readOnly: true) { db in
             try SpecificationRegistry(db).versions(code: code)
+        }
+        if format.csv {
+            format.write(header: ["id", "status", "product_kind", "stage", "title", "approved_by", "lots"], rows: versions.map { v in
+                [v.id, v.status, v.productKind, v.stage, v.title, v.approvedBy ?? "", String(v.lots)]
+            })
+            return
         }
         try context.output.document(versions)
         let rows = versions.map { v in
@@ -235,10 +245,9 @@ struct SpecShow: GMPCommand {
         try context.output.document(Document(specification: version, criteria: criteria))
         var lines = ["\(version.id)  \(version.title)  (\(version.status)\(version.approvedBy.map { ", approved by \($0)" } ?? ""))",
                      "for \(version.productKind), \(version.stage); file sha256 \(version.sourceSha256)", ""]
-        lines += criteria.map { c in
-            "\(c.test.padding(20)) \((c.limit + (c.unit.map { " " + $0 } ?? "")).padding(34)) retests ≤ \(c.maxRetests)  \(c.name); \(c.method)"
-                + (c.maxDose.map { "; M \($0)" } ?? "")
-        }
+        lines.append(textTable(header: ["TEST", "LIMIT", "RETESTS", "NAME", "METHOD", "M"], rows: criteria.map { c in
+            [c.test, c.limit + (c.unit.map { " " + $0 } ?? ""), "≤ \(c.maxRetests)", c.name, c.method, c.maxDose ?? ""]
+        }, rightAligned: [2]))
         context.output.data(lines.joined(separator: "\n"))
     }
 }

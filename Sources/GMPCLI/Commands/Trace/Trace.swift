@@ -85,14 +85,16 @@ struct TraceDonor: GMPCommand {
         var lines = DonorText.summary(document.donor, newborns: document.newborns)
         for collection in document.collections { lines += DonorText.collection(collection) }
         lines.append("lots           \(document.lots.count)")
-        for lot in document.lots {
-            lines.append("  \(lot.eyeReadable)  \(lot.stage.padding(18))\(lot.status.padding(11))"
-                         + (lot.parent.map { "from \($0)" } ?? "from \(lot.collection)")
-                         + (lot.units.map { ", \($0) units" } ?? ""))
-            // Each unit's whereabouts: where it is, or which consignee received it (1271.290).
-            for unit in lot.whereabouts ?? [] {
-                lines.append("    \(unit.unit)  \(unit.description)")
-            }
+        if !document.lots.isEmpty {
+            lines += indentedTable(header: ["LOT", "STAGE", "STATUS", "FROM", "UNITS"], rows: document.lots.map { lot in
+                [lot.eyeReadable, lot.stage, lot.status, lot.parent ?? lot.collection, lot.units.map(String.init) ?? ""]
+            }, rightAligned: [4])
+        }
+        // Each unit's whereabouts: where it is, or which consignee received it (1271.290).
+        let units = document.lots.flatMap { $0.whereabouts ?? [] }
+        if !units.isEmpty {
+            lines.append("units          \(units.count)")
+            lines += indentedTable(header: ["UNIT", "WHERE"], rows: units.map { [$0.unit, $0.description] })
         }
         context.output.data(lines.joined(separator: "\n"))
     }
@@ -165,27 +167,31 @@ struct TraceLot: GMPCommand {
         lines += DonorText.collection(document.collection)
         lines += DonorText.summary(document.donor, newborns: [])
         lines.append("screening      \(document.screening.count) result(s)")
-        for s in document.screening {
-            lines.append("  \(s.specimenOn)  \(s.test.padding(31))\(s.result.padding(14))\(s.testKit) [\(s.analyst)]")
+        if !document.screening.isEmpty {
+            lines += indentedTable(header: ["SPECIMEN", "TEST", "RESULT", "TEST KIT", "ANALYST"], rows: document.screening.map { s in
+                [s.specimenOn, s.test, s.result, s.testKit, s.analyst]
+            })
         }
-        lines.append(document.steps.isEmpty ? "steps          none yet" : "steps")
-        lines += document.steps.map(LotText.step)
+        lines += LotText.steps(document.steps)
         // What went into it (21 CFR 1271.210(d)): the lot's and its cell banks' consumptions.
         let materials = document.materials ?? []
-        lines.append(materials.isEmpty ? "materials      none recorded" : "materials")
-        for m in materials {
-            let lot = (try? DonationIdentificationNumber(stored: m.lot).eyeReadable) ?? m.lot
-            lines.append("  \(m.usedAt)  \(m.materialLot)  \(m.type.padding(14))\(m.quantity) \(m.unit)  supplier lot "
-                         + "\(m.supplierLot)" + (m.lot == document.lot.din ? "" : "  (in \(lot))"))
+        func inLot(_ din: String) -> String {
+            din == document.lot.din ? "" : (try? DonationIdentificationNumber(stored: din).eyeReadable) ?? din
+        }
+        lines.append(materials.isEmpty ? "materials      none recorded" : "materials      \(materials.count)")
+        if !materials.isEmpty {
+            lines += indentedTable(header: ["USED (UTC)", "MATERIAL LOT", "TYPE", "QUANTITY", "UNIT", "SUPPLIER LOT", "IN LOT"],
+                                   rows: materials.map { m in
+                [m.usedAt, m.materialLot, m.type, m.quantity, m.unit, m.supplierLot, inLot(m.lot)]
+            }, rightAligned: [3])
         }
         // Which instruments (21 CFR 211.182): the lot's and its cell banks' equipment.
         let equipment = document.equipment ?? []
-        lines.append(equipment.isEmpty ? "equipment      none recorded" : "equipment")
-        for e in equipment {
-            let lot = (try? DonationIdentificationNumber(stored: e.lot).eyeReadable) ?? e.lot
-            lines.append("  \(e.usedAt)  \(e.equipment.padding(12)) \(e.kind.padding(24))"
-                         + (e.stepId.map { "step \($0)" } ?? e.resultId.map { "QC result \($0)" } ?? "")
-                         + (e.lot == document.lot.din ? "" : "  (in \(lot))"))
+        lines.append(equipment.isEmpty ? "equipment      none recorded" : "equipment      \(equipment.count)")
+        if !equipment.isEmpty {
+            lines += indentedTable(header: ["USED (UTC)", "EQUIPMENT", "KIND", "BY", "IN LOT"], rows: equipment.map { e in
+                [e.usedAt, e.equipment, e.kind, e.stepId.map { "step \($0)" } ?? e.resultId.map { "QC result \($0)" } ?? "", inLot(e.lot)]
+            })
         }
         context.output.data(lines.joined(separator: "\n"))
     }

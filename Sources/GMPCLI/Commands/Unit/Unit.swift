@@ -28,7 +28,8 @@ struct UnitCommand: ParsableCommand {
 
 /// A unit id as a person types it.
 struct UnitArgument: ParsableArguments {
-    @Argument(help: ArgumentHelp("The unit: its lot's DIN, a dash and the division (G123426000001-001).", valueName: "unit"))
+    @Argument(help: ArgumentHelp("The unit: its lot's DIN, a dash and the division (G123426000001-001).", valueName: "unit"),
+              completion: ObjectCompletion.units)
     var unit: String
 
     func id() throws -> UnitIdentifier { try UnitIdentifier(unit) }

@@ -98,17 +98,14 @@ struct UserPending: GMPCommand {
                       ownerSetPassword: !$0.mustChangePassword)
             })
         try context.output.document(document)
-        var lines: [String] = []
-        for proposal in document.roles {
-            lines.append("role      \(proposal.account.padding(16))\(proposal.role.padding(10))proposed by \(proposal.proposedBy) "
-                         + "at \(proposal.proposedAt): gmp user approve \(proposal.account) \(proposal.role) --reason …")
+        let rows = document.roles.map { p in
+            ["role", p.account, "role \(p.role)", p.proposedBy, p.proposedAt, "gmp user approve \(p.account) \(p.role) --reason …"]
+        } + document.identities.map { i in
+            ["identity", i.account, "password set", i.passwordSetBy, i.passwordSetAt,
+             i.ownerSetPassword ? "gmp user confirm \(i.account) (QA or director)" : "the owner must first replace the temporary password"]
         }
-        for identity in document.identities {
-            lines.append("identity  \(identity.account.padding(16))password set by \(identity.passwordSetBy) at \(identity.passwordSetAt): "
-                         + (identity.ownerSetPassword ? "gmp user confirm \(identity.account) (QA or director)"
-                                                      : "the owner must first replace the temporary password"))
-        }
-        context.output.data(lines.isEmpty ? "nothing pending" : lines.joined(separator: "\n"))
+        context.output.data(rows.isEmpty ? "nothing pending"
+                            : textTable(header: ["PENDING", "ACCOUNT", "WHAT", "BY", "AT (UTC)", "NEXT"], rows: rows))
     }
 }
 
