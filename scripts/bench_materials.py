@@ -77,6 +77,14 @@ def load_materials(psql: list[str], args) -> float | None:
                                      {"material_lots": args.material_lots, "consumptions": args.consumptions}, log)
 
 
+def reaching_most(psql: list[str]) -> str:
+    """The material lot consumed by the most master cell banks (so reaching the most
+    lots). Also used by scripts/bench_startup.py."""
+    return bench_trace.sh(psql + ["-At", "-c",
+        "SELECT c.material_lot_id FROM gmp.material_consumption c JOIN gmp.lot l ON l.din = c.din "
+        "WHERE l.stage = 'master_cell_bank' GROUP BY 1 ORDER BY count(DISTINCT c.din) DESC, 1 LIMIT 1"]).stdout.strip()
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     socket_dir = os.path.join(args.data_dir, "run")
@@ -95,9 +103,7 @@ def main(argv: list[str]) -> int:
             "SELECT (SELECT count(*) FROM gmp.material_lot), (SELECT count(*) FROM gmp.lot), "
             "(SELECT count(*) FROM gmp.manufacturing_step), (SELECT count(*) FROM gmp.material_consumption)"]
             ).stdout.strip().split("|"))))
-        many = sh(psql + ["-At", "-c",
-            "SELECT c.material_lot_id FROM gmp.material_consumption c JOIN gmp.lot l ON l.din = c.din "
-            "WHERE l.stage = 'master_cell_bank' GROUP BY 1 ORDER BY count(DISTINCT c.din) DESC, 1 LIMIT 1"]).stdout.strip()
+        many = reaching_most(psql)
 
         traced = {}
         for lot in (many, FEW):

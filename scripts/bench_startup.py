@@ -17,6 +17,11 @@ superuser gmp_owner, by peer authentication). It can also run alone against such
    check LOT --json` (the lot has no specification: exit 65, not releasable, is a run),
    `gmp audit verify --json`, and `gmp --version` / `psql --version` for context, as
    the embedded server's default user and database (scripts/bench.py's baseline).
+3. Also `gmp trace material LOT --json` (issue 14, target 2x): for MAT26-00002, consumed
+   once (the lot reaching few), and for the material lot reaching the most lots. Without
+   material lots on the server it first loads scripts/bench_materials.sql scaled to the
+   small facility (--material-lots, default 100; --consumptions, default 10,000: the one
+   reaching most reaches every lot made from its cell banks).
 
 Figures as a table on stdout, or JSON with --json. Standard library only.
 """
@@ -29,6 +34,7 @@ import sys
 sys.dont_write_bytecode = True  # no scripts/__pycache__ from importing bench.py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (scripts/bench.py: Case, run_bench, report, print_table)
+import bench_materials  # noqa: E402  (FEW, load_materials, reaching_most)
 import bench_trace  # noqa: E402  (run_generator, sh)
 
 DATABASE = "gmp"
@@ -46,6 +52,10 @@ def parse_args(argv: list[str]):
     ap.add_argument("--runs", type=int, default=40, help="counted runs per case (default 40)")
     ap.add_argument("--warmup", type=int, default=5, help="uncounted warm-up rounds (default 5)")
     ap.add_argument("--target", type=float, default=1.2, help="ratio gmp / psql select 1 aimed for (default 1.2)")
+    ap.add_argument("--trace-target", type=float, default=2.0,
+                    help="ratio gmp trace material / psql select 1 aimed for (default 2.0, issue 14)")
+    ap.add_argument("--material-lots", type=int, default=100, help="material lots when none are there (default 100)")
+    ap.add_argument("--consumptions", type=int, default=10_000, help="consumptions when none are there (default 10,000)")
     ap.add_argument("--verify-up-to", type=int, default=SMALL_TRAIL, metavar="EVENTS",
                     help="time gmp audit verify only on a trail of at most EVENTS events (default 50,000; 0: never)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -69,6 +79,10 @@ def main(argv: list[str]) -> int:
         if lots == 0:
             bench_trace.run_generator(psql, "bench_trace.sql", {"donors": args.donors}, log)
         lot = sh(psql + ["-At", "-c", "SELECT din || check_character FROM gmp.lot WHERE stage = 'drug_product' ORDER BY din LIMIT 1"]).stdout.strip()
+        bench_materials.load_materials(psql, args)
+        many, few = bench_materials.reaching_most(psql), bench_materials.FEW
+        reached = {m: int(sh(psql + ["-At", "-c", f"SELECT jsonb_array_length(gmp.trace_material('{m}') -> 'lots')"]).stdout)
+                   for m in (many, few)}
         events = int(sh(psql + ["-At", "-c", "SELECT seq FROM gmp_audit.chain_head"]).stdout)
         for argv_ in ([args.gmp, "db", "status", "--json"], [args.gmp, "lot", "show", lot, "--json"]):
             json.loads(sh(argv_).stdout)  # each prints one JSON document and exits 0
@@ -84,6 +98,11 @@ def main(argv: list[str]) -> int:
             cases.append(bench.Case(name="gmp " + " ".join(words) + " --json", label="gmp " + " ".join(words[:2]),
                                     argv=[args.gmp] + words + ["--json"], baseline=base, target=args.target,
                                     ok_exit=ok))
+        for material, what in ((few, "few"), (many, "many")):
+            cases.append(bench.Case(name=f"gmp trace material {material} --json",
+                                    label=f"gmp trace material ({what}: {reached[material]} lots)",
+                                    argv=[args.gmp, "trace", "material", material, "--json"], baseline=base,
+                                    target=args.trace_target))
         cases += [bench.Case(name="gmp --version", label="gmp start-up", argv=[args.gmp, "--version"],
                              baseline="psql --version", target=None),
                   bench.Case(name="psql --version", label="psql start-up", argv=[args.psql, "--version"])]
@@ -92,12 +111,13 @@ def main(argv: list[str]) -> int:
         return bench.failed("bench_startup", e)
 
     result = bench.report(cases, args.runs, args.warmup)
-    result.update({"lot": lot, "audit_events": events})
+    result.update({"lot": lot, "audit_events": events, "materials_traced": {"few": few, "many": many, "lots_reached": reached}})
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()
     else:
-        print(f"start-up: lot {lot}, {events:,} audit events")
+        print(f"start-up: lot {lot}, {events:,} audit events; material lots traced {few} ({reached[few]} lots reached) "
+              f"and {many} ({reached[many]} lots reached)")
         bench.print_table(result)
     if args.check and any(r["met"] is False for r in result["ratios"]):
         return 1

@@ -51,4 +51,14 @@ struct OutputFormatTests {
         #expect(throws: JSONDocument.Malformed.self) { try JSONDocument(parsing: "{\"events\": [") }
         #expect(throws: JSONDocument.Malformed.self) { try JSONDocument(parsing: "{} {}") }
     }
+
+    @Test("JSON numbers, read without a regex (issue 18): every RFC 8259 form kept as written, anything else refused")
+    func jsonNumbers() throws {
+        for number in ["0", "-0", "7", "-150", "1.50", "0.000", "-3e2", "1E+10", "2.5e-3", "123456789012345678901234567890"] {
+            #expect(try JSONDocument(parsing: "[\(number)]").text == "[\n  \(number)\n]", "\(number)")
+        }
+        for malformed in ["01", "-", "+1", ".5", "1.", "1.e3", "1e", "1e+", "--1", "1.2.3", "0x10", "1,", "- 1"] {
+            #expect(throws: JSONDocument.Malformed.self, "\(malformed)") { try JSONDocument(parsing: "[\(malformed)]") }
+        }
+    }
 }

@@ -88,6 +88,10 @@ struct CodeRecordTests {
             + "#14: a lot that used equipment has it in its package (others hash as before)",
         "gmp.trace_lot(text)": "#14: the trace lists the material lots the lot and its cell banks consumed; "
             + "#14: and the equipment they used",
+        "gmp.trace_donor(text)": "#14: the units' whereabouts of all the donor's lots in one query (gmp_rules.lots_whereabouts), "
+            + "not one per lot; the same document",
+        "gmp_rules.unit_whereabouts(text)": "#14: one lot's share of gmp_rules.lots_whereabouts, the one home of the unit's "
+            + "whereabouts; the same document",
     ]
 
     /// A definition's privileges with the change of owner left out: issue 20 (definer

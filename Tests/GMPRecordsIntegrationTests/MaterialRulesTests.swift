@@ -329,6 +329,45 @@ struct MaterialRulesTests {
         }
     }
 
+    @Test("the material and donor traces take the whereabouts of every lot they reach in one query (issue 14), each as the lot's own")
+    func traceWhereaboutsInOneQuery() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            try Self.decide(site, material, "released")
+            let (donor, collection) = try site.site.receivedCollection()
+            let bank = try site.site.createLot(collection: collection)
+            try site.site.step(bank, "isolation")
+            let step: Int64 = try site.site.superuser.query("SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(bank)")[0]
+                .decode("id")
+            try Self.consume(site, material, step: step)
+            for kind in ["passage", "harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(bank, kind) }
+            let working = try site.site.createLot(parent: bank, stage: "working_cell_bank")
+
+            // Calls of the one-lot function counted within the transaction (track_functions).
+            let (trace, perLotCalls) = try site.site.superuser.transaction { db in
+                try db.execute("SET LOCAL track_functions = 'all'")
+                let trace: String = try db.query("SELECT gmp.trace_material(\(material))::text AS t")[0].decode("t")
+                let donorTrace: String = try db.query("SELECT gmp.trace_donor(\(donor))::text AS t")[0].decode("t")
+                #expect(donorTrace.contains(bank))
+                let calls: Int = try db.query("""
+                    SELECT coalesce(pg_stat_get_xact_function_calls('gmp_rules.unit_whereabouts(text)'::regprocedure), 0) AS n
+                    """)[0].decode("n")
+                return (trace, calls)
+            }
+            #expect(perLotCalls == 0, "the trace asked for the whereabouts lot by lot")
+            let lots = try #require(try DonorAndLotRulesTests.object(trace)["lots"] as? [[String: Any]])
+            #expect(Set(lots.compactMap { $0["din"] as? String }) == [bank, working])
+            #expect((lots.first { $0["din"] as? String == bank }?["whereabouts"] as? [Any])?.count == 20)
+            #expect((lots.first { $0["din"] as? String == working }?["whereabouts"] as? [Any])?.isEmpty == true)
+            let differing: Int = try site.site.superuser.query("""
+                SELECT count(*) AS n FROM jsonb_array_elements(\(trace)::jsonb -> 'lots') l
+                WHERE l -> 'whereabouts' IS DISTINCT FROM gmp_rules.unit_whereabouts(l ->> 'din')
+                """)[0].decode("n")
+            #expect(differing == 0)
+        }
+    }
+
     @Test("the list of material lots is one query that says of each lot what its document says, usable or not")
     func listAgreesWithDocuments() throws {
         try Site.with { site in

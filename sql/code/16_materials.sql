@@ -469,7 +469,8 @@ $$;
 
 -- Forward from a material lot: its consumptions, and every product lot it reached (the
 -- lots that consumed it and every lot made from them), each with its units and where
--- each is or which consignee received it. Without JIT: the recursion's row estimates
+-- each is or which consignee received it (gmp_rules.lots_whereabouts, for all the lots
+-- at once). Without JIT: the recursion's row estimates
 -- make the plan look dear enough to compile, which cost more than the whole trace.
 CREATE OR REPLACE FUNCTION gmp.trace_material(material_lot_id text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET jit = off AS $$
@@ -490,11 +491,15 @@ BEGIN
                               SELECT l.din, reached.din FROM reached
                               CROSS JOIN LATERAL (SELECT x.din FROM gmp.lot x WHERE x.parent_din = reached.din
                                                   OFFSET 0) l)
+                          , lots AS (SELECT din, min(via) AS via, bool_or(via IS NULL) AS consumed
+                                     FROM reached GROUP BY din)
+                          -- Where the units are: one query for every lot reached, not one per lot.
                           SELECT jsonb_agg(gmp_rules.lot_document(o)
                                            || jsonb_build_object('via', r.via, 'consumed', r.consumed,
-                                                                 'whereabouts', gmp_rules.unit_whereabouts(o.din))
+                                                                 'whereabouts', coalesce(w.whereabouts, '[]'))
                                            ORDER BY o.din)
-                          FROM (SELECT din, min(via) AS via, bool_or(via IS NULL) AS consumed FROM reached GROUP BY din) r
-                          JOIN gmp.lot_overview o ON o.din = r.din), '[]'));
+                          FROM lots r
+                          JOIN gmp.lot_overview o ON o.din = r.din
+                          LEFT JOIN gmp_rules.lots_whereabouts(ARRAY(SELECT din FROM lots)) w ON w.din = r.din), '[]'));
 END;
 $$;

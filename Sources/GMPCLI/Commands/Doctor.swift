@@ -7,7 +7,10 @@ import PostgresClient
 /// `gmp doctor`: checks the environment and explains each problem with its fix.
 struct Doctor: GMPCommand {
     static let path = "doctor"
+    // Named, as every command is: without it the parser derives the name through
+    // String(describing:), whose first use costs every gmp process a conformance scan.
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Check the set-up: configuration, PostgreSQL programs, server, schema, permissions, protections.",
         discussion: """
             Looks only: never starts a server or changes anything. Exit 0 when nothing \

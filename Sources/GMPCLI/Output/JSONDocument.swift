@@ -185,14 +185,33 @@ struct JSONDocument {
             }
         }
 
+        /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, read byte by byte: a regex
+        /// literal is compiled each time it is evaluated, and cost every `--json` command
+        /// milliseconds at start-up (issue 18).
         mutating func number() throws -> String {
             let start = at
-            while at < bytes.count, "+-0123456789.eE".utf8.contains(bytes[at]) { at += 1 }
-            let text = String(decoding: bytes[start..<at], as: UTF8.self)
-            guard text.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/) != nil else {
-                throw Malformed(offset: start)
+            func digits() -> Int {
+                let first = at
+                while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
+                return at - first
             }
-            return text
+            func skip(_ byte: UInt8) -> Bool {
+                guard at < bytes.count, bytes[at] == byte else { return false }
+                at += 1
+                return true
+            }
+            _ = skip(UInt8(ascii: "-"))
+            let leadingZero = at < bytes.count && bytes[at] == UInt8(ascii: "0")
+            let integer = digits()
+            guard integer > 0, !leadingZero || integer == 1 else { throw Malformed(offset: start) }
+            if skip(UInt8(ascii: ".")) {
+                guard digits() > 0 else { throw Malformed(offset: start) }
+            }
+            if skip(UInt8(ascii: "e")) || skip(UInt8(ascii: "E")) {
+                _ = skip(UInt8(ascii: "+")) || skip(UInt8(ascii: "-"))
+                guard digits() > 0 else { throw Malformed(offset: start) }
+            }
+            return String(decoding: bytes[start..<at], as: UTF8.self)
         }
 
         mutating func string() throws -> String {
