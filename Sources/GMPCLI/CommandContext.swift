@@ -24,6 +24,8 @@ struct CommandContext {
     /// Whether a missing login password is asked for on the terminal (not while the
     /// shell completes a word: that must never wait for input).
     var promptsForPassword = true
+    /// What the command's connections committed, for the error a lost connection gives.
+    let committedWork = CommittedWork()
 
     init(options: GlobalOptions, commandName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let loaded = try ConfigLocator.load(explicitPath: options.config, environment: environment)
@@ -153,7 +155,7 @@ struct CommandContext {
     /// migrated to staging has nothing to chain: the failure is logged at debug level.
     private func chainingAfterCommit(_ connection: PostgresConnection) -> PostgresConnection {
         connection.afterWriteCommit = { db in try AuditTrail(db).chainPending(durably: false) }
-        return connection
+        return committedWork.track(connection)
     }
 
     /// Before a command reads the trail (a report, a certificate, the code in force):
@@ -193,7 +195,7 @@ extension GMPCommand {
         } catch let exit as ArgumentParser.ExitCode {
             throw exit
         } catch {
-            let failure = Failure(error, target: context.settings.target)
+            let failure = Failure(error, target: context.settings.target, committed: context.committedWork.transactions)
             context.output.error(failure)
             throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
         }

@@ -32,15 +32,17 @@ struct DonorLotCommandTests {
         let admin: TestAccount
 
         /// Runs gmp against the database as `person` (their password in PGPASSWORD), with
-        /// the facility's configuration file; `environment` adds variables (COLUMNS).
+        /// the facility's configuration file; `environment` adds variables (COLUMNS);
+        /// `killAfter` kills it with SIGKILL if still running then (GMPBinary.run).
         func gmp(_ person: TestAccount?, _ arguments: [String], stdin: String? = nil,
-                 environment: [String: String] = [:]) throws -> GMPRun {
+                 environment: [String: String] = [:], killAfter: TimeInterval? = nil) throws -> GMPRun {
             guard let person else {
                 return try GMPBinary.run(arguments + ["--database", database, "--config", configPath],
-                                         environment: environment, stdin: stdin)
+                                         environment: environment, stdin: stdin, killAfter: killAfter)
             }
             return try GMPBinary.run(arguments + ["--database", database, "--user", person.id, "--config", configPath],
-                                     environment: environment.merging(["PGPASSWORD": person.password]) { $1 }, stdin: stdin)
+                                     environment: environment.merging(["PGPASSWORD": person.password]) { $1 }, stdin: stdin,
+                                     killAfter: killAfter)
         }
 
         /// A signing command: --password-stdin, with the person's password on stdin.

@@ -65,6 +65,22 @@ struct TransactionTests {
         }
     }
 
+    @Test("a transaction begun on a connection already lost is a connection loss, not a misuse (issue 18: exit 70 when the server stopped)")
+    func transactionOnLostConnection() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let pid: Int = try connection.query("SELECT pg_backend_pid() AS pid")[0].decode("pid")
+            try TestServer.connect(database).execute("SELECT pg_terminate_backend(\(pid))")
+            Thread.sleep(forTimeInterval: 0.2)
+            // As gmp's failed-login look does before a command's transaction: the failure
+            // is logged and dropped, and libpq now knows the connection is gone.
+            _ = try? connection.query("SELECT 1 AS one")
+            #expect {
+                try connection.transaction { db in try db.execute("SELECT 1") }
+            } throws: { ($0 as? PostgresError)?.kind == .connectionLost }
+        }
+    }
+
     @Test("a lost connection before COMMIT, or in a transaction that wrote nothing, stays a plain connection loss")
     func connectionLostWithoutWrites() throws {
         try TestServer.withDatabase { database in

@@ -47,6 +47,12 @@ struct ErrorClassificationTests {
         ("connection to server on socket \"/x/.s.PGSQL.5432\" failed: fe_sendauth: no password supplied", false, true, .authenticationFailed),
         ("connection to server on socket \"/x/.s.PGSQL.5432\" failed: FATAL:  role \"ghost\" does not exist", false, false, .authenticationFailed),
         ("could not translate host name \"nohost\" to address: Name or service not known", false, false, .unreachable),
+        // Issue 18: a server stopped (pg_ctl -m immediate) or crashing during the password
+        // exchange is unreachable (69), not a refused login (77).
+        ("connection to server on socket \"/x/.s.PGSQL.5432\" failed: FATAL:  terminating connection due to immediate shutdown command", true, false, .unreachable),
+        ("connection to server on socket \"/x/.s.PGSQL.5432\" failed: FATAL:  terminating connection because of crash of another server process", true, false, .unreachable),
+        ("connection to server on socket \"/x/.s.PGSQL.5432\" failed: FATAL:  the database system is in recovery mode", true, false, .unreachable),
+        ("connection to server on socket \"/x/.s.PGSQL.5432\" failed: FATAL:  sorry, too many clients already", true, false, .unreachable),
     ])
     func connectionKinds(message: String, usedPassword: Bool, neededPassword: Bool, kind: ConnectionError.Kind) {
         let error = ConnectionError.classify(message: message, usedPassword: usedPassword, neededPassword: neededPassword)

@@ -32,6 +32,29 @@ struct Failure: Error, Equatable {
 }
 
 extension Failure {
+    /// Translates an error the command met after its connections had committed the
+    /// read-write transactions `committed`: a lost connection then is no longer "nothing
+    /// was committed", and a COMMIT whose outcome is unknown names what did commit before it.
+    init(_ error: Error, target: DatabaseTarget?, committed: [Int64]) {
+        guard let last = committed.last else {
+            self.init(error, target: target)
+            return
+        }
+        let list = committed.map(String.init).joined(separator: ", ")
+        switch error {
+        case let error as PostgresError where error.kind == .connectionLost:
+            self.init(exitCode: .unavailable,
+                      problem: "the command's work committed (transaction \(list)) and its record is kept, then \(error.message)",
+                      fix: "do not run the command again, it would record a second time; 'gmp db transaction \(last)' confirms it, and the show and list commands print the record")
+        case let error as CommitOutcomeUnknown:
+            self.init(error, target: target)
+            self = Failure(exitCode: exitCode, problem: problem + "; transaction \(list), before it, committed and is kept",
+                           fix: fix, serverContext: serverContext)
+        default:
+            self.init(error, target: target)
+        }
+    }
+
     /// Translates any error, using the target to give fixes that fit the situation.
     init(_ error: Error, target: DatabaseTarget?) {
         switch error {

@@ -78,6 +78,13 @@ public final class PostgresConnection {
     /// rethrown: the transaction it follows has committed.
     public var afterWriteCommit: ((PostgresConnection) throws -> Void)?
 
+    /// The ids of the read-write transactions this connection committed, in order (not
+    /// those ``afterWriteCommit`` ran). A connection lost after the first of them must
+    /// never be reported as "nothing was committed": the caller's record is kept.
+    public internal(set) var committedWriteTransactions: [Int64] = []
+    /// Whether ``afterWriteCommit`` is running: its own transactions are not the caller's.
+    var runningAfterWriteCommit = false
+
     /// Whether `text` can go into a libpq `options` string without quoting.
     private static func isPlainSetting(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.allSatisfy { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")

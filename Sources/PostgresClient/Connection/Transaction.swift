@@ -34,6 +34,9 @@ extension PostgresConnection {
                                readOnly: Bool = false,
                                retry: RetryPolicy = .standard,
                                _ body: (PostgresConnection) throws -> T) throws -> T {
+        // A connection an earlier statement lost (the server stopped) is a lost connection,
+        // with nothing of this transaction begun: not a misuse reported as an internal error.
+        guard isConnected else { throw connectionFailure() }
         guard PQtransactionStatus(handle) == PQTRANS_IDLE else {
             throw ClientError(.misuse, "a transaction is already open on this connection; transactions do not nest")
         }
@@ -42,7 +45,8 @@ extension PostgresConnection {
             do {
                 try begin(isolation, readOnly: readOnly)
                 let value = try body(self)
-                try commit(readOnly: readOnly)
+                let committed = try commit(readOnly: readOnly)
+                if let committed, !runningAfterWriteCommit { committedWriteTransactions.append(committed) }
                 if !readOnly { runAfterWriteCommit() }
                 return value
             } catch {
@@ -73,7 +77,8 @@ extension PostgresConnection {
     /// the outcome is unknown: that is said (``CommitOutcomeUnknown``, with the id to ask
     /// about), never "nothing was committed". The id costs one round trip, and only
     /// for read-write transactions; `txid_current_if_assigned` assigns no id itself.
-    private func commit(readOnly: Bool) throws {
+    /// Returns the id of a transaction that wrote (nil when it wrote nothing).
+    private func commit(readOnly: Bool) throws -> Int64? {
         let transactionID: Int64? = readOnly ? nil
             : try query("SELECT txid_current_if_assigned() AS id")[0].decode("id")
         do {
@@ -82,13 +87,15 @@ extension PostgresConnection {
             guard let transactionID else { throw error }
             throw CommitOutcomeUnknown(transactionID: transactionID, cause: error)
         }
+        return transactionID
     }
 
     /// Runs ``afterWriteCommit`` once, not for the transactions it runs itself.
     private func runAfterWriteCommit() {
         guard let hook = afterWriteCommit else { return }
         afterWriteCommit = nil
-        defer { afterWriteCommit = hook }
+        runningAfterWriteCommit = true
+        defer { afterWriteCommit = hook; runningAfterWriteCommit = false }
         do {
             try hook(self)
         } catch {

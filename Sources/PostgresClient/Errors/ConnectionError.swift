@@ -45,6 +45,10 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
                     || (summary.contains("role \"") && summary.hasSuffix("does not exist"))
                     || summary.contains("no pg_hba.conf entry") {
             kind = .authenticationFailed
+        } else if serverStateFailures.contains(where: summary.contains) {
+            // The server stopping, starting, recovering or full ends a login the same way
+            // a wrong password does (FATAL after the password exchange): not a refusal.
+            kind = .unreachable
         } else if usedPassword && summary.contains("FATAL") {
             kind = .authenticationFailed
         } else {
@@ -55,6 +59,13 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
         return ConnectionError(kind: kind, message: summary, neededPassword: neededPassword)
     }
 }
+
+/// The server's untranslated messages for a login it could not finish for reasons of
+/// its own state (shutdown, crash, recovery, no free connection slot).
+private let serverStateFailures = [
+    "terminating connection", "the database system is", "crash of another server process",
+    "too many clients", "remaining connection slots", "server closed the connection",
+]
 
 extension StringProtocol {
     /// The text without leading and trailing white space (spaces, tabs, newlines).
