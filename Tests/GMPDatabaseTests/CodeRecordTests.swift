@@ -44,7 +44,7 @@ struct CodeRecordTests {
         "gmp.release_lot(uuid,text,text,text)": "#16: the hint names the lot with its check character",
         "gmp.release_exceptionally(uuid,text,text,text,text,text,text,text)": "#16: the hint names the lot with its check character",
         "gmp.certificate_of_analysis(text)": "#16: the hint names the lot with its check character",
-        "gmp_rules.record_content(text,text)": "#20.4: content is read with session settings pinned; the whole row, not a column named t; #19: an audit event from before V0032 is signed without the write order it never had; #15: a step or QC result naming no procedure is signed without the procedure_code column V0033 added",
+        "gmp_rules.record_content(text,text)": "#20.4: content is read with session settings pinned; the whole row, not a column named t; #19: an audit event from before V0032 is signed without the write order it never had; #15: a step or QC result recorded before the training migration is signed without the procedure_code column it added",
         "gmp_rules.content_hash(text,text)": "#20.4: hashing pinned against session settings",
         "gmp_rules.content_hash(text,text,jsonb)": "#20.4: hashing pinned against session settings",
         "gmp_rules.record_signature(uuid,text,text,text,text)": "#20.3/4: signing re-checks the account; settings pinned",
