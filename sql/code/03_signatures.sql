@@ -334,6 +334,16 @@ BEGIN
         content := (SELECT jsonb_agg(CASE WHEN e->'write_order' = 'null'::jsonb THEN e - 'write_order' ELSE e END)
                     FROM jsonb_array_elements(content) e);
     END IF;
+    -- Steps and QC results name the procedure they followed since the training migration
+    -- (issue 15): a row recorded before it is the row as signed then, without the column.
+    -- (By the migration's name: the coordinator may renumber it.)
+    IF target IN ('gmp.manufacturing_step'::regclass, 'gmp.qc_result'::regclass) THEN
+        content := (SELECT jsonb_agg(CASE WHEN e->'procedure_code' = 'null'::jsonb
+                                          AND (e->>'recorded_at')::timestamptz
+                                              < (SELECT m.applied_at FROM gmp_meta.schema_migrations m WHERE m.name = 'training')
+                                     THEN e - 'procedure_code' ELSE e END)
+                    FROM jsonb_array_elements(content) e);
+    END IF;
     RETURN content;
 END;
 $$;

@@ -6,12 +6,16 @@
 -- and the database keeps the source of every version in force (gmp db code).
 
 -- Each result with where it stands. `awaiting_analyst` is true while a result recorded
--- by someone other than its named analyst lacks that analyst's own confirmation.
+-- by someone other than its named analyst lacks that analyst's own confirmation. The
+-- result's columns are named, not r.*: a column added to gmp.qc_result (procedure_code,
+-- V0033) can only come last in a view that is replaced in place.
 CREATE OR REPLACE VIEW gmp.qc_result_status AS
-SELECT r.*, (c.id IS NOT NULL) AS superseded, c.id AS corrected_by,
+SELECT r.id, r.din, r.specification_id, r.test, r.attempt, r.corrects, r.correction_reason, r.qualifier, r.value,
+       r.unit, r.outcomes, r.method, r.instrument, r.analyst, r.performed_at, r.recorded_by, r.recorded_at, r.verdict,
+       r.deviation_id, r.note, (c.id IS NOT NULL) AS superseded, c.id AS corrected_by,
        v.verified_by, v.verified_at, i.assignable_cause, i.approved_by AS invalidated_by, i.approved_at AS invalidated_at,
        ac.confirmed_by AS analyst_confirmed_by, ac.confirmed_at AS analyst_confirmed_at,
-       (r.analyst <> r.recorded_by AND ac.result_id IS NULL) AS awaiting_analyst
+       (r.analyst <> r.recorded_by AND ac.result_id IS NULL) AS awaiting_analyst, r.procedure_code
 FROM gmp.qc_result r
 LEFT JOIN gmp.qc_result c ON c.corrects = r.id
 LEFT JOIN gmp.qc_verification v ON v.result_id = r.id

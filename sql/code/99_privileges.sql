@@ -53,7 +53,14 @@ GRANT EXECUTE ON FUNCTION
     gmp.recall_document(text),
     gmp.recall_list(),
     gmp.recall_lookback(text),
-    gmp.work_queue(integer)
+    gmp.work_queue(integer),
+    gmp.record_training(uuid,text,text,integer,timestamp with time zone,text),
+    gmp.acknowledge_training(uuid,bigint,text),
+    gmp.name_procedure(text),
+    gmp.training_matrix(timestamp with time zone),
+    gmp_rules.qualification(text,text,timestamp with time zone),
+    gmp_rules.qualified_on(text,text,timestamp with time zone),
+    gmp_rules.procedure_in_force(text,timestamp with time zone)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION
@@ -165,7 +172,9 @@ GRANT EXECUTE ON FUNCTION
     gmp.acknowledge_recall(text,text,text,timestamp with time zone,text[],text[],text[],text),
     gmp.dispose_recall_unit(text,text,text,text),
     gmp.close_recall(uuid,text,text),
-    gmp.record_label_print(text,integer,text[],text,text,text,text)
+    gmp.record_label_print(text,integer,text[],text,text,text,text),
+    gmp.register_procedure(uuid,text,text,date,integer,text[],text[]),
+    gmp.revise_procedure(uuid,text,text,date,integer,text[],text[])
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION

@@ -16,7 +16,9 @@ struct LotStep: GMPCommand {
             each material lot the step consumed, with quantity and unit (repeatable); the \
             step is refused whole when one of them may not be used. --equipment names each \
             piece of equipment it used (repeatable); equipment out of service, or whose \
-            calibration or maintenance was overdue at the step's time, is refused.
+            calibration or maintenance was overdue at the step's time, is refused. A step \
+            whose kind a procedure in force covers names it (--procedure checks it) and is refused \
+            when you are not qualified on it (gmp training matrix).
 
             Example:
               gmp lot step G1234260000014 isolation \\
@@ -38,6 +40,7 @@ struct LotStep: GMPCommand {
     @Option(help: ArgumentHelp("A note.", valueName: "text")) var note: String?
     @OptionGroup var material: MaterialOptions
     @OptionGroup var equipment: EquipmentOptions
+    @OptionGroup var procedure: ProcedureOption
 
     struct Document: Encodable {
         let lot: String
@@ -59,6 +62,7 @@ struct LotStep: GMPCommand {
         let used = try equipment.ids()
         let connection = try context.connect(startingEmbedded: false)
         let passage = try connection.transaction { db in
+            try Procedures(db).name(procedure.procedure)
             let passage = try Lots(db).record(record, on: din)
             try Materials(db).consume(uses, by: .latestStep(din))
             try EquipmentRegister(db).use(used, by: .latestStep(din))

@@ -99,6 +99,9 @@ struct QCRecord: GMPCommand {
     static let configuration = CommandConfiguration(
         commandName: "record", abstract: "Record a QC result; it is judged against the lot's specification at once (QC, operators).",
         discussion: """
+            A test a procedure in force covers names it (--procedure checks it); the analyst must \
+            be qualified on it (gmp training matrix).
+
             Examples:
               gmp qc record G1234260000014 viability 95.2 --unit % --method "7-AAD flow cytometry"
               gmp qc record G1234260000014 endotoxin 12 --unit EU/mL --method "Ph. Eur. 2.6.14" --analyst jlee
@@ -110,6 +113,7 @@ struct QCRecord: GMPCommand {
     @OptionGroup var result: ResultValueOptions
     @OptionGroup var material: MaterialOptions
     @OptionGroup var equipment: EquipmentOptions
+    @OptionGroup var procedure: ProcedureOption
 
     func execute(in context: CommandContext) throws {
         let din = try lot.din()
@@ -119,6 +123,7 @@ struct QCRecord: GMPCommand {
         let used = try equipment.ids()
         let connection = try context.connect(startingEmbedded: false)
         let recorded = try connection.transaction { db in
+            try Procedures(db).name(procedure.procedure)
             let recorded = try QCResults(db).record(entry, test: test, on: din, provenance)
             try Materials(db).consume(uses, by: .result(recorded.id))
             try EquipmentRegister(db).use(used, by: .result(recorded.id))
