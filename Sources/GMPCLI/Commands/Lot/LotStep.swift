@@ -58,7 +58,7 @@ struct LotStep: GMPCommand {
         let uses = try material.uses()
         let used = try equipment.ids()
         let connection = try context.connect(startingEmbedded: false)
-        let passage = try connection.transaction { db in
+        let passage = try connection.transaction(WriteIsolation.lockedRows) { db in
             let passage = try Lots(db).record(record, on: din)
             try Materials(db).consume(uses, by: .latestStep(din))
             try EquipmentRegister(db).use(used, by: .latestStep(din))
