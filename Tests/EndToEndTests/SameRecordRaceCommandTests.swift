@@ -27,7 +27,8 @@ struct SameRecordRaceCommandTests {
                     if let run = try? DonorLotCommandTests.step(in: site, lot, "isolation") { runs.mutate { $0.append(run) } }
                 }
             }
-            let deadline = Date().addingTimeInterval(8)
+            // Generous: a gmp process starts slowly on a loaded machine.
+            let deadline = Date().addingTimeInterval(90)
             var waiting: Int64 = 0
             while waiting < 2 && Date() < deadline {
                 waiting = try holder.query("""
