@@ -14,10 +14,14 @@ struct SameRecordRaceCommandTests {
             let donation = try DonorLotCommandTests.donation(in: site)
             let lot = try DonorLotCommandTests.createLot(in: site, ["--collection", donation.collection])
             // The superuser holds the lot, so that both commands are inside their
-            // transactions, waiting for it, before either can record anything.
+            // transactions, waiting for it, before either can record anything. (The
+            // commands are told apart by their login: the tests set PGAPPNAME.)
             let holder = try TestServer.connect(site.database)
             try holder.execute("BEGIN")
             _ = try holder.query("SELECT din FROM gmp.lot WHERE din = \(lot.din) FOR UPDATE")
+            // Watched from a session of its own: inside the holder's transaction,
+            // pg_stat_activity would keep showing its first snapshot.
+            let watcher = try TestServer.connect(site.database)
             let runs = Locked<[GMPRun]>([])
             let group = DispatchGroup()
             for _ in 0..<2 {
@@ -31,17 +35,18 @@ struct SameRecordRaceCommandTests {
             let deadline = Date().addingTimeInterval(90)
             var waiting: Int64 = 0
             while waiting < 2 && Date() < deadline {
-                waiting = try holder.query("""
-                    SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'gmp lot step' AND wait_event_type = 'Lock'
+                waiting = try watcher.query("""
+                    SELECT count(*) AS n FROM pg_stat_activity
+                    WHERE usename = \(site.operatorAccount.id) AND wait_event_type = 'Lock'
                     """)[0].decode("n")
                 if waiting < 2 { Thread.sleep(forTimeInterval: 0.02) }
             }
             #expect(waiting == 2, "both commands should be waiting for the lot")
             // A SERIALIZABLE transaction holds predicate (SIRead) locks on what it read;
             // at READ COMMITTED there are none.
-            let predicateLocks: Int64 = try holder.query("""
+            let predicateLocks: Int64 = try watcher.query("""
                 SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE a.application_name = 'gmp lot step' AND l.mode = 'SIReadLock'
+                WHERE a.usename = \(site.operatorAccount.id) AND l.mode = 'SIReadLock'
                 """)[0].decode("n")
             #expect(predicateLocks == 0, "lot step ran SERIALIZABLE: \(predicateLocks) predicate locks")
             try holder.execute("ROLLBACK")
