@@ -17,12 +17,18 @@ Needs a database migrated by gmp (gmp db migrate) and a superuser connection str
 Standard library only; psql and pgbench from PATH or --bin.
 
     scripts/bench_audit_append.py --database "host=/tmp/x dbname=gmp user=gmp_test"
+
+Before/after in one run: --baseline names a second database of the same cluster holding
+the code to compare with (e.g. migrated by the previous gmp); gmp's way is then measured
+on both, interleaved with the twin, --rounds times per client count, and each figure is
+the median of its rounds, printed with the load average (the machine is often shared).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,12 +45,15 @@ def main() -> int:
     ap.add_argument("--bin", default="", help="directory of psql and pgbench")
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--clients", default="1,4,8,16")
+    ap.add_argument("--baseline", default="", help="a second database with the code to compare with (before)")
+    ap.add_argument("--rounds", type=int, default=1, help="runs of each measurement per client count; the median is shown")
+    ap.add_argument("--no-bulk", action="store_true", help="skip the bulk-append part")
     args = ap.parse_args()
     psql_bin = os.path.join(args.bin, "psql") if args.bin else "psql"
     pgbench_bin = os.path.join(args.bin, "pgbench") if args.bin else "pgbench"
     psql = [psql_bin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", args.database]
 
-    sh(psql + ["-c", """
+    setup = """
         SELECT set_config('gmp.reason', 'benchmark tables (scripts/bench_audit_append.py)', false);
         CREATE TABLE IF NOT EXISTS gmp.bench_audited (id bigserial PRIMARY KEY, note text NOT NULL);
         CREATE TABLE IF NOT EXISTS public.bench_plain (id bigserial PRIMARY KEY, note text NOT NULL);
@@ -52,7 +61,10 @@ def main() -> int:
           IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'audit' AND tgrelid = 'gmp.bench_audited'::regclass) THEN
             PERFORM gmp_audit.audit_table('gmp.bench_audited', 'id');
           END IF;
-        END $$;"""])
+        END $$;"""
+    databases = {"": args.database} | ({"before": args.baseline} if args.baseline else {})
+    for database in databases.values():
+        sh([psql_bin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", setup])
     fsync = sh(psql + ["-At", "-c", "SHOW fsync"]).strip()
     sync = sh(psql + ["-At", "-c", "SHOW synchronous_commit"]).strip()
     print(f"server: fsync={fsync}, synchronous_commit={sync}, cores={os.cpu_count()}")
@@ -65,27 +77,43 @@ def main() -> int:
     }
     options = {"twin": "", "audited": "-c gmp.audit_chain=after_commit", "at_commit": ""}
     clients = [int(c) for c in args.clients.split(",")]
-    results: dict[tuple[str, int], tuple[float, int]] = {}
+    # (script, database label): the twin and the at-COMMIT client on --database only.
+    runs = [("twin", ""), ("audited", "")] + ([("audited", "before")] if args.baseline else []) + [("at_commit", "")]
+    results: dict[tuple[str, str, int], tuple[float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        for name, body in scripts.items():
+            with open(os.path.join(tmp, name + ".sql"), "w") as f:
+                f.write(body)
         for n in clients:
-            for name, body in scripts.items():
-                path = os.path.join(tmp, name + ".sql")
-                with open(path, "w") as f:
-                    f.write(body)
-                env = dict(os.environ, PGOPTIONS=options[name])
-                out = sh([pgbench_bin, "-n", "-f", path, "-T", str(args.seconds), "-c", str(n), "-j", str(min(n, 4)),
-                          args.database], env=env)
-                tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))
-                failed = re.search(r"number of failed transactions: ([0-9]+)", out)
-                results[(name, n)] = (tps, int(failed.group(1)) if failed else 0)
-            twin = results[("twin", n)][0]
-            print(f"{n:2d} clients: twin {twin:8.0f} tps | audited, chained after commit {results[('audited', n)][0]:8.0f} tps "
-                  f"({results[('audited', n)][0] / twin:.2f}x) | audited, chained at commit {results[('at_commit', n)][0]:8.0f} tps "
-                  f"({results[('at_commit', n)][0] / twin:.2f}x) | failed {results[('audited', n)][1]}/{results[('at_commit', n)][1]}",
-                  flush=True)
+            samples: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
+            failures: dict[tuple[str, str], int] = {run: 0 for run in runs}
+            load = []
+            for _ in range(args.rounds):
+                for name, label in runs:
+                    env = dict(os.environ, PGOPTIONS=options[name])
+                    out = sh([pgbench_bin, "-n", "-f", os.path.join(tmp, name + ".sql"), "-T", str(args.seconds),
+                              "-c", str(n), "-j", str(min(n, 4)), databases[label]], env=env)
+                    samples[(name, label)].append(float(re.search(r"tps = ([0-9.]+)", out).group(1)))
+                    failed = re.search(r"number of failed transactions: ([0-9]+)", out)
+                    failures[(name, label)] += int(failed.group(1)) if failed else 0
+                    load.append(os.getloadavg()[0])
+            for run in runs:
+                results[(run[0], run[1], n)] = (statistics.median(samples[run]), failures[run])
+            twin = results[("twin", "", n)][0]
+            line = f"{n:2d} clients: twin {twin:8.0f} tps | audited, chained after commit {results[('audited', '', n)][0]:8.0f} tps "
+            line += f"({results[('audited', '', n)][0] / twin:.2f}x)"
+            if args.baseline:
+                line += (f" | before: {results[('audited', 'before', n)][0]:8.0f} tps "
+                         f"({results[('audited', 'before', n)][0] / twin:.2f}x)")
+            line += (f" | chained at commit {results[('at_commit', '', n)][0]:8.0f} tps "
+                     f"({results[('at_commit', '', n)][0] / twin:.2f}x)")
+            line += f" | failed {sum(failures.values())} | load {min(load):.1f}-{max(load):.1f}"
+            print(line, flush=True)
     pending = sh(psql + ["-At", "-c", "SELECT count(*) FROM gmp_audit.pending_event"]).strip()
     print(f"pending after the runs: {pending}")
 
+    if args.no_bulk:
+        return 0
     env = dict(os.environ, PGOPTIONS="-c gmp.audit_chain=after_commit")
     for rows in (1_000, 10_000, 100_000):
         start = time.monotonic()

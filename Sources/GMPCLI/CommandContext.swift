@@ -133,7 +133,7 @@ struct CommandContext {
             return try chainingAfterCommit(PostgresConnection(
                 ConnectionConfiguration(connectionString: string, applicationName: commandName,
                                         connectTimeoutSeconds: settings.connectTimeoutSeconds,
-                                        sessionSettings: [AuditTrail.chainAfterCommitSetting]),
+                                        sessionSettings: Self.sessionSettings),
                 logger: logger))
         } catch let error as ConnectionError where error.kind == .authenticationFailed && error.neededPassword {
             // No password in ~/.pgpass or PGPASSWORD: ask for it, on a terminal only.
@@ -144,10 +144,19 @@ struct CommandContext {
             return try chainingAfterCommit(PostgresConnection(
                 ConnectionConfiguration(connectionString: try ConnectionString.replacing("password", with: password, in: string),
                                         applicationName: commandName, connectTimeoutSeconds: settings.connectTimeoutSeconds,
-                                        sessionSettings: [AuditTrail.chainAfterCommitSetting]),
+                                        sessionSettings: Self.sessionSettings),
                 logger: logger))
         }
     }
+
+    /// Set for every gmp session: chaining after commit (below), and a bound on how long a
+    /// session may sit idle inside an open transaction. A gmp process stopped mid-command
+    /// (suspended, its output pipe full) would otherwise keep the rows it locked, and with
+    /// them everyone else's writes on those records; the server ends such a session after
+    /// 60 s, rolling its transaction back (docs/concurrency.md). gmp itself never waits for
+    /// a person inside a transaction: the signing prompt comes between transactions.
+    static let sessionSettings = [AuditTrail.chainAfterCommitSetting,
+                                  (name: "idle_in_transaction_session_timeout", value: "60000")]
 
     /// Audited writes stage their events; gmp chains them right after each writing
     /// transaction commits, in a short transaction of its own whose commit need not wait

@@ -40,7 +40,7 @@ struct CodeRecordTests {
         "gmp_audit.machinery_problems()": "#13: unrecorded code is a machinery problem",
         "gmp_rules.check_step()": "#16: the hint names the lot with its check character; #20.10: NaN and ±Infinity refused",
         "gmp_rules.check_result()": "#16: the hint names the lot with its check character; #20.10: NaN and ±Infinity refused",
-        "gmp.create_lot(text,text,text,text,text,date)": "#16: the hint names gmp config init, which ships, not the sources' config/gmp.yaml",
+        "gmp.create_lot(text,text,text,text,text,date)": "#16: the hint names gmp config init, which ships, not the sources' config/gmp.yaml; #19: the parent lot is locked FOR SHARE, so its checks hold at READ COMMITTED",
         "gmp.release_lot(uuid,text,text,text)": "#16: the hint names the lot with its check character",
         "gmp.release_exceptionally(uuid,text,text,text,text,text,text,text)": "#16: the hint names the lot with its check character",
         "gmp.certificate_of_analysis(text)": "#16: the hint names the lot with its check character",

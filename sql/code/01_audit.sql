@@ -377,6 +377,10 @@ $$;
 -- events would still be pending and chain again; nothing durable can refer to the lost
 -- seqs, as any later commit flushes this one first. One statement, so the head is not
 -- held across a round trip to the client. Returns how many events it chained.
+--
+-- Set-based (issue 19, docs/benchmarks.md): the hashes are computed in order in a loop,
+-- then the events go into the chain in one INSERT … SELECT and leave the staging table in
+-- one DELETE, instead of a statement per event.
 CREATE OR REPLACE FUNCTION gmp_audit.chain_pending(max_events integer DEFAULT NULL, after_commit boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -384,6 +388,9 @@ DECLARE
     head gmp_audit.chain_head;
     start_seq bigint;
     p gmp_audit.pending_event;
+    orders bigint[] := '{}';
+    hashes bytea[] := '{}';
+    n integer := 0;
 BEGIN
     -- Nothing pending: no lock taken (a command that wrote nothing, or already chained).
     IF NOT EXISTS (SELECT FROM gmp_audit.pending_event) THEN
@@ -403,23 +410,31 @@ BEGIN
     END IF;
     start_seq := head.seq;
     FOR p IN SELECT * FROM gmp_audit.pending_event ORDER BY write_order LIMIT max_events LOOP
-        head.seq := head.seq + 1;
-        head.hash := gmp_audit.event_hash_v2(head.seq, p.write_order, p.occurred_at, p.transaction_id, p.actor,
+        n := n + 1;
+        head.hash := gmp_audit.event_hash_v2(start_seq + n, p.write_order, p.occurred_at, p.transaction_id, p.actor,
                                              p.action, p.table_name, p.record_key, p.old_values, p.new_values,
                                              p.reason, head.hash);
-        INSERT INTO gmp_audit.event (seq, write_order, occurred_at, transaction_id, actor, action, table_name,
-                                     record_key, old_values, new_values, reason, hash)
-        VALUES (head.seq, p.write_order, p.occurred_at, p.transaction_id, p.actor, p.action, p.table_name,
-                p.record_key, p.old_values, p.new_values, p.reason, head.hash);
+        -- Element assignment: in place, so a batch of 10,000 costs linear time.
+        orders[n] := p.write_order;
+        hashes[n] := head.hash;
     END LOOP;
-    IF head.seq = start_seq THEN
+    IF n = 0 THEN
         RETURN 0;
     END IF;
+    head.seq := start_seq + n;
+    -- The rows cannot change meanwhile: the guard refuses UPDATE, and only a chainer,
+    -- holding the head, deletes.
+    INSERT INTO gmp_audit.event (seq, write_order, occurred_at, transaction_id, actor, action, table_name,
+                                 record_key, old_values, new_values, reason, hash)
+    SELECT start_seq + c.n, s.write_order, s.occurred_at, s.transaction_id, s.actor, s.action, s.table_name,
+           s.record_key, s.old_values, s.new_values, s.reason, c.hash
+    FROM unnest(orders, hashes) WITH ORDINALITY AS c(write_order, hash, n)
+    JOIN gmp_audit.pending_event s ON s.write_order = c.write_order
+    ORDER BY c.n;
     -- The guard lets a pending event go only once the chain holds it unchanged.
-    DELETE FROM gmp_audit.pending_event d USING gmp_audit.event e
-    WHERE e.seq > start_seq AND e.write_order = d.write_order;
+    DELETE FROM gmp_audit.pending_event d WHERE d.write_order = ANY (orders);
     UPDATE gmp_audit.chain_head SET seq = head.seq, hash = head.hash;
-    RETURN (head.seq - start_seq)::integer;
+    RETURN n;
 END;
 $$;
 

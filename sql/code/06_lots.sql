@@ -216,6 +216,9 @@ BEGIN
     END IF;
     IF parent_din IS NOT NULL THEN
         parent := gmp_rules.require_lot(parent_din);
+        -- FOR SHARE: a rejection of the parent (or a step on it) committing meanwhile is
+        -- waited for and then seen, so the checks below hold at READ COMMITTED too (#19).
+        SELECT * INTO STRICT parent FROM gmp.lot x WHERE x.din = parent.din FOR SHARE;
         c := gmp_rules.require_collection(parent.collection_id);
         IF parent.stage = 'drug_product' OR (parent.stage = 'working_cell_bank' AND stage <> 'drug_product')
            OR (parent.stage = 'master_cell_bank' AND stage = 'master_cell_bank') THEN

@@ -38,7 +38,7 @@ public struct Units {
                              on connection: PostgresConnection) throws -> Int64 {
         let box = box.trimmingWhitespace.uppercased()
         do {
-            return try connection.transaction { db in try Units(db).store(unit, in: box, at: position, storing) }
+            return try connection.transaction(WriteIsolation.lockedRows) { db in try Units(db).store(unit, in: box, at: position, storing) }
         } catch let error as PostgresError where error.kind == .duplicate && error.constraint == "unit_position" {
             // The refused transaction is over: whoever holds the position now is visible.
             let holder = try? Units(connection).occupant(box: box, position: position)

@@ -41,7 +41,7 @@ struct DonorRegister: GMPCommand {
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let identity = DonorIdentity(fullName: name, dateOfBirth: birthDate, contact: contact, medicalRecordNumber: mrn)
-        let code = try connection.transaction { db in
+        let code = try connection.transaction(WriteIsolation.lockedRows) { db in
             try DonorRegistry(db).register(use: intendedUse, living: !deceased, birthMother: birthMother,
                                            identity: identity, reason: reason)
         }

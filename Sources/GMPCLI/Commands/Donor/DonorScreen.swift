@@ -36,7 +36,7 @@ struct DonorScreen: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let id = try connection.transaction { db in
+        let id = try connection.transaction(WriteIsolation.lockedRows) { db in
             try DonorRegistry(db).recordScreening(donor: donor, test: test, outcome: result, kit: kit, specimenOn: specimenOn)
         }
         try context.output.document(Document(donor: donor, test: test.rawValue, result: result.rawValue,

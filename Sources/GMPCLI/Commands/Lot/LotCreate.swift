@@ -46,7 +46,7 @@ struct LotCreate: GMPCommand {
         let origin: LotOrigin = try parent.map { .parent(try DonationIdentificationNumber(keyed: $0)) }
             ?? .collection(collection ?? "")
         let connection = try context.connect(startingEmbedded: false)
-        let din = try connection.transaction { db in
+        let din = try connection.transaction(WriteIsolation.lockedRows) { db in
             try Lots(db).create(from: origin, stage: stage, kind: kind, use: intendedUse, expiresOn: expires)
         }
         try context.output.document(Document(lot: din.eyeReadable, din: din.value, checkCharacter: String(din.checkCharacter),

@@ -61,7 +61,7 @@ struct LotStep: GMPCommand {
         let uses = try material.uses()
         let used = try equipment.ids()
         let connection = try context.connect(startingEmbedded: false)
-        let passage = try connection.transaction { db in
+        let passage = try connection.transaction(WriteIsolation.lockedRows) { db in
             try Procedures(db).name(procedure.procedure)
             let passage = try Lots(db).record(record, on: din)
             try Materials(db).consume(uses, by: .latestStep(din))

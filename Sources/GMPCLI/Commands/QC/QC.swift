@@ -122,7 +122,7 @@ struct QCRecord: GMPCommand {
         let uses = try material.uses()
         let used = try equipment.ids()
         let connection = try context.connect(startingEmbedded: false)
-        let recorded = try connection.transaction { db in
+        let recorded = try connection.transaction(WriteIsolation.lockedRows) { db in
             try Procedures(db).name(procedure.procedure)
             let recorded = try QCResults(db).record(entry, test: test, on: din, provenance)
             try Materials(db).consume(uses, by: .result(recorded.id))
@@ -153,7 +153,7 @@ struct QCCorrect: GMPCommand {
         let entry = try result.entry()
         let provenance = try result.provenance()
         let connection = try context.connect(startingEmbedded: false)
-        let (din, test, recorded) = try connection.transaction { db in
+        let (din, test, recorded) = try connection.transaction(WriteIsolation.lockedRows) { db in
             let results = QCResults(db)
             guard let original = try results.result(resultID) else {
                 throw Failure(exitCode: .refused, problem: "no QC result \(resultID)", fix: "gmp qc list LOT shows its results")

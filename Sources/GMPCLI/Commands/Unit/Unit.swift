@@ -134,7 +134,7 @@ extension UnitActionCommand {
     func execute(in context: CommandContext) throws {
         let id = try unit.id()
         let connection = try context.connect(startingEmbedded: false)
-        let event = try connection.transaction { db in try Units(db).perform(Self.action, on: id, reason: reason) }
+        let event = try connection.transaction(WriteIsolation.lockedRows) { db in try Units(db).perform(Self.action, on: id, reason: reason) }
         try UnitEvent.report(id, action: Self.done, event: event, on: connection, in: context)
     }
 }
