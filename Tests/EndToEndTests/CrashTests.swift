@@ -268,8 +268,9 @@ struct CrashTests {
 
     @Test("the server stopped immediately under concurrent writers and restarted: exit 0 means recorded; a lost connection tells the truth; the outage answers 69 at once")
     func serverStoppedImmediately() throws {
-        let cluster = try PrivateCluster()
-        defer { cluster.remove() }
+        let root = try PrivateCluster.makeRoot()
+        let cluster = try PrivateCluster.migrated(in: root, name: "crash")
+        defer { PrivateCluster.removeRoot(root, clusters: [cluster]) }
         let site = try Self.site(on: cluster)
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: site.configPath).deletingLastPathComponent().path) }
         let writers = 8
@@ -310,7 +311,7 @@ struct CrashTests {
         stop.mutate { $0 = true }
         group.wait()
 
-        let db = try TestServer.connect(cluster.connectionString)
+        let db = try cluster.connect()
         var statuses: [Int32: Int] = [:]
         var unknown = 0
         for (kit, run) in runs.value {
@@ -346,7 +347,7 @@ struct CrashTests {
         let configPath = "\(directory)/gmp.yaml"
         try "facility:\n  isbt128_facility: G1234\n  max_passage: 3\n  max_population_doublings: 12\n"
             .write(toFile: configPath, atomically: true, encoding: .utf8)
-        let database = cluster.connectionString
+        let database = cluster.connectionString()
         let site = Site(database: database, configPath: configPath,
                         operatorAccount: try TestAccount.create(in: database, roles: ["operator"]),
                         qc: try TestAccount.create(in: database, roles: ["qc"]),

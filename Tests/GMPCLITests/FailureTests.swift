@@ -37,6 +37,19 @@ struct FailureTests {
         #expect(Failure(PostgresError(sqlState: state, message: "m"), target: embedded).exitCode == code)
     }
 
+    @Test("a write on a hot standby (25006): 69, naming the primary and target_session_attrs=read-write")
+    func readOnlyServer() {
+        for error in [PostgresError(sqlState: "25006", message: "cannot execute INSERT in a read-only transaction"),
+                      PostgresError.writeOnHotStandby("/run/standby:5432")] {
+            let failure = Failure(error, target: configured)
+            #expect(failure.exitCode == .unavailable)
+            #expect(failure.exitCode.rawValue == 69)
+            #expect(failure.problem.contains("accepts reads only") && failure.problem.contains("25006"))
+            #expect(failure.fix.contains("primary") && failure.fix.contains("target_session_attrs=read-write"))
+        }
+        #expect(PostgresError.writeOnHotStandby("/run/standby:5432").message.contains("/run/standby:5432"))
+    }
+
     @Test("schema, rule, retry and unknown errors")
     func others() {
         let newer = MigrationError.databaseNewerThanBinary(unknown: [], latestKnown: 1)

@@ -161,6 +161,12 @@ extension Failure {
         case .resourcesExhausted:
             self.init(exitCode: .unavailable, problem: "the database server is out of resources: \(error.description)",
                       fix: "its administrator must free disk space or memory, or connections; nothing was changed: run the command again after")
+        case .readOnlyServer:
+            // A write sent to a hot standby (docs/high-availability.md): the server is up,
+            // but the service asked for, a write, is not there.
+            self.init(exitCode: .unavailable,
+                      problem: "the database server accepts reads only (a hot standby, or a read-only session): \(error.description)",
+                      fix: Self.writeToPrimaryFix)
         case .lockTimeout:
             self.init(exitCode: .retryExhausted,
                       problem: "another session held a record this command needs for too long: \(error.description)",
@@ -186,6 +192,14 @@ extension Failure {
                       fix: "please report this with the command you ran (gmp --version shows the version)")
         }
     }
+}
+
+extension Failure {
+    /// How to reach a server that takes writes: the primary, directly or through a
+    /// multi-host connection string that libpq resolves to whichever server is primary.
+    static let writeToPrimaryFix = "run writes against the primary: connect to it, or list every server with "
+        + "target_session_attrs=read-write (--database 'host=primary,standby port=5432,5432 dbname=gmp "
+        + "target_session_attrs=read-write') so the primary is found after a failover too; nothing was changed"
 }
 
 extension EmbeddedServerError {

@@ -30,7 +30,7 @@ enum GMPExitCode: Int32, CaseIterable {
         case .success: "success"
         case .usage: "wrong command line: unknown option, missing argument"
         case .refused: "refused by a rule or bad input; nothing was changed"
-        case .unavailable: "database server unreachable, or PostgreSQL not installed"
+        case .unavailable: "server unreachable, a read-only standby, or PostgreSQL not installed"
         case .software: "internal error in gmp: please report it"
         case .retryExhausted: "concurrent work kept conflicting; nothing changed; run it again"
         case .permissionDenied: "login refused, or your role may not do this"

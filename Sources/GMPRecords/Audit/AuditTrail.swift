@@ -43,8 +43,11 @@ public struct AuditTrail {
     /// write committed in between (nothing durable can have referred to the lost seqs:
     /// a later commit flushes the earlier ones first). Returns how many events it chained.
     /// Must run with no transaction open.
+    /// On a hot standby nothing is chained (it takes no writes): the primary chains, and
+    /// what is pending in the standby's snapshot is replayed by verification as pending.
     @discardableResult
     public func chainPending(durably: Bool = true) throws -> Int {
+        if connection.isHotStandby { return 0 }
         var chained = 0
         while true {
             // One statement, its own READ COMMITTED transaction: the head is held for the

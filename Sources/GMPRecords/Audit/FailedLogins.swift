@@ -9,10 +9,13 @@ import PostgresClient
 /// (docs/signatures.md, "Logins"). gmp calls it on every connection.
 public enum FailedLogins {
     /// Reads the log lines written since the last read and records what they show.
+    /// On a hot standby nothing is read or recorded (it takes no writes): the primary's
+    /// log is the one watched, by every command run against the primary.
     /// - Returns: the failed logins recorded now.
     @discardableResult
     public static func record(on connection: PostgresConnection) throws -> Int {
-        try connection.query("SELECT gmp_audit.record_failed_logins() AS n")[0].decode("n", as: Int.self)
+        if connection.isHotStandby { return 0 }
+        return try connection.query("SELECT gmp_audit.record_failed_logins() AS n")[0].decode("n", as: Int.self)
     }
 
     /// One reason failed logins are not seen (`blocking`) or not slowed.

@@ -103,6 +103,11 @@ public final class PostgresConnection {
         PQparameterStatus(handle, name).map { String(cString: $0) }
     }
 
+    /// Whether the server is a hot standby (in recovery: it accepts reads only). PostgreSQL
+    /// 14 and newer report `in_hot_standby` at login and when it changes (a promotion), so
+    /// asking costs no round trip; an older server reports nothing and counts as not.
+    public var isHotStandby: Bool { parameterStatus("in_hot_standby") == "on" }
+
     /// Where notices go; by default the connection's logger. Replace it to collect them.
     public var noticeHandler: (PostgresNotice) -> Void {
         get { noticeSink.handler }

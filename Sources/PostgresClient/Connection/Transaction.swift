@@ -63,6 +63,15 @@ extension PostgresConnection {
     }
 
     private func begin(_ isolation: IsolationLevel, readOnly: Bool) throws {
+        // A standby refuses SERIALIZABLE (0A000), which gmp's writes use: such a write is
+        // refused before it begins, as the write it is (25006, naming the fix); a read gets
+        // REPEATABLE READ, the snapshot a standby gives (docs/high-availability.md). Other
+        // transactions meet the server's own 25006 at their first write.
+        if isolation == .serializable, isHotStandby {
+            guard readOnly else { throw PostgresError.writeOnHotStandby(endpoint) }
+            try execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            return
+        }
         switch (isolation, readOnly) {
         case (.readCommitted, false): try execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         case (.readCommitted, true): try execute("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")

@@ -36,6 +36,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         /// 55P03: a lock another session holds was not granted within `lock_timeout`;
         /// nothing was changed, and retrying at once would wait again.
         case lockTimeout
+        /// 25006: a write in a read-only transaction; from gmp, a write sent to a hot
+        /// standby (a server in recovery). Nothing was changed; the primary takes writes.
+        case readOnlyServer
         /// Class 53: the server ran out of a resource (53100 disk full, 53200 out of
         /// memory, 53300 too many connections); nothing was changed.
         case resourcesExhausted
@@ -100,6 +103,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case "40P01": return .deadlock
         case "57014": return .cancelled
         case "55P03": return .lockTimeout
+        case "25006": return .readOnlyServer
         case "57P01", "57P02", "57P03": return .connectionLost
         default: break
         }
@@ -120,6 +124,17 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         "25", "26", "27", "28", "2B", "2D", "2F", "34", "38", "39", "3B", "3D", "3F", "40", "42", "44", "53",
         "54", "55", "57", "58", "72", "F0", "HV", "P0", "XX",
     ]
+
+    /// The error a write transaction gets, before it begins, on a hot standby: the server
+    /// would refuse SERIALIZABLE there (0A000) or the first write (25006); this says
+    /// which server it is, as 25006, so every write meets the same answer.
+    public static func writeOnHotStandby(_ endpoint: String) -> PostgresError {
+        PostgresError(sqlState: "25006",
+                      message: "the database server \(endpoint) is a hot standby (in recovery): it accepts reads only",
+                      hint: "connect to the primary, or list both servers with target_session_attrs=read-write "
+                          + "(host=primary,standby port=5432,5432 target_session_attrs=read-write) so that libpq picks "
+                          + "whichever is primary; nothing was changed")
+    }
 
     /// The same error with every bound value that the server quoted in its message
     /// (`invalid input syntax for type integer: "…"`) replaced by `"…"`.
