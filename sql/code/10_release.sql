@@ -137,7 +137,7 @@ CREATE OR REPLACE FUNCTION gmp_rules.master_record_blockers(lot_din text)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE AS $$
     SELECT 'unchecked_step', s.id::text,
-           format('step %s (%s) needs a second person''s check (master batch record %s): gmp lot step check %s',
+           format('step %s (%s) needs a second person''s check (master batch record %s): gmp lot check %s',
                   s.id, s.kind, ms.master_id, s.id)
     FROM gmp.lot_master_record lm
     JOIN gmp.master_step ms ON ms.master_id = lm.master_code || '@' || lm.master_version AND ms.check_required

@@ -492,7 +492,7 @@ BEGIN
     IF NOT EXISTS (SELECT FROM gmp.signature s WHERE s.record_table = 'gmp.step_check' AND s.record_key = NEW.step_id::text
                    AND s.signer = NEW.checked_by AND s.meaning = 'verified' AND gmp_rules.signature_intact(s.id)) THEN
         RAISE EXCEPTION 'the check of step % needs its checker''s signature', NEW.step_id
-            USING ERRCODE = 'insufficient_privilege', HINT = 'use gmp lot step check, which signs it';
+            USING ERRCODE = 'insufficient_privilege', HINT = 'use gmp lot check, which signs it';
     END IF;
     RETURN NULL;
 END;

@@ -27,6 +27,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.authenticate_signer(uuid),
     gmp.authenticate_signer(uuid,bytea),
     gmp_rules.signature_intact(bigint),
+    gmp_rules.master_superseded_by(gmp.master_record),
+    gmp_rules.parameter_limit_text(gmp.master_parameter),
     gmp.change_password(uuid,text),
     gmp.eligibility_problems(text,text),
     gmp.trace_lot(text),

@@ -112,7 +112,7 @@ public struct MasterRecordRegistry {
             """).first?.decode("id")
     }
 
-    /// The id of the lot's latest step (the one `gmp lot step check` names).
+    /// The id of the lot's latest step (the one `gmp lot check` names).
     public func latestStep(of lot: DonationIdentificationNumber) throws -> Int64? {
         try connection.query("SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(lot.value)")[0].decode("id")
     }

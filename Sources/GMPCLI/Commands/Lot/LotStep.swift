@@ -23,7 +23,7 @@ struct LotStep: GMPCommand {
             (--param NAME=VALUE[UNIT], repeatable; the unit defaults to the master's) and the \
             material categories and equipment kinds it requires. A value outside the \
             master's limits is recorded and opens a deviation, which blocks release until QA \
-            closes it. A second person checks the step: gmp lot step check STEP.
+            closes it. A second person checks the step: gmp lot check STEP.
 
             Examples:
               gmp lot step G1234260000014 isolation \\
@@ -31,8 +31,7 @@ struct LotStep: GMPCommand {
                   --equipment BSC-01 --equipment CEN-01
               gmp lot step G1234260000014 harvest --equipment BSC-01 --equipment CEN-01 \
                   --param centrifugation_force=400 --param "centrifugation_time=5 min"
-            """,
-        subcommands: [LotStepCheck.self])
+            """)
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
@@ -55,7 +54,7 @@ struct LotStep: GMPCommand {
     struct Document: Encodable {
         let lot: String
         let step: String
-        /// The step's id, which gmp lot step check names.
+        /// The step's id, which gmp lot check names.
         let stepId: Int64?
         let passage: Int?
         let materials: [String]

@@ -3,9 +3,9 @@ import GMPRecords
 import GMPRules
 import PostgresClient
 
-/// `gmp lot step check STEP`: the second person's signed check of an executed step.
+/// `gmp lot check STEP`: the second person's signed check of an executed step.
 struct LotStepCheck: GMPCommand {
-    static let path = "lot step check"
+    static let path = "lot check"
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check a manufacturing step as the second person, with your e-signature (not its performer).",
@@ -15,7 +15,7 @@ struct LotStepCheck: GMPCommand {
             are in gmp lot show LOT --json.
 
             Examples:
-              gmp lot step check 42 --statement "parameters and materials checked against the batch record"
+              gmp lot check 42 --statement "parameters and materials checked against the batch record"
             """)
 
     @OptionGroup var options: GlobalOptions
