@@ -118,7 +118,7 @@ struct QCReleaseCommandTests {
 
         /// A drug-product lot in quarantine from a donor determined eligible (one donation
         /// per site, shared by its lots).
-        func eligibleLot() throws -> CreatedLot {
+        func eligibleLot(_ extra: [String] = []) throws -> CreatedLot {
             if collection == nil {
                 let donation = try DonorLotCommandTests.donation(in: site)
                 try DonorLotCommandTests.screen(in: site, donation.tested, DonorLotCommandTests.livingDonorPanel)
@@ -127,7 +127,7 @@ struct QCReleaseCommandTests {
                 }
                 collection = donation.collection
             }
-            return try DonorLotCommandTests.createLot(in: site, ["--collection", collection ?? ""], stage: "drug_product")
+            return try DonorLotCommandTests.createLot(in: site, ["--collection", collection ?? ""] + extra, stage: "drug_product")
         }
 
         /// An eligible lot judged against E2E-DP with M = 0.4 mL/kg/h (endotoxin ≤ 12.5 EU/mL).

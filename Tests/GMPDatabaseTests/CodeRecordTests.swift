@@ -82,7 +82,8 @@ struct CodeRecordTests {
         "gmp_audit.record_change()": "#20.12: bytea_output and extra_float_digits pinned, so rows reconcile with their events byte for byte",
         "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block; "
             + "#14: a rejected material lot the lot or its cell banks consumed blocks; "
-            + "#17: an open recall that holds the lot blocks",
+            + "#17: an open recall that holds the lot blocks; "
+            + "#15: a step its master batch record requires checked, without a second person's check, blocks",
         "gmp_rules.release_package(text)": "#20.7: a signed dose adds its setter, signature and permitted range; "
             + "#14: a lot that consumed materials has them in its package (others hash as before); "
             + "#14: a lot that used equipment has it in its package (others hash as before)",

@@ -131,6 +131,20 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
 $$;
 
 
+-- The release blocker of master batch records (sql/code/23_master_records.sql):
+-- a step whose master step requires a second-person check that has none.
+CREATE OR REPLACE FUNCTION gmp_rules.master_record_blockers(lot_din text)
+RETURNS TABLE (kind text, item text, problem text)
+LANGUAGE sql STABLE AS $$
+    SELECT 'unchecked_step', s.id::text,
+           format('step %s (%s) needs a second person''s check (master batch record %s): gmp lot check %s',
+                  s.id, s.kind, ms.master_id, s.id)
+    FROM gmp.lot_master_record lm
+    JOIN gmp.master_step ms ON ms.master_id = lm.master_code || '@' || lm.master_version AND ms.check_required
+    JOIN gmp.manufacturing_step s ON s.din = lm.din AND s.kind = ms.kind
+    WHERE lm.din = lot_din AND NOT EXISTS (SELECT FROM gmp.step_check c WHERE c.step_id = s.id)
+$$;
+
 -- What blocks a release of the lot, given its evaluation: no specification, a criterion
 -- not passed, a donor not determined eligible (or exempt) or whose evidence changed after
 -- the determination, withdrawn consent, an open deviation, expiry, an open
@@ -196,6 +210,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     UNION ALL
     -- An open recall holds it (19_recall.sql).
     SELECT r.kind, r.item, r.problem FROM gmp_rules.recall_blockers(lot_din) r
+    UNION ALL
+    -- A step its master batch record requires checked has no second person's check (23_master_records.sql).
+    SELECT m.kind, m.item, m.problem FROM gmp_rules.master_record_blockers(lot_din) m
 $$;
 
 -- The blockers of a lot as it stands now.

@@ -13,7 +13,7 @@
 -- the DDL event trigger, and would lose gmp_audit.event_hash; gmp_definer gets EXECUTE on
 -- all of them below and loses the superuser-only ones after, the same end state.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gmp, gmp_rules, gmp_audit, gmp_meta FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
-REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview, gmp.queue_qc_to_verify, gmp.queue_lot_to_release, gmp.queue_open_deviation, gmp.queue_open_excursion, gmp.queue_expiring_lot, gmp.queue_expiring_material, gmp.queue_material_quarantine, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
+REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview, gmp.queue_qc_to_verify, gmp.queue_lot_to_release, gmp.queue_open_deviation, gmp.queue_open_excursion, gmp.queue_expiring_lot, gmp.queue_expiring_material, gmp.queue_material_quarantine, gmp.master_record_overview, gmp_audit.unrecorded_signing_failure FROM PUBLIC, gmp_person, gmp_operator, gmp_qc, gmp_qa, gmp_director, gmp_admin, gmp_auditor;
 
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
@@ -27,6 +27,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.authenticate_signer(uuid),
     gmp.authenticate_signer(uuid,bytea),
     gmp_rules.signature_intact(bigint),
+    gmp_rules.master_superseded_by(gmp.master_record),
+    gmp_rules.parameter_limit_text(gmp.master_parameter),
     gmp.change_password(uuid,text),
     gmp.eligibility_problems(text,text),
     gmp.trace_lot(text),
@@ -70,7 +72,10 @@ GRANT EXECUTE ON FUNCTION
     gmp.collect_tissue(text,text,text,timestamp with time zone,text,numeric,text,text),
     gmp.receive_tissue(text,timestamp with time zone,text,text),
     gmp.create_lot(text,text,text,text,text,date),
+    gmp.create_lot(text,text,text,text,text,date,text),
     gmp.record_step(text,text,timestamp with time zone,numeric,numeric,numeric,integer,numeric,text),
+    gmp.record_step_parameter(text,text,numeric,text),
+    gmp.check_step(uuid,bigint,text),
     gmp.open_deviation(text,text,text[]),
     gmp.link_deviation(text,text,text),
     gmp.record_result(text,text,text,numeric,text,text[],text,text,text,timestamp with time zone,text,bigint,text),
@@ -101,6 +106,7 @@ TO gmp_operator;
 GRANT EXECUTE ON FUNCTION
     gmp.record_screening_result(text,text,text,text,date),
     gmp.import_specification(jsonb,text),
+    gmp.import_master_record(jsonb,text),
     gmp.assign_specification(text,text,numeric,boolean),
     gmp.assign_specification(uuid,text,text,numeric,boolean,text),
     gmp.open_deviation(text,text,text[]),
@@ -137,6 +143,9 @@ GRANT EXECUTE ON FUNCTION
     gmp.reject_lot(uuid,text,text),
     gmp.import_specification(jsonb,text),
     gmp.approve_specification(uuid,text,text),
+    gmp.import_master_record(jsonb,text),
+    gmp.approve_master_record(uuid,text,text),
+    gmp.check_step(uuid,bigint,text),
     gmp.assign_specification(text,text,numeric,boolean),
     gmp.assign_specification(uuid,text,text,numeric,boolean,text),
     gmp.open_deviation(text,text,text[]),
@@ -203,7 +212,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.add_location(text,text,text,text,numeric,text[],integer,integer)
 TO gmp_admin;
 
-GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview, gmp.queue_qc_to_verify, gmp.queue_lot_to_release, gmp.queue_open_deviation, gmp.queue_open_excursion, gmp.queue_expiring_lot, gmp.queue_expiring_material, gmp.queue_material_quarantine TO gmp_person;
+GRANT SELECT ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.lot_overview, gmp.qc_result_status, gmp.disposition_record, gmp.pending_transfer, gmp.custody_holding, gmp.excursion_unit, gmp.excursion_overview, gmp.reading_import_overview, gmp.pending_role, gmp.equipment_overview, gmp.queue_qc_to_verify, gmp.queue_lot_to_release, gmp.queue_open_deviation, gmp.queue_open_excursion, gmp.queue_expiring_lot, gmp.queue_expiring_material, gmp.queue_material_quarantine, gmp.master_record_overview TO gmp_person;
 GRANT SELECT ON gmp_audit.unrecorded_signing_failure TO gmp_admin, gmp_qa, gmp_director, gmp_auditor;
 
 -- The owner of the SECURITY DEFINER functions (issue 20): gmp_definer (V0023), no

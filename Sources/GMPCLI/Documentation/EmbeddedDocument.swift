@@ -23,10 +23,15 @@ enum Documentation {
     }
 
     /// The specifications shipped as examples: `config/specs/uc-msc.yaml` is `uc-msc`.
-    static var specifications: [(name: String, document: EmbeddedDocument)] {
+    static var specifications: [(name: String, document: EmbeddedDocument)] { examples(in: "config/specs/") }
+
+    /// The master batch records shipped: `config/processes/uc-msc.yaml` is `uc-msc`.
+    static var processes: [(name: String, document: EmbeddedDocument)] { examples(in: "config/processes/") }
+
+    private static func examples(in folder: String) -> [(name: String, document: EmbeddedDocument)] {
         embeddedDocuments.compactMap { document in
-            guard document.path.hasPrefix("config/specs/"), document.path.hasSuffix(".yaml") else { return nil }
-            return (String(document.path.dropFirst("config/specs/".count).dropLast(".yaml".count)), document)
+            guard document.path.hasPrefix(folder), document.path.hasSuffix(".yaml") else { return nil }
+            return (String(document.path.dropFirst(folder.count).dropLast(".yaml".count)), document)
         }
     }
 

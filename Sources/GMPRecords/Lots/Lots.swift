@@ -21,9 +21,11 @@ public struct Lots {
         self.connection = connection
     }
 
-    /// Creates a lot in quarantine; returns its DIN.
+    /// Creates a lot in quarantine; returns its DIN. `process` (CODE or CODE@VERSION)
+    /// names the master batch record it is made under; nil takes the latest approved one
+    /// written for its kind and stage, when there is one (sql/code/23_master_records.sql).
     public func create(from origin: LotOrigin, stage: LotStage, kind: ProductKind, use: IntendedUse,
-                       expiresOn: CalendarDate) throws -> DonationIdentificationNumber {
+                       expiresOn: CalendarDate, process: String? = nil) throws -> DonationIdentificationNumber {
         let collection: String?, parent: String?
         switch origin {
         case .collection(let id): (collection, parent) = (id, nil)
@@ -31,7 +33,7 @@ public struct Lots {
         }
         let din: String = try connection.query("""
             SELECT gmp.create_lot(\(collection), \(parent), \(stage.rawValue), \(kind.rawValue), \(use.rawValue),
-                                  \(expiresOn)) AS din
+                                  \(expiresOn), \(process)::text) AS din
             """)[0].decode("din")
         return try DonationIdentificationNumber(stored: din)
     }

@@ -14,6 +14,13 @@ public enum MeasurementUnit: String, Sendable, CaseIterable, Codable {
     case particlesPerMillilitre = "particles/mL"
     case billionParticlesPerMillilitre = "10^9 particles/mL"
     case colonyFormingUnitsPerMillilitre = "CFU/mL"
+    // Process parameters of master batch records (V0033).
+    case degreesCelsius = "°C"
+    case hours = "h"
+    case minutes = "min"
+    case timesGravity = "x g"
+    case cellsPerSquareCentimetre = "cells/cm²"
+    case millilitres = "mL"
 }
 
 /// The closed qualitative vocabulary (`gmp_meta.qualitative_outcome`). The outcomes come

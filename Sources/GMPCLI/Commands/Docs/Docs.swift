@@ -11,12 +11,13 @@ struct Docs: ContextFreeCommand {
             The topics are the gmp documentation (docs/*.md in the sources) as this \
             binary was built; errors and help name them as 'gmp help TOPIC'. \
             --spec NAME prints a specification file shipped as an example, to start \
-            your own from.
+            your own from; --process NAME a shipped master batch record.
 
             Examples:
               gmp help signatures
               gmp docs errors | less
               gmp docs --spec uc-msc > uc-msc.yaml
+              gmp docs --process uc-msc > uc-msc-process.yaml
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -26,6 +27,9 @@ struct Docs: ContextFreeCommand {
     @Option(help: ArgumentHelp("Print a shipped example specification instead.", valueName: "name"),
             completion: .list(Documentation.specifications.map(\.name)))
     var spec: String?
+    @Option(help: ArgumentHelp("Print a shipped master batch record instead.", valueName: "name"),
+            completion: .list(Documentation.processes.map(\.name)))
+    var process: String?
 
     struct Topic: Encodable {
         let name: String
@@ -40,12 +44,11 @@ struct Docs: ContextFreeCommand {
 
     func perform(_ output: Output) throws {
         if let spec {
-            guard let document = Documentation.specifications.first(where: { $0.name == spec })?.document else {
-                throw Failure(exitCode: .usage, problem: "no shipped specification '\(spec)'",
-                              fix: "use one of: \(Documentation.specifications.map(\.name).joined(separator: ", "))")
-            }
-            try output.document(Document(name: spec, path: document.path, text: document.text))
-            output.data(document.text.hasSuffix("\n") ? String(document.text.dropLast()) : document.text)
+            try printExample(spec, from: Documentation.specifications, what: "specification", output)
+            return
+        }
+        if let process {
+            try printExample(process, from: Documentation.processes, what: "master batch record", output)
             return
         }
         guard let topic else {
@@ -60,6 +63,16 @@ struct Docs: ContextFreeCommand {
                           fix: "use one of: \(Documentation.topics.map(\.name).joined(separator: ", "))")
         }
         try output.document(Document(name: topic, path: document.path, text: document.text))
+        output.data(document.text.hasSuffix("\n") ? String(document.text.dropLast()) : document.text)
+    }
+
+    private func printExample(_ name: String, from examples: [(name: String, document: EmbeddedDocument)], what: String,
+                              _ output: Output) throws {
+        guard let document = examples.first(where: { $0.name == name })?.document else {
+            throw Failure(exitCode: .usage, problem: "no shipped \(what) '\(name)'",
+                          fix: "use one of: \(examples.map(\.name).joined(separator: ", "))")
+        }
+        try output.document(Document(name: name, path: document.path, text: document.text))
         output.data(document.text.hasSuffix("\n") ? String(document.text.dropLast()) : document.text)
     }
 }

@@ -20,10 +20,19 @@ struct LotStep: GMPCommand {
             whose kind a procedure in force covers names it (--procedure checks it) and is refused \
             when you are not qualified on it (gmp training matrix).
 
-            Example:
+            On a lot made under a master batch record (gmp help master-batch-records), only \
+            the master's steps are recorded, each with every parameter the master names \
+            (--param NAME=VALUE[UNIT], repeatable; the unit defaults to the master's) and the \
+            material categories and equipment kinds it requires. A value outside the \
+            master's limits is recorded and opens a deviation, which blocks release until QA \
+            closes it. A second person checks the step: gmp lot check STEP.
+
+            Examples:
               gmp lot step G1234260000014 isolation \\
                   --material "MAT26-00001:50 mL" --material "MAT26-00002:5 mL" \\
                   --equipment BSC-01 --equipment CEN-01
+              gmp lot step G1234260000014 harvest --equipment BSC-01 --equipment CEN-01 \
+                  --param centrifugation_force=400 --param "centrifugation_time=5 min"
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -41,13 +50,23 @@ struct LotStep: GMPCommand {
     @OptionGroup var material: MaterialOptions
     @OptionGroup var equipment: EquipmentOptions
     @OptionGroup var procedure: ProcedureOption
+    @Option(name: .customLong("param"),
+            help: ArgumentHelp("A parameter of the master batch record, NAME=VALUE[UNIT] (repeatable).", valueName: "name=value"))
+    var parameters: [String] = []
 
     struct Document: Encodable {
         let lot: String
         let step: String
+        /// The step's id, which gmp lot check names.
+        let stepId: Int64?
         let passage: Int?
         let materials: [String]
         let equipment: [String]
+        /// The master batch record the lot is made under, CODE@VERSION.
+        let master: String?
+        let parameters: [String]
+        /// Deviations opened by values outside the master's limits.
+        let deviations: [String]
     }
 
     func execute(in context: CommandContext) throws {
@@ -60,16 +79,28 @@ struct LotStep: GMPCommand {
         }
         let uses = try material.uses()
         let used = try equipment.ids()
+        let values = try parameters.map { argument in
+            guard let value = MasterRecordRegistry.ParameterValue(argument: argument) else {
+                throw Failure(exitCode: .usage, problem: "--param \(argument) is not NAME=VALUE[UNIT]",
+                              fix: "write e.g. --param seeding_density=4000 or --param \"incubation_time=96 h\"")
+            }
+            return value
+        }
         let connection = try context.connect(startingEmbedded: false)
-        let passage = try connection.transaction(WriteIsolation.lockedRows) { db in
+        let (passage, stepID, master, deviations) = try connection.transaction(WriteIsolation.lockedRows) { db in
             try Procedures(db).name(procedure.procedure)
             let passage = try Lots(db).record(record, on: din)
             try Materials(db).consume(uses, by: .latestStep(din))
             try EquipmentRegister(db).use(used, by: .latestStep(din))
-            return passage
+            let masters = MasterRecordRegistry(db)
+            _ = try masters.record(values, on: din)
+            return (passage, try masters.latestStep(of: din), try masters.master(of: din), try masters.deviationsOfLatestStep(din))
         }
-        try context.output.document(Document(lot: din.eyeReadable, step: kind.rawValue, passage: passage, materials: uses.map(\.materialLot),
-                                              equipment: used))
-        context.output.data("\(din.eyeReadable): \(kind.rawValue) recorded" + (kind == .passage ? " (P\(passage ?? 0))" : ""))
+        try context.output.document(Document(lot: din.eyeReadable, step: kind.rawValue, stepId: stepID, passage: passage, materials: uses.map(\.materialLot),
+                                              equipment: used, master: master, parameters: values.map(\.name),
+                                              deviations: deviations))
+        context.output.data("\(din.eyeReadable): \(kind.rawValue) recorded" + (kind == .passage ? " (P\(passage ?? 0))" : "")
+                            + (master.map { " under \($0), step \(stepID ?? 0)" } ?? "")
+                            + (deviations.isEmpty ? "" : "; out of range: deviation \(deviations.joined(separator: ", ")) opened"))
     }
 }
