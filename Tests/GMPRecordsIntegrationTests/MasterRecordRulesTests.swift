@@ -4,7 +4,7 @@ import PostgresClient
 import Testing
 import TestSupport
 
-/// The rules of V0033 and sql/code/23_master_records.sql (issue 15, master batch records):
+/// The rules of V0034 and sql/code/23_master_records.sql (issue 15, master batch records):
 /// a lot is made under an approved, current version; its steps are the master's, with
 /// every parameter in the master's unit, judged exactly (out of range: recorded, with a
 /// deviation that blocks release); a second person checks, signed; an approved version

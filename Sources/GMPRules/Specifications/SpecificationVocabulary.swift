@@ -14,7 +14,7 @@ public enum MeasurementUnit: String, Sendable, CaseIterable, Codable {
     case particlesPerMillilitre = "particles/mL"
     case billionParticlesPerMillilitre = "10^9 particles/mL"
     case colonyFormingUnitsPerMillilitre = "CFU/mL"
-    // Process parameters of master batch records (V0033).
+    // Process parameters of master batch records (V0034).
     case degreesCelsius = "°C"
     case hours = "h"
     case minutes = "min"

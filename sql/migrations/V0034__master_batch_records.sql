@@ -1,4 +1,4 @@
--- V0033 master batch records (issue 15): the approved process a lot is made under, and
+-- V0034 master batch records (issue 15): the approved process a lot is made under, and
 -- what its executed steps record against it.
 --
 --   * A master batch record is a controlled document with the life of a specification:
