@@ -53,7 +53,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.recall_document(text),
     gmp.recall_list(),
     gmp.recall_lookback(text),
-    gmp.work_queue(integer)
+    gmp.work_queue(integer),
+    gmp.batch_record(text)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION
@@ -165,6 +166,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.acknowledge_recall(text,text,text,timestamp with time zone,text[],text[],text[],text),
     gmp.dispose_recall_unit(text,text,text,text),
     gmp.close_recall(uuid,text,text),
+    gmp.review_batch_record(uuid,text,text,text),
     gmp.record_label_print(text,integer,text[],text,text,text,text)
 TO gmp_qa;
 
