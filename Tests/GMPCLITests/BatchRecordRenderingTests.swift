@@ -39,8 +39,8 @@ struct BatchRecordRenderingTests {
                              "closed_at": null, "closed_by": null}],
              "excursions": [],
              "qc": [{"test": "cd105", "name": "CD105", "method": "Flow", "limit": "≥ 95", "unit": "%", "verdict": "pass",
-                     "results": [{"id": 7, "attempt": 1, "result": "98.2", "result_unit": "%", "counted": true, "analyst": "qc1",
-                                  "performed_at": "2026-11-04T09:00:00+00:00", "recorded_by": "qc1", "verified_by": "qc2",
+                     "results": [{"id": 7, "attempt": 1, "result": "98.2", "result_unit": "%", "counted": true, "analyst": "qc1", "analyst_name": "Casey Analyst",
+                                  "performed_at": "2026-11-04T09:00:00+00:00", "recorded_by": "qc1", "verified_by": "qc2", "verifier_name": "Riley Reviewer",
                                   "verified_at": "2026-11-04T10:00:00+00:00", "invalidated_by": null, "deviation_id": null}]}],
              "units": [{"unit": "G123426000001-001", "container": "vial", "volume_ml": "1.5", "state": "stored",
                         "holder": \(json(hostile)), "shipment": null}],
@@ -87,5 +87,6 @@ struct BatchRecordRenderingTests {
         #expect(BatchRecordRendering.html(none).contains("NOT REVIEWED"))
         #expect(current.hasPrefix("BATCH RECORD  lot G1234 26 000001 X   status quarantine"))
         #expect(current.contains("material  ML26-00001"))
+        #expect(current.contains("analyst Casey Analyst (qc1), verified by Riley Reviewer (qc2)"), "printed names in the QC summary")
     }
 }

@@ -99,8 +99,11 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                                                                  FROM jsonb_array_elements_text(r->'outcomes') o) END,
                                             'result_unit', r->'unit', 'counted', r->'counted',
                                             'analyst', r->'analyst', 'performed_at', r->'performed_at',
+                                            'analyst_name', (SELECT a.full_name FROM gmp.account a WHERE a.id = r->>'analyst'),
                                             'recorded_by', r->'recorded_by',
                                             'verified_by', r->'verified_by', 'verified_at', r->'verified_at',
+                                            'verifier_name', (SELECT a.full_name FROM gmp.account a
+                                                              WHERE a.id = r->>'verified_by'),
                                             'invalidated_by', r->'invalidated_by', 'deviation_id', r->'deviation_id')
                                             ORDER BY (r->>'id')::bigint), '[]')
                                         FROM jsonb_array_elements(e.results) r)) ORDER BY e.ordinal)

@@ -40,8 +40,11 @@ extension BatchRecordRendering {
         let qcRows: [[String]] = r.qc.map { c in
             let result = c.results.last(where: \.counted) ?? c.results.last
             let value = result.map { CertificateRendering.withUnit($0.result ?? "—", $0.resultUnit ?? c.unit) } ?? "no result"
-            let verifier = result.map { v in v.verifiedBy.map { "\($0), \(utc(v.verifiedAt ?? ""))" } ?? "not verified" } ?? "—"
-            return [c.name, CertificateRendering.withUnit(c.limit, c.unit), value, c.verdict.uppercased(), result?.analyst ?? "—", verifier]
+            let verifier = result.map { v in
+                v.verifiedBy.map { "\(BatchRecord.person($0, v.verifierName)), \(utc(v.verifiedAt ?? ""))" } ?? "not verified"
+            } ?? "—"
+            let analyst = result.map { BatchRecord.person($0.analyst, $0.analystName) } ?? "—"
+            return [c.name, CertificateRendering.withUnit(c.limit, c.unit), value, c.verdict.uppercased(), analyst, verifier]
         }
         let qc = grid(["Test", "Limit", "Result", "Verdict", "Analyst", "Verified by"], qcRows,
                       empty: "No specification assigned: no QC summary.")

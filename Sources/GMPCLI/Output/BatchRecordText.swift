@@ -82,8 +82,9 @@ enum BatchRecordRendering {
     /// The counted result (the one the verdict stands on) with analyst and verifier.
     static func counted(_ c: BatchRecord.Criterion) -> String {
         guard let result = c.results.last(where: \.counted) ?? c.results.last else { return "no result" }
-        return C.withUnit(result.result ?? "—", result.resultUnit ?? c.unit) + "; analyst \(result.analyst)"
-            + (result.verifiedBy.map { ", verified by \($0)" } ?? ", not verified")
+        return C.withUnit(result.result ?? "—", result.resultUnit ?? c.unit)
+            + "; analyst \(BatchRecord.person(result.analyst, result.analystName))"
+            + (result.verifiedBy.map { ", verified by \(BatchRecord.person($0, result.verifierName))" } ?? ", not verified")
             + (c.results.count > 1 ? "; \(c.results.count) results recorded" : "")
     }
 

@@ -134,9 +134,11 @@ public struct BatchRecord: Codable, Sendable, Equatable {
         public let resultUnit: String?
         public let counted: Bool
         public let analyst: String
+        public let analystName: String?
         public let performedAt: String?
         public let recordedBy: String?
         public let verifiedBy: String?
+        public let verifierName: String?
         public let verifiedAt: String?
         public let invalidatedBy: String?
         public let deviationId: String?
@@ -205,6 +207,9 @@ public struct BatchRecord: Codable, Sendable, Equatable {
         public let signedAt: String?
         public let meaning: String?
     }
+
+    /// "Printed Name (id)", or the id alone when the name is not known.
+    public static func person(_ id: String, _ name: String?) -> String { name.map { "\($0) (\(id))" } ?? id }
 
     /// The newest review, and whether it covers the record as it is now.
     public var latestReview: Review? { reviews.last }
