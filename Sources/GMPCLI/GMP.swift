@@ -40,7 +40,7 @@ public struct GMP: ParsableCommand {
         version: version,
         subcommands: [Db.self, Config.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Label.self, Spec.self, ProcessCommand.self, QC.self, Deviation.self, Material.self, Equipment.self,
                       Sop.self, Training.self,
-                      Release.self, Coa.self, Storage.self, UnitCommand.self, CustodyCommand.self, Excursion.self, Ship.self,
+                      Release.self, Coa.self, BatchRecordCommand.self, Storage.self, UnitCommand.self, CustodyCommand.self, Excursion.self, Ship.self,
                       Trace.self, RecallCommand.self, Audit.self, Todo.self, Doctor.self, Docs.self]
     )
 

@@ -58,7 +58,8 @@ struct CodeRecordTests {
         "gmp.grant_role(text,text,text)": "#20.6: a grant is a proposal a second administrator approves",
         "gmp.revoke_role(text,text,text)": "#20.6: a revocation is a security event (alert)",
         "gmp.reset_password(text,text,text)": "#20.5: a reset holds the account until a second person confirms its owner",
-        "gmp_rules.check_disposition()": "#20.6/#20.7: the decider's account and role may not come from someone with a part in the lot, and whoever set the lot's dose does not decide it",
+        "gmp_rules.check_disposition()": "#20.6/#20.7: the decider's account and role may not come from someone with a part in the lot, and whoever set the lot's dose does not decide it; "
+            + "#15: the package the decider signed shows no barring blocker (the batch record review lapses with the final status, so it is judged as signed)",
         "gmp.enable_account(text,text)": "#20.1: an unlock records the rolled-back wrong entries before resetting the count",
         "gmp_rules.consume_authentication(uuid)": "#20.3: account state checked at the moment of signing",
         "gmp_rules.check_new_collection()": "#20.10: NaN and ±Infinity refused",
@@ -83,10 +84,12 @@ struct CodeRecordTests {
         "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block; "
             + "#14: a rejected material lot the lot or its cell banks consumed blocks; "
             + "#17: an open recall that holds the lot blocks; "
-            + "#15: a step its master batch record requires checked, without a second person's check, blocks",
+            + "#15: a step its master batch record requires checked, without a second person's check, blocks; "
+            + "#15: a lot made under a master batch record blocks until QA's review covers its batch record as it is now",
         "gmp_rules.release_package(text)": "#20.7: a signed dose adds its setter, signature and permitted range; "
             + "#14: a lot that consumed materials has them in its package (others hash as before); "
-            + "#14: a lot that used equipment has it in its package (others hash as before)",
+            + "#14: a lot that used equipment has it in its package (others hash as before); "
+            + "#15: a lot with a batch record review has its newest review in its package (others hash as before)",
         "gmp.trace_lot(text)": "#14: the trace lists the material lots the lot and its cell banks consumed; "
             + "#14: and the equipment they used",
         "gmp.trace_donor(text)": "#14: the units' whereabouts of all the donor's lots in one query (gmp_rules.lots_whereabouts), "

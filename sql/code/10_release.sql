@@ -130,6 +130,33 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     WHERE rl.din = lot_din AND rl.held AND NOT EXISTS (SELECT FROM gmp.recall_closure c WHERE c.recall_id = r.id)
 $$;
 
+-- The release blocker of the batch record review (sql/code/24_batch_record.sql, issue 15):
+-- a lot made under a master batch record, still open, needs QA's review of the batch record
+-- as it is now. Open lots only, so that a decided lot's signed package stays as it was.
+-- PL/pgSQL: the hash it compares is defined in 24_batch_record.sql, applied after this file.
+CREATE OR REPLACE FUNCTION gmp_rules.batch_record_blockers(lot_din text)
+RETURNS TABLE (kind text, item text, problem text)
+LANGUAGE plpgsql STABLE SET TimeZone = 'UTC' AS $$
+BEGIN
+    RETURN QUERY
+    SELECT 'batch_record_review'::text,
+           coalesce(r.id::text, l.din),
+           CASE WHEN r.id IS NULL
+                THEN format('the executed batch record of lot %s (made under master record %s version %s) has not been '
+                            'reviewed by QA: gmp batch-record review %s', l.din, m.master_code, m.master_version,
+                            l.din || l.check_character)
+                ELSE format('the batch record of lot %s changed since the review at %s by %s; review again: '
+                            'gmp batch-record review %s', l.din, to_char(r.reviewed_at, 'YYYY-MM-DD HH24:MI:SS"Z"'),
+                            r.reviewed_by, l.din || l.check_character) END
+    FROM gmp.lot l
+    JOIN gmp.lot_master_record m ON m.din = l.din
+    LEFT JOIN LATERAL (SELECT x.id, x.reviewed_at, x.reviewed_by, x.document_sha256 FROM gmp.batch_record_review x
+                       WHERE x.din = l.din ORDER BY x.id DESC LIMIT 1) r ON true
+    WHERE l.din = batch_record_blockers.lot_din AND l.status IN ('quarantine', 'on_hold')
+      AND (r.id IS NULL OR r.document_sha256 <> gmp_rules.batch_record_sha256(l.din));
+END;
+$$;
+
 
 -- The release blocker of master batch records (sql/code/23_master_records.sql):
 -- a step whose master step requires a second-person check that has none.
@@ -149,7 +176,7 @@ $$;
 -- not passed, a donor not determined eligible (or exempt) or whose evidence changed after
 -- the determination, withdrawn consent, an open deviation, expiry, an open
 -- temperature excursion that affects any of its units, a rejected material lot it
--- consumed, and an open recall that holds it.
+-- consumed, an open recall that holds it, and a batch record not reviewed as it is now.
 CREATE OR REPLACE FUNCTION gmp_rules.blockers_of(lot_din text, evaluation jsonb)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
@@ -213,6 +240,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     UNION ALL
     -- A step its master batch record requires checked has no second person's check (23_master_records.sql).
     SELECT m.kind, m.item, m.problem FROM gmp_rules.master_record_blockers(lot_din) m
+    UNION ALL
+    -- Made under a master batch record and not reviewed as it is now (24_batch_record.sql).
+    SELECT b.kind, b.item, b.problem FROM gmp_rules.batch_record_blockers(lot_din) b
 $$;
 
 -- The blockers of a lot as it stands now.
@@ -278,6 +308,16 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
         -- Likewise the equipment (sql/code/17_equipment.sql): only a lot that used some has the key.
         || coalesce((SELECT jsonb_build_object('equipment', x) FROM gmp_rules.lot_equipment(l.din) x
                      WHERE x IS NOT NULL), '{}')
+        -- Likewise QA's newest batch record review (sql/code/24_batch_record.sql): only a lot
+        -- that has one has the key.
+        || coalesce((SELECT jsonb_build_object('batch_record_review', jsonb_build_object(
+                                'id', r.id, 'document_sha256', encode(r.document_sha256, 'hex'),
+                                'reviewed_by', r.reviewed_by, 'reviewed_at', r.reviewed_at,
+                                'signature_id', s.id, 'printed_name', s.printed_name, 'signed_at', s.signed_at,
+                                'meaning', s.meaning))
+                     FROM gmp.batch_record_review r
+                     LEFT JOIN gmp.signature s ON s.record_table = 'gmp.batch_record_review' AND s.record_key = r.id::text
+                     WHERE r.din = l.din ORDER BY r.id DESC LIMIT 1), '{}')
     FROM gmp.lot l
     LEFT JOIN gmp.lot_specification ls ON ls.din = l.din
     LEFT JOIN gmp.manufacturing_step f ON f.din = l.din AND f.kind = 'fill'
@@ -376,6 +416,12 @@ BEGIN
             HINT = 'a QA person who did not set the dose decides it (segregation of duties)';
     END IF;
     IF d.decision IN ('released', 'exceptionally_released') THEN
+        -- The package the decider signed: a blocker that lapses with the final status (the
+        -- batch record review, sql/code/24_batch_record.sql) is judged as it was signed.
+        blockers := gmp_rules.barring_problems(d.package, d.decision);
+        IF blockers IS NOT NULL THEN
+            RAISE EXCEPTION 'lot % cannot be %: %', d.din, replace(d.decision, '_', ' '), blockers USING ERRCODE = 'GM006';
+        END IF;
         fresh := gmp_rules.release_package(d.din);
         IF gmp_rules.package_sha256(fresh) <> d.package_sha256 THEN
             RAISE EXCEPTION 'the release package of lot % changed before the decision was committed', d.din

@@ -62,7 +62,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.training_matrix(timestamp with time zone),
     gmp_rules.qualification(text,text,timestamp with time zone),
     gmp_rules.qualified_on(text,text,timestamp with time zone),
-    gmp_rules.procedure_in_force(text,timestamp with time zone)
+    gmp_rules.procedure_in_force(text,timestamp with time zone),
+    gmp.batch_record(text)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION
@@ -183,7 +184,8 @@ GRANT EXECUTE ON FUNCTION
     gmp.close_recall(uuid,text,text),
     gmp.record_label_print(text,integer,text[],text,text,text,text),
     gmp.register_procedure(uuid,text,text,date,integer,text[],text[]),
-    gmp.revise_procedure(uuid,text,text,date,integer,text[],text[])
+    gmp.revise_procedure(uuid,text,text,date,integer,text[],text[]),
+    gmp.review_batch_record(uuid,text,text,text)
 TO gmp_qa;
 
 GRANT EXECUTE ON FUNCTION

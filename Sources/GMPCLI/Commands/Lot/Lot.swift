@@ -26,6 +26,6 @@ struct Lot: ParsableCommand {
             }.joined(separator: "\n"))
             Release and rejection are dispositions: gmp release (QC results: gmp qc).
             """,
-        subcommands: [LotCreate.self, LotStep.self, LotStepCheck.self, LotShow.self, LotList.self, LotLabel.self, LotHold.self, LotUnhold.self, LotReject.self],
+        subcommands: [LotCreate.self, LotStep.self, LotStepCheck.self, LotShow.self, LotRecord.self, LotList.self, LotLabel.self, LotHold.self, LotUnhold.self, LotReject.self],
         aliases: ["batch"])
 }

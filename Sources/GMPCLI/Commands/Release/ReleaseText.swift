@@ -37,6 +37,8 @@ enum ReleaseText {
                                             ?? "NOT DETERMINED"))
         let open = check.deviations.filter { $0.status == "open" }
         lines.append("deviations     " + (open.isEmpty ? "none open" : open.map { "\($0.id) open: \($0.title)" }.joined(separator: "; ")))
+        // QA's review of the executed batch record (docs/batch-record.md), when it is missing or out of date.
+        lines += check.blockers.filter { $0.kind == "batch_record_review" }.map { "batch record   " + $0.problem }
         lines.append("package        sha256 \(check.packageSha256)")
         lines.append(style.verdict(check.releasable ? "RELEASABLE: QA may release it (gmp release approve \(din.keyed))" : verdict(check)))
         return lines
