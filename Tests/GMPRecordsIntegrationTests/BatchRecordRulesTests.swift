@@ -206,7 +206,7 @@ struct BatchRecordRulesTests {
             #expect(signatures.filter { $0["record_table"] as? String == "gmp.qc_result" }.count == 7)
             let audit = try #require(document["audit"] as? [String: Any])
             #expect((audit["seq"] as? Int ?? 0) > 0)
-            #expect((document["master_record"] as? [String: Any])?["code"] as? String == "UC-MSC")
+            #expect((document["master_record"] as? [String: Any])?["code"] as? String == "BR-MBR")
             // Chaining pending events, a hold and its lifting change nothing a review covers.
             let hash = try Self.contentHash(site, lot)
             try site.site.qaSession.execute("SELECT gmp.hold_lot(\(lot), 'waiting for a document')")

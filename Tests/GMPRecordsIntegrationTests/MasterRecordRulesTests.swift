@@ -271,6 +271,14 @@ struct MasterRecordRulesTests {
             }
             try Self.check(isolation, as: site.site.qa, session: site.site.qaSession)
             try Self.check(harvest, as: site.qa2, session: site.qa2Session)
+            // The executed batch record shows each step's parameters against the master's
+            // limits and who checked it; QA's review of it is the last thing release waits for.
+            let record: String = try site.site.superuser.query("SELECT gmp.batch_record(\(din))::text AS r")[0].decode("r")
+            #expect(record.contains(#""name": "digestion_time""#) && record.contains(#""at_least": "30""#), "\(record)")
+            #expect(record.contains(#""checked_by": "\#(site.qa2.id)""#), "\(record)")
+            let awaiting = try site.blockers(din)
+            #expect(awaiting.map { $0.contains("has not been reviewed by QA") } == [true], "\(awaiting)")
+            try BatchRecordRulesTests.review(site, din)
             #expect(try site.blockers(din).isEmpty)
             try site.release(din)
             #expect(try site.site.status(din) == "released")

@@ -140,16 +140,20 @@ BEGIN
 END;
 $$;
 
--- Every manufacturing step, whoever inserts: it records the procedure covering its kind,
--- and its performer is qualified on it at the step's time.
+-- Every manufacturing step, whoever inserts: it records the procedure it follows and its
+-- performer is qualified on it at the step's time. On a lot made under a master batch
+-- record, that is the master step's procedure once it is registered here (the master names
+-- the product's own SOP); otherwise the procedure covering the step's kind.
 CREATE OR REPLACE FUNCTION gmp_rules.check_step_procedure() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     what text := format('the %s of lot %s', NEW.kind, NEW.din);
+    master_procedure text := (gmp_rules.master_step_of(NEW.din, NEW.kind)).procedure_code;
 BEGIN
     NEW.procedure_code := gmp_rules.procedure_followed(
-        (SELECT c.code FROM gmp.procedure_coverage c WHERE c.step_kind = NEW.kind), NEW.procedure_code, what,
-        NEW.performed_at);
+        coalesce((SELECT p.code FROM gmp.procedure p WHERE p.code = master_procedure LIMIT 1),
+                 (SELECT c.code FROM gmp.procedure_coverage c WHERE c.step_kind = NEW.kind)),
+        NEW.procedure_code, what, NEW.performed_at);
     PERFORM gmp_rules.require_qualified(NEW.performed_by, NEW.procedure_code, NEW.performed_at, what);
     RETURN NEW;
 END;
@@ -191,6 +195,24 @@ $$;
 CREATE OR REPLACE TRIGGER verification_rules_qualified BEFORE INSERT ON gmp.qc_verification
     FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_verification_qualified();
 ALTER TABLE gmp.qc_verification ENABLE ALWAYS TRIGGER verification_rules_qualified;
+
+-- Whoever checks a step as the second person (gmp.step_check, sql/code/23_master_records.sql)
+-- is qualified, when checking, on the procedure the step followed (21 CFR 211.188(b)(11)).
+CREATE OR REPLACE FUNCTION gmp_rules.check_checker_qualified() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    s gmp.manufacturing_step;
+BEGIN
+    SELECT * INTO STRICT s FROM gmp.manufacturing_step x WHERE x.id = NEW.step_id;
+    PERFORM gmp_rules.require_qualified(coalesce(NEW.checked_by, session_user), s.procedure_code,
+                                        coalesce(NEW.checked_at, clock_timestamp()),
+                                        format('the check of step %s (%s of lot %s)', s.id, s.kind, s.din));
+    RETURN NEW;
+END;
+$$;
+CREATE OR REPLACE TRIGGER step_check_qualified BEFORE INSERT ON gmp.step_check
+    FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_checker_qualified();
+ALTER TABLE gmp.step_check ENABLE ALWAYS TRIGGER step_check_qualified;
 
 -- A procedure version, whoever inserts: numbered by the database (1, then one more than
 -- the code's latest), effective after the version before it. Its approver (who inserts,

@@ -15,10 +15,10 @@
 CREATE OR REPLACE FUNCTION gmp_rules.batch_record_content(lot_din text) RETURNS jsonb
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     WITH lot AS (SELECT * FROM gmp.lot l WHERE l.din = lot_din),
-    -- One row per step; each part of a step is one LATERAL join below and one key here.
-    -- Issue 15's other parts join here the same way: the parameters and their limits
-    -- (gmp.step_parameter by step_id), the procedure followed (manufacturing_step.procedure_code
-    -- with gmp.procedure) and the second person's check (gmp.step_check by step_id).
+    -- One row per step; each part of a step is one LATERAL join below and one key here:
+    -- materials, equipment, the procedure followed (the version in force at the step's
+    -- time), the master step it executes, its parameters against the master's limits, and
+    -- the second person's check.
     steps AS (
         SELECT s.id, jsonb_build_object(
                    'id', s.id, 'kind', s.kind, 'performed_at', s.performed_at, 'recorded_at', s.recorded_at,
@@ -28,9 +28,28 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                    'population_doublings', s.population_doublings::text,
                    'cumulative_doublings', s.cumulative_doublings::text,
                    'units', s.units, 'unit_volume_ml', s.unit_volume_ml::text, 'note', s.note,
-                   'materials', coalesce(m.materials, '[]'), 'equipment', coalesce(e.equipment, '[]')) AS step
+                   'materials', coalesce(m.materials, '[]'), 'equipment', coalesce(e.equipment, '[]'),
+                   'procedure', s.procedure_code,
+                   'procedure_version', (gmp_rules.procedure_in_force(s.procedure_code, s.performed_at)).version,
+                   'master_procedure', ms.procedure_code, 'check_required', ms.check_required,
+                   'parameters', coalesce(p.parameters, '[]'),
+                   'check', CASE WHEN k.step_id IS NOT NULL THEN jsonb_build_object(
+                                 'checked_by', k.checked_by, 'checker_name', ka.full_name, 'checked_at', k.checked_at) END)
+                   AS step
         FROM gmp.manufacturing_step s
         JOIN gmp.account a ON a.id = s.performed_by
+        LEFT JOIN LATERAL (SELECT (gmp_rules.master_step_of(s.din, s.kind)).*) ms ON true
+        LEFT JOIN LATERAL (
+            SELECT jsonb_agg(jsonb_build_object(
+                       'name', sp.name, 'value', sp.value::text, 'unit', sp.unit,
+                       'at_least', mp.at_least::text, 'at_most', mp.at_most::text,
+                       'within_limits', sp.within_limits, 'deviation_id', sp.deviation_id) ORDER BY mp.ordinal, sp.name)
+                   AS parameters
+            FROM gmp.step_parameter sp
+            LEFT JOIN gmp.master_parameter mp ON mp.master_id = ms.master_id AND mp.kind = s.kind AND mp.name = sp.name
+            WHERE sp.step_id = s.id) p ON true
+        LEFT JOIN gmp.step_check k ON k.step_id = s.id
+        LEFT JOIN gmp.account ka ON ka.id = k.checked_by
         LEFT JOIN LATERAL (
             SELECT jsonb_agg(jsonb_build_object(
                        'material_lot', ml.id, 'type', ml.type_code, 'supplier', ml.supplier, 'supplier_lot', ml.supplier_lot,
@@ -63,7 +82,8 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
         UNION ALL SELECT 'gmp.deviation', d.id FROM deviations d
         UNION ALL SELECT 'gmp.excursion', x.id FROM excursions x
         UNION ALL SELECT 'gmp.custody_transfer', t.id::text FROM transfers t
-        UNION ALL SELECT 'gmp.custody_receipt', t.id::text FROM transfers t)
+        UNION ALL SELECT 'gmp.custody_receipt', t.id::text FROM transfers t
+        UNION ALL SELECT 'gmp.step_check', st.id::text FROM steps st)
     SELECT jsonb_build_object(
         'lot', jsonb_build_object('din', l.din, 'keyed_id', l.din || l.check_character,
                                   'eye_readable', substr(l.din, 1, 5) || ' ' || substr(l.din, 6, 2) || ' '
@@ -149,7 +169,9 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                   unnest(ARRAY['gmp.unit', 'gmp.custody_event']) t
         UNION ALL SELECT 'gmp.deviation', d->>'id' FROM jsonb_array_elements(content->'deviations') d
         UNION ALL SELECT 'gmp.excursion', x->>'id' FROM jsonb_array_elements(content->'excursions') x
-        UNION ALL SELECT 'gmp.equipment_use', u.id::text FROM gmp.equipment_use u WHERE u.din = lot_din),
+        UNION ALL SELECT 'gmp.equipment_use', u.id::text FROM gmp.equipment_use u WHERE u.din = lot_din
+        UNION ALL SELECT t, s.id::text FROM gmp.manufacturing_step s, unnest(ARRAY['gmp.step_parameter', 'gmp.step_check']) t
+                  WHERE s.din = lot_din),
     newest AS (
         SELECT e.seq FROM gmp_audit.event e JOIN covered c ON c.table_name = e.table_name AND c.record_key = e.record_key
         UNION ALL

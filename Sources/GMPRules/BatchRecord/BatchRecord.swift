@@ -69,6 +69,62 @@ public struct BatchRecord: Codable, Sendable, Equatable {
         public let note: String?
         public let materials: [Material]
         public let equipment: [Equipment]
+        /// The procedure the step followed and its version in force at the step's time.
+        public let procedure: String?
+        public let procedureVersion: Int?
+        /// On a lot made under a master batch record: the master step's procedure and
+        /// whether it requires a second person's check.
+        public let masterProcedure: String?
+        public let checkRequired: Bool?
+        public let parameters: [Parameter]?
+        public let check: Check?
+
+        /// The step's lines about procedure, parameters and check, as printed.
+        public var executionLines: [String] {
+            var lines: [String] = []
+            if let procedure {
+                lines.append("procedure \(procedure)" + (procedureVersion.map { " version \($0)" } ?? "")
+                             + (masterProcedure.map { $0 == procedure ? "" : " (master names \($0))" } ?? ""))
+            } else if let masterProcedure {
+                lines.append("procedure \(masterProcedure) (named by the master; not registered)")
+            }
+            lines += (parameters ?? []).map { $0.line }
+            if let check {
+                lines.append("checked by \(BatchRecord.person(check.checkedBy, check.checkerName)) at \(check.checkedAt), signed \"verified\"")
+            } else if checkRequired == true {
+                lines.append("CHECK REQUIRED: not yet checked by a second person")
+            }
+            return lines
+        }
+    }
+
+    /// A parameter value an executed step recorded, with the master's limits.
+    public struct Parameter: Codable, Sendable, Equatable {
+        public let name: String
+        public let value: String
+        public let unit: String
+        public let atLeast: String?
+        public let atMost: String?
+        public let withinLimits: Bool
+        public let deviationId: String?
+
+        public var line: String {
+            let limits = switch (atLeast, atMost) {
+            case let (low?, high?): "\(low)–\(high)"
+            case let (low?, nil): "≥ \(low)"
+            case let (nil, high?): "≤ \(high)"
+            case (nil, nil): "no limit"
+            }
+            return "parameter \(name) = \(value) \(unit) (limits \(limits))"
+                + (withinLimits ? "" : " OUT OF RANGE" + (deviationId.map { ": deviation \($0)" } ?? ""))
+        }
+    }
+
+    /// The second person's check of a step.
+    public struct Check: Codable, Sendable, Equatable {
+        public let checkedBy: String
+        public let checkerName: String?
+        public let checkedAt: String
     }
 
     public struct Material: Codable, Sendable, Equatable {
