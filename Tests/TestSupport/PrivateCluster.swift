@@ -1,5 +1,5 @@
 import Foundation
-@testable import GMPDatabase
+import GMPDatabase
 import PostgresClient
 
 #if canImport(Glibc)
@@ -159,19 +159,28 @@ public final class PrivateCluster: @unchecked Sendable {
 
     /// Runs a PostgreSQL server program: as the postgres system user when this process
     /// is root (initdb and postgres refuse root), else as this user. Throws with its
-    /// output when it fails. Through gmp's own `Subprocess`: Foundation's `Process` waits
-    /// for a server that `pg_ctl start` leaves running (see there).
+    /// output when it fails. Through `Spawn`, output to files: Foundation's `Process`
+    /// waits for a server that `pg_ctl start` leaves running, and a pipe the server
+    /// inherits never ends.
     @discardableResult
     public static func runServerProgram(_ program: String, _ arguments: [String]) throws -> String {
         let path = try PostgresInstallation.locate(binDirectory: nil).path(of: program)
         let (executable, argv) = geteuid() == 0 ? ("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
                                                 : (path, arguments)
-        let result = try Subprocess.run(executable, argv, workingDirectory: "/tmp",
-                                        environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") })
-        guard result.status == 0 else {
-            throw TestSetupError("\(result.command) failed (exit \(result.status)):\n\(result.output)")
+        let output = "/tmp/gmp-cluster-\(UUID().uuidString)"
+        defer {
+            try? FileManager.default.removeItem(atPath: output + ".out")
+            try? FileManager.default.removeItem(atPath: output + ".err")
         }
-        return result.output
+        let outcome = try Spawn.run(executable, argv,
+                                    environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") },
+                                    stdin: "/dev/null", stdout: output + ".out", stderr: output + ".err", killAfter: 120)
+        let printed = ((try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? "")
+            + ((try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? "")
+        guard outcome.status == 0, !outcome.killed else {
+            throw TestSetupError("\(program) \(arguments.joined(separator: " ")) failed (\(outcome)):\n\(printed)")
+        }
+        return printed
     }
 
     /// Makes `path` the server user's when this process is root.
