@@ -97,6 +97,34 @@ struct MasterRecordRulesTests {
 
     // MARK: - Versions
 
+    @Test("with one master in force for a kind of lot it is the default; with several (cord, marrow, adipose) the person must choose")
+    func defaultOnlyWhenOne() throws {
+        try Site.with { site in
+            try Self.master(site)
+            let only = try Self.lot(site, process: nil)
+            #expect(try site.site.superuser.query("SELECT master_code FROM gmp.lot_master_record WHERE din = \(only)")[0]
+                .decode("master_code", as: String.self) == "TEST-MBR")
+            let other: String = try site.site.qaSession.query("""
+                SELECT gmp.import_master_record(\(Self.document().replacingOccurrences(of: "TEST-MBR", with: "OTHER-MBR"))::jsonb,
+                                                'another source') AS id
+                """)[0].decode("id")
+            try SignatureCeremony(site.qa2Session).sign(password: site.qa2.password) { db, challenge in
+                _ = try db.execute("SELECT gmp.approve_master_record(\(challenge), \(other), 'approved')")
+            }
+            let (donor, collection) = try site.site.receivedCollection()
+            try site.site.determine(donor, collection, "eligible")
+            let before = try site.site.superuser.query("SELECT count(*) AS n FROM gmp.lot")[0].decode("n", as: Int64.self)
+            try site.site.expectRefused("GM002", naming: ["several master batch records", "OTHER-MBR@1", "TEST-MBR@1"],
+                                        "no default among several") {
+                try site.site.operatorSession.execute("""
+                    SELECT gmp.create_lot(\(collection), NULL, 'drug_product', 'cells', 'allogeneic', current_date + 365, NULL::text)
+                    """)
+            }
+            #expect(try site.site.superuser.query("SELECT count(*) AS n FROM gmp.lot")[0].decode("n", as: Int64.self) == before)
+            _ = try Self.lot(site, process: "OTHER-MBR")
+        }
+    }
+
     @Test("a lot is not made under a draft or a superseded version, through gmp or as a superuser")
     func draftAndSupersededRefused() throws {
         try Site.with { site in

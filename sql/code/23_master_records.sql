@@ -260,16 +260,24 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     din text;
     chosen gmp.master_record;
+    candidates text;
 BEGIN
     din := gmp.create_lot(collection_id, parent_din, stage, product_kind, intended_use, expires_on);
     IF process IS NULL THEN
-        SELECT * INTO chosen FROM gmp.master_record m
+        -- The one master in force for this kind of lot. Several (one per tissue source, as
+        -- shipped: cord, marrow, adipose) leave the choice to the person: a lot is never
+        -- made under another source's process by default.
+        SELECT string_agg(m.id, ', ' ORDER BY m.id) INTO candidates FROM gmp.master_record m
         WHERE m.product_kind = create_lot.product_kind AND m.stage = create_lot.stage AND m.status = 'approved'
-          AND gmp_rules.master_superseded_by(m) IS NULL
-        ORDER BY m.approved_at DESC, m.id LIMIT 1;
-        IF NOT FOUND THEN
+          AND gmp_rules.master_superseded_by(m) IS NULL;
+        IF candidates IS NULL THEN
             RETURN din;
+        ELSIF position(',' IN candidates) > 0 THEN
+            RAISE EXCEPTION 'several master batch records apply to a % % lot: %', create_lot.product_kind,
+                replace(create_lot.stage, '_', ' '), candidates
+                USING ERRCODE = 'GM002', HINT = 'choose the one it is made under: --process CODE (gmp process list)';
         END IF;
+        SELECT * INTO chosen FROM gmp.master_record m WHERE m.id = candidates;
     ELSIF position('@' IN process) = 0 THEN
         SELECT * INTO chosen FROM gmp.master_record m
         WHERE m.code = process AND m.status = 'approved' ORDER BY m.version DESC LIMIT 1;
