@@ -42,7 +42,7 @@ struct CLIBasicsTests {
         #expect(option.stderr.hasSuffix("fix: see 'gmp db migrate --help'\n"), "\(option)")
         #expect(!option.stderr.contains("<command>"))
         let unknown = try GMPBinary.run(["-U", "quinn", "lot", "bogus"])
-        expectOneLineError(unknown, exit: 64, mentioning: ["gmp lot has no command 'bogus'", "create, step, show", "see 'gmp lot --help'"])
+        expectOneLineError(unknown, exit: 64, mentioning: ["gmp lot has no command 'bogus'", "create, step, check, show", "see 'gmp lot --help'"])
         #expect(!unknown.stderr.contains("-U"), "the global option is not to blame: \(unknown)")
         let alias = try GMPBinary.run(["batch", "lst"])
         expectOneLineError(alias, exit: 64, mentioning: ["gmp batch has no command 'lst'"])

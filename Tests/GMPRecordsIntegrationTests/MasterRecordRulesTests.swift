@@ -278,6 +278,30 @@ struct MasterRecordRulesTests {
         }
     }
 
+    @Test("a step follows its master step's procedure once registered; the second person checks only when qualified on it")
+    func unqualifiedCheckerRefused() throws {
+        try Site.with { site in
+            try Self.master(site)
+            // The master's isolation names SOP-T-01; registered here (covering no kind), it is
+            // the procedure the step follows, and its performer must be qualified on it.
+            try TrainingRulesTests.register(site, "SOP-T-01")
+            try TrainingRulesTests.train(site, site.site.operatorAccount, "SOP-T-01")
+            let din = try Self.lot(site)
+            let isolation = try Self.step(site, din, "isolation", Self.isolation)
+            #expect(try TrainingRulesTests.stepProcedure(site, din) == "SOP-T-01")
+            func checks() throws -> Int64 {
+                try site.site.superuser.query("SELECT count(*) AS n FROM gmp.step_check WHERE step_id = \(isolation)")[0].decode("n")
+            }
+            try site.site.expectRefused("GM005", naming: [site.qa2.id, "SOP-T-01"], "a checker not trained on the procedure") {
+                try Self.check(isolation, as: site.qa2, session: site.qa2Session)
+            }
+            #expect(try checks() == 0)
+            try TrainingRulesTests.train(site, site.qa2, "SOP-T-01")
+            try Self.check(isolation, as: site.qa2, session: site.qa2Session)
+            #expect(try checks() == 1)
+        }
+    }
+
     @Test("a step its master requires checked blocks release until a second person checks it")
     func uncheckedBlocksRelease() throws {
         try Site.with { site in

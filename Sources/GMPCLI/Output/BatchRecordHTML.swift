@@ -28,7 +28,7 @@ extension BatchRecordRendering {
             var details: [String] = stepData(s).map { ["<div>\(e($0))</div>"] } ?? []
             details += s.materials.map { "<div>Material: \(e(material($0)))</div>" }
             details += s.equipment.map { "<div>Equipment: \(e(equipment($0)))</div>" }
-            details += s.executionLines.map { "<div>\(e($0))</div>" }
+            details += s.executionLines(time: utc).map { "<div>\(e($0))</div>" }
             if let note = s.note { details.append("<div>Note: \(e(note))</div>") }
             let who = "<td>\(e(s.performerName))<br><span class=\"id\">\(e(s.performedBy))</span></td>"
             let data = details.isEmpty ? "—" : details.joined()

@@ -19,7 +19,7 @@ enum BatchRecordRendering {
                          + (stepData(s).map { "  \($0)" } ?? ""))
             lines += s.materials.map { "       material  \(material($0))" }
             lines += s.equipment.map { "       equipment \(equipment($0))" }
-            lines += s.executionLines.map { "       \($0)" }
+            lines += s.executionLines(time: C.utc).map { "       \($0)" }
             if let note = s.note { lines.append("       note      \(note)") }
         }
         lines.append("deviations" + (r.deviations.isEmpty ? "     none" : ""))

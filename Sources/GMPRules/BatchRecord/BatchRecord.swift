@@ -79,8 +79,9 @@ public struct BatchRecord: Codable, Sendable, Equatable {
         public let parameters: [Parameter]?
         public let check: Check?
 
-        /// The step's lines about procedure, parameters and check, as printed.
-        public var executionLines: [String] {
+        /// The step's lines about procedure, parameters and check, as printed; `time`
+        /// formats a timestamp as the page prints times.
+        public func executionLines(time: (String) -> String) -> [String] {
             var lines: [String] = []
             if let procedure {
                 lines.append("procedure \(procedure)" + (procedureVersion.map { " version \($0)" } ?? "")
@@ -90,7 +91,7 @@ public struct BatchRecord: Codable, Sendable, Equatable {
             }
             lines += (parameters ?? []).map { $0.line }
             if let check {
-                lines.append("checked by \(BatchRecord.person(check.checkedBy, check.checkerName)) at \(check.checkedAt), signed \"verified\"")
+                lines.append("checked by \(BatchRecord.person(check.checkedBy, check.checkerName)) at \(time(check.checkedAt)), signed \"verified\"")
             } else if checkRequired == true {
                 lines.append("CHECK REQUIRED: not yet checked by a second person")
             }

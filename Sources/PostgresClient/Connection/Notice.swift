@@ -8,9 +8,19 @@ public struct PostgresNotice: Sendable, Equatable {
     public let sqlState: String
     public let message: String
 
-    /// The swift-log level the notice is logged at.
+    public init(severity: String, sqlState: String, message: String) {
+        self.severity = severity
+        self.sqlState = sqlState
+        self.message = message
+    }
+
+    /// The swift-log level the notice is logged at. A warning of class 57 (operator
+    /// intervention: "terminating connection due to immediate shutdown") comes just before
+    /// the connection ends, which the command then reports as its one error line; the
+    /// warning itself is shown with -v only.
     public var logLevel: Logger.Level {
         switch severity {
+        case "WARNING" where sqlState.hasPrefix("57"): .info
         case "WARNING": .warning
         case "NOTICE", "INFO", "LOG": .info
         default: .debug
