@@ -46,18 +46,9 @@ struct ProcessImport: GMPCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw Failure(exitCode: .usage, problem: "cannot read \(file)",
-                          fix: "give the path of a master batch record file; gmp docs --process uc-msc > uc-msc.yaml writes an example")
-        }
-        let source = String(decoding: data, as: UTF8.self)
-        let record: MasterRecord
-        do {
-            record = try ProcessFile.parse(source)
-        } catch let error as SpecificationFileError {
-            throw Failure(exitCode: .refused, problem: "\(file): \(error.path): \(error.problem)"
-                                                           + (error.line.map { " (line \($0))" } ?? ""), fix: error.fix)
-        }
+        let (record, source) = try ControlledDocumentFile.read(
+            file, example: "a master batch record file; gmp docs --process uc-msc > uc-msc.yaml writes an example",
+            parse: ProcessFile.parse)
         let connection = try context.connect(startingEmbedded: false)
         let id = try connection.transaction { db in try MasterRecordRegistry(db).importDraft(record, source: source) }
         try context.output.document(Document(id: id, status: "draft", steps: record.steps.count))

@@ -46,17 +46,9 @@ struct SpecImport: GMPCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw Failure(exitCode: .usage, problem: "cannot read \(file)", fix: "give the path of a specification file; gmp docs --spec uc-msc > uc-msc.yaml writes an example")
-        }
-        let source = String(decoding: data, as: UTF8.self)
-        let specification: Specification
-        do {
-            specification = try SpecificationFile.parse(source)
-        } catch let error as SpecificationFileError {
-            throw Failure(exitCode: .refused, problem: "\(file): \(error.path): \(error.problem)"
-                                                           + (error.line.map { " (line \($0))" } ?? ""), fix: error.fix)
-        }
+        let (specification, source) = try ControlledDocumentFile.read(
+            file, example: "a specification file; gmp docs --spec uc-msc > uc-msc.yaml writes an example",
+            parse: SpecificationFile.parse)
         let connection = try context.connect(startingEmbedded: false)
         let id = try connection.transaction { db in try SpecificationRegistry(db).importDraft(specification, source: source) }
         try context.output.document(Document(id: id, status: "draft", criteria: specification.criteria.count))
