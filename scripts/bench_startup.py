@@ -91,7 +91,9 @@ def main(argv: list[str]) -> int:
         cases = [bench.Case(name=base, label="psql", argv=[args.psql, "-X"] + server + ["-d", DATABASE, "-c", "select 1"])]
         commands = [(["db", "status"], (0,)), (["lot", "show", lot], (0,)), (["release", "check", lot], (0, 65))]
         if events <= args.verify_up_to:
-            commands.append((["audit", "verify"], (0,)))
+            # The chain only: the material generator loads its consumptions without their
+            # audit events (docs/benchmarks.md), which the table check rightly reports.
+            commands.append((["audit", "verify", "--no-reconcile"], (0,)))
         else:
             log(f"{events:,} audit events: gmp audit verify is not timed (a start-up figure needs a small trail)")
         for words, ok in commands:
