@@ -235,6 +235,22 @@ BEGIN
 END;
 $$;
 
+-- Binds a check run at COMMIT (a deferred constraint trigger on `event`, e.g. 'INSERT' or
+-- 'UPDATE OF status') once, ENABLE ALWAYS so that replica mode does not skip it.
+-- PostgreSQL has no CREATE OR REPLACE for constraint triggers, and the code files are
+-- applied again on every migrate: the check function is replaced in place, the binding kept.
+CREATE OR REPLACE FUNCTION gmp_meta.bind_commit_check(target regclass, trigger_name text, event text,
+                                                      check_function regproc) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = target AND t.tgname = trigger_name) THEN
+        EXECUTE format('CREATE CONSTRAINT TRIGGER %I AFTER %s ON %s DEFERRABLE INITIALLY DEFERRED '
+                       'FOR EACH ROW EXECUTE FUNCTION %s()', trigger_name, event, target, check_function);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', target, trigger_name);
+    END IF;
+END;
+$$;
+
 -- The canonical encoding (docs/audit-trail.md, "Hash format v1"): each field is its
 -- byte length as 4-byte big-endian followed by its UTF-8 bytes; NULL is FF FF FF FF.
 -- Length prefixes make the encoding unambiguous: no separator can be forged by a value.

@@ -115,16 +115,7 @@ END;
 $$;
 -- PostgreSQL cannot CREATE OR REPLACE a constraint trigger: it is bound once, here, and
 -- its function is replaced in place whenever this file changes.
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.material_lot'::regclass
-                   AND tgname = 'material_status_needs_disposition') THEN
-        CREATE CONSTRAINT TRIGGER material_status_needs_disposition AFTER UPDATE OF status ON gmp.material_lot
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_material_disposition();
-        ALTER TABLE gmp.material_lot ENABLE ALWAYS TRIGGER material_status_needs_disposition;
-    END IF;
-END;
-$$;
+SELECT gmp_meta.bind_commit_check('gmp.material_lot', 'material_status_needs_disposition', 'UPDATE OF status', 'gmp_rules.check_material_disposition');
 
 -- A disposition is written together with the status it decides; checked at COMMIT too.
 CREATE OR REPLACE FUNCTION gmp_rules.check_material_disposition_row() RETURNS trigger
@@ -145,16 +136,7 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.material_disposition'::regclass
-                   AND tgname = 'material_disposition_conditions') THEN
-        CREATE CONSTRAINT TRIGGER material_disposition_conditions AFTER INSERT ON gmp.material_disposition
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_material_disposition_row();
-        ALTER TABLE gmp.material_disposition ENABLE ALWAYS TRIGGER material_disposition_conditions;
-    END IF;
-END;
-$$;
+SELECT gmp_meta.bind_commit_check('gmp.material_disposition', 'material_disposition_conditions', 'INSERT', 'gmp_rules.check_material_disposition_row');
 
 -- Why a material lot may not be used at `used_at`, or NULL when it may: it was not yet
 -- received or released then, it is rejected, it expired, or it was past its use-by after

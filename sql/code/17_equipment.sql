@@ -100,22 +100,8 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.equipment_status_change'::regclass
-                   AND tgname = 'equipment_status_change_signed') THEN
-        CREATE CONSTRAINT TRIGGER equipment_status_change_signed AFTER INSERT ON gmp.equipment_status_change
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_equipment_status();
-        ALTER TABLE gmp.equipment_status_change ENABLE ALWAYS TRIGGER equipment_status_change_signed;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.equipment'::regclass
-                   AND tgname = 'equipment_status_needs_change') THEN
-        CREATE CONSTRAINT TRIGGER equipment_status_needs_change AFTER UPDATE OF status ON gmp.equipment
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_equipment_status_row();
-        ALTER TABLE gmp.equipment ENABLE ALWAYS TRIGGER equipment_status_needs_change;
-    END IF;
-END;
-$$;
+SELECT gmp_meta.bind_commit_check('gmp.equipment_status_change', 'equipment_status_change_signed', 'INSERT', 'gmp_rules.check_equipment_status');
+SELECT gmp_meta.bind_commit_check('gmp.equipment', 'equipment_status_needs_change', 'UPDATE OF status', 'gmp_rules.check_equipment_status_row');
 
 -- A calibration or maintenance record, whoever inserts: of registered equipment, not in
 -- the future, after the equipment's previous record of the kind, due no later than the
@@ -172,16 +158,7 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.equipment_service'::regclass
-                   AND tgname = 'equipment_service_signed') THEN
-        CREATE CONSTRAINT TRIGGER equipment_service_signed AFTER INSERT ON gmp.equipment_service
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_equipment_service_signed();
-        ALTER TABLE gmp.equipment_service ENABLE ALWAYS TRIGGER equipment_service_signed;
-    END IF;
-END;
-$$;
+SELECT gmp_meta.bind_commit_check('gmp.equipment_service', 'equipment_service_signed', 'INSERT', 'gmp_rules.check_equipment_service_signed');
 
 -- An equipment's status at a time: its latest status change by then, else in service.
 CREATE OR REPLACE FUNCTION gmp_rules.equipment_status_at(e gmp.equipment, at timestamptz) RETURNS text

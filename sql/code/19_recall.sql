@@ -442,20 +442,8 @@ END;
 $$;
 -- PostgreSQL cannot CREATE OR REPLACE a constraint trigger: bound once, here, and its
 -- function replaced in place whenever this file changes.
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.recall'::regclass AND tgname = 'recall_signed') THEN
-        CREATE CONSTRAINT TRIGGER recall_signed AFTER INSERT ON gmp.recall
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_recall_signed();
-        ALTER TABLE gmp.recall ENABLE ALWAYS TRIGGER recall_signed;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.recall_closure'::regclass AND tgname = 'recall_closure_signed') THEN
-        CREATE CONSTRAINT TRIGGER recall_closure_signed AFTER INSERT ON gmp.recall_closure
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_recall_signed();
-        ALTER TABLE gmp.recall_closure ENABLE ALWAYS TRIGGER recall_closure_signed;
-    END IF;
-END;
-$$;
+SELECT gmp_meta.bind_commit_check('gmp.recall', 'recall_signed', 'INSERT', 'gmp_rules.check_recall_signed');
+SELECT gmp_meta.bind_commit_check('gmp.recall_closure', 'recall_closure_signed', 'INSERT', 'gmp_rules.check_recall_signed');
 
 -- One recall as every report shows it: its cause and signatures, every lot and unit it
 -- reached with its state then and now and its disposition, each consignee with their

@@ -322,19 +322,8 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['procedure', 'training_record', 'training_acknowledgement'] LOOP
-        IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = ('gmp.' || t)::regclass AND tgname = t || '_signed') THEN
-            EXECUTE format('CREATE CONSTRAINT TRIGGER %I AFTER INSERT ON gmp.%I DEFERRABLE INITIALLY DEFERRED '
-                           'FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_training_signed()', t || '_signed', t);
-            EXECUTE format('ALTER TABLE gmp.%I ENABLE ALWAYS TRIGGER %I', t, t || '_signed');
-        END IF;
-    END LOOP;
-END;
-$$;
+SELECT gmp_meta.bind_commit_check(('gmp.' || t)::regclass, t || '_signed', 'INSERT', 'gmp_rules.check_training_signed')
+FROM unnest(ARRAY['procedure', 'training_record', 'training_acknowledgement']) t;
 
 -- Adds a version of a procedure (the first, or a revision) with what it newly covers,
 -- signed "approved" by QA; returns the version.

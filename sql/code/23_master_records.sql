@@ -430,16 +430,7 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.manufacturing_step'::regclass
-                   AND tgname = 'step_complete_under_master') THEN
-        CREATE CONSTRAINT TRIGGER step_complete_under_master AFTER INSERT ON gmp.manufacturing_step
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_step_complete();
-        ALTER TABLE gmp.manufacturing_step ENABLE ALWAYS TRIGGER step_complete_under_master;
-    END IF;
-END;
-$$;
+SELECT gmp_meta.bind_commit_check('gmp.manufacturing_step', 'step_complete_under_master', 'INSERT', 'gmp_rules.check_step_complete');
 
 -- Records a parameter value on the lot's latest step, recorded in this transaction;
 -- returns whether it is within the master's limits (false: a deviation was opened).
@@ -505,15 +496,7 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.step_check'::regclass AND tgname = 'step_check_signed') THEN
-        CREATE CONSTRAINT TRIGGER step_check_signed AFTER INSERT ON gmp.step_check
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_step_check_signed();
-        ALTER TABLE gmp.step_check ENABLE ALWAYS TRIGGER step_check_signed;
-    END IF;
-END;
-$$;
+SELECT gmp_meta.bind_commit_check('gmp.step_check', 'step_check_signed', 'INSERT', 'gmp_rules.check_step_check_signed');
 
 -- A second person checks a step, signing (meaning "verified") the check row.
 CREATE OR REPLACE FUNCTION gmp.check_step(challenge uuid, step_id bigint, statement text) RETURNS bigint

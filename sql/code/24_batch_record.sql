@@ -275,16 +275,7 @@ END;
 $$;
 -- PostgreSQL cannot CREATE OR REPLACE a constraint trigger: bound once, here, and its
 -- function replaced in place whenever this file changes.
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp.batch_record_review'::regclass
-                   AND tgname = 'batch_record_review_signed') THEN
-        CREATE CONSTRAINT TRIGGER batch_record_review_signed AFTER INSERT ON gmp.batch_record_review
-            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_batch_record_review_signed();
-        ALTER TABLE gmp.batch_record_review ENABLE ALWAYS TRIGGER batch_record_review_signed;
-    END IF;
-END;
-$$;
+SELECT gmp_meta.bind_commit_check('gmp.batch_record_review', 'batch_record_review_signed', 'INSERT', 'gmp_rules.check_batch_record_review_signed');
 
 -- QA reviews the batch record (`gmp batch-record review LOT`), signed "reviewed": the
 -- hash the reviewer was shown must be the record's now. Returns the signature's id.
