@@ -22,6 +22,9 @@ superuser gmp_owner, by peer authentication). It can also run alone against such
    material lots on the server it first loads scripts/bench_materials.sql scaled to the
    small facility (--material-lots, default 100; --consumptions, default 10,000: the one
    reaching most reaches every lot made from its cell banks).
+4. The server CPU of each document gmp asks for (`lot show`, `release check`, both traces)
+   on its first call in a fresh session, after the login watch, and on a second call
+   (scripts/bench_server_cpu.py): the fresh backend's share of each cold command.
 
 Figures as a table on stdout, or JSON with --json. Standard library only.
 """
@@ -35,6 +38,7 @@ sys.dont_write_bytecode = True  # no scripts/__pycache__ from importing bench.py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (scripts/bench.py: Case, run_bench, report, print_table)
 import bench_materials  # noqa: E402  (FEW, load_materials, reaching_most)
+import bench_server_cpu  # noqa: E402  (first_call_cpu)
 import bench_trace  # noqa: E402  (run_generator, sh)
 
 DATABASE = "gmp"
@@ -109,11 +113,18 @@ def main(argv: list[str]) -> int:
                              baseline="psql --version", target=None),
                   bench.Case(name="psql --version", label="psql start-up", argv=[args.psql, "--version"])]
         bench.run_bench(cases, args.runs, args.warmup, progress=sys.stderr.isatty() and not args.json)
-    except bench.FAILURES as e:
+        conninfo = f"host={socket_dir} port=5432 user=gmp_owner dbname={DATABASE}"
+        documents = {"lot show": f"gmp.trace_lot('{lot[:-1]}')", "release check": f"gmp.release_check('{lot[:-1]}')",
+                     f"trace material {few}": f"gmp.trace_material('{few}')",
+                     f"trace material {many}": f"gmp.trace_material('{many}')"}
+        server_cpu = {what: bench_server_cpu.first_call_cpu(conninfo, f"SELECT {call}::text")
+                      for what, call in documents.items()}
+    except (*bench.FAILURES, RuntimeError, OSError) as e:
         return bench.failed("bench_startup", e)
 
     result = bench.report(cases, args.runs, args.warmup)
-    result.update({"lot": lot, "audit_events": events, "materials_traced": {"few": few, "many": many, "lots_reached": reached}})
+    result.update({"lot": lot, "audit_events": events, "materials_traced": {"few": few, "many": many, "lots_reached": reached},
+                   "server_cpu": server_cpu})
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()
@@ -121,6 +132,9 @@ def main(argv: list[str]) -> int:
         print(f"start-up: lot {lot}, {events:,} audit events; material lots traced {few} ({reached[few]} lots reached) "
               f"and {many} ({reached[many]} lots reached)")
         bench.print_table(result)
+        print("server CPU of the document, fresh session (median ms): first call / second call")
+        for what, cpu in server_cpu.items():
+            print(f"  {what}: {cpu['first_call_cpu_ms']:.2f} / {cpu['second_call_cpu_ms']:.2f}")
     if args.check and any(r["met"] is False for r in result["ratios"]):
         return 1
     return 0

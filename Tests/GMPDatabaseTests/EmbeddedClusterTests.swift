@@ -180,6 +180,33 @@ struct EmbeddedClusterTests {
         }
     }
 
+    /// Issue 14: every backend would otherwise load PL/pgSQL itself (~1 ms of server CPU
+    /// per gmp command); the postmaster preloads it, next to auth_delay, in a new cluster
+    /// and, from its next start, in one made before.
+    @Test func olderClusterGetsPLpgSQLPreloadedAtStart() throws {
+        try withScratchCluster { cluster in
+            let layout = cluster.layout
+            try cluster.initialize()
+            let path = layout.dataDirectory + "/postgresql.conf"
+            let made = try String(contentsOfFile: path, encoding: .utf8)
+            let marker = try #require(made.range(of: EmbeddedCluster.preloadMarker), "a new cluster has it")
+            try String(made[..<marker.lowerBound]).write(toFile: path, atomically: false, encoding: .utf8)
+            try cluster.start()
+            defer { _ = try? cluster.stop() }
+            let after = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(after.components(separatedBy: EmbeddedCluster.preloadMarker).count == 2, "added once")
+            let query = try Subprocess.run("/usr/bin/psql", [
+                "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
+                "select current_setting('shared_preload_libraries') || ' ' || current_setting('auth_delay.milliseconds', true)",
+            ])
+            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "plpgsql,auth_delay 1s", "\(query.output)")
+            try cluster.stop()
+            try cluster.start()
+            #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.preloadMarker).count == 2,
+                    "a second start adds nothing")
+        }
+    }
+
     @Test func stalePidFileReadsAsStopped() throws {
         try withScratchCluster { cluster in
             // Only files decide the state, so a hand-made "cluster" is enough here.

@@ -345,17 +345,23 @@ struct MaterialRulesTests {
             let working = try site.site.createLot(parent: bank, stage: "working_cell_bank")
 
             // Calls of the one-lot function counted within the transaction (track_functions).
-            let (trace, perLotCalls) = try site.site.superuser.transaction { db in
+            let (trace, perLotCalls, apartCalls) = try site.site.superuser.transaction { db in
                 try db.execute("SET LOCAL track_functions = 'all'")
                 let trace: String = try db.query("SELECT gmp.trace_material(\(material))::text AS t")[0].decode("t")
+                // Inlined into the material trace's query, gmp_rules.lots_whereabouts is not
+                // called as a function of its own (parsed and planned apart in every cold session).
+                let apart: Int = try db.query("""
+                    SELECT coalesce(pg_stat_get_xact_function_calls('gmp_rules.lots_whereabouts(text[])'::regprocedure), 0) AS n
+                    """)[0].decode("n")
                 let donorTrace: String = try db.query("SELECT gmp.trace_donor(\(donor))::text AS t")[0].decode("t")
                 #expect(donorTrace.contains(bank))
                 let calls: Int = try db.query("""
                     SELECT coalesce(pg_stat_get_xact_function_calls('gmp_rules.unit_whereabouts(text)'::regprocedure), 0) AS n
                     """)[0].decode("n")
-                return (trace, calls)
+                return (trace, calls, apart)
             }
             #expect(perLotCalls == 0, "the trace asked for the whereabouts lot by lot")
+            #expect(apartCalls == 0, "the material trace ran the whereabouts as a function of its own, not inlined")
             let lots = try #require(try DonorAndLotRulesTests.object(trace)["lots"] as? [[String: Any]])
             #expect(Set(lots.compactMap { $0["din"] as? String }) == [bank, working])
             #expect((lots.first { $0["din"] as? String == bank }?["whereabouts"] as? [Any])?.count == 20)

@@ -120,7 +120,8 @@ public struct EmbeddedCluster: Sendable {
                 try account.writeFile(staging + "/pg_ident.conf", Self.identMap(for: account.peerMappedUsers))
                 try account.writeFile(staging + "/postgresql.conf",
                                       Self.serverSettings(socketDirectory: layout.socketDirectory)
-                                          + Self.loginWatchSettings(authDelay: authDelayAvailable), append: true)
+                                          + Self.loginWatchSettings(authDelay: authDelayAvailable)
+                                          + Self.preloadSettings(authDelay: authDelayAvailable), append: true)
                 // rename(2) is atomic, and replaces an empty directory someone made beforehand.
                 guard rename(staging, layout.dataDirectory) == 0 else {
                     throw EmbeddedServerError.fileSystem(layout.dataDirectory, "move the new cluster into")
@@ -166,6 +167,7 @@ public struct EmbeddedCluster: Sendable {
             // The socket directory or log may have been cleaned away since initialization.
             try prepareRuntimeFiles()
             try addLoginWatchIfMissing()
+            try addPreloadIfMissing()
             let result = try runServerProgram(
                 "pg_ctl", ["-D", layout.dataDirectory, "-l", layout.logFile, "-w", "-t", Self.pgCtlTimeout, "start"])
             guard result.status == 0 else {
@@ -223,6 +225,15 @@ public struct EmbeddedCluster: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
               !text.contains(Self.loginWatchMarker) else { return }
         try account.writeFile(path, Self.loginWatchSettings(authDelay: authDelayAvailable), append: true)
+    }
+
+    /// A cluster created before gmp preloaded PL/pgSQL gets it at its next start (issue
+    /// 14), after the login watch, whose `shared_preload_libraries` line it overrides.
+    private func addPreloadIfMissing() throws {
+        let path = layout.dataDirectory + "/postgresql.conf"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              !text.contains(Self.preloadMarker) else { return }
+        try account.writeFile(path, Self.preloadSettings(authDelay: authDelayAvailable), append: true)
     }
 
     /// Creates the root (and any missing parents). Only a root gmp created is given to
@@ -322,6 +333,23 @@ extension EmbeddedCluster {
                 """
         }
         return text
+    }
+
+    static let preloadMarker = "# --- gmp preloaded libraries ---"
+
+    /// PL/pgSQL loaded once by the postmaster instead of by every backend: each gmp
+    /// command is a new connection, hence a new backend, and nearly every document and
+    /// write runs PL/pgSQL, whose loading cost each of them about 1 ms of server CPU
+    /// (docs/benchmarks.md, "Material trace"). Written after the login watch, whose
+    /// `shared_preload_libraries` line it repeats auth_delay from (the last line wins).
+    static func preloadSettings(authDelay: Bool) -> String {
+        """
+
+            \(preloadMarker)
+            # PL/pgSQL loaded once at server start, not by every new connection.
+            shared_preload_libraries = '\(authDelay ? "plpgsql,auth_delay" : "plpgsql")'
+
+            """
     }
 
     /// pg_ident.conf: the OS accounts that may act as `gmp_owner`.

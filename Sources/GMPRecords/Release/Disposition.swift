@@ -16,9 +16,10 @@ public struct Disposition {
         self.connection = connection
     }
 
-    /// The release check as the server wrote it (indented JSON), for `--json`.
+    /// The release check as the server wrote it (compact JSON), for `--json`, which
+    /// re-writes it in gmp's one shape (no `jsonb_pretty` on the server, issue 14).
     public func checkJSON(_ lot: DonationIdentificationNumber) throws -> String {
-        try connection.query("SELECT jsonb_pretty(gmp.release_check(\(lot.value))) AS c")[0].decode("c")
+        try connection.query("SELECT gmp.release_check(\(lot.value))::text AS c")[0].decode("c")
     }
 
     public func check(_ lot: DonationIdentificationNumber) throws -> ReleaseCheck {
