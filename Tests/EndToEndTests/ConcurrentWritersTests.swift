@@ -75,4 +75,67 @@ struct ConcurrentWritersTests {
             #expect(screenings == Int64(counts[0] ?? 0), "one chained v2 event per screening recorded")
         }
     }
+    /// What writer `writer` does in round `round` of the mixed load: each writer keeps to
+    /// one kind of write, on records of its own (docs/concurrency.md lists the isolation
+    /// of each).
+    struct MixedLoad {
+        let donors: [String], lots: [String], certificate: String
+
+        func arguments(_ site: DonorLotCommandTests.Site, writer: Int, round: Int) -> (account: TestAccount, [String]) {
+            switch writer % 4 {
+            case 0:
+                let test = DonorLotCommandTests.livingDonorPanel[round % DonorLotCommandTests.livingDonorPanel.count]
+                return (site.qc, ["donor", "screen", donors[writer / 4], test, "nonreactive", "--kit", "Kit \(test) lot \(round)",
+                                "--specimen-on", DonorLotCommandTests.collectionDay])
+            case 1:
+                return (site.operatorAccount, ["material", "receive", "MEM-ALPHA", "--supplier", "Gibco", "--supplier-lot", "L\(writer)-\(round)",
+                                             "--quantity", "500", "--unit", "mL", "--expires", DonorLotCommandTests.day(100),
+                                             "--condition", "intact, 4 C", "--certificate", certificate])
+            case 2:
+                return (site.operatorAccount, ["equipment", "register", "EQ\(writer)-\(round)", "--kind", "biosafety_cabinet",
+                                             "--name", "Class II cabinet", "--calibration-interval", "30"])
+            default:
+                return (site.qa, ["lot", round % 2 == 0 ? "hold" : "unhold", lots[writer / 4], "--reason", "load test \(round)"])
+            }
+        }
+    }
+
+    @Test("16 writers of four kinds (donor screen, material receive, equipment register, lot hold/unhold) on their own records for a bounded time: no exit 75, every command succeeds")
+    func sixteenMixedWriters() throws {
+        try DonorLotCommandTests.withSite { site in
+            let qcSite = try QCReleaseCommandTests.QCSite(site)
+            let certificate = try qcSite.file("coa-mixed.pdf", "%PDF-1.4 certificate of analysis\n")
+            try site.expectSuccess {
+                try site.gmp(site.operatorAccount, ["material", "type", "add", "MEM-ALPHA", "--name", "alpha-MEM",
+                                                    "--category", "culture_medium", "--storage", "2-8 C"])
+            }
+            let kinds = Self.writers / 4
+            let donors = try (0..<kinds).map { _ in
+                let register = try site.expectSuccess {
+                    try site.gmp(site.operatorAccount, ["donor", "register", "--use", "allogeneic", "--name", "Mixed Example", "--json"])
+                }
+                return try #require(try register.json()["donor"] as? String, "\(register)")
+            }
+            let donation = try DonorLotCommandTests.donation(in: site)
+            let lots = try (0..<kinds).map { _ in try DonorLotCommandTests.createLot(in: site, ["--collection", donation.collection]).keyed }
+            let load = MixedLoad(donors: donors, lots: lots, certificate: certificate)
+            let tally = Tally()
+            let deadline = Date().addingTimeInterval(Self.duration)
+            DispatchQueue.concurrentPerform(iterations: Self.writers) { writer in
+                var round = 0
+                while Date() < deadline {
+                    let (account, arguments) = load.arguments(site, writer: writer, round: round)
+                    round += 1
+                    guard let run = try? site.gmp(account, arguments) else { continue }
+                    tally.add(run)
+                }
+            }
+            let counts = tally.counts
+            #expect(counts.values.reduce(0, +) >= Self.writers, "every writer ran at least once: \(counts)")
+            #expect(counts[75] == nil, "exit 75 (retries exhausted) on different records: \(counts)\n\(tally.examples.joined(separator: "\n"))")
+            #expect(counts.keys.allSatisfy { $0 == 0 }, "\(counts)\n\(tally.examples.joined(separator: "\n"))")
+            let verify = try site.gmp(site.qa, ["audit", "verify", "--json"])
+            #expect(verify.status == 0, "\(verify)")
+        }
+    }
 }

@@ -96,6 +96,7 @@ struct CodeRecordTests {
             + "not one per lot; the same document",
         "gmp_rules.unit_whereabouts(text)": "#14: one lot's share of gmp_rules.lots_whereabouts, the one home of the unit's "
             + "whereabouts; the same document",
+        "gmp.pack_shipment(text,text[])": "#19: the dry shipper's key is locked while packing, so one shipment per shipper holds at READ COMMITTED",
     ]
 
     /// A definition's privileges with the change of owner left out: issue 20 (definer

@@ -145,6 +145,30 @@ struct MaterialRulesTests {
         }
     }
 
+    @Test("consumptions never take more than was received, counted in the lot's unit (issue 19)")
+    func consumptionsCountAgainstWhatWasReceived() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)  // 500 mL
+            try Self.decide(site, material, "released")
+            let (_, step) = try Self.lotWithStep(site)
+            try Self.consume(site, material, step: step, quantity: "0.4", unit: "L")
+            try Self.consume(site, material, step: step, quantity: "50000", unit: "µL")
+            // 50 mL left: 51 mL is refused, naming what is left; 50 mL is taken.
+            try site.site.expectRefused("GM003", naming: ["50 mL left", "51 mL"], "51 mL of the 50 mL left") {
+                try Self.consume(site, material, step: step, quantity: "51", unit: "mL")
+            }
+            try Self.consume(site, material, step: step, quantity: "50", unit: "mL")
+            try site.site.expectRefused("GM003", naming: ["0 mL left"], "more of an exhausted lot, as a superuser") {
+                try site.site.asSuperuser("""
+                    INSERT INTO gmp.material_consumption (material_lot_id, quantity, unit, step_id, din, used_at)
+                    VALUES ('\(material)', 1, 'mL', \(step), 'x', now())
+                    """)
+            }
+            #expect(try Self.materialCount(site) == 3)
+        }
+    }
+
     @Test("a consumption takes its lot and time from the step, not from the writer; it is append-only")
     func consumptionTakesLotAndTimeFromStep() throws {
         try Site.with { site in

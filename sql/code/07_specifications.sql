@@ -107,8 +107,19 @@ $$;
 CREATE OR REPLACE FUNCTION gmp_rules.lock_specification_code(code text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    INSERT INTO gmp_meta.serial_lock (scope, key) VALUES ('gmp.specification', code) ON CONFLICT DO NOTHING;
-    PERFORM FROM gmp_meta.serial_lock l WHERE l.scope = 'gmp.specification' AND l.key = code FOR UPDATE;
+    PERFORM gmp_rules.lock_serial('gmp.specification', code);
+END;
+$$;
+
+-- Locks the key `key` of `scope` in gmp_meta.serial_lock until commit, making its row on
+-- first use: work on one key (a specification code, a dry shipper) is done one at a
+-- time, also where the rule is about rows that do not exist yet. Called by gmp's
+-- SECURITY DEFINER functions; no gmp role may touch the table itself.
+CREATE OR REPLACE FUNCTION gmp_rules.lock_serial(scope text, key text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO gmp_meta.serial_lock (scope, key) VALUES (lock_serial.scope, lock_serial.key) ON CONFLICT DO NOTHING;
+    PERFORM FROM gmp_meta.serial_lock l WHERE l.scope = lock_serial.scope AND l.key = lock_serial.key FOR UPDATE;
 END;
 $$;
 

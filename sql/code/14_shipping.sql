@@ -225,6 +225,11 @@ BEGIN
             HINT = format('hand the units over to %s, who packs and dispatches them', s.packed_by);
     END IF;
     IF s.status = 'created' THEN
+        -- "No other shipment is in the shipper" is a rule over rows that may not exist
+        -- yet: the shipper's key is locked until commit, so two shipments packed into one
+        -- shipper at once are packed one after the other, and the second sees the first
+        -- (READ COMMITTED, issue 19). Not the shipper's row: a readings import holds that.
+        PERFORM gmp_rules.lock_serial('gmp.shipper', s.shipper_id);
         IF EXISTS (SELECT FROM gmp.shipment x WHERE x.shipper_id = s.shipper_id AND x.status IN ('packed', 'dispatched')) THEN
             RAISE EXCEPTION 'shipper % is in use by shipment %', s.shipper_id,
                 (SELECT x.id FROM gmp.shipment x WHERE x.shipper_id = s.shipper_id AND x.status IN ('packed', 'dispatched'))

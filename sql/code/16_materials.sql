@@ -204,10 +204,27 @@ BEGIN
 END;
 $$;
 
+-- The factor that turns a quantity in `from_unit` into `to_unit`: 1 for the same unit,
+-- the ratio within volume (L, mL, µL) or mass (g, mg, µg); NULL when the two do not
+-- measure alike (a volume and a mass, or two different count units: a vial is no kit).
+CREATE OR REPLACE FUNCTION gmp_rules.unit_factor(from_unit text, to_unit text) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    WITH scale (symbol, kind, factor) AS (
+        VALUES ('L', 'volume', 1000::numeric), ('mL', 'volume', 1), ('µL', 'volume', 0.001),
+               ('g', 'mass', 1000), ('mg', 'mass', 1), ('µg', 'mass', 0.001))
+    SELECT CASE WHEN from_unit = to_unit THEN 1::numeric
+                ELSE (SELECT f.factor / t.factor FROM scale f JOIN scale t ON t.kind = f.kind
+                      WHERE f.symbol = from_unit AND t.symbol = to_unit) END
+$$;
+
 -- Every consumption, whoever inserts: its lot and time come from the step or result
--- itself, the quantity is a finite positive number in a known unit, and the material lot
--- was fit for use at that time. The material lot is locked FOR SHARE, so a rejection
--- committing meanwhile waits, and then blocks the product lot's release.
+-- itself, the quantity is a finite positive number in a known unit, the material lot
+-- was fit for use at that time, and what it consumes is still left of the lot. The
+-- material lot is locked FOR NO KEY UPDATE (issue 19): a rejection committing meanwhile
+-- waits, and then blocks the product lot's release; a rejection committed first is seen
+-- and refuses this use; and two consumptions of one lot are counted one after the other,
+-- so together they never take more than was received (each statement reads afresh at
+-- READ COMMITTED, after the lock).
 CREATE OR REPLACE FUNCTION gmp_rules.check_consumption() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -215,6 +232,8 @@ DECLARE
     used     record;
     l        gmp.lot;
     unusable text;
+    factor   numeric;
+    left_over numeric;
 BEGIN
     PERFORM gmp_rules.require_finite(NEW.quantity, 'the quantity consumed');
     IF NEW.quantity IS NULL OR NEW.quantity <= 0 THEN
@@ -229,7 +248,7 @@ BEGIN
     l := used.lot;
     NEW.din := l.din;
     NEW.used_at := used.used_at;
-    SELECT * INTO m FROM gmp.material_lot x WHERE x.id = NEW.material_lot_id FOR SHARE;
+    SELECT * INTO m FROM gmp.material_lot x WHERE x.id = NEW.material_lot_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no material lot %', NEW.material_lot_id USING ERRCODE = 'GM001',
             HINT = 'gmp material list shows the material lots';
@@ -240,6 +259,19 @@ BEGIN
             HINT = CASE m.status WHEN 'quarantine' THEN 'QA releases a material lot before use (gmp material release)'
                                  WHEN 'rejected' THEN 'use a released lot of the material'
                                  ELSE 'use a released, unexpired lot (gmp material list --usable)' END;
+    END IF;
+    -- What is left, in the lot's unit: the quantity received less every consumption in a
+    -- unit that measures alike. A quantity in a unit that does not (a count of tests from
+    -- a kit received in kits) cannot be counted against it and is not.
+    factor := gmp_rules.unit_factor(NEW.unit, m.unit);
+    IF factor IS NOT NULL THEN
+        SELECT m.quantity - coalesce(sum(c.quantity * gmp_rules.unit_factor(c.unit, m.unit)), 0) INTO left_over
+        FROM gmp.material_consumption c WHERE c.material_lot_id = m.id;
+        IF NEW.quantity * factor > left_over THEN
+            RAISE EXCEPTION 'material lot % has % % left, less than the % % to be consumed in lot %', m.id,
+                trim_scale(greatest(left_over, 0)), m.unit, trim_scale(NEW.quantity), NEW.unit, l.din
+                USING ERRCODE = 'GM003', HINT = 'take the rest from another released lot of the material (gmp material list --usable)';
+        END IF;
     END IF;
     NEW.recorded_by := session_user;
     NEW.recorded_at := clock_timestamp();

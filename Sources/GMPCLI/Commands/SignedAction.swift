@@ -12,9 +12,10 @@ import PostgresClient
 enum SignedAction {
     static func run<T>(_ connection: PostgresConnection, function: String, refusal: String, fix: String,
                        signing intent: SigningIntent, passwordStdin: Bool,
+                       isolation: IsolationLevel = WriteIsolation.serializable,
                        _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
         try requireGrant(connection, function: function, refusal: refusal, fix: fix)
-        return try sign(connection, signing: intent, passwordStdin: passwordStdin, operation)
+        return try sign(connection, signing: intent, passwordStdin: passwordStdin, isolation: isolation, operation)
     }
 
     /// Refuses (exit 77) before any password is asked for when the person lacks the grant.
@@ -25,12 +26,13 @@ enum SignedAction {
         }
     }
 
-    /// Reads the password, then signs in one transaction.
+    /// Reads the password, then signs in one transaction, at `isolation` (docs/concurrency.md).
     static func sign<T>(_ connection: PostgresConnection, signing intent: SigningIntent, passwordStdin: Bool,
+                        isolation: IsolationLevel = WriteIsolation.serializable,
                         _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
         let password = try PasswordReader.forSignature(account: connection.userName, signing: intent,
                                                        fromStandardInput: passwordStdin)
-        return try SignatureCeremony(connection).sign(password: password, operation)
+        return try SignatureCeremony(connection).sign(password: password, isolation: isolation, operation)
     }
 }
 

@@ -46,14 +46,17 @@ public struct SignatureCeremony {
     }
 
     /// Signs: `operation` receives the connection (inside the transaction) and the
-    /// authenticated challenge id to pass to the signing function.
-    public func sign<T>(password: String, _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
+    /// authenticated challenge id to pass to the signing function. The signing transaction
+    /// runs at `isolation`: SERIALIZABLE unless the signed rule locks what it decides from
+    /// (``WriteIsolation``, docs/concurrency.md).
+    public func sign<T>(password: String, isolation: IsolationLevel = WriteIsolation.serializable,
+                        _ operation: (PostgresConnection, UUID) throws -> T) throws -> T {
         let challenge = try connection.transaction(.readCommitted) { db in try Self.begin(on: db) }
         let proof = SigningProof.compute(password: password, challenge: challenge)
         try connection.transaction(.readCommitted) { db in
             _ = try db.execute("SELECT gmp.submit_signing_proof(\(challenge.id), \(ByteString(proof)))")
         }
-        let outcome: Result<T, SigningRefused> = try connection.transaction { db in
+        let outcome: Result<T, SigningRefused> = try connection.transaction(isolation) { db in
             let row = try db.query("""
                 SELECT outcome, failed_attempts, session_user AS account
                 FROM gmp.authenticate_signer(\(challenge.id))

@@ -77,7 +77,7 @@ struct EquipmentRegisterCommand: GMPCommand {
                                             calibrationIntervalDays: calibrationInterval,
                                             maintenanceIntervalDays: maintenanceInterval)
         let connection = try context.connect(startingEmbedded: false)
-        try connection.transaction { db in try EquipmentRegister(db).register(entry) }
+        try connection.transaction(WriteIsolation.lockedRows) { db in try EquipmentRegister(db).register(entry) }
         try context.output.document(entry)
         context.output.data("registered \(id) (\(kind)), in service"
                             + (calibrationInterval == nil && maintenanceInterval == nil ? ""
@@ -180,7 +180,7 @@ struct ServiceOptions: ParsableArguments {
             refusal: "record calibrations and maintenance", fix: "operators, QC and QA record them",
             signing: SigningIntent(record: "\(kind.rawValue) of \(id)" + (asLeft.map { ", left \($0.rawValue) of tolerance" } ?? ""),
                                    meaning: .performed, statement: note),
-            passwordStdin: passwordStdin) { db, challenge in
+            passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
             try EquipmentRegister.record(service, on: db, challenge: challenge)
         }
         let document = try EquipmentRegister(connection).service(recorded)
@@ -257,7 +257,7 @@ struct EquipmentStatus: GMPCommand {
             fix: inService ? "QA returns equipment to service" : "operators, QC and QA take equipment out of service",
             signing: SigningIntent(record: "\(id) \(state.rawValue.replacingOccurrences(of: "-", with: " "))", meaning: .approved,
                                    statement: reason),
-            passwordStdin: passwordStdin) { db, challenge in
+            passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
             try EquipmentRegister.changeStatus(of: id, inService: inService, reason: reason, on: db, challenge: challenge)
         }
         try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,

@@ -16,7 +16,7 @@ enum LotStatusChange {
                     _ change: (Lots, DonationIdentificationNumber) throws -> Void) throws {
         let din = try lot.din()
         let connection = try context.connect(startingEmbedded: false)
-        try connection.transaction { db in try change(Lots(db), din) }
+        try connection.transaction(WriteIsolation.lockedRows) { db in try change(Lots(db), din) }
         try context.output.document(LotStatusDocument(lot: din.eyeReadable, status: status.rawValue, signature: nil))
         context.output.data("\(din.eyeReadable): \(status.rawValue)")
     }

@@ -72,7 +72,7 @@ struct MaterialTypeAdd: GMPCommand {
                           fix: "use \(MaterialVocabulary.categories.joined(separator: ", "))")
         }
         let connection = try context.connect(startingEmbedded: false)
-        try connection.transaction { db in
+        try connection.transaction(WriteIsolation.lockedRows) { db in
             try Materials(db).addType(code: code, name: name, category: category, storageCondition: storage)
         }
         try context.output.document(Materials.TypeRow(code: code, name: name, category: category, storageCondition: storage))
@@ -160,7 +160,7 @@ struct MaterialReceive: GMPCommand {
                                         daysAfterOpening: daysAfterOpening, certificateSha256: sha256,
                                         storageCondition: storage)
         let connection = try context.connect(startingEmbedded: false)
-        let id = try connection.transaction { db in try Materials(db).receive(receipt) }
+        let id = try connection.transaction(WriteIsolation.lockedRows) { db in try Materials(db).receive(receipt) }
         try context.output.document(Document(id: id, status: "quarantine", certificateSha256: sha256))
         context.output.data("received \(id): \(quantity) \(unit) of \(type), supplier lot \(supplierLot); in quarantine until QA releases it")
     }
@@ -185,7 +185,7 @@ struct MaterialRelease: GMPCommand {
         let signature = try SignedAction.run(connection, function: "gmp.release_material(uuid, text, text)",
                                              refusal: "release material lots", fix: "QA releases material lots",
                                              signing: SigningIntent(record: "material lot \(id)", meaning: .released, statement: statement),
-                                             passwordStdin: passwordStdin) { db, challenge in
+                                             passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
             try Materials.release(on: db, challenge: challenge, lot: id, statement: statement)
         }
         try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
@@ -216,7 +216,7 @@ struct MaterialReject: GMPCommand {
         let signature = try SignedAction.run(connection, function: "gmp.reject_material(uuid, text, text)",
                                              refusal: "reject material lots", fix: "QA rejects material lots",
                                              signing: SigningIntent(record: "material lot \(id)", meaning: .rejected, statement: reason),
-                                             passwordStdin: passwordStdin) { db, challenge in
+                                             passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
             try Materials.reject(on: db, challenge: challenge, lot: id, reason: reason)
         }
         try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
@@ -246,7 +246,7 @@ struct MaterialOpen: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let opened = try connection.transaction { db in try Materials(db).open(id, at: at?.timestamp) }
+        let opened = try connection.transaction(WriteIsolation.lockedRows) { db in try Materials(db).open(id, at: at?.timestamp) }
         try context.output.document(Document(id: id, openedAt: opened))
         context.output.data("opened \(id) at \(opened)")
     }

@@ -41,7 +41,7 @@ enum DispositionRun {
         let signature = try SignedAction.sign(
             connection, signing: SigningIntent(record: "lot \(din.eyeReadable): \(chosen.status.rawValue)", meaning: chosen.meaning,
                                                statement: chosen.statement),
-            passwordStdin: passwordStdin) { db, challenge in
+            passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
             try Disposition.decide(chosen, on: db, challenge: challenge, lot: din)
         }
         let released: Bool = if case .release = chosen { true } else { false }

@@ -75,7 +75,7 @@ struct ShipCreate: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let plan = Shipments.Plan(consignee: consignee, consigneeAddress: address, receiver: receiver, shipper: shipper,
                                   shipperQualification: qualification, urgentNeed: urgentNeed, physician: physician)
-        let id = try connection.transaction { db in try Shipments(db).create(plan) }
+        let id = try connection.transaction(WriteIsolation.lockedRows) { db in try Shipments(db).create(plan) }
         try context.output.document(Document(id: id, status: "created", urgent: urgentNeed != nil))
         context.output.data("created shipment \(id) to \(consignee) in shipper \(shipper.uppercased()); "
                             + "\(receiver) confirms its receipt" + (urgentNeed == nil ? "" : " (URGENT NEED)"))

@@ -42,7 +42,7 @@ struct ShipPack: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let (count, document) = try connection.transaction { db in
+        let (count, document) = try connection.transaction(WriteIsolation.lockedRows) { db in
             let shipments = Shipments(db)
             return (try shipments.pack(shipment.shipment, units: units), try shipments.document(shipment.shipment))
         }
@@ -81,7 +81,7 @@ struct ShipDispatch: GMPCommand {
                                              refusal: "dispatch shipments", fix: "the operator, QC or QA person who packed it dispatches",
                                              signing: SigningIntent(record: "dispatch of shipment \(shipment.shipment.uppercased()) with \(courier)",
                                                                     meaning: .performed, statement: reason),
-                                             passwordStdin: passwordStdin) { db, challenge in
+                                             passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
             try Shipments.dispatch(on: db, challenge: challenge, shipment: shipment.shipment, courier: courier, reason: reason)
         }
         try context.output.document(SignedDocument(record: shipment.shipment.uppercased(), signature: signature,
@@ -121,7 +121,7 @@ struct ShipReceive: GMPCommand {
         let signature = try SignedAction.sign(
             connection, signing: SigningIntent(record: "receipt of shipment \(shipment.shipment.uppercased())", meaning: .verified,
                                                statement: condition),
-            passwordStdin: passwordStdin) { db, challenge in
+            passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
             try Shipments.receive(on: db, challenge: challenge, shipment: shipment.shipment, at: at?.timestamp,
                                   condition: condition)
         }
