@@ -177,23 +177,33 @@ struct CrashTests {
                 },
             ]
 
-            // Kill each command after a random delay up to a little more than that kind's
-            // average run, so that the kills land anywhere from start-up to exit.
+            // Kill each command after a random delay up to twice that kind's average run, so
+            // that the kills land anywhere from start-up to exit. Until a kind has finished once,
+            // its guess grows with every kill: on a loaded machine the first guess is too short and
+            // would kill every run. The loop runs its budget, and longer (up to a cap) until
+            // enough commands were both killed and completed to mean something.
             var durations: [String: (total: TimeInterval, runs: Int)] = [:]
+            var guesses: [String: TimeInterval] = [:]
             var killed: [String: Int] = [:], completed: [String: Int] = [:]
             var missing: [String] = [], unexpected: [String] = []
             let deadline = Date().addingTimeInterval(Self.killBudget)
+            let cap = Date().addingTimeInterval(Self.killBudget * 6)
+            func enough() -> Bool {
+                killed.values.reduce(0, +) >= 20 && completed.values.reduce(0, +) >= 20 && Set(killed.keys).count >= 6
+            }
             var round = 0
-            while Date() < deadline {
+            while Date() < deadline || (!enough() && Date() < cap) {
                 round += 1
                 guard let attempt = try kinds[round % kinds.count]() else { continue }
-                let average = durations[attempt.kind].map { $0.total / Double($0.runs) } ?? 0.3
+                let average = durations[attempt.kind].map { $0.total / Double($0.runs) }
+                    ?? guesses[attempt.kind, default: 0.3]
                 let started = Date()
                 let run = try site.gmp(attempt.person, attempt.arguments + (attempt.signed ? ["--password-stdin"] : []),
                                        stdin: attempt.signed ? attempt.person.password + "\n" : nil,
-                                       killAfter: Double.random(in: 0...(average * 1.2)))
+                                       killAfter: Double.random(in: 0...(average * 2)))
                 if run.killed {
                     killed[attempt.kind, default: 0] += 1
+                    if durations[attempt.kind] == nil { guesses[attempt.kind] = min(average * 1.5, 20) }
                     continue
                 }
                 durations[attempt.kind, default: (0, 0)].total += Date().timeIntervalSince(started)
