@@ -192,6 +192,29 @@ struct AuditStagingTests {
         }
     }
 
+    @Test("a pending event deleted by a superuser with the guard switched off is detected: its row is in no event")
+    func deletedPendingEventShowsInReconciliation() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            // Left pending longer under lazy chaining: the window this attack needs.
+            try writers.first.execute("SET gmp.audit_chain = 'after_commit'")
+            try writers.screen(writers.first, writers.donors[0])
+            try writers.admin.execute(script: SQLScript(shippedWithBinary: """
+                BEGIN;
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                ALTER TABLE gmp_audit.pending_event DISABLE TRIGGER guard;
+                DELETE FROM gmp_audit.pending_event WHERE table_name = 'gmp.screening_result';
+                ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER guard;
+                ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
+                COMMIT;
+                """))
+            let verification = try AuditTrail(writers.admin).verify(reconcile: true)
+            #expect(!verification.isIntact)
+            let findings = verification.reconciliation?.outcome.findings ?? []
+            #expect(findings.contains { $0.table == "gmp.screening_result" }, "\(findings)")
+        }
+    }
+
     @Test("QA's signed review of an event written before V0032 covers the row as it was then: intact, and verify reconciles it")
     func reviewOfAnEventFromBeforeTheUpgrade() throws {
         try DonorAndLotRulesTests.Site.with { site in
