@@ -3,13 +3,18 @@
 
 1. Throughput under concurrency: pgbench at 1, 4, 8 and 16 clients, one single-row INSERT
    per transaction, into an audited table against the same INSERT into an unaudited twin.
-   The audited client does what gmp does (docs/audit-trail.md, "stage, then chain"): the
-   write commits with its events staged, then one statement of its own chains them
-   (chain_pending(10000, true): synchronous_commit off; session setting gmp.audit_chain =
-   after_commit). A third
-   column measures a client that chains at its COMMIT instead (psql's way).
+   The audited client does what gmp does (docs/audit-trail.md, "lazy chaining"): the
+   write commits with its events staged, then one statement of its own chains them when
+   due (chain_if_due: enough pending or the oldest waited long enough; session setting
+   gmp.audit_chain = after_commit). In the same run, for comparison: the same client
+   chaining after EVERY commit (chain_pending(10000, true): gmp before lazy chaining), a
+   client that chains at its COMMIT (psql's way), and one in gmp.audit_chain = lazy mode
+   (chains at its COMMIT when due, never waiting).
    Goal: audited >= 0.5x the twin at 16 clients.
-2. Bulk append: 1,000, 10,000 and 100,000 rows into the audited table in ONE transaction
+2. In-server cost of one audited write: the same single-row INSERTs at 1 client with
+   synchronous_commit = off (the commit's disk flush, which dominates both, left out),
+   audited (gmp's way) against the twin. Goal: <= 2x.
+3. Bulk append: 1,000, 10,000 and 100,000 rows into the audited table in ONE transaction
    (INSERT ... SELECT), the rate of the write itself and of chaining its events after.
    Goal: a flat rate.
 
@@ -26,8 +31,10 @@ the median of its rounds, printed with the load average (the machine is often sh
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,45 +79,67 @@ def main() -> int:
     scripts = {
         "twin": "INSERT INTO public.bench_plain (note) VALUES ('bench row');\n",
         "audited": ("INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n"
-                    "SELECT gmp_audit.chain_pending(10000, true);\n"),
+                    "SELECT gmp_audit.chain_if_due(10000);\n"),
+        "every_commit": ("INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n"
+                         "SELECT gmp_audit.chain_pending(10000, true);\n"),
         "at_commit": "INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n",
+        "lazy_at_commit": "INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n",
     }
-    options = {"twin": "", "audited": "-c gmp.audit_chain=after_commit", "at_commit": ""}
+    options = {"twin": "", "audited": "-c gmp.audit_chain=after_commit",
+               "every_commit": "-c gmp.audit_chain=after_commit", "at_commit": "", "lazy_at_commit": "-c gmp.audit_chain=lazy"}
     clients = [int(c) for c in args.clients.split(",")]
-    # (script, database label): the twin and the at-COMMIT client on --database only.
-    runs = [("twin", ""), ("audited", "")] + ([("audited", "before")] if args.baseline else []) + [("at_commit", "")]
+    # (script, database label): the twin and the comparisons on --database only.
+    runs = ([("twin", ""), ("audited", "")] + ([("audited", "before")] if args.baseline else [])
+            + [("every_commit", ""), ("at_commit", ""), ("lazy_at_commit", "")])
     results: dict[tuple[str, str, int], tuple[float, int]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, body in scripts.items():
-            with open(os.path.join(tmp, name + ".sql"), "w") as f:
-                f.write(body)
-        for n in clients:
-            samples: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
-            failures: dict[tuple[str, str], int] = {run: 0 for run in runs}
-            load = []
-            for _ in range(args.rounds):
-                for name, label in runs:
-                    env = dict(os.environ, PGOPTIONS=options[name])
-                    out = sh([pgbench_bin, "-n", "-f", os.path.join(tmp, name + ".sql"), "-T", str(args.seconds),
-                              "-c", str(n), "-j", str(min(n, 4)), databases[label]], env=env)
-                    samples[(name, label)].append(float(re.search(r"tps = ([0-9.]+)", out).group(1)))
-                    failed = re.search(r"number of failed transactions: ([0-9]+)", out)
-                    failures[(name, label)] += int(failed.group(1)) if failed else 0
-                    load.append(os.getloadavg()[0])
-            for run in runs:
-                results[(run[0], run[1], n)] = (statistics.median(samples[run]), failures[run])
-            twin = results[("twin", "", n)][0]
-            line = f"{n:2d} clients: twin {twin:8.0f} tps | audited, chained after commit {results[('audited', '', n)][0]:8.0f} tps "
-            line += f"({results[('audited', '', n)][0] / twin:.2f}x)"
-            if args.baseline:
-                line += (f" | before: {results[('audited', 'before', n)][0]:8.0f} tps "
-                         f"({results[('audited', 'before', n)][0] / twin:.2f}x)")
-            line += (f" | chained at commit {results[('at_commit', '', n)][0]:8.0f} tps "
-                     f"({results[('at_commit', '', n)][0] / twin:.2f}x)")
-            line += f" | failed {sum(failures.values())} | load {min(load):.1f}-{max(load):.1f}"
-            print(line, flush=True)
+    tmp = tempfile.mkdtemp(prefix="bench_audit_append.")
+    atexit.register(shutil.rmtree, tmp, True)
+    for name, body in scripts.items():
+        with open(os.path.join(tmp, name + ".sql"), "w") as f:
+            f.write(body)
+    for n in clients:
+        samples: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
+        failures: dict[tuple[str, str], int] = {run: 0 for run in runs}
+        load = []
+        for _ in range(args.rounds):
+            for name, label in runs:
+                env = dict(os.environ, PGOPTIONS=options[name])
+                out = sh([pgbench_bin, "-n", "-f", os.path.join(tmp, name + ".sql"), "-T", str(args.seconds),
+                          "-c", str(n), "-j", str(min(n, 4)), databases[label]], env=env)
+                samples[(name, label)].append(float(re.search(r"tps = ([0-9.]+)", out).group(1)))
+                failed = re.search(r"number of failed transactions: ([0-9]+)", out)
+                failures[(name, label)] += int(failed.group(1)) if failed else 0
+                load.append(os.getloadavg()[0])
+        for run in runs:
+            results[(run[0], run[1], n)] = (statistics.median(samples[run]), failures[run])
+        twin = results[("twin", "", n)][0]
+        line = f"{n:2d} clients: twin {twin:8.0f} tps | audited, lazy (gmp's way) {results[('audited', '', n)][0]:8.0f} tps "
+        line += f"({results[('audited', '', n)][0] / twin:.2f}x)"
+        if args.baseline:
+            line += (f" | before: {results[('audited', 'before', n)][0]:8.0f} tps "
+                     f"({results[('audited', 'before', n)][0] / twin:.2f}x)")
+        for name, label in (("every_commit", "chained after every commit"), ("at_commit", "chained at COMMIT"),
+                            ("lazy_at_commit", "lazy at COMMIT")):
+            tps = results[(name, '', n)][0]
+            line += f" | {label} {tps:8.0f} tps ({tps / twin:.2f}x)"
+        line += f" | failed {sum(failures.values())} | load {min(load):.1f}-{max(load):.1f}"
+        print(line, flush=True)
     pending = sh(psql + ["-At", "-c", "SELECT count(*) FROM gmp_audit.pending_event"]).strip()
     print(f"pending after the runs: {pending}")
+    chained = sh(psql + ["-At", "-c", "SELECT gmp_audit.chain_pending()"]).strip()
+    print(f"chained by a reader after the runs: {chained}")
+
+    # In-server cost: one client, the commit's flush left out.
+    cost = {"twin": [], "audited": []}
+    for _ in range(args.rounds):
+        for name in cost:
+            env = dict(os.environ, PGOPTIONS=options[name] + " -c synchronous_commit=off")
+            out = sh([pgbench_bin, "-n", "-f", os.path.join(tmp, name + ".sql"), "-T", str(args.seconds),
+                      "-c", "1", args.database], env=env)
+            cost[name].append(float(re.search(r"tps = ([0-9.]+)", out).group(1)))
+    twin, audited = statistics.median(cost["twin"]), statistics.median(cost["audited"])
+    print(f"in-server, 1 client, synchronous_commit off: twin {1e3 / twin:.3f} ms, audited {1e3 / audited:.3f} ms "
+          f"a write: {twin / audited:.2f}x | load {os.getloadavg()[0]:.1f}", flush=True)
 
     if args.no_bulk:
         return 0

@@ -158,22 +158,32 @@ struct CommandContext {
     static let sessionSettings = [AuditTrail.chainAfterCommitSetting,
                                   (name: "idle_in_transaction_session_timeout", value: "60000")]
 
-    /// Audited writes stage their events; gmp chains them right after each writing
-    /// transaction commits, in a short transaction of its own whose commit need not wait
-    /// for the disk (docs/audit-trail.md, "stage, then chain"). A database not yet
-    /// migrated to staging has nothing to chain: the failure is logged at debug level.
+    /// Audited writes stage their events; after each writing transaction commits, gmp
+    /// chains them when due (enough pending, or the oldest waited long enough: lazy
+    /// chaining, issue 19), in a short transaction of its own that never waits for another
+    /// chainer and whose commit need not wait for the disk (docs/audit-trail.md, "stage,
+    /// then chain"). A database not yet migrated to it: the failure is logged at debug level.
     private func chainingAfterCommit(_ connection: PostgresConnection) -> PostgresConnection {
-        connection.afterWriteCommit = { db in try AuditTrail(db).chainPending(durably: false) }
+        connection.afterWriteCommit = { db in try AuditTrail(db).chainIfDue() }
         return committedWork.track(connection)
     }
 
     /// Before a command reads the trail (a report, a certificate, the code in force):
     /// chains every event committed so far, waiting for a session already chaining, so
     /// that nothing committed before the command is missing from what it reads. A reader
-    /// who may not chain, or a database not yet migrated to staging, reads as it is.
+    /// who may not chain, or a database not yet migrated to staging, reads as it is; when
+    /// another session held the chain head past lock_timeout, the reader is told that
+    /// events may be missing from what follows (writes are chained lazily, issue 19).
     func chainPendingEvents(on connection: PostgresConnection) {
         do {
-            try AuditTrail(connection).chainPending()
+            let trail = AuditTrail(connection)
+            try trail.chainPending()
+            // A standby cannot chain: what the primary has not chained yet is not shown.
+            if connection.isHotStandby, let pending = try? trail.pendingCount(), pending > 0 {
+                output.warning("\(pending) audit event(s) written on the primary are not chained yet and not shown here; any read on the primary chains them")
+            }
+        } catch let error as PostgresError where error.kind == .lockTimeout {
+            output.warning("audit events written but not yet chained may be missing below: another session holds the chain head (SQLSTATE 55P03); run the command again")
         } catch {
             logger.debug("could not chain pending audit events: \(error)")
         }

@@ -229,9 +229,13 @@ struct CrashTests {
     func connectionLostAfterCommit() throws {
         try StorageCommandTests.withStoredLot { site, lot in
             let unit = "\(lot.din)-001"
-            // The chaining that follows every write commit waits for the chain head's
-            // table: the command has committed and not yet read the unit's place back
-            // when its session is ended.
+            // The chaining that follows a write commit when it is due (here after every
+            // commit: gmp.audit_chain_events = 1 for the database) waits for the chain
+            // head's table: the command has committed and not yet read the unit's place
+            // back when its session is ended.
+            try TestServer.connect(site.database).execute("""
+                DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET gmp.audit_chain_events = 1', current_database()); END $$
+                """)
             let holder = try TestServer.connect(site.database)
             try holder.execute("BEGIN")
             try holder.execute("LOCK TABLE gmp_audit.chain_head IN ACCESS EXCLUSIVE MODE")

@@ -196,7 +196,10 @@ struct PrintedDocumentTests {
             }
             let reprint = try #require((try again.json()["labels"] as? [[String: Any]])?.first?["print"] as? [String: Any])
             #expect(reprint["reprint"] as? Bool == true, "\(again)")
-            let reason: String? = try TestServer.connect(site.database).query("""
+            // Chained first: gmp chains lazily (issue 19), the reprint's event may still be pending.
+            let chainer = try TestServer.connect(site.database)
+            try chainer.execute("SELECT gmp_audit.chain_pending()")
+            let reason: String? = try chainer.query("""
                 SELECT reason FROM gmp_audit.event WHERE table_name = 'gmp.label_print' ORDER BY seq DESC LIMIT 1
                 """).first?.decode("reason")
             #expect(reason == "label smudged")

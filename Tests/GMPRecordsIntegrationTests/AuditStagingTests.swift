@@ -1,3 +1,4 @@
+import Foundation
 import GMPRecords
 import GMPRules
 import PostgresClient
@@ -191,6 +192,29 @@ struct AuditStagingTests {
         }
     }
 
+    @Test("a pending event deleted by a superuser with the guard switched off is detected: its row is in no event")
+    func deletedPendingEventShowsInReconciliation() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            // Left pending longer under lazy chaining: the window this attack needs.
+            try writers.first.execute("SET gmp.audit_chain = 'after_commit'")
+            try writers.screen(writers.first, writers.donors[0])
+            try writers.admin.execute(script: SQLScript(shippedWithBinary: """
+                BEGIN;
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                ALTER TABLE gmp_audit.pending_event DISABLE TRIGGER guard;
+                DELETE FROM gmp_audit.pending_event WHERE table_name = 'gmp.screening_result';
+                ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER guard;
+                ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
+                COMMIT;
+                """))
+            let verification = try AuditTrail(writers.admin).verify(reconcile: true)
+            #expect(!verification.isIntact)
+            let findings = verification.reconciliation?.outcome.findings ?? []
+            #expect(findings.contains { $0.table == "gmp.screening_result" }, "\(findings)")
+        }
+    }
+
     @Test("QA's signed review of an event written before V0032 covers the row as it was then: intact, and verify reconciles it")
     func reviewOfAnEventFromBeforeTheUpgrade() throws {
         try DonorAndLotRulesTests.Site.with { site in
@@ -218,6 +242,122 @@ struct AuditStagingTests {
             #expect(intact)
             let verification = try AuditTrail(site.superuser).verify(reconcile: true)
             #expect(verification.isIntact, "\(String(describing: verification.reconciliation?.outcome.findings))")
+        }
+    }
+
+    /// The seqs' write orders of the events chained after `head`, in chain order.
+    static func chainedWriteOrders(_ admin: PostgresConnection, after head: Int64) throws -> [Int64] {
+        try admin.query("SELECT write_order FROM gmp_audit.event WHERE seq > \(head) ORDER BY seq")
+            .map { try $0.decode("write_order", as: Int64.self) }
+    }
+
+    @Test("lazy chaining: after a commit chain_if_due chains nothing below both thresholds, and everything, in write order, once either is reached")
+    func lazyChainingThresholds() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            try writers.admin.execute("SELECT gmp_audit.chain_pending()")
+            let head = try AuditTrail(writers.admin).head()
+            let trail = AuditTrail(writers.first)
+            try writers.first.execute("SET gmp.audit_chain = 'after_commit'")
+            try writers.first.execute("SET gmp.audit_chain_events = 1000000")
+            try writers.first.execute("SET gmp.audit_chain_wait_ms = 3600000")
+            try writers.screen(writers.first, writers.donors[0])
+            try writers.screen(writers.first, writers.donors[1])
+            let written = try writers.pending()
+            #expect(written >= 2)
+            #expect(try trail.chainIfDue() == 0, "neither threshold reached")
+            #expect(try writers.pending() == written)
+            #expect(try AuditTrail(writers.admin).head() == head)
+
+            // The count: reached once as many events are pending as the setting says.
+            try writers.first.execute("SELECT set_config('gmp.audit_chain_events', \(String(written + 1)), false)")
+            #expect(try trail.chainIfDue() == 0, "one event short of the count")
+            try writers.first.execute("SELECT set_config('gmp.audit_chain_events', \(String(written)), false)")
+            #expect(try trail.chainIfDue() == Int(written))
+            #expect(try writers.pending() == 0)
+            let orders = try Self.chainedWriteOrders(writers.admin, after: head.seq)
+            #expect(orders.count == Int(written) && orders == orders.sorted(), "\(orders)")
+
+            // The age: the oldest pending event has waited long enough.
+            try writers.first.execute("SET gmp.audit_chain_events = 1000000")
+            try writers.screen(writers.first, writers.donors[0])
+            #expect(try trail.chainIfDue() == 0)
+            try writers.first.execute("SET gmp.audit_chain_wait_ms = 50")
+            usleep(200_000)
+            #expect(try trail.chainIfDue() > 0)
+            #expect(try writers.pending() == 0)
+
+            // A setting that is not a whole number reads as its default: never a failed commit.
+            try writers.first.execute("SET gmp.audit_chain_events = 'many'")
+            try writers.first.execute("SET gmp.audit_chain_wait_ms = '-1'")
+            try writers.screen(writers.first, writers.donors[1])
+            #expect(try trail.chainIfDue() == 0, "defaults: 1,000 events, 2 s")
+            #expect(try AuditTrail(writers.admin).verify(reconcile: true).isIntact)
+        }
+    }
+
+    @Test("a writer's commit does not wait for a session holding the chain head: it commits, its events stay pending, the next reader chains them")
+    func commitDoesNotWaitForTheHead() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            try writers.admin.execute("SELECT gmp_audit.chain_pending()")
+            let head = try AuditTrail(writers.admin).head()
+            let holder = try TestServer.connect(database)
+            try holder.execute("BEGIN")
+            try holder.execute("SELECT FROM gmp_audit.chain_head FOR UPDATE")
+            // A client that chains at its COMMIT (psql's way) and one in lazy mode with
+            // chaining due at once, both READ COMMITTED: before, the first waited for the head
+            // (here until lock_timeout: 55P03, nothing committed).
+            try writers.first.execute("SET lock_timeout = '2s'")
+            try writers.second.execute("SET lock_timeout = '2s'")
+            try writers.second.execute("SET gmp.audit_chain = 'lazy'")
+            try writers.second.execute("SET gmp.audit_chain_events = 1")
+            try writers.screen(writers.first, writers.donors[0])
+            try writers.screen(writers.second, writers.donors[1])
+            // gmp's way after a commit does not wait either.
+            try writers.second.execute("SET gmp.audit_chain = 'after_commit'")
+            try writers.screen(writers.second, writers.donors[1])
+            #expect(try AuditTrail(writers.second).chainIfDue() == 0)
+            let written = try writers.pending()
+            #expect(written >= 3, "all three committed, their events pending")
+
+            // A reader waits for the head, bounded by its lock_timeout; verify then replays
+            // what is still pending, and the tables reconcile.
+            let reader = try TestServer.connect(database)
+            try reader.execute("SET lock_timeout = '200ms'")
+            #expect(throws: PostgresError.self) { try AuditTrail(reader).chainPending() }
+            let meanwhile = try AuditTrail(reader).verify(reconcile: true)
+            #expect(meanwhile.pendingEvents == Int(written))
+            #expect(meanwhile.isIntact, "\(String(describing: meanwhile.reconciliation?.outcome.findings))")
+
+            try holder.execute("ROLLBACK")
+            #expect(try AuditTrail(reader).chainPending() == Int(written))
+            let orders = try Self.chainedWriteOrders(writers.admin, after: head.seq)
+            #expect(orders.count == Int(written) && orders == orders.sorted(), "\(orders)")
+            let verification = try AuditTrail(reader).verify(reconcile: true)
+            #expect(verification.isIntact && verification.pendingEvents == 0)
+        }
+    }
+
+    @Test("lazy mode at COMMIT: chains when due under READ COMMITTED, leaves its events pending when not due or under REPEATABLE READ")
+    func lazyModeAtCommit() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            try writers.admin.execute("SELECT gmp_audit.chain_pending()")
+            try writers.first.execute("SET gmp.audit_chain = 'lazy'")
+            try writers.first.execute("SET gmp.audit_chain_events = 1000000")
+            try writers.first.execute("SET gmp.audit_chain_wait_ms = 3600000")
+            try writers.screen(writers.first, writers.donors[0])
+            let notDue = try writers.pending()
+            #expect(notDue >= 1, "not due: left pending")
+            try writers.first.execute("SET gmp.audit_chain_events = 1")
+            try writers.first.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            try writers.screen(writers.first, writers.donors[1])
+            try writers.first.execute("COMMIT")
+            #expect(try writers.pending() > notDue, "due, but a REPEATABLE READ snapshot does not chain")
+            try writers.screen(writers.first, writers.donors[0])
+            #expect(try writers.pending() == 0, "due under READ COMMITTED: everything chained at its commit")
+            #expect(try AuditTrail(writers.admin).verify(reconcile: true).isIntact)
         }
     }
 }

@@ -383,23 +383,20 @@ $$;
 
 -- Chains pending events: those committed, and this transaction's own, in write_order, at
 -- most max_events of them (all when NULL). Each gets the next gap-free seq and its v2
--- hash; the head is updated once. The head lock is held only for this step, which gmp
--- runs in its own short READ COMMITTED transaction right after a writing command commits
--- (and gmp audit verify/checkpoint before their snapshot). Two transactions never chain
--- the same event: the second waits for the head, and then sees the first's deletions.
--- With after_commit (gmp, right after its write committed, as a statement of its own):
--- it does not wait for a session already chaining, and this transaction's commit does
--- not wait for the disk. Were it lost in a crash, its
--- events would still be pending and chain again; nothing durable can refer to the lost
--- seqs, as any later commit flushes this one first. One statement, so the head is not
--- held across a round trip to the client. Returns how many events it chained.
+-- hash; the head is updated once. The head lock is held only for this step. Two
+-- transactions never chain the same event: the second takes the head after the first
+-- (or skips), and then sees the first's deletions. With `wait` false it does not wait for
+-- a session already chaining (or holding the head for any reason): it chains nothing and
+-- returns 0, leaving the events to the next chaining, so that no writer ever queues
+-- behind the head (issue 19). Returns how many events it chained. Called by
+-- chain_pending, chain_if_due and the commit-time trigger, which choose when and how.
 --
 -- Set-based (issue 19, docs/benchmarks.md): the hashes are computed in order in a loop,
 -- then the events go into the chain in one INSERT … SELECT and leave the staging table in
 -- one DELETE, instead of a statement per event.
-CREATE OR REPLACE FUNCTION gmp_audit.chain_pending(max_events integer DEFAULT NULL, after_commit boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION gmp_audit.chain_batch(max_events integer, wait boolean)
 RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     head gmp_audit.chain_head;
     start_seq bigint;
@@ -412,8 +409,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM gmp_audit.pending_event) THEN
         RETURN 0;
     END IF;
-    IF after_commit THEN
-        PERFORM set_config('synchronous_commit', 'off', true);
+    IF wait THEN
+        SELECT * INTO STRICT head FROM gmp_audit.chain_head FOR UPDATE;
+    ELSE
         -- Someone is chaining: leave it to them, or to the next chaining (every gmp
         -- command that reads the trail chains first, waiting). Queueing here would
         -- serialise every writer behind the head again.
@@ -421,8 +419,6 @@ BEGIN
         IF NOT FOUND THEN
             RETURN 0;
         END IF;
-    ELSE
-        SELECT * INTO STRICT head FROM gmp_audit.chain_head FOR UPDATE;
     END IF;
     start_seq := head.seq;
     FOR p IN SELECT * FROM gmp_audit.pending_event ORDER BY write_order LIMIT max_events LOOP
@@ -451,6 +447,70 @@ BEGIN
     DELETE FROM gmp_audit.pending_event d WHERE d.write_order = ANY (orders);
     UPDATE gmp_audit.chain_head SET seq = head.seq, hash = head.hash;
     RETURN n;
+END;
+$$;
+
+-- Chains pending events now (see chain_batch), at most max_events of them. Without
+-- after_commit (a reader about to read the trail, gmp audit verify, a person in psql):
+-- waits for a session already chaining, bounded by the session's lock_timeout (10 s for
+-- gmp), since what it reads must include everything committed before it.
+-- With after_commit (a statement of its own, right after a write committed): does not
+-- wait for a session already chaining, and this transaction's commit does not wait for
+-- the disk. Were it lost in a crash, its events would still be pending and chain again;
+-- nothing durable can refer to the lost seqs, as any later commit flushes this one first.
+-- One statement, so the head is not held across a round trip to the client.
+CREATE OR REPLACE FUNCTION gmp_audit.chain_pending(max_events integer DEFAULT NULL, after_commit boolean DEFAULT false)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF after_commit THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
+    RETURN gmp_audit.chain_batch(max_events, NOT after_commit);
+END;
+$$;
+
+-- Lazy chaining (issue 19, docs/audit-trail.md): whether enough is pending to be worth a
+-- chaining after a commit. Due when at least gmp.audit_chain_events events (default 1000)
+-- may be pending, or the oldest pending one was written gmp.audit_chain_wait_ms
+-- milliseconds ago or more (default 2000). Settings, not constants: per database
+-- (ALTER DATABASE … SET gmp.audit_chain_events = …), per role or per session; a value
+-- that is not a whole number reads as the default, so that a typo can never fail a commit.
+-- The count is an estimate from two index lookups, never a scan: the write_order
+-- sequence against the newest chained event (events of transactions still open or rolled
+-- back count too, until the next chaining passes them).
+CREATE OR REPLACE FUNCTION gmp_audit.chain_due() RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    events_setting constant text := current_setting('gmp.audit_chain_events', true);
+    wait_setting constant text := current_setting('gmp.audit_chain_wait_ms', true);
+    events constant bigint := CASE WHEN events_setting ~ '^[0-9]{1,15}$' THEN events_setting::bigint ELSE 1000 END;
+    wait_ms constant bigint := CASE WHEN wait_setting ~ '^[0-9]{1,12}$' THEN wait_setting::bigint ELSE 2000 END;
+    oldest timestamptz;
+BEGIN
+    IF (SELECT s.last_value FROM gmp_audit.write_order s)
+       - coalesce((SELECT max(e.write_order) FROM gmp_audit.event e), 0) >= events THEN
+        RETURN true;
+    END IF;
+    SELECT p.occurred_at INTO oldest FROM gmp_audit.pending_event p ORDER BY p.write_order LIMIT 1;
+    RETURN oldest IS NOT NULL AND oldest <= clock_timestamp() - wait_ms * interval '1 millisecond';
+END;
+$$;
+
+-- What gmp runs right after each writing transaction commits (a statement of its own):
+-- chains only when due (chain_due), never waits for a session already chaining, and its
+-- commit does not wait for the disk (as chain_pending with after_commit). Most commits
+-- therefore chain nothing and cost two index lookups; every reader of the trail chains
+-- first, so nothing it shows is missing. Returns how many events it chained.
+CREATE OR REPLACE FUNCTION gmp_audit.chain_if_due(max_events integer DEFAULT 10000)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT gmp_audit.chain_due() THEN
+        RETURN 0;
+    END IF;
+    PERFORM set_config('synchronous_commit', 'off', true);
+    RETURN gmp_audit.chain_batch(max_events, false);
 END;
 $$;
 
@@ -583,17 +643,33 @@ $$;
 
 -- The staging table's protections and its commit-time chaining (bound here, at the end:
 -- an ALTER TABLE runs record_ddl's trigger check, which needs trigger_problems above).
--- A writer that does not chain after its commit itself (psql, any client but gmp) chains
--- at its COMMIT: its events, and everyone's committed before, are in the chain as soon as
--- its transaction is. gmp sets gmp.audit_chain = 'after_commit' for its sessions and
--- chains in a short transaction of its own instead, so that no commit waits for the head
--- (docs/audit-trail.md). Fires once per staged event; all but the first find theirs chained.
+-- By gmp.audit_chain, the session's setting:
+--   * unset (psql, any client but gmp): chains at its COMMIT, so its events, and everyone's
+--     committed before, are in the chain as soon as its transaction is — unless another
+--     session holds the head: then it does not wait, and leaves them to the next chaining.
+--   * 'lazy' (a bulk loader, a benchmark): chains at its COMMIT only when due
+--     (chain_due), and only under READ COMMITTED (a snapshot older than the head would
+--     fail with 40001 on it); otherwise leaves its events pending.
+--   * 'after_commit' (gmp): nothing here; gmp runs chain_if_due after the commit, in a
+--     short transaction of its own, so that no commit waits for the head.
+-- Fires once per staged event; all but the first find theirs chained (or, lazy, decided).
 CREATE OR REPLACE FUNCTION gmp_audit.chain_at_commit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    mode constant text := current_setting('gmp.audit_chain', true);
 BEGIN
-    IF current_setting('gmp.audit_chain', true) IS DISTINCT FROM 'after_commit'
-       AND EXISTS (SELECT FROM gmp_audit.pending_event p WHERE p.write_order = NEW.write_order) THEN
-        PERFORM gmp_audit.chain_pending(NULL, false);
+    IF mode IS NOT DISTINCT FROM 'after_commit' THEN
+        RETURN NULL;
+    ELSIF mode = 'lazy' THEN
+        -- Decided once per transaction, by its first staged event.
+        IF current_setting('gmp.audit_chain_decided', true) IS DISTINCT FROM txid_current()::text THEN
+            PERFORM set_config('gmp.audit_chain_decided', txid_current()::text, true);
+            IF current_setting('transaction_isolation') = 'read committed' AND gmp_audit.chain_due() THEN
+                PERFORM gmp_audit.chain_batch(NULL, false);
+            END IF;
+        END IF;
+    ELSIF EXISTS (SELECT FROM gmp_audit.pending_event p WHERE p.write_order = NEW.write_order) THEN
+        PERFORM gmp_audit.chain_batch(NULL, false);
     END IF;
     RETURN NULL;
 END;

@@ -28,8 +28,8 @@ public struct AuditTrail {
     }
 
     /// The session setting with which gmp tells the database that it chains its own
-    /// events right after each commit (``chainPending(durably:)``), so that no commit waits
-    /// for the chain head (docs/audit-trail.md); any other client chains at its commit.
+    /// events after its commits (``chainIfDue()``), so that no commit waits for the chain
+    /// head (docs/audit-trail.md); any other client chains at its commit.
     public static let chainAfterCommitSetting = (name: "gmp.audit_chain", value: "after_commit")
 
     /// Events chained per transaction: the head is held for one batch at a time.
@@ -54,6 +54,25 @@ public struct AuditTrail {
             // chaining only, never across a round trip to this client.
             let count: Int32 = try connection.query(
                 "SELECT gmp_audit.chain_pending(\(Self.chainBatch), \(!durably)) AS n")[0].decode("n")
+            chained += Int(count)
+            if count < Self.chainBatch { return chained }
+        }
+    }
+
+    /// Lazy chaining (issue 19), what gmp runs after each writing transaction commits:
+    /// chains only when enough events are pending or the oldest has waited long enough
+    /// (`gmp_audit.chain_due`, settings `gmp.audit_chain_events` and
+    /// `gmp.audit_chain_wait_ms`), never waiting for a session already chaining, in short
+    /// transactions whose commits need not wait for the disk (as ``chainPending(durably:)``
+    /// with `durably` false). Most commits chain nothing: readers of the trail chain first
+    /// (``chainPending(durably:)``). Returns how many events it chained.
+    @discardableResult
+    public func chainIfDue() throws -> Int {
+        if connection.isHotStandby { return 0 }
+        var chained = 0
+        while true {
+            let count: Int32 = try connection.query(
+                "SELECT gmp_audit.chain_if_due(\(Self.chainBatch)) AS n")[0].decode("n")
             chained += Int(count)
             if count < Self.chainBatch { return chained }
         }

@@ -33,6 +33,8 @@ struct AuditReview: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
+        // Through the head: everything committed before the review, chained first (lazy chaining).
+        if through == nil { context.chainPendingEvents(on: connection) }
         let seq = try through ?? AuditTrail(connection).head().seq
         let intent = SigningIntent(record: "the audit trail through event \(seq)", meaning: .reviewed,
                                    statement: statement ?? "audit trail review")
