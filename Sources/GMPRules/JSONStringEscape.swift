@@ -1,7 +1,28 @@
-/// The escapes of a JSON string (RFC 8259, section 7), for gmp's two JSON readers: the
-/// reconciler's field splitter (`JSONObjectText`) and the CLI's document shaper. One
-/// table, so that the two decode a string alike.
+/// The escapes of a JSON string (RFC 8259, section 7), read and written, for every place
+/// gmp handles JSON text itself: the reconciler's field splitter (`JSONObjectText`), the
+/// specification and master batch record documents, the CLI's document shaper. One
+/// table, so that they all read and write a string alike.
 public enum JSONStringEscape {
+    /// `text` as a JSON string literal: quote, backslash and control characters escaped,
+    /// everything else as UTF-8.
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
     /// The character a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`)
     /// stands for; nil for `u` (see `scalar`) and for anything that is no escape.
     public static func character(_ letter: UInt8) -> Unicode.Scalar? {
