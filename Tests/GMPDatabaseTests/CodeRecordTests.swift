@@ -69,7 +69,8 @@ struct CodeRecordTests {
         "gmp_rules.criterion_verdict(gmp.criterion,text,numeric,text[],numeric,boolean)": "#20.10: NaN and ±Infinity refused",
         "gmp.add_location(text,text,text,text,numeric,text[],integer,integer)": "#20.10: NaN and ±Infinity refused",
         "gmp_rules.check_shipping_event()": "#20.8: dispatch re-checks lot status and the shipper",
-        "gmp.import_specification(jsonb,text)": "#20.7 and the advisory-lock finding: a K/M criterion carries the permitted range of M; a row lock per code, which no other role can take; #16: the hint names an example that ships with gmp (gmp docs --spec)",
+        "gmp.import_specification(jsonb,text)": "#20.7 and the advisory-lock finding: a K/M criterion carries the permitted range of M; a row lock per code, which no other role can take; #16: the hint names an example that ships with gmp (gmp docs --spec); "
+            + "#13: numbers, checks and inserts the version through gmp_rules.insert_document_version, shared with the master batch record import",
         "gmp.assign_specification(text,text,numeric,boolean)": "#20.7: a dose is set only signed (the six-argument form); this one assigns without a dose",
         "gmp.qc_result_status": "#20.11: the analyst's own confirmation, and whether a result still awaits it; #15: the procedure the result followed",
         "gmp_rules.lot_evaluation(text)": "#20.11: a result recorded in another person's name counts once that analyst confirms it",

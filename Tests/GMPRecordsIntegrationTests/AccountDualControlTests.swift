@@ -95,6 +95,32 @@ struct AccountDualControlTests {
         }
     }
 
+    /// Issue 13: approving and declining make their first checks through one function
+    /// (gmp_rules.role_proposal_to_decide), so they refuse alike and in one order.
+    @Test("approving and declining a role proposal refuse alike: no reason, then one's own account, then no open proposal")
+    func decidingRefusesAlike() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try TestAccount.create(in: database, roles: ["admin"])
+            let target = try TestAccount.create(in: database, roles: ["operator"])
+            let session = try admin.connect()
+            let deciders: [(String, (String, String) throws -> Void)] = [
+                ("approve", { id, reason in try session.execute("SELECT gmp.approve_role(\(id), 'qa', \(reason))") }),
+                ("decline", { id, reason in try session.execute("SELECT gmp.decline_role(\(id), 'qa', \(reason))") }),
+            ]
+            for (name, decide) in deciders {
+                DonorAndLotRulesTests.expectSQLState("GM008", "\(name): no reason, on one's own account") {
+                    try decide(admin.id, " ")
+                }
+                DonorAndLotRulesTests.expectSQLState("42501", "\(name): one's own account") {
+                    try decide(admin.id, "ok")
+                }
+                DonorAndLotRulesTests.expectSQLState("GM001", "\(name): no open proposal") {
+                    try decide(target.id, "ok")
+                }
+            }
+        }
+    }
+
     @Test("item 6: an administrator cannot obtain qa through a second administrator account they create")
     func secondAdminAccount() throws {
         try TestServer.withMigratedDatabase { database in

@@ -25,7 +25,7 @@ struct ImportLockTests {
         "SELECT FROM gmp_meta.serial_lock FOR UPDATE",
         "LOCK TABLE gmp_meta.serial_lock IN EXCLUSIVE MODE",
         "SELECT gmp_rules.lock_device_readings('LN2-A')",
-        "SELECT gmp_rules.lock_specification_code('TEST-DP')",
+        "SELECT gmp_rules.insert_document_version('gmp.specification', '{\"code\": \"TEST-DP\"}', '', 'spec')",
     ]
 
     @Test("another role holding the old advisory key does not stall a device's readings import; it cannot lock the rows gmp locks")
@@ -76,6 +76,38 @@ struct ImportLockTests {
             }
             try attacker.execute("ROLLBACK")
             try attacker.execute("SELECT pg_advisory_unlock_all()")
+        }
+    }
+
+    /// Issue 13: the master batch record import had its own copy of the specification's
+    /// numbering, still with the advisory lock; both now number through
+    /// gmp_rules.insert_document_version and its row lock.
+    @Test("another role holding the old advisory key does not stall a master batch record import")
+    func masterRecordImportNotStalled() throws {
+        try Rules.Site.with { site in
+            let attacker = try TestAccount.create(in: site.database, roles: ["auditor"]).connect()
+            try attacker.execute("BEGIN")
+            try attacker.execute("SELECT pg_advisory_xact_lock(hashtext('gmp.master_record'), hashtext('TEST-MBR'))")
+            try attacker.execute("SAVEPOINT attempt")
+            Rules.expectSQLState("42501", "auditor locking the master batch record's lock row") {
+                try attacker.execute("SELECT FROM gmp_meta.serial_lock WHERE key = 'TEST-MBR' FOR UPDATE")
+            }
+            try attacker.execute("ROLLBACK TO SAVEPOINT attempt")
+            try site.qaSession.execute("SET lock_timeout = '2s'")
+            for version in 1...2 {
+                let id: String = try site.qaSession.query("""
+                    SELECT gmp.import_master_record(\(MasterRecordRulesTests.document(title: "lock test \(version)"))::jsonb,
+                                                    \("lock test source \(version)")) AS id
+                    """)[0].decode("id")
+                #expect(id == "TEST-MBR@\(version)")
+            }
+            Rules.expectSQLState("GM003", "the same file imported again") {
+                try site.qaSession.execute("""
+                    SELECT gmp.import_master_record(\(MasterRecordRulesTests.document(title: "lock test 1"))::jsonb,
+                                                    'lock test source 1')
+                    """)
+            }
+            try attacker.execute("ROLLBACK")
         }
     }
 

@@ -273,14 +273,20 @@ BEGIN
 END;
 $$;
 
--- The open proposal of `role` for `account_id`, locked; refused when there is none.
-CREATE OR REPLACE FUNCTION gmp_rules.open_role_proposal(account_id text, role text) RETURNS gmp.role_proposal
+-- What approving and declining a proposal both first check, in this order: the decider
+-- is an administrator, gives a reason, and the account may be changed. Returns the open
+-- proposal of `role` for `account_id`, locked; refused when there is none.
+CREATE OR REPLACE FUNCTION gmp_rules.role_proposal_to_decide(account_id text, role text, reason text)
+RETURNS gmp.role_proposal
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     proposal gmp.role_proposal;
 BEGIN
+    PERFORM gmp_rules.require_administrator();
+    PERFORM gmp_rules.give_reason(reason);
+    PERFORM gmp_rules.account_for_change(account_id);
     SELECT * INTO proposal FROM gmp.role_proposal p
-    WHERE p.account_id = open_role_proposal.account_id AND p.role = open_role_proposal.role
+    WHERE p.account_id = role_proposal_to_decide.account_id AND p.role = role_proposal_to_decide.role
       AND NOT EXISTS (SELECT FROM gmp.role_decision d WHERE d.proposal_id = p.id)
     FOR UPDATE;
     IF NOT FOUND THEN
@@ -301,10 +307,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     proposal gmp.role_proposal;
 BEGIN
-    PERFORM gmp_rules.require_administrator();
-    PERFORM gmp_rules.give_reason(reason);
-    PERFORM gmp_rules.account_for_change(account_id);
-    proposal := gmp_rules.open_role_proposal(account_id, role);
+    proposal := gmp_rules.role_proposal_to_decide(account_id, role, reason);
     IF proposal.proposed_by = session_user THEN
         RAISE EXCEPTION 'you proposed the role % for %: a second administrator approves it', role, account_id
             USING ERRCODE = 'GM005', HINT = 'dual control: another administrator runs gmp user approve';
@@ -330,10 +333,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     proposal gmp.role_proposal;
 BEGIN
-    PERFORM gmp_rules.require_administrator();
-    PERFORM gmp_rules.give_reason(reason);
-    PERFORM gmp_rules.account_for_change(account_id);
-    proposal := gmp_rules.open_role_proposal(account_id, role);
+    proposal := gmp_rules.role_proposal_to_decide(account_id, role, reason);
     INSERT INTO gmp.role_decision (proposal_id, outcome, reason) VALUES (proposal.id, 'declined', reason);
     PERFORM gmp_rules.record_security_event(account_id, 'role_declined',
         format('%s proposed by %s, declined by %s: %s', role, proposal.proposed_by, session_user, reason));

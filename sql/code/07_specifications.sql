@@ -99,15 +99,36 @@ BEGIN
 END;
 $$;
 
--- Versions of one specification code are numbered one at a time: its row in
--- gmp_meta.serial_lock (made on first use) is locked until commit. No gmp role can read
--- or lock that table, so nobody can stall an import from psql, as anyone could with the
--- advisory lock this replaces. A code's first versions race on the row's key instead:
--- the second waits for the first to commit, then locks the row.
-CREATE OR REPLACE FUNCTION gmp_rules.lock_specification_code(code text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- The header row of a controlled document's new draft version (a specification, a master
+-- batch record: tables of the same header columns), numbered CODE@VERSION; refused when
+-- this very file is already imported (`command` names the gmp command that shows it).
+-- Versions of one code are numbered one at a time: the code's row in gmp_meta.serial_lock
+-- (made on first use, scope the table's name) is locked until commit. No gmp role can
+-- read or lock that table, so nobody can stall an import from psql, as anyone could with
+-- the advisory locks this replaces. A code's first versions race on the row's key
+-- instead: the second waits for the first to commit, then locks the row. Not SECURITY
+-- DEFINER: it writes as the import function that calls it.
+CREATE OR REPLACE FUNCTION gmp_rules.insert_document_version(document_table regclass, document jsonb, source_text text,
+                                                            command text) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    code text := document->>'code';
+    source_sha256 bytea := sha256(convert_to(source_text, 'UTF8'));
+    same text;
+    next_version integer;
 BEGIN
-    PERFORM gmp_rules.lock_serial('gmp.specification', code);
+    PERFORM gmp_rules.lock_serial(document_table::text, code);
+    EXECUTE format('SELECT min(d.id) FILTER (WHERE d.source_sha256 = $2), coalesce(max(d.version), 0) + 1 '
+                   'FROM %s d WHERE d.code = $1', document_table)
+        INTO same, next_version USING code, source_sha256;
+    IF same IS NOT NULL THEN
+        RAISE EXCEPTION 'this file is already imported as %', same USING ERRCODE = 'GM003',
+            HINT = format('nothing to import; gmp %s show %s', command, same);
+    END IF;
+    EXECUTE format('INSERT INTO %s (id, code, version, title, product_kind, stage, source_text, source_sha256) '
+                   'VALUES ($1, $2, $3, $4->>''title'', $4->>''product_kind'', $4->>''stage'', $5, $6)', document_table)
+        USING code || '@' || next_version, code, next_version, document, source_text, source_sha256;
+    RETURN code || '@' || next_version;
 END;
 $$;
 
@@ -129,8 +150,6 @@ CREATE OR REPLACE FUNCTION gmp.import_specification(document jsonb, source_text 
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     spec_code text := document->>'code';
-    next_version integer;
-    same text;
     new_id text;
     c jsonb;
     extra text;
@@ -147,20 +166,8 @@ BEGIN
     IF extra IS NOT NULL THEN
         RAISE EXCEPTION 'unknown specification key(s): %', extra USING ERRCODE = 'GM002';
     END IF;
-    -- Versions of one code are numbered one at a time.
-    PERFORM gmp_rules.lock_specification_code(spec_code);
-    SELECT s.id INTO same FROM gmp.specification s
-    WHERE s.code = spec_code AND s.source_sha256 = sha256(convert_to(import_specification.source_text, 'UTF8'));
-    IF same IS NOT NULL THEN
-        RAISE EXCEPTION 'this file is already imported as %', same USING ERRCODE = 'GM003',
-            HINT = 'nothing to import; gmp spec show ' || same;
-    END IF;
-    SELECT coalesce(max(s.version), 0) + 1 INTO next_version FROM gmp.specification s WHERE s.code = spec_code;
-    new_id := spec_code || '@' || next_version;
     PERFORM set_config('gmp.reason', 'specification imported as a draft', true);
-    INSERT INTO gmp.specification (id, code, version, title, product_kind, stage, source_text, source_sha256)
-    VALUES (new_id, spec_code, next_version, document->>'title', document->>'product_kind', document->>'stage',
-            import_specification.source_text, sha256(convert_to(import_specification.source_text, 'UTF8')));
+    new_id := gmp_rules.insert_document_version('gmp.specification', document, source_text, 'spec');
     FOR c IN SELECT value FROM jsonb_array_elements(document->'criteria') LOOP
         n := n + 1;
         SELECT string_agg(k, ', ') INTO extra FROM jsonb_object_keys(c) k

@@ -67,21 +67,29 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     ORDER BY c.ordinal
 $$;
 
+-- A lot and the cell banks it was made from, up its line of parents: what its materials,
+-- equipment and material blockers are gathered over.
+CREATE OR REPLACE FUNCTION gmp_rules.lot_line(lot_din text) RETURNS TABLE (din text)
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE line AS (
+        SELECT l.din, l.parent_din FROM gmp.lot l WHERE l.din = lot_din
+        UNION ALL
+        SELECT p.din, p.parent_din FROM gmp.lot p JOIN line ON p.din = line.parent_din)
+    SELECT line.din FROM line
+$$;
+
 -- The materials a lot and the cell banks it was made from consumed, for its trace and
 -- its release package (no status: a recall after release shows as a blocker, and the
 -- signed package stays the one QA decided on).
 CREATE OR REPLACE FUNCTION gmp_rules.lot_materials(lot_din text) RETURNS jsonb
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
-    WITH RECURSIVE line AS (
-        SELECT l.din, l.parent_din FROM gmp.lot l WHERE l.din = lot_din
-        UNION ALL
-        SELECT p.din, p.parent_din FROM gmp.lot p JOIN line ON p.din = line.parent_din)
     SELECT jsonb_agg(jsonb_build_object(
                'material_lot', m.id, 'type', m.type_code, 'supplier', m.supplier, 'supplier_lot', m.supplier_lot,
                'expires_on', m.expires_on, 'certificate_sha256', encode(m.certificate_sha256, 'hex'),
                'lot', c.din, 'quantity', c.quantity::text, 'unit', c.unit, 'used_at', c.used_at,
                'step_id', c.step_id, 'result_id', c.result_id) ORDER BY c.id)
-    FROM line JOIN gmp.material_consumption c ON c.din = line.din JOIN gmp.material_lot m ON m.id = c.material_lot_id
+    FROM gmp_rules.lot_line(lot_din) line JOIN gmp.material_consumption c ON c.din = line.din
+    JOIN gmp.material_lot m ON m.id = c.material_lot_id
 $$;
 
 -- The equipment a lot and the cell banks it was made from used, for its trace and its
@@ -90,14 +98,11 @@ $$;
 -- (sql/code/17_equipment.sql), so no blocker of its own.
 CREATE OR REPLACE FUNCTION gmp_rules.lot_equipment(lot_din text) RETURNS jsonb
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
-    WITH RECURSIVE line AS (
-        SELECT l.din, l.parent_din FROM gmp.lot l WHERE l.din = lot_din
-        UNION ALL
-        SELECT p.din, p.parent_din FROM gmp.lot p JOIN line ON p.din = line.parent_din)
     SELECT jsonb_agg(jsonb_build_object(
                'equipment', e.id, 'kind', e.kind, 'name', e.name, 'lot', u.din, 'used_at', u.used_at,
                'step_id', u.step_id, 'result_id', u.result_id) ORDER BY u.used_at, u.id)
-    FROM line JOIN gmp.equipment_use u ON u.din = line.din JOIN gmp.equipment e ON e.id = u.equipment_id
+    FROM gmp_rules.lot_line(lot_din) line JOIN gmp.equipment_use u ON u.din = line.din
+    JOIN gmp.equipment e ON e.id = u.equipment_id
 $$;
 
 -- The release blocker of materials (sql/code/16_materials.sql): a material lot the product lot (or a cell bank it was made from)
@@ -105,14 +110,10 @@ $$;
 CREATE OR REPLACE FUNCTION gmp_rules.material_blockers(lot_din text)
 RETURNS TABLE (kind text, item text, problem text)
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
-    WITH RECURSIVE line AS (
-        SELECT l.din, l.parent_din FROM gmp.lot l WHERE l.din = lot_din
-        UNION ALL
-        SELECT p.din, p.parent_din FROM gmp.lot p JOIN line ON p.din = line.parent_din)
     SELECT 'material', m.id,
            format('material lot %s (%s, supplier lot %s) consumed by lot %s was rejected: %s',
                   m.id, m.type_code, m.supplier_lot, string_agg(DISTINCT c.din, ', '), d.reason)
-    FROM line JOIN gmp.material_consumption c ON c.din = line.din
+    FROM gmp_rules.lot_line(lot_din) line JOIN gmp.material_consumption c ON c.din = line.din
     JOIN gmp.material_lot m ON m.id = c.material_lot_id AND m.status = 'rejected'
     LEFT JOIN gmp.material_disposition d ON d.material_lot_id = m.id AND d.decision = 'rejected'
     GROUP BY m.id, m.type_code, m.supplier_lot, d.reason

@@ -112,8 +112,6 @@ CREATE OR REPLACE FUNCTION gmp.import_master_record(document jsonb, source_text 
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     master_code text := document->>'code';
-    next_version integer;
-    same text;
     new_id text;
     s jsonb;
     p jsonb;
@@ -134,20 +132,8 @@ BEGIN
     IF extra IS NOT NULL THEN
         RAISE EXCEPTION 'unknown master batch record key(s): %', extra USING ERRCODE = 'GM002';
     END IF;
-    -- Versions of one code are numbered one at a time.
-    PERFORM pg_advisory_xact_lock(hashtext('gmp.master_record'), hashtext(master_code));
-    SELECT m.id INTO same FROM gmp.master_record m
-    WHERE m.code = master_code AND m.source_sha256 = sha256(convert_to(import_master_record.source_text, 'UTF8'));
-    IF same IS NOT NULL THEN
-        RAISE EXCEPTION 'this file is already imported as %', same USING ERRCODE = 'GM003',
-            HINT = 'nothing to import; gmp process show ' || same;
-    END IF;
-    SELECT coalesce(max(m.version), 0) + 1 INTO next_version FROM gmp.master_record m WHERE m.code = master_code;
-    new_id := master_code || '@' || next_version;
     PERFORM set_config('gmp.reason', 'master batch record imported as a draft', true);
-    INSERT INTO gmp.master_record (id, code, version, title, product_kind, stage, source_text, source_sha256)
-    VALUES (new_id, master_code, next_version, document->>'title', document->>'product_kind', document->>'stage',
-            import_master_record.source_text, sha256(convert_to(import_master_record.source_text, 'UTF8')));
+    new_id := gmp_rules.insert_document_version('gmp.master_record', document, source_text, 'process');
     FOR s IN SELECT value FROM jsonb_array_elements(document->'steps') LOOP
         n := n + 1;
         SELECT string_agg(x, ', ') INTO extra FROM jsonb_object_keys(s) x

@@ -18,6 +18,27 @@ enum SignedAction {
         return try sign(connection, signing: intent, passwordStdin: passwordStdin, isolation: isolation, operation)
     }
 
+    /// A signed command on one record: `run`, then the report every such command gives,
+    /// the `SignedDocument` (--json) and the line "signed: USER DONE (signature N)" with
+    /// `next` (what happens now) after it. One home, so that the shape cannot drift.
+    static func runAndReport(_ connection: PostgresConnection, function: String, refusal: String, fix: String,
+                             signing intent: SigningIntent, passwordStdin: Bool, record: String, done: String,
+                             next: String = "", isolation: IsolationLevel = WriteIsolation.serializable,
+                             in context: CommandContext,
+                             _ operation: (PostgresConnection, UUID) throws -> Int64) throws {
+        let signature = try run(connection, function: function, refusal: refusal, fix: fix, signing: intent,
+                                passwordStdin: passwordStdin, isolation: isolation, operation)
+        try report(signature, record: record, signing: intent, done: done, next: next, on: connection, in: context)
+    }
+
+    /// The report of `runAndReport`, for a command that signs without a grant to check first.
+    static func report(_ signature: Int64, record: String, signing intent: SigningIntent, done: String, next: String = "",
+                       on connection: PostgresConnection, in context: CommandContext) throws {
+        try context.output.document(SignedDocument(record: record, signature: signature, signer: connection.userName,
+                                                   meaning: intent.meaning))
+        context.output.data("signed: \(connection.userName) \(done) (signature \(signature))\(next)")
+    }
+
     /// Refuses (exit 77) before any password is asked for when the person lacks the grant.
     static func requireGrant(_ connection: PostgresConnection, function: String, refusal: String, fix: String) throws {
         guard try Privileges.mayExecute(function, on: connection) else {

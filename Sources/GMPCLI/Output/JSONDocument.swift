@@ -97,23 +97,7 @@ struct JSONDocument {
         }
     }
 
-    private static func quoted(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    private static func quoted(_ string: String) -> String { JSONStringEscape.quoted(string) }
 
     /// RFC 8259, strictly: one value, whitespace around it, nothing else.
     private struct Parser {
@@ -235,27 +219,16 @@ struct JSONDocument {
                 guard at < bytes.count else { break }
                 let escape = bytes[at]
                 at += 1
-                switch escape {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800..<0xDC00).contains(code) {
-                        try expect("\\u")
-                        let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw Malformed(offset: at) }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw Malformed(offset: at) }
-                    scalars.append(scalar)
-                default: throw Malformed(offset: at - 1)
+                if let character = JSONStringEscape.character(escape) {
+                    scalars.append(character)
+                    continue
                 }
+                guard escape == UInt8(ascii: "u") else { throw Malformed(offset: at - 1) }
+                let code = try hex4()
+                guard let scalar = try JSONStringEscape.scalar(code, low: { try expect("\\u"); return try hex4() }) else {
+                    throw Malformed(offset: at)
+                }
+                scalars.append(scalar)
             }
             throw Malformed(offset: at)
         }

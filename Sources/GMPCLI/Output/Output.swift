@@ -34,6 +34,13 @@ struct Output {
         StandardStream.output.write(try JSONDocument(parsing: text).text + "\n")
     }
 
+    /// A `show` command's answer: with `--json` the server's document, otherwise the lines
+    /// made from it; only the form asked for is fetched.
+    func serverDocument(_ text: () throws -> String, orLines lines: () throws -> [String]) throws {
+        if json { return try serverDocument(try text()) }
+        data(try lines().joined(separator: "\n"))
+    }
+
     /// A progress or information line, to stderr; silent with `--quiet` or `--json`.
     func note(_ text: String) {
         guard !quiet, !json else { return }

@@ -7,37 +7,19 @@ import Yams
 /// Steps must follow the order of the step kinds, each kind at most once; every
 /// parameter needs at least one limit, and a lower limit not above the upper.
 public enum ProcessFile {
-    static let topKeys = ["process", "title", "applies_to", "steps"]
+    static let header = ControlledDocumentHeader.Kind(
+        topKeys: ["process", "title", "applies_to", "steps"], codeKey: "process",
+        codeDescription: "the process code, such as UC-MSC-MBR", codeNoun: "process code",
+        helpTopic: "master-batch-records", example: "gmp docs --process uc-msc")
     static let stepKeys = ["kind", "procedure", "check", "parameters", "materials", "equipment"]
     static let parameterKeys = ["name", "unit", "at_least", "at_most"]
     static let checkWords = ["required": true, "none": false]
 
     /// The master batch record in `text`, or the first problem found.
     public static func parse(_ text: String) throws -> MasterRecord {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text, .basic)
-        } catch {
-            let reason = String(describing: error).split(separator: "\n").first.map(String.init) ?? "unreadable"
-            throw SpecificationFileError(path: "", line: nil, problem: "not valid YAML (\(reason))",
-                                         fix: "correct the YAML; gmp help master-batch-records shows the format")
-        }
-        guard let root else {
-            throw SpecificationFileError(path: "", line: nil, problem: "the file is empty",
-                                         fix: "start from a shipped example: gmp docs --process uc-msc")
-        }
-        let top = try SpecificationMapping(root, path: "", allowed: topKeys)
-        let code = try top.text("process", "the process code, such as UC-MSC-MBR")
-        guard SpecificationSyntax.isSpecificationCode(code) else {
-            throw top.error("process", "\"\(code)\" is not a process code",
-                            fix: "use 2–32 capital letters, digits and hyphens, not starting with a hyphen")
-        }
-        let title = try top.text("title", "the title printed on reports")
-        let appliesTo = try SpecificationMapping(try top.required("applies_to", "product_kind and stage"),
-                                                 path: "applies_to", allowed: SpecificationFile.appliesToKeys)
-        let productKind = try appliesTo.choice("product_kind", ProductKind.self)
-        let stage = try appliesTo.choice("stage", LotStage.self)
-        return MasterRecord(code: code, title: title, productKind: productKind, stage: stage, steps: try parseSteps(top))
+        let header = try ControlledDocumentHeader(text, Self.header)
+        return MasterRecord(code: header.code, title: header.title, productKind: header.productKind, stage: header.stage,
+                            steps: try parseSteps(header.top))
     }
 
     private static func parseSteps(_ top: SpecificationMapping) throws -> [MasterStep] {

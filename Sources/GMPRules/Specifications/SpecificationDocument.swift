@@ -59,23 +59,6 @@ public enum SpecificationDocument {
     private static func boolean(_ value: Bool?) -> String { value.map { $0 ? "true" : "false" } ?? "null" }
     private static func array(_ items: [String]) -> String { "[" + items.map(string).joined(separator: ",") + "]" }
 
-    /// A JSON string literal (RFC 8259): quote, backslash and control characters escaped,
-    /// everything else as UTF-8.
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (RFC 8259).
+    static func string(_ text: String) -> String { JSONStringEscape.quoted(text) }
 }

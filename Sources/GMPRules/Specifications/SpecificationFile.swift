@@ -8,40 +8,19 @@ import Yams
 /// two lower or two upper words, mixed kinds, an empty window, a bound that excludes no
 /// possible value, an accept list holding both outcomes of a pair.
 public enum SpecificationFile {
-    static let topKeys = ["specification", "title", "applies_to", "max_retests", "criteria"]
-    static let appliesToKeys = ["product_kind", "stage"]
+    static let header = ControlledDocumentHeader.Kind(
+        topKeys: ["specification", "title", "applies_to", "max_retests", "criteria"], codeKey: "specification",
+        codeDescription: "the specification code, such as UC-MSC-DP", codeNoun: "specification code",
+        helpTopic: "qc-and-release", example: "gmp docs --spec uc-msc")
     static let retestRange = 0...3
 
     /// The specification in `text`, or the first problem found.
     public static func parse(_ text: String) throws -> Specification {
-        let root: Node?
-        do {
-            // The basic resolver leaves every scalar a string with its original text
-            // (and skips compiling the default resolver's regular expressions).
-            root = try Yams.compose(yaml: text, .basic)
-        } catch {
-            let reason = String(describing: error).split(separator: "\n").first.map(String.init) ?? "unreadable"
-            throw SpecificationFileError(path: "", line: nil, problem: "not valid YAML (\(reason))",
-                                         fix: "correct the YAML; gmp help qc-and-release shows the format")
-        }
-        guard let root else {
-            throw SpecificationFileError(path: "", line: nil, problem: "the file is empty",
-                                         fix: "start from a shipped example: gmp docs --spec uc-msc")
-        }
-        let top = try SpecificationMapping(root, path: "", allowed: topKeys)
-        let code = try top.text("specification", "the specification code, such as UC-MSC-DP")
-        guard SpecificationSyntax.isSpecificationCode(code) else {
-            throw top.error("specification", "\"\(code)\" is not a specification code",
-                            fix: "use 2–32 capital letters, digits and hyphens, not starting with a hyphen")
-        }
-        let title = try top.text("title", "the title printed on reports")
-        let appliesTo = try SpecificationMapping(try top.required("applies_to", "product_kind and stage"),
-                                                 path: "applies_to", allowed: appliesToKeys)
-        let productKind = try appliesTo.choice("product_kind", ProductKind.self)
-        let stage = try appliesTo.choice("stage", LotStage.self)
-        let defaultRetests = try top.integer("max_retests", in: retestRange)
-        let criteria = try parseCriteria(top, defaultRetests: defaultRetests)
-        return Specification(code: code, title: title, productKind: productKind, stage: stage, criteria: criteria)
+        let header = try ControlledDocumentHeader(text, Self.header)
+        let defaultRetests = try header.top.integer("max_retests", in: retestRange)
+        let criteria = try parseCriteria(header.top, defaultRetests: defaultRetests)
+        return Specification(code: header.code, title: header.title, productKind: header.productKind, stage: header.stage,
+                             criteria: criteria)
     }
 
     private static func parseCriteria(_ top: SpecificationMapping, defaultRetests: Int) throws -> [Criterion] {

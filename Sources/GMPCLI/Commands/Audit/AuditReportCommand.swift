@@ -41,7 +41,7 @@ struct AuditReportCommand: GMPCommand {
 
     func validate() throws {
         if key != nil && table == nil { throw ValidationError("--key needs --table: keys are unique only within a table") }
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
         if (html != nil || pdf != nil) && (format.csv || options.json) {
             throw ValidationError("--html and --pdf write files; leave out --csv and --json")
         }

@@ -45,17 +45,7 @@ struct BatchRecordPrintOptions: ParsableArguments {
         let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try BatchRecords(db).documentJSON(din) }
         let record = try BatchRecord.decode(json: json)
         try context.output.serverDocument(json)
-        if html != nil || pdf != nil {
-            let page = BatchRecordRendering.html(record)
-            if let html {
-                try PrintedFile.write(page, to: html)
-                context.output.note("wrote \(html)")
-            }
-            if let pdf {
-                try PDFConverter.convert(html: page, to: pdf)
-                context.output.note("wrote \(pdf)")
-            }
-        }
+        try PrintedFile.write({ BatchRecordRendering.html(record) }, html: html, pdf: pdf, in: context)
         context.output.data(BatchRecordRendering.text(record))
     }
 }

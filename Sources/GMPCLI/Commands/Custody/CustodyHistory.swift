@@ -47,7 +47,7 @@ struct CustodyHistory: GMPCommand {
     }
 
     func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
     }
 
     func execute(in context: CommandContext) throws {

@@ -84,15 +84,12 @@ struct DeviationClose: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.close_deviation(uuid, text, text)",
-                                             refusal: "close deviations", fix: "QA closes deviations",
-                                             signing: SigningIntent(record: "closure of deviation \(id)", meaning: .approved, statement: outcome),
-                                             passwordStdin: passwordStdin) { db, challenge in
+        try SignedAction.runAndReport(connection, function: "gmp.close_deviation(uuid, text, text)",
+                                      refusal: "close deviations", fix: "QA closes deviations",
+                                      signing: SigningIntent(record: "closure of deviation \(id)", meaning: .approved, statement: outcome),
+                                      passwordStdin: passwordStdin, record: id, done: "closed \(id)", in: context) { db, challenge in
             try Deviations.close(on: db, challenge: challenge, deviation: id, outcome: outcome)
         }
-        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
-                                                   meaning: SignatureMeaning.approved.rawValue))
-        context.output.data("signed: \(connection.userName) closed \(id) (signature \(signature))")
     }
 }
 

@@ -99,7 +99,7 @@ struct EquipmentList: GMPCommand {
     @OptionGroup var format: TraceFormat
 
     func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
     }
 
     func execute(in context: CommandContext) throws {
@@ -142,11 +142,8 @@ struct EquipmentShow: GMPCommand {
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let register = EquipmentRegister(connection)
-        if options.json {
-            try context.output.serverDocument(try register.documentJSON(id))
-            return
-        }
-        context.output.data(EquipmentText.summary(try register.document(id)).joined(separator: "\n"))
+        try context.output.serverDocument({ try register.documentJSON(id) },
+                                          orLines: { EquipmentText.summary(try register.document(id)) })
     }
 }
 
@@ -249,21 +246,18 @@ struct EquipmentStatus: GMPCommand {
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let inService = state == .inService
-        let signature = try SignedAction.run(
+        let stateInWords = state.rawValue.replacingOccurrences(of: "-", with: " ")
+        try SignedAction.runAndReport(
             connection,
             function: inService ? "gmp.return_equipment_to_service(uuid, text, text)"
                                 : "gmp.take_equipment_out_of_service(uuid, text, text)",
             refusal: inService ? "return equipment to service" : "take equipment out of service",
             fix: inService ? "QA returns equipment to service" : "operators, QC and QA take equipment out of service",
-            signing: SigningIntent(record: "\(id) \(state.rawValue.replacingOccurrences(of: "-", with: " "))", meaning: .approved,
-                                   statement: reason),
-            passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
+            signing: SigningIntent(record: "\(id) \(stateInWords)", meaning: .approved, statement: reason),
+            passwordStdin: passwordStdin, record: id, done: "put \(id) \(stateInWords)",
+            isolation: WriteIsolation.lockedRows, in: context) { db, challenge in
             try EquipmentRegister.changeStatus(of: id, inService: inService, reason: reason, on: db, challenge: challenge)
         }
-        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
-                                                   meaning: SignatureMeaning.approved.rawValue))
-        context.output.data("signed: \(connection.userName) put \(id) \(state.rawValue.replacingOccurrences(of: "-", with: " ")) "
-                            + "(signature \(signature))")
     }
 }
 

@@ -77,15 +77,13 @@ struct ExcursionAssess: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.assess_excursion(uuid, text, text)",
-                                             refusal: "assess excursions", fix: "QA assesses excursions",
-                                             signing: SigningIntent(record: "assessment of excursion \(id)", meaning: .approved,
-                                                                    statement: assessment),
-                                             passwordStdin: passwordStdin) { db, challenge in
+        try SignedAction.runAndReport(connection, function: "gmp.assess_excursion(uuid, text, text)",
+                                      refusal: "assess excursions", fix: "QA assesses excursions",
+                                      signing: SigningIntent(record: "assessment of excursion \(id)", meaning: .approved,
+                                                             statement: assessment),
+                                      passwordStdin: passwordStdin, record: id, done: "assessed \(id)", next: "; it is closed",
+                                      in: context) { db, challenge in
             try Excursions.assess(on: db, challenge: challenge, excursion: id, assessment: assessment)
         }
-        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
-                                                   meaning: SignatureMeaning.approved.rawValue))
-        context.output.data("signed: \(connection.userName) assessed \(id) (signature \(signature)); it is closed")
     }
 }

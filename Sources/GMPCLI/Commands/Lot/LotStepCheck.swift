@@ -25,16 +25,14 @@ struct LotStepCheck: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.check_step(uuid, bigint, text)",
-                                             refusal: "check manufacturing steps",
-                                             fix: "operators and QA check steps they did not perform",
-                                             signing: SigningIntent(record: "manufacturing step \(step)", meaning: .verified,
-                                                                    statement: statement),
-                                             passwordStdin: passwordStdin) { db, challenge in
+        try SignedAction.runAndReport(connection, function: "gmp.check_step(uuid, bigint, text)",
+                                      refusal: "check manufacturing steps",
+                                      fix: "operators and QA check steps they did not perform",
+                                      signing: SigningIntent(record: "manufacturing step \(step)", meaning: .verified,
+                                                             statement: statement),
+                                      passwordStdin: passwordStdin, record: String(step), done: "verified step \(step)",
+                                      in: context) { db, challenge in
             try MasterRecordRegistry.check(on: db, challenge: challenge, step: step, statement: statement)
         }
-        try context.output.document(SignedDocument(record: String(step), signature: signature, signer: connection.userName,
-                                                   meaning: SignatureMeaning.verified.rawValue))
-        context.output.data("signed: \(connection.userName) verified step \(step) (signature \(signature))")
     }
 }

@@ -92,7 +92,7 @@ struct MaterialTypeList: GMPCommand {
     @OptionGroup var format: TraceFormat
 
     func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
     }
 
     func execute(in context: CommandContext) throws {
@@ -182,15 +182,13 @@ struct MaterialRelease: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.release_material(uuid, text, text)",
-                                             refusal: "release material lots", fix: "QA releases material lots",
-                                             signing: SigningIntent(record: "material lot \(id)", meaning: .released, statement: statement),
-                                             passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
+        try SignedAction.runAndReport(connection, function: "gmp.release_material(uuid, text, text)",
+                                      refusal: "release material lots", fix: "QA releases material lots",
+                                      signing: SigningIntent(record: "material lot \(id)", meaning: .released, statement: statement),
+                                      passwordStdin: passwordStdin, record: id, done: "released material lot \(id)",
+                                      isolation: WriteIsolation.lockedRows, in: context) { db, challenge in
             try Materials.release(on: db, challenge: challenge, lot: id, statement: statement)
         }
-        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
-                                                   meaning: SignatureMeaning.released.rawValue))
-        context.output.data("signed: \(connection.userName) released material lot \(id) (signature \(signature))")
     }
 }
 
@@ -213,16 +211,13 @@ struct MaterialReject: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.reject_material(uuid, text, text)",
-                                             refusal: "reject material lots", fix: "QA rejects material lots",
-                                             signing: SigningIntent(record: "material lot \(id)", meaning: .rejected, statement: reason),
-                                             passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
+        try SignedAction.runAndReport(connection, function: "gmp.reject_material(uuid, text, text)",
+                                      refusal: "reject material lots", fix: "QA rejects material lots",
+                                      signing: SigningIntent(record: "material lot \(id)", meaning: .rejected, statement: reason),
+                                      passwordStdin: passwordStdin, record: id, done: "rejected material lot \(id)",
+                                      next: "; gmp trace material \(id) lists the lots it reached", isolation: WriteIsolation.lockedRows, in: context) { db, challenge in
             try Materials.reject(on: db, challenge: challenge, lot: id, reason: reason)
         }
-        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
-                                                   meaning: SignatureMeaning.rejected.rawValue))
-        context.output.data("signed: \(connection.userName) rejected material lot \(id) (signature \(signature)); "
-                            + "gmp trace material \(id) lists the lots it reached")
     }
 }
 
@@ -310,13 +305,10 @@ struct MaterialShow: GMPCommand {
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let materials = Materials(connection)
-        if options.json {
-            try context.output.serverDocument(try materials.documentJSON(id))
-            return
-        }
-        let m = try materials.document(id)
-        let lines = MaterialText.summary(m) + MaterialText.consumptions(m.consumptions ?? [])
-        context.output.data(lines.joined(separator: "\n"))
+        try context.output.serverDocument({ try materials.documentJSON(id) }, orLines: {
+            let m = try materials.document(id)
+            return MaterialText.summary(m) + MaterialText.consumptions(m.consumptions ?? [])
+        })
     }
 }
 
@@ -328,7 +320,7 @@ protocol MaterialTraceCommand: GMPCommand {
 
 extension MaterialTraceCommand {
     func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
     }
 
     func execute(in context: CommandContext) throws {

@@ -57,8 +57,10 @@ struct ProcessImport: GMPCommand {
 }
 
 /// `gmp process approve CODE@VERSION` (QA, signed).
-struct ProcessApprove: GMPCommand {
+struct ProcessApprove: ControlledDocumentApproval {
     static let path = "process approve"
+    static let document = "master batch record"
+    static let function = "gmp.approve_master_record(uuid, text, text)"
     static let configuration = CommandConfiguration(
         commandName: "approve",
         abstract: "Approve a draft master batch record version with your e-signature (QA; not its importer).",
@@ -72,18 +74,8 @@ struct ProcessApprove: GMPCommand {
     @Option(help: ArgumentHelp("Your statement, signed with the approval.", valueName: "text")) var statement: String?
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
-    func execute(in context: CommandContext) throws {
-        let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.approve_master_record(uuid, text, text)",
-                                             refusal: "approve master batch records", fix: "QA approves master batch records",
-                                             signing: SigningIntent(record: "master batch record \(id)", meaning: .approved,
-                                                                    statement: statement),
-                                             passwordStdin: passwordStdin) { db, challenge in
-            try MasterRecordRegistry.approve(on: db, challenge: challenge, id: id, statement: statement)
-        }
-        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
-                                                   meaning: SignatureMeaning.approved.rawValue))
-        context.output.data("signed: \(connection.userName) approved master batch record \(id) (signature \(signature))")
+    static func approve(on db: PostgresConnection, challenge: UUID, id: String, statement: String?) throws -> Int64 {
+        try MasterRecordRegistry.approve(on: db, challenge: challenge, id: id, statement: statement)
     }
 }
 
@@ -106,7 +98,7 @@ struct ProcessList: GMPCommand {
     static let header = ["PROCESS", "STATUS", "FOR", "TITLE", "APPROVED BY", "STEPS", "LOTS"]
 
     func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
     }
 
     func execute(in context: CommandContext) throws {

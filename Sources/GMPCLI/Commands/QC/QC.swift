@@ -233,16 +233,14 @@ struct QCConfirm: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.confirm_result(uuid, bigint, text)",
-                                             refusal: "confirm results", fix: "the analyst (operator, QC or QA) confirms their own result",
-                                             signing: SigningIntent(record: "QC result \(resultID), as yours", meaning: .performed,
-                                                                    statement: statement ?? "I performed this test and this is my result"),
-                                             passwordStdin: passwordStdin) { db, challenge in
+        try SignedAction.runAndReport(connection, function: "gmp.confirm_result(uuid, bigint, text)",
+                                      refusal: "confirm results", fix: "the analyst (operator, QC or QA) confirms their own result",
+                                      signing: SigningIntent(record: "QC result \(resultID), as yours", meaning: .performed,
+                                                             statement: statement ?? "I performed this test and this is my result"),
+                                      passwordStdin: passwordStdin, record: "result \(resultID)",
+                                      done: "confirmed performing result \(resultID)", in: context) { db, challenge in
             try QCResults.confirm(on: db, challenge: challenge, result: resultID, statement: statement)
         }
-        try context.output.document(SignedDocument(record: "result \(resultID)", signature: signature,
-                                                   signer: connection.userName, meaning: SignatureMeaning.performed.rawValue))
-        context.output.data("signed: \(connection.userName) confirmed performing result \(resultID) (signature \(signature))")
     }
 }
 
@@ -266,16 +264,14 @@ struct QCInvalidate: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.invalidate_result(uuid, bigint, text)",
-                                             refusal: "invalidate results", fix: "QA approves an invalidation",
-                                             signing: SigningIntent(record: "invalidation of QC result \(resultID)", meaning: .approved,
-                                                                    statement: cause),
-                                             passwordStdin: passwordStdin) { db, challenge in
+        try SignedAction.runAndReport(connection, function: "gmp.invalidate_result(uuid, bigint, text)",
+                                      refusal: "invalidate results", fix: "QA approves an invalidation",
+                                      signing: SigningIntent(record: "invalidation of QC result \(resultID)", meaning: .approved,
+                                                             statement: cause),
+                                      passwordStdin: passwordStdin, record: "result \(resultID)",
+                                      done: "invalidated result \(resultID)", in: context) { db, challenge in
             try QCResults.invalidate(on: db, challenge: challenge, result: resultID, cause: cause)
         }
-        try context.output.document(SignedDocument(record: "result \(resultID)", signature: signature,
-                                                   signer: connection.userName, meaning: SignatureMeaning.approved.rawValue))
-        context.output.data("signed: \(connection.userName) invalidated result \(resultID) (signature \(signature))")
     }
 }
 

@@ -47,18 +47,9 @@ struct Coa: GMPCommand {
             facility.name.map { CertificateRendering.Manufacturer(name: $0, address: facility.address ?? "") }
         }
         try context.output.serverDocument(json)
-        if html != nil || pdf != nil {
-            let page = CertificateRendering.html(certificate, manufacturer: manufacturer)
-            if let html {
-                try PrintedFile.write(page, to: html)
-                context.output.note("wrote \(html)")
-            }
-            if let pdf {
-                // PDF/A-3b: fonts embedded and XMP metadata, for a certificate kept for years.
-                try PDFConverter.convert(html: page, to: pdf, variant: "pdf/a-3b")
-                context.output.note("wrote \(pdf)")
-            }
-        }
+        // PDF/A-3b: fonts embedded and XMP metadata, for a certificate kept for years.
+        try PrintedFile.write({ CertificateRendering.html(certificate, manufacturer: manufacturer) }, html: html, pdf: pdf,
+                              pdfVariant: "pdf/a-3b", in: context)
         context.output.data(CertificateRendering.text(certificate, manufacturer: manufacturer))
     }
 }

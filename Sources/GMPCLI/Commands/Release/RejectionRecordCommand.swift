@@ -36,17 +36,7 @@ struct RejectionRecordCommand: GMPCommand {
         let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).rejectionJSON(din) }
         let record = try RejectionRecord.decode(json: json)
         try context.output.serverDocument(json)
-        if html != nil || pdf != nil {
-            let page = RejectionRendering.html(record)
-            if let html {
-                try PrintedFile.write(page, to: html)
-                context.output.note("wrote \(html)")
-            }
-            if let pdf {
-                try PDFConverter.convert(html: page, to: pdf)
-                context.output.note("wrote \(pdf)")
-            }
-        }
+        try PrintedFile.write({ RejectionRendering.html(record) }, html: html, pdf: pdf, in: context)
         context.output.data(RejectionRendering.text(record))
     }
 }

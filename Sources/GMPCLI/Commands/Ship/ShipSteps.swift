@@ -77,17 +77,15 @@ struct ShipDispatch: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.dispatch_shipment(uuid, text, text, text)",
-                                             refusal: "dispatch shipments", fix: "the operator, QC or QA person who packed it dispatches",
-                                             signing: SigningIntent(record: "dispatch of shipment \(shipment.shipment.uppercased()) with \(courier)",
-                                                                    meaning: .performed, statement: reason),
-                                             passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
+        let id = shipment.shipment.uppercased()
+        try SignedAction.runAndReport(connection, function: "gmp.dispatch_shipment(uuid, text, text, text)",
+                                      refusal: "dispatch shipments", fix: "the operator, QC or QA person who packed it dispatches",
+                                      signing: SigningIntent(record: "dispatch of shipment \(id) with \(courier)",
+                                                             meaning: .performed, statement: reason),
+                                      passwordStdin: passwordStdin, record: id, done: "dispatched \(id) to \(courier)",
+                                      next: "; the named receiver confirms receipt", isolation: WriteIsolation.lockedRows, in: context) { db, challenge in
             try Shipments.dispatch(on: db, challenge: challenge, shipment: shipment.shipment, courier: courier, reason: reason)
         }
-        try context.output.document(SignedDocument(record: shipment.shipment.uppercased(), signature: signature,
-                                                   signer: connection.userName, meaning: SignatureMeaning.performed.rawValue))
-        context.output.data("signed: \(connection.userName) dispatched \(shipment.shipment.uppercased()) to \(courier) "
-                            + "(signature \(signature)); the named receiver confirms receipt")
     }
 }
 
@@ -118,15 +116,13 @@ struct ShipReceive: GMPCommand {
                           problem: "permission denied: shipment \(shipment.shipment.uppercased()) is to \(receiver), not to \(connection.userName)",
                           fix: "only \(receiver), the named receiver, confirms its receipt")
         }
-        let signature = try SignedAction.sign(
-            connection, signing: SigningIntent(record: "receipt of shipment \(shipment.shipment.uppercased())", meaning: .verified,
-                                               statement: condition),
-            passwordStdin: passwordStdin, isolation: WriteIsolation.lockedRows) { db, challenge in
+        let id = shipment.shipment.uppercased()
+        let intent = SigningIntent(record: "receipt of shipment \(id)", meaning: .verified, statement: condition)
+        let signature = try SignedAction.sign(connection, signing: intent, passwordStdin: passwordStdin,
+                                              isolation: WriteIsolation.lockedRows) { db, challenge in
             try Shipments.receive(on: db, challenge: challenge, shipment: shipment.shipment, at: at?.timestamp,
                                   condition: condition)
         }
-        try context.output.document(SignedDocument(record: shipment.shipment.uppercased(), signature: signature,
-                                                   signer: connection.userName, meaning: SignatureMeaning.verified.rawValue))
-        context.output.data("signed: \(connection.userName) received \(shipment.shipment.uppercased()) (signature \(signature))")
+        try SignedAction.report(signature, record: id, signing: intent, done: "received \(id)", on: connection, in: context)
     }
 }

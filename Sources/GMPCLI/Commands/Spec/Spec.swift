@@ -57,8 +57,10 @@ struct SpecImport: GMPCommand {
 }
 
 /// `gmp spec approve CODE@VERSION` (QA, signed).
-struct SpecApprove: GMPCommand {
+struct SpecApprove: ControlledDocumentApproval {
     static let path = "spec approve"
+    static let document = "specification"
+    static let function = "gmp.approve_specification(uuid, text, text)"
     static let configuration = CommandConfiguration(
         commandName: "approve",
         abstract: "Approve a draft specification version with your e-signature (QA; not its importer).",
@@ -72,17 +74,8 @@ struct SpecApprove: GMPCommand {
     @Option(help: ArgumentHelp("Your statement, signed with the approval.", valueName: "text")) var statement: String?
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
-    func execute(in context: CommandContext) throws {
-        let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.approve_specification(uuid, text, text)",
-                                             refusal: "approve specifications", fix: "QA approves specifications",
-                                             signing: SigningIntent(record: "specification \(id)", meaning: .approved, statement: statement),
-                                             passwordStdin: passwordStdin) { db, challenge in
-            try SpecificationRegistry.approve(on: db, challenge: challenge, id: id, statement: statement)
-        }
-        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
-                                                   meaning: SignatureMeaning.approved.rawValue))
-        context.output.data("signed: \(connection.userName) approved specification \(id) (signature \(signature))")
+    static func approve(on db: PostgresConnection, challenge: UUID, id: String, statement: String?) throws -> Int64 {
+        try SpecificationRegistry.approve(on: db, challenge: challenge, id: id, statement: statement)
     }
 }
 

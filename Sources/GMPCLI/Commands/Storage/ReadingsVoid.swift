@@ -58,16 +58,15 @@ struct ReadingsVoid: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(connection, function: "gmp.void_readings_import(uuid, bigint, text)",
-                                             refusal: "void readings imports", fix: "QA voids readings imports",
-                                             signing: SigningIntent(record: "voiding of readings import \(importID)", meaning: .approved,
-                                                                    statement: reason),
-                                             passwordStdin: passwordStdin) { db, challenge in
+        try SignedAction.runAndReport(connection, function: "gmp.void_readings_import(uuid, bigint, text)",
+                                      refusal: "void readings imports", fix: "QA voids readings imports",
+                                      signing: SigningIntent(record: "voiding of readings import \(importID)", meaning: .approved,
+                                                             statement: reason),
+                                      passwordStdin: passwordStdin, record: String(importID),
+                                      done: "voided readings import \(importID)",
+                                      next: "; its readings no longer count: gmp storage readings list, gmp excursion list",
+                                      in: context) { db, challenge in
             try TemperatureReadings.void(on: db, challenge: challenge, importID: importID, reason: reason)
         }
-        try context.output.document(SignedDocument(record: String(importID), signature: signature, signer: connection.userName,
-                                                   meaning: SignatureMeaning.approved.rawValue))
-        context.output.data("signed: \(connection.userName) voided readings import \(importID) (signature \(signature)); "
-                            + "its readings no longer count: gmp storage readings list, gmp excursion list")
     }
 }

@@ -31,7 +31,7 @@ struct StorageOccupancyCommand: GMPCommand {
     }
 
     func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
     }
 
     func execute(in context: CommandContext) throws {

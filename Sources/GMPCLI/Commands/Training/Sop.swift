@@ -129,7 +129,7 @@ struct SopList: GMPCommand {
     @OptionGroup var format: TraceFormat
 
     func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
     }
 
     func execute(in context: CommandContext) throws {

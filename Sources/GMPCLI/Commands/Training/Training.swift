@@ -127,7 +127,7 @@ struct TrainingMatrix: GMPCommand {
     @OptionGroup var format: TraceFormat
 
     func validate() throws {
-        if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
+        try format.requireOne(json: options.json)
         if missing && sop == nil { throw ValidationError("--missing goes with --sop CODE") }
         if let sop, !ProcedureReference.isCode(sop) { throw ValidationError("\"\(sop)\" is not a procedure code") }
     }

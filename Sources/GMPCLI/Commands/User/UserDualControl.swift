@@ -134,17 +134,14 @@ struct UserConfirm: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let signature = try SignedAction.run(
+        try SignedAction.runAndReport(
             connection, function: "gmp.confirm_identity(uuid, text, text)", refusal: "confirm identities",
             fix: "a QA person or a director confirms it",
             signing: SigningIntent(record: "that \(id) set their own password", meaning: .verified, statement: statement),
-            passwordStdin: passwordStdin
+            passwordStdin: passwordStdin, record: id, done: "confirmed the owner of \(id)",
+            next: "; the account may work again", in: context
         ) { db, challenge in
             try AccountDirectory.confirmIdentity(on: db, challenge: challenge, of: id, statement: statement)
         }
-        try context.output.document(SignedDocument(record: id, signature: signature, signer: connection.userName,
-                                                   meaning: "verified"))
-        context.output.data("signed: \(connection.userName) confirmed the owner of \(id) (signature \(signature)); "
-                            + "the account may work again")
     }
 }

@@ -95,25 +95,14 @@ struct JSONScanner {
             guard index < bytes.count else { return nil }
             let escape = bytes[index]
             index += 1
-            switch escape {
-            case UInt8(ascii: "\""): scalars.append("\"")
-            case UInt8(ascii: "\\"): scalars.append("\\")
-            case UInt8(ascii: "/"): scalars.append("/")
-            case UInt8(ascii: "b"): scalars.append("\u{08}")
-            case UInt8(ascii: "f"): scalars.append("\u{0C}")
-            case UInt8(ascii: "n"): scalars.append("\n")
-            case UInt8(ascii: "r"): scalars.append("\r")
-            case UInt8(ascii: "t"): scalars.append("\t")
-            case UInt8(ascii: "u"):
-                guard var code = hex4() else { return nil }
-                if (0xD800..<0xDC00).contains(code) {
-                    guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(),
-                          (0xDC00..<0xE000).contains(low) else { return nil }
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                }
-                guard let scalar = Unicode.Scalar(code) else { return nil }
+            if let character = JSONStringEscape.character(escape) {
+                scalars.append(character)
+            } else {
+                guard escape == UInt8(ascii: "u"), let code = hex4(),
+                      let scalar = JSONStringEscape.scalar(code, low: {
+                          take(UInt8(ascii: "\\")) && take(UInt8(ascii: "u")) ? hex4() : nil
+                      }) else { return nil }
                 scalars.append(scalar)
-            default: return nil
             }
             run = index
         }

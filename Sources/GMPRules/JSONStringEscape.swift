@@ -1,0 +1,50 @@
+/// The escapes of a JSON string (RFC 8259, section 7), read and written, for every place
+/// gmp handles JSON text itself: the reconciler's field splitter (`JSONObjectText`), the
+/// specification and master batch record documents, the CLI's document shaper. One
+/// table, so that they all read and write a string alike.
+public enum JSONStringEscape {
+    /// `text` as a JSON string literal: quote, backslash and control characters escaped,
+    /// everything else as UTF-8.
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// The character a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`)
+    /// stands for; nil for `u` (see `scalar`) and for anything that is no escape.
+    public static func character(_ letter: UInt8) -> Unicode.Scalar? {
+        switch letter {
+        case UInt8(ascii: "\""): "\""
+        case UInt8(ascii: "\\"): "\\"
+        case UInt8(ascii: "/"): "/"
+        case UInt8(ascii: "b"): "\u{08}"
+        case UInt8(ascii: "f"): "\u{0C}"
+        case UInt8(ascii: "n"): "\n"
+        case UInt8(ascii: "r"): "\r"
+        case UInt8(ascii: "t"): "\t"
+        default: nil
+        }
+    }
+
+    /// The scalar of `\uXXXX` whose code is `code`: a high surrogate takes the code of the
+    /// `\uXXXX` that must follow from `low` (called only then), and nil is returned when
+    /// that is no low surrogate or the code is no scalar (a lone low surrogate).
+    public static func scalar(_ code: UInt32, low: () throws -> UInt32?) rethrows -> Unicode.Scalar? {
+        guard (0xD800..<0xDC00).contains(code) else { return Unicode.Scalar(code) }
+        guard let low = try low(), (0xDC00..<0xE000).contains(low) else { return nil }
+        return Unicode.Scalar(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+    }
+}
