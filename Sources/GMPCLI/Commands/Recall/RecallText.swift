@@ -117,6 +117,25 @@ enum RecallText {
 
 /// The printable recall report: one self-contained HTML page (no external resources),
 /// every value from the document escaped.
+extension RecallText {
+    /// Prints a recall or a lookback the one way `show` and `lookback` share: `--json` as
+    /// the server wrote it, `--csv` one row per unit, or the text report.
+    static func print<Document>(in context: CommandContext, format: TraceFormat, json: () throws -> String,
+                                decoded: () throws -> Document, csv: (Document) -> String,
+                                text: (Document) -> [String]) throws {
+        if context.output.json {
+            try context.output.serverDocument(try json())
+            return
+        }
+        let doc = try decoded()
+        if format.csv {
+            format.write(csv(doc))
+            return
+        }
+        context.output.data(text(doc).joined(separator: "\n"))
+    }
+}
+
 enum RecallHTML {
     static func page(_ r: RecallDocument.Recall) -> String {
         let e = CertificateRendering.escape
