@@ -94,6 +94,7 @@ struct RecallCommandTests {
             try site.expectSuccess { try site.gmp(site.qa, ["recall", "report", recall, "--html", html]) }
             let page = try String(contentsOfFile: html, encoding: .utf8)
             #expect(page.contains("Recall \(recall) — closed") && page.contains(ShipCommandTests.consignee))
+            #expect(page.contains("cleared: retained sample retested: sterile") && page.contains("final: kept its status"))
             if FileManager.default.isExecutableFile(atPath: "/usr/bin/weasyprint") {
                 let pdf = NSTemporaryDirectory() + "recall-\(recall).pdf"
                 try site.expectSuccess { try site.gmp(site.qa, ["recall", "report", recall, "--pdf", pdf]) }
