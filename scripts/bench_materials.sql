@@ -21,11 +21,12 @@
 --   of one drug product (the lot reaching few).
 --
 -- What is switched off, and how (the one shortcut, for speed): the consumptions are
--- inserted in ONE transaction with two triggers of gmp.material_consumption disabled for
--- that transaction only, its audit trigger and its rule (gmp_rules.check_consumption):
+-- inserted in ONE transaction with three triggers of gmp.material_consumption disabled for
+-- that transaction only, its audit trigger and its rules (gmp_rules.check_consumption, and
+-- the recall hold, as no recall is open in the generated facility):
 -- `ALTER EVENT TRIGGER gmp_record_ddl DISABLE` (it refuses a disabled audit trigger),
--- `ALTER TABLE … DISABLE TRIGGER audit, DISABLE TRIGGER consumption_rules`, the INSERT,
--- then both `ENABLE ALWAYS` and the event trigger `ENABLE ALWAYS` before COMMIT. No
+-- `ALTER TABLE … DISABLE TRIGGER audit, DISABLE TRIGGER consumption_rules, …`, the INSERT,
+-- then all three `ENABLE ALWAYS` and the event trigger `ENABLE ALWAYS` before COMMIT. No
 -- other session ever sees them disabled (ALTER TABLE holds the table's lock to the end),
 -- and the trail records neither ALTER. The columns the rule sets (the step's lot and
 -- time, the recorder) are given as it sets them, and what it checks (each material lot
@@ -125,7 +126,8 @@ SELECT pg_temp.lap(format('%s material lots received and released (signed)', cou
 -- recorder) are given as it would set them, and what it would check is asserted after.
 BEGIN;
 ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
-ALTER TABLE gmp.material_consumption DISABLE TRIGGER audit, DISABLE TRIGGER consumption_rules;
+ALTER TABLE gmp.material_consumption DISABLE TRIGGER audit, DISABLE TRIGGER consumption_rules,
+    DISABLE TRIGGER consumption_recall_derivation;
 WITH steps AS (
     SELECT s.id, s.din, s.performed_at, row_number() OVER (ORDER BY s.id) - 1 AS n
     FROM gmp.manufacturing_step s
@@ -162,7 +164,8 @@ BEGIN
     END IF;
 END $$;
 SET CONSTRAINTS ALL IMMEDIATE;  -- a table with pending trigger events cannot be altered
-ALTER TABLE gmp.material_consumption ENABLE ALWAYS TRIGGER audit, ENABLE ALWAYS TRIGGER consumption_rules;
+ALTER TABLE gmp.material_consumption ENABLE ALWAYS TRIGGER audit, ENABLE ALWAYS TRIGGER consumption_rules,
+    ENABLE ALWAYS TRIGGER consumption_recall_derivation;
 ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
 COMMIT;
 SELECT pg_temp.lap(format('%s consumptions (neither audited nor through the rule trigger)', count(*))) FROM gmp.material_consumption;

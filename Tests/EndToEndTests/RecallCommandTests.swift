@@ -5,7 +5,9 @@ import TestSupport
 
 /// `gmp recall …` as people run them (issue 17): the built binary, its output, --json,
 /// --csv, the printable report and exit codes, one test per cause (product lot, material
-/// lot, donor). The rules themselves are tried in SQL by RecallRulesTests.
+/// lot, donor, post-release result) and one for the errors. Every refusal is checked to
+/// be one line with its fix, its documented exit code, and to leave the audit trail as it
+/// was. The rules themselves are tried in SQL by RecallRulesTests.
 @Suite("recall commands, end to end")
 struct RecallCommandTests {
     typealias Site = DonorLotCommandTests.Site
@@ -92,6 +94,7 @@ struct RecallCommandTests {
             try site.expectSuccess { try site.gmp(site.qa, ["recall", "report", recall, "--html", html]) }
             let page = try String(contentsOfFile: html, encoding: .utf8)
             #expect(page.contains("Recall \(recall) — closed") && page.contains(ShipCommandTests.consignee))
+            #expect(page.contains("cleared: retained sample retested: sterile") && page.contains("final: kept its status"))
             if FileManager.default.isExecutableFile(atPath: "/usr/bin/weasyprint") {
                 let pdf = NSTemporaryDirectory() + "recall-\(recall).pdf"
                 try site.expectSuccess { try site.gmp(site.qa, ["recall", "report", recall, "--pdf", pdf]) }
@@ -116,12 +119,27 @@ struct RecallCommandTests {
             try site.expectSuccess { try site.signed(site.qa, ["material", "release", medium]) }
             let lot = try ss.qs.eligibleLot()
             try site.expectSuccess { try DonorLotCommandTests.step(in: site, lot, "isolation", ["--material", "\(medium):50 mL"]) }
+            for (kind, extra) in [("harvest", []), ("fill", DonorLotCommandTests.fill)] {
+                try site.expectSuccess { try DonorLotCommandTests.step(in: site, lot, kind, extra) }
+            }
+            try site.expectSuccess { try site.signed(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4"]) }
+            _ = try ss.qs.passAll(lot)
             let recall = try Self.open(site, ["--material-lot", medium])
             #expect(try ss.qs.status(lot) == "on_hold")
             try site.expectSuccess { try site.gmp(site.qa, ["lot", "unhold", lot.keyed, "--reason", "checked"]) }
             let check = try site.gmp(site.qa, ["release", "check", lot.keyed, "--json"])
             let blockers = try #require(try check.json()["blockers"] as? [[String: Any]], "\(check)")
             #expect(blockers.contains { $0["kind"] as? String == "recall" && $0["item"] as? String == recall }, "\(check)")
+            // Every result passes, yet the release is refused while the recall is open.
+            _ = try site.expectRefused(mentioning: [recall]) {
+                try site.signed(ss.qs.releaser, ["release", "approve", lot.keyed])
+            }
+            #expect(try ss.qs.status(lot) == "quarantine")
+            // Nothing more of the recalled medium is used.
+            let other = try ss.qs.eligibleLot()
+            _ = try site.expectRefused(mentioning: ["material lot \(medium)", recall]) {
+                try DonorLotCommandTests.step(in: site, other, "isolation", ["--material", "\(medium):50 mL"])
+            }
             let text = try site.expectSuccess { try site.gmp(site.qa, ["recall", "show", recall]) }
             #expect(text.stdout.contains("material lot \(medium)") && text.stdout.contains("1, 1 held"), "\(text)")
         }
@@ -144,11 +162,96 @@ struct RecallCommandTests {
             let quarantined = try ss.filledLot()
             let recall = try Self.open(site, ["--donor", donor])
             #expect(try ss.qs.status(quarantined) == "on_hold")
+            // Nothing of the donor ships, and no new lot is made from their tissue.
+            let id = try ss.shipment()
+            _ = try site.expectRefused(mentioning: [ss.unit(lot, 2), recall]) {
+                try site.gmp(site.operatorAccount, ["ship", "pack", id, "--unit", ss.unit(lot, 2)])
+            }
+            let collection: String = try TestServer.connect(site.database)
+                .query("SELECT collection_id FROM gmp.lot WHERE din = \(lot.din)")[0].decode("collection_id")
+            _ = try site.expectRefused(mentioning: ["donor \(donor)", recall]) {
+                try site.gmp(site.operatorAccount, ["lot", "create", "--collection", collection, "--stage", "drug_product",
+                                                    "--use", "allogeneic", "--expires", DonorLotCommandTests.day(365)])
+            }
             let show = try site.expectSuccess { try site.gmp(site.qa, ["recall", "show", recall, "--json"]) }
             #expect((try show.json()["lots"] as? [Any])?.count == 2, "\(show)")
             let text = try site.expectSuccess { try site.gmp(site.qa, ["recall", "lookback", donor]) }
             #expect(text.stdout.split(separator: "\n").contains { $0.hasPrefix("  ") && $0.hasSuffix(recall) }, "\(text)")
             try TerminalOutputTests.expectTableFits("LOT") { try site.gmp(site.qa, ["recall", "lookback", donor], environment: $0) }
+        }
+    }
+
+    @Test("post-release result: the released lot's units here neither ship nor thaw; shipped ones are listed by consignee")
+    func postReleaseResult() throws {
+        try ShipCommandTests.withShipSite { ss in
+            let site = ss.site
+            let lot = try ss.releasedLot()
+            _ = try Self.ship(ss, lot, [1])
+            let result: Int64 = try TestServer.connect(site.database)
+                .query("SELECT max(id) AS id FROM gmp.qc_result WHERE din = \(lot.din)")[0].decode("id")
+            _ = try site.expectRefused(mentioning: ["no result 999999", "gmp qc list"]) {
+                try site.signed(site.qa, ["recall", "open", "--post-release-result", lot.keyed, "--result", "999999",
+                                          "--reason", "x"])
+            }
+            let recall = try Self.open(site, ["--post-release-result", lot.keyed, "--result", String(result)])
+            let show = try site.expectSuccess { try site.gmp(site.qa, ["recall", "show", recall, "--json"]) }
+            #expect(try show.json()["cause"] as? String == "post_release_result", "\(show)")
+            #expect((try show.json()["result_id"] as? NSNumber)?.int64Value == result, "\(show)")
+            let lots = try #require(try show.json()["lots"] as? [[String: Any]], "\(show)")
+            #expect(lots.count == 1 && lots.first?["held"] as? Bool == false && lots.first?["status"] as? String == "released")
+            let consignees = try #require(try show.json()["consignees"] as? [[String: Any]], "\(show)")
+            #expect(consignees.first?["units"] as? [String] == [ss.unit(lot, 1)], "\(show)")
+            // The lot stays released (final), yet nothing of it leaves: not packed, not thawed.
+            let id = try ss.shipment()
+            _ = try site.expectRefused(mentioning: [ss.unit(lot, 2), recall]) {
+                try site.gmp(site.operatorAccount, ["ship", "pack", id, "--unit", ss.unit(lot, 2)])
+            }
+            _ = try site.expectRefused(mentioning: [ss.unit(lot, 3), recall, "not thawed"]) {
+                try site.gmp(site.operatorAccount, ["unit", "thaw", ss.unit(lot, 3), "--reason", "for administration"])
+            }
+            let csv = try site.expectSuccess { try site.gmp(site.qa, ["recall", "show", recall, "--csv"]) }
+            #expect(csv.stdout.split(whereSeparator: \.isNewline).count == 11, "\(csv)")
+        }
+    }
+
+    @Test("errors: an unknown recall, consignee or unit, a closure with outstanding items, a non-QA opener: one line, the fix, the exit code, the trail unchanged")
+    func errors() throws {
+        try ShipCommandTests.withShipSite { ss in
+            let site = ss.site
+            let lot = try ss.releasedLot()
+            _ = try Self.ship(ss, lot, [1])
+            _ = try site.expectRefused(exit: 77, mentioning: ["open recalls"]) {
+                try site.signed(site.operatorAccount, ["recall", "open", "--lot", lot.keyed, "--reason", "x"])
+            }
+            _ = try site.expectRefused(mentioning: ["no donor", "D26-999999"]) {
+                try site.signed(site.qa, ["recall", "open", "--donor", "D26-999999", "--reason", "x"])
+            }
+            let recall = try Self.open(site, ["--lot", lot.keyed])
+            for command in [["show", "RCL26-99999"], ["report", "RCL26-99999", "--html", NSTemporaryDirectory() + "none.html"],
+                            ["notify", "RCL26-99999", "--consignee", ShipCommandTests.consignee, "--method", "phone",
+                             "--contact", "Dr A. Clinician"]] {
+                _ = try site.expectRefused(mentioning: ["no recall RCL26-99999", "gmp recall list"]) {
+                    try site.gmp(site.qa, ["recall"] + command)
+                }
+            }
+            _ = try site.expectRefused(mentioning: ["Nobody's Clinic", "gmp recall show \(recall)"]) {
+                try site.gmp(site.qa, ["recall", "notify", recall, "--consignee", "Nobody's Clinic", "--method", "phone",
+                                       "--contact", "Dr B"])
+            }
+            _ = try site.expectRefused(mentioning: ["Nobody's Clinic", "gmp recall show \(recall)"]) {
+                try site.gmp(site.qa, ["recall", "acknowledge", recall, "--consignee", "Nobody's Clinic", "--by", "Dr B",
+                                       "--returned", ss.unit(lot, 1)])
+            }
+            _ = try site.expectRefused(mentioning: ["did not reach unit", "gmp recall show \(recall)"]) {
+                try site.gmp(site.qa, ["recall", "dispose", recall, "G1234-NONE", "--as", "cleared", "--reason", "x"])
+            }
+            _ = try site.expectRefused(mentioning: ["cannot be closed", "has not acknowledged", "without a disposition",
+                                                    "gmp recall acknowledge"]) {
+                try site.signed(site.qa, ["recall", "close", recall, "--summary", "done"])
+            }
+            _ = try site.expectRefused(exit: 77) {
+                try site.signed(site.operatorAccount, ["recall", "close", recall, "--summary", "done"])
+            }
         }
     }
 }

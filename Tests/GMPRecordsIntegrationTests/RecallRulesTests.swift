@@ -291,4 +291,120 @@ struct RecallRulesTests {
             }
         }
     }
+
+    // MARK: - Every unit, wherever it is; nothing leaves, nothing new is made
+
+    @Test("the opening records each unit where it is (delivered, in transit, stored, thawed, discarded, in hand); none is thawed or shipped while it is open, by gmp or a superuser")
+    func unitsWhereverTheyAre() throws {
+        try Site.with { s in
+            let din = try s.releasedLot()
+            let units = try s.units(din)
+            let delivered = try Self.ship(s, [units[0]])
+            let travelling = try s.createShipment()
+            _ = try s.pack(travelling, [units[1]])
+            try s.dispatch(travelling)
+            try s.storeInTank(units[2])
+            try s.site.operatorSession.execute("SELECT gmp.thaw_unit(\(units[3]), 'QC retain thawed before the recall')")
+            try s.site.operatorSession.execute("SELECT gmp.discard_unit(\(units[4]), 'dropped')")
+
+            let recall = try Self.open(s, "product_lot", din)
+            let doc = try Self.document(s, recall)
+            let rows = try #require(doc["units"] as? [[String: Any]])
+            let row = { (unit: String) in rows.first { $0["unit"] as? String == unit } ?? [:] }
+            #expect(rows.count == 20)
+            #expect(row(units[0])["state_at_open"] as? String == "delivered" && row(units[0])["shipped"] as? Bool == true
+                    && row(units[0])["shipment"] as? String == delivered
+                    && row(units[0])["consignee"] as? String == ShippingSite.consignee)
+            #expect(row(units[1])["state_at_open"] as? String == "in_transit" && row(units[1])["shipped"] as? Bool == true
+                    && row(units[1])["shipment"] as? String == travelling
+                    && row(units[1])["consignee"] as? String == ShippingSite.consignee)
+            for (unit, state) in [(units[2], "stored"), (units[3], "thawed"), (units[4], "discarded"), (units[5], "in_hand")] {
+                #expect(row(unit)["state_at_open"] as? String == state && row(unit)["shipped"] as? Bool == false
+                        && row(unit)["consignee"] as? String == nil, "\(unit)")
+            }
+            let consignees = try #require(doc["consignees"] as? [[String: Any]])
+            #expect(consignees.count == 1 && consignees.first?["units"] as? [String] == [units[0], units[1]])
+            let outstanding = try #require(doc["outstanding"] as? [String])
+            #expect(outstanding.contains { $0.contains("17 unit(s) held") }, "a discarded unit needs no disposition: \(outstanding)")
+
+            // A held unit is not thawed (the start of an administration), by gmp or a superuser's event.
+            try s.site.expectRefused("GM006", naming: [units[5], recall], "thawing a held unit") {
+                try s.site.operatorSession.execute("SELECT gmp.thaw_unit(\(units[5]), 'for the patient')")
+            }
+            try s.site.expectRefused("GM006", naming: [units[6], recall], "a superuser's thaw event, replica mode too") {
+                try s.site.asSuperuser("""
+                    SET LOCAL session_replication_role = replica;
+                    INSERT INTO gmp.custody_event (unit_id, action, state, holder_person, reason)
+                    VALUES ('\(units[6])', 'thawed', 'thawed', '\(s.site.operatorAccount.id)', 'x')
+                    """)
+            }
+            // Still allowed: a unit stays here (withdrawn from storage) or is destroyed.
+            try s.site.operatorSession.execute("SELECT gmp.withdraw_unit(\(units[2]), 'to the quarantine shelf')")
+            try s.site.operatorSession.execute("SELECT gmp.discard_unit(\(units[5]), 'destroyed under the recall')")
+            // The unit in transit still arrives; the consignee is then asked what became of it.
+            try s.receive(travelling, condition: "intact")
+            #expect(try s.unitState(units[1]) == "delivered")
+        }
+    }
+
+    @Test("nothing new is made from what an open recall holds: no child lot, no newborn's lot, no unit, no consumption of the material, whoever writes")
+    func nothingDerivedWhileOpen() throws {
+        try Site.with { s in
+            let site = s.site
+            let mother = try site.registerDonor(fullName: "Beatrice Derivation")
+            let newborn = try site.registerDonor(mother: mother)
+            try site.consent(mother)
+            try site.screen(mother)
+            let collection = try site.collect(newborn, source: "umbilical_cord", unit: "g")
+            try site.receive(collection)
+            try site.determine(newborn, collection, "eligible")
+            let master = try site.cellBank(from: collection)
+            let later = try site.collect(newborn, source: "umbilical_cord", unit: "g")
+            try site.receive(later)
+            try site.determine(newborn, later, "eligible")
+
+            let recall = try Self.open(s, "donor", mother)
+            try site.expectRefused("GM006", naming: ["lot \(master)", recall], "a working cell bank from the held master") {
+                _ = try site.createLot(parent: master, stage: "working_cell_bank")
+            }
+            try site.expectRefused("GM006", naming: ["donor \(newborn)", recall], "a new lot of the recalled mother's newborn") {
+                _ = try site.createLot(collection: later)
+            }
+            try site.expectRefused("GM006", naming: [recall], "a superuser's child lot, replica mode too") {
+                try site.asSuperuser("""
+                    SET LOCAL session_replication_role = replica;
+                    INSERT INTO gmp.lot (din, stage, product_kind, intended_use, donor_code, collection_id, parent_din, expires_on)
+                    SELECT 'W0000' || substr(din, 6), 'working_cell_bank', product_kind, intended_use, donor_code,
+                           collection_id, din, expires_on FROM gmp.lot WHERE din = '\(master)'
+                    """)
+            }
+            try site.expectRefused("GM006", naming: ["lot \(master)", recall], "a superuser's new unit of the held lot") {
+                try site.asSuperuser("""
+                    INSERT INTO gmp.unit (id, din, division, container, volume_ml, state, holder_person)
+                    VALUES ('\(master)-099', '\(master)', 99, 'vial', 1.5, 'in_hand', '\(site.operatorAccount.id)')
+                    """)
+            }
+
+            // A recalled material lot is not consumed while the recall is open, as a superuser neither.
+            try MaterialRulesTests.addType(s.qcSite)
+            let material = try MaterialRulesTests.receive(s.qcSite)
+            try MaterialRulesTests.decide(s.qcSite, material, "released")
+            _ = try Self.lotConsuming(s, material)
+            let other = try s.qcSite.lot()
+            try site.step(other, "isolation")
+            let materialRecall = try Self.open(s, "material_lot", material)
+            let step: Int64 = try s.superuser.query("SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(other)")[0]
+                .decode("id")
+            try site.expectRefused("GM006", naming: ["material lot \(material)", materialRecall], "consuming the recalled medium") {
+                try MaterialRulesTests.consume(s.qcSite, material, step: step)
+            }
+            try site.expectRefused("GM006", naming: [materialRecall], "a superuser's consumption row") {
+                try site.asSuperuser("""
+                    SET LOCAL session_replication_role = replica;
+                    INSERT INTO gmp.material_consumption (material_lot_id, step_id, quantity, unit)
+                    VALUES ('\(material)', \(step), 5, 'mL')
+                    """)
+            }
+        }
+    }
 }

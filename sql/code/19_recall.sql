@@ -126,8 +126,15 @@ BEGIN
     INSERT INTO gmp.recall (id, cause, donor_code, material_lot_id, din, result_id, description)
     VALUES (new_id, cause, CASE WHEN cause = 'donor' THEN subject END, CASE WHEN cause = 'material_lot' THEN subject END,
             l.din, result_id, btrim(description));
-    -- The lots locked first: a release or dispatch signed meanwhile waits for this
-    -- transaction, then finds the hold (their lot locks: FOR UPDATE, FOR SHARE).
+    -- The donors or the material lot locked first, then the lots and units: a release,
+    -- dispatch, new lot, unit or consumption written meanwhile waits for this
+    -- transaction, then finds the hold (gmp_rules.check_recall_derivation and the
+    -- release and custody checks lock in the same order).
+    IF cause = 'donor' THEN
+        PERFORM FROM gmp.donor d WHERE d.code = ANY (gmp_rules.lookback_donors(subject)) ORDER BY d.code FOR UPDATE;
+    ELSIF cause = 'material_lot' THEN
+        PERFORM FROM gmp.material_lot m WHERE m.id = subject FOR UPDATE;
+    END IF;
     reached := ARRAY(SELECT s FROM gmp_rules.recall_scope(cause, subject, subject, l.din) s ORDER BY 1);
     IF cardinality(reached) = 0 THEN
         RAISE EXCEPTION 'the % % reached no lot: there is nothing to recall', replace(cause, '_', ' '), subject
@@ -151,22 +158,27 @@ BEGIN
 END;
 $$;
 
--- While a recall is open, no unit of a lot it reached is packed or dispatched, whoever
--- writes. The unit's row lock first: a recall opened meanwhile is seen once it commits.
+-- While a recall is open, no unit of a lot it reached leaves the facility or is used,
+-- whoever writes: not packed, not dispatched, not thawed (a thaw is the start of an
+-- administration). Moving, withdrawing, handing over within the facility and discarding
+-- stay allowed: the unit stays here, or is destroyed, and QA's disposition records it.
+-- The unit's row lock first: a recall opened meanwhile is seen once it commits.
 CREATE OR REPLACE FUNCTION gmp_rules.check_recall_custody() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     lot_din text;
     recalls text[];
 BEGIN
-    IF NEW.action NOT IN ('packed', 'dispatched') THEN
+    IF NEW.action NOT IN ('packed', 'dispatched', 'thawed') THEN
         RETURN NEW;
     END IF;
     SELECT u.din INTO lot_din FROM gmp.unit u WHERE u.id = NEW.unit_id FOR UPDATE;
     recalls := gmp_rules.open_recalls_of_lot(lot_din);
     IF cardinality(recalls) > 0 THEN
-        RAISE EXCEPTION 'unit % is held by open recall %: it does not ship', NEW.unit_id, array_to_string(recalls, ', ')
-            USING ERRCODE = 'GM006', HINT = 'gmp recall show ' || recalls[1] || ' lists what it holds';
+        RAISE EXCEPTION 'unit % is held by open recall %: it is not %', NEW.unit_id, array_to_string(recalls, ', '),
+            CASE NEW.action WHEN 'thawed' THEN 'thawed' ELSE 'shipped' END
+            USING ERRCODE = 'GM006', HINT = 'gmp recall show ' || recalls[1] || ' lists what it holds; QA disposes of'
+                                            || ' the unit (gmp recall dispose) and closes the recall first';
     END IF;
     RETURN NEW;
 END;
@@ -175,14 +187,74 @@ CREATE OR REPLACE TRIGGER custody_recall_hold BEFORE INSERT ON gmp.custody_event
     FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_recall_custody();
 ALTER TABLE gmp.custody_event ENABLE ALWAYS TRIGGER custody_recall_hold;
 
+-- The open recalls whose cause reaches a new lot, unit or consumption: nothing new is
+-- derived from what a recall holds while it is open, so what it recorded at its opening
+-- stays everything it reached. Refused, whoever writes: a child lot of a held lot, a
+-- new lot of a recalled donor (or of a newborn of one), a new unit of a held lot, and a
+-- consumption of a recalled material lot. The parent (donor, material lot) is locked
+-- first, as gmp.open_recall locks it: an opening meanwhile is seen once it commits.
+CREATE OR REPLACE FUNCTION gmp_rules.check_recall_derivation() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    recalls text[] := '{}';
+    source  text;
+BEGIN
+    IF TG_TABLE_NAME = 'lot' THEN
+        -- Donor before lot, the order gmp.open_recall locks them in.
+        PERFORM FROM gmp.donor d WHERE d.code = NEW.donor_code FOR SHARE;
+        IF NEW.parent_din IS NOT NULL THEN
+            PERFORM FROM gmp.lot l WHERE l.din = NEW.parent_din FOR SHARE;
+            recalls := gmp_rules.open_recalls_of_lot(NEW.parent_din);
+            source := 'lot ' || NEW.parent_din;
+        END IF;
+        IF cardinality(recalls) = 0 AND NEW.donor_code IS NOT NULL THEN
+            recalls := ARRAY(SELECT r.id FROM gmp.recall r
+                             WHERE r.cause = 'donor' AND NEW.donor_code = ANY (gmp_rules.lookback_donors(r.donor_code))
+                               AND NOT EXISTS (SELECT FROM gmp.recall_closure c WHERE c.recall_id = r.id)
+                             ORDER BY r.id);
+            source := 'donor ' || NEW.donor_code;
+        END IF;
+    ELSIF TG_TABLE_NAME = 'unit' THEN
+        PERFORM FROM gmp.lot l WHERE l.din = NEW.din FOR SHARE;
+        recalls := gmp_rules.open_recalls_of_lot(NEW.din);
+        source := 'lot ' || NEW.din;
+    ELSE
+        PERFORM FROM gmp.material_lot m WHERE m.id = NEW.material_lot_id FOR SHARE;
+        recalls := ARRAY(SELECT r.id FROM gmp.recall r
+                         WHERE r.cause = 'material_lot' AND r.material_lot_id = NEW.material_lot_id
+                           AND NOT EXISTS (SELECT FROM gmp.recall_closure c WHERE c.recall_id = r.id)
+                         ORDER BY r.id);
+        source := 'material lot ' || NEW.material_lot_id;
+    END IF;
+    IF cardinality(recalls) > 0 THEN
+        RAISE EXCEPTION '% is held by open recall %: nothing new is made from it', source, array_to_string(recalls, ', ')
+            USING ERRCODE = 'GM006', HINT = 'gmp recall show ' || recalls[1] || ' lists what it holds; QA closes it first';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE OR REPLACE TRIGGER lot_recall_derivation BEFORE INSERT ON gmp.lot
+    FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_recall_derivation();
+ALTER TABLE gmp.lot ENABLE ALWAYS TRIGGER lot_recall_derivation;
+CREATE OR REPLACE TRIGGER unit_recall_derivation BEFORE INSERT ON gmp.unit
+    FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_recall_derivation();
+ALTER TABLE gmp.unit ENABLE ALWAYS TRIGGER unit_recall_derivation;
+CREATE OR REPLACE TRIGGER consumption_recall_derivation BEFORE INSERT ON gmp.material_consumption
+    FOR EACH ROW EXECUTE FUNCTION gmp_rules.check_recall_derivation();
+ALTER TABLE gmp.material_consumption ENABLE ALWAYS TRIGGER consumption_recall_derivation;
+
 -- While a recall is open, no lot it reached is released, exceptionally either, whoever writes.
 CREATE OR REPLACE FUNCTION gmp_rules.check_recall_release() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    recalls text[] := gmp_rules.open_recalls_of_lot(NEW.din);
+    recalls text[];
 BEGIN
-    IF NEW.status IN ('released', 'exceptionally_released') AND NEW.status IS DISTINCT FROM OLD.status
-       AND cardinality(recalls) > 0 THEN
+    -- Looked up only for a release: the opening itself updates a thousand lots to on_hold.
+    IF NEW.status NOT IN ('released', 'exceptionally_released') OR NEW.status IS NOT DISTINCT FROM OLD.status THEN
+        RETURN NEW;
+    END IF;
+    recalls := gmp_rules.open_recalls_of_lot(NEW.din);
+    IF cardinality(recalls) > 0 THEN
         RAISE EXCEPTION 'lot % is held by open recall %: it is not released', NEW.din, array_to_string(recalls, ', ')
             USING ERRCODE = 'GM006', HINT = 'the recall is closed first (gmp recall close)';
     END IF;

@@ -265,18 +265,9 @@ struct RecallShow: GMPCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        let connection = try context.connect(startingEmbedded: false)
-        let recalls = Recalls(connection)
-        if options.json {
-            try context.output.serverDocument(try recalls.documentJSON(recall))
-            return
-        }
-        let doc = try recalls.document(recall)
-        if format.csv {
-            format.write(RecallText.csv(doc))
-            return
-        }
-        context.output.data(RecallText.text(doc).joined(separator: "\n"))
+        let recalls = Recalls(try context.connect(startingEmbedded: false))
+        try RecallText.print(in: context, format: format, json: { try recalls.documentJSON(recall) },
+                             decoded: { try recalls.document(recall) }, csv: RecallText.csv, text: RecallText.text)
     }
 }
 
@@ -366,17 +357,8 @@ struct RecallLookback: GMPCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        let connection = try context.connect(startingEmbedded: false)
-        let recalls = Recalls(connection)
-        if options.json {
-            try context.output.serverDocument(try recalls.lookbackJSON(donor))
-            return
-        }
-        let doc = try recalls.lookback(donor)
-        if format.csv {
-            format.write(RecallText.csv(doc))
-            return
-        }
-        context.output.data(RecallText.text(doc).joined(separator: "\n"))
+        let recalls = Recalls(try context.connect(startingEmbedded: false))
+        try RecallText.print(in: context, format: format, json: { try recalls.lookbackJSON(donor) },
+                             decoded: { try recalls.lookback(donor) }, csv: RecallText.csv, text: RecallText.text)
     }
 }

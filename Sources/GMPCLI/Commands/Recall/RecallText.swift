@@ -117,6 +117,25 @@ enum RecallText {
 
 /// The printable recall report: one self-contained HTML page (no external resources),
 /// every value from the document escaped.
+extension RecallText {
+    /// Prints a recall or a lookback the one way `show` and `lookback` share: `--json` as
+    /// the server wrote it, `--csv` one row per unit, or the text report.
+    static func print<Document>(in context: CommandContext, format: TraceFormat, json: () throws -> String,
+                                decoded: () throws -> Document, csv: (Document) -> String,
+                                text: (Document) -> [String]) throws {
+        if context.output.json {
+            try context.output.serverDocument(try json())
+            return
+        }
+        let doc = try decoded()
+        if format.csv {
+            format.write(csv(doc))
+            return
+        }
+        context.output.data(text(doc).joined(separator: "\n"))
+    }
+}
+
 enum RecallHTML {
     static func page(_ r: RecallDocument.Recall) -> String {
         let e = CertificateRendering.escape
@@ -126,15 +145,17 @@ enum RecallHTML {
         }.joined()
         let lots = r.lots.map {
             "<tr><td>\(e(RecallText.eye($0.din)))</td><td>\(e($0.stage))</td><td>\(e($0.statusAtOpen))</td>"
-                + "<td>\(e($0.status))</td><td>\($0.held ? "held" : "")</td></tr>"
+                + "<td>\(e($0.status))</td><td>\($0.held ? "on hold" : "final: kept its status")</td></tr>"
         }.joined()
         let units = r.units.map {
             "<tr><td>\(e($0.unit))</td><td>\(e($0.stateAtOpen))</td><td>\(e($0.state))</td><td>\(e($0.consignee ?? "in facility"))</td>"
-                + "<td>\(e($0.disposition ?? "—"))</td></tr>"
+                + "<td>\(e($0.disposition ?? "—"))\($0.dispositionReason.map { ": " + e($0) } ?? "")</td></tr>"
         }.joined()
         let consignees = r.consignees.map { c in
             let told = c.notifications.map { "\(e($0.notifiedAt)) by \(e($0.method)) to \(e($0.contact))" }.joined(separator: "<br>")
-            let ack = c.acknowledgement.map { "\(e($0.acknowledgedAt)) by \(e($0.acknowledgedBy))" } ?? "not acknowledged"
+            let ack = c.acknowledgement.map {
+                "\(e($0.acknowledgedAt)) by \(e($0.acknowledgedBy))" + ($0.note.map { "<br>" + e($0) } ?? "")
+            } ?? "not acknowledged"
             return "<tr><td>\(e(c.consignee))</td><td>\(c.units.count)</td><td>\(told.isEmpty ? "not notified" : told)</td><td>\(ack)</td></tr>"
         }.joined()
         let status = r.closure.map { "Closed \(e($0.closedAt)) by \(e($0.closedBy)): \(e($0.summary))" }
@@ -151,12 +172,12 @@ enum RecallHTML {
             </style></head><body>
             <h1>Recall \(e(r.id)) — \(e(r.status))</h1>
             <p>Cause: \(e(r.cause.replacingOccurrences(of: "_", with: " "))) \(e(r.subject))\(r.resultId.map { ", result \($0)" } ?? "")<br>
-            \(e(r.description))<br>Opened \(e(r.openedAt)) by \(e(r.openedBy)).</p>
+            Why: \(e(r.description))<br>Opened \(e(r.openedAt)) by \(e(r.openedBy)).</p>
             <p>\(status)</p>
             <h2>Signatures</h2><table><tr><th>meaning</th><th>signer</th><th>signed at (UTC)</th><th>content</th></tr>\(signatures)</table>
-            <h2>Lots (\(r.lots.count))</h2><table><tr><th>lot</th><th>stage</th><th>at opening</th><th>now</th><th></th></tr>\(lots)</table>
+            <h2>Lots (\(r.lots.count))</h2><table><tr><th>lot</th><th>stage</th><th>at opening</th><th>now</th><th>by the opening</th></tr>\(lots)</table>
             <h2>Consignees (\(r.consignees.count))</h2><table><tr><th>consignee</th><th>units</th><th>notified</th><th>acknowledged</th></tr>\(consignees)</table>
-            <h2>Units (\(r.units.count))</h2><table><tr><th>unit</th><th>at opening</th><th>now</th><th>where</th><th>disposition</th></tr>\(units)</table>
+            <h2>Units (\(r.units.count))</h2><table><tr><th>unit</th><th>at opening</th><th>now</th><th>where at opening</th><th>disposition</th></tr>\(units)</table>
             </body></html>
             """
     }
