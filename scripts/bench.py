@@ -44,6 +44,9 @@ class Case:
     target: float | None = 1.00  # ratio median(case)/median(baseline) aimed for; None: informational
     ok_exit: tuple[int, ...] = (0,)  # exit codes that are a run, not a failure
     samples_ns: list[int] = field(default_factory=list)
+    # The child's own CPU (user + system) per counted run: on a shared machine the
+    # steadier figure, since it excludes time spent waiting for a core.
+    cpu_ns: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -100,18 +103,23 @@ def real_psql() -> str:
     return max(found, key=version) if found else "psql"
 
 
-def run_once(case: Case) -> int:
-    """Run the case's command once as a fresh process; wall time in ns."""
+def run_once(case: Case) -> tuple[int, int]:
+    """Run the case's command once as a fresh process; wall time and the child's CPU
+    time (user + system, from wait4), in ns."""
     start = time.perf_counter_ns()
-    proc = subprocess.run(case.argv, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(case.argv, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = proc.stderr.read()
+    proc.stderr.close()
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter_ns() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in case.ok_exit:
-        err = proc.stderr.decode(errors="replace").strip()
+        err = stderr.decode(errors="replace").strip()
         raise BenchError(f"case '{case.name}' failed with exit code "
                          f"{proc.returncode}: {shlex.join(case.argv)}"
                          + (f"\n{err}" if err else ""))
-    return elapsed
+    return elapsed, round((usage.ru_utime + usage.ru_stime) * 1e9)
 
 
 class BenchError(Exception):
@@ -178,9 +186,10 @@ def run_bench(cases: list[Case], runs: int, warmup: int, progress: bool) -> None
     total = warmup + runs
     for i in range(total):
         for case in cases:
-            elapsed = run_once(case)
+            elapsed, cpu = run_once(case)
             if i >= warmup:
                 case.samples_ns.append(elapsed)
+                case.cpu_ns.append(cpu)
         if progress:
             print(f"\rround {i + 1}/{total}", end="", file=sys.stderr, flush=True)
     if progress:
@@ -192,7 +201,8 @@ def report(cases: list[Case], runs: int, warmup: int) -> dict:
     out_cases = []
     for c in cases:
         out_cases.append({"name": c.name, "command": c.argv, "runs": len(c.samples_ns),
-                          **summarize(c.samples_ns)})
+                          **summarize(c.samples_ns),
+                          "cpu_median_ms": round(statistics.median(c.cpu_ns) / 1e6, 3) if c.cpu_ns else None})
     ratios = []
     for c in cases:
         if c.baseline is None or c.baseline not in by_name:
@@ -202,26 +212,34 @@ def report(cases: list[Case], runs: int, warmup: int) -> dict:
         ratios.append({"case": c.name, "baseline": base.name,
                        "label": f"{c.label}/{base.label}",
                        "median_ratio": round(ratio, 4), "target": c.target,
-                       "met": None if c.target is None else ratio <= c.target})
-    return {"runs": runs, "warmup": warmup, "cases": out_cases, "ratios": ratios}
+                       "met": None if c.target is None else ratio <= c.target,
+                       "cpu_ratio": round(statistics.median(c.cpu_ns) / max(statistics.median(base.cpu_ns), 1), 4)
+                       if c.cpu_ns and base.cpu_ns else None})
+    # The machine is often shared: the figures mean little without its load.
+    return {"runs": runs, "warmup": warmup, "cases": out_cases, "ratios": ratios,
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def print_table(result: dict) -> None:
-    rows = [(c["name"], f"{c['median_ms']:.2f}", f"{c['p90_ms']:.2f}", f"{c['min_ms']:.2f}")
+    rows = [(c["name"], f"{c['median_ms']:.2f}", f"{c['p90_ms']:.2f}", f"{c['min_ms']:.2f}",
+             "" if c.get("cpu_median_ms") is None else f"{c['cpu_median_ms']:.2f}")
             for c in result["cases"]]
-    header = ("command", "median ms", "p90 ms", "min ms")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    header = ("command", "median ms", "p90 ms", "min ms", "client CPU ms")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
 
     def line(r):
-        return "  ".join([r[0].ljust(widths[0])] + [r[i].rjust(widths[i]) for i in (1, 2, 3)])
+        return "  ".join([r[0].ljust(widths[0])] + [r[i].rjust(widths[i]) for i in (1, 2, 3, 4)])
 
-    print(f"{result['runs']} runs per command after {result['warmup']} warm-ups, interleaved")
+    load = result.get("load_average")
+    print(f"{result['runs']} runs per command after {result['warmup']} warm-ups, interleaved"
+          + (f"; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}" if load else ""))
     print(line(header))
     for r in rows:
         print(line(r))
     for r in result["ratios"]:
         goal = "informational" if r["target"] is None else f"target <= {r['target']:.2f}"
-        print(f"ratio {r['label']} (median): {r['median_ratio']:.2f} ({goal})")
+        cpu = "" if r.get("cpu_ratio") is None else f"; client CPU {r['cpu_ratio']:.2f}"
+        print(f"ratio {r['label']} (median): {r['median_ratio']:.2f} ({goal}{cpu})")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -49,9 +49,16 @@ public struct GMP: ParsableCommand {
     /// Runs gmp with the process's arguments and returns the exit status.
     public static func runMain(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Int32 {
         _ = loggingBootstrap
+        // `gmp --version` alone: the version, without building the command tree first
+        // (start-up, issue 18); the parser would print the same line.
+        if arguments == ["--version"] {
+            StandardStream.output.write(version + "\n")
+            return 0
+        }
         var command: ParsableCommand
         do {
-            command = try parseAsRoot(HelpTopic.route(GlobalOptionPlacement.reorder(arguments)))
+            let routed = HelpTopic.route(GlobalOptionPlacement.reorder(arguments))
+            command = try LeafRoute.parse(routed) ?? parseAsRoot(routed)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

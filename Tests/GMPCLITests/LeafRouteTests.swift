@@ -1,0 +1,88 @@
+import ArgumentParser
+import Testing
+@testable import GMPCLI
+
+/// Start-up cost (issue 18): an ordinary command line is parsed as its leaf command
+/// alone (`LeafRoute`), not through the whole command tree. It must give exactly the
+/// command the full parser gives, and leave everything else to the full parser.
+@Suite("command lines parsed straight into their leaf command (start-up cost, issue 18)")
+struct LeafRouteTests {
+    /// Every command in the tree with the words that name it.
+    private static func commands() -> [(words: [String], type: ParsableCommand.Type)] {
+        var found: [(words: [String], type: ParsableCommand.Type)] = []
+        func walk(_ command: ParsableCommand.Type, words: [String]) {
+            found.append((words, command))
+            for sub in command.configuration.subcommands {
+                walk(sub, words: words + [sub.configuration.commandName!])
+            }
+        }
+        walk(GMP.self, words: [])
+        return found
+    }
+
+    private static func dumped(_ command: ParsableCommand) -> String {
+        var text = ""
+        dump(command, to: &text)
+        return text
+    }
+
+    @Test("no group command declares an option or argument of its own, which the leaf route would skip")
+    func groupsHaveNoArguments() {
+        let groups = Self.commands().filter { !$0.type.configuration.subcommands.isEmpty }
+        #expect(groups.count > 10)
+        for group in groups {
+            #expect(Mirror(reflecting: group.type.init()).children.isEmpty,
+                    "gmp \(group.words.joined(separator: " ")) has properties: parse it through the tree")
+        }
+    }
+
+    @Test("every leaf gives the same command as the full parser, or leaves the line to it")
+    func sameAsFullParser() throws {
+        let leaves = Self.commands().filter { $0.type.configuration.subcommands.isEmpty && !$0.words.isEmpty }
+        #expect(leaves.count > 50)
+        var routed = 0
+        for leaf in leaves {
+            for tail in [["--json"], [], ["X-1", "--json"], ["-q", "-v", "--color", "never"], ["--unknown-option"]] {
+                let line = leaf.words + tail
+                let full = try? GMP.parseAsRoot(line)
+                guard let fast = LeafRoute.parse(line) else { continue }
+                routed += 1
+                let expected = try #require(full, "\(line): the leaf route accepted what the full parser refuses")
+                #expect(type(of: fast) == type(of: expected), "\(line)")
+                #expect(Self.dumped(fast) == Self.dumped(expected), "\(line)")
+            }
+        }
+        #expect(routed > 50, "the leaf route should take most plain command lines")
+    }
+
+    @Test("the lines the benchmarks time take the leaf route, with their values")
+    func benchmarkedLines() throws {
+        let status = try #require(LeafRoute.parse(["db", "status", "--json"]) as? DbStatus)
+        #expect(status.options.json)
+        let global = try #require(LeafRoute.parse(GlobalOptionPlacement.reorder(["-U", "qa1", "--json", "db", "status"])) as? DbStatus)
+        #expect(global.options.user == "qa1" && global.options.json)
+    }
+
+    @Test("help, version, completions, default subcommands and bad lines go to the full parser",
+          arguments: [
+              ["db", "status", "--help"], ["db", "status", "-h"], ["help", "db", "status"], ["db", "--version"],
+              ["db", "status", "--version"], ["--generate-completion-script", "bash"],
+              ["db", "status", "--generate-completion-script=bash"], ["---completion", "db", "--", "st"],
+              ["db", "status", "--experimental-dump-help"], ["db"], ["db", "nonsense"], [],
+              ["batch-record", "LOT-1"], ["db", "status", "--color", "sometimes"], ["db", "status", "extra"],
+              ["db", "--json", "status"],
+          ])
+    func fullParserLines(_ line: [String]) {
+        #expect(LeafRoute.parse(line) == nil, "\(line)")
+    }
+
+    @Test("gmp --version prints what the parser would print")
+    func versionShortcut() {
+        do {
+            _ = try GMP.parseAsRoot(["--version"])
+            Issue.record("the parser did not ask for the version")
+        } catch {
+            #expect(GMP.fullMessage(for: error) == GMP.version)
+        }
+    }
+}
