@@ -92,10 +92,11 @@ ANALYZE material_plan;
 CREATE PROCEDURE pg_temp.gen_material_lots(lo integer, hi integer) LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM set_config('gmp.reason', 'material lot received (generated)', true);
-    INSERT INTO gmp.material_lot (id, type_code, supplier, supplier_lot, quantity, unit, received_at, received_by,
-                                  receipt_condition, expires_on, certificate_sha256, storage_condition)
+    INSERT INTO gmp.material_lot (id, type_code, supplier, manufacturer, supplier_lot, quantity, unit, received_at,
+                                  received_by, receipt_condition, expires_on, certificate_sha256, storage_condition)
     SELECT p.id, p.types[1 + p.i % cardinality(p.types)],
            (ARRAY['Nordic BioSupply', 'CellCulture Inc.', 'PharmaReagents GmbH'])[1 + p.i % 3],
+           (ARRAY['Nordic BioSupply', 'CellCulture Inc.', 'PharmaReagents GmbH'])[1 + p.i % 3],  -- makes what it supplies
            format('SL-%s', 100000 + p.i), 500 + p.i % 500, 'mL',
            date_trunc('day', now()) - interval '400 days' + p.i * interval '1 minute', 'bench_operator',
            'intact, 2-8 °C logged', current_date + 1800 + p.i % 100,

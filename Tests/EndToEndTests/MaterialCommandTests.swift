@@ -19,7 +19,7 @@ struct MaterialCommandTests {
                         _ extra: [String] = []) throws -> String {
         let run = try site.expectSuccess {
             try site.gmp(site.operatorAccount, ["material", "receive", "MEM-ALPHA", "--supplier", "Gibco",
-                                                "--supplier-lot", "2841733", "--quantity", "500", "--unit", "mL",
+                                                "--manufacturer", "Gibco", "--supplier-lot", "2841733", "--quantity", "500", "--unit", "mL",
                                                 "--expires", day(expires), "--condition", "intact, 4 C",
                                                 "--certificate", certificate, "--at", day(at), "--json"] + extra)
         }

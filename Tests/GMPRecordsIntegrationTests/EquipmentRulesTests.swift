@@ -90,13 +90,23 @@ struct EquipmentRulesTests {
         ("calibration overdue", "calibration was overdue"), ("maintenance overdue", "maintenance was overdue"),
         ("left out of tolerance", "left out of tolerance"), ("calibrated after the step", "no calibration"),
         ("back-dated before an out-of-tolerance calibration", "found out of tolerance"),
+        // Issue 14: equipment without an interval is not required to have a record, but the
+        // due date and the as-left of a record it has hold all the same.
+        ("no interval, its given due date passed", "calibration was overdue"),
+        ("no interval, left out of tolerance", "left out of tolerance"),
     ]
+
+    /// An ISO 8601 time `days` days from now (negative: ago).
+    static func time(days: Double) -> String {
+        ISO8601DateFormatter().string(from: Date().addingTimeInterval(days * 86_400))
+    }
 
     @Test("a use of unfit equipment is refused: by a step (operator), a QC result (QC), and a superuser writing the row",
           arguments: unfit)
     func unfitEquipmentRefused(_ how: String, _ says: String) throws {
         try Site.with { site in
-            try Self.register(site)
+            let noInterval = how.hasPrefix("no interval")
+            try Self.register(site, calibration: noInterval ? nil : 30, maintenance: noInterval ? nil : 365)
             var stepHoursAgo: Double = 0
             switch how {
             case "out of service":
@@ -120,6 +130,10 @@ struct EquipmentRulesTests {
                 try Self.service(site, kind: "maintenance")
                 try Self.service(site, daysAgo: 1.0 / 24, found: "out_of_tolerance", left: "in_tolerance")
                 stepHoursAgo = 2
+            case "no interval, its given due date passed":
+                try Self.service(site, daysAgo: 40, due: Self.time(days: -30))
+            case "no interval, left out of tolerance":
+                try Self.service(site, found: "out_of_tolerance", left: "out_of_tolerance", due: Self.time(days: 300))
             default:
                 // Calibrated and maintained an hour ago; the step was two hours ago.
                 try Self.service(site, daysAgo: 1.0 / 24)
@@ -175,6 +189,19 @@ struct EquipmentRulesTests {
                               "DELETE FROM gmp.equipment_service"] {
                 try site.site.expectRefused("42501", statement) { try site.site.asSuperuser(statement) }
             }
+        }
+    }
+
+    @Test("equipment without intervals needs no calibration or maintenance record, and is used in date with one")
+    func noIntervalNoRecordRequired() throws {
+        try Site.with { site in
+            try Self.register(site, calibration: nil, maintenance: nil)
+            let (_, first) = try Self.lotWithStep(site, stepHoursAgo: 0)
+            try Self.use(site, step: first)
+            try Self.service(site, daysAgo: 1, due: Self.time(days: 300))
+            let (_, second) = try Self.lotWithStep(site, stepHoursAgo: 0)
+            try Self.use(site, step: second)
+            #expect(try Self.useCount(site) == 2)
         }
     }
 

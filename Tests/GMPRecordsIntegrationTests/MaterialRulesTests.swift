@@ -26,7 +26,7 @@ struct MaterialRulesTests {
     static func receive(_ site: Site, receivedDaysAgo: Int = 10, expiresInDays: Int = 100, daysAfterOpening: Int? = nil,
                         as session: PostgresConnection? = nil) throws -> String {
         try (session ?? site.site.operatorSession).query("""
-            SELECT gmp.receive_material('MEM-ALPHA', 'Gibco', 'SL-2841733', 500, 'mL',
+            SELECT gmp.receive_material('MEM-ALPHA', 'Fisher Scientific', 'Gibco', 'SL-2841733', 500, 'mL',
                                         now() - make_interval(days => \(receivedDaysAgo)::int), 'intact, cold',
                                         current_date + \(expiresInDays)::int, \(daysAfterOpening)::int,
                                         \(Self.certificate), NULL) AS id
@@ -112,6 +112,14 @@ struct MaterialRulesTests {
             try site.site.expectRefused("GM006", naming: [material, says], "\(how), through gmp") {
                 try Self.consume(site, material, step: step)
             }
+            // QC's result, recorded now like the step (not for the lot released after the step:
+            // resultConsumption tries that one at the result's own time).
+            if stepHoursAgo == 0 {
+                let result = try site.record(try site.lot(), "cd105", "98.2", unit: "%")
+                try site.site.expectRefused("GM006", naming: [material, says], "\(how), by QC's result") {
+                    try Self.consume(site, material, result: result.id, quantity: "1", unit: "test", as: site.site.qcSession)
+                }
+            }
             try site.site.expectRefused("GM006", naming: [material, says], "\(how), by a superuser") {
                 try site.site.asSuperuser("""
                     INSERT INTO gmp.material_consumption (material_lot_id, quantity, unit, step_id, din, used_at)
@@ -119,6 +127,37 @@ struct MaterialRulesTests {
                     """)
             }
             #expect(try Self.materialCount(site) == 0)
+        }
+    }
+
+    @Test("a receipt names its manufacturer (21 CFR 1271.210(d)(1)): as the operator, QC, and a superuser writing the row")
+    func receiptNamesManufacturer() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            for (who, session) in [("the operator", site.site.operatorSession), ("QC", site.site.qcSession)] {
+                for manufacturer in [nil, "  "] as [String?] {
+                    try site.site.expectRefused("GM002", naming: ["manufacturer"], "\(who), manufacturer \(manufacturer ?? "none")") {
+                        try session.execute("""
+                            SELECT gmp.receive_material('MEM-ALPHA', 'Fisher Scientific', \(manufacturer)::text, 'L1', 5, 'mL', NULL,
+                                                        'ok', current_date + 9, NULL, \(Self.certificate), NULL)
+                            """)
+                    }
+                }
+            }
+            try site.site.expectRefused("GM002", naming: ["manufacturer"], "a superuser's row without one") {
+                try site.site.asSuperuser("""
+                    INSERT INTO gmp.material_lot (id, type_code, supplier, supplier_lot, quantity, unit, received_at,
+                        receipt_condition, expires_on, certificate_sha256, storage_condition)
+                    VALUES ('MAT26-99998', 'MEM-ALPHA', 'X', 'Y', 1, 'mL', now(), 'ok', current_date + 9,
+                            decode('\(Self.certificate)', 'hex'), 'cold')
+                    """)
+            }
+            #expect(try site.site.superuser.query("SELECT count(*) AS n FROM gmp.material_lot")[0].decode("n") as Int64 == 0)
+            let material = try Self.receive(site)
+            let document = try site.site.superuser.query("SELECT gmp.material_document(\(material))::text AS d")[0]
+                .decode("d", as: String.self)
+            #expect(document.contains("\"manufacturer\": \"Gibco\""), "\(document)")
+            #expect(document.contains("\"supplier\": \"Fisher Scientific\""), "\(document)")
         }
     }
 
@@ -134,6 +173,20 @@ struct MaterialRulesTests {
                     try Self.consume(site, material, step: step, quantity: quantity, unit: unit)
                 }
             }
+            // A unit of another kind than the lot was received in (mL): it cannot be reconciled with the receipt.
+            for unit in ["g", "test", "vial"] {
+                try site.site.expectRefused("GM002", naming: [material, "received in mL", unit], "5 \(unit) of a lot received in mL") {
+                    try Self.consume(site, material, step: step, quantity: "5", unit: unit)
+                }
+            }
+            try site.site.expectRefused("GM002", naming: ["received in mL"], "a superuser's row in g") {
+                try site.site.asSuperuser("""
+                    INSERT INTO gmp.material_consumption (material_lot_id, quantity, unit, step_id, din, used_at)
+                    VALUES ('\(material)', 5, 'g', \(step), (SELECT din FROM gmp.manufacturing_step WHERE id = \(step)), now())
+                    """)
+            }
+            try Self.consume(site, material, step: step, quantity: "0.5", unit: "L")
+            #expect(try Self.materialCount(site) == 1)
             try site.site.expectRefused("GM002", "neither step nor result") { try Self.consume(site, material) }
             try site.site.expectRefused("GM002", "a superuser's row without a quantity") {
                 try site.site.asSuperuser("""
@@ -141,7 +194,7 @@ struct MaterialRulesTests {
                     VALUES ('\(material)', NULL, 'mL', \(step), 'x', now())
                     """)
             }
-            #expect(try Self.materialCount(site) == 0)
+            #expect(try Self.materialCount(site) == 1)
         }
     }
 
@@ -268,7 +321,8 @@ struct MaterialRulesTests {
             DonorAndLotRulesTests.expectSQLState("GM003", "a rejected lot released") { try Self.decide(site, quarantined, "released") }
             try site.site.expectRefused("GM002", "a receipt without its certificate's hash") {
                 try site.site.operatorSession.execute("""
-                    SELECT gmp.receive_material('MEM-ALPHA', 'Gibco', 'L1', 5, 'mL', NULL, 'ok', current_date + 9, NULL, 'abc', NULL)
+                    SELECT gmp.receive_material('MEM-ALPHA', 'Gibco', 'Gibco', 'L1', 5, 'mL', NULL, 'ok', current_date + 9, NULL,
+                                                'abc', NULL)
                     """)
             }
             let statuses: [String] = try site.site.superuser.query("SELECT status FROM gmp.material_lot ORDER BY id")
@@ -311,6 +365,37 @@ struct MaterialRulesTests {
                 }
             }
             #expect(try site.site.status(din) == "quarantine")
+        }
+    }
+
+    @Test("the release package hash covers the materials and equipment: each consumption and use changes it; the CoA names neither")
+    func packageHashCoversMaterialsAndEquipment() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            try Self.decide(site, material, "released")
+            try EquipmentRulesTests.fit(site)
+            let (din, step) = try Self.lotWithStep(site)
+            try site.passAll(din)
+            let bare = try site.packageHash(din)
+            try Self.consume(site, material, step: step)
+            let withMaterial = try site.packageHash(din)
+            try EquipmentRulesTests.use(site, step: step)
+            let withEquipment = try site.packageHash(din)
+            #expect(Set([bare, withMaterial, withEquipment]).count == 3, "\(bare) \(withMaterial) \(withEquipment)")
+            // QA decided on the package without them: that decision is refused, the current one taken.
+            for stale in [bare, withMaterial] {
+                DonorAndLotRulesTests.expectSQLState("GM010", "a release signed on the package before a consumption or use") {
+                    try SignatureCeremony(site.site.qaSession).sign(password: site.site.qa.password) { db, challenge in
+                        _ = try db.execute("SELECT gmp.release_lot(\(challenge), \(din), \(stale), 'released')")
+                    }
+                }
+            }
+            try site.release(din)
+            let coa: String = try site.site.superuser.query("SELECT gmp.certificate_of_analysis(\(din))::text AS c")[0].decode("c")
+            for word in [material, "BSC-01", "material", "equipment"] {
+                #expect(!coa.contains(word), "the CoA names \(word): \(coa)")
+            }
         }
     }
 

@@ -40,6 +40,10 @@ BEGIN
             RAISE EXCEPTION 'receipt time % is in the future', NEW.received_at USING ERRCODE = 'GM002',
                 HINT = 'give the time it was received (ISO 8601), or leave it out for now';
         END IF;
+        IF NEW.manufacturer IS NULL THEN
+            RAISE EXCEPTION 'a material lot''s receipt names its manufacturer (21 CFR 1271.210(d)(1))'
+                USING ERRCODE = 'GM002', HINT = 'give --manufacturer: who made it (the supplier, when it makes it)';
+        END IF;
         IF NEW.expires_on < (NEW.received_at AT TIME ZONE 'UTC')::date THEN
             RAISE EXCEPTION 'material lot expired on %, before its receipt', NEW.expires_on USING ERRCODE = 'GM002',
                 HINT = 'an expired material is not received: return it to the supplier';
@@ -260,6 +264,15 @@ BEGIN
                                  WHEN 'rejected' THEN 'use a released lot of the material'
                                  ELSE 'use a released, unexpired lot (gmp material list --usable)' END;
     END IF;
+    -- What was used is counted as the lot was received: 5 g of a medium received in mL
+    -- cannot be reconciled with the receipt (21 CFR 211.184(c)).
+    IF (SELECT u.kind FROM gmp_meta.material_unit u WHERE u.symbol = NEW.unit)
+       IS DISTINCT FROM (SELECT u.kind FROM gmp_meta.material_unit u WHERE u.symbol = m.unit) THEN
+        RAISE EXCEPTION 'material lot % was received in % (a %): a quantity of it in % cannot be reconciled', m.id, m.unit,
+            (SELECT u.kind FROM gmp_meta.material_unit u WHERE u.symbol = m.unit), NEW.unit USING ERRCODE = 'GM002',
+            HINT = (SELECT 'give it in ' || string_agg(u.symbol, ', ' ORDER BY u.symbol) FROM gmp_meta.material_unit u
+                    WHERE u.kind = (SELECT k.kind FROM gmp_meta.material_unit k WHERE k.symbol = m.unit));
+    END IF;
     -- What is left, in the lot's unit: the quantity received less every consumption in a
     -- unit that measures alike. A quantity in a unit that does not (a count of tests from
     -- a kit received in kits) cannot be counted against it and is not.
@@ -287,6 +300,10 @@ RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM gmp_rules.active_person();
+    IF code IS NULL OR code !~ '^[A-Z0-9][A-Z0-9-]{1,31}$' THEN
+        RAISE EXCEPTION '"%" is not a material type code', code USING ERRCODE = 'GM002',
+            HINT = 'use A-Z, 0-9 and -, 2 to 32 characters, e.g. MEM-ALPHA';
+    END IF;
     IF NOT EXISTS (SELECT FROM gmp_meta.material_category c WHERE c.category = add_material_type.category) THEN
         RAISE EXCEPTION 'unknown material category %', category USING ERRCODE = 'GM002',
             HINT = (SELECT 'categories: ' || string_agg(c.category, ', ' ORDER BY c.category) FROM gmp_meta.material_category c);
@@ -301,7 +318,10 @@ END;
 $$;
 
 -- Receives a material lot into quarantine; returns its id (MAT + year, a sequence number).
-CREATE OR REPLACE FUNCTION gmp.receive_material(type_code text, supplier text, supplier_lot text, quantity numeric,
+-- The receipt record of 21 CFR 1271.210(d)(1): type, quantity, manufacturer, lot number,
+-- date of receipt, expiry; and (d)(2), the supplier's certificate, bound by its hash.
+CREATE OR REPLACE FUNCTION gmp.receive_material(type_code text, supplier text, manufacturer text, supplier_lot text,
+                                                quantity numeric,
                                                 unit text, received_at timestamptz, receipt_condition text,
                                                 expires_on date, days_after_opening integer,
                                                 certificate_sha256 text, storage_condition text) RETURNS text
@@ -332,11 +352,16 @@ BEGIN
     IF expires_on IS NULL THEN
         RAISE EXCEPTION 'a material lot needs its expiry date' USING ERRCODE = 'GM002', HINT = 'give --expires YYYY-MM-DD';
     END IF;
+    IF days_after_opening < 1 THEN
+        RAISE EXCEPTION 'a material lot is usable for at least a day after opening, not %', days_after_opening
+            USING ERRCODE = 'GM002', HINT = 'give 1 or more days, or none when the supplier gives no limit after opening';
+    END IF;
     id := 'MAT' || to_char(at AT TIME ZONE 'UTC', 'YY') || '-' || lpad(nextval('gmp_meta.material_lot_number')::text, 5, '0');
     PERFORM set_config('gmp.reason', 'material lot received', true);
-    INSERT INTO gmp.material_lot (id, type_code, supplier, supplier_lot, quantity, unit, received_at, receipt_condition,
-                                  expires_on, days_after_opening, certificate_sha256, storage_condition)
-    VALUES (id, t.code, btrim(supplier), btrim(supplier_lot), quantity, unit, at, btrim(receipt_condition), expires_on,
+    INSERT INTO gmp.material_lot (id, type_code, supplier, manufacturer, supplier_lot, quantity, unit, received_at,
+                                  receipt_condition, expires_on, days_after_opening, certificate_sha256, storage_condition)
+    VALUES (id, t.code, btrim(supplier), nullif(btrim(manufacturer), ''), btrim(supplier_lot), quantity, unit, at,
+            btrim(receipt_condition), expires_on,
             days_after_opening, decode(certificate_sha256, 'hex'),
             coalesce(nullif(btrim(storage_condition), ''), t.storage_condition));
     RETURN id;
@@ -424,6 +449,7 @@ CREATE OR REPLACE FUNCTION gmp_rules.material_lot_document(m gmp.material_lot) R
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
     SELECT jsonb_build_object(
         'id', m.id, 'type', m.type_code, 'name', t.name, 'category', t.category, 'supplier', m.supplier,
+        'manufacturer', m.manufacturer,
         'supplier_lot', m.supplier_lot, 'quantity', m.quantity::text, 'unit', m.unit, 'received_at', m.received_at,
         'received_by', m.received_by, 'receipt_condition', m.receipt_condition, 'expires_on', m.expires_on,
         'days_after_opening', m.days_after_opening, 'opened_at', m.opened_at, 'opened_by', m.opened_by,

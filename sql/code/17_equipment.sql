@@ -133,6 +133,10 @@ BEGIN
             USING ERRCODE = 'GM002', HINT = 'give --due YYYY-MM-DD';
     END IF;
     NEW.due_at := coalesce(NEW.due_at, NEW.performed_at + make_interval(days => interval_days));
+    IF NEW.due_at <= NEW.performed_at THEN
+        RAISE EXCEPTION 'the next % of % cannot be due at %, before this one at %', NEW.kind, e.id, NEW.due_at,
+            NEW.performed_at USING ERRCODE = 'GM002', HINT = 'give a --due after --at, or leave it out for the interval';
+    END IF;
     IF interval_days IS NOT NULL AND NEW.due_at > NEW.performed_at + make_interval(days => interval_days) THEN
         RAISE EXCEPTION 'the next % of % is due within % day(s) of this one, not at %', NEW.kind, e.id, interval_days, NEW.due_at
             USING ERRCODE = 'GM002', HINT = 'leave --due out: it is the interval from the date performed';
@@ -168,10 +172,12 @@ LANGUAGE sql STABLE AS $$
                     'in_service')
 $$;
 
--- Why equipment may not be used at `used_at`, or NULL when it may: out of service then, or
--- (when it has the interval) never calibrated or maintained by then, left out of
--- tolerance by its latest calibration, or past the due date of its latest record; or
--- its next calibration after `used_at` found it out of tolerance.
+-- Why equipment may not be used at `used_at`, or NULL when it may: out of service then;
+-- never calibrated or maintained by then although it has the interval; left out of
+-- tolerance by its latest calibration, or past the due date of its latest record, whether
+-- that date came from the interval or was given (--due) for equipment without one (issue
+-- 14: a recorded due date is a due date); or its next calibration after `used_at` found it
+-- out of tolerance.
 CREATE OR REPLACE FUNCTION gmp_rules.equipment_unusable(e gmp.equipment, used_at timestamptz) RETURNS text
 LANGUAGE plpgsql STABLE SET TimeZone = 'UTC' AS $$
 DECLARE
@@ -182,12 +188,13 @@ BEGIN
         RETURN format('equipment %s was out of service at %s', e.id, used_at);
     END IF;
     FOREACH record_kind IN ARRAY ARRAY['calibration', 'maintenance'] LOOP
-        CONTINUE WHEN (CASE record_kind WHEN 'calibration' THEN e.calibration_interval_days
-                                 ELSE e.maintenance_interval_days END) IS NULL;
         SELECT * INTO s FROM gmp.equipment_service x
         WHERE x.equipment_id = e.id AND x.kind = record_kind AND x.performed_at <= used_at
         ORDER BY x.performed_at DESC LIMIT 1;
         IF NOT FOUND THEN
+            -- Without an interval the record is not required; with one it is.
+            CONTINUE WHEN (CASE record_kind WHEN 'calibration' THEN e.calibration_interval_days
+                                     ELSE e.maintenance_interval_days END) IS NULL;
             RETURN format('equipment %s had no %s recorded by %s', e.id, record_kind, used_at);
         ELSIF s.as_left = 'out_of_tolerance' THEN
             RETURN format('equipment %s was left out of tolerance by its calibration of %s', e.id, s.performed_at);
@@ -309,6 +316,11 @@ BEGIN
     IF EXISTS (SELECT FROM gmp.equipment e WHERE e.id = equipment_id) THEN
         RAISE EXCEPTION 'equipment % is registered', equipment_id USING ERRCODE = 'GM003',
             HINT = 'gmp equipment show ' || equipment_id;
+    END IF;
+    IF NOT (calibration_interval_days BETWEEN 1 AND 3660) OR NOT (maintenance_interval_days BETWEEN 1 AND 3660) THEN
+        RAISE EXCEPTION 'an interval is 1 to 3660 days, not % (calibration) or % (maintenance)',
+            coalesce(calibration_interval_days::text, 'none'), coalesce(maintenance_interval_days::text, 'none')
+            USING ERRCODE = 'GM002', HINT = 'give 1 to 3660 days, or none when that record is not required';
     END IF;
     IF kind <> 'storage_device' AND storage_device_id IS NOT NULL THEN
         RAISE EXCEPTION 'only a storage device names a storage location' USING ERRCODE = 'GM002';

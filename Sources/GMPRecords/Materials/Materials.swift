@@ -31,10 +31,12 @@ public struct Materials {
         }
     }
 
-    /// What is received: the fields of the receipt record (21 CFR 1271.210(c)).
+    /// What is received: the fields of the receipt record (21 CFR 1271.210(d)(1): type,
+    /// quantity, manufacturer, lot number, date of receipt, expiry).
     public struct Receipt: Sendable, Equatable {
         public let type: String
         public let supplier: String
+        public let manufacturer: String
         public let supplierLot: String
         public let quantity: ExactDecimal
         public let unit: String
@@ -45,11 +47,12 @@ public struct Materials {
         public let certificateSha256: String
         public let storageCondition: String?
 
-        public init(type: String, supplier: String, supplierLot: String, quantity: ExactDecimal, unit: String,
+        public init(type: String, supplier: String, manufacturer: String, supplierLot: String, quantity: ExactDecimal, unit: String,
                     receivedAt: Timestamp?, condition: String, expiresOn: CalendarDate, daysAfterOpening: Int?,
                     certificateSha256: String, storageCondition: String?) {
             self.type = type
             self.supplier = supplier
+            self.manufacturer = manufacturer
             self.supplierLot = supplierLot
             self.quantity = quantity
             self.unit = unit
@@ -92,7 +95,8 @@ public struct Materials {
     /// Receives a lot into quarantine; returns its id.
     public func receive(_ receipt: Receipt) throws -> String {
         try connection.query("""
-            SELECT gmp.receive_material(\(receipt.type), \(receipt.supplier), \(receipt.supplierLot), \(receipt.quantity)::numeric,
+            SELECT gmp.receive_material(\(receipt.type), \(receipt.supplier), \(receipt.manufacturer), \(receipt.supplierLot),
+                                        \(receipt.quantity)::numeric,
                                         \(receipt.unit), \(receipt.receivedAt)::timestamptz, \(receipt.condition),
                                         \(receipt.expiresOn)::date, \(receipt.daysAfterOpening.map(Int64.init))::integer,
                                         \(receipt.certificateSha256), \(receipt.storageCondition)) AS id

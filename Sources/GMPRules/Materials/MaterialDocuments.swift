@@ -9,6 +9,8 @@ public enum MaterialDocument {
         public let name: String
         public let category: String
         public let supplier: String
+        /// Who made it (21 CFR 1271.210(d)(1)); nil on a lot received before V0037 recorded it.
+        public let manufacturer: String?
         public let supplierLot: String
         public let quantity: String
         public let unit: String

@@ -73,6 +73,12 @@ struct EquipmentRegisterCommand: GMPCommand {
             throw Failure(exitCode: .usage, problem: "\"\(id)\" is not an equipment id",
                           fix: "use A–Z, 0–9, '.', '_', '-', up to 32 characters, e.g. BSC-01")
         }
+        for (option, days) in [("--calibration-interval", calibrationInterval), ("--maintenance-interval", maintenanceInterval)] {
+            if let days, !(1...3660).contains(days) {
+                throw Failure(exitCode: .usage, problem: "\(option) \(days) is not an interval in days",
+                              fix: "give 1 to 3660 days, or leave it out when that record is not required")
+            }
+        }
         let entry = EquipmentRegister.Entry(id: id, kind: kind, name: name, storageDevice: storageDevice,
                                             calibrationIntervalDays: calibrationInterval,
                                             maintenanceIntervalDays: maintenanceInterval)

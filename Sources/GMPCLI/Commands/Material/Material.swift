@@ -25,8 +25,8 @@ struct Material: ParsableCommand {
             Examples:
               gmp material type add MEM-ALPHA --name "alpha-MEM" \\
                   --category culture_medium --storage "2-8 °C"
-              gmp material receive MEM-ALPHA --supplier Gibco \\
-                  --supplier-lot 2841733 --quantity 500 --unit mL \\
+              gmp material receive MEM-ALPHA --supplier "Fisher Scientific" \\
+                  --manufacturer Gibco --supplier-lot 2841733 --quantity 500 --unit mL \\
                   --expires 2027-03-31 --days-after-opening 28 \\
                   --condition "intact, cold" --certificate coa.pdf
               gmp material release MAT26-00001
@@ -54,7 +54,7 @@ struct MaterialTypeAdd: GMPCommand {
             Categories: \(MaterialVocabulary.categories.joined(separator: ", ")).
 
             Examples:
-              gmp material type add MEM-ALPHA --name "alpha-MEM culture medium" --category medium --storage "2–8 °C"
+              gmp material type add MEM-ALPHA --name "alpha-MEM culture medium" --category culture_medium --storage "2–8 °C"
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -120,12 +120,15 @@ struct MaterialReceive: GMPCommand {
             is bound to the lot. Units: \(MaterialVocabulary.units.joined(separator: ", ")).
 
             Examples:
-              gmp material receive MEM-ALPHA --supplier "Acme Media" --supplier-lot A1234 --quantity 500 --unit mL --expires 2027-03-31 --condition "intact, 4 °C" --certificate coa-A1234.pdf
+              gmp material receive MEM-ALPHA --supplier "Acme Media" --manufacturer "Acme Media" --supplier-lot A1234 --quantity 500 --unit mL --expires 2027-03-31 --condition "intact, 4 °C" --certificate coa-A1234.pdf
             """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The material type (gmp material type list).", valueName: "type")) var type: String
     @Option(help: ArgumentHelp("The supplier.", valueName: "text")) var supplier: String
+    @Option(help: ArgumentHelp("Who made it (21 CFR 1271.210(d)): the supplier's name again when it makes what it supplies.",
+                               valueName: "text"))
+    var manufacturer: String
     @Option(help: ArgumentHelp("The supplier's lot number.", valueName: "text")) var supplierLot: String
     @Option(help: ArgumentHelp("The quantity received.", valueName: "number")) var quantity: ExactDecimal
     @Option(help: ArgumentHelp("Its unit.", valueName: "unit")) var unit: String
@@ -150,12 +153,16 @@ struct MaterialReceive: GMPCommand {
             throw Failure(exitCode: .usage, problem: "\"\(unit)\" is not a unit of material",
                           fix: "use \(MaterialVocabulary.units.joined(separator: ", "))")
         }
+        if let days = daysAfterOpening, days < 1 {
+            throw Failure(exitCode: .usage, problem: "--days-after-opening \(days) is not a number of days it may be used",
+                          fix: "give 1 or more days, or leave it out when the supplier gives no limit after opening")
+        }
         guard let bytes = FileManager.default.contents(atPath: certificate), !bytes.isEmpty else {
             throw Failure(exitCode: .usage, problem: "cannot read the certificate \(certificate), or it is empty",
                           fix: "give the supplier's certificate of analysis file with --certificate FILE")
         }
         let sha256 = SupplierCertificate.sha256Hex(bytes)
-        let receipt = Materials.Receipt(type: type, supplier: supplier, supplierLot: supplierLot, quantity: quantity, unit: unit,
+        let receipt = Materials.Receipt(type: type, supplier: supplier, manufacturer: manufacturer, supplierLot: supplierLot, quantity: quantity, unit: unit,
                                         receivedAt: at?.timestamp, condition: condition, expiresOn: expires,
                                         daysAfterOpening: daysAfterOpening, certificateSha256: sha256,
                                         storageCondition: storage)

@@ -9,6 +9,7 @@ enum MaterialText {
             "material lot   \(m.id)  \(m.status)\(m.usableNow ? "" : " (not usable now)")",
             "type           \(m.type) — \(m.name) (\(m.category))",
             "supplier       \(m.supplier), lot \(m.supplierLot)",
+            "manufacturer   \(m.manufacturer ?? "not recorded (received before V0037)")",
             "received       \(m.quantity) \(m.unit) at \(m.receivedAt) by \(m.receivedBy): \(m.receiptCondition)",
             "expires        \(m.expiresOn)" + (m.daysAfterOpening.map { ", \($0) day(s) after opening" } ?? ""),
             "opened         \(m.openedAt ?? "not yet")" + (m.openedAt == nil ? "" : ", use by \(m.useBy)"),
