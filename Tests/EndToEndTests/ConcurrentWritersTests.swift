@@ -88,7 +88,7 @@ struct ConcurrentWritersTests {
                 return (site.qc, ["donor", "screen", donors[writer / 4], test, "nonreactive", "--kit", "Kit \(test) lot \(round)",
                                 "--specimen-on", DonorLotCommandTests.collectionDay])
             case 1:
-                return (site.operatorAccount, ["material", "receive", "MEM-ALPHA", "--supplier", "Gibco", "--supplier-lot", "L\(writer)-\(round)",
+                return (site.operatorAccount, ["material", "receive", "MEM-ALPHA", "--supplier", "Gibco", "--manufacturer", "Gibco", "--supplier-lot", "L\(writer)-\(round)",
                                              "--quantity", "500", "--unit", "mL", "--expires", DonorLotCommandTests.day(100),
                                              "--condition", "intact, 4 C", "--certificate", certificate])
             case 2:
