@@ -42,7 +42,7 @@ extension AuditTrail {
             JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
             WHERE t.tgname = 'audit' AND NOT t.tgisinternal
               AND n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private')
-            ORDER BY 1, 2
+            ORDER BY 2, 3
             """).map { row in
             let schema: String = try row.decode("schema")
             let relation: String = try row.decode("relation")
