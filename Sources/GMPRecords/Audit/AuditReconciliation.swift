@@ -7,6 +7,8 @@ import PostgresClient
 extension AuditTrail {
     /// An audited table as the catalog describes it.
     struct AuditedTable {
+        /// The table's oid, to tell its rows apart in one stream.
+        let oid: Int64
         let schema: String
         let relation: String
         let table: AuditReconciler.Table
@@ -20,7 +22,7 @@ extension AuditTrail {
     /// Every table with an `audit` trigger, with its key column and primary key.
     func auditedTables() throws -> [AuditedTable] {
         try connection.query("""
-            SELECT n.nspname AS schema, c.relname AS relation,
+            SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS relation,
                    (p.proname = 'record_change' AND pn.nspname = 'gmp_audit') AS records_rows,
                    convert_from(substring(t.tgargs FROM 1 FOR greatest(position('\\x00'::bytea IN t.tgargs) - 1, 0)),
                                 'UTF8') AS key_column,
@@ -40,14 +42,14 @@ extension AuditTrail {
             JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
             WHERE t.tgname = 'audit' AND NOT t.tgisinternal
               AND n.nspname IN ('gmp', 'gmp_audit', 'gmp_meta', 'gmp_private')
-            ORDER BY 1, 2
+            ORDER BY 2, 3
             """).map { row in
             let schema: String = try row.decode("schema")
             let relation: String = try row.decode("relation")
             let primaryKey: String = try row.decode("primary_key")
             let missing = JSONObjectText(try row.decode("missing", as: String.self))?.fields ?? []
             return AuditedTable(
-                schema: schema, relation: relation,
+                oid: try row.decode("oid"), schema: schema, relation: relation,
                 table: AuditReconciler.Table(name: "\(schema).\(relation)", keyColumn: try row.decode("key_column"),
                                              primaryKey: primaryKey.split(separator: ",").map(String.init),
                                              missingValues: Dictionary(missing.map { ($0.name, $0.value) },
@@ -133,14 +135,19 @@ extension AuditTrail {
         try pinRowText()
         let all = try auditedTables()
         let compared = all.filter { $0.recordsRows && $0.readable }
-        let skipped = all.filter { !($0.recordsRows && $0.readable) }.map {
+        let skipped = Self.skippedTables(all)
+        return ReconciliationRun(reconciler: AuditReconciler(tables: compared.map(\.table),
+                                                             notReplayed: Set(skipped.map(\.table))),
+                                 tables: compared, skipped: skipped, digestAt: digestAt)
+    }
+
+    /// The audited tables not compared, with why.
+    static func skippedTables(_ all: [AuditedTable]) -> [AuditReconciliation.SkippedTable] {
+        all.filter { !($0.recordsRows && $0.readable) }.map {
             AuditReconciliation.SkippedTable(
                 table: $0.table.name,
                 reason: !$0.readable ? "you may not read it" : "its audit events do not hold whole rows")
         }
-        return ReconciliationRun(reconciler: AuditReconciler(tables: compared.map(\.table),
-                                                             notReplayed: Set(skipped.map(\.table))),
-                                 tables: compared, skipped: skipped, digestAt: digestAt)
     }
 
     /// Compares every row of every compared table with the replay, then the signatures

@@ -73,11 +73,14 @@ extension AuditTrail {
     /// agree). Streams a binary COPY, so memory stays constant for any length of trail.
     /// `progress` is called every 65,536 events and rows with the count so far.
     ///
-    /// With `reconcile`, the same pass also replays every row event, and then every row
-    /// of every audited table is compared with the replay, in the same snapshot
-    /// (``AuditReconciler``): the chain proves the trail, this proves the tables. The
-    /// record tables as replayed are hashed after each event in `tablesDigestAt` (v2
-    /// checkpoints) and, with `tablesDigestAtEnd`, after the last one.
+    /// With `reconcile`, every row of every audited table is then compared with the replay
+    /// of its events, in the same snapshot: the chain proves the trail, this proves the
+    /// tables. The trail is read a second time ordered by record key and merged with the
+    /// tables' rows (``KeyOrderedReconciler``, bounded memory); a keyed digest proves the
+    /// second read held the events this pass hashed. To hash the record tables as
+    /// replayed after each event in `tablesDigestAt` (v2 checkpoints) and, with
+    /// `tablesDigestAtEnd`, after the last one, the same pass replays every row event in
+    /// memory instead (``AuditReconciler``).
     public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [], reconcile: Bool = false,
                        tablesDigestAt: Set<Int64> = [], tablesDigestAtEnd: Bool = false,
                        progress: (VerificationProgress) -> Void = { _ in }) throws -> AuditVerification {
@@ -90,7 +93,12 @@ extension AuditTrail {
             let head = try trail.head()
             let problems = try trail.machineryProblems()
             var verifier = AuditChainVerifier(checkpoints: checkpoints)
-            var replay = try reconcile ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
+            // The record tables' digest needs every row as replayed at once (the replay in
+            // memory); otherwise the trail is merged with the tables in key order, in
+            // bounded memory, after this pass (issue 18).
+            let inMemory = !tablesDigestAt.isEmpty || tablesDigestAtEnd
+            var replay = try reconcile && inMemory ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
+            var tally = try reconcile && !inMemory ? trail.startTally() : nil
             var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
             var intact = true
             let outcome = try db.copyOut(Self.copyStatement) { chunk in
@@ -99,6 +107,7 @@ extension AuditTrail {
                     let event = try AuditEventBytes(row)
                     // The replay goes on past a break: what the tables hold is evidence too.
                     replay?.consume(event)
+                    tally?.consume(event)
                     // After the first break, keep draining without hashing.
                     guard intact else { return }
                     intact = verifier.consume(event)
@@ -107,14 +116,19 @@ extension AuditTrail {
             try decoder.finish()
             if tablesDigestAtEnd { replay?.digestNow(at: head.seq) }
             let pending = try trail.pendingCount()
-            if pending > 0, replay != nil {
+            if pending > 0, replay != nil || tally != nil {
                 var pendingDecoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
                 _ = try db.copyOut(Self.pendingCopyStatement) { chunk in
-                    try pendingDecoder.feed(chunk) { row in replay?.consume(try AuditEventBytes(row)) }
+                    try pendingDecoder.feed(chunk) { row in
+                        let event = try AuditEventBytes(row)
+                        replay?.consume(event)
+                        tally?.consume(event)
+                    }
                 }
                 try pendingDecoder.finish()
             }
             let reconciliation = try replay.map { try trail.finishReconciliation($0, progress: progress) }
+                ?? tally.map { try trail.mergeReconciliation($0, progress: progress) }
             return AuditVerification(verdict: verifier.finish(head: (seq: head.seq, hash: head.hash)),
                                      recordedHead: head, machineryProblems: problems, bytes: outcome.bytes,
                                      reconciliation: reconciliation, pendingEvents: Int(pending))

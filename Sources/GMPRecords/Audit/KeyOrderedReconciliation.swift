@@ -1,0 +1,225 @@
+import GMPRules
+import PostgresClient
+
+/// What the chain pass gathers for the key-ordered reconciliation (issue 18): a keyed
+/// digest of the row events it hashed, and the tables the trail writes that the database
+/// lacks. Nothing here grows with the trail.
+struct ReconciliationTally {
+    let tables: [AuditTrail.AuditedTable]
+    let skipped: [AuditReconciliation.SkippedTable]
+    let digestKey: [UInt8]
+    private let compared: Set<String>
+    private let notReplayed: Set<String>
+    private(set) var events: ReplayDigest
+    private(set) var unknownTables: Set<String> = []
+    /// The last table name seen and whether it is compared, so that a run of one table's
+    /// events costs a byte comparison, not a string each.
+    private var lastName: [UInt8] = []
+    private var lastCompared = false
+
+    init(tables: [AuditTrail.AuditedTable], skipped: [AuditReconciliation.SkippedTable]) {
+        self.tables = tables
+        self.skipped = skipped
+        digestKey = ReplayDigest.randomKey()
+        compared = Set(tables.map(\.table.name))
+        notReplayed = Set(skipped.map(\.table))
+        events = ReplayDigest(key: digestKey)
+    }
+
+    /// One event of the chain pass (or a pending one), in any order.
+    mutating func consume(_ event: AuditEventBytes) {
+        guard Self.isRowAction(event.action) else { return }
+        if !event.tableName.elementsEqual(lastName) {
+            lastName = Array(event.tableName)
+            let name = String(decoding: lastName, as: UTF8.self)
+            lastCompared = compared.contains(name)
+            if !lastCompared, !notReplayed.contains(name) { unknownTables.insert(name) }
+        }
+        if lastCompared { events.addEvent(event) }
+    }
+
+    private static func isRowAction(_ action: UnsafeRawBufferPointer) -> Bool {
+        action.elementsEqual("INSERT".utf8) || action.elementsEqual("UPDATE".utf8) || action.elementsEqual("DELETE".utf8)
+    }
+}
+
+extension AuditTrail {
+    /// Reads the audited tables and pins the row text, before the trail is streamed.
+    func startTally() throws -> ReconciliationTally {
+        try pinRowText()
+        let all = try auditedTables()
+        return ReconciliationTally(tables: all.filter { $0.recordsRows && $0.readable },
+                                   skipped: Self.skippedTables(all))
+    }
+
+    /// Merges the trail, ordered by table, record key and `seq`, with every compared
+    /// table's rows ordered by the same key, in one COPY from the verification's snapshot:
+    /// one key's rows are held at a time (``KeyOrderedReconciler``). The stream must hold
+    /// exactly the row events the chain pass hashed (their keyed digests are compared).
+    func mergeReconciliation(_ tally: ReconciliationTally,
+                             progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let checksSignatures = tally.tables.contains { $0.table.name == AuditReconciler.signatureTable }
+        var merge = KeyOrderedReconciler(tables: tally.tables.map(\.table), checksSignatures: checksSignatures,
+                                         digestKey: tally.digestKey)
+        _ = try connection.execute("""
+            SELECT set_config('gmp.reconcile_tables', \(Self.comparedTablesJSON(tally.tables)), true),
+                   set_config('work_mem', '64MB', true)
+            """)
+        var rows = 0
+        var decoder = CopyBinaryDecoder(expectedFieldCount: 9)
+        var failure: Error?
+        _ = try connection.copyOut(try Self.mergeStatement(tally.tables, signatures: checksSignatures)) { chunk in
+            try decoder.feed(chunk) { row in
+                guard failure == nil else { return }
+                rows += 1
+                if rows & 0xFFFF == 0 { progress(.rows(rows, table: row.string(at: 0) ?? "")) }
+                do { try Self.feed(row, into: &merge) } catch { failure = error }
+            }
+        }
+        try decoder.finish()
+        if let failure { throw failure }
+        guard merge.events == tally.events else {
+            throw KeyOrderedReconciler.OrderError(
+                description: "the trail read in key order (\(merge.events.count) row events) is not the trail the chain pass hashed "
+                    + "(\(tally.events.count)): preserve this database as evidence and inform QA")
+        }
+        try checkDeferredSignatures(&merge)
+        let outcome = try merge.finish(unknownTables: tally.unknownTables)
+        let elapsed = clock.now - start
+        return AuditReconciliation(
+            outcome: outcome, skippedTables: tally.skipped,
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            tablesDigests: [:])
+    }
+
+    /// One item of the merge stream (columns as in ``mergeStatement(_:signatures:)``).
+    private static func feed(_ row: CopyBinaryRow, into merge: inout KeyOrderedReconciler) throws {
+        guard let table = row.string(at: 0), let kind = try row.int32(at: 3) else {
+            throw ClientError(.decoding, "the reconciliation stream sent an item without table or kind")
+        }
+        let key = row.string(at: 1)
+        switch kind {
+        case 0:
+            guard let seq = try row.int64(at: 2), let action = row.string(at: 4) else { break }
+            try merge.event(table: table, seq: seq, action: action, recordKey: row.string(at: 5),
+                            oldValues: row.string(at: 6), newValues: row.string(at: 7))
+            return
+        case 1:
+            guard let seq = try row.int64(at: 2), let old = row.string(at: 6) else { break }
+            try merge.removal(table: table, key: key, seq: seq, oldValues: old)
+            return
+        case 2:
+            guard let seq = try row.int64(at: 2), let values = row.string(at: 7) else { break }
+            try merge.signature(table: table, key: key, seq: seq, signatureValues: values, currentHash: row.string(at: 8))
+            return
+        case 3:
+            guard let text = row.string(at: 7) else { break }
+            try merge.row(table: table, key: key, text: text)
+            return
+        default:
+            break
+        }
+        throw ClientError(.decoding, "the reconciliation stream sent an incomplete item of kind \(kind) for \(table)")
+    }
+
+    /// Signatures on audit events (reviews): their content is the event's row as the
+    /// trail holds it, and the hash their row holds now.
+    private func checkDeferredSignatures(_ merge: inout KeyOrderedReconciler) throws {
+        let deferred = merge.deferredSignatures
+        guard !deferred.isEmpty else { return }
+        let events = try auditEventContent(seqs: deferred.filter { $0.table == "gmp_audit.event" }.compactMap { Int64($0.key) })
+        let ids = "{" + deferred.compactMap { Int64($0.signatureID).map(String.init) }.joined(separator: ",") + "}"
+        var current: [String: [UInt8]] = [:]
+        for row in try connection.query("""
+            SELECT s.id::text AS id, s.content_hash::text AS hash FROM ONLY gmp.signature s WHERE s.id = ANY(\(ids)::bigint[])
+            """) {
+            current[try row.decode("id")] = RecordContentHash.bytes(ofByteaText: try row.decode("hash")) ?? []
+        }
+        for signature in deferred {
+            merge.checkDeferred(signature, content: signature.table == "gmp_audit.event" ? events[signature.key] : nil,
+                                currentHash: current[signature.signatureID])
+        }
+    }
+
+    /// The compared tables for the merge statement (COPY takes no parameters, so they
+    /// travel as a transaction-local setting): oid, name and key column of each.
+    private static func comparedTablesJSON(_ tables: [AuditedTable]) -> String {
+        func quoted(_ text: String) -> String {
+            var out = "\""
+            for character in text {
+                if character == "\"" || character == "\\" { out.append("\\") }
+                out.append(character)
+            }
+            return out + "\""
+        }
+        return "[" + tables.map { "{\"oid\":\($0.oid),\"name\":\(quoted($0.table.name)),\"key\":\(quoted($0.table.keyColumn))}" }
+            .joined(separator: ",") + "]"
+    }
+
+    /// One stream: per compared table and record key (byte order, no key last), the row
+    /// events by seq (kind 0; an update that moved its row to another key also gives its
+    /// old values under the old key, kind 1), the signatures on that record at their own
+    /// seq (kind 2, with the hash the signature's row holds now), then the table's rows
+    /// filed under that key (kind 3). Pending events follow the chain as they will be
+    /// chained (seq after the head, in write order).
+    static func mergeStatement(_ tables: [AuditedTable], signatures: Bool) throws -> SQLQuery {
+        var statement: SQLQuery = """
+            COPY (
+            WITH compared AS (
+                SELECT (c ->> 'oid')::oid AS oid, c ->> 'name' AS table_name, c ->> 'key' AS key_column
+                FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_tables')::jsonb) c
+            ), trail AS NOT MATERIALIZED (
+                SELECT e.seq, e.action, e.table_name, e.record_key, e.old_values, e.new_values
+                FROM gmp_audit.event e WHERE e.action IN ('INSERT', 'UPDATE', 'DELETE')
+                UNION ALL
+                SELECT p.seq, p.action, p.table_name, p.record_key, p.old_values, p.new_values
+                FROM (SELECT h.seq + row_number() OVER (ORDER BY p.write_order) AS seq, p.action, p.table_name,
+                             p.record_key, p.old_values, p.new_values
+                      FROM gmp_audit.pending_event p CROSS JOIN gmp_audit.chain_head h) p
+                WHERE p.action IN ('INSERT', 'UPDATE', 'DELETE')
+            ), items AS (
+                SELECT t.table_name, v.k, t.seq, v.kind, t.action, t.record_key, v.old_values, v.new_values,
+                       NULL::text AS current_hash
+                FROM trail t JOIN compared c USING (table_name)
+                CROSS JOIN LATERAL (
+                    SELECT 0 AS kind, t.record_key AS k, t.old_values::text AS old_values, t.new_values::text AS new_values
+                    UNION ALL
+                    SELECT 1, t.old_values ->> c.key_column, t.old_values::text, NULL
+                    WHERE t.action = 'UPDATE' AND t.old_values IS NOT NULL
+                      AND (t.old_values ->> c.key_column) IS DISTINCT FROM t.record_key) v
+
+            """
+        if signatures {
+            statement.append("""
+                UNION ALL
+                SELECT t.new_values ->> 'record_table', t.new_values ->> 'record_key', t.seq, 2, t.action, t.record_key,
+                       NULL, t.new_values::text, s.content_hash::text
+                FROM trail t JOIN compared c ON c.table_name = t.new_values ->> 'record_table'
+                LEFT JOIN ONLY gmp.signature s ON s.id::text = t.new_values ->> 'id'
+                WHERE t.table_name = 'gmp.signature' AND t.action = 'INSERT'
+
+                """)
+        }
+        for table in tables {
+            guard let schema = SQLIdentifier(table.schema), let relation = SQLIdentifier(table.relation) else {
+                throw ClientError(.unsendableValue, "table \(table.table.name) has a name gmp does not quote")
+            }
+            statement.append("""
+                UNION ALL
+                SELECT c.table_name, r.j ->> c.key_column, NULL, 3, NULL, NULL, NULL, r.j::text, NULL
+                FROM (SELECT x.tableoid AS oid, pg_catalog.to_jsonb(x.*) AS j
+                      FROM ONLY \(identifier: schema).\(identifier: relation) AS x OFFSET 0) r JOIN compared c USING (oid)
+
+                """)
+        }
+        statement.append("""
+            )
+            SELECT table_name, k, seq, kind, action, record_key, old_values, new_values, current_hash FROM items
+            ORDER BY table_name COLLATE "C", k COLLATE "C" NULLS LAST, seq NULLS LAST, kind
+            ) TO STDOUT (FORMAT binary)
+            """)
+        return statement
+    }
+}
