@@ -58,6 +58,10 @@ extension AuditTrail {
               FROM gmp_audit.event ORDER BY seq) TO STDOUT (FORMAT binary)
         """
 
+    /// The largest trail (events, pending ones included) whose reconciliation replays every
+    /// row in memory rather than merging in key order: about 60 MiB of row images at most.
+    public static let inMemoryReplayLimit: Int64 = 100_000
+
     /// The pending events, in the same columns, in the order they will be chained in: seq
     /// is where they would follow the head, the hash empty (they have none yet).
     static let pendingCopyStatement: SQLQuery = """
@@ -81,8 +85,14 @@ extension AuditTrail {
     /// replayed after each event in `tablesDigestAt` (v2 checkpoints) and, with
     /// `tablesDigestAtEnd`, after the last one, the same pass replays every row event in
     /// memory instead (``AuditReconciler``).
+    ///
+    /// A trail of at most `replayInMemoryUpTo` events is replayed in memory all the same:
+    /// below that its rows fit in well under 64 MiB and one pass is several times faster
+    /// than the merge's second, sorted read (docs/benchmarks.md, "Verify"). Tests pass 0 to
+    /// take the merge on a small trail.
     public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [], reconcile: Bool = false,
                        tablesDigestAt: Set<Int64> = [], tablesDigestAtEnd: Bool = false,
+                       replayInMemoryUpTo: Int64 = AuditTrail.inMemoryReplayLimit,
                        progress: (VerificationProgress) -> Void = { _ in }) throws -> AuditVerification {
         // Chain what is pending first (issue 19), so that the snapshot holds as little as
         // possible outside the chain; whatever is still pending there is accounted for below.
@@ -96,7 +106,8 @@ extension AuditTrail {
             // The record tables' digest needs every row as replayed at once (the replay in
             // memory); otherwise the trail is merged with the tables in key order, in
             // bounded memory, after this pass (issue 18).
-            let inMemory = !tablesDigestAt.isEmpty || tablesDigestAtEnd
+            let pending = try trail.pendingCount()
+            let inMemory = !tablesDigestAt.isEmpty || tablesDigestAtEnd || head.seq + pending <= replayInMemoryUpTo
             var replay = try reconcile && inMemory ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
             var tally = try reconcile && !inMemory ? trail.startTally() : nil
             var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
@@ -115,7 +126,6 @@ extension AuditTrail {
             }
             try decoder.finish()
             if tablesDigestAtEnd { replay?.digestNow(at: head.seq) }
-            let pending = try trail.pendingCount()
             if pending > 0, replay != nil || tally != nil {
                 var pendingDecoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
                 _ = try db.copyOut(Self.pendingCopyStatement) { chunk in
