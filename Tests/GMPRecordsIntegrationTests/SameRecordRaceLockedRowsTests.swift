@@ -187,6 +187,33 @@ struct SameRecordRaceLockedRowsTests {
         }
     }
 
+    @Test("a consumption waits for a session holding the material lot FOR SHARE without holding a share itself, so that session can go on to lock it for update: no deadlock")
+    func consumptionTakesItsStrongestLockFirst() throws {
+        try QCReleaseSite.with { site in
+            let (material, steps) = try Self.materialAndTwoSteps(site)
+            // Stands for another consumption between its two lock requests.
+            let holder = try TestServer.connect(site.site.database)
+            try holder.execute("BEGIN")
+            try holder.execute("SELECT FROM gmp.material_lot WHERE id = \(material) FOR SHARE")
+            let other = try TestAccount.create(in: site.site.database, roles: ["operator"])
+            // Before, the recall check took FOR SHARE and the consumption rule then asked FOR
+            // NO KEY UPDATE: the consumer held a share while waiting, the holder's request
+            // for more waited on it, and one of them was aborted as a deadlock (40P01).
+            // No retry here, so that a deadlock shows.
+            let outcome = try SameRecordRaceTests.race(site.site, waiting: other, second: {
+                let session = try other.connect()
+                try session.execute("BEGIN")
+                _ = try session.execute("SELECT gmp.record_consumption(\(material), 50, 'mL', \(steps[0]), NULL)")
+                try session.execute("COMMIT")
+            }, release: {
+                try holder.execute("SELECT FROM gmp.material_lot WHERE id = \(material) FOR NO KEY UPDATE")
+                try holder.execute("COMMIT")
+            })
+            #expect(outcome == "ok", "the consumption: \(outcome)")
+            #expect(try Self.count(site.site, "SELECT count(*) AS n FROM gmp.material_consumption WHERE material_lot_id = \(material)") == 1)
+        }
+    }
+
     @Test("QA rejects a material lot while a step consumes it: the consumption waits and is refused GM006")
     func materialRejectedWhileConsumed() throws {
         try QCReleaseSite.with { site in

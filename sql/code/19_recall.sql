@@ -219,7 +219,9 @@ BEGIN
         recalls := gmp_rules.open_recalls_of_lot(NEW.din);
         source := 'lot ' || NEW.din;
     ELSE
-        PERFORM FROM gmp.material_lot m WHERE m.id = NEW.material_lot_id FOR SHARE;
+        -- FOR NO KEY UPDATE, the lock gmp_rules.check_consumption takes next: two
+        -- consumptions each holding a share and then asking for more would deadlock.
+        PERFORM FROM gmp.material_lot m WHERE m.id = NEW.material_lot_id FOR NO KEY UPDATE;
         recalls := ARRAY(SELECT r.id FROM gmp.recall r
                          WHERE r.cause = 'material_lot' AND r.material_lot_id = NEW.material_lot_id
                            AND NOT EXISTS (SELECT FROM gmp.recall_closure c WHERE c.recall_id = r.id)
