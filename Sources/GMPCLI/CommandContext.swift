@@ -163,8 +163,12 @@ struct CommandContext {
     /// chaining, issue 19), in a short transaction of its own that never waits for another
     /// chainer and whose commit need not wait for the disk (docs/audit-trail.md, "stage,
     /// then chain"). A database not yet migrated to it: the failure is logged at debug level.
+    ///
+    /// Every writing transaction also stores its commit receipt (V0038), so that a COMMIT
+    /// whose answer is lost is named by a token that `gmp db transaction` answers exactly.
     private func chainingAfterCommit(_ connection: PostgresConnection) -> PostgresConnection {
         connection.afterWriteCommit = { db in try AuditTrail(db).chainIfDue() }
+        connection.commitReceipts = .gmp
         return committedWork.track(connection)
     }
 

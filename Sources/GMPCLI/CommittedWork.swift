@@ -13,5 +13,5 @@ final class CommittedWork {
     }
 
     /// The read-write transactions the command's connections committed, in order.
-    var transactions: [Int64] { connections.flatMap(\.committedWriteTransactions) }
+    var transactions: [TransactionToken] { connections.flatMap(\.committedWriteTransactions) }
 }

@@ -272,10 +272,11 @@ struct CrashTests {
                 SELECT count(*) AS n FROM gmp.unit WHERE id = \(unit) AND box_id = \(StorageCommandTests.box) AND box_row = 1 AND box_column = 1
                 """)
             #expect(placed == 1, "the placement was kept")
-            // The lookup the error names says it committed.
-            let id = try #require(run.stderr.firstMatch(of: /gmp db transaction (\d+)/)?.1, "\(run)")
-            let asked = try site.gmp(site.qa, ["db", "transaction", String(id), "--json"])
+            // The lookup the error names (its receipt's token) says it committed.
+            let token = try #require(run.stderr.firstMatch(of: /'gmp db transaction (\d+:[0-9a-f-]{36})'/)?.1, "\(run)")
+            let asked = try site.gmp(site.qa, ["db", "transaction", String(token), "--json"])
             #expect(try asked.json()["status"] as? String == "committed", "\(asked)")
+            #expect(try asked.json()["exact"] as? Bool == true, "\(asked)")
             try Self.expectWhole(site)
         }
     }
@@ -337,9 +338,12 @@ struct CrashTests {
                 #expect(present == 1, "exited 0 without its record: \(run)")
             case 69 where run.stderr.contains("whether it was recorded is unknown"):
                 unknown += 1
-                let id = try #require(run.stderr.firstMatch(of: /gmp db transaction (\d+)/)?.1, "\(run)")
-                let asked = try site.gmp(site.qc, ["db", "transaction", String(id), "--json"], killAfter: 60)
+                // The receipt answers, and agrees with the record's presence even when the
+                // restarted server handed the transaction's id to another (issue 19).
+                let token = try #require(run.stderr.firstMatch(of: /'gmp db transaction (\d+:[0-9a-f-]{36})'/)?.1, "\(run)")
+                let asked = try site.gmp(site.qc, ["db", "transaction", String(token), "--json"], killAfter: 60)
                 #expect(try asked.json()["status"] as? String == (present == 1 ? "committed" : "aborted"), "\(asked)\n\(run)")
+                #expect(try asked.json()["exact"] as? Bool == true, "\(asked)")
             case 69 where run.stderr.contains("its record is kept"):
                 #expect(present == 1, "said its record is kept: \(run)")
             case 69:

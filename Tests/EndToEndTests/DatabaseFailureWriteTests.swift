@@ -76,12 +76,14 @@ extension DatabaseFailureTests {
             let run = try #require(result.value)
             expectOneLineError(run, exit: 69, mentioning: ["unknown", "gmp db transaction"])
             #expect(!run.stderr.contains("nothing was committed"), "\(run)")
-            // The lookup the error names tells the truth: cut inside COMMIT, before its
-            // commit record, the transaction did not commit, and nothing was recorded.
-            let id = try #require(run.stderr.firstMatch(of: /gmp db transaction (\d+)/)?.1, "\(run)")
-            let asked = try site.gmp(site.qa, ["db", "transaction", String(id), "--json"])
+            // The lookup the error names, one token (the id and the receipt's request id),
+            // tells the truth: cut inside COMMIT, before its commit record, the transaction
+            // did not commit, its receipt is not there, and nothing was recorded.
+            let token = try #require(run.stderr.firstMatch(of: /'gmp db transaction (\d+:[0-9a-f-]{36})'/)?.1, "\(run)")
+            let asked = try site.gmp(site.qa, ["db", "transaction", String(token), "--json"])
             #expect(asked.status == 0, "\(asked)")
             #expect(try asked.json()["status"] as? String == "aborted", "\(asked)")
+            #expect(try asked.json()["exact"] as? Bool == true, "\(asked)")
             #expect(try Self.donors(superuser) == before)
         }
     }

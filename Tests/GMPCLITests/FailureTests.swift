@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import GMPCLI
 import GMPDatabase
@@ -75,16 +76,34 @@ struct FailureTests {
         #expect(failure.line == "lot X is released; fix: nothing may change it")
     }
 
-    @Test("a connection lost during COMMIT says the outcome is unknown and how to learn it, never 'nothing was committed'")
-    func commitOutcomeUnknown() {
-        let lost = CommitOutcomeUnknown(transactionID: 48213, cause: PostgresError(sqlState: "08006", message: "server closed the connection"))
+    @Test("a connection lost during COMMIT says the outcome is unknown and names the one token that learns it, never 'nothing was committed'")
+    func commitOutcomeUnknown() throws {
+        let request = try #require(UUID(uuidString: "6F1C2A9E-5B0D-4C57-9A51-0E1F3C7D2B84"))
+        let lost = CommitOutcomeUnknown(transaction: TransactionToken(transactionID: 48213, requestID: request),
+                                        cause: PostgresError(sqlState: "08006", message: "server closed the connection"))
         let failure = Failure(lost, target: embedded)
         #expect(failure.exitCode == .unavailable)
         #expect(failure.problem.contains("transaction 48213") && failure.problem.contains("unknown"))
-        #expect(failure.fix.contains("gmp db transaction 48213"))
+        #expect(failure.fix.contains("'gmp db transaction 48213:6f1c2a9e-5b0d-4c57-9a51-0e1f3c7d2b84'"))
         #expect(!failure.line.contains("nothing was committed") && !failure.line.contains("nothing was changed"))
+        #expect(!failure.line.contains("\n"))
         // A loss outside COMMIT did roll back, and may say so.
         #expect(Failure(PostgresError(sqlState: "08006", message: "m"), target: embedded).fix.contains("nothing was committed"))
+        // Lost after a commit: the token of the work that committed, for the lookup.
+        let kept = Failure(PostgresError(sqlState: "08006", message: "m"), target: embedded,
+                           committed: [TransactionToken(transactionID: 48213, requestID: request)])
+        #expect(kept.problem.contains("(transaction 48213)") && kept.fix.contains("'gmp db transaction 48213:6f1c2a9e-"))
+    }
+
+    @Test("a token reads back as written: ID:REQUEST or a bare ID; anything else is refused")
+    func tokens() throws {
+        let token = try #require(TransactionToken("858:6F1C2A9E-5B0D-4C57-9A51-0E1F3C7D2B84"))
+        #expect(token.transactionID == 858 && token.description == "858:6f1c2a9e-5b0d-4c57-9a51-0e1f3c7d2b84")
+        #expect(TransactionToken(token.description) == token)
+        #expect(TransactionToken("858")?.requestID == nil)
+        for bad in ["", "0", "-3", "+858", "858:", ":6f1c2a9e-5b0d-4c57-9a51-0e1f3c7d2b84", "858:nope", "858:6f1c:x", "last-one"] {
+            #expect(TransactionToken(bad) == nil, "\(bad)")
+        }
     }
 
     @Test("the printed line is a single line even when the detail has several")

@@ -56,7 +56,8 @@ struct TransactionTests {
                 }
             } throws: { error in
                 guard let unknown = error as? CommitOutcomeUnknown else { return false }
-                return unknown.transactionID == written && unknown.description.contains("unknown")
+                return unknown.transactionID == written && unknown.transaction.requestID == nil
+                    && unknown.description.contains("unknown")
             }
             // Asked afterwards, the server knows: this one was cut before its commit record.
             let status: String = try TestServer.connect(database)

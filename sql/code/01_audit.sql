@@ -235,6 +235,24 @@ BEGIN
 END;
 $$;
 
+-- The receipt of a writing transaction (gmp_meta.commit_receipt, V0038; issue 19): gmp
+-- runs this just before COMMIT, in the round trip that reads the transaction's id, so that
+-- a COMMIT whose answer is lost can be asked about exactly ('gmp db transaction ID:UUID',
+-- docs/errors.md). Stores nothing, and writes nothing, in a transaction that has no id
+-- (it wrote nothing): a read on a hot standby or in a read-only session still commits.
+-- Returns the transaction's id with its epoch (as txid_current), NULL when it has none.
+CREATE OR REPLACE FUNCTION gmp_meta.write_commit_receipt(request uuid) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    assigned xid8 := pg_catalog.pg_current_xact_id_if_assigned();
+BEGIN
+    IF assigned IS NOT NULL THEN
+        INSERT INTO gmp_meta.commit_receipt (request_id, xid) VALUES (request, assigned);
+    END IF;
+    RETURN assigned::text::bigint;
+END;
+$$;
+
 -- Binds a check run at COMMIT (a deferred constraint trigger on `event`, e.g. 'INSERT' or
 -- 'UPDATE OF status') once, ENABLE ALWAYS so that replica mode does not skip it.
 -- PostgreSQL has no CREATE OR REPLACE for constraint triggers, and the code files are

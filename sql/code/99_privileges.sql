@@ -64,7 +64,8 @@ GRANT EXECUTE ON FUNCTION
     gmp_rules.qualification(text,text,timestamp with time zone),
     gmp_rules.qualified_on(text,text,timestamp with time zone),
     gmp_rules.procedure_in_force(text,timestamp with time zone),
-    gmp.batch_record(text)
+    gmp.batch_record(text),
+    gmp_meta.write_commit_receipt(uuid)
 TO gmp_person;
 
 GRANT EXECUTE ON FUNCTION

@@ -35,12 +35,12 @@ extension Failure {
     /// Translates an error the command met after its connections had committed the
     /// read-write transactions `committed`: a lost connection then is no longer "nothing
     /// was committed", and a COMMIT whose outcome is unknown names what did commit before it.
-    init(_ error: Error, target: DatabaseTarget?, committed: [Int64]) {
+    init(_ error: Error, target: DatabaseTarget?, committed: [TransactionToken]) {
         guard let last = committed.last else {
             self.init(error, target: target)
             return
         }
-        let list = committed.map(String.init).joined(separator: ", ")
+        let list = committed.map { String($0.transactionID) }.joined(separator: ", ")
         switch error {
         case let error as PostgresError where error.kind == .connectionLost:
             self.init(exitCode: .unavailable,
@@ -69,7 +69,7 @@ extension Failure {
             serverContext = error.context
         case let error as CommitOutcomeUnknown:
             self.init(exitCode: .unavailable, problem: error.description,
-                      fix: "do not run the command again yet: once the server answers, 'gmp db transaction \(error.transactionID)' says whether it was recorded")
+                      fix: "do not run the command again yet: once the server answers, 'gmp db transaction \(error.transaction)' says whether it was recorded")
         case let error as TransactionRetryExhausted:
             self.init(exitCode: .retryExhausted, problem: error.description,
                       fix: "run the command again; nothing was changed")

@@ -81,7 +81,11 @@ public final class PostgresConnection {
     /// The ids of the read-write transactions this connection committed, in order (not
     /// those ``afterWriteCommit`` ran). A connection lost after the first of them must
     /// never be reported as "nothing was committed": the caller's record is kept.
-    public internal(set) var committedWriteTransactions: [Int64] = []
+    public internal(set) var committedWriteTransactions: [TransactionToken] = []
+    /// Whether, and how, read-write transactions store a receipt of their commit (nil: they
+    /// do not, and a lost COMMIT is named by transaction id alone). Turned off by itself on
+    /// a database that has none.
+    public var commitReceipts: CommitReceipts?
     /// Whether ``afterWriteCommit`` is running: its own transactions are not the caller's.
     var runningAfterWriteCommit = false
 

@@ -1,4 +1,9 @@
 import CLibPQ
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -49,6 +54,12 @@ extension PostgresConnection {
                 if let committed, !runningAfterWriteCommit { committedWriteTransactions.append(committed) }
                 if !readOnly { runAfterWriteCommit() }
                 return value
+            } catch let error as CommitReceiptsUnavailable {
+                // A database without receipts (not migrated to them): the attempt is run
+                // again, not counted, without one; the outcome is then asked by id alone.
+                rollbackIfOpen()
+                logger.debug("no commit receipts on this database; asking by transaction id only: \(error.cause)")
+                commitReceipts = nil
             } catch {
                 rollbackIfOpen()
                 guard let failure = error as? PostgresError, failure.isTransient else { throw error }
@@ -83,20 +94,36 @@ extension PostgresConnection {
     }
 
     /// COMMIT. When the connection is lost during it and the transaction wrote anything,
-    /// the outcome is unknown: that is said (``CommitOutcomeUnknown``, with the id to ask
-    /// about), never "nothing was committed". The id costs one round trip, and only
-    /// for read-write transactions; `txid_current_if_assigned` assigns no id itself.
-    /// Returns the id of a transaction that wrote (nil when it wrote nothing).
-    private func commit(readOnly: Bool) throws -> Int64? {
-        let transactionID: Int64? = readOnly ? nil
-            : try query("SELECT txid_current_if_assigned() AS id")[0].decode("id")
+    /// the outcome is unknown: that is said (``CommitOutcomeUnknown``, with the token to ask
+    /// about), never "nothing was committed". The statement just before COMMIT reads the
+    /// transaction's id and, with ``commitReceipts``, stores a fresh request id with it in
+    /// the same round trip (one per read-write transaction, as before receipts existed);
+    /// `pg_current_xact_id_if_assigned` assigns no id itself. The transactions
+    /// ``afterWriteCommit`` runs write no receipt: their outcome is never the user's question.
+    /// Returns the token of a transaction that wrote (nil when it wrote nothing).
+    private func commit(readOnly: Bool) throws -> TransactionToken? {
+        let token: TransactionToken? = readOnly ? nil : try transactionToken()
         do {
             try execute("COMMIT")
         } catch let error as PostgresError where error.kind == .connectionLost {
-            guard let transactionID else { throw error }
-            throw CommitOutcomeUnknown(transactionID: transactionID, cause: error)
+            guard let token else { throw error }
+            throw CommitOutcomeUnknown(transaction: token, cause: error)
         }
-        return transactionID
+        return token
+    }
+
+    private func transactionToken() throws -> TransactionToken? {
+        guard let receipts = commitReceipts, !runningAfterWriteCommit else {
+            let id: Int64? = try query("SELECT txid_current_if_assigned() AS id")[0].decode("id")
+            return id.map { TransactionToken(transactionID: $0, requestID: nil) }
+        }
+        let requestID = UUID()
+        do {
+            let id: Int64? = try query(receipts.statement(requestID))[0].decode("id")
+            return id.map { TransactionToken(transactionID: $0, requestID: requestID) }
+        } catch let error as PostgresError where receipts.unavailableStates.contains(error.sqlState) {
+            throw CommitReceiptsUnavailable(cause: error)
+        }
     }
 
     /// Runs ``afterWriteCommit`` once, not for the transactions it runs itself.
@@ -124,4 +151,9 @@ extension PostgresConnection {
         guard milliseconds > 0 else { return }
         usleep(UInt32(Int.random(in: milliseconds / 2...milliseconds) * 1000))
     }
+}
+
+/// The database has no commit receipts: ``CommitReceipts/unavailableStates``.
+private struct CommitReceiptsUnavailable: Error {
+    let cause: PostgresError
 }

@@ -2,18 +2,22 @@
 /// transaction or not, and the client cannot tell. Never reported as "nothing was
 /// committed" — running the work again could record it twice.
 ///
-/// `transactionID` is the transaction's id (`txid_current_if_assigned()`, read just before
-/// COMMIT); once the server answers again, `txid_status(transactionID)` says whether it
-/// committed (PostgreSQL keeps that for recent transactions exactly for this case).
+/// `transaction` names it: its id (read just before COMMIT) and, where the database keeps
+/// commit receipts (``CommitReceipts``), the request id stored with the work. Once the
+/// server answers again, the receipt's presence says whether it committed, exactly; the id
+/// alone (`txid_status`) can answer for another transaction after a server crash.
 public struct CommitOutcomeUnknown: Error, Sendable, CustomStringConvertible {
-    public let transactionID: Int64
+    public let transaction: TransactionToken
     /// The failure COMMIT met.
     public let cause: PostgresError
 
-    public init(transactionID: Int64, cause: PostgresError) {
-        self.transactionID = transactionID
+    public init(transaction: TransactionToken, cause: PostgresError) {
+        self.transaction = transaction
         self.cause = cause
     }
+
+    /// The transaction's id.
+    public var transactionID: Int64 { transaction.transactionID }
 
     public var description: String {
         "the connection was lost while transaction \(transactionID) was committing; whether it was recorded is unknown (\(cause.message))"
