@@ -115,15 +115,19 @@ def execution_ms(explain_output: str) -> list[float]:
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 
 
-def canonical(document):
-    """The document with every timestamp as an aware datetime: gmp re-writes the server's
-    `+00:00` as `.000000Z` (one shape for all output), which is the same instant."""
+def canonical(document, key: str = ""):
+    """The document as gmp's one output shape prints it, compared by meaning: every
+    timestamp an aware datetime (gmp writes the server's `+00:00` as `.000000Z`), and a
+    DIN under `lot`, `lots` or `parent` without its check character (gmp adds it there,
+    Output's JSONDocument.lotKeys)."""
     if isinstance(document, dict):
-        return {k: canonical(v) for k, v in document.items()}
+        return {k: canonical(v, k) for k, v in document.items()}
     if isinstance(document, list):
-        return [canonical(v) for v in document]
+        return [canonical(v, key) for v in document]
     if isinstance(document, str) and _TIMESTAMP.fullmatch(document):
         return datetime.datetime.fromisoformat(document.replace("Z", "+00:00"))
+    if isinstance(document, str) and key in ("lot", "lots", "parent") and len(document) in (13, 14):
+        return document[:13]
     return document
 
 
