@@ -28,6 +28,73 @@ struct MaterialCommandTests {
         return try #require(json["id"] as? String, "\(run)")
     }
 
+    @Test("the material trace as a recall reads it: each lot reached with its product and status, each unit where it is or its consignee; --json, text and --csv (issue 14)")
+    func traceNamesUnitsAndConsignees() throws {
+        try ShipCommandTests.withShipSite { ss in
+            let site = ss.site
+            let certificate = try ss.qs.file("coa-2841733.pdf", "%PDF-1.4 certificate of analysis, lot 2841733\n")
+            try site.expectSuccess {
+                try site.gmp(site.operatorAccount, ["material", "type", "add", "MEM-ALPHA", "--name", "alpha-MEM",
+                                                    "--category", "culture_medium", "--storage", "2-8 C"])
+            }
+            let medium = try Self.receive(site, certificate: certificate)
+            try site.expectSuccess { try site.signed(site.qa, ["material", "release", medium]) }
+            // A drug product that consumed it, released, with one unit delivered to the consignee.
+            let shipped = try ss.qs.eligibleLot()
+            for (kind, extra) in [("isolation", ["--material", "\(medium):50 mL"]), ("harvest", []), ("fill", DonorLotCommandTests.fill)] {
+                try site.expectSuccess { try DonorLotCommandTests.step(in: site, shipped, kind, extra) }
+            }
+            try site.expectSuccess { try site.signed(site.qc, ["spec", "assign", shipped.keyed, "E2E-DP", "--max-dose", "0.4"]) }
+            try ss.qs.passAll(shipped)
+            try site.expectSuccess { try site.signed(ss.qs.releaser, ["release", "approve", shipped.keyed]) }
+            let shipment = try ss.shipment()
+            try site.expectSuccess { try site.gmp(site.operatorAccount, ["ship", "pack", shipment, "--unit", ss.unit(shipped, 1)]) }
+            try site.expectSuccess {
+                try site.signed(site.operatorAccount, ["ship", "dispatch", shipment, "--courier", "ColdChain Couriers, waybill 4711"])
+            }
+            try site.expectSuccess { try site.signed(ss.receiver, ["ship", "receive", shipment, "--condition", "shipper intact"]) }
+            // Another lot that consumed it, still in quarantine, without units.
+            let held = try ss.qs.eligibleLot()
+            try site.expectSuccess { try DonorLotCommandTests.step(in: site, held, "isolation", ["--material", "\(medium):5 mL"]) }
+
+            let json = try site.expectSuccess { try site.gmp(site.qa, ["trace", "material", medium, "--json"]) }
+            let lots = try #require(try json.json()["lots"] as? [[String: Any]], "\(json)")
+            #expect(lots.map { $0["din"] as? String } == [shipped.din, held.din].sorted(), "\(json)")
+            #expect(lots.allSatisfy { Set($0.keys) == ["din", "check_character", "stage", "product_kind", "status", "via",
+                                                        "consumed", "whereabouts"] }, "\(json)")
+            let byDin = Dictionary(uniqueKeysWithValues: lots.map { ($0["din"] as? String ?? "", $0) })
+            #expect(byDin[shipped.din]?["status"] as? String == "released", "\(json)")
+            #expect(byDin[held.din]?["status"] as? String == "quarantine", "\(json)")
+            #expect((byDin[held.din]?["whereabouts"] as? [Any])?.isEmpty == true, "\(json)")
+            let units = try #require(byDin[shipped.din]?["whereabouts"] as? [[String: Any]], "\(json)")
+            #expect(units.count == 10, "\(json)")
+            #expect(units[0]["unit"] as? String == ss.unit(shipped, 1) && units[0]["state"] as? String == "delivered"
+                    && units[0]["consignee"] as? String == ShipCommandTests.consignee && units[0]["shipment"] as? String == shipment,
+                    "\(units[0])")
+            #expect(Set(units[1].keys) == ["unit", "state", "person"] && units[1]["person"] as? String == site.operatorAccount.id,
+                    "a unit in hand names its holder and nothing null: \(units[1])")
+
+            let text = try site.expectSuccess { try site.gmp(site.qa, ["trace", "material", medium]) }
+            let lines = text.stdout.split(separator: "\n")
+            #expect(lines.contains { $0.contains("LOT") && $0.contains("PRODUCT") && $0.contains("STATUS") }, "\(text)")
+            #expect(lines.contains { $0.contains(ss.unit(shipped, 1)) && $0.contains("delivered to \(ShipCommandTests.consignee)")
+                                     && $0.contains(shipment) }, "\(text)")
+            #expect(lines.contains { $0.contains(ss.unit(shipped, 2)) && $0.contains("in hand") }, "\(text)")
+            #expect(lines.contains { $0.contains("quarantine") && $0.contains("cells") }, "\(text)")
+            #expect(text.stdout.contains("units          10"), "\(text)")
+
+            let csv = try site.expectSuccess { try site.gmp(site.qa, ["trace", "material", medium, "--csv"]) }
+            let rows = csv.stdout.split(whereSeparator: \.isNewline).map(String.init)  // CSV lines end in CRLF
+            #expect(rows.first == "material_lot,material_status,lot,stage,product,status,via,consumed,unit,state,where,consignee",
+                    "\(csv)")
+            #expect(rows.count == 1 + 10 + 1, "a row per unit, one for the lot without units: \(csv)")
+            #expect(rows.contains { $0.hasPrefix("\(medium),released,\(shipped.din + shipped.checkCharacter),drug_product,cells,released,")
+                                    && $0.contains(ss.unit(shipped, 1)) && $0.hasSuffix(ShipCommandTests.consignee) }, "\(csv)")
+            #expect(rows.contains { $0.hasPrefix("\(medium),released,\(held.din + held.checkCharacter),drug_product,cells,quarantine,,true,,")
+                                    }, "\(csv)")
+        }
+    }
+
     @Test("receive, release, consume in a step and a QC result, refuse an expired reagent, trace both ways, recall blocks release")
     func materialsFromReceiptToRecall() throws {
         try DonorLotCommandTests.withSite { site in

@@ -453,12 +453,12 @@ struct MaterialRulesTests {
             for kind in ["passage", "harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(bank, kind) }
             let working = try site.site.createLot(parent: bank, stage: "working_cell_bank")
 
-            // Calls of the one-lot function counted within the transaction (track_functions).
+            // Calls of the whereabouts functions counted within the transaction (track_functions).
             let (trace, perLotCalls, apartCalls) = try site.site.superuser.transaction { db in
                 try db.execute("SET LOCAL track_functions = 'all'")
                 let trace: String = try db.query("SELECT gmp.trace_material(\(material))::text AS t")[0].decode("t")
-                // Inlined into the material trace's query, gmp_rules.lots_whereabouts is not
-                // called as a function of its own (parsed and planned apart in every cold session).
+                // The material trace takes its units in its own statement, with no function
+                // of its own (each is parsed and planned apart in every cold session).
                 let apart: Int = try db.query("""
                     SELECT coalesce(pg_stat_get_xact_function_calls('gmp_rules.lots_whereabouts(text[])'::regprocedure), 0) AS n
                     """)[0].decode("n")
@@ -469,18 +469,96 @@ struct MaterialRulesTests {
                     """)[0].decode("n")
                 return (trace, calls, apart)
             }
-            #expect(perLotCalls == 0, "the trace asked for the whereabouts lot by lot")
-            #expect(apartCalls == 0, "the material trace ran the whereabouts as a function of its own, not inlined")
+            #expect(perLotCalls == 0, "a trace asked for the whereabouts lot by lot")
+            #expect(apartCalls == 0, "the material trace ran the whereabouts as a function of its own")
             let lots = try #require(try DonorAndLotRulesTests.object(trace)["lots"] as? [[String: Any]])
             #expect(Set(lots.compactMap { $0["din"] as? String }) == [bank, working])
             #expect((lots.first { $0["din"] as? String == bank }?["whereabouts"] as? [Any])?.count == 20)
             #expect((lots.first { $0["din"] as? String == working }?["whereabouts"] as? [Any])?.isEmpty == true)
+            // Each unit says what the donor trace says of it, less what the material trace
+            // leaves out (division, container, since) and its null keys (issue 14).
             let differing: Int = try site.site.superuser.query("""
                 SELECT count(*) AS n FROM jsonb_array_elements(\(trace)::jsonb -> 'lots') l
-                WHERE l -> 'whereabouts' IS DISTINCT FROM gmp_rules.unit_whereabouts(l ->> 'din')
+                WHERE l -> 'whereabouts' IS DISTINCT FROM
+                      coalesce((SELECT jsonb_agg(jsonb_strip_nulls(w - 'division' - 'container' - 'since') ORDER BY n)
+                                FROM jsonb_array_elements(gmp_rules.unit_whereabouts(l ->> 'din')) WITH ORDINALITY u (w, n)),
+                               '[]')
                 """)[0].decode("n")
             #expect(differing == 0)
         }
+    }
+
+    /// The keys of a reached lot in `gmp.trace_material`: what a recall needs of it (issue 14).
+    static let reachedLotKeys: Set<String> = ["din", "check_character", "stage", "product_kind", "status", "via", "consumed",
+                                              "whereabouts"]
+
+    @Test("the material trace names every lot reached (through a cell bank too), its product and status, and each unit where it is or with its consignee; it reads none of the lot's other records")
+    func traceNamesLotsUnitsAndConsignees() throws {
+        try ShippingSite.with { s in
+            let site = s.qcSite
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            try Self.decide(site, material, "released")
+            // A cell bank that consumed it, and a working bank made from it (not released).
+            let (_, collection) = try site.site.receivedCollection()
+            let bank = try site.site.createLot(collection: collection)
+            try site.site.step(bank, "isolation")
+            try Self.consume(site, material, step: try Self.lastStep(site, bank))
+            for kind in ["passage", "harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(bank, kind) }
+            let working = try site.site.createLot(parent: bank, stage: "working_cell_bank")
+            // A drug product that consumed it, released: one unit delivered, one stored, one in hand.
+            let product = try site.lot()
+            try site.site.step(product, "isolation")
+            try Self.consume(site, material, step: try Self.lastStep(site, product))
+            for kind in ["passage", "harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(product, kind) }
+            try site.passAll(product)
+            _ = try site.release(product)
+            let units = try s.units(product)
+            let shipment = try s.createShipment()
+            _ = try s.pack(shipment, [units[0]])
+            try s.dispatch(shipment)
+            try s.receive(shipment, condition: "shipper intact, logger in range")
+            try s.storeInTank(units[1])
+
+            // What the trace reads, counted within its transaction (as the auditor, a reader).
+            let (text, untouched) = try site.site.superuser.transaction { db in
+                let text: String = try db.query("SELECT gmp.trace_material(\(material))::text AS t")[0].decode("t")
+                let read: [String] = try db.query("""
+                    SELECT relname FROM pg_stat_xact_all_tables
+                    WHERE schemaname = 'gmp' AND coalesce(seq_scan, 0) + coalesce(idx_scan, 0) > 0
+                    """).map { try $0.decode("relname") }
+                return (text, Set(["eligibility_determination", "consent", "donor", "screening_result", "custody_event"])
+                    .subtracting(read))
+            }
+            #expect(untouched.count == 5, "the trace read the lot's eligibility, donor or custody records: \(untouched)")
+            let trace = try DonorAndLotRulesTests.object(text)
+            let material_ = try #require(trace["material"] as? [String: Any])
+            let dispositions = try #require(material_["dispositions"] as? [[String: Any]])
+            #expect(dispositions.map { $0["signature_intact"] as? Bool } == [true], "the verified disposition: \(dispositions)")
+            let lots = try #require(trace["lots"] as? [[String: Any]])
+            #expect(lots.map { $0["din"] as? String } == [bank, working, product].sorted())
+            for lot in lots { #expect(Set(lot.keys) == Self.reachedLotKeys, "\(lot)") }
+            let byDin = Dictionary(uniqueKeysWithValues: lots.map { ($0["din"] as? String ?? "", $0) })
+            #expect(byDin[working]?["via"] as? String == bank && byDin[working]?["consumed"] as? Bool == false)
+            #expect(byDin[working]?["status"] as? String == "quarantine")
+            #expect(byDin[bank]?["consumed"] as? Bool == true && byDin[bank]?["via"] is NSNull)
+            #expect(byDin[product]?["status"] as? String == "released" && byDin[product]?["product_kind"] as? String == "cells")
+            let whereabouts = try #require(byDin[product]?["whereabouts"] as? [[String: Any]])
+            #expect(whereabouts.map { $0["unit"] as? String } == units)
+            #expect(whereabouts[0]["state"] as? String == "delivered" && whereabouts[0]["consignee"] as? String == ShippingSite.consignee
+                    && whereabouts[0]["shipment"] as? String == shipment && whereabouts[0]["received_at"] is String, "\(whereabouts[0])")
+            #expect(whereabouts[1]["state"] as? String == "stored" && (whereabouts[1]["location"] as? String)?.contains("LN2-01-B1") == true
+                    && whereabouts[1]["position"] is String, "\(whereabouts[1])")
+            #expect(whereabouts[2]["state"] as? String == "in_hand" && whereabouts[2]["person"] as? String == site.site.operatorAccount.id,
+                    "\(whereabouts[2])")
+            // Only what is printed, and no null keys: a stored unit names no consignee.
+            #expect(Set(whereabouts[1].keys) == ["unit", "state", "location", "position", "device"], "\(whereabouts[1])")
+            #expect(whereabouts.allSatisfy { $0.values.allSatisfy { !($0 is NSNull) } })
+        }
+    }
+
+    static func lastStep(_ site: Site, _ din: String) throws -> Int64 {
+        try site.site.superuser.query("SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(din)")[0].decode("id")
     }
 
     @Test("the list of material lots is one query that says of each lot what its document says, usable or not")

@@ -105,7 +105,7 @@ END;
 $$;
 
 -- The whereabouts of the units of many lots in one query (a row per lot that has
--- units): the traces take them for every lot they reach at once, instead of a query per
+-- units): the donor trace takes them for every lot it reaches at once, not a query per
 -- lot (issue 14: ~210 lots reached, ~2,450 units). A plain SQL function with no SET
 -- clause, so the planner inlines it into the caller's query.
 CREATE OR REPLACE FUNCTION gmp_rules.lots_whereabouts(dins text[]) RETURNS TABLE (din text, whereabouts jsonb)

@@ -55,11 +55,13 @@ public enum MaterialDocument {
         public let recordedBy: String
     }
 
-    /// A product lot a material lot reached, with where its units are.
+    /// A product lot a material lot reached, with where its units are: what a recall
+    /// needs of it, not the lot's whole document (issue 14).
     public struct ReachedLot: Codable, Sendable, Equatable {
         public let din: String
         public let checkCharacter: String
         public let stage: String
+        public let productKind: String
         public let status: String
         public let via: String?
         public let consumed: Bool

@@ -75,11 +75,13 @@ public enum TraceDocument {
     }
 
     /// Where one unit of a lot is now: its state and its one holder (a storage
-    /// position, a person, or an outside party: the courier or the consignee).
+    /// position, a person, or an outside party: the courier or the consignee). The
+    /// material trace leaves out what it does not print (division, container, since) and
+    /// every key whose value is null (issue 14), so those are optional here.
     public struct Whereabouts: Codable, Sendable, Equatable {
         public let unit: String
-        public let division: Int
-        public let container: String
+        public let division: Int?
+        public let container: String?
         public let state: String
         public let since: String?
         /// The box's location path ("SITE-A › LN2-01 › LN2-01-R1 › LN2-01-R1-B01"), when stored.

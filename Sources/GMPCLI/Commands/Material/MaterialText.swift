@@ -40,8 +40,8 @@ enum MaterialText {
     static func reached(_ lots: [MaterialDocument.ReachedLot]) -> [String] {
         var lines = ["lots reached   \(lots.count)"]
         guard !lots.isEmpty else { return lines }
-        lines += indentedTable(header: ["LOT", "STAGE", "STATUS", "HOW"], rows: lots.map { l in
-            [(try? DonationIdentificationNumber(stored: l.din).eyeReadable) ?? l.din, l.stage, l.status,
+        lines += indentedTable(header: ["LOT", "STAGE", "PRODUCT", "STATUS", "HOW"], rows: lots.map { l in
+            [(try? DonationIdentificationNumber(stored: l.din).eyeReadable) ?? l.din, l.stage, l.productKind, l.status,
              l.consumed ? "consumed it" : "made from \(l.via ?? "?")"]
         })
         let units = lots.flatMap { $0.whereabouts ?? [] }
@@ -61,10 +61,10 @@ enum MaterialText {
         }
         let t = try materials.trace(id)
         if format.csv {
-            var out = CSV.line(["material_lot", "material_status", "lot", "stage", "status", "via", "consumed",
-                                            "unit", "state", "where", "consignee"])
+            var out = CSV.line(["material_lot", "material_status", "lot", "stage", "product", "status", "via", "consumed",
+                                "unit", "state", "where", "consignee"])
             for l in t.lots {
-                let head = [t.material.id, t.material.status, l.din + l.checkCharacter, l.stage, l.status, l.via ?? "",
+                let head = [t.material.id, t.material.status, l.din + l.checkCharacter, l.stage, l.productKind, l.status, l.via ?? "",
                             l.consumed ? "true" : "false"]
                 let units = l.whereabouts ?? []
                 if units.isEmpty { out += CSV.line(head + ["", "", "", ""]) }
