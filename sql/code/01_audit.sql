@@ -584,7 +584,7 @@ BEGIN
     -- An UPDATE that changes nothing is still recorded: someone asked for it.
     -- Staged here rather than through gmp_audit.append (the same row): this trigger runs for
     -- every audited row, and the nested call — a second SECURITY DEFINER function with its
-    -- own settings, run through PL/pgSQL — cost a fifth of an audited write's server time
+    -- own settings, run through PL/pgSQL — cost a fifth of the audited INSERT's server time
     -- (issue 19, docs/benchmarks.md "Audit write cost"). What append does for the rest.
     INSERT INTO gmp_audit.pending_event (write_order, occurred_at, transaction_id, actor, action, table_name,
                                          record_key, old_values, new_values, reason)
