@@ -14,6 +14,10 @@
 2. In-server cost of one audited write: the same single-row INSERTs at 1 client with
    synchronous_commit = off (the commit's disk flush, which dominates both, left out),
    audited (gmp's way) against the twin. Goal: <= 2x.
+   And the same cost as the server's own CPU (the backend's run time from
+   /proc/PID/schedstat, the least of --rounds runs of --writes writes in one session): what
+   the writes cost the server whatever else the machine runs, on each database (--baseline
+   too). Needs the server on this machine and permission to read its /proc entries.
 3. Bulk append: 1,000, 10,000 and 100,000 rows into the audited table in ONE transaction
    (INSERT ... SELECT), the rate of the write itself and of chaining its events after.
    Goal: a flat rate.
@@ -42,6 +46,50 @@ import tempfile
 import time
 
 
+class ServerCPU:
+    """Runs statements in one libpq session (ctypes, simple protocol as pgbench) and reads
+    its backend's CPU time (ns, /proc/PID/schedstat): the server's cost, not the machine's load."""
+
+    def __init__(self):
+        import ctypes
+        import ctypes.util
+        pq = ctypes.CDLL(ctypes.util.find_library("pq") or "libpq.so.5")
+        pq.PQconnectdb.restype, pq.PQconnectdb.argtypes = ctypes.c_void_p, [ctypes.c_char_p]
+        pq.PQstatus.argtypes = [ctypes.c_void_p]
+        pq.PQbackendPID.argtypes = [ctypes.c_void_p]
+        pq.PQexec.restype, pq.PQexec.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p]
+        pq.PQresultStatus.argtypes = [ctypes.c_void_p]
+        pq.PQresultErrorMessage.restype, pq.PQresultErrorMessage.argtypes = ctypes.c_char_p, [ctypes.c_void_p]
+        pq.PQclear.argtypes = [ctypes.c_void_p]
+        pq.PQfinish.argtypes = [ctypes.c_void_p]
+        self.pq = pq
+
+    def per_write_us(self, conninfo: str, statements: list[str], writes: int) -> float:
+        """Backend CPU (microseconds) per run of `statements`, after a warm-up of 300 runs."""
+        pq = self.pq
+        conn = pq.PQconnectdb(conninfo.encode())
+        try:
+            if pq.PQstatus(conn) != 0:
+                raise RuntimeError("connection failed")
+            encoded = [s.encode() for s in statements]
+
+            def run(n):
+                for _ in range(n):
+                    for sql in encoded:
+                        result = pq.PQexec(conn, sql)
+                        if pq.PQresultStatus(result) not in (1, 2):
+                            raise RuntimeError(pq.PQresultErrorMessage(result).decode())
+                        pq.PQclear(result)
+            run(300)
+            with open(f"/proc/{pq.PQbackendPID(conn)}/schedstat") as f:
+                start = int(f.read().split()[0])
+            run(writes)
+            with open(f"/proc/{pq.PQbackendPID(conn)}/schedstat") as f:
+                return (int(f.read().split()[0]) - start) / writes / 1e3
+        finally:
+            pq.PQfinish(conn)
+
+
 def sh(argv, env=None):
     return subprocess.run(argv, check=True, text=True, capture_output=True, env=env).stdout
 
@@ -55,6 +103,7 @@ def main() -> int:
     ap.add_argument("--baseline", default="", help="a second database with the code to compare with (before)")
     ap.add_argument("--rounds", type=int, default=1, help="runs of each measurement per client count; the median is shown")
     ap.add_argument("--no-bulk", action="store_true", help="skip the bulk-append part")
+    ap.add_argument("--writes", type=int, default=3000, help="writes per run of the server-CPU measurement")
     args = ap.parse_args()
     psql_bin = os.path.join(args.bin, "psql") if args.bin else "psql"
     pgbench_bin = os.path.join(args.bin, "pgbench") if args.bin else "pgbench"
@@ -140,6 +189,26 @@ def main() -> int:
     twin, audited = statistics.median(cost["twin"]), statistics.median(cost["audited"])
     print(f"in-server, 1 client, synchronous_commit off: twin {1e3 / twin:.3f} ms, audited {1e3 / audited:.3f} ms "
           f"a write: {twin / audited:.2f}x | load {os.getloadavg()[0]:.1f}", flush=True)
+
+    # In-server cost as the server's CPU: each database, twin and audited (gmp's way)
+    # interleaved, the least of the rounds (the machine's load only ever adds to it).
+    try:
+        meter = ServerCPU()
+        statements = {"twin": ["INSERT INTO public.bench_plain (note) VALUES ('bench row')"],
+                      "audited": ["INSERT INTO gmp.bench_audited (note) VALUES ('bench row')",
+                                  "SELECT gmp_audit.chain_if_due(10000)"]}
+        for label, database in databases.items():
+            cpu = {name: [] for name in statements}
+            for _ in range(max(args.rounds, 3)):
+                for name, sql in statements.items():
+                    options = "-c synchronous_commit=off" + (" -c gmp.audit_chain=after_commit" if name == "audited" else "")
+                    cpu[name].append(meter.per_write_us(f"{database} options='{options}'", sql, args.writes))
+            twin, audited = min(cpu["twin"]), min(cpu["audited"])
+            print(f"server CPU a write{' (' + label + ')' if label else ''}: twin {twin:.1f} us, audited (gmp's way) "
+                  f"{audited:.1f} us: {audited / twin:.2f}x | load {os.getloadavg()[0]:.1f}", flush=True)
+        sh(psql + ["-At", "-c", "SELECT gmp_audit.chain_pending()"])
+    except (OSError, RuntimeError) as error:
+        print(f"server CPU not measured: {error}", flush=True)
 
     if args.no_bulk:
         return 0

@@ -81,7 +81,7 @@ struct CodeRecordTests {
         "gmp_rules.check_new_readings()": "#20.9: a voided excursion is not going on",
         "gmp.assess_excursion(uuid,text,text)": "#20.9: a voided excursion is not assessed",
         "gmp_audit.append(text,text,text,jsonb,jsonb,text)": "#19: stages the event (pending_event, write order from a sequence) instead of holding the chain head; chain_pending chains it in commit order, hash format v2",
-        "gmp_audit.record_change()": "#20.12: bytea_output and extra_float_digits pinned, so rows reconcile with their events byte for byte",
+        "gmp_audit.record_change()": "#20.12: bytea_output and extra_float_digits pinned, so rows reconcile with their events byte for byte; #19: stages its event itself, one SECURITY DEFINER call a row instead of two",
         "gmp_rules.blockers_of(text,jsonb)": "#20.11: a reactive result after the determination, and withdrawn consent, block; "
             + "#14: a rejected material lot the lot or its cell banks consumed blocks; "
             + "#17: an open recall that holds the lot blocks; "

@@ -169,6 +169,36 @@ struct AuditStagingTests {
         }
     }
 
+    @Test("a DELETE of pending events is refused whole when any one of them is not in the chain, though the others are")
+    func deleteGuardChecksEveryRowOfTheStatement() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            try writers.first.execute("SET gmp.audit_chain = 'after_commit'")
+            try writers.screen(writers.first, writers.donors[0])
+            try writers.screen(writers.first, writers.donors[1])
+            #expect(try writers.pending() == 2)
+            // The guard checks a DELETE statement once, over all its rows (issue 19): the
+            // first event is copied into the chain as it stands, so only the second is not there.
+            DonorAndLotRulesTests.expectSQLState("42501", "superuser deletes both, one of them chained") {
+                try writers.admin.execute(script: SQLScript(shippedWithBinary: """
+                    BEGIN;
+                    INSERT INTO gmp_audit.event (seq, write_order, occurred_at, transaction_id, actor, action, table_name,
+                                                 record_key, old_values, new_values, reason, hash)
+                    SELECT (SELECT max(seq) + 1 FROM gmp_audit.event), write_order, occurred_at, transaction_id, actor,
+                           action, table_name, record_key, old_values, new_values, reason, sha256('forged')
+                    FROM gmp_audit.pending_event ORDER BY write_order LIMIT 1;
+                    DELETE FROM gmp_audit.pending_event;
+                    COMMIT;
+                    """))
+            }
+            try? writers.admin.execute("ROLLBACK")
+            #expect(try writers.pending() == 2, "neither was deleted")
+            // The chaining itself still passes the guard, and the trail verifies.
+            #expect(try AuditTrail(writers.admin).chainPending() == 2)
+            #expect(try AuditTrail(writers.admin).verify(reconcile: true).isIntact)
+        }
+    }
+
     @Test("a pending event edited by a superuser with the guard switched off is chained as edited: the tables show it")
     func editedPendingEventShowsInReconciliation() throws {
         try TestServer.withMigratedDatabase { database in
@@ -202,9 +232,9 @@ struct AuditStagingTests {
             try writers.admin.execute(script: SQLScript(shippedWithBinary: """
                 BEGIN;
                 ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
-                ALTER TABLE gmp_audit.pending_event DISABLE TRIGGER guard;
+                ALTER TABLE gmp_audit.pending_event DISABLE TRIGGER guard_delete;
                 DELETE FROM gmp_audit.pending_event WHERE table_name = 'gmp.screening_result';
-                ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER guard;
+                ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER guard_delete;
                 ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
                 COMMIT;
                 """))

@@ -383,7 +383,8 @@ $$;
 -- Stages one event (issue 19, "stage, then chain"): no shared row is read or written, so
 -- writers on different records never wait for or conflict with each other here, and a
 -- bulk write costs the same per row. gmp_audit.chain_pending gives it its seq and hash
--- once its transaction has committed. Returns the event's write_order.
+-- once its transaction has committed. Returns the event's write_order. (The row trigger,
+-- gmp_audit.record_change, stages its rows with the same INSERT, inline: it is the hot path.)
 CREATE OR REPLACE FUNCTION gmp_audit.append(
     p_action text, p_table text, p_key text, p_old jsonb, p_new jsonb, p_reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -461,7 +462,7 @@ BEGIN
     FROM unnest(orders, hashes) WITH ORDINALITY AS c(write_order, hash, n)
     JOIN gmp_audit.pending_event s ON s.write_order = c.write_order
     ORDER BY c.n;
-    -- The guard lets a pending event go only once the chain holds it unchanged.
+    -- guard_delete lets a pending event go only once the chain holds it unchanged.
     DELETE FROM gmp_audit.pending_event d WHERE d.write_order = ANY (orders);
     UPDATE gmp_audit.chain_head SET seq = head.seq, hash = head.hash;
     RETURN n;
@@ -497,8 +498,11 @@ $$;
 -- The count is an estimate from two index lookups, never a scan: the write_order
 -- sequence against the newest chained event (events of transactions still open or rolled
 -- back count too, until the next chaining passes them).
+-- Called only from SECURITY DEFINER functions that pin search_path (chain_if_due after
+-- every gmp write, chain_at_commit): it sets none of its own, which would cost each gmp
+-- write a second settings switch (issue 19).
 CREATE OR REPLACE FUNCTION gmp_audit.chain_due() RETURNS boolean
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     events_setting constant text := current_setting('gmp.audit_chain_events', true);
     wait_setting constant text := current_setting('gmp.audit_chain_wait_ms', true);
@@ -532,24 +536,46 @@ BEGIN
 END;
 $$;
 
--- A pending event is as much history as a chained one: it is never changed, and it is
--- deleted only by being chained, i.e. when gmp_audit.event holds it with the same content.
+-- A pending event is as much history as a chained one: it is never changed (this
+-- trigger, per row: no UPDATE is ever legitimate, so its cost falls on no one's write), and
+-- it is deleted only by being chained (guard_pending_delete below).
 CREATE OR REPLACE FUNCTION gmp_audit.guard_pending() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND EXISTS (
-        SELECT FROM gmp_audit.event e
-        WHERE e.write_order = OLD.write_order AND e.occurred_at = OLD.occurred_at
-          AND e.transaction_id = OLD.transaction_id AND e.actor = OLD.actor AND e.action = OLD.action
-          AND e.table_name = OLD.table_name AND e.record_key IS NOT DISTINCT FROM OLD.record_key
-          AND e.old_values IS NOT DISTINCT FROM OLD.old_values AND e.new_values IS NOT DISTINCT FROM OLD.new_values
-          AND e.reason IS NOT DISTINCT FROM OLD.reason) THEN
-        RETURN OLD;
-    END IF;
     RAISE EXCEPTION '% of pending audit event % is refused: it leaves the staging table only by being chained',
         TG_OP, OLD.write_order
         USING ERRCODE = 'insufficient_privilege',
               HINT = 'pending events are chained by gmp itself (or: SELECT gmp_audit.chain_pending())';
+END;
+$$;
+
+-- A pending event leaves the staging table only once gmp_audit.event holds it with the same
+-- content: checked once per DELETE statement over all the rows it deleted (the statement is
+-- undone otherwise), as one join rather than a PL/pgSQL call and a lookup per row, which
+-- was a third of the chaining's cost per event (issue 19, docs/benchmarks.md).
+CREATE OR REPLACE FUNCTION gmp_audit.guard_pending_delete() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    stray bigint;
+BEGIN
+    SELECT g.write_order INTO stray
+    FROM gone g
+    WHERE NOT EXISTS (
+        SELECT FROM gmp_audit.event e
+        WHERE e.write_order = g.write_order AND e.occurred_at = g.occurred_at
+          AND e.transaction_id = g.transaction_id AND e.actor = g.actor AND e.action = g.action
+          AND e.table_name = g.table_name AND e.record_key IS NOT DISTINCT FROM g.record_key
+          AND e.old_values IS NOT DISTINCT FROM g.old_values AND e.new_values IS NOT DISTINCT FROM g.new_values
+          AND e.reason IS NOT DISTINCT FROM g.reason)
+    ORDER BY g.write_order
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'DELETE of pending audit event % is refused: it leaves the staging table only by being chained',
+            stray
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'pending events are chained by gmp itself (or: SELECT gmp_audit.chain_pending())';
+    END IF;
+    RETURN NULL;
 END;
 $$;
 
@@ -574,8 +600,15 @@ BEGIN
                   HINT = 'every change and deletion of a GMP record is recorded with its reason: give one (gmp: --reason; SQL: SELECT set_config(''gmp.reason'', ''…'', true))';
     END IF;
     -- An UPDATE that changes nothing is still recorded: someone asked for it.
-    PERFORM gmp_audit.append(TG_OP, TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME,
-                             coalesce(new_row, old_row) ->> TG_ARGV[0], old_row, new_row, reason);
+    -- Staged here rather than through gmp_audit.append (the same row): this trigger runs for
+    -- every audited row, and the nested call — a second SECURITY DEFINER function with its
+    -- own settings, run through PL/pgSQL — cost a fifth of the audited INSERT's server time
+    -- (issue 19, docs/benchmarks.md "Audit write cost"). What append does for the rest.
+    INSERT INTO gmp_audit.pending_event (write_order, occurred_at, transaction_id, actor, action, table_name,
+                                         record_key, old_values, new_values, reason)
+    VALUES (nextval('gmp_audit.write_order'), clock_timestamp(), txid_current(), session_user,
+            TG_OP, TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, coalesce(new_row, old_row) ->> TG_ARGV[0],
+            old_row, new_row, reason);
     RETURN NULL;
 END;
 $$;
@@ -702,8 +735,10 @@ BEGIN
     IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp_audit.pending_event'::regclass AND tgname = 'chain_at_commit') THEN
         SET CONSTRAINTS gmp_audit.chain_at_commit IMMEDIATE;
     END IF;
-    CREATE OR REPLACE TRIGGER guard BEFORE UPDATE OR DELETE ON gmp_audit.pending_event
+    CREATE OR REPLACE TRIGGER guard BEFORE UPDATE ON gmp_audit.pending_event
         FOR EACH ROW EXECUTE FUNCTION gmp_audit.guard_pending();
+    CREATE OR REPLACE TRIGGER guard_delete AFTER DELETE ON gmp_audit.pending_event
+        REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION gmp_audit.guard_pending_delete();
     CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON gmp_audit.pending_event
         FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite();
     IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'gmp_audit.pending_event'::regclass AND tgname = 'chain_at_commit') THEN
@@ -715,7 +750,8 @@ BEGIN
             EXECUTE FUNCTION gmp_audit.chain_at_commit();
         SET CONSTRAINTS gmp_audit.chain_at_commit IMMEDIATE;
     END IF;
-    ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER guard, ENABLE ALWAYS TRIGGER no_truncate,
+    ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER guard, ENABLE ALWAYS TRIGGER guard_delete,
+        ENABLE ALWAYS TRIGGER no_truncate,
         ENABLE ALWAYS TRIGGER chain_at_commit;
     SET CONSTRAINTS gmp_audit.chain_at_commit DEFERRED;
 END;
