@@ -34,6 +34,7 @@ struct JSONDocument {
     /// The canonical text of `value` when it is an instant in any of the shapes gmp's
     /// sources produce; nil for anything else (dates, codes, free text).
     static func timestamp(_ value: String) -> String? {
+        guard value.utf8.count >= 20 else { return nil }
         let bytes = Array(value.utf8)
         // A cheap look first: YYYY-MM-DD, then T or a space, then HH:MM:SS.
         guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),

@@ -146,6 +146,16 @@ public indirect enum JSONValue: Sendable, Equatable {
 
         mutating func string() throws -> String {
             try expect("\"")
+            // Most strings have no escape: taken whole from the bytes, not scalar by scalar
+            // (which was most of the time `--json` spent re-writing a large document).
+            var end = at
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                defer { at = end + 1 }
+                return String(decoding: bytes[at..<end], as: UTF8.self)
+            }
             var scalars = String.UnicodeScalarView()
             var run: [UInt8] = []
             func flush() {
