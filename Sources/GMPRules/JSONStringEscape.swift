@@ -6,6 +6,10 @@ public enum JSONStringEscape {
     /// `text` as a JSON string literal: quote, backslash and control characters escaped,
     /// everything else as UTF-8.
     public static func quoted(_ text: String) -> String {
+        // Most text needs no escape: written whole rather than scalar by scalar.
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

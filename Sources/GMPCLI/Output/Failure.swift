@@ -25,8 +25,10 @@ struct Failure: Error, Equatable {
     }
 
     /// The one line printed to stderr; multi-line detail (a server log tail) is folded.
+    /// Closures, not key paths: these two key paths were built at run time on every
+    /// refused command, and cost it six of the runtime's conformance scans (issue 18).
     var line: String {
-        "\(problem); fix: \(fix)".split(whereSeparator: \.isNewline).map(\.trimmingWhitespace)
+        "\(problem); fix: \(fix)".split(whereSeparator: { $0.isNewline }).map { $0.trimmingWhitespace }
             .joined(separator: " | ")
     }
 }

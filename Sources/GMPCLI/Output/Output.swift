@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import GMPRules
 
 /// Where a command writes: data to stdout (a table or, with `--json`, one JSON
 /// document), diagnostics and progress to stderr.
@@ -25,6 +26,14 @@ struct Output {
     func document(_ value: some Encodable) throws {
         guard json else { return }
         try serverDocument(String(decoding: try Self.encoder.encode(value), as: UTF8.self))
+    }
+
+    /// The command's JSON document built by hand (`JSONEncodable`: no `JSONEncoder`, whose
+    /// generic paths cost a cold command the runtime's conformance scans, issue 18), to
+    /// stdout in the same one shape; written only with `--json`.
+    func document(_ value: some JSONEncodable) throws {
+        guard json else { return }
+        StandardStream.output.write(JSONDocument(value.jsonValue).text + "\n")
     }
 
     /// A JSON document written elsewhere (the server's jsonb), to stdout in gmp's one

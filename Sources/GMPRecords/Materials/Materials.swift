@@ -178,7 +178,7 @@ public struct Materials {
     }
 
     public func document(_ lot: String) throws -> MaterialDocument.Lot {
-        try Self.decode(try documentJSON(lot))
+        try MaterialDocument.Lot(jsonText: try documentJSON(lot))
     }
 
     /// The forward trace as the server wrote it (compact JSON), for `--json`, which
@@ -189,7 +189,7 @@ public struct Materials {
     }
 
     public func trace(_ lot: String) throws -> MaterialDocument.Trace {
-        try Self.decode(try traceJSON(lot))
+        try MaterialDocument.Trace(jsonText: try traceJSON(lot))
     }
 
     static func decode<T: Decodable>(_ json: String) throws -> T {

@@ -23,7 +23,7 @@ public struct Disposition {
     }
 
     public func check(_ lot: DonationIdentificationNumber) throws -> ReleaseCheck {
-        try Self.decode(try checkJSON(lot))
+        try ReleaseCheck(jsonText: try checkJSON(lot))
     }
 
     /// The physician's side of an exceptional release (FACT-JACIE D11.1.2).
@@ -111,11 +111,5 @@ public struct Disposition {
     /// The rejection record as the server wrote it (rejected lots only).
     public func rejectionJSON(_ lot: DonationIdentificationNumber) throws -> String {
         try connection.query("SELECT jsonb_pretty(gmp.rejection_record(\(lot.value))) AS r")[0].decode("r")
-    }
-
-    public static func decode<T: Decodable>(_ json: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(T.self, from: Data(json.utf8))
     }
 }

@@ -28,16 +28,10 @@ public struct Traceability {
     }
 
     public func donor(_ code: String) throws -> TraceDocument.DonorTrace {
-        try Self.decode(try donorJSON(code))
+        try TraceDocument.DonorTrace(jsonText: try donorJSON(code))
     }
 
     public func lot(_ lot: DonationIdentificationNumber) throws -> TraceDocument.LotTrace {
-        try Self.decode(try lotJSON(lot))
-    }
-
-    static func decode<T: Decodable>(_ json: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(T.self, from: Data(json.utf8))
+        try TraceDocument.LotTrace(jsonText: try lotJSON(lot))
     }
 }

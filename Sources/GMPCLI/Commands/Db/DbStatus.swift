@@ -1,5 +1,6 @@
 import ArgumentParser
 import GMPDatabase
+import GMPRules
 import PostgresClient
 
 /// `gmp db status`: where the server and the schema stand. Looks only: never starts
@@ -32,11 +33,16 @@ struct DbStatus: GMPCommand {
     }
 }
 
-/// The `--json` document of `db status`.
-struct StatusDocument: Encodable {
+/// The `--json` document of `db status`, written by hand (`JSONEncodable`, no
+/// `JSONEncoder`: issue 18); nil optionals left out, as before.
+struct StatusDocument: JSONEncodable {
     let target: TargetDocument
     let server: ServerDocument
     let schema: SchemaDocument
+
+    var jsonValue: JSONValue {
+        .object(omittingNil: [("target", target.jsonValue), ("server", server.jsonValue), ("schema", schema.jsonValue)])
+    }
 
     func text(style: Style) -> String {
         var lines = [
@@ -63,11 +69,18 @@ struct StatusDocument: Encodable {
 }
 
 /// Which server, without its connection string.
-struct TargetDocument: Encodable {
+struct TargetDocument: JSONEncodable {
     let kind: String
     let dataDirectory: String?
     let source: String?
 
+    var jsonValue: JSONValue {
+        .object(omittingNil: [("kind", kind.jsonValue), ("data_directory", dataDirectory?.jsonValue), ("source", source?.jsonValue)])
+    }
+}
+
+/// Made from what gmp found (an extension, so that tests have the memberwise init).
+extension TargetDocument {
     init(_ target: DatabaseTarget) {
         switch target {
         case .embedded(let settings):
@@ -86,11 +99,18 @@ struct TargetDocument: Encodable {
     }
 }
 
-struct ServerDocument: Encodable {
+struct ServerDocument: JSONEncodable {
     let version: String
     let database: String
     let user: String
 
+    var jsonValue: JSONValue {
+        .object(omittingNil: [("version", version.jsonValue), ("database", database.jsonValue), ("user", user.jsonValue)])
+    }
+}
+
+/// Made from what gmp found (an extension, so that tests have the memberwise init).
+extension ServerDocument {
     init(_ connection: PostgresConnection) {
         version = connection.parameterStatus("server_version") ?? String(connection.serverVersion)
         database = connection.databaseName
@@ -98,18 +118,27 @@ struct ServerDocument: Encodable {
     }
 }
 
-struct SchemaDocument: Encodable {
-    struct Applied: Encodable {
+struct SchemaDocument: JSONEncodable {
+    struct Applied: JSONEncodable {
         let version: Int
         let name: String
         let checksum: String
         let appliedAt: String
         let appliedBy: String
+
+        var jsonValue: JSONValue {
+            .object(omittingNil: [("version", version.jsonValue), ("name", name.jsonValue), ("checksum", checksum.jsonValue),
+                                  ("applied_at", appliedAt.jsonValue), ("applied_by", appliedBy.jsonValue)])
+        }
     }
 
-    struct Pending: Encodable {
+    struct Pending: JSONEncodable {
         let version: Int
         let name: String
+
+        var jsonValue: JSONValue {
+            .object(omittingNil: [("version", version.jsonValue), ("name", name.jsonValue)])
+        }
     }
 
     let version: Int
@@ -121,6 +150,15 @@ struct SchemaDocument: Encodable {
     let pendingCode: [String]
     let problems: [String]
 
+    var jsonValue: JSONValue {
+        .object(omittingNil: [("version", version.jsonValue), ("latest_known", latestKnown.jsonValue), ("up_to_date", upToDate.jsonValue),
+                              ("applied", applied.jsonValue), ("pending", pending.jsonValue), ("pending_code", pendingCode.jsonValue),
+                              ("problems", problems.jsonValue)])
+    }
+}
+
+/// Made from what gmp found (an extension, so that tests have the memberwise init).
+extension SchemaDocument {
     init(_ status: SchemaStatus) {
         version = status.currentVersion
         latestKnown = status.latestKnownVersion

@@ -17,9 +17,12 @@ struct LotShow: GMPCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var lot: LotArgument
 
-    struct Document: Encodable {
+    /// Written by hand (`JSONEncodable`): no `JSONEncoder` on a cold command (issue 18).
+    struct Document: JSONEncodable {
         let lot: TraceDocument.Lot
         let steps: [TraceDocument.Step]
+
+        var jsonValue: JSONValue { .object(omittingNil: [("lot", lot.jsonValue), ("steps", steps.jsonValue)]) }
     }
 
     func execute(in context: CommandContext) throws {

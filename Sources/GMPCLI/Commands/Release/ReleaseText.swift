@@ -4,7 +4,7 @@ import GMPRules
 /// The check as text: one line per criterion, then eligibility, deviations and verdict.
 enum ReleaseText {
     static func decode(_ json: String) throws -> ReleaseCheck {
-        try Disposition.decode(json)
+        try ReleaseCheck(jsonText: json)
     }
 
     /// `style` colours the verdicts (PASS, FAIL, RELEASABLE) when colour is on.
