@@ -111,7 +111,7 @@ extension ConcurrentWritersTests {
             let tally = Tally()
             let ran = Locked<[String: Int]>([:])
             let deadline = Date().addingTimeInterval(Self.duration)
-            DispatchQueue.concurrentPerform(iterations: Self.writers) { writer in
+            Self.concurrently(Self.writers) { writer in
                 guard let db = try? TestServer.connect(site.database) else { return }
                 var round = 0
                 while Date() < deadline {
@@ -119,13 +119,14 @@ extension ConcurrentWritersTests {
                     guard let next = try? load.next(site, writer: writer, round: round, db: db),
                           let run = try? site.gmp(next.account, next.arguments + (next.signed ? ["--password-stdin"] : []),
                                                   stdin: next.signed ? next.account.password + "\n" : nil) else { return }
-                    tally.add(run)
+                    tally.add(run, writer: writer)
                     ran.mutate { $0[next.arguments[0] + " " + next.arguments[1], default: 0] += 1 }
                 }
             }
             let counts = tally.counts
             #expect(counts.values.reduce(0, +) >= Self.writers, "every writer ran at least once: \(counts)")
             #expect(Set(ran.value.keys) == Set(ManufacturingLoad.kinds), "every kind ran: \(ran.value)")
+            #expect(tally.writers == Self.writers, "all \(Self.writers) writers wrote: \(tally.writers)")
             #expect(counts[75] == nil, "exit 75 (retries exhausted) on different records: \(counts)\n\(tally.examples.joined(separator: "\n"))")
             #expect(counts.keys.allSatisfy { $0 == 0 }, "\(counts)\n\(tally.examples.joined(separator: "\n"))")
             let verify = try site.gmp(site.qa, ["audit", "verify", "--json"])
