@@ -13,21 +13,40 @@ struct ConcurrentWritersTests {
     /// How long the writers keep writing: bounded, and long enough for many overlaps.
     static let duration: TimeInterval = 8
 
+    /// Runs `body` for writers 0..<n, each on a thread of its own, all at once, and waits
+    /// for them. Not `DispatchQueue.concurrentPerform`: it runs as many at a time as the
+    /// machine has cores (2 here), so "16 writers" were 2 at a time.
+    static func concurrently(_ n: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let group = DispatchGroup()
+        for writer in 0..<n {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                body(writer)
+            }
+        }
+        group.wait()
+    }
+
     /// Counts exit statuses from many threads.
     final class Tally: @unchecked Sendable {
         private let lock = NSLock()
         private var statuses: [Int32: Int] = [:]
         private var failures: [String] = []
+        private var seen: Set<Int> = []
 
-        func add(_ run: GMPRun) {
+        func add(_ run: GMPRun, writer: Int) {
             lock.lock()
             defer { lock.unlock() }
+            seen.insert(writer)
             statuses[run.status, default: 0] += 1
             if run.status != 0, failures.count < 3 { failures.append(run.description) }
         }
 
         var counts: [Int32: Int] { lock.lock(); defer { lock.unlock() }; return statuses }
         var examples: [String] { lock.lock(); defer { lock.unlock() }; return failures }
+        /// How many different writers ran a command.
+        var writers: Int { lock.lock(); defer { lock.unlock() }; return seen.count }
     }
 
     @Test("16 writers screening 16 different donors for a bounded time: no exit 75, every command succeeds, the trail verifies")
@@ -43,7 +62,7 @@ struct ConcurrentWritersTests {
             let tally = Tally()
             let deadline = Date().addingTimeInterval(Self.duration)
             let tests = DonorLotCommandTests.livingDonorPanel
-            DispatchQueue.concurrentPerform(iterations: Self.writers) { writer in
+            Self.concurrently(Self.writers) { writer in
                 var round = 0
                 while Date() < deadline {
                     let test = tests[round % tests.count]
@@ -51,12 +70,13 @@ struct ConcurrentWritersTests {
                     guard let run = try? site.gmp(site.qc, ["donor", "screen", donors[writer], test, "nonreactive",
                                                             "--kit", "Kit \(test) lot \(round)",
                                                             "--specimen-on", DonorLotCommandTests.collectionDay]) else { continue }
-                    tally.add(run)
+                    tally.add(run, writer: writer)
                 }
             }
             let counts = tally.counts
             let total = counts.values.reduce(0, +)
             #expect(total >= Self.writers, "every writer ran at least once: \(counts)")
+            #expect(tally.writers == Self.writers, "all \(Self.writers) writers wrote: \(tally.writers)")
             #expect(counts[75] == nil, "exit 75 (retries exhausted) on different records: \(counts)\n\(tally.examples.joined(separator: "\n"))")
             #expect(counts.keys.allSatisfy { $0 == 0 }, "\(counts)\n\(tally.examples.joined(separator: "\n"))")
 
@@ -121,17 +141,18 @@ struct ConcurrentWritersTests {
             let load = MixedLoad(donors: donors, lots: lots, certificate: certificate)
             let tally = Tally()
             let deadline = Date().addingTimeInterval(Self.duration)
-            DispatchQueue.concurrentPerform(iterations: Self.writers) { writer in
+            Self.concurrently(Self.writers) { writer in
                 var round = 0
                 while Date() < deadline {
                     let (account, arguments) = load.arguments(site, writer: writer, round: round)
                     round += 1
                     guard let run = try? site.gmp(account, arguments) else { continue }
-                    tally.add(run)
+                    tally.add(run, writer: writer)
                 }
             }
             let counts = tally.counts
             #expect(counts.values.reduce(0, +) >= Self.writers, "every writer ran at least once: \(counts)")
+            #expect(tally.writers == Self.writers, "all \(Self.writers) writers wrote: \(tally.writers)")
             #expect(counts[75] == nil, "exit 75 (retries exhausted) on different records: \(counts)\n\(tally.examples.joined(separator: "\n"))")
             #expect(counts.keys.allSatisfy { $0 == 0 }, "\(counts)\n\(tally.examples.joined(separator: "\n"))")
             let verify = try site.gmp(site.qa, ["audit", "verify", "--json"])

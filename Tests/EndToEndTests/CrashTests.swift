@@ -65,6 +65,14 @@ struct CrashTests {
             }
             let screened = try #require(try site.gmp(op, ["donor", "register", "--use", "allogeneic", "--name", "Crash Example",
                                                           "--json"]).json()["donor"] as? String)
+            // Lots for the signed kinds: a specification assigned (QC), then a rejection (QA),
+            // the disposition whose signature must never be missing.
+            let decisionLots = try (0..<8).map { _ in try newLot() }
+            try site.expectSuccess {
+                try site.gmp(op, ["material", "type", "add", "CRASH-MEM", "--name", "alpha-MEM", "--category", "culture_medium",
+                                  "--storage", "2-8 C"])
+            }
+            let certificate = try qs.file("coa-crash.pdf", "%PDF-1.4 certificate of analysis\n")
 
             let steps: [(String, [String])] = [("isolation", []), ("harvest", []), ("fill", ["--units", "2", "--unit-volume", "1.5"]),
                                                ("cryopreservation", [])]
@@ -175,6 +183,61 @@ struct CrashTests {
                             """) == 1
                     }
                 },
+                {
+                    Attempt(kind: "donor register", person: op, arguments: [
+                        "donor", "register", "--use", "allogeneic", "--name", "Crash Register Example", "--json"], signed: false) { db, run in
+                        let donor = try #require(try run.json()["donor"] as? String, "\(run)")
+                        return try Self.count(db, "SELECT count(*) AS n FROM gmp.donor WHERE code = \(donor)") == 1
+                    }
+                },
+                {
+                    serial += 1
+                    let supplierLot = "CRASH-\(serial)"
+                    return Attempt(kind: "material receive", person: op, arguments: [
+                        "material", "receive", "CRASH-MEM", "--supplier", "Gibco", "--manufacturer", "Gibco", "--supplier-lot", supplierLot,
+                        "--quantity", "500", "--unit", "mL", "--expires", DonorLotCommandTests.day(100), "--condition", "intact, 4 C",
+                        "--certificate", certificate, "--json"], signed: false) { db, _ in
+                        try Self.count(db, "SELECT count(*) AS n FROM gmp.material_lot WHERE supplier_lot = \(supplierLot)") == 1
+                    }
+                },
+                {
+                    serial += 1
+                    let id = "CRASH-EQ-\(serial)"
+                    return Attempt(kind: "equipment register", person: op, arguments: [
+                        "equipment", "register", id, "--kind", "biosafety_cabinet", "--name", "Class II cabinet",
+                        "--calibration-interval", "30", "--json"], signed: false) { db, _ in
+                        try Self.count(db, "SELECT count(*) AS n FROM gmp.equipment WHERE id = \(id)") == 1
+                    }
+                },
+                {
+                    for lot in decisionLots where try Self.count(db, "SELECT count(*) AS n FROM gmp.lot_specification WHERE din = \(lot.din)") == 0 {
+                        return Attempt(kind: "spec assign", person: site.qc, arguments: [
+                            "spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4", "--json"], signed: true) { db, _ in
+                            try Self.count(db, """
+                                SELECT count(*) AS n FROM gmp.lot_specification s JOIN gmp.signature g
+                                  ON g.record_table = 'gmp.lot_specification' AND g.record_key = s.din
+                                WHERE s.din = \(lot.din)
+                                """) == 1
+                        }
+                    }
+                    return nil
+                },
+                {
+                    for lot in decisionLots where try Self.count(db, """
+                        SELECT count(*) AS n FROM gmp.lot_specification s WHERE s.din = \(lot.din)
+                        AND NOT EXISTS (SELECT FROM gmp.disposition d WHERE d.din = s.din)
+                        """) == 1 {
+                        return Attempt(kind: "release reject", person: site.qa, arguments: [
+                            "release", "reject", lot.keyed, "--reason", "crash test: rejected", "--json"], signed: true) { db, _ in
+                            try Self.count(db, """
+                                SELECT count(*) AS n FROM gmp.disposition d JOIN gmp.signature g
+                                  ON g.record_table = 'gmp.disposition' AND g.record_key = d.id::text
+                                WHERE d.din = \(lot.din) AND d.decision = 'rejected'
+                                """) == 1
+                        }
+                    }
+                    return nil
+                },
             ]
 
             // Kill each command after a random delay up to twice that kind's average run, so
@@ -188,8 +251,10 @@ struct CrashTests {
             var missing: [String] = [], unexpected: [String] = []
             let deadline = Date().addingTimeInterval(Self.killBudget)
             let cap = Date().addingTimeInterval(Self.killBudget * 6)
+            let signedKinds: Set = ["qc verify", "deviation close", "spec assign", "release reject"]
             func enough() -> Bool {
-                killed.values.reduce(0, +) >= 20 && completed.values.reduce(0, +) >= 20 && Set(killed.keys).count >= 6
+                killed.values.reduce(0, +) >= 20 && completed.values.reduce(0, +) >= 20 && Set(killed.keys).count >= 10
+                    && signedKinds.isSubset(of: killed.keys)
             }
             var round = 0
             while Date() < deadline || (!enough() && Date() < cap) {
@@ -219,7 +284,10 @@ struct CrashTests {
             #expect(unexpected.isEmpty, "a command not killed failed:\n\(unexpected.joined(separator: "\n"))")
             #expect(killed.values.reduce(0, +) >= 20 && completed.values.reduce(0, +) >= 20,
                     "the kills landed both before and after the commands finished: killed \(killed), completed \(completed)")
-            #expect(Set(killed.keys).count >= 6, "most kinds were killed at least once: \(killed)")
+            #expect(Set(killed.keys).count >= 10, "most kinds were killed at least once: \(killed)")
+            #expect(signedKinds.isSubset(of: killed.keys), "every signed kind was killed at least once: \(killed)")
+            #expect(completed["release reject", default: 0] + completed["spec assign", default: 0] > 0,
+                    "signed dispositions and assignments also completed: \(completed)")
 
             try Self.expectWhole(site)
         }
@@ -415,6 +483,14 @@ struct CrashTests {
             ("dispositions without their signature", """
                 SELECT count(*) AS n FROM gmp.disposition d WHERE NOT EXISTS
                   (SELECT FROM gmp.signature g WHERE g.record_table = 'gmp.disposition' AND g.record_key = d.id::text)
+                """),
+            ("lots released or rejected without their disposition", """
+                SELECT count(*) AS n FROM gmp.lot l WHERE l.status IN ('released', 'rejected', 'exceptionally_released')
+                AND NOT EXISTS (SELECT FROM gmp.disposition d WHERE d.din = l.din AND d.decision = l.status)
+                """),
+            ("maximum doses without their signature", """
+                SELECT count(*) AS n FROM gmp.lot_specification s WHERE s.max_dose_ml_per_kg_h IS NOT NULL AND NOT EXISTS
+                  (SELECT FROM gmp.signature g WHERE g.record_table = 'gmp.lot_specification' AND g.record_key = s.din)
                 """),
         ]
         for (name, query) in checks {

@@ -38,6 +38,42 @@ extension DatabaseFailureTests {
         }
     }
 
+    /// The server's own words for each resource failure a write can meet (issue 19, item 3:
+    /// "and other server-resource classes"), and what the fix must name.
+    static let resourceFailures: [(sqlState: String, message: String, says: String, fix: String)] = [
+        ("53200", "out of memory", "out of resources", "free disk space or memory"),
+        ("53400", "temporary file size exceeds temp_file_limit (1024kB)", "out of resources", "free disk space or memory"),
+        ("58030", "could not write to file \"base/16384/24576\": Input/output error", "could not read or write its files",
+         "check the server's disk"),
+    ]
+
+    @Test("out of memory (53200), a configured limit (53400), an I/O error (58030) during a write: 69 with the administrator's fix, never 'internal error', nothing changed",
+          arguments: 0..<3)
+    func otherResourceFailures(index: Int) throws {
+        let failure = Self.resourceFailures[index]
+        try DonorLotCommandTests.withSite { site in
+            let superuser = try TestServer.connect(site.database)
+            // The failure to raise is a row of its own, so that one trigger raises each.
+            try superuser.execute(script: SQLScript(shippedWithBinary: """
+                CREATE TABLE public.resource_failure (state text NOT NULL, message text NOT NULL);
+                CREATE FUNCTION public.resource_failure() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE f public.resource_failure;
+                BEGIN
+                    SELECT * INTO STRICT f FROM public.resource_failure;
+                    RAISE EXCEPTION USING MESSAGE = f.message, ERRCODE = f.state;
+                END $$;
+                CREATE TRIGGER resource_failure BEFORE INSERT ON gmp.donor FOR EACH ROW EXECUTE FUNCTION public.resource_failure();
+                GRANT SELECT ON public.resource_failure TO PUBLIC;
+                """))
+            try superuser.execute("INSERT INTO public.resource_failure VALUES (\(failure.sqlState), \(failure.message))")
+            let before = try Self.donors(superuser)
+            let run = try Self.registerDonor(site)
+            expectOneLineError(run, exit: 69, mentioning: [failure.says, failure.sqlState, failure.fix, "nothing was changed"])
+            #expect(!run.stderr.contains("internal error"), "\(run)")
+            #expect(try Self.donors(superuser) == before)
+        }
+    }
+
     @Test("the connection lost inside COMMIT: 69, the outcome said to be unknown with the lookup, never 'nothing was committed'; the lookup answers")
     func connectionLostInsideCommit() throws {
         try DonorLotCommandTests.withSite { site in

@@ -31,7 +31,8 @@ struct FailureTests {
     @Test("server errors", arguments: [
         ("42501", GMPExitCode.permissionDenied), ("23505", .refused), ("23514", .refused), ("P0001", .refused),
         ("GM001", .refused), ("GM004", .refused), ("GM005", .permissionDenied), ("GM009", .permissionDenied),
-        ("GM010", .retryExhausted), ("53100", .unavailable), ("53300", .unavailable), ("55P03", .retryExhausted),
+        ("GM010", .retryExhausted), ("53100", .unavailable), ("53200", .unavailable), ("53300", .unavailable), ("53400", .unavailable),
+        ("58030", .unavailable), ("58P01", .unavailable), ("55P03", .retryExhausted),
         ("22P02", .refused), ("40001", .retryExhausted), ("08006", .unavailable), ("42601", .software),
     ])
     func server(state: String, code: GMPExitCode) {

@@ -82,6 +82,33 @@ struct SameRecordRaceLockedRowsTests {
         try site.superuser.query(sql)[0].decode("n")
     }
 
+    @Test("two QC people assign a specification to one lot at once: the second waits for the lot and is refused GM004, not a duplicate key")
+    func twoAssignments() throws {
+        try QCReleaseSite.with { qc in
+            let (donor, collection) = try qc.site.receivedCollection()
+            try qc.site.determine(donor, collection, "eligible")
+            let din = try qc.site.createLot(collection: collection, stage: "drug_product")
+            let specification = qc.specification
+            let first = try HeldWriter(qc.site.qc, signed: true) { db, challenge in
+                _ = try db.execute("""
+                    SELECT gmp.assign_specification(\(challenge!), \(din), \(specification), 0.4::numeric, false, 'first')
+                    """)
+            }
+            defer { first.release() }
+            let qc2 = qc.qc2
+            let outcome = try SameRecordRaceTests.race(qc.site, waiting: qc2, second: {
+                try Self.write(qc2, signed: true) { db, challenge in
+                    _ = try db.execute("""
+                        SELECT gmp.assign_specification(\(challenge!), \(din), \(specification), 0.4::numeric, false, 'second')
+                        """)
+                }
+            }, release: first.release)
+            #expect(first.result() == "ok")
+            #expect(outcome == "GM004", "the second assignment of a lot assigned meanwhile: \(outcome)")
+            #expect(try Self.count(qc.site, "SELECT count(*) AS n FROM gmp.lot_specification WHERE din = \(din)") == 1)
+        }
+    }
+
     @Test("QA rejects a lot while another QA person releases it: the release waits and is refused GM003")
     func releaseWhileRejected() throws {
         try QCReleaseSite.with { qc in

@@ -8,6 +8,7 @@ struct ErrorClassificationTests {
         ("23502", .notNullViolation), ("23P01", .exclusionViolation), ("22P02", .invalidValue),
         ("22003", .invalidValue), ("42501", .permissionDenied), ("P0001", .refusedByRule),
         ("GM001", .refusedByRule), ("GM010", .refusedByRule), ("53100", .resourcesExhausted), ("53200", .resourcesExhausted),
+        ("53300", .resourcesExhausted), ("53400", .resourcesExhausted), ("58030", .serverSystemError), ("58P01", .serverSystemError),
         ("40001", .serializationFailure), ("40P01", .deadlock), ("08006", .connectionLost),
         ("57P01", .connectionLost), ("57014", .cancelled), ("55P03", .lockTimeout), ("25006", .readOnlyServer), ("42601", .invalidStatement),
         ("42P01", .invalidStatement), ("XX000", .other),

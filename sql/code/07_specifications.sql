@@ -298,6 +298,9 @@ BEGIN
         END IF;
     END IF;
     PERFORM gmp_rules.require_specification(chosen);
+    -- The lot first (issue 19: gmp assigns at READ COMMITTED): a second assignment of the
+    -- same lot waits here for the first, then finds it (GM004), and not a duplicate key.
+    PERFORM FROM gmp.lot l WHERE l.din = assign_specification.din FOR UPDATE;
     SELECT ls.specification_id INTO already FROM gmp.lot_specification ls WHERE ls.din = assign_specification.din;
     IF already IS NOT NULL THEN
         RAISE EXCEPTION 'lot % is already judged against %', din, already USING ERRCODE = 'GM004',

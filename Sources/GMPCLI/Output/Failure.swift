@@ -163,6 +163,12 @@ extension Failure {
         case .resourcesExhausted:
             self.init(exitCode: .unavailable, problem: "the database server is out of resources: \(error.description)",
                       fix: "its administrator must free disk space or memory, or connections; nothing was changed: run the command again after")
+        case .serverSystemError:
+            // An I/O error is the server machine's (a failing disk, a full or read-only
+            // file system), as out of disk is: not a bug in gmp to report.
+            self.init(exitCode: .unavailable,
+                      problem: "the database server could not read or write its files: \(error.description)",
+                      fix: "its administrator must check the server's disk and its log; nothing was changed: run the command again after")
         case .readOnlyServer:
             // A write sent to a hot standby (docs/high-availability.md): the server is up,
             // but the service asked for, a write, is not there.

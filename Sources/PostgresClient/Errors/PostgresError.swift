@@ -42,6 +42,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         /// Class 53: the server ran out of a resource (53100 disk full, 53200 out of
         /// memory, 53300 too many connections); nothing was changed.
         case resourcesExhausted
+        /// Class 58: the server's operating system failed it (58030 an I/O error reading or
+        /// writing its files, 58P01 a file it needs missing): the server's disk or its
+        /// installation, not the command; nothing was changed.
+        case serverSystemError
         /// Class 42 other than 42501: the SQL itself is wrong (a bug, not user input).
         case invalidStatement
         /// Anything else.
@@ -111,6 +115,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case "22": return .invalidValue
         case "08": return .connectionLost
         case "53": return .resourcesExhausted
+        case "58": return .serverSystemError
         case "P0": return .refusedByRule
         case "42": return .invalidStatement
         case let errorClass where !postgresClasses.contains(errorClass): return .refusedByRule

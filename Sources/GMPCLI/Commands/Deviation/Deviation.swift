@@ -40,7 +40,11 @@ struct DeviationOpen: GMPCommand {
         guard !lots.isEmpty else { throw Failure(exitCode: .usage, problem: "no lot given", fix: "give --lot LOT at least once") }
         let dins = try lots.map(DonationIdentificationNumber.init(keyed:))
         let connection = try context.connect(startingEmbedded: false)
-        let id = try connection.transaction { db in try Deviations(db).open(title: title, description: description, lots: dins) }
+        // READ COMMITTED: each link locks its lot (docs/concurrency.md); the new deviation is
+        // no one else's to change.
+        let id = try connection.transaction(WriteIsolation.lockedRows) { db in
+            try Deviations(db).open(title: title, description: description, lots: dins)
+        }
         try context.output.document(Document(id: id, lots: dins.map(\.eyeReadable)))
         context.output.data("opened \(id) on \(dins.map(\.eyeReadable).joined(separator: ", ")); it blocks their release until QA closes it")
     }

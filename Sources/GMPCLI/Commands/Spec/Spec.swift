@@ -128,7 +128,8 @@ struct SpecAssign: GMPCommand {
         var signature: Int64?
         let assigned: String
         if maxDose == nil {
-            assigned = try connection.transaction { db in
+            // READ COMMITTED: the rule locks the lot it assigns to (docs/concurrency.md).
+            assigned = try connection.transaction(WriteIsolation.lockedRows) { db in
                 try SpecificationRegistry.assign(on: db, challenge: nil, din, specification: specification, maxDose: nil,
                                                  intrathecal: intrathecal, statement: statement)
             }
@@ -138,7 +139,8 @@ struct SpecAssign: GMPCommand {
                                                          signing: SigningIntent(
                                                             record: "specification \(specification) for lot \(din.eyeReadable), maximum dose \(maxDose?.description ?? "") mL/kg/h",
                                                             meaning: .determined, statement: statement),
-                                                         passwordStdin: passwordStdin) { db, challenge in
+                                                         passwordStdin: passwordStdin,
+                                                         isolation: WriteIsolation.lockedRows) { db, challenge in
                 let id = try SpecificationRegistry.assign(on: db, challenge: challenge, din, specification: specification,
                                                           maxDose: maxDose, intrathecal: intrathecal, statement: statement)
                 let signature: Int64 = try db.query("""
