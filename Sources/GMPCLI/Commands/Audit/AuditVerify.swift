@@ -76,7 +76,9 @@ struct AuditVerify: GMPCommand {
         let start = clock.now
         let verification = try AuditTrail(connection).verify(
             checkpoints: checkpoints.map { (seq: $0.seq, hash: $0.hash) }, reconcile: !noReconcile,
-            tablesDigestAt: noReconcile ? [] : Set(checkpoints.filter { $0.statement.tables != nil }.map(\.seq))
+            tablesDigestAt: noReconcile ? [] : Set(checkpoints.filter { $0.statement.tables != nil }.map(\.seq)),
+            // The reconciliation's digest pass runs on a second session, alongside the chain's (issue 18).
+            openSecondConnection: { try context.connect(startingEmbedded: false, recordingFailedLogins: false) }
         ) { progress.update($0) }
         progress.finish()
         let seconds = (clock.now - start).seconds
