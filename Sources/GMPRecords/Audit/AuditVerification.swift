@@ -61,8 +61,11 @@ extension AuditTrail {
         """
 
     /// The largest trail (events, pending ones included) whose reconciliation replays every
-    /// row in memory rather than merging in key order: about 60 MiB of row images at most.
-    public static let inMemoryReplayLimit: Int64 = 100_000
+    /// row in memory rather than merging in key order. 0: since the digest pass runs on a
+    /// second session alongside the chain pass (issue 18), the merge costs no more than the
+    /// replay in memory at any size (docs/benchmarks.md), so every trail takes it; only a
+    /// v2 checkpoint's record-tables digest still replays in memory.
+    public static let inMemoryReplayLimit: Int64 = 0
 
     /// The pending events, in the same columns, in the order they will be chained in: seq
     /// is where they would follow the head, the hash empty (they have none yet).
@@ -92,10 +95,8 @@ extension AuditTrail {
     /// `tablesDigestAtEnd`, after the last one, the same pass replays every row event in
     /// memory instead (``AuditReconciler``).
     ///
-    /// A trail of at most `replayInMemoryUpTo` events is replayed in memory all the same:
-    /// below that its rows fit in well under 64 MiB and one pass is faster than the
-    /// merge's second read (docs/benchmarks.md, "Verify"). Tests pass 0 to take the merge
-    /// on a small trail.
+    /// A trail of at most `replayInMemoryUpTo` events (``inMemoryReplayLimit``, 0: none
+    /// but the empty one) is replayed in memory all the same.
     public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [], reconcile: Bool = false,
                        tablesDigestAt: Set<Int64> = [], tablesDigestAtEnd: Bool = false,
                        replayInMemoryUpTo: Int64 = AuditTrail.inMemoryReplayLimit,

@@ -183,6 +183,9 @@ extension AuditTrail {
             WITH compared AS (
                 SELECT (c ->> 'oid')::oid AS oid, c ->> 'name' AS table_name, c ->> 'key' AS key_column
                 FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_tables')::jsonb) c
+            ), keys AS MATERIALIZED (
+                SELECT k.value ->> 0 AS table_name, coalesce(k.value ->> 1, '') AS k, (k.value ->> 1) IS NULL AS no_key
+                FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_keys')::jsonb) k
             ), trail AS NOT MATERIALIZED (
                 SELECT e.seq, e.action, e.table_name, e.record_key, e.old_values, e.new_values
                 FROM gmp_audit.event e WHERE e.action IN ('INSERT', 'UPDATE', 'DELETE')
@@ -196,12 +199,16 @@ extension AuditTrail {
                 SELECT t.table_name, v.k, t.seq, v.kind, t.action, t.record_key, v.old_values, v.new_values,
                        NULL::text AS current_hash
                 FROM trail t JOIN compared c USING (table_name)
+                -- Only the events filed under a wanted key or moving a row from one, before
+                -- any text is rendered.
+                CROSS JOIN LATERAL (SELECT t.old_values ->> c.key_column AS old_key) o
                 CROSS JOIN LATERAL (
                     SELECT 0 AS kind, t.record_key AS k, t.old_values::text AS old_values, t.new_values::text AS new_values
                     UNION ALL
-                    SELECT 1, t.old_values ->> c.key_column, t.old_values::text, NULL
-                    WHERE t.action = 'UPDATE' AND t.old_values IS NOT NULL
-                      AND (t.old_values ->> c.key_column) IS DISTINCT FROM t.record_key) v
+                    SELECT 1, o.old_key, t.old_values::text, NULL
+                    WHERE t.action = 'UPDATE' AND t.old_values IS NOT NULL AND o.old_key IS DISTINCT FROM t.record_key) v
+                WHERE (t.table_name, coalesce(t.record_key, ''), t.record_key IS NULL) IN (SELECT * FROM keys)
+                   OR (t.action = 'UPDATE' AND (t.table_name, coalesce(o.old_key, ''), o.old_key IS NULL) IN (SELECT * FROM keys))
 
             """
         if signatures {
@@ -224,16 +231,14 @@ extension AuditTrail {
                 SELECT c.table_name, r.j ->> c.key_column, NULL, 3, NULL, NULL, NULL, r.j::text, NULL
                 FROM (SELECT x.tableoid AS oid, pg_catalog.to_jsonb(x.*) AS j
                       FROM ONLY \(identifier: schema).\(identifier: relation) AS x OFFSET 0) r JOIN compared c USING (oid)
+                WHERE (c.table_name, coalesce(r.j ->> c.key_column, ''), (r.j ->> c.key_column) IS NULL) IN (SELECT * FROM keys)
 
                 """)
         }
         statement.append("""
-            ), keys AS (
-                SELECT k.value ->> 0 AS table_name, k.value ->> 1 AS k
-                FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_keys')::jsonb) k
             )
             SELECT table_name, k, seq, kind, action, record_key, old_values, new_values, current_hash FROM items
-            WHERE (table_name, coalesce(k, ''), k IS NULL) IN (SELECT table_name, coalesce(k, ''), k IS NULL FROM keys)
+            WHERE (table_name, coalesce(k, ''), k IS NULL) IN (SELECT * FROM keys)
             ORDER BY table_name COLLATE "C", k COLLATE "C" NULLS LAST, seq NULLS LAST, kind
             ) TO STDOUT (FORMAT binary)
             """)
