@@ -129,6 +129,8 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--compare", metavar="GMP", help="also time full verify with this other gmp binary (e.g. main's "
+                                                     "release build) in the same run: before and after a change")
     args = ap.parse_args()
     if not (args.data_dir or args.database):
         ap.error("give --data-dir or --database")
@@ -149,8 +151,12 @@ def main() -> int:
         start = time.monotonic()
         subprocess.run(f"{args.psql} -X -d '{conn}' -c \"{COPY}\" | sha256sum > /dev/null", shell=True, check=True)
         timings["psql"].append(time.monotonic() - start)
-        for name, extra in (("verify", []), ("verify_chain_only", ["--no-reconcile"])):
-            kib, seconds, out = peak_rss_kib([args.gmp, "audit", "verify", "--json"] + extra, env)
+        runs = [("verify", args.gmp, []), ("verify_chain_only", args.gmp, ["--no-reconcile"])]
+        if args.compare:
+            runs.append(("verify_compared", args.compare, []))
+            timings.setdefault("verify_compared", [])
+        for name, binary, extra in runs:
+            kib, seconds, out = peak_rss_kib([binary, "audit", "verify", "--json"] + extra, env)
             doc = json.loads(out)
             assert doc["intact"] and doc["events"] == events, {k: doc[k] for k in ("intact", "events", "first_break")}
             timings[name].append(seconds)
@@ -171,6 +177,10 @@ def main() -> int:
         print(f"gmp audit verify{' --no-reconcile' if name != 'verify' else '               '}: "
               f"{events / best[name]:12,.0f} events/s ({best[name]:.2f} s), peak RSS {rss[name] / 1024:.1f} MiB",
               file=sys.stderr)
+    if args.compare:
+        print(f"{args.compare} audit verify: {events / best['verify_compared']:12,.0f} events/s "
+              f"({best['verify_compared']:.2f} s, {best['psql'] / best['verify_compared']:.2f}x the baseline), "
+              f"peak RSS {rss['verify_compared'] / 1024:.1f} MiB", file=sys.stderr)
     print(f"gmp audit verify is {ratio:.2f}x the COPY baseline (goal >= 1.00); --no-reconcile "
           f"{best['psql'] / best['verify_chain_only']:.2f}x", file=sys.stderr)
     print(f"gmp audit report --csv: {seconds:.2f} s, {report_lines:,} lines ({best['psql'] / seconds:.2f}x the COPY baseline), "

@@ -35,6 +35,8 @@ public struct AuditReconciliation: Sendable {
     public let seconds: Double
     /// The record tables as the trail replays them, at each event asked for.
     public let tablesDigests: [Int64: AuditCheckpoint.TablesDigest]
+    /// Whether the digest pass ran on a second connection alongside the chain pass (issue 18).
+    public internal(set) var concurrentDigestPass = false
 
     public struct SkippedTable: Sendable, Hashable {
         public let table: String
@@ -59,8 +61,11 @@ extension AuditTrail {
         """
 
     /// The largest trail (events, pending ones included) whose reconciliation replays every
-    /// row in memory rather than merging in key order: about 60 MiB of row images at most.
-    public static let inMemoryReplayLimit: Int64 = 100_000
+    /// row in memory rather than merging in key order. 0: since the digest pass runs on a
+    /// second session alongside the chain pass (issue 18), the merge costs no more than the
+    /// replay in memory at any size (docs/benchmarks.md), so every trail takes it; only a
+    /// v2 checkpoint's record-tables digest still replays in memory.
+    public static let inMemoryReplayLimit: Int64 = 0
 
     /// The pending events, in the same columns, in the order they will be chained in: seq
     /// is where they would follow the head, the hash empty (they have none yet).
@@ -79,20 +84,23 @@ extension AuditTrail {
     ///
     /// With `reconcile`, every row of every audited table is then compared with the replay
     /// of its events, in the same snapshot: the chain proves the trail, this proves the
-    /// tables. The trail is read a second time ordered by record key and merged with the
-    /// tables' rows (``KeyOrderedReconciler``, bounded memory); a keyed digest proves the
-    /// second read held the events this pass hashed. To hash the record tables as
-    /// replayed after each event in `tablesDigestAt` (v2 checkpoints) and, with
+    /// tables. The trail and the tables are merged in key order, as digests of the row
+    /// images (``KeyOrderedDigestReplay``, bounded memory), and the keys that do not agree
+    /// read again with their texts (``KeyOrderedReconciler``); a keyed digest proves the
+    /// second read held the events this pass hashed. With `openSecondConnection` the digest
+    /// pass runs on that connection, in this snapshot (`pg_export_snapshot`), while this
+    /// pass runs (issue 18); without one, or when the snapshot cannot be shared (a server
+    /// that refuses it), it runs after this pass on this connection. To hash the record
+    /// tables as replayed after each event in `tablesDigestAt` (v2 checkpoints) and, with
     /// `tablesDigestAtEnd`, after the last one, the same pass replays every row event in
     /// memory instead (``AuditReconciler``).
     ///
-    /// A trail of at most `replayInMemoryUpTo` events is replayed in memory all the same:
-    /// below that its rows fit in well under 64 MiB and one pass is several times faster
-    /// than the merge's second, sorted read (docs/benchmarks.md, "Verify"). Tests pass 0 to
-    /// take the merge on a small trail.
+    /// A trail of at most `replayInMemoryUpTo` events (``inMemoryReplayLimit``, 0: none
+    /// but the empty one) is replayed in memory all the same.
     public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [], reconcile: Bool = false,
                        tablesDigestAt: Set<Int64> = [], tablesDigestAtEnd: Bool = false,
                        replayInMemoryUpTo: Int64 = AuditTrail.inMemoryReplayLimit,
+                       openSecondConnection: (() throws -> PostgresConnection)? = nil,
                        progress: (VerificationProgress) -> Void = { _ in }) throws -> AuditVerification {
         // Chain what is pending first (issue 19), so that the snapshot holds as little as
         // possible outside the chain; whatever is still pending there is accounted for below.
@@ -105,11 +113,12 @@ extension AuditTrail {
             var verifier = AuditChainVerifier(checkpoints: checkpoints)
             // The record tables' digest needs every row as replayed at once (the replay in
             // memory); otherwise the trail is merged with the tables in key order, in
-            // bounded memory, after this pass (issue 18).
+            // bounded memory, alongside this pass (issue 18).
             let pending = try trail.pendingCount()
             let inMemory = !tablesDigestAt.isEmpty || tablesDigestAtEnd || head.seq + pending <= replayInMemoryUpTo
             var replay = try reconcile && inMemory ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
             var tally = try reconcile && !inMemory ? trail.startTally() : nil
+            let secondPass = tally.flatMap { trail.startSecondPass($0, opening: openSecondConnection) }
             var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
             var intact = true
             let outcome = try db.copyOut(Self.copyStatement) { chunk in
@@ -137,11 +146,46 @@ extension AuditTrail {
                 }
                 try pendingDecoder.finish()
             }
-            let reconciliation = try replay.map { try trail.finishReconciliation($0, progress: progress) }
-                ?? tally.map { try trail.mergeReconciliation($0, progress: progress) }
+            var reconciliation = try replay.map { try trail.finishReconciliation($0, progress: progress) }
+            if let tally {
+                let clock = ContinuousClock()
+                let start = clock.now
+                let concurrent = try secondPass?.wait()
+                let digests = try concurrent ?? trail.digestReplay(tables: tally.tables, digestKey: tally.digestKey)
+                reconciliation = try trail.mergeReconciliation(tally, digests: digests, seconds: (clock.now - start).seconds,
+                                                               progress: progress)
+                reconciliation?.concurrentDigestPass = concurrent != nil
+            }
             return AuditVerification(verdict: verifier.finish(head: (seq: head.seq, hash: head.hash)),
                                      recordedHead: head, machineryProblems: problems, bytes: outcome.bytes,
                                      reconciliation: reconciliation, pendingEvents: Int(pending))
         }
     }
+
+    /// Starts the digest pass on a second connection in this transaction's snapshot; nil
+    /// when there is no second connection or the snapshot cannot be shared, and the pass
+    /// then runs on this connection after the chain pass. This transaction waits for the
+    /// pass however long it takes, so it must not be ended as idle meanwhile.
+    func startSecondPass(_ tally: ReconciliationTally,
+                         opening: (() throws -> PostgresConnection)?) -> SecondPass? {
+        guard let opening else { return nil }
+        do {
+            let exported: String = try connection.query(
+                "SELECT pg_catalog.pg_export_snapshot() AS id, set_config('idle_in_transaction_session_timeout', '0', true)"
+            )[0].decode("id")
+            guard let snapshot = SQLSnapshotID(exported) else { return nil }
+            let pass = SecondPass(connection: try opening(), snapshot: snapshot, tables: tally.tables,
+                                  digestKey: tally.digestKey)
+            pass.start()
+            return pass
+        } catch {
+            connection.logger.debug("the digest pass runs after the chain pass: \(error)")
+            return nil
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

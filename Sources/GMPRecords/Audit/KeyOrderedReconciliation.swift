@@ -52,45 +52,57 @@ extension AuditTrail {
                                    skipped: Self.skippedTables(all))
     }
 
-    /// Merges the trail, ordered by table, record key and `seq`, with every compared
-    /// table's rows ordered by the same key, in one COPY from the verification's snapshot:
-    /// one key's rows are held at a time (``KeyOrderedReconciler``). The stream must hold
-    /// exactly the row events the chain pass hashed (their keyed digests are compared).
-    func mergeReconciliation(_ tally: ReconciliationTally,
+    /// Settles the reconciliation from the digest pass (``digestReplay(tables:digestKey:)``,
+    /// run in the same snapshot): the digest stream must hold exactly the row events the
+    /// chain pass hashed (their keyed digests are compared). The keys it could not settle
+    /// (findings, rows that differ only in a field added since, signed records) are then
+    /// read with their texts, in one COPY in key order, and merged as before
+    /// (``KeyOrderedReconciler``, one key's rows held at a time); that stream must hold
+    /// exactly those keys' events and moved rows as the digest stream did.
+    func mergeReconciliation(_ tally: ReconciliationTally, digests: KeyOrderedDigestReplay, seconds: Double,
                              progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
         let clock = ContinuousClock()
         let start = clock.now
-        let checksSignatures = tally.tables.contains { $0.table.name == AuditReconciler.signatureTable }
-        var merge = KeyOrderedReconciler(tables: tally.tables.map(\.table), checksSignatures: checksSignatures,
-                                         digestKey: tally.digestKey)
-        _ = try connection.execute("""
-            SELECT set_config('gmp.reconcile_tables', \(Self.comparedTablesJSON(tally.tables)), true),
-                   set_config('work_mem', '64MB', true)
-            """)
-        var rows = 0
-        var decoder = CopyBinaryDecoder(expectedFieldCount: 9)
-        var failure: Error?
-        _ = try connection.copyOut(try Self.mergeStatement(tally.tables, signatures: checksSignatures)) { chunk in
-            try decoder.feed(chunk) { row in
-                guard failure == nil else { return }
-                rows += 1
-                if rows & 0xFFFF == 0 { progress(.rows(rows, table: row.string(at: 0) ?? "")) }
-                do { try Self.feed(row, into: &merge) } catch { failure = error }
-            }
-        }
-        try decoder.finish()
-        if let failure { throw failure }
-        guard merge.events == tally.events else {
+        guard digests.events == tally.events else {
             throw KeyOrderedReconciler.OrderError(
-                description: "the trail read in key order (\(merge.events.count) row events) is not the trail the chain pass hashed "
+                description: "the trail read in key order (\(digests.events.count) row events) is not the trail the chain pass hashed "
                     + "(\(tally.events.count)): preserve this database as evidence and inform QA")
         }
-        try checkDeferredSignatures(&merge)
-        let outcome = try merge.finish(unknownTables: tally.unknownTables)
+        let checksSignatures = tally.tables.contains { $0.table.name == AuditReconciler.signatureTable }
+        var merge = KeyOrderedReconciler(tables: tally.tables.map(\.table), checksSignatures: checksSignatures,
+                                         digestKey: tally.digestKey, partial: true)
+        if !digests.unsettled.isEmpty {
+            _ = try connection.execute("""
+                SELECT set_config('gmp.reconcile_tables', \(Self.comparedTablesJSON(tally.tables)), true),
+                       set_config('gmp.reconcile_keys', \(Self.unsettledKeysJSON(digests.unsettled)), true),
+                       set_config('work_mem', '64MB', true)
+                """)
+            var rows = 0
+            var decoder = CopyBinaryDecoder(expectedFieldCount: 9)
+            var failure: Error?
+            _ = try connection.copyOut(try Self.mergeStatement(tally.tables, signatures: checksSignatures)) { chunk in
+                try decoder.feed(chunk) { row in
+                    guard failure == nil else { return }
+                    rows += 1
+                    if rows & 0xFFFF == 0 { progress(.rows(rows, table: row.string(at: 0) ?? "")) }
+                    do { try Self.feed(row, into: &merge) } catch { failure = error }
+                }
+            }
+            try decoder.finish()
+            if let failure { throw failure }
+            guard merge.events == digests.unsettledEvents, merge.movesSeen == digests.unsettledMoves else {
+                throw KeyOrderedReconciler.OrderError(
+                    description: "the trail read again for \(digests.unsettled.count) record keys (\(merge.events.count) row events) "
+                        + "is not what the key-ordered read held for them (\(digests.unsettledEvents.count)): "
+                        + "preserve this database as evidence and inform QA")
+            }
+            try checkDeferredSignatures(&merge)
+        }
+        let outcome = try merge.finish(unknownTables: tally.unknownTables, settled: digests.settled)
         let elapsed = clock.now - start
         return AuditReconciliation(
             outcome: outcome, skippedTables: tally.skipped,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            seconds: seconds + Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
             tablesDigests: [:])
     }
 
@@ -145,7 +157,7 @@ extension AuditTrail {
 
     /// The compared tables for the merge statement (COPY takes no parameters, so they
     /// travel as a transaction-local setting): oid, name and key column of each.
-    private static func comparedTablesJSON(_ tables: [AuditedTable]) -> String {
+    static func comparedTablesJSON(_ tables: [AuditedTable]) -> String {
         func quoted(_ text: String) -> String {
             var out = "\""
             for character in text {
@@ -163,13 +175,17 @@ extension AuditTrail {
     /// old values under the old key, kind 1), the signatures on that record at their own
     /// seq (kind 2, with the hash the signature's row holds now), then the table's rows
     /// filed under that key (kind 3). Pending events follow the chain as they will be
-    /// chained (seq after the head, in write order).
+    /// chained (seq after the head, in write order). Only the keys in the setting
+    /// `gmp.reconcile_keys` (``unsettledKeysJSON(_:)``).
     static func mergeStatement(_ tables: [AuditedTable], signatures: Bool) throws -> SQLQuery {
         var statement: SQLQuery = """
             COPY (
             WITH compared AS (
                 SELECT (c ->> 'oid')::oid AS oid, c ->> 'name' AS table_name, c ->> 'key' AS key_column
                 FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_tables')::jsonb) c
+            ), keys AS MATERIALIZED (
+                SELECT k.value ->> 0 AS table_name, coalesce(k.value ->> 1, '') AS k, (k.value ->> 1) IS NULL AS no_key
+                FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_keys')::jsonb) k
             ), trail AS NOT MATERIALIZED (
                 SELECT e.seq, e.action, e.table_name, e.record_key, e.old_values, e.new_values
                 FROM gmp_audit.event e WHERE e.action IN ('INSERT', 'UPDATE', 'DELETE')
@@ -183,12 +199,16 @@ extension AuditTrail {
                 SELECT t.table_name, v.k, t.seq, v.kind, t.action, t.record_key, v.old_values, v.new_values,
                        NULL::text AS current_hash
                 FROM trail t JOIN compared c USING (table_name)
+                -- Only the events filed under a wanted key or moving a row from one, before
+                -- any text is rendered.
+                CROSS JOIN LATERAL (SELECT t.old_values ->> c.key_column AS old_key) o
                 CROSS JOIN LATERAL (
                     SELECT 0 AS kind, t.record_key AS k, t.old_values::text AS old_values, t.new_values::text AS new_values
                     UNION ALL
-                    SELECT 1, t.old_values ->> c.key_column, t.old_values::text, NULL
-                    WHERE t.action = 'UPDATE' AND t.old_values IS NOT NULL
-                      AND (t.old_values ->> c.key_column) IS DISTINCT FROM t.record_key) v
+                    SELECT 1, o.old_key, t.old_values::text, NULL
+                    WHERE t.action = 'UPDATE' AND t.old_values IS NOT NULL AND o.old_key IS DISTINCT FROM t.record_key) v
+                WHERE (t.table_name, coalesce(t.record_key, ''), t.record_key IS NULL) IN (SELECT * FROM keys)
+                   OR (t.action = 'UPDATE' AND (t.table_name, coalesce(o.old_key, ''), o.old_key IS NULL) IN (SELECT * FROM keys))
 
             """
         if signatures {
@@ -211,12 +231,14 @@ extension AuditTrail {
                 SELECT c.table_name, r.j ->> c.key_column, NULL, 3, NULL, NULL, NULL, r.j::text, NULL
                 FROM (SELECT x.tableoid AS oid, pg_catalog.to_jsonb(x.*) AS j
                       FROM ONLY \(identifier: schema).\(identifier: relation) AS x OFFSET 0) r JOIN compared c USING (oid)
+                WHERE (c.table_name, coalesce(r.j ->> c.key_column, ''), (r.j ->> c.key_column) IS NULL) IN (SELECT * FROM keys)
 
                 """)
         }
         statement.append("""
             )
             SELECT table_name, k, seq, kind, action, record_key, old_values, new_values, current_hash FROM items
+            WHERE (table_name, coalesce(k, ''), k IS NULL) IN (SELECT * FROM keys)
             ORDER BY table_name COLLATE "C", k COLLATE "C" NULLS LAST, seq NULLS LAST, kind
             ) TO STDOUT (FORMAT binary)
             """)

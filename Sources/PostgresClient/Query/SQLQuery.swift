@@ -97,6 +97,24 @@ public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomString
         public mutating func appendInterpolation(identifier: SQLIdentifier) {
             segments.append(.sql(identifier.quoted))
         }
+
+        /// Splices a checked snapshot id (`SET TRANSACTION SNAPSHOT` takes no parameters).
+        public mutating func appendInterpolation(snapshot: SQLSnapshotID) {
+            segments.append(.sql("'\(snapshot.id)'"))
+        }
+    }
+}
+
+/// A snapshot id from `pg_export_snapshot()`, to be spliced into `SET TRANSACTION
+/// SNAPSHOT`: only hex digits and '-', at most 64 bytes; anything else is refused.
+public struct SQLSnapshotID: Sendable, Hashable {
+    public let id: String
+
+    public init?(_ id: String) {
+        guard !id.isEmpty, id.utf8.count <= 64, id.utf8.allSatisfy({ $0 == UInt8(ascii: "-")
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0)
+            || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }) else { return nil }
+        self.id = id
     }
 }
 

@@ -72,11 +72,17 @@ struct AuditVerify: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let checkpoints = try loadCheckpoints(on: connection)
         let progress = Progress(output: context.output)
+        // The second session never asks for a password again: without one it is not opened,
+        // and the reconciliation's digest pass runs after the chain pass instead.
+        var secondSession = context
+        secondSession.promptsForPassword = false
         let clock = ContinuousClock()
         let start = clock.now
         let verification = try AuditTrail(connection).verify(
             checkpoints: checkpoints.map { (seq: $0.seq, hash: $0.hash) }, reconcile: !noReconcile,
-            tablesDigestAt: noReconcile ? [] : Set(checkpoints.filter { $0.statement.tables != nil }.map(\.seq))
+            tablesDigestAt: noReconcile ? [] : Set(checkpoints.filter { $0.statement.tables != nil }.map(\.seq)),
+            // The reconciliation's digest pass runs on a second session, alongside the chain's (issue 18).
+            openSecondConnection: { try secondSession.connect(startingEmbedded: false, recordingFailedLogins: false) }
         ) { progress.update($0) }
         progress.finish()
         let seconds = (clock.now - start).seconds

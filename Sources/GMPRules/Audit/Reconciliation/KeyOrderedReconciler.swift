@@ -31,6 +31,9 @@ public struct KeyOrderedReconciler {
 
     private let tables: [String: AuditReconciler.Table]
     private let checksSignatures: Bool
+    /// Fed only the keys a ``KeyOrderedDigestReplay`` could not settle: a move's two
+    /// halves may then lie on either side, and are checked by that replay instead.
+    private let partial: Bool
 
     // The group being merged.
     private var table: String?
@@ -60,15 +63,19 @@ public struct KeyOrderedReconciler {
     /// signature items, each against what the events say should be there.
     public private(set) var events: ReplayDigest
     private var movesExpected: ReplayDigest
-    private var movesSeen: ReplayDigest
+    /// The second halves of key-changing updates the stream held.
+    public private(set) var movesSeen: ReplayDigest
     private var signaturesExpected: ReplayDigest
     private var signaturesSeen: ReplayDigest
 
     /// `tables` are compared; signatures are checked when `checksSignatures` (the
-    /// signature table is among them). `digestKey` keys the stream's digests.
-    public init(tables: [AuditReconciler.Table], checksSignatures: Bool, digestKey: [UInt8]) {
+    /// signature table is among them). `digestKey` keys the stream's digests. `partial`:
+    /// the stream holds only the keys a ``KeyOrderedDigestReplay`` left to it (every key of
+    /// the signature table and of every signed record among them).
+    public init(tables: [AuditReconciler.Table], checksSignatures: Bool, digestKey: [UInt8], partial: Bool = false) {
         self.tables = Dictionary(tables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.checksSignatures = checksSignatures
+        self.partial = partial
         events = ReplayDigest(key: digestKey)
         movesExpected = ReplayDigest(key: digestKey)
         movesSeen = ReplayDigest(key: digestKey)
@@ -174,9 +181,11 @@ public struct KeyOrderedReconciler {
     /// The findings, in ``AuditReconciler``'s order: events that do not follow, tables
     /// the database lacks, signatures, then each table's rows. Throws when the stream's
     /// second halves of moves or its signatures are not the ones its events call for.
-    public mutating func finish(unknownTables: Set<String>) throws -> AuditReconciler.Outcome {
+    /// `settled`: what a ``KeyOrderedDigestReplay`` found in agreement, counted in the figures.
+    public mutating func finish(unknownTables: Set<String>,
+                                settled: KeyOrderedDigestReplay.Settled = .init()) throws -> AuditReconciler.Outcome {
         closeTable()
-        guard movesSeen == movesExpected else {
+        guard partial || movesSeen == movesExpected else {
             throw OrderError(description: "the trail stream's moved rows are not those its updates moved")
         }
         guard signaturesSeen == signaturesExpected else {
@@ -186,8 +195,10 @@ public struct KeyOrderedReconciler {
         findings += unknownTables.sorted().map { ReconciliationFinding(table: $0, key: nil, kind: .tableMissing) }
         findings += signatureFindings.sorted { $0.seq < $1.seq }.map(\.finding)
         findings += tableFindings
-        return AuditReconciler.Outcome(findings: findings, tables: compared.count, rowsChecked: rowsChecked,
-                                       eventsReplayed: eventsReplayed, signaturesChecked: signaturesChecked)
+        return AuditReconciler.Outcome(findings: findings, tables: compared.union(settled.tables).count,
+                                       rowsChecked: rowsChecked + settled.rowsChecked,
+                                       eventsReplayed: eventsReplayed + settled.eventsReplayed,
+                                       signaturesChecked: signaturesChecked)
     }
 
     // MARK: - Groups

@@ -1,5 +1,45 @@
 import Crypto
 
+/// The SHA-256 of a row image (the jsonb text of a row, as the trail records it and as
+/// `to_jsonb(row)::text` prints it): 32 bytes held inline, so a key's replay state costs
+/// no allocation per row. The server computes the same with
+/// `pg_catalog.sha256(pg_catalog.convert_to(image, 'UTF8'))`; the client never trusts
+/// that for an event's image without folding it into a ``ReplayDigest`` whose other side
+/// it computed itself from the texts the chain pass hashed.
+public struct RowDigest: Hashable, Sendable {
+    let limbs: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The digest of `text` (its UTF-8 bytes).
+    public init(of text: UnsafeRawBufferPointer) {
+        self.init(SHA256.hash(data: text))
+    }
+
+    public init(of text: String) {
+        var text = text
+        self = text.withUTF8 { RowDigest(of: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// 32 bytes as the server sent them; nil for any other length.
+    public init?(bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 32 else { return nil }
+        func limb(_ index: Int) -> UInt64 {
+            (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[index * 8 + $1]) }
+        }
+        limbs = (limb(0), limb(1), limb(2), limb(3))
+    }
+
+    private init(_ digest: SHA256Digest) {
+        self = digest.withUnsafeBytes { RowDigest(bytes: $0)! }
+    }
+
+    public static func == (lhs: RowDigest, rhs: RowDigest) -> Bool { lhs.limbs == rhs.limbs }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(limbs.0)
+        hasher.combine(limbs.1)
+    }
+}
+
 /// A keyed digest of a multiset of trail items: the sum, mod 2^256, of HMAC-SHA-256 of
 /// each item under a key drawn at random for one verification. Two passes over the trail
 /// in different orders (by `seq` for the chain, by record key for the reconciliation)
@@ -9,7 +49,10 @@ import Crypto
 /// index or a query plan returned something else the second time.
 ///
 /// An item is a tag byte, `seq` (8 bytes, big-endian) and its fields, each as in audit
-/// encoding v1 (4-byte big-endian length then the bytes; NULL is ff ff ff ff).
+/// encoding v1 (4-byte big-endian length then the bytes; NULL is ff ff ff ff). A row
+/// image enters as its ``RowDigest`` (32 bytes), never as its text (issue 18): the
+/// second pass may then receive the server's digests instead of the texts, and the sum
+/// proves every one of them is the digest of the text the chain pass hashed.
 public struct ReplayDigest: Equatable, Sendable {
     private let key: SymmetricKey
     private var limbs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -29,79 +72,116 @@ public struct ReplayDigest: Equatable, Sendable {
         lhs.count == rhs.count && lhs.limbs == rhs.limbs
     }
 
-    /// A row event as the chain pass reads it from the COPY (jsonb as text).
-    public mutating func addEvent(_ event: AuditEventBytes) {
-        add(tag: UInt8(ascii: "E"), seq: event.seq,
-            fields: [event.action, event.tableName, event.recordKey, event.oldValues, event.newValues])
+    /// Adds every item of `other` (a digest under the same key): the digest of the union.
+    public mutating func add(_ other: ReplayDigest) {
+        var carry: Bool
+        (limbs.0, carry) = limbs.0.addingReportingOverflow(other.limbs.0)
+        (limbs.1, carry) = Self.add(limbs.1, other.limbs.1, carry)
+        (limbs.2, carry) = Self.add(limbs.2, other.limbs.2, carry)
+        (limbs.3, _) = Self.add(limbs.3, other.limbs.3, carry)
+        count += other.count
     }
 
-    /// A row event as the reconciliation's stream reads it.
+    /// An empty digest under the same key.
+    public var empty: ReplayDigest {
+        var copy = self
+        copy.limbs = (0, 0, 0, 0)
+        copy.count = 0
+        return copy
+    }
+
+    /// A row event as the chain pass reads it from the COPY (jsonb as text, hashed here).
+    public mutating func addEvent(_ event: AuditEventBytes) {
+        addEvent(seq: event.seq, action: event.action, table: event.tableName, recordKey: event.recordKey,
+                 old: event.oldValues.map(RowDigest.init(of:)), new: event.newValues.map(RowDigest.init(of:)))
+    }
+
+    /// A row event with its images as digests (the second pass's digest stream).
+    public mutating func addEvent(seq: Int64, action: UnsafeRawBufferPointer, table: UnsafeRawBufferPointer,
+                                  recordKey: UnsafeRawBufferPointer?, old: RowDigest?, new: RowDigest?) {
+        var mac = HMAC<SHA256>(key: key)
+        Self.head(tag: UInt8(ascii: "E"), seq: seq, into: &mac)
+        Self.length(action.count, into: &mac)
+        mac.update(data: action)
+        Self.length(table.count, into: &mac)
+        mac.update(data: table)
+        Self.length(recordKey?.count, into: &mac)
+        if let recordKey { mac.update(data: recordKey) }
+        Self.image(old, into: &mac)
+        Self.image(new, into: &mac)
+        accumulate(mac)
+    }
+
+    /// A row event as the reconciliation's text stream reads it (images hashed here).
     public mutating func addEvent(seq: Int64, action: String, table: String, recordKey: String?,
                                   oldValues: String?, newValues: String?) {
-        add(tag: UInt8(ascii: "E"), seq: seq, strings: [action, table, recordKey, oldValues, newValues])
+        var action = action, table = table, recordKey = recordKey
+        action.withUTF8 { action in
+            table.withUTF8 { table in
+                func add(_ key: UnsafeRawBufferPointer?) {
+                    addEvent(seq: seq, action: UnsafeRawBufferPointer(action), table: UnsafeRawBufferPointer(table),
+                             recordKey: key, old: oldValues.map(RowDigest.init(of:)), new: newValues.map(RowDigest.init(of:)))
+                }
+                if recordKey == nil { add(nil) } else { recordKey!.withUTF8 { add(UnsafeRawBufferPointer($0)) } }
+            }
+        }
     }
 
     /// The old values of an update that moved its row to another key.
+    public mutating func addMove(seq: Int64, old: RowDigest) {
+        var mac = HMAC<SHA256>(key: key)
+        Self.head(tag: UInt8(ascii: "M"), seq: seq, into: &mac)
+        Self.image(old, into: &mac)
+        accumulate(mac)
+    }
+
     public mutating func addMove(seq: Int64, oldValues: String) {
-        add(tag: UInt8(ascii: "M"), seq: seq, strings: [oldValues])
+        addMove(seq: seq, old: RowDigest(of: oldValues))
     }
 
     /// A signature event's new values, filed under its record.
     public mutating func addSignature(seq: Int64, values: String) {
-        add(tag: UInt8(ascii: "S"), seq: seq, strings: [values])
-    }
-
-    private mutating func add(tag: UInt8, seq: Int64, strings: [String?]) {
         var mac = HMAC<SHA256>(key: key)
-        Self.head(tag: tag, seq: seq, into: &mac)
-        for string in strings {
-            guard var string else {
-                Self.length(nil, into: &mac)
-                continue
-            }
-            string.withUTF8 { utf8 in
-                Self.length(utf8.count, into: &mac)
-                mac.update(data: UnsafeRawBufferPointer(utf8))
-            }
+        Self.head(tag: UInt8(ascii: "S"), seq: seq, into: &mac)
+        var values = values
+        values.withUTF8 { utf8 in
+            Self.length(utf8.count, into: &mac)
+            mac.update(data: UnsafeRawBufferPointer(utf8))
         }
         accumulate(mac)
+    }
+
+    private static func image(_ digest: RowDigest?, into mac: inout HMAC<SHA256>) {
+        guard let digest else {
+            length(nil, into: &mac)
+            return
+        }
+        length(32, into: &mac)
+        var bigEndian = (digest.limbs.0.bigEndian, digest.limbs.1.bigEndian, digest.limbs.2.bigEndian, digest.limbs.3.bigEndian)
+        withUnsafeBytes(of: &bigEndian) { mac.update(data: $0) }
     }
 
     private static func head(tag: UInt8, seq: Int64, into mac: inout HMAC<SHA256>) {
-        var bytes: [UInt8] = [tag]
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: seq) >> UInt64(shift)))
-        }
-        bytes.withUnsafeBytes { mac.update(data: $0) }
+        var tag = tag
+        withUnsafeBytes(of: &tag) { mac.update(data: $0) }
+        var bigEndian = UInt64(bitPattern: seq).bigEndian
+        withUnsafeBytes(of: &bigEndian) { mac.update(data: $0) }
     }
 
     private static func length(_ count: Int?, into mac: inout HMAC<SHA256>) {
-        let length: UInt32 = count.map { UInt32($0) } ?? 0xFFFF_FFFF
-        let prefix = [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        prefix.withUnsafeBytes { mac.update(data: $0) }
-    }
-
-    private mutating func add(tag: UInt8, seq: Int64, fields: [UnsafeRawBufferPointer?]) {
-        var mac = HMAC<SHA256>(key: key)
-        Self.head(tag: tag, seq: seq, into: &mac)
-        for field in fields {
-            Self.length(field?.count, into: &mac)
-            if let field { mac.update(data: field) }
-        }
-        accumulate(mac)
+        var bigEndian = (count.map { UInt32($0) } ?? 0xFFFF_FFFF).bigEndian
+        withUnsafeBytes(of: &bigEndian) { mac.update(data: $0) }
     }
 
     /// Adds the item's code to the sum, mod 2^256.
     private mutating func accumulate(_ mac: HMAC<SHA256>) {
-        let code = Array(mac.finalize())
-        func limb(_ index: Int) -> UInt64 {
-            (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(code[index * 8 + $1]) }
-        }
+        let code = mac.finalize()
+        let item = code.withUnsafeBytes { RowDigest(bytes: $0)! }
         var carry: Bool
-        (limbs.0, carry) = limbs.0.addingReportingOverflow(limb(0))
-        (limbs.1, carry) = Self.add(limbs.1, limb(1), carry)
-        (limbs.2, carry) = Self.add(limbs.2, limb(2), carry)
-        (limbs.3, _) = Self.add(limbs.3, limb(3), carry)
+        (limbs.0, carry) = limbs.0.addingReportingOverflow(item.limbs.0)
+        (limbs.1, carry) = Self.add(limbs.1, item.limbs.1, carry)
+        (limbs.2, carry) = Self.add(limbs.2, item.limbs.2, carry)
+        (limbs.3, _) = Self.add(limbs.3, item.limbs.3, carry)
         count += 1
     }
 
