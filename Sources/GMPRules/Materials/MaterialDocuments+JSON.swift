@@ -65,6 +65,7 @@ extension MaterialDocument.ReachedLot: JSONDecodable {
         din = try o.field("din")
         checkCharacter = try o.field("check_character")
         stage = try o.field("stage")
+        productKind = try o.field("product_kind")
         status = try o.field("status")
         via = try o.optional("via")
         consumed = try o.field("consumed")

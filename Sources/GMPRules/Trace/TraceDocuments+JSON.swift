@@ -85,8 +85,8 @@ extension TraceDocument.Whereabouts: JSONDecodable {
     public init(json: JSONValue) throws(JSONDecodingError) {
         var o = try JSONObject(json)
         unit = try o.field("unit")
-        division = try o.field("division")
-        container = try o.field("container")
+        division = try o.optional("division")
+        container = try o.optional("container")
         state = try o.field("state")
         since = try o.optional("since")
         location = try o.optional("location")
@@ -193,8 +193,8 @@ extension TraceDocument.Whereabouts: JSONEncodable {
     public var jsonValue: JSONValue {
         .object(omittingNil: [
             ("unit", unit.jsonValue),
-            ("division", division.jsonValue),
-            ("container", container.jsonValue),
+            ("division", division?.jsonValue),
+            ("container", container?.jsonValue),
             ("state", state.jsonValue),
             ("since", since?.jsonValue),
             ("location", location?.jsonValue),
