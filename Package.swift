@@ -11,7 +11,6 @@ import PackageDescription
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
-let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 
 let package = Package(
     name: "gmp",
@@ -22,7 +21,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libpq, Debian's libpq-dev.
@@ -47,8 +45,9 @@ let package = Package(
         // binary COPY row the chain verifier reads); never a connection or a query, which
         // Tests/GMPRulesTests/LayerTests.swift checks.
         // Signatures, the audit chain and checkpoints need SHA-256, HMAC and Ed25519:
-        // swift-crypto. Specification files are YAML: Yams.
-        .target(name: "GMPRules", dependencies: ["PostgresClient", crypto, yams]),
+        // swift-crypto. Specification files are YAML, read by its own small reader (YAMLReader):
+        // a YAML library would link the whole of Foundation and ICU into every command.
+        .target(name: "GMPRules", dependencies: ["PostgresClient", crypto]),
 
         // GMP records read and written through the database's guarded functions (donors,
         // lots, QC results, dispositions, custody, shipments, accounts, the audit trail …).
@@ -58,7 +57,7 @@ let package = Package(
         // The command-line interface: parsing, configuration, output, exit codes.
         // The starter configuration and the documentation are embedded at build time
         // (EmbedDocuments), so gmp config init and gmp help TOPIC need no source tree.
-        .target(name: "GMPCLI", dependencies: ["GMPRecords", "GMPRules", "GMPDatabase", "PostgresClient", argumentParser, logging, yams],
+        .target(name: "GMPCLI", dependencies: ["GMPRecords", "GMPRules", "GMPDatabase", "PostgresClient", argumentParser, logging],
                 plugins: ["EmbedDocuments"]),
         .executableTarget(name: "gmp", dependencies: ["GMPCLI"]),
 

@@ -4,7 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 import GMPRules
-import Yams
 
 /// The configuration file (`config/gmp.yaml` documents every key).
 ///
@@ -57,16 +56,14 @@ struct ConfigFile: Equatable {
 
     /// Parses YAML text; `path` is only used in messages.
     static func parse(_ text: String, path: String) throws -> ConfigFile {
-        let root: Node?
+        let root: YAMLNode?
         do {
-            // The basic resolver leaves every scalar a string (the values below are read
-            // by key and type): the default one compiles ICU regular expressions on
-            // every start, some 1.5 ms of each command. For the same reason nodes are
-            // looked up by comparing key strings, never by Node subscripts, which build
-            // the default resolver.
-            root = try Yams.compose(yaml: text, .basic)
-        } catch {
-            throw ConfigurationError(problem: "\(path) is not valid YAML (\(Self.firstLine(of: error)))",
+            // gmp's own reader of the YAML its files use: every scalar stays its text (the
+            // values below are read by key and type), and no YAML library links the whole
+            // of Foundation into every command (docs/benchmarks.md, "Without full Foundation").
+            root = try YAMLReader.read(text)
+        } catch let error as YAMLError {
+            throw ConfigurationError(problem: "\(path) is not valid YAML (\(error))",
                                      fix: "correct the file; gmp config init ./gmp.yaml writes one that shows every key")
         }
         guard let root else { return ConfigFile() }
@@ -74,7 +71,7 @@ struct ConfigFile: Equatable {
             throw ConfigurationError(problem: "\(path) must be a mapping of sections (database, embedded, output, facility, product_codes)",
                                      fix: "start from the file gmp config init writes")
         }
-        var present: [String: Node] = [:]
+        var present: [String: YAMLNode] = [:]
         for (key, value) in sections {
             let name = key.string ?? "?"
             present[name] = value
@@ -82,7 +79,7 @@ struct ConfigFile: Equatable {
                 throw ConfigurationError(problem: "\(path): unknown section '\(name)'",
                                          fix: "use one of: \(knownKeys.keys.sorted().joined(separator: ", "))")
             }
-            for (subkey, _) in value.mapping.map(Array.init) ?? [] where !allowed.contains(subkey.string ?? "") {
+            for (subkey, _) in value.mapping ?? [] where !allowed.contains(subkey.string ?? "") {
                 throw ConfigurationError(problem: "\(path): unknown key '\(name).\(subkey.string ?? "?")'",
                                          fix: "use one of: \(allowed.sorted().map { "\(name).\($0)" }.joined(separator: ", "))")
             }
@@ -128,16 +125,11 @@ struct ConfigFile: Equatable {
         }
         return file
     }
-
-
-    private static func firstLine(of error: Error) -> String {
-        String(String(describing: error).split(separator: "\n").first ?? "")
-    }
 }
 
 /// Reads scalar values from the composed YAML, with errors that name the key.
 private struct ConfigValues {
-    let sections: [String: Node]
+    let sections: [String: YAMLNode]
     let path: String
 
     func invalid(_ section: String, _ key: String, _ why: String) -> ConfigurationError {
@@ -146,9 +138,9 @@ private struct ConfigValues {
     }
 
     /// The scalar at section.key, nil when absent or null.
-    private func scalar(_ section: String, _ key: String) throws -> Node.Scalar? {
+    private func scalar(_ section: String, _ key: String) throws -> YAMLNode.Scalar? {
         guard let node = sections[section]?.mapping?.first(where: { $0.key.string == key })?.value,
-              node.null == nil else { return nil }
+              !node.isNull else { return nil }
         guard let scalar = node.scalar else { throw invalid(section, key, "expected a single value") }
         return scalar
     }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import GMPRules
 
 /// A controlled document's file (a specification, a master batch record) read and parsed

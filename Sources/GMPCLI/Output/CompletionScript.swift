@@ -22,12 +22,12 @@ enum CompletionScript {
             // The top-level dispatch (`db|config|…|lot|…)`), the words offered, and the
             // alias's function calling the command's.
             guard let dispatch = lines.firstIndex(where: { $0.contains("|\(command)|") && $0.hasSuffix(")") }) else { return script }
-            lines[dispatch] = lines[dispatch].replacingOccurrences(of: "|\(command)|", with: "|\(command)|\(alias)|")
+            lines[dispatch] = lines[dispatch].replacing("|\(command)|", with: "|\(command)|\(alias)|")
             if let words = lines.firstIndex(where: { $0.contains("compgen -W '") && $0.contains(" \(command) ") }) {
-                lines[words] = lines[words].replacingOccurrences(of: " \(command) ", with: " \(command) \(alias) ")
+                lines[words] = lines[words].replacing(" \(command) ", with: " \(command) \(alias) ")
             }
             if let described = lines.firstIndex(where: { $0.trimmingPrefix(while: \.isWhitespace).hasPrefix("'\(command):") }) {
-                lines.insert(lines[described].replacingOccurrences(of: "'\(command):", with: "'\(alias):"), at: described + 1)
+                lines.insert(lines[described].replacing("'\(command):", with: "'\(alias):"), at: described + 1)
             }
             lines.append("_gmp_\(alias)() { _gmp_\(command) \"$@\"; }")
         case "fish":
@@ -38,10 +38,10 @@ enum CompletionScript {
             }
             lines = lines.flatMap { line -> [String] in
                 if line.contains("\"gmp \(command)") {
-                    return [line, line.replacingOccurrences(of: "\"gmp \(command)", with: "\"gmp \(alias)")]
+                    return [line, line.replacing("\"gmp \(command)", with: "\"gmp \(alias)")]
                 }
                 if line.contains("positional \"gmp\" -eq 1' -fa '\(command)'") {
-                    return [line, line.replacingOccurrences(of: "-fa '\(command)'", with: "-fa '\(alias)'")]
+                    return [line, line.replacing("-fa '\(command)'", with: "-fa '\(alias)'")]
                 }
                 return [line]
             }

@@ -113,7 +113,7 @@ extension Failure {
 
     /// For errors whose description already ends in "; fix: …".
     private init(exitCode: GMPExitCode, describedWithFix description: String, defaultFix: String) {
-        if let range = description.range(of: "; fix: ") {
+        if let range = description.firstRange(of: "; fix: ") {
             self.init(exitCode: exitCode, problem: String(description[..<range.lowerBound]),
                       fix: String(description[range.upperBound...]))
         } else {

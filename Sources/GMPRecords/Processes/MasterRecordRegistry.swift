@@ -69,11 +69,11 @@ public struct MasterRecordRegistry {
         /// `centrifugation_force=400 x g`. nil when it is not of that form.
         public init?(argument: String) {
             guard let equals = argument.firstIndex(of: "=") else { return nil }
-            let name = String(argument[..<equals]).trimmingCharacters(in: .whitespaces)
-            let rest = argument[argument.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let name = String(argument[..<equals]).trimmingWhitespace
+            let rest = argument[argument.index(after: equals)...].trimmingWhitespace
             let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-") }
             guard !name.isEmpty, let value = ExactDecimal(String(number)) else { return nil }
-            let unit = rest.dropFirst(number.count).trimmingCharacters(in: .whitespaces)
+            let unit = rest.dropFirst(number.count).trimmingWhitespace
             self.init(name: name, value: value, unit: unit.isEmpty ? nil : unit)
         }
     }

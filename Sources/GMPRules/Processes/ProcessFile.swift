@@ -1,5 +1,4 @@
 import PostgresClient
-import Yams
 
 /// Parses a master batch record file (`config/processes/*.yaml`, format in
 /// docs/master-batch-records.md) with the specification files' checked mapping: an

@@ -1,7 +1,5 @@
-import Yams
-
 /// The opening a specification file and a master batch record file share: the YAML read
-/// with the basic resolver, the top mapping checked against its keys, then the code, the
+/// (`YAMLReader`), the top mapping checked against its keys, then the code, the
 /// title and what the document applies to (kind of product and stage). One home, so the
 /// two controlled documents refuse a bad opening alike.
 struct ControlledDocumentHeader {
@@ -28,14 +26,11 @@ struct ControlledDocumentHeader {
     let stage: LotStage
 
     init(_ text: String, _ kind: Kind) throws {
-        let root: Node?
+        let root: YAMLNode?
         do {
-            // The basic resolver leaves every scalar a string with its original text
-            // (and skips compiling the default resolver's regular expressions).
-            root = try Yams.compose(yaml: text, .basic)
-        } catch {
-            let reason = String(describing: error).split(separator: "\n").first.map(String.init) ?? "unreadable"
-            throw SpecificationFileError(path: "", line: nil, problem: "not valid YAML (\(reason))",
+            root = try YAMLReader.read(text)
+        } catch let error as YAMLError {
+            throw SpecificationFileError(path: "", line: error.line, problem: "not valid YAML (\(error.problem))",
                                          fix: "correct the YAML; gmp help \(kind.helpTopic) shows the format")
         }
         guard let root else {

@@ -1,5 +1,4 @@
 import PostgresClient
-import Yams
 
 /// Parses a specification file (`config/specs/*.yaml`, format in docs/qc-and-release.md).
 ///

@@ -4,31 +4,30 @@ import FoundationEssentials
 import Foundation
 #endif
 import PostgresClient
-import Yams
 
 /// A YAML mapping of a specification file, its keys checked against a closed list, with
 /// readers that report the key path of any problem.
 ///
-/// Values are read from the scalar's original text (`Node.Scalar.string`) as the basic
-/// resolver leaves it, never through `Double`: `95.0` stays `95.0`.
+/// Values are read from the scalar's original text (`YAMLNode.Scalar.string`), never
+/// through `Double`: `95.0` stays `95.0`.
 struct SpecificationMapping {
     let path: String
     let line: Int?
-    private let pairs: [(key: String, value: Node)]
+    private let pairs: [(key: String, value: YAMLNode)]
 
     /// Refuses a non-mapping, a non-scalar key and any key outside `allowed`.
-    init(_ node: Node, path: String, allowed: [String]) throws {
+    init(_ node: YAMLNode, path: String, allowed: [String]) throws {
         self.path = path
-        self.line = node.mark?.line
+        self.line = node.line
         guard let mapping = node.mapping else {
             throw SpecificationFileError(path: path, line: line, problem: "expected a mapping of keys to values",
                                          fix: "write one `key: value` per line, as gmp help qc-and-release shows")
         }
-        var pairs: [(key: String, value: Node)] = []
+        var pairs: [(key: String, value: YAMLNode)] = []
         for (key, value) in mapping {
             let name = key.scalar?.string ?? "?"
             guard allowed.contains(name) else {
-                throw SpecificationFileError(path: Self.join(path, name), line: key.mark?.line, problem: "unknown key",
+                throw SpecificationFileError(path: Self.join(path, name), line: key.line, problem: "unknown key",
                                              fix: "use only: \(allowed.joined(separator: ", "))")
             }
             pairs.append((name, value))
@@ -44,9 +43,9 @@ struct SpecificationMapping {
 
     func has(_ key: String) -> Bool { pairs.contains { $0.key == key } }
 
-    func node(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+    func node(_ key: String) -> YAMLNode? { pairs.first { $0.key == key }?.value }
 
-    func required(_ key: String, _ what: String) throws -> Node {
+    func required(_ key: String, _ what: String) throws -> YAMLNode {
         guard let node = node(key) else {
             throw SpecificationFileError(path: path(key), line: line, problem: "missing", fix: "add `\(key):` with \(what)")
         }
@@ -54,7 +53,7 @@ struct SpecificationMapping {
     }
 
     func error(_ key: String, _ problem: String, fix: String) -> SpecificationFileError {
-        SpecificationFileError(path: path(key), line: node(key)?.mark?.line ?? line, problem: problem, fix: fix)
+        SpecificationFileError(path: path(key), line: node(key)?.line ?? line, problem: problem, fix: fix)
     }
 
     // MARK: Values
@@ -62,10 +61,10 @@ struct SpecificationMapping {
     /// Non-empty text (quoted or not).
     func text(_ key: String, _ what: String) throws -> String {
         let node = try required(key, what)
-        guard let scalar = node.scalar, node.null == nil else {
+        guard let scalar = node.scalar, !node.isNull else {
             throw error(key, "expected text", fix: "give \(what)")
         }
-        let text = scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = scalar.string.trimmingWhitespace
         guard !text.isEmpty else { throw error(key, "is empty", fix: "give \(what)") }
         return text
     }
@@ -83,7 +82,7 @@ struct SpecificationMapping {
     /// A non-negative decimal written as a plain YAML number, kept exactly as typed.
     func decimal(_ key: String) throws -> ExactDecimal {
         let node = try required(key, "a number")
-        guard let scalar = node.scalar, node.null == nil else {
+        guard let scalar = node.scalar, !node.isNull else {
             throw error(key, "expected a number", fix: "write a decimal such as 95 or 95.0")
         }
         let text = scalar.string
@@ -126,11 +125,11 @@ struct SpecificationMapping {
         }
         return try sequence.enumerated().map { index, item in
             let itemPath = "\(path(key))[\(index)]"
-            guard let text = item.scalar?.string, item.null == nil, !text.isEmpty else {
-                throw SpecificationFileError(path: itemPath, line: item.mark?.line, problem: "expected a single word",
+            guard let text = item.scalar?.string, !item.isNull, !text.isEmpty else {
+                throw SpecificationFileError(path: itemPath, line: item.line, problem: "expected a single word",
                                              fix: "write \(what)")
             }
-            return (text, itemPath, item.mark?.line)
+            return (text, itemPath, item.line)
         }
     }
 }

@@ -42,7 +42,7 @@ struct TextReportWriter: AuditReportWriter {
             let line = detail("signature: \(signature.meaning) by \(signature.printedName) (\(signature.signer)) "
                               + "at \(signature.signedAt.iso8601): \(state)")
             // The state coloured after wrapping, so colour never counts toward a width.
-            text += line.replacingOccurrences(of: state, with: signature.intact ? style.green(state) : style.red(state))
+            text += line.replacing(state, with: signature.intact ? style.green(state) : style.red(state))
         } else {
             if let old = entry.oldValues { text += detail("old: \(old)") }
             if let new = entry.newValues { text += detail("new: \(new)") }

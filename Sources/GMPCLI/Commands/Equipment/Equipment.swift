@@ -126,7 +126,7 @@ struct EquipmentList: GMPCommand {
         context.output.data(rows.isEmpty ? "no equipment" : textTable(
             header: ["EQUIPMENT", "KIND", "STATUS", "CALIBRATION DUE", "MAINTENANCE DUE", "NOT USABLE NOW"],
             rows: rows.map { r in
-                [r.id, r.kind, r.status.replacingOccurrences(of: "_", with: " "), r.calibrationDueAt?.description ?? "-",
+                [r.id, r.kind, r.status.replacing("_", with: " "), r.calibrationDueAt?.description ?? "-",
                  r.maintenanceDueAt?.description ?? "-", r.unusableBecause ?? ""]
             }))
     }
@@ -252,7 +252,7 @@ struct EquipmentStatus: GMPCommand {
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let inService = state == .inService
-        let stateInWords = state.rawValue.replacingOccurrences(of: "-", with: " ")
+        let stateInWords = state.rawValue.replacing("-", with: " ")
         try SignedAction.runAndReport(
             connection,
             function: inService ? "gmp.return_equipment_to_service(uuid, text, text)"

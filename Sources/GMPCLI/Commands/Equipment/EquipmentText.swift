@@ -6,7 +6,7 @@ import PostgresClient
 enum EquipmentText {
     static func summary(_ e: EquipmentDocument.Equipment) -> [String] {
         var lines = [
-            "equipment      \(e.id)  \(e.status.replacingOccurrences(of: "_", with: " "))"
+            "equipment      \(e.id)  \(e.status.replacing("_", with: " "))"
                 + (e.unusableBecause.map { " (not usable now: \($0))" } ?? ""),
             "kind           \(e.kind) — \(e.name)" + (e.storageDevice.map { " (storage device \($0))" } ?? ""),
             "calibration    every \(e.calibrationIntervalDays.map { "\($0) day(s)" } ?? "- (not required)"), "
@@ -18,7 +18,7 @@ enum EquipmentText {
         if !e.statusChanges.isEmpty {
             lines.append("status changes \(e.statusChanges.count)")
             lines += indentedTable(header: ["STATUS", "CHANGED (UTC)", "BY", "SIGNATURE", "REASON"], rows: e.statusChanges.map { c in
-                [c.status.replacingOccurrences(of: "_", with: " "), c.changedAt, c.changedBy, signature(c.signatureId, c.signatureIntact),
+                [c.status.replacing("_", with: " "), c.changedAt, c.changedBy, signature(c.signatureId, c.signatureIntact),
                  c.reason]
             })
         }
@@ -42,7 +42,7 @@ enum EquipmentText {
     /// "found in tolerance, left in tolerance" for a calibration; empty for maintenance.
     private static func tolerance(_ s: EquipmentDocument.Service) -> String {
         s.asFound.map { found in
-            "found \(found.replacingOccurrences(of: "_", with: " ")), left \((s.asLeft ?? "").replacingOccurrences(of: "_", with: " "))"
+            "found \(found.replacing("_", with: " ")), left \((s.asLeft ?? "").replacing("_", with: " "))"
         } ?? ""
     }
 

@@ -91,7 +91,7 @@ struct RecallOpen: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let opened = try SignedAction.run(connection, function: "gmp.open_recall(uuid, text, text, bigint, text)",
                                           refusal: "open recalls", fix: "QA opens recalls",
-                                          signing: SigningIntent(record: "recall of \(cause.rawValue.replacingOccurrences(of: "_", with: " ")) \(subject): "
+                                          signing: SigningIntent(record: "recall of \(cause.rawValue.replacing("_", with: " ")) \(subject): "
                                                                      + "every lot and unit it reached held", meaning: .held, statement: reason),
                                           passwordStdin: passwordStdin) { db, challenge in
             try Recalls.open(on: db, challenge: challenge, cause: cause, subject: subject, result: result,
@@ -301,7 +301,7 @@ struct RecallList: GMPCommand {
         context.output.data(rows.isEmpty ? "no recalls" : textTable(
             header: ["RECALL", "STATUS", "CAUSE", "SUBJECT", "OPENED (UTC)", "LOTS", "UNITS", "ACKNOWLEDGED"],
             rows: rows.map { r in
-                [r.id, r.status, r.cause.replacingOccurrences(of: "_", with: " "), r.subject, r.openedAt.iso8601, String(r.lots),
+                [r.id, r.status, r.cause.replacing("_", with: " "), r.subject, r.openedAt.iso8601, String(r.lots),
                  "\(r.units) (\(r.shippedUnits) shipped)", "\(r.acknowledged) of \(r.consignees)"]
             }, rightAligned: [5]))
     }

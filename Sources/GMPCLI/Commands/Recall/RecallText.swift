@@ -20,7 +20,7 @@ enum RecallText {
     static func text(_ r: RecallDocument.Recall) -> [String] {
         var lines = [
             "recall         \(r.id)  \(r.status)",
-            "cause          \(r.cause.replacingOccurrences(of: "_", with: " ")) \(r.subject)"
+            "cause          \(r.cause.replacing("_", with: " ")) \(r.subject)"
                 + (r.resultId.map { ", result \($0)" } ?? "")
                 + ((r.newborns ?? []).isEmpty ? "" : " (newborns \((r.newborns ?? []).joined(separator: ", ")))"),
             "description    \(r.description)",
@@ -171,7 +171,7 @@ enum RecallHTML {
             table { border-collapse: collapse; width: 100%; } td, th { border: 0.5pt solid #888; padding: 2pt 4pt; text-align: left; }
             </style></head><body>
             <h1>Recall \(e(r.id)) — \(e(r.status))</h1>
-            <p>Cause: \(e(r.cause.replacingOccurrences(of: "_", with: " "))) \(e(r.subject))\(r.resultId.map { ", result \($0)" } ?? "")<br>
+            <p>Cause: \(e(r.cause.replacing("_", with: " "))) \(e(r.subject))\(r.resultId.map { ", result \($0)" } ?? "")<br>
             Why: \(e(r.description))<br>Opened \(e(r.openedAt)) by \(e(r.openedBy)).</p>
             <p>\(status)</p>
             <h2>Signatures</h2><table><tr><th>meaning</th><th>signer</th><th>signed at (UTC)</th><th>content</th></tr>\(signatures)</table>
