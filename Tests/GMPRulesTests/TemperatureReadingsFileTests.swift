@@ -214,7 +214,9 @@ struct TemperatureReadingsFileTests {
         #expect(refused.fix.hasSuffix("correct every line named and import the whole file again"))
     }
 
-    @Test("a million lines parse quickly (well under a second in a release build)")
+    // Its speed is measured by `scripts/bench --readings` (docs/benchmarks.md), not here:
+    // a timed test fails on a loaded machine and proves nothing on an idle one.
+    @Test("a million lines parse, every row counted and the first timestamp exact")
     func million() throws {
         var text = Self.header
         text.reserveCapacity(36_000_000)
@@ -222,15 +224,9 @@ struct TemperatureReadingsFileTests {
             let (year, month, day) = (2000 + i / 483_840, 1 + (i / 40_320) % 12, 1 + (i / 1440) % 28)
             text += "LN2-01,\(year)-\(pad(month))-\(pad(day))T\(pad((i / 60) % 24)):\(pad(i % 60)):00Z,-18\(i % 10).\(i % 7)\n"
         }
-        let bytes = Array(text.utf8)
-        let clock = ContinuousClock()
-        var file: TemperatureReadingsFile?
-        let elapsed = try clock.measure { file = try TemperatureReadingsFile(bytes: bytes, knownDevices: Self.known) }
-        #expect(file?.rowCount == 1_000_000)
-        #expect(file?.series.first?.firstAt == 946_684_800_000_000)  // 2000-01-01T00:00:00Z
-        // A debug build is many times slower than release (where it is well under a
-        // second, docs/benchmarks.md); the bound catches an accidentally quadratic path.
-        #expect(elapsed < .seconds(15), "parsing took \(elapsed)")
+        let file = try TemperatureReadingsFile(bytes: Array(text.utf8), knownDevices: Self.known)
+        #expect(file.rowCount == 1_000_000)
+        #expect(file.series.first?.firstAt == 946_684_800_000_000)  // 2000-01-01T00:00:00Z
     }
 
     private func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
