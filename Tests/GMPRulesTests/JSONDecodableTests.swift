@@ -183,7 +183,7 @@ private enum Fixture {
         "result_id":9007199254740993,"recorded_by":"recordedBy"}]},"consumptions":[{"id":9007199254740993,
         "material_lot":"materialLot","lot":"lot","quantity":"quantity","unit":"unit","used_at":"usedAt","step":"step",
         "step_id":9007199254740993,"test":"test","result_id":9007199254740993,"recorded_by":"recordedBy"}],
-        "lots":[{"din":"din","check_character":"checkCharacter","stage":"stage","status":"status","via":"via",
+        "lots":[{"din":"din","check_character":"checkCharacter","stage":"stage","product_kind":"productKind","status":"status","via":"via",
         "consumed":true,"whereabouts":[{"unit":"unit","division":7,"container":"container","state":"state",
         "since":"since","location":"location","position":"position","device":"device","person":"person",
         "party":"party","shipment":"shipment","consignee":"consignee","received_at":"receivedAt"}]}]}
@@ -200,7 +200,7 @@ private enum Fixture {
         "consumptions":null},"consumptions":[{"id":9007199254740993,"material_lot":"materialLot","lot":"lot",
         "quantity":"quantity","unit":"unit","used_at":"usedAt","step":null,"step_id":null,"test":null,
         "result_id":null,"recorded_by":"recordedBy"}],"lots":[{"din":"din","check_character":"checkCharacter",
-        "stage":"stage","status":"status","via":null,"consumed":true,"whereabouts":null}]}
+        "stage":"stage","product_kind":"productKind","status":"status","via":null,"consumed":true,"whereabouts":null}]}
         """#
 
     static let releaseCheckFull = #"""
