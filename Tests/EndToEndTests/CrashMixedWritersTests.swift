@@ -173,10 +173,7 @@ extension CrashTests {
                 Issue.record("neither success nor the documented 69: \(planned.arguments)\n\(run)")
             }
             if run.status == 69 {
-                // One error line; before it, at most the server's own warning that it is
-                // shutting down, which libpq printed itself in one run (not through gmp's notices).
-                let lines = run.stderrLines.filter { !$0.hasPrefix("WARNING:  terminating connection due to immediate shutdown") }
-                #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && lines[0].contains("; fix: "), "\(run)")
+                expectOneLineError(run, exit: 69, allowingShutdownWarning: true)
             }
         }
         for (arguments, targetRuns) in byTarget {
