@@ -68,16 +68,9 @@ extension AuditTrail {
                        (c.ordinality - 1)::int4 AS ti
                 FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_tables')::jsonb)
                      WITH ORDINALITY AS c(value, ordinality)
-            ), trail AS NOT MATERIALIZED (
-                SELECT e.seq, e.action, e.table_name, e.record_key, e.old_values, e.new_values
-                FROM gmp_audit.event e WHERE e.action IN ('INSERT', 'UPDATE', 'DELETE')
-                UNION ALL
-                SELECT p.seq, p.action, p.table_name, p.record_key, p.old_values, p.new_values
-                FROM (SELECT h.seq + row_number() OVER (ORDER BY p.write_order) AS seq, p.action, p.table_name,
-                             p.record_key, p.old_values, p.new_values
-                      FROM gmp_audit.pending_event p CROSS JOIN gmp_audit.chain_head h) p
-                WHERE p.action IN ('INSERT', 'UPDATE', 'DELETE')
-            ), items AS (
+            ),
+            """ + Self.trailOfRowEvents + """
+            , items AS (
                 SELECT c.ti, v.k, t.seq, v.kind, v.action, v.old_key, d.old_digest, v.new_digest
                 FROM trail t JOIN compared c USING (table_name)
                 CROSS JOIN LATERAL (

@@ -170,6 +170,22 @@ extension AuditTrail {
             .joined(separator: ",") + "]"
     }
 
+    /// The row events of the trail as one snapshot holds them: the chained events and, after
+    /// them in the order they will be chained, the pending ones. Both reconciliation reads
+    /// (the digests and the texts) take their rows from it.
+    static let trailOfRowEvents: SQLQuery = """
+        trail AS NOT MATERIALIZED (
+            SELECT e.seq, e.action, e.table_name, e.record_key, e.old_values, e.new_values
+            FROM gmp_audit.event e WHERE e.action IN ('INSERT', 'UPDATE', 'DELETE')
+            UNION ALL
+            SELECT p.seq, p.action, p.table_name, p.record_key, p.old_values, p.new_values
+            FROM (SELECT h.seq + row_number() OVER (ORDER BY p.write_order) AS seq, p.action, p.table_name,
+                         p.record_key, p.old_values, p.new_values
+                  FROM gmp_audit.pending_event p CROSS JOIN gmp_audit.chain_head h) p
+            WHERE p.action IN ('INSERT', 'UPDATE', 'DELETE')
+        )
+        """
+
     /// One stream: per compared table and record key (byte order, no key last), the row
     /// events by seq (kind 0; an update that moved its row to another key also gives its
     /// old values under the old key, kind 1), the signatures on that record at their own
@@ -186,16 +202,9 @@ extension AuditTrail {
             ), keys AS MATERIALIZED (
                 SELECT k.value ->> 0 AS table_name, coalesce(k.value ->> 1, '') AS k, (k.value ->> 1) IS NULL AS no_key
                 FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_keys')::jsonb) k
-            ), trail AS NOT MATERIALIZED (
-                SELECT e.seq, e.action, e.table_name, e.record_key, e.old_values, e.new_values
-                FROM gmp_audit.event e WHERE e.action IN ('INSERT', 'UPDATE', 'DELETE')
-                UNION ALL
-                SELECT p.seq, p.action, p.table_name, p.record_key, p.old_values, p.new_values
-                FROM (SELECT h.seq + row_number() OVER (ORDER BY p.write_order) AS seq, p.action, p.table_name,
-                             p.record_key, p.old_values, p.new_values
-                      FROM gmp_audit.pending_event p CROSS JOIN gmp_audit.chain_head h) p
-                WHERE p.action IN ('INSERT', 'UPDATE', 'DELETE')
-            ), items AS (
+            ),
+            """ + Self.trailOfRowEvents + """
+            , items AS (
                 SELECT t.table_name, v.k, t.seq, v.kind, t.action, t.record_key, v.old_values, v.new_values,
                        NULL::text AS current_hash
                 FROM trail t JOIN compared c USING (table_name)
