@@ -147,6 +147,54 @@ CREATE FUNCTION proto.__D___event_hash(bigint, bigint, timestamptz, bigint, text
                                        text, bytea) RETURNS bytea
 LANGUAGE c IMMUTABLE PARALLEL SAFE AS '__SO__', 'audit_c_event_hash_v2';
 
+-- @section today_chain_c_hash
+-- Today's chaining (gmp_audit.chain_batch, the same statements on gmp's own tables and
+-- head) with the hash in C (c_hash above): what today's layout costs with the hash in C.
+CREATE FUNCTION proto.__D___chain(max_events integer, wait boolean) RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    head gmp_audit.chain_head;
+    start_seq bigint;
+    p gmp_audit.pending_event;
+    orders bigint[] := '{}';
+    hashes bytea[] := '{}';
+    n integer := 0;
+BEGIN
+    IF NOT EXISTS (SELECT FROM gmp_audit.pending_event) THEN
+        RETURN 0;
+    END IF;
+    IF wait THEN
+        SELECT * INTO STRICT head FROM gmp_audit.chain_head FOR UPDATE;
+    ELSE
+        SELECT * INTO head FROM gmp_audit.chain_head FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN RETURN 0; END IF;
+    END IF;
+    start_seq := head.seq;
+    FOR p IN SELECT * FROM gmp_audit.pending_event ORDER BY write_order LIMIT max_events LOOP
+        n := n + 1;
+        head.hash := proto.__D___event_hash(start_seq + n, p.write_order, p.occurred_at, p.transaction_id, p.actor,
+                                            p.action, p.table_name, p.record_key, p.old_values, p.new_values,
+                                            p.reason, head.hash);
+        orders[n] := p.write_order;
+        hashes[n] := head.hash;
+    END LOOP;
+    IF n = 0 THEN
+        RETURN 0;
+    END IF;
+    head.seq := start_seq + n;
+    INSERT INTO gmp_audit.event (seq, write_order, occurred_at, transaction_id, actor, action, table_name,
+                                 record_key, old_values, new_values, reason, hash)
+    SELECT start_seq + c.n, s.write_order, s.occurred_at, s.transaction_id, s.actor, s.action, s.table_name,
+           s.record_key, s.old_values, s.new_values, s.reason, c.hash
+    FROM unnest(orders, hashes) WITH ORDINALITY AS c(write_order, hash, n)
+    JOIN gmp_audit.pending_event s ON s.write_order = c.write_order
+    ORDER BY c.n;
+    DELETE FROM gmp_audit.pending_event d WHERE d.write_order = ANY (orders);
+    UPDATE gmp_audit.chain_head SET seq = head.seq, hash = head.hash;
+    RETURN n;
+END;
+$$;
+
 -- @section link_chain
 -- Chaining with a narrow link row per event (designs B, C, D, E). Candidates: events above
 -- the mark without a link, in write_order (as today: visible = committed; an event still
