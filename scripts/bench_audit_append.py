@@ -3,10 +3,14 @@
 
 1. Throughput under concurrency: pgbench at 1, 4, 8 and 16 clients, one single-row INSERT
    per transaction, into an audited table against the same INSERT into an unaudited twin.
-   The audited client does what gmp does (docs/audit-trail.md, "lazy chaining"): the
-   write commits with its events staged, then one statement of its own chains them when
-   due (chain_if_due: enough pending or the oldest waited long enough; session setting
-   gmp.audit_chain = after_commit). In the same run, for comparison: the same client
+   The audited client sends exactly what gmp sends (docs/audit-trail.md, "lazy chaining";
+   session setting gmp.audit_chain = after_commit): BEGIN, the INSERT, the commit receipt
+   statement, which also asks whether chaining is due (gmp_audit.chain_due), COMMIT, and
+   only when it was due, chain_if_due in a statement of its own. The twin ("gmp's shape")
+   is the same transaction into the unaudited table, receipt included and no due question;
+   the bare INSERT twin of earlier figures is measured too. With --baseline, gmp's way as
+   it was before (the receipt, then chain_if_due after EVERY commit) on the baseline
+   database. In the same run, for comparison: the same client
    chaining after EVERY commit (chain_pending(10000, true): gmp before lazy chaining), a
    client that chains at its COMMIT (psql's way), and one in gmp.audit_chain = lazy mode
    (chains at its COMMIT when due, never waiting).
@@ -61,8 +65,15 @@ class ServerCPU:
         pq.PQresultStatus.argtypes = [ctypes.c_void_p]
         pq.PQresultErrorMessage.restype, pq.PQresultErrorMessage.argtypes = ctypes.c_char_p, [ctypes.c_void_p]
         pq.PQclear.argtypes = [ctypes.c_void_p]
+        pq.PQntuples.argtypes = [ctypes.c_void_p]
+        pq.PQfnumber.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        pq.PQgetvalue.restype, pq.PQgetvalue.argtypes = ctypes.c_char_p, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
         pq.PQfinish.argtypes = [ctypes.c_void_p]
         self.pq = pq
+
+    # A statement run only when the last column named "due" read true (gmp's way: chain_if_due
+    # only when the receipt statement found chaining due).
+    IF_DUE = "if due: "
 
     def per_write_us(self, conninfo: str, statements: list[str], writes: int) -> float:
         """Backend CPU (microseconds) per run of `statements`, after a warm-up of 300 runs."""
@@ -73,12 +84,22 @@ class ServerCPU:
                 raise RuntimeError("connection failed")
             encoded = [s.encode() for s in statements]
 
+            condition = self.IF_DUE.encode()
+
             def run(n):
                 for _ in range(n):
+                    due = False
                     for sql in encoded:
+                        if sql.startswith(condition):
+                            if not due:
+                                continue
+                            sql = sql[len(condition):]
                         result = pq.PQexec(conn, sql)
                         if pq.PQresultStatus(result) not in (1, 2):
                             raise RuntimeError(pq.PQresultErrorMessage(result).decode())
+                        column = pq.PQfnumber(result, b"due")
+                        if column >= 0 and pq.PQntuples(result) > 0:
+                            due = pq.PQgetvalue(result, 0, column) in (b"t", b"1")
                         pq.PQclear(result)
             run(300)
             with open(f"/proc/{pq.PQbackendPID(conn)}/schedstat") as f:
@@ -127,18 +148,28 @@ def main() -> int:
 
     scripts = {
         "twin": "INSERT INTO public.bench_plain (note) VALUES ('bench row');\n",
-        "audited": ("INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n"
-                    "SELECT gmp_audit.chain_if_due(10000);\n"),
+        # gmp's transaction shape, unaudited: what the audited way is compared with.
+        "twin_txn": ("BEGIN;\nINSERT INTO public.bench_plain (note) VALUES ('bench row');\n"
+                     "SELECT gmp_meta.write_commit_receipt(gen_random_uuid()) AS id;\nCOMMIT;\n"),
+        # What gmp sends now: chain_if_due only when the receipt statement found it due.
+        "audited": ("BEGIN;\nINSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n"
+                    "SELECT gmp_meta.write_commit_receipt(gen_random_uuid()) AS id, gmp_audit.chain_due()::int AS due \\gset\n"
+                    "COMMIT;\n\\if :due\nSELECT gmp_audit.chain_if_due(10000);\n\\endif\n"),
+        # What gmp sent before (the baseline database): chain_if_due after every commit.
+        "audited_before": ("BEGIN;\nINSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n"
+                           "SELECT gmp_meta.write_commit_receipt(gen_random_uuid()) AS id;\nCOMMIT;\n"
+                           "SELECT gmp_audit.chain_if_due(10000);\n"),
         "every_commit": ("INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n"
                          "SELECT gmp_audit.chain_pending(10000, true);\n"),
         "at_commit": "INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n",
         "lazy_at_commit": "INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n",
     }
-    options = {"twin": "", "audited": "-c gmp.audit_chain=after_commit",
+    options = {"twin": "", "twin_txn": "", "audited": "-c gmp.audit_chain=after_commit",
+               "audited_before": "-c gmp.audit_chain=after_commit",
                "every_commit": "-c gmp.audit_chain=after_commit", "at_commit": "", "lazy_at_commit": "-c gmp.audit_chain=lazy"}
     clients = [int(c) for c in args.clients.split(",")]
     # (script, database label): the twin and the comparisons on --database only.
-    runs = ([("twin", ""), ("audited", "")] + ([("audited", "before")] if args.baseline else [])
+    runs = ([("twin", ""), ("twin_txn", ""), ("audited", "")] + ([("audited_before", "before")] if args.baseline else [])
             + [("every_commit", ""), ("at_commit", ""), ("lazy_at_commit", "")])
     results: dict[tuple[str, str, int], tuple[float, int]] = {}
     tmp = tempfile.mkdtemp(prefix="bench_audit_append.")
@@ -161,16 +192,18 @@ def main() -> int:
                 load.append(os.getloadavg()[0])
         for run in runs:
             results[(run[0], run[1], n)] = (statistics.median(samples[run]), failures[run])
-        twin = results[("twin", "", n)][0]
-        line = f"{n:2d} clients: twin {twin:8.0f} tps | audited, lazy (gmp's way) {results[('audited', '', n)][0]:8.0f} tps "
-        line += f"({results[('audited', '', n)][0] / twin:.2f}x)"
+        twin = results[("twin_txn", "", n)][0]
+        bare = results[("twin", "", n)][0]
+        line = (f"{n:2d} clients: twin (gmp's shape) {twin:8.0f} tps | audited (gmp's way) "
+                f"{results[('audited', '', n)][0]:8.0f} tps ({results[('audited', '', n)][0] / twin:.2f}x)")
         if args.baseline:
-            line += (f" | before: {results[('audited', 'before', n)][0]:8.0f} tps "
-                     f"({results[('audited', 'before', n)][0] / twin:.2f}x)")
+            line += (f" | before: {results[('audited_before', 'before', n)][0]:8.0f} tps "
+                     f"({results[('audited_before', 'before', n)][0] / twin:.2f}x)")
+        line += f" | bare INSERT twin {bare:8.0f} tps (audited {results[('audited', '', n)][0] / bare:.2f}x)"
         for name, label in (("every_commit", "chained after every commit"), ("at_commit", "chained at COMMIT"),
                             ("lazy_at_commit", "lazy at COMMIT")):
             tps = results[(name, '', n)][0]
-            line += f" | {label} {tps:8.0f} tps ({tps / twin:.2f}x)"
+            line += f" | {label} {tps:8.0f} tps ({tps / bare:.2f}x bare)"
         line += f" | failed {sum(failures.values())} | load {min(load):.1f}-{max(load):.1f}"
         print(line, flush=True)
     pending = sh(psql + ["-At", "-c", "SELECT count(*) FROM gmp_audit.pending_event"]).strip()
@@ -179,14 +212,14 @@ def main() -> int:
     print(f"chained by a reader after the runs: {chained}")
 
     # In-server cost: one client, the commit's flush left out.
-    cost = {"twin": [], "audited": []}
+    cost = {"twin_txn": [], "audited": []}
     for _ in range(args.rounds):
         for name in cost:
             env = dict(os.environ, PGOPTIONS=options[name] + " -c synchronous_commit=off")
             out = sh([pgbench_bin, "-n", "-f", os.path.join(tmp, name + ".sql"), "-T", str(args.seconds),
                       "-c", "1", args.database], env=env)
             cost[name].append(float(re.search(r"tps = ([0-9.]+)", out).group(1)))
-    twin, audited = statistics.median(cost["twin"]), statistics.median(cost["audited"])
+    twin, audited = statistics.median(cost["twin_txn"]), statistics.median(cost["audited"])
     print(f"in-server, 1 client, synchronous_commit off: twin {1e3 / twin:.3f} ms, audited {1e3 / audited:.3f} ms "
           f"a write: {twin / audited:.2f}x | load {os.getloadavg()[0]:.1f}", flush=True)
 
@@ -194,18 +227,25 @@ def main() -> int:
     # interleaved, the least of the rounds (the machine's load only ever adds to it).
     try:
         meter = ServerCPU()
-        statements = {"twin": ["INSERT INTO public.bench_plain (note) VALUES ('bench row')"],
-                      "audited": ["INSERT INTO gmp.bench_audited (note) VALUES ('bench row')",
-                                  "SELECT gmp_audit.chain_if_due(10000)"]}
+        receipt = "SELECT gmp_meta.write_commit_receipt(gen_random_uuid()) AS id"
+        ways = {  # per database label: what gmp sends there (the baseline: gmp before)
+            "": ["BEGIN", "INSERT INTO gmp.bench_audited (note) VALUES ('bench row')",
+                 receipt + ", gmp_audit.chain_due() AS due", "COMMIT", ServerCPU.IF_DUE + "SELECT gmp_audit.chain_if_due(10000)"],
+            "before": ["BEGIN", "INSERT INTO gmp.bench_audited (note) VALUES ('bench row')", receipt, "COMMIT",
+                       "SELECT gmp_audit.chain_if_due(10000)"]}
         for label, database in databases.items():
+            statements = {"bare twin": ["INSERT INTO public.bench_plain (note) VALUES ('bench row')"],
+                          "twin": ["BEGIN", "INSERT INTO public.bench_plain (note) VALUES ('bench row')", receipt, "COMMIT"],
+                          "audited": ways[label]}
             cpu = {name: [] for name in statements}
             for _ in range(max(args.rounds, 3)):
                 for name, sql in statements.items():
                     options = "-c synchronous_commit=off" + (" -c gmp.audit_chain=after_commit" if name == "audited" else "")
                     cpu[name].append(meter.per_write_us(f"{database} options='{options}'", sql, args.writes))
-            twin, audited = min(cpu["twin"]), min(cpu["audited"])
-            print(f"server CPU a write{' (' + label + ')' if label else ''}: twin {twin:.1f} us, audited (gmp's way) "
-                  f"{audited:.1f} us: {audited / twin:.2f}x | load {os.getloadavg()[0]:.1f}", flush=True)
+            bare, twin, audited = min(cpu["bare twin"]), min(cpu["twin"]), min(cpu["audited"])
+            print(f"server CPU a write{' (' + label + ')' if label else ''}: twin (gmp's shape) {twin:.1f} us, audited "
+                  f"(gmp's way) {audited:.1f} us: {audited / twin:.2f}x; bare INSERT twin {bare:.1f} us "
+                  f"({audited / bare:.2f}x) | load {os.getloadavg()[0]:.1f}", flush=True)
         sh(psql + ["-At", "-c", "SELECT gmp_audit.chain_pending()"])
     except (OSError, RuntimeError) as error:
         print(f"server CPU not measured: {error}", flush=True)

@@ -90,4 +90,56 @@ struct LazyChainingCommandTests {
             #expect(try verify.json()["pending_events"] as? Int == 0, "\(verify)")
         }
     }
+
+    /// Calls of a PL/pgSQL function in this database, as flushed by the sessions that ended
+    /// (track_functions, set for the database below).
+    static func calls(_ superuser: PostgresConnection, _ function: String) throws -> Int64 {
+        try superuser.execute("SELECT pg_stat_clear_snapshot()")
+        return try superuser.query("""
+            SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_user_functions
+            WHERE schemaname = 'gmp_audit' AND funcname = \(function)
+            """)[0].decode("n")
+    }
+
+    /// Polls until the statistics of the sessions that ended show `condition` (a session
+    /// flushes them as it exits, just after its client); false after 10 s.
+    static func eventually(_ condition: () throws -> Bool) throws -> Bool {
+        for _ in 0..<100 {
+            if try condition() { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    @Test("a write that is not due asks in its receipt statement and sends no chaining after its commit; one that is due chains")
+    func chainingSentOnlyWhenDue() throws {
+        try DonorLotCommandTests.withSite { site in
+            // Function calls counted for every session that starts from here on (gmp's only).
+            let superuser = try TestServer.connect(site.database)
+            try superuser.execute("""
+                DO $$ BEGIN
+                    EXECUTE format('ALTER DATABASE %I SET track_functions = ''pl''', current_database());
+                    EXECUTE format('ALTER DATABASE %I SET gmp.audit_chain_wait_ms = 3600000', current_database());
+                END $$
+                """)
+            try superuser.execute("SELECT gmp_audit.chain_pending()")
+            try site.expectSuccess {
+                try site.gmp(site.operatorAccount, ["donor", "register", "--use", "allogeneic", "--name", "Quiet Example"])
+            }
+            // Its receipt statement asked (chain_due, once) and it was not due: the
+            // chain_if_due gmp sent after every write before is what is missing now.
+            #expect(try Self.eventually { try Self.calls(superuser, "chain_due") >= 1 }, "the write asked")
+            #expect(try Self.calls(superuser, "chain_if_due") == 0, "no chaining statement after a write that is not due")
+            #expect(try Self.state(site.database).pending > 0)
+
+            try superuser.execute("""
+                DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET gmp.audit_chain_events = 1', current_database()); END $$
+                """)
+            try site.expectSuccess {
+                try site.gmp(site.operatorAccount, ["donor", "register", "--use", "allogeneic", "--name", "Due Example"])
+            }
+            #expect(try Self.eventually { try Self.calls(superuser, "chain_if_due") >= 1 }, "due: chained after the commit")
+            #expect(try Self.state(site.database).pending == 0)
+        }
+    }
 }

@@ -342,6 +342,10 @@ $$;
 -- hash format v2 (docs/audit-trail.md): v1 with the tag 'gmp-audit-v2' and the event's
 -- write_order after its seq, so the order of a transaction's events is authenticated
 -- although seq is the order of chaining. Vectors: docs/audit/test-vectors.md.
+-- Each field's bytes are taken once, then the message is built in one expression: an
+-- assignment a field, each copying the growing message, cost the chaining a third more
+-- server time an event (issue 19, docs/benchmarks.md). NULL propagates through ||, and
+-- coalesce turns a NULL field into FF FF FF FF.
 CREATE OR REPLACE FUNCTION gmp_audit.event_hash_v2(
     seq bigint, write_order bigint, occurred_at timestamptz, transaction_id bigint, actor text, action text,
     table_name text, record_key text, old_values jsonb, new_values jsonb, reason text,
@@ -349,34 +353,29 @@ CREATE OR REPLACE FUNCTION gmp_audit.event_hash_v2(
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
     null_field constant bytea := '\xffffffff';
-    part bytea;
-    -- field('gmp-audit-v2'): its 4-byte length (12) and its bytes.
-    encoded bytea := '\x0000000c676d702d61756469742d7632'::bytea;
+    s bytea := convert_to(seq::text, 'UTF8');
+    w bytea := convert_to(write_order::text, 'UTF8');
+    t bytea := convert_to(gmp_audit.canonical_time(occurred_at), 'UTF8');
+    x bytea := convert_to(transaction_id::text, 'UTF8');
+    a bytea := convert_to(actor, 'UTF8');
+    o bytea := convert_to(action, 'UTF8');
+    n bytea := convert_to(table_name, 'UTF8');
+    k bytea := convert_to(record_key, 'UTF8');
+    ov bytea := convert_to(old_values::text, 'UTF8');
+    nv bytea := convert_to(new_values::text, 'UTF8');
+    r bytea := convert_to(reason, 'UTF8');
 BEGIN
-    part := convert_to(seq::text, 'UTF8');
-    encoded := encoded || int4send(octet_length(part)) || part;
-    part := convert_to(write_order::text, 'UTF8');
-    encoded := encoded || int4send(octet_length(part)) || part;
-    part := convert_to(gmp_audit.canonical_time(occurred_at), 'UTF8');
-    encoded := encoded || int4send(octet_length(part)) || part;
-    part := convert_to(transaction_id::text, 'UTF8');
-    encoded := encoded || int4send(octet_length(part)) || part;
-    part := convert_to(actor, 'UTF8');
-    encoded := encoded || int4send(octet_length(part)) || part;
-    part := convert_to(action, 'UTF8');
-    encoded := encoded || int4send(octet_length(part)) || part;
-    part := convert_to(table_name, 'UTF8');
-    encoded := encoded || int4send(octet_length(part)) || part;
-    part := convert_to(record_key, 'UTF8');
-    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
-    part := convert_to(old_values::text, 'UTF8');
-    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
-    part := convert_to(new_values::text, 'UTF8');
-    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
-    part := convert_to(reason, 'UTF8');
-    encoded := encoded || coalesce(int4send(octet_length(part)) || part, null_field);
-    encoded := encoded || int4send(octet_length(previous_hash)) || previous_hash;
-    RETURN sha256(encoded);
+    -- field('gmp-audit-v2') first: its 4-byte length (12) and its bytes.
+    RETURN sha256('\x0000000c676d702d61756469742d7632'::bytea
+        || int4send(octet_length(s)) || s || int4send(octet_length(w)) || w
+        || int4send(octet_length(t)) || t || int4send(octet_length(x)) || x
+        || int4send(octet_length(a)) || a || int4send(octet_length(o)) || o
+        || int4send(octet_length(n)) || n
+        || coalesce(int4send(octet_length(k)) || k, null_field)
+        || coalesce(int4send(octet_length(ov)) || ov, null_field)
+        || coalesce(int4send(octet_length(nv)) || nv, null_field)
+        || coalesce(int4send(octet_length(r)) || r, null_field)
+        || int4send(octet_length(previous_hash)) || previous_hash);
 END;
 $$;
 
@@ -465,6 +464,11 @@ BEGIN
     -- guard_delete lets a pending event go only once the chain holds it unchanged.
     DELETE FROM gmp_audit.pending_event d WHERE d.write_order = ANY (orders);
     UPDATE gmp_audit.chain_head SET seq = head.seq, hash = head.hash;
+    -- The marks chain_due decides from (V0039), read without a lock by every writer.
+    -- setval is not transactional: were this chaining undone, they would be too optimistic,
+    -- which only delays the next chaining by gmp.audit_chain_wait_ms at most.
+    PERFORM setval('gmp_audit.chained_through', orders[n]),
+            setval('gmp_audit.chained_at_ms', (extract(epoch FROM clock_timestamp()) * 1000)::bigint);
     RETURN n;
 END;
 $$;
@@ -489,41 +493,49 @@ BEGIN
 END;
 $$;
 
--- Lazy chaining (issue 19, docs/audit-trail.md): whether enough is pending to be worth a
--- chaining after a commit. Due when at least gmp.audit_chain_events events (default 1000)
--- may be pending, or the oldest pending one was written gmp.audit_chain_wait_ms
--- milliseconds ago or more (default 2000). Settings, not constants: per database
--- (ALTER DATABASE … SET gmp.audit_chain_events = …), per role or per session; a value
--- that is not a whole number reads as the default, so that a typo can never fail a commit.
--- The count is an estimate from two index lookups, never a scan: the write_order
--- sequence against the newest chained event (events of transactions still open or rolled
--- back count too, until the next chaining passes them).
--- Called only from SECURITY DEFINER functions that pin search_path (chain_if_due after
--- every gmp write, chain_at_commit): it sets none of its own, which would cost each gmp
--- write a second settings switch (issue 19).
+-- Lazy chaining (issue 19, docs/audit-trail.md): whether chaining is due. Due when at least
+-- gmp.audit_chain_events events (default 1000) may be pending, or some may be and the last
+-- chaining ran gmp.audit_chain_wait_ms milliseconds ago or more (default 2000). Settings, not
+-- constants: per database (ALTER DATABASE … SET gmp.audit_chain_events = …), per role or per
+-- session; a value that is not a whole number reads as the default, so that a typo can
+-- never fail a commit.
+-- gmp asks it once per writing transaction, in the statement that writes its commit
+-- receipt before COMMIT (CommitReceipts.gmp), and sends chain_if_due after the commit only
+-- when it answered true. So it reads three sequences and nothing else (V0039): no table
+-- other writers write (a SERIALIZABLE writer's predicate lock on the staging table or the
+-- chain would conflict with every other writer) and no lock a chainer or an administrator
+-- may hold (the chain head). The count is an estimate: the write_order sequence against
+-- the highest write_order the last chaining chained (events of transactions still open
+-- or rolled back count until the next chaining passes them; those of a transaction that
+-- commits after a chaining passed its write orders are not counted, and wait for the age
+-- rule). The marks are set by the chaining with setval, which is not transactional: after
+-- a chaining that rolled back they are too optimistic, which delays chaining by at most
+-- gmp.audit_chain_wait_ms (the next write after that finds it due).
+-- SECURITY DEFINER: the sequences are the definer's alone.
 CREATE OR REPLACE FUNCTION gmp_audit.chain_due() RETURNS boolean
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     events_setting constant text := current_setting('gmp.audit_chain_events', true);
     wait_setting constant text := current_setting('gmp.audit_chain_wait_ms', true);
     events constant bigint := CASE WHEN events_setting ~ '^[0-9]{1,15}$' THEN events_setting::bigint ELSE 1000 END;
     wait_ms constant bigint := CASE WHEN wait_setting ~ '^[0-9]{1,12}$' THEN wait_setting::bigint ELSE 2000 END;
-    oldest timestamptz;
+    -- pg_sequence_last_value: the value without a scan (NULL before the first nextval).
+    written constant bigint := coalesce(pg_sequence_last_value('gmp_audit.write_order'), 0);
+    chained constant bigint := coalesce(pg_sequence_last_value('gmp_audit.chained_through'), 0);
 BEGIN
-    IF (SELECT s.last_value FROM gmp_audit.write_order s)
-       - coalesce((SELECT max(e.write_order) FROM gmp_audit.event e), 0) >= events THEN
-        RETURN true;
-    END IF;
-    SELECT p.occurred_at INTO oldest FROM gmp_audit.pending_event p ORDER BY p.write_order LIMIT 1;
-    RETURN oldest IS NOT NULL AND oldest <= clock_timestamp() - wait_ms * interval '1 millisecond';
+    RETURN written - chained >= events
+        OR (written > chained
+            AND (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+                - coalesce(pg_sequence_last_value('gmp_audit.chained_at_ms'), 0) >= wait_ms);
 END;
 $$;
 
--- What gmp runs right after each writing transaction commits (a statement of its own):
--- chains only when due (chain_due), never waits for a session already chaining, and its
--- commit does not wait for the disk (as chain_pending with after_commit). Most commits
--- therefore chain nothing and cost two index lookups; every reader of the trail chains
--- first, so nothing it shows is missing. Returns how many events it chained.
+-- What gmp runs right after a writing transaction commits (a statement of its own) when
+-- the transaction's commit receipt statement found chaining due (chain_due, asked before
+-- the COMMIT; most writes therefore send no chaining statement at all): chains only when
+-- still due, never waits for a session already chaining, and its commit does not wait for
+-- the disk (as chain_pending with after_commit). Every reader of the trail chains first,
+-- so nothing it shows is missing. Returns how many events it chained.
 CREATE OR REPLACE FUNCTION gmp_audit.chain_if_due(max_events integer DEFAULT 10000)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -701,8 +713,9 @@ $$;
 --   * 'lazy' (a bulk loader, a benchmark): chains at its COMMIT only when due
 --     (chain_due), and only under READ COMMITTED (a snapshot older than the head would
 --     fail with 40001 on it); otherwise leaves its events pending.
---   * 'after_commit' (gmp): nothing here; gmp runs chain_if_due after the commit, in a
---     short transaction of its own, so that no commit waits for the head.
+--   * 'after_commit' (gmp): nothing here; gmp asks chain_due before its COMMIT and, when
+--     due, runs chain_if_due after it, in a short transaction of its own, so that no
+--     commit waits for the head.
 -- Fires once per staged event; all but the first find theirs chained (or, lazy, decided).
 CREATE OR REPLACE FUNCTION gmp_audit.chain_at_commit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -21,6 +21,7 @@ GRANT EXECUTE ON FUNCTION
     gmp_audit.login_watch_problems(),
     gmp_audit.chain_pending(integer,boolean),
     gmp_audit.chain_if_due(integer),
+    gmp_audit.chain_due(),
     gmp.code_in_force(timestamp with time zone),
     gmp.code_history(text),
     gmp.begin_signing(),

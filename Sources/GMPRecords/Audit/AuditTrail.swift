@@ -59,12 +59,13 @@ public struct AuditTrail {
         }
     }
 
-    /// Lazy chaining (issue 19), what gmp runs after each writing transaction commits:
-    /// chains only when enough events are pending or the oldest has waited long enough
-    /// (`gmp_audit.chain_due`, settings `gmp.audit_chain_events` and
-    /// `gmp.audit_chain_wait_ms`), never waiting for a session already chaining, in short
-    /// transactions whose commits need not wait for the disk (as ``chainPending(durably:)``
-    /// with `durably` false). Most commits chain nothing: readers of the trail chain first
+    /// Lazy chaining (issue 19), what gmp runs after a writing transaction commits when its
+    /// receipt statement found chaining due (``CommitReceipts/gmp``; most writes send
+    /// nothing after their commit): chains only when enough events may be pending or the
+    /// last chaining was long enough ago (`gmp_audit.chain_due`, settings
+    /// `gmp.audit_chain_events` and `gmp.audit_chain_wait_ms`), never waiting for a session
+    /// already chaining, in short transactions whose commits need not wait for the disk (as
+    /// ``chainPending(durably:)`` with `durably` false). Readers of the trail chain first
     /// (``chainPending(durably:)``). Returns how many events it chained.
     @discardableResult
     public func chainIfDue() throws -> Int {

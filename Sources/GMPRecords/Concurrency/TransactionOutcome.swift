@@ -4,8 +4,11 @@ extension CommitReceipts {
     /// gmp's receipts: `gmp_meta.write_commit_receipt` (sql/code/01_audit.sql, V0038). A
     /// database not migrated to them has no such function (42883) or, from an older
     /// migration run, no table (42P01); a login outside the gmp roles may not call it (42501).
+    /// The same statement asks whether the audit events are due for chaining
+    /// (`gmp_audit.chain_due`, issue 19): the chaining after the commit
+    /// (``AuditTrail/chainIfDue()``) is sent only when they are.
     public static let gmp = CommitReceipts(unavailableStates: ["42883", "42P01", "3F000", "42501"]) { request in
-        "SELECT gmp_meta.write_commit_receipt(\(request)) AS id"
+        "SELECT gmp_meta.write_commit_receipt(\(request)) AS id, gmp_audit.chain_due() AS after_commit"
     }
 }
 

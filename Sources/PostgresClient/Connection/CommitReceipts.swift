@@ -14,10 +14,19 @@ import Foundation
 /// receipt is there" means exactly "the work committed". A transaction id alone cannot say
 /// that: after a server crash, an id whose commit never reached the disk is handed out again
 /// (issue 19), and `txid_status` then answers for someone else's transaction.
+///
+/// The same statement may also answer whether ``PostgresConnection/afterWriteCommit`` needs
+/// to run after this COMMIT (column ``afterCommitColumn``): gmp asks there whether the
+/// audit events are due for chaining, so that a write that is not due sends nothing after
+/// its commit (issue 19).
 public struct CommitReceipts: Sendable {
     /// Given the request id: the statement that stores the receipt when the transaction has
-    /// an id, and returns that id as column `id` (bigint; NULL when it wrote nothing).
+    /// an id, and returns that id as column `id` (bigint; NULL when it wrote nothing) and,
+    /// optionally, a boolean column ``afterCommitColumn``.
     public let statement: @Sendable (UUID) -> SQLQuery
+    /// The statement's optional boolean column: false when ``PostgresConnection/afterWriteCommit``
+    /// need not run after this COMMIT (without the column, or NULL, it runs).
+    public static let afterCommitColumn = "after_commit"
     /// SQLSTATEs of ``statement`` meaning this database keeps no receipts (not migrated to
     /// them yet, or a role that may not write them): the transaction is run again without
     /// one, and the connection stops writing them.

@@ -73,7 +73,8 @@ public final class PostgresConnection {
     deinit { PQfinish(handle) }
 
     /// Run after every read-write ``transaction(_:readOnly:retry:_:)`` commits, with the
-    /// connection idle (gmp chains the audit events the transaction staged). It may run
+    /// connection idle (gmp chains the audit events the transaction staged), unless the
+    /// transaction's receipt statement answered that it need not (``CommitReceipts``). It may run
     /// transactions of its own (they do not call it again); what it throws is logged, not
     /// rethrown: the transaction it follows has committed.
     public var afterWriteCommit: ((PostgresConnection) throws -> Void)?

@@ -51,8 +51,8 @@ extension PostgresConnection {
                 try begin(isolation, readOnly: readOnly)
                 let value = try body(self)
                 let committed = try commit(readOnly: readOnly)
-                if let committed, !runningAfterWriteCommit { committedWriteTransactions.append(committed) }
-                if !readOnly { runAfterWriteCommit() }
+                if let token = committed.token, !runningAfterWriteCommit { committedWriteTransactions.append(token) }
+                if !readOnly && committed.runAfterCommit { runAfterWriteCommit() }
                 return value
             } catch let error as CommitReceiptsUnavailable {
                 // A database without receipts (not migrated to them): the attempt is run
@@ -100,27 +100,32 @@ extension PostgresConnection {
     /// the same round trip (one per read-write transaction, as before receipts existed);
     /// `pg_current_xact_id_if_assigned` assigns no id itself. The transactions
     /// ``afterWriteCommit`` runs write no receipt: their outcome is never the user's question.
-    /// Returns the token of a transaction that wrote (nil when it wrote nothing).
-    private func commit(readOnly: Bool) throws -> TransactionToken? {
-        let token: TransactionToken? = readOnly ? nil : try transactionToken()
+    /// Returns the token of a transaction that wrote (nil when it wrote nothing), and whether
+    /// ``afterWriteCommit`` is to run after it (the receipt statement's answer, issue 19).
+    private func commit(readOnly: Bool) throws -> (token: TransactionToken?, runAfterCommit: Bool) {
+        let receipt = readOnly ? (token: nil, runAfterCommit: false) : try transactionToken()
         do {
             try execute("COMMIT")
         } catch let error as PostgresError where error.kind == .connectionLost {
-            guard let token else { throw error }
+            guard let token = receipt.token else { throw error }
             throw CommitOutcomeUnknown(transaction: token, cause: error)
         }
-        return token
+        return receipt
     }
 
-    private func transactionToken() throws -> TransactionToken? {
+    private func transactionToken() throws -> (token: TransactionToken?, runAfterCommit: Bool) {
         guard let receipts = commitReceipts, !runningAfterWriteCommit else {
             let id: Int64? = try query("SELECT txid_current_if_assigned() AS id")[0].decode("id")
-            return id.map { TransactionToken(transactionID: $0, requestID: nil) }
+            return (id.map { TransactionToken(transactionID: $0, requestID: nil) }, true)
         }
         let requestID = UUID()
         do {
-            let id: Int64? = try query(receipts.statement(requestID))[0].decode("id")
-            return id.map { TransactionToken(transactionID: $0, requestID: requestID) }
+            let result = try query(receipts.statement(requestID))
+            let id: Int64? = try result[0].decode("id")
+            // Asked in the same round trip: whether the work after the commit is needed.
+            let needed: Bool? = result.columns.contains(CommitReceipts.afterCommitColumn)
+                ? try result[0].decode(CommitReceipts.afterCommitColumn) : nil
+            return (id.map { TransactionToken(transactionID: $0, requestID: requestID) }, needed ?? true)
         } catch let error as PostgresError where receipts.unavailableStates.contains(error.sqlState) {
             throw CommitReceiptsUnavailable(cause: error)
         }
