@@ -475,17 +475,21 @@ struct MaterialRulesTests {
             #expect(Set(lots.compactMap { $0["din"] as? String }) == [bank, working])
             #expect((lots.first { $0["din"] as? String == bank }?["whereabouts"] as? [Any])?.count == 20)
             #expect((lots.first { $0["din"] as? String == working }?["whereabouts"] as? [Any])?.isEmpty == true)
-            // Each unit says what the donor trace says of it, less what the material trace
-            // leaves out (division, container, since) and its null keys (issue 14).
-            let differing: Int = try site.site.superuser.query("""
-                SELECT count(*) AS n FROM jsonb_array_elements(\(trace)::jsonb -> 'lots') l
-                WHERE l -> 'whereabouts' IS DISTINCT FROM
-                      coalesce((SELECT jsonb_agg(jsonb_strip_nulls(w - 'division' - 'container' - 'since') ORDER BY n)
-                                FROM jsonb_array_elements(gmp_rules.unit_whereabouts(l ->> 'din')) WITH ORDINALITY u (w, n)),
-                               '[]')
-                """)[0].decode("n")
-            #expect(differing == 0)
+            #expect(try Self.lotsWhoseUnitsDiffer(site, trace) == 0)
         }
+    }
+
+    /// The reached lots of `trace` whose units say other than the donor trace says of them,
+    /// less what the material trace leaves out (division, container, since) and its null
+    /// keys (issue 14): the material trace writes its units as JSON text, this one as jsonb.
+    static func lotsWhoseUnitsDiffer(_ site: Site, _ trace: String) throws -> Int {
+        try site.site.superuser.query("""
+            SELECT count(*) AS n FROM jsonb_array_elements(\(trace)::jsonb -> 'lots') l
+            WHERE l -> 'whereabouts' IS DISTINCT FROM
+                  coalesce((SELECT jsonb_agg(jsonb_strip_nulls(w - 'division' - 'container' - 'since') ORDER BY n)
+                            FROM jsonb_array_elements(gmp_rules.unit_whereabouts(l ->> 'din')) WITH ORDINALITY u (w, n)),
+                           '[]')
+            """)[0].decode("n")
     }
 
     /// The keys of a reached lot in `gmp.trace_material`: what a recall needs of it (issue 14).
@@ -554,6 +558,83 @@ struct MaterialRulesTests {
             // Only what is printed, and no null keys: a stored unit names no consignee.
             #expect(Set(whereabouts[1].keys) == ["unit", "state", "location", "position", "device"], "\(whereabouts[1])")
             #expect(whereabouts.allSatisfy { $0.values.allSatisfy { !($0 is NSNull) } })
+            // Delivered, stored and in hand: each unit as the lot's own whereabouts say.
+            #expect(try Self.lotsWhoseUnitsDiffer(site, text) == 0)
+        }
+    }
+
+    /// Each disposition's `signature_intact` in the material's document, by id.
+    static func dispositionsIntact(_ db: PostgresConnection, _ material: String) throws -> [Int64: Bool] {
+        let rows = try db.query("""
+            SELECT (d ->> 'id')::bigint AS id, (d ->> 'signature_intact')::boolean AS intact
+            FROM jsonb_array_elements(gmp.trace_material(\(material)) -> 'material' -> 'dispositions') d
+            """)
+        return Dictionary(uniqueKeysWithValues: try rows.map { (try $0.decode("id"), try $0.decode("intact")) })
+    }
+
+    @Test("the trace states a disposition's signature intact as gmp_rules.signature_intact does, without its generic dynamic check (issue 14): same hash for every signed disposition, false once the signed row is changed, whatever the viewer's settings")
+    func dispositionIntactAsTheGenericCheck() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let recalled = try Self.receive(site)
+            try Self.decide(site, recalled, "released")
+            try Self.decide(site, recalled, "rejected")
+            let released = try Self.receive(site)
+            try Self.decide(site, released, "released")
+            let db = site.site.superuser
+            // Same truth as the generic check, for every signature on a material disposition.
+            let (signed, differing): (Int, Int) = try {
+                let row = try db.query("""
+                    SELECT count(*)::int AS n,
+                           count(*) FILTER (WHERE gmp_rules.material_disposition_intact(d, s)
+                                            IS DISTINCT FROM gmp_rules.signature_intact(s.id))::int AS differing
+                    FROM gmp.material_disposition d
+                    JOIN gmp.signature s ON s.record_table = 'gmp.material_disposition' AND s.record_key = d.id::text
+                    """)[0]
+                return (try row.decode("n"), try row.decode("differing"))
+            }()
+            #expect(signed == 3 && differing == 0, "\(signed) signatures, \(differing) differing")
+            // The trace calls neither the generic check nor the lookup of the release time
+            // (each a function parsed and planned on its own, in every cold session).
+            let calls: Int = try db.transaction { tx in
+                try tx.execute("SET LOCAL track_functions = 'all'")
+                _ = try tx.query("SELECT gmp.trace_material(\(recalled))::text AS t")
+                return try tx.query("""
+                    SELECT (coalesce(pg_stat_get_xact_function_calls('gmp_rules.signature_intact(bigint)'::regprocedure), 0)
+                            + coalesce(pg_stat_get_xact_function_calls('gmp_rules.record_content(text,text)'::regprocedure), 0)
+                            + coalesce(pg_stat_get_xact_function_calls(
+                                  'gmp_rules.material_unusable(gmp.material_lot,timestamptz)'::regprocedure), 0))::int AS n
+                    """)[0].decode("n")
+            }
+            #expect(calls == 0, "the trace called the generic signature check or the release-time lookup \(calls) time(s)")
+            // A viewer's own settings change nothing.
+            let intact = try site.site.qaSession.transaction { tx in
+                let settings: [StaticString] = ["SET LOCAL TimeZone = 'Pacific/Chatham'", "SET LOCAL DateStyle = 'SQL, DMY'",
+                                                "SET LOCAL IntervalStyle = 'sql_standard'", "SET LOCAL extra_float_digits = -3"]
+                for setting in settings { try tx.execute(SQLQuery(stringLiteral: setting)) }
+                return try Self.dispositionsIntact(tx, recalled)
+            }
+            #expect(intact.count == 2 && intact.values.allSatisfy { $0 }, "\(intact)")
+            // The rejection's reason changed by a superuser behind the rules: that signature
+            // reads broken, the release's stays intact, in the trace as in the generic check.
+            let rejection: Int64 = try db.query("""
+                SELECT id FROM gmp.material_disposition WHERE material_lot_id = \(recalled) AND decision = 'rejected'
+                """)[0].decode("id")
+            try site.site.asSuperuser("""
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                ALTER TABLE gmp.material_disposition DISABLE TRIGGER append_only;
+                UPDATE gmp.material_disposition SET reason = 'no recall after all' WHERE id = \(rejection);
+                ALTER TABLE gmp.material_disposition ENABLE ALWAYS TRIGGER append_only;
+                ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS
+                """)
+            let after = try Self.dispositionsIntact(site.site.qaSession, recalled)
+            #expect(after[rejection] == false && after.count == 2 && after.values.filter { $0 }.count == 1, "\(after)")
+            let generic: Bool = try db.query("""
+                SELECT gmp_rules.signature_intact(s.id) AS intact FROM gmp.signature s
+                WHERE s.record_table = 'gmp.material_disposition' AND s.record_key = \(String(rejection))
+                """)[0].decode("intact")
+            #expect(generic == false)
+            #expect(try Self.dispositionsIntact(db, released).values.allSatisfy { $0 })
         }
     }
 

@@ -10,6 +10,13 @@
 /// `decorateRow` styles a whole data line (row index, line as shown), e.g. an alert in red.
 func textTable(header: [String], rows: [[String]], width: Int? = Terminal.width(), rightAligned: Set<Int> = [],
                decorate: (Int, String) -> String = { $1 }, decorateRow: (Int, String) -> String = { $1 }) -> String {
+    tableLines(header: header, rows: rows, width: width, rightAligned: rightAligned, decorate: decorate,
+               decorateRow: decorateRow).joined(separator: "\n")
+}
+
+/// The lines of `textTable`, header first.
+private func tableLines(header: [String], rows: [[String]], width: Int?, rightAligned: Set<Int>,
+                        decorate: (Int, String) -> String = { $1 }, decorateRow: (Int, String) -> String = { $1 }) -> [String] {
     let all = [header] + rows
     var widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
     if let width {
@@ -18,16 +25,21 @@ func textTable(header: [String], rows: [[String]], width: Int? = Terminal.width(
     return all.enumerated().map { index, row in
         index == 0 ? tableLine(row, widths: widths, rightAligned: rightAligned, decorate: { $1 })
             : decorateRow(index - 1, tableLine(row, widths: widths, rightAligned: rightAligned, decorate: decorate))
-    }.joined(separator: "\n")
+    }
 }
 
 /// A table inside a record's page, under a heading line: every line indented by `indent`
-/// spaces and fitted to the width that leaves (`textTable`).
+/// spaces and fitted to the width that leaves (`textTable`). A cell's own line breaks
+/// start indented lines too. Line by line, not the table joined and split again: that
+/// split cost ~9% of the client's CPU for a trace printing 2,280 units (issue 14).
 func indentedTable(header: [String], rows: [[String]], indent: Int = 2, width: Int? = Terminal.width(),
                    rightAligned: Set<Int> = []) -> [String] {
     let margin = String(repeating: " ", count: indent)
-    return textTable(header: header, rows: rows, width: width.map { max($0 - indent, 1) }, rightAligned: rightAligned)
-        .split(separator: "\n", omittingEmptySubsequences: false).map { margin + $0 }
+    return tableLines(header: header, rows: rows, width: width.map { max($0 - indent, 1) }, rightAligned: rightAligned)
+        .flatMap { line in
+            line.utf8.contains(UInt8(ascii: "\n"))
+                ? line.split(separator: "\n", omittingEmptySubsequences: false).map { margin + $0 } : [margin + line]
+        }
 }
 
 /// Columns of fixed widths for a table written a row at a time (the audit report streams

@@ -101,7 +101,9 @@ public enum TraceDocument {
             case "delivered": "delivered to \(consignee ?? party ?? "?") (shipment \(shipment ?? "?"), received \(receivedAt ?? "?"))"
             case "in_transit": "in transit with \(party ?? "?") to \(consignee ?? "?") (shipment \(shipment ?? "?"))"
             case "packed": "packed in \(device ?? "?") for \(consignee ?? "?") (shipment \(shipment ?? "?")) by \(person ?? "?")"
-            default: "\(state.replacing("_", with: " ")), held by \(person ?? party ?? "?")"
+            // Byte by byte: the generic `replacing` cost ~6% of the client's CPU for a
+            // material trace printing 2,280 units (issue 14).
+            default: "\(String(decoding: state.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)), held by \(person ?? party ?? "?")"
             }
         }
     }

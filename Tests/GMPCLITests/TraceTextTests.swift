@@ -1,0 +1,26 @@
+import Testing
+import GMPRules
+@testable import GMPCLI
+
+/// The material trace's text as printed for ~1,000–2,500 units (issue 14): the table's
+/// lines indented as they are made, and a unit's state written for people.
+@Suite("The trace's text: indented tables and a unit's whereabouts")
+struct TraceTextTests {
+    @Test("an indented table: every line under its margin, a cell's own line break starting an indented line too")
+    func indentedTableLines() {
+        let lines = indentedTable(header: ["UNIT", "WHERE"], rows: [["U-001", "in hand"], ["U-002", "one\ntwo"]],
+                                  indent: 2, width: nil)
+        #expect(lines == ["  UNIT   WHERE", "  U-001  in hand", "  U-002  one", "  two"])
+        #expect(lines == textTable(header: ["UNIT", "WHERE"], rows: [["U-001", "in hand"], ["U-002", "one\ntwo"]], width: nil)
+            .split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
+    }
+
+    @Test("a unit held by a person or a party, as the material trace sends it (null keys left out): its state's underscores read as spaces")
+    func heldUnitDescription() throws {
+        let unit = try TraceDocument.Whereabouts(json: JSONValue(parsing: #"{"unit":"U-001","state":"in_hand","person":"op.alice"}"#))
+        #expect(unit.description == "in hand, held by op.alice")
+        let returned = try TraceDocument.Whereabouts(
+            json: JSONValue(parsing: #"{"unit":"U-002","state":"returned_to_stock","party":"Hôpital A"}"#))
+        #expect(returned.description == "returned to stock, held by Hôpital A")
+    }
+}
