@@ -1,5 +1,6 @@
 // Writes sql/migrations/V####__name.sql and sql/code/NN_name.sql into a Swift source as
-// exact string literals.
+// exact string literals, each with the SHA-256 of its bytes (SHA256.swift), so that no
+// command hashes them at run time.
 // Usage: MigrationEmbedder OUTPUT.swift --migrations FILE.sql… --code FILE.sql…
 //
 // Refuses (and so fails the build) on a badly named file, a gap or a duplicate in the
@@ -87,7 +88,8 @@ for path in migrationPaths {
             break
         }
     }
-    migrationEntries.append("    EmbeddedMigration(version: \(version), name: \(literal(String(match.2))), sql: \(literal(text))),")
+    migrationEntries.append("    EmbeddedMigration(version: \(version), name: \(literal(String(match.2))), "
+                            + "checksum: \(literal(sha256Hex(Array(text.utf8)))), sql: \(literal(text))),")
     expected += 1
 }
 
@@ -125,7 +127,8 @@ for path in codePaths {
         }
     }
     codeEntries.append("""
-            EmbeddedCodeFile(order: \(order), name: \(literal(String(match.2))), sql: \(literal(text)), routines: [
+            EmbeddedCodeFile(order: \(order), name: \(literal(String(match.2))), checksum: \(literal(sha256Hex(Array(text.utf8)))),
+                         sql: \(literal(text)), routines: [
                     \(routines.joined(separator: ",\n            "))
                 ]),
         """)

@@ -76,6 +76,25 @@ struct LeafRouteTests {
         #expect(LeafRoute.parse(line) == nil, "\(line)")
     }
 
+    /// The lines above never reach the leaf route, so it need not answer them: a leaf
+    /// parsed as the parser's root looked for a completion-script request and built its
+    /// help names on every run (most of the parser's cost; start-up, issue 18).
+    @Test("a routed leaf is parsed without the parser's checks for completion scripts and help")
+    func noBuiltInChecks() throws {
+        for line in [["--generate-completion-script", "bash"], ["--help"], ["-h"]] {
+            do {
+                let parsed = try Leaf<DbStatus>.parse(line)
+                Issue.record("\(line) parsed as \(parsed)")
+            } catch {
+                // Refused as an unknown option: neither a script nor help was produced.
+                #expect(Leaf<DbStatus>.exitCode(for: error) == .validationFailure, "\(line)")
+                #expect(Leaf<DbStatus>.message(for: error).contains("Unknown option"), "\(line)")
+            }
+        }
+        let parsed = try Leaf<DbStatus>.parse(["--json", "-U", "qa1"]).command
+        #expect(parsed.options.json && parsed.options.user == "qa1")
+    }
+
     @Test("gmp --version prints what the parser would print")
     func versionShortcut() {
         do {

@@ -54,6 +54,23 @@ struct SchemaStatusTests {
         }
     }
 
+    /// Start-up (issue 18): the build writes each shipped file's checksum beside its text
+    /// (the MigrationEmbedder's own SHA-256), so `gmp db status` hashes nothing. The ledgers
+    /// compare those checksums, so each must be swift-crypto's SHA-256 of the file's bytes.
+    @Test("the shipped files' checksums, computed at build time, are SHA-256 of their bytes")
+    func buildTimeChecksums() {
+        #expect(embeddedMigrations.count == Migration.shipped.count && embeddedCodeFiles.count == CodeFile.shipped.count)
+        for (embedded, migration) in zip(embeddedMigrations, Migration.shipped) {
+            #expect(embedded.checksum == sha256Hex(embedded.sql), "V\(embedded.version)")
+            #expect(migration.checksum == embedded.checksum && migration == Migration(version: embedded.version,
+                                                                                      name: embedded.name, sql: embedded.sql))
+        }
+        for (embedded, file) in zip(embeddedCodeFiles, CodeFile.shipped) {
+            #expect(embedded.checksum == sha256Hex(embedded.sql), "\(file.fileName)")
+            #expect(file.checksum == embedded.checksum)
+        }
+    }
+
     @Test("a code file is pending until its exact text is the one last applied")
     func pendingCode() throws {
         let audit = CodeFile(order: 1, name: "audit", sql: "SELECT 1;")

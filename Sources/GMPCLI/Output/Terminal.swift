@@ -7,6 +7,11 @@ import Glibc
 /// When to color output: `auto` colors only a terminal, and never with `TERM=dumb`.
 enum ColorChoice: String, CaseIterable, ExpressibleByArgument {
     case auto, always, never
+
+    /// The values `--color` takes, for its help and completions. The parser's default
+    /// maps the cases through a key path, whose instantiation cost every command (all take
+    /// `--color`) a conformance scan of the whole binary (start-up, issue 18).
+    static var allValueStrings: [String] { allCases.map { $0.rawValue } }
 }
 
 /// Facts about where output goes.

@@ -18,11 +18,16 @@ public struct CodeFile: Sendable, Equatable {
     public let routines: [RoutineHome]
 
     public init(order: Int, name: String, sql: String, routines: [RoutineHome] = []) {
+        self.init(order: order, name: name, sql: sql, checksum: sha256Hex(sql), routines: routines)
+    }
+
+    /// A shipped file, with the checksum the build computed (`CodeFile.shipped`).
+    init(order: Int, name: String, sql: String, checksum: String, routines: [RoutineHome]) {
         self.order = order
         self.name = name
         self.sql = sql
+        self.checksum = checksum
         self.routines = routines
-        checksum = sha256Hex(sql)
     }
 
     /// The file name: `01_audit.sql`.
@@ -32,10 +37,11 @@ public struct CodeFile: Sendable, Equatable {
         (order < 10 ? "0" : "") + String(order) + "_" + name + ".sql"
     }
 
-    /// The code files this binary was built with, in the order they apply.
+    /// The code files this binary was built with, in the order they apply, with the
+    /// checksums computed when it was built (as `Migration.shipped`).
     public static let shipped: [CodeFile] = embeddedCodeFiles.map { file in
         let fileName = fileName(order: file.order, name: file.name)
-        return CodeFile(order: file.order, name: file.name, sql: file.sql, routines: file.routines.map {
+        return CodeFile(order: file.order, name: file.name, sql: file.sql, checksum: file.checksum, routines: file.routines.map {
             RoutineHome(identity: $0.identity, kind: $0.kind, fileName: fileName, line: $0.line)
         })
     }
@@ -76,6 +82,8 @@ public struct RoutineHome: Sendable, Equatable {
 struct EmbeddedCodeFile {
     let order: Int
     let name: String
+    /// SHA-256 of `sql`'s UTF-8 bytes, lower-case hex, computed by the generator.
+    let checksum: String
     let sql: String
     let routines: [EmbeddedRoutine]
 }
