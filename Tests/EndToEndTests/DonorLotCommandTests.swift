@@ -33,16 +33,18 @@ struct DonorLotCommandTests {
 
         /// Runs gmp against the database as `person` (their password in PGPASSWORD), with
         /// the facility's configuration file; `environment` adds variables (COLUMNS);
-        /// `killAfter` kills it with SIGKILL if still running then (GMPBinary.run).
+        /// `killAfter` kills it with SIGKILL if still running then (GMPBinary.run);
+        /// `started` hears its process id.
         func gmp(_ person: TestAccount?, _ arguments: [String], stdin: String? = nil,
-                 environment: [String: String] = [:], killAfter: TimeInterval? = nil) throws -> GMPRun {
+                 environment: [String: String] = [:], killAfter: TimeInterval? = nil,
+                 started: ((Int32) -> Void)? = nil) throws -> GMPRun {
             guard let person else {
                 return try GMPBinary.run(arguments + ["--database", database, "--config", configPath],
-                                         environment: environment, stdin: stdin, killAfter: killAfter)
+                                         environment: environment, stdin: stdin, killAfter: killAfter, started: started)
             }
             return try GMPBinary.run(arguments + ["--database", database, "--user", person.id, "--config", configPath],
                                      environment: environment.merging(["PGPASSWORD": person.password]) { $1 }, stdin: stdin,
-                                     killAfter: killAfter)
+                                     killAfter: killAfter, started: started)
         }
 
         /// A signing command: --password-stdin, with the person's password on stdin.

@@ -5,21 +5,48 @@ import TestSupport
 
 /// Issue 19, "retries that cannot exhaust on unrelated records": `spec assign` and
 /// `deviation open` retried serialization failures on different lots under load (the load
-/// benchmark: `spec assign` exhausted its 5 attempts at 16 clients). Both now run at READ
-/// COMMITTED on the lot's row lock (docs/concurrency.md), where writers on other lots
-/// never meet them: seen here as a command waiting for its lot and holding no predicate
-/// (SIRead) lock, which SERIALIZABLE would.
+/// benchmark: `spec assign` exhausted its 5 attempts at 16 clients); the second person's
+/// checks (`qc verify`, `confirm`, `invalidate`, `lot check`) ran SERIALIZABLE too. All
+/// now run at READ COMMITTED on the lot's row lock (docs/concurrency.md), where writers on
+/// other lots never meet them: seen here as a command waiting for its lot and holding no
+/// predicate (SIRead) lock, which SERIALIZABLE would.
 extension SameRecordRaceCommandTests {
-    @Test("gmp spec assign (signed) and gmp deviation open wait for a lot another session holds at READ COMMITTED: no predicate locks; both record once it is let go",
-          arguments: ["spec assign", "deviation open"])
+    /// Who runs `command` on `lot`, and how (a signed one reads the password from stdin);
+    /// what it needs on the lot (a result, a step) is made first.
+    static func onTheLot(_ command: String, _ qs: QCReleaseCommandTests.QCSite, _ lot: DonorLotCommandTests.CreatedLot) throws
+        -> (TestAccount, [String], String?) {
+        let site = qs.site
+        func signed(_ person: TestAccount, _ arguments: [String]) -> (TestAccount, [String], String?) {
+            (person, arguments + ["--password-stdin"], person.password + "\n")
+        }
+        switch command {
+        case "spec assign":
+            return signed(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4"])
+        case "deviation open":
+            return (site.operatorAccount, ["deviation", "open", "--lot", lot.keyed, "--title", "Incubator alarm"], nil)
+        case "lot check":
+            let step = try site.expectSuccess { try DonorLotCommandTests.step(in: site, lot, "isolation") }
+            return signed(site.qa, ["lot", "check", String(try #require(try step.json()["step_id"] as? Int, "\(step)"))])
+        default:
+            try site.expectSuccess { try site.signed(site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4"]) }
+            let confirming = command == "qc confirm"
+            let id = String(try qs.record(lot, "cd45", "0.4", unit: "%", confirming ? ["--analyst", qs.qc2.id] : []).id)
+            switch command {
+            case "qc verify": return signed(qs.qc2, ["qc", "verify", id])
+            case "qc confirm": return signed(qs.qc2, ["qc", "confirm", id])
+            default: return signed(site.qa, ["qc", "invalidate", id, "--cause", "pipette P-12 out of calibration on the test day"])
+            }
+        }
+    }
+
+    @Test("gmp spec assign, deviation open, qc verify / confirm / invalidate and lot check wait for a lot another session holds at READ COMMITTED: no predicate locks; each records once it is let go",
+          arguments: ["spec assign", "deviation open", "qc verify", "qc confirm", "qc invalidate", "lot check"])
     func readCommittedOnTheLot(command: String) throws {
         try QCReleaseCommandTests.withQCSite { qs in
             let site = qs.site
             try qs.approvedSpecification()
             let lot = try qs.eligibleLot()
-            let (person, arguments, stdin): (TestAccount, [String], String?) = command == "spec assign"
-                ? (site.qc, ["spec", "assign", lot.keyed, "E2E-DP", "--max-dose", "0.4", "--password-stdin"], site.qc.password + "\n")
-                : (site.operatorAccount, ["deviation", "open", "--lot", lot.keyed, "--title", "Incubator alarm"], nil)
+            let (person, arguments, stdin) = try Self.onTheLot(command, qs, lot)
             let holder = try TestServer.connect(site.database)
             try holder.execute("BEGIN")
             _ = try holder.query("SELECT din FROM gmp.lot WHERE din = \(lot.din) FOR UPDATE")

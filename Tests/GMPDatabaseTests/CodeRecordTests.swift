@@ -36,6 +36,8 @@ struct CodeRecordTests {
     /// and a declared one must really differ, so the list stays true.
     static let changedOnPurpose: [String: String] = [
         "gmp_audit.record_ddl()": "#13: captures each routine's definition into the trail",
+        "gmp_rules.check_verification()": "#19: the lot is locked before the result is read, and a second verification refused under that lock, so gmp qc verify holds at READ COMMITTED",
+        "gmp_rules.check_invalidation()": "#19: the lot is locked before the result is read, and a second invalidation refused under that lock, so gmp qc invalidate holds at READ COMMITTED",
         "gmp_audit.guard_drop()": "#13: a dropped routine names its object, so it leaves the code in force",
         "gmp_audit.machinery_problems()": "#13: unrecorded code is a machinery problem",
         "gmp_rules.check_step()": "#16: the hint names the lot with its check character; #20.10: NaN and ±Infinity refused",

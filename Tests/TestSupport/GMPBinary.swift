@@ -53,10 +53,12 @@ public enum GMPBinary {
     /// `executable` names another program built beside gmp (e.g. `MigrationEmbedder`);
     /// `workingDirectory` is where it runs (default: this process's). With `killAfter`, a
     /// process still running after that many seconds is killed with SIGKILL (a crash test's
-    /// random point, or a hang's bound): the run then says `killed`.
+    /// random point, or a hang's bound): the run then says `killed`. `started` (with
+    /// `killAfter`) hears the process id as soon as gmp runs, for a test that stops,
+    /// continues or kills it at a moment it chooses.
     public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
                            executable: String? = nil, workingDirectory: String? = nil,
-                           killAfter: TimeInterval? = nil) throws -> GMPRun {
+                           killAfter: TimeInterval? = nil, started: ((Int32) -> Void)? = nil) throws -> GMPRun {
         let gmp = URL(fileURLWithPath: try path())
         let program = executable.map { gmp.deletingLastPathComponent().appendingPathComponent($0) } ?? gmp
         var base = ProcessInfo.processInfo.environment.filter { key, _ in
@@ -86,9 +88,10 @@ public enum GMPBinary {
             precondition(workingDirectory == nil, "killAfter runs in this process's directory")
             let outcome = try Spawn.run(program.path, arguments, environment: childEnvironment,
                                         stdin: stdin == nil ? "/dev/null" : input.path, stdout: out.path, stderr: err.path,
-                                        killAfter: killAfter)
+                                        killAfter: killAfter, started: started)
             return GMPRun(status: outcome.status, stdout: read(out), stderr: read(err), killed: outcome.killed)
         }
+        precondition(started == nil, "started needs killAfter (posix_spawn)")
         let process = Process()
         process.executableURL = program
         process.arguments = arguments

@@ -15,9 +15,11 @@ enum Spawn {
     }
 
     /// Runs `executable` with stdin, stdout and stderr from and to the given files; kills
-    /// it with SIGKILL if it still runs after `killAfter` seconds.
+    /// it with SIGKILL if it still runs after `killAfter` seconds. `started` hears its pid
+    /// as soon as it runs (a test that stops or kills it at a chosen moment).
     static func run(_ executable: String, _ arguments: [String], environment: [String: String],
-                    stdin: String, stdout: String, stderr: String, killAfter: TimeInterval?) throws -> Outcome {
+                    stdin: String, stdout: String, stderr: String, killAfter: TimeInterval?,
+                    started: ((pid_t) -> Void)? = nil) throws -> Outcome {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -30,6 +32,7 @@ enum Spawn {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard spawned == 0 else { throw TestSetupError("cannot start \(executable): error \(spawned)") }
+        started?(pid)
         let deadline = killAfter.map { Date().addingTimeInterval($0) }
         var status: Int32 = 0
         while true {

@@ -163,13 +163,19 @@ BEGIN
 END;
 $$;
 
+-- The lot is locked first and the result read after: at READ COMMITTED (gmp qc verify,
+-- docs/concurrency.md) a correction or a second verification committed while this one
+-- waited for the lot is seen, and refused here rather than by the primary key.
 CREATE OR REPLACE FUNCTION gmp_rules.check_verification() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     r gmp.qc_result_status;
 BEGIN
+    PERFORM gmp_rules.lock_open_lot((SELECT x.din FROM gmp.qc_result x WHERE x.id = NEW.result_id));
     SELECT * INTO r FROM gmp.qc_result_status WHERE id = NEW.result_id;
-    PERFORM gmp_rules.lock_open_lot(r.din);
+    IF EXISTS (SELECT FROM gmp.qc_verification v WHERE v.result_id = NEW.result_id) THEN
+        RAISE EXCEPTION 'result % is already verified', NEW.result_id USING ERRCODE = 'GM003';
+    END IF;
     NEW.verified_by := session_user;
     IF NEW.verified_by IN (r.recorded_by, r.analyst) THEN
         RAISE EXCEPTION 'you % result %: a different person verifies it',
@@ -184,13 +190,18 @@ BEGIN
 END;
 $$;
 
+-- Lot first, then the result (as check_verification): gmp qc invalidate runs at READ
+-- COMMITTED.
 CREATE OR REPLACE FUNCTION gmp_rules.check_invalidation() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     r gmp.qc_result_status;
 BEGIN
+    PERFORM gmp_rules.lock_open_lot((SELECT x.din FROM gmp.qc_result x WHERE x.id = NEW.result_id));
     SELECT * INTO r FROM gmp.qc_result_status WHERE id = NEW.result_id;
-    PERFORM gmp_rules.lock_open_lot(r.din);
+    IF EXISTS (SELECT FROM gmp.qc_invalidation i WHERE i.result_id = NEW.result_id) THEN
+        RAISE EXCEPTION 'result % is already invalidated', NEW.result_id USING ERRCODE = 'GM003';
+    END IF;
     NEW.approved_by := session_user;
     IF NOT pg_has_role(session_user, 'gmp_qa', 'MEMBER') THEN
         RAISE EXCEPTION 'only QA invalidates a result' USING ERRCODE = 'insufficient_privilege';
@@ -290,14 +301,18 @@ $$;
 
 -- Only the analyst a result names confirms it, as themselves, and only a result someone
 -- else recorded (issue 20, item 11): the recorder cannot put a result on another
--- person's name.
+-- person's name. Lot first, then the result (as check_verification): gmp qc confirm runs
+-- at READ COMMITTED.
 CREATE OR REPLACE FUNCTION gmp_rules.check_analyst_confirmation() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     r gmp.qc_result_status;
 BEGIN
+    PERFORM gmp_rules.lock_open_lot((SELECT x.din FROM gmp.qc_result x WHERE x.id = NEW.result_id));
     SELECT * INTO STRICT r FROM gmp.qc_result_status WHERE id = NEW.result_id;
-    PERFORM gmp_rules.lock_open_lot(r.din);
+    IF EXISTS (SELECT FROM gmp.qc_analyst_confirmation c WHERE c.result_id = NEW.result_id) THEN
+        RAISE EXCEPTION 'result % is already confirmed by its analyst', NEW.result_id USING ERRCODE = 'GM003';
+    END IF;
     NEW.confirmed_by := session_user;
     NEW.confirmed_at := clock_timestamp();
     IF NEW.confirmed_by <> r.analyst THEN

@@ -457,6 +457,12 @@ BEGIN
     IF l.status NOT IN ('quarantine', 'on_hold') THEN
         RAISE EXCEPTION 'lot % is %: its record is closed', l.din, l.status USING ERRCODE = 'GM003';
     END IF;
+    -- Asked again under the lot's lock: gmp lot check runs at READ COMMITTED, and a
+    -- second check committed while this one waited is refused here, not by the key.
+    IF EXISTS (SELECT FROM gmp.step_check c WHERE c.step_id = NEW.step_id) THEN
+        RAISE EXCEPTION 'step % was already checked by %', NEW.step_id,
+            (SELECT c.checked_by FROM gmp.step_check c WHERE c.step_id = NEW.step_id) USING ERRCODE = 'GM004';
+    END IF;
     -- Whoever is named checks: the signature at COMMIT must be theirs.
     NEW.checked_at := clock_timestamp();
     IF NEW.checked_by = s.performed_by THEN

@@ -31,7 +31,7 @@ struct LotStepCheck: GMPCommand {
                                       signing: SigningIntent(record: "manufacturing step \(step)", meaning: .verified,
                                                              statement: statement),
                                       passwordStdin: passwordStdin, record: String(step), done: "verified step \(step)",
-                                      in: context) { db, challenge in
+                                      isolation: WriteIsolation.lockedRows, in: context) { db, challenge in
             try MasterRecordRegistry.check(on: db, challenge: challenge, step: step, statement: statement)
         }
     }

@@ -197,7 +197,7 @@ struct QCVerify: GMPCommand {
         for id in results {
             let signature: Int64
             do {
-                signature = try SignatureCeremony(connection).sign(password: password) { db, challenge in
+                signature = try SignatureCeremony(connection).sign(password: password, isolation: WriteIsolation.lockedRows) { db, challenge in
                     try QCResults.verify(on: db, challenge: challenge, result: id, statement: statement)
                 }
             } catch {
@@ -238,7 +238,8 @@ struct QCConfirm: GMPCommand {
                                       signing: SigningIntent(record: "QC result \(resultID), as yours", meaning: .performed,
                                                              statement: statement ?? "I performed this test and this is my result"),
                                       passwordStdin: passwordStdin, record: "result \(resultID)",
-                                      done: "confirmed performing result \(resultID)", in: context) { db, challenge in
+                                      done: "confirmed performing result \(resultID)", isolation: WriteIsolation.lockedRows,
+                                      in: context) { db, challenge in
             try QCResults.confirm(on: db, challenge: challenge, result: resultID, statement: statement)
         }
     }
@@ -269,7 +270,8 @@ struct QCInvalidate: GMPCommand {
                                       signing: SigningIntent(record: "invalidation of QC result \(resultID)", meaning: .approved,
                                                              statement: cause),
                                       passwordStdin: passwordStdin, record: "result \(resultID)",
-                                      done: "invalidated result \(resultID)", in: context) { db, challenge in
+                                      done: "invalidated result \(resultID)", isolation: WriteIsolation.lockedRows,
+                                      in: context) { db, challenge in
             try QCResults.invalidate(on: db, challenge: challenge, result: resultID, cause: cause)
         }
     }
