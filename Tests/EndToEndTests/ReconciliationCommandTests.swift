@@ -70,4 +70,19 @@ struct ReconciliationCommandTests {
             #expect(!FileManager.default.fileExists(atPath: "\(directory)/two.checkpoint"))
         }
     }
+
+    /// Issue 18: the merges run with `jit` off (compiling their ~80 branches cost more than
+    /// the work). A trail that refuses to be read for a merge with `jit` on still verifies.
+    @Test("audit verify reconciles with jit off: a trail that refuses merges under JIT still reconciles, consistent")
+    func mergesWithoutJIT() throws {
+        try TestServer.withMigratedDatabase { database in
+            let qa = try TestAccount.create(in: database, roles: ["qa"])
+            try Tampering.refuseJITInMerges(database)
+            let run = try Self.gmp(database, as: qa, ["audit", "verify", "--json"])
+            #expect(!run.stderr.contains("jit on") && !run.stdout.contains("jit on"), "\(run)")
+            let reconciliation = try #require(try run.json()["reconciliation"] as? [String: Any], "\(run)")
+            #expect(reconciliation["consistent"] as? Bool == true, "\(run)")
+            #expect((reconciliation["rows_checked"] as? Int ?? 0) > 0)
+        }
+    }
 }

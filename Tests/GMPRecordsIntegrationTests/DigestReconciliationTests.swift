@@ -43,6 +43,28 @@ struct DigestReconciliationTests {
         }
     }
 
+    /// The two merge statements read the whole trail and every audited row in ~80 union
+    /// branches: with JIT on, compiling them cost more server CPU than the work itself at a
+    /// million events (docs/benchmarks.md). A view in the trail's place shows the true rows
+    /// but refuses any statement that reads them for a merge (it names the compared tables'
+    /// setting) while `jit` is on: the verification, the text merge of signed records
+    /// included, must run them with `jit` off, and only for their own transaction.
+    @Test("both merges run with jit off for their own transaction only: a trail that refuses JIT still verifies, findings none")
+    func mergesRunWithoutJIT() throws {
+        try ReconciliationTests.withLots { site, _, _ in
+            let database = site.site.database
+            try Tampering.refuseJITInMerges(database)
+            for verification in [try ReconciliationTests.verify(database), try Self.verifyConcurrently(database)] {
+                #expect(ReconciliationTests.findings(verification).isEmpty, "\(ReconciliationTests.findings(verification))")
+                #expect((verification.reconciliation?.outcome.signaturesChecked ?? 0) > 0, "the text merge ran too")
+            }
+            let connection = try TestServer.connect(database)
+            _ = try AuditTrail(connection).verify(reconcile: true, replayInMemoryUpTo: 0)
+            let after: String = try connection.query("SELECT pg_catalog.current_setting('jit') AS jit")[0].decode("jit")
+            #expect(after == "on", "the setting ends with the verification's transaction")
+        }
+    }
+
     /// A superuser releases a rejected lot with its triggers off, then puts a view in the
     /// trail's place that shows every statement but the chain pass's the released image in
     /// the lot's last event. The chain pass reads the true trail (intact); a second pass

@@ -65,4 +65,31 @@ public enum Tampering {
             COMMIT;
             """))
     }
+
+    /// Replaces `gmp_audit.event` by a view of the same rows that raises in any statement
+    /// of the reconciliation's merges (they name the setting `gmp.reconcile_tables`) run
+    /// with `jit` on, the database's default whatever the server's (issue 18: the merges
+    /// must run without JIT). The rows stay true, so nothing else changes.
+    public static func refuseJITInMerges(_ database: String) throws {
+        try TestServer.connect(database).execute(script: SQLScript(shippedWithBinary: """
+            DO $$ BEGIN EXECUTE pg_catalog.format('ALTER DATABASE %I SET jit = on', pg_catalog.current_database()); END $$;
+            BEGIN;
+            ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+            CREATE FUNCTION gmp_audit.refuse_jit(v jsonb) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+            BEGIN
+                IF pg_catalog.current_setting('jit') = 'on' AND pg_catalog.current_query() LIKE '%gmp.reconcile_tables%' THEN
+                    RAISE EXCEPTION 'a merge statement ran with jit on';
+                END IF;
+                RETURN v;
+            END $$;
+            ALTER TABLE gmp_audit.event RENAME TO event_true;
+            CREATE VIEW gmp_audit.event AS
+            SELECT seq, write_order, occurred_at, transaction_id, actor, action, table_name, record_key, old_values,
+                   gmp_audit.refuse_jit(new_values) AS new_values, reason, hash
+            FROM gmp_audit.event_true;
+            GRANT SELECT ON gmp_audit.event TO PUBLIC;
+            ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
+            COMMIT;
+            """))
+    }
 }

@@ -17,8 +17,7 @@ extension AuditTrail {
         try pinRowText()
         _ = try connection.execute("""
             SELECT set_config('gmp.reconcile_tables', \(Self.comparedTablesJSON(ordered)), true),
-                   set_config('work_mem', '64MB', true)
-            """)
+            """ + Self.wholeTrailSettings)
         let signatures = ordered.contains { $0.table.name == AuditReconciler.signatureTable }
         var decoder = CopyBinaryDecoder(expectedFieldCount: 8)
         var failure: Error?

@@ -75,8 +75,7 @@ extension AuditTrail {
             _ = try connection.execute("""
                 SELECT set_config('gmp.reconcile_tables', \(Self.comparedTablesJSON(tally.tables)), true),
                        set_config('gmp.reconcile_keys', \(Self.unsettledKeysJSON(digests.unsettled)), true),
-                       set_config('work_mem', '64MB', true)
-                """)
+                """ + Self.wholeTrailSettings)
             var rows = 0
             var decoder = CopyBinaryDecoder(expectedFieldCount: 9)
             var failure: Error?
@@ -154,6 +153,14 @@ extension AuditTrail {
                                 currentHash: current[signature.signatureID])
         }
     }
+
+    /// The settings of a statement that reads the whole trail and every audited row at once
+    /// (the merges), local to the transaction: `work_mem` so that small tables sort in
+    /// memory; `jit` off because the statement's ~80 branches (one per audited table) give
+    /// JIT hundreds of functions to compile, about 5 s of server CPU at a million events
+    /// against 7 s for the work itself, which it never wins back (docs/benchmarks.md,
+    /// "Verification at scale", issue 18).
+    static let wholeTrailSettings: SQLQuery = "set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"
 
     /// The compared tables for the merge statement (COPY takes no parameters, so they
     /// travel as a transaction-local setting): oid, name and key column of each.
