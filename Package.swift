@@ -12,6 +12,26 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
+// How the release gmp is linked (issue 18: a cold command's loader and page-fault cost;
+// figures in docs/benchmarks.md "Linking"). Release only: the debug build and the tests
+// link as SwiftPM does by default. scripts/bench checks the result (check_release_link).
+// - Not position-independent: the objects are PIC anyway, and a fixed load address lets
+//   the linker resolve the ~63,000 relative relocations that ld.so otherwise writes into
+//   ~300 pages at every start (130-195 page faults and 0.8 M instructions less).
+// - libstdc++ and libgcc linked statically (Linking/static-libstdc++ explains the
+//   how): ld.so no longer loads and relocates libstdc++.so.6 and libgcc_s.so.1.
+// - No dynamic export of gmp's own ~13,000 symbols: nothing loads gmp's symbols by name
+//   (Swift's runtime finds types and conformances through its own sections), and each
+//   library symbol ld.so looks up no longer checks the executable's table first.
+let releaseLinking: [LinkerSetting] = [
+    .unsafeFlags([
+        "-Xclang-linker", "-no-pie",
+        "-Xclang-linker", "-static-libgcc",
+        "-L\(Context.packageDirectory)/Linking/static-libstdc++",
+        "-Xlinker", "--no-export-dynamic",
+    ], .when(platforms: [.linux], configuration: .release)),
+]
+
 let package = Package(
     name: "gmp",
     products: [
@@ -59,7 +79,7 @@ let package = Package(
         // (EmbedDocuments), so gmp config init and gmp help TOPIC need no source tree.
         .target(name: "GMPCLI", dependencies: ["GMPRecords", "GMPRules", "GMPDatabase", "PostgresClient", argumentParser, logging],
                 plugins: ["EmbedDocuments"]),
-        .executableTarget(name: "gmp", dependencies: ["GMPCLI"]),
+        .executableTarget(name: "gmp", dependencies: ["GMPCLI"], linkerSettings: releaseLinking),
 
         // Build-time embedding of sql/V*.sql into the binary, so that a binary knows
         // exactly which schema versions it can run against.

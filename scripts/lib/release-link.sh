@@ -1,0 +1,26 @@
+# shellcheck shell=bash
+# How the release gmp is linked (issue 18): Package.swift's releaseLinking makes it a
+# position-dependent executable, with libstdc++ and libgcc linked in and none of its own
+# symbols exported, which spares ld.so ~63,000 relocations, two shared libraries and
+# ~13,000 exported symbols at every cold start (docs/benchmarks.md "Linking").
+# Flags like these drop silently (a toolchain default, an edited manifest); the start-up
+# figures would then drift with no error. Sourced after common.sh.
+
+# check_release_link BINARY — log how BINARY is linked; exit 70 when it is not linked as
+# Package.swift's releaseLinking says.
+check_release_link() {
+    local binary=$1 type needed exported
+    type="$(LC_ALL=C readelf -h "$binary" | awk '$1 == "Type:" { print $2 }')"
+    needed="$(LC_ALL=C readelf -d "$binary" | awk '/\(NEEDED\)/ { gsub(/[][]/, "", $NF); print $NF }' | paste -sd ' ')"
+    # Defined dynamic symbols (the table's first line is its null entry).
+    exported="$(LC_ALL=C readelf --dyn-syms -W "$binary" | awk '$1 ~ /^[0-9]+:$/ && $7 != "UND"' | wc -l)"
+    log "release link of $binary: ELF type $type; shared libraries: $needed; $exported symbols of its own exported"
+    [[ $type == EXEC ]] ||
+        die "$binary is a $type executable, not a position-dependent one (EXEC): Package.swift's releaseLinking (-no-pie) was not applied" 70
+    case " $needed " in
+        *" libstdc++.so"* | *" libgcc_s.so"*)
+            die "$binary loads libstdc++ or libgcc_s at run time: Package.swift's releaseLinking (Linking/static-libstdc++, -static-libgcc) was not applied" 70 ;;
+    esac
+    [[ $exported -lt 100 ]] ||
+        die "$binary exports $exported symbols of its own: Package.swift's releaseLinking (--no-export-dynamic) was not applied" 70
+}
