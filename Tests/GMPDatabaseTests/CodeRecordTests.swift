@@ -36,6 +36,11 @@ struct CodeRecordTests {
     /// and a declared one must really differ, so the list stays true.
     static let changedOnPurpose: [String: String] = [
         "gmp_audit.record_ddl()": "#13: captures each routine's definition into the trail",
+        "gmp.record_consent(text,date,text,text)": "#19: holds the donor FOR SHARE, ordered with a withdrawal, so gmp donor consent runs at READ COMMITTED",
+        "gmp.withdraw_consent(text,date,text)": "#19: locks the donor FOR UPDATE before withdrawing, so a collection in flight is waited for and a later one sees the withdrawal (READ COMMITTED)",
+        "gmp_rules.check_determination()": "#19: locks the tested person's donor before reading the results, so a screen in flight is counted (READ COMMITTED)",
+        "gmp.determine_eligibility(uuid,text,text,text,text)": "#19: locks the tested person's donor before reading the evidence, so gmp donor determine runs at READ COMMITTED",
+        "gmp.receive_tissue(text,timestamp with time zone,text,text)": "#19: locks the collection before reading its receipt, so gmp tissue receive runs at READ COMMITTED",
         "gmp_rules.check_verification()": "#19: the lot is locked before the result is read, and a second verification refused under that lock, so gmp qc verify holds at READ COMMITTED",
         "gmp_rules.check_invalidation()": "#19: the lot is locked before the result is read, and a second invalidation refused under that lock, so gmp qc invalidate holds at READ COMMITTED",
         "gmp_audit.guard_drop()": "#13: a dropped routine names its object, so it leaves the code in force",
@@ -64,7 +69,7 @@ struct CodeRecordTests {
             + "#15: the package the decider signed shows no barring blocker (the batch record review lapses with the final status, so it is judged as signed)",
         "gmp.enable_account(text,text)": "#20.1: an unlock records the rolled-back wrong entries before resetting the count",
         "gmp_rules.consume_authentication(uuid)": "#20.3: account state checked at the moment of signing",
-        "gmp_rules.check_new_collection()": "#20.10: NaN and ±Infinity refused",
+        "gmp_rules.check_new_collection()": "#20.10: NaN and ±Infinity refused; #19: holds the donor and birth mother FOR SHARE before reading consent, so gmp tissue collect runs at READ COMMITTED",
         "gmp.configure_facility(text,integer,numeric,text)": "#20.10: NaN and ±Infinity refused",
         "gmp_rules.check_criterion()": "#20.10: NaN and ±Infinity refused; #20.7: a K/M criterion needs the permitted range of M",
         "gmp_rules.check_lot_specification()": "#20.10: NaN and ±Infinity refused; #20.7: M only for a K/M limit, within the specification's range",

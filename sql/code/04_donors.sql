@@ -61,6 +61,30 @@ BEGIN
 END;
 $$;
 
+-- The donor's row stands for the intake rules, so their commands run READ COMMITTED
+-- (docs/concurrency.md): a consent and a collection hold the donor FOR SHARE (a
+-- collection its birth mother too), a withdrawal FOR UPDATE, a determination the tested
+-- person FOR UPDATE (which also waits for every donor screen in flight: its foreign key
+-- holds the donor FOR KEY SHARE). Whoever waited reads, after the lock, what the other
+-- committed. `exclusive` picks FOR UPDATE over FOR SHARE.
+CREATE OR REPLACE FUNCTION gmp_rules.lock_donor(donor_code text, exclusive boolean) RETURNS gmp.donor
+LANGUAGE plpgsql AS $$
+DECLARE
+    found_donor gmp.donor;
+BEGIN
+    IF exclusive THEN
+        SELECT * INTO found_donor FROM gmp.donor d WHERE d.code = donor_code FOR UPDATE;
+    ELSE
+        SELECT * INTO found_donor FROM gmp.donor d WHERE d.code = donor_code FOR SHARE;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no donor %', donor_code USING ERRCODE = 'GM001',
+            HINT = 'donor codes look like D26-000001; gmp donor list shows them';
+    END IF;
+    RETURN found_donor;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION gmp.register_donor(intended_use text, living boolean, birth_mother text, reason text,
                                    full_name text DEFAULT NULL, date_of_birth date DEFAULT NULL,
                                    contact text DEFAULT NULL, medical_record_number text DEFAULT NULL)
@@ -105,7 +129,8 @@ DECLARE
     consent_id bigint;
 BEGIN
     PERFORM gmp_rules.active_person();
-    PERFORM gmp_rules.require_donor(donor_code);
+    -- Ordered with a withdrawal on the donor's row (gmp_rules.lock_donor).
+    PERFORM gmp_rules.lock_donor(donor_code, false);
     IF given_on > current_date THEN
         RAISE EXCEPTION 'consent date % is in the future', given_on USING ERRCODE = 'GM002',
             HINT = 'give the date the donor signed, as YYYY-MM-DD';
@@ -122,7 +147,9 @@ DECLARE
     withdrawn integer;
 BEGIN
     PERFORM gmp_rules.active_person();
-    PERFORM gmp_rules.require_donor(donor_code);
+    -- FOR UPDATE: a collection or consent in flight is waited for, and one begun after
+    -- waits for this withdrawal and sees it (gmp_rules.lock_donor).
+    PERFORM gmp_rules.lock_donor(donor_code, true);
     PERFORM gmp_rules.give_reason(reason);
     IF withdrawn_on > current_date THEN
         RAISE EXCEPTION 'withdrawal date % is in the future', withdrawn_on USING ERRCODE = 'GM002',
@@ -239,13 +266,17 @@ END;
 $$;
 
 -- The rule itself, enforced on every insert: "eligible" only with no problem at all;
--- "exempt" only for autologous use.
+-- "exempt" only for autologous use. The tested person's donor row is locked before the
+-- results are read (gmp_rules.lock_donor): a screen in flight is waited for and counted.
 CREATE OR REPLACE FUNCTION gmp_rules.check_determination() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    who gmp.donor := gmp_rules.require_donor(NEW.donor_code);
-    problems text[] := gmp_rules.eligibility_problems(NEW.donor_code, NEW.collection_id);
+    who gmp.donor;
+    problems text[];
 BEGIN
+    PERFORM gmp_rules.lock_donor(coalesce(gmp_rules.tested_person(NEW.donor_code), NEW.donor_code), true);
+    who := gmp_rules.require_donor(NEW.donor_code);
+    problems := gmp_rules.eligibility_problems(NEW.donor_code, NEW.collection_id);
     IF NEW.outcome = 'eligible' AND cardinality(problems) > 0 THEN
         RAISE EXCEPTION 'donor % cannot be determined eligible: %', NEW.donor_code, array_to_string(problems, '; ')
             USING ERRCODE = 'GM006',
@@ -260,15 +291,19 @@ BEGIN
 END;
 $$;
 
--- A director determines, signing with the meaning "determined".
+-- A director determines, signing with the meaning "determined". The tested person's
+-- donor row is locked first, so the evidence is read after every screen in flight
+-- committed (gmp determine runs READ COMMITTED).
 CREATE OR REPLACE FUNCTION gmp.determine_eligibility(challenge uuid, donor_code text, collection_id text, outcome text,
                                           statement text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    c gmp.tissue_collection := gmp_rules.require_collection(collection_id);
-    tested text := gmp_rules.tested_person(donor_code);
+    tested text := coalesce(gmp_rules.tested_person(donor_code), donor_code);
+    c gmp.tissue_collection;
     determination_id bigint;
 BEGIN
+    PERFORM gmp_rules.lock_donor(tested, true);
+    c := gmp_rules.require_collection(collection_id);
     PERFORM gmp_rules.active_person();
     IF outcome IS NULL OR outcome NOT IN ('eligible', 'ineligible', 'exempt') THEN
         RAISE EXCEPTION 'outcome must be eligible, ineligible or exempt' USING ERRCODE = 'GM002',

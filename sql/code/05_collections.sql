@@ -38,6 +38,9 @@ $$;
 
 -- The rules for a new collection, checked on every insert whoever inserts: the unit
 -- fits the source, a newborn tissue has its birth mother linked, consent is in force.
+-- The donor and birth mother are held FOR SHARE before consent is read
+-- (gmp_rules.lock_donor): a withdrawal in flight is waited for and seen, so gmp tissue
+-- collect runs READ COMMITTED.
 CREATE OR REPLACE FUNCTION gmp_rules.check_new_collection() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -46,7 +49,10 @@ DECLARE
 BEGIN
     PERFORM gmp_rules.require_finite(NEW.amount, 'the collected amount');
     SELECT * INTO STRICT src FROM gmp.tissue_source WHERE code = NEW.source;
-    SELECT * INTO STRICT who FROM gmp.donor WHERE code = NEW.donor_code;
+    who := gmp_rules.lock_donor(NEW.donor_code, false);
+    IF who.birth_mother IS NOT NULL THEN
+        PERFORM gmp_rules.lock_donor(who.birth_mother, false);
+    END IF;
     IF NOT NEW.amount_unit = ANY (src.units) THEN
         RAISE EXCEPTION 'unit % does not fit %', NEW.amount_unit, src.name USING ERRCODE = 'GM002',
             HINT = format('give the amount of %s in %s', src.name, array_to_string(src.units, ' or '));
@@ -113,13 +119,19 @@ END;
 $$;
 
 -- Records the receipt by the calling person; received_at null means now, by the
--- server's clock. Returns the time recorded.
+-- server's clock. Returns the time recorded. The collection is locked before its
+-- receipt is read: gmp tissue receive runs READ COMMITTED, and a second receipt that
+-- waited for the first is refused here (GM004).
 CREATE OR REPLACE FUNCTION gmp.receive_tissue(collection_id text, received_at timestamptz, condition text, note text)
 RETURNS timestamptz
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    c gmp.tissue_collection := gmp_rules.require_collection(collection_id);
+    c gmp.tissue_collection;
 BEGIN
+    SELECT * INTO c FROM gmp.tissue_collection t WHERE t.id = receive_tissue.collection_id FOR UPDATE;
+    IF NOT FOUND THEN
+        c := gmp_rules.require_collection(collection_id);
+    END IF;
     PERFORM gmp_rules.active_person();
     received_at := coalesce(received_at, clock_timestamp());
     IF c.received_at IS NOT NULL THEN

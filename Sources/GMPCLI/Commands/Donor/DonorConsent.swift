@@ -27,7 +27,7 @@ struct DonorConsent: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let id = try connection.transaction { db in
+        let id = try connection.transaction(WriteIsolation.lockedRows) { db in
             try DonorRegistry(db).recordConsent(donor: donor, givenOn: givenOn, scope: scope, takenBy: takenBy)
         }
         try context.output.document(Document(donor: donor, consent: id, givenOn: givenOn.description))
@@ -60,7 +60,7 @@ struct DonorWithdrawConsent: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let count = try connection.transaction { db in
+        let count = try connection.transaction(WriteIsolation.lockedRows) { db in
             try DonorRegistry(db).withdrawConsent(donor: donor, on: on, reason: reason)
         }
         try context.output.document(Document(donor: donor, withdrawnOn: on.description, consentsWithdrawn: count))

@@ -69,7 +69,7 @@ struct DonorDetermine: GMPCommand {
         let intent = SigningIntent(record: "donor \(donor), recovery \(recovery): \(outcome.rawValue)", meaning: .determined,
                                    statement: statement)
         let password = try PasswordReader.forSignature(account: connection.userName, signing: intent, fromStandardInput: passwordStdin)
-        let id = try SignatureCeremony(connection).sign(password: password) { db, challenge in
+        let id = try SignatureCeremony(connection).sign(password: password, isolation: WriteIsolation.lockedRows) { db, challenge in
             try DonorRegistry.determine(on: db, challenge: challenge, donor: donor, collection: recovery,
                                         outcome: outcome, statement: statement)
         }

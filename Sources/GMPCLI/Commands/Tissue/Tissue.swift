@@ -49,7 +49,7 @@ struct TissueCollect: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let recovery = TissueRecovery(donor: donor, source: source, site: site, collectedAt: at.timestamp, collector: collector,
                                       amount: amount, unit: unit, transportConditions: transport)
-        let id = try connection.transaction { db in try TissueCollections(db).collect(recovery) }
+        let id = try connection.transaction(WriteIsolation.lockedRows) { db in try TissueCollections(db).collect(recovery) }
         try context.output.document(Document(collection: id, donor: donor, source: source))
         context.output.data("recorded collection \(id): \(source), \(amount) \(unit) from donor \(donor)")
     }
@@ -79,7 +79,7 @@ struct TissueReceive: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let time = try connection.transaction { db in
+        let time = try connection.transaction(WriteIsolation.lockedRows) { db in
             try TissueCollections(db).receive(collection, at: at?.timestamp, condition: condition, note: note)
         }
         try context.output.document(Document(collection: collection, receivedAt: time.iso8601, condition: condition.rawValue))
