@@ -50,35 +50,8 @@ extension SameRecordRaceCommandTests {
                 arguments = ["donor", "determine", donor, "--outcome", "ineligible", "--collection", donation.collection,
                              "--password-stdin"]
             }
-            let holder = try TestServer.connect(site.database)
-            try holder.execute("BEGIN")
-            _ = try holder.query(held)
-            let watcher = try TestServer.connect(site.database)
-            let result = Locked<GMPRun?>(nil)
-            let done = DispatchSemaphore(value: 0)
-            let waiter = person, input = stdin
-            DispatchQueue.global().async {
-                result.mutate { $0 = try? site.gmp(waiter, arguments, stdin: input, killAfter: 120) }
-                done.signal()
-            }
-            let deadline = Date().addingTimeInterval(90)
-            var waiting: Int64 = 0
-            while waiting < 1 && Date() < deadline {
-                waiting = try watcher.query("""
-                    SELECT count(*) AS n FROM pg_stat_activity WHERE usename = \(person.id) AND wait_event_type = 'Lock'
-                    """)[0].decode("n")
-                if waiting < 1 { Thread.sleep(forTimeInterval: 0.02) }
-            }
-            #expect(waiting == 1, "\(command) should be waiting for the donor")
-            let predicateLocks: Int64 = try watcher.query("""
-                SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE a.usename = \(person.id) AND l.mode = 'SIReadLock'
-                """)[0].decode("n")
-            #expect(predicateLocks == 0, "\(command) ran SERIALIZABLE: \(predicateLocks) predicate locks")
-            try holder.execute("ROLLBACK")
-            done.wait()
-            let run = try #require(result.value)
-            #expect(run.status == 0, "\(run)")
+            try Self.expectWaitsAtReadCommitted(site, person, arguments, stdin: stdin, holding: held,
+                                                command: command, record: "the donor")
         }
     }
 }

@@ -39,6 +39,42 @@ extension SameRecordRaceCommandTests {
         }
     }
 
+    /// Runs `arguments` as `person` while another session holds `held` (a `SELECT … FOR
+    /// UPDATE` of the row the command's rule decides from) in an open transaction: the
+    /// command must wait for that lock holding no predicate (SIRead) lock, which it would
+    /// under SERIALIZABLE, and exit 0 once the holder lets go.
+    static func expectWaitsAtReadCommitted(_ site: DonorLotCommandTests.Site, _ person: TestAccount, _ arguments: [String],
+                                           stdin: String?, holding held: SQLQuery, command: String, record: String) throws {
+        let holder = try TestServer.connect(site.database)
+        try holder.execute("BEGIN")
+        _ = try holder.query(held)
+        let watcher = try TestServer.connect(site.database)
+        let result = Locked<GMPRun?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            result.mutate { $0 = try? site.gmp(person, arguments, stdin: stdin, killAfter: 120) }
+            done.signal()
+        }
+        let deadline = Date().addingTimeInterval(90)
+        var waiting: Int64 = 0
+        while waiting < 1 && Date() < deadline {
+            waiting = try watcher.query("""
+                SELECT count(*) AS n FROM pg_stat_activity WHERE usename = \(person.id) AND wait_event_type = 'Lock'
+                """)[0].decode("n")
+            if waiting < 1 { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        #expect(waiting == 1, "\(command) should be waiting for \(record)")
+        let predicateLocks: Int64 = try watcher.query("""
+            SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE a.usename = \(person.id) AND l.mode = 'SIReadLock'
+            """)[0].decode("n")
+        #expect(predicateLocks == 0, "\(command) ran SERIALIZABLE: \(predicateLocks) predicate locks")
+        try holder.execute("ROLLBACK")
+        done.wait()
+        let run = try #require(result.value)
+        #expect(run.status == 0, "\(run)")
+    }
+
     @Test("gmp spec assign, deviation open, qc verify / confirm / invalidate and lot check wait for a lot another session holds at READ COMMITTED: no predicate locks; each records once it is let go",
           arguments: ["spec assign", "deviation open", "qc verify", "qc confirm", "qc invalidate", "lot check"])
     func readCommittedOnTheLot(command: String) throws {
@@ -47,34 +83,9 @@ extension SameRecordRaceCommandTests {
             try qs.approvedSpecification()
             let lot = try qs.eligibleLot()
             let (person, arguments, stdin) = try Self.onTheLot(command, qs, lot)
-            let holder = try TestServer.connect(site.database)
-            try holder.execute("BEGIN")
-            _ = try holder.query("SELECT din FROM gmp.lot WHERE din = \(lot.din) FOR UPDATE")
-            let watcher = try TestServer.connect(site.database)
-            let result = Locked<GMPRun?>(nil)
-            let done = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                result.mutate { $0 = try? site.gmp(person, arguments, stdin: stdin, killAfter: 120) }
-                done.signal()
-            }
-            let deadline = Date().addingTimeInterval(90)
-            var waiting: Int64 = 0
-            while waiting < 1 && Date() < deadline {
-                waiting = try watcher.query("""
-                    SELECT count(*) AS n FROM pg_stat_activity WHERE usename = \(person.id) AND wait_event_type = 'Lock'
-                    """)[0].decode("n")
-                if waiting < 1 { Thread.sleep(forTimeInterval: 0.02) }
-            }
-            #expect(waiting == 1, "\(command) should be waiting for the lot")
-            let predicateLocks: Int64 = try watcher.query("""
-                SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE a.usename = \(person.id) AND l.mode = 'SIReadLock'
-                """)[0].decode("n")
-            #expect(predicateLocks == 0, "\(command) ran SERIALIZABLE: \(predicateLocks) predicate locks")
-            try holder.execute("ROLLBACK")
-            done.wait()
-            let run = try #require(result.value)
-            #expect(run.status == 0, "\(run)")
+            try Self.expectWaitsAtReadCommitted(site, person, arguments, stdin: stdin,
+                                                holding: "SELECT din FROM gmp.lot WHERE din = \(lot.din) FOR UPDATE",
+                                                command: command, record: "the lot")
         }
     }
 }

@@ -78,8 +78,7 @@ BEGIN
         SELECT * INTO found_donor FROM gmp.donor d WHERE d.code = donor_code FOR SHARE;
     END IF;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no donor %', donor_code USING ERRCODE = 'GM001',
-            HINT = 'donor codes look like D26-000001; gmp donor list shows them';
+        RETURN gmp_rules.require_donor(donor_code);  -- refuses the unknown donor (GM001)
     END IF;
     RETURN found_donor;
 END;
