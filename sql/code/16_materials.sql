@@ -445,21 +445,20 @@ END;
 $$;
 
 -- Whether a material disposition's signature still covers the row as it is now: the same
--- truth as gmp_rules.signature_intact(s.id), the same hash as gmp_rules.content_hash over
--- gmp_rules.record_content (the row, as a one-element array, under the table's name and
--- its key), computed from the row the caller has read already. The generic check finds
--- the key column in the catalog and reads the row by a dynamic query through three nested
--- functions, ~3 ms on the first call of a fresh backend and ~1 ms on every later call,
--- per signature; this one is plain SQL the planner inlines (no SET clause: every caller
--- runs in UTC, which is all the row's text depends on: text, bigint and timestamptz
--- columns). Only for signatures on gmp.material_disposition, which record_content does
--- not special-case; MaterialRulesTests compares the two over every such signature.
+-- truth as gmp_rules.signature_intact(s.id), through the same gmp_rules.content_hash (one
+-- home of the encoding), given the content gmp_rules.record_content would read (the row,
+-- as a one-element array) from the row the caller has read already. The generic check
+-- finds the key column in the catalog and reads the row by a dynamic query through three
+-- nested functions, ~3 ms on the first call of a fresh backend and ~1 ms on every later
+-- call, per signature; this one is plain SQL the planner inlines (no SET clause: every
+-- caller runs in UTC, which is all the row's text depends on: text, bigint and
+-- timestamptz columns). Only for signatures on gmp.material_disposition, which
+-- record_content does not special-case; MaterialRulesTests compares the two over every
+-- such signature.
 CREATE OR REPLACE FUNCTION gmp_rules.material_disposition_intact(d gmp.material_disposition, s gmp.signature)
 RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT s.content_hash = sha256(gmp_audit.field('gmp-record-v1'::text) || gmp_audit.field(s.record_table)
-                                   || gmp_audit.field(s.record_key)
-                                   || gmp_audit.field(jsonb_build_array(to_jsonb(d))::text))
+    SELECT s.content_hash = gmp_rules.content_hash(s.record_table, s.record_key, jsonb_build_array(to_jsonb(d)))
            AND s.record_table = 'gmp.material_disposition' AND s.record_key = d.id::text
 $$;
 
