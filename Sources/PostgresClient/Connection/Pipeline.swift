@@ -15,7 +15,9 @@ import Glibc
 extension PostgresConnection {
     /// Runs `queries` in one round trip, in order, after any deferred statements
     /// (``sendWithNextStatement(_:handler:)``). One result per query, in order; a lost
-    /// connection is the failure of every query it left unanswered.
+    /// connection is the failure of every query it left unanswered. For a few short
+    /// statements: all are sent before any answer is read (blocking mode), so together
+    /// they must fit the socket's buffers, as a handful of statements always do.
     public func pipeline(_ queries: [SQLQuery]) -> [Result<QueryResult, any Error>] {
         let pending = deferredStatements
         deferredStatements = []
