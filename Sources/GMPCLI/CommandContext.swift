@@ -26,6 +26,9 @@ struct CommandContext {
     var promptsForPassword = true
     /// What the command's connections committed, for the error a lost connection gives.
     let committedWork = CommittedWork()
+    /// GMP_PROTOCOL_TRACE: a file to which every connection appends libpq's trace of its
+    /// protocol messages (diagnostics; the tests count round trips with it, issue 18).
+    let protocolTracePath: String?
 
     init(options: GlobalOptions, commandName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let loaded = try ConfigLocator.load(explicitPath: options.config, environment: environment)
@@ -40,6 +43,7 @@ struct CommandContext {
         logger.logLevel = options.quiet ? .error : [.warning, .info, .debug, .trace][min(options.verbose, 3)]
         self.logger = logger
         self.commandName = commandName
+        protocolTracePath = environment["GMP_PROTOCOL_TRACE"].flatMap { $0.isEmpty ? nil : $0 }
         // -v: which file and server this command uses, before it connects.
         switch settings.target {
         case .configured(_, let source):
@@ -74,22 +78,32 @@ struct CommandContext {
     /// Unless `recordingFailedLogins` is false, the failed logins the server logged since
     /// the last read are recorded first (`FailedLogins`, issue 20, item 2): every command
     /// by anyone is a chance to see a guessing attack and lock the account under attack.
+    /// The watch travels with the command's first statement, in the same round trip and
+    /// before it, as its own transaction (issue 18); a command that sends none sends it
+    /// when it ends (`sendDeferredStatements`).
     func connect(startingEmbedded: Bool, recordingFailedLogins: Bool = true) throws -> PostgresConnection {
         let connection = try reach(startingEmbedded: startingEmbedded)
-        if recordingFailedLogins { recordFailedLogins(on: connection) }
+        if recordingFailedLogins {
+            FailedLogins.recordWithNextStatement(on: connection) { [logger] outcome in
+                // Never fails the command: a schema not yet migrated has no such function,
+                // and a server that logs no jsonlog is reported by gmp doctor, not by every command.
+                switch outcome {
+                case .success(let recorded) where recorded > 0:
+                    logger.info("recorded \(recorded) failed login(s) from the server log (gmp audit alerts)")
+                case .success:
+                    break
+                case .failure(let error):
+                    logger.debug("failed logins not read from the server log: \(error)")
+                }
+            }
+        }
         return connection
     }
 
-    /// Reads the server log's new failed logins. Never fails the command: a schema not
-    /// yet migrated has no such function, and a server that logs no jsonlog is reported
-    /// by gmp doctor, not by every command.
-    private func recordFailedLogins(on connection: PostgresConnection) {
-        do {
-            let recorded = try FailedLogins.record(on: connection)
-            if recorded > 0 { logger.info("recorded \(recorded) failed login(s) from the server log (gmp audit alerts)") }
-        } catch {
-            logger.debug("failed logins not read from the server log: \(error)")
-        }
+    /// Sends what this command's connections still hold back for their next statement
+    /// (the login watch of a command that sent none): called when the command ends.
+    func sendDeferredStatements() {
+        committedWork.connections.forEach { $0.sendDeferredStatements() }
     }
 
     private func reach(startingEmbedded: Bool) throws -> PostgresConnection {
@@ -122,6 +136,7 @@ struct CommandContext {
     private func open(_ connectionString: String) throws -> PostgresConnection {
         let started = ContinuousClock.now
         let connection = try login(connectionString)
+        if let protocolTracePath { try connection.traceProtocol(to: protocolTracePath) }
         logger.info("connected to \(connection.endpoint) in \(PostgresConnection.milliseconds(since: started))")
         return connection
     }
@@ -214,6 +229,7 @@ extension GMPCommand {
             throw ArgumentParser.ExitCode(failure.exitCode.rawValue)
         }
         do {
+            defer { context.sendDeferredStatements() }
             try execute(in: context)
         } catch let exit as ArgumentParser.ExitCode {
             throw exit

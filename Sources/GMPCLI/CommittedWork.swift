@@ -5,7 +5,7 @@ import PostgresClient
 /// the unit's place back after its commit; a connection lost then claimed nothing was
 /// kept, and running the command again would have recorded a second placement).
 final class CommittedWork {
-    private var connections: [PostgresConnection] = []
+    private(set) var connections: [PostgresConnection] = []
 
     func track(_ connection: PostgresConnection) -> PostgresConnection {
         connections.append(connection)

@@ -13,11 +13,18 @@ enum CodeLedger {
     /// transaction.)
     static func read(on connection: PostgresConnection, schemaVersion: Int) throws -> [AppliedCode] {
         guard schemaVersion >= introducedIn else { return [] }
-        let rows = try connection.query("""
-            SELECT DISTINCT ON (file) file, checksum, schema_version, applied_at, applied_by
-            FROM gmp_meta.code_applied ORDER BY file, id DESC
-            """)
-        return try rows.map { row in
+        return try applied(from: connection.query(reading))
+    }
+
+    /// The statement that reads the ledger: the last application of each file.
+    static let reading: SQLQuery = """
+        SELECT DISTINCT ON (file) file, checksum, schema_version, applied_at, applied_by
+        FROM gmp_meta.code_applied ORDER BY file, id DESC
+        """
+
+    /// The code files applied, from the rows of ``reading``.
+    static func applied(from rows: QueryResult) throws -> [AppliedCode] {
+        try rows.map { row in
             AppliedCode(
                 fileName: try row.decode("file"),
                 checksum: try row.decode("checksum"),

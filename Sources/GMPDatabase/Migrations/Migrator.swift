@@ -28,9 +28,17 @@ public struct Migrator: Sendable {
         self.code = code
     }
 
-    /// Reads the ledgers (read-only; a database never migrated has version 0).
+    /// Reads the ledgers (read-only; a database never migrated has version 0), both in
+    /// one round trip (issue 18), each in its own implicit transaction: called outside a
+    /// transaction block (the code ledger of a schema older than it is a missing table,
+    /// whose error is then that statement's alone).
     public func status(on connection: PostgresConnection) throws -> SchemaStatus {
-        try readStatus(on: connection)
+        let results = connection.pipeline([SchemaLedger.reading, CodeLedger.reading])
+        let applied = try SchemaLedger.applied(from: results[0])
+        let version = applied.last?.version ?? 0
+        return SchemaStatus(applied: applied, shipped: migrations,
+                            appliedCode: version >= CodeLedger.introducedIn ? try CodeLedger.applied(from: results[1].get()) : [],
+                            shippedCode: code)
     }
 
     /// What a migration run did, and where the schema stands after it.

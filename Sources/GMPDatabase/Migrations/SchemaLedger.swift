@@ -22,12 +22,20 @@ enum SchemaLedger {
 
     /// The ledger's rows; none when the ledger does not exist yet.
     static func read(on connection: PostgresConnection) throws -> [AppliedMigration] {
+        try applied(from: Result { try connection.query(reading) })
+    }
+
+    /// The statement that reads the ledger.
+    static let reading: SQLQuery = """
+        SELECT version, name, checksum, applied_at, applied_by
+        FROM gmp_meta.schema_migrations ORDER BY version
+        """
+
+    /// The migrations applied, from the answer to ``reading``.
+    static func applied(from answer: Result<QueryResult, any Error>) throws -> [AppliedMigration] {
         let rows: QueryResult
         do {
-            rows = try connection.query("""
-                SELECT version, name, checksum, applied_at, applied_by
-                FROM gmp_meta.schema_migrations ORDER BY version
-                """)
+            rows = try answer.get()
         } catch let error as PostgresError where error.sqlState == "42P01" || error.sqlState == "3F000" {
             // undefined_table / invalid_schema_name: never migrated. One round trip in
             // the common case instead of probing first.

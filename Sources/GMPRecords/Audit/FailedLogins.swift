@@ -15,7 +15,25 @@ public enum FailedLogins {
     @discardableResult
     public static func record(on connection: PostgresConnection) throws -> Int {
         if connection.isHotStandby { return 0 }
-        return try connection.query("SELECT gmp_audit.record_failed_logins() AS n")[0].decode("n", as: Int.self)
+        return try recorded(by: connection.query(statement))
+    }
+
+    /// As ``record(on:)``, sent in the same round trip as the connection's next statement
+    /// and before it, as its own transaction (`PostgresConnection.sendWithNextStatement`):
+    /// a cold command pays no round trip of its own for the watch (issue 18). `report`
+    /// gets the failed logins recorded, or why none could be read.
+    public static func recordWithNextStatement(on connection: PostgresConnection,
+                                               report: @escaping (Result<Int, any Error>) -> Void) {
+        if connection.isHotStandby { return }
+        connection.sendWithNextStatement(statement) { result in
+            report(Result { try recorded(by: result.get()) })
+        }
+    }
+
+    private static let statement: SQLQuery = "SELECT gmp_audit.record_failed_logins() AS n"
+
+    private static func recorded(by result: QueryResult) throws -> Int {
+        try result[0].decode("n", as: Int.self)
     }
 
     /// One reason failed logins are not seen (`blocking`) or not slowed.

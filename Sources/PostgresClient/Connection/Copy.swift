@@ -83,6 +83,7 @@ extension PostgresConnection {
         guard statement.bindings.isEmpty else {
             throw ClientError(.misuse, "COPY takes no bind parameters; filter in a query or a staging table instead")
         }
+        sendDeferredStatements()   // a COPY is sent alone (no COPY in pipeline mode)
         guard let result = PQexec(handle, statement.sql) else { throw connectionFailure() }
         defer { PQclear(result) }
         let actual = PQresultStatus(result)

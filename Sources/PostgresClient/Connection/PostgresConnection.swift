@@ -70,7 +70,13 @@ public final class PostgresConnection {
         }
     }
 
-    deinit { PQfinish(handle) }
+    deinit {
+        PQfinish(handle)
+        if let protocolTrace { fclose(protocolTrace) }
+    }
+
+    /// Where ``traceProtocol(to:)`` writes, once asked.
+    var protocolTrace: UnsafeMutablePointer<FILE>?
 
     /// Run after every read-write ``transaction(_:readOnly:retry:_:)`` commits, with the
     /// connection idle (gmp chains the audit events the transaction staged), unless the
@@ -122,13 +128,28 @@ public final class PostgresConnection {
     /// Whether the session is still usable.
     public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
 
-    /// Runs a statement and returns its rows.
+    /// Statements waiting to travel with the next one (``sendWithNextStatement(_:handler:)``).
+    var deferredStatements: [DeferredStatement] = []
+
+    /// Runs a statement and returns its rows (in the same round trip as any deferred
+    /// statement: ``sendWithNextStatement(_:handler:)``).
     @discardableResult
     public func query(_ query: SQLQuery) throws -> QueryResult {
-        let bindings = query.bindings
-        if let position = bindings.firstIndex(where: { $0?.utf8.contains(0) == true }) {
-            throw ClientError(.unsendableValue, "bound value $\(position + 1) contains a NUL byte, which PostgreSQL text cannot hold")
+        if !deferredStatements.isEmpty { return try pipeline([query])[0].get() }
+        return try runAlone(query)
+    }
+
+    /// Why `query` cannot be sent, if it cannot.
+    func unsendable(_ query: SQLQuery) -> ClientError? {
+        query.bindings.firstIndex(where: { $0?.utf8.contains(0) == true }).map { position in
+            ClientError(.unsendableValue, "bound value $\(position + 1) contains a NUL byte, which PostgreSQL text cannot hold")
         }
+    }
+
+    /// One statement, one round trip.
+    func runAlone(_ query: SQLQuery) throws -> QueryResult {
+        let bindings = query.bindings
+        if let refusal = unsendable(query) { throw refusal }
         let started = ContinuousClock.now
         let result = query.sql.withCString { sql in
             withOptionalCStrings(bindings) { values in
@@ -141,7 +162,7 @@ public final class PostgresConnection {
 
     /// -vv: each statement's first line and time; -vvv: its whole text. Bound values
     /// are never logged (they may be passwords or personal data).
-    private func logTiming(_ sql: String, parameters: Int, result: OpaquePointer?, since started: ContinuousClock.Instant) {
+    func logTiming(_ sql: String, parameters: Int, result: OpaquePointer?, since started: ContinuousClock.Instant) {
         guard logger.logLevel <= .debug else { return }
         let elapsed = Self.milliseconds(since: started)
         let rows = result.map { PQresultStatus($0) == PGRES_TUPLES_OK ? "\(PQntuples($0)) row(s)" : "done" } ?? "failed"
@@ -178,6 +199,7 @@ public final class PostgresConnection {
     /// Runs a multi-statement script shipped with the binary (a migration). Takes no
     /// parameters; see ``SQLScript``.
     public func execute(script: SQLScript) throws {
+        sendDeferredStatements()   // a script is sent alone (simple protocol, no pipeline)
         _ = try checked(PQexec(handle, script.text), bindings: [])
     }
 
@@ -255,7 +277,7 @@ private func withCStringArrays<R>(_ pairs: [(String, String)],
 }
 
 /// Calls `body` with a C array of optional strings (NULL for SQL NULL).
-private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
     if strings.isEmpty { return body(nil) }
     let copies = strings.map { $0.flatMap { strdup($0) } }
     defer { copies.forEach { free($0) } }
