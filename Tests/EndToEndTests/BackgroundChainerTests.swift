@@ -19,7 +19,7 @@ struct BackgroundChainerTests {
     /// The settings gmp's embedded server has (EmbeddedCluster+Chainer.swift), a shorter
     /// nap, and function calls counted for every session (the worker's too).
     static let settings = ["shared_preload_libraries = 'plpgsql,gmp_chainer'", "gmp_chainer.databases = 'gmp'",
-                           "gmp_chainer.naptime_ms = 100", "track_functions = 'pl'"]
+                           "gmp_chainer.naptime_ms = 100", "gmp.audit_chain_events = 20000", "track_functions = 'pl'"]
 
     /// A private cluster loading the chainer, with a migrated gmp site, an audited table
     /// gmp.chainer_probe for plain-SQL writes, and the worker up.

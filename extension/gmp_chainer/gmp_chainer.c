@@ -45,6 +45,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/varlena.h"
 
 PG_MODULE_MAGIC;
@@ -186,6 +187,8 @@ gmp_chainer_main(Datum main_arg)
 	for (;;)
 	{
 		int			chained;
+		TimestampTz started;
+		long		took;
 
 		if (nap > 0)
 		{
@@ -200,12 +203,18 @@ gmp_chainer_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
+		started = GetCurrentTimestamp();
 		switch (chain_once(database, &chained))
 		{
 			case PASS_DONE:
 				failures = 0;
-				/* A full batch: more are waiting, chain them now. */
-				nap = chained >= chainer_max_events ? 0 : chainer_naptime_ms;
+				/*
+				 * A full batch: more are waiting, chain them now. Otherwise the next pass
+				 * starts naptime_ms after this one started, not after it ended: on a busy
+				 * machine a slow pass must not stretch the interval writers see.
+				 */
+				took = (long) ((GetCurrentTimestamp() - started) / 1000);
+				nap = chained >= chainer_max_events ? 0 : Max(chainer_naptime_ms - took, 0);
 				break;
 			case PASS_ABSENT:
 				failures = 0;
