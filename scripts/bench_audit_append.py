@@ -31,6 +31,11 @@ Standard library only; psql and pgbench from PATH or --bin.
 
     scripts/bench_audit_append.py --database "host=/tmp/x dbname=gmp user=gmp_test"
 
+With or without the background chainer (extension/gmp_chainer) in one run: --other names
+a database of a second cluster (same code, the library not preloaded); gmp's way and its
+twin are measured there too, interleaved; with track_functions on in both, the count of
+chain_if_due the runs sent shows whether writers still chain.
+
 Before/after in one run: --baseline names a second database of the same cluster holding
 the code to compare with (e.g. migrated by the previous gmp); gmp's way is then measured
 on both, interleaved with the twin, --rounds times per client count, and each figure is
@@ -122,6 +127,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--clients", default="1,4,8,16")
     ap.add_argument("--baseline", default="", help="a second database with the code to compare with (before)")
+    ap.add_argument("--other", default="", help="a database of another cluster (e.g. without the background chainer, "
+                    "extension/gmp_chainer) where gmp's way is measured too, interleaved")
+    ap.add_argument("--other-label", default="other", help="what to call --other in the figures")
     ap.add_argument("--rounds", type=int, default=1, help="runs of each measurement per client count; the median is shown")
     ap.add_argument("--no-bulk", action="store_true", help="skip the bulk-append part")
     ap.add_argument("--writes", type=int, default=3000, help="writes per run of the server-CPU measurement")
@@ -139,7 +147,8 @@ def main() -> int:
             PERFORM gmp_audit.audit_table('gmp.bench_audited', 'id');
           END IF;
         END $$;"""
-    databases = {"": args.database} | ({"before": args.baseline} if args.baseline else {})
+    databases = ({"": args.database} | ({"before": args.baseline} if args.baseline else {})
+                 | ({"other": args.other} if args.other else {}))
     for database in databases.values():
         sh([psql_bin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", setup])
     fsync = sh(psql + ["-At", "-c", "SHOW fsync"]).strip()
@@ -168,8 +177,15 @@ def main() -> int:
                "audited_before": "-c gmp.audit_chain=after_commit",
                "every_commit": "-c gmp.audit_chain=after_commit", "at_commit": "", "lazy_at_commit": "-c gmp.audit_chain=lazy"}
     clients = [int(c) for c in args.clients.split(",")]
+    # chain_if_due sent by the runs below (counted when track_functions is on): what gmp's
+    # way sends after its commits, the set-up's calls (gmp db migrate's) left out.
+    sent_query = ("SELECT coalesce((SELECT sum(calls) FROM pg_stat_user_functions WHERE schemaname = 'gmp_audit'"
+                  " AND funcname = 'chain_if_due'), 0)")
+    sent_before = {label: int(sh([psql_bin, "-X", "-At", "-d", database, "-c", sent_query]).strip())
+                   for label, database in databases.items()}
     # (script, database label): the twin and the comparisons on --database only.
     runs = ([("twin", ""), ("twin_txn", ""), ("audited", "")] + ([("audited_before", "before")] if args.baseline else [])
+            + ([("twin_txn", "other"), ("audited", "other")] if args.other else [])
             + [("every_commit", ""), ("at_commit", ""), ("lazy_at_commit", "")])
     results: dict[tuple[str, str, int], tuple[float, int]] = {}
     tmp = tempfile.mkdtemp(prefix="bench_audit_append.")
@@ -199,6 +215,11 @@ def main() -> int:
         if args.baseline:
             line += (f" | before: {results[('audited_before', 'before', n)][0]:8.0f} tps "
                      f"({results[('audited_before', 'before', n)][0] / twin:.2f}x)")
+        if args.other:
+            other_twin = results[('twin_txn', 'other', n)][0]
+            other = results[('audited', 'other', n)][0]
+            line += (f" | {args.other_label}: twin {other_twin:8.0f} tps, audited {other:8.0f} tps "
+                     f"({other / other_twin:.2f}x its twin, {other / twin:.2f}x this twin)")
         line += f" | bare INSERT twin {bare:8.0f} tps (audited {results[('audited', '', n)][0] / bare:.2f}x)"
         for name, label in (("every_commit", "chained after every commit"), ("at_commit", "chained at COMMIT"),
                             ("lazy_at_commit", "lazy at COMMIT")):
@@ -206,8 +227,13 @@ def main() -> int:
             line += f" | {label} {tps:8.0f} tps ({tps / bare:.2f}x bare)"
         line += f" | failed {sum(failures.values())} | load {min(load):.1f}-{max(load):.1f}"
         print(line, flush=True)
-    pending = sh(psql + ["-At", "-c", "SELECT count(*) FROM gmp_audit.pending_event"]).strip()
-    print(f"pending after the runs: {pending}")
+    for label, database in databases.items():
+        pending = sh([psql_bin, "-X", "-At", "-d", database, "-c", "SELECT count(*) FROM gmp_audit.pending_event"]).strip()
+        tracked = sh([psql_bin, "-X", "-At", "-d", database, "-c", "SHOW track_functions"]).strip()
+        sent = int(sh([psql_bin, "-X", "-At", "-d", database, "-c", sent_query]).strip()) - sent_before[label]
+        name = {"": "this database", "before": "baseline", "other": args.other_label}[label]
+        print(f"after the runs, {name}: {pending} pending; chain_if_due sent {sent} times by the runs"
+              + ("" if tracked != "none" else " (not counted: track_functions is off)"))
     chained = sh(psql + ["-At", "-c", "SELECT gmp_audit.chain_pending()"]).strip()
     print(f"chained by a reader after the runs: {chained}")
 
@@ -236,7 +262,7 @@ def main() -> int:
         for label, database in databases.items():
             statements = {"bare twin": ["INSERT INTO public.bench_plain (note) VALUES ('bench row')"],
                           "twin": ["BEGIN", "INSERT INTO public.bench_plain (note) VALUES ('bench row')", receipt, "COMMIT"],
-                          "audited": ways[label]}
+                          "audited": ways.get(label, ways[""])}
             cpu = {name: [] for name in statements}
             for _ in range(max(args.rounds, 3)):
                 for name, sql in statements.items():

@@ -199,10 +199,46 @@ struct EmbeddedClusterTests {
                 "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
                 "select current_setting('shared_preload_libraries') || ' ' || current_setting('auth_delay.milliseconds', true)",
             ])
-            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "plpgsql,auth_delay 1s", "\(query.output)")
+            // gmp_chainer too when installed: its block follows, repeating the line.
+            let libraries = "plpgsql,auth_delay" + (cluster.chainerAvailable ? ",gmp_chainer" : "")
+            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(libraries) 1s", "\(query.output)")
             try cluster.stop()
             try cluster.start()
             #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.preloadMarker).count == 2,
+                    "a second start adds nothing")
+        }
+    }
+
+    /// Issue 19: the audit trail's background chainer (extension/gmp_chainer) is preloaded
+    /// for database gmp when the installation has it, in a new cluster and, from its next
+    /// start, in one made before; without the library nothing is added (the server would
+    /// not start with it preloaded but missing).
+    @Test func olderClusterGetsTheChainerAtStartWhenInstalled() throws {
+        try withScratchCluster { cluster in
+            let layout = cluster.layout
+            try cluster.initialize()
+            let path = layout.dataDirectory + "/postgresql.conf"
+            let made = try String(contentsOfFile: path, encoding: .utf8)
+            guard cluster.chainerAvailable else {
+                #expect(!made.contains(EmbeddedCluster.chainerMarker), "not installed: not preloaded")
+                return
+            }
+            let marker = try #require(made.range(of: EmbeddedCluster.chainerMarker), "a new cluster has it")
+            try String(made[..<marker.lowerBound]).write(toFile: path, atomically: false, encoding: .utf8)
+            try cluster.start()
+            defer { _ = try? cluster.stop() }
+            let after = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(after.components(separatedBy: EmbeddedCluster.chainerMarker).count == 2, "added once")
+            let query = try Subprocess.run("/usr/bin/psql", [
+                "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
+                "select current_setting('shared_preload_libraries') || ' ' || current_setting('gmp_chainer.databases')"
+                    + " || ' ' || current_setting('gmp_chainer.naptime_ms') || ' ' || current_setting('gmp.audit_chain_events')",
+            ])
+            let libraries = "plpgsql" + (cluster.authDelayAvailable ? ",auth_delay" : "") + ",gmp_chainer"
+            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(libraries) gmp 200ms 20000", "\(query.output)")
+            try cluster.stop()
+            try cluster.start()
+            #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.chainerMarker).count == 2,
                     "a second start adds nothing")
         }
     }

@@ -61,8 +61,22 @@ HBA
     # failed and successful logins in the jsonlog, and auth_delay (shorter here, so the
     # tests that type wrong passwords stay quick).
     local watch="-c logging_collector=on -c log_destination=stderr,jsonlog -c log_connections=on"
+    local preload=()
     if [[ -f "$PG_BIN/../lib/auth_delay.so" ]]; then
-        watch+=" -c shared_preload_libraries=auth_delay -c auth_delay.milliseconds=100"
+        preload+=(auth_delay)
+        watch+=" -c auth_delay.milliseconds=100"
+    fi
+    # The background chainer (extension/gmp_chainer, docs/audit-trail.md) is loaded as on
+    # gmp's own servers, but chains no database here (gmp_chainer.databases empty): each
+    # test's database is a copy of a template, which a connected worker would keep from
+    # being copied, and the suites assert what writers and readers chain themselves. The
+    # tests of the worker (BackgroundChainerTests) start private clusters that name theirs.
+    if [[ -f "$PG_BIN/../lib/gmp_chainer.so" ]]; then
+        preload+=(gmp_chainer)
+        watch+=" -c gmp_chainer.databases=''"
+    fi
+    if (( ${#preload[@]} )); then
+        watch+=" -c shared_preload_libraries=$(IFS=,; echo "${preload[*]}")"
     fi
     if ! as_pg "$PG_BIN/pg_ctl" -D "$D/data" -l "$D/log" -w -t 60 \
             -o "-k $D -c listen_addresses='' -c fsync=off -c max_connections=200 $watch" \

@@ -84,7 +84,7 @@ struct DoctorChecks {
                                       detail: "a configured server is used; gmp does not run one", fix: nil))
         }
         guard serverReady else {
-            return checks + ["connection", "schema", "permissions", "logins", "protections"].map {
+            return checks + ["connection", "schema", "permissions", "logins", "chainer", "protections"].map {
                 DoctorCheck(name: $0, status: .skipped, detail: "needs a running server", fix: nil)
             }
         }
@@ -96,7 +96,7 @@ struct DoctorChecks {
             let failure = Failure(error, target: context.settings.target)
             checks.append(DoctorCheck(name: "connection", status: .failed, detail: failure.problem, fix: failure.fix,
                                       exitCode: failure.exitCode))
-            return checks + ["schema", "permissions", "logins", "protections"].map {
+            return checks + ["schema", "permissions", "logins", "chainer", "protections"].map {
                 DoctorCheck(name: $0, status: .skipped, detail: "needs a connection", fix: nil)
             }
         }
@@ -104,8 +104,28 @@ struct DoctorChecks {
         checks.append(schema(connection))
         checks.append(permissions(connection))
         checks.append(logins(connection))
+        checks.append(chainer(connection))
         checks += protections(connection)
         return checks
+    }
+
+    /// Whether a background worker chains the audit trail (extension/gmp_chainer): a fact,
+    /// not a fault, as gmp's writers and readers chain it themselves without one.
+    private func chainer(_ connection: PostgresConnection) -> DoctorCheck {
+        do {
+            if let worker = try BackgroundChainer.running(on: connection) {
+                return DoctorCheck(name: "chainer", status: .ok,
+                                   detail: "running (pid \(worker.pid)): a background worker chains the audit trail, writes never do",
+                                   fix: nil)
+            }
+            return DoctorCheck(name: "chainer", status: .ok,
+                               detail: "none: gmp's writers and readers chain the audit trail themselves (docs/audit-trail.md)",
+                               fix: nil)
+        } catch {
+            let failure = Failure(error, target: context.settings.target)
+            return DoctorCheck(name: "chainer", status: .failed, detail: failure.problem, fix: failure.fix,
+                               exitCode: failure.exitCode)
+        }
     }
 
     /// Every weakened protection the database knows of (gmp_audit.machinery_problems(),

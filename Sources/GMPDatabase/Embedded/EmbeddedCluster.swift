@@ -121,7 +121,9 @@ public struct EmbeddedCluster: Sendable {
                 try account.writeFile(staging + "/postgresql.conf",
                                       Self.serverSettings(socketDirectory: layout.socketDirectory)
                                           + Self.loginWatchSettings(authDelay: authDelayAvailable)
-                                          + Self.preloadSettings(authDelay: authDelayAvailable), append: true)
+                                          + Self.preloadSettings(authDelay: authDelayAvailable)
+                                          + Self.chainerSettings(authDelay: authDelayAvailable, chainer: chainerAvailable),
+                                      append: true)
                 // rename(2) is atomic, and replaces an empty directory someone made beforehand.
                 guard rename(staging, layout.dataDirectory) == 0 else {
                     throw EmbeddedServerError.fileSystem(layout.dataDirectory, "move the new cluster into")
@@ -168,6 +170,7 @@ public struct EmbeddedCluster: Sendable {
             try prepareRuntimeFiles()
             try addLoginWatchIfMissing()
             try addPreloadIfMissing()
+            try addChainerIfMissing()
             let result = try runServerProgram(
                 "pg_ctl", ["-D", layout.dataDirectory, "-l", layout.logFile, "-w", "-t", Self.pgCtlTimeout, "start"])
             guard result.status == 0 else {

@@ -25,8 +25,10 @@ struct DbStatus: GMPCommand {
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         let status = try Migrator().status(on: connection)
+        var server = ServerDocument(connection)
+        server.backgroundChainer = try BackgroundChainer.running(on: connection) != nil
         let document = StatusDocument(target: TargetDocument(context.settings.target),
-                                      server: ServerDocument(connection), schema: SchemaDocument(status))
+                                      server: server, schema: SchemaDocument(status))
         try context.output.document(document)
         context.output.data(document.text(style: context.output.stdoutStyle))
         try status.requireConsistent()
@@ -52,6 +54,10 @@ struct StatusDocument: JSONEncodable {
                 + (schema.upToDate ? " (up to date)" : schema.problems.isEmpty
                     ? " (\(schema.pending.count) migration(s) and \(schema.pendingCode.count) code file(s) pending: run gmp db migrate)" : ""),
         ]
+        if let running = server.backgroundChainer {
+            lines.insert(running ? "chainer  running: a background worker chains the audit trail (gmp_chainer)"
+                                 : "chainer  none: gmp's writers and readers chain the audit trail themselves", at: 2)
+        }
         for row in schema.applied {
             lines.append("  V\(row.version) \(row.name)  applied \(row.appliedAt) by \(row.appliedBy)")
         }
@@ -103,9 +109,13 @@ struct ServerDocument: JSONEncodable {
     let version: String
     let database: String
     let user: String
+    /// Whether a background chainer (gmp_chainer) chains this database's audit trail now;
+    /// nil when not asked.
+    var backgroundChainer: Bool? = nil
 
     var jsonValue: JSONValue {
-        .object(omittingNil: [("version", version.jsonValue), ("database", database.jsonValue), ("user", user.jsonValue)])
+        .object(omittingNil: [("version", version.jsonValue), ("database", database.jsonValue), ("user", user.jsonValue),
+                              ("background_chainer", backgroundChainer?.jsonValue)])
     }
 }
 
@@ -115,6 +125,7 @@ extension ServerDocument {
         version = connection.parameterStatus("server_version") ?? String(connection.serverVersion)
         database = connection.databaseName
         user = connection.userName
+        backgroundChainer = nil
     }
 }
 

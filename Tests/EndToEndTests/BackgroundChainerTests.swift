@@ -1,0 +1,154 @@
+import Foundation
+import PostgresClient
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 19, background chaining (extension/gmp_chainer, docs/audit-trail.md): with the
+/// library preloaded, a worker chains the audit trail every gmp_chainer.naptime_ms, so
+/// events written by gmp or by any other client are chained with no reader and no further
+/// writer, and no gmp write finds chaining due (none sends chain_if_due after its commit).
+/// It survives a failing pass and a server crash. Private clusters (the shared test
+/// server loads the library but names no database: scripts/lib/throwaway-postgres.sh).
+@Suite("the background chainer, end to end", .serialized)
+struct BackgroundChainerTests {
+    typealias Site = DonorLotCommandTests.Site
+
+    /// The settings gmp's embedded server has (EmbeddedCluster+Chainer.swift), a shorter
+    /// nap, and function calls counted for every session (the worker's too).
+    static let settings = ["shared_preload_libraries = 'plpgsql,gmp_chainer'", "gmp_chainer.databases = 'gmp'",
+                           "gmp_chainer.naptime_ms = 100", "gmp.audit_chain_events = 20000", "track_functions = 'pl'"]
+
+    /// A private cluster loading the chainer, with a migrated gmp site, an audited table
+    /// gmp.chainer_probe for plain-SQL writes, and the worker up.
+    static func withChainerSite(_ body: (PrivateCluster, Site) throws -> Void) throws {
+        let root = try PrivateCluster.makeRoot()
+        var clusters: [PrivateCluster] = []
+        defer { PrivateCluster.removeRoot(root, clusters: clusters) }
+        let (cluster, site) = try StandbyTests.primarySite(in: root, settings: settings, clusters: &clusters)
+        let superuser = try cluster.connect()
+        try superuser.execute("SELECT set_config('gmp.reason', 'background chainer test table', false)")
+        try superuser.execute("CREATE TABLE gmp.chainer_probe (id bigserial PRIMARY KEY, note text NOT NULL)")
+        try superuser.execute("SELECT gmp_audit.audit_table('gmp.chainer_probe', 'id')")
+        // The database did not exist when the server started: the worker comes up at its
+        // next try (5 s after the last).
+        _ = try workerPid(cluster)
+        try body(cluster, site)
+    }
+
+    /// The worker's process id, once it is connected to gmp (at most 30 s).
+    static func workerPid(_ cluster: PrivateCluster, differentFrom old: Int32? = nil) throws -> Int32 {
+        var pid: Int32 = 0
+        try cluster.waitUntil(timeoutSeconds: 30, "the gmp_chainer worker") {
+            let rows = try cluster.connect().query("""
+                SELECT pid FROM pg_stat_activity WHERE backend_type = 'gmp_chainer' AND datname = 'gmp'
+                """)
+            guard let row = rows.first else { return false }
+            pid = try row.decode("pid")
+            return pid != old
+        }
+        return pid
+    }
+
+    /// One row into the audited probe table from a plain session that leaves its event
+    /// pending (gmp.audit_chain = lazy, never due here), as a bulk loader would.
+    static func lazyWrite(_ cluster: PrivateCluster, _ note: String) throws {
+        let session = try cluster.connect()
+        try session.execute("SET gmp.audit_chain = 'lazy'")
+        try session.execute("SET gmp.audit_chain_wait_ms = 3600000")
+        try session.execute("INSERT INTO gmp.chainer_probe (note) VALUES (\(note))")
+    }
+
+    /// Waits (at most 30 s, no reader chaining meanwhile) until the event of `note` is chained.
+    static func waitChained(_ cluster: PrivateCluster, _ note: String) throws {
+        try cluster.waitUntil(timeoutSeconds: 30, "the event of \(note) to be chained") {
+            try cluster.connect().query("""
+                SELECT count(*) AS n FROM gmp_audit.event WHERE new_values ->> 'note' = \(note)
+                """)[0].decode("n", as: Int64.self) == 1
+        }
+    }
+
+    @Test("gmp's and a plain session's events are chained with no reader and no further writer; writes send no chain_if_due; status and doctor report the worker")
+    func chainsWithoutReadersOrWriters() throws {
+        try Self.withChainerSite { cluster, site in
+            let superuser = try cluster.connect()
+            try cluster.waitUntil(timeoutSeconds: 30, "the set-up's events to be chained") {
+                try LazyChainingCommandTests.state(site.database).pending == 0
+            }
+            // Longer than gmp.audit_chain_wait_ms (2 s) with nothing written: without the
+            // worker, the next write would find chaining due and chain after its commit.
+            usleep(2_500_000)
+            let asked = try LazyChainingCommandTests.calls(superuser, "chain_due")
+            let sent = try LazyChainingCommandTests.calls(superuser, "chain_if_due")
+            let head = try LazyChainingCommandTests.state(site.database).head
+            for name in ["Background Example One", "Background Example Two"] {
+                try site.expectSuccess {
+                    try site.gmp(site.operatorAccount, ["donor", "register", "--use", "allogeneic", "--name", name])
+                }
+            }
+            #expect(try LazyChainingCommandTests.eventually { try LazyChainingCommandTests.calls(superuser, "chain_due") >= asked + 2 },
+                    "both writes asked in their receipt statement")
+            #expect(try LazyChainingCommandTests.calls(superuser, "chain_if_due") == sent, "neither found chaining due")
+            try cluster.waitUntil(timeoutSeconds: 30, "the registrations' events to be chained") {
+                let state = try LazyChainingCommandTests.state(site.database)
+                return state.pending == 0 && state.head > head
+            }
+
+            try Self.lazyWrite(cluster, "written in psql's way")
+            try Self.waitChained(cluster, "written in psql's way")
+
+            let status = try site.expectSuccess { try site.gmp(site.qa, ["db", "status", "--json"]) }
+            let server = try #require(try status.json()["server"] as? [String: Any], "\(status)")
+            #expect(server["background_chainer"] as? Bool == true, "\(status)")
+            let doctor = try site.gmp(site.qa, ["doctor", "--json"])
+            let checks = try #require(try doctor.json()["checks"] as? [[String: Any]], "\(doctor)")
+            let chainer = try #require(checks.first { $0["name"] as? String == "chainer" }, "\(doctor)")
+            #expect(chainer["status"] as? String == "ok" && (chainer["detail"] as? String)?.hasPrefix("running") == true, "\(chainer)")
+        }
+    }
+
+    @Test("the worker survives a failing pass (logged, no restart) and a server crash (restarted), and chains after each")
+    func survivesErrorsAndCrashes() throws {
+        try Self.withChainerSite { cluster, site in
+            let pid = try Self.workerPid(cluster)
+            // Its passes fail while the staging table is locked (its lock_timeout is 1 s).
+            let holder = try cluster.connect()
+            try holder.execute("BEGIN")
+            try holder.execute("LOCK TABLE gmp_audit.pending_event IN ACCESS EXCLUSIVE MODE")
+            usleep(2_500_000)
+            try holder.execute("ROLLBACK")
+            let log = try String(contentsOfFile: cluster.logFile, encoding: .utf8)
+            #expect(log.contains("lock timeout") && log.contains("gmp_chainer chaining the audit trail of database \"gmp\""),
+                    "the failed pass is logged with its context: \(log.suffix(1500))")
+            try Self.lazyWrite(cluster, "after a failed pass")
+            try Self.waitChained(cluster, "after a failed pass")
+            #expect(try Self.workerPid(cluster) == pid, "the same worker: an error does not end it")
+
+            // A crash: the server ends every process and starts again, the worker with it.
+            #expect(kill(pid, SIGKILL) == 0)
+            let restarted = try Self.workerPid(cluster, differentFrom: pid)
+            #expect(restarted != pid)
+            try Self.lazyWrite(cluster, "after the crash")
+            try Self.waitChained(cluster, "after the crash")
+
+            let verify = try site.gmp(site.qa, ["audit", "verify", "--json"])
+            #expect(verify.status == 0, "\(verify)")
+            #expect(try verify.json()["intact"] as? Bool == true, "\(verify)")
+        }
+    }
+
+    @Test("a server that chains no database in the background: db status and doctor say so")
+    func reportedAbsent() throws {
+        try DonorLotCommandTests.withSite { site in
+            let status = try site.expectSuccess { try site.gmp(site.qa, ["db", "status", "--json"]) }
+            let server = try #require(try status.json()["server"] as? [String: Any], "\(status)")
+            #expect(server["background_chainer"] as? Bool == false, "\(status)")
+            let doctor = try site.gmp(site.qa, ["doctor", "--json"])
+            let checks = try #require(try doctor.json()["checks"] as? [[String: Any]], "\(doctor)")
+            let chainer = try #require(checks.first { $0["name"] as? String == "chainer" }, "\(doctor)")
+            #expect(chainer["status"] as? String == "ok" && (chainer["detail"] as? String)?.hasPrefix("none") == true, "\(chainer)")
+        }
+    }
+}
