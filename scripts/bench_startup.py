@@ -115,8 +115,9 @@ def main(argv: list[str]) -> int:
         bench.run_bench(cases, args.runs, args.warmup, progress=sys.stderr.isatty() and not args.json)
         conninfo = f"host={socket_dir} port=5432 user=gmp_owner dbname={DATABASE}"
         documents = {"lot show": f"gmp.trace_lot('{lot[:-1]}')", "release check": f"gmp.release_check('{lot[:-1]}')",
-                     f"trace material {few}": f"gmp.trace_material('{few}')",
-                     f"trace material {many}": f"gmp.trace_material('{many}')"}
+                     # What gmp asks for: the trace as JSON text (not its jsonb form for SQL).
+                     f"trace material {few}": f"gmp.trace_material_json('{few}')",
+                     f"trace material {many}": f"gmp.trace_material_json('{many}')"}
         server_cpu = {what: bench_server_cpu.first_call_cpu(conninfo, f"SELECT {call}::text")
                       for what, call in documents.items()}
     except (*bench.FAILURES, RuntimeError, OSError) as e:

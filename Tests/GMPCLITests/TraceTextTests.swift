@@ -15,6 +15,13 @@ struct TraceTextTests {
             .split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
     }
 
+    @Test("a table's columns count characters whatever the cell: accented, a CRLF (one character), cut with … to fit")
+    func tableCountsCharacters() {
+        #expect(textTable(header: ["A", "B"], rows: [["é", "x"], ["ab", "y"], ["a\r\nb", "z"]], width: nil)
+                == "A    B\né    x\nab   y\na\r\nb  z")
+        #expect(textTable(header: ["NAME", "X"], rows: [["ééééééééé", "1"]], width: 10) == "NAME     X\néééééé…  1")
+    }
+
     @Test("a unit held by a person or a party, as the material trace sends it (null keys left out): its state's underscores read as spaces")
     func heldUnitDescription() throws {
         let unit = try TraceDocument.Whereabouts(json: JSONValue(parsing: #"{"unit":"U-001","state":"in_hand","person":"op.alice"}"#))

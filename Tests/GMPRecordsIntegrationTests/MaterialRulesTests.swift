@@ -479,6 +479,45 @@ struct MaterialRulesTests {
         }
     }
 
+    @Test("gmp reads the material trace as JSON text written once (gmp.trace_material_json), not as jsonb parsed from that text and written out again (issue 14); gmp.trace_material is the same document as jsonb")
+    func traceReadAsJSONText() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            try Self.decide(site, material, "released")
+            let (_, collection) = try site.site.receivedCollection()
+            let bank = try site.site.createLot(collection: collection)
+            try site.site.step(bank, "isolation")
+            try Self.consume(site, material, step: try Self.lastStep(site, bank))
+            for kind in ["passage", "harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(bank, kind) }
+            let working = try site.site.createLot(parent: bank, stage: "working_cell_bank")
+
+            // What gmp asks for (Materials.traceJSON), with the calls of the jsonb form counted
+            // within the same transaction (track_functions, a superuser's setting).
+            let (text, jsonbCalls) = try site.site.superuser.transaction { db in
+                try db.execute("SET LOCAL track_functions = 'all'")
+                let text = try Materials(db).traceJSON(material)
+                let calls: Int = try db.query("""
+                    SELECT coalesce(pg_stat_get_xact_function_calls('gmp.trace_material(text)'::regprocedure), 0)::int AS n
+                    """)[0].decode("n")
+                return (text, calls)
+            }
+            #expect(jsonbCalls == 0, "gmp read the trace through its jsonb form")
+            let type: String = try site.site.superuser.query("""
+                SELECT pg_get_function_result('gmp.trace_material_json(text)'::regprocedure) AS t
+                """)[0].decode("t")
+            #expect(type == "json")
+            // The same document as the jsonb form, and what gmp decodes from it, as a reader.
+            let same: Bool = try site.site.qaSession.query("""
+                SELECT \(text)::jsonb = gmp.trace_material(\(material)) AS same
+                """)[0].decode("same")
+            #expect(same, "\(text)")
+            let trace = try Materials(site.site.qaSession).trace(material)
+            #expect(trace.material.id == material && trace.consumptions.count == 1)
+            #expect(trace.lots.map(\.din) == [bank, working].sorted() && trace.lots.allSatisfy { $0.whereabouts != nil })
+        }
+    }
+
     /// The reached lots of `trace` whose units say other than the donor trace says of them,
     /// less what the material trace leaves out (division, container, since) and its null
     /// keys (issue 14): the material trace writes its units as JSON text, this one as jsonb.

@@ -50,6 +50,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.material_document(text),
     gmp.material_lots(boolean),
     gmp.trace_material(text),
+    gmp.trace_material_json(text),
     gmp.equipment_document(text),
     gmp.equipment_service_document(bigint),
     gmp_rules.equipment_unusable(gmp.equipment,timestamp with time zone),

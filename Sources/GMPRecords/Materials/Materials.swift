@@ -181,11 +181,12 @@ public struct Materials {
         try MaterialDocument.Lot(jsonText: try documentJSON(lot))
     }
 
-    /// The forward trace as the server wrote it (compact JSON), for `--json`, which
-    /// re-writes it in gmp's one shape (no `jsonb_pretty` on the server: ~7% of the
-    /// server's time for a trace reaching 200 lots, issue 14).
+    /// The forward trace as the server wrote it (JSON text, `gmp.trace_material_json`), for
+    /// `--json`, which re-writes it in gmp's one shape (no `jsonb_pretty` on the server: ~7%
+    /// of the server's time for a trace reaching 200 lots; not through jsonb either: ~24%
+    /// of its warm cost, issue 14).
     public func traceJSON(_ lot: String) throws -> String {
-        try connection.query("SELECT gmp.trace_material(\(lot))::text AS t")[0].decode("t")
+        try connection.query("SELECT gmp.trace_material_json(\(lot))::text AS t")[0].decode("t")
     }
 
     public func trace(_ lot: String) throws -> MaterialDocument.Trace {
