@@ -18,7 +18,7 @@ struct CommandPath {
         var index = GlobalOptionPlacement.leadingCount(arguments)
         while index < arguments.count {
             let word = arguments[index]
-            let subcommands = command.configuration.subcommands
+            let subcommands = Self.subcommands(of: command)
             guard !subcommands.isEmpty, !word.hasPrefix("-") else { break }
             guard let next = subcommands.first(where: { Self.names(of: $0).contains(word) }) else {
                 unknown = word
@@ -39,6 +39,11 @@ struct CommandPath {
     /// The names a command answers to: its name and its aliases (`lot`, `batch`).
     static func names(of command: ParsableCommand.Type) -> [String] {
         [command.configuration.commandName ?? String(describing: command).lowercased()] + command.configuration.aliases
+    }
+
+    /// A command's subcommands; the root's without building its configuration (`GMP.subcommandTypes`).
+    static func subcommands(of command: ParsableCommand.Type) -> [ParsableCommand.Type] {
+        ObjectIdentifier(command) == ObjectIdentifier(GMP.self) ? GMP.subcommandTypes : command.configuration.subcommands
     }
 
     /// The subcommands' names, for the message that lists them.

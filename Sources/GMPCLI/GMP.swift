@@ -38,11 +38,18 @@ public struct GMP: ParsableCommand {
             Shell completions: gmp --generate-completion-script bash|zsh|fish
             """,
         version: version,
-        subcommands: [Db.self, Config.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Label.self, Spec.self, ProcessCommand.self, QC.self, Deviation.self, Material.self, Equipment.self,
-                      Sop.self, Training.self,
-                      Release.self, Coa.self, BatchRecordCommand.self, Storage.self, UnitCommand.self, CustodyCommand.self, Excursion.self, Ship.self,
-                      Trace.self, RecallCommand.self, Audit.self, Todo.self, Doctor.self, Docs.self]
+        subcommands: subcommandTypes
     )
+
+    /// The top-level commands, in help's order. Apart from `configuration` so that finding
+    /// an ordinary command's leaf (`CommandPath`) does not build the root's help text
+    /// (the exit-code table and the rest: start-up, issue 18).
+    static let subcommandTypes: [ParsableCommand.Type] = [
+        Db.self, Config.self, User.self, Facility.self, Donor.self, Tissue.self, Lot.self, Label.self, Spec.self, ProcessCommand.self, QC.self, Deviation.self, Material.self, Equipment.self,
+        Sop.self, Training.self,
+        Release.self, Coa.self, BatchRecordCommand.self, Storage.self, UnitCommand.self, CustodyCommand.self, Excursion.self, Ship.self,
+        Trace.self, RecallCommand.self, Audit.self, Todo.self, Doctor.self, Docs.self,
+    ]
 
     public init() {}
 

@@ -6,10 +6,12 @@
 /// lead the command line are moved behind the command words; nothing else changes,
 /// and anything unrecognised is left for the parser to report.
 enum GlobalOptionPlacement {
+    // Arrays, not sets: a handful of words, and no `Set<String>` on every command's path
+    // (its first use is a scan of every protocol-conformance record: issue 18).
     /// Global options that take a value, in their spellings.
-    static let valued: Set<String> = ["-d", "--database", "-U", "--user", "--config", "--color"]
+    static let valued = ["-d", "--database", "-U", "--user", "--config", "--color"]
     /// Global flags, in their spellings.
-    static let flags: Set<String> = ["--json", "-q", "--quiet", "-v", "--verbose"]
+    static let flags = ["--json", "-q", "--quiet", "-v", "--verbose"]
 
     static func reorder(_ arguments: [String]) -> [String] {
         let index = leadingCount(arguments)

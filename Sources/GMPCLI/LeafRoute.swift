@@ -31,7 +31,7 @@ enum LeafRoute {
         builtIn.contains(argument) || argument.hasPrefix("---") || argument.hasPrefix("--generate-completion-script")
     }
 
-    private static let builtIn: Set<String> = ["-h", "-help", "--help", "--help-hidden", "-help-hidden",
+    private static let builtIn = ["-h", "-help", "--help", "--help-hidden", "-help-hidden",
                                                "--version", "--experimental-dump-help"]
 }
 

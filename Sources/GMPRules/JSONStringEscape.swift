@@ -6,11 +6,22 @@ public enum JSONStringEscape {
     /// `text` as a JSON string literal: quote, backslash and control characters escaped,
     /// everything else as UTF-8.
     public static func quoted(_ text: String) -> String {
+        var out = ""
+        append(text, to: &out)
+        return out
+    }
+
+    /// `quoted(text)` appended to `out`, without a string of its own (a document writer
+    /// quotes every key and string: start-up, issue 18).
+    public static func append(_ text: String, to out: inout String) {
         // Most text needs no escape: written whole rather than scalar by scalar.
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
-            return "\"" + text + "\""
+            out += "\""
+            out += text
+            out += "\""
+            return
         }
-        var out = "\""
+        out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -24,7 +35,7 @@ public enum JSONStringEscape {
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        out += "\""
     }
 
     /// The character a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`)

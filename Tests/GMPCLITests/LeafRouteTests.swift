@@ -95,6 +95,17 @@ struct LeafRouteTests {
         #expect(parsed.options.json && parsed.options.user == "qa1")
     }
 
+    /// `CommandPath` reads the root's subcommands from `GMP.subcommandTypes`, so that
+    /// finding a leaf does not build the root's help text; they must stay the tree's.
+    @Test("the root's subcommands the leaf route walks are those the full parser knows, aliases too")
+    func rootSubcommands() throws {
+        #expect(CommandPath.subcommands(of: GMP.self).map(ObjectIdentifier.init)
+            == GMP.configuration.subcommands.map(ObjectIdentifier.init))
+        let alias = try #require(LeafRoute.parse(["batch", "show", "G1234260000014", "--json"]))
+        #expect(Self.dumped(alias) == Self.dumped(try GMP.parseAsRoot(["batch", "show", "G1234260000014", "--json"])))
+        #expect(CommandPath(["trace", "material", "X"]).words == ["trace", "material"])
+    }
+
     @Test("gmp --version prints what the parser would print")
     func versionShortcut() {
         do {

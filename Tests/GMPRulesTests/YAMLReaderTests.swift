@@ -110,6 +110,25 @@ struct YAMLReaderTests {
         #expect(try YAMLReader.read("---\na: 1\n")?.mapping?.count == 1)
     }
 
+    /// Every node with its line, style and text, for comparing two trees.
+    private func outline(_ node: YAMLNode) -> String {
+        switch node.content {
+        case .scalar(let scalar): "\(node.line):\(scalar.style):\(scalar.string.debugDescription)"
+        case .sequence(let items): "\(node.line):[" + items.map(outline).joined(separator: ",") + "]"
+        case .mapping(let pairs): "\(node.line):{" + pairs.map { outline($0.key) + "=" + outline($0.value) }.joined(separator: ",") + "}"
+        }
+    }
+
+    @Test("a file saved with CRLF line ends reads as the same file with LF, lines and all")
+    func crlf() throws {
+        let lf = "\u{FEFF}# comment\nname: Example  # trailing\nlist:\n  - a\n  - \"b c\"\nblock: |\n  one\n  two\n\nlast: é\u{301}\n"
+        let crlf = lf.replacing("\n", with: "\r\n")
+        let fromLF = try read(lf), fromCRLF = try read(crlf)
+        #expect(outline(fromCRLF) == outline(fromLF))
+        #expect(scalars(fromCRLF) == ["name=Example", "list=<list 2>", "block=one\ntwo\n", "last=é\u{301}"])
+        #expect(fromCRLF.mapping?[3].value.line == 10)
+    }
+
     @Test("what is outside the subset is refused with the line of the problem", arguments: [
         ("a: 1\nb: [unclosed\n", 2, "must close"),
         ("a: 1\na: 2\n", 2, "appears twice"),

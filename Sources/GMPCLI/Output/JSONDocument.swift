@@ -27,7 +27,8 @@ struct JSONDocument {
     /// The normalised text, without a final newline.
     var text: String {
         var out = ""
-        Self.write(root, indent: 0, into: &out)
+        var keyed: [String: String] = [:]
+        Self.write(root, indent: 0, into: &out, keyed: &keyed)
         return out
     }
 
@@ -35,38 +36,48 @@ struct JSONDocument {
     /// sources produce; nil for anything else (dates, codes, free text).
     static func timestamp(_ value: String) -> String? {
         guard value.utf8.count >= 20 else { return nil }
-        let bytes = Array(value.utf8)
-        // A cheap look first: YYYY-MM-DD, then T or a space, then HH:MM:SS.
-        guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),
-              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":") else { return nil }
+        // A cheap look first: YYYY-MM-DD, then T or a space, then HH:MM:SS (on the bytes
+        // in place: every string of a document comes here).
+        var text = value
+        let looksLikeOne = text.withUTF8 { bytes in
+            bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-")
+                && (bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "))
+                && bytes[13] == UInt8(ascii: ":") && bytes[16] == UInt8(ascii: ":")
+        }
+        guard looksLikeOne else { return nil }
         return (Timestamp(iso8601: value) ?? Timestamp(postgresText: value))?.iso8601
     }
 
-    private static func write(_ value: Value, indent: Int, into out: inout String) {
-        let inner = String(repeating: "  ", count: indent + 1)
+    /// Appends to `out` directly, without strings of its own for indentation or quoted
+    /// keys: `release check --json` re-writes a 39 kB document (start-up, issue 18).
+    private static func write(_ value: Value, indent: Int, into out: inout String, keyed: inout [String: String]) {
         switch value {
         case .object(let members):
             guard !members.isEmpty else { out += "{}"; return }
             out += "{\n"
             let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (index, member) in sorted.enumerated() {
-                out += inner + quoted(member.key) + " : "
-                write(lotKeys.contains(member.key) ? typedBack(member.value) : member.value, indent: indent + 1, into: &out)
+                indentation(indent + 1, into: &out)
+                JSONStringEscape.append(member.key, to: &out)
+                out += " : "
+                let value = isLotKey(member.key) ? typedBack(member.value, keyed: &keyed) : member.value
+                write(value, indent: indent + 1, into: &out, keyed: &keyed)
                 out += index == sorted.count - 1 ? "\n" : ",\n"
             }
-            out += String(repeating: "  ", count: indent) + "}"
+            indentation(indent, into: &out)
+            out += "}"
         case .array(let elements):
             guard !elements.isEmpty else { out += "[]"; return }
             out += "[\n"
             for (index, element) in elements.enumerated() {
-                out += inner
-                write(element, indent: indent + 1, into: &out)
+                indentation(indent + 1, into: &out)
+                write(element, indent: indent + 1, into: &out, keyed: &keyed)
                 out += index == elements.count - 1 ? "\n" : ",\n"
             }
-            out += String(repeating: "  ", count: indent) + "]"
+            indentation(indent, into: &out)
+            out += "]"
         case .string(let string):
-            out += quoted(timestamp(string) ?? string)
+            JSONStringEscape.append(timestamp(string) ?? string, to: &out)
         case .number(let text):
             out += text
         case .bool(let flag):
@@ -76,19 +87,34 @@ struct JSONDocument {
         }
     }
 
-    static let lotKeys: Set<String> = ["lot", "lots", "parent"]
+    /// Two spaces a level.
+    private static func indentation(_ level: Int, into out: inout String) {
+        for _ in 0..<level { out += "  " }
+    }
+
+    /// The fields that name lots (`lot`, `lots`, `parent`); a switch, not a `Set`, so that
+    /// no key is hashed.
+    static func isLotKey(_ key: String) -> Bool {
+        switch key {
+        case "lot", "lots", "parent": true
+        default: false
+        }
+    }
 
     /// A bare DIN (13 characters, as stored) with its check character; anything else as it is.
-    static func typedBack(_ value: Value) -> Value {
+    /// `keyed` remembers each text's answer: a release check's document names the same
+    /// few lots some 80 times, and reading a DIN costs ~25 k instructions (issue 18).
+    static func typedBack(_ value: Value, keyed: inout [String: String]) -> Value {
         switch value {
         case .string(let text) where text.utf8.count == 13:
-            return (try? DonationIdentificationNumber(stored: text)).map { .string($0.keyed) } ?? value
+            if let known = keyed[text] { return .string(known) }
+            let typed = (try? DonationIdentificationNumber(stored: text))?.keyed ?? text
+            keyed[text] = typed
+            return .string(typed)
         case .array(let elements):
-            return .array(elements.map(typedBack))
+            return .array(elements.map { typedBack($0, keyed: &keyed) })
         default:
             return value
         }
     }
-
-    private static func quoted(_ string: String) -> String { JSONStringEscape.quoted(string) }
 }

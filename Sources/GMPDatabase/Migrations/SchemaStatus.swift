@@ -45,10 +45,11 @@ public struct SchemaStatus: Sendable, Equatable {
 
     public init(applied: [AppliedMigration], shipped: [Migration],
                 appliedCode: [AppliedCode] = [], shippedCode: [CodeFile] = []) {
-        let shippedByVersion = Dictionary(shipped.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
+        // Searches of a few dozen rows, not a Dictionary or a Set: each of those was a scan
+        // of every protocol-conformance record in the binary on `gmp db status` (issue 18).
         var problems: [SchemaProblem] = []
         for row in applied.sorted(by: { $0.version < $1.version }) {
-            if let file = shippedByVersion[row.version] {
+            if let file = shipped.first(where: { $0.version == row.version }) {
                 if file.checksum != row.checksum || file.name != row.name {
                     problems.append(.changedAfterApply(applied: row, shipped: file))
                 }
@@ -56,14 +57,12 @@ public struct SchemaStatus: Sendable, Equatable {
                 problems.append(.unknownVersion(row))
             }
         }
-        let appliedVersions = Set(applied.map(\.version))
         self.applied = applied.sorted { $0.version < $1.version }
-        pending = shipped.filter { !appliedVersions.contains($0.version) }.sorted { $0.version < $1.version }
+        pending = shipped.filter { file in !applied.contains { $0.version == file.version } }.sorted { $0.version < $1.version }
         self.problems = problems
         self.appliedCode = appliedCode
-        let appliedChecksums = Dictionary(appliedCode.map { ($0.fileName, $0.checksum) }, uniquingKeysWith: { _, last in last })
-        pendingCode = shippedCode.filter { appliedChecksums[$0.fileName] != $0.checksum }
-        latestKnownVersion = shipped.map(\.version).max() ?? 0
+        pendingCode = shippedCode.filter { file in appliedCode.last { $0.fileName == file.fileName }?.checksum != file.checksum }
+        latestKnownVersion = shipped.map { $0.version }.max() ?? 0
     }
 
     /// The highest applied version; 0 for an empty database.

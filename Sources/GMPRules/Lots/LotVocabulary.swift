@@ -14,14 +14,24 @@ public enum LotStatus: String, Sendable, CaseIterable, Codable {
     /// physician's request and acceptance; final, and never shown as a plain release.
     case exceptionallyReleased = "exceptionally_released"
 
-    /// From each status, the statuses a lot may move to.
-    public static let allowedTransitions: [LotStatus: [LotStatus]] = [
-        .quarantine: [.onHold, .rejected, .released, .exceptionallyReleased],
-        .onHold: [.quarantine, .rejected],
-        .rejected: [],
-        .released: [],
-        .exceptionallyReleased: [],
-    ]
+    /// The statuses a lot in this status may move to; empty for a final status.
+    ///
+    /// A switch, not a dictionary: `gmp lot`'s help text lists these, and every command
+    /// line that names a top-level command after `lot` builds that text to find its
+    /// command; a dictionary keyed by `LotStatus` cost a scan of every conformance record
+    /// in the binary there (start-up, issue 18).
+    public var allowedNext: [LotStatus] {
+        switch self {
+        case .quarantine: [.onHold, .rejected, .released, .exceptionallyReleased]
+        case .onHold: [.quarantine, .rejected]
+        case .rejected, .released, .exceptionallyReleased: []
+        }
+    }
+
+    /// From each status, the statuses a lot may move to (``allowedNext`` of each).
+    public static var allowedTransitions: [LotStatus: [LotStatus]] {
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.allowedNext) })
+    }
 }
 
 /// Where a lot sits in the lineage: master cell bank → working cell bank → drug product.

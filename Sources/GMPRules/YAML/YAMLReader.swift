@@ -24,14 +24,25 @@ private struct YAMLParser {
     let lines: [[Character]]
     var index = 0
 
+    /// Lines split at the newline bytes, a `\r` before them dropped (CRLF files read like
+    /// LF ones: split by `Character`, "\r\n" is one character and such a file was one
+    /// line). Splitting bytes, not characters, also keeps a cold command's reading of its
+    /// configuration cheap (start-up, issue 18): a newline is always a character boundary.
     init(_ text: String) {
         var text = Substring(text)
         if text.first == "\u{FEFF}" { text = text.dropFirst() }
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            var characters = Array(line)
-            if characters.last == "\r" { characters.removeLast() }
-            return characters
+        var lines: [[Character]] = []
+        let bytes = text.utf8
+        var start = bytes.startIndex
+        while true {
+            let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n"))
+            var end = newline ?? bytes.endIndex
+            if end > start, bytes[bytes.index(before: end)] == UInt8(ascii: "\r") { end = bytes.index(before: end) }
+            lines.append(Array(String(text[start..<end])))
+            guard let newline else { break }
+            start = bytes.index(after: newline)
         }
+        self.lines = lines
     }
 
     // MARK: Lines

@@ -21,8 +21,8 @@ struct Lot: ParsableCommand {
 
             Status: every lot starts in quarantine.
             \(LotStatus.allCases.map { status in
-                let next = LotStatus.allowedTransitions[status] ?? []
-                return "  \(status.rawValue.padding(11))→ " + (next.isEmpty ? "(final)" : next.map(\.rawValue).joined(separator: ", "))
+                let next = status.allowedNext
+                return "  \(status.rawValue.padding(11))→ " + (next.isEmpty ? "(final)" : next.map { $0.rawValue }.joined(separator: ", "))
             }.joined(separator: "\n"))
             Release and rejection are dispositions: gmp release (QC results: gmp qc).
             """,
