@@ -85,7 +85,7 @@ struct DigestReconciliationTests {
                 SELECT seq, write_order, occurred_at, transaction_id, actor, action, table_name, record_key, old_values,
                        CASE WHEN seq = \(last) AND pg_catalog.current_query() NOT LIKE '%ORDER BY seq) TO STDOUT%'
                             THEN new_values || '{"status": "released"}' ELSE new_values END AS new_values,
-                       reason, hash
+                       reason, hash, prev_seq
                 FROM gmp_audit.event_true;
                 ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
                 COMMIT;

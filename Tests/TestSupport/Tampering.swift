@@ -85,7 +85,7 @@ public enum Tampering {
             ALTER TABLE gmp_audit.event RENAME TO event_true;
             CREATE VIEW gmp_audit.event AS
             SELECT seq, write_order, occurred_at, transaction_id, actor, action, table_name, record_key, old_values,
-                   gmp_audit.refuse_jit(new_values) AS new_values, reason, hash
+                   gmp_audit.refuse_jit(new_values) AS new_values, reason, hash, prev_seq
             FROM gmp_audit.event_true;
             GRANT SELECT ON gmp_audit.event TO PUBLIC;
             ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;

@@ -454,10 +454,18 @@ BEGIN
     head.seq := start_seq + n;
     -- The rows cannot change meanwhile: the guard refuses UPDATE, and only a chainer,
     -- holding the head, deletes.
+    -- prev_seq (V0040, issue 18): an update's or delete's previous event on its record, in
+    -- this batch or chained before; a hint for verification, not hashed.
     INSERT INTO gmp_audit.event (seq, write_order, occurred_at, transaction_id, actor, action, table_name,
-                                 record_key, old_values, new_values, reason, hash)
+                                 record_key, old_values, new_values, reason, hash, prev_seq)
     SELECT start_seq + c.n, s.write_order, s.occurred_at, s.transaction_id, s.actor, s.action, s.table_name,
-           s.record_key, s.old_values, s.new_values, s.reason, c.hash
+           s.record_key, s.old_values, s.new_values, s.reason, c.hash,
+           CASE WHEN s.action IN ('UPDATE', 'DELETE') THEN
+               coalesce(lag(start_seq + c.n) OVER (PARTITION BY s.table_name, s.record_key ORDER BY c.n),
+                        (SELECT e.seq FROM gmp_audit.event e
+                         WHERE e.table_name = s.table_name AND e.record_key = s.record_key
+                         ORDER BY e.seq DESC LIMIT 1))
+           END
     FROM unnest(orders, hashes) WITH ORDINALITY AS c(write_order, hash, n)
     JOIN gmp_audit.pending_event s ON s.write_order = c.write_order
     ORDER BY c.n;

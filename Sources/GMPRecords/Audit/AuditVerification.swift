@@ -32,11 +32,13 @@ public struct AuditReconciliation: Sendable {
     /// events do not hold whole rows).
     public let skippedTables: [SkippedTable]
     /// How long the comparison of the tables took (after the chain), in seconds.
-    public let seconds: Double
+    public internal(set) var seconds: Double
     /// The record tables as the trail replays them, at each event asked for.
     public let tablesDigests: [Int64: AuditCheckpoint.TablesDigest]
     /// Whether the digest pass ran on a second connection alongside the chain pass (issue 18).
     public internal(set) var concurrentDigestPass = false
+    /// Compared tables settled by the link check (``RecordLinks``), without the key-ordered merge.
+    public internal(set) var linkedTables = 0
 
     public struct SkippedTable: Sendable, Hashable {
         public let table: String
@@ -54,11 +56,14 @@ public enum VerificationProgress: Sendable {
 
 extension AuditTrail {
     /// The columns the verifier reads, in `AuditEventBytes.copyColumns` order.
+    /// After them, `prev_seq` (V0040, issue 18: the links of ``RecordLinks``, not hashed).
     static let copyStatement: SQLQuery = """
         COPY (SELECT seq, write_order, occurred_at, transaction_id, actor, action, table_name, record_key,
-                     old_values, new_values, reason, hash
+                     old_values, new_values, reason, hash, prev_seq
               FROM gmp_audit.event ORDER BY seq) TO STDOUT (FORMAT binary)
         """
+    /// Fields of ``copyStatement``'s rows after `AuditEventBytes.copyColumns`.
+    static let copyExtraFields = 1
 
     /// The largest trail (events, pending ones included) whose reconciliation replays every
     /// row in memory rather than merging in key order. 0: since the digest pass runs on a
@@ -119,15 +124,15 @@ extension AuditTrail {
             var replay = try reconcile && inMemory ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
             var tally = try reconcile && !inMemory ? trail.startTally() : nil
             let secondPass = tally.flatMap { trail.startSecondPass($0, opening: openSecondConnection) }
-            var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
+            var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count + Self.copyExtraFields)
             var intact = true
             let outcome = try db.copyOut(Self.copyStatement) { chunk in
                 try decoder.feed(chunk) { row in
                     if row.number & 0xFFFF == 0 { progress(.events(row.number)) }
-                    let event = try AuditEventBytes(row)
+                    let event = try AuditEventBytes(row, extraFields: Self.copyExtraFields)
                     // The replay goes on past a break: what the tables hold is evidence too.
                     replay?.consume(event)
-                    tally?.consume(event)
+                    if tally != nil { tally!.consume(event, prevSeq: try row.int64(at: AuditEventBytes.copyColumns.count)) }
                     // After the first break, keep draining without hashing.
                     guard intact else { return }
                     intact = verifier.consume(event)
@@ -141,7 +146,7 @@ extension AuditTrail {
                     try pendingDecoder.feed(chunk) { row in
                         let event = try AuditEventBytes(row)
                         replay?.consume(event)
-                        tally?.consume(event)
+                        tally?.consume(event, prevSeq: nil, pending: true)
                     }
                 }
                 try pendingDecoder.finish()
@@ -150,11 +155,12 @@ extension AuditTrail {
             if let tally {
                 let clock = ContinuousClock()
                 let start = clock.now
-                let concurrent = try secondPass?.wait()
-                let digests = try concurrent ?? trail.digestReplay(tables: tally.tables, digestKey: tally.digestKey)
-                reconciliation = try trail.mergeReconciliation(tally, digests: digests, seconds: (clock.now - start).seconds,
-                                                               progress: progress)
-                reconciliation?.concurrentDigestPass = concurrent != nil
+                let rows = try secondPass?.wait()
+                var links = tally.links
+                links.add(try rows ?? trail.linkRows(tables: tally.tables, digestKey: tally.digestKey))
+                reconciliation = try trail.settleReconciliation(tally, links: links, seconds: (clock.now - start).seconds,
+                                                                progress: progress)
+                reconciliation?.concurrentDigestPass = rows != nil
             }
             return AuditVerification(verdict: verifier.finish(head: (seq: head.seq, hash: head.hash)),
                                      recordedHead: head, machineryProblems: problems, bytes: outcome.bytes,
@@ -162,9 +168,9 @@ extension AuditTrail {
         }
     }
 
-    /// Starts the digest pass on a second connection in this transaction's snapshot; nil
-    /// when there is no second connection or the snapshot cannot be shared, and the pass
-    /// then runs on this connection after the chain pass. This transaction waits for the
+    /// Starts the rows' side of the link check (``linkRows(tables:digestKey:)``) on a second
+    /// connection in this transaction's snapshot; nil when there is no second connection or
+    /// the snapshot cannot be shared, and it then runs on this connection after the chain pass. This transaction waits for the
     /// pass however long it takes, so it must not be ended as idle meanwhile.
     func startSecondPass(_ tally: ReconciliationTally,
                          opening: (() throws -> PostgresConnection)?) -> SecondPass? {
@@ -179,7 +185,7 @@ extension AuditTrail {
             pass.start()
             return pass
         } catch {
-            connection.logger.debug("the digest pass runs after the chain pass: \(error)")
+            connection.logger.debug("the rows are read after the chain pass: \(error)")
             return nil
         }
     }

@@ -2,18 +2,21 @@ import Dispatch
 import GMPRules
 import PostgresClient
 
-/// The reconciliation's digest pass (issue 18): the trail and the tables merged in key
-/// order as in ``AuditTrail/mergeReconciliation(_:digests:seconds:progress:)``, but the server
-/// sends each row image as its SHA-256 (`pg_catalog.sha256`), not its text, and the
-/// client replays digests (``KeyOrderedDigestReplay``). It needs nothing from the chain
-/// pass but the tables and the digest key, so it runs on a second connection in the
-/// chain pass's snapshot, at the same time (``SecondPass``).
+/// The reconciliation's digest pass (issue 18), for the tables the link check did not
+/// settle: the trail and those tables merged in key order as in
+/// ``AuditTrail/mergeReconciliation(_:tables:events:digests:linked:seconds:progress:)``,
+/// but the server sends each row image as its SHA-256 (`pg_catalog.sha256`), not its
+/// text, and the client replays digests (``KeyOrderedDigestReplay``).
 extension AuditTrail {
     /// Streams the digest merge from this connection's transaction (its snapshot) into a
     /// replay. `tables`: the compared tables; `digestKey`: the run's key.
     func digestReplay(tables: [AuditedTable], digestKey: [UInt8]) throws -> KeyOrderedDigestReplay {
         let ordered = Self.streamOrder(tables)
         var replay = KeyOrderedDigestReplay(tables: ordered.map(\.table.name), digestKey: digestKey)
+        guard !ordered.isEmpty else {
+            try replay.finish()
+            return replay
+        }
         try pinRowText()
         _ = try connection.execute("""
             SELECT set_config('gmp.reconcile_tables', \(Self.comparedTablesJSON(ordered)), true),
@@ -122,17 +125,17 @@ extension AuditTrail {
     }
 }
 
-/// The digest pass on a second connection, importing the chain pass's snapshot, run on a
-/// thread of its own while the chain pass runs (issue 18): the verification then takes
-/// the longer of the two instead of their sum. The connection belongs to that thread
-/// until ``wait()`` returns.
+/// The rows' side of the link check (``AuditTrail/linkRows(tables:digestKey:)``) on a
+/// second connection, importing the chain pass's snapshot, run on a thread of its own
+/// while the chain pass runs (issue 18): the verification then takes the longer of the
+/// two instead of their sum. The connection belongs to that thread until ``wait()`` returns.
 final class SecondPass: @unchecked Sendable {
     private let connection: PostgresConnection
     private let tables: [AuditTrail.AuditedTable]
     private let digestKey: [UInt8]
     private let snapshot: SQLSnapshotID
     private let done = DispatchSemaphore(value: 0)
-    private var result: Result<KeyOrderedDigestReplay, Error>?
+    private var result: Result<RecordLinks, Error>?
     /// Whether the snapshot was imported: before that, a failure only means the pass
     /// must run on the first connection instead.
     private var imported = false
@@ -147,23 +150,23 @@ final class SecondPass: @unchecked Sendable {
     /// Starts the pass; the snapshot is imported on the new thread, so the exporting
     /// transaction must stay open until ``wait()`` returns.
     func start() {
-        DispatchQueue(label: "gmp.verify.digest-pass").async { [self] in
+        DispatchQueue(label: "gmp.verify.row-links").async { [self] in
             result = Result {
                 try connection.transaction(.repeatableRead, readOnly: true, retry: .never) { db in
                     _ = try db.execute("SET TRANSACTION SNAPSHOT \(snapshot: snapshot)")
                     imported = true
-                    return try AuditTrail(db).digestReplay(tables: tables, digestKey: digestKey)
+                    return try AuditTrail(db).linkRows(tables: tables, digestKey: digestKey)
                 }
             }
             done.signal()
         }
     }
 
-    /// The replay, once the pass has ended; nil when the snapshot could not be imported.
-    func wait() throws -> KeyOrderedDigestReplay? {
+    /// The rows' links, once the pass has ended; nil when the snapshot could not be imported.
+    func wait() throws -> RecordLinks? {
         done.wait()
         if case .failure(let error) = result, !imported {
-            connection.logger.debug("the digest pass runs after the chain pass: \(error)")
+            connection.logger.debug("the rows are read after the chain pass: \(error)")
             return nil
         }
         return try result!.get()

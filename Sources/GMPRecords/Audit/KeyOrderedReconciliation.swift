@@ -1,41 +1,69 @@
 import GMPRules
 import PostgresClient
 
-/// What the chain pass gathers for the key-ordered reconciliation (issue 18): a keyed
-/// digest of the row events it hashed, and the tables the trail writes that the database
-/// lacks. Nothing here grows with the trail.
+/// What the chain pass gathers for the reconciliation (issue 18): per compared table, a
+/// keyed digest of the row events it hashed (for the key-ordered merge's proof) and the
+/// links of its record histories (``RecordLinks``); and the tables the trail writes that
+/// the database lacks. Nothing here grows with the trail.
 struct ReconciliationTally {
+    /// The compared tables; indexes into it name them in the links and sums.
     let tables: [AuditTrail.AuditedTable]
     let skipped: [AuditReconciliation.SkippedTable]
     let digestKey: [UInt8]
-    private let compared: Set<String>
+    private let index: [String: Int]
     private let notReplayed: Set<String>
-    private(set) var events: ReplayDigest
+    private let signatureTable: Int?
+    private(set) var events: [ReplayDigest]
+    private(set) var links: RecordLinks
     private(set) var unknownTables: Set<String> = []
-    /// The last table name seen and whether it is compared, so that a run of one table's
-    /// events costs a byte comparison, not a string each.
+    /// The last table name seen and its index (nil: not compared), so that a run of one
+    /// table's events costs a byte comparison, not a string each.
     private var lastName: [UInt8] = []
-    private var lastCompared = false
+    private var lastIndex: Int?
 
     init(tables: [AuditTrail.AuditedTable], skipped: [AuditReconciliation.SkippedTable]) {
         self.tables = tables
         self.skipped = skipped
         digestKey = ReplayDigest.randomKey()
-        compared = Set(tables.map(\.table.name))
+        index = Dictionary(tables.enumerated().map { ($1.table.name, $0) }, uniquingKeysWith: { first, _ in first })
         notReplayed = Set(skipped.map(\.table))
-        events = ReplayDigest(key: digestKey)
+        events = Array(repeating: ReplayDigest(key: digestKey), count: tables.count)
+        links = RecordLinks(tableCount: tables.count, digestKey: digestKey)
+        signatureTable = index[AuditReconciler.signatureTable]
+        // A signature's content is hashed from texts: the merge checks that table.
+        if let signatureTable { links.requireMerge(table: signatureTable) }
     }
 
-    /// One event of the chain pass (or a pending one), in any order.
-    mutating func consume(_ event: AuditEventBytes) {
+    /// One event of the chain pass (`prevSeq`: the database's `prev_seq`), or a pending one
+    /// (`pending`: it has no `prev_seq` yet, so its table takes the merge), in any order.
+    mutating func consume(_ event: AuditEventBytes, prevSeq: Int64?, pending: Bool = false) {
         guard Self.isRowAction(event.action) else { return }
         if !event.tableName.elementsEqual(lastName) {
             lastName = Array(event.tableName)
             let name = String(decoding: lastName, as: UTF8.self)
-            lastCompared = compared.contains(name)
-            if !lastCompared, !notReplayed.contains(name) { unknownTables.insert(name) }
+            lastIndex = index[name]
+            if lastIndex == nil, !notReplayed.contains(name) { unknownTables.insert(name) }
         }
-        if lastCompared { events.addEvent(event) }
+        guard let table = lastIndex else { return }
+        let old = event.oldValues.map(RowDigest.init(of:))
+        let new = event.newValues.map(RowDigest.init(of:))
+        events[table].addEvent(seq: event.seq, action: event.action, table: event.tableName, recordKey: event.recordKey,
+                               old: old, new: new)
+        links.event(table: table, seq: event.seq, recordKey: event.recordKey, prevSeq: prevSeq, old: old, new: new)
+        if pending { links.requireMerge(table: table) }
+        // A signed record's content is hashed from texts: its table takes the merge.
+        if table == signatureTable, let newValues = event.newValues, event.action.elementsEqual("INSERT".utf8),
+           let signed = JSONObjectText(String(decoding: newValues, as: UTF8.self))?.text("record_table"),
+           let signedTable = index[signed] {
+            links.requireMerge(table: signedTable)
+        }
+    }
+
+    /// The keyed digest of the row events of `tables` (indexes).
+    func events(of tables: [Int]) -> ReplayDigest {
+        var sum = events.first?.empty ?? ReplayDigest(key: digestKey)
+        for table in tables { sum.add(events[table]) }
+        return sum
     }
 
     private static func isRowAction(_ action: UnsafeRawBufferPointer) -> Bool {
@@ -52,34 +80,66 @@ extension AuditTrail {
                                    skipped: Self.skippedTables(all))
     }
 
-    /// Settles the reconciliation from the digest pass (``digestReplay(tables:digestKey:)``,
-    /// run in the same snapshot): the digest stream must hold exactly the row events the
-    /// chain pass hashed (their keyed digests are compared). The keys it could not settle
-    /// (findings, rows that differ only in a field added since, signed records) are then
-    /// read with their texts, in one COPY in key order, and merged as before
-    /// (``KeyOrderedReconciler``, one key's rows held at a time); that stream must hold
-    /// exactly those keys' events and moved rows as the digest stream did.
-    func mergeReconciliation(_ tally: ReconciliationTally, digests: KeyOrderedDigestReplay, seconds: Double,
-                             progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
+    /// Settles the reconciliation (issue 18). `links`: the chain pass's links with the
+    /// rows' (``linkRows(tables:digestKey:)``, read in the same snapshot); every compared
+    /// table they settle (``RecordLinks``) is done. The others are merged in key order on
+    /// this connection: digests first (``digestReplay(tables:digestKey:)``; that stream
+    /// must hold exactly the row events of those tables the chain pass hashed), then the
+    /// keys they could not settle (findings, rows that differ only in a field added since,
+    /// signed records) read with their texts in one COPY in key order (``KeyOrderedReconciler``,
+    /// one key's rows held at a time); that stream must hold exactly those keys' events and
+    /// moved rows as the digest stream did.
+    func settleReconciliation(_ tally: ReconciliationTally, links: RecordLinks, seconds: Double,
+                              progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
         let clock = ContinuousClock()
         let start = clock.now
-        guard digests.events == tally.events else {
+        var linked = KeyOrderedDigestReplay.Settled()
+        var remaining: [Int] = []
+        for (index, table) in tally.tables.enumerated() {
+            guard links.settles(table: index) else {
+                remaining.append(index)
+                continue
+            }
+            linked.eventsReplayed += links.tables[index].events
+            linked.rowsChecked += links.tables[index].rows
+            if links.tables[index].rows > 0 { linked.tables.insert(table.table.name) }
+        }
+        let merged = remaining.map { tally.tables[$0] }
+        let digests = try digestReplay(tables: merged, digestKey: tally.digestKey)
+        var reconciliation = try mergeReconciliation(tally, tables: merged, events: tally.events(of: remaining),
+                                                     digests: digests, linked: linked, seconds: 0, progress: progress)
+        reconciliation.seconds = seconds + (clock.now - start).seconds
+        reconciliation.linkedTables = tally.tables.count - remaining.count
+        return reconciliation
+    }
+
+    /// Merges `tables` (a subset of the compared tables) in key order from the digest pass
+    /// (``digestReplay(tables:digestKey:)``, run in the same snapshot), whose stream must
+    /// hold exactly `events`, the row events of those tables the chain pass hashed. The
+    /// keys it could not settle are read with their texts and merged. `linked`: what the
+    /// link check settled, added to the figures.
+    func mergeReconciliation(_ tally: ReconciliationTally, tables: [AuditedTable], events: ReplayDigest,
+                             digests: KeyOrderedDigestReplay, linked: KeyOrderedDigestReplay.Settled = .init(),
+                             seconds: Double, progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
+        let clock = ContinuousClock()
+        let start = clock.now
+        guard digests.events == events else {
             throw KeyOrderedReconciler.OrderError(
                 description: "the trail read in key order (\(digests.events.count) row events) is not the trail the chain pass hashed "
-                    + "(\(tally.events.count)): preserve this database as evidence and inform QA")
+                    + "(\(events.count)): preserve this database as evidence and inform QA")
         }
-        let checksSignatures = tally.tables.contains { $0.table.name == AuditReconciler.signatureTable }
-        var merge = KeyOrderedReconciler(tables: tally.tables.map(\.table), checksSignatures: checksSignatures,
+        let checksSignatures = tables.contains { $0.table.name == AuditReconciler.signatureTable }
+        var merge = KeyOrderedReconciler(tables: tables.map(\.table), checksSignatures: checksSignatures,
                                          digestKey: tally.digestKey, partial: true)
         if !digests.unsettled.isEmpty {
             _ = try connection.execute("""
-                SELECT set_config('gmp.reconcile_tables', \(Self.comparedTablesJSON(tally.tables)), true),
+                SELECT set_config('gmp.reconcile_tables', \(Self.comparedTablesJSON(tables)), true),
                        set_config('gmp.reconcile_keys', \(Self.unsettledKeysJSON(digests.unsettled)), true),
                 """ + Self.wholeTrailSettings)
             var rows = 0
             var decoder = CopyBinaryDecoder(expectedFieldCount: 9)
             var failure: Error?
-            _ = try connection.copyOut(try Self.mergeStatement(tally.tables, signatures: checksSignatures)) { chunk in
+            _ = try connection.copyOut(try Self.mergeStatement(tables, signatures: checksSignatures)) { chunk in
                 try decoder.feed(chunk) { row in
                     guard failure == nil else { return }
                     rows += 1
@@ -97,7 +157,11 @@ extension AuditTrail {
             }
             try checkDeferredSignatures(&merge)
         }
-        let outcome = try merge.finish(unknownTables: tally.unknownTables, settled: digests.settled)
+        var settled = digests.settled
+        settled.eventsReplayed += linked.eventsReplayed
+        settled.rowsChecked += linked.rowsChecked
+        settled.tables.formUnion(linked.tables)
+        let outcome = try merge.finish(unknownTables: tally.unknownTables, settled: settled)
         let elapsed = clock.now - start
         return AuditReconciliation(
             outcome: outcome, skippedTables: tally.skipped,

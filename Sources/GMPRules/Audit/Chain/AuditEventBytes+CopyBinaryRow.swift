@@ -16,12 +16,13 @@ extension AuditEventBytes {
 
     /// An event borrowing the fields of a binary COPY row in `copyColumns` order; valid only
     /// while `row` is (during the decoder's `onRow` callback). Allocates nothing.
-    public init(_ row: CopyBinaryRow) throws {
+    /// `extraFields`: columns the row has after those, which the caller reads itself.
+    public init(_ row: CopyBinaryRow, extraFields: Int = 0) throws {
         func required<Value>(_ value: Value?, _ field: Int) throws -> Value {
             guard let value else { throw CopyBinaryError.unexpectedNull(row: row.number, field: field) }
             return value
         }
-        guard row.count == Self.copyColumns.count else {
+        guard row.count == Self.copyColumns.count + extraFields else {
             throw CopyBinaryError(
                 .fieldCountMismatch, "binary COPY row \(row.number) has \(row.count) fields, not the audit table's \(Self.copyColumns.count)"
             )
