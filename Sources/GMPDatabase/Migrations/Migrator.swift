@@ -16,6 +16,8 @@ import PostgresClient
 public struct Migrator: Sendable {
     public let migrations: [Migration]
     public let code: [CodeFile]
+    /// Whether to bind the audit trail's C twins when the server has them (``NativeAudit``).
+    public let nativeAudit: Bool
 
     /// The advisory-lock key that serialises the first migration of a database, before
     /// its ledger exists: "gmp-migr" in ASCII.
@@ -23,9 +25,11 @@ public struct Migrator: Sendable {
 
     /// `code` is applied only once every migration is; a test that ships migrations of
     /// its own passes `code: []`.
-    public init(migrations: [Migration] = Migration.shipped, code: [CodeFile] = CodeFile.shipped) {
+    public init(migrations: [Migration] = Migration.shipped, code: [CodeFile] = CodeFile.shipped,
+                nativeAudit: Bool = NativeAudit.wantedByEnvironment) {
         self.migrations = migrations
         self.code = code
+        self.nativeAudit = nativeAudit
     }
 
     /// Reads the ledgers (read-only; a database never migrated has version 0).
@@ -56,6 +60,12 @@ public struct Migrator: Sendable {
                 if let migration { applied.append(migration) }
                 appliedCode += files
             case .upToDate(let status):
+                // Last, once the schema and code are in place: the native audit code,
+                // created and bound or unbound as wanted (nothing recorded when already so).
+                try connection.transaction(.readCommitted, retry: .never) { db in
+                    try lockLedger(on: db)
+                    try NativeAudit.bind(wanted: nativeAudit, on: db)
+                }
                 return Outcome(applied: applied, appliedCode: appliedCode, status: status)
             }
         }

@@ -26,7 +26,8 @@ struct DbStatus: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let status = try Migrator().status(on: connection)
         let document = StatusDocument(target: TargetDocument(context.settings.target),
-                                      server: ServerDocument(connection), schema: SchemaDocument(status))
+                                      server: ServerDocument(connection), schema: SchemaDocument(status),
+                                      audit: try NativeAudit.state(on: connection).implementation)
         try context.output.document(document)
         context.output.data(document.text(style: context.output.stdoutStyle))
         try status.requireConsistent()
@@ -39,9 +40,13 @@ struct StatusDocument: JSONEncodable {
     let target: TargetDocument
     let server: ServerDocument
     let schema: SchemaDocument
+    /// The audit row trigger in force ('native', 'plpgsql', 'mixed'; docs/audit-trail.md
+    /// "Native trigger"); nil before the schema knows.
+    var audit: String? = nil
 
     var jsonValue: JSONValue {
-        .object(omittingNil: [("target", target.jsonValue), ("server", server.jsonValue), ("schema", schema.jsonValue)])
+        .object(omittingNil: [("target", target.jsonValue), ("server", server.jsonValue), ("schema", schema.jsonValue),
+                              ("audit_trigger", audit?.jsonValue)])
     }
 
     func text(style: Style) -> String {
@@ -52,6 +57,9 @@ struct StatusDocument: JSONEncodable {
                 + (schema.upToDate ? " (up to date)" : schema.problems.isEmpty
                     ? " (\(schema.pending.count) migration(s) and \(schema.pendingCode.count) code file(s) pending: run gmp db migrate)" : ""),
         ]
+        if let audit {
+            lines.append("audit    row trigger and hash: \(audit == "native" ? "native (C, extension gmp_audit_native)" : audit)")
+        }
         for row in schema.applied {
             lines.append("  V\(row.version) \(row.name)  applied \(row.appliedAt) by \(row.appliedBy)")
         }
