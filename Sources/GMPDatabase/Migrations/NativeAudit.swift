@@ -5,7 +5,7 @@ import PostgresClient
 
 /// The optional C twins of the audit row trigger and the v2 hash: the server extension
 /// `gmp_audit_native` (extension/gmp_audit_native/, docs/audit-trail.md "Native
-/// trigger"). Same rows, same hashes; the audited write costs the server about half.
+/// trigger"). Same rows, same hashes; the row trigger costs the server about half (docs/benchmarks.md).
 ///
 /// `gmp db migrate` creates the extension when the server has it and the migrating role
 /// may (a superuser: it is C code), then binds the twins (`gmp_audit.bind_audit_implementation`);
