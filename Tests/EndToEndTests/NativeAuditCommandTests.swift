@@ -8,8 +8,8 @@ import TestSupport
 /// PL/pgSQL back, and `gmp db status` and `gmp doctor` say which is in force.
 @Suite("Native audit trigger through the binary: migrate binds it or not, status and doctor say which")
 struct NativeAuditCommandTests {
-    private func statusImplementation(_ database: String) throws -> String? {
-        let run = try GMPBinary.run(["db", "status", "--json", "--database", database])
+    private func statusImplementation(_ database: String, as person: TestAccount? = nil) throws -> String? {
+        let run = try AccountAndAuditCommandTests.gmp(database, as: person, ["db", "status", "--json"])
         #expect(run.status == 0, "\(run)")
         return try run.json()["audit_trigger"] as? String
     }
@@ -18,6 +18,9 @@ struct NativeAuditCommandTests {
     func migrateBindsAndUnbinds() throws {
         try TestServer.withMigratedDatabase { database in
             #expect(try statusImplementation(database) == "native")
+            // A person (no superuser) is told too.
+            let person = try TestAccount.create(in: database, roles: ["operator"])
+            #expect(try statusImplementation(database, as: person) == "native")
             let doctor = try GMPBinary.run(["doctor", "--json", "--database", database])
             let check = (try doctor.json()["checks"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "audit trigger" }
             #expect(check?["status"] as? String == "ok", "\(doctor)")

@@ -25,7 +25,7 @@ public enum NativeAudit {
     /// Where the native audit code stands on a database, for `gmp doctor` and `gmp db status`.
     public struct State: Sendable, Equatable {
         /// 'native', 'plpgsql' or 'mixed' (`gmp_audit.audit_implementation()`); nil before the
-        /// schema has the function.
+        /// schema has the function (or when the role may not call it).
         public let implementation: String?
         /// The server has the extension's files (`pg_available_extensions`).
         public let available: Bool
@@ -38,7 +38,8 @@ public enum NativeAudit {
         let row = try connection.query("""
             SELECT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = \(extensionName)) AS available,
                    (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = \(extensionName)) AS installed,
-                   to_regprocedure('gmp_audit.audit_implementation()') IS NOT NULL AS known
+                   coalesce(has_function_privilege(to_regprocedure('gmp_audit.audit_implementation()'), 'EXECUTE'),
+                            false) AS known
             """)[0]
         let known: Bool = try row.decode("known")
         let implementation: String? = known
