@@ -10,7 +10,8 @@
    is the same transaction into the unaudited table, receipt included and no due question;
    the bare INSERT twin of earlier figures is measured too. With --baseline, gmp's way as
    it was before (the receipt, then chain_if_due after EVERY commit) on the baseline
-   database. In the same run, for comparison: the same client
+   database; with --baseline-same-way, gmp's way of now there too (the same code bound
+   otherwise: the native audit trigger against the PL/pgSQL, docs/audit-trail.md). In the same run, for comparison: the same client
    chaining after EVERY commit (chain_pending(10000, true): gmp before lazy chaining), a
    client that chains at its COMMIT (psql's way), and one in gmp.audit_chain = lazy mode
    (chains at its COMMIT when due, never waiting).
@@ -130,6 +131,9 @@ def main() -> int:
     ap.add_argument("--other", default="", help="a database of another cluster (e.g. without the background chainer, "
                     "extension/gmp_chainer) where gmp's way is measured too, interleaved")
     ap.add_argument("--other-label", default="other", help="what to call --other in the figures")
+    ap.add_argument("--baseline-same-way", action="store_true",
+                    help="the baseline sends what gmp sends now too (the same code, another binding: e.g. a database "
+                         "migrated with GMP_AUDIT_NATIVE=off against one with the native audit trigger)")
     ap.add_argument("--rounds", type=int, default=1, help="runs of each measurement per client count; the median is shown")
     ap.add_argument("--no-bulk", action="store_true", help="skip the bulk-append part")
     ap.add_argument("--writes", type=int, default=3000, help="writes per run of the server-CPU measurement")
@@ -154,6 +158,11 @@ def main() -> int:
     fsync = sh(psql + ["-At", "-c", "SHOW fsync"]).strip()
     sync = sh(psql + ["-At", "-c", "SHOW synchronous_commit"]).strip()
     print(f"server: fsync={fsync}, synchronous_commit={sync}, cores={os.cpu_count()}")
+    for label, database in databases.items():
+        implementation = sh([psql_bin, "-X", "-At", "-d", database, "-c",
+                             "SELECT CASE WHEN to_regprocedure('gmp_audit.audit_implementation()') IS NULL THEN 'plpgsql'"
+                             " ELSE gmp_audit.audit_implementation() END"]).strip()
+        print(f"audit trigger{' (' + label + ')' if label else ''}: {implementation}")
 
     scripts = {
         "twin": "INSERT INTO public.bench_plain (note) VALUES ('bench row');\n",
@@ -173,6 +182,8 @@ def main() -> int:
         "at_commit": "INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n",
         "lazy_at_commit": "INSERT INTO gmp.bench_audited (note) VALUES ('bench row');\n",
     }
+    if args.baseline_same_way:
+        scripts["audited_before"] = scripts["audited"]
     options = {"twin": "", "twin_txn": "", "audited": "-c gmp.audit_chain=after_commit",
                "audited_before": "-c gmp.audit_chain=after_commit",
                "every_commit": "-c gmp.audit_chain=after_commit", "at_commit": "", "lazy_at_commit": "-c gmp.audit_chain=lazy"}
@@ -259,6 +270,8 @@ def main() -> int:
                  receipt + ", gmp_audit.chain_due() AS due", "COMMIT", ServerCPU.IF_DUE + "SELECT gmp_audit.chain_if_due(10000)"],
             "before": ["BEGIN", "INSERT INTO gmp.bench_audited (note) VALUES ('bench row')", receipt, "COMMIT",
                        "SELECT gmp_audit.chain_if_due(10000)"]}
+        if args.baseline_same_way:
+            ways["before"] = ways[""]
         for label, database in databases.items():
             statements = {"bare twin": ["INSERT INTO public.bench_plain (note) VALUES ('bench row')"],
                           "twin": ["BEGIN", "INSERT INTO public.bench_plain (note) VALUES ('bench row')", receipt, "COMMIT"],

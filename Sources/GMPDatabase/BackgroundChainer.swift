@@ -14,12 +14,20 @@ public struct BackgroundChainer: Sendable, Equatable {
     /// application_name gmp_chainer and runs as the bootstrap superuser (oid 10), which no
     /// unprivileged client can connect as.
     public static func running(on connection: PostgresConnection) throws -> BackgroundChainer? {
-        let rows = try connection.query("""
-            SELECT pid FROM pg_catalog.pg_stat_activity
-            WHERE datname = current_database() AND application_name = 'gmp_chainer' AND usesysid = 10
-              AND coalesce(backend_type, 'gmp_chainer') = 'gmp_chainer'
-            ORDER BY pid LIMIT 1
-            """)
-        return try rows.first.map { BackgroundChainer(pid: try $0.decode("pid")) }
+        try running(from: Result { try connection.query(reading) })
+    }
+
+    /// The statement that asks, for a caller that sends it with others in one round trip
+    /// (`gmp db status`).
+    public static let reading: SQLQuery = """
+        SELECT pid FROM pg_catalog.pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'gmp_chainer' AND usesysid = 10
+          AND coalesce(backend_type, 'gmp_chainer') = 'gmp_chainer'
+        ORDER BY pid LIMIT 1
+        """
+
+    /// The chainer, from the answer to ``reading``.
+    public static func running(from answer: Result<QueryResult, any Error>) throws -> BackgroundChainer? {
+        try answer.get().first.map { BackgroundChainer(pid: try $0.decode("pid")) }
     }
 }

@@ -66,8 +66,9 @@ struct AuditStagingTests {
             #expect(try writers.pending() == 0)
             let chained = try writers.admin.query("""
                 SELECT count(*) AS n FROM gmp_audit.event
-                WHERE table_name = 'gmp.screening_result' AND write_order IS NOT NULL
+                WHERE table_name = 'gmp.screening_result' AND write_order IS NOT NULL AND action <> 'DDL'
                 """)[0].decode("n", as: Int64.self)
+            // (DDL events name the table too: gmp db migrate's binding of the audit trigger, #19.)
             #expect(chained == 2)
             let verification = try AuditTrail(writers.admin).verify(reconcile: true)
             #expect(verification.isIntact, "\(verification.verdict)")

@@ -339,14 +339,13 @@ LANGUAGE sql STABLE AS $$
     SELECT nullif(btrim(current_setting('gmp.reason', true)), '')
 $$;
 
--- hash format v2 (docs/audit-trail.md): v1 with the tag 'gmp-audit-v2' and the event's
--- write_order after its seq, so the order of a transaction's events is authenticated
--- although seq is the order of chaining. Vectors: docs/audit/test-vectors.md.
+-- hash format v2 in PL/pgSQL: what gmp_audit.event_hash_v2 (below) calls unless the C
+-- twin of the extension gmp_audit_native is bound.
 -- Each field's bytes are taken once, then the message is built in one expression: an
 -- assignment a field, each copying the growing message, cost the chaining a third more
 -- server time an event (issue 19, docs/benchmarks.md). NULL propagates through ||, and
 -- coalesce turns a NULL field into FF FF FF FF.
-CREATE OR REPLACE FUNCTION gmp_audit.event_hash_v2(
+CREATE OR REPLACE FUNCTION gmp_audit.event_hash_v2_plpgsql(
     seq bigint, write_order bigint, occurred_at timestamptz, transaction_id bigint, actor text, action text,
     table_name text, record_key text, old_values jsonb, new_values jsonb, reason text,
     previous_hash bytea) RETURNS bytea
@@ -378,6 +377,22 @@ BEGIN
         || int4send(octet_length(previous_hash)) || previous_hash);
 END;
 $$;
+
+-- hash format v2 (docs/audit-trail.md): v1 with the tag 'gmp-audit-v2' and the event's
+-- write_order after its seq, so the order of a transaction's events is authenticated
+-- although seq is the order of chaining. Vectors: docs/audit/test-vectors.md.
+-- The name every caller uses; its body names the implementation in force, PL/pgSQL
+-- (event_hash_v2_plpgsql, above) or, when the extension gmp_audit_native is bound, its C
+-- twin event_hash_v2_native (bind_audit_implementation swaps the callee; docs/audit-trail.md
+-- "Native trigger"). A one-expression SQL body: the planner inlines it into its caller's
+-- plan (chain_batch's), so the dispatch costs nothing per event.
+CREATE OR REPLACE FUNCTION gmp_audit.event_hash_v2(
+    seq bigint, write_order bigint, occurred_at timestamptz, transaction_id bigint, actor text, action text,
+    table_name text, record_key text, old_values jsonb, new_values jsonb, reason text,
+    previous_hash bytea) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN gmp_audit.event_hash_v2_plpgsql(seq, write_order, occurred_at, transaction_id, actor, action, table_name,
+                                       record_key, old_values, new_values, reason, previous_hash);
 
 -- Stages one event (issue 19, "stage, then chain"): no shared row is read or written, so
 -- writers on different records never wait for or conflict with each other here, and a
@@ -662,11 +677,18 @@ $$;
 
 -- Puts a table under audit. Later migrations call it for every table they create in
 -- schema gmp; gmp_audit.machinery_problems() reports any table that was missed.
+-- The row trigger bound is the one in force: the C twin when the audit triggers run it
+-- (docs/audit-trail.md, "Native trigger"), gmp_audit.record_change otherwise.
 CREATE OR REPLACE FUNCTION gmp_audit.audit_table(target regclass, key_column text) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    native constant regprocedure := to_regprocedure('gmp_audit.record_change_native()');
 BEGIN
-    EXECUTE format('CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON %s '
-                   'FOR EACH ROW EXECUTE FUNCTION gmp_audit.record_change(%L)', target, key_column);
+    EXECUTE format('CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s(%L)',
+                   target,
+                   CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgname = 'audit' AND t.tgfoid = native)
+                        THEN 'gmp_audit.record_change_native' ELSE 'gmp_audit.record_change' END,
+                   key_column);
     EXECUTE format('CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON %s '
                    'FOR EACH STATEMENT EXECUTE FUNCTION gmp_meta.refuse_rewrite()', target);
     EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER audit, ENABLE ALWAYS TRIGGER audit_no_truncate', target);
@@ -739,6 +761,83 @@ BEGIN
 END;
 $$;
 
+-- The row trigger and the v2 hash in force (docs/audit-trail.md, "Native trigger"):
+-- 'native' when every audit trigger runs gmp_audit.record_change_native and event_hash_v2
+-- calls event_hash_v2_native (the C twins of the extension gmp_audit_native), 'plpgsql'
+-- when none does, 'mixed' otherwise (a binding half done: gmp db migrate completes it).
+CREATE OR REPLACE FUNCTION gmp_audit.audit_implementation() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH triggers AS (
+        SELECT count(*) FILTER (WHERE t.tgfoid = to_regprocedure('gmp_audit.record_change_native()')) AS native,
+               count(*) FILTER (WHERE t.tgfoid = 'gmp_audit.record_change()'::regprocedure) AS plpgsql
+        FROM pg_trigger t WHERE t.tgname = 'audit' AND NOT t.tgisinternal
+    ), hash AS (
+        -- event_hash_v2's body depends on the function it calls (a SQL-standard body).
+        SELECT EXISTS (
+            SELECT FROM pg_depend d
+            WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_proc'::regclass
+              AND d.objid = 'gmp_audit.event_hash_v2(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)'::regprocedure
+              AND d.refobjid = to_regprocedure('gmp_audit.event_hash_v2_native(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)')
+        ) AS native
+    )
+    SELECT CASE WHEN t.native = 0 AND NOT h.native THEN 'plpgsql'
+                WHEN t.plpgsql = 0 AND h.native THEN 'native'
+                ELSE 'mixed' END
+    FROM triggers t, hash h
+$$;
+
+-- Binds the C twins of the extension gmp_audit_native when `native` and the extension is
+-- installed, today's PL/pgSQL otherwise: every audit trigger bound to either row trigger
+-- is bound again to the one wanted (its table, events and key column kept), and
+-- event_hash_v2 made to call the wanted hash. Changes only what differs, so it records
+-- nothing when the binding is already so; each change is DDL, recorded by the trail
+-- like any other. Returns how many bindings it changed. gmp db migrate calls it after
+-- every run (GMP_AUDIT_NATIVE=off: native false), and this file at its end, keeping the
+-- binding it found.
+CREATE OR REPLACE FUNCTION gmp_audit.bind_audit_implementation(native boolean) RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    hash_signature constant text :=
+        '(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)';
+    native_trigger constant regprocedure := to_regprocedure('gmp_audit.record_change_native()');
+    native_hash constant regprocedure := to_regprocedure('gmp_audit.event_hash_v2_native' || hash_signature);
+    use_native constant boolean := native AND native_trigger IS NOT NULL AND native_hash IS NOT NULL;
+    wanted constant regprocedure := CASE WHEN use_native THEN native_trigger
+                                         ELSE 'gmp_audit.record_change()'::regprocedure END;
+    wanted_call constant text := CASE WHEN use_native THEN 'gmp_audit.record_change_native(' ELSE 'gmp_audit.record_change(' END;
+    other_call constant text := CASE WHEN use_native THEN 'gmp_audit.record_change(' ELSE 'gmp_audit.record_change_native(' END;
+    wanted_hash constant text := CASE WHEN use_native THEN 'gmp_audit.event_hash_v2_native(' ELSE 'gmp_audit.event_hash_v2_plpgsql(' END;
+    other_hash constant text := CASE WHEN use_native THEN 'gmp_audit.event_hash_v2_plpgsql(' ELSE 'gmp_audit.event_hash_v2_native(' END;
+    hash_definition constant text := pg_get_functiondef(('gmp_audit.event_hash_v2' || hash_signature)::regprocedure);
+    bound record;
+    changed integer := 0;
+BEGIN
+    FOR bound IN
+        SELECT t.tgrelid::regclass AS target, pg_get_triggerdef(t.oid) AS definition
+        FROM pg_trigger t
+        WHERE t.tgname = 'audit' AND NOT t.tgisinternal AND t.tgfoid <> wanted
+          AND t.tgfoid IN ('gmp_audit.record_change()'::regprocedure, native_trigger)
+        ORDER BY t.tgrelid::regclass::text
+    LOOP
+        -- CREATE OR REPLACE TRIGGER keeps the trigger (no moment without it) but sets it to
+        -- fire on origin: the ALTER TABLE makes it fire always again, as audit_table does.
+        EXECUTE replace(regexp_replace(bound.definition, '^CREATE TRIGGER ', 'CREATE OR REPLACE TRIGGER '),
+                        'EXECUTE FUNCTION ' || other_call, 'EXECUTE FUNCTION ' || wanted_call);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER audit', bound.target);
+        changed := changed + 1;
+    END LOOP;
+    IF strpos(hash_definition, wanted_hash) = 0 THEN
+        EXECUTE replace(hash_definition, other_hash, wanted_hash);
+        changed := changed + 1;
+    END IF;
+    IF use_native THEN
+        -- The chaining runs as gmp_definer (chain_pending, chain_if_due, chain_at_commit).
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO gmp_definer', native_hash);
+    END IF;
+    RETURN changed;
+END;
+$$;
+
 -- The staging table's protections and its commit-time chaining (bound here, at the end:
 -- an ALTER TABLE runs record_ddl's trigger check, which needs trigger_problems above).
 -- By gmp.audit_chain, the session's setting:
@@ -807,6 +906,10 @@ $$;
 -- The events this file staged before the commit-time trigger was bound would otherwise
 -- wait for the next writer: chain them now.
 SELECT gmp_audit.chain_pending();
+
+-- event_hash_v2 was created above calling the PL/pgSQL: keep the C twins bound if they were.
+SELECT gmp_audit.bind_audit_implementation(
+    EXISTS (SELECT FROM pg_trigger t WHERE t.tgname = 'audit' AND t.tgfoid = to_regprocedure('gmp_audit.record_change_native()')));
 
 -- The definitions this file created before the capture above was in force.
 SELECT gmp_audit.record_unrecorded_code();

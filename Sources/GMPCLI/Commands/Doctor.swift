@@ -84,7 +84,7 @@ struct DoctorChecks {
                                       detail: "a configured server is used; gmp does not run one", fix: nil))
         }
         guard serverReady else {
-            return checks + ["connection", "schema", "permissions", "logins", "chainer", "protections"].map {
+            return checks + ["connection", "schema", "permissions", "logins", "chainer", "protections", "audit trigger"].map {
                 DoctorCheck(name: $0, status: .skipped, detail: "needs a running server", fix: nil)
             }
         }
@@ -96,7 +96,7 @@ struct DoctorChecks {
             let failure = Failure(error, target: context.settings.target)
             checks.append(DoctorCheck(name: "connection", status: .failed, detail: failure.problem, fix: failure.fix,
                                       exitCode: failure.exitCode))
-            return checks + ["schema", "permissions", "logins", "chainer", "protections"].map {
+            return checks + ["schema", "permissions", "logins", "chainer", "protections", "audit trigger"].map {
                 DoctorCheck(name: $0, status: .skipped, detail: "needs a connection", fix: nil)
             }
         }
@@ -106,6 +106,7 @@ struct DoctorChecks {
         checks.append(logins(connection))
         checks.append(chainer(connection))
         checks += protections(connection)
+        checks.append(auditTrigger(connection))
         return checks
     }
 
@@ -124,6 +125,37 @@ struct DoctorChecks {
         } catch {
             let failure = Failure(error, target: context.settings.target)
             return DoctorCheck(name: "chainer", status: .failed, detail: failure.problem, fix: failure.fix,
+                               exitCode: failure.exitCode)
+        }
+    }
+
+    /// Which audit row trigger and v2 hash are in force: the C twins of the extension
+    /// gmp_audit_native or the PL/pgSQL (docs/audit-trail.md, "Native trigger"). Either
+    /// records the same rows; a warning only when the server has the extension unused.
+    private func auditTrigger(_ connection: PostgresConnection) -> DoctorCheck {
+        do {
+            let state = try NativeAudit.state(on: connection)
+            switch state.implementation {
+            case nil:
+                return DoctorCheck(name: "audit trigger", status: .skipped, detail: "the schema is not migrated yet", fix: nil)
+            case "native"?:
+                return DoctorCheck(name: "audit trigger", status: .ok,
+                                   detail: "native: the C row trigger and hash of gmp_audit_native \(state.installedVersion ?? "?")",
+                                   fix: nil)
+            case "plpgsql"? where !state.available:
+                return DoctorCheck(name: "audit trigger", status: .ok,
+                                   detail: "PL/pgSQL (the server has no gmp_audit_native extension; optional, see docs/audit-trail.md)",
+                                   fix: nil)
+            case let other:
+                let detail = other == "mixed" ? "mixed: some audit triggers run the C twin, some the PL/pgSQL"
+                    : "PL/pgSQL, although the server has the extension gmp_audit_native"
+                    + (state.installedVersion == nil ? " (not created in this database)" : " (created, not bound)")
+                return DoctorCheck(name: "audit trigger", status: .warning, detail: detail,
+                                   fix: "run gmp db migrate as the database's superuser (without GMP_AUDIT_NATIVE=off)")
+            }
+        } catch {
+            let failure = Failure(error, target: context.settings.target)
+            return DoctorCheck(name: "audit trigger", status: .failed, detail: failure.problem, fix: failure.fix,
                                exitCode: failure.exitCode)
         }
     }

@@ -16,6 +16,8 @@ import PostgresClient
 public struct Migrator: Sendable {
     public let migrations: [Migration]
     public let code: [CodeFile]
+    /// Whether to bind the audit trail's C twins when the server has them (``NativeAudit``).
+    public let nativeAudit: Bool
 
     /// The advisory-lock key that serialises the first migration of a database, before
     /// its ledger exists: "gmp-migr" in ASCII.
@@ -23,9 +25,11 @@ public struct Migrator: Sendable {
 
     /// `code` is applied only once every migration is; a test that ships migrations of
     /// its own passes `code: []`.
-    public init(migrations: [Migration] = Migration.shipped, code: [CodeFile] = CodeFile.shipped) {
+    public init(migrations: [Migration] = Migration.shipped, code: [CodeFile] = CodeFile.shipped,
+                nativeAudit: Bool = NativeAudit.wantedByEnvironment) {
         self.migrations = migrations
         self.code = code
+        self.nativeAudit = nativeAudit
     }
 
     /// Reads the ledgers (read-only; a database never migrated has version 0), both in
@@ -33,12 +37,20 @@ public struct Migrator: Sendable {
     /// transaction block (the code ledger of a schema older than it is a missing table,
     /// whose error is then that statement's alone).
     public func status(on connection: PostgresConnection) throws -> SchemaStatus {
-        let results = connection.pipeline([SchemaLedger.reading, CodeLedger.reading])
+        try status(on: connection, alongWith: []).status
+    }
+
+    /// The status, and the answers to `others`, sent in the same round trip after the
+    /// ledgers' readings (each its own statement and transaction).
+    public func status(on connection: PostgresConnection, alongWith others: [SQLQuery]) throws
+        -> (status: SchemaStatus, others: [Result<QueryResult, any Error>]) {
+        let results = connection.pipeline([SchemaLedger.reading, CodeLedger.reading] + others)
         let applied = try SchemaLedger.applied(from: results[0])
         let version = applied.last?.version ?? 0
-        return SchemaStatus(applied: applied, shipped: migrations,
-                            appliedCode: version >= CodeLedger.introducedIn ? try CodeLedger.applied(from: results[1].get()) : [],
-                            shippedCode: code)
+        let status = SchemaStatus(applied: applied, shipped: migrations,
+                                  appliedCode: version >= CodeLedger.introducedIn ? try CodeLedger.applied(from: results[1].get()) : [],
+                                  shippedCode: code)
+        return (status, Array(results.dropFirst(2)))
     }
 
     /// What a migration run did, and where the schema stands after it.
@@ -64,6 +76,12 @@ public struct Migrator: Sendable {
                 if let migration { applied.append(migration) }
                 appliedCode += files
             case .upToDate(let status):
+                // Last, once the schema and code are in place: the native audit code,
+                // created and bound or unbound as wanted (nothing recorded when already so).
+                try connection.transaction(.readCommitted, retry: .never) { db in
+                    try lockLedger(on: db)
+                    try NativeAudit.bind(wanted: nativeAudit, on: db)
+                }
                 return Outcome(applied: applied, appliedCode: appliedCode, status: status)
             }
         }

@@ -12,7 +12,8 @@ extension AuditTrail {
         let schema: String
         let relation: String
         let table: AuditReconciler.Table
-        /// Its audit trigger records whole rows (`gmp_audit.record_change`); otherwise it is
+        /// Its audit trigger records whole rows (`gmp_audit.record_change`, or its C twin
+        /// `record_change_native`: the same rows); otherwise it is
         /// statement-level or redacted, and its events are not rows.
         let recordsRows: Bool
         /// Whether the person verifying may read it.
@@ -23,7 +24,7 @@ extension AuditTrail {
     func auditedTables() throws -> [AuditedTable] {
         try connection.query("""
             SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS relation,
-                   (p.proname = 'record_change' AND pn.nspname = 'gmp_audit') AS records_rows,
+                   (p.proname IN ('record_change', 'record_change_native') AND pn.nspname = 'gmp_audit') AS records_rows,
                    convert_from(substring(t.tgargs FROM 1 FOR greatest(position('\\x00'::bytea IN t.tgargs) - 1, 0)),
                                 'UTF8') AS key_column,
                    coalesce((SELECT string_agg(a.attname, ',' ORDER BY k.ord)

@@ -24,11 +24,15 @@ struct DbStatus: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let status = try Migrator().status(on: connection)
+        // One round trip after the login: the ledgers, the chainer and the audit trigger
+        // together (issue 18, docs/benchmarks.md "The server side of a cold command").
+        let (status, others) = try Migrator().status(on: connection,
+                                                     alongWith: [BackgroundChainer.reading, NativeAudit.implementationReading])
         var server = ServerDocument(connection)
-        server.backgroundChainer = try BackgroundChainer.running(on: connection) != nil
+        server.backgroundChainer = try BackgroundChainer.running(from: others[0]) != nil
         let document = StatusDocument(target: TargetDocument(context.settings.target),
-                                      server: server, schema: SchemaDocument(status))
+                                      server: server, schema: SchemaDocument(status),
+                                      audit: try NativeAudit.implementation(from: others[1]))
         try context.output.document(document)
         context.output.data(document.text(style: context.output.stdoutStyle))
         try status.requireConsistent()
@@ -41,9 +45,13 @@ struct StatusDocument: JSONEncodable {
     let target: TargetDocument
     let server: ServerDocument
     let schema: SchemaDocument
+    /// The audit row trigger in force ('native', 'plpgsql', 'mixed'; docs/audit-trail.md
+    /// "Native trigger"); nil before the schema knows.
+    var audit: String? = nil
 
     var jsonValue: JSONValue {
-        .object(omittingNil: [("target", target.jsonValue), ("server", server.jsonValue), ("schema", schema.jsonValue)])
+        .object(omittingNil: [("target", target.jsonValue), ("server", server.jsonValue), ("schema", schema.jsonValue),
+                              ("audit_trigger", audit?.jsonValue)])
     }
 
     func text(style: Style) -> String {
@@ -57,6 +65,9 @@ struct StatusDocument: JSONEncodable {
         if let running = server.backgroundChainer {
             lines.insert(running ? "chainer  running: a background worker chains the audit trail (gmp_chainer)"
                                  : "chainer  none: gmp's writers and readers chain the audit trail themselves", at: 2)
+        }
+        if let audit {
+            lines.append("audit    row trigger and hash: \(audit == "native" ? "native (C, extension gmp_audit_native)" : audit)")
         }
         for row in schema.applied {
             lines.append("  V\(row.version) \(row.name)  applied \(row.appliedAt) by \(row.appliedBy)")

@@ -1,0 +1,235 @@
+import PostgresClient
+import Testing
+import TestSupport
+
+/// Issue 19 / 18: the optional C twins of the audit row trigger and the v2 hash (extension
+/// gmp_audit_native, docs/audit-trail.md "Native trigger") stage the same rows and give the
+/// same hashes as the PL/pgSQL, refuse what it refuses, and leave a non-gmp session's events
+/// chained at its commit. scripts/test installs the extension on its server, so these
+/// require it: a test server without it fails them rather than skipping.
+@Suite("Native audit trigger: the C twins stage the same rows and hashes as the PL/pgSQL")
+struct NativeAuditTests {
+    /// A table of every kind of value whose jsonb depends on a session setting, under audit,
+    /// keyed by a timestamptz (its key is taken from the row's jsonb, as ->> prints it).
+    static let probeTable = """
+        CREATE TABLE gmp.native_probe (
+            id integer PRIMARY KEY, at timestamptz NOT NULL, day date, span interval, ratio double precision,
+            amount numeric CHECK (amount NOT IN ('NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric)),
+            blob bytea, flag boolean, tags text[], doc jsonb, note text, ident uuid);
+        SELECT gmp_audit.audit_table('gmp.native_probe', 'at');
+        """
+
+    /// The extension is on the server and gmp db migrate bound it.
+    static func nativeDatabase(_ database: String) throws -> PostgresConnection {
+        let admin = try TestServer.connect(database)
+        let implementation: String = try admin.query("SELECT gmp_audit.audit_implementation() AS i")[0].decode("i")
+        #expect(implementation == "native", "scripts/test installs gmp_audit_native and gmp db migrate binds it")
+        try admin.execute("SELECT set_config('gmp.reason', 'native audit test set-up', false)")
+        try admin.execute(script: SQLScript(shippedWithBinary: Self.probeTable))
+        try admin.execute("SELECT set_config('gmp.reason', '', false)")
+        return admin
+    }
+
+    static func bind(_ admin: PostgresConnection, native: Bool) throws {
+        try admin.execute("SELECT gmp_audit.bind_audit_implementation(\(native))")
+        let implementation: String = try admin.query("SELECT gmp_audit.audit_implementation() AS i")[0].decode("i")
+        #expect(implementation == (native ? "native" : "plpgsql"))
+    }
+
+    /// The same writes in one transaction, under session settings unlike the pinned ones,
+    /// then what they staged (the write orders relative to the first), rolled back.
+    static func stagedRows(_ admin: PostgresConnection, chainMode: String?) throws -> [String] {
+        try admin.execute("BEGIN")
+        defer { _ = try? admin.execute("ROLLBACK") }
+        try admin.execute("""
+            SELECT set_config('TimeZone', 'America/New_York', true), set_config('IntervalStyle', 'iso_8601', true),
+                   set_config('bytea_output', 'escape', true), set_config('extra_float_digits', '0', true),
+                   set_config('DateStyle', 'German, DMY', true), set_config('gmp.audit_chain', \(chainMode ?? ""), true)
+            """)
+        try admin.execute("""
+            INSERT INTO gmp.native_probe VALUES
+                (1, '2026-12-05 13:14:15.123456+01', '2026-12-05', '1 day 02:03:04.5', 0.1, 12.50, '\\x00ff10', true,
+                 '{a,"b c",NULL}', '{"z": 1, "a": [true, null, "é"]}', 'Grüße, "quoted" \\ back', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+                (2, '1999-01-01 00:00:00+00', NULL, NULL, 1e-300, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+            """)
+        try admin.execute("SELECT set_config('gmp.reason', '  corrected  ', true)")
+        try admin.execute("UPDATE gmp.native_probe SET ratio = 2.0 / 3, note = NULL, at = at + interval '1 hour' WHERE id = 1")
+        try admin.execute("UPDATE gmp.native_probe SET id = id WHERE id = 2")
+        try admin.execute("DELETE FROM gmp.native_probe WHERE id = 2")
+        let rows: [String] = try admin.query("""
+            SELECT concat_ws(' | ', p.write_order - min(p.write_order) OVER (), p.actor, p.action, p.table_name,
+                             coalesce(p.record_key, '<null>'), coalesce(p.old_values::text, '<null>'),
+                             coalesce(p.new_values::text, '<null>'), coalesce(p.reason, '<null>'),
+                             p.transaction_id = txid_current(), p.actor = session_user,
+                             p.occurred_at BETWEEN transaction_timestamp() AND clock_timestamp()) AS line
+            FROM gmp_audit.pending_event p
+            WHERE p.transaction_id = txid_current() AND p.table_name = 'gmp.native_probe'
+            ORDER BY p.write_order
+            """).map { try $0.decode("line") }
+        return rows
+    }
+
+    @Test("a gmp session (after_commit, the direct insert) and a psql session (SPI) stage exactly what the PL/pgSQL stages")
+    func sameStagedRows() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try Self.nativeDatabase(database)
+            for mode in ["after_commit", nil, "lazy"] as [String?] {
+                let native = try Self.stagedRows(admin, chainMode: mode)
+                try Self.bind(admin, native: false)
+                let plpgsql = try Self.stagedRows(admin, chainMode: mode)
+                try Self.bind(admin, native: true)
+                #expect(native.count == 5)
+                #expect(native == plpgsql, "mode \(mode ?? "unset")")
+            }
+            // The pinned settings hold in C too: UTC, postgres intervals, hex bytea, the key from the jsonb.
+            let first = try Self.stagedRows(admin, chainMode: "after_commit")[0]
+            #expect(first.contains("\"at\": \"2026-12-05T12:14:15.123456+00:00\""), "\(first)")
+            #expect(first.contains("\"blob\": \"\\\\x00ff10\""), "\(first)")
+            #expect(first.contains("\"span\": \"1 day 02:03:04.5\""), "\(first)")
+            #expect(first.contains("| 2026-12-05T12:14:15.123456+00:00 |"), "\(first)")
+            #expect(try Self.stagedRows(admin, chainMode: nil)[2].contains("| corrected |"))
+        }
+    }
+
+    @Test("an UPDATE or DELETE without a reason is refused by the C trigger with GM008, as by the PL/pgSQL")
+    func reasonRefusal() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try Self.nativeDatabase(database)
+            try admin.execute("""
+                INSERT INTO gmp.native_probe (id, at) VALUES (1, now())
+                """)
+            func refusal(_ statement: SQLQuery, mode: String) throws -> PostgresError? {
+                do {
+                    try admin.transaction(.readCommitted, retry: .never) { db in
+                        try db.execute("SELECT set_config('gmp.audit_chain', \(mode), true), set_config('gmp.reason', '  ', true)")
+                        try db.execute(statement)
+                    }
+                    return nil
+                } catch let error as PostgresError {
+                    return error
+                }
+            }
+            for mode in ["after_commit", ""] {
+                for statement: SQLQuery in ["UPDATE gmp.native_probe SET note = 'x'", "DELETE FROM gmp.native_probe"] {
+                    let native = try refusal(statement, mode: mode)
+                    try Self.bind(admin, native: false)
+                    let plpgsql = try refusal(statement, mode: mode)
+                    try Self.bind(admin, native: true)
+                    #expect(native?.sqlState == "GM008")
+                    #expect(native?.message == plpgsql?.message)
+                    #expect(native?.hint == plpgsql?.hint)
+                    #expect(native?.message.hasSuffix("of gmp.native_probe needs a reason") == true, "\(String(describing: native))")
+                }
+            }
+            let left: Int64 = try admin.query("SELECT count(*) AS n FROM gmp.native_probe")[0].decode("n")
+            #expect(left == 1)
+        }
+    }
+
+    @Test("a psql session's events are chained at its commit; a gmp session's stay pending for gmp's chaining")
+    func chainingAtCommit() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try Self.nativeDatabase(database)
+            try TestServer.connect(database).execute("SELECT gmp_audit.chain_pending()")
+            let psql = try TestServer.connect(database)
+            try psql.execute("INSERT INTO gmp.native_probe (id, at) VALUES (1, now())")
+            let gmp = try TestServer.connect(database)
+            try gmp.execute("SET gmp.audit_chain = 'after_commit'")
+            try gmp.execute("INSERT INTO gmp.native_probe (id, at) VALUES (2, now())")
+            let row = try admin.query("""
+                SELECT (SELECT count(*) FROM gmp_audit.event WHERE table_name = 'gmp.native_probe' AND record_key IS NOT NULL
+                            AND new_values ->> 'id' = '1') AS chained_psql,
+                       (SELECT count(*) FROM gmp_audit.pending_event WHERE table_name = 'gmp.native_probe') AS pending
+                """)[0]
+            #expect(try row.decode("chained_psql", as: Int64.self) == 1)
+            #expect(try row.decode("pending", as: Int64.self) == 1)
+        }
+    }
+
+    @Test("the C hash gives every v2 hash of a real chain, chained through it, and the PL/pgSQL's bytes at the edges")
+    func sameHashes() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try Self.nativeDatabase(database)
+            // Chain this database's history (DDL events with whole definitions) through the C hash,
+            // with writes in between, then recompute every v2 hash both ways.
+            try admin.execute("SELECT set_config('gmp.reason', 'hash test', false)")
+            try admin.execute("INSERT INTO gmp.native_probe (id, at, doc, note) VALUES (1, now(), '{\"k\": \"ünï\"}', 'línea')")
+            try admin.execute("UPDATE gmp.native_probe SET note = NULL")
+            try admin.execute("SELECT gmp_audit.chain_pending()")
+            let row = try admin.query("""
+                SELECT count(*) AS events,
+                       count(*) FILTER (WHERE gmp_audit.event_hash_v2_native(e.seq, e.write_order, e.occurred_at, e.transaction_id,
+                           e.actor, e.action, e.table_name, e.record_key, e.old_values, e.new_values, e.reason, p.hash)
+                           IS DISTINCT FROM e.hash) AS native_differs,
+                       count(*) FILTER (WHERE gmp_audit.event_hash_v2_plpgsql(e.seq, e.write_order, e.occurred_at, e.transaction_id,
+                           e.actor, e.action, e.table_name, e.record_key, e.old_values, e.new_values, e.reason, p.hash)
+                           IS DISTINCT FROM e.hash) AS plpgsql_differs,
+                       count(*) FILTER (WHERE e.table_name = 'gmp.native_probe' AND e.action <> 'DDL') AS probe_events
+                FROM gmp_audit.event e JOIN gmp_audit.event p ON p.seq = e.seq - 1
+                WHERE e.write_order IS NOT NULL
+                """)[0]
+            #expect(try row.decode("events", as: Int64.self) > 100)
+            #expect(try row.decode("probe_events", as: Int64.self) == 2)
+            #expect(try row.decode("native_differs", as: Int64.self) == 0)
+            #expect(try row.decode("plpgsql_differs", as: Int64.self) == 0)
+            // NULL fields, NULLs that void the message, infinity, a year BC, non-ASCII text.
+            let edges = try admin.query("""
+                SELECT count(*) AS cases,
+                       count(*) FILTER (WHERE gmp_audit.event_hash_v2_native(s, w, t, x, a, o, n, k, ov, nv, r, h)
+                                        IS DISTINCT FROM gmp_audit.event_hash_v2_plpgsql(s, w, t, x, a, o, n, k, ov, nv, r, h)) AS differ,
+                       count(*) FILTER (WHERE gmp_audit.event_hash_v2_native(s, w, t, x, a, o, n, k, ov, nv, r, h) IS NULL) AS nulls
+                FROM (VALUES
+                    (1::bigint, 2::bigint, '2026-11-22T05:28:00.25Z'::timestamptz, 3::bigint, 'ä', 'INSERT', 'gmp.x', NULL::text,
+                     NULL::jsonb, '{"b": [1, 2.50, "ß"]}'::jsonb, NULL::text, '\\x01'::bytea),
+                    (1, 2, '0044-03-15 12:00:00 BC', 3, 'a', 'DDL', 'gmp.x', 'k', '{}', NULL, 'r', '\\x'),
+                    (NULL, 2, now(), 3, 'a', 'DDL', 'gmp.x', 'k', NULL, NULL, NULL, '\\x'),
+                    (1, NULL, now(), 3, 'a', 'DDL', 'gmp.x', 'k', NULL, NULL, NULL, '\\x'),
+                    (1, 2, 'infinity', 3, 'a', 'DDL', 'gmp.x', 'k', NULL, NULL, NULL, '\\x'),
+                    (1, 2, now(), 3, NULL, 'DDL', 'gmp.x', 'k', NULL, NULL, NULL, '\\x'),
+                    (1, 2, now(), 3, 'a', 'DDL', 'gmp.x', 'k', NULL, NULL, NULL, NULL)
+                ) AS v(s, w, t, x, a, o, n, k, ov, nv, r, h)
+                """)[0]
+            #expect(try edges.decode("cases", as: Int64.self) == 7)
+            #expect(try edges.decode("differ", as: Int64.self) == 0)
+            #expect(try edges.decode("nulls", as: Int64.self) == 5)
+        }
+    }
+
+    @Test("the extension's functions are in the code record, owned by gmp_definer, and cannot be dropped from under the triggers")
+    func codeRecordAndGuards() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try Self.nativeDatabase(database)
+            let problems: [String] = try admin.query("SELECT p FROM gmp_audit.machinery_problems() AS p").map { try $0.decode("p") }
+            #expect(problems.isEmpty, "\(problems)")
+            let owner: String = try admin.query("""
+                SELECT proowner::regrole::text AS o FROM pg_proc WHERE oid = 'gmp_audit.record_change_native()'::regprocedure
+                """)[0].decode("o")
+            #expect(owner == "gmp_definer")
+            let recorded: Int64 = try admin.query("""
+                SELECT count(*) AS n FROM gmp_audit.catalog_routines() c
+                JOIN LATERAL gmp_audit.recorded_routine(c.key) r ON r.sha256 = c.sha256
+                WHERE c.routine LIKE 'gmp_audit.%native(%'
+                """)[0].decode("n")
+            #expect(recorded == 2)
+            for statement: SQLQuery in ["DROP EXTENSION gmp_audit_native", "DROP EXTENSION gmp_audit_native CASCADE",
+                                        "DROP FUNCTION gmp_audit.record_change_native()"] {
+                do {
+                    try admin.execute(statement)
+                    Issue.record("\(statement) was not refused")
+                } catch let error as PostgresError {
+                    #expect(["2BP01", "42501"].contains(error.sqlState), "\(error.sqlState): \(error.message)")
+                }
+            }
+            // Replacing one is recorded like any routine: no drift afterwards.
+            try admin.execute("""
+                CREATE OR REPLACE FUNCTION gmp_audit.record_change_native() RETURNS trigger
+                LANGUAGE c SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET IntervalStyle = 'postgres'
+                SET bytea_output = 'hex' SET extra_float_digits = 2
+                AS '$libdir/gmp_audit_native', 'gmp_audit_record_change'
+                """)
+            let drift: Int64 = try admin.query("SELECT count(*) AS n FROM gmp_audit.code_drift()")[0].decode("n")
+            #expect(drift == 0)
+        }
+    }
+}
