@@ -51,7 +51,7 @@ struct CodeRecordTests {
         "gmp.release_lot(uuid,text,text,text)": "#16: the hint names the lot with its check character",
         "gmp.release_exceptionally(uuid,text,text,text,text,text,text,text)": "#16: the hint names the lot with its check character",
         "gmp.certificate_of_analysis(text)": "#16: the hint names the lot with its check character",
-        "gmp_rules.record_content(text,text)": "#20.4: content is read with session settings pinned; the whole row, not a column named t; #19: an audit event from before V0032 is signed without the write order it never had; #15: a step or QC result recorded before the training migration is signed without the procedure_code column it added",
+        "gmp_rules.record_content(text,text)": "#20.4: content is read with session settings pinned; the whole row, not a column named t; #19: an audit event from before V0032 is signed without the write order it never had; #15: a step or QC result recorded before the training migration is signed without the procedure_code column it added; #18: an audit event's prev_seq (V0040, a verification hint outside its hash) is never signed, so reviews signed before it stay intact",
         "gmp_rules.content_hash(text,text)": "#20.4: hashing pinned against session settings",
         "gmp_rules.content_hash(text,text,jsonb)": "#20.4: hashing pinned against session settings",
         "gmp_rules.record_signature(uuid,text,text,text,text)": "#20.3/4: signing re-checks the account; settings pinned",

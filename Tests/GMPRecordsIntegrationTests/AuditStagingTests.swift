@@ -255,7 +255,7 @@ struct AuditStagingTests {
                 "SELECT max(seq) AS seq FROM gmp_audit.event WHERE write_order IS NULL")[0].decode("seq")
             let asSignedThen: Bool = try site.superuser.query("""
                 SELECT gmp_rules.content_hash('gmp_audit.event', e.seq::text)
-                       = gmp_rules.content_hash('gmp_audit.event', e.seq::text, jsonb_build_array(to_jsonb(e.*) - 'write_order')) AS same
+                       = gmp_rules.content_hash('gmp_audit.event', e.seq::text, jsonb_build_array(to_jsonb(e.*) - 'write_order' - 'prev_seq')) AS same
                 FROM gmp_audit.event e WHERE e.seq = \(seq)
                 """)[0].decode("same")
             #expect(asSignedThen, "the content of event \(seq) is the row without the write order it never had")
@@ -264,6 +264,17 @@ struct AuditStagingTests {
                 FROM gmp_audit.event WHERE write_order IS NOT NULL
                 """)[0].decode("has")
             #expect(later, "an event written since V0032 is signed with its write order")
+            // prev_seq (V0040) came after every review signed before it, and is a hint outside
+            // the event's hash: the content of an event that has one is the row without it.
+            let linked = try site.superuser.query("""
+                SELECT count(*) AS n,
+                       coalesce(bool_and(gmp_rules.content_hash('gmp_audit.event', e.seq::text)
+                           = gmp_rules.content_hash('gmp_audit.event', e.seq::text,
+                                                    jsonb_build_array(to_jsonb(e.*) - 'prev_seq'))), false) AS same
+                FROM gmp_audit.event e WHERE e.prev_seq IS NOT NULL
+                """)[0]
+            #expect(try linked.decode("n", as: Int64.self) > 0, "the site's updates have linked events")
+            #expect(try linked.decode("same", as: Bool.self), "an event's signed content leaves its prev_seq out")
             let signature = try SignatureCeremony(site.qaSession).sign(password: site.qa.password) { db, challenge in
                 try db.query("SELECT gmp.sign_audit_review(\(challenge)::uuid, \(seq), 'periodic review') AS id")[0]
                     .decode("id", as: Int64.self)

@@ -329,9 +329,12 @@ BEGIN
     END;
     -- An audit event written before V0032 (issue 19) has no write order: its content is
     -- the row as it was signed then, without the column added since, so that QA's signed
-    -- reviews of the trail stay intact across the upgrade.
+    -- reviews of the trail stay intact across the upgrade. prev_seq (V0040, issue 18) is
+    -- never signed: a hint verify settles record links by, filled at chaining and outside
+    -- the event's hash, which reviews signed before it did not cover either.
     IF target = 'gmp_audit.event'::regclass THEN
-        content := (SELECT jsonb_agg(CASE WHEN e->'write_order' = 'null'::jsonb THEN e - 'write_order' ELSE e END)
+        content := (SELECT jsonb_agg((CASE WHEN e->'write_order' = 'null'::jsonb THEN e - 'write_order' ELSE e END)
+                                     - 'prev_seq')
                     FROM jsonb_array_elements(content) e);
     END IF;
     -- Steps and QC results name the procedure they followed since the training migration

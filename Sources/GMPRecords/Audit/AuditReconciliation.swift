@@ -85,14 +85,16 @@ extension AuditTrail {
     /// The content a signature on audit events covers: each event's row as jsonb, read
     /// from the events the chain verification has just proved. As in
     /// `gmp_rules.record_content`, an event written before V0032 is read without the write
-    /// order it never had, so reviews signed before the upgrade stay intact.
+    /// order it never had, so reviews signed before the upgrade stay intact, and without
+    /// prev_seq, which no review signs (a verification hint outside the event's hash).
     func auditEventContent(seqs: [Int64]) throws -> [String: String] {
         guard !seqs.isEmpty else { return [:] }
         let list = "{" + seqs.map(String.init).joined(separator: ",") + "}"
         var content: [String: String] = [:]
         for row in try connection.query("""
             SELECT e.seq::text AS key,
-                   (CASE WHEN j.row->'write_order' = 'null'::jsonb THEN j.row - 'write_order' ELSE j.row END)::text AS row
+                   ((CASE WHEN j.row->'write_order' = 'null'::jsonb THEN j.row - 'write_order' ELSE j.row END)
+                    - 'prev_seq')::text AS row
             FROM gmp_audit.event e CROSS JOIN LATERAL (SELECT pg_catalog.to_jsonb(e.*) AS row) j
             WHERE e.seq = ANY(\(list)::bigint[])
             """) {
