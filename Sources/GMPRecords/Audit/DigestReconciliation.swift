@@ -56,6 +56,17 @@ extension AuditTrail {
         tables.sorted { $0.table.name.utf8.lexicographicallyPrecedes($1.table.name.utf8) }
     }
 
+    /// `WITH compared`: the tables a merge compares (setting `gmp.reconcile_tables`), with
+    /// each one's index `ti` in that list. Shared by the digest and the link merges.
+    static let withComparedTables: SQLQuery = """
+        WITH compared AS (
+            SELECT (c.value ->> 'oid')::oid AS oid, c.value ->> 'name' AS table_name, c.value ->> 'key' AS key_column,
+                   (c.ordinality - 1)::int4 AS ti
+            FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_tables')::jsonb)
+                 WITH ORDINALITY AS c(value, ordinality)
+        )
+        """
+
     /// The merge statement of ``mergeStatement(_:signatures:)`` with digests for
     /// texts and each table named by its index in the setting `gmp.reconcile_tables`
     /// (whose order is the stream's): columns table index, key, seq, kind, action, the
@@ -65,12 +76,8 @@ extension AuditTrail {
     static func digestStatement(_ tables: [AuditedTable], signatures: Bool) throws -> SQLQuery {
         var statement: SQLQuery = """
             COPY (
-            WITH compared AS (
-                SELECT (c.value ->> 'oid')::oid AS oid, c.value ->> 'name' AS table_name, c.value ->> 'key' AS key_column,
-                       (c.ordinality - 1)::int4 AS ti
-                FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_tables')::jsonb)
-                     WITH ORDINALITY AS c(value, ordinality)
-            ),
+            """ + Self.withComparedTables + """
+            ,
             """ + Self.trailOfRowEvents + """
             , items AS (
                 SELECT c.ti, v.k, t.seq, v.kind, v.action, v.old_key, d.old_digest, v.new_digest

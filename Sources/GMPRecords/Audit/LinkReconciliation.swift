@@ -43,12 +43,8 @@ extension AuditTrail {
     static func linkRowsStatement(_ tables: [AuditedTable]) throws -> SQLQuery {
         var statement: SQLQuery = """
             COPY (
-            WITH compared AS (
-                SELECT (c.value ->> 'oid')::oid AS oid, c.value ->> 'name' AS table_name, c.value ->> 'key' AS key_column,
-                       (c.ordinality - 1)::int4 AS ti
-                FROM pg_catalog.jsonb_array_elements(pg_catalog.current_setting('gmp.reconcile_tables')::jsonb)
-                     WITH ORDINALITY AS c(value, ordinality)
-            ), live AS (
+            """ + Self.withComparedTables + """
+            , live AS (
 
             """
         for (index, table) in tables.enumerated() {
