@@ -402,17 +402,7 @@ struct MaterialRulesTests {
     @Test("the trace goes both ways: a material lot to every lot it reached (cell bank and the lots made from it), a lot to its materials")
     func traceBothWays() throws {
         try Site.with { site in
-            try Self.addType(site)
-            let material = try Self.receive(site)
-            try Self.decide(site, material, "released")
-            let (_, collection) = try site.site.receivedCollection()
-            let bank = try site.site.createLot(collection: collection)
-            try site.site.step(bank, "isolation")
-            let step: Int64 = try site.site.superuser.query("SELECT max(id) AS id FROM gmp.manufacturing_step WHERE din = \(bank)")[0]
-                .decode("id")
-            try Self.consume(site, material, step: step)
-            for kind in ["passage", "harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(bank, kind) }
-            let working = try site.site.createLot(parent: bank, stage: "working_cell_bank")
+            let (material, bank, working) = try Self.bankReachedByMaterial(site)
             let unrelated = try site.lot()
 
             let trace = try DonorAndLotRulesTests.object(try site.site.qaSession.query(
@@ -482,15 +472,7 @@ struct MaterialRulesTests {
     @Test("gmp reads the material trace as JSON text written once (gmp.trace_material_json), not as jsonb parsed from that text and written out again (issue 14); gmp.trace_material is the same document as jsonb")
     func traceReadAsJSONText() throws {
         try Site.with { site in
-            try Self.addType(site)
-            let material = try Self.receive(site)
-            try Self.decide(site, material, "released")
-            let (_, collection) = try site.site.receivedCollection()
-            let bank = try site.site.createLot(collection: collection)
-            try site.site.step(bank, "isolation")
-            try Self.consume(site, material, step: try Self.lastStep(site, bank))
-            for kind in ["passage", "harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(bank, kind) }
-            let working = try site.site.createLot(parent: bank, stage: "working_cell_bank")
+            let (material, bank, working) = try Self.bankReachedByMaterial(site)
 
             // What gmp asks for (Materials.traceJSON), with the calls of the jsonb form counted
             // within the same transaction (track_functions, a superuser's setting).
@@ -675,6 +657,20 @@ struct MaterialRulesTests {
             #expect(generic == false)
             #expect(try Self.dispositionsIntact(db, released).values.allSatisfy { $0 })
         }
+    }
+
+    /// A released material lot consumed by a cell bank's isolation, the bank taken through
+    /// to cryopreservation and a working cell bank made from it: what the trace tests follow.
+    static func bankReachedByMaterial(_ site: Site) throws -> (material: String, bank: String, working: String) {
+        try addType(site)
+        let material = try receive(site)
+        try decide(site, material, "released")
+        let (_, collection) = try site.site.receivedCollection()
+        let bank = try site.site.createLot(collection: collection)
+        try site.site.step(bank, "isolation")
+        try consume(site, material, step: try lastStep(site, bank))
+        for kind in ["passage", "harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(bank, kind) }
+        return (material, bank, try site.site.createLot(parent: bank, stage: "working_cell_bank"))
     }
 
     static func lastStep(_ site: Site, _ din: String) throws -> Int64 {
