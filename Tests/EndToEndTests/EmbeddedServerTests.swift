@@ -51,6 +51,50 @@ struct EmbeddedServerTests {
         }
     }
 
+    /// Issue 18 (docs/server-settings.md): with huge pages reserved (as root; 80 more,
+    /// given back afterwards) the server's shared memory may land on them. db status and
+    /// doctor say which, as the kernel's view of the postmaster shows it; PostgreSQL 15
+    /// has no setting that tells.
+    @Test("db status and doctor say whether the shared memory is on huge pages, as /proc shows it")
+    func sharedMemoryPages() throws {
+        let found = Self.reserveHugePages(80)
+        defer { found.map { try? "\($0)\n".write(toFile: Self.hugePagesSetting, atomically: false, encoding: .utf8) } }
+        try withPrivateDataDirectory { _, environment in
+            let start = try GMPBinary.run(["db", "start", "--json"], environment: environment)
+            #expect(start.status == 0, "\(start)")
+            let pid = try #require(try start.json()["pid"] as? Int)
+            let onHugePages = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8).contains("/anon_hugepage")
+            #expect(try GMPBinary.run(["db", "migrate"], environment: environment).status == 0)
+
+            let status = try GMPBinary.run(["db", "status", "--json"], environment: environment)
+            #expect(status.status == 0, "\(status)")
+            let server = try #require(try status.json()["server"] as? [String: Any])
+            #expect(server["shared_memory_pages"] as? String == (onHugePages ? "huge" : "ordinary"), "\(server)")
+            let text = try GMPBinary.run(["db", "status"], environment: environment)
+            #expect(text.stdout.contains(onHugePages ? "memory   shared memory on huge pages"
+                                                     : "memory   shared memory on ordinary pages"), "\(text.stdout)")
+
+            let doctor = try GMPBinary.run(["doctor", "--json"], environment: environment)
+            let checks = try #require(try doctor.json()["checks"] as? [[String: Any]])
+            let embedded = try #require(checks.first { $0["name"] as? String == "embedded" })
+            #expect((embedded["detail"] as? String ?? "").contains(onHugePages ? "shared memory on huge pages (" : "shared memory on ordinary pages"),
+                    "\(embedded)")
+            #expect(embedded["status"] as? String == "ok")
+        }
+    }
+
+    static let hugePagesSetting = "/proc/sys/vm/nr_hugepages"
+
+    /// Raises vm.nr_hugepages by `pages` when this process may (root); the value found, to
+    /// put back, or nil when nothing was changed.
+    private static func reserveHugePages(_ pages: Int) -> Int? {
+        guard getuid() == 0, let text = try? String(contentsOfFile: hugePagesSetting, encoding: .utf8),
+              let found = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+              (try? "\(found + pages)\n".write(toFile: hugePagesSetting, atomically: false, encoding: .utf8)) != nil
+        else { return nil }
+        return found
+    }
+
     @Test("first use: db migrate alone creates and starts the embedded server")
     func firstUse() throws {
         try withPrivateDataDirectory { _, environment in

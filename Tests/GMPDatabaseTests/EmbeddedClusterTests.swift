@@ -199,8 +199,9 @@ struct EmbeddedClusterTests {
                 "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
                 "select current_setting('shared_preload_libraries') || ' ' || current_setting('auth_delay.milliseconds', true)",
             ])
-            // gmp_chainer too when installed: its block follows, repeating the line.
+            // gmp_chainer and gmp_audit_native too when installed: their blocks follow, repeating the line.
             let libraries = "plpgsql,auth_delay" + (cluster.chainerAvailable ? ",gmp_chainer" : "")
+                + (cluster.nativeAuditAvailable ? ",gmp_audit_native" : "")
             #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(libraries) 1s", "\(query.output)")
             try cluster.stop()
             try cluster.start()
@@ -235,12 +236,87 @@ struct EmbeddedClusterTests {
                     + " || ' ' || current_setting('gmp_chainer.naptime_ms') || ' ' || current_setting('gmp.audit_chain_events')",
             ])
             let libraries = "plpgsql" + (cluster.authDelayAvailable ? ",auth_delay" : "") + ",gmp_chainer"
+                + (cluster.nativeAuditAvailable ? ",gmp_audit_native" : "")
             #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(libraries) gmp 200ms 20000", "\(query.output)")
             try cluster.stop()
             try cluster.start()
             #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.chainerMarker).count == 2,
                     "a second start adds nothing")
         }
+    }
+
+    /// Issue 18: what a fresh backend pays before its statements run (docs/server-settings.md).
+    /// A new cluster asks for huge pages and preloads the audit trigger's library when
+    /// installed; one made before gets both at its next start; the server runs with
+    /// malloc on transparent huge pages; and what its shared memory lives on is read as
+    /// the kernel shows it.
+    @Test func freshBackendSettingsInNewAndOlderClusters() throws {
+        try withScratchCluster { cluster in
+            let layout = cluster.layout
+            try cluster.initialize()
+            let path = layout.dataDirectory + "/postgresql.conf"
+            let made = try String(contentsOfFile: path, encoding: .utf8)
+            let marker = try #require(made.range(of: EmbeddedCluster.freshBackendMarker), "a new cluster has it")
+            #expect(made[marker.lowerBound...].contains("\nhuge_pages = try\n"))
+            try String(made[..<marker.lowerBound]).write(toFile: path, atomically: false, encoding: .utf8)
+            #expect(SharedMemoryPages.of(layout) == nil, "no server running")
+            try cluster.start()
+            defer { _ = try? cluster.stop() }
+            let after = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(after.components(separatedBy: EmbeddedCluster.freshBackendMarker).count == 2, "added once")
+            let query = try Subprocess.run("/usr/bin/psql", [
+                "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
+                "select current_setting('huge_pages') || ' ' || current_setting('shared_preload_libraries')",
+            ])
+            let libraries = "plpgsql" + (cluster.authDelayAvailable ? ",auth_delay" : "")
+                + (cluster.chainerAvailable ? ",gmp_chainer" : "") + (cluster.nativeAuditAvailable ? ",gmp_audit_native" : "")
+            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "try \(libraries)", "\(query.output)")
+
+            guard case .running(let pid) = cluster.state() else {
+                Issue.record("expected a running server, got \(cluster.state())")
+                return
+            }
+            // The postmaster's environment (root reads it): malloc's huge pages asked for.
+            let environ = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/environ"))
+            #expect(environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self)
+                .hasPrefix("GLIBC_TUNABLES=") && String(decoding: $0, as: UTF8.self).contains("glibc.malloc.hugetlb=1") })
+            // Huge pages exactly when the kernel mapped the shared memory on them.
+            let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)
+            let pages = try #require(SharedMemoryPages.of(layout))
+            if maps.contains("/anon_hugepage") {
+                guard case .huge(let kilobytes) = pages else {
+                    Issue.record("maps show huge pages, read \(pages)")
+                    return
+                }
+                #expect(kilobytes > 0)
+            } else {
+                #expect(pages == .ordinary)
+            }
+
+            try cluster.stop()
+            try cluster.start()
+            #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.freshBackendMarker).count == 2,
+                    "a second start adds nothing")
+        }
+    }
+
+    @Test func sharedMemoryPagesReadFromProcStatus() {
+        let status = "Name:\tpostgres\nUmask:\t0077\nState:\tS (sleeping)\nVmRSS:\t   22000 kB\nHugetlbPages:\t   16384 kB\n"
+        #expect(SharedMemoryPages.parse(status: status) == .huge(kilobytes: 16_384))
+        #expect(SharedMemoryPages.parse(status: status.replacing("   16384 kB", with: "       0 kB")) == .ordinary)
+        // A pid reused by another program, or a kernel before 4.4 without the line: unknown.
+        #expect(SharedMemoryPages.parse(status: status.replacing("postgres", with: "bash")) == nil)
+        #expect(SharedMemoryPages.parse(status: "Name:\tpostgres\nVmRSS:\t1 kB\n") == nil)
+    }
+
+    @Test func serverEnvironmentAsksMallocForHugePages() {
+        #expect(EmbeddedCluster.serverEnvironment(from: ["LANG": "C"])
+                == ["LANG": "C", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"])
+        #expect(EmbeddedCluster.serverEnvironment(from: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=2"])["GLIBC_TUNABLES"]
+                == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1")
+        // The caller's own choice for malloc's huge pages stands.
+        #expect(EmbeddedCluster.serverEnvironment(from: ["GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"])["GLIBC_TUNABLES"]
+                == "glibc.malloc.hugetlb=0")
     }
 
     @Test func stalePidFileReadsAsStopped() throws {

@@ -324,7 +324,9 @@ struct DoctorChecks {
         switch server.cluster.state() {
         case .running(let pid):
             embedded = DoctorCheck(name: "embedded", status: .ok,
-                                   detail: "running (pid \(pid)), socket \(server.layout.socketDirectory)", fix: nil)
+                                   detail: "running (pid \(pid)), socket \(server.layout.socketDirectory)"
+                                       + Self.memoryDetail(SharedMemoryPages.of(server.layout)),
+                                   fix: nil)
         case .stopped:
             embedded = DoctorCheck(name: "embedded", status: .failed, detail: "stopped (\(server.layout.root))",
                                    fix: "gmp db start", exitCode: .unavailable)
@@ -333,6 +335,16 @@ struct DoctorChecks {
                                    fix: "gmp db start creates and starts it", exitCode: .unavailable)
         }
         return (programs, embedded)
+    }
+
+    /// What the embedded server's shared memory lives on: a fact, not a fault (huge pages
+    /// are a machine setting that makes every fresh backend cheaper; docs/server-settings.md).
+    static func memoryDetail(_ pages: SharedMemoryPages?) -> String {
+        switch pages {
+        case .huge(let kilobytes)?: ", shared memory on huge pages (\(kilobytes / 1024) MiB in use)"
+        case .ordinary?: ", shared memory on ordinary pages (no huge pages reserved: sysctl vm.nr_hugepages, docs/server-settings.md)"
+        case nil: ""
+        }
     }
 
     private func schema(_ connection: PostgresConnection) -> DoctorCheck {

@@ -122,7 +122,9 @@ public struct EmbeddedCluster: Sendable {
                                       Self.serverSettings(socketDirectory: layout.socketDirectory)
                                           + Self.loginWatchSettings(authDelay: authDelayAvailable)
                                           + Self.preloadSettings(authDelay: authDelayAvailable)
-                                          + Self.chainerSettings(authDelay: authDelayAvailable, chainer: chainerAvailable),
+                                          + Self.chainerSettings(authDelay: authDelayAvailable, chainer: chainerAvailable)
+                                          + Self.freshBackendSettings(authDelay: authDelayAvailable, chainer: chainerAvailable,
+                                                                      nativeAudit: nativeAuditAvailable),
                                       append: true)
                 // rename(2) is atomic, and replaces an empty directory someone made beforehand.
                 guard rename(staging, layout.dataDirectory) == 0 else {
@@ -171,6 +173,7 @@ public struct EmbeddedCluster: Sendable {
             try addLoginWatchIfMissing()
             try addPreloadIfMissing()
             try addChainerIfMissing()
+            try addFreshBackendSettingsIfMissing()
             let result = try runServerProgram(
                 "pg_ctl", ["-D", layout.dataDirectory, "-l", layout.logFile, "-w", "-t", Self.pgCtlTimeout, "start"])
             guard result.status == 0 else {
@@ -265,9 +268,10 @@ public struct EmbeddedCluster: Sendable {
     /// because the server account may not be allowed into gmp's (root's home is 0700),
     /// and the caller's libpq variables are dropped: the server reads some of them
     /// (PGPORT, PGDATESTYLE …) and this server's settings must not depend on who started it.
+    /// glibc's malloc is told to use huge pages (``serverEnvironment(from:)``).
     private func runServerProgram(_ program: String, _ arguments: [String]) throws -> Subprocess.Result {
         let (executable, fullArguments) = account.invocation(of: installation.path(of: program), arguments)
-        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
+        let environment = Self.serverEnvironment(from: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") })
         return try Subprocess.run(executable, fullArguments, workingDirectory: layout.root, environment: environment)
     }
 

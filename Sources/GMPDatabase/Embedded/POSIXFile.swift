@@ -41,6 +41,15 @@ enum POSIXFile {
         return String(decoding: readToEnd(descriptor), as: UTF8.self)
     }
 
+    /// A whole file as text, by reads to its end (so also a /proc file, whose size reads
+    /// as 0); nil when it cannot be opened.
+    static func contents(of path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        return String(decoding: readToEnd(descriptor), as: UTF8.self)
+    }
+
     /// The directory part of a path: "/var/lib/gmp" → "/var/lib".
     static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -30,6 +30,7 @@ struct DbStatus: GMPCommand {
                                                      alongWith: [BackgroundChainer.reading, NativeAudit.implementationReading])
         var server = ServerDocument(connection)
         server.backgroundChainer = try BackgroundChainer.running(from: others[0]) != nil
+        server.sharedMemoryPages = ServerDocument.sharedMemoryPages(of: context.settings.target)
         let document = StatusDocument(target: TargetDocument(context.settings.target),
                                       server: server, schema: SchemaDocument(status),
                                       audit: try NativeAudit.implementation(from: others[1]))
@@ -65,6 +66,11 @@ struct StatusDocument: JSONEncodable {
         if let running = server.backgroundChainer {
             lines.insert(running ? "chainer  running: a background worker chains the audit trail (gmp_chainer)"
                                  : "chainer  none: gmp's writers and readers chain the audit trail themselves", at: 2)
+        }
+        if let pages = server.sharedMemoryPages {
+            lines.append(pages == "huge" ? "memory   shared memory on huge pages"
+                                         : "memory   shared memory on ordinary pages: no huge pages reserved "
+                                             + "(sysctl vm.nr_hugepages; docs/server-settings.md)")
         }
         if let audit {
             lines.append("audit    row trigger and hash: \(audit == "native" ? "native (C, extension gmp_audit_native)" : audit)")
@@ -123,10 +129,23 @@ struct ServerDocument: JSONEncodable {
     /// Whether a background chainer (gmp_chainer) chains this database's audit trail now;
     /// nil when not asked.
     var backgroundChainer: Bool? = nil
+    /// What the server's shared memory lives on, "huge" or "ordinary" pages
+    /// (docs/server-settings.md); nil for a configured server, whose processes gmp does not see.
+    var sharedMemoryPages: String? = nil
 
     var jsonValue: JSONValue {
         .object(omittingNil: [("version", version.jsonValue), ("database", database.jsonValue), ("user", user.jsonValue),
-                              ("background_chainer", backgroundChainer?.jsonValue)])
+                              ("background_chainer", backgroundChainer?.jsonValue),
+                              ("shared_memory_pages", sharedMemoryPages?.jsonValue)])
+    }
+
+    /// Read from the embedded server's postmaster (`SharedMemoryPages`): PostgreSQL 15
+    /// itself does not say.
+    static func sharedMemoryPages(of target: DatabaseTarget) -> String? {
+        guard case .embedded(let settings) = target, let layout = try? EmbeddedLayout(root: settings.root),
+              let pages = SharedMemoryPages.of(layout) else { return nil }
+        if case .huge = pages { return "huge" }
+        return "ordinary"
     }
 }
 
@@ -137,6 +156,7 @@ extension ServerDocument {
         database = connection.databaseName
         user = connection.userName
         backgroundChainer = nil
+        sharedMemoryPages = nil
     }
 }
 
