@@ -1,5 +1,6 @@
 import ArgumentParser
 import GMPDatabase
+import GMPRecords
 import GMPRules
 import PostgresClient
 
@@ -62,6 +63,11 @@ struct StatusDocument: JSONEncodable {
                 + (schema.upToDate ? " (up to date)" : schema.problems.isEmpty
                     ? " (\(schema.pending.count) migration(s) and \(schema.pendingCode.count) code file(s) pending: run gmp db migrate)" : ""),
         ]
+        // Inserted in reverse: the chainer line, then the logins line, after the server line.
+        if let inServer = server.loginWatchInServer {
+            lines.insert(inServer ? "logins   watched by the server (gmp_chainer): commands send no watch"
+                                  : "logins   watched by each gmp command as it connects", at: 2)
+        }
         if let running = server.backgroundChainer {
             lines.insert(running ? "chainer  running: a background worker chains the audit trail (gmp_chainer)"
                                  : "chainer  none: gmp's writers and readers chain the audit trail themselves", at: 2)
@@ -123,10 +129,14 @@ struct ServerDocument: JSONEncodable {
     /// Whether a background chainer (gmp_chainer) chains this database's audit trail now;
     /// nil when not asked.
     var backgroundChainer: Bool? = nil
+    /// Whether the server's worker watches the logins (`FailedLogins.watchedByServer`),
+    /// so that commands send no watch (issue 18); nil when not asked.
+    var loginWatchInServer: Bool? = nil
 
     var jsonValue: JSONValue {
         .object(omittingNil: [("version", version.jsonValue), ("database", database.jsonValue), ("user", user.jsonValue),
-                              ("background_chainer", backgroundChainer?.jsonValue)])
+                              ("background_chainer", backgroundChainer?.jsonValue),
+                              ("login_watch_in_server", loginWatchInServer?.jsonValue)])
     }
 }
 
@@ -137,6 +147,7 @@ extension ServerDocument {
         database = connection.databaseName
         user = connection.userName
         backgroundChainer = nil
+        loginWatchInServer = FailedLogins.watchedByServer(connection)
     }
 }
 
