@@ -15,7 +15,9 @@
  * The same worker runs the login watch (gmp_audit.record_failed_logins, sql/code/
  * 02_accounts.sql) every naptime too, unless gmp_chainer.login_watch is off: failed logins
  * are recorded, and an account locked, within a naptime or so of the server logging them,
- * with no gmp command run. Each gmp client learns at connection time, with no statement,
+ * with no gmp command run. A pass finds the jsonlog's size first (current_logfiles, a
+ * stat): while it has not grown since the last successful watch, nothing new can be in it
+ * and the pass ends there, with no transaction. Each gmp client learns at connection time, with no statement,
  * that it need not send the watch itself: gmp_chainer.login_watch_active is reported to
  * every client (GUC_REPORT, read by libpq's PQparameterStatus) and says "on" only in a
  * database whose worker watched successfully a moment ago (shared memory below). No client
@@ -58,6 +60,7 @@
 #include "port/atomics.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "postmaster/syslogger.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -71,6 +74,8 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
+
+#include <sys/stat.h>
 
 PG_MODULE_MAGIC;
 
@@ -271,6 +276,43 @@ next_due(Schedule *schedule, TimestampTz started, PassOutcome outcome, bool more
 	return TimestampTzPlusMilliseconds(started, nap);
 }
 
+/* The server's current jsonlog file and its size: what the login watch reads. */
+typedef struct LogMark
+{
+	char		path[MAXPGPATH];
+	off_t		size;
+} LogMark;
+
+/*
+ * Where the jsonlog stands now (current_logfiles, in the data directory, which is the
+ * working directory), or false when there is none or it cannot be seen.
+ */
+static bool
+current_log_mark(LogMark *mark)
+{
+	FILE	   *file = fopen(LOG_METAINFO_DATAFILE, "r");
+	char		line[MAXPGPATH + 16];
+	struct stat status;
+	bool		found = false;
+
+	if (file == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), file) != NULL)
+	{
+		if (strncmp(line, "jsonlog ", 8) == 0)
+		{
+			strlcpy(mark->path, line + 8, sizeof(mark->path));
+			mark->path[strcspn(mark->path, "\n")] = '\0';
+			found = mark->path[0] != '\0';
+		}
+	}
+	fclose(file);
+	if (!found || stat(mark->path, &status) != 0)
+		return false;
+	mark->size = status.st_size;
+	return true;
+}
+
 /* Whether `database` exists and takes connections: read from the shared catalog pg_database. */
 static bool
 database_ready(const char *database)
@@ -356,6 +398,7 @@ gmp_chainer_main(Datum main_arg)
 	ChainerSlot *slot = &chainer_shared->slots[DatumGetInt32(main_arg)];
 	Schedule	chain_schedule = {0, 0};
 	Schedule	watch_schedule = {0, 0};
+	LogMark		watched_log = {"", -1};	/* where the jsonlog stood at the last successful watch */
 
 	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
 
@@ -422,8 +465,25 @@ gmp_chainer_main(Datum main_arg)
 		now = GetCurrentTimestamp();
 		if (chainer_login_watch && now >= watch_schedule.due)
 		{
-			PassOutcome outcome = run_pass(database, &login_watch, &result);
+			LogMark		log;
+			bool		seen = current_log_mark(&log);
+			PassOutcome outcome;
 
+			/*
+			 * A log that has not grown since the last successful watch holds nothing new:
+			 * the watch is as current as if it ran again (it would find nothing and write
+			 * nothing), without a transaction. Most passes of an idle server end here.
+			 */
+			if (seen && watched_log.size == log.size && strcmp(watched_log.path, log.path) == 0)
+				outcome = PASS_DONE;
+			else
+			{
+				outcome = run_pass(database, &login_watch, &result);
+				if (outcome == PASS_DONE && seen)
+					watched_log = log;
+				else
+					watched_log.size = -1;
+			}
 			if (outcome == PASS_DONE)
 				pg_atomic_write_u64(&slot->watched_at, (uint64) now);
 			watch_schedule.due = next_due(&watch_schedule, now, outcome, false);
