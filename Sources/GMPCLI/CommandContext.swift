@@ -80,7 +80,8 @@ struct CommandContext {
     /// by anyone is a chance to see a guessing attack and lock the account under attack.
     /// The watch travels with the command's first statement, in the same round trip and
     /// before it, as its own transaction (issue 18); a command that sends none sends it
-    /// when it ends (`sendDeferredStatements`).
+    /// when it ends (`sendDeferredStatements`). Where the server's background worker
+    /// watches the logins itself (extension/gmp_chainer, reported at login), none is sent.
     func connect(startingEmbedded: Bool, recordingFailedLogins: Bool = true) throws -> PostgresConnection {
         let connection = try reach(startingEmbedded: startingEmbedded)
         if recordingFailedLogins {

@@ -139,6 +139,26 @@ struct BackgroundChainerTests {
         }
     }
 
+    @Test("a database that does not exist yet is waited for quietly (one FATAL, one LOG line, no exit every 5 s) and served once created")
+    func waitsQuietlyForItsDatabase() throws {
+        let root = try PrivateCluster.makeRoot()
+        var clusters: [PrivateCluster] = []
+        defer { PrivateCluster.removeRoot(root, clusters: clusters) }
+        let cluster = try PrivateCluster.create(in: root, name: "primary", settings: Self.settings)
+        clusters.append(cluster)
+        try cluster.start()
+        func log() -> String { (try? String(contentsOfFile: cluster.logFile, encoding: .utf8)) ?? "" }
+        try cluster.waitUntil(timeoutSeconds: 30, "the worker to wait for database gmp quietly") {
+            log().contains("database \"gmp\" does not exist or takes no connections: waiting for it quietly")
+        }
+        try cluster.connect(database: "postgres").execute("CREATE DATABASE gmp TEMPLATE template0 ENCODING 'UTF8'")
+        _ = try Self.workerPid(cluster)
+        let text = log()
+        #expect(text.components(separatedBy: "FATAL:  database \"gmp\" does not exist").count == 2,
+                "one FATAL only, at the first try: \(text.suffix(3000))")
+        #expect(text.components(separatedBy: "waiting for it quietly").count == 2, "one LOG line: \(text.suffix(3000))")
+    }
+
     @Test("a server that chains no database in the background: db status and doctor say so")
     func reportedAbsent() throws {
         try DonorLotCommandTests.withSite { site in

@@ -496,7 +496,8 @@ FROM gmp.account a;
 -- each successful login is one too ("connection authorized"). gmp_audit.record_failed_logins
 -- reads the lines written since it last read, records each failure of a gmp account as a
 -- security event and locks the account after gmp_rules.login_failure_limit() in a row.
--- gmp calls it on every connection (docs/signatures.md, "Logins").
+-- gmp calls it on every connection, unless the server's background worker
+-- (extension/gmp_chainer) calls it every naptime and says so at login (docs/signatures.md, "Logins").
 
 CREATE OR REPLACE FUNCTION gmp_rules.login_failure_limit() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 5 $$;
 
@@ -731,7 +732,8 @@ BEGIN
 END;
 $$;
 
--- What gmp calls on every connection (docs/signatures.md, "Logins"): the failed logins
+-- What gmp calls on every connection, or gmp_chainer's worker every naptime
+-- (docs/signatures.md, "Logins"): the failed logins
 -- the server logged since this database last read, recorded; returns how many. Most
 -- calls find nothing, so this first looks without PL/pgSQL, in one planned statement:
 -- the log has not grown since the stored position, or what it grew by (less than 16 kB)

@@ -199,7 +199,8 @@ struct DoctorChecks {
             }
             guard !problems.isEmpty else {
                 return DoctorCheck(name: "logins", status: .ok,
-                                   detail: "failed and successful logins are read from the server's jsonlog; auth_delay slows guessing",
+                                   detail: "failed and successful logins are read from the server's jsonlog, "
+                                       + Self.loginWatchPlace(connection) + "; auth_delay slows guessing",
                                    fix: nil)
             }
             var embedded = false
@@ -209,7 +210,8 @@ struct DoctorChecks {
             // running set-up is not failed for want of a restart.
             let blocking = !embedded && problems.contains { $0.blocking }
             return DoctorCheck(name: "logins", status: blocking ? .failed : .warning,
-                               detail: problems.map { $0.problem }.joined(separator: "; "),
+                               detail: (problems.map { $0.problem } + ["logins " + Self.loginWatchPlace(connection)])
+                                   .joined(separator: "; "),
                                fix: Self.loginWatchFix(embedded: embedded),
                                exitCode: blocking ? .refused : nil)
         } catch {
@@ -217,6 +219,14 @@ struct DoctorChecks {
             return DoctorCheck(name: "logins", status: .failed, detail: failure.problem, fix: failure.fix,
                                exitCode: failure.exitCode)
         }
+    }
+
+    /// Who reads the log: the server's background worker (extension/gmp_chainer), or
+    /// each gmp command as it connects (docs/signatures.md, "Logins").
+    static func loginWatchPlace(_ connection: PostgresConnection) -> String {
+        FailedLogins.watchedByServer(connection)
+            ? "watched by the server (gmp_chainer, every few hundred ms): commands send no watch"
+            : "watched by each gmp command as it connects"
     }
 
     /// The settings that let gmp see and slow password guessing (docs/signatures.md, "Logins").

@@ -6,7 +6,8 @@ import PostgresClient
 /// jsonlog (SQLSTATE 28P01). `gmp_audit.record_failed_logins()` reads the lines written
 /// since the database last read, records each failure of a gmp account as a
 /// `login_failed` security event and locks the account after five in a row
-/// (docs/signatures.md, "Logins"). gmp calls it on every connection.
+/// (docs/signatures.md, "Logins"). gmp calls it on every connection, unless the server's
+/// background worker (extension/gmp_chainer) calls it every few hundred milliseconds.
 public enum FailedLogins {
     /// Reads the log lines written since the last read and records what they show.
     /// On a hot standby nothing is read or recorded (it takes no writes): the primary's
@@ -21,13 +22,25 @@ public enum FailedLogins {
     /// As ``record(on:)``, sent in the same round trip as the connection's next statement
     /// and before it, as its own transaction (`PostgresConnection.sendWithNextStatement`):
     /// a cold command pays no round trip of its own for the watch (issue 18). `report`
-    /// gets the failed logins recorded, or why none could be read.
+    /// gets the failed logins recorded, or why none could be read. Nothing is sent where
+    /// the server watches itself (``watchedByServer(_:)``).
     public static func recordWithNextStatement(on connection: PostgresConnection,
                                                report: @escaping (Result<Int, any Error>) -> Void) {
-        if connection.isHotStandby { return }
+        if connection.isHotStandby || watchedByServer(connection) { return }
         connection.sendWithNextStatement(statement) { result in
             report(Result { try recorded(by: result.get()) })
         }
+    }
+
+    /// The parameter the server reports at login (extension/gmp_chainer): "on" when its
+    /// background worker watches this database's logins, successfully, every few hundred
+    /// milliseconds. No client can set it (the server refuses a startup option naming it).
+    public static let serverWatchParameter = "gmp_chainer.login_watch_active"
+
+    /// Whether the server watches this database's logins itself, so that a command need
+    /// not (issue 18): learnt from the login's parameter reports, with no statement.
+    public static func watchedByServer(_ connection: PostgresConnection) -> Bool {
+        connection.parameterStatus(serverWatchParameter) == "on"
     }
 
     private static let statement: SQLQuery = "SELECT gmp_audit.record_failed_logins() AS n"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GMPDatabase
+import GMPRecords
 import GMPRules
 import PostgresClient
 
@@ -63,6 +64,11 @@ struct StatusDocument: JSONEncodable {
                 + (schema.upToDate ? " (up to date)" : schema.problems.isEmpty
                     ? " (\(schema.pending.count) migration(s) and \(schema.pendingCode.count) code file(s) pending: run gmp db migrate)" : ""),
         ]
+        // Inserted in reverse: the chainer line, then the logins line, after the server line.
+        if let inServer = server.loginWatchInServer {
+            lines.insert(inServer ? "logins   watched by the server (gmp_chainer): commands send no watch"
+                                  : "logins   watched by each gmp command as it connects", at: 2)
+        }
         if let running = server.backgroundChainer {
             lines.insert(running ? "chainer  running: a background worker chains the audit trail (gmp_chainer)"
                                  : "chainer  none: gmp's writers and readers chain the audit trail themselves", at: 2)
@@ -132,10 +138,14 @@ struct ServerDocument: JSONEncodable {
     /// What the server's shared memory lives on, "huge" or "ordinary" pages
     /// (docs/server-settings.md); nil for a configured server, whose processes gmp does not see.
     var sharedMemoryPages: String? = nil
+    /// Whether the server's worker watches the logins (`FailedLogins.watchedByServer`),
+    /// so that commands send no watch (issue 18); nil when not asked.
+    var loginWatchInServer: Bool? = nil
 
     var jsonValue: JSONValue {
         .object(omittingNil: [("version", version.jsonValue), ("database", database.jsonValue), ("user", user.jsonValue),
                               ("background_chainer", backgroundChainer?.jsonValue),
+                              ("login_watch_in_server", loginWatchInServer?.jsonValue),
                               ("shared_memory_pages", sharedMemoryPages?.jsonValue)])
     }
 
@@ -157,6 +167,7 @@ extension ServerDocument {
         user = connection.userName
         backgroundChainer = nil
         sharedMemoryPages = nil
+        loginWatchInServer = FailedLogins.watchedByServer(connection)
     }
 }
 
