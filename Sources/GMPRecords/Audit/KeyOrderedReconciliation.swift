@@ -241,13 +241,17 @@ extension AuditTrail {
             .joined(separator: ",") + "]"
     }
 
-    /// The row events of the trail as one snapshot holds them: the chained events and, after
-    /// them in the order they will be chained, the pending ones. Both reconciliation reads
-    /// (the digests and the texts) take their rows from it.
+    /// The row events of the compared tables (the `compared` CTE before it) as one snapshot
+    /// holds them: the chained events and, after them in the order they will be chained,
+    /// the pending ones. Both reconciliation reads (the digests and the texts) take their
+    /// rows from it. The chained ones through `event_record_seq` by table name (issue 18):
+    /// the merge reads only the events of the tables the links left to it (signed
+    /// records, the signatures), not the whole trail.
     static let trailOfRowEvents: SQLQuery = """
         trail AS NOT MATERIALIZED (
             SELECT e.seq, e.action, e.table_name, e.record_key, e.old_values, e.new_values
             FROM gmp_audit.event e WHERE e.action IN ('INSERT', 'UPDATE', 'DELETE')
+              AND e.table_name = ANY (ARRAY(SELECT c.table_name FROM compared c))
             UNION ALL
             SELECT p.seq, p.action, p.table_name, p.record_key, p.old_values, p.new_values
             FROM (SELECT h.seq + row_number() OVER (ORDER BY p.write_order) AS seq, p.action, p.table_name,
