@@ -13,11 +13,14 @@ server:
 1. Loads scripts/bench_trace.sql (10,000 donors, 100,000 lots) unless the facility is
    there, then scripts/bench_materials.sql (the material lots and the consumptions;
    what it switches off and why is at its top) unless the server has material lots.
-2. Picks the material lot that reaches the most product lots (consumed by the most
-   master cell banks), one that reaches the median number (the typical lot) and
-   MAT26-00002 (consumed once, by one drug product), checks that
-   gmp prints the document of gmp.trace_material for each, and takes the in-server
-   cost from EXPLAIN ANALYZE (first call in a fresh session, later calls).
+2. Prints how many product lots each consumed material lot reaches (minimum,
+   percentiles, maximum), and picks the material lot that reaches the most (consumed by
+   the most master cell banks: the worst case), one that reaches the median number (the
+   typical lot a recall traces) and MAT26-00002 (consumed once, by one drug product);
+   checks that gmp prints the document of gmp.trace_material for each, and takes the
+   in-server cost of gmp.trace_material_json (what gmp asks for) from EXPLAIN ANALYZE
+   (first call in a fresh session, later calls) and the backend's own CPU of its first
+   and second call in fresh sessions (scripts/bench_server_cpu.py).
 3. Times, each run as a fresh process, interleaved like scripts/bench.py: psql select 1,
    gmp trace material LOT as text and --json for the three lots, the many-lot document from
    psql for context, and gmp material list --json.
@@ -36,6 +39,7 @@ import sys
 sys.dont_write_bytecode = True  # no scripts/__pycache__ from importing bench.py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (scripts/bench.py: Case, run_bench, report, print_table)
+import bench_server_cpu  # noqa: E402  (first_call_cpu: the backend's own CPU of a first and second call)
 import bench_trace  # noqa: E402  (load_facility, run_generator, in_server_cost, sh)
 
 FEW = "MAT26-00002"
@@ -56,6 +60,9 @@ def parse_args(argv: list[str]):
                     help="ratio gmp trace material / psql select 1 aimed for (default 2.0)")
     ap.add_argument("--no-list", action="store_true",
                     help="leave out gmp material list (a gmp from before gmp.material_lots takes minutes a run)")
+    ap.add_argument("--database", default="gmp",
+                    help="the database on that server (default gmp; another, e.g. a CREATE DATABASE … TEMPLATE gmp "
+                         "copy migrated by another build, compares two versions of the functions on one facility)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--check", action="store_true", help="exit 1 when a ratio misses its target")
     args = ap.parse_args(argv)
@@ -86,24 +93,35 @@ def reaching_most(psql: list[str]) -> str:
         "WHERE l.stage = 'master_cell_bank' GROUP BY 1 ORDER BY count(DISTINCT c.din) DESC, 1 LIMIT 1"]).stdout.strip()
 
 
-def reaching_median(psql: list[str]) -> str:
-    """A material lot that reaches the median number of product lots: the typical lot of
-    the facility (on the generated one 94 lots: a quarter reach 21, a quarter 173 or more).
-    The lots each one reached, set-based over every consumption (~10 s)."""
-    return bench_trace.sh(psql + ["-At", "-c",
+def reach_distribution(psql: list[str]) -> tuple[str, dict]:
+    """How many product lots each consumed material lot reaches, over the whole facility
+    (set-based over every consumption, ~10 s): the distribution (minimum, 10th, 25th,
+    50th, 75th, 90th percentile, maximum) and a material lot that reaches the median
+    number, the typical lot a recall traces (on the generated facility 94 lots: a quarter
+    reach 21 or fewer, a quarter 173 or more)."""
+    row = bench_trace.sh(psql + ["-At", "-c",
         "WITH RECURSIVE used AS (SELECT DISTINCT material_lot_id AS m, din FROM gmp.material_consumption), "
         "reached AS (SELECT m, din FROM used UNION SELECT r.m, l.din FROM reached r JOIN gmp.lot l ON l.parent_din = r.din), "
-        "counts AS (SELECT m, count(DISTINCT din) AS n FROM reached GROUP BY m) "
-        "SELECT m FROM counts WHERE n = (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY n) FROM counts) "
-        "ORDER BY m LIMIT 1"]).stdout.strip()
+        "counts AS (SELECT m, count(DISTINCT din) AS n FROM reached GROUP BY m), "
+        "stats AS (SELECT count(*) AS lots, min(n) AS min, max(n) AS max, "
+        "  percentile_disc(ARRAY[0.1, 0.25, 0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY n) AS p FROM counts) "
+        "SELECT (SELECT m FROM counts WHERE n = stats.p[3] ORDER BY m LIMIT 1), stats.lots, stats.min, "
+        "  array_to_string(stats.p, ','), stats.max FROM stats"]).stdout.strip()
+    median_lot, lots, low, percentiles, high = row.split("|")
+    p10, p25, p50, p75, p90 = (int(v) for v in percentiles.split(","))
+    return median_lot, {"material_lots": int(lots), "min": int(low), "p10": p10, "p25": p25, "median": p50,
+                        "p75": p75, "p90": p90, "max": int(high)}
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     socket_dir = os.path.join(args.data_dir, "run")
-    target = ["-h", socket_dir, "-p", "5432", "-U", "gmp_owner", "-d", "gmp"]
+    target = ["-h", socket_dir, "-p", "5432", "-U", "gmp_owner", "-d", args.database]
     psql = [args.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1"] + target
+    conninfo = f"host={socket_dir} port=5432 user=gmp_owner dbname={args.database}"
     os.environ["GMP_DATA_DIR"] = args.data_dir
+    if args.database != "gmp":  # gmp's embedded server is database gmp unless told
+        os.environ["GMP_DATABASE"] = conninfo
     sh = bench_trace.sh
 
     try:
@@ -117,7 +135,8 @@ def main(argv: list[str]) -> int:
             "(SELECT count(*) FROM gmp.manufacturing_step), (SELECT count(*) FROM gmp.material_consumption)"]
             ).stdout.strip().split("|"))))
         many = reaching_most(psql)
-        median = reaching_median(psql)
+        median, reach = reach_distribution(psql)
+        log("lots reached by a consumed material lot: " + ", ".join(f"{k} {v:,}" for k, v in reach.items()))
 
         traced = {}
         for lot in (many, median, FEW):
@@ -126,13 +145,18 @@ def main(argv: list[str]) -> int:
             if bench_trace.canonical(printed) != bench_trace.canonical(expected):
                 raise bench.BenchError(f"`gmp trace material {lot} --json` does not print the document of "
                                        f"gmp.trace_material('{lot}')")
-            server = bench_trace.in_server_cost(psql, f"gmp.trace_material('{lot}')")
+            # What gmp asks for (the JSON text), as gmp asks for it.
+            call = f"gmp.trace_material_json('{lot}')::text"
+            server = bench_trace.in_server_cost(psql, call)
+            cpu = bench_server_cpu.first_call_cpu(conninfo, f"SELECT {call}", sessions=9)
             traced[lot] = {"consumptions": len(expected["consumptions"]), "lots": len(expected["lots"]),
                            "units": sum(len(x.get("whereabouts") or []) for x in expected["lots"]),
-                           "document_bytes": len(json.dumps(expected, separators=(",", ":"))), "in_server": server}
+                           "document_bytes": len(json.dumps(expected, separators=(",", ":"))), "in_server": server,
+                           "server_cpu": cpu}
             log(f"{lot}: {traced[lot]['consumptions']} consumptions, {traced[lot]['lots']} lots reached, "
                 f"{traced[lot]['document_bytes']:,} bytes; in-server {server['first_call_in_session_ms']:.2f} ms "
-                f"(first call in a session), {server['later_calls_ms']:.2f} ms (later calls)")
+                f"(first call in a session), {server['later_calls_ms']:.2f} ms (later calls); backend CPU "
+                f"{cpu['first_call_cpu_ms']:.2f} / {cpu['second_call_cpu_ms']:.2f} ms (first / second call)")
 
         listing = [args.gmp, "material", "list", "--json"]
         listed = [] if args.no_list else json.loads(sh(listing).stdout)
@@ -160,7 +184,7 @@ def main(argv: list[str]) -> int:
         return bench.failed("bench_materials", e)
 
     result = bench.report(cases, args.runs, args.warmup)
-    result.update({"facility": counts, "traced": traced,
+    result.update({"facility": counts, "traced": traced, "reach": reach,
                    "generation_seconds": {"facility": None if facility_seconds is None else round(facility_seconds, 1),
                                           "materials": None if material_seconds is None else round(material_seconds, 1)}})
     if args.json:
@@ -169,10 +193,16 @@ def main(argv: list[str]) -> int:
     else:
         print(f"facility: {counts['material_lots']:,} material lots, {counts['lots']:,} lots, {counts['steps']:,} steps, "
               f"{counts['consumptions']:,} consumptions")
+        print(f"lots reached by each of the {reach['material_lots']:,} consumed material lots: minimum {reach['min']}, "
+              f"10th percentile {reach['p10']}, quartile {reach['p25']}, median {reach['median']}, "
+              f"75th percentile {reach['p75']}, 90th {reach['p90']}, maximum {reach['max']}; load average "
+              + " ".join(f"{x:.2f}" for x in os.getloadavg()))
         for lot, t in traced.items():
             print(f"traced {lot}: {t['consumptions']} consumptions, {t['lots']} lots, {t['units']} units, "
                   f"{t['document_bytes']:,} bytes of JSON; in-server {t['in_server']['first_call_in_session_ms']:.2f} ms "
-                  f"(first call in a session), {t['in_server']['later_calls_ms']:.2f} ms (later calls)")
+                  f"(first call in a session), {t['in_server']['later_calls_ms']:.2f} ms (later calls); backend CPU "
+                  f"{t['server_cpu']['first_call_cpu_ms']:.2f} / {t['server_cpu']['second_call_cpu_ms']:.2f} ms "
+                  "(first / second call, median of 9 fresh sessions)")
         bench.print_table(result)
     if args.check and any(r["met"] is False for r in result["ratios"]):
         return 1

@@ -500,6 +500,56 @@ struct MaterialRulesTests {
         }
     }
 
+    @Test("the material trace and the material's document are each one statement (issue 14): no document function is called apart, none reads a column off a composite parameter, and an unknown lot is still refused")
+    func traceIsOneStatement() throws {
+        try Site.with { site in
+            let (material, _, _) = try Self.bankReachedByMaterial(site)
+            // Every gmp function called, counted within the transaction (track_functions): a
+            // SQL function that is not inlined is parsed and planned apart on each call, in
+            // every fresh backend.
+            let calls: [(entry: String, run: (PostgresConnection) throws -> Void)] = [
+                ("gmp.trace_material_json", { db in _ = try db.query("SELECT gmp.trace_material_json(\(material))::text AS d") }),
+                ("gmp.material_document", { db in _ = try db.query("SELECT gmp.material_document(\(material))::text AS d") }),
+            ]
+            for (entry, run) in calls {
+                // The session's counts not yet flushed include earlier transactions': the
+                // difference made by this call.
+                let called: [String] = try site.site.superuser.transaction { db in
+                    try db.execute("SET LOCAL track_functions = 'all'")
+                    try db.execute("""
+                        CREATE TEMP TABLE calls_before ON COMMIT DROP AS
+                        SELECT funcid, calls FROM pg_stat_xact_user_functions
+                        """)
+                    try run(db)
+                    return try db.query("""
+                        SELECT f.schemaname || '.' || f.funcname AS f FROM pg_stat_xact_user_functions f
+                        LEFT JOIN calls_before b ON b.funcid = f.funcid
+                        WHERE f.schemaname IN ('gmp', 'gmp_rules') AND f.calls > coalesce(b.calls, 0) ORDER BY 1
+                        """).map { try $0.decode("f") }
+                }
+                // The entry point, and the signature's hash (gmp_rules.content_hash: its SET
+                // clauses pin the encoding, so it is never inlined; one call a disposition).
+                #expect(called.filter { $0 != "gmp_rules.content_hash" } == [entry], "\(entry) called \(called)")
+            }
+            // What the statement inlines takes the lot's columns, not its row.
+            let composite: [String] = try site.site.superuser.query("""
+                SELECT p.oid::regprocedure::text AS f FROM pg_proc p
+                JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'gmp_rules' AND p.proname IN ('material_lot_documents', 'material_unusable')
+                  AND p.oid <> 'gmp_rules.material_unusable(gmp.material_lot, timestamptz)'::regprocedure
+                  AND EXISTS (SELECT FROM unnest(p.proargtypes) a JOIN pg_type t ON t.oid = a WHERE t.typtype = 'c')
+                """).map { try $0.decode("f") }
+            #expect(composite.isEmpty, "\(composite)")
+            // An unknown lot: the refusal of require_material_lot, as a reader.
+            DonorAndLotRulesTests.expectSQLState("GM001", "the trace of an unknown lot") {
+                _ = try site.site.qaSession.query("SELECT gmp.trace_material_json('MAT26-99999')::text AS d")
+            }
+            DonorAndLotRulesTests.expectSQLState("GM001", "the document of an unknown lot") {
+                _ = try site.site.qaSession.query("SELECT gmp.material_document('MAT26-99999')::text AS d")
+            }
+        }
+    }
+
     /// The reached lots of `trace` whose units say other than the donor trace says of them,
     /// less what the material trace leaves out (division, container, since) and its null
     /// keys (issue 14): the material trace writes its units as JSON text, this one as jsonb.

@@ -147,31 +147,37 @@ SELECT gmp_meta.bind_commit_check('gmp.material_disposition', 'material_disposit
 -- opening (or not opened although it has one). `released_at` is the time of its release
 -- disposition (NULL when none): a list joins the dispositions once for every lot. No
 -- SET clause, so the planner inlines it into a list's query instead of calling it per
--- lot; every caller runs in UTC (the two-argument form below, gmp.material_lots).
-CREATE OR REPLACE FUNCTION gmp_rules.material_unusable(m gmp.material_lot, used_at timestamptz,
-                                                       released_at timestamptz) RETURNS text
+-- lot; every caller runs in UTC (the two-argument form below, gmp.material_lots). The
+-- lot comes as the columns the rule reads, not as a gmp.material_lot: PostgreSQL
+-- resolves each `m.col` of a composite parameter by copying the table's whole tuple
+-- descriptor with the text of every CHECK (material_lot has 13), ~20 times for this
+-- body, in every fresh backend that plans a document or the list (issue 14).
+CREATE OR REPLACE FUNCTION gmp_rules.material_unusable(id text, status text, received_at timestamptz, expires_on date,
+                                                       days_after_opening integer, opened_at timestamptz,
+                                                       used_at timestamptz, released_at timestamptz) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT CASE
-        WHEN m.status = 'rejected' THEN format('material lot %s is rejected', m.id)
-        WHEN m.status <> 'released' THEN format('material lot %s is in quarantine', m.id)
-        WHEN used_at < m.received_at THEN format('material lot %s was received at %s, after the use at %s',
-                                                 m.id, m.received_at, used_at)
-        WHEN used_at < released_at THEN format('material lot %s was not yet released at %s', m.id, used_at)
-        WHEN (used_at AT TIME ZONE 'UTC')::date > m.expires_on
-            THEN format('material lot %s expired on %s', m.id, m.expires_on)
-        WHEN m.days_after_opening IS NOT NULL AND (m.opened_at IS NULL OR used_at < m.opened_at)
-            THEN format('material lot %s was not opened at %s: its use-by counts from opening', m.id, used_at)
-        WHEN m.days_after_opening IS NOT NULL AND used_at > m.opened_at + make_interval(days => m.days_after_opening)
-            THEN format('material lot %s expired %s day(s) after opening (opened %s)', m.id, m.days_after_opening,
-                        m.opened_at)
+        WHEN status = 'rejected' THEN format('material lot %s is rejected', id)
+        WHEN status <> 'released' THEN format('material lot %s is in quarantine', id)
+        WHEN used_at < received_at THEN format('material lot %s was received at %s, after the use at %s',
+                                               id, received_at, used_at)
+        WHEN used_at < released_at THEN format('material lot %s was not yet released at %s', id, used_at)
+        WHEN (used_at AT TIME ZONE 'UTC')::date > expires_on
+            THEN format('material lot %s expired on %s', id, expires_on)
+        WHEN days_after_opening IS NOT NULL AND (opened_at IS NULL OR used_at < opened_at)
+            THEN format('material lot %s was not opened at %s: its use-by counts from opening', id, used_at)
+        WHEN days_after_opening IS NOT NULL AND used_at > opened_at + make_interval(days => days_after_opening)
+            THEN format('material lot %s expired %s day(s) after opening (opened %s)', id, days_after_opening,
+                        opened_at)
     END
 $$;
 
 -- The same for one lot, its release time looked up.
 CREATE OR REPLACE FUNCTION gmp_rules.material_unusable(m gmp.material_lot, used_at timestamptz) RETURNS text
 LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
-    SELECT gmp_rules.material_unusable(m, used_at, (SELECT d.decided_at FROM gmp.material_disposition d
-                                                    WHERE d.material_lot_id = m.id AND d.decision = 'released'))
+    SELECT gmp_rules.material_unusable(m.id, m.status, m.received_at, m.expires_on, m.days_after_opening, m.opened_at,
+                                       used_at, (SELECT d.decided_at FROM gmp.material_disposition d
+                                                 WHERE d.material_lot_id = m.id AND d.decision = 'released'))
 $$;
 
 -- The lot and time a material or a piece of equipment was used at: those of the
@@ -462,9 +468,19 @@ LANGUAGE sql STABLE AS $$
            AND s.record_table = 'gmp.material_disposition' AND s.record_key = d.id::text
 $$;
 
--- One material lot as every report shows it.
-CREATE OR REPLACE FUNCTION gmp_rules.material_lot_document(m gmp.material_lot) RETURNS jsonb
-LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+-- One material lot as every report shows it (`material`), and its consumptions in their
+-- order (`consumptions`): the one home of both documents, for gmp.material_document and
+-- gmp.trace_material_json; no row for an unknown lot (the caller refuses it). A
+-- set-returning SQL function with one SELECT and no SET clause, so that the planner
+-- inlines it into the caller's statement (every caller runs in UTC, which is all the
+-- documents' text depends on): planned once with it, instead of a SQL function per
+-- document and one per consumption, each parsed and planned apart on every call and,
+-- through their composite parameters, copying the lot's tuple descriptor for each
+-- column read (issue 14: ~40 copies on a trace's first call). The lot is read by its key
+-- in the statement, so its columns are plain columns.
+CREATE OR REPLACE FUNCTION gmp_rules.material_lot_documents(material_lot_id text)
+RETURNS TABLE (material jsonb, consumptions jsonb)
+LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'id', m.id, 'type', m.type_code, 'name', t.name, 'category', t.category, 'supplier', m.supplier,
         'manufacturer', m.manufacturer,
@@ -476,7 +492,8 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                                                  AT TIME ZONE 'UTC')::date) END,
         'certificate_sha256', encode(m.certificate_sha256, 'hex'), 'storage_condition', m.storage_condition,
         'status', m.status, 'status_changed_at', m.status_changed_at, 'status_changed_by', m.status_changed_by,
-        'usable_now', gmp_rules.material_unusable(m, clock_timestamp(), r.decided_at) IS NULL,
+        'usable_now', gmp_rules.material_unusable(m.id, m.status, m.received_at, m.expires_on, m.days_after_opening,
+                                                  m.opened_at, now.at, r.decided_at) IS NULL,
         'dispositions', coalesce((SELECT jsonb_agg(jsonb_build_object(
                                       'id', d.id, 'decision', d.decision, 'reason', d.reason, 'decided_by', d.decided_by,
                                       'decided_at', d.decided_at, 'signature_id', s.id, 'printed_name', s.printed_name,
@@ -484,22 +501,36 @@ LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
                                   FROM gmp.material_disposition d
                                   LEFT JOIN gmp.signature s ON s.record_table = 'gmp.material_disposition'
                                                            AND s.record_key = d.id::text
-                                  WHERE d.material_lot_id = m.id), '[]'))
-    FROM gmp.material_type t
-    -- The release time for the usability rule, inlined (its two-argument form looks it up
+                                  WHERE d.material_lot_id = m.id), '[]')),
+        coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'material_lot', c.material_lot_id, 'lot', c.din,
+                                                      'quantity', c.quantity::text, 'unit', c.unit, 'used_at', c.used_at,
+                                                      'step_id', c.step_id, 'step', st.kind,
+                                                      'result_id', c.result_id, 'test', q.test,
+                                                      'recorded_by', c.recorded_by) ORDER BY c.id)
+                  FROM gmp.material_consumption c
+                  LEFT JOIN gmp.manufacturing_step st ON st.id = c.step_id
+                  LEFT JOIN gmp.qc_result q ON q.id = c.result_id
+                  WHERE c.material_lot_id = m.id), '[]')
+    FROM gmp.material_lot m
+    JOIN gmp.material_type t ON t.code = m.type_code
+    -- The release time for the usability rule, joined (its two-argument form looks it up
     -- through a SQL function of its own, parsed and planned on each call).
     LEFT JOIN gmp.material_disposition r ON r.material_lot_id = m.id AND r.decision = 'released'
-    WHERE t.code = m.type_code
+    CROSS JOIN (SELECT clock_timestamp() AS at) now  -- read once: a volatile argument would stop the inlining
+    WHERE m.id = material_lot_documents.material_lot_id
 $$;
 
 CREATE OR REPLACE FUNCTION gmp.material_document(material_lot_id text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
-    m gmp.material_lot := gmp_rules.require_material_lot(material_lot_id);
+    doc jsonb;
 BEGIN
-    RETURN gmp_rules.material_lot_document(m) || jsonb_build_object(
-        'consumptions', coalesce((SELECT jsonb_agg(gmp_rules.consumption_document(c) ORDER BY c.id)
-                                  FROM gmp.material_consumption c WHERE c.material_lot_id = m.id), '[]'));
+    SELECT p.material || jsonb_build_object('consumptions', p.consumptions) INTO doc
+    FROM gmp_rules.material_lot_documents(material_document.material_lot_id) p;
+    IF NOT FOUND THEN
+        PERFORM gmp_rules.require_material_lot(material_document.material_lot_id);  -- the refusal of an unknown lot
+    END IF;
+    RETURN doc;
 END;
 $$;
 
@@ -515,18 +546,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET T
     FROM gmp.material_lot m
     LEFT JOIN gmp.material_disposition d ON d.material_lot_id = m.id AND d.decision = 'released'
     CROSS JOIN (SELECT clock_timestamp() AS at) now  -- read once: a volatile argument would stop the inlining
-    CROSS JOIN LATERAL (SELECT gmp_rules.material_unusable(m, now.at, d.decided_at) IS NULL AS usable) u
+    CROSS JOIN LATERAL (SELECT gmp_rules.material_unusable(m.id, m.status, m.received_at, m.expires_on,
+                                                           m.days_after_opening, m.opened_at, now.at, d.decided_at)
+                               IS NULL AS usable) u
     WHERE u.usable OR NOT usable_only
     ORDER BY m.recorded_at DESC, m.id DESC
-$$;
-
-CREATE OR REPLACE FUNCTION gmp_rules.consumption_document(c gmp.material_consumption) RETURNS jsonb
-LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
-    SELECT jsonb_build_object('id', c.id, 'material_lot', c.material_lot_id, 'lot', c.din,
-                              'quantity', c.quantity::text, 'unit', c.unit, 'used_at', c.used_at,
-                              'step_id', c.step_id, 'step', (SELECT s.kind FROM gmp.manufacturing_step s WHERE s.id = c.step_id),
-                              'result_id', c.result_id, 'test', (SELECT r.test FROM gmp.qc_result r WHERE r.id = c.result_id),
-                              'recorded_by', c.recorded_by)
 $$;
 
 -- Forward from a material lot: its consumptions, and every product lot it reached (the
@@ -548,15 +572,15 @@ $$;
 CREATE OR REPLACE FUNCTION gmp.trace_material_json(material_lot_id text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET jit = off AS $$
 DECLARE
-    m gmp.material_lot := gmp_rules.require_material_lot(material_lot_id);
+    doc json;
 BEGIN
-    RETURN json_build_object(
-        'material', gmp_rules.material_lot_document(m),
-        'consumptions', coalesce((SELECT jsonb_agg(gmp_rules.consumption_document(c) ORDER BY c.id)
-                                  FROM gmp.material_consumption c WHERE c.material_lot_id = m.id), '[]'),
+    SELECT json_build_object(
+        'material', p.material,
+        'consumptions', p.consumptions,
         'lots', coalesce((
             WITH RECURSIVE reached AS (
-                SELECT DISTINCT c.din, NULL::text AS via FROM gmp.material_consumption c WHERE c.material_lot_id = m.id
+                SELECT DISTINCT c.din, NULL::text AS via FROM gmp.material_consumption c
+                WHERE c.material_lot_id = trace_material_json.material_lot_id
                 UNION
                 -- Each lot's children by the lot_parent index. As a plain join the planner hashed
                 -- all 100,000 lots for every trace (OFFSET 0 keeps the subquery a per-lot lookup).
@@ -589,7 +613,12 @@ BEGIN
                 FROM gmp.unit u
                 LEFT JOIN gmp.storage_location b ON b.id = u.box_id
                 LEFT JOIN gmp.shipment s ON s.id = u.shipment_id
-                WHERE u.din = l.din) w ON true), '[]'::json));
+                WHERE u.din = l.din) w ON true), '[]'::json)) INTO doc
+    FROM gmp_rules.material_lot_documents(trace_material_json.material_lot_id) p;
+    IF NOT FOUND THEN
+        PERFORM gmp_rules.require_material_lot(trace_material_json.material_lot_id);  -- the refusal of an unknown lot
+    END IF;
+    RETURN doc;
 END;
 $$;
 
