@@ -21,12 +21,12 @@ struct ColorChoiceTests {
         #expect(ColorChoice.allValueStrings == ColorChoice.allCases.map(\.rawValue.defaultValueDescription))
     }
 
-    @Test("a command's help shows --color with its one line of help and no list of values")
+    @Test("a command's help shows --color on one line with its values, not one line per value")
     func help() {
         let help = DbStatus.helpMessage(columns: 200)
         let lines = help.split(separator: "\n").map { String($0).trimmingWhitespace }
         let line = lines.first { $0.hasPrefix("--color <color>") }
-        #expect(line?.hasSuffix("Color: auto (terminals only, honours NO_COLOR and TERM=dumb), always or never.") == true)
+        #expect(line?.hasSuffix("Color: auto (terminals only, honours NO_COLOR and TERM=dumb), always or never. (values: auto, always, never)") == true)
         // An enumerated list would print each value on a line of its own.
         #expect(!lines.contains { ["auto", "always", "never"].contains(String($0.prefix { $0 != " " })) })
     }
