@@ -29,7 +29,15 @@ let releaseLinking: [LinkerSetting] = [
         "-Xclang-linker", "-static-libgcc",
         "-L\(Context.packageDirectory)/Linking/static-libstdc++",
         "-Xlinker", "--no-export-dynamic",
+        "-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/Linking/hot-text.txt",
     ], .when(platforms: [.linux], configuration: .release)),
+]
+
+// The release gmp's hot code together (issue 18, docs/benchmarks.md "Hot code together"):
+// each Swift function in a section of its own, so that the link can lay out the ones a
+// cold command runs (Linking/hot-text.txt, from scripts/hot_text.py) side by side.
+let releaseFunctionSections: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-function-sections"], .when(platforms: [.linux], configuration: .release)),
 ]
 
 let package = Package(
@@ -48,13 +56,14 @@ let package = Package(
 
         // A small, safe PostgreSQL client: bind parameters only, typed text decoding,
         // transactions with bounded retry, COPY, mapped errors. Knows nothing of GMP.
-        .target(name: "PostgresClient", dependencies: ["CLibPQ", logging]),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", logging], swiftSettings: releaseFunctionSections),
 
         // Where gmp's records live: schema migrations (sql/, embedded at build time),
         // the embedded private server, and which server a command talks to.
         .target(
             name: "GMPDatabase",
             dependencies: ["PostgresClient", crypto, logging],
+            swiftSettings: releaseFunctionSections,
             plugins: ["EmbedMigrations"]
         ),
 
@@ -67,18 +76,18 @@ let package = Package(
         // Signatures, the audit chain and checkpoints need SHA-256, HMAC and Ed25519:
         // swift-crypto. Specification files are YAML, read by its own small reader (YAMLReader):
         // a YAML library would link the whole of Foundation and ICU into every command.
-        .target(name: "GMPRules", dependencies: ["PostgresClient", crypto]),
+        .target(name: "GMPRules", dependencies: ["PostgresClient", crypto], swiftSettings: releaseFunctionSections),
 
         // GMP records read and written through the database's guarded functions (donors,
         // lots, QC results, dispositions, custody, shipments, accounts, the audit trail …).
         // The database decides; these types name the operations and decode the answers.
-        .target(name: "GMPRecords", dependencies: ["GMPRules", "PostgresClient"]),
+        .target(name: "GMPRecords", dependencies: ["GMPRules", "PostgresClient"], swiftSettings: releaseFunctionSections),
 
         // The command-line interface: parsing, configuration, output, exit codes.
         // The starter configuration and the documentation are embedded at build time
         // (EmbedDocuments), so gmp config init and gmp help TOPIC need no source tree.
         .target(name: "GMPCLI", dependencies: ["GMPRecords", "GMPRules", "GMPDatabase", "PostgresClient", argumentParser, logging],
-                plugins: ["EmbedDocuments"]),
+                swiftSettings: releaseFunctionSections, plugins: ["EmbedDocuments"]),
         .executableTarget(name: "gmp", dependencies: ["GMPCLI"], linkerSettings: releaseLinking),
 
         // Build-time embedding of sql/V*.sql into the binary, so that a binary knows

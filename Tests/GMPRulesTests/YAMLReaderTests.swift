@@ -129,6 +129,33 @@ struct YAMLReaderTests {
         #expect(fromCRLF.mapping?[3].value.line == 10)
     }
 
+    /// A line holding only a comment is not split into characters (start-up, issue 18):
+    /// it is skipped outside a block scalar, and inside one, where a `#` line is content,
+    /// its whole text is read, tabs and characters of any kind included.
+    @Test("comment lines are skipped, and inside a block scalar read whole")
+    func commentLines() throws {
+        let root = try read("""
+            # a comment
+            a: |
+              one
+              # not a comment: é\u{301}
+                #\tdeeper
+            \t# a comment after a tab
+              # a comment
+            b: >
+              x
+              #y
+
+              z
+            c:
+              # a comment
+              - "#q"  # a comment
+            """)
+        #expect(scalars(root) == ["a=one\n# not a comment: é\u{301}\n  #\tdeeper\n", "b=x #y\nz\n", "c=<list 1>"])
+        #expect(root.mapping?[2].value.sequence?.first?.string == "#q")
+        #expect(root.mapping?.map { $0.value.line } == [2, 8, 15])
+    }
+
     @Test("what is outside the subset is refused with the line of the problem", arguments: [
         ("a: 1\nb: [unclosed\n", 2, "must close"),
         ("a: 1\na: 2\n", 2, "appears twice"),

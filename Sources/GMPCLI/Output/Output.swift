@@ -15,10 +15,11 @@ struct Output {
     let stdoutStyle: Style
     let stderrStyle: Style
 
-    /// Human-readable data, to stdout. Ignored with `--json` (the document says it all).
-    func data(_ text: String) {
+    /// Human-readable data, to stdout. Ignored with `--json` (the document says it all),
+    /// and then not even built: commands write their document, then their text.
+    func data(_ text: @autoclosure () -> String) {
         guard !json else { return }
-        StandardStream.output.write(text + "\n")
+        StandardStream.output.write(text() + "\n")
     }
 
     /// The command's JSON document, to stdout; written only with `--json`, whole, in one
@@ -47,7 +48,8 @@ struct Output {
     /// made from it; only the form asked for is fetched.
     func serverDocument(_ text: () throws -> String, orLines lines: () throws -> [String]) throws {
         if json { return try serverDocument(try text()) }
-        data(try lines().joined(separator: "\n"))
+        let text = try lines().joined(separator: "\n")
+        data(text)
     }
 
     /// A progress or information line, to stderr; silent with `--quiet` or `--json`.

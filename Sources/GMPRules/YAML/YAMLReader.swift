@@ -21,7 +21,11 @@ public enum YAMLReader {
 /// The reader's state: the lines and the next one to read. Indentation is counted in
 /// spaces; a block's nodes all start at the same column.
 private struct YAMLParser {
+    /// Each line's characters; a line holding only a comment is cut after its `#`
+    /// (`commentStub`), its text kept in `texts`.
     let lines: [[Character]]
+    /// Each line's text, for a block scalar, in which a `#` line can be content.
+    let texts: [Substring]
     var index = 0
 
     /// Lines split at the newline bytes, a `\r` before them dropped (CRLF files read like
@@ -32,17 +36,38 @@ private struct YAMLParser {
         var text = Substring(text)
         if text.first == "\u{FEFF}" { text = text.dropFirst() }
         var lines: [[Character]] = []
+        var texts: [Substring] = []
         let bytes = text.utf8
         var start = bytes.startIndex
         while true {
             let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n"))
             var end = newline ?? bytes.endIndex
             if end > start, bytes[bytes.index(before: end)] == UInt8(ascii: "\r") { end = bytes.index(before: end) }
-            lines.append(Array(String(text[start..<end])))
+            let line = text[start..<end]
+            texts.append(line)
+            lines.append(Self.commentStub(bytes[start..<end]) ?? Array(line))
             guard let newline else { break }
             start = bytes.index(after: newline)
         }
         self.lines = lines
+        self.texts = texts
+    }
+
+    /// A line that holds only a comment, as its indentation and its `#`: all that is read
+    /// of it outside a block scalar (`nextContent` skips it whatever follows the `#`), and
+    /// not worth splitting into characters (most of gmp.yaml is comments; reading the
+    /// configuration is part of every cold command, issue 18). Nil for any other line.
+    static func commentStub(_ bytes: Substring.UTF8View) -> [Character]? {
+        var stub: [Character] = []
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: " "): stub.append(" ")
+            case UInt8(ascii: "\t"): stub.append("\t")
+            case UInt8(ascii: "#"): stub.append("#"); return stub
+            default: return nil
+            }
+        }
+        return nil
     }
 
     // MARK: Lines
@@ -292,7 +317,7 @@ private struct YAMLParser {
                 contentIndent = lineIndent
             }
             guard lineIndent >= contentIndent! else { break }
-            body.append(String(text.dropFirst(contentIndent!)))
+            body.append(String(texts[cursor].dropFirst(contentIndent!)))
             cursor += 1
         }
         // Trailing blank lines belong to the chomping, not the text.
