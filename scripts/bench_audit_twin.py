@@ -15,7 +15,8 @@ Measured, each printed with the load average:
   * server CPU a write: the backend's run time (/proc/PID/schedstat), the least of --rounds
     runs of --writes autocommitted INSERTs in one session (synchronous_commit off, so the
     commit's flush is left out), and, over the same run, the background chainer's run time
-    (the chaining the writer left to it: a write's whole cost to the server is both);
+    (the chaining the writer left to it: a write's whole cost to the server is both); and
+    the median of the rounds' own ratios (twin and audited run back to back in each round);
   * pgbench -c 1 tps (one INSERT a transaction, as the issue-3 figure), median of --rounds
     runs of --seconds, with fsync on and with fsync off.
 
@@ -164,7 +165,12 @@ def server_cpu(cluster: Cluster, database: str, session: str, rounds: int, write
                 wait_chained(monitor, pq, database)
                 figures[name]["backend"].append(spent * 1e3 / writes)
                 figures[name]["with chainer"].append((spent + _cpu_ms(chainer) - start_chainer) * 1e3 / writes)
-        return {name: {part: min(values) for part, values in parts.items()} for name, parts in figures.items()}
+        least = {name: {part: min(values) for part, values in parts.items()} for name, parts in figures.items()}
+        # Each round's audited over the twin measured just before it, the median of the rounds:
+        # steadier than the ratio of the least figures when the machine's load drifts.
+        least["ratio"] = {part: statistics.median(a / t for a, t in zip(figures["audited"][part], figures["twin"][part]))
+                          for part in ("backend", "with chainer")}
+        return least
     finally:
         pq.PQfinish(conn)
         pq.PQfinish(monitor)
@@ -229,7 +235,9 @@ def main() -> int:
         print(f"{database:8s} {session:4s} server CPU a write: twin {twin['backend']:6.1f} µs, audited "
               f"{audited['backend']:6.1f} µs ({audited['backend'] / twin['backend']:.2f}x); with the chainer's "
               f"share: twin {twin['with chainer']:6.1f}, audited {audited['with chainer']:6.1f} µs "
-              f"({audited['with chainer'] / twin['with chainer']:.2f}x) | load {load():.1f}", flush=True)
+              f"({audited['with chainer'] / twin['with chainer']:.2f}x); median of the rounds' ratios "
+              f"{cpu['ratio']['backend']:.2f}x, with the chainer's share {cpu['ratio']['with chainer']:.2f}x "
+              f"| load {load():.1f}", flush=True)
     for fsync in ("on", "off"):
         cluster.psql("postgres", f"ALTER SYSTEM SET fsync = {fsync}")
         cluster.psql("postgres", "SELECT pg_reload_conf()")
