@@ -23,13 +23,19 @@ let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 // - No dynamic export of gmp's own ~13,000 symbols: nothing loads gmp's symbols by name
 //   (Swift's runtime finds types and conformances through its own sections), and each
 //   library symbol ld.so looks up no longer checks the executable's table first.
+// - lld (the toolchain's), not gold: with SwiftPM's --gc-sections, gold refuses
+//   libstdc++.a's SystemTap note when the Swift runtime is linked dynamically (a release
+//   build without --static-swift-stdlib did not link; docs/benchmarks.md "A release build
+//   without --static-swift-stdlib"). The static build links and starts alike with either.
 let releaseLinking: [LinkerSetting] = [
     .unsafeFlags([
+        "-use-ld=lld",
         "-Xclang-linker", "-no-pie",
         "-Xclang-linker", "-static-libgcc",
         "-L\(Context.packageDirectory)/Linking/static-libstdc++",
         "-Xlinker", "--no-export-dynamic",
-        "-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/Linking/hot-text.txt",
+        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Linking/hot-text.txt",
+        "-Xlinker", "--no-warn-symbol-ordering",
     ], .when(platforms: [.linux], configuration: .release)),
 ]
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""The functions a cold gmp command runs, as a section-ordering file for the linker (issue 18).
+"""The functions a cold gmp command runs, as a symbol-ordering file for the linker (issue 18).
 
 A cold command touches a few hundred kB of gmp's 15 MB of code, scattered over the whole
 text: each 64 kB the kernel maps on one page fault (fault-around) holds a little of it, so
-the process takes ~120 page faults in its own code. Laid out together (gold's
-`--section-ordering-file`: Swift, the static Swift runtime and libraries are compiled with
-one section per function), the same code takes a few dozen. Package.swift links the
+the process takes ~120 page faults in its own code. Laid out together (lld's
+`--symbol-ordering-file`: gmp's modules are compiled with one section per function, so
+the linker can move each), the same code takes a few dozen. Package.swift links the
 release gmp with Linking/hot-text.txt; docs/benchmarks.md, "Hot code together".
 
 Record callgrind profiles of the commands to cover with a release build (valgrind 3.19
@@ -16,10 +16,10 @@ cannot read Swift 6's DWARF 5: strip the debug info; keep the symbols), then:
     ...
     scripts/hot_text.py /tmp/gmp-s /tmp/*.cg > Linking/hot-text.txt
 
-Prints one `.text.SYMBOL` a line: every function of that binary that ran in any of the
+Prints one SYMBOL a line: every function of that binary that ran in any of the
 profiles, in the order first met (a profile lists callers near their callees). A function
-that has since been renamed or removed is ignored by the linker (it only lays out the
-sections it finds), so a stale list costs locality, never correctness. Standard library only.
+that has since been renamed or removed is ignored by the linker
+(`--no-warn-symbol-ordering`: it only lays out the symbols it finds), so a stale list costs locality, never correctness. Standard library only.
 """
 import os
 import sys
@@ -66,7 +66,7 @@ def main() -> int:
         for name in functions(path, binary):
             if name and name not in seen and not name.startswith("0x"):
                 seen.add(name)
-                print(".text." + name)
+                print(name)
     return 0
 
 

@@ -146,6 +146,28 @@ struct NativeAuditTests {
         }
     }
 
+    /// Issue 18: plain sessions leave their events to a background chainer connected to the
+    /// database (BackgroundChainerTests). A client of a gmp role naming itself so is not one:
+    /// the worker is a process of the bootstrap superuser, which no gmp role can log in as.
+    @Test("a gmp role's session calling itself gmp_chainer is not taken for the background chainer: psql's events still chain at its commit, with either trigger")
+    func impostorChainer() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try Self.nativeDatabase(database)
+            let account = try TestAccount.create(in: database, roles: ["operator"])
+            // Connected (and idle) for the whole test, under the worker's name.
+            let impostor = try TestServer.connect(try account.connectionString() + " application_name=gmp_chainer")
+            try impostor.execute("SELECT 1")
+            for (id, native) in [(1, true), (2, false)] {
+                try Self.bind(admin, native: native)
+                try TestServer.connect(database).execute("INSERT INTO gmp.native_probe (id, at) VALUES (\(id), now())")
+            }
+            let chained: Int64 = try admin.query("""
+                SELECT count(*) AS n FROM gmp_audit.event WHERE table_name = 'gmp.native_probe' AND action = 'INSERT'
+                """)[0].decode("n")
+            #expect(chained == 2, "each plain session chained its event at its commit")
+        }
+    }
+
     @Test("the C hash gives every v2 hash of a real chain, chained through it, and the PL/pgSQL's bytes at the edges")
     func sameHashes() throws {
         try TestServer.withMigratedDatabase { database in

@@ -164,7 +164,11 @@ public final class PrivateCluster: @unchecked Sendable {
     /// inherits never ends.
     @discardableResult
     public static func runServerProgram(_ program: String, _ arguments: [String]) throws -> String {
-        let path = try PostgresInstallation.locate(binDirectory: nil).path(of: program)
+        // GMP_PG_BINDIR, as for scripts/test's own server and gmp's embedded one: a checkout
+        // testing its build of the server extensions in a copy of the installation (whose
+        // $libdir follows its binaries) gets them in private clusters too.
+        let configured = ProcessInfo.processInfo.environment["GMP_PG_BINDIR"].flatMap { $0.isEmpty ? nil : $0 }
+        let path = try PostgresInstallation.locate(binDirectory: configured).path(of: program)
         let (executable, argv) = geteuid() == 0 ? ("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
                                                 : (path, arguments)
         let output = "/tmp/gmp-cluster-\(UUID().uuidString)"

@@ -10,9 +10,11 @@
  *       directly, without a nested INSERT statement: the nested statement's executor
  *       start-up, CHECKs and the WHEN of chain_at_commit were most of the trigger's cost
  *       (docs/benchmarks.md, "Audit trail designs measured"). The CHECKs are checked here
- *       instead, and chain_at_commit's WHEN is false in such a session anyway. Every other
- *       session (psql, a loader) inserts through SPI, so the deferred chain_at_commit is
- *       queued exactly as the PL/pgSQL queues it.
+ *       instead, and chain_at_commit's WHEN is false in such a session anyway. So does every
+ *       session while a background chainer chains the database (chained_in_background):
+ *       chain_at_commit would leave the events to it. Every other session (psql, a loader,
+ *       without the worker) inserts through SPI, so the deferred chain_at_commit is queued
+ *       exactly as the PL/pgSQL queues it.
  *   gmp_audit_event_hash_v2  = gmp_audit.event_hash_v2(...): hash format v2.
  *
  * SECURITY DEFINER and record_change's pinned settings come from the function's
@@ -24,6 +26,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
@@ -38,6 +41,7 @@
 #include "nodes/makefuncs.h"
 #include "port/pg_bswap.h"
 #include "utils/acl.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
@@ -232,6 +236,33 @@ insert_through_spi(Datum *values, bool *nulls)
 	SPI_finish();
 }
 
+/* gmp_audit.chained_in_background() (sql/code/01_audit.sql), asked in C: whether a worker
+ * of the bootstrap superuser named gmp_chainer (extension/gmp_chainer) is connected to this
+ * database. Asked at most once a second per session (the answer is kept that long), so a
+ * worker that stops is noticed within a second; until then its events simply wait pending
+ * for the next chaining, as chain_at_commit leaves them (docs/audit-trail.md). */
+static bool
+chained_in_background(TimestampTz now)
+{
+	static TimestampTz asked_at = 0;
+	static bool answer = false;
+
+	if (asked_at != 0 && now >= asked_at && now - asked_at < USECS_PER_SEC)
+		return answer;
+	answer = false;
+	for (int i = 1; i <= pgstat_fetch_stat_numbackends() && !answer; i++)
+	{
+		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		PgBackendStatus *status = local != NULL ? &local->backendStatus : NULL;
+
+		answer = status != NULL && status->st_backendType == B_BG_WORKER
+			&& status->st_databaseid == MyDatabaseId && status->st_userid == BOOTSTRAP_SUPERUSERID
+			&& strcmp(status->st_appname, "gmp_chainer") == 0;
+	}
+	asked_at = now;
+	return answer;
+}
+
 Datum
 gmp_audit_record_change(PG_FUNCTION_ARGS)
 {
@@ -310,7 +341,8 @@ gmp_audit_record_change(PG_FUNCTION_ARGS)
 		nulls[COL_REASON] = true;
 
 	mode = GetConfigOption("gmp.audit_chain", true, false);
-	if (mode != NULL && strcmp(mode, "after_commit") == 0)
+	if ((mode != NULL && strcmp(mode, "after_commit") == 0)
+		|| chained_in_background(DatumGetTimestampTz(values[COL_OCCURRED_AT])))
 		insert_directly(values, nulls);
 	else
 		insert_through_spi(values, nulls);

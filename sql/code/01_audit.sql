@@ -598,6 +598,24 @@ BEGIN
 END;
 $$;
 
+-- Whether a background chainer (extension/gmp_chainer, docs/audit-trail.md "Background
+-- chaining") is connected to this database now: a worker process of the bootstrap superuser
+-- (oid 10, which no client can be without the cluster owner's authentication) named
+-- gmp_chainer, as gmp db status asks (BackgroundChainer.swift). pg_stat_get_activity shows
+-- every caller the database, role and application name of every process (the backend type
+-- only to the privileged). Clients that are not gmp leave their events to it instead of
+-- chaining at their COMMIT (chain_at_commit; the C trigger asks the same in C). A worker
+-- that stops or fails leaves correctness untouched: its events stay pending, protected and
+-- durable, until the next chaining (a reader chains first, a gmp writer by age).
+CREATE OR REPLACE FUNCTION gmp_audit.chained_in_background() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT FROM pg_stat_get_activity(NULL) a
+        WHERE a.datid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+          AND a.application_name = 'gmp_chainer' AND a.usesysid = 10
+          AND coalesce(a.backend_type, 'gmp_chainer') = 'gmp_chainer')
+$$;
+
 -- A pending event is as much history as a chained one: it is never changed (this
 -- trigger, per row: no UPDATE is ever legitimate, so its cost falls on no one's write), and
 -- it is deleted only by being chained (guard_pending_delete below).
@@ -850,24 +868,35 @@ $$;
 --   * 'after_commit' (gmp): nothing here; gmp asks chain_due before its COMMIT and, when
 --     due, runs chain_if_due after it, in a short transaction of its own, so that no
 --     commit waits for the head.
--- Fires once per staged event; all but the first find theirs chained (or, lazy, decided).
+-- Unset or lazy, while a background chainer chains this database (chained_in_background,
+-- issue 18): nothing either; the worker chains the events within its naptime. Chaining one
+-- transaction's events at its COMMIT was most of such a client's write (docs/benchmarks.md,
+-- "The issue's own measure"), and the worker would do it again a moment later anyway.
+-- Fires once per staged event; all but the first find theirs chained (or decided).
 CREATE OR REPLACE FUNCTION gmp_audit.chain_at_commit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     mode constant text := current_setting('gmp.audit_chain', true);
 BEGIN
-    IF mode IS NOT DISTINCT FROM 'after_commit' THEN
+    IF mode IS NOT DISTINCT FROM 'after_commit'
+       OR current_setting('gmp.audit_left_to_chainer', true) IS NOT DISTINCT FROM txid_current()::text THEN
         RETURN NULL;
     ELSIF mode = 'lazy' THEN
         -- Decided once per transaction, by its first staged event.
         IF current_setting('gmp.audit_chain_decided', true) IS DISTINCT FROM txid_current()::text THEN
             PERFORM set_config('gmp.audit_chain_decided', txid_current()::text, true);
-            IF current_setting('transaction_isolation') = 'read committed' AND gmp_audit.chain_due() THEN
+            IF current_setting('transaction_isolation') = 'read committed' AND NOT gmp_audit.chained_in_background()
+               AND gmp_audit.chain_due() THEN
                 PERFORM gmp_audit.chain_batch(NULL, false);
             END IF;
         END IF;
     ELSIF EXISTS (SELECT FROM gmp_audit.pending_event p WHERE p.write_order = NEW.write_order) THEN
-        PERFORM gmp_audit.chain_batch(NULL, false);
+        -- Asked once per transaction: the answer is remembered for its other events.
+        IF gmp_audit.chained_in_background() THEN
+            PERFORM set_config('gmp.audit_left_to_chainer', txid_current()::text, true);
+        ELSE
+            PERFORM gmp_audit.chain_batch(NULL, false);
+        END IF;
     END IF;
     RETURN NULL;
 END;
