@@ -37,14 +37,7 @@ def main() -> int:
     conn = f"host={os.path.join(args.data_dir, 'run')} dbname=gmp user=gmp_owner"
     psql = [args.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conn]
 
-    sh(psql + ["-c", """
-        CREATE TABLE IF NOT EXISTS gmp.bench_audited (id bigserial PRIMARY KEY, note text NOT NULL);
-        CREATE TABLE IF NOT EXISTS public.bench_plain (id bigserial PRIMARY KEY, note text NOT NULL);
-        DO $$ BEGIN
-          IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'audit' AND tgrelid = 'gmp.bench_audited'::regclass) THEN
-            PERFORM gmp_audit.audit_table('gmp.bench_audited', 'id');
-          END IF;
-        END $$;"""])
+    sh(psql + ["-f", os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_audit_tables.sql")])
 
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -142,15 +142,7 @@ def main() -> int:
     pgbench_bin = os.path.join(args.bin, "pgbench") if args.bin else "pgbench"
     psql = [psql_bin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", args.database]
 
-    setup = """
-        SELECT set_config('gmp.reason', 'benchmark tables (scripts/bench_audit_append.py)', false);
-        CREATE TABLE IF NOT EXISTS gmp.bench_audited (id bigserial PRIMARY KEY, note text NOT NULL);
-        CREATE TABLE IF NOT EXISTS public.bench_plain (id bigserial PRIMARY KEY, note text NOT NULL);
-        DO $$ BEGIN
-          IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'audit' AND tgrelid = 'gmp.bench_audited'::regclass) THEN
-            PERFORM gmp_audit.audit_table('gmp.bench_audited', 'id');
-          END IF;
-        END $$;"""
+    setup = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_audit_tables.sql")).read()
     databases = ({"": args.database} | ({"before": args.baseline} if args.baseline else {})
                  | ({"other": args.other} if args.other else {}))
     for database in databases.values():

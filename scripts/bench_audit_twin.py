@@ -56,15 +56,8 @@ SESSIONS = {
 }
 AUDITED = "INSERT INTO gmp.bench_audited (note) VALUES ('bench row')"
 TWIN = "INSERT INTO public.bench_plain (note) VALUES ('bench row')"
-SETUP = """
-    SELECT set_config('gmp.reason', 'benchmark tables (scripts/bench_audit_twin.py)', false);
-    CREATE TABLE IF NOT EXISTS gmp.bench_audited (id bigserial PRIMARY KEY, note text NOT NULL);
-    CREATE TABLE IF NOT EXISTS public.bench_plain (id bigserial PRIMARY KEY, note text NOT NULL);
-    DO $$ BEGIN
-      IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'audit' AND tgrelid = 'gmp.bench_audited'::regclass) THEN
-        PERFORM gmp_audit.audit_table('gmp.bench_audited', 'id');
-      END IF;
-    END $$;"""
+# The audited table and its twin: one home for the audit benchmarks' fixture.
+SETUP = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_audit_tables.sql")).read()
 
 
 def load() -> float:
