@@ -34,7 +34,11 @@ reserve_huge_pages() {
         log "huge pages: $((free - reserved)) of $want free; only root can reserve more (sysctl vm.nr_hugepages)"
         return 0
     fi
-    echo $((total + missing)) >/proc/sys/vm/nr_hugepages
+    # A container's /proc/sys may be read-only: then the server simply uses ordinary pages.
+    if ! { echo $((total + missing)) >/proc/sys/vm/nr_hugepages; } 2>/dev/null; then
+        log "huge pages: vm.nr_hugepages cannot be written here; the server uses ordinary pages"
+        return 0
+    fi
     got=$(cat /proc/sys/vm/nr_hugepages)
     if ((got < total + missing)); then
         log "huge pages: the kernel found $((got - total)) of the $missing pages asked for (memory fragmented)"
