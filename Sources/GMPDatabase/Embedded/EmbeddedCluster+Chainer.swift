@@ -11,13 +11,8 @@ import Foundation
 extension EmbeddedCluster {
     static let chainerMarker = "# --- gmp background chainer ---"
 
-    /// Whether this installation has gmp_chainer (installed by scripts/lib/server-extensions.sh):
-    /// the server would not start with it preloaded but missing.
-    var chainerAvailable: Bool {
-        ["\(installation.binDirectory)/../lib/gmp_chainer.so",
-         "/usr/lib/postgresql/\(installation.majorVersion)/lib/gmp_chainer.so"]
-            .contains { FileManager.default.fileExists(atPath: $0) }
-    }
+    /// Whether this installation has gmp_chainer (installed by scripts/lib/server-extensions.sh).
+    var chainerAvailable: Bool { hasServerLibrary("gmp_chainer") }
 
     /// Written after the preloaded libraries, whose `shared_preload_libraries` line it
     /// repeats with gmp_chainer added (the last line wins). Empty without the library.

@@ -13,13 +13,8 @@ import Foundation
 extension EmbeddedCluster {
     static let freshBackendMarker = "# --- gmp fresh backends ---"
 
-    /// Whether this installation has gmp_audit_native (scripts/lib/server-extensions.sh):
-    /// the server would not start with it preloaded but missing.
-    var nativeAuditAvailable: Bool {
-        ["\(installation.binDirectory)/../lib/gmp_audit_native.so",
-         "/usr/lib/postgresql/\(installation.majorVersion)/lib/gmp_audit_native.so"]
-            .contains { FileManager.default.fileExists(atPath: $0) }
-    }
+    /// Whether this installation has gmp_audit_native (scripts/lib/server-extensions.sh).
+    var nativeAuditAvailable: Bool { hasServerLibrary("gmp_audit_native") }
 
     /// Written after the chainer's block, whose `shared_preload_libraries` line it repeats
     /// with gmp_audit_native added when installed (the last line wins).

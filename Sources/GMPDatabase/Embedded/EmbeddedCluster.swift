@@ -216,13 +216,17 @@ public struct EmbeddedCluster: Sendable {
 
     // MARK: - Files and programs
 
-    /// Whether this installation has the contrib module auth_delay (postgresql-contrib):
-    /// the server would not start with it preloaded but missing.
-    var authDelayAvailable: Bool {
-        ["\(installation.binDirectory)/../lib/auth_delay.so",
-         "/usr/lib/postgresql/\(installation.majorVersion)/lib/auth_delay.so"]
+    /// Whether this installation has the server library `name` (e.g. auth_delay): a server
+    /// would not start with a library preloaded but missing. Looked for beside the binaries
+    /// (a copied installation) and in Debian's library directory.
+    func hasServerLibrary(_ name: String) -> Bool {
+        ["\(installation.binDirectory)/../lib/\(name).so",
+         "/usr/lib/postgresql/\(installation.majorVersion)/lib/\(name).so"]
             .contains { FileManager.default.fileExists(atPath: $0) }
     }
+
+    /// Whether this installation has the contrib module auth_delay (postgresql-contrib).
+    var authDelayAvailable: Bool { hasServerLibrary("auth_delay") }
 
     /// A cluster created before gmp watched failed logins gets the settings at its next
     /// start (issue 20, item 2); one that has them is left as it is.
