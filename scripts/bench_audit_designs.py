@@ -347,7 +347,8 @@ def main() -> int:
     try:
         so = build_c_trigger(headers, tmp) if have_c else ""
         sql = sections()
-        script = [sql["common"]]
+        # The shared tables first; the common section then names the reason for the rest.
+        script = [open(os.path.join(HERE, "bench_audit_tables.sql")).read(), sql["common"]]
         # Every prototype's objects, chosen or not: a variant shares its design's tables.
         for d in (d for d in DESIGNS if have_c or not d.needs_c):
             for section in d.sections:

@@ -8,13 +8,8 @@
 SELECT set_config('gmp.reason', 'audit design prototypes (scripts/bench_audit_designs.py)', false);
 DROP SCHEMA IF EXISTS proto CASCADE;
 CREATE SCHEMA proto;
-CREATE TABLE IF NOT EXISTS public.bench_plain (id bigserial PRIMARY KEY, note text NOT NULL);
-CREATE TABLE IF NOT EXISTS gmp.bench_audited (id bigserial PRIMARY KEY, note text NOT NULL);
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'audit' AND tgrelid = 'gmp.bench_audited'::regclass) THEN
-    PERFORM gmp_audit.audit_table('gmp.bench_audited', 'id');
-  END IF;
-END $$;
+-- gmp.bench_audited and its twin public.bench_plain: scripts/bench_audit_tables.sql, which
+-- the script runs before this section.
 
 -- @section write_once
 -- Design B/C: the event is written ONCE, by the writer's trigger, into its final table,
