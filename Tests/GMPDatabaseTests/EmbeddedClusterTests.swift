@@ -157,26 +157,14 @@ struct EmbeddedClusterTests {
     /// gmp reads, and slows wrong passwords; a cluster made before that gets it at start.
     @Test func olderClusterGetsTheLoginWatchAtStart() throws {
         try withScratchCluster { cluster in
-            let layout = cluster.layout
             try cluster.initialize()
-            let path = layout.dataDirectory + "/postgresql.conf"
-            let made = try String(contentsOfFile: path, encoding: .utf8)
-            let marker = try #require(made.range(of: EmbeddedCluster.loginWatchMarker))
-            try String(made[..<marker.lowerBound]).write(toFile: path, atomically: false, encoding: .utf8)
-            try cluster.start()
-            defer { _ = try? cluster.stop() }
-            let after = try String(contentsOfFile: path, encoding: .utf8)
-            #expect(after.components(separatedBy: EmbeddedCluster.loginWatchMarker).count == 2, "added once")
-            let query = try Subprocess.run("/usr/bin/psql", [
-                "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
-                "select current_setting('logging_collector') || ' ' || current_setting('log_destination') || ' ' "
-                    + "|| current_setting('log_connections') || ' ' || current_setting('auth_delay.milliseconds', true)",
-            ])
-            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "on stderr,jsonlog on 1s", "\(query.output)")
-            try cluster.stop()
-            try cluster.start()
-            #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.loginWatchMarker).count == 2,
-                    "a second start adds nothing")
+            try expectBlockAddedOnceAtStart(
+                cluster, marker: EmbeddedCluster.loginWatchMarker,
+                query: "select current_setting('logging_collector') || ' ' || current_setting('log_destination') || ' ' "
+                    + "|| current_setting('log_connections') || ' ' || current_setting('auth_delay.milliseconds', true)"
+            ) { answer in
+                #expect(answer == "on stderr,jsonlog on 1s")
+            }
         }
     }
 
@@ -185,28 +173,16 @@ struct EmbeddedClusterTests {
     /// and, from its next start, in one made before.
     @Test func olderClusterGetsPLpgSQLPreloadedAtStart() throws {
         try withScratchCluster { cluster in
-            let layout = cluster.layout
             try cluster.initialize()
-            let path = layout.dataDirectory + "/postgresql.conf"
-            let made = try String(contentsOfFile: path, encoding: .utf8)
-            let marker = try #require(made.range(of: EmbeddedCluster.preloadMarker), "a new cluster has it")
-            try String(made[..<marker.lowerBound]).write(toFile: path, atomically: false, encoding: .utf8)
-            try cluster.start()
-            defer { _ = try? cluster.stop() }
-            let after = try String(contentsOfFile: path, encoding: .utf8)
-            #expect(after.components(separatedBy: EmbeddedCluster.preloadMarker).count == 2, "added once")
-            let query = try Subprocess.run("/usr/bin/psql", [
-                "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
-                "select current_setting('shared_preload_libraries') || ' ' || current_setting('auth_delay.milliseconds', true)",
-            ])
-            // gmp_chainer and gmp_audit_native too when installed: their blocks follow, repeating the line.
-            let libraries = "plpgsql,auth_delay" + (cluster.chainerAvailable ? ",gmp_chainer" : "")
-                + (cluster.nativeAuditAvailable ? ",gmp_audit_native" : "")
-            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(libraries) 1s", "\(query.output)")
-            try cluster.stop()
-            try cluster.start()
-            #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.preloadMarker).count == 2,
-                    "a second start adds nothing")
+            try expectBlockAddedOnceAtStart(
+                cluster, marker: EmbeddedCluster.preloadMarker,
+                query: "select current_setting('shared_preload_libraries') || ' ' || current_setting('auth_delay.milliseconds', true)"
+            ) { answer in
+                // gmp_chainer and gmp_audit_native too when installed: their blocks follow, repeating the line.
+                let libraries = "plpgsql,auth_delay" + (cluster.chainerAvailable ? ",gmp_chainer" : "")
+                    + (cluster.nativeAuditAvailable ? ",gmp_audit_native" : "")
+                #expect(answer == "\(libraries) 1s")
+            }
         }
     }
 
@@ -216,32 +192,21 @@ struct EmbeddedClusterTests {
     /// not start with it preloaded but missing).
     @Test func olderClusterGetsTheChainerAtStartWhenInstalled() throws {
         try withScratchCluster { cluster in
-            let layout = cluster.layout
             try cluster.initialize()
-            let path = layout.dataDirectory + "/postgresql.conf"
-            let made = try String(contentsOfFile: path, encoding: .utf8)
             guard cluster.chainerAvailable else {
+                let made = try String(contentsOfFile: cluster.layout.dataDirectory + "/postgresql.conf", encoding: .utf8)
                 #expect(!made.contains(EmbeddedCluster.chainerMarker), "not installed: not preloaded")
                 return
             }
-            let marker = try #require(made.range(of: EmbeddedCluster.chainerMarker), "a new cluster has it")
-            try String(made[..<marker.lowerBound]).write(toFile: path, atomically: false, encoding: .utf8)
-            try cluster.start()
-            defer { _ = try? cluster.stop() }
-            let after = try String(contentsOfFile: path, encoding: .utf8)
-            #expect(after.components(separatedBy: EmbeddedCluster.chainerMarker).count == 2, "added once")
-            let query = try Subprocess.run("/usr/bin/psql", [
-                "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
-                "select current_setting('shared_preload_libraries') || ' ' || current_setting('gmp_chainer.databases')"
-                    + " || ' ' || current_setting('gmp_chainer.naptime_ms') || ' ' || current_setting('gmp.audit_chain_events')",
-            ])
-            let libraries = "plpgsql" + (cluster.authDelayAvailable ? ",auth_delay" : "") + ",gmp_chainer"
-                + (cluster.nativeAuditAvailable ? ",gmp_audit_native" : "")
-            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(libraries) gmp 200ms 20000", "\(query.output)")
-            try cluster.stop()
-            try cluster.start()
-            #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.chainerMarker).count == 2,
-                    "a second start adds nothing")
+            try expectBlockAddedOnceAtStart(
+                cluster, marker: EmbeddedCluster.chainerMarker,
+                query: "select current_setting('shared_preload_libraries') || ' ' || current_setting('gmp_chainer.databases')"
+                    + " || ' ' || current_setting('gmp_chainer.naptime_ms') || ' ' || current_setting('gmp.audit_chain_events')"
+            ) { answer in
+                let libraries = "plpgsql" + (cluster.authDelayAvailable ? ",auth_delay" : "") + ",gmp_chainer"
+                    + (cluster.nativeAuditAvailable ? ",gmp_audit_native" : "")
+                #expect(answer == "\(libraries) gmp 200ms 20000")
+            }
         }
     }
 
@@ -254,50 +219,67 @@ struct EmbeddedClusterTests {
         try withScratchCluster { cluster in
             let layout = cluster.layout
             try cluster.initialize()
-            let path = layout.dataDirectory + "/postgresql.conf"
-            let made = try String(contentsOfFile: path, encoding: .utf8)
+            let made = try String(contentsOfFile: layout.dataDirectory + "/postgresql.conf", encoding: .utf8)
             let marker = try #require(made.range(of: EmbeddedCluster.freshBackendMarker), "a new cluster has it")
             #expect(made[marker.lowerBound...].contains("\nhuge_pages = try\n"))
-            try String(made[..<marker.lowerBound]).write(toFile: path, atomically: false, encoding: .utf8)
             #expect(SharedMemoryPages.of(layout) == nil, "no server running")
-            try cluster.start()
-            defer { _ = try? cluster.stop() }
-            let after = try String(contentsOfFile: path, encoding: .utf8)
-            #expect(after.components(separatedBy: EmbeddedCluster.freshBackendMarker).count == 2, "added once")
-            let query = try Subprocess.run("/usr/bin/psql", [
-                "-X", "-h", layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc",
-                "select current_setting('huge_pages') || ' ' || current_setting('shared_preload_libraries')",
-            ])
-            let libraries = "plpgsql" + (cluster.authDelayAvailable ? ",auth_delay" : "")
-                + (cluster.chainerAvailable ? ",gmp_chainer" : "") + (cluster.nativeAuditAvailable ? ",gmp_audit_native" : "")
-            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "try \(libraries)", "\(query.output)")
+            try expectBlockAddedOnceAtStart(
+                cluster, marker: EmbeddedCluster.freshBackendMarker,
+                query: "select current_setting('huge_pages') || ' ' || current_setting('shared_preload_libraries')"
+            ) { answer in
+                let libraries = "plpgsql" + (cluster.authDelayAvailable ? ",auth_delay" : "")
+                    + (cluster.chainerAvailable ? ",gmp_chainer" : "") + (cluster.nativeAuditAvailable ? ",gmp_audit_native" : "")
+                #expect(answer == "try \(libraries)")
 
-            guard case .running(let pid) = cluster.state() else {
-                Issue.record("expected a running server, got \(cluster.state())")
-                return
-            }
-            // The postmaster's environment (root reads it): malloc's huge pages asked for.
-            let environ = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/environ"))
-            #expect(environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self)
-                .hasPrefix("GLIBC_TUNABLES=") && String(decoding: $0, as: UTF8.self).contains("glibc.malloc.hugetlb=1") })
-            // Huge pages exactly when the kernel mapped the shared memory on them.
-            let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)
-            let pages = try #require(SharedMemoryPages.of(layout))
-            if maps.contains("/anon_hugepage") {
-                guard case .huge(let kilobytes) = pages else {
-                    Issue.record("maps show huge pages, read \(pages)")
+                guard case .running(let pid) = cluster.state() else {
+                    Issue.record("expected a running server, got \(cluster.state())")
                     return
                 }
-                #expect(kilobytes > 0)
-            } else {
-                #expect(pages == .ordinary)
+                // The postmaster's environment (root reads it): malloc's huge pages asked for.
+                let environ = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/environ"))
+                #expect(environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self)
+                    .hasPrefix("GLIBC_TUNABLES=") && String(decoding: $0, as: UTF8.self).contains("glibc.malloc.hugetlb=1") })
+                // Huge pages exactly when the kernel mapped the shared memory on them.
+                let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)
+                let pages = try #require(SharedMemoryPages.of(layout))
+                if maps.contains("/anon_hugepage") {
+                    guard case .huge(let kilobytes) = pages else {
+                        Issue.record("maps show huge pages, read \(pages)")
+                        return
+                    }
+                    #expect(kilobytes > 0)
+                } else {
+                    #expect(pages == .ordinary)
+                }
             }
-
-            try cluster.stop()
-            try cluster.start()
-            #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: EmbeddedCluster.freshBackendMarker).count == 2,
-                    "a second start adds nothing")
         }
+    }
+
+    /// What every "a cluster made before this block gets it at its next start" test does
+    /// around its own check: cut the block that starts at `marker` from a new cluster's
+    /// postgresql.conf (as in a cluster made before gmp wrote it), start, and the block is
+    /// there again exactly once; `check` gets psql's answer to `query` while the server
+    /// runs; a second start adds nothing.
+    private func expectBlockAddedOnceAtStart(
+        _ cluster: EmbeddedCluster, marker: String, query: String,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        whileRunning check: (_ answer: String) throws -> Void
+    ) throws {
+        let path = cluster.layout.dataDirectory + "/postgresql.conf"
+        let made = try String(contentsOfFile: path, encoding: .utf8)
+        let cut = try #require(made.range(of: marker), "a new cluster has it", sourceLocation: sourceLocation)
+        try String(made[..<cut.lowerBound]).write(toFile: path, atomically: false, encoding: .utf8)
+        let blocks = { try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: marker).count - 1 }
+        try cluster.start()
+        defer { _ = try? cluster.stop() }
+        #expect(try blocks() == 1, "added once", sourceLocation: sourceLocation)
+        let answer = try Subprocess.run("/usr/bin/psql", [
+            "-X", "-h", cluster.layout.socketDirectory, "-U", EmbeddedCluster.superuser, "-d", "postgres", "-tAc", query,
+        ])
+        try check(answer.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        try cluster.stop()
+        try cluster.start()
+        #expect(try blocks() == 1, "a second start adds nothing", sourceLocation: sourceLocation)
     }
 
     @Test func sharedMemoryPagesReadFromProcStatus() {
