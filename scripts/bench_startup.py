@@ -116,7 +116,10 @@ def main(argv: list[str]) -> int:
                   bench.Case(name="psql --version", label="psql start-up", argv=[args.psql, "--version"])]
         bench.run_bench(cases, args.runs, args.warmup, progress=sys.stderr.isatty() and not args.json)
         conninfo = f"host={socket_dir} port=5432 user=gmp_owner dbname={DATABASE}"
-        documents = {"lot show": f"gmp.trace_lot('{lot[:-1]}')", "release check": f"gmp.release_check('{lot[:-1]}')",
+        # What `gmp lot show` asks for: the lot and its steps (gmp.lot_show, issue 18), or the
+        # whole trace on a server whose code predates it.
+        lot_show = sh(psql + ["-At", "-c", "SELECT coalesce(to_regproc('gmp.lot_show')::text, 'gmp.trace_lot')"]).stdout.strip()
+        documents = {"lot show": f"{lot_show}('{lot[:-1]}')", "release check": f"gmp.release_check('{lot[:-1]}')",
                      # What gmp asks for: the trace as JSON text (not its jsonb form for SQL).
                      f"trace material {few}": f"gmp.trace_material_json('{few}')",
                      f"trace material {many}": f"gmp.trace_material_json('{many}')"}

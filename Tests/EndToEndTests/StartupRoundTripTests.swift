@@ -29,6 +29,24 @@ struct StartupRoundTripTests {
         }
     }
 
+    /// What the server is asked, not only how often: `lot show` asks for the lot and its
+    /// steps, which it prints, not for the whole trace; `db status` asks the activity
+    /// function, not the view that joins two more catalogs for names (docs/benchmarks.md,
+    /// "Fewer catalogs for a cold command").
+    @Test("lot show asks gmp.lot_show, not the whole trace; db status asks pg_stat_get_activity, not the view")
+    func coldCommandsAskWhatTheyPrint() throws {
+        try TestServer.withMigratedDatabase { database in
+            let person = try TestAccount.create(in: database, roles: ["qa"])
+            let (status, statusTrace) = try Self.traced(database, as: person, ["db", "status", "--json"])
+            #expect(status.status == 0, "\(status)")
+            #expect(statusTrace.contains("pg_stat_get_activity") && !statusTrace.contains("pg_stat_activity"), "\(statusTrace)")
+            // A lot that does not exist: refused by the same check as the trace's (GM001, exit 65).
+            let (show, showTrace) = try Self.traced(database, as: person, ["lot", "show", "G123499999999Q", "--json"])
+            expectOneLineError(show, exit: 65, mentioning: ["no lot G123499999999"])
+            #expect(showTrace.contains("gmp.lot_show") && !showTrace.contains("trace_lot"), "\(showTrace)")
+        }
+    }
+
     @Test("a wrong password is recorded by the very next command, whose watch travels with its first statement")
     func failedLoginSeenByNextCommand() throws {
         try TestServer.withMigratedDatabase { database in

@@ -100,7 +100,8 @@ struct CodeRecordTests {
             + "#14: a lot that used equipment has it in its package (others hash as before); "
             + "#15: a lot with a batch record review has its newest review in its package (others hash as before)",
         "gmp.trace_lot(text)": "#14: the trace lists the material lots the lot and its cell banks consumed; "
-            + "#14: and the equipment they used",
+            + "#14: and the equipment they used; "
+            + "#18: the lot and its steps from gmp_rules.lot_and_steps, shared with gmp.lot_show; the same document",
         "gmp.trace_donor(text)": "#14: the units' whereabouts of all the donor's lots in one query (gmp_rules.lots_whereabouts), "
             + "not one per lot; the same document",
         "gmp_rules.unit_whereabouts(text)": "#14: one lot's share of gmp_rules.lots_whereabouts, the one home of the unit's "

@@ -85,6 +85,7 @@ struct DonorAndLotRulesTests {
         ("SELECT gmp_rules.set_lot_status('G123400000001', 'released', 'role check')", []),
         ("SELECT gmp.trace_donor('D00-000000')", Set(roles)),
         ("SELECT gmp.trace_lot('G123400000001')", Set(roles)),
+        ("SELECT gmp.lot_show('G123400000001')", Set(roles)),
         ("SELECT gmp.eligibility_problems('D00-000000', 'T00-000000')", Set(roles)),
     ]
 
@@ -737,6 +738,40 @@ struct DonorAndLotRulesTests {
             let screening = try #require(lotTrace["screening"] as? [[String: Any]])
             #expect(screening.count == Self.fullPanel.count)
             #expect(screening.allSatisfy { $0["donor"] as? String == mother })
+        }
+    }
+
+    /// Issue 18: `gmp lot show` prints the lot and its steps only, so it asks for them only
+    /// (`gmp.lot_show`), not for the whole trace with its signature checks.
+    @Test("gmp.lot_show is the lot and the steps of the lot's trace, nothing else; an unknown lot is refused as the trace refuses it")
+    func lotShowIsPartOfTrace() throws {
+        try Site.with { site in
+            let donor = try site.registerDonor()
+            try site.consent(donor)
+            try site.screen(donor)
+            let collection = try site.collect(donor)
+            try site.receive(collection)
+            try site.determine(donor, collection, "eligible")
+            let master = try site.cellBank(from: collection)
+            let working = try site.createLot(parent: master, stage: "working_cell_bank")
+            let auditor = try TestAccount.create(in: site.database, roles: ["auditor"]).connect()
+            for din in [master, working] {
+                let row = try auditor.query("""
+                    SELECT s::text AS shown, jsonb_build_object('lot', t -> 'lot', 'steps', t -> 'steps')::text AS from_trace,
+                           (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(s) k) AS keys,
+                           jsonb_array_length(s -> 'steps') AS steps
+                    FROM gmp.lot_show(\(din)) s, gmp.trace_lot(\(din)) t
+                    """)[0]
+                #expect(try row.decode("shown", as: String.self) == row.decode("from_trace", as: String.self), "\(din)")
+                #expect(try row.decode("keys", as: String.self) == "lot,steps")
+                if din == master { #expect(try row.decode("steps", as: Int64.self) > 0, "the cell bank's steps are shown") }
+            }
+            Self.expectSQLState("GM001", "gmp.lot_show of an unknown lot") {
+                _ = try auditor.query("SELECT gmp.lot_show('G123499999999')::text AS d")
+            }
+            Self.expectSQLState("GM001", "gmp.trace_lot of an unknown lot") {
+                _ = try auditor.query("SELECT gmp.trace_lot('G123499999999')::text AS d")
+            }
         }
     }
 

@@ -43,6 +43,32 @@ LANGUAGE sql STABLE AS $$
         'last_step', l.last_step)
 $$;
 
+-- A lot and its own manufacturing steps: what `gmp lot show` prints (gmp.lot_show), and
+-- the start of the lot's trace (gmp.trace_lot adds the rest). jsonb keeps an object's
+-- keys in its own order, so the trace reads the same whichever part builds which keys.
+CREATE OR REPLACE FUNCTION gmp_rules.lot_and_steps(l gmp.lot) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'lot', (SELECT gmp_rules.lot_document(o) FROM gmp.lot_overview o WHERE o.din = l.din),
+        'steps', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                               'kind', s.kind, 'performed_at', s.performed_at, 'performed_by', s.performed_by,
+                               'passage', s.passage_number, 'cell_count', s.cell_count::text,
+                               'viability_percent', s.viability_percent::text,
+                               'population_doublings', s.population_doublings::text,
+                               'cumulative_doublings', s.cumulative_doublings::text,
+                               'units', s.units, 'unit_volume_ml', s.unit_volume_ml::text, 'note', s.note) ORDER BY s.id)
+                           FROM gmp.manufacturing_step s WHERE s.din = l.din), '[]'))
+$$;
+
+-- What `gmp lot show` prints: the lot and its steps, as in its trace, without the rest of
+-- the trace (lineage, tissue, donor, the eligibility determination's signature check,
+-- screening, materials, equipment), which a fresh backend would otherwise read, plan and
+-- hash for a command that prints none of it (issue 18).
+CREATE OR REPLACE FUNCTION gmp.lot_show(lot_din text) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+    SELECT gmp_rules.lot_and_steps(gmp_rules.require_lot(lot_din))
+$$;
+
 -- Back from a lot: its lineage to the tissue, the donor, the eligibility determination
 -- and the screening results it rests on, its own steps, and the material lots it and its
 -- cell banks consumed and the equipment they used.
@@ -51,8 +77,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp S
 DECLARE
     l gmp.lot := gmp_rules.require_lot(lot_din);
 BEGIN
-    RETURN jsonb_build_object(
-        'lot', (SELECT gmp_rules.lot_document(o) FROM gmp.lot_overview o WHERE o.din = l.din),
+    RETURN gmp_rules.lot_and_steps(l) || jsonb_build_object(
         'lineage', coalesce((WITH RECURSIVE up AS (
                                  SELECT p.*, 1 AS depth FROM gmp.lot p WHERE p.din = l.parent_din
                                  UNION ALL
@@ -60,14 +85,6 @@ BEGIN
                              SELECT jsonb_agg(jsonb_build_object('din', up.din, 'check_character', up.check_character,
                                                                  'stage', up.stage, 'status', up.status) ORDER BY up.depth)
                              FROM up), '[]'),
-        'steps', coalesce((SELECT jsonb_agg(jsonb_build_object(
-                               'kind', s.kind, 'performed_at', s.performed_at, 'performed_by', s.performed_by,
-                               'passage', s.passage_number, 'cell_count', s.cell_count::text,
-                               'viability_percent', s.viability_percent::text,
-                               'population_doublings', s.population_doublings::text,
-                               'cumulative_doublings', s.cumulative_doublings::text,
-                               'units', s.units, 'unit_volume_ml', s.unit_volume_ml::text, 'note', s.note) ORDER BY s.id)
-                           FROM gmp.manufacturing_step s WHERE s.din = l.din), '[]'),
         'collection', gmp_rules.collection_document(l.collection_id),
         'donor', gmp_rules.donor_document(l.donor_code),
         'screening', coalesce((SELECT jsonb_agg(jsonb_build_object(

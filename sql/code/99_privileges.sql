@@ -35,6 +35,7 @@ GRANT EXECUTE ON FUNCTION
     gmp.change_password(uuid,text),
     gmp.eligibility_problems(text,text),
     gmp.trace_lot(text),
+    gmp.lot_show(text),
     gmp.trace_donor(text),
     gmp_rules.criterion_verdict(gmp.criterion,text,numeric,text[],numeric,boolean),
     gmp_rules.limit_text(gmp.criterion,numeric,boolean),

@@ -27,6 +27,13 @@ public struct Traceability {
         try connection.query("SELECT gmp.trace_lot(\(lot.value))::text AS trace")[0].decode("trace")
     }
 
+    /// The lot and its steps, without the rest of its trace: what `gmp lot show` prints.
+    /// `gmp.lot_show` reads none of the lineage, tissue, donor, signatures, screening,
+    /// materials or equipment that the command would drop (issue 18).
+    public func lotAndSteps(_ lot: DonationIdentificationNumber) throws -> TraceDocument.LotAndSteps {
+        try TraceDocument.LotAndSteps(jsonText: try connection.query("SELECT gmp.lot_show(\(lot.value))::text AS l")[0].decode("l"))
+    }
+
     public func donor(_ code: String) throws -> TraceDocument.DonorTrace {
         try TraceDocument.DonorTrace(jsonText: try donorJSON(code))
     }

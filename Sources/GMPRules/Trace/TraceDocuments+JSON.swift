@@ -149,6 +149,14 @@ extension TraceDocument.DonorTrace: JSONDecodable {
     }
 }
 
+extension TraceDocument.LotAndSteps: JSONDecodable {
+    public init(json: JSONValue) throws(JSONDecodingError) {
+        var o = try JSONObject(json)
+        lot = try o.field("lot")
+        steps = try o.field("steps")
+    }
+}
+
 extension TraceDocument.LotTrace: JSONDecodable {
     public init(json: JSONValue) throws(JSONDecodingError) {
         var o = try JSONObject(json)

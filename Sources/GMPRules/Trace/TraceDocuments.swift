@@ -146,6 +146,13 @@ public enum TraceDocument {
         public let lots: [Lot]
     }
 
+    /// A lot and its own steps: what `gmp lot show` prints (`gmp.lot_show`), the same
+    /// parts as in the lot's trace.
+    public struct LotAndSteps: Sendable, Equatable {
+        public let lot: Lot
+        public let steps: [Step]
+    }
+
     /// Back from a lot: lineage, tissue, donor and the evidence of eligibility.
     public struct LotTrace: Codable, Sendable, Equatable {
         public let lot: Lot

@@ -98,7 +98,7 @@ struct LabelPrint: GMPCommand {
     /// The unit's label; for a lot, one label per filled unit, or the lot's own label before its fill.
     static func labels(din: DonationIdentificationNumber, division: Int?, productCodes: [String: String],
                        db: PostgresConnection) throws -> [ProductLabel] {
-        let lot = try Traceability(db).lot(din).lot
+        let lot = try Traceability(db).lotAndSteps(din).lot
         let facts = LotText.labelFacts(lot)
         let divisions: [Int?] = division.map { [$0] } ?? (lot.units.map { Array(1...max($0, 1)) } ?? [nil])
         let records = LabelPrints(db)

@@ -28,7 +28,7 @@ struct LotShow: GMPCommand {
     func execute(in context: CommandContext) throws {
         let din = try lot.din()
         let connection = try context.connect(startingEmbedded: false)
-        let trace = try connection.transaction(.repeatableRead, readOnly: true) { db in try Traceability(db).lot(din) }
+        let trace = try connection.transaction(.repeatableRead, readOnly: true) { db in try Traceability(db).lotAndSteps(din) }
         try context.output.document(Document(lot: trace.lot, steps: trace.steps))
         let steps = LotText.steps(trace.steps)
         context.output.data((LotText.summary(trace.lot) + steps).joined(separator: "\n"))
@@ -65,7 +65,7 @@ struct LotLabel: GMPCommand {
     func execute(in context: CommandContext) throws {
         let din = try lot.din()
         let connection = try context.connect(startingEmbedded: false)
-        let trace = try connection.transaction(.repeatableRead, readOnly: true) { db in try Traceability(db).lot(din) }
+        let trace = try connection.transaction(.repeatableRead, readOnly: true) { db in try Traceability(db).lotAndSteps(din) }
         let statements = LabelStatements.statements(for: LotText.labelFacts(trace.lot))
         let product = "\(trace.lot.productKind.replacing("_", with: " ")), \(trace.lot.stage.replacing("_", with: " "))"
         try context.output.document(Document(lot: din.eyeReadable, din: din.value, checkCharacter: String(din.checkCharacter),

@@ -30,7 +30,7 @@ struct UnitShow: GMPCommand {
         let id = try unit.id()
         let connection = try context.connect(startingEmbedded: false)
         let (place, lot) = try connection.transaction(.repeatableRead, readOnly: true) { db in
-            (try StorageLocations(db).find(id), try Traceability(db).lot(id.din).lot)
+            (try StorageLocations(db).find(id), try Traceability(db).lotAndSteps(id.din).lot)
         }
         let product = "\(lot.productKind.replacing("_", with: " ")), \(lot.stage.replacing("_", with: " "))"
         let label = [id.eyeReadable, product, "\(place.volumeMl) mL \(place.container)", "EXP \(lot.expiresOn)"]
