@@ -31,8 +31,9 @@ entries; runs initdb and postgres as the postgres user when root. Standard libra
 
 Before and after a change, in the same run: --baseline-gmp OTHER_GMP adds database `native_base`,
 migrated by that gmp (its SQL: the chaining, the trigger binding) with the C trigger declared as
-gmp_audit_native 1.0 declared it (its five SET clauses, which 1.1 leaves to the C); the server's
-libraries are the same for both. --repeat N measures every pair N times over, alternating, so
+gmp_audit_native 1.0 declared it (its five SET clauses, which 1.1 leaves to the C) and its
+chainer without its own vacuum of the staging table (gmp_chainer.vacuum_events = 0 for that
+database); the server's libraries are the same for both. --repeat N measures every pair N times over, alternating, so
 that a drift of the machine's load falls on both; --seconds 0 leaves pgbench out.
 
 Figures and conclusions: docs/benchmarks.md, "Audit trail (issue 3)".
@@ -228,6 +229,13 @@ def main() -> int:
         if database == "native_base":
             cluster.psql(database, "SELECT set_config('gmp.reason', 'the baseline: the trigger as 1.0 declared it', false);"
                          + NATIVE_1_0_SETTINGS)
+            # The worker as before its vacuum of the staging table (read as it connects: restarted).
+            if cluster.psql(database, "SELECT count(*) FROM pg_settings WHERE name = 'gmp_chainer.vacuum_events'") == "1":
+                old = chainer_pid(cluster, database)
+                cluster.psql("postgres", f"ALTER DATABASE {database} SET gmp_chainer.vacuum_events = 0")
+                cluster.psql("postgres", f"SELECT pg_terminate_backend({old})")
+                while chainer_pid(cluster, database) == old:
+                    time.sleep(0.2)
         bound = cluster.psql(database, "SELECT gmp_audit.audit_implementation()")
         print(f"database {database}: audit trigger {bound}, chainer pid {chainer_pid(cluster, database)}", flush=True)
         if bound != ("native" if native == "on" else "plpgsql"):

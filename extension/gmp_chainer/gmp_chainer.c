@@ -51,11 +51,13 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "port/atomics.h"
 #include "postmaster/bgworker.h"
@@ -67,6 +69,7 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -86,6 +89,7 @@ PGDLLEXPORT void gmp_chainer_main(Datum main_arg);
 static char *chainer_databases = NULL;
 static int	chainer_naptime_ms = 200;
 static int	chainer_max_events = 10000;
+static int	chainer_vacuum_events = 2000;
 static bool chainer_login_watch = true;
 /* Reported, never set: its show hook answers (login_watch_active). */
 static bool chainer_login_watch_active = false;
@@ -276,6 +280,83 @@ next_due(Schedule *schedule, TimestampTz started, PassOutcome outcome, bool more
 	return TimestampTzPlusMilliseconds(started, nap);
 }
 
+/*
+ * The staging table's vacuum, run by this worker once it has chained
+ * gmp_chainer.vacuum_events events since the last one. Every chained event leaves a dead
+ * row in gmp_audit.pending_event, and autovacuum visits it at most once a minute
+ * (autovacuum_naptime): meanwhile the writers' inserts extend the table instead of reusing
+ * its space, and each pass's reads of the staging table (its EXISTS, the batch, the join,
+ * the DELETE) scan every page of it: at a steady write rate a minute's dead rows made a
+ * pass cost two to three times as much an event, and an idle pass a millisecond
+ * (docs/benchmarks.md, "The chainer's share"). VACUUM cannot run inside a function or a
+ * transaction block, so it is run here as a top-level utility statement, as a session
+ * runs it: SKIP_LOCKED (autovacuum, or anyone, already at it: skipped, tried again after
+ * the next batch), and without truncating the table (that waits up to 5 s for a lock the
+ * writers keep taking, and the chaining with it: the space is reused anyway); an error is
+ * logged and the worker goes on.
+ */
+static const char *const vacuum_staging_sql = "VACUUM (SKIP_LOCKED, TRUNCATE false) gmp_audit.pending_event";
+static MemoryContext vacuum_portal = NULL;
+
+static void
+vacuum_staging(const char *database)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ErrorContextCallback context;
+	PassKind	kind = {"vacuuming the staging table", NULL, vacuum_staging_sql, 0};
+	PassContext pass = {database, &kind};
+
+	context.callback = chainer_error_context;
+	context.arg = (void *) &pass;
+	context.previous = error_context_stack;
+	error_context_stack = &context;
+	/* VACUUM keeps its working memory under the portal's, as autovacuum gives it one. */
+	if (vacuum_portal == NULL)
+		vacuum_portal = AllocSetContextCreate(TopMemoryContext, "gmp_chainer vacuum", ALLOCSET_DEFAULT_SIZES);
+	PortalContext = vacuum_portal;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PG_TRY();
+	{
+		List	   *parsed;
+		List	   *planned;
+		bool		present;
+
+		/* The statement outlives the transactions VACUUM commits. */
+		MemoryContextSwitchTo(vacuum_portal);
+		pgstat_report_activity(STATE_RUNNING, vacuum_staging_sql);
+		PushActiveSnapshot(GetTransactionSnapshot());
+		present = OidIsValid(RangeVarGetRelid(makeRangeVar("gmp_audit", "pending_event", -1), NoLock, true));
+		parsed = present ? pg_parse_query(vacuum_staging_sql) : NIL;
+		planned = present ? pg_plan_queries(pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, parsed),
+																			   vacuum_staging_sql, NULL, 0, NULL),
+											vacuum_staging_sql, CURSOR_OPT_PARALLEL_OK, NULL) : NIL;
+		PopActiveSnapshot();
+		/* As exec_simple_query runs it: no snapshot; VACUUM commits and starts its own
+		 * transactions, leaving one open for the commit below. */
+		if (present)
+			ProcessUtility(linitial_node(PlannedStmt, planned), vacuum_staging_sql, false,
+						   PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(caller);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(caller);
+	error_context_stack = context.previous;
+	PortalContext = NULL;
+	MemoryContextReset(vacuum_portal);
+
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
 /* The server's current jsonlog file and its size: what the login watch reads. */
 typedef struct LogMark
 {
@@ -399,6 +480,7 @@ gmp_chainer_main(Datum main_arg)
 	Schedule	chain_schedule = {0, 0};
 	Schedule	watch_schedule = {0, 0};
 	LogMark		watched_log = {"", -1};	/* where the jsonlog stood at the last successful watch */
+	int64		chained_unvacuumed = 0; /* events chained since the staging table's last vacuum */
 
 	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
 
@@ -461,6 +543,13 @@ gmp_chainer_main(Datum main_arg)
 			PassOutcome outcome = run_pass(database, &chaining, &result);
 
 			chain_schedule.due = next_due(&chain_schedule, now, outcome, result >= chainer_max_events);
+			if (outcome == PASS_DONE)
+				chained_unvacuumed += result;
+			if (chainer_vacuum_events > 0 && chained_unvacuumed >= chainer_vacuum_events)
+			{
+				vacuum_staging(database);
+				chained_unvacuumed = 0;
+			}
 		}
 		now = GetCurrentTimestamp();
 		if (chainer_login_watch && now >= watch_schedule.due)
@@ -593,6 +682,12 @@ _PG_init(void)
 							"Most events chained in one transaction.",
 							"A pass that chains this many starts the next at once.",
 							&chainer_max_events, 10000, 1, 1000000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	/* SUSET, not SIGHUP: a database may have its own (ALTER DATABASE … SET), which its
+	 * worker reads as it connects. */
+	DefineCustomIntVariable("gmp_chainer.vacuum_events",
+							"Events chained between two vacuums of the staging table by the worker.",
+							"0: never (autovacuum alone, at most once a minute).",
+							&chainer_vacuum_events, 2000, 0, 100000000, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("gmp_chainer.login_watch",
 							 "Whether the workers also watch the logins (gmp_audit.record_failed_logins) every naptime.",
 							 "Off: every gmp command watches as it connects, as without the library.",
