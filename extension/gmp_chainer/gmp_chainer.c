@@ -182,12 +182,15 @@ chainer_error_context(void *arg)
 	errcontext("gmp_chainer %s of database \"%s\"", pass->kind->what, pass->database);
 }
 
+/* What a pass does inside its transaction (its snapshot and SPI its own business). */
+typedef PassOutcome (*PassBody) (const PassKind *kind, int *result);
+
 /*
- * One pass: a transaction of its own that runs one kind's statement. Errors are logged and
- * rolled back here; FATAL ones (SIGTERM) end the process.
+ * One pass: a transaction of its own that runs `body`. Errors are logged (naming this
+ * worker and the pass) and rolled back here; FATAL ones (SIGTERM) end the process.
  */
 static PassOutcome
-run_pass(const char *database, const PassKind *kind, int *result)
+run_in_transaction(const char *database, const PassKind *kind, PassBody body, int *result)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	ErrorContextCallback context;
@@ -204,33 +207,8 @@ run_pass(const char *database, const PassKind *kind, int *result)
 	StartTransactionCommand();
 	PG_TRY();
 	{
-		bool		isnull;
-		Datum		value;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, kind->call);
-
-		if (SPI_execute(kind->present, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not look up the entry point: %s", kind->present);
-		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		if (isnull || !DatumGetBool(value))
-			outcome = PASS_ABSENT;
-		else
-		{
-			Oid			types[1] = {INT4OID};
-			Datum		values[1];
-
-			values[0] = Int32GetDatum(chainer_max_events);
-			if (SPI_execute_with_args(kind->call, kind->nargs, types, values, NULL, false, 1) != SPI_OK_SELECT
-				|| SPI_processed != 1)
-				elog(ERROR, "no row from: %s", kind->call);
-			value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-			*result = isnull ? 0 : DatumGetInt32(value);
-		}
-		SPI_finish();
-		PopActiveSnapshot();
+		outcome = body(kind, result);
 		CommitTransactionCommand();
 	}
 	PG_CATCH();
@@ -243,11 +221,52 @@ run_pass(const char *database, const PassKind *kind, int *result)
 		outcome = PASS_FAILED;
 	}
 	PG_END_TRY();
+	MemoryContextSwitchTo(caller);
 	error_context_stack = context.previous;
 
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return outcome;
+}
+
+/* A chaining or login-watch pass: its entry point looked up, then called. */
+static PassOutcome
+call_entry_point(const PassKind *kind, int *result)
+{
+	PassOutcome outcome = PASS_DONE;
+	bool		isnull;
+	Datum		value;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	if (SPI_execute(kind->present, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not look up the entry point: %s", kind->present);
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull || !DatumGetBool(value))
+		outcome = PASS_ABSENT;
+	else
+	{
+		Oid			types[1] = {INT4OID};
+		Datum		values[1];
+
+		values[0] = Int32GetDatum(chainer_max_events);
+		if (SPI_execute_with_args(kind->call, kind->nargs, types, values, NULL, false, 1) != SPI_OK_SELECT
+			|| SPI_processed != 1)
+			elog(ERROR, "no row from: %s", kind->call);
+		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		*result = isnull ? 0 : DatumGetInt32(value);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	return outcome;
+}
+
+static PassOutcome
+run_pass(const char *database, const PassKind *kind, int *result)
+{
+	return run_in_transaction(database, kind, call_entry_point, result);
 }
 
 /*
@@ -296,65 +315,46 @@ next_due(Schedule *schedule, TimestampTz started, PassOutcome outcome, bool more
  * logged and the worker goes on.
  */
 static const char *const vacuum_staging_sql = "VACUUM (SKIP_LOCKED, TRUNCATE false) gmp_audit.pending_event";
+
+/* VACUUM keeps its working memory under the portal's, as autovacuum gives it one. */
 static MemoryContext vacuum_portal = NULL;
+
+static PassOutcome
+vacuum_body(const PassKind *kind, int *result)
+{
+	List	   *planned;
+
+	/* The statement outlives the transactions VACUUM commits. */
+	MemoryContextSwitchTo(vacuum_portal);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!OidIsValid(RangeVarGetRelid(makeRangeVar("gmp_audit", "pending_event", -1), NoLock, true)))
+	{
+		PopActiveSnapshot();
+		return PASS_ABSENT;
+	}
+	planned = pg_plan_queries(pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, pg_parse_query(kind->call)),
+																 kind->call, NULL, 0, NULL),
+							  kind->call, CURSOR_OPT_PARALLEL_OK, NULL);
+	PopActiveSnapshot();
+	/* As exec_simple_query runs it: no snapshot; VACUUM commits and starts its own
+	 * transactions, leaving one open for the caller's commit. */
+	ProcessUtility(linitial_node(PlannedStmt, planned), kind->call, false,
+				   PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
+	return PASS_DONE;
+}
 
 static void
 vacuum_staging(const char *database)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	ErrorContextCallback context;
-	PassKind	kind = {"vacuuming the staging table", NULL, vacuum_staging_sql, 0};
-	PassContext pass = {database, &kind};
+	PassKind	vacuuming = {"vacuuming the staging table", NULL, vacuum_staging_sql, 0};
+	int			unused;
 
-	context.callback = chainer_error_context;
-	context.arg = (void *) &pass;
-	context.previous = error_context_stack;
-	error_context_stack = &context;
-	/* VACUUM keeps its working memory under the portal's, as autovacuum gives it one. */
 	if (vacuum_portal == NULL)
 		vacuum_portal = AllocSetContextCreate(TopMemoryContext, "gmp_chainer vacuum", ALLOCSET_DEFAULT_SIZES);
 	PortalContext = vacuum_portal;
-
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PG_TRY();
-	{
-		List	   *parsed;
-		List	   *planned;
-		bool		present;
-
-		/* The statement outlives the transactions VACUUM commits. */
-		MemoryContextSwitchTo(vacuum_portal);
-		pgstat_report_activity(STATE_RUNNING, vacuum_staging_sql);
-		PushActiveSnapshot(GetTransactionSnapshot());
-		present = OidIsValid(RangeVarGetRelid(makeRangeVar("gmp_audit", "pending_event", -1), NoLock, true));
-		parsed = present ? pg_parse_query(vacuum_staging_sql) : NIL;
-		planned = present ? pg_plan_queries(pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, parsed),
-																			   vacuum_staging_sql, NULL, 0, NULL),
-											vacuum_staging_sql, CURSOR_OPT_PARALLEL_OK, NULL) : NIL;
-		PopActiveSnapshot();
-		/* As exec_simple_query runs it: no snapshot; VACUUM commits and starts its own
-		 * transactions, leaving one open for the commit below. */
-		if (present)
-			ProcessUtility(linitial_node(PlannedStmt, planned), vacuum_staging_sql, false,
-						   PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(caller);
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(caller);
-	error_context_stack = context.previous;
+	(void) run_in_transaction(database, &vacuuming, vacuum_body, &unused);
 	PortalContext = NULL;
 	MemoryContextReset(vacuum_portal);
-
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 /* The server's current jsonlog file and its size: what the login watch reads. */
