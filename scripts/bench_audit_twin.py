@@ -29,6 +29,13 @@ entries; runs initdb and postgres as the postgres user when root. Standard libra
 
     scripts/bench_audit_twin.py --gmp .build/debug/gmp [--rounds 5 --writes 3000 --seconds 5]
 
+Before and after a change, in the same run: --baseline-gmp OTHER_GMP adds database `native_base`,
+migrated by that gmp (its SQL: the chaining, the trigger binding) with the C trigger declared as
+gmp_audit_native 1.0 declared it (its five SET clauses, which 1.1 leaves to the C) and its
+chainer without its own vacuum of the staging table (gmp_chainer.vacuum_events = 0 for that
+database); the server's libraries are the same for both. --repeat N measures every pair N times over, alternating, so
+that a drift of the machine's load falls on both; --seconds 0 leaves pgbench out.
+
 Figures and conclusions: docs/benchmarks.md, "Audit trail (issue 3)".
 """
 from __future__ import annotations
@@ -60,6 +67,12 @@ TWIN = "INSERT INTO public.bench_plain (note) VALUES ('bench row')"
 SETUP = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_audit_tables.sql")).read()
 
 
+# What gmp_audit_native 1.0 declared on its trigger (1.1 pins them in C, where they differ).
+NATIVE_1_0_SETTINGS = ("ALTER FUNCTION gmp_audit.record_change_native() SET search_path = pg_catalog, pg_temp "
+                       "SET TimeZone = 'UTC' SET IntervalStyle = 'postgres' SET bytea_output = 'hex' "
+                       "SET extra_float_digits = 1")
+
+
 def load() -> float:
     return os.getloadavg()[0]
 
@@ -67,7 +80,7 @@ def load() -> float:
 class Cluster:
     """A private PostgreSQL 15 cluster in a temporary directory, Unix socket only, gone at exit."""
 
-    def __init__(self, bindir: str, fsync: bool = True):
+    def __init__(self, bindir: str, databases: dict, fsync: bool = True):
         self.bin = bindir
         self.dir = tempfile.mkdtemp(prefix="gmp-bench-twin.")
         os.chmod(self.dir, 0o755)
@@ -85,7 +98,7 @@ fsync = {'on' if fsync else 'off'}
 shared_buffers = 256MB
 max_connections = 50
 shared_preload_libraries = 'gmp_chainer'
-gmp_chainer.databases = '{",".join(DATABASES)}'
+gmp_chainer.databases = '{",".join(databases)}'
 gmp_chainer.naptime_ms = 200
 gmp.audit_chain_events = 20000
 """
@@ -193,19 +206,36 @@ def main() -> int:
     ap.add_argument("--writes", type=int, default=3000, help="writes per run of the server-CPU measure")
     ap.add_argument("--seconds", type=int, default=5, help="seconds per pgbench run")
     ap.add_argument("--only", default="", help="comma-separated database:session pairs to measure (default: all)")
+    ap.add_argument("--baseline-gmp", default="", help="another gmp (before a change): migrates database native_base")
+    ap.add_argument("--repeat", type=int, default=1, help="measure the pairs' server CPU this many times, alternating")
     args = ap.parse_args()
 
+    databases = dict(DATABASES)
+    migrators = {database: args.gmp for database in databases}
+    if args.baseline_gmp:
+        databases["native_base"] = "on"
+        migrators["native_base"] = args.baseline_gmp
     print(f"load average at start {load():.1f}, cores {os.cpu_count()}", flush=True)
-    cluster = Cluster(args.bin)
+    cluster = Cluster(args.bin, databases)
     env = dict(os.environ, GMP_CONFIG=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "config", "gmp.yaml"))
     for name in ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "PGOPTIONS"):
         env.pop(name, None)
-    for database, native in DATABASES.items():
+    for database, native in databases.items():
         cluster.psql("postgres", f"CREATE DATABASE {database}")
-        subprocess.run([args.gmp, "db", "migrate"], env=dict(env, GMP_DATABASE=cluster.conninfo(database),
+        subprocess.run([migrators[database], "db", "migrate"], env=dict(env, GMP_DATABASE=cluster.conninfo(database),
                                                              GMP_AUDIT_NATIVE=native),
                        check=True, capture_output=True)
         cluster.psql(database, SETUP)
+        if database == "native_base":
+            cluster.psql(database, "SELECT set_config('gmp.reason', 'the baseline: the trigger as 1.0 declared it', false);"
+                         + NATIVE_1_0_SETTINGS)
+            # The worker as before its vacuum of the staging table (read as it connects: restarted).
+            if cluster.psql(database, "SELECT count(*) FROM pg_settings WHERE name = 'gmp_chainer.vacuum_events'") == "1":
+                old = chainer_pid(cluster, database)
+                cluster.psql("postgres", f"ALTER DATABASE {database} SET gmp_chainer.vacuum_events = 0")
+                cluster.psql("postgres", f"SELECT pg_terminate_backend({old})")
+                while chainer_pid(cluster, database) == old:
+                    time.sleep(0.2)
         bound = cluster.psql(database, "SELECT gmp_audit.audit_implementation()")
         print(f"database {database}: audit trigger {bound}, chainer pid {chainer_pid(cluster, database)}", flush=True)
         if bound != ("native" if native == "on" else "plpgsql"):
@@ -214,14 +244,14 @@ def main() -> int:
     # binaries: a copy of the installation with its own lib/ keeps other checkouts' builds out).
     libdir = cluster.psql("postgres", "SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR'")
     print(f"server library directory: {libdir}", flush=True)
-    pairs = [(d, s) for d in DATABASES for s in SESSIONS]
+    pairs = [(d, s) for d in databases for s in SESSIONS]
     if args.only:
         pairs = [tuple(p.split(":")) for p in args.only.split(",")]
 
     tmp = tempfile.mkdtemp(prefix="bench_audit_twin.")
     atexit.register(shutil.rmtree, tmp, True)
     rows = {}
-    for database, session in pairs:
+    for database, session in [pair for _ in range(args.repeat) for pair in pairs]:
         cpu = server_cpu(cluster, database, session, args.rounds, args.writes)
         twin, audited = cpu["twin"], cpu["audited"]
         rows[(database, session)] = {"cpu": cpu}
@@ -231,7 +261,7 @@ def main() -> int:
               f"({audited['with chainer'] / twin['with chainer']:.2f}x); median of the rounds' ratios "
               f"{cpu['ratio']['backend']:.2f}x, with the chainer's share {cpu['ratio']['with chainer']:.2f}x "
               f"| load {load():.1f}", flush=True)
-    for fsync in ("on", "off"):
+    for fsync in ("on", "off") if args.seconds > 0 else ():
         cluster.psql("postgres", f"ALTER SYSTEM SET fsync = {fsync}")
         cluster.psql("postgres", "SELECT pg_reload_conf()")
         time.sleep(0.5)
@@ -241,7 +271,7 @@ def main() -> int:
             print(f"{database:8s} {session:4s} pgbench -c 1, fsync {fsync:3s}: twin {tps['twin']:8.0f} tps, audited "
                   f"{tps['audited']:8.0f} tps ({tps['twin'] / tps['audited']:.2f}x the time) | load {load():.1f}",
                   flush=True)
-    pending = {d: cluster.psql(d, "SELECT count(*) FROM gmp_audit.pending_event") for d in DATABASES}
+    pending = {d: cluster.psql(d, "SELECT count(*) FROM gmp_audit.pending_event") for d in databases}
     print(f"pending after the runs: {pending}; load average at end {load():.1f}", flush=True)
     return 0
 

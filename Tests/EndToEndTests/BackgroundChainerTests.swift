@@ -197,6 +197,40 @@ struct BackgroundChainerTests {
         #expect(text.components(separatedBy: "waiting for it quietly").count == 2, "one LOG line: \(text.suffix(3000))")
     }
 
+    /// Issue 18: every chained event leaves a dead row in the staging table, which
+    /// autovacuum visits at most once a minute; the worker vacuums it itself once it has
+    /// chained gmp_chainer.vacuum_events events (docs/audit-trail.md "Background chaining").
+    @Test("the worker vacuums the staging table after gmp_chainer.vacuum_events chained events, and chains on")
+    func vacuumsTheStagingTable() throws {
+        try Self.withChainerSite { cluster, site in
+            let superuser = try cluster.connect()
+            try superuser.execute("ALTER SYSTEM SET gmp_chainer.vacuum_events = 50")
+            try superuser.execute("SELECT pg_reload_conf()")
+            try cluster.waitUntil(timeoutSeconds: 30, "the set-up's events to be chained") {
+                try LazyChainingCommandTests.state(site.database).pending == 0
+            }
+            func vacuums() throws -> Int64 {
+                try cluster.connect().query("""
+                    SELECT coalesce(sum(vacuum_count), 0)::bigint AS n FROM pg_stat_user_tables
+                    WHERE schemaname = 'gmp_audit' AND relname = 'pending_event'
+                    """)[0].decode("n")
+            }
+            let before = try vacuums()
+            // 60 events in one transaction, left pending (lazy, never due): one batch of 60 ≥ 50.
+            let session = try cluster.connect()
+            try session.execute("SET gmp.audit_chain = 'lazy'")
+            try session.execute("SET gmp.audit_chain_wait_ms = 3600000")
+            try session.execute("INSERT INTO gmp.chainer_probe (note) SELECT 'vacuum ' || i FROM generate_series(1, 60) i")
+            try Self.waitChained(cluster, "vacuum 60")
+            try cluster.waitUntil(timeoutSeconds: 30, "the worker's vacuum of the staging table") { try vacuums() > before }
+            // The chaining goes on after it, and the trail is whole.
+            try Self.lazyWrite(cluster, "after the vacuum")
+            try Self.waitChained(cluster, "after the vacuum")
+            #expect(try LazyChainingCommandTests.state(site.database).pending == 0)
+            try site.expectSuccess { try site.gmp(site.qa, ["audit", "verify"]) }
+        }
+    }
+
     @Test("a server that chains no database in the background: db status and doctor say so")
     func reportedAbsent() throws {
         try DonorLotCommandTests.withSite { site in

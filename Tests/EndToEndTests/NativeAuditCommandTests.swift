@@ -49,4 +49,47 @@ struct NativeAuditCommandTests {
             #expect(problems.isEmpty, "\(problems)")
         }
     }
+
+    @Test("a database that created gmp_audit_native 1.0 is updated to 1.1 by migrate (the trigger's SET clauses gone), once")
+    func migrateUpdatesOneZero() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try TestServer.connect(database)
+            func state() throws -> (version: String, bare: Bool) {
+                let row = try admin.query("""
+                    SELECT (SELECT extversion FROM pg_extension WHERE extname = 'gmp_audit_native') AS version,
+                           (SELECT proconfig IS NULL FROM pg_proc WHERE oid = 'gmp_audit.record_change_native()'::regprocedure) AS bare
+                    """)[0]
+                return (try row.decode("version"), try row.decode("bare"))
+            }
+            #expect(try state() == ("1.1", true))
+            // The database as 1.0 left it: its version, and the five settings declared.
+            try admin.execute("SELECT set_config('gmp.reason', 'native audit test: the trigger as 1.0 declared it', false)")
+            try admin.execute("""
+                ALTER FUNCTION gmp_audit.record_change_native() SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC'
+                    SET IntervalStyle = 'postgres' SET bytea_output = 'hex' SET extra_float_digits = 1
+                """)
+            try admin.execute("UPDATE pg_catalog.pg_extension SET extversion = '1.0' WHERE extname = 'gmp_audit_native'")
+            #expect(try state() == ("1.0", false))
+
+            let run = try GMPBinary.run(["db", "migrate", "--database", database])
+            #expect(run.status == 0, "\(run)")
+            #expect(try state() == ("1.1", true))
+            #expect(try statusImplementation(database) == "native")
+            let drift: Int64 = try admin.query("SELECT count(*) AS n FROM gmp_audit.code_drift()")[0].decode("n")
+            #expect(drift == 0, "the update is recorded like any change of a routine")
+            // The update's DDL (ALTER EXTENSION, and the ALTER FUNCTION of its script), recorded once.
+            func updates() throws -> Int64 {
+                try admin.query("""
+                    SELECT count(*) AS n FROM (SELECT action, reason FROM gmp_audit.event
+                                               UNION ALL SELECT action, reason FROM gmp_audit.pending_event) e
+                    WHERE e.action = 'DDL' AND e.reason LIKE 'gmp db migrate: the native audit trigger updated%'
+                    """)[0].decode("n")
+            }
+            let recorded = try updates()
+            #expect(recorded >= 2, "ALTER EXTENSION and its ALTER FUNCTION")
+            #expect(try GMPBinary.run(["db", "migrate", "--database", database]).status == 0)
+            #expect(try updates() == recorded, "a second migrate finds it updated")
+            #expect(try state() == ("1.1", true))
+        }
+    }
 }

@@ -38,12 +38,16 @@ struct NativeAuditTests {
 
     /// The same writes in one transaction, under session settings unlike the pinned ones,
     /// then what they staged (the write orders relative to the first), rolled back.
-    static func stagedRows(_ admin: PostgresConnection, chainMode: String?) throws -> [String] {
+    /// With `pinnedOnly`, only the time zone differs (or not) and the other settings are those pinned.
+    static func stagedRows(_ admin: PostgresConnection, chainMode: String?, timeZone: String = "America/New_York",
+                           pinnedOnly: Bool = false) throws -> [String] {
         try admin.execute("BEGIN")
         defer { _ = try? admin.execute("ROLLBACK") }
         try admin.execute("""
-            SELECT set_config('TimeZone', 'America/New_York', true), set_config('IntervalStyle', 'iso_8601', true),
-                   set_config('bytea_output', 'escape', true), set_config('extra_float_digits', '0', true),
+            SELECT set_config('TimeZone', \(timeZone), true),
+                   set_config('IntervalStyle', \(pinnedOnly ? "postgres" : "iso_8601"), true),
+                   set_config('bytea_output', \(pinnedOnly ? "hex" : "escape"), true),
+                   set_config('extra_float_digits', \(pinnedOnly ? "1" : "0"), true),
                    set_config('DateStyle', 'German, DMY', true), set_config('gmp.audit_chain', \(chainMode ?? ""), true)
             """)
         try admin.execute("""
@@ -88,6 +92,42 @@ struct NativeAuditTests {
             #expect(first.contains("\"span\": \"1 day 02:03:04.5\""), "\(first)")
             #expect(first.contains("| 2026-12-05T12:14:15.123456+00:00 |"), "\(first)")
             #expect(try Self.stagedRows(admin, chainMode: nil)[2].contains("| corrected |"))
+        }
+    }
+
+    @Test("1.1: the C trigger declares no settings and pins those that differ itself: the same rows as the PL/pgSQL in every time zone")
+    func settingsPinnedInC() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try Self.nativeDatabase(database)
+            let row = try admin.query("""
+                SELECT (SELECT extversion FROM pg_extension WHERE extname = 'gmp_audit_native') AS version,
+                       (SELECT proconfig IS NULL FROM pg_proc WHERE oid = 'gmp_audit.record_change_native()'::regprocedure) AS bare
+                """)[0]
+            #expect(try row.decode("version", as: String.self) == "1.1")
+            #expect(try row.decode("bare", as: Bool.self), "1.1 declares no SET clause on the trigger")
+            // UTC and Etc/UTC pin nothing (offset 0 at every instant); London (0 in winter
+            // only) and Kolkata (+05:30) are pinned to UTC; the other settings pinned or not.
+            for timeZone in ["UTC", "Etc/UTC", "Europe/London", "Asia/Kolkata"] {
+                for pinnedOnly in [true, false] {
+                    for mode in ["after_commit", nil] as [String?] {
+                        let native = try Self.stagedRows(admin, chainMode: mode, timeZone: timeZone, pinnedOnly: pinnedOnly)
+                        try Self.bind(admin, native: false)
+                        let plpgsql = try Self.stagedRows(admin, chainMode: mode, timeZone: timeZone, pinnedOnly: pinnedOnly)
+                        try Self.bind(admin, native: true)
+                        #expect(native.count == 5)
+                        #expect(native == plpgsql, "\(timeZone), pinned only \(pinnedOnly), mode \(mode ?? "unset")")
+                        #expect(native.first?.contains("\"at\": \"2026-12-05T12:14:15.123456+00:00\"") == true)
+                    }
+                }
+            }
+            // The session's own settings are back after each row.
+            try admin.execute("BEGIN")
+            defer { _ = try? admin.execute("ROLLBACK") }
+            try admin.execute("SELECT set_config('TimeZone', 'Asia/Kolkata', true), set_config('bytea_output', 'escape', true)")
+            try admin.execute("INSERT INTO gmp.native_probe (id, at) VALUES (9, now())")
+            let after = try admin.query("SELECT current_setting('TimeZone') AS tz, current_setting('bytea_output') AS b")[0]
+            #expect(try after.decode("tz", as: String.self) == "Asia/Kolkata")
+            #expect(try after.decode("b", as: String.self) == "escape")
         }
     }
 

@@ -17,8 +17,13 @@
  *       exactly as the PL/pgSQL queues it.
  *   gmp_audit_event_hash_v2  = gmp_audit.event_hash_v2(...): hash format v2.
  *
- * SECURITY DEFINER and record_change's pinned settings come from the function's
- * declaration (gmp_audit_native--1.0.sql), as for the PL/pgSQL.
+ * SECURITY DEFINER comes from the function's declaration, as for the PL/pgSQL. The
+ * settings record_change pins (its SET clauses) are pinned here instead, and only those
+ * that differ (pin_settings): version 1.0 declared them, and the function manager then
+ * saved, set and restored all five around every row, whether or not they differed, a
+ * seventh of the audited write's server time (docs/benchmarks.md, "Audit write cost with
+ * the chainer's share"). Version 1.1 declares none (gmp_audit_native--1.0--1.1.sql); a
+ * 1.0 declaration still works, the settings being already as wanted here.
  */
 #include "postgres.h"
 
@@ -39,11 +44,14 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "pgtime.h"
 #include "port/pg_bswap.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/bytea.h"
 #include "utils/datetime.h"
+#include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -263,6 +271,52 @@ chained_in_background(TimestampTz now)
 	return answer;
 }
 
+/*
+ * What record_change's SET clauses pin, pinned only where the session differs: every
+ * setting that changes how a value is written into jsonb, so that a row's jsonb (and so
+ * its hash) does not depend on the writer's session, and the name look-ups. Returns the
+ * GUC nest level to pop (AtEOXact_GUC), or -1 when nothing was set; an error's abort
+ * restores them as it restores a SET clause's. The look-ups go through pg_catalog alone
+ * (an override search path, popped by the caller or by the abort): the trigger resolves
+ * no name but fully qualified ones, yet the output or cast functions to_jsonb calls run
+ * as the definer.
+ */
+static int
+pin_settings(void)
+{
+	OverrideSearchPath catalog_only = {NIL, true, false, 0};
+	long		offset;
+	/* TimeZone 'UTC': any zone whose offset is 0 at every instant writes the same jsonb
+	 * (timestamptz is written with its numeric offset, never an abbreviation). */
+	bool		utc = session_timezone != NULL && pg_get_timezone_offset(session_timezone, &offset) && offset == 0;
+	int			nest;
+	GucContext	context;
+
+	PushOverrideSearchPath(&catalog_only);
+	if (utc && IntervalStyle == INTSTYLE_POSTGRES && bytea_output == BYTEA_OUTPUT_HEX && extra_float_digits == 1)
+		return -1;
+	/* As the function manager applies a SET clause (fmgr_security_definer). */
+	context = superuser() ? PGC_SUSET : PGC_USERSET;
+	nest = NewGUCNestLevel();
+	if (!utc)
+		(void) set_config_option("TimeZone", "UTC", context, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (IntervalStyle != INTSTYLE_POSTGRES)
+		(void) set_config_option("IntervalStyle", "postgres", context, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (bytea_output != BYTEA_OUTPUT_HEX)
+		(void) set_config_option("bytea_output", "hex", context, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (extra_float_digits != 1)
+		(void) set_config_option("extra_float_digits", "1", context, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+static void
+unpin_settings(int nest)
+{
+	if (nest >= 0)
+		AtEOXact_GUC(true, nest);
+	PopOverrideSearchPath();
+}
+
 Datum
 gmp_audit_record_change(PG_FUNCTION_ARGS)
 {
@@ -278,6 +332,7 @@ gmp_audit_record_change(PG_FUNCTION_ARGS)
 	char	   *reason;
 	Datum		values[EVENT_COLUMNS];
 	bool		nulls[EVENT_COLUMNS] = {false};
+	int			pinned;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigger->tg_event)
 		|| !TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
@@ -306,6 +361,7 @@ gmp_audit_record_change(PG_FUNCTION_ARGS)
 						errmsg("gmp_audit.record_change_native() records INSERT, UPDATE and DELETE only")));
 	schema = get_namespace_name(RelationGetNamespace(rel));
 	table = RelationGetRelationName(rel);
+	pinned = pin_settings();
 
 	/* In the PL/pgSQL's order: both rows, the reason, then the refusal. */
 	if (old_tuple != NULL)
@@ -346,6 +402,7 @@ gmp_audit_record_change(PG_FUNCTION_ARGS)
 		insert_directly(values, nulls);
 	else
 		insert_through_spi(values, nulls);
+	unpin_settings(pinned);
 	return PointerGetDatum(NULL);
 }
 

@@ -51,11 +51,13 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "port/atomics.h"
 #include "postmaster/bgworker.h"
@@ -67,6 +69,7 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -86,6 +89,7 @@ PGDLLEXPORT void gmp_chainer_main(Datum main_arg);
 static char *chainer_databases = NULL;
 static int	chainer_naptime_ms = 200;
 static int	chainer_max_events = 10000;
+static int	chainer_vacuum_events = 2000;
 static bool chainer_login_watch = true;
 /* Reported, never set: its show hook answers (login_watch_active). */
 static bool chainer_login_watch_active = false;
@@ -178,12 +182,15 @@ chainer_error_context(void *arg)
 	errcontext("gmp_chainer %s of database \"%s\"", pass->kind->what, pass->database);
 }
 
+/* What a pass does inside its transaction (its snapshot and SPI its own business). */
+typedef PassOutcome (*PassBody) (const PassKind *kind, int *result);
+
 /*
- * One pass: a transaction of its own that runs one kind's statement. Errors are logged and
- * rolled back here; FATAL ones (SIGTERM) end the process.
+ * One pass: a transaction of its own that runs `body`. Errors are logged (naming this
+ * worker and the pass) and rolled back here; FATAL ones (SIGTERM) end the process.
  */
 static PassOutcome
-run_pass(const char *database, const PassKind *kind, int *result)
+run_in_transaction(const char *database, const PassKind *kind, PassBody body, int *result)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	ErrorContextCallback context;
@@ -200,33 +207,8 @@ run_pass(const char *database, const PassKind *kind, int *result)
 	StartTransactionCommand();
 	PG_TRY();
 	{
-		bool		isnull;
-		Datum		value;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, kind->call);
-
-		if (SPI_execute(kind->present, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not look up the entry point: %s", kind->present);
-		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		if (isnull || !DatumGetBool(value))
-			outcome = PASS_ABSENT;
-		else
-		{
-			Oid			types[1] = {INT4OID};
-			Datum		values[1];
-
-			values[0] = Int32GetDatum(chainer_max_events);
-			if (SPI_execute_with_args(kind->call, kind->nargs, types, values, NULL, false, 1) != SPI_OK_SELECT
-				|| SPI_processed != 1)
-				elog(ERROR, "no row from: %s", kind->call);
-			value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-			*result = isnull ? 0 : DatumGetInt32(value);
-		}
-		SPI_finish();
-		PopActiveSnapshot();
+		outcome = body(kind, result);
 		CommitTransactionCommand();
 	}
 	PG_CATCH();
@@ -239,11 +221,52 @@ run_pass(const char *database, const PassKind *kind, int *result)
 		outcome = PASS_FAILED;
 	}
 	PG_END_TRY();
+	MemoryContextSwitchTo(caller);
 	error_context_stack = context.previous;
 
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return outcome;
+}
+
+/* A chaining or login-watch pass: its entry point looked up, then called. */
+static PassOutcome
+call_entry_point(const PassKind *kind, int *result)
+{
+	PassOutcome outcome = PASS_DONE;
+	bool		isnull;
+	Datum		value;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	if (SPI_execute(kind->present, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not look up the entry point: %s", kind->present);
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull || !DatumGetBool(value))
+		outcome = PASS_ABSENT;
+	else
+	{
+		Oid			types[1] = {INT4OID};
+		Datum		values[1];
+
+		values[0] = Int32GetDatum(chainer_max_events);
+		if (SPI_execute_with_args(kind->call, kind->nargs, types, values, NULL, false, 1) != SPI_OK_SELECT
+			|| SPI_processed != 1)
+			elog(ERROR, "no row from: %s", kind->call);
+		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		*result = isnull ? 0 : DatumGetInt32(value);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	return outcome;
+}
+
+static PassOutcome
+run_pass(const char *database, const PassKind *kind, int *result)
+{
+	return run_in_transaction(database, kind, call_entry_point, result);
 }
 
 /*
@@ -274,6 +297,64 @@ next_due(Schedule *schedule, TimestampTz started, PassOutcome outcome, bool more
 			break;
 	}
 	return TimestampTzPlusMilliseconds(started, nap);
+}
+
+/*
+ * The staging table's vacuum, run by this worker once it has chained
+ * gmp_chainer.vacuum_events events since the last one. Every chained event leaves a dead
+ * row in gmp_audit.pending_event, and autovacuum visits it at most once a minute
+ * (autovacuum_naptime): meanwhile the writers' inserts extend the table instead of reusing
+ * its space, and each pass's reads of the staging table (its EXISTS, the batch, the join,
+ * the DELETE) scan every page of it: at a steady write rate a minute's dead rows made a
+ * pass cost two to three times as much an event, and an idle pass a millisecond
+ * (docs/benchmarks.md, "The chainer's share"). VACUUM cannot run inside a function or a
+ * transaction block, so it is run here as a top-level utility statement, as a session
+ * runs it: SKIP_LOCKED (autovacuum, or anyone, already at it: skipped, tried again after
+ * the next batch), and without truncating the table (that waits up to 5 s for a lock the
+ * writers keep taking, and the chaining with it: the space is reused anyway); an error is
+ * logged and the worker goes on.
+ */
+static const char *const vacuum_staging_sql = "VACUUM (SKIP_LOCKED, TRUNCATE false) gmp_audit.pending_event";
+
+/* VACUUM keeps its working memory under the portal's, as autovacuum gives it one. */
+static MemoryContext vacuum_portal = NULL;
+
+static PassOutcome
+vacuum_body(const PassKind *kind, int *result)
+{
+	List	   *planned;
+
+	/* The statement outlives the transactions VACUUM commits. */
+	MemoryContextSwitchTo(vacuum_portal);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!OidIsValid(RangeVarGetRelid(makeRangeVar("gmp_audit", "pending_event", -1), NoLock, true)))
+	{
+		PopActiveSnapshot();
+		return PASS_ABSENT;
+	}
+	planned = pg_plan_queries(pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, pg_parse_query(kind->call)),
+																 kind->call, NULL, 0, NULL),
+							  kind->call, CURSOR_OPT_PARALLEL_OK, NULL);
+	PopActiveSnapshot();
+	/* As exec_simple_query runs it: no snapshot; VACUUM commits and starts its own
+	 * transactions, leaving one open for the caller's commit. */
+	ProcessUtility(linitial_node(PlannedStmt, planned), kind->call, false,
+				   PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
+	return PASS_DONE;
+}
+
+static void
+vacuum_staging(const char *database)
+{
+	PassKind	vacuuming = {"vacuuming the staging table", NULL, vacuum_staging_sql, 0};
+	int			unused;
+
+	if (vacuum_portal == NULL)
+		vacuum_portal = AllocSetContextCreate(TopMemoryContext, "gmp_chainer vacuum", ALLOCSET_DEFAULT_SIZES);
+	PortalContext = vacuum_portal;
+	(void) run_in_transaction(database, &vacuuming, vacuum_body, &unused);
+	PortalContext = NULL;
+	MemoryContextReset(vacuum_portal);
 }
 
 /* The server's current jsonlog file and its size: what the login watch reads. */
@@ -399,6 +480,7 @@ gmp_chainer_main(Datum main_arg)
 	Schedule	chain_schedule = {0, 0};
 	Schedule	watch_schedule = {0, 0};
 	LogMark		watched_log = {"", -1};	/* where the jsonlog stood at the last successful watch */
+	int64		chained_unvacuumed = 0; /* events chained since the staging table's last vacuum */
 
 	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
 
@@ -461,6 +543,13 @@ gmp_chainer_main(Datum main_arg)
 			PassOutcome outcome = run_pass(database, &chaining, &result);
 
 			chain_schedule.due = next_due(&chain_schedule, now, outcome, result >= chainer_max_events);
+			if (outcome == PASS_DONE)
+				chained_unvacuumed += result;
+			if (chainer_vacuum_events > 0 && chained_unvacuumed >= chainer_vacuum_events)
+			{
+				vacuum_staging(database);
+				chained_unvacuumed = 0;
+			}
 		}
 		now = GetCurrentTimestamp();
 		if (chainer_login_watch && now >= watch_schedule.due)
@@ -593,6 +682,12 @@ _PG_init(void)
 							"Most events chained in one transaction.",
 							"A pass that chains this many starts the next at once.",
 							&chainer_max_events, 10000, 1, 1000000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	/* SUSET, not SIGHUP: a database may have its own (ALTER DATABASE … SET), which its
+	 * worker reads as it connects. */
+	DefineCustomIntVariable("gmp_chainer.vacuum_events",
+							"Events chained between two vacuums of the staging table by the worker.",
+							"0: never (autovacuum alone, at most once a minute).",
+							&chainer_vacuum_events, 2000, 0, 100000000, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("gmp_chainer.login_watch",
 							 "Whether the workers also watch the logins (gmp_audit.record_failed_logins) every naptime.",
 							 "Off: every gmp command watches as it connects, as without the library.",

@@ -64,8 +64,9 @@ public enum NativeAudit {
                      installedVersion: try row.decode("installed", as: String?.self))
     }
 
-    /// Creates the extension if `wanted`, available, not yet created and the role may,
-    /// then binds what is wanted; records nothing when all is already so. Only on a schema
+    /// Creates the extension if `wanted`, available, not yet created and the role may, or
+    /// updates it to the server's version when that is newer (1.0 → 1.1: the trigger pins
+    /// its settings itself), then binds what is wanted; records nothing when all is already so. Only on a schema
     /// whose code knows how to bind (a test migrating to an older version gets neither).
     /// Runs in the caller's transaction.
     static func bind(wanted: Bool, on db: PostgresConnection) throws {
@@ -73,15 +74,25 @@ public enum NativeAudit {
             SELECT to_regprocedure('gmp_audit.bind_audit_implementation(boolean)') IS NOT NULL AS bindable,
                    EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = \(extensionName)) AS available,
                    EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = \(extensionName)) AS installed,
+                   EXISTS (SELECT FROM pg_catalog.pg_extension e
+                           JOIN pg_catalog.pg_available_extensions a ON a.name = e.extname
+                           JOIN pg_catalog.pg_extension_update_paths(e.extname) u
+                             ON u.source = e.extversion AND u.target = a.default_version AND u.path IS NOT NULL
+                           WHERE e.extname = \(extensionName) AND e.extversion <> a.default_version) AS outdated,
                    (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser
             """)[0]
         guard try row.decode("bindable", as: Bool.self) else { return }
-        if wanted, try row.decode("available", as: Bool.self), try !row.decode("installed", as: Bool.self),
-           try row.decode("superuser", as: Bool.self) {
+        let superuser: Bool = try row.decode("superuser")
+        if wanted, try row.decode("available", as: Bool.self), try !row.decode("installed", as: Bool.self), superuser {
             try db.execute("SELECT set_config('gmp.reason', 'gmp db migrate: the native audit trigger (extension gmp_audit_native)', true)")
             try db.execute("CREATE EXTENSION gmp_audit_native")
             // Its trigger is SECURITY DEFINER: gmp_definer's, never the superuser's (issue 20).
             try db.execute("SELECT gmp_meta.give_definers_their_owner()")
+        } else if try row.decode("outdated", as: Bool.self), superuser {
+            // The server has a newer version than this database created (1.1: the trigger
+            // pins its settings itself, not through SET clauses at every row).
+            try db.execute("SELECT set_config('gmp.reason', 'gmp db migrate: the native audit trigger updated to the version the server has (extension gmp_audit_native)', true)")
+            try db.execute("ALTER EXTENSION gmp_audit_native UPDATE")
         }
         try db.execute("""
             SELECT set_config('gmp.reason', \(wanted ? "gmp db migrate: binding the audit implementation wanted (native when installed)" : "gmp db migrate: binding the PL/pgSQL audit implementation (GMP_AUDIT_NATIVE=off)"), true)
