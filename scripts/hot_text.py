@@ -22,6 +22,7 @@ that has since been renamed or removed is ignored by the linker
 (`--no-warn-symbol-ordering`: it only lays out the symbols it finds), so a stale list costs locality, never correctness. Standard library only.
 """
 import os
+import re
 import sys
 
 
@@ -64,6 +65,8 @@ def main() -> int:
     seen: set[str] = set()
     for path in sys.argv[2:]:
         for name in functions(path, binary):
+            # callgrind marks a recursive call's frames "name'2": the symbol is "name".
+            name = re.sub(r"'\d+$", "", name)
             if name and name not in seen and not name.startswith("0x"):
                 seen.add(name)
                 print(name)

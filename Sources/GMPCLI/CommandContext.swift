@@ -30,7 +30,7 @@ struct CommandContext {
     /// protocol messages (diagnostics; the tests count round trips with it, issue 18).
     let protocolTracePath: String?
 
-    init(options: GlobalOptions, commandName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    init(options: GlobalOptions, commandName: String, environment: [String: String] = ProcessEnvironment.current()) throws {
         let loaded = try ConfigLocator.load(explicitPath: options.config, environment: environment)
         settings = try Settings.resolve(databaseFlag: options.database, userFlag: options.user, colorFlag: options.color,
                                         environment: environment, file: loaded?.0, configPath: loaded?.1,

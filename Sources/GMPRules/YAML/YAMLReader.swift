@@ -226,7 +226,7 @@ private struct YAMLParser {
                 end += 1
             }
             guard end < text.endIndex else { return nil }
-            let name = String(text[text.startIndex..<end]).trimmingWhitespace
+            let name = String(characters: text[text.startIndex..<end]).trimmingWhitespace
             key = YAMLNode(content: .scalar(.init(string: name, style: .plain)), line: line + 1)
             position = end
         }
@@ -276,7 +276,7 @@ private struct YAMLParser {
             }
             end += 1
         }
-        let string = String(text[text.startIndex..<end]).trimmingWhitespace
+        let string = String(characters: text[text.startIndex..<end]).trimmingWhitespace
         return YAMLNode(content: .scalar(.init(string: string, style: .plain)), line: line + 1)
     }
 
@@ -410,7 +410,7 @@ private struct YAMLParser {
                 if character == "#" && text[position - 1] == " " { break }
                 position += 1
             }
-            let string = String(text[start..<position]).trimmingWhitespace
+            let string = String(characters: text[start..<position]).trimmingWhitespace
             guard !string.isEmpty else { throw error(line, "an empty value in a list or mapping") }
             return YAMLNode(content: .scalar(.init(string: string, style: .plain)), line: line + 1)
         }
@@ -471,5 +471,16 @@ private struct YAMLParser {
         }
         position += digits
         return Character(scalar)
+    }
+}
+
+extension String {
+    /// The characters of a YAML line's slice as one string, appended one at a time: the
+    /// generic `String(_:)` over a slice goes through `append(contentsOf:)`, whose dynamic
+    /// casts (and, on first use, a conformance scan) cost ~30 k instructions for each key
+    /// of the configuration that every command reads (issue 18).
+    fileprivate init(characters: ArraySlice<Character>) {
+        self.init()
+        for character in characters { append(character) }
     }
 }

@@ -196,13 +196,27 @@ enum ASCIIFormat {
     }
 
     /// Appends the decimal digits of `value` (≥ 0), left-padded with zeros to `width`.
+    ///
+    /// Digit by digit in place: through `String(value)` each call allocated twice, ~800
+    /// instructions, and a timestamp's text makes seven calls (`db status` writes 82
+    /// timestamps: 0.48 M instructions of a cold command, issue 18).
     static func appendPadded(_ value: Int, width: Int, to bytes: inout [UInt8]) {
         precondition(value >= 0)
-        let digits = Array(String(value).utf8)
-        if digits.count < width {
-            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count))
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
         }
-        bytes.append(contentsOf: digits)
+        let end = bytes.count + max(width, count)
+        while bytes.count < end { bytes.append(UInt8(ascii: "0")) }
+        var remaining = value
+        var index = end - 1
+        while remaining > 0 {
+            bytes[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+            remaining /= 10
+            index -= 1
+        }
     }
 
     /// Appends `YYYY-MM-DD`. Years 0–9999 take four digits; others (reachable only by
