@@ -85,6 +85,8 @@ public indirect enum JSONValue: Sendable, Equatable {
             case UInt8(ascii: "{"):
                 at += 1
                 var members: [Member] = []
+                // Room for a usual object's members at once, not regrown 1, 2, 4, 8 (issue 14).
+                members.reserveCapacity(8)
                 skipSpace()
                 if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
                 while true {
