@@ -38,6 +38,22 @@ public enum JSONStringEscape {
         out += "\""
     }
 
+    /// `quoted(text)` appended to UTF-8 bytes (the CLI's document writer builds its output
+    /// as bytes, not by appending to a String: issue 14). The text's bytes are copied
+    /// whole and looked over once in place; only text that needs an escape goes through
+    /// `quoted`, the one home of the escapes.
+    public static func append(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        let start = out.count
+        out.append(contentsOf: text.utf8)
+        for index in start..<out.count where out[index] == UInt8(ascii: "\"") || out[index] == UInt8(ascii: "\\") || out[index] < 0x20 {
+            out.removeSubrange((start - 1)...)
+            out.append(contentsOf: quoted(text).utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
     /// The character a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`)
     /// stands for; nil for `u` (see `scalar`) and for anything that is no escape.
     public static func character(_ letter: UInt8) -> Unicode.Scalar? {

@@ -14,21 +14,36 @@ struct JSONDocument {
     typealias Malformed = JSONValue.Malformed
 
     let root: Value
+    /// Bytes to reserve for the output: twice the parsed text (the indentation), so that
+    /// a large document is not copied as its buffer grows.
+    private let expectedBytes: Int
 
     init(parsing text: String) throws {
         root = try JSONValue(parsing: text)
+        expectedBytes = 2 * text.utf8.count
     }
 
     /// A document built in memory (`JSONEncodable`), written in the same shape.
     init(_ root: JSONValue) {
         self.root = root
+        expectedBytes = 0
     }
 
     /// The normalised text, without a final newline.
     var text: String {
-        var out = ""
+        String(decoding: bytes(), as: UTF8.self)
+    }
+
+    /// The normalised text as UTF-8, with `end` (a newline) after it: built as bytes,
+    /// not by appending to a String, whose every append re-checks its storage (three
+    /// quarters of re-writing a material trace's 190 kB, issue 14), and written out as
+    /// they are.
+    func bytes(end: UInt8? = nil) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(expectedBytes)
         var keyed: [String: String] = [:]
         Self.write(root, indent: 0, into: &out, keyed: &keyed)
+        if let end { out.append(end) }
         return out
     }
 
@@ -50,46 +65,46 @@ struct JSONDocument {
 
     /// Appends to `out` directly, without strings of its own for indentation or quoted
     /// keys: `release check --json` re-writes a 39 kB document (start-up, issue 18).
-    private static func write(_ value: Value, indent: Int, into out: inout String, keyed: inout [String: String]) {
+    private static func write(_ value: Value, indent: Int, into out: inout [UInt8], keyed: inout [String: String]) {
         switch value {
         case .object(let members):
-            guard !members.isEmpty else { out += "{}"; return }
-            out += "{\n"
+            guard !members.isEmpty else { out.append(contentsOf: "{}".utf8); return }
+            out.append(contentsOf: "{\n".utf8)
             let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (index, member) in sorted.enumerated() {
                 indentation(indent + 1, into: &out)
                 JSONStringEscape.append(member.key, to: &out)
-                out += " : "
+                out.append(contentsOf: " : ".utf8)
                 let value = isLotKey(member.key) ? typedBack(member.value, keyed: &keyed) : member.value
                 write(value, indent: indent + 1, into: &out, keyed: &keyed)
-                out += index == sorted.count - 1 ? "\n" : ",\n"
+                out.append(contentsOf: (index == sorted.count - 1 ? "\n" : ",\n").utf8)
             }
             indentation(indent, into: &out)
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         case .array(let elements):
-            guard !elements.isEmpty else { out += "[]"; return }
-            out += "[\n"
+            guard !elements.isEmpty else { out.append(contentsOf: "[]".utf8); return }
+            out.append(contentsOf: "[\n".utf8)
             for (index, element) in elements.enumerated() {
                 indentation(indent + 1, into: &out)
                 write(element, indent: indent + 1, into: &out, keyed: &keyed)
-                out += index == elements.count - 1 ? "\n" : ",\n"
+                out.append(contentsOf: (index == elements.count - 1 ? "\n" : ",\n").utf8)
             }
             indentation(indent, into: &out)
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .string(let string):
             JSONStringEscape.append(timestamp(string) ?? string, to: &out)
         case .number(let text):
-            out += text
+            out.append(contentsOf: text.utf8)
         case .bool(let flag):
-            out += flag ? "true" : "false"
+            out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .null:
-            out += "null"
+            out.append(contentsOf: "null".utf8)
         }
     }
 
     /// Two spaces a level.
-    private static func indentation(_ level: Int, into out: inout String) {
-        for _ in 0..<level { out += "  " }
+    private static func indentation(_ level: Int, into out: inout [UInt8]) {
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
     }
 
     /// The fields that name lots (`lot`, `lots`, `parent`); a switch, not a `Set`, so that

@@ -34,14 +34,14 @@ struct Output {
     /// stdout in the same one shape; written only with `--json`.
     func document(_ value: some JSONEncodable) throws {
         guard json else { return }
-        StandardStream.output.write(JSONDocument(value.jsonValue).text + "\n")
+        StandardStream.output.write(JSONDocument(value.jsonValue).bytes(end: UInt8(ascii: "\n")))
     }
 
     /// A JSON document written elsewhere (the server's jsonb), to stdout in gmp's one
     /// shape; written only with `--json`.
     func serverDocument(_ text: String) throws {
         guard json else { return }
-        StandardStream.output.write(try JSONDocument(parsing: text).text + "\n")
+        StandardStream.output.write(try JSONDocument(parsing: text).bytes(end: UInt8(ascii: "\n")))
     }
 
     /// A `show` command's answer: with `--json` the server's document, otherwise the lines

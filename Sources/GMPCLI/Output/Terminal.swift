@@ -89,16 +89,24 @@ enum StandardStream: Int32 {
 
     func write(_ text: String) {
         var text = text
-        text.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(rawValue, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return // A closed pipe: nothing more can be said.
-                }
-                offset += written
+        text.withUTF8 { write($0) }
+    }
+
+    /// Bytes already in UTF-8 (`JSONDocument.bytes`): written as they are, with no String
+    /// around them.
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { write($0) }
+    }
+
+    private func write(_ buffer: UnsafeBufferPointer<UInt8>) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(rawValue, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return // A closed pipe: nothing more can be said.
             }
+            offset += written
         }
     }
 }

@@ -58,14 +58,24 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
 
         mutating func skipSpace() {
-            while at < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[at]) { at += 1 }
+            while at < bytes.count {
+                switch bytes[at] {
+                case 0x20, 0x0A, 0x0D, 0x09: at += 1
+                default: return
+                }
+            }
         }
 
         mutating func expect(_ literal: String) throws {
             for byte in literal.utf8 {
-                guard at < bytes.count, bytes[at] == byte else { throw Malformed(offset: at) }
-                at += 1
+                try expect(byte)
             }
+        }
+
+        /// One byte: the punctuation between members, read without a String (issue 14).
+        mutating func expect(_ byte: UInt8) throws {
+            guard at < bytes.count, bytes[at] == byte else { throw Malformed(offset: at) }
+            at += 1
         }
 
         mutating func value() throws -> JSONValue {
@@ -75,18 +85,20 @@ public indirect enum JSONValue: Sendable, Equatable {
             case UInt8(ascii: "{"):
                 at += 1
                 var members: [Member] = []
+                // Room for a usual object's members at once, not regrown 1, 2, 4, 8 (issue 14).
+                members.reserveCapacity(8)
                 skipSpace()
                 if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
                 while true {
                     skipSpace()
                     let key = try string()
                     skipSpace()
-                    try expect(":")
+                    try expect(UInt8(ascii: ":"))
                     members.append(Member(key, try value()))
                     skipSpace()
                     guard at < bytes.count else { throw Malformed(offset: at) }
                     if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-                    try expect("}")
+                    try expect(UInt8(ascii: "}"))
                     return .object(members)
                 }
             case UInt8(ascii: "["):
@@ -99,7 +111,7 @@ public indirect enum JSONValue: Sendable, Equatable {
                     skipSpace()
                     guard at < bytes.count else { throw Malformed(offset: at) }
                     if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-                    try expect("]")
+                    try expect(UInt8(ascii: "]"))
                     return .array(elements)
                 }
             case UInt8(ascii: "\""):
@@ -145,7 +157,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
 
         mutating func string() throws -> String {
-            try expect("\"")
+            try expect(UInt8(ascii: "\""))
             // Most strings have no escape: taken whole from the bytes, not scalar by scalar
             // (which was most of the time `--json` spent re-writing a large document).
             var end = at
