@@ -98,16 +98,21 @@ struct FailedLoginTests {
     }
 
     /// Records through `gmp_audit.record_failed_logins()` as gmp does on connecting, and
-    /// says how often that called the full reader, `gmp_audit.read_failed_logins()`.
+    /// says how often that called the full reader, `gmp_audit.read_failed_logins()`: the
+    /// difference within the transaction, as the session's counts not yet flushed (at most
+    /// once a second) also hold its earlier transactions' calls.
     static func recordCountingReads(_ admin: PostgresConnection) throws -> (recorded: Int, reads: Int64) {
         try admin.transaction { db in
             try db.execute("SET LOCAL track_functions = 'pl'")
+            let readerCalls = {
+                try db.query("""
+                    SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_xact_user_functions
+                    WHERE schemaname = 'gmp_audit' AND funcname = 'read_failed_logins'
+                    """)[0].decode("n") as Int64
+            }
+            let before = try readerCalls()
             let recorded = try FailedLogins.record(on: db)
-            let reads: Int64 = try db.query("""
-                SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_xact_user_functions
-                WHERE schemaname = 'gmp_audit' AND funcname = 'read_failed_logins'
-                """)[0].decode("n")
-            return (recorded, reads)
+            return (recorded, try readerCalls() - before)
         }
     }
 
