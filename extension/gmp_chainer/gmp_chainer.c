@@ -17,7 +17,8 @@
  * are recorded, and an account locked, within a naptime or so of the server logging them,
  * with no gmp command run. A pass finds the jsonlog's size first (current_logfiles, a
  * stat): while it has not grown since the last successful watch, nothing new can be in it
- * and the pass ends there, with no transaction. Each gmp client learns at connection time, with no statement,
+ * and the pass ends there, with no transaction; so does every pass on a server that writes
+ * no jsonlog, where the watch would answer 0 at once. Each gmp client learns at connection time, with no statement,
  * that it need not send the watch itself: gmp_chainer.login_watch_active is reported to
  * every client (GUC_REPORT, read by libpq's PQparameterStatus) and says "on" only in a
  * database whose worker watched successfully a moment ago (shared memory below). No client
