@@ -633,6 +633,12 @@ $$;
 -- content: checked once per DELETE statement over all the rows it deleted (the statement is
 -- undone otherwise), as one join rather than a PL/pgSQL call and a lookup per row, which
 -- was a third of the chaining's cost per event (issue 19, docs/benchmarks.md).
+-- Each deleted row looks its event up through event_write_order (a LATERAL with LIMIT, so
+-- always an index probe a row): written as NOT EXISTS, the anti-join was planned from the
+-- trail's statistics and, in the chainer's long-lived session, was at times a hash join
+-- that read and hashed the whole trail for every batch: half the worker's time, growing
+-- with the trail (issue 18, docs/benchmarks.md "Audit write cost: the guard's plan").
+-- event_write_order is unique: at most one event a row.
 CREATE OR REPLACE FUNCTION gmp_audit.guard_pending_delete() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -640,13 +646,15 @@ DECLARE
 BEGIN
     SELECT g.write_order INTO stray
     FROM gone g
-    WHERE NOT EXISTS (
-        SELECT FROM gmp_audit.event e
-        WHERE e.write_order = g.write_order AND e.occurred_at = g.occurred_at
-          AND e.transaction_id = g.transaction_id AND e.actor = g.actor AND e.action = g.action
-          AND e.table_name = g.table_name AND e.record_key IS NOT DISTINCT FROM g.record_key
-          AND e.old_values IS NOT DISTINCT FROM g.old_values AND e.new_values IS NOT DISTINCT FROM g.new_values
-          AND e.reason IS NOT DISTINCT FROM g.reason)
+    LEFT JOIN LATERAL (SELECT e.write_order, e.occurred_at, e.transaction_id, e.actor, e.action, e.table_name,
+                              e.record_key, e.old_values, e.new_values, e.reason
+                       FROM gmp_audit.event e WHERE e.write_order = g.write_order LIMIT 1) e ON true
+    WHERE e.write_order IS NULL
+       OR NOT (e.occurred_at = g.occurred_at
+               AND e.transaction_id = g.transaction_id AND e.actor = g.actor AND e.action = g.action
+               AND e.table_name = g.table_name AND e.record_key IS NOT DISTINCT FROM g.record_key
+               AND e.old_values IS NOT DISTINCT FROM g.old_values AND e.new_values IS NOT DISTINCT FROM g.new_values
+               AND e.reason IS NOT DISTINCT FROM g.reason)
     ORDER BY g.write_order
     LIMIT 1;
     IF FOUND THEN
