@@ -796,15 +796,15 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH triggers AS (
         SELECT count(*) FILTER (WHERE t.tgfoid = to_regprocedure('gmp_audit.record_change_native()')) AS native,
                count(*) FILTER (WHERE t.tgfoid = 'gmp_audit.record_change()'::regprocedure) AS plpgsql
-        FROM pg_trigger t WHERE t.tgname = 'audit' AND NOT t.tgisinternal
+        -- One CASE, not two column conditions: the planner looks up no column statistics
+        -- (a fresh backend's first reads of pg_statistic, for db status; issue 18).
+        FROM pg_trigger t WHERE CASE WHEN t.tgisinternal THEN false ELSE t.tgname::text = 'audit' END
     ), hash AS (
-        -- event_hash_v2's body depends on the function it calls (a SQL-standard body).
-        SELECT EXISTS (
-            SELECT FROM pg_depend d
-            WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_proc'::regclass
-              AND d.objid = 'gmp_audit.event_hash_v2(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)'::regprocedure
-              AND d.refobjid = to_regprocedure('gmp_audit.event_hash_v2_native(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)')
-        ) AS native
+        -- The function event_hash_v2's SQL-standard body calls, read from its pg_proc row as
+        -- bind_audit_implementation reads it, not from pg_depend through the planner (issue 18);
+        -- a body in a string has none (NULL) and, as in pg_depend, calls nothing.
+        SELECT coalesce(strpos(pg_get_function_sqlbody('gmp_audit.event_hash_v2(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)'::regprocedure),
+                               'gmp_audit.event_hash_v2_native(') > 0, false) AS native
     )
     SELECT CASE WHEN t.native = 0 AND NOT h.native THEN 'plpgsql'
                 WHEN t.plpgsql = 0 AND h.native THEN 'native'
