@@ -138,6 +138,12 @@ extension AuditTrail {
             var inMemory = !tablesDigestAt.isEmpty || tablesDigestAtEnd || head.seq + pending <= replayInMemoryUpTo
             var replay = try reconcile && (inMemory || since != nil || recordSnapshot)
                 ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
+            if replay != nil && (!tablesDigestAt.isEmpty || tablesDigestAtEnd) {
+                // Hashing the replayed tables (a v2 or v3 checkpoint's digest) keeps this
+                // client busy between statements for minutes at 10,000,000 rows: the
+                // session's idle timeout (gmp sets one) must not end the transaction meanwhile.
+                try db.execute("SELECT set_config('idle_in_transaction_session_timeout', '0', true)")
+            }
             var snapshot: AuditCheckpoint.Snapshot?
             var fullBecause: String?
             var olderRows: [String: Int64] = [:]
