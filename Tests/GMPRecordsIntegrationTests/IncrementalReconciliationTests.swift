@@ -170,7 +170,7 @@ struct IncrementalReconciliationTests {
         }
     }
 
-    @Test("another cluster, a snapshot past the wraparound guard, or a changed rendering of the rows reconcile in full")
+    @Test("another cluster, a snapshot past the wraparound guard, too many changed records, or a changed rendering of the rows reconcile in full")
     func guards() throws {
         try Self.withTrail { site, _, rejected, base in
             let database = site.site.database
@@ -179,7 +179,9 @@ struct IncrementalReconciliationTests {
                 seq: base.seq, snapshot: AuditCheckpoint.Snapshot(cluster: base.snapshot.cluster &+ 1, xmin: base.snapshot.xmin,
                                                                   schema: base.snapshot.schema))
             let old = AuditTrail.IncrementalBase(seq: base.seq, snapshot: base.snapshot, maximumXidAge: 0)
-            for (name, guarded) in [("another cluster", other), ("too old", old)] {
+            // The silent update above touches one key: more than none is too many here.
+            let crowded = AuditTrail.IncrementalBase(seq: base.seq, snapshot: base.snapshot, maximumTouchedKeys: 0)
+            for (name, guarded) in [("another cluster", other), ("too old", old), ("too many changes", crowded)] {
                 let verification = try Self.expectSameVerdict(database, guarded, incremental: false, "\(name)")
                 #expect(!verification.isIntact && verification.reconciliation?.fullBecause != nil, "\(name)")
             }

@@ -7,6 +7,17 @@ import Testing
 struct IncrementalReconciliationRulesTests {
     static let snapshot = AuditCheckpoint.Snapshot(cluster: 42, xmin: 1_000, schema: Array(repeating: 1, count: 32))
 
+    @Test("touched keys are counted once each, over all tables (the cap on the shortcut's memory)")
+    func touchedCount() {
+        var plan = IncrementalReconciliation(checkpointSeq: 100)
+        plan.touch(table: "gmp.lot", key: "A")
+        plan.touch(table: "gmp.lot", key: "A")
+        plan.touch(table: "gmp.lot", key: nil)
+        plan.touch(table: "gmp.unit", key: "A")
+        #expect(plan.touchedCount == 3)
+        #expect(IncrementalReconciliation.maximumTouchedKeys > 0)
+    }
+
     @Test("images under touched keys are replayed, the others counted up to the checkpoint and refused after it")
     func routing() {
         var plan = IncrementalReconciliation(checkpointSeq: 100)

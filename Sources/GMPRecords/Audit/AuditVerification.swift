@@ -161,12 +161,16 @@ extension AuditTrail {
                         fullBecause = "the cluster's identity cannot be read (pg_control_system)"
                     }
                     if fullBecause == nil {
-                        let touched = try trail.touchedKeys(since: since, tables: run.tables)
-                        replay!.incremental = touched.plan
-                        replay!.keyColumns = Dictionary(run.tables.map { ($0.table.name, $0.table.keyColumn) },
-                                                        uniquingKeysWith: { first, _ in first })
-                        olderRows = touched.olderRows
-                        inMemory = true
+                        if let touched = try trail.touchedKeys(since: since, tables: run.tables) {
+                            replay!.incremental = touched.plan
+                            replay!.keyColumns = Dictionary(run.tables.map { ($0.table.name, $0.table.keyColumn) },
+                                                            uniquingKeysWith: { first, _ in first })
+                            olderRows = touched.olderRows
+                            inMemory = true
+                        } else {
+                            fullBecause = "more than \(since.maximumTouchedKeys) records changed since the checkpoint: "
+                                + "reconciled in full, in bounded memory"
+                        }
                     }
                 }
             }

@@ -14,12 +14,16 @@ extension AuditTrail {
         public let snapshot: AuditCheckpoint.Snapshot
         /// ``IncrementalReconciliation/maximumXidAge`` but in tests of the guard.
         public let maximumXidAge: UInt64
+        /// ``IncrementalReconciliation/maximumTouchedKeys`` but in tests of the guard.
+        public let maximumTouchedKeys: Int
 
         public init(seq: Int64, snapshot: AuditCheckpoint.Snapshot,
-                    maximumXidAge: UInt64 = IncrementalReconciliation.maximumXidAge) {
+                    maximumXidAge: UInt64 = IncrementalReconciliation.maximumXidAge,
+                    maximumTouchedKeys: Int = IncrementalReconciliation.maximumTouchedKeys) {
             self.seq = seq
             self.snapshot = snapshot
             self.maximumXidAge = maximumXidAge
+            self.maximumTouchedKeys = maximumTouchedKeys
         }
     }
 
@@ -105,7 +109,7 @@ extension AuditTrail {
     /// the checkpoint and the pending ones, one scan per table that renders nothing but
     /// the key column of the rows written since.
     func touchedKeys(since base: IncrementalBase,
-                     tables: [AuditedTable]) throws -> (plan: IncrementalReconciliation, olderRows: [String: Int64]) {
+                     tables: [AuditedTable]) throws -> (plan: IncrementalReconciliation, olderRows: [String: Int64])? {
         var plan = IncrementalReconciliation(checkpointSeq: base.seq)
         let keyColumns = Dictionary(tables.map { ($0.table.name, $0.table.keyColumn) }, uniquingKeysWith: { first, _ in first })
         for row in try connection.query("""
@@ -126,6 +130,8 @@ extension AuditTrail {
                 plan.touch(table: signed, key: try row.decode("signed_key", as: String?.self))
             }
         }
+        // Too much changed for the shortcut: nil, and the caller reconciles in full.
+        guard plan.touchedCount <= base.maximumTouchedKeys else { return nil }
         _ = try connection.execute("SELECT set_config('gmp.incremental_xmin', \(String(base.snapshot.xmin & 0xFFFF_FFFF)), true)")
         var olderRows: [String: Int64] = [:]
         for table in tables {
@@ -150,6 +156,7 @@ extension AuditTrail {
                     olderRows[table.table.name, default: 0] += try row.decode("n", as: Int64.self)
                 }
             }
+            guard plan.touchedCount <= base.maximumTouchedKeys else { return nil }
         }
         return (plan, olderRows)
     }
