@@ -250,6 +250,10 @@ def main() -> int:
                     help="generate under the server's own settings (with --database they always are)")
     ap.add_argument("--measure", default="baseline,verify,chain,report",
                     help="which to measure, comma-separated: baseline, verify, chain (--no-reconcile), report")
+    ap.add_argument("--checkpoint", metavar="FILE",
+                    help="also time gmp audit verify --checkpoint FILE (a v3 checkpoint: the incremental "
+                         "reconciliation, issue 18); needs --public-key")
+    ap.add_argument("--public-key", metavar="FILE")
     args = ap.parse_args()
     if not (args.data_dir or args.database):
         ap.error("give --data-dir or --database")
@@ -293,12 +297,18 @@ def main() -> int:
         runs = [("verify", args.gmp, []), ("verify_chain_only", args.gmp, ["--no-reconcile"])]
         if args.compare:
             runs.append(("verify_compared", args.compare, []))
+        if args.checkpoint:
+            runs.append(("verify_checkpoint", args.gmp, ["--checkpoint", args.checkpoint, "--public-key", args.public_key]))
         for name, binary, extra in runs:
             if ("chain" if name == "verify_chain_only" else "verify") not in measure:
                 continue
             kib, seconds, out = peak_rss_kib([binary, "audit", "verify", "--json"] + extra, env)
             doc = json.loads(out)
             assert doc["intact"] and doc["events"] == events, ({k: doc.get(k) for k in ("intact", "events", "first_break")}, events)
+            if name == "verify_checkpoint":
+                assert doc["reconciliation"]["incremental_from"], doc["reconciliation"].get("full_because")
+                print(f"  from checkpoint event {doc['reconciliation']['incremental_from']:,}: "
+                      f"{doc['reconciliation']['rows_checked']:,} rows read", file=sys.stderr)
             timings.setdefault(name, []).append(seconds)
             rss[name] = max(rss.get(name, 0), kib)
         print(f"  run done: {({k: round(v[-1], 2) for k, v in timings.items()})}", file=sys.stderr)
@@ -322,6 +332,11 @@ def main() -> int:
                   f"{events / best[name]:12,.0f} events/s ({best[name]:.2f} s), peak RSS {rss[name] / 1024:.1f} MiB"
                   + (f", {baseline / best[name]:.2f}x the COPY baseline (goal >= 1.00)" if baseline else ""),
                   file=sys.stderr)
+    if "verify_checkpoint" in best:
+        print(f"gmp audit verify --checkpoint (v3, incremental): {events / best['verify_checkpoint']:12,.0f} events/s "
+              f"({best['verify_checkpoint']:.2f} s"
+              + (f", {baseline / best['verify_checkpoint']:.2f}x the COPY baseline" if baseline else "")
+              + f"), peak RSS {rss['verify_checkpoint'] / 1024:.1f} MiB", file=sys.stderr)
     if "verify_compared" in best:
         print(f"{args.compare} audit verify: {events / best['verify_compared']:12,.0f} events/s "
               f"({best['verify_compared']:.2f} s"

@@ -26,7 +26,7 @@ struct ReconciliationCommandTests {
             let text = try Self.gmp(database, as: qa, ["audit", "verify"])
             #expect(text.status == 0 && text.stdout.contains("tables agree with the audit trail:"), "\(text)")
 
-            // A checkpoint (format v2) signs the record tables as the trail replays them too.
+            // A checkpoint (format v2 or v3) signs the record tables as the trail replays them too.
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmp-e2e-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -36,7 +36,9 @@ struct ReconciliationCommandTests {
             #expect(checkpoint.status == 0, "\(checkpoint)")
             #expect((try checkpoint.json()["rows"] as? Int ?? 0) > 0)
             let file = try String(contentsOfFile: "\(directory)/one.checkpoint", encoding: .utf8)
-            #expect(file.hasPrefix("gmp-audit-checkpoint-v2\n") && file.contains("\ntables: "), "\(file)")
+            // v3 where the person may read the cluster's identity (pg_control_system), v2 otherwise.
+            #expect((file.hasPrefix("gmp-audit-checkpoint-v2\n") || file.hasPrefix("gmp-audit-checkpoint-v3\n"))
+                    && file.contains("\ntables: "), "\(file)")
             let withCheckpoint = ["audit", "verify", "--checkpoint", "\(directory)/one.checkpoint",
                                   "--public-key", "\(directory)/qa.key.pub"]
             #expect(try Self.gmp(database, as: qa, withCheckpoint).status == 0)
@@ -68,6 +70,48 @@ struct ReconciliationCommandTests {
                                                                "--out", "\(directory)/two.checkpoint"]),
                                exit: 65, mentioning: ["tables differ"])
             #expect(!FileManager.default.fileExists(atPath: "\(directory)/two.checkpoint"))
+        }
+    }
+
+    /// Issue 18: a v3 checkpoint (for one who may read the cluster's identity) and verify
+    /// reconciling from it; --full, a forged checkpoint, and a change made since.
+    @Test("checkpoint v3 and verify from it: only the changes read, a silent change still exit 65, --full, a forged file refused")
+    func incrementalFromCheckpoint() throws {
+        try TestServer.withMigratedDatabase { database in
+            let qa = try TestAccount.create(in: database, roles: ["qa"])
+            let analyst = try TestAccount.create(in: database, roles: ["qc"], fullName: "Casey Analyst")
+            try Tampering.asSuperuser(database, "GRANT EXECUTE ON FUNCTION pg_catalog.pg_control_system() TO gmp_qa")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmp-e2e-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            #expect(try AccountAndAuditCommandTests.gmp(database, ["audit", "keygen", "--out", "\(directory)/qa.key"]).status == 0)
+            let checkpoint = try Self.gmp(database, as: qa, ["audit", "checkpoint", "--key", "\(directory)/qa.key",
+                                                             "--out", "\(directory)/three.checkpoint", "--json"])
+            #expect(checkpoint.status == 0, "\(checkpoint)")
+            let seq = try checkpoint.json()["seq"] as? Int
+            let file = try String(contentsOfFile: "\(directory)/three.checkpoint", encoding: .utf8)
+            #expect(file.hasPrefix("gmp-audit-checkpoint-v3\n") && file.contains("\nxmin: "), "\(file)")
+            let withCheckpoint = ["audit", "verify", "--checkpoint", "\(directory)/three.checkpoint",
+                                  "--public-key", "\(directory)/qa.key.pub", "--json"]
+            let clean = try Self.gmp(database, as: qa, withCheckpoint)
+            #expect(clean.status == 0, "\(clean)")
+            let reconciliation = try #require(try clean.json()["reconciliation"] as? [String: Any])
+            #expect(reconciliation["incremental_from"] as? Int == seq && reconciliation["full_because"] is NSNull)
+
+            try Tampering.silently(database, tables: ["gmp.account"],
+                                   "UPDATE gmp.account SET full_name = 'Somebody Else' WHERE id = '\(analyst.id)'")
+            expectOneLineError(try Self.gmp(database, as: qa, Array(withCheckpoint.dropLast())), exit: 65,
+                               mentioning: ["gmp.account id=\(analyst.id)", "full_name"])
+            let full = try Self.gmp(database, as: qa, withCheckpoint + ["--full"])
+            #expect(full.status == 65)
+            #expect((try full.json()["reconciliation"] as? [String: Any])?["incremental_from"] is NSNull)
+
+            // The xmin moved on in the file: its signature no longer holds.
+            let forged = file.replacingOccurrences(of: "\nxmin: ", with: "\nxmin: 1")
+            try forged.write(toFile: "\(directory)/forged.checkpoint", atomically: true, encoding: .utf8)
+            let refused = try Self.gmp(database, as: qa, ["audit", "verify", "--checkpoint", "\(directory)/forged.checkpoint",
+                                                          "--public-key", "\(directory)/qa.key.pub"])
+            #expect(refused.status != 0 && refused.stderr.contains("signature"), "\(refused)")
         }
     }
 

@@ -220,7 +220,7 @@ extension ReconciliationFinding.Kind {
     var seq: Int64 {
         switch self {
         case .rowDiffers(_, let seq), .rowMissing(let seq), .eventDoesNotFollow(let seq), .signatureContent(_, let seq): seq
-        case .rowNotInTrail, .tableMissing: 0
+        case .rowNotInTrail, .tableMissing, .untouchedRowCount: 0
         }
     }
 

@@ -59,4 +59,41 @@ struct CheckpointFormatTests {
             #expect(error.problems.contains { $0.hasPrefix("line 5 (tables):") }, "\(error.problems)")
         }
     }
+
+    @Test("a v3 checkpoint adds the reconciled snapshot (cluster, xmin, schema), signed; malformed values are refused")
+    func version3() throws {
+        let tables = AuditCheckpoint.TablesDigest(digest: Array(repeating: 0xAB, count: 32), rows: 905)
+        let snapshot = AuditCheckpoint.Snapshot(cluster: 7_452_018_335_107_654_321, xmin: 4_294_967_301,
+                                                schema: Array(repeating: 0xCD, count: 32))
+        let statement = try AuditCheckpoint.Statement(installation: Self.installation, seq: 42, hash: Array(repeating: 7, count: 32),
+                                                      createdAt: "2026-12-04T18:00:00.000000Z", signer: "quinn",
+                                                      tables: tables, snapshot: snapshot)
+        let checkpoint = try statement.sign(with: Self.key)
+        let text = checkpoint.render()
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 13)
+        #expect(lines[0] == "gmp-audit-checkpoint-v3")
+        #expect(lines[6] == "cluster: 7452018335107654321" && lines[7] == "xmin: 4294967301"
+                && lines[8] == "schema: " + String(repeating: "cd", count: 32))
+        let read = try AuditCheckpoint.parse(text)
+        #expect(read == checkpoint && read.statement.snapshot == snapshot)
+        try read.verify(with: Self.key.publicKey)
+        // The snapshot is signed: an xmin moved later (to let older rows skip the re-reading) breaks it.
+        #expect(throws: CheckpointVerificationError.badSignature(key: Self.key.fingerprint)) {
+            try AuditCheckpoint.parse(text.replacingOccurrences(of: "xmin: 4294967301", with: "xmin: 4294967302"))
+                .verify(with: Self.key.publicKey)
+        }
+        for (bad, line) in [("xmin: 04294967301", "line 8 (xmin)"), ("xmin: +4294967301", "line 8 (xmin)"),
+                            ("cluster: 99999999999999999999", "line 7 (cluster)")] {
+            let original = bad.hasPrefix("xmin") ? "xmin: 4294967301" : "cluster: 7452018335107654321"
+            #expect { _ = try AuditCheckpoint.parse(text.replacingOccurrences(of: original, with: bad)) } throws: { error in
+                (error as? CheckpointFormatError)?.problems.contains { $0.hasPrefix(line) } ?? false
+            }
+        }
+        // A v3 header on a v2 file lacks the snapshot lines.
+        let v2 = try Self.statement(tables: tables).sign(with: Self.key).render()
+        #expect(throws: CheckpointFormatError.self) {
+            _ = try AuditCheckpoint.parse(v2.replacingOccurrences(of: "checkpoint-v2", with: "checkpoint-v3"))
+        }
+    }
 }

@@ -17,6 +17,9 @@ public struct AuditVerification: Sendable {
     /// that precedes the snapshot and the snapshot): not hashed, but replayed after the
     /// chain for the reconciliation, as they will be chained.
     public let pendingEvents: Int
+    /// This snapshot as a v3 checkpoint records it, when asked for and allowed
+    /// (``AuditTrail/verify(checkpoints:reconcile:since:recordSnapshot:tablesDigestAt:tablesDigestAtEnd:replayInMemoryUpTo:openSecondConnection:progress:)``).
+    public var snapshot: AuditCheckpoint.Snapshot?
 
     /// The chain is intact, auditing whole, and (when reconciled) the tables agree with it.
     public var isIntact: Bool {
@@ -27,7 +30,7 @@ public struct AuditVerification: Sendable {
 
 /// The outcome of checking the tables against the trail, in the client.
 public struct AuditReconciliation: Sendable {
-    public let outcome: AuditReconciler.Outcome
+    public internal(set) var outcome: AuditReconciler.Outcome
     /// Audited tables not compared, with why (the verifier may not read them, or their
     /// events do not hold whole rows).
     public let skippedTables: [SkippedTable]
@@ -39,6 +42,11 @@ public struct AuditReconciliation: Sendable {
     public internal(set) var concurrentDigestPass = false
     /// Compared tables settled by the link check (``RecordLinks``), without the key-ordered merge.
     public internal(set) var linkedTables = 0
+    /// Reconciled from the checkpoint at this event (issue 18): only the keys touched
+    /// since were replayed and read, the others counted; nil for a full reconciliation.
+    public internal(set) var incrementalFrom: Int64?
+    /// Why a reconciliation asked to start from a checkpoint was done in full instead.
+    public internal(set) var fullBecause: String?
 
     public struct SkippedTable: Sendable, Hashable {
         public let table: String
@@ -102,7 +110,14 @@ extension AuditTrail {
     ///
     /// A trail of at most `replayInMemoryUpTo` events (``inMemoryReplayLimit``, 0: none
     /// but the empty one) is replayed in memory all the same.
+    ///
+    /// With `since` (a v3 checkpoint, issue 18), only the record keys touched since its
+    /// snapshot are replayed, in memory, and read; the other rows are counted
+    /// (``IncrementalReconciliation``). When its guard refuses (another cluster, a snapshot
+    /// too old, the tables' rendering changed), the reconciliation is full, saying why.
+    /// With `recordSnapshot`, the result carries this snapshot for a v3 checkpoint.
     public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [], reconcile: Bool = false,
+                       since: IncrementalBase? = nil, recordSnapshot: Bool = false,
                        tablesDigestAt: Set<Int64> = [], tablesDigestAtEnd: Bool = false,
                        replayInMemoryUpTo: Int64 = AuditTrail.inMemoryReplayLimit,
                        openSecondConnection: (() throws -> PostgresConnection)? = nil,
@@ -120,8 +135,46 @@ extension AuditTrail {
             // memory); otherwise the trail is merged with the tables in key order, in
             // bounded memory, alongside this pass (issue 18).
             let pending = try trail.pendingCount()
-            let inMemory = !tablesDigestAt.isEmpty || tablesDigestAtEnd || head.seq + pending <= replayInMemoryUpTo
-            var replay = try reconcile && inMemory ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
+            var inMemory = !tablesDigestAt.isEmpty || tablesDigestAtEnd || head.seq + pending <= replayInMemoryUpTo
+            var replay = try reconcile && (inMemory || since != nil || recordSnapshot)
+                ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
+            if replay != nil && (!tablesDigestAt.isEmpty || tablesDigestAtEnd) {
+                // Hashing the replayed tables (a v2 or v3 checkpoint's digest) keeps this
+                // client busy between statements for minutes at 10,000,000 rows: the
+                // session's idle timeout (gmp sets one) must not end the transaction meanwhile.
+                try db.execute("SELECT set_config('idle_in_transaction_session_timeout', '0', true)")
+            }
+            var snapshot: AuditCheckpoint.Snapshot?
+            var fullBecause: String?
+            var olderRows: [String: Int64] = [:]
+            if let run = replay, since != nil || recordSnapshot {
+                let state = try trail.snapshotState(tables: run.tables)
+                snapshot = recordSnapshot ? state?.snapshot : nil
+                if let since {
+                    if !tablesDigestAt.isEmpty || tablesDigestAtEnd {
+                        fullBecause = "the record tables' digest of a v2 checkpoint needs every row replayed"
+                    } else if let state {
+                        fullBecause = IncrementalReconciliation.refusal(
+                            of: since.snapshot, cluster: state.snapshot.cluster, xmax: state.xmax,
+                            schema: state.snapshot.schema, maximumXidAge: since.maximumXidAge)
+                    } else {
+                        fullBecause = "the cluster's identity cannot be read (pg_control_system)"
+                    }
+                    if fullBecause == nil {
+                        if let touched = try trail.touchedKeys(since: since, tables: run.tables) {
+                            replay!.incremental = touched.plan
+                            replay!.keyColumns = Dictionary(run.tables.map { ($0.table.name, $0.table.keyColumn) },
+                                                            uniquingKeysWith: { first, _ in first })
+                            olderRows = touched.olderRows
+                            inMemory = true
+                        } else {
+                            fullBecause = "more than \(since.maximumTouchedKeys) records changed since the checkpoint: "
+                                + "reconciled in full, in bounded memory"
+                        }
+                    }
+                }
+            }
+            if !inMemory { replay = nil }
             var tally = try reconcile && !inMemory ? trail.startTally() : nil
             let secondPass = tally.flatMap { trail.startSecondPass($0, opening: openSecondConnection) }
             var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count + Self.copyExtraFields)
@@ -151,7 +204,9 @@ extension AuditTrail {
                 }
                 try pendingDecoder.finish()
             }
-            var reconciliation = try replay.map { try trail.finishReconciliation($0, progress: progress) }
+            var reconciliation = try replay.map {
+                try trail.finishIncrementalReconciliation($0, olderRows: olderRows, progress: progress)
+            }
             if let tally {
                 let clock = ContinuousClock()
                 let start = clock.now
@@ -162,9 +217,10 @@ extension AuditTrail {
                                                                 progress: progress)
                 reconciliation?.concurrentDigestPass = rows != nil
             }
+            reconciliation?.fullBecause = fullBecause
             return AuditVerification(verdict: verifier.finish(head: (seq: head.seq, hash: head.hash)),
                                      recordedHead: head, machineryProblems: problems, bytes: outcome.bytes,
-                                     reconciliation: reconciliation, pendingEvents: Int(pending))
+                                     reconciliation: reconciliation, pendingEvents: Int(pending), snapshot: snapshot)
         }
     }
 

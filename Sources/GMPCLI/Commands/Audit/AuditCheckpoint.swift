@@ -14,8 +14,11 @@ struct AuditCheckpointCommand: GMPCommand {
             'gmp audit verify --checkpoint FILE --public-key KEY.pub' proves the trail \
             still extends it: a rewrite of history, even with recomputed hashes, fails. \
             The tables are reconciled with the trail first (a checkpoint is refused while \
-            they differ), and the file (format v2) also signs a digest of the record \
-            tables as the trail replays them at that event (gmp help audit-trail).
+            they differ), and the file (format v3) also signs a digest of the record \
+            tables as the trail replays them at that event, and the snapshot they were \
+            reconciled in, from which a later verify reads only what changed since (gmp \
+            help audit-trail). Without the right to read the cluster's identity \
+            (pg_control_system) the file is v2.
 
             Examples:
               gmp audit checkpoint --key ~/qa.key --out checkpoints/2026-12-04.json
@@ -41,7 +44,8 @@ struct AuditCheckpointCommand: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let trail = AuditTrail(connection)
         // The tables too: QA's signature then also says they agreed with the trail.
-        let verification = try trail.verify(reconcile: true, tablesDigestAtEnd: true)
+        // And the snapshot it did so in (format v3): later verifications reconcile from there.
+        let verification = try trail.verify(reconcile: true, recordSnapshot: true, tablesDigestAtEnd: true)
         guard case .intact(let summary) = verification.verdict, verification.isIntact,
               let tables = verification.reconciliation?.tablesDigests[summary.lastSeq] else {
             throw Failure(exitCode: .refused,
@@ -51,7 +55,7 @@ struct AuditCheckpointCommand: GMPCommand {
         let checkpoint = try AuditCheckpoint.Statement(
             installation: try trail.installationID().uuidString.lowercased(), seq: summary.lastSeq,
             hash: summary.lastHash.bytes, createdAt: Timestamp.now().iso8601, signer: connection.userName,
-            tables: tables
+            tables: tables, snapshot: verification.snapshot
         ).sign(with: signingKey)
         // Recorded and written together: a failure to write the file rolls back the record.
         try connection.transaction(retry: .never) { db in

@@ -24,6 +24,12 @@ struct AuditVerify: GMPCommand {
             off (a superuser can) is named by table, key and the fields that differ. \
             --no-reconcile checks the chain alone.
 
+            With a v3 checkpoint (gmp audit checkpoint since issue 18), only the records \
+            changed since its event are replayed and their rows read; every other row is \
+            counted, as the checkpoint's snapshot held it (gmp help audit-trail, \
+            "Incremental reconciliation"). --full reconciles every row all the same, and \
+            checks the record tables' digest the checkpoint signed.
+
             Exit 0 when intact; 65 when broken, when a row or signature differs from the \
             trail, or when auditing is weakened (a trigger disabled, a table not audited).
 
@@ -40,6 +46,8 @@ struct AuditVerify: GMPCommand {
     var publicKey: String?
     @Flag(name: .customLong("no-reconcile"), help: "Check the chain only, not the tables against it.")
     var noReconcile = false
+    @Flag(help: "Reconcile every row, even from a v3 checkpoint (which otherwise reads only the records changed since).")
+    var full = false
 
     func validate() throws {
         if !checkpointFiles.isEmpty && publicKey == nil {
@@ -78,9 +86,16 @@ struct AuditVerify: GMPCommand {
         secondSession.promptsForPassword = false
         let clock = ContinuousClock()
         let start = clock.now
+        // From the latest v3 checkpoint, unless --full or a v2 checkpoint's digest needs every row.
+        let incremental = noReconcile || full || checkpoints.contains { $0.statement.tables != nil && $0.statement.snapshot == nil }
+            ? nil : checkpoints.filter { $0.statement.snapshot != nil }.max { $0.seq < $1.seq }
         let verification = try AuditTrail(connection).verify(
             checkpoints: checkpoints.map { (seq: $0.seq, hash: $0.hash) }, reconcile: !noReconcile,
-            tablesDigestAt: noReconcile ? [] : Set(checkpoints.filter { $0.statement.tables != nil }.map(\.seq)),
+            since: incremental.flatMap { checkpoint in
+                checkpoint.statement.snapshot.map { AuditTrail.IncrementalBase(seq: checkpoint.seq, snapshot: $0) }
+            },
+            tablesDigestAt: noReconcile || incremental != nil
+                ? [] : Set(checkpoints.filter { $0.statement.tables != nil }.map(\.seq)),
             // The reconciliation's digest pass runs on a second session, alongside the chain's (issue 18).
             openSecondConnection: { try secondSession.connect(startingEmbedded: false, recordingFailedLogins: false) }
         ) { progress.update($0) }

@@ -35,6 +35,10 @@ extension AuditVerify {
         let rowsPerSecond: Int
         let skippedTables: [Skipped]
         let findings: [Finding]
+        /// Reconciled from the v3 checkpoint at this event: only the records changed since were read.
+        let incrementalFrom: Nullable<Int64>
+        /// Why a v3 checkpoint's incremental reconciliation was not taken (null when it was, or not asked for).
+        let fullBecause: Nullable<String>
 
         init(_ reconciliation: AuditReconciliation) {
             let outcome = reconciliation.outcome
@@ -47,6 +51,8 @@ extension AuditVerify {
             rowsPerSecond = reconciliation.seconds > 0 ? Int(Double(outcome.rowsChecked) / reconciliation.seconds) : 0
             skippedTables = reconciliation.skippedTables.map { Skipped(table: $0.table, reason: $0.reason) }
             findings = outcome.findings.map(Finding.init)
+            incrementalFrom = Nullable(reconciliation.incrementalFrom)
+            fullBecause = Nullable(reconciliation.fullBecause)
         }
     }
 
@@ -62,6 +68,12 @@ extension AuditVerify {
             for finding in outcome.findings {
                 context.output.data(context.output.stdoutStyle.red("  \(finding)"))
             }
+        }
+        if let seq = reconciliation.incrementalFrom {
+            context.output.data("reconciled from checkpoint event \(seq): the records changed since replayed and read, the other rows counted")
+        }
+        if let reason = reconciliation.fullBecause {
+            context.output.data("reconciled in full, not from the checkpoint: \(reason)")
         }
         for skipped in reconciliation.skippedTables {
             context.output.data("not reconciled: \(skipped.table) (\(skipped.reason))")
@@ -83,6 +95,7 @@ extension AuditVerify.ReconciliationDocument.Finding {
         case .rowMissing(let lastSeq): event = lastSeq
         case .eventDoesNotFollow(let eventSeq): event = eventSeq
         case .signatureContent(let id, let eventSeq): (event, signatureID) = (eventSeq, id)
+        case .untouchedRowCount(_, _, let checkpointSeq): event = checkpointSeq
         case .rowNotInTrail, .tableMissing: break
         }
         seq = Nullable(event)

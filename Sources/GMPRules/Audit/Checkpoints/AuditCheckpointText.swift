@@ -12,6 +12,9 @@
 ///     key: 0123456789abcdef
 ///     signature: <base64 of the 64-byte Ed25519 signature>
 ///
+/// Version 3 (`gmp-audit-checkpoint-v3`, issue 18) adds, after `rows`, the snapshot the
+/// tables were reconciled in: `cluster: <system identifier>`, `xmin: <full transaction
+/// id>`, `schema: <64 hex>` (``Snapshot``), what an incremental verification needs.
 /// Version 1 (`gmp-audit-checkpoint-v1`) is the same without the `tables` and `rows`
 /// lines; v1 files stay readable and verifiable. The signature covers the UTF-8 bytes of
 /// every line before `signature:`, each with its LF. Parsing accepts only text that
@@ -21,9 +24,12 @@
 extension AuditCheckpoint {
     static let header = "gmp-audit-checkpoint-v1"
     static let headerV2 = "gmp-audit-checkpoint-v2"
+    static let headerV3 = "gmp-audit-checkpoint-v3"
     /// The keys of the lines after the header, in order, per version.
     static let keys = ["installation", "seq", "hash", "created-at", "signer", "key", "signature"]
     static let keysV2 = ["installation", "seq", "hash", "tables", "rows", "created-at", "signer", "key", "signature"]
+    static let keysV3 = ["installation", "seq", "hash", "tables", "rows", "cluster", "xmin", "schema", "created-at",
+                         "signer", "key", "signature"]
 
     /// The text the signature covers: every line before `signature:`, each LF-terminated.
     public var signedText: String {
@@ -32,12 +38,13 @@ extension AuditCheckpoint {
 
     static func signedText(of statement: Statement, keyFingerprint: String) -> String {
         let tables = statement.tables.map { "tables: \($0.hex)\nrows: \($0.rows)\n" } ?? ""
+        let snapshot = statement.snapshot.map { "cluster: \($0.cluster)\nxmin: \($0.xmin)\nschema: \(Hex.encode($0.schema))\n" } ?? ""
         return """
-        \(statement.tables == nil ? header : headerV2)
+        \(statement.snapshot != nil ? headerV3 : statement.tables == nil ? header : headerV2)
         installation: \(statement.installation)
         seq: \(statement.seq)
         hash: \(Hex.encode(statement.hash))
-        \(tables)created-at: \(statement.createdAt)
+        \(tables)\(snapshot)created-at: \(statement.createdAt)
         signer: \(statement.signer)
         key: \(keyFingerprint)
 
@@ -57,10 +64,11 @@ extension AuditCheckpoint {
         var reader = CheckpointLines(text)
         if reader.lines == [""] { throw CheckpointFormatError(problems: ["the file is empty"]) }
 
-        let version2 = reader.lines.first == headerV2
-        let keys = version2 ? keysV2 : keys
-        if let first = reader.lines.first, first != header, first != headerV2 {
-            reader.problems.append("line 1: must be '\(header)' or '\(headerV2)', found \(quoted(first))")
+        let version3 = reader.lines.first == headerV3
+        let version2 = reader.lines.first == headerV2 || version3
+        let keys = version3 ? keysV3 : version2 ? keysV2 : keys
+        if let first = reader.lines.first, first != header, first != headerV2, first != headerV3 {
+            reader.problems.append("line 1: must be '\(header)', '\(headerV2)' or '\(headerV3)', found \(quoted(first))")
         }
         var values: [String: String] = [:]
         for (offset, key) in keys.enumerated() {
@@ -105,6 +113,23 @@ extension AuditCheckpoint {
             }
             if let digest, let rows { tables = TablesDigest(digest: digest, rows: rows) }
         }
+        var snapshot: Snapshot?
+        if version3 {
+            /// A whole number in plain decimal, 0 included, within UInt64.
+            func number(_ key: String) -> UInt64? {
+                guard let text = values[key] else { return nil }
+                let digits = !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+                guard digits, text == "0" || text.first != "0", let value = UInt64(text) else {
+                    reader.problems.append("\(line(key)): must be a whole number in plain decimal (no sign, no leading zero)")
+                    return nil
+                }
+                return value
+            }
+            let cluster = number("cluster"), xmin = number("xmin")
+            let schema = values["schema"].flatMap { Hex.isLowercase($0, count: 64) ? Hex.decode($0) : nil }
+            if values["schema"] != nil && schema == nil { reader.problems.append("\(line("schema")): \(CheckpointField.hashProblem)") }
+            if let cluster, let xmin, let schema { snapshot = Snapshot(cluster: cluster, xmin: xmin, schema: schema) }
+        }
         let createdAt = values["created-at"]
         if let createdAt, let problem = CheckpointField.createdAtProblem(createdAt) {
             reader.problems.append("\(line("created-at")): \(problem)")
@@ -124,12 +149,12 @@ extension AuditCheckpoint {
         }
 
         guard reader.problems.isEmpty, let installation, let seq, let hash, let createdAt, let signer, let key,
-              let signature, !version2 || tables != nil else {
+              let signature, !version2 || tables != nil, !version3 || snapshot != nil else {
             throw CheckpointFormatError(problems: reader.problems)
         }
         // Cannot throw: the same rules were applied above, with line numbers.
         let statement = try Statement(installation: installation, seq: seq, hash: hash, createdAt: createdAt, signer: signer,
-                                      tables: tables)
+                                      tables: tables, snapshot: snapshot)
         return AuditCheckpoint(statement: statement, keyFingerprint: key, signature: signature)
     }
 

@@ -79,6 +79,12 @@ public struct AuditReconciler {
         /// Signatures whose content hash was recomputed.
         public let signaturesChecked: Int
         public var isConsistent: Bool { findings.isEmpty }
+
+        /// The same with `more` findings after these.
+        public func adding(_ more: [ReconciliationFinding]) -> Outcome {
+            Outcome(findings: findings + more, tables: tables, rowsChecked: rowsChecked, eventsReplayed: eventsReplayed,
+                    signaturesChecked: signaturesChecked)
+        }
     }
 
     public static let signatureTable = "gmp.signature"
@@ -349,7 +355,7 @@ public struct AuditReconciler {
     }
 
     /// The record key a row is filed under: its key column as `->>` prints it.
-    static func key(of row: String, column: String) -> String? {
+    public static func key(of row: String, column: String) -> String? {
         JSONObjectText(row)?.text(column)
     }
 }

@@ -33,6 +33,10 @@ public struct ReconciliationFinding: Sendable, Hashable, CustomStringConvertible
         case signatureContent(signatureID: String, seq: Int64)
         /// The trail writes rows of this table, but the database has no such audited table.
         case tableMissing
+        /// Reconciling from a checkpoint (issue 18): the rows of keys unchanged since
+        /// event `checkpointSeq` number `table`, where the trail leaves `trail`: a row was
+        /// deleted or added outside the trail (key unknown: such rows are counted, not read).
+        case untouchedRowCount(trail: Int64, table: Int64, checkpointSeq: Int64)
     }
 
     /// The table, schema-qualified (`gmp.lot`).
@@ -57,6 +61,7 @@ public struct ReconciliationFinding: Sendable, Hashable, CustomStringConvertible
         case .eventDoesNotFollow: "event_does_not_follow"
         case .signatureContent: "signature_content"
         case .tableMissing: "table_missing"
+        case .untouchedRowCount: "row_count_differs"
         }
     }
 
@@ -76,6 +81,9 @@ public struct ReconciliationFinding: Sendable, Hashable, CustomStringConvertible
             return "signature \(signatureID) (event \(seq)) on \(row) does not hash the content the trail shows it signed"
         case .tableMissing:
             return "table \(table) has audit events but is not in the database as an audited table"
+        case .untouchedRowCount(let trail, let rows, let seq):
+            return "\(table) holds \(rows) rows older than checkpoint event \(seq) under keys unchanged since, the trail leaves \(trail) there: "
+                + "a row was deleted or added outside the trail (verify with --full to name it)"
         }
     }
 }
