@@ -41,7 +41,9 @@ struct Output {
     /// shape; written only with `--json`.
     func serverDocument(_ text: String) throws {
         guard json else { return }
-        StandardStream.output.write(try JSONDocument(parsing: text).bytes(end: UInt8(ascii: "\n")))
+        // Straight from the bytes; the tree only for what that pass leaves to it (issue 14).
+        let end = UInt8(ascii: "\n")
+        StandardStream.output.write(try JSONDocument.rewritten(text, end: end) ?? JSONDocument(parsing: text).bytes(end: end))
     }
 
     /// A `show` command's answer: with `--json` the server's document, otherwise the lines

@@ -86,9 +86,13 @@ public struct JSONObject {
 
     private mutating func lookup(_ key: String) -> JSONValue? {
         let count = members.count
+        // Keys of another length are passed over without a String comparison: most looks
+        // that miss are for optional keys an object does not have (a unit's 14 among its
+        // 3), and each miss cost a full comparison (issue 14).
+        let length = key.utf8.count
         for step in 0..<count {
             let index = (next + step) % count
-            if members[index].key == key {
+            if members[index].key.utf8.count == length, members[index].key == key {
                 next = index + 1 == count ? 0 : index + 1
                 return members[index].value
             }

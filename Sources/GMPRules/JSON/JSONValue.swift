@@ -3,7 +3,7 @@
 /// CLI re-writes them in its one shape (`JSONDocument`) and the model types read
 /// themselves from it (`JSONDecodable`), with no Foundation `JSONDecoder`: its generic
 /// paths cost every cold command the Swift runtime's protocol-conformance scans (issue 18).
-public indirect enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case object([Member])
     case array([JSONValue])
     case string(String)
@@ -44,6 +44,35 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// `Encodable` writes an optional (it leaves the key out).
     public static func object(omittingNil members: [(String, JSONValue?)]) -> JSONValue {
         .object(members.compactMap { key, value in value.map { Member(key, $0) } })
+    }
+
+    /// The end of the number that starts at `start`,
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; nil when none does. Read byte by
+    /// byte: a regex literal is compiled each time it is evaluated, and cost every `--json`
+    /// command milliseconds at start-up (issue 18). The parser's and the CLI's re-writer's
+    /// (`JSONDocument.rewritten`) one grammar of a number.
+    public static func numberEnd(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var at = start
+        func digits() -> Int {
+            let first = at
+            while at < bytes.count, bytes[at] &- UInt8(ascii: "0") < 10 { at += 1 }
+            return at - first
+        }
+        func skip(_ byte: UInt8) -> Bool {
+            guard at < bytes.count, bytes[at] == byte else { return false }
+            at += 1
+            return true
+        }
+        _ = skip(UInt8(ascii: "-"))
+        let leadingZero = at < bytes.count && bytes[at] == UInt8(ascii: "0")
+        let integer = digits()
+        guard integer > 0, !leadingZero || integer == 1 else { return nil }
+        if skip(UInt8(ascii: ".")), digits() == 0 { return nil }
+        if skip(UInt8(ascii: "e")) || skip(UInt8(ascii: "E")) {
+            _ = skip(UInt8(ascii: "+")) || skip(UInt8(ascii: "-"))
+            guard digits() > 0 else { return nil }
+        }
+        return at
     }
 
     private struct Parser {
@@ -127,33 +156,13 @@ public indirect enum JSONValue: Sendable, Equatable {
             }
         }
 
-        /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, read byte by byte: a regex
-        /// literal is compiled each time it is evaluated, and cost every `--json` command
-        /// milliseconds at start-up (issue 18).
         mutating func number() throws -> String {
             let start = at
-            func digits() -> Int {
-                let first = at
-                while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
-                return at - first
+            guard let end = bytes.withUnsafeBufferPointer({ JSONValue.numberEnd(in: $0, from: start) }) else {
+                throw Malformed(offset: start)
             }
-            func skip(_ byte: UInt8) -> Bool {
-                guard at < bytes.count, bytes[at] == byte else { return false }
-                at += 1
-                return true
-            }
-            _ = skip(UInt8(ascii: "-"))
-            let leadingZero = at < bytes.count && bytes[at] == UInt8(ascii: "0")
-            let integer = digits()
-            guard integer > 0, !leadingZero || integer == 1 else { throw Malformed(offset: start) }
-            if skip(UInt8(ascii: ".")) {
-                guard digits() > 0 else { throw Malformed(offset: start) }
-            }
-            if skip(UInt8(ascii: "e")) || skip(UInt8(ascii: "E")) {
-                _ = skip(UInt8(ascii: "+")) || skip(UInt8(ascii: "-"))
-                guard digits() > 0 else { throw Malformed(offset: start) }
-            }
-            return String(decoding: bytes[start..<at], as: UTF8.self)
+            at = end
+            return String(decoding: bytes[start..<end], as: UTF8.self)
         }
 
         mutating func string() throws -> String {
