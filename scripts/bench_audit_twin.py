@@ -33,7 +33,9 @@ Before and after a change, in the same run: --baseline-gmp OTHER_GMP adds databa
 migrated by that gmp (its SQL: the chaining, the trigger binding) with the C trigger declared as
 gmp_audit_native 1.0 declared it (its five SET clauses, which 1.1 leaves to the C) and its
 chainer without its own vacuum of the staging table (gmp_chainer.vacuum_events = 0 for that
-database); the server's libraries are the same for both. --repeat N measures every pair N times over, alternating, so
+database); the server's libraries are the same for both. --baseline-as-is leaves native_base as
+its gmp migrates it (the trigger as the installed extension declares it, the worker's vacuum on):
+a baseline that is today's main. --repeat N measures every pair N times over, alternating, so
 that a drift of the machine's load falls on both; --seconds 0 leaves pgbench out.
 
 Figures and conclusions: docs/benchmarks.md, "Audit trail (issue 3)".
@@ -207,6 +209,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=5, help="seconds per pgbench run")
     ap.add_argument("--only", default="", help="comma-separated database:session pairs to measure (default: all)")
     ap.add_argument("--baseline-gmp", default="", help="another gmp (before a change): migrates database native_base")
+    ap.add_argument("--baseline-as-is", action="store_true",
+                    help="native_base as its gmp migrates it: no 1.0 declaration, the worker's vacuum on")
     ap.add_argument("--repeat", type=int, default=1, help="measure the pairs' server CPU this many times, alternating")
     args = ap.parse_args()
 
@@ -226,7 +230,7 @@ def main() -> int:
                                                              GMP_AUDIT_NATIVE=native),
                        check=True, capture_output=True)
         cluster.psql(database, SETUP)
-        if database == "native_base":
+        if database == "native_base" and not args.baseline_as_is:
             cluster.psql(database, "SELECT set_config('gmp.reason', 'the baseline: the trigger as 1.0 declared it', false);"
                          + NATIVE_1_0_SETTINGS)
             # The worker as before its vacuum of the staging table (read as it connects: restarted).

@@ -15,6 +15,17 @@ struct TraceTextTests {
             .split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
     }
 
+    @Test("a table's line: left-aligned cells padded, right-aligned ones (a quantity) padded before, a cut cell to its column, nothing after the last")
+    func tableLinePadding() {
+        #expect(textTable(header: ["LOT", "QTY", "BY"], rows: [["A-1", "2.5", "alice"], ["B-22", "10", "bob"]], width: nil,
+                          rightAligned: [1])
+                == "LOT   QTY  BY\nA-1   2.5  alice\nB-22   10  bob")
+        #expect(textTable(header: ["QTY", "LOT"], rows: [["1", "A-1"], ["100", "B-22"]], width: nil, rightAligned: [0, 1])
+                == "QTY   LOT\n  1   A-1\n100  B-22")
+        #expect(textTable(header: ["NAME", "X"], rows: [["abcdefghij", "1"], ["ab", "22"]], width: 10)
+                == "NAME    X\nabcde…  1\nab      22")
+    }
+
     @Test("a table's columns count characters whatever the cell: accented, a CRLF (one character), cut with … to fit")
     func tableCountsCharacters() {
         #expect(textTable(header: ["A", "B"], rows: [["é", "x"], ["ab", "y"], ["a\r\nb", "z"]], width: nil)

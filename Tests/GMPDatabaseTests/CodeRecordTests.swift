@@ -313,6 +313,15 @@ struct CodeRecordTests {
             #expect(try rows.map { try $0.decode("checksum", as: String.self) } == [trace.checksum, edited.checksum])
             #expect(try rows[1].decode("source", as: String.self) == edited.sql)
             #expect(try Migrator(code: code).status(on: connection).isUpToDate)
+            // The ledger is read unsorted (issue 18): gmp keeps each file's last application,
+            // by name, as the server's DISTINCT ON did; the text shipped before is pending again.
+            let latest = try connection.query("""
+                SELECT DISTINCT ON (file COLLATE "C") file, checksum FROM gmp_meta.code_applied ORDER BY file COLLATE "C", id DESC
+                """).map { [try $0.decode("file", as: String.self), try $0.decode("checksum", as: String.self)] }
+            let status = try Migrator(code: code).status(on: connection)
+            #expect(status.appliedCode.map { [$0.fileName, $0.checksum] } == latest)
+            #expect(status.appliedCode.filter { $0.fileName == "15_trace.sql" }.map(\.checksum) == [edited.checksum])
+            #expect(try Migrator(code: shipped).status(on: connection).pendingCode == [trace])
             #expect { try connection.execute("UPDATE gmp_meta.code_applied SET source = 'x'") } throws: {
                 ($0 as? PostgresError)?.kind == .permissionDenied
             }

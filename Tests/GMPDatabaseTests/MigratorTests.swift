@@ -80,6 +80,25 @@ struct MigratorTests {
         }
     }
 
+    /// The ledger is read without `ORDER BY` (issue 18): gmp orders the rows itself.
+    @Test("the ledger's rows come back in version order, whatever order the table holds them in")
+    func ledgerOrderedByVersion() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let third = Migration(version: 3, name: "create_tag", sql: "CREATE TABLE tag (name text);")
+            try Migrator(migrations: [first, third], code: []).migrate(on: connection)
+            try Migrator(migrations: [first, second, third], code: []).migrate(on: connection)
+            let stored: [Int] = try connection.query("SELECT version FROM gmp_meta.schema_migrations ORDER BY ctid")
+                .map { try $0.decode("version") }
+            #expect(stored == [1, 3, 2], "the table holds V2 after V3")
+            let status = try Migrator(migrations: [first, second, third], code: []).status(on: connection)
+            #expect(status.applied.map(\.version) == [1, 2, 3])
+            #expect(status.currentVersion == 3)
+            #expect(status.isUpToDate)
+            #expect(try SchemaLedger.read(on: connection).map(\.version) == [1, 2, 3])
+        }
+    }
+
     @Test("a failing migration leaves neither its changes nor its ledger row")
     func failingMigrationRollsBack() throws {
         try TestServer.withDatabase { database in

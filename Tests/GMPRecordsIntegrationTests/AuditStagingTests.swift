@@ -170,33 +170,91 @@ struct AuditStagingTests {
         }
     }
 
-    @Test("a DELETE of pending events is refused whole when any one of them is not in the chain, though the others are")
-    func deleteGuardChecksEveryRowOfTheStatement() throws {
+    /// One writer stages `events` events (one a donor, lazily chained); a superuser copies
+    /// the first into the chain (`reason`: the copy's reason column) and deletes every
+    /// pending event in the same transaction: the guard refuses the DELETE whole, nothing
+    /// leaves the staging table, and the chaining itself still passes the guard and the
+    /// trail verifies.
+    private static func expectCopyThenDeleteRefused(events: Int, reason: String, _ because: String) throws {
         try TestServer.withMigratedDatabase { database in
             let writers = try Writers(database)
             try writers.first.execute("SET gmp.audit_chain = 'after_commit'")
-            try writers.screen(writers.first, writers.donors[0])
-            try writers.screen(writers.first, writers.donors[1])
-            #expect(try writers.pending() == 2)
-            // The guard checks a DELETE statement once, over all its rows (issue 19): the
-            // first event is copied into the chain as it stands, so only the second is not there.
-            DonorAndLotRulesTests.expectSQLState("42501", "superuser deletes both, one of them chained") {
+            for donor in writers.donors.prefix(events) {
+                try writers.screen(writers.first, donor)
+            }
+            #expect(try writers.pending() == Int64(events))
+            DonorAndLotRulesTests.expectSQLState("42501", because) {
                 try writers.admin.execute(script: SQLScript(shippedWithBinary: """
                     BEGIN;
                     INSERT INTO gmp_audit.event (seq, write_order, occurred_at, transaction_id, actor, action, table_name,
                                                  record_key, old_values, new_values, reason, hash)
                     SELECT (SELECT max(seq) + 1 FROM gmp_audit.event), write_order, occurred_at, transaction_id, actor,
-                           action, table_name, record_key, old_values, new_values, reason, sha256('forged')
+                           action, table_name, record_key, old_values, new_values, \(reason), sha256('forged')
                     FROM gmp_audit.pending_event ORDER BY write_order LIMIT 1;
                     DELETE FROM gmp_audit.pending_event;
                     COMMIT;
                     """))
             }
             try? writers.admin.execute("ROLLBACK")
-            #expect(try writers.pending() == 2, "neither was deleted")
-            // The chaining itself still passes the guard, and the trail verifies.
-            #expect(try AuditTrail(writers.admin).chainPending() == 2)
+            #expect(try writers.pending() == Int64(events), "none was deleted")
+            #expect(try AuditTrail(writers.admin).chainPending() == events)
             #expect(try AuditTrail(writers.admin).verify(reconcile: true).isIntact)
+        }
+    }
+
+    @Test("a DELETE of pending events is refused whole when any one of them is not in the chain, though the others are")
+    func deleteGuardChecksEveryRowOfTheStatement() throws {
+        // The guard checks a DELETE statement once, over all its rows (issue 19): the
+        // first event is copied into the chain as it stands, so only the second is not there.
+        try Self.expectCopyThenDeleteRefused(events: 2, reason: "reason", "superuser deletes both, one of them chained")
+    }
+
+    @Test("a DELETE of a pending event is refused when the chain holds its write order with other content")
+    func deleteGuardComparesTheContent() throws {
+        // The guard looks each row's event up by its write order (one index probe a row,
+        // issue 18): an event with that write order but another reason is no copy of it.
+        try Self.expectCopyThenDeleteRefused(events: 1, reason: "'another reason'",
+                                             "superuser deletes a pending event whose copy differs")
+    }
+
+    @Test("the trail's time index (a BRIN since V0042) finds the same events for a time window as a scan of the whole trail")
+    func timeIndexFindsWhatAScanFinds() throws {
+        try TestServer.withMigratedDatabase { database in
+            let writers = try Writers(database)
+            try writers.screen(writers.first, writers.donors[0])
+            try writers.screen(writers.second, writers.donors[1])
+            _ = try AuditTrail(writers.admin).chainPending()
+            #expect(try writers.admin.query("""
+                SELECT a.amname FROM pg_class i JOIN pg_am a ON a.oid = i.relam WHERE i.oid = 'gmp_audit.event_time'::regclass
+                """)[0].decode("amname", as: String.self) == "brin")
+            // Summarized ranges and the unsummarized tail alike: each window's events, read
+            // through the index only (the bitmap scan) and by a plain scan.
+            try writers.admin.execute("SELECT brin_summarize_new_values('gmp_audit.event_time')")
+            try writers.screen(writers.first, writers.donors[1])
+            _ = try AuditTrail(writers.admin).chainPending()
+            // Every window that starts at one of the last 20 events' time: the events it holds.
+            let windows: SQLQuery = """
+                SELECT string_agg(w.seq || ':' || e.seq, ',' ORDER BY w.seq, e.seq) AS seqs
+                FROM (SELECT seq, occurred_at FROM gmp_audit.event ORDER BY seq DESC LIMIT 20) w
+                JOIN gmp_audit.event e ON e.occurred_at >= w.occurred_at
+                """
+            func seqs(_ settings: String) throws -> String {
+                try writers.admin.execute("BEGIN")
+                defer { try? writers.admin.execute("ROLLBACK") }
+                try writers.admin.execute(script: SQLScript(shippedWithBinary: settings))
+                return try writers.admin.query(windows)[0].decode("seqs")
+            }
+            // Through the BRIN alone (event_actor, whose second column is the time, dropped
+            // for the transaction), then with no index.
+            let throughIndex = try seqs("""
+                SELECT set_config('gmp.reason', 'the time index alone, rolled back', true);
+                DROP INDEX gmp_audit.event_actor;
+                SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off;
+                SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
+                """)
+            let byScan = try seqs("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = off;")
+            #expect(!throughIndex.isEmpty)
+            #expect(throughIndex == byScan)
         }
     }
 

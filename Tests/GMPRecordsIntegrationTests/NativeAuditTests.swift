@@ -257,6 +257,49 @@ struct NativeAuditTests {
         }
     }
 
+    /// Issue 18: audit_implementation reads the triggers without column statistics and the
+    /// hash's callee from event_hash_v2's body, as bind_audit_implementation does.
+    @Test("audit_implementation: native, plpgsql, and mixed for a binding half done (the hash, or one trigger)")
+    func implementationOfHalfBindings() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try Self.nativeDatabase(database)
+            func implementation() throws -> String {
+                try admin.query("SELECT gmp_audit.audit_implementation() AS i")[0].decode("i")
+            }
+            // event_hash_v2 alone made to call `to`, as the binder does it.
+            func swapHash(to: String, from: String) throws {
+                try admin.execute(script: SQLScript(shippedWithBinary: """
+                    DO $$ BEGIN EXECUTE replace(pg_get_functiondef('gmp_audit.event_hash_v2(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)'::regprocedure),
+                                                'gmp_audit.event_hash_v2_\(from)(', 'gmp_audit.event_hash_v2_\(to)('); END $$
+                    """))
+            }
+            try swapHash(to: "plpgsql", from: "native")
+            #expect(try implementation() == "mixed", "the triggers native, the hash not")
+            try Self.bind(admin, native: false)
+            try swapHash(to: "native", from: "plpgsql")
+            #expect(try implementation() == "mixed", "the hash native, the triggers not")
+            try Self.bind(admin, native: true)
+            // One trigger back on the PL/pgSQL, as the binder rebinds it.
+            try admin.execute(script: SQLScript(shippedWithBinary: """
+                DO $$ BEGIN
+                    EXECUTE replace(regexp_replace(pg_get_triggerdef((SELECT t.oid FROM pg_trigger t
+                                                                      WHERE t.tgrelid = 'gmp.native_probe'::regclass AND t.tgname = 'audit')),
+                                                   '^CREATE TRIGGER ', 'CREATE OR REPLACE TRIGGER '),
+                                    'gmp_audit.record_change_native(', 'gmp_audit.record_change(');
+                    ALTER TABLE gmp.native_probe ENABLE ALWAYS TRIGGER audit;
+                END $$
+                """))
+            #expect(try implementation() == "mixed", "one trigger on the PL/pgSQL")
+            try Self.bind(admin, native: true)
+            // A trigger of another name, or an internal one, is not an audit trigger.
+            try admin.execute(script: SQLScript(shippedWithBinary: """
+                CREATE TRIGGER not_audit AFTER INSERT ON gmp.native_probe FOR EACH ROW EXECUTE FUNCTION gmp_audit.record_change('id');
+                ALTER TABLE gmp.native_probe ENABLE ALWAYS TRIGGER not_audit;
+                """))
+            #expect(try implementation() == "native")
+        }
+    }
+
     @Test("the extension's functions are in the code record, owned by gmp_definer, and cannot be dropped from under the triggers")
     func codeRecordAndGuards() throws {
         try TestServer.withMigratedDatabase { database in

@@ -17,7 +17,8 @@
  * are recorded, and an account locked, within a naptime or so of the server logging them,
  * with no gmp command run. A pass finds the jsonlog's size first (current_logfiles, a
  * stat): while it has not grown since the last successful watch, nothing new can be in it
- * and the pass ends there, with no transaction. Each gmp client learns at connection time, with no statement,
+ * and the pass ends there, with no transaction; so does every pass on a server that writes
+ * no jsonlog, where the watch would answer 0 at once. Each gmp client learns at connection time, with no statement,
  * that it need not send the watch itself: gmp_chainer.login_watch_active is reported to
  * every client (GUC_REPORT, read by libpq's PQparameterStatus) and says "on" only in a
  * database whose worker watched successfully a moment ago (shared memory below). No client
@@ -78,6 +79,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include <errno.h>
 #include <sys/stat.h>
 
 PG_MODULE_MAGIC;
@@ -364,11 +366,20 @@ typedef struct LogMark
 	off_t		size;
 } LogMark;
 
+/* What current_logfiles says of the jsonlog. */
+typedef enum LogState
+{
+	LOG_SEEN,					/* named, and its size read */
+	LOG_NONE,					/* the server writes none: no current_logfiles, or no jsonlog line */
+	LOG_UNSEEN					/* named but not stat-able, or current_logfiles unreadable */
+} LogState;
+
 /*
  * Where the jsonlog stands now (current_logfiles, in the data directory, which is the
- * working directory), or false when there is none or it cannot be seen.
+ * working directory). LOG_NONE exactly when pg_current_logfile('jsonlog') is NULL, for
+ * which gmp_audit.record_failed_logins returns 0 at once and writes nothing.
  */
-static bool
+static LogState
 current_log_mark(LogMark *mark)
 {
 	FILE	   *file = fopen(LOG_METAINFO_DATAFILE, "r");
@@ -377,7 +388,7 @@ current_log_mark(LogMark *mark)
 	bool		found = false;
 
 	if (file == NULL)
-		return false;
+		return errno == ENOENT ? LOG_NONE : LOG_UNSEEN;
 	while (!found && fgets(line, sizeof(line), file) != NULL)
 	{
 		if (strncmp(line, "jsonlog ", 8) == 0)
@@ -388,10 +399,12 @@ current_log_mark(LogMark *mark)
 		}
 	}
 	fclose(file);
-	if (!found || stat(mark->path, &status) != 0)
-		return false;
+	if (!found)
+		return LOG_NONE;
+	if (stat(mark->path, &status) != 0)
+		return LOG_UNSEEN;
 	mark->size = status.st_size;
-	return true;
+	return LOG_SEEN;
 }
 
 /* Whether `database` exists and takes connections: read from the shared catalog pg_database. */
@@ -555,20 +568,27 @@ gmp_chainer_main(Datum main_arg)
 		if (chainer_login_watch && now >= watch_schedule.due)
 		{
 			LogMark		log;
-			bool		seen = current_log_mark(&log);
+			LogState	state = current_log_mark(&log);
 			PassOutcome outcome;
 
 			/*
 			 * A log that has not grown since the last successful watch holds nothing new:
 			 * the watch is as current as if it ran again (it would find nothing and write
-			 * nothing), without a transaction. Most passes of an idle server end here.
+			 * nothing), without a transaction. Most passes of an idle server end here, and
+			 * every pass of a server that writes no jsonlog (the watch would answer 0 at
+			 * once: nothing to read; gmp doctor reports it), such as a benchmark's cluster.
 			 */
-			if (seen && watched_log.size == log.size && strcmp(watched_log.path, log.path) == 0)
+			if (state == LOG_NONE)
+			{
+				outcome = PASS_DONE;
+				watched_log.size = -1;
+			}
+			else if (state == LOG_SEEN && watched_log.size == log.size && strcmp(watched_log.path, log.path) == 0)
 				outcome = PASS_DONE;
 			else
 			{
 				outcome = run_pass(database, &login_watch, &result);
-				if (outcome == PASS_DONE && seen)
+				if (outcome == PASS_DONE && state == LOG_SEEN)
 					watched_log = log;
 				else
 					watched_log.size = -1;

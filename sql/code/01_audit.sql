@@ -633,6 +633,12 @@ $$;
 -- content: checked once per DELETE statement over all the rows it deleted (the statement is
 -- undone otherwise), as one join rather than a PL/pgSQL call and a lookup per row, which
 -- was a third of the chaining's cost per event (issue 19, docs/benchmarks.md).
+-- Each deleted row looks its event up through event_write_order (a LATERAL with LIMIT, so
+-- always an index probe a row): written as NOT EXISTS, the anti-join was planned from the
+-- trail's statistics and, in the chainer's long-lived session, was at times a hash join
+-- that read and hashed the whole trail for every batch: half the worker's time, growing
+-- with the trail (issue 18, docs/benchmarks.md "Audit write cost: the guard's plan").
+-- event_write_order is unique: at most one event a row.
 CREATE OR REPLACE FUNCTION gmp_audit.guard_pending_delete() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -640,13 +646,15 @@ DECLARE
 BEGIN
     SELECT g.write_order INTO stray
     FROM gone g
-    WHERE NOT EXISTS (
-        SELECT FROM gmp_audit.event e
-        WHERE e.write_order = g.write_order AND e.occurred_at = g.occurred_at
-          AND e.transaction_id = g.transaction_id AND e.actor = g.actor AND e.action = g.action
-          AND e.table_name = g.table_name AND e.record_key IS NOT DISTINCT FROM g.record_key
-          AND e.old_values IS NOT DISTINCT FROM g.old_values AND e.new_values IS NOT DISTINCT FROM g.new_values
-          AND e.reason IS NOT DISTINCT FROM g.reason)
+    LEFT JOIN LATERAL (SELECT e.write_order, e.occurred_at, e.transaction_id, e.actor, e.action, e.table_name,
+                              e.record_key, e.old_values, e.new_values, e.reason
+                       FROM gmp_audit.event e WHERE e.write_order = g.write_order LIMIT 1) e ON true
+    WHERE e.write_order IS NULL
+       OR NOT (e.occurred_at = g.occurred_at
+               AND e.transaction_id = g.transaction_id AND e.actor = g.actor AND e.action = g.action
+               AND e.table_name = g.table_name AND e.record_key IS NOT DISTINCT FROM g.record_key
+               AND e.old_values IS NOT DISTINCT FROM g.old_values AND e.new_values IS NOT DISTINCT FROM g.new_values
+               AND e.reason IS NOT DISTINCT FROM g.reason)
     ORDER BY g.write_order
     LIMIT 1;
     IF FOUND THEN
@@ -788,15 +796,15 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH triggers AS (
         SELECT count(*) FILTER (WHERE t.tgfoid = to_regprocedure('gmp_audit.record_change_native()')) AS native,
                count(*) FILTER (WHERE t.tgfoid = 'gmp_audit.record_change()'::regprocedure) AS plpgsql
-        FROM pg_trigger t WHERE t.tgname = 'audit' AND NOT t.tgisinternal
+        -- One CASE, not two column conditions: the planner looks up no column statistics
+        -- (a fresh backend's first reads of pg_statistic, for db status; issue 18).
+        FROM pg_trigger t WHERE CASE WHEN t.tgisinternal THEN false ELSE t.tgname::text = 'audit' END
     ), hash AS (
-        -- event_hash_v2's body depends on the function it calls (a SQL-standard body).
-        SELECT EXISTS (
-            SELECT FROM pg_depend d
-            WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_proc'::regclass
-              AND d.objid = 'gmp_audit.event_hash_v2(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)'::regprocedure
-              AND d.refobjid = to_regprocedure('gmp_audit.event_hash_v2_native(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)')
-        ) AS native
+        -- The function event_hash_v2's SQL-standard body calls, read from its pg_proc row as
+        -- bind_audit_implementation reads it, not from pg_depend through the planner (issue 18);
+        -- a body in a string has none (NULL) and, as in pg_depend, calls nothing.
+        SELECT coalesce(strpos(pg_get_function_sqlbody('gmp_audit.event_hash_v2(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)'::regprocedure),
+                               'gmp_audit.event_hash_v2_native(') > 0, false) AS native
     )
     SELECT CASE WHEN t.native = 0 AND NOT h.native THEN 'plpgsql'
                 WHEN t.plpgsql = 0 AND h.native THEN 'native'

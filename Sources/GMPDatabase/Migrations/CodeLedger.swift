@@ -16,17 +16,36 @@ enum CodeLedger {
         return try applied(from: connection.query(reading))
     }
 
-    /// The statement that reads the ledger: the last application of each file.
+    /// The statement that reads the ledger: every application (without the text), of
+    /// which ``applied(from:)`` keeps each file's last. Not `DISTINCT ON (file) … ORDER BY
+    /// file, id DESC`: that sort's first look-ups (the ordering operators, the sort support
+    /// of text) cost a fresh backend ~0.2 ms of CPU on every cold command that checks the
+    /// schema, for a table of a few rows per release (issue 18, docs/benchmarks.md "The
+    /// ledgers read without sorting").
     static let reading: SQLQuery = """
-        SELECT DISTINCT ON (file) file, checksum, schema_version, applied_at, applied_by
-        FROM gmp_meta.code_applied ORDER BY file, id DESC
+        SELECT id, file, checksum, schema_version, applied_at, applied_by
+        FROM gmp_meta.code_applied
         """
 
-    /// The code files applied, from the rows of ``reading``.
+    /// The last application of each code file (the highest `id`), ordered by file name,
+    /// from the rows of ``reading``.
     static func applied(from rows: QueryResult) throws -> [AppliedCode] {
-        try rows.map { row in
-            AppliedCode(
-                fileName: try row.decode("file"),
+        // Searches of a few dozen names, not a Dictionary (issue 18, SchemaStatus).
+        var latest: [(file: String, id: Int, row: Int)] = []
+        for (position, row) in rows.enumerated() {
+            let file: String = try row.decode("file")
+            let id: Int = try row.decode("id")
+            if let known = latest.firstIndex(where: { $0.file == file }) {
+                if latest[known].id < id { latest[known] = (file, id, position) }
+            } else {
+                latest.append((file, id, position))
+            }
+        }
+        // By name, as the server ordered them (file names are ASCII, by the table's check).
+        return try latest.sorted { $0.file < $1.file }.map { entry in
+            let row = rows[entry.row]
+            return AppliedCode(
+                fileName: entry.file,
                 checksum: try row.decode("checksum"),
                 schemaVersion: try row.decode("schema_version"),
                 appliedAt: try row.decode("applied_at"),

@@ -25,10 +25,13 @@ enum SchemaLedger {
         try applied(from: Result { try connection.query(reading) })
     }
 
-    /// The statement that reads the ledger.
+    /// The statement that reads the ledger. Without `ORDER BY`: ``applied(from:)`` sorts
+    /// the rows by version, as the server did, without the ordering operator's and sort's
+    /// first look-ups in a fresh backend (~0.15 ms of its CPU on every cold command that
+    /// checks the schema; issue 18, docs/benchmarks.md "The ledgers read without sorting").
     static let reading: SQLQuery = """
         SELECT version, name, checksum, applied_at, applied_by
-        FROM gmp_meta.schema_migrations ORDER BY version
+        FROM gmp_meta.schema_migrations
         """
 
     /// The migrations applied, from the answer to ``reading``.
@@ -48,7 +51,7 @@ enum SchemaLedger {
                 checksum: try row.decode("checksum"),
                 appliedAt: try row.decode("applied_at"),
                 appliedBy: try row.decode("applied_by"))
-        }
+        }.sorted { $0.version < $1.version }
     }
 
     static func record(_ migration: Migration, on connection: PostgresConnection) throws {
