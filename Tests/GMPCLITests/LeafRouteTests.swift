@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Testing
 @testable import GMPCLI
 
@@ -53,6 +54,68 @@ struct LeafRouteTests {
             }
         }
         #expect(routed > 50, "the leaf route should take most plain command lines")
+    }
+
+    /// Lines built from each leaf's own arguments, as the parser describes them
+    /// (`--experimental-dump-help`): every option of the leaf's own in each of its
+    /// spellings with a good, a bad and a missing value, every flag, and the positional
+    /// arguments given or left out. The global options, the same for every leaf, are
+    /// spelled out in full on every tenth leaf (`sameAsFullParser` tries them on all).
+    private static func lines(for words: [String], in helpDump: [String: Any], globals: Bool) throws -> [[String]] {
+        var command = try #require(helpDump["command"] as? [String: Any])
+        for word in words {
+            let subcommands = (command["subcommands"] as? [[String: Any]]) ?? []
+            command = try #require(subcommands.first { $0["commandName"] as? String == word }, "\(words)")
+        }
+        let arguments = (command["arguments"] as? [[String: Any]]) ?? []
+        var tails: [[String]] = [[], ["--json"]]
+        for argument in arguments {
+            let names = (argument["names"] as? [[String: Any]]) ?? []
+            let spellings = names.compactMap { name -> (String, Bool)? in
+                guard let kind = name["kind"] as? String, let text = name["name"] as? String else { return nil }
+                return (kind == "long" ? "--" + text : "-" + text, kind == "long")
+            }
+            guard globals || !spellings.contains(where: { GlobalOptionPlacement.valued.contains($0.0) || GlobalOptionPlacement.flags.contains($0.0) })
+            else { continue }
+            let values = ((argument["allValues"] as? [String]).map { Array($0.prefix(1)) } ?? ["1"]) + ["bogus"]
+            for (spelled, long) in spellings where spelled != "--help" && spelled != "-h" {
+                tails.append([spelled])
+                if argument["kind"] as? String == "option" {
+                    for value in values {
+                        tails.append([spelled, value])
+                        if long { tails.append([spelled + "=" + value]) }
+                    }
+                }
+            }
+        }
+        let positionals = [[], ["X-1"], ["1", "2"]]
+        return positionals.flatMap { given in tails.map { words + given + $0 } }
+    }
+
+    @Test("every leaf's options in every spelling give the same command as the full parser, or go to it")
+    func everyOptionSameAsFullParser() throws {
+        let leaves = Self.commands().filter { $0.type.configuration.subcommands.isEmpty && !$0.words.isEmpty }
+        // The whole tree as the parser describes it (`gmp --experimental-dump-help`).
+        let helpDump = try #require(try JSONSerialization.jsonObject(with: Data(GMP._dumpHelp().utf8)) as? [String: Any])
+        var routed = 0
+        var lines = 0
+        for (index, leaf) in leaves.enumerated() {
+            for line in try Self.lines(for: leaf.words, in: helpDump, globals: index % 10 == 0) {
+                lines += 1
+                guard let fast = LeafRoute.parse(line) else { continue }
+                routed += 1
+                let full: ParsableCommand
+                do {
+                    full = try GMP.parseAsRoot(line)
+                } catch {
+                    Issue.record("\(line): the leaf route accepted what the full parser refuses: \(GMP.message(for: error))")
+                    continue
+                }
+                #expect(type(of: fast) == type(of: full), "\(line)")
+                #expect(Self.dumped(fast) == Self.dumped(full), "\(line)")
+            }
+        }
+        #expect(routed > 500 && lines > routed, "\(routed) of \(lines) lines routed")
     }
 
     @Test("the lines the benchmarks time take the leaf route, with their values")

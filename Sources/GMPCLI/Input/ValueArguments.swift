@@ -26,14 +26,19 @@ extension LotStatus: ExpressibleByArgument {}
 extension ManufacturingStepKind: ExpressibleByArgument {}
 
 /// A lot id as a person types it: the 13-character DIN and its check character.
-struct LotArgument: ParsableArguments {
-    @Argument(help: ArgumentHelp(
+///
+/// Each lot command declares the lot as its own positional argument,
+/// `@Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String`,
+/// not as an `@OptionGroup` of a type of its own: such a group cost every lot command five
+/// more conformance scans of the argument parser at start-up (~1.5 M instructions; issue
+/// 18, docs/benchmarks.md). Help, completions and errors are the same either way.
+enum LotArgument {
+    static let help = ArgumentHelp(
         "The lot's DIN followed by its check character: G1234260000014, or \"G1234 26 000001 4\" as printed.",
-        valueName: "lot"), completion: ObjectCompletion.lots)
-    var lot: String
+        valueName: "lot")
 
     /// Parsed and checked; a wrong check character is refused (exit 65) with the reason.
-    func din() throws -> DonationIdentificationNumber {
+    static func din(_ lot: String) throws -> DonationIdentificationNumber {
         try DonationIdentificationNumber(keyed: lot)
     }
 }

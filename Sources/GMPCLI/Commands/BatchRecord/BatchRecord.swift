@@ -30,7 +30,7 @@ struct BatchRecordCommand: ParsableCommand {
 
 /// The options of a printed batch record: `gmp batch-record [show] LOT` and `gmp lot record LOT`.
 struct BatchRecordPrintOptions: ParsableArguments {
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Also write a printable HTML page here.", valueName: "file"), completion: .file(extensions: ["html"]))
     var html: String?
     @Option(help: ArgumentHelp("Also write a PDF here (A4, weasyprint).", valueName: "file"), completion: .file(extensions: ["pdf"]))
@@ -39,7 +39,7 @@ struct BatchRecordPrintOptions: ParsableArguments {
     /// Reads the record (after chaining pending events, as it names its newest event) and
     /// writes it in every form asked for.
     func print(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         context.chainPendingEvents(on: connection)
         let json = try connection.transaction(.repeatableRead, readOnly: true) { db in try BatchRecords(db).documentJSON(din) }
@@ -108,12 +108,12 @@ struct BatchRecordReview: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Your statement, signed with the review.", valueName: "text")) var statement: String?
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         try SignedAction.requireGrant(connection, function: "gmp.review_batch_record(uuid, text, text, text)",
                                       refusal: "review batch records", fix: "QA reviews batch records")

@@ -60,11 +60,11 @@ struct DeviationLink: GMPCommand {
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: ArgumentHelp("The deviation.", valueName: "id")) var id: String
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Why the lot is affected.", valueName: "text")) var reason: String
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         try connection.transaction { db in try Deviations(db).link(id, to: din, reason: reason) }
         try context.output.document(DeviationOpen.Document(id: id, lots: [din.eyeReadable]))

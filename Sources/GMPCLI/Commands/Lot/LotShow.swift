@@ -15,7 +15,7 @@ struct LotShow: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
 
     /// Written by hand (`JSONEncodable`): no `JSONEncoder` on a cold command (issue 18).
     struct Document: JSONEncodable {
@@ -26,7 +26,7 @@ struct LotShow: GMPCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         let trace = try connection.transaction(.repeatableRead, readOnly: true) { db in try Traceability(db).lotAndSteps(din) }
         try context.output.document(Document(lot: trace.lot, steps: trace.steps))
@@ -51,7 +51,7 @@ struct LotLabel: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
 
     struct Document: Encodable {
         let lot: String
@@ -63,7 +63,7 @@ struct LotLabel: GMPCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         let trace = try connection.transaction(.repeatableRead, readOnly: true) { db in try Traceability(db).lotAndSteps(din) }
         let statements = LabelStatements.statements(for: LotText.labelFacts(trace.lot))

@@ -12,9 +12,9 @@ struct LotStatusDocument: Encodable {
 
 /// Runs an unsigned status change in its own transaction and reports the new status.
 enum LotStatusChange {
-    static func run(_ context: CommandContext, _ lot: LotArgument, to status: LotStatus,
+    static func run(_ context: CommandContext, _ lot: String, to status: LotStatus,
                     _ change: (Lots, DonationIdentificationNumber) throws -> Void) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         try connection.transaction(WriteIsolation.lockedRows) { db in try change(Lots(db), din) }
         try context.output.document(LotStatusDocument(lot: din.eyeReadable, status: status.rawValue, signature: nil))
@@ -33,7 +33,7 @@ struct LotHold: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Why, for the audit trail (required).", valueName: "text")) var reason: String
 
     func execute(in context: CommandContext) throws {
@@ -52,7 +52,7 @@ struct LotUnhold: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Why, for the audit trail (required).", valueName: "text")) var reason: String
 
     func execute(in context: CommandContext) throws {
@@ -72,7 +72,7 @@ struct LotReject: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Why, signed with the rejection (required).", valueName: "text")) var reason: String
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 

@@ -36,7 +36,7 @@ struct LotStep: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Argument(help: ArgumentHelp("isolation, passage, harvest, formulation, fill or cryopreservation.", valueName: "step"))
     var kind: ManufacturingStepKind
     @Option(help: ArgumentHelp("When it was done (default: now, by the server's clock).", valueName: "time")) var at: TimeArgument?
@@ -70,7 +70,7 @@ struct LotStep: GMPCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let record = StepRecord(kind: kind, performedAt: at?.timestamp, cellCount: cellCount, viabilityPercent: viability,
                                 populationDoublings: doublings, units: units, unitVolumeML: unitVolume, note: note)
         guard record.missingMeasurements.isEmpty else {

@@ -108,7 +108,7 @@ struct QCRecord: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Argument(help: ArgumentHelp("The test code in the lot's specification (gmp spec show).", valueName: "test")) var test: String
     @OptionGroup var result: ResultValueOptions
     @OptionGroup var material: MaterialOptions
@@ -116,7 +116,7 @@ struct QCRecord: GMPCommand {
     @OptionGroup var procedure: ProcedureOption
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let entry = try result.entry()
         let provenance = try result.provenance()
         let uses = try material.uses()
@@ -290,12 +290,12 @@ struct QCList: GMPCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
 
     func validate() throws { try format.requireOne(json: options.json) }
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         let rows = try connection.transaction(.repeatableRead, readOnly: true) { db in try QCResults(db).list(din) }
         if format.csv {

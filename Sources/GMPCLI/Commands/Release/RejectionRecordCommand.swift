@@ -22,14 +22,14 @@ struct RejectionRecordCommand: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Also write a printable HTML page here.", valueName: "file"), completion: .file(extensions: ["html"]))
     var html: String?
     @Option(help: ArgumentHelp("Also write a PDF here (weasyprint).", valueName: "file"), completion: .file(extensions: ["pdf"]))
     var pdf: String?
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         // The record names the signature's audit event: chained, not pending.
         context.chainPendingEvents(on: connection)

@@ -38,10 +38,10 @@ struct ReleaseCheckCommand: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         let (json, check) = try connection.transaction(.repeatableRead, readOnly: true) { db in
             let disposition = Disposition(db)

@@ -17,9 +17,9 @@ struct DispositionDocument: Encodable {
 /// shown to the signer before the password is asked for, then the signature over the
 /// package exactly as shown.
 enum DispositionRun {
-    static func run(_ context: CommandContext, lot: LotArgument, passwordStdin: Bool, refusal: String, fix: String,
+    static func run(_ context: CommandContext, lot: String, passwordStdin: Bool, refusal: String, fix: String,
                     decision: (ReleaseCheck) throws -> Disposition.Decision) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         let check = try connection.transaction(.repeatableRead, readOnly: true) { db in try Disposition(db).check(din) }
         let chosen = try decision(check)
@@ -65,7 +65,7 @@ struct ReleaseApprove: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Your statement, signed with the release.", valueName: "text")) var statement: String?
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
@@ -85,7 +85,7 @@ struct ReleaseReject: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Why, signed with the rejection (required).", valueName: "text")) var reason: String
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
@@ -107,7 +107,7 @@ struct ReleaseHold: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("Why, signed with the hold (required).", valueName: "text")) var reason: String
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
@@ -134,7 +134,7 @@ struct ReleaseExceptional: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Option(help: ArgumentHelp("The treating physician.", valueName: "name")) var physician: String
     @Option(help: ArgumentHelp("The physician's documented request (reference, date).", valueName: "text")) var request: String
     @Option(help: ArgumentHelp("The physician's acceptance of the risk evaluation.", valueName: "text")) var acceptance: String

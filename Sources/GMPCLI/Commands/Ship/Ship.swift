@@ -30,9 +30,12 @@ struct Ship: ParsableCommand {
 }
 
 /// The shipment id every step command takes.
-struct ShipmentArgument: ParsableArguments {
-    @Argument(help: ArgumentHelp("The shipment (SHP26-00001).", valueName: "shipment"),
-              completion: ObjectCompletion.shipments) var shipment: String
+///
+/// Each command declares it as its own positional argument, not as an `@OptionGroup` of a
+/// type of its own, which cost the command five more conformance scans at start-up
+/// (issue 18; see `LotArgument`).
+enum ShipmentArgument {
+    static let help = ArgumentHelp("The shipment (SHP26-00001).", valueName: "shipment")
 }
 
 struct ShipCreate: GMPCommand {
@@ -133,19 +136,19 @@ struct ShipShow: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var shipment: ShipmentArgument
+    @Argument(help: ShipmentArgument.help, completion: ObjectCompletion.shipments) var shipment: String
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
         if options.json {
             let json = try connection.transaction(.repeatableRead, readOnly: true) { db in
-                try Shipments(db).documentJSON(shipment.shipment)
+                try Shipments(db).documentJSON(shipment)
             }
             try context.output.serverDocument(json)
             return
         }
         let document = try connection.transaction(.repeatableRead, readOnly: true) { db in
-            try Shipments(db).document(shipment.shipment)
+            try Shipments(db).document(shipment)
         }
         context.output.data(ShipText.report(document).joined(separator: "\n"))
     }

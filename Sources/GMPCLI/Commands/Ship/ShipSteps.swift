@@ -19,7 +19,7 @@ struct ShipPack: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var shipment: ShipmentArgument
+    @Argument(help: ShipmentArgument.help, completion: ObjectCompletion.shipments) var shipment: String
     @Option(name: .customLong("unit"), help: ArgumentHelp("A unit to pack (repeat for more): W123426000001-001.", valueName: "unit"),
             completion: ObjectCompletion.units)
     var units: [String] = []
@@ -44,7 +44,7 @@ struct ShipPack: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         let (count, document) = try connection.transaction(WriteIsolation.lockedRows) { db in
             let shipments = Shipments(db)
-            return (try shipments.pack(shipment.shipment, units: units), try shipments.document(shipment.shipment))
+            return (try shipments.pack(shipment, units: units), try shipments.document(shipment))
         }
         let packed = Set(units.map { $0.uppercased() })
         let labels = document.units.filter { packed.contains($0.unit) }.map {
@@ -70,21 +70,21 @@ struct ShipDispatch: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var shipment: ShipmentArgument
+    @Argument(help: ShipmentArgument.help, completion: ObjectCompletion.shipments) var shipment: String
     @Option(help: ArgumentHelp("The courier taking custody (company, waybill).", valueName: "text")) var courier: String
     @Option(help: ArgumentHelp("Your statement, signed with the dispatch.", valueName: "text")) var reason: String?
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
-        let id = shipment.shipment.uppercased()
+        let id = shipment.uppercased()
         try SignedAction.runAndReport(connection, function: "gmp.dispatch_shipment(uuid, text, text, text)",
                                       refusal: "dispatch shipments", fix: "the operator, QC or QA person who packed it dispatches",
                                       signing: SigningIntent(record: "dispatch of shipment \(id) with \(courier)",
                                                              meaning: .performed, statement: reason),
                                       passwordStdin: passwordStdin, record: id, done: "dispatched \(id) to \(courier)",
                                       next: "; the named receiver confirms receipt", isolation: WriteIsolation.lockedRows, in: context) { db, challenge in
-            try Shipments.dispatch(on: db, challenge: challenge, shipment: shipment.shipment, courier: courier, reason: reason)
+            try Shipments.dispatch(on: db, challenge: challenge, shipment: shipment, courier: courier, reason: reason)
         }
     }
 }
@@ -100,7 +100,7 @@ struct ShipReceive: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var shipment: ShipmentArgument
+    @Argument(help: ShipmentArgument.help, completion: ObjectCompletion.shipments) var shipment: String
     @Option(help: ArgumentHelp("When it arrived (default: now): ISO 8601 with an offset.", valueName: "time")) var at: TimeArgument?
     @Option(help: ArgumentHelp("What you found: shipper, logger, units, labels.", valueName: "text")) var condition: String
     @Flag(help: "Read your password from the first line of standard input.") var passwordStdin = false
@@ -109,18 +109,18 @@ struct ShipReceive: GMPCommand {
         let connection = try context.connect(startingEmbedded: false)
         // Told at once, before a password is asked for; the database decides again.
         let receiver = try connection.transaction(.repeatableRead, readOnly: true) { db in
-            try Shipments(db).document(shipment.shipment).receiver
+            try Shipments(db).document(shipment).receiver
         }
         guard receiver == connection.userName else {
             throw Failure(exitCode: .permissionDenied,
-                          problem: "permission denied: shipment \(shipment.shipment.uppercased()) is to \(receiver), not to \(connection.userName)",
+                          problem: "permission denied: shipment \(shipment.uppercased()) is to \(receiver), not to \(connection.userName)",
                           fix: "only \(receiver), the named receiver, confirms its receipt")
         }
-        let id = shipment.shipment.uppercased()
+        let id = shipment.uppercased()
         let intent = SigningIntent(record: "receipt of shipment \(id)", meaning: .verified, statement: condition)
         let signature = try SignedAction.sign(connection, signing: intent, passwordStdin: passwordStdin,
                                               isolation: WriteIsolation.lockedRows) { db, challenge in
-            try Shipments.receive(on: db, challenge: challenge, shipment: shipment.shipment, at: at?.timestamp,
+            try Shipments.receive(on: db, challenge: challenge, shipment: shipment, at: at?.timestamp,
                                   condition: condition)
         }
         try SignedAction.report(signature, record: id, signing: intent, done: "received \(id)", on: connection, in: context)

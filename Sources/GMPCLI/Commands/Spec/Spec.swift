@@ -99,7 +99,7 @@ struct SpecAssign: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
     @Argument(help: ArgumentHelp("CODE or CODE@VERSION.", valueName: "specification")) var specification: String
     @Option(help: ArgumentHelp("Maximum dose, mL per kg per hour (M of K/M), within the specification's range.",
                                valueName: "decimal")) var maxDose: ExactDecimal?
@@ -119,7 +119,7 @@ struct SpecAssign: GMPCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         if let maxDose, maxDose.isNegative || maxDose.isZero {
             throw Failure(exitCode: .usage, problem: "--max-dose \(maxDose) is not above zero", fix: "give the maximum dose in mL/kg/h, e.g. 0.2")
         }

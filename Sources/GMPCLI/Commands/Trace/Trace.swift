@@ -116,14 +116,14 @@ struct TraceLot: GMPCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var format: TraceFormat
-    @OptionGroup var lot: LotArgument
+    @Argument(help: LotArgument.help, completion: ObjectCompletion.lots) var lot: String
 
     func validate() throws {
         if format.csv && options.json { throw ValidationError("choose one of --csv and --json") }
     }
 
     func execute(in context: CommandContext) throws {
-        let din = try lot.din()
+        let din = try LotArgument.din(lot)
         let connection = try context.connect(startingEmbedded: false)
         let trace = Traceability(connection)
         if options.json {

@@ -27,12 +27,14 @@ struct UnitCommand: ParsableCommand {
 }
 
 /// A unit id as a person types it.
-struct UnitArgument: ParsableArguments {
-    @Argument(help: ArgumentHelp("The unit: its lot's DIN, a dash and the division (G123426000001-001).", valueName: "unit"),
-              completion: ObjectCompletion.units)
-    var unit: String
+///
+/// Each command declares it as its own positional argument, not as an `@OptionGroup` of a
+/// type of its own, which cost the command five more conformance scans at start-up
+/// (issue 18; see `LotArgument`).
+enum UnitArgument {
+    static let help = ArgumentHelp("The unit: its lot's DIN, a dash and the division (G123426000001-001).", valueName: "unit")
 
-    func id() throws -> UnitIdentifier { try UnitIdentifier(unit) }
+    static func id(_ unit: String) throws -> UnitIdentifier { try UnitIdentifier(unit) }
 }
 
 /// Where a unit goes: a box and a position in it.
@@ -83,7 +85,7 @@ struct UnitPlace: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var unit: UnitArgument
+    @Argument(help: UnitArgument.help, completion: ObjectCompletion.units) var unit: String
     @OptionGroup var target: PositionOptions
     @Option(help: ArgumentHelp("Why (default: placed in storage).", valueName: "text")) var reason: String?
 
@@ -103,7 +105,7 @@ struct UnitMove: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var unit: UnitArgument
+    @Argument(help: UnitArgument.help, completion: ObjectCompletion.units) var unit: String
     @OptionGroup var target: PositionOptions
     @Option(help: ArgumentHelp("Why it moves.", valueName: "text")) var reason: String
 
@@ -114,8 +116,8 @@ struct UnitMove: GMPCommand {
 
 /// Place and move: the same steps, one transaction, a taken position explained.
 enum UnitStoring {
-    static func run(unit: UnitArgument, target: PositionOptions, _ storing: Units.Storing, in context: CommandContext) throws {
-        let id = try unit.id(), position = try target.parsed()
+    static func run(unit: String, target: PositionOptions, _ storing: Units.Storing, in context: CommandContext) throws {
+        let id = try UnitArgument.id(unit), position = try target.parsed()
         let connection = try context.connect(startingEmbedded: false)
         let event = try Units.store(id, in: target.box, at: position, storing, on: connection)
         try UnitEvent.report(id, action: storing.action, event: event, on: connection, in: context)
@@ -126,13 +128,13 @@ enum UnitStoring {
 protocol UnitActionCommand: GMPCommand {
     static var action: Units.Action { get }
     static var done: String { get }
-    var unit: UnitArgument { get }
+    var unit: String { get }
     var reason: String { get }
 }
 
 extension UnitActionCommand {
     func execute(in context: CommandContext) throws {
-        let id = try unit.id()
+        let id = try UnitArgument.id(unit)
         let connection = try context.connect(startingEmbedded: false)
         let event = try connection.transaction(WriteIsolation.lockedRows) { db in try Units(db).perform(Self.action, on: id, reason: reason) }
         try UnitEvent.report(id, action: Self.done, event: event, on: connection, in: context)
@@ -151,7 +153,7 @@ struct UnitWithdraw: UnitActionCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var unit: UnitArgument
+    @Argument(help: UnitArgument.help, completion: ObjectCompletion.units) var unit: String
     @Option(help: ArgumentHelp("Why.", valueName: "text")) var reason: String
 }
 
@@ -167,7 +169,7 @@ struct UnitThaw: UnitActionCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var unit: UnitArgument
+    @Argument(help: UnitArgument.help, completion: ObjectCompletion.units) var unit: String
     @Option(help: ArgumentHelp("Why (e.g. for administration, for a QC retest).", valueName: "text")) var reason: String
 }
 
@@ -183,6 +185,6 @@ struct UnitDiscard: UnitActionCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var unit: UnitArgument
+    @Argument(help: UnitArgument.help, completion: ObjectCompletion.units) var unit: String
     @Option(help: ArgumentHelp("Why.", valueName: "text")) var reason: String
 }

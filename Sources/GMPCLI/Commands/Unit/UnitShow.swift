@@ -18,7 +18,7 @@ struct UnitShow: GMPCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var unit: UnitArgument
+    @Argument(help: UnitArgument.help, completion: ObjectCompletion.units) var unit: String
 
     struct Document: Encodable {
         let unit: StorageLocations.UnitPlace
@@ -27,7 +27,7 @@ struct UnitShow: GMPCommand {
     }
 
     func execute(in context: CommandContext) throws {
-        let id = try unit.id()
+        let id = try UnitArgument.id(unit)
         let connection = try context.connect(startingEmbedded: false)
         let (place, lot) = try connection.transaction(.repeatableRead, readOnly: true) { db in
             (try StorageLocations(db).find(id), try Traceability(db).lotAndSteps(id.din).lot)
