@@ -105,11 +105,19 @@ extension AuditTrail {
         """
 
     /// The touched keys (``IncrementalReconciliation``) and, per compared table, how many
-    /// of its rows are older than the checkpoint's snapshot: one read of the events after
-    /// the checkpoint and the pending ones, one scan per table that renders nothing but
-    /// the key column of the rows written since.
+    /// of its rows are older than the checkpoint's snapshot: ``keysOfEventsSince(_:tables:)``
+    /// then ``touchRowsWrittenSince(_:base:tables:)``, on this connection.
     func touchedKeys(since base: IncrementalBase,
                      tables: [AuditedTable]) throws -> (plan: IncrementalReconciliation, olderRows: [String: Int64])? {
+        guard let plan = try keysOfEventsSince(base, tables: tables) else { return nil }
+        return try touchRowsWrittenSince(plan, base: base, tables: tables)
+    }
+
+    /// The keys the events after the checkpoint and the pending ones file images under:
+    /// one read of those events. Nil when they are more than the shortcut takes. They are
+    /// all the chain pass's routing needs for the events after the checkpoint; the rows
+    /// written since only add keys whose every event is the checkpoint's or earlier.
+    func keysOfEventsSince(_ base: IncrementalBase, tables: [AuditedTable]) throws -> IncrementalReconciliation? {
         var plan = IncrementalReconciliation(checkpointSeq: base.seq)
         let keyColumns = Dictionary(tables.map { ($0.table.name, $0.table.keyColumn) }, uniquingKeysWith: { first, _ in first })
         for row in try connection.query("""
@@ -131,8 +139,23 @@ extension AuditTrail {
             }
         }
         // Too much changed for the shortcut: nil, and the caller reconciles in full.
-        guard plan.touchedCount <= base.maximumTouchedKeys else { return nil }
+        return plan.touchedCount <= base.maximumTouchedKeys ? plan : nil
+    }
+
+    /// Sets `gmp.incremental_xmin` (``writtenSince``) for this transaction.
+    func setIncrementalXmin(_ base: IncrementalBase) throws {
         _ = try connection.execute("SELECT set_config('gmp.incremental_xmin', \(String(base.snapshot.xmin & 0xFFFF_FFFF)), true)")
+    }
+
+    /// `plan` with the keys of the rows written since the checkpoint's snapshot touched
+    /// too, and per compared table how many of its rows are older: one scan per table
+    /// that renders nothing but the key column of the rows written since. Nil when the
+    /// keys are then more than the shortcut takes. Runs on the second connection
+    /// alongside the chain pass, or on this one (issue 18).
+    func touchRowsWrittenSince(_ plan: IncrementalReconciliation, base: IncrementalBase,
+                               tables: [AuditedTable]) throws -> (plan: IncrementalReconciliation, olderRows: [String: Int64])? {
+        var plan = plan
+        try setIncrementalXmin(base)
         var olderRows: [String: Int64] = [:]
         for table in tables {
             let (schema, relation, key) = try Self.identifiers(table)
