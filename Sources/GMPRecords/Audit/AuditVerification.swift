@@ -152,7 +152,9 @@ extension AuditTrail {
             var olderRows: [String: Int64] = [:]
             var routedBy: IncrementalReconciliation?
             var scannedAlongside = false
-            var writtenSinceScan: SecondPass<(plan: IncrementalReconciliation, olderRows: [String: Int64])?>?
+            var writtenSinceScan: SecondPass<(plan: IncrementalReconciliation, olderRows: [String: Int64],
+                                              rows: [TouchedRow])?>?
+            var touchedRows: [TouchedRow]?
             if let run = replay, since != nil || recordSnapshot {
                 let state = try trail.snapshotState(tables: run.tables)
                 snapshot = recordSnapshot ? state?.snapshot : nil
@@ -172,8 +174,15 @@ extension AuditTrail {
                         // it when one opens, else here, before it (issue 18).
                         if let early = try trail.keysOfEventsSince(since, tables: run.tables) {
                             let tables = run.tables
-                            writtenSinceScan = trail.startSecondPass(opening: openSecondConnection) {
-                                try $0.touchRowsWrittenSince(early, base: since, tables: tables)
+                            // That session then reads the touched keys' rows ahead too.
+                            writtenSinceScan = trail.startSecondPass(opening: openSecondConnection) { second in
+                                try second.pinRowText()
+                                guard let found = try second.touchRowsWrittenSince(early, base: since, tables: tables) else {
+                                    return nil
+                                }
+                                var rows: [TouchedRow] = []
+                                try second.readTouchedRows(found.plan, tables: tables) { rows.append($0) }
+                                return (found.plan, found.olderRows, rows)
                             }
                             var touched: (plan: IncrementalReconciliation, olderRows: [String: Int64])? = (early, [:])
                             if writtenSinceScan == nil {
@@ -230,9 +239,11 @@ extension AuditTrail {
                 // second read of the trail in this snapshot, without hashing it again.
                 let alongside = try scan.wait()
                 scannedAlongside = alongside != nil
-                let found = try alongside ?? trail.touchRowsWrittenSince(early, base: since, tables: replay!.tables)
+                let found = try alongside.map { $0.map { ($0.plan, $0.olderRows) } }
+                    ?? trail.touchRowsWrittenSince(early, base: since, tables: replay!.tables)
                 if let found {
                     olderRows = found.olderRows
+                    touchedRows = alongside??.rows
                     if found.plan.touchedCount != early.touchedCount {
                         replay = try trail.startReconciliation(digestAt: [])
                         replay!.incremental = found.plan
@@ -250,7 +261,7 @@ extension AuditTrail {
                 }
             }
             var reconciliation = try replay.map {
-                try trail.finishIncrementalReconciliation($0, olderRows: olderRows, progress: progress)
+                try trail.finishIncrementalReconciliation($0, olderRows: olderRows, touchedRows: touchedRows, progress: progress)
             }
             if let tally {
                 let clock = ContinuousClock()

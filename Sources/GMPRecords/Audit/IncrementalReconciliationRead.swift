@@ -192,9 +192,18 @@ extension AuditTrail {
         return (schema, relation, key)
     }
 
-    /// Compares the touched keys' rows with the replay of their events, checks the count
-    /// of every other key's rows, then the signatures on audit events.
-    func finishIncrementalReconciliation(_ run: ReconciliationRun, olderRows: [String: Int64],
+    /// A touched key's row, read ahead on the second connection (issue 18).
+    struct TouchedRow: Sendable {
+        let table: String
+        let text: String
+        /// Its `xmin` does not precede the checkpoint snapshot's (``writtenSince``).
+        let writtenSince: Bool
+    }
+
+    /// Compares the touched keys' rows (`touchedRows` when read ahead, else read here)
+    /// with the replay of their events, checks the count of every other key's rows, then
+    /// the signatures on audit events.
+    func finishIncrementalReconciliation(_ run: ReconciliationRun, olderRows: [String: Int64], touchedRows: [TouchedRow]? = nil,
                                          progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
         guard let plan = run.incremental else { return try finishReconciliation(run, progress: progress) }
         if let seq = plan.unlisted.first {
@@ -203,9 +212,28 @@ extension AuditTrail {
         let clock = ContinuousClock()
         let start = clock.now
         var run = run
-        var rows = 0
         var unchanged = olderRows
-        for table in run.tables {
+        func compare(_ row: TouchedRow) {
+            run.reconciler.compare(row.text, in: row.table)
+            if !row.writtenSince { unchanged[row.table, default: 0] -= 1 }
+        }
+        if let touchedRows {
+            touchedRows.forEach(compare)
+        } else {
+            try readTouchedRows(plan, tables: run.tables, progress: progress, compare)
+        }
+        var reconciliation = try finishReconciliation(run, readingRows: false, progress: progress)
+        reconciliation.outcome = reconciliation.outcome.adding(plan.countFindings(unchangedRows: unchanged))
+        reconciliation.incrementalFrom = plan.checkpointSeq
+        reconciliation.seconds += (clock.now - start).seconds
+        return reconciliation
+    }
+
+    /// Every row under a key `plan` touched, in this snapshot: one COPY per table.
+    func readTouchedRows(_ plan: IncrementalReconciliation, tables: [AuditedTable],
+                         progress: (VerificationProgress) -> Void = { _ in }, _ body: (TouchedRow) -> Void) throws {
+        var rows = 0
+        for table in tables {
             guard let keys = plan.touched[table.table.name], !keys.isEmpty else { continue }
             progress(.rows(rows, table: table.table.name))
             let (schema, relation, key) = try Self.identifiers(table)
@@ -224,18 +252,13 @@ extension AuditTrail {
             _ = try connection.copyOut(statement) { chunk in
                 try decoder.feed(chunk) { row in
                     guard let text = try row.jsonbText(at: 0) else { return }
-                    run.reconciler.compare(String(decoding: text, as: UTF8.self), in: table.table.name)
-                    if try row.int32(at: 1) == 0 { unchanged[table.table.name, default: 0] -= 1 }
+                    body(TouchedRow(table: table.table.name, text: String(decoding: text, as: UTF8.self),
+                                    writtenSince: try row.int32(at: 1) != 0))
                     rows += 1
                 }
             }
             try decoder.finish()
         }
-        var reconciliation = try finishReconciliation(run, readingRows: false, progress: progress)
-        reconciliation.outcome = reconciliation.outcome.adding(plan.countFindings(unchangedRows: unchanged))
-        reconciliation.incrementalFrom = plan.checkpointSeq
-        reconciliation.seconds += (clock.now - start).seconds
-        return reconciliation
     }
 }
 
