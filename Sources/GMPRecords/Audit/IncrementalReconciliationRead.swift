@@ -29,8 +29,10 @@ extension AuditTrail {
 
     /// This transaction's snapshot as a v3 checkpoint records it, and its xmax (the next
     /// transaction id); nil when the verifier may not read the cluster's identity
-    /// (`pg_control_system`, for superusers and those granted it).
-    func snapshotState(tables: [AuditedTable]) throws -> (snapshot: AuditCheckpoint.Snapshot, xmax: UInt64)? {
+    /// (`pg_control_system`, for superusers and those granted it). Without
+    /// `renderingDigest`, its schema is left empty (the caller takes it elsewhere).
+    func snapshotState(tables: [AuditedTable],
+                       renderingDigest withDigest: Bool = true) throws -> (snapshot: AuditCheckpoint.Snapshot, xmax: UInt64)? {
         let allowed: Bool = try connection.query("""
             SELECT pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') AS allowed
             """)[0].decode("allowed")
@@ -45,7 +47,7 @@ extension AuditTrail {
               let xmax = UInt64(try row.decode("xmax", as: String.self)) else {
             throw ClientError(.decoding, "the server sent a snapshot that is not three whole numbers")
         }
-        return (AuditCheckpoint.Snapshot(cluster: cluster, xmin: xmin, schema: try renderingDigest(tables)), xmax)
+        return (AuditCheckpoint.Snapshot(cluster: cluster, xmin: xmin, schema: withDigest ? try renderingDigest(tables) : []), xmax)
     }
 
     /// SHA-256 of everything that decides how the compared tables' rows print as
