@@ -156,8 +156,13 @@ struct IncrementalReconciliationTests {
                 DELETE FROM gmp.incremental_rows WHERE id = 15
                 """)
             let changed = try Self.expectSameVerdict(database, base, "silent change")
-            #expect(ReconciliationTests.findings(changed).contains { $0.problem == "row_count_differs" && $0.table == "gmp.incremental_rows" },
-                    "\(ReconciliationTests.findings(changed))")
+            // Counted (row_count_differs) when its key is untouched, which is the usual case;
+            // named (row_missing) when the key reads as touched: the checkpoint's xmin is the
+            // cluster's, which another test's open transaction can hold back, so that rows the
+            // set-up wrote under the same key read as written since. Found either way.
+            #expect(ReconciliationTests.findings(changed).contains {
+                ["row_count_differs", "row_missing"].contains($0.problem) && $0.table == "gmp.incremental_rows"
+            }, "\(ReconciliationTests.findings(changed))")
             try site.site.qaSession.transaction { db in
                 _ = try db.execute("SELECT gmp.hold_lot(\(quarantined), 'awaiting a result')")
             }
