@@ -244,8 +244,9 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--compare", metavar="GMP", help="also time full verify with this other gmp binary (e.g. main's "
-                                                     "release build) in the same run: before and after a change")
+    ap.add_argument("--compare", metavar="GMP", help="also time full verify (and, with --checkpoint, verify from it) "
+                                                     "with this other gmp binary (e.g. main's release build) in the "
+                                                     "same run: before and after a change")
     ap.add_argument("--no-bulk-settings", action="store_true",
                     help="generate under the server's own settings (with --database they always are)")
     ap.add_argument("--measure", default="baseline,verify,chain,report",
@@ -298,14 +299,17 @@ def main() -> int:
         if args.compare:
             runs.append(("verify_compared", args.compare, []))
         if args.checkpoint:
-            runs.append(("verify_checkpoint", args.gmp, ["--checkpoint", args.checkpoint, "--public-key", args.public_key]))
+            from_checkpoint = ["--checkpoint", args.checkpoint, "--public-key", args.public_key]
+            runs.append(("verify_checkpoint", args.gmp, from_checkpoint))
+            if args.compare:
+                runs.append(("verify_checkpoint_compared", args.compare, from_checkpoint))
         for name, binary, extra in runs:
             if ("chain" if name == "verify_chain_only" else "verify") not in measure:
                 continue
             kib, seconds, out = peak_rss_kib([binary, "audit", "verify", "--json"] + extra, env)
             doc = json.loads(out)
             assert doc["intact"] and doc["events"] == events, ({k: doc.get(k) for k in ("intact", "events", "first_break")}, events)
-            if name == "verify_checkpoint":
+            if name.startswith("verify_checkpoint"):
                 assert doc["reconciliation"]["incremental_from"], doc["reconciliation"].get("full_because")
                 print(f"  from checkpoint event {doc['reconciliation']['incremental_from']:,}: "
                       f"{doc['reconciliation']['rows_checked']:,} rows read", file=sys.stderr)
@@ -332,11 +336,12 @@ def main() -> int:
                   f"{events / best[name]:12,.0f} events/s ({best[name]:.2f} s), peak RSS {rss[name] / 1024:.1f} MiB"
                   + (f", {baseline / best[name]:.2f}x the COPY baseline (goal >= 1.00)" if baseline else ""),
                   file=sys.stderr)
-    if "verify_checkpoint" in best:
-        print(f"gmp audit verify --checkpoint (v3, incremental): {events / best['verify_checkpoint']:12,.0f} events/s "
-              f"({best['verify_checkpoint']:.2f} s"
-              + (f", {baseline / best['verify_checkpoint']:.2f}x the COPY baseline" if baseline else "")
-              + f"), peak RSS {rss['verify_checkpoint'] / 1024:.1f} MiB", file=sys.stderr)
+    for name, binary in (("verify_checkpoint", "gmp"), ("verify_checkpoint_compared", args.compare)):
+        if name in best:
+            print(f"{binary} audit verify --checkpoint (v3, incremental): {events / best[name]:12,.0f} events/s "
+                  f"({best[name]:.2f} s"
+                  + (f", {baseline / best[name]:.2f}x the COPY baseline" if baseline else "")
+                  + f"), peak RSS {rss[name] / 1024:.1f} MiB", file=sys.stderr)
     if "verify_compared" in best:
         print(f"{args.compare} audit verify: {events / best['verify_compared']:12,.0f} events/s "
               f"({best['verify_compared']:.2f} s"

@@ -116,6 +116,8 @@ struct ReconciliationRun {
     var incremental: IncrementalReconciliation?
     /// Each compared table's key column, by name (set with ``incremental``).
     var keyColumns: [String: String] = [:]
+    /// The last event's table, as bytes and as its name.
+    var lastTable: (bytes: [UInt8], name: String) = ([], "")
 
     mutating func digestNow(at seq: Int64) {
         digests[seq] = reconciler.tablesDigest()
@@ -124,7 +126,11 @@ struct ReconciliationRun {
     /// Replays one event from the COPY row (texts copied only for replayed tables).
     mutating func consume(_ event: AuditEventBytes) {
         defer { if digestAt.contains(event.seq) { digestNow(at: event.seq) } }
-        let table = String(decoding: event.tableName, as: UTF8.self)
+        // The table's name made a String once per run of events on one table, not per event.
+        if !event.tableName.elementsEqual(lastTable.bytes) {
+            lastTable = (Array(event.tableName), String(decoding: event.tableName, as: UTF8.self))
+        }
+        let table = lastTable.name
         let action = String(decoding: event.action, as: UTF8.self)
         guard reconciler.replays(table) else {
             reconciler.consume(seq: event.seq, action: action, table: table, recordKey: nil, oldValues: nil, newValues: nil)

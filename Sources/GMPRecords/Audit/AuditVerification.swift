@@ -45,6 +45,9 @@ public struct AuditReconciliation: Sendable {
     /// Reconciled from the checkpoint at this event (issue 18): only the keys touched
     /// since were replayed and read, the others counted; nil for a full reconciliation.
     public internal(set) var incrementalFrom: Int64?
+    /// Whether, from a checkpoint, the scan for the rows written since ran on a second
+    /// connection alongside the chain pass (issue 18).
+    public internal(set) var concurrentWrittenSinceScan = false
     /// Why a reconciliation asked to start from a checkpoint was done in full instead.
     public internal(set) var fullBecause: String?
 
@@ -147,8 +150,20 @@ extension AuditTrail {
             var snapshot: AuditCheckpoint.Snapshot?
             var fullBecause: String?
             var olderRows: [String: Int64] = [:]
+            var routedBy: IncrementalReconciliation?
+            var scannedAlongside = false
+            var writtenSinceScan: SecondPass<(schema: [UInt8], found: (plan: IncrementalReconciliation, olderRows: [String: Int64],
+                                                                         rows: [TouchedRow])?)>?
+            // From a checkpoint with a second session, the guard's rendering digest (a
+            // catalog query, ≈ 0.3 s in a fresh backend) is taken there, alongside the
+            // chain pass; its refusal then means the full reconciliation from a second read.
+            let deferSchema = since != nil && !recordSnapshot && openSecondConnection != nil
+                && tablesDigestAt.isEmpty && !tablesDigestAtEnd
+            var guardState: (snapshot: AuditCheckpoint.Snapshot, xmax: UInt64)?
+            var touchedRows: [TouchedRow]?
             if let run = replay, since != nil || recordSnapshot {
-                let state = try trail.snapshotState(tables: run.tables)
+                let state = try trail.snapshotState(tables: run.tables, renderingDigest: !deferSchema)
+                guardState = state
                 snapshot = recordSnapshot ? state?.snapshot : nil
                 if let since {
                     if !tablesDigestAt.isEmpty || tablesDigestAtEnd {
@@ -156,20 +171,55 @@ extension AuditTrail {
                     } else if let state {
                         fullBecause = IncrementalReconciliation.refusal(
                             of: since.snapshot, cluster: state.snapshot.cluster, xmax: state.xmax,
-                            schema: state.snapshot.schema, maximumXidAge: since.maximumXidAge)
+                            schema: deferSchema ? since.snapshot.schema : state.snapshot.schema,
+                            maximumXidAge: since.maximumXidAge)
                     } else {
                         fullBecause = "the cluster's identity cannot be read (pg_control_system)"
                     }
                     if fullBecause == nil {
-                        if let touched = try trail.touchedKeys(since: since, tables: run.tables) {
-                            replay!.incremental = touched.plan
-                            replay!.keyColumns = Dictionary(run.tables.map { ($0.table.name, $0.table.keyColumn) },
-                                                            uniquingKeysWith: { first, _ in first })
-                            olderRows = touched.olderRows
-                            inMemory = true
+                        // The events' keys first, here: the chain pass routes by them. The
+                        // scan for the rows written since runs on a second session alongside
+                        // it when one opens, else here, before it (issue 18).
+                        if let early = try trail.keysOfEventsSince(since, tables: run.tables) {
+                            let tables = run.tables
+                            // That session then reads the touched keys' rows ahead too.
+                            writtenSinceScan = trail.startSecondPass(opening: openSecondConnection) { second in
+                                let schema = try second.renderingDigest(tables)
+                                guard schema == since.snapshot.schema else { return (schema, nil) }
+                                try second.pinRowText()
+                                guard let found = try second.touchRowsWrittenSince(early, base: since, tables: tables) else {
+                                    return (schema, nil)
+                                }
+                                var rows: [TouchedRow] = []
+                                try second.readTouchedRows(found.plan, tables: tables) { rows.append($0) }
+                                return (schema, (found.plan, found.olderRows, rows))
+                            }
+                            var touched: (plan: IncrementalReconciliation, olderRows: [String: Int64])? = (early, [:])
+                            if writtenSinceScan == nil, deferSchema, let state,
+                               let refused = IncrementalReconciliation.refusal(
+                                   of: since.snapshot, cluster: state.snapshot.cluster, xmax: state.xmax,
+                                   schema: try trail.renderingDigest(run.tables), maximumXidAge: since.maximumXidAge) {
+                                fullBecause = refused
+                                touched = nil
+                            } else if writtenSinceScan == nil {
+                                // One session: the whole set before the chain pass, as routing needs.
+                                touched = try trail.touchRowsWrittenSince(early, base: since, tables: run.tables)
+                            } else {
+                                routedBy = early
+                                try trail.setIncrementalXmin(since)
+                            }
+                            if fullBecause != nil {
+                            } else if let touched {
+                                replay!.incremental = touched.plan
+                                replay!.keyColumns = Dictionary(run.tables.map { ($0.table.name, $0.table.keyColumn) },
+                                                                uniquingKeysWith: { first, _ in first })
+                                olderRows = touched.olderRows
+                                inMemory = true
+                            } else {
+                                fullBecause = Self.tooManyTouched(since)
+                            }
                         } else {
-                            fullBecause = "more than \(since.maximumTouchedKeys) records changed since the checkpoint: "
-                                + "reconciled in full, in bounded memory"
+                            fullBecause = Self.tooManyTouched(since)
                         }
                     }
                 }
@@ -194,18 +244,47 @@ extension AuditTrail {
             try decoder.finish()
             if tablesDigestAtEnd { replay?.digestNow(at: head.seq) }
             if pending > 0, replay != nil || tally != nil {
-                var pendingDecoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
-                _ = try db.copyOut(Self.pendingCopyStatement) { chunk in
-                    try pendingDecoder.feed(chunk) { row in
-                        let event = try AuditEventBytes(row)
-                        replay?.consume(event)
-                        tally?.consume(event, prevSeq: nil, pending: true)
+                try trail.streamPendingEvents { event in
+                    replay?.consume(event)
+                    tally?.consume(event, prevSeq: nil, pending: true)
+                }
+            }
+            if let scan = writtenSinceScan, let early = routedBy, let since {
+                // The chain pass routed by the events' keys alone. Rows written since under
+                // other keys (only events up to the checkpoint's, counted) mean routing
+                // again with every key; too many, the full reconciliation; both from a
+                // second read of the trail in this snapshot, without hashing it again.
+                let alongside = try scan.wait()
+                scannedAlongside = alongside != nil
+                let schema = try alongside?.schema ?? trail.renderingDigest(replay!.tables)
+                if let state = guardState {
+                    fullBecause = IncrementalReconciliation.refusal(
+                        of: since.snapshot, cluster: state.snapshot.cluster, xmax: state.xmax, schema: schema,
+                        maximumXidAge: since.maximumXidAge)
+                }
+                let found = fullBecause != nil ? nil : try alongside.map { $0.found.map { ($0.plan, $0.olderRows) } }
+                    ?? trail.touchRowsWrittenSince(early, base: since, tables: replay!.tables)
+                if let found {
+                    olderRows = found.olderRows
+                    touchedRows = alongside?.found?.rows
+                    if found.plan.touchedCount != early.touchedCount {
+                        replay = try trail.startReconciliation(digestAt: [])
+                        replay!.incremental = found.plan
+                        replay!.keyColumns = Dictionary(replay!.tables.map { ($0.table.name, $0.table.keyColumn) },
+                                                        uniquingKeysWith: { first, _ in first })
+                        try trail.streamTrailAgain(pending: pending) { event, _, _ in replay!.consume(event) }
+                    }
+                } else {
+                    fullBecause = fullBecause ?? Self.tooManyTouched(since)
+                    replay = nil
+                    tally = try trail.startTally()
+                    try trail.streamTrailAgain(pending: pending) { event, prevSeq, isPending in
+                        tally!.consume(event, prevSeq: prevSeq, pending: isPending)
                     }
                 }
-                try pendingDecoder.finish()
             }
             var reconciliation = try replay.map {
-                try trail.finishIncrementalReconciliation($0, olderRows: olderRows, progress: progress)
+                try trail.finishIncrementalReconciliation($0, olderRows: olderRows, touchedRows: touchedRows, progress: progress)
             }
             if let tally {
                 let clock = ContinuousClock()
@@ -218,6 +297,7 @@ extension AuditTrail {
                 reconciliation?.concurrentDigestPass = rows != nil
             }
             reconciliation?.fullBecause = fullBecause
+            reconciliation?.concurrentWrittenSinceScan = scannedAlongside
             return AuditVerification(verdict: verifier.finish(head: (seq: head.seq, hash: head.hash)),
                                      recordedHead: head, machineryProblems: problems, bytes: outcome.bytes,
                                      reconciliation: reconciliation, pendingEvents: Int(pending), snapshot: snapshot)
@@ -229,21 +309,57 @@ extension AuditTrail {
     /// the snapshot cannot be shared, and it then runs on this connection after the chain pass. This transaction waits for the
     /// pass however long it takes, so it must not be ended as idle meanwhile.
     func startSecondPass(_ tally: ReconciliationTally,
-                         opening: (() throws -> PostgresConnection)?) -> SecondPass? {
+                         opening: (() throws -> PostgresConnection)?) -> SecondPass<RecordLinks>? {
+        let (tables, digestKey) = (tally.tables, tally.digestKey)
+        return startSecondPass(opening: opening) { try $0.linkRows(tables: tables, digestKey: digestKey) }
+    }
+
+    /// Runs `body` on a second connection in this transaction's snapshot, on a thread of
+    /// its own; nil when there is no second connection or the snapshot cannot be shared.
+    func startSecondPass<Output>(opening: (() throws -> PostgresConnection)?,
+                                 body: @escaping (AuditTrail) throws -> Output) -> SecondPass<Output>? {
         guard let opening else { return nil }
         do {
             let exported: String = try connection.query(
                 "SELECT pg_catalog.pg_export_snapshot() AS id, set_config('idle_in_transaction_session_timeout', '0', true)"
             )[0].decode("id")
             guard let snapshot = SQLSnapshotID(exported) else { return nil }
-            let pass = SecondPass(connection: try opening(), snapshot: snapshot, tables: tally.tables,
-                                  digestKey: tally.digestKey)
+            let pass = SecondPass(connection: try opening(), snapshot: snapshot, body: body)
             pass.start()
             return pass
         } catch {
             connection.logger.debug("the rows are read after the chain pass: \(error)")
             return nil
         }
+    }
+}
+
+extension AuditTrail {
+    static func tooManyTouched(_ base: IncrementalBase) -> String {
+        "more than \(base.maximumTouchedKeys) records changed since the checkpoint: reconciled in full, in bounded memory"
+    }
+
+    /// The pending events, as ``pendingCopyStatement`` reads them.
+    func streamPendingEvents(_ body: (AuditEventBytes) -> Void) throws {
+        var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)
+        _ = try connection.copyOut(Self.pendingCopyStatement) { chunk in
+            try decoder.feed(chunk) { row in body(try AuditEventBytes(row)) }
+        }
+        try decoder.finish()
+    }
+
+    /// The trail read again in this snapshot, without hashing (the chain pass has), then
+    /// the pending events (flagged): for a replay whose routing was learnt after it.
+    func streamTrailAgain(pending: Int64, _ body: (AuditEventBytes, Int64?, Bool) -> Void) throws {
+        var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count + Self.copyExtraFields)
+        _ = try connection.copyOut(Self.copyStatement) { chunk in
+            try decoder.feed(chunk) { row in
+                body(try AuditEventBytes(row, extraFields: Self.copyExtraFields),
+                     try row.int64(at: AuditEventBytes.copyColumns.count), false)
+            }
+        }
+        try decoder.finish()
+        if pending > 0 { try streamPendingEvents { body($0, nil, true) } }
     }
 }
 

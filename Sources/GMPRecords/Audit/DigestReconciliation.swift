@@ -136,44 +136,42 @@ extension AuditTrail {
 /// second connection, importing the chain pass's snapshot, run on a thread of its own
 /// while the chain pass runs (issue 18): the verification then takes the longer of the
 /// two instead of their sum. The connection belongs to that thread until ``wait()`` returns.
-final class SecondPass: @unchecked Sendable {
+final class SecondPass<Output>: @unchecked Sendable {
     private let connection: PostgresConnection
-    private let tables: [AuditTrail.AuditedTable]
-    private let digestKey: [UInt8]
     private let snapshot: SQLSnapshotID
+    private let body: (AuditTrail) throws -> Output
     private let done = DispatchSemaphore(value: 0)
-    private var result: Result<RecordLinks, Error>?
+    private var result: Result<Output, Error>?
     /// Whether the snapshot was imported: before that, a failure only means the pass
     /// must run on the first connection instead.
     private var imported = false
 
-    init(connection: PostgresConnection, snapshot: SQLSnapshotID, tables: [AuditTrail.AuditedTable], digestKey: [UInt8]) {
+    init(connection: PostgresConnection, snapshot: SQLSnapshotID, body: @escaping (AuditTrail) throws -> Output) {
         self.connection = connection
         self.snapshot = snapshot
-        self.tables = tables
-        self.digestKey = digestKey
+        self.body = body
     }
 
     /// Starts the pass; the snapshot is imported on the new thread, so the exporting
     /// transaction must stay open until ``wait()`` returns.
     func start() {
-        DispatchQueue(label: "gmp.verify.row-links").async { [self] in
+        DispatchQueue(label: "gmp.verify.second-pass").async { [self] in
             result = Result {
                 try connection.transaction(.repeatableRead, readOnly: true, retry: .never) { db in
                     _ = try db.execute("SET TRANSACTION SNAPSHOT \(snapshot: snapshot)")
                     imported = true
-                    return try AuditTrail(db).linkRows(tables: tables, digestKey: digestKey)
+                    return try body(AuditTrail(db))
                 }
             }
             done.signal()
         }
     }
 
-    /// The rows' links, once the pass has ended; nil when the snapshot could not be imported.
-    func wait() throws -> RecordLinks? {
+    /// The pass's output, once it has ended; nil when the snapshot could not be imported.
+    func wait() throws -> Output? {
         done.wait()
         if case .failure(let error) = result, !imported {
-            connection.logger.debug("the rows are read after the chain pass: \(error)")
+            connection.logger.debug("the pass runs after the chain pass: \(error)")
             return nil
         }
         return try result!.get()

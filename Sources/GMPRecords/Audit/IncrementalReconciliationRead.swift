@@ -29,8 +29,10 @@ extension AuditTrail {
 
     /// This transaction's snapshot as a v3 checkpoint records it, and its xmax (the next
     /// transaction id); nil when the verifier may not read the cluster's identity
-    /// (`pg_control_system`, for superusers and those granted it).
-    func snapshotState(tables: [AuditedTable]) throws -> (snapshot: AuditCheckpoint.Snapshot, xmax: UInt64)? {
+    /// (`pg_control_system`, for superusers and those granted it). Without
+    /// `renderingDigest`, its schema is left empty (the caller takes it elsewhere).
+    func snapshotState(tables: [AuditedTable],
+                       renderingDigest withDigest: Bool = true) throws -> (snapshot: AuditCheckpoint.Snapshot, xmax: UInt64)? {
         let allowed: Bool = try connection.query("""
             SELECT pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') AS allowed
             """)[0].decode("allowed")
@@ -45,7 +47,7 @@ extension AuditTrail {
               let xmax = UInt64(try row.decode("xmax", as: String.self)) else {
             throw ClientError(.decoding, "the server sent a snapshot that is not three whole numbers")
         }
-        return (AuditCheckpoint.Snapshot(cluster: cluster, xmin: xmin, schema: try renderingDigest(tables)), xmax)
+        return (AuditCheckpoint.Snapshot(cluster: cluster, xmin: xmin, schema: withDigest ? try renderingDigest(tables) : []), xmax)
     }
 
     /// SHA-256 of everything that decides how the compared tables' rows print as
@@ -105,11 +107,19 @@ extension AuditTrail {
         """
 
     /// The touched keys (``IncrementalReconciliation``) and, per compared table, how many
-    /// of its rows are older than the checkpoint's snapshot: one read of the events after
-    /// the checkpoint and the pending ones, one scan per table that renders nothing but
-    /// the key column of the rows written since.
+    /// of its rows are older than the checkpoint's snapshot: ``keysOfEventsSince(_:tables:)``
+    /// then ``touchRowsWrittenSince(_:base:tables:)``, on this connection.
     func touchedKeys(since base: IncrementalBase,
                      tables: [AuditedTable]) throws -> (plan: IncrementalReconciliation, olderRows: [String: Int64])? {
+        guard let plan = try keysOfEventsSince(base, tables: tables) else { return nil }
+        return try touchRowsWrittenSince(plan, base: base, tables: tables)
+    }
+
+    /// The keys the events after the checkpoint and the pending ones file images under:
+    /// one read of those events. Nil when they are more than the shortcut takes. They are
+    /// all the chain pass's routing needs for the events after the checkpoint; the rows
+    /// written since only add keys whose every event is the checkpoint's or earlier.
+    func keysOfEventsSince(_ base: IncrementalBase, tables: [AuditedTable]) throws -> IncrementalReconciliation? {
         var plan = IncrementalReconciliation(checkpointSeq: base.seq)
         let keyColumns = Dictionary(tables.map { ($0.table.name, $0.table.keyColumn) }, uniquingKeysWith: { first, _ in first })
         for row in try connection.query("""
@@ -131,8 +141,23 @@ extension AuditTrail {
             }
         }
         // Too much changed for the shortcut: nil, and the caller reconciles in full.
-        guard plan.touchedCount <= base.maximumTouchedKeys else { return nil }
+        return plan.touchedCount <= base.maximumTouchedKeys ? plan : nil
+    }
+
+    /// Sets `gmp.incremental_xmin` (``writtenSince``) for this transaction.
+    func setIncrementalXmin(_ base: IncrementalBase) throws {
         _ = try connection.execute("SELECT set_config('gmp.incremental_xmin', \(String(base.snapshot.xmin & 0xFFFF_FFFF)), true)")
+    }
+
+    /// `plan` with the keys of the rows written since the checkpoint's snapshot touched
+    /// too, and per compared table how many of its rows are older: one scan per table
+    /// that renders nothing but the key column of the rows written since. Nil when the
+    /// keys are then more than the shortcut takes. Runs on the second connection
+    /// alongside the chain pass, or on this one (issue 18).
+    func touchRowsWrittenSince(_ plan: IncrementalReconciliation, base: IncrementalBase,
+                               tables: [AuditedTable]) throws -> (plan: IncrementalReconciliation, olderRows: [String: Int64])? {
+        var plan = plan
+        try setIncrementalXmin(base)
         var olderRows: [String: Int64] = [:]
         for table in tables {
             let (schema, relation, key) = try Self.identifiers(table)
@@ -169,9 +194,18 @@ extension AuditTrail {
         return (schema, relation, key)
     }
 
-    /// Compares the touched keys' rows with the replay of their events, checks the count
-    /// of every other key's rows, then the signatures on audit events.
-    func finishIncrementalReconciliation(_ run: ReconciliationRun, olderRows: [String: Int64],
+    /// A touched key's row, read ahead on the second connection (issue 18).
+    struct TouchedRow: Sendable {
+        let table: String
+        let text: String
+        /// Its `xmin` does not precede the checkpoint snapshot's (``writtenSince``).
+        let writtenSince: Bool
+    }
+
+    /// Compares the touched keys' rows (`touchedRows` when read ahead, else read here)
+    /// with the replay of their events, checks the count of every other key's rows, then
+    /// the signatures on audit events.
+    func finishIncrementalReconciliation(_ run: ReconciliationRun, olderRows: [String: Int64], touchedRows: [TouchedRow]? = nil,
                                          progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
         guard let plan = run.incremental else { return try finishReconciliation(run, progress: progress) }
         if let seq = plan.unlisted.first {
@@ -180,9 +214,28 @@ extension AuditTrail {
         let clock = ContinuousClock()
         let start = clock.now
         var run = run
-        var rows = 0
         var unchanged = olderRows
-        for table in run.tables {
+        func compare(_ row: TouchedRow) {
+            run.reconciler.compare(row.text, in: row.table)
+            if !row.writtenSince { unchanged[row.table, default: 0] -= 1 }
+        }
+        if let touchedRows {
+            touchedRows.forEach(compare)
+        } else {
+            try readTouchedRows(plan, tables: run.tables, progress: progress, compare)
+        }
+        var reconciliation = try finishReconciliation(run, readingRows: false, progress: progress)
+        reconciliation.outcome = reconciliation.outcome.adding(plan.countFindings(unchangedRows: unchanged))
+        reconciliation.incrementalFrom = plan.checkpointSeq
+        reconciliation.seconds += (clock.now - start).seconds
+        return reconciliation
+    }
+
+    /// Every row under a key `plan` touched, in this snapshot: one COPY per table.
+    func readTouchedRows(_ plan: IncrementalReconciliation, tables: [AuditedTable],
+                         progress: (VerificationProgress) -> Void = { _ in }, _ body: (TouchedRow) -> Void) throws {
+        var rows = 0
+        for table in tables {
             guard let keys = plan.touched[table.table.name], !keys.isEmpty else { continue }
             progress(.rows(rows, table: table.table.name))
             let (schema, relation, key) = try Self.identifiers(table)
@@ -201,18 +254,13 @@ extension AuditTrail {
             _ = try connection.copyOut(statement) { chunk in
                 try decoder.feed(chunk) { row in
                     guard let text = try row.jsonbText(at: 0) else { return }
-                    run.reconciler.compare(String(decoding: text, as: UTF8.self), in: table.table.name)
-                    if try row.int32(at: 1) == 0 { unchanged[table.table.name, default: 0] -= 1 }
+                    body(TouchedRow(table: table.table.name, text: String(decoding: text, as: UTF8.self),
+                                    writtenSince: try row.int32(at: 1) != 0))
                     rows += 1
                 }
             }
             try decoder.finish()
         }
-        var reconciliation = try finishReconciliation(run, readingRows: false, progress: progress)
-        reconciliation.outcome = reconciliation.outcome.adding(plan.countFindings(unchangedRows: unchanged))
-        reconciliation.incrementalFrom = plan.checkpointSeq
-        reconciliation.seconds += (clock.now - start).seconds
-        return reconciliation
     }
 }
 
