@@ -113,9 +113,15 @@ struct ReconciliationRun {
     let digestAt: Set<Int64>
     var digests: [Int64: AuditCheckpoint.TablesDigest] = [:]
     /// From a checkpoint (issue 18): only the images under touched keys are replayed.
-    var incremental: IncrementalReconciliation?
+    private(set) var incremental: IncrementalReconciliation?
     /// Each compared table's key column, by name (set with ``incremental``).
-    var keyColumns: [String: String] = [:]
+    private(set) var keyColumns: [String: String] = [:]
+
+    /// Replays from now on only the images under `plan`'s touched keys (issue 18).
+    mutating func route(by plan: IncrementalReconciliation) {
+        incremental = plan
+        keyColumns = AuditTrail.AuditedTable.keyColumns(of: tables)
+    }
     /// The last event's table, as bytes and as its name.
     var lastTable: (bytes: [UInt8], name: String) = ([], "")
 
@@ -217,5 +223,12 @@ extension AuditTrail {
             outcome: run.reconciler.finish(), skippedTables: run.skipped,
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
             tablesDigests: run.digests)
+    }
+}
+
+extension AuditTrail.AuditedTable {
+    /// Each table's key column, by the table's name.
+    static func keyColumns(of tables: [Self]) -> [String: String] {
+        Dictionary(tables.map { ($0.table.name, $0.table.keyColumn) }, uniquingKeysWith: { first, _ in first })
     }
 }

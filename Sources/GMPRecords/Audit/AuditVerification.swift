@@ -208,14 +208,11 @@ extension AuditTrail {
                                 routedBy = early
                                 try trail.setIncrementalXmin(since)
                             }
-                            if fullBecause != nil {
-                            } else if let touched {
-                                replay!.incremental = touched.plan
-                                replay!.keyColumns = Dictionary(run.tables.map { ($0.table.name, $0.table.keyColumn) },
-                                                                uniquingKeysWith: { first, _ in first })
+                            if fullBecause == nil, let touched {
+                                replay!.route(by: touched.plan)
                                 olderRows = touched.olderRows
                                 inMemory = true
-                            } else {
+                            } else if fullBecause == nil {
                                 fullBecause = Self.tooManyTouched(since)
                             }
                         } else {
@@ -269,9 +266,7 @@ extension AuditTrail {
                     touchedRows = alongside?.found?.rows
                     if found.plan.touchedCount != early.touchedCount {
                         replay = try trail.startReconciliation(digestAt: [])
-                        replay!.incremental = found.plan
-                        replay!.keyColumns = Dictionary(replay!.tables.map { ($0.table.name, $0.table.keyColumn) },
-                                                        uniquingKeysWith: { first, _ in first })
+                        replay!.route(by: found.plan)
                         try trail.streamTrailAgain(pending: pending) { event, _, _ in replay!.consume(event) }
                     }
                 } else {

@@ -121,7 +121,7 @@ extension AuditTrail {
     /// written since only add keys whose every event is the checkpoint's or earlier.
     func keysOfEventsSince(_ base: IncrementalBase, tables: [AuditedTable]) throws -> IncrementalReconciliation? {
         var plan = IncrementalReconciliation(checkpointSeq: base.seq)
-        let keyColumns = Dictionary(tables.map { ($0.table.name, $0.table.keyColumn) }, uniquingKeysWith: { first, _ in first })
+        let keyColumns = AuditedTable.keyColumns(of: tables)
         for row in try connection.query("""
             SELECT e.table_name, e.record_key, CASE WHEN e.action = 'UPDATE' THEN e.old_values::text END AS old_values,
                    e.new_values ->> 'record_table' AS signed_table, e.new_values ->> 'record_key' AS signed_key
