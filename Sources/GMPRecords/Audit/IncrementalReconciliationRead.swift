@@ -106,15 +106,6 @@ extension AuditTrail {
         ((((t.xmin::text::int8 - pg_catalog.current_setting('gmp.incremental_xmin')::int8) & 4294967295) < 2147483648))
         """
 
-    /// The touched keys (``IncrementalReconciliation``) and, per compared table, how many
-    /// of its rows are older than the checkpoint's snapshot: ``keysOfEventsSince(_:tables:)``
-    /// then ``touchRowsWrittenSince(_:base:tables:)``, on this connection.
-    func touchedKeys(since base: IncrementalBase,
-                     tables: [AuditedTable]) throws -> (plan: IncrementalReconciliation, olderRows: [String: Int64])? {
-        guard let plan = try keysOfEventsSince(base, tables: tables) else { return nil }
-        return try touchRowsWrittenSince(plan, base: base, tables: tables)
-    }
-
     /// The keys the events after the checkpoint and the pending ones file images under:
     /// one read of those events. Nil when they are more than the shortcut takes. They are
     /// all the chain pass's routing needs for the events after the checkpoint; the rows
@@ -239,7 +230,7 @@ extension AuditTrail {
             guard let keys = plan.touched[table.table.name], !keys.isEmpty else { continue }
             progress(.rows(rows, table: table.table.name))
             let (schema, relation, key) = try Self.identifiers(table)
-            let listed = keys.compactMap { $0 }.map(TouchedKeyList.quoted).joined(separator: ",")
+            let listed = keys.compactMap { $0 }.map(JSONStringEscape.quoted).joined(separator: ",")
             _ = try connection.execute("SELECT set_config('gmp.touched_keys', \("[" + listed + "]"), true)")
             var statement: SQLQuery = "COPY (SELECT pg_catalog.to_jsonb(t.*), CASE WHEN "
             statement.append(Self.writtenSince)
@@ -261,22 +252,5 @@ extension AuditTrail {
             }
             try decoder.finish()
         }
-    }
-}
-
-/// JSON string literals, for a list of keys sent as one setting.
-enum TouchedKeyList {
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
