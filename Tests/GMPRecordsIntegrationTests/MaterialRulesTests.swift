@@ -262,6 +262,30 @@ struct MaterialRulesTests {
         }
     }
 
+    @Test("a consumption names its QC result's test or its step's kind, in the material's document and its trace")
+    func consumptionNamesTestOrStep() throws {
+        try Site.with { site in
+            try Self.addType(site)
+            let material = try Self.receive(site)
+            try Self.decide(site, material, "released")
+            let result = try site.record(try site.lot(), "cd105", "98.2", unit: "%")
+            try Self.consume(site, material, result: result.id, quantity: "1", unit: "mL", as: site.site.qcSession)
+            let (_, step) = try Self.lotWithStep(site)
+            try Self.consume(site, material, step: step)
+            let document: String = try site.site.superuser.query("SELECT gmp.material_document(\(material))::text AS t")[0]
+                .decode("t")
+            let trace: String = try site.site.superuser.query("SELECT gmp.trace_material_json(\(material))::text AS t")[0]
+                .decode("t")
+            for consumptions in [try DonorAndLotRulesTests.object(document)["consumptions"],
+                                 try DonorAndLotRulesTests.object(trace)["consumptions"]] {
+                let rows = try #require(consumptions as? [[String: Any]])
+                #expect(rows.map { $0["test"] as? String } == ["cd105", nil], "\(rows)")
+                #expect(rows.map { $0["step"] as? String } == [nil, "isolation"], "\(rows)")
+                #expect(rows[0]["step"] is NSNull && rows[1]["test"] is NSNull, "a key with no value is there, null: \(rows)")
+            }
+        }
+    }
+
     // MARK: - Material lots
 
     @Test("a material lot moves forward only, with QA's signed disposition; it is never edited or deleted")

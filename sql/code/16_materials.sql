@@ -468,6 +468,40 @@ LANGUAGE sql STABLE AS $$
            AND s.record_table = 'gmp.material_disposition' AND s.record_key = d.id::text
 $$;
 
+-- What a document reads only for a few rows, in PL/pgSQL so that a statement calling them
+-- neither inlines nor plans it: the planner opens every relation of a statement and every
+-- index of each (their descriptors, statistics and partial indexes' predicates), which in
+-- a fresh backend, every gmp command's, costs each relation and index its catalog loads
+-- even when no row ever needs it (issue 14). A function is compiled and its query planned
+-- only when a row first calls it. The test of a QC result that consumed a material (most
+-- consumptions are a manufacturing step's):
+CREATE OR REPLACE FUNCTION gmp_rules.qc_result_test(result_id bigint) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT q.test FROM gmp.qc_result q WHERE q.id = qc_result_test.result_id);
+END;
+$$;
+
+-- A unit's box and position as the trace's JSON keys (`,"location":…,"position":…`), for
+-- a unit in a box: NULL for a box that is not there, as the whole unit then is.
+CREATE OR REPLACE FUNCTION gmp_rules.unit_box_keys(box_id text, box_row integer, box_column integer) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT ',"location":' || to_json(b.path) FROM gmp.storage_location b WHERE b.id = unit_box_keys.box_id)
+           || coalesce(',"position":' || to_json(gmp_rules.position_label(box_row, box_column)), '');
+END;
+$$;
+
+-- A unit's shipment's consignee and receipt as the trace's JSON keys, for a unit in a
+-- shipment.
+CREATE OR REPLACE FUNCTION gmp_rules.unit_shipment_keys(shipment_id text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT ',"consignee":' || to_json(s.consignee) || coalesce(',"received_at":' || to_json(s.received_at), '')
+            FROM gmp.shipment s WHERE s.id = unit_shipment_keys.shipment_id);
+END;
+$$;
+
 -- One material lot as every report shows it (`material`), and its consumptions in their
 -- order (`consumptions`): the one home of both documents, for gmp.material_document and
 -- gmp.trace_material_json; no row for an unknown lot (the caller refuses it). A
@@ -505,11 +539,12 @@ LANGUAGE sql STABLE AS $$
         coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'material_lot', c.material_lot_id, 'lot', c.din,
                                                       'quantity', c.quantity::text, 'unit', c.unit, 'used_at', c.used_at,
                                                       'step_id', c.step_id, 'step', st.kind,
-                                                      'result_id', c.result_id, 'test', q.test,
+                                                      'result_id', c.result_id,
+                                                      'test', CASE WHEN c.result_id IS NOT NULL
+                                                                   THEN gmp_rules.qc_result_test(c.result_id) END,
                                                       'recorded_by', c.recorded_by) ORDER BY c.id)
                   FROM gmp.material_consumption c
                   LEFT JOIN gmp.manufacturing_step st ON st.id = c.step_id
-                  LEFT JOIN gmp.qc_result q ON q.id = c.result_id
                   WHERE c.material_lot_id = m.id), '[]')
     FROM gmp.material_lot m
     JOIN gmp.material_type t ON t.code = m.type_code
@@ -607,25 +642,21 @@ BEGIN
             -- A box's path and a shipment's consignee are read only for a unit in a box
             -- or a shipment, by their keys: as LEFT JOINs they were looked up (or, while
             -- the tables are small, scanned) for every unit, most of which are in neither
-            -- (2,450 units: ~2 ms of the trace's 8 ms warm; issue 14).
+            -- (2,450 units: ~2 ms of the trace's 8 ms warm; issue 14); and through PL/pgSQL
+            -- functions, so that a trace with no such unit never opens those two tables.
             LEFT JOIN LATERAL (
                 SELECT ('[' || string_agg(
                            '{"unit":"' || u.id || '","state":"' || u.state || '"'
                            || CASE WHEN u.box_id IS NULL AND u.device_id IS NULL AND u.holder_person IS NULL
                                         AND u.holder_party IS NULL AND u.shipment_id IS NULL THEN ''
                               ELSE CASE WHEN u.box_id IS NOT NULL
-                                        THEN (SELECT ',"location":' || to_json(b.path) FROM gmp.storage_location b
-                                              WHERE b.id = u.box_id) ELSE '' END
-                                   || coalesce(',"position":' || to_json(CASE WHEN u.box_id IS NOT NULL
-                                                          THEN gmp_rules.position_label(u.box_row, u.box_column) END), '')
+                                        THEN gmp_rules.unit_box_keys(u.box_id, u.box_row, u.box_column) ELSE '' END
                                    || coalesce(',"device":' || to_json(u.device_id), '')
                                    || coalesce(',"person":"' || u.holder_person || '"', '')
                                    || coalesce(',"party":' || to_json(u.holder_party), '')
                                    || coalesce(',"shipment":' || to_json(u.shipment_id), '')
                                    || CASE WHEN u.shipment_id IS NOT NULL
-                                           THEN (SELECT ',"consignee":' || to_json(s.consignee)
-                                                        || coalesce(',"received_at":' || to_json(s.received_at), '')
-                                                 FROM gmp.shipment s WHERE s.id = u.shipment_id) ELSE '' END END || '}',
+                                           THEN gmp_rules.unit_shipment_keys(u.shipment_id) ELSE '' END END || '}',
                            ',' ORDER BY u.division) || ']')::json AS units
                 FROM gmp.unit u
                 WHERE u.din = l.din) w ON true), '[]'::json)) INTO doc
