@@ -78,16 +78,21 @@ struct ReconciliationTests {
         }
     }
 
+    /// As a migration would: two columns added to a table whose rows predate them.
+    static func addDeviationColumns(_ site: QCReleaseSite) throws {
+        try site.site.superuser.execute(script: SQLScript(shippedWithBinary: """
+            BEGIN;
+            SELECT set_config('gmp.reason', 'a migration adds a column', true);
+            ALTER TABLE gmp.deviation ADD COLUMN severity text NOT NULL DEFAULT 'minor', ADD COLUMN note text;
+            COMMIT;
+            """))
+    }
+
     @Test("a column added by a migration reads as its default on older rows; a value changed there with the triggers off is found")
     func addedColumn() throws {
         try Self.withLots { site, _, rejected in
             let deviation: String = try site.site.superuser.query("SELECT min(id) AS id FROM gmp.deviation")[0].decode("id")
-            try site.site.superuser.execute(script: SQLScript(shippedWithBinary: """
-                BEGIN;
-                SELECT set_config('gmp.reason', 'a migration adds a column', true);
-                ALTER TABLE gmp.deviation ADD COLUMN severity text NOT NULL DEFAULT 'minor', ADD COLUMN note text;
-                COMMIT;
-                """))
+            try Self.addDeviationColumns(site)
             let clean = try Self.verify(site.site.database)
             #expect(clean.isIntact, "\(Self.findings(clean))")
             try Tampering.silently(site.site.database, tables: ["gmp.deviation"],

@@ -20,8 +20,17 @@ struct ReconciliationTally {
     /// table's events costs a byte comparison, not a string each.
     private var lastName: [UInt8] = []
     private var lastIndex: Int?
+    /// For a checkpoint's tables digest (``AuditTrail/hashesTablesAtEnd``): the record
+    /// tables' images the chain pass's events wrote, and those they removed, as
+    /// ``ReplayDigest/addRow(table:image:)`` items; their difference is what the tables hold.
+    private(set) var images: (written: ReplayDigest, removed: ReplayDigest)?
+    /// Per compared table, whether a tables digest holds it (``TablesDigestStream/holds(_:)``).
+    private let hashed: [Bool]
+    /// The last chained event's seq, and whether any pending event followed.
+    private(set) var lastSeq: Int64 = 0
+    private(set) var sawPending = false
 
-    init(tables: [AuditTrail.AuditedTable], skipped: [AuditReconciliation.SkippedTable]) {
+    init(tables: [AuditTrail.AuditedTable], skipped: [AuditReconciliation.SkippedTable], hashesTables: Bool = false) {
         self.tables = tables
         self.skipped = skipped
         digestKey = ReplayDigest.randomKey()
@@ -29,6 +38,8 @@ struct ReconciliationTally {
         notReplayed = Set(skipped.map(\.table))
         events = Array(repeating: ReplayDigest(key: digestKey), count: tables.count)
         links = RecordLinks(tableCount: tables.count, digestKey: digestKey)
+        hashed = tables.map { TablesDigestStream.holds($0.table.name) }
+        images = hashesTables ? (ReplayDigest(key: digestKey), ReplayDigest(key: digestKey)) : nil
         signatureTable = index[AuditReconciler.signatureTable]
         // A signature's content is hashed from texts: the merge checks that table.
         if let signatureTable { links.requireMerge(table: signatureTable) }
@@ -37,6 +48,7 @@ struct ReconciliationTally {
     /// One event of the chain pass (`prevSeq`: the database's `prev_seq`), or a pending one
     /// (`pending`: it has no `prev_seq` yet, so its table takes the merge), in any order.
     mutating func consume(_ event: AuditEventBytes, prevSeq: Int64?, pending: Bool = false) {
+        if pending { sawPending = true } else { lastSeq = event.seq }
         guard Self.isRowAction(event.action) else { return }
         if !event.tableName.elementsEqual(lastName) {
             lastName = Array(event.tableName)
@@ -51,6 +63,14 @@ struct ReconciliationTally {
                                old: old, new: new)
         links.event(table: table, seq: event.seq, recordKey: event.recordKey, prevSeq: prevSeq, old: old, new: new)
         if pending { links.requireMerge(table: table) }
+        if images != nil, hashed[table] {
+            // As ``AuditReconciler`` replays: an insert writes its new image, a delete
+            // removes its old one, an update both.
+            event.tableName.withUnsafeBytes { name in
+                if let new, !event.action.elementsEqual("DELETE".utf8) { images!.written.addRow(table: name, image: new) }
+                if let old, !event.action.elementsEqual("INSERT".utf8) { images!.removed.addRow(table: name, image: old) }
+            }
+        }
         // A signed record's content is hashed from texts: its table takes the merge.
         if table == signatureTable, let newValues = event.newValues, event.action.elementsEqual("INSERT".utf8),
            let signed = JSONObjectText(String(decoding: newValues, as: UTF8.self))?.text("record_table"),
@@ -72,12 +92,21 @@ struct ReconciliationTally {
 }
 
 extension AuditTrail {
+    /// Whether a full reconciliation in key order (``settleReconciliation(_:links:seconds:progress:)``)
+    /// also hashes the record tables as the trail replays them at its last event, as a
+    /// checkpoint signs them (``AuditReconciliation/tablesDigests``), in bounded memory
+    /// (issue 18): the rows read again sorted by the server, proved against the chain
+    /// pass's images. `gmp audit checkpoint` sets it around ``verify(checkpoints:reconcile:since:recordSnapshot:tablesDigestAt:tablesDigestAtEnd:replayInMemoryUpTo:openSecondConnection:progress:)``
+    /// (whose `tablesDigestAtEnd` replays every row in memory); a task-local so that
+    /// the verification's signature stays as it is while it is being reworked elsewhere.
+    @TaskLocal public static var hashesTablesAtEnd = false
+
     /// Reads the audited tables and pins the row text, before the trail is streamed.
     func startTally() throws -> ReconciliationTally {
         try pinRowText()
         let all = try auditedTables()
         return ReconciliationTally(tables: all.filter { $0.recordsRows && $0.readable },
-                                   skipped: Self.skippedTables(all))
+                                   skipped: Self.skippedTables(all), hashesTables: Self.hashesTablesAtEnd)
     }
 
     /// Settles the reconciliation (issue 18). `links`: the chain pass's links with the
@@ -107,7 +136,8 @@ extension AuditTrail {
         let merged = remaining.map { tally.tables[$0] }
         let digests = try digestReplay(tables: merged, digestKey: tally.digestKey)
         var reconciliation = try mergeReconciliation(tally, tables: merged, events: tally.events(of: remaining),
-                                                     digests: digests, linked: linked, seconds: 0, progress: progress)
+                                                     digests: digests, linked: linked, seconds: 0,
+                                                     hashingTables: tally.images != nil, progress: progress)
         reconciliation.seconds = seconds + (clock.now - start).seconds
         reconciliation.linkedTables = tally.tables.count - remaining.count
         return reconciliation
@@ -117,10 +147,12 @@ extension AuditTrail {
     /// (``digestReplay(tables:digestKey:)``, run in the same snapshot), whose stream must
     /// hold exactly `events`, the row events of those tables the chain pass hashed. The
     /// keys it could not settle are read with their texts and merged. `linked`: what the
-    /// link check settled, added to the figures.
+    /// link check settled, added to the figures. `hashingTables`: the tables' digest at the
+    /// last event too, when they agree (``hashTables(_:progress:)``).
     func mergeReconciliation(_ tally: ReconciliationTally, tables: [AuditedTable], events: ReplayDigest,
                              digests: KeyOrderedDigestReplay, linked: KeyOrderedDigestReplay.Settled = .init(),
-                             seconds: Double, progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
+                             seconds: Double, hashingTables: Bool = false,
+                             progress: (VerificationProgress) -> Void) throws -> AuditReconciliation {
         let clock = ContinuousClock()
         let start = clock.now
         guard digests.events == events else {
@@ -162,11 +194,59 @@ extension AuditTrail {
         settled.rowsChecked += linked.rowsChecked
         settled.tables.formUnion(linked.tables)
         let outcome = try merge.finish(unknownTables: tally.unknownTables, settled: settled)
+        var tablesDigests: [Int64: AuditCheckpoint.TablesDigest] = [:]
+        if hashingTables, outcome.isConsistent, !tally.sawPending, !merge.matchedAbsentFields {
+            tablesDigests[tally.lastSeq] = try hashTables(tally, progress: progress)
+        }
         let elapsed = clock.now - start
         return AuditReconciliation(
             outcome: outcome, skippedTables: tally.skipped,
             seconds: seconds + Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-            tablesDigests: [:])
+            tablesDigests: tablesDigests)
+    }
+
+    /// The record tables' digest at the last chained event (``TablesDigestStream``), from
+    /// their rows as the server sorts them, in bounded memory (issue 18). Only when the
+    /// tables agree with the trail, no event is pending and every row matched its replay
+    /// byte for byte: the rows are then the replayed texts. Proved so: the rows' images
+    /// and those the events removed add up to those the events wrote, as the chain pass
+    /// summed them from the texts it hashed. Nil when they do not (the caller then replays
+    /// in memory).
+    func hashTables(_ tally: ReconciliationTally, progress: (VerificationProgress) -> Void) throws -> AuditCheckpoint.TablesDigest? {
+        guard let images = tally.images else { return nil }
+        _ = try connection.execute("SELECT " + Self.wholeTrailSettings)
+        var stream = TablesDigestStream(digestKey: tally.digestKey)
+        var rows = 0
+        for table in tally.tables.filter({ TablesDigestStream.holds($0.table.name) })
+            .sorted(by: { $0.table.name.utf8.lexicographicallyPrecedes($1.table.name.utf8) }) {
+            guard let schema = SQLIdentifier(table.schema), let relation = SQLIdentifier(table.relation) else {
+                throw ClientError(.unsendableValue, "table \(table.table.name) has a name gmp does not quote")
+            }
+            let name = Array(table.table.name.utf8)
+            var decoder = CopyBinaryDecoder(expectedFieldCount: 1)
+            _ = try connection.copyOut("""
+                COPY (SELECT r.j FROM (SELECT pg_catalog.to_jsonb(t.*)::text AS j
+                                       FROM ONLY \(identifier: schema).\(identifier: relation) AS t) r
+                      ORDER BY r.j COLLATE "C") TO STDOUT (FORMAT binary)
+                """) { chunk in
+                try decoder.feed(chunk) { row in
+                    rows += 1
+                    if rows & 0xFFFF == 0 { progress(.rows(rows, table: table.table.name)) }
+                    guard let text = row.bytes(at: 0) else {
+                        throw ClientError(.decoding, "a row of \(table.table.name) read as NULL for the tables' digest")
+                    }
+                    try stream.row(table: name, text: text)
+                }
+            }
+            try decoder.finish()
+        }
+        guard var made = stream.rows else { return nil }
+        made.add(images.removed)
+        guard made == images.written else {
+            connection.logger.debug("the rows read for the tables' digest are not those the trail leaves: replayed in memory")
+            return nil
+        }
+        return stream.finish()
     }
 
     /// One item of the merge stream (columns as in ``mergeStatement(_:signatures:)``).

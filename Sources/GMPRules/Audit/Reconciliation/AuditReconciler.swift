@@ -206,33 +206,20 @@ public struct AuditReconciler {
     // MARK: - The record tables as replayed
 
     /// The record tables (schema `gmp`) as the replay holds them now, hashed: what a v2
-    /// checkpoint signs. SHA-256 of field("gmp-tables-v1"), then for every row, tables in
-    /// name order and each table's rows in byte order, field(table) || field(row), with
-    /// `field` as in audit encoding v1. Call between events (before any ``compare(_:in:)``).
+    /// checkpoint signs (``TablesDigestStream``, fed every row sorted here, in memory).
+    /// Call between events (before any ``compare(_:in:)``).
     public func tablesDigest() -> AuditCheckpoint.TablesDigest {
-        var sha256 = SHA256()
-        func field(_ text: String) {
-            let count = UInt32(text.utf8.count)
-            let length = [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)]
-            length.withUnsafeBytes { sha256.update(bufferPointer: $0) }
-            var text = text
-            text.withUTF8 { sha256.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        }
-        field("gmp-tables-v1")
-        var rows: Int64 = 0
-        for table in state.keys.filter({ $0.hasPrefix("gmp.") }).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        var stream = TablesDigestStream()
+        for table in state.keys.filter(TablesDigestStream.holds).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             var texts: [String] = []
             for (_, byText) in state[table] ?? [:] {
                 for (text, replayed) in byText { texts += Array(repeating: text, count: replayed.count) }
             }
             texts.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for text in texts {
-                field(table)
-                field(text)
-            }
-            rows += Int64(texts.count)
+            // Sorted here: the stream's order check cannot fail.
+            for text in texts { try? stream.row(table: table, text: text) }
         }
-        return AuditCheckpoint.TablesDigest(digest: Array(sha256.finalize()), rows: rows)
+        return stream.finish()
     }
 
     // MARK: - Comparing the tables

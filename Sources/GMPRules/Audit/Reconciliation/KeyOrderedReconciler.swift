@@ -57,6 +57,10 @@ public struct KeyOrderedReconciler {
     private var signaturesChecked = 0
     /// Signatures whose record is not a replayed table, from the signature table's events.
     public private(set) var deferredSignatures: [DeferredSignature] = []
+    /// Whether a replayed row was matched by its comparable text (a field added since its
+    /// last event) rather than byte for byte: the replay then holds texts the tables do
+    /// not, and a checkpoint's tables digest must come from the replay itself.
+    public private(set) var matchedAbsentFields = false
 
     /// Keyed digests of what the stream held (``ReplayDigest``): the row events (to
     /// compare with the chain pass), the second halves of key-changing updates, and the
@@ -247,6 +251,7 @@ public struct KeyOrderedReconciler {
             // Old values printed after a column was added, of a row last written before.
             let comparable = definition.comparable(row)
             stored = state.keys.first { definition.comparable($0) == comparable } ?? row
+            if state[stored] != nil { matchedAbsentFields = true }
         }
         guard var replayed = state[stored] else {
             replayFindings.append((seq, ReconciliationFinding(table: name, key: key ?? nil, kind: .eventDoesNotFollow(seq: seq))))
@@ -270,6 +275,7 @@ public struct KeyOrderedReconciler {
         }
         guard !leftOver.isEmpty || !unmatched.isEmpty else { return }
         let (trail, current) = Self.matchComparable(trail: leftOver, table: unmatched, definition: definition)
+        if trail.count < leftOver.count { matchedAbsentFields = true }
         trailLeft += trail
         tableLeft += current
     }
@@ -279,6 +285,7 @@ public struct KeyOrderedReconciler {
         key = nil
         guard let table, let definition = tables[table] else { return }
         let (trail, current) = Self.matchComparable(trail: trailLeft, table: tableLeft, definition: definition)
+        if trail.count < trailLeft.count { matchedAbsentFields = true }
         tableFindings += AuditReconciler.pair(trail: trail, table: current, definition: definition)
         trailLeft = []
         tableLeft = []

@@ -189,6 +189,17 @@ public struct ReplayDigest: Equatable, Sendable {
         }
     }
 
+    /// A row image left in a record table (issue 18, the bounded checkpoint): `seq` 0, the
+    /// table and the image. The chain pass adds each image an event writes to one sum and
+    /// each it removes to another; the rows the tables' digest hashes must make up the difference.
+    public mutating func addRow(table: UnsafeRawBufferPointer, image: RowDigest) {
+        add(capacity: 4 + table.count + ItemBytes.imageSize) { item in
+            item.head(tag: UInt8(ascii: "R"), seq: 0)
+            item.field(table)
+            item.image(image)
+        }
+    }
+
     /// A signature event's new values, filed under its record.
     public mutating func addSignature(seq: Int64, values: String) {
         var values = values
