@@ -151,6 +151,11 @@ struct BackgroundChainerTests {
     func survivesErrorsAndCrashes() throws {
         try Self.withChainerSite { cluster, site in
             let pid = try Self.workerPid(cluster)
+            // Once it chains at its pace: a worker that connected while the site was still
+            // being migrated found no entry point and looks again only 5 s later, which can
+            // outlast the lock below (a slower migrate, gmp_audit_native 1.2's, made it so).
+            try Self.lazyWrite(cluster, "before a failed pass")
+            try Self.waitChained(cluster, "before a failed pass")
             // Its passes fail while the staging table is locked (its lock_timeout is 1 s).
             let holder = try cluster.connect()
             try holder.execute("BEGIN")

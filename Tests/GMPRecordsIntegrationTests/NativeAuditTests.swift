@@ -95,7 +95,7 @@ struct NativeAuditTests {
         }
     }
 
-    @Test("1.1: the C trigger declares no settings and pins those that differ itself: the same rows as the PL/pgSQL in every time zone")
+    @Test("1.1 and later: the C trigger declares no settings and pins those that differ itself: the same rows as the PL/pgSQL in every time zone")
     func settingsPinnedInC() throws {
         try TestServer.withMigratedDatabase { database in
             let admin = try Self.nativeDatabase(database)
@@ -103,7 +103,7 @@ struct NativeAuditTests {
                 SELECT (SELECT extversion FROM pg_extension WHERE extname = 'gmp_audit_native') AS version,
                        (SELECT proconfig IS NULL FROM pg_proc WHERE oid = 'gmp_audit.record_change_native()'::regprocedure) AS bare
                 """)[0]
-            #expect(try row.decode("version", as: String.self) == "1.1")
+            #expect(try row.decode("version", as: String.self) == "1.2")
             #expect(try row.decode("bare", as: Bool.self), "1.1 declares no SET clause on the trigger")
             // UTC and Etc/UTC pin nothing (offset 0 at every instant); London (0 in winter
             // only) and Kolkata (+05:30) are pinned to UTC; the other settings pinned or not.
@@ -183,6 +183,82 @@ struct NativeAuditTests {
                 """)[0]
             #expect(try row.decode("chained_psql", as: Int64.self) == 1)
             #expect(try row.decode("pending", as: Int64.self) == 1)
+        }
+    }
+
+    /// What one chaining of the pending events writes, rolled back: every column of every new
+    /// event (as row_to_json prints it), the head, and how many events stay pending.
+    static func chainedRows(_ admin: PostgresConnection, through chaining: SQLQuery) throws -> [String] {
+        try admin.execute("BEGIN")
+        defer { _ = try? admin.execute("ROLLBACK") }
+        let before: Int64 = try admin.query("SELECT seq FROM gmp_audit.chain_head")[0].decode("seq")
+        let chained: Int32 = try admin.query(chaining)[0].decode("n")
+        var rows: [String] = try admin.query("""
+            SELECT row_to_json(e)::text AS r FROM gmp_audit.event e WHERE e.seq > \(before) ORDER BY e.seq
+            """).map { try $0.decode("r") }
+        rows.append(try admin.query("SELECT seq::text || ' ' || encode(hash, 'hex') AS h FROM gmp_audit.chain_head")[0].decode("h"))
+        rows.append(try admin.query("SELECT count(*)::text AS n FROM gmp_audit.pending_event")[0].decode("n"))
+        rows.append("chained \(chained)")
+        return rows
+    }
+
+    /// Issue 18: the batch's chaining in C (gmp_audit_native 1.2), bound with the other twins.
+    @Test("the C chaining of a batch writes every column of every event, prev_seq and the head as the PL/pgSQL does, and is bound with the twins")
+    func sameChainedRows() throws {
+        try TestServer.withMigratedDatabase { database in
+            let admin = try Self.nativeDatabase(database)
+            try admin.execute("SELECT gmp_audit.chain_pending()")
+            // Events of every kind, left pending (a gmp session's): inserts, updates and a delete
+            // of records chained before and of records in the batch, keys NULL, jsonb, reasons.
+            let writer = try TestServer.connect(database)
+            try writer.execute("SET gmp.audit_chain = 'after_commit'")
+            try writer.execute("INSERT INTO gmp.native_probe (id, at, note) VALUES (1, '2026-12-05 10:00+00', 'chained before')")
+            try writer.execute("SELECT gmp_audit.chain_pending()")
+            try writer.execute("SELECT set_config('gmp.reason', 'Grüße: the batch test', false)")
+            try writer.execute("UPDATE gmp.native_probe SET note = 'changed in the batch' WHERE id = 1")
+            try writer.execute("""
+                INSERT INTO gmp.native_probe VALUES
+                    (2, '2026-12-05 11:00+00', '2026-12-05', '1 day', 0.1, 12.50, '\\x00ff', true, '{a,NULL}',
+                     '{"z": 1, "a": [true, null, "é"]}', 'two', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+                    (3, '2026-12-05 12:00+00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+                """)
+            try writer.execute("UPDATE gmp.native_probe SET ratio = 2.0 / 3 WHERE id = 2")
+            try writer.execute("UPDATE gmp.native_probe SET ratio = 1 WHERE id = 2")
+            try writer.execute("DELETE FROM gmp.native_probe WHERE id = 1")
+            try writer.execute("SELECT gmp_audit.append('UPDATE', 'gmp.native_probe', NULL, '{\"a\": 1}', '{\"a\": 2}', 'no key')")
+            try writer.execute("SELECT gmp_audit.append('UPDATE', 'gmp.native_probe', NULL, '{\"a\": 2}', NULL, NULL)")
+
+            let plpgsql = try Self.chainedRows(admin, through: "SELECT gmp_audit.chain_batch_plpgsql(NULL, true) AS n")
+            let native = try Self.chainedRows(admin, through: "SELECT gmp_audit.chain_batch_native(NULL, true) AS n")
+            #expect(plpgsql.count == 11, "8 events, the head, the pending count, the count chained: \(plpgsql)")
+            #expect(plpgsql.suffix(2) == ["0", "chained 8"])
+            #expect(native == plpgsql)
+            #expect(plpgsql.filter { $0.contains("\"prev_seq\":null") }.count == 3, "the inserts and the first NULL key")
+
+            // Someone holds the head: without `wait` nothing is chained and nothing waits.
+            let holder = try TestServer.connect(database)
+            try holder.execute("BEGIN")
+            try holder.execute("SELECT FROM gmp_audit.chain_head FOR UPDATE")
+            let skipped: Int32 = try admin.query("SELECT gmp_audit.chain_batch_native(NULL, false) AS n")[0].decode("n")
+            #expect(skipped == 0)
+            try holder.execute("ROLLBACK")
+            // Then through chain_pending (gmp_definer, the C bound): all chained, as the PL/pgSQL chained them.
+            let chained: Int32 = try admin.query("SELECT gmp_audit.chain_pending() AS n")[0].decode("n")
+            #expect(chained == 8)
+            let after = try admin.query("SELECT seq::text || ' ' || encode(hash, 'hex') AS h FROM gmp_audit.chain_head")[0]
+            #expect(try after.decode("h", as: String.self) == plpgsql[8])
+
+            // Bound with the twins: gmp_definer (every chaining's role) may run it, or may not.
+            func granted() throws -> Bool {
+                try admin.query("""
+                    SELECT has_function_privilege('gmp_definer', 'gmp_audit.chain_batch_native(integer,boolean)', 'EXECUTE') AS g
+                    """)[0].decode("g")
+            }
+            #expect(try granted())
+            try Self.bind(admin, native: false)
+            #expect(try !granted())
+            try Self.bind(admin, native: true)
+            #expect(try granted())
         }
     }
 
@@ -315,7 +391,7 @@ struct NativeAuditTests {
                 JOIN LATERAL gmp_audit.recorded_routine(c.key) r ON r.sha256 = c.sha256
                 WHERE c.routine LIKE 'gmp_audit.%native(%'
                 """)[0].decode("n")
-            #expect(recorded == 2)
+            #expect(recorded == 3, "the trigger, the hash and (1.2) the chaining of a batch")
             for statement: SQLQuery in ["DROP EXTENSION gmp_audit_native", "DROP EXTENSION gmp_audit_native CASCADE",
                                         "DROP FUNCTION gmp_audit.record_change_native()"] {
                 do {

@@ -35,7 +35,9 @@
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "access/htup_details.h"
 #include "common/cryptohash.h"
+#include "common/hashfn.h"
 #include "common/sha2.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -47,6 +49,7 @@
 #include "pgtime.h"
 #include "port/pg_bswap.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/bytea.h"
@@ -54,6 +57,7 @@
 #include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -442,33 +446,33 @@ put_int8(StringInfo message, int64 value)
 }
 
 static void
-put_text(StringInfo message, FunctionCallInfo fcinfo, int arg)
+put_text(StringInfo message, Datum value, bool isnull)
 {
-	text	   *value;
+	text	   *detoasted;
 
-	if (PG_ARGISNULL(arg))
+	if (isnull)
 	{
 		put_null(message);
 		return;
 	}
-	value = PG_GETARG_TEXT_PP(arg);
-	put_utf8(message, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+	detoasted = DatumGetTextPP(value);
+	put_utf8(message, VARDATA_ANY(detoasted), VARSIZE_ANY_EXHDR(detoasted));
 }
 
 /* old_values::text: jsonb's output function. */
 static void
-put_jsonb(StringInfo message, FunctionCallInfo fcinfo, int arg)
+put_jsonb(StringInfo message, Datum value, bool isnull)
 {
-	Jsonb	   *value;
+	Jsonb	   *detoasted;
 	char	   *printed;
 
-	if (PG_ARGISNULL(arg))
+	if (isnull)
 	{
 		put_null(message);
 		return;
 	}
-	value = PG_GETARG_JSONB_P(arg);
-	printed = JsonbToCString(NULL, &value->root, VARSIZE(value));
+	detoasted = DatumGetJsonbP(value);
+	printed = JsonbToCString(NULL, &detoasted->root, VARSIZE(detoasted));
 	put_utf8(message, printed, strlen(printed));
 }
 
@@ -493,35 +497,44 @@ put_canonical_time(StringInfo message, TimestampTz when)
 	return true;
 }
 
-Datum
-gmp_audit_event_hash_v2(PG_FUNCTION_ARGS)
+/* The arguments of gmp_audit.event_hash_v2, in its order. */
+enum
+{
+	HASH_SEQ, HASH_WRITE_ORDER, HASH_OCCURRED_AT, HASH_TRANSACTION_ID, HASH_ACTOR, HASH_ACTION,
+	HASH_TABLE_NAME, HASH_RECORD_KEY, HASH_OLD_VALUES, HASH_NEW_VALUES, HASH_REASON, HASH_PREVIOUS,
+	HASH_ARGS
+};
+
+/*
+ * Hash format v2 of one event, its fields in event_hash_v2's order: the hash (a bytea), or
+ * NULL where the PL/pgSQL's is NULL (a field that is not nullable in the encoding is NULL,
+ * or the time is infinite). Shared by the SQL-callable hash and the native chaining, so both
+ * hash with the same code.
+ */
+static bytea *
+event_hash_v2_of(const Datum *args, const bool *nulls)
 {
 	StringInfoData message;
 	bytea	   *previous;
 	bytea	   *hash;
 	pg_cryptohash_ctx *context;
 
-	/* The PL/pgSQL's message is NULL, and so its hash, when a field that is not
-	 * nullable in the encoding is: seq, write_order, occurred_at, transaction_id,
-	 * actor, action, table_name, previous_hash. */
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4)
-		|| PG_ARGISNULL(5) || PG_ARGISNULL(6) || PG_ARGISNULL(11))
-		PG_RETURN_NULL();
+	if (nulls[HASH_SEQ] || nulls[HASH_WRITE_ORDER] || nulls[HASH_OCCURRED_AT] || nulls[HASH_TRANSACTION_ID]
+		|| nulls[HASH_ACTOR] || nulls[HASH_ACTION] || nulls[HASH_TABLE_NAME] || nulls[HASH_PREVIOUS])
+		return NULL;
 	initStringInfo(&message);
 	put_bytes(&message, "gmp-audit-v2", 12);
-	put_int8(&message, PG_GETARG_INT64(0));
-	put_int8(&message, PG_GETARG_INT64(1));
-	if (!put_canonical_time(&message, PG_GETARG_TIMESTAMPTZ(2)))
-		PG_RETURN_NULL();
-	put_int8(&message, PG_GETARG_INT64(3));
-	put_text(&message, fcinfo, 4);
-	put_text(&message, fcinfo, 5);
-	put_text(&message, fcinfo, 6);
-	put_text(&message, fcinfo, 7);
-	put_jsonb(&message, fcinfo, 8);
-	put_jsonb(&message, fcinfo, 9);
-	put_text(&message, fcinfo, 10);
-	previous = PG_GETARG_BYTEA_PP(11);
+	put_int8(&message, DatumGetInt64(args[HASH_SEQ]));
+	put_int8(&message, DatumGetInt64(args[HASH_WRITE_ORDER]));
+	if (!put_canonical_time(&message, DatumGetTimestampTz(args[HASH_OCCURRED_AT])))
+		return NULL;
+	put_int8(&message, DatumGetInt64(args[HASH_TRANSACTION_ID]));
+	for (int i = HASH_ACTOR; i <= HASH_RECORD_KEY; i++)
+		put_text(&message, args[i], nulls[i]);
+	put_jsonb(&message, args[HASH_OLD_VALUES], nulls[HASH_OLD_VALUES]);
+	put_jsonb(&message, args[HASH_NEW_VALUES], nulls[HASH_NEW_VALUES]);
+	put_text(&message, args[HASH_REASON], nulls[HASH_REASON]);
+	previous = DatumGetByteaPP(args[HASH_PREVIOUS]);
 	put_bytes(&message, VARDATA_ANY(previous), VARSIZE_ANY_EXHDR(previous));
 
 	hash = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
@@ -532,5 +545,496 @@ gmp_audit_event_hash_v2(PG_FUNCTION_ARGS)
 		|| pg_cryptohash_final(context, (uint8 *) VARDATA(hash), PG_SHA256_DIGEST_LENGTH) < 0)
 		elog(ERROR, "gmp_audit_native: sha256 failed: %s", pg_cryptohash_error(context));
 	pg_cryptohash_free(context);
+	pfree(message.data);
+	return hash;
+}
+
+Datum
+gmp_audit_event_hash_v2(PG_FUNCTION_ARGS)
+{
+	Datum		args[HASH_ARGS];
+	bool		nulls[HASH_ARGS];
+	bytea	   *hash;
+
+	for (int i = 0; i < HASH_ARGS; i++)
+	{
+		nulls[i] = PG_ARGISNULL(i);
+		args[i] = nulls[i] ? (Datum) 0 : PG_GETARG_DATUM(i);
+	}
+	hash = event_hash_v2_of(args, nulls);
+	if (hash == NULL)
+		PG_RETURN_NULL();
 	PG_RETURN_BYTEA_P(hash);
+}
+
+/* ---- the chaining of a batch (gmp_audit.chain_batch_plpgsql's twin, issue 18) ---- */
+
+PG_FUNCTION_INFO_V1(gmp_audit_chain_batch);
+
+/* gmp_audit.event's columns as the batch inserts them, in its INSERT's order. */
+enum
+{
+	EV_SEQ, EV_WRITE_ORDER, EV_OCCURRED_AT, EV_TRANSACTION_ID, EV_ACTOR, EV_ACTION, EV_TABLE_NAME,
+	EV_RECORD_KEY, EV_OLD_VALUES, EV_NEW_VALUES, EV_REASON, EV_HASH, EV_PREV_SEQ, EV_COLUMNS
+};
+
+/* Each statement of the batch, planned once per backend (the plan cache replans them
+ * when a table changes). The names are schema-qualified and the function's declaration
+ * pins search_path, as the PL/pgSQL's does. */
+enum
+{
+	PLAN_ANY_PENDING, PLAN_HEAD_WAIT, PLAN_HEAD_SKIP, PLAN_PENDING, PLAN_LAST_SEQ, PLAN_INSERT,
+	PLAN_DELETE, PLAN_HEAD_UPDATE, PLAN_MARKS, PLANS
+};
+
+static const char *const batch_statements[PLANS] = {
+	"SELECT FROM gmp_audit.pending_event LIMIT 1",
+	"SELECT seq, hash FROM gmp_audit.chain_head FOR UPDATE",
+	"SELECT seq, hash FROM gmp_audit.chain_head FOR UPDATE SKIP LOCKED",
+	"SELECT write_order, occurred_at, transaction_id, actor, action, table_name, record_key, old_values,"
+	" new_values, reason FROM gmp_audit.pending_event ORDER BY write_order LIMIT $1",
+	"SELECT e.seq FROM gmp_audit.event e WHERE e.table_name = $1 AND e.record_key = $2"
+	" ORDER BY e.seq DESC LIMIT 1",
+	"INSERT INTO gmp_audit.event (seq, write_order, occurred_at, transaction_id, actor, action, table_name,"
+	" record_key, old_values, new_values, reason, hash, prev_seq)"
+	" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	"DELETE FROM gmp_audit.pending_event d WHERE d.write_order = ANY ($1)",
+	"UPDATE gmp_audit.chain_head SET seq = $1, hash = $2",
+	"SELECT setval('gmp_audit.chained_through', $1),"
+	" setval('gmp_audit.chained_at_ms', (extract(epoch FROM clock_timestamp()) * 1000)::bigint)"
+};
+
+static const Oid event_column_types[EV_COLUMNS] = {
+	INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
+	TEXTOID, BYTEAOID, INT8OID
+};
+
+static SPIPlanPtr batch_plans[PLANS];
+
+static SPIPlanPtr
+batch_plan(int which)
+{
+	if (batch_plans[which] == NULL)
+	{
+		Oid			types[EV_COLUMNS];
+		int			nargs = 0;
+		SPIPlanPtr	plan;
+
+		switch (which)
+		{
+			case PLAN_PENDING:
+				types[nargs++] = INT4OID;
+				break;
+			case PLAN_LAST_SEQ:
+				types[nargs++] = TEXTOID;
+				types[nargs++] = TEXTOID;
+				break;
+			case PLAN_INSERT:
+				for (; nargs < EV_COLUMNS; nargs++)
+					types[nargs] = get_array_type(event_column_types[nargs]);
+				break;
+			case PLAN_DELETE:
+				types[nargs++] = INT8ARRAYOID;
+				break;
+			case PLAN_HEAD_UPDATE:
+				types[nargs++] = INT8OID;
+				types[nargs++] = BYTEAOID;
+				break;
+			case PLAN_MARKS:
+				types[nargs++] = INT8OID;
+				break;
+		}
+		plan = SPI_prepare(batch_statements[which], nargs, types);
+		if (plan == NULL)
+			elog(ERROR, "gmp_audit_native: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		batch_plans[which] = plan;
+	}
+	return batch_plans[which];
+}
+
+/* Runs one of the batch's statements (a new snapshot each, as the PL/pgSQL's statements). */
+static int
+run_batch_statement(int which, Datum *values, const char *nulls, long count, int expected)
+{
+	int			ret = SPI_execute_plan(batch_plan(which), values, nulls, false, count);
+
+	if (ret != expected)
+		elog(ERROR, "gmp_audit_native: \"%s\" failed: %s", batch_statements[which], SPI_result_code_string(ret));
+	return ret;
+}
+
+/* A record of the batch, for prev_seq: its table's name and key (NULL a key of its own, as
+ * for PARTITION BY), and the seq of its last event so far in the batch. */
+typedef struct RecordName
+{
+	const char *bytes;
+	int			len;
+} RecordName;
+
+typedef struct RecordLast
+{
+	RecordName	name;			/* the hash key: must come first */
+	int64		seq;
+} RecordLast;
+
+static uint32
+record_name_hash(const void *key, Size keysize)
+{
+	const RecordName *name = (const RecordName *) key;
+
+	return hash_bytes((const unsigned char *) name->bytes, name->len);
+}
+
+static int
+record_name_match(const void *left, const void *right, Size keysize)
+{
+	const RecordName *a = (const RecordName *) left;
+	const RecordName *b = (const RecordName *) right;
+
+	return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0 ? 0 : 1;
+}
+
+/* table_name, a NUL (which no text holds), then 'k' and the key, or 'n' for a NULL key. */
+static RecordName
+record_name(Datum table_name, Datum record_key, bool key_isnull)
+{
+	text	   *table = DatumGetTextPP(table_name);
+	text	   *key = key_isnull ? NULL : DatumGetTextPP(record_key);
+	int			table_len = VARSIZE_ANY_EXHDR(table);
+	int			key_len = key ? VARSIZE_ANY_EXHDR(key) : 0;
+	char	   *bytes = palloc(table_len + 2 + key_len);
+	RecordName	name;
+
+	memcpy(bytes, VARDATA_ANY(table), table_len);
+	bytes[table_len] = '\0';
+	bytes[table_len + 1] = key ? 'k' : 'n';
+	if (key)
+		memcpy(bytes + table_len + 2, VARDATA_ANY(key), key_len);
+	name.bytes = bytes;
+	name.len = table_len + 2 + key_len;
+	return name;
+}
+
+/* The seq of the record's last event already in the chain (chained before this batch), if any. */
+static bool
+last_chained_seq(Datum table_name, Datum record_key, int64 *seq)
+{
+	Datum		args[2] = {table_name, record_key};
+	bool		isnull;
+
+	run_batch_statement(PLAN_LAST_SEQ, args, NULL, 1, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return false;
+	*seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return !isnull;
+}
+
+static Datum
+column_array(Datum *elements, bool *nulls, int n, Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elements, nulls, 1, dims, lbs, type, typlen, typbyval, typalign));
+}
+
+
+/*
+ * The batch's events into gmp_audit.event as COPY puts rows in a table: the table's own
+ * CHECKs and NOT NULLs (ExecConstraints), the heap rows in one table_multi_insert (a WAL
+ * record a page, not a row), then each row's index entries (uniqueness checked there, as
+ * for any insert). Instead of an INSERT … SELECT FROM unnest(…), whose function scan,
+ * projection and per-row heap insert were a fifth of the batch (docs/benchmarks.md). Only
+ * while the table has no INSERT trigger (none today): false otherwise, and the caller
+ * inserts through SQL (so too under row-level security). The caller must hold INSERT on the table, as for the statement.
+ */
+static bool
+insert_events_directly(Datum **columns, bool **column_nulls, uint64 n)
+{
+	Oid			relid = audit_relation("event");
+	Relation	target;
+	TupleDesc	desc;
+	EState	   *estate;
+	ResultRelInfo *info;
+	RangeTblEntry *rte;
+	TupleDesc	slot_desc;
+	TupleTableSlot **slots;
+	AclResult	acl;
+	static const char *const names[EV_COLUMNS] = {
+		"seq", "write_order", "occurred_at", "transaction_id", "actor", "action", "table_name",
+		"record_key", "old_values", "new_values", "reason", "hash", "prev_seq"
+	};
+	int			position[EV_COLUMNS];	/* the table's attribute number - 1 of each column */
+
+	acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, "event");
+	target = table_open(relid, RowExclusiveLock);
+	desc = RelationGetDescr(target);
+	if (target->rd_rel->relrowsecurity
+		|| (target->trigdesc != NULL
+		&& (target->trigdesc->trig_insert_before_row || target->trigdesc->trig_insert_after_row
+			|| target->trigdesc->trig_insert_instead_row || target->trigdesc->trig_insert_before_statement
+			|| target->trigdesc->trig_insert_after_statement || target->trigdesc->trig_insert_new_table)))
+	{
+		table_close(target, RowExclusiveLock);
+		return false;
+	}
+	if (desc->natts != EV_COLUMNS)
+		elog(ERROR, "gmp_audit_native: gmp_audit.event has %d columns, expected %d", desc->natts, EV_COLUMNS);
+	for (int c = 0; c < EV_COLUMNS; c++)
+	{
+		position[c] = -1;
+		for (int a = 0; a < desc->natts; a++)
+			if (!TupleDescAttr(desc, a)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, a)->attname), names[c]) == 0)
+				position[c] = a;
+		if (position[c] < 0 || TupleDescAttr(desc, position[c])->atttypid != event_column_types[c])
+			elog(ERROR, "gmp_audit_native: gmp_audit.event has no column %s of the expected type", names[c]);
+	}
+
+	estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = target->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	rte->requiredPerms = ACL_INSERT;
+	ExecInitRangeTable(estate, list_make1(rte));
+	info = makeNode(ResultRelInfo);
+	InitResultRelInfo(info, target, 1, NULL, 0);
+	ExecOpenIndices(info, false);
+
+	/* The slots' descriptor: a copy without a reference count, which each slot would otherwise
+	 * pin in the resource owner and unpin at the end, searching its list every time
+	 * (quadratic in the batch's size: a fifth of a batch of 3,000). */
+	slot_desc = CreateTupleDescCopy(desc);
+	slots = palloc(sizeof(TupleTableSlot *) * n);
+	for (uint64 i = 0; i < n; i++)
+	{
+		Datum		values[EV_COLUMNS];
+		bool		nulls[EV_COLUMNS];
+
+		for (int c = 0; c < EV_COLUMNS; c++)
+		{
+			values[position[c]] = columns[c][i];
+			nulls[position[c]] = column_nulls[c][i];
+		}
+		slots[i] = ExecInitExtraTupleSlot(estate, slot_desc, &TTSOpsHeapTuple);
+		ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slots[i], true);
+		if (target->rd_att->constr)
+			ExecConstraints(info, slots[i], estate);
+	}
+	table_multi_insert(target, slots, (int) n, GetCurrentCommandId(true), 0, NULL);
+	for (uint64 i = 0; i < n; i++)
+	{
+		ResetPerTupleExprContext(estate);
+		ExecInsertIndexTuples(info, slots[i], estate, false, false, NULL, NIL);
+	}
+	table_finish_bulk_insert(target, 0);
+	ExecCloseIndices(info);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(target, NoLock);
+	/* What the statement's end does: later statements see the rows. */
+	CommandCounterIncrement();
+	return true;
+}
+
+/*
+ * gmp_audit.chain_batch_native(max_events integer, wait boolean) RETURNS integer: what
+ * gmp_audit.chain_batch_plpgsql does (sql/code/01_audit.sql), with the same statements'
+ * locks and guards, the same rows and the same hashes: nothing pending, no lock; the head
+ * locked FOR UPDATE (SKIP LOCKED without `wait`, returning 0 when held); the pending events
+ * in write_order, each given the next seq and its v2 hash (event_hash_v2_of) and, for an
+ * UPDATE or DELETE, prev_seq (its record's previous event in the batch, or the last one
+ * chained); all inserted in one INSERT, deleted from the staging table in one DELETE (its
+ * guard_delete trigger checks them against the chain), the head and the marks updated.
+ * The per-event work the PL/pgSQL did in its loop, its join back to the staging table and
+ * its window for prev_seq is done here in C (docs/benchmarks.md).
+ */
+Datum
+gmp_audit_chain_batch(PG_FUNCTION_ARGS)
+{
+	bool		wait = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	Datum		limit = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	char		limit_null = PG_ARGISNULL(0) ? 'n' : ' ';
+	int64		start_seq;
+	Datum		head_hash;
+	bool		isnull;
+	uint64		n;
+	SPITupleTable *pending;
+	Datum	   *columns[EV_COLUMNS];
+	bool	   *column_nulls[EV_COLUMNS];
+	Datum		arrays[EV_COLUMNS];
+	HTAB	   *records;
+	HASHCTL		records_ctl;
+	MemoryContext batch;
+	MemoryContext per_event;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "gmp_audit_native: SPI_connect failed");
+	batch = CurrentMemoryContext;
+
+	/* Nothing pending: no lock taken. */
+	run_batch_statement(PLAN_ANY_PENDING, NULL, NULL, 1, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+	{
+		SPI_finish();
+		PG_RETURN_INT32(0);
+	}
+	/* The head: waited for (SELECT … INTO STRICT), or skipped when someone holds it. */
+	run_batch_statement(wait ? PLAN_HEAD_WAIT : PLAN_HEAD_SKIP, NULL, NULL, wait ? 0 : 1, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+	{
+		if (wait)
+			ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("query returned no rows")));
+		SPI_finish();
+		PG_RETURN_INT32(0);
+	}
+	if (SPI_processed > 1)
+		ereport(ERROR, (errcode(ERRCODE_TOO_MANY_ROWS), errmsg("query returned more than one row")));
+	start_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (isnull)
+		elog(ERROR, "gmp_audit_native: the chain head has no seq");
+	head_hash = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	head_hash = isnull ? (Datum) 0 : PointerGetDatum(DatumGetByteaPCopy(head_hash));
+
+	run_batch_statement(PLAN_PENDING, &limit, &limit_null, 0, SPI_OK_SELECT);
+	pending = SPI_tuptable;
+	n = SPI_processed;
+	if (n == 0)
+	{
+		SPI_finish();
+		PG_RETURN_INT32(0);
+	}
+	if (pending->tupdesc->natts != EVENT_COLUMNS)
+		elog(ERROR, "gmp_audit_native: the pending events have %d columns, expected %d",
+			 pending->tupdesc->natts, EVENT_COLUMNS);
+
+	for (int c = 0; c < EV_COLUMNS; c++)
+	{
+		columns[c] = palloc(sizeof(Datum) * n);
+		column_nulls[c] = palloc(sizeof(bool) * n);
+	}
+	memset(&records_ctl, 0, sizeof(records_ctl));
+	records_ctl.keysize = sizeof(RecordName);
+	records_ctl.entrysize = sizeof(RecordLast);
+	records_ctl.hash = record_name_hash;
+	records_ctl.match = record_name_match;
+	records_ctl.hcxt = batch;
+	records = hash_create("gmp_audit_native batch records", 256, &records_ctl,
+						  HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	per_event = AllocSetContextCreate(batch, "gmp_audit_native event hash", ALLOCSET_DEFAULT_SIZES);
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		Datum		staged[EVENT_COLUMNS];
+		bool		staged_nulls[EVENT_COLUMNS];
+		Datum		hash_args[HASH_ARGS];
+		bool		hash_nulls[HASH_ARGS];
+		int64		seq = start_seq + (int64) i + 1;
+		bytea	   *hash;
+		RecordName	name;
+		RecordLast *last;
+		bool		found;
+		const char *action;
+		bool		needs_prev;
+
+		CHECK_FOR_INTERRUPTS();
+		heap_deform_tuple(pending->vals[i], pending->tupdesc, staged, staged_nulls);
+		/* The staged columns are the event's, after its seq. */
+		columns[EV_SEQ][i] = Int64GetDatum(seq);
+		column_nulls[EV_SEQ][i] = false;
+		for (int c = 0; c < EVENT_COLUMNS; c++)
+		{
+			columns[EV_WRITE_ORDER + c][i] = staged[c];
+			column_nulls[EV_WRITE_ORDER + c][i] = staged_nulls[c];
+		}
+
+		hash_args[HASH_SEQ] = Int64GetDatum(seq);
+		hash_nulls[HASH_SEQ] = false;
+		for (int c = 0; c < EVENT_COLUMNS; c++)
+		{
+			hash_args[HASH_WRITE_ORDER + c] = staged[c];
+			hash_nulls[HASH_WRITE_ORDER + c] = staged_nulls[c];
+		}
+		hash_args[HASH_PREVIOUS] = head_hash;
+		hash_nulls[HASH_PREVIOUS] = head_hash == (Datum) 0;
+		MemoryContextSwitchTo(per_event);
+		hash = event_hash_v2_of(hash_args, hash_nulls);
+		MemoryContextSwitchTo(batch);
+		if (hash == NULL)
+			head_hash = (Datum) 0;
+		else
+		{
+			bytea	   *kept = palloc(VARSIZE(hash));
+
+			memcpy(kept, hash, VARSIZE(hash));
+			head_hash = PointerGetDatum(kept);
+		}
+		MemoryContextReset(per_event);
+		columns[EV_HASH][i] = head_hash;
+		column_nulls[EV_HASH][i] = head_hash == (Datum) 0;
+
+		/* prev_seq: lag over (table_name, record_key) in the batch, else the last chained. */
+		column_nulls[EV_PREV_SEQ][i] = true;
+		columns[EV_PREV_SEQ][i] = (Datum) 0;
+		if (staged_nulls[COL_TABLE_NAME])
+			continue;			/* refused by the INSERT's NOT NULL */
+		action = staged_nulls[COL_ACTION] ? "" : TextDatumGetCString(staged[COL_ACTION]);
+		needs_prev = strcmp(action, "UPDATE") == 0 || strcmp(action, "DELETE") == 0;
+		name = record_name(staged[COL_TABLE_NAME], staged[COL_RECORD_KEY], staged_nulls[COL_RECORD_KEY]);
+		last = (RecordLast *) hash_search(records, &name, HASH_ENTER, &found);
+		if (needs_prev)
+		{
+			int64		previous;
+
+			if (found)
+			{
+				columns[EV_PREV_SEQ][i] = Int64GetDatum(last->seq);
+				column_nulls[EV_PREV_SEQ][i] = false;
+			}
+			else if (!staged_nulls[COL_RECORD_KEY]
+					 && last_chained_seq(staged[COL_TABLE_NAME], staged[COL_RECORD_KEY], &previous))
+			{
+				columns[EV_PREV_SEQ][i] = Int64GetDatum(previous);
+				column_nulls[EV_PREV_SEQ][i] = false;
+			}
+		}
+		last->seq = seq;
+	}
+
+	/* The rows cannot change meanwhile: the guard refuses UPDATE, and only a chainer,
+	 * holding the head, deletes. */
+	if (!insert_events_directly(columns, column_nulls, n))
+	{
+		for (int c = 0; c < EV_COLUMNS; c++)
+			arrays[c] = column_array(columns[c], column_nulls[c], (int) n, event_column_types[c]);
+		run_batch_statement(PLAN_INSERT, arrays, NULL, 0, SPI_OK_INSERT);
+	}
+	{
+		/* guard_delete lets a pending event go only once the chain holds it unchanged. */
+		Datum		orders = column_array(columns[EV_WRITE_ORDER], column_nulls[EV_WRITE_ORDER], (int) n, INT8OID);
+
+		run_batch_statement(PLAN_DELETE, &orders, NULL, 0, SPI_OK_DELETE);
+		/* Every event read is there still: nothing but a chainer holding the head deletes. */
+		if (SPI_processed != n)
+			elog(ERROR, "gmp_audit_native: %llu of the %llu pending events chained left the staging table",
+				 (unsigned long long) SPI_processed, (unsigned long long) n);
+	}
+	{
+		Datum		head[2] = {Int64GetDatum(start_seq + (int64) n), head_hash};
+		char		head_nulls[2] = {' ', head_hash == (Datum) 0 ? 'n' : ' '};
+		Datum		through = columns[EV_WRITE_ORDER][n - 1];
+
+		run_batch_statement(PLAN_HEAD_UPDATE, head, head_nulls, 0, SPI_OK_UPDATE);
+		run_batch_statement(PLAN_MARKS, &through, NULL, 0, SPI_OK_SELECT);
+	}
+	SPI_finish();
+	PG_RETURN_INT32((int32) n);
 }

@@ -427,7 +427,28 @@ $$;
 -- Set-based (issue 19, docs/benchmarks.md): the hashes are computed in order in a loop,
 -- then the events go into the chain in one INSERT … SELECT and leave the staging table in
 -- one DELETE, instead of a statement per event.
+--
+-- Its implementation in force (issue 18, docs/audit-trail.md "Native trigger"): the C twin
+-- gmp_audit.chain_batch_native of the extension gmp_audit_native (same locks, guards, rows
+-- and hashes) when it is installed and the caller may run it (bind_audit_implementation
+-- grants it to gmp_definer, who runs every chaining, with the other C twins), the PL/pgSQL
+-- (chain_batch_plpgsql, below) otherwise.
 CREATE OR REPLACE FUNCTION gmp_audit.chain_batch(max_events integer, wait boolean)
+RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    native constant regprocedure := to_regprocedure('gmp_audit.chain_batch_native(integer,boolean)');
+BEGIN
+    IF native IS NOT NULL AND has_function_privilege(native, 'EXECUTE') THEN
+        RETURN gmp_audit.chain_batch_native(max_events, wait);
+    END IF;
+    RETURN gmp_audit.chain_batch_plpgsql(max_events, wait);
+END;
+$$;
+
+-- chain_batch in PL/pgSQL (see chain_batch above): what it runs unless the C twin
+-- gmp_audit.chain_batch_native is bound.
+CREATE OR REPLACE FUNCTION gmp_audit.chain_batch_plpgsql(max_events integer, wait boolean)
 RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -815,7 +836,8 @@ $$;
 -- Binds the C twins of the extension gmp_audit_native when `native` and the extension is
 -- installed, today's PL/pgSQL otherwise: every audit trigger bound to either row trigger
 -- is bound again to the one wanted (its table, events and key column kept), and
--- event_hash_v2 made to call the wanted hash. Changes only what differs, so it records
+-- event_hash_v2 made to call the wanted hash, and the C chaining of a batch
+-- (chain_batch_native) granted to gmp_definer, or revoked. Changes only what differs, so it records
 -- nothing when the binding is already so; each change is DDL, recorded by the trail
 -- like any other. Returns how many bindings it changed. gmp db migrate calls it after
 -- every run (GMP_AUDIT_NATIVE=off: native false), and this file at its end, keeping the
@@ -827,6 +849,7 @@ DECLARE
         '(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)';
     native_trigger constant regprocedure := to_regprocedure('gmp_audit.record_change_native()');
     native_hash constant regprocedure := to_regprocedure('gmp_audit.event_hash_v2_native' || hash_signature);
+    native_chain constant regprocedure := to_regprocedure('gmp_audit.chain_batch_native(integer,boolean)');
     use_native constant boolean := native AND native_trigger IS NOT NULL AND native_hash IS NOT NULL;
     wanted constant regprocedure := CASE WHEN use_native THEN native_trigger
                                          ELSE 'gmp_audit.record_change()'::regprocedure END;
@@ -859,6 +882,15 @@ BEGIN
     IF use_native THEN
         -- The chaining runs as gmp_definer (chain_pending, chain_if_due, chain_at_commit).
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO gmp_definer', native_hash);
+    END IF;
+    -- The C chaining of a batch (gmp_audit_native 1.2): chain_batch calls it when its caller
+    -- may, so granting it to gmp_definer binds it, revoking unbinds it.
+    IF native_chain IS NOT NULL THEN
+        IF use_native AND NOT has_function_privilege('gmp_definer', native_chain, 'EXECUTE') THEN
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO gmp_definer', native_chain);
+        ELSIF NOT use_native AND has_function_privilege('gmp_definer', native_chain, 'EXECUTE') THEN
+            EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM gmp_definer', native_chain);
+        END IF;
     END IF;
     RETURN changed;
 END;
