@@ -125,6 +125,14 @@ extension AuditTrail {
                        replayInMemoryUpTo: Int64 = AuditTrail.inMemoryReplayLimit,
                        openSecondConnection: (() throws -> PostgresConnection)? = nil,
                        progress: (VerificationProgress) -> Void = { _ in }) throws -> AuditVerification {
+        // The second session's backend starts meanwhile, when a second pass will want it (issue 18).
+        var early: EarlyConnection?
+        if reconcile, tablesDigestAt.isEmpty, !tablesDigestAtEnd, let open = openSecondConnection {
+            early = EarlyConnection(opening: open)
+        }
+        defer { early?.finish() }
+        let openSecondConnection: (() throws -> PostgresConnection)? = early.map { early in { try early.take() } }
+            ?? openSecondConnection
         // Chain what is pending first (issue 19), so that the snapshot holds as little as
         // possible outside the chain; whatever is still pending there is accounted for below.
         // Someone who may read the trail but not chain it verifies all the same.
