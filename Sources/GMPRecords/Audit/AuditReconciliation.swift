@@ -112,38 +112,94 @@ struct ReconciliationRun {
     /// Events after which the record tables are hashed, and the digests taken.
     let digestAt: Set<Int64>
     var digests: [Int64: AuditCheckpoint.TablesDigest] = [:]
+    init(reconciler: AuditReconciler, tables: [AuditTrail.AuditedTable], skipped: [AuditReconciliation.SkippedTable],
+         digestAt: Set<Int64>) {
+        self.reconciler = reconciler
+        self.tables = tables
+        self.skipped = skipped
+        self.digestAt = digestAt
+    }
+
     /// From a checkpoint (issue 18): only the images under touched keys are replayed.
-    private(set) var incremental: IncrementalReconciliation?
+    var incremental: IncrementalReconciliation? {
+        guard var plan else { return nil }
+        for (table, images) in zip(known, uncounted) where images != 0 {
+            plan.countUntouched(table: table.name, images: images)
+        }
+        return plan
+    }
+    private var plan: IncrementalReconciliation?
     /// Each compared table's key column, by name (set with ``incremental``).
     private(set) var keyColumns: [String: String] = [:]
 
     /// Replays from now on only the images under `plan`'s touched keys (issue 18).
     mutating func route(by plan: IncrementalReconciliation) {
-        incremental = plan
+        self.plan = plan
         keyColumns = AuditTrail.AuditedTable.keyColumns(of: tables)
+        (known, uncounted, last) = ([], [], nil)
     }
-    /// The last event's table, as bytes and as its name.
-    var lastTable: (bytes: [UInt8], name: String) = ([], "")
+
+    /// A table the trail names, as the events route by it: its name made a String once,
+    /// whether it is replayed, and from a checkpoint its touched keys by bytes.
+    struct KnownTable {
+        let bytes: [UInt8]
+        let name: String
+        let replayed: Bool
+        let touched: TouchedKeyBytes?
+    }
+    /// The tables met so far, and per table the images counted under untouched keys that
+    /// ``plan`` has not added yet (``incremental`` adds them).
+    private var known: [KnownTable] = []
+    private var uncounted: [Int64] = []
+    /// The last event's table, in ``known``.
+    private var last: Int?
 
     mutating func digestNow(at seq: Int64) {
         digests[seq] = reconciler.tablesDigest()
     }
 
+    /// The table named `bytes`, in ``known`` (added when new).
+    private mutating func knownTable(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if let index = known.firstIndex(where: { $0.bytes.withUnsafeBytes { $0.equals(bytes) } }) { return index }
+        let name = String(decoding: bytes, as: UTF8.self)
+        let replayed = reconciler.replays(name)
+        known.append(KnownTable(bytes: Array(bytes), name: name, replayed: replayed,
+                                touched: replayed ? plan.map { TouchedKeyBytes($0.touched[name] ?? []) } : nil))
+        uncounted.append(0)
+        return known.count - 1
+    }
+
+    /// From a checkpoint, an insert or a delete up to the checkpoint's event under an
+    /// untouched key, told by its bytes: counted (as ``IncrementalReconciliation/route(seq:table:recordKey:oldKey:hasOld:hasNew:)``
+    /// counts it) without a String. False when the event takes the general route.
+    private mutating func countedUntouched(_ event: AuditEventBytes, table: Int) -> Bool {
+        guard let touched = known[table].touched, event.seq <= plan!.checkpointSeq,
+              event.action.equals(UnsafeRawBufferPointer(Self.insert))
+                || event.action.equals(UnsafeRawBufferPointer(Self.delete)),
+              touched.contains(event.recordKey) == false else { return false }
+        uncounted[table] += (event.newValues != nil ? 1 : 0) - (event.oldValues != nil ? 1 : 0)
+        return true
+    }
+
+    private static let insert: StaticString = "INSERT"
+    private static let delete: StaticString = "DELETE"
+
     /// Replays one event from the COPY row (texts copied only for replayed tables).
     mutating func consume(_ event: AuditEventBytes) {
-        defer { if digestAt.contains(event.seq) { digestNow(at: event.seq) } }
-        // The table's name made a String once per run of events on one table, not per event.
-        if !event.tableName.elementsEqual(lastTable.bytes) {
-            lastTable = (Array(event.tableName), String(decoding: event.tableName, as: UTF8.self))
-        }
-        let table = lastTable.name
+        defer { if !digestAt.isEmpty, digestAt.contains(event.seq) { digestNow(at: event.seq) } }
+        // The table's name made a String once, not per event.
+        let index = last.flatMap { known[$0].bytes.withUnsafeBytes { $0.equals(event.tableName) } ? $0 : nil }
+            ?? knownTable(event.tableName)
+        last = index
+        if countedUntouched(event, table: index) { return }
+        let table = known[index].name
         let action = String(decoding: event.action, as: UTF8.self)
-        guard reconciler.replays(table) else {
+        guard known[index].replayed else {
             reconciler.consume(seq: event.seq, action: action, table: table, recordKey: nil, oldValues: nil, newValues: nil)
             return
         }
         func text(_ bytes: UnsafeRawBufferPointer?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
-        guard incremental != nil, ["INSERT", "UPDATE", "DELETE"].contains(action) else {
+        guard plan != nil, ["INSERT", "UPDATE", "DELETE"].contains(action) else {
             reconciler.consume(seq: event.seq, action: action, table: table, recordKey: text(event.recordKey),
                                oldValues: text(event.oldValues), newValues: text(event.newValues))
             return
@@ -153,11 +209,11 @@ struct ReconciliationRun {
         let oldValues = text(event.oldValues)
         let oldKey = action == "UPDATE" ? oldValues.flatMap { AuditReconciler.key(of: $0, column: keyColumns[table] ?? "") }
                                         : recordKey
-        let route = incremental!.route(seq: event.seq, table: table, recordKey: recordKey, oldKey: oldKey,
-                                       hasOld: event.oldValues != nil, hasNew: event.newValues != nil)
+        let route = plan!.route(seq: event.seq, table: table, recordKey: recordKey, oldKey: oldKey,
+                                hasOld: event.oldValues != nil, hasNew: event.newValues != nil)
         // A signature up to the checkpoint was checked when it was signed; its row is
         // replayed here because another signature filed under the same key was touched.
-        let checkedAtCheckpoint = event.seq <= incremental!.checkpointSeq && table == AuditReconciler.signatureTable
+        let checkedAtCheckpoint = event.seq <= plan!.checkpointSeq && table == AuditReconciler.signatureTable
         if route.old == (event.oldValues != nil) && route.new == (event.newValues != nil) && !checkedAtCheckpoint {
             if route.old || route.new {
                 reconciler.consume(seq: event.seq, action: action, table: table, recordKey: recordKey,
@@ -171,8 +227,6 @@ struct ReconciliationRun {
                                oldValues: route.old ? oldValues : nil, newValues: route.new ? text(event.newValues) : nil)
         }
     }
-
-
 }
 
 extension AuditTrail {

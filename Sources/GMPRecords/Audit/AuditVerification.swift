@@ -125,6 +125,14 @@ extension AuditTrail {
                        replayInMemoryUpTo: Int64 = AuditTrail.inMemoryReplayLimit,
                        openSecondConnection: (() throws -> PostgresConnection)? = nil,
                        progress: (VerificationProgress) -> Void = { _ in }) throws -> AuditVerification {
+        // The second session's backend starts meanwhile, when a second pass will want it (issue 18).
+        var early: EarlyConnection?
+        if reconcile, tablesDigestAt.isEmpty, !tablesDigestAtEnd, let open = openSecondConnection {
+            early = EarlyConnection(opening: open)
+        }
+        defer { early?.finish() }
+        let openSecondConnection: (() throws -> PostgresConnection)? = early.map { early in { try early.take() } }
+            ?? openSecondConnection
         // Chain what is pending first (issue 19), so that the snapshot holds as little as
         // possible outside the chain; whatever is still pending there is accounted for below.
         // Someone who may read the trail but not chain it verifies all the same.
@@ -138,87 +146,33 @@ extension AuditTrail {
             // memory); otherwise the trail is merged with the tables in key order, in
             // bounded memory, alongside this pass (issue 18).
             let pending = try trail.pendingCount()
-            var inMemory = !tablesDigestAt.isEmpty || tablesDigestAtEnd || head.seq + pending <= replayInMemoryUpTo
+            let tablesDigestAsked = !tablesDigestAt.isEmpty || tablesDigestAtEnd
+            var inMemory = tablesDigestAsked || head.seq + pending <= replayInMemoryUpTo
             var replay = try reconcile && (inMemory || since != nil || recordSnapshot)
                 ? trail.startReconciliation(digestAt: tablesDigestAt) : nil
-            if replay != nil && (!tablesDigestAt.isEmpty || tablesDigestAtEnd) {
+            if replay != nil && tablesDigestAsked {
                 // Hashing the replayed tables (a v2 or v3 checkpoint's digest) keeps this
                 // client busy between statements for minutes at 10,000,000 rows: the
                 // session's idle timeout (gmp sets one) must not end the transaction meanwhile.
                 try db.execute("SELECT set_config('idle_in_transaction_session_timeout', '0', true)")
             }
             var snapshot: AuditCheckpoint.Snapshot?
-            var fullBecause: String?
-            var olderRows: [String: Int64] = [:]
-            var routedBy: IncrementalReconciliation?
-            var scannedAlongside = false
-            var writtenSinceScan: SecondPass<(schema: [UInt8], found: (plan: IncrementalReconciliation, olderRows: [String: Int64],
-                                                                         rows: [TouchedRow])?)>?
-            // From a checkpoint with a second session, the guard's rendering digest (a
-            // catalog query, ≈ 0.3 s in a fresh backend) is taken there, alongside the
-            // chain pass; its refusal then means the full reconciliation from a second read.
-            let deferSchema = since != nil && !recordSnapshot && openSecondConnection != nil
-                && tablesDigestAt.isEmpty && !tablesDigestAtEnd
-            var guardState: (snapshot: AuditCheckpoint.Snapshot, xmax: UInt64)?
-            var touchedRows: [TouchedRow]?
+            var incremental: IncrementalVerifyPlan?
             if let run = replay, since != nil || recordSnapshot {
-                let state = try trail.snapshotState(tables: run.tables, renderingDigest: !deferSchema)
-                guardState = state
+                // From a checkpoint with a second session, the guard's rendering digest (a
+                // catalog query, ≈ 0.3 s in a fresh backend) is taken there, alongside the
+                // chain pass; its refusal then means the full reconciliation from a second read.
+                let schemaDeferred = since != nil && !recordSnapshot && openSecondConnection != nil && !tablesDigestAsked
+                let state = try trail.snapshotState(tables: run.tables, renderingDigest: !schemaDeferred)
                 snapshot = recordSnapshot ? state?.snapshot : nil
                 if let since {
-                    if !tablesDigestAt.isEmpty || tablesDigestAtEnd {
-                        fullBecause = "the record tables' digest of a v2 checkpoint needs every row replayed"
-                    } else if let state {
-                        fullBecause = IncrementalReconciliation.refusal(
-                            of: since.snapshot, cluster: state.snapshot.cluster, xmax: state.xmax,
-                            schema: deferSchema ? since.snapshot.schema : state.snapshot.schema,
-                            maximumXidAge: since.maximumXidAge)
-                    } else {
-                        fullBecause = "the cluster's identity cannot be read (pg_control_system)"
+                    var plan = IncrementalVerifyPlan(checks: IncrementalGuard(
+                        base: since, state: state, schemaDeferred: schemaDeferred, tablesDigestAsked: tablesDigestAsked))
+                    if let routing = try plan.start(on: trail, tables: run.tables, opening: openSecondConnection) {
+                        replay!.route(by: routing)
+                        inMemory = true
                     }
-                    if fullBecause == nil {
-                        // The events' keys first, here: the chain pass routes by them. The
-                        // scan for the rows written since runs on a second session alongside
-                        // it when one opens, else here, before it (issue 18).
-                        if let early = try trail.keysOfEventsSince(since, tables: run.tables) {
-                            let tables = run.tables
-                            // That session then reads the touched keys' rows ahead too.
-                            writtenSinceScan = trail.startSecondPass(opening: openSecondConnection) { second in
-                                let schema = try second.renderingDigest(tables)
-                                guard schema == since.snapshot.schema else { return (schema, nil) }
-                                try second.pinRowText()
-                                guard let found = try second.touchRowsWrittenSince(early, base: since, tables: tables) else {
-                                    return (schema, nil)
-                                }
-                                var rows: [TouchedRow] = []
-                                try second.readTouchedRows(found.plan, tables: tables) { rows.append($0) }
-                                return (schema, (found.plan, found.olderRows, rows))
-                            }
-                            var touched: (plan: IncrementalReconciliation, olderRows: [String: Int64])? = (early, [:])
-                            if writtenSinceScan == nil, deferSchema, let state,
-                               let refused = IncrementalReconciliation.refusal(
-                                   of: since.snapshot, cluster: state.snapshot.cluster, xmax: state.xmax,
-                                   schema: try trail.renderingDigest(run.tables), maximumXidAge: since.maximumXidAge) {
-                                fullBecause = refused
-                                touched = nil
-                            } else if writtenSinceScan == nil {
-                                // One session: the whole set before the chain pass, as routing needs.
-                                touched = try trail.touchRowsWrittenSince(early, base: since, tables: run.tables)
-                            } else {
-                                routedBy = early
-                                try trail.setIncrementalXmin(since)
-                            }
-                            if fullBecause == nil, let touched {
-                                replay!.route(by: touched.plan)
-                                olderRows = touched.olderRows
-                                inMemory = true
-                            } else if fullBecause == nil {
-                                fullBecause = Self.tooManyTouched(since)
-                            }
-                        } else {
-                            fullBecause = Self.tooManyTouched(since)
-                        }
-                    }
+                    incremental = plan
                 }
             }
             if !inMemory { replay = nil }
@@ -246,40 +200,10 @@ extension AuditTrail {
                     tally?.consume(event, prevSeq: nil, pending: true)
                 }
             }
-            if let scan = writtenSinceScan, let early = routedBy, let since {
-                // The chain pass routed by the events' keys alone. Rows written since under
-                // other keys (only events up to the checkpoint's, counted) mean routing
-                // again with every key; too many, the full reconciliation; both from a
-                // second read of the trail in this snapshot, without hashing it again.
-                let alongside = try scan.wait()
-                scannedAlongside = alongside != nil
-                let schema = try alongside?.schema ?? trail.renderingDigest(replay!.tables)
-                if let state = guardState {
-                    fullBecause = IncrementalReconciliation.refusal(
-                        of: since.snapshot, cluster: state.snapshot.cluster, xmax: state.xmax, schema: schema,
-                        maximumXidAge: since.maximumXidAge)
-                }
-                let found = fullBecause != nil ? nil : try alongside.map { $0.found.map { ($0.plan, $0.olderRows) } }
-                    ?? trail.touchRowsWrittenSince(early, base: since, tables: replay!.tables)
-                if let found {
-                    olderRows = found.olderRows
-                    touchedRows = alongside?.found?.rows
-                    if found.plan.touchedCount != early.touchedCount {
-                        replay = try trail.startReconciliation(digestAt: [])
-                        replay!.route(by: found.plan)
-                        try trail.streamTrailAgain(pending: pending) { event, _, _ in replay!.consume(event) }
-                    }
-                } else {
-                    fullBecause = fullBecause ?? Self.tooManyTouched(since)
-                    replay = nil
-                    tally = try trail.startTally()
-                    try trail.streamTrailAgain(pending: pending) { event, prevSeq, isPending in
-                        tally!.consume(event, prevSeq: prevSeq, pending: isPending)
-                    }
-                }
-            }
+            try incremental?.settle(on: trail, replay: &replay, tally: &tally, pending: pending)
             var reconciliation = try replay.map {
-                try trail.finishIncrementalReconciliation($0, olderRows: olderRows, touchedRows: touchedRows, progress: progress)
+                try trail.finishIncrementalReconciliation($0, olderRows: incremental?.olderRows ?? [:],
+                                                          touchedRows: incremental?.touchedRows, progress: progress)
             }
             if let tally {
                 let clock = ContinuousClock()
@@ -291,8 +215,8 @@ extension AuditTrail {
                                                                 progress: progress)
                 reconciliation?.concurrentDigestPass = rows != nil
             }
-            reconciliation?.fullBecause = fullBecause
-            reconciliation?.concurrentWrittenSinceScan = scannedAlongside
+            reconciliation?.fullBecause = incremental?.fullBecause
+            reconciliation?.concurrentWrittenSinceScan = incremental?.scannedAlongside ?? false
             return AuditVerification(verdict: verifier.finish(head: (seq: head.seq, hash: head.hash)),
                                      recordedHead: head, machineryProblems: problems, bytes: outcome.bytes,
                                      reconciliation: reconciliation, pendingEvents: Int(pending), snapshot: snapshot)
@@ -330,10 +254,6 @@ extension AuditTrail {
 }
 
 extension AuditTrail {
-    static func tooManyTouched(_ base: IncrementalBase) -> String {
-        "more than \(base.maximumTouchedKeys) records changed since the checkpoint: reconciled in full, in bounded memory"
-    }
-
     /// The pending events, as ``pendingCopyStatement`` reads them.
     func streamPendingEvents(_ body: (AuditEventBytes) -> Void) throws {
         var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count)

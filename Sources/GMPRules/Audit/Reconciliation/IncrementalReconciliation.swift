@@ -90,6 +90,13 @@ public struct IncrementalReconciliation: Sendable {
         return (old, new)
     }
 
+    /// Counts `images` (new images minus old ones) under untouched keys of `table`, of
+    /// events up to the checkpoint's: what ``route(seq:table:recordKey:oldKey:hasOld:hasNew:)``
+    /// counts, for a caller that tells untouched keys itself (the chain pass, by bytes).
+    public mutating func countUntouched(table: String, images: Int64) {
+        untouchedRows[table, default: 0] += images
+    }
+
     /// The findings of the count: per table, the rows under untouched keys that are
     /// older than the checkpoint's snapshot (`unchangedRows`: all of them but the
     /// touched keys' old rows) against what the trail leaves there.
