@@ -5,16 +5,15 @@ import Testing
 import TestSupport
 
 /// Issue 18: `gmp audit checkpoint` hashes the record tables in key order, in bounded
-/// memory (``AuditTrail/hashesTablesAtEnd``), and must sign exactly the digest the replay
+/// memory (`verify`'s `tablesDigestInKeyOrder`), and must sign exactly the digest the replay
 /// in memory gives for the same snapshot; when it cannot (a row matched to its replay
 /// through a field added since), it gives none and the checkpoint replays in memory.
 @Suite("Checkpoint tables digest in bounded memory: the in-memory replay's digest, or none")
 struct CheckpointTablesDigestTests {
     /// The checkpoint's verification, bounded, on one connection or two.
     static func bounded(_ connection: PostgresConnection, second: (() throws -> PostgresConnection)? = nil) throws -> AuditVerification {
-        try AuditTrail.$hashesTablesAtEnd.withValue(true) {
-            try AuditTrail(connection).verify(reconcile: true, recordSnapshot: true, openSecondConnection: second)
-        }
+        try AuditTrail(connection).verify(reconcile: true, recordSnapshot: true, tablesDigestInKeyOrder: true,
+                                          openSecondConnection: second)
     }
 
     static func inMemory(_ connection: PostgresConnection) throws -> AuditCheckpoint.TablesDigest? {

@@ -18,7 +18,7 @@ public struct AuditVerification: Sendable {
     /// chain for the reconciliation, as they will be chained.
     public let pendingEvents: Int
     /// This snapshot as a v3 checkpoint records it, when asked for and allowed
-    /// (``AuditTrail/verify(checkpoints:reconcile:since:recordSnapshot:tablesDigestAt:tablesDigestAtEnd:replayInMemoryUpTo:openSecondConnection:progress:)``).
+    /// (``AuditTrail/verify(checkpoints:reconcile:since:recordSnapshot:tablesDigestAt:tablesDigestAtEnd:tablesDigestInKeyOrder:replayInMemoryUpTo:openSecondConnection:progress:)``).
     public var snapshot: AuditCheckpoint.Snapshot?
 
     /// The chain is intact, auditing whole, and (when reconciled) the tables agree with it.
@@ -109,7 +109,10 @@ extension AuditTrail {
     /// that refuses it), it runs after this pass on this connection. To hash the record
     /// tables as replayed after each event in `tablesDigestAt` (v2 checkpoints) and, with
     /// `tablesDigestAtEnd`, after the last one, the same pass replays every row event in
-    /// memory instead (``AuditReconciler``).
+    /// memory instead (``AuditReconciler``). With `tablesDigestInKeyOrder` instead, a full
+    /// reconciliation in key order also hashes the record tables as of the last event, in
+    /// bounded memory (``ReconciliationTally``; `gmp audit checkpoint`, issue 18): the rows
+    /// read again sorted by the server and proved against this pass's images.
     ///
     /// A trail of at most `replayInMemoryUpTo` events (``inMemoryReplayLimit``, 0: none
     /// but the empty one) is replayed in memory all the same.
@@ -122,6 +125,7 @@ extension AuditTrail {
     public func verify(checkpoints: [AuditChainVerifier.Checkpoint] = [], reconcile: Bool = false,
                        since: IncrementalBase? = nil, recordSnapshot: Bool = false,
                        tablesDigestAt: Set<Int64> = [], tablesDigestAtEnd: Bool = false,
+                       tablesDigestInKeyOrder: Bool = false,
                        replayInMemoryUpTo: Int64 = AuditTrail.inMemoryReplayLimit,
                        openSecondConnection: (() throws -> PostgresConnection)? = nil,
                        progress: (VerificationProgress) -> Void = { _ in }) throws -> AuditVerification {
@@ -176,7 +180,7 @@ extension AuditTrail {
                 }
             }
             if !inMemory { replay = nil }
-            var tally = try reconcile && !inMemory ? trail.startTally() : nil
+            var tally = try reconcile && !inMemory ? trail.startTally(hashingTables: tablesDigestInKeyOrder) : nil
             let secondPass = tally.flatMap { trail.startSecondPass($0, opening: openSecondConnection) }
             var decoder = CopyBinaryDecoder(expectedFieldCount: AuditEventBytes.copyColumns.count + Self.copyExtraFields)
             var intact = true

@@ -20,7 +20,7 @@ struct ReconciliationTally {
     /// table's events costs a byte comparison, not a string each.
     private var lastName: [UInt8] = []
     private var lastIndex: Int?
-    /// For a checkpoint's tables digest (``AuditTrail/hashesTablesAtEnd``): the record
+    /// For a checkpoint's tables digest (``AuditTrail/verify(checkpoints:reconcile:since:recordSnapshot:tablesDigestAt:tablesDigestAtEnd:tablesDigestInKeyOrder:replayInMemoryUpTo:openSecondConnection:progress:)``'s `tablesDigestInKeyOrder`): the record
     /// tables' images the chain pass's events wrote, and those they removed, as
     /// ``ReplayDigest/addRow(table:image:)`` items; their difference is what the tables hold.
     private(set) var images: (written: ReplayDigest, removed: ReplayDigest)?
@@ -92,21 +92,15 @@ struct ReconciliationTally {
 }
 
 extension AuditTrail {
-    /// Whether a full reconciliation in key order (``settleReconciliation(_:links:seconds:progress:)``)
-    /// also hashes the record tables as the trail replays them at its last event, as a
-    /// checkpoint signs them (``AuditReconciliation/tablesDigests``), in bounded memory
-    /// (issue 18): the rows read again sorted by the server, proved against the chain
-    /// pass's images. `gmp audit checkpoint` sets it around ``verify(checkpoints:reconcile:since:recordSnapshot:tablesDigestAt:tablesDigestAtEnd:replayInMemoryUpTo:openSecondConnection:progress:)``
-    /// (whose `tablesDigestAtEnd` replays every row in memory); a task-local so that
-    /// the verification's signature stays as it is while it is being reworked elsewhere.
-    @TaskLocal public static var hashesTablesAtEnd = false
-
     /// Reads the audited tables and pins the row text, before the trail is streamed.
-    func startTally() throws -> ReconciliationTally {
+    /// `hashingTables`: the settled reconciliation also hashes the record tables as the
+    /// trail replays them at its last event, as a checkpoint signs them
+    /// (``AuditReconciliation/tablesDigests``), in bounded memory (issue 18).
+    func startTally(hashingTables: Bool = false) throws -> ReconciliationTally {
         try pinRowText()
         let all = try auditedTables()
         return ReconciliationTally(tables: all.filter { $0.recordsRows && $0.readable },
-                                   skipped: Self.skippedTables(all), hashesTables: Self.hashesTablesAtEnd)
+                                   skipped: Self.skippedTables(all), hashesTables: hashingTables)
     }
 
     /// Settles the reconciliation (issue 18). `links`: the chain pass's links with the

@@ -50,11 +50,10 @@ struct AuditCheckpointCommand: GMPCommand {
         // Reconciled and hashed in key order, in bounded memory (issue 18); replayed in
         // memory only when that cannot hash them (events pending, rows matched to their
         // replay through a field added since).
-        var verification = try AuditTrail.$hashesTablesAtEnd.withValue(true) {
-            try trail.verify(reconcile: true, recordSnapshot: true, openSecondConnection: {
-                try secondSession.connect(startingEmbedded: false, recordingFailedLogins: false)
-            })
-        }
+        var verification = try trail.verify(reconcile: true, recordSnapshot: true, tablesDigestInKeyOrder: true,
+                                            openSecondConnection: {
+            try secondSession.connect(startingEmbedded: false, recordingFailedLogins: false)
+        })
         if case .intact(let summary) = verification.verdict, verification.isIntact,
            verification.reconciliation?.tablesDigests[summary.lastSeq] == nil {
             verification = try trail.verify(reconcile: true, recordSnapshot: true, tablesDigestAtEnd: true)
