@@ -16,9 +16,14 @@ struct JSONPullReader {
     struct Key {
         let bytes: UnsafeBufferPointer<UInt8>
 
+        /// Byte by byte, after the lengths: the generic `elementsEqual` cost ~150
+        /// instructions a look (~13,000 looks for the median trace).
         static func ~= (pattern: StaticString, key: Key) -> Bool {
-            pattern.utf8CodeUnitCount == key.bytes.count
-                && key.bytes.elementsEqual(UnsafeBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount))
+            let count = pattern.utf8CodeUnitCount
+            guard count == key.bytes.count else { return false }
+            let expected = pattern.utf8Start
+            for index in 0..<count where key.bytes[index] != expected[index] { return false }
+            return true
         }
     }
 

@@ -45,8 +45,10 @@ enum MaterialText {
              l.consumed ? "consumed it" : "made from \(l.via ?? "?")"]
         })
         var units: [[String]] = []
-        for lot in lots {
-            for unit in lot.whereabouts ?? [] { units.append([unit.unit, unit.description]) }
+        for lot in lots.indices {
+            guard let whereabouts = lots[lot].whereabouts else { continue }
+            // Each unit read in place, not copied out whole (13 fields) and freed (issue 14).
+            for unit in whereabouts.indices { units.append([whereabouts[unit].unit, whereabouts[unit].description]) }
         }
         if !units.isEmpty {
             page.line("units          \(units.count)")
