@@ -237,10 +237,9 @@ struct JSONRewriter {
     /// Whether the key before (`previous`) sorts before the key at `start..<end`; nil when
     /// they are the same key.
     private func compare(_ previous: Member, _ start: Int, _ end: Int) -> Bool? {
-        let a = UnsafeBufferPointer(rebasing: bytes[previous.keyStart..<previous.keyEnd])
-        let b = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        if a.elementsEqual(b) { return nil }
-        return a.lexicographicallyPrecedes(b)
+        let order = JSONByteScanner.order(UnsafeBufferPointer(rebasing: bytes[previous.keyStart..<previous.keyEnd]),
+                                          UnsafeBufferPointer(rebasing: bytes[start..<end]))
+        return order == 0 ? nil : order < 0
     }
 
     /// Writes the members from `first` on again, in their keys' byte order; a key twice
@@ -252,8 +251,8 @@ struct JSONRewriter {
         out.removeSubrange(base...)
         let bytes = self.bytes
         let order = members[first...].sorted {
-            UnsafeBufferPointer(rebasing: bytes[$0.keyStart..<$0.keyEnd])
-                .lexicographicallyPrecedes(UnsafeBufferPointer(rebasing: bytes[$1.keyStart..<$1.keyEnd]))
+            JSONByteScanner.order(UnsafeBufferPointer(rebasing: bytes[$0.keyStart..<$0.keyEnd]),
+                                  UnsafeBufferPointer(rebasing: bytes[$1.keyStart..<$1.keyEnd])) < 0
         }
         for (index, member) in order.enumerated() {
             if index > 0 {
@@ -266,11 +265,6 @@ struct JSONRewriter {
 
     /// `JSONDocument.isLotKey` on the key's bytes.
     static func isLotKey(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-        switch key.count {
-        case 3: key.elementsEqual("lot".utf8)
-        case 4: key.elementsEqual("lots".utf8)
-        case 6: key.elementsEqual("parent".utf8)
-        default: false
-        }
+        JSONByteScanner.equal(key, "lot") || JSONByteScanner.equal(key, "lots") || JSONByteScanner.equal(key, "parent")
     }
 }

@@ -145,12 +145,16 @@ struct TextPage {
             layout.line(index == 0 ? header : rows[index - 1], index: index, rightAligned: rightAligned.contains, decorate: { $1 },
                         into: &bytes)
             if bytes.withUnsafeBufferPointer({ UnsafeBufferPointer(rebasing: $0[start...]).contains(newline) }) {
-                // A cell's own line break starts an indented line too (rare: a note, a reason).
+                // A cell's own line break starts an indented line too (rare: a note, a reason);
+                // as `indentedTable` splits its String by Characters, a CRLF (one Character)
+                // is not split.
                 let written = bytes[start...]
                 bytes.removeSubrange(start...)
+                var previous: UInt8 = 0
                 for byte in written {
                     bytes.append(byte)
-                    if byte == newline { bytes.appendSpaces(indent) }
+                    if byte == newline, previous != UInt8(ascii: "\r") { bytes.appendSpaces(indent) }
+                    previous = byte
                 }
             }
             bytes.append(newline)

@@ -85,6 +85,26 @@ public struct JSONByteScanner {
         return text
     }
 
+    /// Two keys' bytes in order: negative, zero or positive, byte by byte and then the
+    /// shorter first (the UTF-8 byte order gmp writes keys in). Not the generic
+    /// `lexicographicallyPrecedes` / `elementsEqual`: ~150 instructions a comparison,
+    /// ~13,000 of them in the median material trace (issue 14).
+    @inlinable public static func order(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let count = min(a.count, b.count)
+        var index = 0
+        while index < count {
+            if a[index] != b[index] { return a[index] < b[index] ? -1 : 1 }
+            index += 1
+        }
+        return a.count - b.count
+    }
+
+    /// Whether `bytes` are `word`'s.
+    @inlinable public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        bytes.count == word.utf8CodeUnitCount
+            && order(bytes, UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)) == 0
+    }
+
     /// Past one whole value of any kind, read as strictly as the tree reads it.
     public mutating func skipValue() throws(Stop) {
         switch try peek() {

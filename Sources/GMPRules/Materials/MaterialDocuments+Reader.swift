@@ -1,5 +1,5 @@
 // The material trace read straight from its bytes (JSONPullReader, issue 14): the same
-// keys and the same rules as the `JSONDecodable` inits (`optional`: absent or null is nil,
+// keys and the same rules as the `JSONDecodable` inits (absent or null is nil,
 // `present`: required), so a text reads to the same values either way.
 
 extension MaterialDocument.Trace: JSONPullDecodable {
@@ -7,18 +7,17 @@ extension MaterialDocument.Trace: JSONPullDecodable {
         var material: MaterialDocument.Lot?
         var consumptions: [MaterialDocument.Consumption]?
         var lots: [MaterialDocument.ReachedLot]?
-        var seen = JSONPullReader.Seen()
-        if try reader.openObject() {
-            repeat {
-                switch try reader.key() {
-                case "material": try seen.once(0); material = try reader.optional()
-                case "consumptions": try seen.once(1); consumptions = try reader.optional()
-                case "lots": try seen.once(2); lots = try reader.optional()
-                default: try reader.scan.skipValue()
-                }
-            } while try reader.more(closing: UInt8(ascii: "}"))
+        try reader.members { reader, key throws(JSONByteScanner.Stop) in
+            switch key {
+            case "material": material = try reader.optional(); return 0
+            case "consumptions": consumptions = try reader.optional(); return 1
+            case "lots": lots = try reader.optional(); return 2
+            default: return nil
+            }
         }
-        self.init(material: try present(material), consumptions: try present(consumptions), lots: try present(lots))
+        self.init(material: try present(material),
+                  consumptions: try present(consumptions),
+                  lots: try present(lots))
     }
 }
 
@@ -46,37 +45,55 @@ extension MaterialDocument.Lot: JSONPullDecodable {
         var usableNow: Bool?
         var dispositions: [MaterialDocument.Disposition]?
         var consumptions: [MaterialDocument.Consumption]?
-        var seen = JSONPullReader.Seen()
-        if try reader.openObject() {
-            repeat {
-                switch try reader.key() {
-                case "id": try seen.once(0); id = try reader.optional()
-                case "type": try seen.once(1); type = try reader.optional()
-                case "name": try seen.once(2); name = try reader.optional()
-                case "category": try seen.once(3); category = try reader.optional()
-                case "supplier": try seen.once(4); supplier = try reader.optional()
-                case "manufacturer": try seen.once(5); manufacturer = try reader.optional()
-                case "supplier_lot": try seen.once(6); supplierLot = try reader.optional()
-                case "quantity": try seen.once(7); quantity = try reader.optional()
-                case "unit": try seen.once(8); unit = try reader.optional()
-                case "received_at": try seen.once(9); receivedAt = try reader.optional()
-                case "received_by": try seen.once(10); receivedBy = try reader.optional()
-                case "receipt_condition": try seen.once(11); receiptCondition = try reader.optional()
-                case "expires_on": try seen.once(12); expiresOn = try reader.optional()
-                case "days_after_opening": try seen.once(13); daysAfterOpening = try reader.optional()
-                case "opened_at": try seen.once(14); openedAt = try reader.optional()
-                case "use_by": try seen.once(15); useBy = try reader.optional()
-                case "certificate_sha256": try seen.once(16); certificateSha256 = try reader.optional()
-                case "storage_condition": try seen.once(17); storageCondition = try reader.optional()
-                case "status": try seen.once(18); status = try reader.optional()
-                case "usable_now": try seen.once(19); usableNow = try reader.optional()
-                case "dispositions": try seen.once(20); dispositions = try reader.optional()
-                case "consumptions": try seen.once(21); consumptions = try reader.optional()
-                default: try reader.scan.skipValue()
-                }
-            } while try reader.more(closing: UInt8(ascii: "}"))
+        try reader.members { reader, key throws(JSONByteScanner.Stop) in
+            switch key {
+            case "id": id = try reader.optional(); return 0
+            case "type": type = try reader.optional(); return 1
+            case "name": name = try reader.optional(); return 2
+            case "category": category = try reader.optional(); return 3
+            case "supplier": supplier = try reader.optional(); return 4
+            case "manufacturer": manufacturer = try reader.optional(); return 5
+            case "supplier_lot": supplierLot = try reader.optional(); return 6
+            case "quantity": quantity = try reader.optional(); return 7
+            case "unit": unit = try reader.optional(); return 8
+            case "received_at": receivedAt = try reader.optional(); return 9
+            case "received_by": receivedBy = try reader.optional(); return 10
+            case "receipt_condition": receiptCondition = try reader.optional(); return 11
+            case "expires_on": expiresOn = try reader.optional(); return 12
+            case "days_after_opening": daysAfterOpening = try reader.optional(); return 13
+            case "opened_at": openedAt = try reader.optional(); return 14
+            case "use_by": useBy = try reader.optional(); return 15
+            case "certificate_sha256": certificateSha256 = try reader.optional(); return 16
+            case "storage_condition": storageCondition = try reader.optional(); return 17
+            case "status": status = try reader.optional(); return 18
+            case "usable_now": usableNow = try reader.optional(); return 19
+            case "dispositions": dispositions = try reader.optional(); return 20
+            case "consumptions": consumptions = try reader.optional(); return 21
+            default: return nil
+            }
         }
-        self.init(id: try present(id), type: try present(type), name: try present(name), category: try present(category), supplier: try present(supplier), manufacturer: manufacturer, supplierLot: try present(supplierLot), quantity: try present(quantity), unit: try present(unit), receivedAt: try present(receivedAt), receivedBy: try present(receivedBy), receiptCondition: try present(receiptCondition), expiresOn: try present(expiresOn), daysAfterOpening: daysAfterOpening, openedAt: openedAt, useBy: try present(useBy), certificateSha256: try present(certificateSha256), storageCondition: try present(storageCondition), status: try present(status), usableNow: try present(usableNow), dispositions: try present(dispositions), consumptions: consumptions)
+        self.init(id: try present(id),
+                  type: try present(type),
+                  name: try present(name),
+                  category: try present(category),
+                  supplier: try present(supplier),
+                  manufacturer: manufacturer,
+                  supplierLot: try present(supplierLot),
+                  quantity: try present(quantity),
+                  unit: try present(unit),
+                  receivedAt: try present(receivedAt),
+                  receivedBy: try present(receivedBy),
+                  receiptCondition: try present(receiptCondition),
+                  expiresOn: try present(expiresOn),
+                  daysAfterOpening: daysAfterOpening,
+                  openedAt: openedAt,
+                  useBy: try present(useBy),
+                  certificateSha256: try present(certificateSha256),
+                  storageCondition: try present(storageCondition),
+                  status: try present(status),
+                  usableNow: try present(usableNow),
+                  dispositions: try present(dispositions),
+                  consumptions: consumptions)
     }
 }
 
@@ -89,22 +106,25 @@ extension MaterialDocument.Disposition: JSONPullDecodable {
         var decidedAt: String?
         var signatureId: Int64?
         var signatureIntact: Bool?
-        var seen = JSONPullReader.Seen()
-        if try reader.openObject() {
-            repeat {
-                switch try reader.key() {
-                case "id": try seen.once(0); id = try reader.optional()
-                case "decision": try seen.once(1); decision = try reader.optional()
-                case "reason": try seen.once(2); reason = try reader.optional()
-                case "decided_by": try seen.once(3); decidedBy = try reader.optional()
-                case "decided_at": try seen.once(4); decidedAt = try reader.optional()
-                case "signature_id": try seen.once(5); signatureId = try reader.optional()
-                case "signature_intact": try seen.once(6); signatureIntact = try reader.optional()
-                default: try reader.scan.skipValue()
-                }
-            } while try reader.more(closing: UInt8(ascii: "}"))
+        try reader.members { reader, key throws(JSONByteScanner.Stop) in
+            switch key {
+            case "id": id = try reader.optional(); return 0
+            case "decision": decision = try reader.optional(); return 1
+            case "reason": reason = try reader.optional(); return 2
+            case "decided_by": decidedBy = try reader.optional(); return 3
+            case "decided_at": decidedAt = try reader.optional(); return 4
+            case "signature_id": signatureId = try reader.optional(); return 5
+            case "signature_intact": signatureIntact = try reader.optional(); return 6
+            default: return nil
+            }
         }
-        self.init(id: try present(id), decision: try present(decision), reason: reason, decidedBy: try present(decidedBy), decidedAt: try present(decidedAt), signatureId: signatureId, signatureIntact: signatureIntact)
+        self.init(id: try present(id),
+                  decision: try present(decision),
+                  reason: reason,
+                  decidedBy: try present(decidedBy),
+                  decidedAt: try present(decidedAt),
+                  signatureId: signatureId,
+                  signatureIntact: signatureIntact)
     }
 }
 
@@ -121,26 +141,33 @@ extension MaterialDocument.Consumption: JSONPullDecodable {
         var test: String?
         var resultId: Int64?
         var recordedBy: String?
-        var seen = JSONPullReader.Seen()
-        if try reader.openObject() {
-            repeat {
-                switch try reader.key() {
-                case "id": try seen.once(0); id = try reader.optional()
-                case "material_lot": try seen.once(1); materialLot = try reader.optional()
-                case "lot": try seen.once(2); lot = try reader.optional()
-                case "quantity": try seen.once(3); quantity = try reader.optional()
-                case "unit": try seen.once(4); unit = try reader.optional()
-                case "used_at": try seen.once(5); usedAt = try reader.optional()
-                case "step": try seen.once(6); step = try reader.optional()
-                case "step_id": try seen.once(7); stepId = try reader.optional()
-                case "test": try seen.once(8); test = try reader.optional()
-                case "result_id": try seen.once(9); resultId = try reader.optional()
-                case "recorded_by": try seen.once(10); recordedBy = try reader.optional()
-                default: try reader.scan.skipValue()
-                }
-            } while try reader.more(closing: UInt8(ascii: "}"))
+        try reader.members { reader, key throws(JSONByteScanner.Stop) in
+            switch key {
+            case "id": id = try reader.optional(); return 0
+            case "material_lot": materialLot = try reader.optional(); return 1
+            case "lot": lot = try reader.optional(); return 2
+            case "quantity": quantity = try reader.optional(); return 3
+            case "unit": unit = try reader.optional(); return 4
+            case "used_at": usedAt = try reader.optional(); return 5
+            case "step": step = try reader.optional(); return 6
+            case "step_id": stepId = try reader.optional(); return 7
+            case "test": test = try reader.optional(); return 8
+            case "result_id": resultId = try reader.optional(); return 9
+            case "recorded_by": recordedBy = try reader.optional(); return 10
+            default: return nil
+            }
         }
-        self.init(id: try present(id), materialLot: try present(materialLot), lot: try present(lot), quantity: try present(quantity), unit: try present(unit), usedAt: try present(usedAt), step: step, stepId: stepId, test: test, resultId: resultId, recordedBy: try present(recordedBy))
+        self.init(id: try present(id),
+                  materialLot: try present(materialLot),
+                  lot: try present(lot),
+                  quantity: try present(quantity),
+                  unit: try present(unit),
+                  usedAt: try present(usedAt),
+                  step: step,
+                  stepId: stepId,
+                  test: test,
+                  resultId: resultId,
+                  recordedBy: try present(recordedBy))
     }
 }
 
@@ -154,23 +181,27 @@ extension MaterialDocument.ReachedLot: JSONPullDecodable {
         var via: String?
         var consumed: Bool?
         var whereabouts: [TraceDocument.Whereabouts]?
-        var seen = JSONPullReader.Seen()
-        if try reader.openObject() {
-            repeat {
-                switch try reader.key() {
-                case "din": try seen.once(0); din = try reader.optional()
-                case "check_character": try seen.once(1); checkCharacter = try reader.optional()
-                case "stage": try seen.once(2); stage = try reader.optional()
-                case "product_kind": try seen.once(3); productKind = try reader.optional()
-                case "status": try seen.once(4); status = try reader.optional()
-                case "via": try seen.once(5); via = try reader.optional()
-                case "consumed": try seen.once(6); consumed = try reader.optional()
-                case "whereabouts": try seen.once(7); whereabouts = try reader.optional()
-                default: try reader.scan.skipValue()
-                }
-            } while try reader.more(closing: UInt8(ascii: "}"))
+        try reader.members { reader, key throws(JSONByteScanner.Stop) in
+            switch key {
+            case "din": din = try reader.optional(); return 0
+            case "check_character": checkCharacter = try reader.optional(); return 1
+            case "stage": stage = try reader.optional(); return 2
+            case "product_kind": productKind = try reader.optional(); return 3
+            case "status": status = try reader.optional(); return 4
+            case "via": via = try reader.optional(); return 5
+            case "consumed": consumed = try reader.optional(); return 6
+            case "whereabouts": whereabouts = try reader.optional(); return 7
+            default: return nil
+            }
         }
-        self.init(din: try present(din), checkCharacter: try present(checkCharacter), stage: try present(stage), productKind: try present(productKind), status: try present(status), via: via, consumed: try present(consumed), whereabouts: whereabouts)
+        self.init(din: try present(din),
+                  checkCharacter: try present(checkCharacter),
+                  stage: try present(stage),
+                  productKind: try present(productKind),
+                  status: try present(status),
+                  via: via,
+                  consumed: try present(consumed),
+                  whereabouts: whereabouts)
     }
 }
 

@@ -1,5 +1,5 @@
 // The material trace read straight from its bytes (JSONPullReader, issue 14): the same
-// keys and the same rules as the `JSONDecodable` inits (`optional`: absent or null is nil,
+// keys and the same rules as the `JSONDecodable` inits (absent or null is nil,
 // `present`: required), so a text reads to the same values either way.
 
 extension TraceDocument.Whereabouts: JSONPullDecodable {
@@ -17,27 +17,36 @@ extension TraceDocument.Whereabouts: JSONPullDecodable {
         var shipment: String?
         var consignee: String?
         var receivedAt: String?
-        var seen = JSONPullReader.Seen()
-        if try reader.openObject() {
-            repeat {
-                switch try reader.key() {
-                case "unit": try seen.once(0); unit = try reader.optional()
-                case "division": try seen.once(1); division = try reader.optional()
-                case "container": try seen.once(2); container = try reader.optional()
-                case "state": try seen.once(3); state = try reader.optional()
-                case "since": try seen.once(4); since = try reader.optional()
-                case "location": try seen.once(5); location = try reader.optional()
-                case "position": try seen.once(6); position = try reader.optional()
-                case "device": try seen.once(7); device = try reader.optional()
-                case "person": try seen.once(8); person = try reader.optional()
-                case "party": try seen.once(9); party = try reader.optional()
-                case "shipment": try seen.once(10); shipment = try reader.optional()
-                case "consignee": try seen.once(11); consignee = try reader.optional()
-                case "received_at": try seen.once(12); receivedAt = try reader.optional()
-                default: try reader.scan.skipValue()
-                }
-            } while try reader.more(closing: UInt8(ascii: "}"))
+        try reader.members { reader, key throws(JSONByteScanner.Stop) in
+            switch key {
+            case "unit": unit = try reader.optional(); return 0
+            case "division": division = try reader.optional(); return 1
+            case "container": container = try reader.optional(); return 2
+            case "state": state = try reader.optional(); return 3
+            case "since": since = try reader.optional(); return 4
+            case "location": location = try reader.optional(); return 5
+            case "position": position = try reader.optional(); return 6
+            case "device": device = try reader.optional(); return 7
+            case "person": person = try reader.optional(); return 8
+            case "party": party = try reader.optional(); return 9
+            case "shipment": shipment = try reader.optional(); return 10
+            case "consignee": consignee = try reader.optional(); return 11
+            case "received_at": receivedAt = try reader.optional(); return 12
+            default: return nil
+            }
         }
-        self.init(unit: try present(unit), division: division, container: container, state: try present(state), since: since, location: location, position: position, device: device, person: person, party: party, shipment: shipment, consignee: consignee, receivedAt: receivedAt)
+        self.init(unit: try present(unit),
+                  division: division,
+                  container: container,
+                  state: try present(state),
+                  since: since,
+                  location: location,
+                  position: position,
+                  device: device,
+                  person: person,
+                  party: party,
+                  shipment: shipment,
+                  consignee: consignee,
+                  receivedAt: receivedAt)
     }
 }

@@ -48,7 +48,9 @@ enum MaterialText {
         for lot in lots.indices {
             guard let whereabouts = lots[lot].whereabouts else { continue }
             // Each unit read in place, not copied out whole (13 fields) and freed (issue 14).
-            for unit in whereabouts.indices { units.append([whereabouts[unit].unit, whereabouts[unit].description]) }
+            whereabouts.withUnsafeBufferPointer { whereabouts in
+                for unit in whereabouts.indices { units.append([whereabouts[unit].unit, whereabouts[unit].description]) }
+            }
         }
         if !units.isEmpty {
             page.line("units          \(units.count)")
