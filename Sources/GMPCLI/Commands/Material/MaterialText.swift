@@ -47,10 +47,7 @@ enum MaterialText {
         var units: [[String]] = []
         for lot in lots.indices {
             guard let whereabouts = lots[lot].whereabouts else { continue }
-            // Each unit read in place, not copied out whole (13 fields) and freed (issue 14).
-            whereabouts.withUnsafeBufferPointer { whereabouts in
-                for unit in whereabouts.indices { units.append([whereabouts[unit].unit, whereabouts[unit].description]) }
-            }
+            for unit in whereabouts.indices { units.append([whereabouts[unit].unit, whereabouts[unit].description]) }
         }
         if !units.isEmpty {
             page.line("units          \(units.count)")
