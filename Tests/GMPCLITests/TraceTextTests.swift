@@ -33,6 +33,26 @@ struct TraceTextTests {
         #expect(textTable(header: ["NAME", "X"], rows: [["ééééééééé", "1"]], width: 10) == "NAME     X\néééééé…  1")
     }
 
+    @Test("a page's table (one buffer) is indentedTable's lines: margins, line breaks in cells, cut and right-aligned cells, accents")
+    func pageTableIsIndentedTable() {
+        let header = ["UNIT", "QTY", "WHERE"]
+        let rows = [["U-001", "1", "in hand"], ["U-002", "10.5", "one\ntwo\nthree"], ["é日本", "", "a\r\nb"],
+                    ["a very long unit id indeed", "100", "stored at SITE-A › LN2-01 position A1"], ["", "", ""]]
+        for width in [nil, 12, 30, 60, 200] as [Int?] {
+            for indent in [0, 2, 4] {
+                var page = TextPage()
+                page.line("units          5")
+                page.table(header: header, rows: rows, indent: indent, width: width, rightAligned: [1])
+                page.table(header: ["A"], rows: [], indent: indent, width: width)
+                let lines = ["units          5"]
+                    + indentedTable(header: header, rows: rows, indent: indent, width: width, rightAligned: [1])
+                    + indentedTable(header: ["A"], rows: [], indent: indent, width: width)
+                #expect(page.bytes == Array((lines.joined(separator: "\n") + "\n").utf8), "width \(String(describing: width)), indent \(indent)")
+                #expect(page.text == lines.joined(separator: "\n"))
+            }
+        }
+    }
+
     @Test("a unit held by a person or a party, as the material trace sends it (null keys left out): its state's underscores read as spaces")
     func heldUnitDescription() throws {
         let unit = try TraceDocument.Whereabouts(json: JSONValue(parsing: #"{"unit":"U-001","state":"in_hand","person":"op.alice"}"#))

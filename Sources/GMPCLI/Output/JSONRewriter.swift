@@ -25,7 +25,7 @@ extension JSONDocument {
 /// parser, writes what `JSONDocument.bytes` writes for the same text.
 struct JSONRewriter {
     /// Anything left to the tree's way.
-    struct Bail: Error {}
+    typealias Bail = JSONByteScanner.Stop
 
     /// One member of an object being written: its key in the input, its text in `out`.
     private struct Member {
@@ -35,9 +35,15 @@ struct JSONRewriter {
         let outEnd: Int
     }
 
-    let bytes: UnsafeBufferPointer<UInt8>
+    /// The text's bytes and where the pass is in them (the scanning shared with the
+    /// material trace's pull reader).
+    private var scan: JSONByteScanner
+    var bytes: UnsafeBufferPointer<UInt8> { scan.bytes }
+    private var at: Int {
+        get { scan.at }
+        set { scan.at = newValue }
+    }
     var out: [UInt8] = []
-    private var at = 0
     /// The members of the objects being written, innermost last (one array for them all).
     private var members: [Member] = []
     /// An unsorted object's text while it is written back in order.
@@ -46,7 +52,7 @@ struct JSONRewriter {
     private var keyed: [String: String] = [:]
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
-        self.bytes = bytes
+        scan = JSONByteScanner(bytes: bytes)
     }
 
     mutating func document() throws(Bail) {
@@ -56,17 +62,11 @@ struct JSONRewriter {
     }
 
     private mutating func skipSpace() {
-        while at < bytes.count {
-            switch bytes[at] {
-            case 0x20, 0x0A, 0x0D, 0x09: at += 1
-            default: return
-            }
-        }
+        scan.skipSpace()
     }
 
     private mutating func expect(_ byte: UInt8) throws(Bail) {
-        guard at < bytes.count, bytes[at] == byte else { throw Bail() }
-        at += 1
+        try scan.expect(byte)
     }
 
     /// Two spaces a level, copied from a run of spaces (a `repeatElement` appended byte by
@@ -104,38 +104,25 @@ struct JSONRewriter {
     }
 
     private mutating func literal(_ word: StaticString) throws(Bail) {
-        let count = word.utf8CodeUnitCount
-        guard at + count <= bytes.count else { throw Bail() }
-        for index in 0..<count where bytes[at + index] != word.utf8Start[index] { throw Bail() }
-        out.append(contentsOf: UnsafeBufferPointer(start: word.utf8Start, count: count))
-        at += count
+        try scan.literal(word)
+        out.append(contentsOf: UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
     }
 
     /// A number (`JSONValue.numberEnd`'s grammar), copied as written.
     private mutating func number() throws(Bail) {
-        guard let end = JSONValue.numberEnd(in: bytes, from: at) else { throw Bail() }
+        let end = try scan.numberEnd()
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[at..<end]))
         at = end
     }
 
-    /// The end of the string whose opening quote is at `at` (its closing quote), when it
-    /// has no escape; nil when it has one. Throws at a control character or the text's end.
     private func plainStringEnd() throws(Bail) -> Int? {
-        var end = at + 1
-        while end < bytes.count {
-            let byte = bytes[end]
-            if byte == UInt8(ascii: "\"") { return end }
-            if byte == UInt8(ascii: "\\") { return nil }
-            guard byte >= 0x20 else { throw Bail() }
-            end += 1
-        }
-        throw Bail()
+        try scan.plainStringEnd()
     }
 
     private mutating func string(lot: Bool) throws(Bail) {
         guard let end = try plainStringEnd() else {
             // An escape: read by the one parser, written by the one escaper.
-            try escapedString(lot: lot)
+            write(try scan.escapedString(), lot: lot)
             return
         }
         let body = UnsafeBufferPointer(rebasing: bytes[(at + 1)..<end])
@@ -149,20 +136,6 @@ struct JSONRewriter {
         out.append(UInt8(ascii: "\""))
         out.append(contentsOf: body)
         out.append(UInt8(ascii: "\""))
-    }
-
-    /// A string with an escape, decoded by `JSONValue`'s parser from its literal.
-    private mutating func escapedString(lot: Bool) throws(Bail) {
-        let start = at
-        at += 1
-        while at < bytes.count, bytes[at] != UInt8(ascii: "\"") {
-            at += bytes[at] == UInt8(ascii: "\\") ? 2 : 1
-        }
-        guard at < bytes.count else { throw Bail() }
-        at += 1
-        guard case .string(let text)? = try? JSONValue(parsing: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self))
-        else { throw Bail() }
-        write(text, lot: lot)
     }
 
     /// A decoded string as `JSONDocument.write` writes it: a bare DIN under a lot key typed
@@ -264,10 +237,9 @@ struct JSONRewriter {
     /// Whether the key before (`previous`) sorts before the key at `start..<end`; nil when
     /// they are the same key.
     private func compare(_ previous: Member, _ start: Int, _ end: Int) -> Bool? {
-        let a = UnsafeBufferPointer(rebasing: bytes[previous.keyStart..<previous.keyEnd])
-        let b = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        if a.elementsEqual(b) { return nil }
-        return a.lexicographicallyPrecedes(b)
+        let order = JSONByteScanner.order(UnsafeBufferPointer(rebasing: bytes[previous.keyStart..<previous.keyEnd]),
+                                          UnsafeBufferPointer(rebasing: bytes[start..<end]))
+        return order == 0 ? nil : order < 0
     }
 
     /// Writes the members from `first` on again, in their keys' byte order; a key twice
@@ -279,8 +251,8 @@ struct JSONRewriter {
         out.removeSubrange(base...)
         let bytes = self.bytes
         let order = members[first...].sorted {
-            UnsafeBufferPointer(rebasing: bytes[$0.keyStart..<$0.keyEnd])
-                .lexicographicallyPrecedes(UnsafeBufferPointer(rebasing: bytes[$1.keyStart..<$1.keyEnd]))
+            JSONByteScanner.order(UnsafeBufferPointer(rebasing: bytes[$0.keyStart..<$0.keyEnd]),
+                                  UnsafeBufferPointer(rebasing: bytes[$1.keyStart..<$1.keyEnd])) < 0
         }
         for (index, member) in order.enumerated() {
             if index > 0 {
@@ -293,11 +265,6 @@ struct JSONRewriter {
 
     /// `JSONDocument.isLotKey` on the key's bytes.
     static func isLotKey(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-        switch key.count {
-        case 3: key.elementsEqual("lot".utf8)
-        case 4: key.elementsEqual("lots".utf8)
-        case 6: key.elementsEqual("parent".utf8)
-        default: false
-        }
+        JSONByteScanner.equal(key, "lot") || JSONByteScanner.equal(key, "lots") || JSONByteScanner.equal(key, "parent")
     }
 }

@@ -22,6 +22,13 @@ struct Output {
         StandardStream.output.write(text() + "\n")
     }
 
+    /// A page of text, to stdout, as it was written (its lines end in a line break);
+    /// nothing with `--json`.
+    func data(_ page: TextPage) {
+        guard !json else { return }
+        StandardStream.output.write(page.bytes)
+    }
+
     /// The command's JSON document, to stdout; written only with `--json`, whole, in one
     /// write, in gmp's one shape (`JSONDocument`: sorted keys, one timestamp form).
     func document(_ value: some Encodable) throws {

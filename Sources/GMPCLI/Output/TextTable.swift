@@ -18,16 +18,152 @@ func textTable(header: [String], rows: [[String]], width: Int? = Terminal.width(
 /// `decorateRow` is given).
 private func tableLines(header: [String], rows: [[String]], width: Int?, rightAligned: Set<Int>, margin: String = "",
                         decorate: (Int, String) -> String = { $1 }, decorateRow: (Int, String) -> String = { $1 }) -> [String] {
-    let all = [header] + rows
-    let counts = all.map { $0.map(characterCount) }
-    var widths = header.indices.map { column in counts.map { $0[column] }.max() ?? 0 }
-    if let width {
-        widths = fitted(widths, header: header, into: width)
+    let layout = TableLayout(header: header, rows: rows, width: width)
+    return (0...rows.count).map { index in
+        var line = margin
+        // Room for the whole line at once, not regrown as cells go in (issue 14).
+        line.reserveCapacity(margin.utf8.count + layout.lineWidth + 8)
+        if index == 0 {
+            layout.line(header, index: 0, rightAligned: rightAligned.contains, decorate: { $1 }, into: &line)
+            return line
+        }
+        layout.line(rows[index - 1], index: index, rightAligned: rightAligned.contains, decorate: decorate, into: &line)
+        return decorateRow(index - 1, line)
     }
-    return all.indices.map { index in
-        index == 0 ? tableLine(all[0], counts: counts[0], widths: widths, rightAligned: rightAligned, margin: margin, decorate: { $1 })
-            : decorateRow(index - 1, tableLine(all[index], counts: counts[index], widths: widths, rightAligned: rightAligned,
-                                               margin: margin, decorate: decorate))
+}
+
+/// A table's settled layout, the one for every form it is written in (a String a line,
+/// `TextPage`'s one buffer): each cell's characters, counted once, and each column's width.
+private struct TableLayout {
+    /// Each cell's characters, row by row, the header's first (one array for them all).
+    let counts: [Int]
+    let widths: [Int]
+
+    init(header: [String], rows: [[String]], width: Int?) {
+        let columns = header.count
+        var counts = header.map(characterCount)
+        counts.reserveCapacity(columns * (rows.count + 1))
+        var widths = counts
+        for row in rows {
+            for column in 0..<columns {
+                let count = characterCount(row[column])
+                counts.append(count)
+                widths[column] = max(widths[column], count)
+            }
+        }
+        self.counts = counts
+        self.widths = width.map { fitted(widths, header: header, into: $0) } ?? widths
+    }
+
+    /// The widths and the spaces between columns.
+    var lineWidth: Int { widths.reduce(0, +) + 2 * widths.count }
+
+    /// Row `index`'s line (0: the header) written at the end of `line`.
+    func line<Text: TableText>(_ row: [String], index: Int, rightAligned: (Int) -> Bool, decorate: (Int, String) -> String,
+                               into line: inout Text) {
+        let counts = self.counts[(index * widths.count)...]
+        // Each piece appended to the line in turn: `blank + shown + "  "` made two Strings a
+        // cell on the way (~2,300 cells for a trace reaching 94 lots, issue 14).
+        for column in row.indices {
+            let count = counts[counts.startIndex + column]
+            let fits = count <= widths[column]
+            let cell = fits ? row[column] : truncated(row[column], to: widths[column])
+            let shown = decorate(column, cell)
+            let last = column == row.count - 1
+            let blank = widths[column] - (fits ? count : cell.count)
+            if rightAligned(column) {
+                line.appendSpaces(blank)
+                line.append(shown)
+                if !last { line.appendSpaces(2) }
+            } else {
+                line.append(shown)
+                if !last { line.appendSpaces(blank + 2) }
+            }
+        }
+    }
+}
+
+/// Where a table's lines are written: a String a line, or a page's one buffer.
+private protocol TableText {
+    mutating func append(_ text: String)
+    mutating func appendSpaces(_ count: Int)
+}
+
+extension String: TableText {
+    fileprivate mutating func appendSpaces(_ count: Int) {
+        self += String(repeating: " ", count: count)
+    }
+}
+
+extension Array: TableText where Element == UInt8 {
+    /// A String's UTF-8 copied in place (a native String's bytes are contiguous).
+    fileprivate mutating func append(_ text: String) {
+        if text.utf8.withContiguousStorageIfAvailable({ append(contentsOf: $0) }) == nil {
+            append(contentsOf: text.utf8)
+        }
+    }
+
+    fileprivate mutating func appendSpaces(_ count: Int) {
+        if count <= spaces.count {
+            append(contentsOf: spaces[..<count])
+        } else {
+            append(contentsOf: repeatElement(UInt8(ascii: " "), count: count))
+        }
+    }
+}
+
+/// A run of spaces to pad from (appending a `repeatElement` byte by byte is slower).
+private let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
+
+/// A page of text (a record's lines and tables) written in one UTF-8 buffer, each line
+/// ending in a line break: no String a line, no join (the material trace's ~1,200 lines,
+/// issue 14). Its tables are `indentedTable`'s, laid out by the same `TableLayout`.
+struct TextPage {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func line(_ text: String) {
+        bytes.append(text)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    mutating func lines(_ texts: [String]) {
+        for text in texts { line(text) }
+    }
+
+    /// `indentedTable(header:rows:indent:width:rightAligned:)`'s lines.
+    mutating func table(header: [String], rows: [[String]], indent: Int = 2, width: Int? = Terminal.width(),
+                        rightAligned: [Int] = []) {
+        let layout = TableLayout(header: header, rows: rows, width: width.map { max($0 - indent, 1) })
+        let newline = UInt8(ascii: "\n")
+        for index in 0...rows.count {
+            let start = bytes.count
+            bytes.appendSpaces(indent)
+            layout.line(index == 0 ? header : rows[index - 1], index: index, rightAligned: rightAligned.contains, decorate: { $1 },
+                        into: &bytes)
+            if bytes.withUnsafeBufferPointer({ UnsafeBufferPointer(rebasing: $0[start...]).contains(newline) }) {
+                // A cell's own line break starts an indented line too (rare: a note, a reason);
+                // as `indentedTable` splits its String by Characters, a CRLF (one Character)
+                // is not split.
+                let written = bytes[start...]
+                bytes.removeSubrange(start...)
+                var previous: UInt8 = 0
+                for byte in written {
+                    bytes.append(byte)
+                    if byte == newline, previous != UInt8(ascii: "\r") { bytes.appendSpaces(indent) }
+                    previous = byte
+                }
+            }
+            bytes.append(newline)
+        }
+    }
+
+    /// The page as `lines.joined(separator: "\n")` is: without its last line break.
+    var text: String {
+        String(decoding: bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...], as: UTF8.self)
     }
 }
 
@@ -106,32 +242,6 @@ struct StreamedColumns {
         }
         return line
     }
-}
-
-/// One line of a table whose widths are settled; `counts`: each cell's characters.
-private func tableLine(_ row: [String], counts: [Int], widths: [Int], rightAligned: Set<Int>, margin: String,
-                       decorate: (Int, String) -> String) -> String {
-    var line = margin
-    // Room for the whole line at once, not regrown as cells go in (issue 14).
-    line.reserveCapacity(margin.utf8.count + widths.reduce(0, +) + 2 * widths.count + 8)
-    // Each piece appended to the line in turn: `blank + shown + "  "` made two Strings a
-    // cell on the way (~2,300 cells for a trace reaching 94 lots, issue 14).
-    for column in row.indices {
-        let fits = counts[column] <= widths[column]
-        let cell = fits ? row[column] : truncated(row[column], to: widths[column])
-        let shown = decorate(column, cell)
-        let last = column == row.count - 1
-        let blank = widths[column] - (fits ? counts[column] : cell.count)
-        if rightAligned.contains(column) {
-            line += String(repeating: " ", count: blank)
-            line += shown
-            if !last { line += "  " }
-        } else {
-            line += shown
-            if !last { line += String(repeating: " ", count: blank + 2) }
-        }
-    }
-    return line
 }
 
 /// Column widths narrowed, widest first, until the line (with two spaces between

@@ -190,7 +190,7 @@ public struct Materials {
     }
 
     public func trace(_ lot: String) throws -> MaterialDocument.Trace {
-        try MaterialDocument.Trace(jsonText: try traceJSON(lot))
+        try MaterialDocument.Trace(documentText: try traceJSON(lot))
     }
 
     static func decode<T: Decodable>(_ json: String) throws -> T {

@@ -314,7 +314,11 @@ struct MaterialShow: GMPCommand {
         let materials = Materials(connection)
         try context.output.serverDocument({ try materials.documentJSON(id) }, orLines: {
             let m = try materials.document(id)
-            return MaterialText.summary(m) + MaterialText.consumptions(m.consumptions ?? [])
+            var page = TextPage()
+            page.lines(MaterialText.summary(m))
+            var names = MaterialText.LotNames()
+            MaterialText.consumptions(m.consumptions ?? [], to: &page, names: &names)
+            return [page.text]
         })
     }
 }

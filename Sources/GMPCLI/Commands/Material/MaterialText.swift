@@ -27,29 +27,45 @@ enum MaterialText {
     }
 
     /// The consumptions of a material lot, under their heading: a table, fitted to the terminal.
-    static func consumptions(_ consumptions: [MaterialDocument.Consumption]) -> [String] {
-        ["consumed       \(consumptions.count) time(s)"] + (consumptions.isEmpty ? [] : indentedTable(
-            header: ["USED (UTC)", "LOT", "QUANTITY", "UNIT", "BY", "RECORDED BY"],
-            rows: consumptions.map { c in
-                [c.usedAt, (try? DonationIdentificationNumber(stored: c.lot).eyeReadable) ?? c.lot, c.quantity, c.unit,
-                 c.step.map { "step \($0)" } ?? c.test.map { "QC \($0) (result \(c.resultId ?? 0))" } ?? "", c.recordedBy]
-            }, rightAligned: [2]))
+    static func consumptions(_ consumptions: [MaterialDocument.Consumption], to page: inout TextPage, names: inout LotNames) {
+        page.line("consumed       \(consumptions.count) time(s)")
+        guard !consumptions.isEmpty else { return }
+        page.table(header: ["USED (UTC)", "LOT", "QUANTITY", "UNIT", "BY", "RECORDED BY"], rows: consumptions.map { c in
+            [c.usedAt, names(c.lot), c.quantity, c.unit,
+             c.step.map { "step \($0)" } ?? c.test.map { "QC \($0) (result \(c.resultId ?? 0))" } ?? "", c.recordedBy]
+        }, rightAligned: [2])
     }
 
     /// The lots a material lot reached, then every unit of them with where it is now.
-    static func reached(_ lots: [MaterialDocument.ReachedLot]) -> [String] {
-        var lines = ["lots reached   \(lots.count)"]
-        guard !lots.isEmpty else { return lines }
-        lines += indentedTable(header: ["LOT", "STAGE", "PRODUCT", "STATUS", "HOW"], rows: lots.map { l in
-            [(try? DonationIdentificationNumber(stored: l.din).eyeReadable) ?? l.din, l.stage, l.productKind, l.status,
+    static func reached(_ lots: [MaterialDocument.ReachedLot], to page: inout TextPage, names: inout LotNames) {
+        page.line("lots reached   \(lots.count)")
+        guard !lots.isEmpty else { return }
+        page.table(header: ["LOT", "STAGE", "PRODUCT", "STATUS", "HOW"], rows: lots.map { l in
+            [names(l.din), l.stage, l.productKind, l.status,
              l.consumed ? "consumed it" : "made from \(l.via ?? "?")"]
         })
-        let units = lots.flatMap { $0.whereabouts ?? [] }
-        if !units.isEmpty {
-            lines.append("units          \(units.count)")
-            lines += indentedTable(header: ["UNIT", "WHERE"], rows: units.map { [$0.unit, $0.description] })
+        var units: [[String]] = []
+        for lot in lots.indices {
+            guard let whereabouts = lots[lot].whereabouts else { continue }
+            for unit in whereabouts.indices { units.append([whereabouts[unit].unit, whereabouts[unit].description]) }
         }
-        return lines
+        if !units.isEmpty {
+            page.line("units          \(units.count)")
+            page.table(header: ["UNIT", "WHERE"], rows: units)
+        }
+    }
+
+    /// Each lot's id as printed, made once a lot: the consumptions and the lots reached
+    /// name mostly the same lots, and a DIN's check character costs ~10 k instructions (issue 14).
+    struct LotNames {
+        private var made: [String: String] = [:]
+
+        mutating func callAsFunction(_ din: String) -> String {
+            if let name = made[din] { return name }
+            let name = (try? DonationIdentificationNumber(stored: din).eyeReadable) ?? din
+            made[din] = name
+            return name
+        }
     }
 
     static func trace(_ id: String, format: TraceFormat, _ context: CommandContext) throws {
@@ -75,7 +91,12 @@ enum MaterialText {
             format.write(out)
             return
         }
-        let lines = summary(t.material) + consumptions(t.consumptions) + reached(t.lots)
-        context.output.data(lines.joined(separator: "\n"))
+        // One buffer for the whole page, about 70 bytes a unit's line (issue 14).
+        var page = TextPage(capacity: 4_096 + 80 * (t.consumptions.count + t.lots.reduce(0) { $0 + 1 + ($1.whereabouts?.count ?? 0) }))
+        page.lines(summary(t.material))
+        var names = LotNames()
+        consumptions(t.consumptions, to: &page, names: &names)
+        reached(t.lots, to: &page, names: &names)
+        context.output.data(page)
     }
 }

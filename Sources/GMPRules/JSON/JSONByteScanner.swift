@@ -1,0 +1,148 @@
+/// The byte-level scanning of a JSON text (RFC 8259, as strictly as `JSONValue`'s parser)
+/// shared by the readers that work straight from a document's bytes, without a
+/// `JSONValue` tree: the CLI's re-writer of server documents (`JSONRewriter`, `--json`)
+/// and the pull reader of the material trace (`JSONPullReader`, its text and CSV forms).
+/// Inlinable: it runs once a byte of a document of 100 kB or more (issue 14).
+public struct JSONByteScanner {
+    /// Anything the scanning stops at (malformed text, or what a reader leaves to the
+    /// tree's way: the caller then goes that way, which throws the tree's error).
+    public struct Stop: Error {
+        @inlinable public init() {}
+    }
+
+    public let bytes: UnsafeBufferPointer<UInt8>
+    /// The next byte to read.
+    public var at = 0
+
+    @inlinable public init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    /// Past the whitespace JSON allows between tokens.
+    @inlinable public mutating func skipSpace() {
+        while at < bytes.count {
+            switch bytes[at] {
+            case 0x20, 0x0A, 0x0D, 0x09: at += 1
+            default: return
+            }
+        }
+    }
+
+    /// Past `byte`, which must be next.
+    @inlinable public mutating func expect(_ byte: UInt8) throws(Stop) {
+        guard at < bytes.count, bytes[at] == byte else { throw Stop() }
+        at += 1
+    }
+
+    /// The next byte, whitespace skipped; stops at the text's end.
+    @inlinable public mutating func peek() throws(Stop) -> UInt8 {
+        skipSpace()
+        guard at < bytes.count else { throw Stop() }
+        return bytes[at]
+    }
+
+    /// Past `word` (`true`, `false`, `null`), which must be next.
+    @inlinable public mutating func literal(_ word: StaticString) throws(Stop) {
+        let count = word.utf8CodeUnitCount
+        guard at + count <= bytes.count else { throw Stop() }
+        for index in 0..<count where bytes[at + index] != word.utf8Start[index] { throw Stop() }
+        at += count
+    }
+
+    /// The end of the number that starts here (`JSONValue.numberEnd`'s grammar).
+    @inlinable public func numberEnd() throws(Stop) -> Int {
+        guard let end = JSONValue.numberEnd(in: bytes, from: at) else { throw Stop() }
+        return end
+    }
+
+    /// The end of the string whose opening quote is at `at` (its closing quote), when it
+    /// has no escape; nil when it has one. Stops at a control character or the text's end.
+    @inlinable public func plainStringEnd() throws(Stop) -> Int? {
+        var end = at + 1
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") { return end }
+            if byte == UInt8(ascii: "\\") { return nil }
+            guard byte >= 0x20 else { throw Stop() }
+            end += 1
+        }
+        throw Stop()
+    }
+
+    /// The string with an escape whose opening quote is at `at`, decoded by `JSONValue`'s
+    /// parser from its literal (the one decoder of escapes); `at` then past its closing quote.
+    public mutating func escapedString() throws(Stop) -> String {
+        let start = at
+        at += 1
+        while at < bytes.count, bytes[at] != UInt8(ascii: "\"") {
+            at += bytes[at] == UInt8(ascii: "\\") ? 2 : 1
+        }
+        guard at < bytes.count else { throw Stop() }
+        at += 1
+        guard case .string(let text)? = try? JSONValue(parsing: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<at]),
+                                                                         as: UTF8.self))
+        else { throw Stop() }
+        return text
+    }
+
+    /// Two keys' bytes in order: negative, zero or positive, byte by byte and then the
+    /// shorter first (the UTF-8 byte order gmp writes keys in). Not the generic
+    /// `lexicographicallyPrecedes` / `elementsEqual`: ~150 instructions a comparison,
+    /// ~13,000 of them in the median material trace (issue 14).
+    @inlinable public static func order(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let count = min(a.count, b.count)
+        var index = 0
+        while index < count {
+            if a[index] != b[index] { return a[index] < b[index] ? -1 : 1 }
+            index += 1
+        }
+        return a.count - b.count
+    }
+
+    /// Whether `bytes` are `word`'s.
+    @inlinable public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        bytes.count == word.utf8CodeUnitCount
+            && order(bytes, UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)) == 0
+    }
+
+    /// Past one whole value of any kind, read as strictly as the tree reads it.
+    public mutating func skipValue() throws(Stop) {
+        switch try peek() {
+        case UInt8(ascii: "{"):
+            at += 1
+            if try peek() == UInt8(ascii: "}") { at += 1; return }
+            while true {
+                guard try peek() == UInt8(ascii: "\"") else { throw Stop() }
+                try skipString()
+                skipSpace()
+                try expect(UInt8(ascii: ":"))
+                try skipValue()
+                if try peek() == UInt8(ascii: ",") { at += 1; continue }
+                try expect(UInt8(ascii: "}"))
+                return
+            }
+        case UInt8(ascii: "["):
+            at += 1
+            if try peek() == UInt8(ascii: "]") { at += 1; return }
+            while true {
+                try skipValue()
+                if try peek() == UInt8(ascii: ",") { at += 1; continue }
+                try expect(UInt8(ascii: "]"))
+                return
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default: at = try numberEnd()
+        }
+    }
+
+    private mutating func skipString() throws(Stop) {
+        if let end = try plainStringEnd() {
+            at = end + 1
+        } else {
+            _ = try escapedString()
+        }
+    }
+}

@@ -1,0 +1,125 @@
+@testable import GMPRules
+import Testing
+
+/// The material trace read straight from its bytes (`JSONPullReader`, issue 14): the same
+/// values as the tree's way (`JSONDecodable`) for every text it reads, and for every text
+/// it stops at, the tree's way's value or error.
+@Suite("The material trace read straight from its bytes (issue 14)")
+struct JSONPullReaderTests {
+    /// A trace as the server writes it (jsonb's key order: by length), with hostile strings.
+    static let trace = #"""
+        {"lots": [{"din": "G123426030001", "via": null, "stage": "drug_product", "status": "quarantine", "consumed": true,
+          "whereabouts": [{"unit": "G123426030001-001", "state": "in_hand", "person": "bench_operator"},
+                          {"unit": "U-2", "state": "delivered", "consignee": "H\u00f4pital \"Saint\" \\ Jean\u0001\t", "shipment": "SHP-1",
+                           "received_at": "2026-12-04T19:33:56Z", "division": 3, "since": null, "extra": {"a": [1, {"b": null}], "c": "\ud83d\ude00"}},
+                          {"unit": "U-3", "state": "stored", "location": "SITE-A \u203a LN2-01 › 日本", "position": "A1"}],
+          "product_kind": "cells", "check_character": "J"},
+         {"din": "G123426030002", "via": "G123426030001", "stage": "cell_bank", "status": "released", "consumed": false,
+          "product_kind": "cells", "check_character": "K", "whereabouts": null},
+         {"din": "G123426030003", "stage": "x", "status": "y", "consumed": false, "product_kind": "\/", "check_character": "\\",
+          "whereabouts": []}],
+         "material": {"id": "MAT26-00002", "name": "Cryo \"DMSO\"\n", "type": "CRYOPROTECTANT", "unit": "mL", "status": "released",
+          "category": "cryoprotectant", "supplier": "PharmaReagents GmbH", "quantity": 502.50, "opened_at": null,
+          "use_by": "2031-11-11", "expires_on": "2031-11-11", "usable_now": true, "received_at": "2025-10-31T00:02:00+00:00",
+          "received_by": "bench_operator", "supplier_lot": "SL-100002", "dispositions": [{"id": 2, "reason": "a \\ reason\r\n",
+          "decision": "released", "decided_at": "2025-11-01T00:02:00+00:00", "decided_by": "bench_qa", "signature_id": 7,
+          "signature_intact": true}, {"id": 3, "decision": "quarantined", "decided_at": "x", "decided_by": "y", "signature_id": null}],
+          "receipt_condition": "intact, 2-8 °C logged", "storage_condition": "2-8 °C", "certificate_sha256": "42b8",
+          "days_after_opening": 28, "unknown": [true, false, null, -1.5e3]},
+         "consumptions": [{"id": 1000000, "lot": "G123426030001", "step": "cryopreservation", "unit": "mL", "test": null,
+          "used_at": "2026-02-25T08:25:00+00:00", "step_id": 865, "quantity": "10", "result_id": null, "recorded_by": "bench_operator",
+          "material_lot": "MAT26-00002"}, {"id": -4, "lot": "L", "unit": "u", "used_at": "t", "quantity": 0.5, "test": "sterility",
+          "result_id": 12, "recorded_by": "r", "material_lot": "m"}]}
+        """#
+
+    static func viaTree(_ text: String) throws -> MaterialDocument.Trace {
+        try MaterialDocument.Trace(jsonText: text)
+    }
+
+    @Test("the same values as the tree: keys in any order, unknown keys skipped, nulls and absent optionals, numbers as text, hostile strings")
+    func sameValuesAsTheTree() throws {
+        let direct = try JSONPullReader.read(Self.trace, as: MaterialDocument.Trace.self)
+        #expect(direct == (try Self.viaTree(Self.trace)))
+        #expect(direct.lots[0].whereabouts?[1].consignee == "Hôpital \"Saint\" \\ Jean\u{1}\t")
+        #expect(direct.lots[0].whereabouts?[1].division == 3)
+        #expect(direct.lots[0].whereabouts?[2].location == "SITE-A › LN2-01 › 日本")
+        #expect(direct.lots[2].productKind == "/" && direct.lots[2].checkCharacter == "\\")
+        #expect(direct.material.quantity == "502.50" && direct.consumptions[1].quantity == "0.5")
+        #expect(direct.material.dispositions[1].signatureId == nil && direct.material.dispositions[1].reason == nil)
+        #expect(direct.material.manufacturer == nil && direct.material.consumptions == nil)
+        #expect(try MaterialDocument.Trace(documentText: Self.trace) == direct)
+        // Whitespace everywhere JSON allows it, none where it allows none.
+        let tight = #"{"material":{"id":"M","type":"t","name":"n","category":"c","supplier":"s","supplier_lot":"l","quantity":"1","unit":"u","received_at":"r","received_by":"b","receipt_condition":"c","expires_on":"e","use_by":"u","certificate_sha256":"h","storage_condition":"s","status":"s","usable_now":false,"dispositions":[],"consumptions":[]},"consumptions":[],"lots":[]}"#
+        for text in [tight, " \r\n\t" + tight.replacing(":", with: " :\n ").replacing(",", with: "\t,\r\n") + " \n"] {
+            #expect(try JSONPullReader.read(text, as: MaterialDocument.Trace.self) == (try Self.viaTree(text)), "\(text)")
+        }
+    }
+
+    /// The same outcome both ways: the same value, or the same error.
+    static func sameOutcome(_ text: String) -> Bool {
+        let tree = Result { try viaTree(text) }
+        let document = Result { try MaterialDocument.Trace(documentText: text) }
+        switch (tree, document) {
+        case (.success(let a), .success(let b)): return a == b
+        case (.failure(let a), .failure(let b)): return String(describing: a) == String(describing: b)
+        default: return false
+        }
+    }
+
+    @Test("what it stops at (malformed text, a key escaped or twice, a field missing, null or of another kind) is read the tree's way: its value or its error")
+    func stopsWhereTheTreeDecides() throws {
+        let t = Self.trace
+        let changed: [String] = [
+            String(t.dropLast()), t + " x", t + "{}", "", "  ", "[]", "null",
+            t.replacing(#""via": null"#, with: #""via": nul"#),
+            t.replacing(#""division": 3"#, with: #""division": 03"#),
+            t.replacing(#""division": 3"#, with: #""division": 3.0"#),
+            t.replacing(#""division": 3"#, with: #""division": "3""#),
+            t.replacing(#""id": 2,"#, with: #""id": 2.5,"#),
+            t.replacing(#""id": 2,"#, with: #""id": 99999999999999999999,"#),
+            t.replacing(#""consumed": true"#, with: #""consumed": 1"#),
+            t.replacing(#""consumed": true"#, with: #""consumed": null"#),
+            t.replacing(#""consumed": true,"#, with: ""),
+            t.replacing(#""stage": "drug_product""#, with: #""stage": null"#),
+            t.replacing(#""stage": "drug_product""#, with: #""stage": ["drug_product"]"#),
+            t.replacing(#""whereabouts": []"#, with: #""whereabouts": {}"#),
+            t.replacing(#""dispositions": ["#, with: #""dispositions": null, "x": ["#),
+            t.replacing(#""unit": "U-2""#, with: #""unit": "U-2", "unit": "U-9""#),
+            t.replacing(#""stage": "x""#, with: #""stage": "x", "stage": "z""#),
+            t.replacing(#""person": "bench_operator""#, with: #""pers\u006fn": "bench_operator""#),
+            t.replacing(#""c": "\ud83d\ude00""#, with: #""c": "\ud83d""#),
+            t.replacing(#""c": "\ud83d\ude00""#, with: #""c": "\x""#),
+            t.replacing(#""c": "\ud83d\ude00""#, with: "\"c\": \"a\u{1}b\""),
+            t.replacing(#"\u0001"#, with: #"\u00G1"#),
+            t.replacing(#"\u0001"#, with: "\u{1}"),
+            t.replacing(#""extra": {"a": [1, {"b": null}]"#, with: #""extra": {"a": [1, {"b": null},]"#),
+            t.replacing(#"-1.5e3"#, with: #"-1.5e"#),
+            t.replacing(#""id": 1000000,"#, with: #""id": 1000000 "#),
+            t.replacing(#"{"din": "G123426030003""#, with: #"{din: "G123426030003""#),
+        ]
+        for text in changed {
+            #expect(text.isEmpty || text != t)
+            #expect(throws: JSONByteScanner.Stop.self, "\(text)") { try JSONPullReader.read(text, as: MaterialDocument.Trace.self) }
+            #expect(Self.sameOutcome(text), "\(text)")
+        }
+        // Where the tree reads a value (a key twice: its lookup's choice), the same value.
+        let twice = t.replacing(#""unit": "U-2""#, with: #""unit": "U-2", "unit": "U-9""#)
+        #expect(throws: Never.self) { try MaterialDocument.Trace(documentText: twice) }
+    }
+
+    @Test("the scanner skips any value as strictly as the tree parses it")
+    func skipsValues() {
+        for (text, valid) in [("{}", true), (#"{"a": [1, -0.5e+2, true, false, null, "\u00e9\"", {}, []]}"#, true), ("[1,]", false),
+                              ("[01]", false), (#"{"a" 1}"#, false), (#"["\ud83d\ude00"]"#, true), (#"["\q"]"#, false), ("[", false)] {
+            var text = text
+            let skipped = text.withUTF8 { bytes in
+                var scanner = JSONByteScanner(bytes: bytes)
+                guard (try? scanner.skipValue()) != nil else { return false }
+                scanner.skipSpace()
+                return scanner.at == bytes.count
+            }
+            #expect(skipped == valid, "\(text)")
+            #expect(((try? JSONValue(parsing: text)) != nil) == valid, "\(text)")
+        }
+    }
+}
