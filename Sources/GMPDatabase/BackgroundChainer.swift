@@ -24,17 +24,30 @@ public struct BackgroundChainer: Sendable, Equatable {
     /// `pg_database` and `pg_authid`, whose first reads (the view's rule, two catalogs)
     /// cost a fresh backend ~0.7 ms of CPU, a fifth of what `db status` asks of it (issue
     /// 18, docs/benchmarks.md "Fewer catalogs for a cold command"). This database is the
-    /// one of this session's own row, which every role sees in full.
+    /// one of this session's own row, which every role sees in full. Every comparison is
+    /// of its operator's exact types (`10::oid`: an oid against an integer made the parser
+    /// gather every "=" operator of the catalog to choose one), and the rows are not
+    /// sorted (``running(from:)`` takes the lowest pid): 2.8 → 1.0 million instructions of
+    /// a fresh backend (issue 18, docs/benchmarks.md "The chainer from the login's report").
+    ///
+    /// `gmp db status` asks it only when the login did not already say that the chainer
+    /// runs: the worker reports watching this database's logins
+    /// (`gmp_chainer.login_watch_active` "on", which no client can set) only from the
+    /// shared slot it fills once connected to this database and clears on exit (a crash
+    /// resets shared memory), so "on" means it runs now; "off" says nothing (no worker,
+    /// or its watch off, failing or late). That spares a fresh backend the read of every
+    /// backend's status (~1.5 M instructions of the ~7.8 M `db status` asked of it beyond
+    /// a `select 1`; issue 18, docs/benchmarks.md "The chainer from the login's report").
     public static let reading: SQLQuery = """
         SELECT a.pid FROM pg_catalog.pg_stat_get_activity(NULL) a
         WHERE a.datid = (SELECT s.datid FROM pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) s)
-          AND a.application_name = 'gmp_chainer' AND a.usesysid = 10
+          AND a.application_name = 'gmp_chainer' AND a.usesysid = 10::oid
           AND coalesce(a.backend_type, 'gmp_chainer') = 'gmp_chainer'
-        ORDER BY a.pid LIMIT 1
         """
 
-    /// The chainer, from the answer to ``reading``.
+    /// The chainer, from the answer to ``reading``: the lowest pid, if there are several
+    /// (one worker per database; a second only for a moment, as one restarts).
     public static func running(from answer: Result<QueryResult, any Error>) throws -> BackgroundChainer? {
-        try answer.get().first.map { BackgroundChainer(pid: try $0.decode("pid")) }
+        try answer.get().map { try $0.decode("pid", as: Int32.self) }.min().map { BackgroundChainer(pid: $0) }
     }
 }

@@ -99,6 +99,9 @@ struct ServerLoginWatchTests {
             #expect(PostgresConnection.roundTrips(inTrace: trace.split(separator: "\n")) == 1, "\(trace)")
             let server = try #require(try status.json()["server"] as? [String: Any], "\(status)")
             #expect(server["login_watch_in_server"] as? Bool == true, "\(status)")
+            // The chainer known from the same report: its question not asked (issue 18).
+            #expect(server["background_chainer"] as? Bool == true, "\(status)")
+            #expect(!trace.contains("pg_stat_get_activity"), "the chainer not asked:\n\(trace)")
             let doctor = try site.gmp(site.qa, ["doctor", "--json"])
             let checks = try #require(try doctor.json()["checks"] as? [[String: Any]], "\(doctor)")
             let logins = try #require(checks.first { $0["name"] as? String == "logins" }, "\(doctor)")
@@ -115,6 +118,9 @@ struct ServerLoginWatchTests {
             #expect(traceAgain.contains("record_failed_logins"), "the command watches again:\n\(traceAgain)")
             let serverAgain = try #require(try again.json()["server"] as? [String: Any], "\(again)")
             #expect(serverAgain["login_watch_in_server"] as? Bool == false, "\(again)")
+            // The report off says nothing of the chainer: asked, and found running.
+            #expect(traceAgain.contains("pg_stat_get_activity"), "the chainer asked:\n\(traceAgain)")
+            #expect(serverAgain["background_chainer"] as? Bool == true, "\(again)")
         }
     }
 

@@ -812,25 +812,33 @@ $$;
 -- 'native' when every audit trigger runs gmp_audit.record_change_native and event_hash_v2
 -- calls event_hash_v2_native (the C twins of the extension gmp_audit_native), 'plpgsql'
 -- when none does, 'mixed' otherwise (a binding half done: gmp db migrate completes it).
+-- Asked by every cold gmp db status, so written for a fresh backend (issue 18,
+-- docs/benchmarks.md "audit_implementation() without operator searches"):
+--   * every comparison of the exact types of an operator (oid = oid, name = name): an oid
+--     compared with a regprocedure, as before, made the parser gather every "=" operator
+--     of the catalog and choose among them (a third of the function's first call);
+--   * one query level: with the hash native, the answer is 'native' unless a trigger
+--     still runs the PL/pgSQL; with it not, 'plpgsql' unless one runs the C twin (the
+--     same answers as both counts against both hashes);
+--   * the scan's filter a CASE over tgname alone (no column statistics for the planner
+--     to look up, and a row deformed up to its name), tgisinternal read for the audit
+--     triggers only.
 CREATE OR REPLACE FUNCTION gmp_audit.audit_implementation() RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    WITH triggers AS (
-        SELECT count(*) FILTER (WHERE t.tgfoid = to_regprocedure('gmp_audit.record_change_native()')) AS native,
-               count(*) FILTER (WHERE t.tgfoid = 'gmp_audit.record_change()'::regprocedure) AS plpgsql
-        -- One CASE, not two column conditions: the planner looks up no column statistics
-        -- (a fresh backend's first reads of pg_statistic, for db status; issue 18).
-        FROM pg_trigger t WHERE CASE WHEN t.tgisinternal THEN false ELSE t.tgname::text = 'audit' END
-    ), hash AS (
-        -- The function event_hash_v2's SQL-standard body calls, read from its pg_proc row as
-        -- bind_audit_implementation reads it, not from pg_depend through the planner (issue 18);
-        -- a body in a string has none (NULL) and, as in pg_depend, calls nothing.
-        SELECT coalesce(strpos(pg_get_function_sqlbody('gmp_audit.event_hash_v2(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)'::regprocedure),
-                               'gmp_audit.event_hash_v2_native(') > 0, false) AS native
-    )
-    SELECT CASE WHEN t.native = 0 AND NOT h.native THEN 'plpgsql'
-                WHEN t.plpgsql = 0 AND h.native THEN 'native'
-                ELSE 'mixed' END
-    FROM triggers t, hash h
+    -- The function event_hash_v2's SQL-standard body calls, read from its pg_proc row as
+    -- bind_audit_implementation reads it, not from pg_depend through the planner (issue 18);
+    -- a body in a string has none (NULL) and, as in pg_depend, calls nothing.
+    SELECT CASE WHEN coalesce(strpos(pg_get_function_sqlbody('gmp_audit.event_hash_v2(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)'::regprocedure),
+                                     'gmp_audit.event_hash_v2_native(') > 0, false)
+                THEN CASE WHEN count(*) FILTER (WHERE t.tgfoid = 'gmp_audit.record_change()'::regprocedure::oid
+                                                  AND NOT t.tgisinternal) = 0
+                          THEN 'native' ELSE 'mixed' END
+                ELSE CASE WHEN count(*) FILTER (WHERE t.tgfoid = (SELECT to_regprocedure('gmp_audit.record_change_native()')::oid)
+                                                  AND NOT t.tgisinternal) = 0
+                          THEN 'plpgsql' ELSE 'mixed' END
+           END
+    FROM pg_trigger t
+    WHERE CASE WHEN t.tgname = 'audit'::name THEN true ELSE false END
 $$;
 
 -- Binds the C twins of the extension gmp_audit_native when `native` and the extension is

@@ -25,16 +25,21 @@ struct DbStatus: GMPCommand {
 
     func execute(in context: CommandContext) throws {
         let connection = try context.connect(startingEmbedded: false)
+        var server = ServerDocument(connection)
+        // The chainer is asked only when the login did not already say that it runs: its
+        // worker reports watching this database's logins only while connected to it
+        // (BackgroundChainer.reading; issue 18).
+        let chainerReported = server.loginWatchInServer == true
         // One round trip after the login: the ledgers, the chainer and the audit trigger
         // together (issue 18, docs/benchmarks.md "The server side of a cold command").
         let (status, others) = try Migrator().status(on: connection,
-                                                     alongWith: [BackgroundChainer.reading, NativeAudit.implementationReading])
-        var server = ServerDocument(connection)
-        server.backgroundChainer = try BackgroundChainer.running(from: others[0]) != nil
+                                                     alongWith: (chainerReported ? [] : [BackgroundChainer.reading])
+                                                         + [NativeAudit.implementationReading])
+        server.backgroundChainer = try chainerReported || BackgroundChainer.running(from: others[0]) != nil
         server.sharedMemoryPages = ServerDocument.sharedMemoryPages(of: context.settings.target)
         let document = StatusDocument(target: TargetDocument(context.settings.target),
                                       server: server, schema: SchemaDocument(status),
-                                      audit: try NativeAudit.implementation(from: others[1]))
+                                      audit: try NativeAudit.implementation(from: others[others.count - 1]))
         try context.output.document(document)
         context.output.data(document.text(style: context.output.stdoutStyle))
         try status.requireConsistent()
