@@ -120,3 +120,16 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["gmp", "TestSupport", "PostgresClient"]),
     ]
 )
+
+// No implicit `import _StringProcessing` (issue 18, docs/benchmarks.md "No Regex"): with it
+// every module could reach Regex and the string algorithms built on it, and one use links
+// `_StringProcessing` and `_RegexParser`, whose ~450 protocol-conformance records each of a
+// cold command's ~30 first-use conformance scans walks. gmp matches its few fixed forms by hand.
+let noImplicitStringProcessing: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
+]
+// The tests (which may use Regex) and the build-time embedders are left out: never in gmp.
+for target in package.targets where [.regular, .executable].contains(target.type)
+    && !["MigrationEmbedder", "DocumentEmbedder"].contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + noImplicitStringProcessing
+}

@@ -14,8 +14,11 @@ public enum MaterialVocabulary {
     public static let units = ["L", "mL", "µL", "g", "mg", "µg", "each", "vial", "bag", "kit", "test"]
 
     /// A material lot id as gmp gives it at receipt: MAT, the year's two digits, a dash, a sequence number.
+    /// `MAT[0-9]{2}-[0-9]{5,}`, matched by hand (see ``EquipmentVocabulary/isEquipmentID(_:)``).
     public static func isMaterialLotID(_ text: String) -> Bool {
-        text.wholeMatch(of: #/MAT[0-9]{2}-[0-9]{5,}/#) != nil
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 11, bytes.starts(with: "MAT".utf8), bytes[5] == UInt8(ascii: "-") else { return false }
+        return bytes[3...4].allSatisfy(SpecificationSyntax.isDigit) && bytes[6...].allSatisfy(SpecificationSyntax.isDigit)
     }
 }
 
