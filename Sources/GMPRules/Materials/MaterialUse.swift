@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -93,7 +93,7 @@ extension String {
 public enum SupplierCertificate {
     /// Lower-case hex SHA-256 of the file's bytes, as `gmp_meta`'s checksums are written.
     public static func sha256Hex(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { byte in
+        SHA256.hash(data: Array(bytes)).map { byte in
             let hex = Array("0123456789abcdef".utf8)
             return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
         }.joined()
