@@ -78,3 +78,25 @@ struct MachineryProblemTests {
         #expect(MachineryProblem.routine(in: "routine é has no definition in the code record") == "é")
     }
 }
+
+/// The number forms of the command line and CSV output, matched by hand since issue 18.
+@Suite("number forms: a negative argument, a plain CSV number")
+struct NumberTextTests {
+    @Test("negative numbers: -[0-9]+(\\.[0-9]*)?|-\\.[0-9]+", arguments: [
+        ("-3", true), ("-30", true), ("-3.", true), ("-3.25", true), ("-.5", true), ("-0", true),
+        ("-", false), ("-.", false), ("3", false), ("--3", false), ("-3.2.1", false), ("-3a", false), ("-a", false),
+        ("- 3", false), ("-3 ", false), ("-٣", false), ("-3\u{301}", false), ("", false), ("-e5", false), ("-1e5", false),
+    ])
+    func negative(text: String, accepted: Bool) {
+        #expect(NumberText.isNegativeNumber(text) == accepted)
+    }
+
+    @Test("plain numbers: -?[0-9]+(\\.[0-9]+)?", arguments: [
+        ("3", true), ("-3", true), ("3.25", true), ("-0.5", true), ("007", true),
+        ("-", false), ("3.", false), (".5", false), ("-.5", false), ("+3", false), ("=1+2", false), ("3.2.1", false),
+        ("1e5", false), (" 3", false), ("3\n", false), ("", false), ("３", false),
+    ])
+    func plain(text: String, accepted: Bool) {
+        #expect(NumberText.isPlainNumber(text) == accepted)
+    }
+}

@@ -27,3 +27,16 @@ struct IdentifierFormTests {
         #expect(MaterialVocabulary.isMaterialLotID(text) == accepted)
     }
 }
+
+/// A unit id as `gmp storage find` and `gmp custody history` tell it from a lot id.
+@Suite("Identifier forms: a unit id rather than a lot id")
+struct UnitLooksTests {
+    @Test("one line ending in a dash and three digits (.*-[0-9]{3}), around white space", arguments: [
+        ("W123426000001-001", true), ("-001", true), ("  W1-123 ", true), ("é-123", true), ("a-b-123", true),
+        ("W123426000001", false), ("W1-12", false), ("W1-1234", false), ("W1-12a", false), ("W1_123", false),
+        ("a\nb-123", false), ("W1-123\u{301}", false), ("W1-١٢٣", false), ("", false), ("123", false),
+    ])
+    func unit(text: String, accepted: Bool) {
+        #expect(UnitIdentifier.looksLikeUnit(text) == accepted)
+    }
+}
