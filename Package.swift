@@ -127,10 +127,12 @@ let package = Package(
     ]
 )
 
-// No implicit `import _StringProcessing` (issue 18, docs/benchmarks.md "No Regex"): with it
-// every module could reach Regex and the string algorithms built on it, and one use links
-// `_StringProcessing` and `_RegexParser`, whose ~450 protocol-conformance records each of a
-// cold command's ~30 first-use conformance scans walks. gmp matches its few fixed forms by hand.
+// No implicit `import _StringProcessing` (issue 18, docs/benchmarks.md "swift-crypto out,
+// OpenSSL's libcrypto in; no regex literal in gmp"): gmp matches its few fixed forms by hand,
+// so that none of its code needs `_StringProcessing` and `_RegexParser`, whose ~430
+// protocol-conformance records each of a cold command's ~30 first-use conformance scans
+// walks. The flag hides the Regex type, not regex literals (`nm -u` of the objects finds
+// those). FoundationEssentials (JSONDecoder, string comparison) still links both modules.
 let noImplicitStringProcessing: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
 ]
