@@ -10,7 +10,6 @@ import PackageDescription
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
-let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 // How the release gmp is linked (issue 18: a cold command's loader and page-fault cost;
 // figures in docs/benchmarks.md "Linking"). Release only: the debug build and the tests
@@ -54,11 +53,17 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // libpq, Debian's libpq-dev.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // OpenSSL's libcrypto, Debian's libssl-dev (libpq loads libcrypto.so.3 anyway).
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // What gmp needs of libcrypto, and no more: SHA-256, HMAC-SHA-256, Ed25519, random
+        // bytes. Was swift-crypto (issue 18): its BoringSSL was most of a clean build, and its
+        // 395 protocol-conformance records were walked by every first-use scan at start-up.
+        .target(name: "SystemCrypto", dependencies: ["CLibCrypto"], swiftSettings: releaseFunctionSections),
 
         // A small, safe PostgreSQL client: bind parameters only, typed text decoding,
         // transactions with bounded retry, COPY, mapped errors. Knows nothing of GMP.
@@ -68,7 +73,7 @@ let package = Package(
         // the embedded private server, and which server a command talks to.
         .target(
             name: "GMPDatabase",
-            dependencies: ["PostgresClient", crypto, logging],
+            dependencies: ["PostgresClient", "SystemCrypto", logging],
             swiftSettings: releaseFunctionSections,
             plugins: ["EmbedMigrations"]
         ),
@@ -80,9 +85,9 @@ let package = Package(
         // binary COPY row the chain verifier reads); never a connection or a query, which
         // Tests/GMPRulesTests/LayerTests.swift checks.
         // Signatures, the audit chain and checkpoints need SHA-256, HMAC and Ed25519:
-        // swift-crypto. Specification files are YAML, read by its own small reader (YAMLReader):
+        // SystemCrypto. Specification files are YAML, read by its own small reader (YAMLReader):
         // a YAML library would link the whole of Foundation and ICU into every command.
-        .target(name: "GMPRules", dependencies: ["PostgresClient", crypto], swiftSettings: releaseFunctionSections),
+        .target(name: "GMPRules", dependencies: ["PostgresClient", "SystemCrypto"], swiftSettings: releaseFunctionSections),
 
         // GMP records read and written through the database's guarded functions (donors,
         // lots, QC results, dispositions, custody, shipments, accounts, the audit trail …).
@@ -110,7 +115,8 @@ let package = Package(
         // Pure unit tests: no database.
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "GMPCLITests", dependencies: ["GMPCLI", "GMPDatabase", "GMPRecords", "GMPRules", "PostgresClient"]),
-        .testTarget(name: "GMPRulesTests", dependencies: ["GMPRules", "PostgresClient"]),
+        .testTarget(name: "GMPRulesTests", dependencies: ["GMPRules", "PostgresClient", "SystemCrypto", "CLibCrypto"]),
+        .testTarget(name: "SystemCryptoTests", dependencies: ["SystemCrypto"]),
         // Integration tests against a real PostgreSQL (scripts/test starts one).
         .testTarget(name: "PostgresClientIntegrationTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "GMPDatabaseTests", dependencies: ["GMPDatabase", "PostgresClient", "TestSupport"]),
@@ -120,3 +126,18 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["gmp", "TestSupport", "PostgresClient"]),
     ]
 )
+
+// No implicit `import _StringProcessing` (issue 18, docs/benchmarks.md "swift-crypto out,
+// OpenSSL's libcrypto in; no regex literal in gmp"): gmp matches its few fixed forms by hand,
+// so that none of its code needs `_StringProcessing` and `_RegexParser`, whose ~430
+// protocol-conformance records each of a cold command's ~30 first-use conformance scans
+// walks. The flag hides the Regex type, not regex literals (`nm -u` of the objects finds
+// those). FoundationEssentials (JSONDecoder, string comparison) still links both modules.
+let noImplicitStringProcessing: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
+]
+// The tests (which may use Regex) and the build-time embedders are left out: never in gmp.
+for target in package.targets where [.regular, .executable].contains(target.type)
+    && !["MigrationEmbedder", "DocumentEmbedder"].contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + noImplicitStringProcessing
+}

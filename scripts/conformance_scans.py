@@ -99,7 +99,7 @@ def frame_category(d):
     if 'Yams.' in d: return 'configuration (Yams)'
     if 'ArgumentParser.' in d or 'init(from: Swift.Decoder)' in d: return 'argument parser'
     if 'PostgresClient.' in d: return 'PostgresClient / libpq'
-    if 'Crypto.' in d: return 'SHA-256 (swift-crypto)'
+    if 'Crypto.' in d: return 'SHA-256 (swift-crypto; SystemCrypto since issue 18)'
     if any(m in d for m in ('GMPCLI.', 'GMPRules.', 'GMPRecords.', 'GMPDatabase.')): return 'gmp: text, tables, status'
     return None
 def category(chain):

@@ -88,7 +88,7 @@ public struct GMP: ParsableCommand {
             }
             // The parser reads "-3" as an option and says only that a value is missing:
             // name the number, which no gmp value (result, count, amount) may be.
-            if let negative = arguments.first(where: { $0.wholeMatch(of: /-[0-9]+(\.[0-9]*)?|-\.[0-9]+/) != nil }) {
+            if let negative = arguments.first(where: NumberText.isNegativeNumber) {
                 message += " (\(negative) is read as an option: a value cannot be negative)"
                 fix = "no quantity gmp records is below zero; check the value"
             }

@@ -1,10 +1,10 @@
-import Crypto
+import CLibCrypto
 import GMPRules
 import Testing
 
-/// Issue 18: ``ReplayDigest`` spells HMAC-SHA-256 out over `SHA256` and writes each item
-/// into one buffer (the generic `HMAC<SHA256>.update` fed field by field was a third of
-/// the client's time in a verify). The sums must stay those of HMAC-SHA-256 over the
+/// Issue 18: ``ReplayDigest`` computes HMAC-SHA-256 from the keyed pads' hashes and writes
+/// each item into one buffer (swift-crypto's generic `HMAC<SHA256>.update` fed field by
+/// field was a third of the client's time in a verify). The sums must stay those of HMAC-SHA-256 over the
 /// documented item encoding (docs/audit-trail.md, "No digest is taken on trust").
 @Suite("Replay digest: HMAC-SHA-256 of each item's encoding, summed mod 2^256")
 struct ReplayDigestTests {
@@ -23,12 +23,12 @@ struct ReplayDigestTests {
         return bytes
     }
 
-    /// The reference sum: swift-crypto's HMAC over each encoding, the 32-byte codes read as
+    /// The reference sum: OpenSSL's one-shot `HMAC()` (through EVP, not gmp's code) over each encoding, the 32-byte codes read as
     /// four big-endian limbs, the first the least significant, added with carries.
     static func referenceSum(key: [UInt8], items: [[UInt8]]) -> [UInt8] {
         var limbs = [UInt64](repeating: 0, count: 4)
         for item in items {
-            let code = Array(HMAC<SHA256>.authenticationCode(for: item, using: SymmetricKey(data: key)))
+            let code = Self.openSSLHMAC(key: key, message: item)
             var carry: UInt64 = 0
             for index in 0..<4 {
                 let limb = code[index * 8..<index * 8 + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -39,6 +39,21 @@ struct ReplayDigestTests {
             }
         }
         return limbs.flatMap { limb in withUnsafeBytes(of: limb.bigEndian) { Array($0) } }
+    }
+
+    static func openSSLHMAC(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var code = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        #expect(HMAC(EVP_sha256(), key, Int32(key.count), message, message.count, &code, &length) != nil && length == 32)
+        return code
+    }
+
+    /// SHA-256 by OpenSSL's EVP interface (not the low-level one gmp's ``RowDigest`` uses).
+    static func openSSLSHA256(_ message: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        #expect(EVP_Digest(message, message.count, &digest, &length, EVP_sha256(), nil) == 1 && length == 32)
+        return digest
     }
 
     static func digest(_ bytes: [UInt8]) -> RowDigest {
@@ -73,7 +88,7 @@ struct ReplayDigestTests {
         items.append(Self.encoding(tag: "S", seq: 43, fields: [Array(longValues.utf8)], images: []))
         digest.addEvent(seq: 44, action: "UPDATE", table: "gmp.lot", recordKey: "k", oldValues: "{\"a\": 1}", newValues: longValues)
         items.append(Self.encoding(tag: "E", seq: 44, fields: [Array("UPDATE".utf8), Array("gmp.lot".utf8), Array("k".utf8)],
-                                   images: [Array(SHA256.hash(data: Array("{\"a\": 1}".utf8))), Array(SHA256.hash(data: Array(longValues.utf8)))]))
+                                   images: [Self.openSSLSHA256(Array("{\"a\": 1}".utf8)), Self.openSSLSHA256(Array(longValues.utf8))]))
         #expect(digest.count == items.count)
         #expect(digest.sum == Self.referenceSum(key: key, items: items))
         // Another key, the same items: another sum.
@@ -83,7 +98,7 @@ struct ReplayDigestTests {
     @Test("a row digest is SHA-256 of the text's UTF-8 bytes")
     func rowDigestIsSHA256() {
         for text in ["", "{\"id\": 1}", String(repeating: "ü", count: 1000)] {
-            #expect(RowDigest(of: text) == Self.digest(Array(SHA256.hash(data: Array(text.utf8)))))
+            #expect(RowDigest(of: text) == Self.digest(Self.openSSLSHA256(Array(text.utf8))))
         }
     }
 }

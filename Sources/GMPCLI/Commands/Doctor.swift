@@ -242,21 +242,22 @@ struct DoctorChecks {
     /// The fix for one problem as gmp_audit.machinery_problems() words it.
     static func protectionFix(for problem: String) -> String {
         let afterwards = "then find out who weakened it and what changed meanwhile (gmp audit verify, gmp audit report)"
-        if let match = problem.wholeMatch(of: /trigger (\S+) on (\S+) is disabled or does not fire always/) {
-            return "as the database owner: ALTER TABLE \(match.2) ENABLE ALWAYS TRIGGER \(match.1); \(afterwards)"
+        let disabled = " is disabled or does not fire always"
+        if let names = MachineryProblem.words(in: problem, between: "trigger ", and: disabled, count: 3), names[1] == "on" {
+            return "as the database owner: ALTER TABLE \(names[2]) ENABLE ALWAYS TRIGGER \(names[0]); \(afterwards)"
         }
-        if let match = problem.wholeMatch(of: /event trigger (\S+) is disabled or does not fire always/) {
-            return "as the database owner: ALTER EVENT TRIGGER \(match.1) ENABLE ALWAYS; \(afterwards)"
+        if let name = MachineryProblem.words(in: problem, between: "event trigger ", and: disabled, count: 1)?[0] {
+            return "as the database owner: ALTER EVENT TRIGGER \(name) ENABLE ALWAYS; \(afterwards)"
         }
-        if let match = problem.wholeMatch(of: /event trigger (\S+) is missing/) {
-            return "as the database owner, create \(match.1) again as sql/migrations/V0002__audit_trail.sql does "
-                + "(CREATE EVENT TRIGGER …; ALTER EVENT TRIGGER \(match.1) ENABLE ALWAYS); \(afterwards)"
+        if let name = MachineryProblem.words(in: problem, between: "event trigger ", and: " is missing", count: 1)?[0] {
+            return "as the database owner, create \(name) again as sql/migrations/V0002__audit_trail.sql does "
+                + "(CREATE EVENT TRIGGER …; ALTER EVENT TRIGGER \(name) ENABLE ALWAYS); \(afterwards)"
         }
-        if let match = problem.wholeMatch(of: /table (\S+) is not audited/) {
-            return "as the database owner: SELECT gmp_audit.audit_table('\(match.1)', 'its key column'); \(afterwards)"
+        if let name = MachineryProblem.words(in: problem, between: "table ", and: " is not audited", count: 1)?[0] {
+            return "as the database owner: SELECT gmp_audit.audit_table('\(name)', 'its key column'); \(afterwards)"
         }
-        if let match = problem.wholeMatch(of: /routine (.+?) (has no definition in|differs from its definition in) the code record.*/) {
-            return "compare it with gmp db code \(match.1); restore its home's definition (sql/code/, gmp db migrate), "
+        if let routine = MachineryProblem.routine(in: problem) {
+            return "compare it with gmp db code \(routine); restore its home's definition (sql/code/, gmp db migrate), "
                 + "or have the database owner record it with a reason: "
                 + "SELECT set_config('gmp.reason', '…', false), gmp_audit.record_unrecorded_code()"
         }
@@ -405,5 +406,40 @@ struct DoctorChecks {
             return DoctorCheck(name: "permissions", status: .failed, detail: failure.problem, fix: failure.fix,
                                exitCode: failure.exitCode)
         }
+    }
+}
+
+/// The names in a problem as `gmp_audit.machinery_problems()` words it (sql/code/01_audit.sql),
+/// matched by hand rather than by regex literals: `_StringProcessing` and `_RegexParser`
+/// would add ~450 conformance records that every first-use scan at start-up walks (issue 18).
+enum MachineryProblem {
+    /// The `count` words between `prefix` and `suffix` when that is all of `text`: one space
+    /// between words, none empty or holding white space (the regex `\S+( \S+)*`).
+    static func words(in text: String, between prefix: String, and suffix: String, count: Int) -> [Substring]? {
+        guard text.hasPrefix(prefix), text.hasSuffix(suffix) else { return nil }
+        let middle = text.dropFirst(prefix.count)
+        guard middle.count >= suffix.count else { return nil }  // the prefix and suffix overlap
+        let words = middle.dropLast(suffix.count).split(separator: " ", omittingEmptySubsequences: false)
+        guard words.count == count, words.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else { return nil }
+        return words
+    }
+
+    /// NAME in `routine NAME has no definition in the code record…` or `routine NAME differs
+    /// from its definition in the code record…`, on one line: the shortest non-empty NAME
+    /// before either phrase (the regex `routine (.+?) (has no|differs from its) definition in
+    /// the code record.*`).
+    static func routine(in text: String) -> Substring? {
+        guard text.hasPrefix("routine "), !text.contains(where: \.isNewline) else { return nil }
+        let rest = text.dropFirst("routine ".count)
+        guard !rest.isEmpty else { return nil }
+        var end = rest.index(after: rest.startIndex)
+        while end < rest.endIndex {
+            let tail = rest[end...]
+            if tail.hasPrefix(" has no definition in the code record") || tail.hasPrefix(" differs from its definition in the code record") {
+                return rest[..<end]
+            }
+            rest.formIndex(after: &end)
+        }
+        return nil
     }
 }

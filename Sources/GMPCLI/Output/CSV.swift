@@ -21,7 +21,7 @@ enum CSV {
     }
 
     static func neutralised(_ value: String) -> String {
-        guard let first = value.unicodeScalars.first, formulaStarts.contains(first), !isPlainNumber(value) else {
+        guard let first = value.unicodeScalars.first, formulaStarts.contains(first), !NumberText.isPlainNumber(value) else {
             return value
         }
         return "'" + value
@@ -29,7 +29,4 @@ enum CSV {
 
     private static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
-    private static func isPlainNumber(_ value: String) -> Bool {
-        value.wholeMatch(of: /-?[0-9]+(\.[0-9]+)?/) != nil
-    }
 }

@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// One numbered schema change from `sql/migrations/`, as shipped inside this binary.
 public struct Migration: Sendable, Equatable {

@@ -8,8 +8,14 @@ public enum EquipmentVocabulary {
 
     /// An equipment id as the register takes it (the storage locations' form, so a
     /// storage device keeps its id): A–Z, 0–9, '.', '_', '-', 1–32 characters.
+    /// Matched by hand, byte by byte (every accepted character is one ASCII byte), not by a
+    /// regex literal: `_StringProcessing` and `_RegexParser` would add ~450 conformance
+    /// records that every first-use scan at start-up walks (issue 18).
     public static func isEquipmentID(_ text: String) -> Bool {
-        text.wholeMatch(of: #/[A-Z0-9][A-Z0-9._-]{0,31}/#) != nil
+        let bytes = text.utf8
+        let isUpperOrDigit = { (byte: UInt8) in SpecificationSyntax.isUpper(byte) || SpecificationSyntax.isDigit(byte) }
+        guard let first = bytes.first, (1...32).contains(bytes.count), isUpperOrDigit(first) else { return false }
+        return bytes.dropFirst().allSatisfy { isUpperOrDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 }
 

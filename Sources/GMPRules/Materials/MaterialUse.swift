@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -14,8 +14,11 @@ public enum MaterialVocabulary {
     public static let units = ["L", "mL", "µL", "g", "mg", "µg", "each", "vial", "bag", "kit", "test"]
 
     /// A material lot id as gmp gives it at receipt: MAT, the year's two digits, a dash, a sequence number.
+    /// `MAT[0-9]{2}-[0-9]{5,}`, matched by hand (see ``EquipmentVocabulary/isEquipmentID(_:)``).
     public static func isMaterialLotID(_ text: String) -> Bool {
-        text.wholeMatch(of: #/MAT[0-9]{2}-[0-9]{5,}/#) != nil
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 11, bytes.starts(with: "MAT".utf8), bytes[5] == UInt8(ascii: "-") else { return false }
+        return bytes[3...4].allSatisfy(SpecificationSyntax.isDigit) && bytes[6...].allSatisfy(SpecificationSyntax.isDigit)
     }
 }
 
@@ -90,7 +93,7 @@ extension String {
 public enum SupplierCertificate {
     /// Lower-case hex SHA-256 of the file's bytes, as `gmp_meta`'s checksums are written.
     public static func sha256Hex(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { byte in
+        SHA256.hash(data: Array(bytes)).map { byte in
             let hex = Array("0123456789abcdef".utf8)
             return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
         }.joined()

@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -57,16 +57,16 @@ public enum SigningProof {
     }
 
     static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+        Array(HMACSHA256(key: key).code(for: message))
     }
 
     /// PBKDF2 (RFC 8018) with HMAC-SHA-256, one 32-byte block: all SCRAM needs.
     static func pbkdf2SHA256(password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
-        let key = SymmetricKey(data: password)
-        var block = Array(HMAC<SHA256>.authenticationCode(for: salt + [0, 0, 0, 1], using: key))
+        let key = HMACSHA256(key: password)
+        var block = Array(key.code(for: salt + [0, 0, 0, 1]))
         var result = block
         for _ in 1..<max(iterations, 1) {
-            block = Array(HMAC<SHA256>.authenticationCode(for: block, using: key))
+            block = Array(key.code(for: block))
             for index in result.indices { result[index] ^= block[index] }
         }
         return result

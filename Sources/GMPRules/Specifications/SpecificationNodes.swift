@@ -134,7 +134,8 @@ struct SpecificationMapping {
     }
 }
 
-/// Checks of the characters of codes: plain loops rather than regular expressions.
+/// Checks of the characters of codes: plain loops rather than regular expressions (the
+/// byte classes are shared with the equipment and material lot ids' checks).
 enum SpecificationSyntax {
     /// `[A-Z0-9][A-Z0-9-]{1,31}`.
     static func isSpecificationCode(_ text: String) -> Bool {
@@ -149,7 +150,7 @@ enum SpecificationSyntax {
         return (1...40).contains(bytes.count) && bytes.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "_") }
     }
 
-    private static func isUpper(_ byte: UInt8) -> Bool { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) }
-    private static func isLower(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) }
-    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+    static func isUpper(_ byte: UInt8) -> Bool { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) }
+    static func isLower(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) }
+    static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 }

@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// A storage device's temperature log — CSV with the header `device,read_at,celsius`
 /// and one reading per line — parsed and checked whole before anything is loaded.

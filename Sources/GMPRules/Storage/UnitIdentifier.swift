@@ -40,7 +40,11 @@ public struct UnitIdentifier: Sendable, Hashable, Comparable, CustomStringConver
     /// Whether `text` looks like a unit id rather than a lot id (it ends in a dash and
     /// three digits): how `gmp storage find` and `gmp custody history` tell them apart.
     public static func looksLikeUnit(_ text: String) -> Bool {
-        text.trimmingWhitespace.wholeMatch(of: /.*-[0-9]{3}/) != nil
+        // `.*-[0-9]{3}` by hand (no Regex in gmp, issue 18): one line ending in a dash and three digits.
+        let characters = Array(text.trimmingWhitespace)
+        guard characters.count >= 4, !characters.contains(where: \.isNewline) else { return false }
+        return characters[characters.count - 4] == "-"
+            && characters.suffix(3).allSatisfy { $0.isASCII && $0.isWholeNumber }
     }
 
     /// As stored: "W123426000001-001".

@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// Computes audit events' hashes (audit encoding v1, SHA-256), reusing one buffer.
 ///

@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// The SHA-256 hash of one audit event: 32 bytes held inline.
 ///

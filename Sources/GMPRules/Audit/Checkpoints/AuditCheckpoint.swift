@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// A signed audit checkpoint: QA's statement, made with a key held outside the database,
 /// that the audit chain ended at a given event with a given hash. A later rewrite of the

@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// QA's Ed25519 key for signing audit checkpoints. It lives outside the database, so
 /// that whoever controls the database (a DBA, the postgres account) cannot re-sign a
@@ -10,17 +10,17 @@ import Crypto
 ///     <base64 of the 32 raw private key bytes>
 public struct CheckpointKey: Sendable {
     /// The Ed25519 private key.
-    public let privateKey: Curve25519.Signing.PrivateKey
+    public let privateKey: Ed25519PrivateKey
 
     static let header = "gmp-audit-signing-key-v1"
 
-    public init(_ privateKey: Curve25519.Signing.PrivateKey) {
+    public init(_ privateKey: Ed25519PrivateKey) {
         self.privateKey = privateKey
     }
 
     /// A new random key.
     public static func generate() -> CheckpointKey {
-        CheckpointKey(Curve25519.Signing.PrivateKey())
+        CheckpointKey(Ed25519PrivateKey())
     }
 
     /// The public half, to give to whoever verifies checkpoints.
@@ -50,7 +50,7 @@ public struct CheckpointKey: Sendable {
             throw KeyFileError.malformed(path: path, reason: "the second line is not 32 bytes of base64")
         }
         do {
-            privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            privateKey = try Ed25519PrivateKey(rawRepresentation: raw)
         } catch {
             throw KeyFileError.malformed(path: path, reason: "the bytes are not an Ed25519 private key")
         }

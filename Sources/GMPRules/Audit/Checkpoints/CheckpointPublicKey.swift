@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// The public half of QA's audit checkpoint key: what anyone verifying a checkpoint
 /// needs, safe to hand out.
@@ -6,11 +6,11 @@ import Crypto
 /// File format, one line: `gmp-audit-public-key-v1 <base64 of the 32 raw bytes>\n`.
 public struct CheckpointPublicKey: Sendable {
     /// The Ed25519 public key.
-    public let key: Curve25519.Signing.PublicKey
+    public let key: Ed25519PublicKey
 
     static let header = "gmp-audit-public-key-v1"
 
-    public init(_ key: Curve25519.Signing.PublicKey) {
+    public init(_ key: Ed25519PublicKey) {
         self.key = key
     }
 
@@ -44,7 +44,7 @@ public struct CheckpointPublicKey: Sendable {
             throw KeyFileError.malformed(path: path, reason: "the key is not 32 bytes of base64 on one line")
         }
         do {
-            key = try Curve25519.Signing.PublicKey(rawRepresentation: raw)
+            key = try Ed25519PublicKey(rawRepresentation: raw)
         } catch {
             throw KeyFileError.malformed(path: path, reason: "the bytes are not an Ed25519 public key")
         }

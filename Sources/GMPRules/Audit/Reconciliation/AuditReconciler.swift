@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// Checks the tables against the audit trail: replays every row event, in `seq` order,
 /// into the rows the trail says each table holds, then compares the rows the tables do

@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// The content hash a signature stores, recomputed here from rows given as jsonb text:
 /// the client-side twin of `gmp_rules.content_hash` (sql/code/03_signatures.sql).

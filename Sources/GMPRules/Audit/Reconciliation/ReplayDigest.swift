@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// The SHA-256 of a row image (the jsonb text of a row, as the trail records it and as
 /// `to_jsonb(row)::text` prints it): 32 bytes held inline, so a key's replay state costs
@@ -74,16 +74,12 @@ public struct RowDigest: Hashable, Sendable {
 /// second pass may then receive the server's digests instead of the texts, and the sum
 /// proves every one of them is the digest of the text the chain pass hashed.
 public struct ReplayDigest: Equatable, Sendable {
-    /// HMAC-SHA-256 (RFC 2104) keyed once: the inner and outer hashes with the key pads
-    /// absorbed; each item starts from copies of them, which spares the two block
-    /// compressions of the pads per item. Spelt out over `SHA256.update(bufferPointer:)`
-    /// rather than through `HMAC<SHA256>`, whose only public `update` is generic over
-    /// `DataProtocol`: with an item fed field by field that cost more than the hashing
-    /// itself (issue 18, `perf` of a million-event verify: a third of the client's time
-    /// in run-time generic metadata look-ups). Each item is now written into one stack
-    /// buffer and hashed in one call. ``ReplayDigestTests`` checks it against `HMAC<SHA256>`.
-    private let inner: SHA256
-    private let outer: SHA256
+    /// HMAC-SHA-256 (RFC 2104) keyed once: each item starts from copies of the keyed pads'
+    /// hashes, which spares the two block compressions of the pads per item. Each item is
+    /// written into one stack buffer and hashed in one call (issue 18: swift-crypto's
+    /// `HMAC<SHA256>` fed field by field, through its generic `update`, cost more than the
+    /// hashing itself). ``ReplayDigestTests`` checks it against OpenSSL's `HMAC()`.
+    private let mac: HMACSHA256
     private var limbs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     /// Items added.
     public private(set) var count = 0
@@ -95,19 +91,12 @@ public struct ReplayDigest: Equatable, Sendable {
     }
 
     public init(key: [UInt8]) {
-        // RFC 2104: a key longer than the block is hashed first; then zero-padded.
-        var block = key.count > 64 ? RowDigest(of: key).bytes : key
-        block += Array(repeating: 0, count: 64 - block.count)
-        var inner = SHA256(), outer = SHA256()
-        block.map { $0 ^ 0x36 }.withUnsafeBytes { inner.update(bufferPointer: $0) }
-        block.map { $0 ^ 0x5C }.withUnsafeBytes { outer.update(bufferPointer: $0) }
-        self.inner = inner
-        self.outer = outer
+        mac = HMACSHA256(key: key)
     }
 
     /// A fresh random key for one verification.
     public static func randomKey() -> [UInt8] {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        SecureRandom.bytes(count: 32)
     }
 
     public static func == (lhs: ReplayDigest, rhs: ReplayDigest) -> Bool {
@@ -217,12 +206,7 @@ public struct ReplayDigest: Equatable, Sendable {
         withUnsafeTemporaryAllocation(byteCount: ItemBytes.headSize + capacity, alignment: 8) { buffer in
             var item = ItemBytes(buffer: buffer)
             write(&item)
-            var mac = inner
-            mac.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<item.count]))
-            let innerCode = RowDigest(mac.finalize())
-            var outerMac = outer
-            innerCode.withBytes { outerMac.update(bufferPointer: $0) }
-            accumulate(RowDigest(outerMac.finalize()))
+            accumulate(RowDigest(mac.code(for: UnsafeRawBufferPointer(rebasing: buffer[..<item.count]))))
         }
     }
 

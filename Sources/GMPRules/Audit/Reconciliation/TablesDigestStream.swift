@@ -1,4 +1,4 @@
-import Crypto
+import SystemCrypto
 
 /// The record tables' digest a checkpoint signs (``AuditCheckpoint/TablesDigest``), fed
 /// row by row in its own order: tables in byte order of their names, each table's rows in
