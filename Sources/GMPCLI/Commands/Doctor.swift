@@ -410,8 +410,9 @@ struct DoctorChecks {
 }
 
 /// The names in a problem as `gmp_audit.machinery_problems()` words it (sql/code/01_audit.sql),
-/// matched by hand rather than by regex literals: `_StringProcessing` and `_RegexParser`
-/// would add ~450 conformance records that every first-use scan at start-up walks (issue 18).
+/// matched by hand rather than by regex literals, so that gmp's own code needs no
+/// `_StringProcessing` (issue 18; Package.swift says why, and why its records stay while
+/// FoundationEssentials links it).
 enum MachineryProblem {
     /// The `count` words between `prefix` and `suffix` when that is all of `text`: one space
     /// between words, none empty or holding white space (the regex `\S+( \S+)*`).

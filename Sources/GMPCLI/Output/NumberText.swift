@@ -1,7 +1,7 @@
 /// The two forms of a number gmp's command line and CSV output recognise, matched by hand,
-/// byte by byte (every accepted character is one ASCII byte), not by regex literals:
-/// `_StringProcessing` and `_RegexParser` would add ~430 conformance records that every
-/// first-use scan at start-up walks (issue 18).
+/// byte by byte (every accepted character is one ASCII byte), not by regex literals, so
+/// that gmp's own code needs no `_StringProcessing` (issue 18; Package.swift says why, and
+/// why its records stay while FoundationEssentials links it).
 enum NumberText {
     /// `-?[0-9]+(\.[0-9]+)?`: a plain decimal number.
     static func isPlainNumber(_ text: String) -> Bool {

@@ -9,8 +9,8 @@ public enum EquipmentVocabulary {
     /// An equipment id as the register takes it (the storage locations' form, so a
     /// storage device keeps its id): A–Z, 0–9, '.', '_', '-', 1–32 characters.
     /// Matched by hand, byte by byte (every accepted character is one ASCII byte), not by a
-    /// regex literal: `_StringProcessing` and `_RegexParser` would add ~450 conformance
-    /// records that every first-use scan at start-up walks (issue 18).
+    /// regex literal, so that gmp's own code needs no `_StringProcessing` (issue 18;
+    /// Package.swift says why, and why its records stay while FoundationEssentials links it).
     public static func isEquipmentID(_ text: String) -> Bool {
         let bytes = text.utf8
         let isUpperOrDigit = { (byte: UInt8) in SpecificationSyntax.isUpper(byte) || SpecificationSyntax.isDigit(byte) }
