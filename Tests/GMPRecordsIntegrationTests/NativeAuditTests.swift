@@ -202,16 +202,22 @@ struct NativeAuditTests {
         return rows
     }
 
+    /// The native database with nothing pending, and a gmp session (after_commit) whose events stay pending.
+    static func pendingWriter(_ database: String) throws -> (admin: PostgresConnection, writer: PostgresConnection) {
+        let admin = try Self.nativeDatabase(database)
+        try admin.execute("SELECT gmp_audit.chain_pending()")
+        let writer = try TestServer.connect(database)
+        try writer.execute("SET gmp.audit_chain = 'after_commit'")
+        return (admin, writer)
+    }
+
     /// Issue 18: the batch's chaining in C (gmp_audit_native 1.2), bound with the other twins.
     @Test("the C chaining of a batch writes every column of every event, prev_seq and the head as the PL/pgSQL does, and is bound with the twins")
     func sameChainedRows() throws {
         try TestServer.withMigratedDatabase { database in
-            let admin = try Self.nativeDatabase(database)
-            try admin.execute("SELECT gmp_audit.chain_pending()")
             // Events of every kind, left pending (a gmp session's): inserts, updates and a delete
             // of records chained before and of records in the batch, keys NULL, jsonb, reasons.
-            let writer = try TestServer.connect(database)
-            try writer.execute("SET gmp.audit_chain = 'after_commit'")
+            let (admin, writer) = try Self.pendingWriter(database)
             try writer.execute("INSERT INTO gmp.native_probe (id, at, note) VALUES (1, '2026-12-05 10:00+00', 'chained before')")
             try writer.execute("SELECT gmp_audit.chain_pending()")
             try writer.execute("SELECT set_config('gmp.reason', 'Grüße: the batch test', false)")
@@ -275,10 +281,7 @@ struct NativeAuditTests {
     @Test("the C chaining's direct delete leaves the staging table empty, and falls back to the DELETE when the table has another DELETE trigger")
     func directDeleteFallsBack() throws {
         try TestServer.withMigratedDatabase { database in
-            let admin = try Self.nativeDatabase(database)
-            try admin.execute("SELECT gmp_audit.chain_pending()")
-            let writer = try TestServer.connect(database)
-            try writer.execute("SET gmp.audit_chain = 'after_commit'")
+            let (admin, writer) = try Self.pendingWriter(database)
             func stage(_ ids: ClosedRange<Int>) throws {
                 for id in ids {
                     try writer.execute("INSERT INTO gmp.native_probe (id, at) VALUES (\(id), now())")

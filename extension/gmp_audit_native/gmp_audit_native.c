@@ -151,7 +151,7 @@ current_reason(void)
 }
 
 /* The relations of gmp_audit the C names, their oids kept from one row to the next: the
- * two catalog look-ups a name (schema, then relation) were a tenth of the row trigger's
+ * two catalog look-ups a name (schema, then relation) were about 8 % of the row trigger's
  * time (docs/benchmarks.md, "the staged rows deleted in C"). Forgotten at any change of
  * pg_class or pg_namespace (a rename, a drop, a new relation), then looked up again. */
 static struct
