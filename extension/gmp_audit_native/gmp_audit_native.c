@@ -948,7 +948,7 @@ delete_staged_directly(ItemPointerData *tids, uint64 n)
 	for (uint64 i = 0; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		simple_table_tuple_delete(staging, &tids[i], GetActiveSnapshot());
+		simple_table_tuple_delete(staging, &tids[i], ActiveSnapshotSet() ? GetActiveSnapshot() : InvalidSnapshot);
 	}
 	table_close(staging, NoLock);
 	CommandCounterIncrement();
