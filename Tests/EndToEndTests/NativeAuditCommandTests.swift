@@ -50,7 +50,7 @@ struct NativeAuditCommandTests {
         }
     }
 
-    @Test("a database that created gmp_audit_native 1.0 is updated to 1.2 by migrate (the trigger's SET clauses gone, the C chaining added), once")
+    @Test("a database that created gmp_audit_native 1.0 is updated to 1.3 by migrate (the trigger's SET clauses gone, the C chaining and its direct delete added), once")
     func migrateUpdatesOneZero() throws {
         try TestServer.withMigratedDatabase { database in
             let admin = try TestServer.connect(database)
@@ -61,7 +61,7 @@ struct NativeAuditCommandTests {
                     """)[0]
                 return (try row.decode("version"), try row.decode("bare"))
             }
-            #expect(try state() == ("1.2", true))
+            #expect(try state() == ("1.3", true))
             // The database as 1.0 left it: its version, and the five settings declared.
             try admin.execute("SELECT set_config('gmp.reason', 'native audit test: the trigger as 1.0 declared it', false)")
             try admin.execute("""
@@ -73,8 +73,12 @@ struct NativeAuditCommandTests {
 
             let run = try GMPBinary.run(["db", "migrate", "--database", database])
             #expect(run.status == 0, "\(run)")
-            #expect(try state() == ("1.2", true))
+            #expect(try state() == ("1.3", true))
             #expect(try statusImplementation(database) == "native")
+            let direct: Bool = try admin.query("""
+                SELECT has_function_privilege('gmp_definer', 'gmp_audit.chain_batch_native_direct(integer,boolean)', 'EXECUTE') AS g
+                """)[0].decode("g")
+            #expect(direct, "1.3's chaining, bound with the twins")
             let drift: Int64 = try admin.query("SELECT count(*) AS n FROM gmp_audit.code_drift()")[0].decode("n")
             #expect(drift == 0, "the update is recorded like any change of a routine")
             // The update's DDL (ALTER EXTENSION, and the ALTER FUNCTION of its script), recorded once.
@@ -89,7 +93,7 @@ struct NativeAuditCommandTests {
             #expect(recorded >= 2, "ALTER EXTENSION and its ALTER FUNCTION")
             #expect(try GMPBinary.run(["db", "migrate", "--database", database]).status == 0)
             #expect(try updates() == recorded, "a second migrate finds it updated")
-            #expect(try state() == ("1.2", true))
+            #expect(try state() == ("1.3", true))
         }
     }
 }

@@ -103,7 +103,7 @@ struct NativeAuditTests {
                 SELECT (SELECT extversion FROM pg_extension WHERE extname = 'gmp_audit_native') AS version,
                        (SELECT proconfig IS NULL FROM pg_proc WHERE oid = 'gmp_audit.record_change_native()'::regprocedure) AS bare
                 """)[0]
-            #expect(try row.decode("version", as: String.self) == "1.2")
+            #expect(try row.decode("version", as: String.self) == "1.3")
             #expect(try row.decode("bare", as: Bool.self), "1.1 declares no SET clause on the trigger")
             // UTC and Etc/UTC pin nothing (offset 0 at every instant); London (0 in winter
             // only) and Kolkata (+05:30) are pinned to UTC; the other settings pinned or not.
@@ -202,16 +202,22 @@ struct NativeAuditTests {
         return rows
     }
 
+    /// The native database with nothing pending, and a gmp session (after_commit) whose events stay pending.
+    static func pendingWriter(_ database: String) throws -> (admin: PostgresConnection, writer: PostgresConnection) {
+        let admin = try Self.nativeDatabase(database)
+        try admin.execute("SELECT gmp_audit.chain_pending()")
+        let writer = try TestServer.connect(database)
+        try writer.execute("SET gmp.audit_chain = 'after_commit'")
+        return (admin, writer)
+    }
+
     /// Issue 18: the batch's chaining in C (gmp_audit_native 1.2), bound with the other twins.
     @Test("the C chaining of a batch writes every column of every event, prev_seq and the head as the PL/pgSQL does, and is bound with the twins")
     func sameChainedRows() throws {
         try TestServer.withMigratedDatabase { database in
-            let admin = try Self.nativeDatabase(database)
-            try admin.execute("SELECT gmp_audit.chain_pending()")
             // Events of every kind, left pending (a gmp session's): inserts, updates and a delete
             // of records chained before and of records in the batch, keys NULL, jsonb, reasons.
-            let writer = try TestServer.connect(database)
-            try writer.execute("SET gmp.audit_chain = 'after_commit'")
+            let (admin, writer) = try Self.pendingWriter(database)
             try writer.execute("INSERT INTO gmp.native_probe (id, at, note) VALUES (1, '2026-12-05 10:00+00', 'chained before')")
             try writer.execute("SELECT gmp_audit.chain_pending()")
             try writer.execute("SELECT set_config('gmp.reason', 'Grüße: the batch test', false)")
@@ -230,9 +236,12 @@ struct NativeAuditTests {
 
             let plpgsql = try Self.chainedRows(admin, through: "SELECT gmp_audit.chain_batch_plpgsql(NULL, true) AS n")
             let native = try Self.chainedRows(admin, through: "SELECT gmp_audit.chain_batch_native(NULL, true) AS n")
+            // 1.3: the staged rows deleted by the C itself, not by a DELETE and its guard.
+            let direct = try Self.chainedRows(admin, through: "SELECT gmp_audit.chain_batch_native_direct(NULL, true) AS n")
             #expect(plpgsql.count == 11, "8 events, the head, the pending count, the count chained: \(plpgsql)")
             #expect(plpgsql.suffix(2) == ["0", "chained 8"])
             #expect(native == plpgsql)
+            #expect(direct == plpgsql)
             #expect(plpgsql.filter { $0.contains("\"prev_seq\":null") }.count == 3, "the inserts and the first NULL key")
 
             // Someone holds the head: without `wait` nothing is chained and nothing waits.
@@ -241,6 +250,8 @@ struct NativeAuditTests {
             try holder.execute("SELECT FROM gmp_audit.chain_head FOR UPDATE")
             let skipped: Int32 = try admin.query("SELECT gmp_audit.chain_batch_native(NULL, false) AS n")[0].decode("n")
             #expect(skipped == 0)
+            let skippedDirect: Int32 = try admin.query("SELECT gmp_audit.chain_batch_native_direct(NULL, false) AS n")[0].decode("n")
+            #expect(skippedDirect == 0)
             try holder.execute("ROLLBACK")
             // Then through chain_pending (gmp_definer, the C bound): all chained, as the PL/pgSQL chained them.
             let chained: Int32 = try admin.query("SELECT gmp_audit.chain_pending() AS n")[0].decode("n")
@@ -249,16 +260,64 @@ struct NativeAuditTests {
             #expect(try after.decode("h", as: String.self) == plpgsql[8])
 
             // Bound with the twins: gmp_definer (every chaining's role) may run it, or may not.
-            func granted() throws -> Bool {
+            func granted() throws -> [Bool] {
                 try admin.query("""
-                    SELECT has_function_privilege('gmp_definer', 'gmp_audit.chain_batch_native(integer,boolean)', 'EXECUTE') AS g
-                    """)[0].decode("g")
+                    SELECT has_function_privilege('gmp_definer', f, 'EXECUTE') AS g
+                    FROM unnest(ARRAY['gmp_audit.chain_batch_native(integer,boolean)',
+                                      'gmp_audit.chain_batch_native_direct(integer,boolean)']) AS f
+                    """).map { try $0.decode("g") }
             }
-            #expect(try granted())
+            #expect(try granted() == [true, true])
             try Self.bind(admin, native: false)
-            #expect(try !granted())
+            #expect(try granted() == [false, false])
             try Self.bind(admin, native: true)
-            #expect(try granted())
+            #expect(try granted() == [true, true])
+        }
+    }
+
+    /// Issue 18: 1.3 deletes the chained rows from the staging table itself, skipping the
+    /// DELETE statement and its guard_delete, only while that guard is the table's one DELETE
+    /// trigger; any other (here one an administrator added) still sees every row deleted.
+    @Test("the C chaining's direct delete leaves the staging table empty, and falls back to the DELETE when the table has another DELETE trigger")
+    func directDeleteFallsBack() throws {
+        try TestServer.withMigratedDatabase { database in
+            let (admin, writer) = try Self.pendingWriter(database)
+            func stage(_ ids: ClosedRange<Int>) throws {
+                for id in ids {
+                    try writer.execute("INSERT INTO gmp.native_probe (id, at) VALUES (\(id), now())")
+                }
+            }
+            func pending() throws -> Int64 {
+                try admin.query("SELECT count(*) AS n FROM gmp_audit.pending_event")[0].decode("n")
+            }
+            try stage(1...3)
+            let chained: Int32 = try admin.query("SELECT gmp_audit.chain_batch_native_direct(NULL, true) AS n")[0].decode("n")
+            #expect(chained == 3)
+            #expect(try pending() == 0)
+
+            try admin.execute(script: SQLScript(shippedWithBinary: """
+                BEGIN;
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                CREATE TABLE public.deleted_seen (n bigint);
+                CREATE FUNCTION public.count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO public.deleted_seen SELECT count(*) FROM gone; RETURN NULL; END $$;
+                CREATE TRIGGER seen AFTER DELETE ON gmp_audit.pending_event
+                    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION public.count_deleted();
+                ALTER TABLE gmp_audit.pending_event ENABLE ALWAYS TRIGGER seen;
+                ALTER EVENT TRIGGER gmp_record_ddl ENABLE ALWAYS;
+                COMMIT;
+                """))
+            try stage(4...5)
+            let again: Int32 = try admin.query("SELECT gmp_audit.chain_batch_native_direct(NULL, true) AS n")[0].decode("n")
+            #expect(again == 2)
+            #expect(try pending() == 0)
+            let seen: [Int64] = try admin.query("SELECT n FROM public.deleted_seen").map { try $0.decode("n") }
+            #expect(seen == [2], "the other trigger fired once, for both rows")
+            let verified: String = try admin.query("""
+                SELECT count(*) FILTER (WHERE e.hash IS NULL)::text || ' ' || count(*)::text AS v
+                FROM gmp_audit.event e WHERE e.table_name = 'gmp.native_probe' AND e.action = 'INSERT'
+                """)[0].decode("v")
+            #expect(verified == "0 5")
         }
     }
 
@@ -389,9 +448,9 @@ struct NativeAuditTests {
             let recorded: Int64 = try admin.query("""
                 SELECT count(*) AS n FROM gmp_audit.catalog_routines() c
                 JOIN LATERAL gmp_audit.recorded_routine(c.key) r ON r.sha256 = c.sha256
-                WHERE c.routine LIKE 'gmp_audit.%native(%'
+                WHERE c.routine LIKE 'gmp_audit.%native(%' OR c.routine LIKE 'gmp_audit.%native\\_direct(%'
                 """)[0].decode("n")
-            #expect(recorded == 3, "the trigger, the hash and (1.2) the chaining of a batch")
+            #expect(recorded == 4, "the trigger, the hash and (1.2, 1.3) the chaining of a batch")
             for statement: SQLQuery in ["DROP EXTENSION gmp_audit_native", "DROP EXTENSION gmp_audit_native CASCADE",
                                         "DROP FUNCTION gmp_audit.record_change_native()"] {
                 do {

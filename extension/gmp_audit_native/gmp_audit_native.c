@@ -32,6 +32,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
@@ -58,10 +59,13 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 PG_MODULE_MAGIC;
@@ -146,14 +150,45 @@ current_reason(void)
 	return pnstrdup(start, end - start);
 }
 
+/* The relations of gmp_audit the C names, their oids kept from one row to the next: the
+ * two catalog look-ups a name (schema, then relation) were about 8 % of the row trigger's
+ * time (docs/benchmarks.md, "the staged rows deleted in C"). Forgotten at any change of
+ * pg_class or pg_namespace (a rename, a drop, a new relation), then looked up again. */
+static struct
+{
+	const char *name;
+	Oid			oid;
+}			audit_relations[] = {{"pending_event", InvalidOid}, {"event", InvalidOid}, {"write_order", InvalidOid}};
+static bool audit_relations_watched = false;
+
+static void
+forget_audit_relations(Datum arg, int cacheid, uint32 hashvalue)
+{
+	for (int i = 0; i < lengthof(audit_relations); i++)
+		audit_relations[i].oid = InvalidOid;
+}
+
 static Oid
 audit_relation(const char *name)
 {
-	Oid			namespace = get_namespace_oid("gmp_audit", false);
-	Oid			relid = get_relname_relid(name, namespace);
+	int			i;
+	Oid			relid;
 
+	for (i = 0; i < lengthof(audit_relations) && strcmp(audit_relations[i].name, name) != 0; i++)
+		;
+	if (i < lengthof(audit_relations) && OidIsValid(audit_relations[i].oid))
+		return audit_relations[i].oid;
+	if (!audit_relations_watched)
+	{
+		CacheRegisterSyscacheCallback(RELNAMENSP, forget_audit_relations, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACENAME, forget_audit_relations, (Datum) 0);
+		audit_relations_watched = true;
+	}
+	relid = get_relname_relid(name, get_namespace_oid("gmp_audit", false));
 	if (!OidIsValid(relid))
 		elog(ERROR, "gmp_audit_native: gmp_audit.%s does not exist", name);
+	if (i < lengthof(audit_relations))
+		audit_relations[i].oid = relid;
 	return relid;
 }
 
@@ -382,8 +417,7 @@ gmp_audit_record_change(PG_FUNCTION_ARGS)
 						errmsg("%s of %s.%s needs a reason", op, schema, table),
 						errhint("every change and deletion of a GMP record is recorded with its reason: give one (gmp: --reason; SQL: SELECT set_config('gmp.reason', '…', true))")));
 
-	values[COL_WRITE_ORDER] = Int64GetDatum(nextval_internal(RangeVarGetRelid(
-		makeRangeVar("gmp_audit", "write_order", -1), NoLock, false), true));
+	values[COL_WRITE_ORDER] = Int64GetDatum(nextval_internal(audit_relation("write_order"), true));
 	values[COL_OCCURRED_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
 	values[COL_TRANSACTION_ID] = Int64GetDatum((int64) U64FromFullTransactionId(GetTopFullTransactionId()));
 	values[COL_ACTOR] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
@@ -570,6 +604,7 @@ gmp_audit_event_hash_v2(PG_FUNCTION_ARGS)
 /* ---- the chaining of a batch (gmp_audit.chain_batch_plpgsql's twin, issue 18) ---- */
 
 PG_FUNCTION_INFO_V1(gmp_audit_chain_batch);
+PG_FUNCTION_INFO_V1(gmp_audit_chain_batch_direct);
 
 /* gmp_audit.event's columns as the batch inserts them, in its INSERT's order. */
 enum
@@ -584,7 +619,7 @@ enum
 enum
 {
 	PLAN_ANY_PENDING, PLAN_HEAD_WAIT, PLAN_HEAD_SKIP, PLAN_PENDING, PLAN_LAST_SEQ, PLAN_INSERT,
-	PLAN_DELETE, PLAN_HEAD_UPDATE, PLAN_MARKS, PLANS
+	PLAN_DELETE, PLAN_HEAD_UPDATE, PLAN_MARKS, PLAN_PENDING_TIDS, PLANS
 };
 
 static const char *const batch_statements[PLANS] = {
@@ -601,7 +636,10 @@ static const char *const batch_statements[PLANS] = {
 	"DELETE FROM gmp_audit.pending_event d WHERE d.write_order = ANY ($1)",
 	"UPDATE gmp_audit.chain_head SET seq = $1, hash = $2",
 	"SELECT setval('gmp_audit.chained_through', $1),"
-	" setval('gmp_audit.chained_at_ms', (extract(epoch FROM clock_timestamp()) * 1000)::bigint)"
+	" setval('gmp_audit.chained_at_ms', (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",
+	/* PLAN_PENDING and each row's ctid, for the staged rows deleted directly (1.3) */
+	"SELECT write_order, occurred_at, transaction_id, actor, action, table_name, record_key, old_values,"
+	" new_values, reason, ctid FROM gmp_audit.pending_event ORDER BY write_order LIMIT $1"
 };
 
 static const Oid event_column_types[EV_COLUMNS] = {
@@ -623,6 +661,7 @@ batch_plan(int which)
 		switch (which)
 		{
 			case PLAN_PENDING:
+			case PLAN_PENDING_TIDS:
 				types[nargs++] = INT4OID;
 				break;
 			case PLAN_LAST_SEQ:
@@ -846,6 +885,77 @@ insert_events_directly(Datum **columns, bool **column_nulls, uint64 n)
 }
 
 /*
+ * Whether the staging table's only DELETE trigger is its guard_delete (gmp_audit.
+ * guard_pending_delete, AFTER … FOR EACH STATEMENT), and no row-level security: then the
+ * batch may delete the rows it chained itself (delete_staged_directly). Any other DELETE
+ * trigger (one an administrator added, a foreign key's) is left to fire through the
+ * ordinary DELETE.
+ */
+static bool
+only_the_guard_on_delete(Relation staging)
+{
+	TriggerDesc *triggers = staging->trigdesc;
+
+	if (staging->rd_rel->relrowsecurity)
+		return false;
+	for (int i = 0; triggers != NULL && i < triggers->numtriggers; i++)
+	{
+		Trigger    *t = &triggers->triggers[i];
+		char	   *function;
+
+		if (!TRIGGER_FOR_DELETE(t->tgtype))
+			continue;
+		function = get_func_name(t->tgfoid);
+		if (strcmp(t->tgname, "guard_delete") != 0 || TRIGGER_FOR_ROW(t->tgtype) || !TRIGGER_FOR_AFTER(t->tgtype)
+			|| function == NULL || strcmp(function, "guard_pending_delete") != 0
+			|| get_func_namespace(t->tgfoid) != RelationGetNamespace(staging))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The batch's staged rows deleted by their ctid, as a DELETE's executor deletes them
+ * (table_tuple_delete: the row's xmax, its WAL, the statistics autovacuum reads), but
+ * without the statement: no transition table, and no guard_delete, whose check — each row
+ * looked up in the chain through event_write_order and compared column by column — is
+ * true by construction here: the chain holds these rows because this function has just
+ * inserted them, from the same Datums (insert_events_directly, which ran no trigger that
+ * could have changed them). A sixth of the worker's time (docs/benchmarks.md, "the staged
+ * rows deleted in C"). Only while only_the_guard_on_delete; false otherwise, and the
+ * caller deletes through SQL. A row changed or deleted meanwhile fails the batch, as it
+ * would fail the ordinary DELETE's count check: nothing but a chainer holding the head
+ * deletes, and the guard refuses every UPDATE.
+ */
+static bool
+delete_staged_directly(ItemPointerData *tids, uint64 n)
+{
+	Oid			relid = audit_relation("pending_event");
+	Relation	staging;
+	AclResult	acl;
+
+	acl = pg_class_aclcheck(relid, GetUserId(), ACL_DELETE);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, "pending_event");
+	staging = table_open(relid, RowExclusiveLock);
+	if (!only_the_guard_on_delete(staging))
+	{
+		table_close(staging, RowExclusiveLock);
+		return false;
+	}
+	/* As the executor does before a DELETE: refused when a publication needs an identity. */
+	CheckCmdReplicaIdentity(staging, CMD_DELETE);
+	for (uint64 i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		simple_table_tuple_delete(staging, &tids[i], ActiveSnapshotSet() ? GetActiveSnapshot() : InvalidSnapshot);
+	}
+	table_close(staging, NoLock);
+	CommandCounterIncrement();
+	return true;
+}
+
+/*
  * gmp_audit.chain_batch_native(max_events integer, wait boolean) RETURNS integer: what
  * gmp_audit.chain_batch_plpgsql does (sql/code/01_audit.sql), with the same statements'
  * locks and guards, the same rows and the same hashes: nothing pending, no lock; the head
@@ -857,8 +967,8 @@ insert_events_directly(Datum **columns, bool **column_nulls, uint64 n)
  * The per-event work the PL/pgSQL did in its loop, its join back to the staging table and
  * its window for prev_seq is done here in C (docs/benchmarks.md).
  */
-Datum
-gmp_audit_chain_batch(PG_FUNCTION_ARGS)
+static Datum
+chain_batch(FunctionCallInfo fcinfo, bool delete_directly)
 {
 	bool		wait = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	Datum		limit = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
@@ -875,6 +985,8 @@ gmp_audit_chain_batch(PG_FUNCTION_ARGS)
 	HASHCTL		records_ctl;
 	MemoryContext batch;
 	MemoryContext per_event;
+	ItemPointerData *tids = NULL;
+	bool		inserted_directly;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "gmp_audit_native: SPI_connect failed");
@@ -904,7 +1016,7 @@ gmp_audit_chain_batch(PG_FUNCTION_ARGS)
 	head_hash = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	head_hash = isnull ? (Datum) 0 : PointerGetDatum(DatumGetByteaPCopy(head_hash));
 
-	run_batch_statement(PLAN_PENDING, &limit, &limit_null, 0, SPI_OK_SELECT);
+	run_batch_statement(delete_directly ? PLAN_PENDING_TIDS : PLAN_PENDING, &limit, &limit_null, 0, SPI_OK_SELECT);
 	pending = SPI_tuptable;
 	n = SPI_processed;
 	if (n == 0)
@@ -912,9 +1024,11 @@ gmp_audit_chain_batch(PG_FUNCTION_ARGS)
 		SPI_finish();
 		PG_RETURN_INT32(0);
 	}
-	if (pending->tupdesc->natts != EVENT_COLUMNS)
+	if (pending->tupdesc->natts != EVENT_COLUMNS + (delete_directly ? 1 : 0))
 		elog(ERROR, "gmp_audit_native: the pending events have %d columns, expected %d",
-			 pending->tupdesc->natts, EVENT_COLUMNS);
+			 pending->tupdesc->natts, EVENT_COLUMNS + (delete_directly ? 1 : 0));
+	if (delete_directly)
+		tids = palloc(sizeof(ItemPointerData) * n);
 
 	for (int c = 0; c < EV_COLUMNS; c++)
 	{
@@ -933,8 +1047,8 @@ gmp_audit_chain_batch(PG_FUNCTION_ARGS)
 
 	for (uint64 i = 0; i < n; i++)
 	{
-		Datum		staged[EVENT_COLUMNS];
-		bool		staged_nulls[EVENT_COLUMNS];
+		Datum		staged[EVENT_COLUMNS + 1];
+		bool		staged_nulls[EVENT_COLUMNS + 1];
 		Datum		hash_args[HASH_ARGS];
 		bool		hash_nulls[HASH_ARGS];
 		int64		seq = start_seq + (int64) i + 1;
@@ -947,6 +1061,8 @@ gmp_audit_chain_batch(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		heap_deform_tuple(pending->vals[i], pending->tupdesc, staged, staged_nulls);
+		if (delete_directly)
+			ItemPointerCopy((ItemPointer) DatumGetPointer(staged[EVENT_COLUMNS]), &tids[i]);
 		/* The staged columns are the event's, after its seq. */
 		columns[EV_SEQ][i] = Int64GetDatum(seq);
 		column_nulls[EV_SEQ][i] = false;
@@ -1011,12 +1127,16 @@ gmp_audit_chain_batch(PG_FUNCTION_ARGS)
 
 	/* The rows cannot change meanwhile: the guard refuses UPDATE, and only a chainer,
 	 * holding the head, deletes. */
-	if (!insert_events_directly(columns, column_nulls, n))
+	inserted_directly = insert_events_directly(columns, column_nulls, n);
+	if (!inserted_directly)
 	{
 		for (int c = 0; c < EV_COLUMNS; c++)
 			arrays[c] = column_array(columns[c], column_nulls[c], (int) n, event_column_types[c]);
 		run_batch_statement(PLAN_INSERT, arrays, NULL, 0, SPI_OK_INSERT);
 	}
+	/* Deleted directly only when inserted directly: an INSERT trigger on the chain could
+	 * have changed the rows, which guard_delete would then have to catch. */
+	if (!(delete_directly && inserted_directly && delete_staged_directly(tids, n)))
 	{
 		/* guard_delete lets a pending event go only once the chain holds it unchanged. */
 		Datum		orders = column_array(columns[EV_WRITE_ORDER], column_nulls[EV_WRITE_ORDER], (int) n, INT8OID);
@@ -1037,4 +1157,22 @@ gmp_audit_chain_batch(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_INT32((int32) n);
+}
+
+Datum
+gmp_audit_chain_batch(PG_FUNCTION_ARGS)
+{
+	return chain_batch(fcinfo, false);
+}
+
+/*
+ * gmp_audit.chain_batch_native_direct(max_events integer, wait boolean) RETURNS integer
+ * (1.3): chain_batch_native, the chained rows then deleted from the staging table by this
+ * function itself (delete_staged_directly) instead of by a DELETE statement and its
+ * guard_delete; the same events, hashes and head. chain_batch calls it when bound.
+ */
+Datum
+gmp_audit_chain_batch_direct(PG_FUNCTION_ARGS)
+{
+	return chain_batch(fcinfo, true);
 }

@@ -432,14 +432,20 @@ $$;
 -- gmp_audit.chain_batch_native of the extension gmp_audit_native (same locks, guards, rows
 -- and hashes) when it is installed and the caller may run it (bind_audit_implementation
 -- grants it to gmp_definer, who runs every chaining, with the other C twins), the PL/pgSQL
--- (chain_batch_plpgsql, below) otherwise.
+-- (chain_batch_plpgsql, below) otherwise. Since gmp_audit_native 1.3 the C is
+-- chain_batch_native_direct, which deletes the rows it chained from the staging table
+-- itself, without the DELETE statement and its guard_delete (issue 18, docs/audit-trail.md
+-- "Native trigger"); chain_batch_native (1.2) where the extension is older.
 CREATE OR REPLACE FUNCTION gmp_audit.chain_batch(max_events integer, wait boolean)
 RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    direct constant regprocedure := to_regprocedure('gmp_audit.chain_batch_native_direct(integer,boolean)');
     native constant regprocedure := to_regprocedure('gmp_audit.chain_batch_native(integer,boolean)');
 BEGIN
-    IF native IS NOT NULL AND has_function_privilege(native, 'EXECUTE') THEN
+    IF direct IS NOT NULL AND has_function_privilege(direct, 'EXECUTE') THEN
+        RETURN gmp_audit.chain_batch_native_direct(max_events, wait);
+    ELSIF native IS NOT NULL AND has_function_privilege(native, 'EXECUTE') THEN
         RETURN gmp_audit.chain_batch_native(max_events, wait);
     END IF;
     RETURN gmp_audit.chain_batch_plpgsql(max_events, wait);
@@ -845,7 +851,7 @@ $$;
 -- installed, today's PL/pgSQL otherwise: every audit trigger bound to either row trigger
 -- is bound again to the one wanted (its table, events and key column kept), and
 -- event_hash_v2 made to call the wanted hash, and the C chaining of a batch
--- (chain_batch_native) granted to gmp_definer, or revoked. Changes only what differs, so it records
+-- (chain_batch_native, and chain_batch_native_direct since 1.3) granted to gmp_definer, or revoked. Changes only what differs, so it records
 -- nothing when the binding is already so; each change is DDL, recorded by the trail
 -- like any other. Returns how many bindings it changed. gmp db migrate calls it after
 -- every run (GMP_AUDIT_NATIVE=off: native false), and this file at its end, keeping the
@@ -858,6 +864,8 @@ DECLARE
     native_trigger constant regprocedure := to_regprocedure('gmp_audit.record_change_native()');
     native_hash constant regprocedure := to_regprocedure('gmp_audit.event_hash_v2_native' || hash_signature);
     native_chain constant regprocedure := to_regprocedure('gmp_audit.chain_batch_native(integer,boolean)');
+    direct_chain constant regprocedure := to_regprocedure('gmp_audit.chain_batch_native_direct(integer,boolean)');
+    chain regprocedure;
     use_native constant boolean := native AND native_trigger IS NOT NULL AND native_hash IS NOT NULL;
     wanted constant regprocedure := CASE WHEN use_native THEN native_trigger
                                          ELSE 'gmp_audit.record_change()'::regprocedure END;
@@ -891,15 +899,16 @@ BEGIN
         -- The chaining runs as gmp_definer (chain_pending, chain_if_due, chain_at_commit).
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO gmp_definer', native_hash);
     END IF;
-    -- The C chaining of a batch (gmp_audit_native 1.2): chain_batch calls it when its caller
-    -- may, so granting it to gmp_definer binds it, revoking unbinds it.
-    IF native_chain IS NOT NULL THEN
-        IF use_native AND NOT has_function_privilege('gmp_definer', native_chain, 'EXECUTE') THEN
-            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO gmp_definer', native_chain);
-        ELSIF NOT use_native AND has_function_privilege('gmp_definer', native_chain, 'EXECUTE') THEN
-            EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM gmp_definer', native_chain);
+    -- The C chaining of a batch (gmp_audit_native 1.2, and 1.3's direct delete): chain_batch
+    -- calls it when its caller may, so granting it to gmp_definer binds it, revoking unbinds it.
+    FOREACH chain IN ARRAY ARRAY[native_chain, direct_chain] LOOP
+        CONTINUE WHEN chain IS NULL;
+        IF use_native AND NOT has_function_privilege('gmp_definer', chain, 'EXECUTE') THEN
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO gmp_definer', chain);
+        ELSIF NOT use_native AND has_function_privilege('gmp_definer', chain, 'EXECUTE') THEN
+            EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM gmp_definer', chain);
         END IF;
-    END IF;
+    END LOOP;
     RETURN changed;
 END;
 $$;
