@@ -482,23 +482,38 @@ BEGIN
 END;
 $$;
 
--- A unit's box and position as the trace's JSON keys (`,"location":…,"position":…`), for
--- a unit in a box: NULL for a box that is not there, as the whole unit then is.
-CREATE OR REPLACE FUNCTION gmp_rules.unit_box_keys(box_id text, box_row integer, box_column integer) RETURNS text
+-- A unit's whereabouts as the trace writes it (a JSON object, its keys in byte order, its
+-- null keys left out), for a unit in a box or a shipment, on a device or with a party:
+-- the box's path and position and the shipment's consignee and receipt read by their
+-- keys. NULL for a box or shipment that is not there, as the whole unit then is.
+CREATE OR REPLACE FUNCTION gmp_rules.unit_whereabouts_json(id text, state text, box_id text, box_row integer,
+                                                           box_column integer, device_id text, holder_person text,
+                                                           holder_party text, shipment_id text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    location text;
+    consignee text;
+    received_at timestamptz;
 BEGIN
-    RETURN (SELECT ',"location":' || to_json(b.path) FROM gmp.storage_location b WHERE b.id = unit_box_keys.box_id)
-           || coalesce(',"position":' || to_json(gmp_rules.position_label(box_row, box_column)), '');
-END;
-$$;
-
--- A unit's shipment's consignee and receipt as the trace's JSON keys, for a unit in a
--- shipment.
-CREATE OR REPLACE FUNCTION gmp_rules.unit_shipment_keys(shipment_id text) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (SELECT ',"consignee":' || to_json(s.consignee) || coalesce(',"received_at":' || to_json(s.received_at), '')
-            FROM gmp.shipment s WHERE s.id = unit_shipment_keys.shipment_id);
+    IF unit_whereabouts_json.box_id IS NOT NULL THEN
+        SELECT b.path INTO location FROM gmp.storage_location b WHERE b.id = unit_whereabouts_json.box_id;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    IF unit_whereabouts_json.shipment_id IS NOT NULL THEN
+        SELECT s.consignee, s.received_at INTO consignee, received_at
+        FROM gmp.shipment s WHERE s.id = unit_whereabouts_json.shipment_id;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    RETURN '{' || concat_ws(',',
+        '"consignee":' || to_json(consignee), '"device":' || to_json(device_id), '"location":' || to_json(location),
+        '"party":' || to_json(holder_party), '"person":' || to_json(holder_person),
+        CASE WHEN box_id IS NOT NULL THEN '"position":' || to_json(gmp_rules.position_label(box_row, box_column)) END,
+        '"received_at":' || to_json(received_at), '"shipment":' || to_json(shipment_id),
+        '"state":' || to_json(state), '"unit":' || to_json(id)) || '}';
 END;
 $$;
 
@@ -511,38 +526,42 @@ $$;
 -- document and one per consumption, each parsed and planned apart on every call and,
 -- through their composite parameters, copying the lot's tuple descriptor for each
 -- column read (issue 14: ~40 copies on a trace's first call). The lot is read by its key
--- in the statement, so its columns are plain columns.
+-- in the statement, so its columns are plain columns. As json with its keys written in
+-- byte order, as the trace is (gmp.trace_material_json says why; jsonb would write them
+-- shortest first, and built the consumptions twice over); gmp.material_document makes
+-- them jsonb.
 CREATE OR REPLACE FUNCTION gmp_rules.material_lot_documents(material_lot_id text)
-RETURNS TABLE (material jsonb, consumptions jsonb)
+RETURNS TABLE (material json, consumptions json)
 LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
-        'id', m.id, 'type', m.type_code, 'name', t.name, 'category', t.category, 'supplier', m.supplier,
-        'manufacturer', m.manufacturer,
-        'supplier_lot', m.supplier_lot, 'quantity', m.quantity::text, 'unit', m.unit, 'received_at', m.received_at,
-        'received_by', m.received_by, 'receipt_condition', m.receipt_condition, 'expires_on', m.expires_on,
-        'days_after_opening', m.days_after_opening, 'opened_at', m.opened_at, 'opened_by', m.opened_by,
-        'use_by', CASE WHEN m.days_after_opening IS NULL OR m.opened_at IS NULL THEN m.expires_on
-                       ELSE least(m.expires_on, ((m.opened_at + make_interval(days => m.days_after_opening))
-                                                 AT TIME ZONE 'UTC')::date) END,
-        'certificate_sha256', encode(m.certificate_sha256, 'hex'), 'storage_condition', m.storage_condition,
-        'status', m.status, 'status_changed_at', m.status_changed_at, 'status_changed_by', m.status_changed_by,
-        'usable_now', gmp_rules.material_unusable(m.id, m.status, m.received_at, m.expires_on, m.days_after_opening,
-                                                  m.opened_at, now.at, r.decided_at) IS NULL,
-        'dispositions', coalesce((SELECT jsonb_agg(jsonb_build_object(
-                                      'id', d.id, 'decision', d.decision, 'reason', d.reason, 'decided_by', d.decided_by,
-                                      'decided_at', d.decided_at, 'signature_id', s.id, 'printed_name', s.printed_name,
+    SELECT json_build_object(
+        'category', t.category, 'certificate_sha256', encode(m.certificate_sha256, 'hex'),
+        'days_after_opening', m.days_after_opening,
+        'dispositions', coalesce((SELECT json_agg(json_build_object(
+                                      'decided_at', d.decided_at, 'decided_by', d.decided_by, 'decision', d.decision,
+                                      'id', d.id, 'printed_name', s.printed_name, 'reason', d.reason,
+                                      'signature_id', s.id,
                                       'signature_intact', gmp_rules.material_disposition_intact(d, s)) ORDER BY d.id)
                                   FROM gmp.material_disposition d
                                   LEFT JOIN gmp.signature s ON s.record_table = 'gmp.material_disposition'
                                                            AND s.record_key = d.id::text
-                                  WHERE d.material_lot_id = m.id), '[]')),
-        coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'material_lot', c.material_lot_id, 'lot', c.din,
-                                                      'quantity', c.quantity::text, 'unit', c.unit, 'used_at', c.used_at,
-                                                      'step_id', c.step_id, 'step', st.kind,
-                                                      'result_id', c.result_id,
-                                                      'test', CASE WHEN c.result_id IS NOT NULL
-                                                                   THEN gmp_rules.qc_result_test(c.result_id) END,
-                                                      'recorded_by', c.recorded_by) ORDER BY c.id)
+                                  WHERE d.material_lot_id = m.id), '[]'),
+        'expires_on', m.expires_on, 'id', m.id, 'manufacturer', m.manufacturer, 'name', t.name,
+        'opened_at', m.opened_at, 'opened_by', m.opened_by, 'quantity', m.quantity::text,
+        'receipt_condition', m.receipt_condition, 'received_at', m.received_at, 'received_by', m.received_by,
+        'status', m.status, 'status_changed_at', m.status_changed_at, 'status_changed_by', m.status_changed_by,
+        'storage_condition', m.storage_condition, 'supplier', m.supplier, 'supplier_lot', m.supplier_lot,
+        'type', m.type_code, 'unit', m.unit,
+        'usable_now', gmp_rules.material_unusable(m.id, m.status, m.received_at, m.expires_on, m.days_after_opening,
+                                                  m.opened_at, now.at, r.decided_at) IS NULL,
+        'use_by', CASE WHEN m.days_after_opening IS NULL OR m.opened_at IS NULL THEN m.expires_on
+                       ELSE least(m.expires_on, ((m.opened_at + make_interval(days => m.days_after_opening))
+                                                 AT TIME ZONE 'UTC')::date) END),
+        coalesce((SELECT json_agg(json_build_object('id', c.id, 'lot', c.din, 'material_lot', c.material_lot_id,
+                                                    'quantity', c.quantity::text, 'recorded_by', c.recorded_by,
+                                                    'result_id', c.result_id, 'step', st.kind, 'step_id', c.step_id,
+                                                    'test', CASE WHEN c.result_id IS NOT NULL
+                                                                 THEN gmp_rules.qc_result_test(c.result_id) END,
+                                                    'unit', c.unit, 'used_at', c.used_at) ORDER BY c.id)
                   FROM gmp.material_consumption c
                   LEFT JOIN gmp.manufacturing_step st ON st.id = c.step_id
                   WHERE c.material_lot_id = m.id), '[]')
@@ -560,7 +579,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp S
 DECLARE
     doc jsonb;
 BEGIN
-    SELECT p.material || jsonb_build_object('consumptions', p.consumptions) INTO doc
+    SELECT p.material::jsonb || jsonb_build_object('consumptions', p.consumptions::jsonb) INTO doc
     FROM gmp_rules.material_lot_documents(material_document.material_lot_id) p;
     IF NOT FOUND THEN
         PERFORM gmp_rules.require_material_lot(material_document.material_lot_id);  -- the refusal of an unknown lot
@@ -601,16 +620,17 @@ $$;
 -- plan look dear enough to compile, which cost more than the whole trace.
 -- Written as JSON text (json, not jsonb) from the top down, which gmp reads as text: the
 -- lots as jsonb were parsed from their text and written out again, ~4 ms of server CPU for
--- a trace reaching 200 lots (24% of its warm cost, issue 14); gmp re-writes every server
--- document with its keys sorted anyway (Output.serverDocument). gmp.trace_material below
--- is the same document as jsonb, for SQL.
+-- a trace reaching 200 lots (24% of its warm cost, issue 14). Every object's keys are
+-- written in their byte order, the order gmp writes them in (Output.serverDocument), so
+-- gmp copies each object as it comes instead of putting it back in order (jsonb's keys
+-- come out shortest first: ~3 M of the client's instructions for the median trace).
+-- gmp reads either order. gmp.trace_material below is the same document as jsonb, for SQL.
 CREATE OR REPLACE FUNCTION gmp.trace_material_json(material_lot_id text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET jit = off AS $$
 DECLARE
     doc json;
 BEGIN
     SELECT json_build_object(
-        'material', p.material,
         'consumptions', p.consumptions,
         'lots', coalesce((
             WITH RECURSIVE reached AS (
@@ -622,44 +642,38 @@ BEGIN
                 SELECT l.din, reached.din FROM reached
                 CROSS JOIN LATERAL (SELECT x.din FROM gmp.lot x WHERE x.parent_din = reached.din OFFSET 0) l)
             SELECT json_agg(json_build_object(
-                       'din', l.din, 'check_character', l.check_character, 'stage', l.stage,
-                       'product_kind', l.product_kind, 'status', l.status, 'via', r.via, 'consumed', r.consumed,
+                       'check_character', l.check_character, 'consumed', r.consumed, 'din', l.din,
+                       'product_kind', l.product_kind, 'stage', l.stage, 'status', l.status, 'via', r.via,
                        'whereabouts', coalesce(w.units, '[]')) ORDER BY l.din)
             FROM (SELECT din, min(via) AS via, bool_or(via IS NULL) AS consumed FROM reached GROUP BY din) r
             JOIN gmp.lot l ON l.din = r.din
             -- The lot's units in division order, by the (din, division) index. Each unit is
-            -- written as JSON text, its null keys left out as it goes (each value through
-            -- to_json), and the lots as json: a jsonb object per unit, stripped of its
-            -- nulls and copied again at each level of nesting, cost ~8 µs a unit, a third
-            -- of a 1,000-unit trace's server CPU (issue 14). The id and the state go in
-            -- quoted as they are: their CHECKs (unit_id_check, unit_state_check) allow
-            -- only letters, digits, '-' and '_', which to_json writes unchanged (so does
-            -- account_id_check, for the person holding a unit: the holder of most units
-            -- not yet stored, ~6% of the statement's work through to_json); and a
-            -- unit in nobody's box, hands or shipment (most of them) skips the eight
-            -- optional keys at once: the units' part of the statement ~45% cheaper (the
-            -- same text for 200,000 units, 0.65–1.0 s before, 0.41–0.85 s after; issue 14).
-            -- A box's path and a shipment's consignee are read only for a unit in a box
-            -- or a shipment, by their keys: as LEFT JOINs they were looked up (or, while
-            -- the tables are small, scanned) for every unit, most of which are in neither
-            -- (2,450 units: ~2 ms of the trace's 8 ms warm; issue 14); and through PL/pgSQL
-            -- functions, so that a trace with no such unit never opens those two tables.
+            -- written as JSON text, its null keys left out, and the lots as json: a jsonb
+            -- object per unit, stripped of its nulls and copied again at each level of
+            -- nesting, cost ~8 µs a unit, a third of a 1,000-unit trace's server CPU (issue
+            -- 14). A unit at most in a person's hands (most of them) is written here, its
+            -- id, state and person quoted as they are: their CHECKs (unit_id_check,
+            -- unit_state_check, account_id_check) allow only letters, digits, '-' and '_',
+            -- which to_json writes unchanged (the units' part of the statement ~45%
+            -- cheaper than through to_json and coalesce for each key; issue 14). Any other
+            -- unit through gmp_rules.unit_whereabouts_json, which reads a box's path and a
+            -- shipment's consignee by their keys: as LEFT JOINs they were looked up (or,
+            -- while the tables are small, scanned) for every unit, most of which are in
+            -- neither (2,450 units: ~2 ms of the trace's 8 ms warm; issue 14), and in
+            -- PL/pgSQL, so that a trace with no such unit never opens those two tables.
             LEFT JOIN LATERAL (
                 SELECT ('[' || string_agg(
-                           '{"unit":"' || u.id || '","state":"' || u.state || '"'
-                           || CASE WHEN u.box_id IS NULL AND u.device_id IS NULL AND u.holder_person IS NULL
-                                        AND u.holder_party IS NULL AND u.shipment_id IS NULL THEN ''
-                              ELSE CASE WHEN u.box_id IS NOT NULL
-                                        THEN gmp_rules.unit_box_keys(u.box_id, u.box_row, u.box_column) ELSE '' END
-                                   || coalesce(',"device":' || to_json(u.device_id), '')
-                                   || coalesce(',"person":"' || u.holder_person || '"', '')
-                                   || coalesce(',"party":' || to_json(u.holder_party), '')
-                                   || coalesce(',"shipment":' || to_json(u.shipment_id), '')
-                                   || CASE WHEN u.shipment_id IS NOT NULL
-                                           THEN gmp_rules.unit_shipment_keys(u.shipment_id) ELSE '' END END || '}',
+                           CASE WHEN u.box_id IS NULL AND u.shipment_id IS NULL AND u.device_id IS NULL
+                                     AND u.holder_party IS NULL
+                                THEN '{' || coalesce('"person":"' || u.holder_person || '",', '')
+                                     || '"state":"' || u.state || '","unit":"' || u.id || '"}'
+                                ELSE gmp_rules.unit_whereabouts_json(u.id, u.state, u.box_id, u.box_row, u.box_column,
+                                                                     u.device_id, u.holder_person, u.holder_party,
+                                                                     u.shipment_id) END,
                            ',' ORDER BY u.division) || ']')::json AS units
                 FROM gmp.unit u
-                WHERE u.din = l.din) w ON true), '[]'::json)) INTO doc
+                WHERE u.din = l.din) w ON true), '[]'::json),
+        'material', p.material) INTO doc
     FROM gmp_rules.material_lot_documents(trace_material_json.material_lot_id) p;
     IF NOT FOUND THEN
         PERFORM gmp_rules.require_material_lot(trace_material_json.material_lot_id);  -- the refusal of an unknown lot
