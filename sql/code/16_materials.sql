@@ -482,38 +482,23 @@ BEGIN
 END;
 $$;
 
--- A unit's whereabouts as the trace writes it (a JSON object, its keys in byte order, its
--- null keys left out), for a unit in a box or a shipment, on a device or with a party:
--- the box's path and position and the shipment's consignee and receipt read by their
--- keys. NULL for a box or shipment that is not there, as the whole unit then is.
-CREATE OR REPLACE FUNCTION gmp_rules.unit_whereabouts_json(id text, state text, box_id text, box_row integer,
-                                                           box_column integer, device_id text, holder_person text,
-                                                           holder_party text, shipment_id text) RETURNS text
+-- A unit's box and position as the trace's JSON keys (`,"location":…,"position":…`), for
+-- a unit in a box: NULL for a box that is not there, as the whole unit then is.
+CREATE OR REPLACE FUNCTION gmp_rules.unit_box_keys(box_id text, box_row integer, box_column integer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    location text;
-    consignee text;
-    received_at timestamptz;
 BEGIN
-    IF unit_whereabouts_json.box_id IS NOT NULL THEN
-        SELECT b.path INTO location FROM gmp.storage_location b WHERE b.id = unit_whereabouts_json.box_id;
-        IF NOT FOUND THEN
-            RETURN NULL;
-        END IF;
-    END IF;
-    IF unit_whereabouts_json.shipment_id IS NOT NULL THEN
-        SELECT s.consignee, s.received_at INTO consignee, received_at
-        FROM gmp.shipment s WHERE s.id = unit_whereabouts_json.shipment_id;
-        IF NOT FOUND THEN
-            RETURN NULL;
-        END IF;
-    END IF;
-    RETURN '{' || concat_ws(',',
-        '"consignee":' || to_json(consignee), '"device":' || to_json(device_id), '"location":' || to_json(location),
-        '"party":' || to_json(holder_party), '"person":' || to_json(holder_person),
-        CASE WHEN box_id IS NOT NULL THEN '"position":' || to_json(gmp_rules.position_label(box_row, box_column)) END,
-        '"received_at":' || to_json(received_at), '"shipment":' || to_json(shipment_id),
-        '"state":' || to_json(state), '"unit":' || to_json(id)) || '}';
+    RETURN (SELECT ',"location":' || to_json(b.path) FROM gmp.storage_location b WHERE b.id = unit_box_keys.box_id)
+           || coalesce(',"position":' || to_json(gmp_rules.position_label(box_row, box_column)), '');
+END;
+$$;
+
+-- A unit's shipment's consignee and receipt as the trace's JSON keys, for a unit in a
+-- shipment.
+CREATE OR REPLACE FUNCTION gmp_rules.unit_shipment_keys(shipment_id text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT ',"consignee":' || to_json(s.consignee) || coalesce(',"received_at":' || to_json(s.received_at), '')
+            FROM gmp.shipment s WHERE s.id = unit_shipment_keys.shipment_id);
 END;
 $$;
 
@@ -527,9 +512,8 @@ $$;
 -- through their composite parameters, copying the lot's tuple descriptor for each
 -- column read (issue 14: ~40 copies on a trace's first call). The lot is read by its key
 -- in the statement, so its columns are plain columns. As json with its keys written in
--- byte order, as the trace is (gmp.trace_material_json says why; jsonb would write them
--- shortest first, and built the consumptions twice over); gmp.material_document makes
--- them jsonb.
+-- byte order, gmp's (gmp.trace_material_json says why; jsonb writes them shortest first,
+-- and the trace wrote the jsonb out as text again); gmp.material_document makes them jsonb.
 CREATE OR REPLACE FUNCTION gmp_rules.material_lot_documents(material_lot_id text)
 RETURNS TABLE (material json, consumptions json)
 LANGUAGE sql STABLE AS $$
@@ -620,17 +604,20 @@ $$;
 -- plan look dear enough to compile, which cost more than the whole trace.
 -- Written as JSON text (json, not jsonb) from the top down, which gmp reads as text: the
 -- lots as jsonb were parsed from their text and written out again, ~4 ms of server CPU for
--- a trace reaching 200 lots (24% of its warm cost, issue 14). Every object's keys are
--- written in their byte order, the order gmp writes them in (Output.serverDocument), so
--- gmp copies each object as it comes instead of putting it back in order (jsonb's keys
--- come out shortest first: ~3 M of the client's instructions for the median trace).
--- gmp reads either order. gmp.trace_material below is the same document as jsonb, for SQL.
+-- a trace reaching 200 lots (24% of its warm cost, issue 14). The material's, its
+-- dispositions', consumptions' and the lots' keys are written in their byte order, the
+-- order gmp writes them in (Output.serverDocument), which then copies each such object
+-- as it comes instead of putting it back in order; the document's own three keys and the
+-- units' stay as they were: written in byte order they cost a fresh backend's first
+-- call 0.4-0.7 ms more (measured, not explained; docs/benchmarks.md, i14-trace10). gmp
+-- reads either order. gmp.trace_material below is the same document as jsonb, for SQL.
 CREATE OR REPLACE FUNCTION gmp.trace_material_json(material_lot_id text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET jit = off AS $$
 DECLARE
     doc json;
 BEGIN
     SELECT json_build_object(
+        'material', p.material,
         'consumptions', p.consumptions,
         'lots', coalesce((
             WITH RECURSIVE reached AS (
@@ -648,32 +635,38 @@ BEGIN
             FROM (SELECT din, min(via) AS via, bool_or(via IS NULL) AS consumed FROM reached GROUP BY din) r
             JOIN gmp.lot l ON l.din = r.din
             -- The lot's units in division order, by the (din, division) index. Each unit is
-            -- written as JSON text, its null keys left out, and the lots as json: a jsonb
-            -- object per unit, stripped of its nulls and copied again at each level of
-            -- nesting, cost ~8 µs a unit, a third of a 1,000-unit trace's server CPU (issue
-            -- 14). A unit at most in a person's hands (most of them) is written here, its
-            -- id, state and person quoted as they are: their CHECKs (unit_id_check,
-            -- unit_state_check, account_id_check) allow only letters, digits, '-' and '_',
-            -- which to_json writes unchanged (the units' part of the statement ~45%
-            -- cheaper than through to_json and coalesce for each key; issue 14). Any other
-            -- unit through gmp_rules.unit_whereabouts_json, which reads a box's path and a
-            -- shipment's consignee by their keys: as LEFT JOINs they were looked up (or,
-            -- while the tables are small, scanned) for every unit, most of which are in
-            -- neither (2,450 units: ~2 ms of the trace's 8 ms warm; issue 14), and in
-            -- PL/pgSQL, so that a trace with no such unit never opens those two tables.
+            -- written as JSON text, its null keys left out as it goes (each value through
+            -- to_json), and the lots as json: a jsonb object per unit, stripped of its
+            -- nulls and copied again at each level of nesting, cost ~8 µs a unit, a third
+            -- of a 1,000-unit trace's server CPU (issue 14). The id and the state go in
+            -- quoted as they are: their CHECKs (unit_id_check, unit_state_check) allow
+            -- only letters, digits, '-' and '_', which to_json writes unchanged (so does
+            -- account_id_check, for the person holding a unit: the holder of most units
+            -- not yet stored, ~6% of the statement's work through to_json); and a
+            -- unit in nobody's box, hands or shipment (most of them) skips the eight
+            -- optional keys at once: the units' part of the statement ~45% cheaper (the
+            -- same text for 200,000 units, 0.65–1.0 s before, 0.41–0.85 s after; issue 14).
+            -- A box's path and a shipment's consignee are read only for a unit in a box
+            -- or a shipment, by their keys: as LEFT JOINs they were looked up (or, while
+            -- the tables are small, scanned) for every unit, most of which are in neither
+            -- (2,450 units: ~2 ms of the trace's 8 ms warm; issue 14); and through PL/pgSQL
+            -- functions, so that a trace with no such unit never opens those two tables.
             LEFT JOIN LATERAL (
                 SELECT ('[' || string_agg(
-                           CASE WHEN u.box_id IS NULL AND u.shipment_id IS NULL AND u.device_id IS NULL
-                                     AND u.holder_party IS NULL
-                                THEN '{' || coalesce('"person":"' || u.holder_person || '",', '')
-                                     || '"state":"' || u.state || '","unit":"' || u.id || '"}'
-                                ELSE gmp_rules.unit_whereabouts_json(u.id, u.state, u.box_id, u.box_row, u.box_column,
-                                                                     u.device_id, u.holder_person, u.holder_party,
-                                                                     u.shipment_id) END,
+                           '{"unit":"' || u.id || '","state":"' || u.state || '"'
+                           || CASE WHEN u.box_id IS NULL AND u.device_id IS NULL AND u.holder_person IS NULL
+                                        AND u.holder_party IS NULL AND u.shipment_id IS NULL THEN ''
+                              ELSE CASE WHEN u.box_id IS NOT NULL
+                                        THEN gmp_rules.unit_box_keys(u.box_id, u.box_row, u.box_column) ELSE '' END
+                                   || coalesce(',"device":' || to_json(u.device_id), '')
+                                   || coalesce(',"person":"' || u.holder_person || '"', '')
+                                   || coalesce(',"party":' || to_json(u.holder_party), '')
+                                   || coalesce(',"shipment":' || to_json(u.shipment_id), '')
+                                   || CASE WHEN u.shipment_id IS NOT NULL
+                                           THEN gmp_rules.unit_shipment_keys(u.shipment_id) ELSE '' END END || '}',
                            ',' ORDER BY u.division) || ']')::json AS units
                 FROM gmp.unit u
-                WHERE u.din = l.din) w ON true), '[]'::json),
-        'material', p.material) INTO doc
+                WHERE u.din = l.din) w ON true), '[]'::json)) INTO doc
     FROM gmp_rules.material_lot_documents(trace_material_json.material_lot_id) p;
     IF NOT FOUND THEN
         PERFORM gmp_rules.require_material_lot(trace_material_json.material_lot_id);  -- the refusal of an unknown lot
