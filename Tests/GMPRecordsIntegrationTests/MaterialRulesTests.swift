@@ -662,7 +662,35 @@ struct MaterialRulesTests {
             #expect(whereabouts.allSatisfy { $0.values.allSatisfy { !($0 is NSNull) } })
             // Delivered, stored and in hand: each unit as the lot's own whereabouts say.
             #expect(try Self.lotsWhoseUnitsDiffer(site, text) == 0)
+            // The material's, its dispositions', consumptions' and the lots' keys are written
+            // in byte order, gmp's (issue 14); the document's own and the units' are not.
+            let json: String = try site.site.superuser.query(
+                "SELECT gmp.trace_material_json(\(material))::text AS t")[0].decode("t")
+            let objects = try Self.objectsByKeyOrder(site, json)
+            #expect(objects.unsorted == 0 && objects.all == 1 + 1 + 2 + 3, "\(objects)")
         }
+    }
+
+    /// How many objects a material trace's JSON `text` holds below its top, outside the
+    /// units (`whereabouts`), and how many of them have their keys, as written, other than
+    /// in their UTF-8 byte order (the order gmp writes keys in, so that gmp copies an
+    /// object in that order as it comes).
+    static func objectsByKeyOrder(_ site: Site, _ text: String) throws -> (all: Int64, unsorted: Int64) {
+        let row = try site.site.superuser.query("""
+            WITH RECURSIVE v (j, top) AS (
+                SELECT \(text)::json, true
+                UNION ALL
+                SELECT e.value, false FROM v CROSS JOIN LATERAL (
+                    SELECT value FROM json_each(CASE WHEN json_typeof(v.j) = 'object' THEN v.j END)
+                    WHERE key <> 'whereabouts'
+                    UNION ALL
+                    SELECT value FROM json_array_elements(CASE WHEN json_typeof(v.j) = 'array' THEN v.j END)) e)
+            SELECT count(*) AS objects, count(*) FILTER (
+                       WHERE ARRAY(SELECT json_object_keys(j)) IS DISTINCT FROM
+                             ARRAY(SELECT k FROM json_object_keys(j) k ORDER BY convert_to(k, 'UTF8'))) AS unsorted
+            FROM v WHERE json_typeof(j) = 'object' AND NOT top
+            """)[0]
+        return (try row.decode("objects"), try row.decode("unsorted"))
     }
 
     /// Each disposition's `signature_intact` in the material's document, by id.

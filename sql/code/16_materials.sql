@@ -511,38 +511,41 @@ $$;
 -- document and one per consumption, each parsed and planned apart on every call and,
 -- through their composite parameters, copying the lot's tuple descriptor for each
 -- column read (issue 14: ~40 copies on a trace's first call). The lot is read by its key
--- in the statement, so its columns are plain columns.
+-- in the statement, so its columns are plain columns. As json with its keys written in
+-- byte order, gmp's (gmp.trace_material_json says why; jsonb writes them shortest first,
+-- and the trace wrote the jsonb out as text again); gmp.material_document makes them jsonb.
 CREATE OR REPLACE FUNCTION gmp_rules.material_lot_documents(material_lot_id text)
-RETURNS TABLE (material jsonb, consumptions jsonb)
+RETURNS TABLE (material json, consumptions json)
 LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
-        'id', m.id, 'type', m.type_code, 'name', t.name, 'category', t.category, 'supplier', m.supplier,
-        'manufacturer', m.manufacturer,
-        'supplier_lot', m.supplier_lot, 'quantity', m.quantity::text, 'unit', m.unit, 'received_at', m.received_at,
-        'received_by', m.received_by, 'receipt_condition', m.receipt_condition, 'expires_on', m.expires_on,
-        'days_after_opening', m.days_after_opening, 'opened_at', m.opened_at, 'opened_by', m.opened_by,
-        'use_by', CASE WHEN m.days_after_opening IS NULL OR m.opened_at IS NULL THEN m.expires_on
-                       ELSE least(m.expires_on, ((m.opened_at + make_interval(days => m.days_after_opening))
-                                                 AT TIME ZONE 'UTC')::date) END,
-        'certificate_sha256', encode(m.certificate_sha256, 'hex'), 'storage_condition', m.storage_condition,
-        'status', m.status, 'status_changed_at', m.status_changed_at, 'status_changed_by', m.status_changed_by,
-        'usable_now', gmp_rules.material_unusable(m.id, m.status, m.received_at, m.expires_on, m.days_after_opening,
-                                                  m.opened_at, now.at, r.decided_at) IS NULL,
-        'dispositions', coalesce((SELECT jsonb_agg(jsonb_build_object(
-                                      'id', d.id, 'decision', d.decision, 'reason', d.reason, 'decided_by', d.decided_by,
-                                      'decided_at', d.decided_at, 'signature_id', s.id, 'printed_name', s.printed_name,
+    SELECT json_build_object(
+        'category', t.category, 'certificate_sha256', encode(m.certificate_sha256, 'hex'),
+        'days_after_opening', m.days_after_opening,
+        'dispositions', coalesce((SELECT json_agg(json_build_object(
+                                      'decided_at', d.decided_at, 'decided_by', d.decided_by, 'decision', d.decision,
+                                      'id', d.id, 'printed_name', s.printed_name, 'reason', d.reason,
+                                      'signature_id', s.id,
                                       'signature_intact', gmp_rules.material_disposition_intact(d, s)) ORDER BY d.id)
                                   FROM gmp.material_disposition d
                                   LEFT JOIN gmp.signature s ON s.record_table = 'gmp.material_disposition'
                                                            AND s.record_key = d.id::text
-                                  WHERE d.material_lot_id = m.id), '[]')),
-        coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'material_lot', c.material_lot_id, 'lot', c.din,
-                                                      'quantity', c.quantity::text, 'unit', c.unit, 'used_at', c.used_at,
-                                                      'step_id', c.step_id, 'step', st.kind,
-                                                      'result_id', c.result_id,
-                                                      'test', CASE WHEN c.result_id IS NOT NULL
-                                                                   THEN gmp_rules.qc_result_test(c.result_id) END,
-                                                      'recorded_by', c.recorded_by) ORDER BY c.id)
+                                  WHERE d.material_lot_id = m.id), '[]'),
+        'expires_on', m.expires_on, 'id', m.id, 'manufacturer', m.manufacturer, 'name', t.name,
+        'opened_at', m.opened_at, 'opened_by', m.opened_by, 'quantity', m.quantity::text,
+        'receipt_condition', m.receipt_condition, 'received_at', m.received_at, 'received_by', m.received_by,
+        'status', m.status, 'status_changed_at', m.status_changed_at, 'status_changed_by', m.status_changed_by,
+        'storage_condition', m.storage_condition, 'supplier', m.supplier, 'supplier_lot', m.supplier_lot,
+        'type', m.type_code, 'unit', m.unit,
+        'usable_now', gmp_rules.material_unusable(m.id, m.status, m.received_at, m.expires_on, m.days_after_opening,
+                                                  m.opened_at, now.at, r.decided_at) IS NULL,
+        'use_by', CASE WHEN m.days_after_opening IS NULL OR m.opened_at IS NULL THEN m.expires_on
+                       ELSE least(m.expires_on, ((m.opened_at + make_interval(days => m.days_after_opening))
+                                                 AT TIME ZONE 'UTC')::date) END),
+        coalesce((SELECT json_agg(json_build_object('id', c.id, 'lot', c.din, 'material_lot', c.material_lot_id,
+                                                    'quantity', c.quantity::text, 'recorded_by', c.recorded_by,
+                                                    'result_id', c.result_id, 'step', st.kind, 'step_id', c.step_id,
+                                                    'test', CASE WHEN c.result_id IS NOT NULL
+                                                                 THEN gmp_rules.qc_result_test(c.result_id) END,
+                                                    'unit', c.unit, 'used_at', c.used_at) ORDER BY c.id)
                   FROM gmp.material_consumption c
                   LEFT JOIN gmp.manufacturing_step st ON st.id = c.step_id
                   WHERE c.material_lot_id = m.id), '[]')
@@ -560,7 +563,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp S
 DECLARE
     doc jsonb;
 BEGIN
-    SELECT p.material || jsonb_build_object('consumptions', p.consumptions) INTO doc
+    SELECT p.material::jsonb || jsonb_build_object('consumptions', p.consumptions::jsonb) INTO doc
     FROM gmp_rules.material_lot_documents(material_document.material_lot_id) p;
     IF NOT FOUND THEN
         PERFORM gmp_rules.require_material_lot(material_document.material_lot_id);  -- the refusal of an unknown lot
@@ -601,9 +604,13 @@ $$;
 -- plan look dear enough to compile, which cost more than the whole trace.
 -- Written as JSON text (json, not jsonb) from the top down, which gmp reads as text: the
 -- lots as jsonb were parsed from their text and written out again, ~4 ms of server CPU for
--- a trace reaching 200 lots (24% of its warm cost, issue 14); gmp re-writes every server
--- document with its keys sorted anyway (Output.serverDocument). gmp.trace_material below
--- is the same document as jsonb, for SQL.
+-- a trace reaching 200 lots (24% of its warm cost, issue 14). The material's, its
+-- dispositions', consumptions' and the lots' keys are written in their byte order, the
+-- order gmp writes them in (Output.serverDocument), which then copies each such object
+-- as it comes instead of putting it back in order; the document's own three keys and the
+-- units' stay as they were: written in byte order they cost a fresh backend's first
+-- call 0.4-0.7 ms more (measured, not explained; docs/benchmarks.md, i14-trace10). gmp
+-- reads either order. gmp.trace_material below is the same document as jsonb, for SQL.
 CREATE OR REPLACE FUNCTION gmp.trace_material_json(material_lot_id text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET jit = off AS $$
 DECLARE
@@ -622,8 +629,8 @@ BEGIN
                 SELECT l.din, reached.din FROM reached
                 CROSS JOIN LATERAL (SELECT x.din FROM gmp.lot x WHERE x.parent_din = reached.din OFFSET 0) l)
             SELECT json_agg(json_build_object(
-                       'din', l.din, 'check_character', l.check_character, 'stage', l.stage,
-                       'product_kind', l.product_kind, 'status', l.status, 'via', r.via, 'consumed', r.consumed,
+                       'check_character', l.check_character, 'consumed', r.consumed, 'din', l.din,
+                       'product_kind', l.product_kind, 'stage', l.stage, 'status', l.status, 'via', r.via,
                        'whereabouts', coalesce(w.units, '[]')) ORDER BY l.din)
             FROM (SELECT din, min(via) AS via, bool_or(via IS NULL) AS consumed FROM reached GROUP BY din) r
             JOIN gmp.lot l ON l.din = r.din
