@@ -129,6 +129,24 @@ struct MigratorTests {
             let bytes = try connection.copyRoundTrip([CodeLedger.copying])
             guard case .copied(let rows) = bytes[0] else { Issue.record("a COPY's output"); return }
             #expect(try CodeLedger.applied(fromCopy: rows) == (try CodeLedger.read(on: connection, schemaVersion: migrated.copied.currentVersion)))
+            // Tampered behind the ledgers' triggers and the DDL recorder (as a superuser can):
+            // an applied migration's checksum changed, a code file's row of other text, and
+            // a second row of another file's same text. Seen the same both ways.
+            try connection.execute(script: SQLScript(shippedWithBinary: """
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                ALTER EVENT TRIGGER gmp_guard_drop DISABLE;
+                ALTER TABLE gmp_meta.schema_migrations DISABLE TRIGGER USER;
+                ALTER TABLE gmp_meta.code_applied DISABLE TRIGGER USER;
+                UPDATE gmp_meta.schema_migrations SET checksum = repeat('a', 64) WHERE version = 5;
+                INSERT INTO gmp_meta.code_applied (file, checksum, source, schema_version)
+                    VALUES ('15_trace.sql', encode(sha256(convert_to('-- other', 'UTF8')), 'hex'), '-- other', 42);
+                INSERT INTO gmp_meta.code_applied (file, checksum, source, schema_version)
+                    SELECT file, checksum, source, schema_version FROM gmp_meta.code_applied
+                    WHERE file = '06_lots.sql' ORDER BY id DESC LIMIT 1;
+                """))
+            let tampered = try bothWays()
+            #expect(!tampered.copied.problems.isEmpty && tampered.copied.pendingCode.map(\.fileName) == ["15_trace.sql"])
+            #expect(tampered.copied == tampered.selected)
         }
     }
 
