@@ -99,6 +99,57 @@ struct MigratorTests {
         }
     }
 
+    /// `db status` copies the ledgers (issue 18, docs/benchmarks.md "The ledgers copied")
+    /// where nothing else must travel in a transaction of its own; otherwise, and where the
+    /// copy fails (no ledger yet), it selects them as before: the same status either way.
+    @Test("the ledgers copied and the ledgers selected give the same status, migrated or not")
+    func ledgersCopiedOrSelected() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let migrator = Migrator()
+            func bothWays() throws -> (copied: SchemaStatus, selected: SchemaStatus, answer: Int, selectedAnswer: Int) {
+                let (copied, others) = try migrator.status(on: connection, alongWith: ["SELECT 42 AS n"])
+                #expect(!connection.hasStatementsWaiting)
+                connection.sendWithNextStatement("SELECT 1") { _ in }   // as a command's login watch
+                let (selected, selectedOthers) = try migrator.status(on: connection, alongWith: ["SELECT 42 AS n"])
+                return (copied, selected, try others[0].get()[0].decode("n"), try selectedOthers[0].get()[0].decode("n"))
+            }
+            let empty = try bothWays()
+            #expect(empty.copied.currentVersion == 0 && empty.copied == empty.selected && empty.answer == 42 && empty.selectedAnswer == 42)
+            try migrator.migrate(on: connection)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("gmp-trace-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try connection.traceProtocol(to: path)
+            let migrated = try bothWays()
+            let trace = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(trace.contains("COPY gmp_meta.schema_migrations") && trace.contains("SELECT version, name"), "copied once, selected once")
+            #expect(migrated.copied.isUpToDate && migrated.copied == migrated.selected)
+            #expect(migrated.copied.applied == (try SchemaLedger.read(on: connection)))
+            #expect(migrated.answer == 42 && migrated.selectedAnswer == 42)
+            let bytes = try connection.copyRoundTrip([CodeLedger.copying])
+            guard case .copied(let rows) = bytes[0] else { Issue.record("a COPY's output"); return }
+            #expect(try CodeLedger.applied(fromCopy: rows) == (try CodeLedger.read(on: connection, schemaVersion: migrated.copied.currentVersion)))
+            // Tampered behind the ledgers' triggers and the DDL recorder (as a superuser can):
+            // an applied migration's checksum changed, a code file's row of other text, and
+            // a second row of another file's same text. Seen the same both ways.
+            try connection.execute(script: SQLScript(shippedWithBinary: """
+                ALTER EVENT TRIGGER gmp_record_ddl DISABLE;
+                ALTER EVENT TRIGGER gmp_guard_drop DISABLE;
+                ALTER TABLE gmp_meta.schema_migrations DISABLE TRIGGER USER;
+                ALTER TABLE gmp_meta.code_applied DISABLE TRIGGER USER;
+                UPDATE gmp_meta.schema_migrations SET checksum = repeat('a', 64) WHERE version = 5;
+                INSERT INTO gmp_meta.code_applied (file, checksum, source, schema_version)
+                    VALUES ('15_trace.sql', encode(sha256(convert_to('-- other', 'UTF8')), 'hex'), '-- other', 42);
+                INSERT INTO gmp_meta.code_applied (file, checksum, source, schema_version)
+                    SELECT file, checksum, source, schema_version FROM gmp_meta.code_applied
+                    WHERE file = '06_lots.sql' ORDER BY id DESC LIMIT 1;
+                """))
+            let tampered = try bothWays()
+            #expect(!tampered.copied.problems.isEmpty && tampered.copied.pendingCode.map(\.fileName) == ["15_trace.sql"])
+            #expect(tampered.copied == tampered.selected)
+        }
+    }
+
     @Test("a failing migration leaves neither its changes nor its ledger row")
     func failingMigrationRollsBack() throws {
         try TestServer.withDatabase { database in

@@ -103,4 +103,39 @@ struct PipelineTests {
             #expect(sent == 3, "nothing left to send")
         }
     }
+
+    /// `db status` copies the ledgers with its other statements (docs/benchmarks.md, "The
+    /// ledgers copied"): one simple query, one transaction, the first error ends it.
+    @Test("a COPY round trip: COPY output and rows in order, one round trip; an error ends it; a waiting statement or a parameter refused")
+    func copyRoundTrip() throws {
+        try TestServer.withDatabase { database in
+            let (connection, trace) = try Self.traced(database)
+            defer { try? FileManager.default.removeItem(atPath: trace) }
+            try connection.execute("INSERT INTO pipeline_seen VALUES (7), (8)")
+            let answers = try connection.copyRoundTrip([
+                "COPY pipeline_seen (n) TO STDOUT", "SELECT 41 + 1 AS n", "COPY (SELECT 'a\tb' AS t) TO STDOUT",
+            ])
+            #expect(try Self.roundTrips(trace) == 2, "the INSERT, then one for the three")
+            #expect(answers.count == 3)
+            if case .copied(let bytes) = answers[0] { #expect(String(decoding: bytes, as: UTF8.self) == "7\n8\n") }
+            else { Issue.record("the first answer is the COPY's output") }
+            if case .rows(let rows) = answers[1] { #expect(try rows[0].decode("n", as: Int.self) == 42) }
+            else { Issue.record("the second answer is rows") }
+            if case .copied(let bytes) = answers[2] { #expect(String(decoding: bytes, as: UTF8.self) == "a\\tb\n") }
+            else { Issue.record("the third answer is the COPY's output") }
+            #expect { try connection.copyRoundTrip(["COPY no_such_table TO STDOUT", "SELECT 1"]) } throws: {
+                ($0 as? PostgresError)?.sqlState == "42P01"
+            }
+            #expect { try connection.copyRoundTrip(["SELECT 1", "COPY no_such_table TO STDOUT"]) } throws: {
+                ($0 as? PostgresError)?.sqlState == "42P01"
+            }
+            #expect(try connection.query("SELECT 5 AS n")[0].decode("n", as: Int.self) == 5, "the connection is usable after")
+            #expect { try connection.copyRoundTrip(["SELECT \(1) AS n"]) } throws: { ($0 as? ClientError)?.kind == .misuse }
+            connection.sendWithNextStatement("SELECT 1") { _ in }
+            #expect(connection.hasStatementsWaiting)
+            #expect { try connection.copyRoundTrip(["SELECT 1"]) } throws: { ($0 as? ClientError)?.kind == .misuse }
+            connection.sendDeferredStatements()
+            #expect(!connection.hasStatementsWaiting)
+        }
+    }
 }

@@ -814,21 +814,35 @@ BEGIN
 END;
 $$;
 
+-- Whether any audit trigger (named audit, not internal) runs `trigger_function`: the
+-- scan of pg_trigger that audit_implementation() makes only when pg_depend says some
+-- trigger runs it (a trigger records its dependency on its function when created or
+-- replaced, and loses it when dropped or rebound).
+CREATE OR REPLACE FUNCTION gmp_audit.audit_triggers_bound_to(trigger_function oid) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*) FILTER (WHERE t.tgfoid = trigger_function AND NOT t.tgisinternal) > 0
+    FROM pg_trigger t
+    WHERE CASE WHEN t.tgname = 'audit'::name THEN true ELSE false END
+$$;
+
 -- The row trigger and the v2 hash in force (docs/audit-trail.md, "Native trigger"):
 -- 'native' when every audit trigger runs gmp_audit.record_change_native and event_hash_v2
 -- calls event_hash_v2_native (the C twins of the extension gmp_audit_native), 'plpgsql'
 -- when none does, 'mixed' otherwise (a binding half done: gmp db migrate completes it).
 -- Asked by every cold gmp db status, so written for a fresh backend (issue 18,
--- docs/benchmarks.md "audit_implementation() without operator searches"):
+-- docs/benchmarks.md "audit_implementation() without operator searches" and "The
+-- triggers asked of pg_depend first"):
 --   * every comparison of the exact types of an operator (oid = oid, name = name): an oid
---     compared with a regprocedure, as before, made the parser gather every "=" operator
---     of the catalog and choose among them (a third of the function's first call);
---   * one query level: with the hash native, the answer is 'native' unless a trigger
---     still runs the PL/pgSQL; with it not, 'plpgsql' unless one runs the C twin (the
---     same answers as both counts against both hashes);
---   * the scan's filter a CASE over tgname alone (no column statistics for the planner
---     to look up, and a row deformed up to its name), tgisinternal read for the audit
---     triggers only.
+--     compared with a regprocedure made the parser gather every "=" operator of the
+--     catalog and choose among them;
+--   * with the hash native, the answer is 'native' unless an audit trigger still runs the
+--     PL/pgSQL; with it not, 'plpgsql' unless one runs the C twin (the same answers as
+--     both counts against both hashes);
+--   * whether any trigger at all runs that other function is asked of pg_depend's index
+--     of references (one look-up; none in the common case), and only when one does are
+--     the triggers scanned for an audit trigger among them (audit_triggers_bound_to): the
+--     scan of every trigger of the database (over a thousand, most of them the foreign
+--     keys') was most of this function's first call.
 CREATE OR REPLACE FUNCTION gmp_audit.audit_implementation() RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     -- The function event_hash_v2's SQL-standard body calls, read from its pg_proc row as
@@ -836,15 +850,19 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     -- a body in a string has none (NULL) and, as in pg_depend, calls nothing.
     SELECT CASE WHEN coalesce(strpos(pg_get_function_sqlbody('gmp_audit.event_hash_v2(bigint,bigint,timestamp with time zone,bigint,text,text,text,text,jsonb,jsonb,text,bytea)'::regprocedure),
                                      'gmp_audit.event_hash_v2_native(') > 0, false)
-                THEN CASE WHEN count(*) FILTER (WHERE t.tgfoid = 'gmp_audit.record_change()'::regprocedure::oid
-                                                  AND NOT t.tgisinternal) = 0
-                          THEN 'native' ELSE 'mixed' END
-                ELSE CASE WHEN count(*) FILTER (WHERE t.tgfoid = (SELECT to_regprocedure('gmp_audit.record_change_native()')::oid)
-                                                  AND NOT t.tgisinternal) = 0
-                          THEN 'plpgsql' ELSE 'mixed' END
+                THEN CASE WHEN EXISTS (SELECT FROM pg_depend d
+                                       WHERE d.refclassid = 'pg_proc'::regclass::oid
+                                         AND d.refobjid = 'gmp_audit.record_change()'::regprocedure::oid
+                                         AND d.classid = 'pg_trigger'::regclass::oid)
+                               AND gmp_audit.audit_triggers_bound_to('gmp_audit.record_change()'::regprocedure::oid)
+                          THEN 'mixed' ELSE 'native' END
+                ELSE CASE WHEN EXISTS (SELECT FROM pg_depend d
+                                       WHERE d.refclassid = 'pg_proc'::regclass::oid
+                                         AND d.refobjid = to_regprocedure('gmp_audit.record_change_native()')::oid
+                                         AND d.classid = 'pg_trigger'::regclass::oid)
+                               AND gmp_audit.audit_triggers_bound_to(to_regprocedure('gmp_audit.record_change_native()')::oid)
+                          THEN 'mixed' ELSE 'plpgsql' END
            END
-    FROM pg_trigger t
-    WHERE CASE WHEN t.tgname = 'audit'::name THEN true ELSE false END
 $$;
 
 -- Binds the C twins of the extension gmp_audit_native when `native` and the extension is

@@ -18,6 +18,7 @@ REVOKE ALL ON gmp.account_overview, gmp.signature_status, gmp.eligibility, gmp.l
 GRANT EXECUTE ON FUNCTION
     gmp_audit.machinery_problems(),
     gmp_audit.audit_implementation(),
+    gmp_audit.audit_triggers_bound_to(oid),
     gmp_audit.record_failed_logins(),
     gmp_audit.login_watch_problems(),
     gmp_audit.chain_pending(integer,boolean),

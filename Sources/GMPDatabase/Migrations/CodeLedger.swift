@@ -27,30 +27,53 @@ enum CodeLedger {
         FROM gmp_meta.code_applied
         """
 
+    /// The ledger's rows as `COPY` writes them (binary), for a round trip that needs no
+    /// planning of them (``applied(fromCopy:)``; issue 18, docs/benchmarks.md "The ledgers
+    /// copied"). The same columns as ``reading``, in its order.
+    static let copying: SQLQuery = """
+        COPY gmp_meta.code_applied (id, file, checksum, schema_version, applied_at, applied_by) TO STDOUT (FORMAT binary)
+        """
+
     /// The last application of each code file (the highest `id`), ordered by file name,
     /// from the rows of ``reading``.
     static func applied(from rows: QueryResult) throws -> [AppliedCode] {
-        // Searches of a few dozen names, not a Dictionary (issue 18, SchemaStatus).
-        var latest: [(file: String, id: Int, row: Int)] = []
-        for (position, row) in rows.enumerated() {
-            let file: String = try row.decode("file")
-            let id: Int = try row.decode("id")
-            if let known = latest.firstIndex(where: { $0.file == file }) {
-                if latest[known].id < id { latest[known] = (file, id, position) }
-            } else {
-                latest.append((file, id, position))
-            }
-        }
-        // By name, as the server ordered them (file names are ASCII, by the table's check).
-        return try latest.sorted { $0.file < $1.file }.map { entry in
-            let row = rows[entry.row]
-            return AppliedCode(
-                fileName: entry.file,
+        try latest(of: rows.map { row in
+            (id: try row.decode("id", as: Int.self), AppliedCode(
+                fileName: try row.decode("file"),
                 checksum: try row.decode("checksum"),
                 schemaVersion: try row.decode("schema_version"),
                 appliedAt: try row.decode("applied_at"),
-                appliedBy: try row.decode("applied_by"))
+                appliedBy: try row.decode("applied_by")))
+        })
+    }
+
+    /// As ``applied(from:)``, from the output of ``copying``.
+    static func applied(fromCopy bytes: [UInt8]) throws -> [AppliedCode] {
+        var applications: [(id: Int, AppliedCode)] = []
+        try CopiedRows.each(in: bytes, fields: 6) { row in
+            applications.append((id: Int(try CopiedRows.required(row.int64(at: 0), row, 0)), AppliedCode(
+                fileName: try CopiedRows.required(row.string(at: 1), row, 1),
+                checksum: try CopiedRows.required(row.string(at: 2), row, 2),
+                schemaVersion: Int(try CopiedRows.required(row.int32(at: 3), row, 3)),
+                appliedAt: Timestamp(microsecondsSinceEpoch: try CopiedRows.required(row.timestampMicrosecondsSince1970(at: 4), row, 4)),
+                appliedBy: try CopiedRows.required(row.string(at: 5), row, 5))))
         }
+        return latest(of: applications)
+    }
+
+    /// Each file's application of the highest `id`, ordered by file name (ASCII, by the
+    /// table's check), as the server ordered them. Searches of a few dozen names, not a
+    /// Dictionary (issue 18, SchemaStatus).
+    private static func latest(of applications: [(id: Int, AppliedCode)]) -> [AppliedCode] {
+        var latest: [(id: Int, AppliedCode)] = []
+        for application in applications {
+            if let known = latest.firstIndex(where: { $0.1.fileName == application.1.fileName }) {
+                if latest[known].id < application.id { latest[known] = application }
+            } else {
+                latest.append(application)
+            }
+        }
+        return latest.map(\.1).sorted { $0.fileName < $1.fileName }
     }
 
     static func record(_ file: CodeFile, schemaVersion: Int, on connection: PostgresConnection) throws {

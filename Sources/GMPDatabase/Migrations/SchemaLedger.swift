@@ -34,6 +34,27 @@ enum SchemaLedger {
         FROM gmp_meta.schema_migrations
         """
 
+    /// The ledger's rows as `COPY` writes them (binary), for a round trip that needs no
+    /// planning of them (``applied(fromCopy:)``; issue 18, docs/benchmarks.md "The ledgers
+    /// copied"). The same columns as ``reading``, in its order.
+    static let copying: SQLQuery = """
+        COPY gmp_meta.schema_migrations (version, name, checksum, applied_at, applied_by) TO STDOUT (FORMAT binary)
+        """
+
+    /// The migrations applied, from the output of ``copying``, sorted by version.
+    static func applied(fromCopy bytes: [UInt8]) throws -> [AppliedMigration] {
+        var migrations: [AppliedMigration] = []
+        try CopiedRows.each(in: bytes, fields: 5) { row in
+            migrations.append(AppliedMigration(
+                version: Int(try CopiedRows.required(row.int32(at: 0), row, 0)),
+                name: try CopiedRows.required(row.string(at: 1), row, 1),
+                checksum: try CopiedRows.required(row.string(at: 2), row, 2),
+                appliedAt: Timestamp(microsecondsSinceEpoch: try CopiedRows.required(row.timestampMicrosecondsSince1970(at: 3), row, 3)),
+                appliedBy: try CopiedRows.required(row.string(at: 4), row, 4)))
+        }
+        return migrations.sorted { $0.version < $1.version }
+    }
+
     /// The migrations applied, from the answer to ``reading``.
     static func applied(from answer: Result<QueryResult, any Error>) throws -> [AppliedMigration] {
         let rows: QueryResult
