@@ -147,9 +147,9 @@ struct JSONPullReaderTests {
                     if let stop { bytes.append(stop) }
                     for tail in [[], [UInt8(ascii: "\"")], Array(repeating: UInt8(ascii: "a"), count: 9) + [0x22]] {
                         let text = bytes + tail
-                        let scanned: Int?? = text.withUnsafeBufferPointer { buffer in
+                        let scanned: Int?? = text.withUnsafeBufferPointer { buffer -> Int?? in
                             let scanner = JSONByteScanner(bytes: buffer)
-                            return try? scanner.plainStringEnd()
+                            do { return .some(try scanner.plainStringEnd()) } catch { return nil }
                         }
                         #expect(scanned == Self.byteByByte(text, from: 0), "\(length) \(String(describing: stop)) \(filler) \(tail.count)")
                     }
