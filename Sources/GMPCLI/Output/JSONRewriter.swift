@@ -118,7 +118,7 @@ struct JSONRewriter {
     /// A number (`JSONValue.numberEnd`'s grammar), copied as written.
     private mutating func number() throws(Bail) {
         let end = try scan.numberEnd()
-        out.appendBytes(UnsafeBufferPointer(rebasing: bytes[at..<end]))
+        out.append(UnsafeBufferPointer(rebasing: bytes[at..<end]))
         at = end
     }
 
@@ -141,7 +141,7 @@ struct JSONRewriter {
             return
         }
         out.append(UInt8(ascii: "\""))
-        out.appendBytes(body)
+        out.append(body)
         out.append(UInt8(ascii: "\""))
     }
 
@@ -288,7 +288,7 @@ struct JSONRewriter {
         for index in 0..<count {
             if index > 0 { append(UInt8(ascii: ","), UInt8(ascii: "\n")) }
             let member = list[index]
-            out.appendBytes(UnsafeBufferPointer(start: scratch.base + (member.outStart - base), count: member.outEnd - member.outStart))
+            out.append(UnsafeBufferPointer(start: scratch.base + (member.outStart - base), count: member.outEnd - member.outStart))
         }
     }
 
@@ -374,36 +374,5 @@ struct RawBytes<Element: BitwiseCopyable> {
 
     func release() {
         base.deallocate()
-    }
-}
-
-extension RawBytes where Element == UInt8 {
-    /// `bytes` (not inside this buffer) at the end, eight at a time up
-    /// to a few hundred: a `memcpy` call was ~80 instructions for a member's few dozen bytes,
-    /// ~0.5 M of re-writing the median material trace (issue 14). Past eight bytes, the
-    /// last word is the one that ends at the source's end (never read beyond it), written
-    /// over bytes already written with the same ones.
-    @inline(__always) mutating func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let source = bytes.baseAddress else { return }
-        let byteCount = bytes.count
-        reserve(byteCount)
-        let to = UnsafeMutableRawPointer(base + count)
-        let from = UnsafeRawPointer(source)
-        if byteCount > 256 {
-            to.copyMemory(from: from, byteCount: byteCount)
-        } else if byteCount >= 8 {
-            var offset = 0
-            while offset + 8 <= byteCount {
-                to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
-                offset += 8
-            }
-            if offset < byteCount {
-                to.storeBytes(of: from.loadUnaligned(fromByteOffset: byteCount - 8, as: UInt64.self), toByteOffset: byteCount - 8,
-                              as: UInt64.self)
-            }
-        } else {
-            for index in 0..<byteCount { to.storeBytes(of: source[index], toByteOffset: index, as: UInt8.self) }
-        }
-        count += byteCount
     }
 }
