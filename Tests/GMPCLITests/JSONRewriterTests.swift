@@ -44,4 +44,30 @@ struct JSONRewriterTests {
             _ = try JSONDocument(parsing: leftToTheTree).text
         }
     }
+
+    @Test("keys alike in their first eight bytes, long and non-ASCII keys, many members, deep nesting: the tree's bytes; a long key twice: the tree's way")
+    func keysAndBuffers() throws {
+        let keys = ["material_lot", "material_id", "material", "materials", "abcdefgh", "abcdefghi", "abcdefgi", "é", "e", "z", "",
+                    "日本", "unit", "units", "a b", "A"]
+        var documents = [
+            "{" + keys.map { #""\#($0)": "\#($0)""# }.joined(separator: ", ") + "}",
+            "{" + keys.reversed().map { #""\#($0)": [{"\#($0)": 1, "b": 2, "a": 3}]"# }.joined(separator: ", ") + "}",
+            // More members than the members' stack first holds, at three depths.
+            "{" + (0..<150).reversed().map { #""k\#($0)": {"y\#($0)": \#($0), "x": [\#($0), "s\#($0)"]}"# }.joined(separator: ",") + "}",
+            // Output far more than twice the input (the indentation of 200 levels).
+            String(repeating: #"{"b":1,"a":["#, count: 200) + "0" + String(repeating: "]}", count: 200),
+            // Strings of every length around the scan's eight bytes, with an escape at each place.
+            "[" + (0..<30).map { #""\#(String(repeating: "x", count: $0))\"\#(String(repeating: "é", count: $0 % 5))""# }.joined(separator: ",") + "]",
+        ]
+        documents.append("{" + (0..<20).map { #""\#(String(repeating: "k", count: $0))": \#($0)"# }.reversed().joined(separator: ",") + "}")
+        for text in documents {
+            let rewritten = try #require(JSONDocument.rewritten(text, end: UInt8(ascii: "\n")), "\(text.prefix(80))")
+            #expect(rewritten == (try Self.viaTree(text)), "\(text.prefix(80))")
+        }
+        for leftToTheTree in [#"{"material_lot": 1, "b": 2, "material_lot": 3}"#, #"{"abcdefghij": 1, "abcdefghij": 2}"#,
+                              #"{"z": 1, "é": 2, "a": 3, "é": 4}"#, #"{"": 1, "a": 2, "": 3}"#] {
+            #expect(JSONDocument.rewritten(leftToTheTree) == nil, "\(leftToTheTree)")
+            _ = try JSONDocument(parsing: leftToTheTree).text
+        }
+    }
 }

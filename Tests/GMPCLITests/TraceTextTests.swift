@@ -61,4 +61,62 @@ struct TraceTextTests {
             json: JSONValue(parsing: #"{"unit":"U-002","state":"returned_to_stock","party":"Hôpital A"}"#))
         #expect(returned.description == "returned to stock, held by Hôpital A")
     }
+
+    @Test("a page's table from cells in one buffer is the same as from rows of Strings: widths, indents, line breaks, CRLF, accents, cut and right-aligned cells")
+    func cellsTableIsRowsTable() {
+        let header = ["UNIT", "QTY", "WHERE"]
+        let rows = [["U-001", "1", "in hand"], ["U-002", "10.5", "one\ntwo\nthree"], ["é日本", "", "a\r\nb"],
+                    ["a very long unit id indeed", "100", "stored at SITE-A › LN2-01 position A1"], ["", "", ""],
+                    ["e\u{301}x", "\r", "🇫🇷 flag"]]
+        var cells = TableCells(columns: 3)
+        for row in rows {
+            for (column, cell) in row.enumerated() {
+                if column == 2 { cells.append { $0.append(contentsOf: cell.utf8) } } else { cells.append(cell) }
+            }
+        }
+        #expect(cells.count == rows.count)
+        for width in [nil, 5, 12, 30, 60, 200] as [Int?] {
+            for indent in [0, 2, 4] {
+                var fromRows = TextPage()
+                fromRows.table(header: header, rows: rows, indent: indent, width: width, rightAligned: [1])
+                var fromCells = TextPage()
+                fromCells.table(header: header, cells: cells, indent: indent, width: width, rightAligned: [1])
+                #expect(fromCells.bytes == fromRows.bytes, "width \(String(describing: width)), indent \(indent)")
+            }
+        }
+        var empty = TextPage()
+        empty.table(header: ["A"], cells: TableCells(columns: 1), width: nil)
+        #expect(empty.text == "  A")
+    }
+
+    @Test("a unit's whereabouts written into a buffer is its description, for every state, with holders absent or accented")
+    func whereaboutsWritten() throws {
+        let units = [
+            #"{"unit":"U-1","state":"stored","location":"SITE-A › LN2-01","position":"A1"}"#,
+            #"{"unit":"U-2","state":"stored"}"#,
+            #"{"unit":"U-3","state":"delivered","consignee":"Hôpital \"Saint\" \\ Jean","shipment":"S-1","received_at":"2026-12-04T19:33:56Z"}"#,
+            #"{"unit":"U-4","state":"delivered","party":"Courier"}"#,
+            #"{"unit":"U-5","state":"delivered"}"#,
+            #"{"unit":"U-6","state":"in_transit","party":"Courier","consignee":"Clinic","shipment":"S-2"}"#,
+            #"{"unit":"U-7","state":"in_transit"}"#,
+            #"{"unit":"U-8","state":"packed","device":"DRY-1","consignee":"Clinic","shipment":"S-3","person":"op.bob"}"#,
+            #"{"unit":"U-9","state":"packed"}"#,
+            #"{"unit":"U-10","state":"in_hand","person":"op.alice"}"#,
+            #"{"unit":"U-11","state":"returned_to_stock","party":"Hôpital A"}"#,
+            #"{"unit":"U-12","state":"thawed_on_device"}"#,
+        ]
+        let expected = ["stored at SITE-A › LN2-01 position A1", "stored at ? position ?",
+                        "delivered to Hôpital \"Saint\" \\ Jean (shipment S-1, received 2026-12-04T19:33:56Z)",
+                        "delivered to Courier (shipment ?, received ?)", "delivered to ? (shipment ?, received ?)",
+                        "in transit with Courier to Clinic (shipment S-2)", "in transit with ? to ? (shipment ?)",
+                        "packed in DRY-1 for Clinic (shipment S-3) by op.bob", "packed in ? for ? (shipment ?) by ?",
+                        "in hand, held by op.alice", "returned to stock, held by Hôpital A", "thawed on device, held by ?"]
+        for (text, line) in zip(units, expected) {
+            let unit = try TraceDocument.Whereabouts(json: JSONValue(parsing: text))
+            #expect(unit.description == line)
+            var bytes: [UInt8] = [1, 2]
+            unit.appendDescription(to: &bytes)
+            #expect(bytes == [1, 2] + Array(line.utf8))
+        }
+    }
 }

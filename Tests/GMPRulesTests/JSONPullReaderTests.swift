@@ -122,4 +122,78 @@ struct JSONPullReaderTests {
             #expect(((try? JSONValue(parsing: text)) != nil) == valid, "\(text)")
         }
     }
+
+    /// The plain-string scan by hand: its end, nil at a backslash, a stop at a control
+    /// character or the text's end.
+    static func byteByByte(_ bytes: [UInt8], from at: Int) -> Int?? {
+        var end = at + 1
+        while end < bytes.count {
+            if bytes[end] == UInt8(ascii: "\"") { return .some(end) }
+            if bytes[end] == UInt8(ascii: "\\") { return .some(nil) }
+            if bytes[end] < 0x20 { return nil }
+            end += 1
+        }
+        return nil
+    }
+
+    @Test("the eight-bytes-at-a-time string scan ends where the byte-by-byte one does: every stop byte at every offset, non-ASCII, the text's end")
+    func stringScanWordAtATime() {
+        let stops: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x0A, 0x1F]
+        let plain: [UInt8] = [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xC3, 0xE2, 0xFF, 0x41]
+        for length in 0..<40 {
+            for stop in stops + [nil] {
+                for filler in plain {
+                    var bytes: [UInt8] = [UInt8(ascii: "\"")] + [UInt8](repeating: filler, count: length)
+                    if let stop { bytes.append(stop) }
+                    for tail in [[], [UInt8(ascii: "\"")], Array(repeating: UInt8(ascii: "a"), count: 9) + [0x22]] {
+                        let text = bytes + tail
+                        let scanned: Int?? = text.withUnsafeBufferPointer { buffer -> Int?? in
+                            let scanner = JSONByteScanner(bytes: buffer)
+                            do { return .some(try scanner.plainStringEnd()) } catch { return nil }
+                        }
+                        #expect(scanned == Self.byteByByte(text, from: 0), "\(length) \(String(describing: stop)) \(filler) \(tail.count)")
+                    }
+                }
+            }
+        }
+        // Each byte value at each place in one word: the lowest flag is the first stop.
+        for place in 0..<8 {
+            for value in 0...255 {
+                var word = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                word[place] = UInt8(value)
+                let number = word.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                let flags = JSONByteScanner.stringStops(number)
+                let isStop = value == 0x22 || value == 0x5C || value < 0x20
+                #expect((flags != 0) == isStop, "\(place) \(value)")
+                if isStop { #expect(flags.trailingZeroBitCount >> 3 == place) }
+            }
+        }
+    }
+
+    @Test("a key's first eight bytes as a number order keys as their bytes do, shorter first")
+    func keyPrefixOrder() {
+        let keys = ["", "a", "A", "ab", "abcdefg", "abcdefgh", "abcdefghi", "abcdefgi", "material", "material_lot", "material_id",
+                    "é", "e", "z", "zz", "\u{7f}", "日本", "unit", "units", "~"]
+        var text: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for key in keys {
+            text.append(UInt8(ascii: "\""))
+            let start = text.count
+            text += Array(key.utf8)
+            ranges.append(start..<text.count)
+            text.append(UInt8(ascii: "\""))
+        }
+        text.withUnsafeBufferPointer { buffer in
+            let scanner = JSONByteScanner(bytes: buffer)
+            for a in ranges {
+                for b in ranges {
+                    let order = JSONByteScanner.order(UnsafeBufferPointer(rebasing: buffer[a]), UnsafeBufferPointer(rebasing: buffer[b]))
+                    let pa = scanner.keyPrefix(a.lowerBound, a.upperBound)
+                    let pb = scanner.keyPrefix(b.lowerBound, b.upperBound)
+                    if pa != pb { #expect((pa < pb) == (order < 0), "\(a) \(b)") }
+                    if order == 0 { #expect(pa == pb) }
+                }
+            }
+        }
+    }
 }

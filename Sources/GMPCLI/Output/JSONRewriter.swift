@@ -13,10 +13,10 @@ extension JSONDocument {
         var text = text
         return text.withUTF8 { bytes in
             var writer = JSONRewriter(bytes: bytes)
-            writer.out.reserveCapacity(2 * bytes.count + 1)
+            defer { writer.release() }
             guard (try? writer.document()) != nil else { return nil }
             if let end { writer.out.append(end) }
-            return writer.out
+            return writer.out.array
         }
     }
 }
@@ -27,12 +27,14 @@ struct JSONRewriter {
     /// Anything left to the tree's way.
     typealias Bail = JSONByteScanner.Stop
 
-    /// One member of an object being written: its key in the input, its text in `out`.
+    /// One member of an object being written: its key in the input (and its first eight
+    /// bytes as one number, `JSONByteScanner.keyPrefix`), its text in `out`.
     private struct Member {
         let keyStart: Int
         let keyEnd: Int
-        let outStart: Int
-        let outEnd: Int
+        let prefix: UInt64
+        var outStart: Int
+        var outEnd: Int
     }
 
     /// The text's bytes and where the pass is in them (the scanning shared with the
@@ -43,16 +45,27 @@ struct JSONRewriter {
         get { scan.at }
         set { scan.at = newValue }
     }
-    var out: [UInt8] = []
-    /// The members of the objects being written, innermost last (one array for them all).
-    private var members: [Member] = []
+    /// The text written (twice the input's bytes reserved: the indentation).
+    var out: RawBytes<UInt8>
+    /// The members of the objects being written, innermost last (one stack for them all).
+    private var members = RawBytes<Member>(capacity: 64)
     /// An unsorted object's text while it is written back in order.
-    private var scratch: [UInt8] = []
+    private var scratch = RawBytes<UInt8>(capacity: 4096)
+    /// A decoded string's escaped text, on its way to `out`.
+    private var escaped: [UInt8] = []
     /// The typed-back lots, as `JSONDocument.typedBack` keeps them.
     private var keyed: [String: String] = [:]
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         scan = JSONByteScanner(bytes: bytes)
+        out = RawBytes(capacity: 2 * bytes.count + 64)
+    }
+
+    /// Frees the buffers (after `out` was taken).
+    mutating func release() {
+        out.release()
+        members.release()
+        scratch.release()
     }
 
     mutating func document() throws(Bail) {
@@ -69,22 +82,16 @@ struct JSONRewriter {
         try scan.expect(byte)
     }
 
-    /// Two spaces a level, copied from a run of spaces (a `repeatElement` appended byte by
-    /// byte cost a tenth of the pass).
-    private mutating func indentation(_ level: Int) {
-        if 2 * level <= Self.spaces.count {
-            out.append(contentsOf: Self.spaces[..<(2 * level)])
-        } else {
-            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
-        }
+    /// Two spaces a level.
+    @inline(__always) private mutating func indentation(_ level: Int) {
+        out.append(repeating: UInt8(ascii: " "), count: 2 * level)
     }
 
-    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
-
     /// Two bytes of punctuation (`,\n`, `[\n`), without a generic append of a String's bytes.
-    private mutating func append(_ first: UInt8, _ second: UInt8) {
-        out.append(first)
-        out.append(second)
+    @inline(__always) private mutating func append(_ first: UInt8, _ second: UInt8) {
+        out.reserve(2)
+        out.appendReserved(first)
+        out.appendReserved(second)
     }
 
     /// One value; `lot` when it is (or is in an array that is) the value of a `lot`,
@@ -105,13 +112,13 @@ struct JSONRewriter {
 
     private mutating func literal(_ word: StaticString) throws(Bail) {
         try scan.literal(word)
-        out.append(contentsOf: UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
+        out.append(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
     }
 
     /// A number (`JSONValue.numberEnd`'s grammar), copied as written.
     private mutating func number() throws(Bail) {
         let end = try scan.numberEnd()
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[at..<end]))
+        out.append(UnsafeBufferPointer(rebasing: bytes[at..<end]))
         at = end
     }
 
@@ -134,7 +141,7 @@ struct JSONRewriter {
             return
         }
         out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: body)
+        out.append(body)
         out.append(UInt8(ascii: "\""))
     }
 
@@ -143,7 +150,9 @@ struct JSONRewriter {
     private mutating func write(_ text: String, lot: Bool) {
         var text = text
         if lot, case .string(let typed) = JSONDocument.typedBack(.string(text), keyed: &keyed) { text = typed }
-        JSONStringEscape.append(JSONDocument.timestamp(text) ?? text, to: &out)
+        escaped.removeAll(keepingCapacity: true)
+        JSONStringEscape.append(JSONDocument.timestamp(text) ?? text, to: &escaped)
+        escaped.withUnsafeBufferPointer { out.append($0) }
     }
 
     /// `JSONDocument.timestamp`'s cheap look, on the bytes: 20 or more, YYYY-MM-DD, T or a
@@ -210,61 +219,160 @@ struct JSONRewriter {
             guard at < bytes.count, bytes[at] == UInt8(ascii: "\""), let keyEnd = try plainStringEnd() else { throw Bail() }
             let keyStart = at + 1
             at = keyEnd + 1
+            var member = Member(keyStart: keyStart, keyEnd: keyEnd, prefix: scan.keyPrefix(keyStart, keyEnd), outStart: out.count,
+                                outEnd: 0)
             if members.count > first {
-                switch compare(members[members.count - 1], keyStart, keyEnd) {
-                case .some(true): break
-                case .some(false): sorted = false
-                case nil: throw Bail()  // the same key twice
-                }
+                let order = self.order(members.last, member)
+                if order == 0 { throw Bail() }  // the same key twice
+                if order > 0 { sorted = false }
             }
             skipSpace()
             try expect(UInt8(ascii: ":"))
-            let outStart = out.count
-            indentation(indent + 1)
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd]))
-            append(UInt8(ascii: "\""), UInt8(ascii: " "))
-            append(UInt8(ascii: ":"), UInt8(ascii: " "))
-            try value(indent: indent + 1, lot: Self.isLotKey(UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])))
-            members.append(Member(keyStart: keyStart, keyEnd: keyEnd, outStart: outStart, outEnd: out.count))
+            // The key's line in one go: indentation, quoted key, ` : `.
+            let key = UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])
+            out.reserve(2 * indent + key.count + 8)
+            out.appendReserved(repeating: UInt8(ascii: " "), count: 2 * (indent + 1))
+            out.appendReserved(UInt8(ascii: "\""))
+            out.appendReserved(key)
+            out.appendReserved(UInt8(ascii: "\""))
+            out.appendReserved(UInt8(ascii: " "))
+            out.appendReserved(UInt8(ascii: ":"))
+            out.appendReserved(UInt8(ascii: " "))
+            try value(indent: indent + 1, lot: Self.isLotKey(key))
+            member.outEnd = out.count
+            members.append(member)
             if try !more(closing: UInt8(ascii: "}")) { break }
         }
         if !sorted { try reorder(from: first) }
-        members.removeSubrange(first...)
+        members.count = first
         close(UInt8(ascii: "}"), indent: indent)
     }
 
-    /// Whether the key before (`previous`) sorts before the key at `start..<end`; nil when
-    /// they are the same key.
-    private func compare(_ previous: Member, _ start: Int, _ end: Int) -> Bool? {
-        let order = JSONByteScanner.order(UnsafeBufferPointer(rebasing: bytes[previous.keyStart..<previous.keyEnd]),
-                                          UnsafeBufferPointer(rebasing: bytes[start..<end]))
-        return order == 0 ? nil : order < 0
+    /// Two members' keys in byte order (`JSONByteScanner.order`): by their first eight
+    /// bytes as numbers, and only when those are the same and a key is longer, byte by byte.
+    @inline(__always) private func order(_ a: Member, _ b: Member) -> Int {
+        if a.prefix != b.prefix { return a.prefix < b.prefix ? -1 : 1 }
+        let aCount = a.keyEnd - a.keyStart
+        let bCount = b.keyEnd - b.keyStart
+        if aCount <= 8 || bCount <= 8 { return aCount - bCount }
+        return JSONByteScanner.order(UnsafeBufferPointer(rebasing: bytes[a.keyStart..<a.keyEnd]),
+                                     UnsafeBufferPointer(rebasing: bytes[b.keyStart..<b.keyEnd]))
     }
 
     /// Writes the members from `first` on again, in their keys' byte order; a key twice
-    /// is left to the tree (whose sort decides their order).
+    /// is left to the tree (whose sort decides their order). An insertion sort of the
+    /// members in place (an object has a dozen; `sorted(by:)`'s copy and closure calls
+    /// were a third of this), then one copy of the object's text out and each member's
+    /// back.
     private mutating func reorder(from first: Int) throws(Bail) {
-        let base = members[first].outStart
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: out[base...])
-        out.removeSubrange(base...)
-        let bytes = self.bytes
-        let order = members[first...].sorted {
-            JSONByteScanner.order(UnsafeBufferPointer(rebasing: bytes[$0.keyStart..<$0.keyEnd]),
-                                  UnsafeBufferPointer(rebasing: bytes[$1.keyStart..<$1.keyEnd])) < 0
-        }
-        for (index, member) in order.enumerated() {
-            if index > 0 {
-                if compare(order[index - 1], member.keyStart, member.keyEnd) == nil { throw Bail() }
-                append(UInt8(ascii: ","), UInt8(ascii: "\n"))
+        let list = members.base + first
+        let count = members.count - first
+        // Where the object's first member was written (before the sort moves it).
+        let base = list[0].outStart
+        for index in 1..<count {
+            let member = list[index]
+            var slot = index
+            while slot > 0 {
+                let order = self.order(list[slot - 1], member)
+                if order == 0 { throw Bail() }
+                if order < 0 { break }
+                list[slot] = list[slot - 1]
+                slot -= 1
             }
-            out.append(contentsOf: scratch[(member.outStart - base)..<(member.outEnd - base)])
+            list[slot] = member
+        }
+        let end = out.count
+        scratch.count = 0
+        scratch.append(UnsafeBufferPointer(start: out.base + base, count: end - base))
+        out.count = base
+        for index in 0..<count {
+            if index > 0 { append(UInt8(ascii: ","), UInt8(ascii: "\n")) }
+            let member = list[index]
+            out.append(UnsafeBufferPointer(start: scratch.base + (member.outStart - base), count: member.outEnd - member.outStart))
         }
     }
 
     /// `JSONDocument.isLotKey` on the key's bytes.
     static func isLotKey(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
         JSONByteScanner.equal(key, "lot") || JSONByteScanner.equal(key, "lots") || JSONByteScanner.equal(key, "parent")
+    }
+}
+
+/// A growable buffer of trivial values written through its pointer: `Array`'s appends
+/// check their storage's uniqueness and capacity through calls, ~a third of re-writing
+/// the median material trace (issue 14). Freed by `release()`, not by itself.
+struct RawBytes<Element: BitwiseCopyable> {
+    private(set) var base: UnsafeMutablePointer<Element>
+    /// How many are written; set lower to drop the last ones.
+    var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    /// The last one written.
+    var last: Element { base[count - 1] }
+
+    /// Room for `extra` more.
+    @inline(__always) mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(count + extra) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        let larger = UnsafeMutablePointer<Element>.allocate(capacity: max(needed, 2 * capacity))
+        larger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = larger
+        capacity = max(needed, 2 * capacity)
+    }
+
+    @inline(__always) mutating func append(_ element: Element) {
+        reserve(1)
+        appendReserved(element)
+    }
+
+    @inline(__always) mutating func append(_ elements: UnsafeBufferPointer<Element>) {
+        reserve(elements.count)
+        appendReserved(elements)
+    }
+
+    @inline(__always) mutating func append(repeating element: Element, count extra: Int) {
+        reserve(extra)
+        appendReserved(repeating: element, count: extra)
+    }
+
+    /// The appends after a `reserve` that made room for them.
+    @inline(__always) mutating func appendReserved(_ element: Element) {
+        (base + count).initialize(to: element)
+        count += 1
+    }
+
+    /// A few (a key, a short string) one by one: a `memcpy` call costs more than they do.
+    @inline(__always) mutating func appendReserved(_ elements: UnsafeBufferPointer<Element>) {
+        guard let start = elements.baseAddress else { return }
+        if elements.count <= 16 {
+            for index in 0..<elements.count { (base + count + index).initialize(to: start[index]) }
+        } else {
+            (base + count).initialize(from: start, count: elements.count)
+        }
+        count += elements.count
+    }
+
+    @inline(__always) mutating func appendReserved(repeating element: Element, count extra: Int) {
+        if extra <= 16 {
+            for index in 0..<extra { (base + count + index).initialize(to: element) }
+        } else {
+            (base + count).initialize(repeating: element, count: extra)
+        }
+        count += extra
+    }
+
+    /// A copy of what is written.
+    var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    func release() {
+        base.deallocate()
     }
 }

@@ -24,11 +24,92 @@ private func tableLines(header: [String], rows: [[String]], width: Int?, rightAl
         // Room for the whole line at once, not regrown as cells go in (issue 14).
         line.reserveCapacity(margin.utf8.count + layout.lineWidth + 8)
         if index == 0 {
-            layout.line(header, index: 0, rightAligned: rightAligned.contains, decorate: { $1 }, into: &line)
+            layout.line([header], 0, index: 0, rightAligned: rightAligned.contains, into: &line)
             return line
         }
-        layout.line(rows[index - 1], index: index, rightAligned: rightAligned.contains, decorate: decorate, into: &line)
+        layout.line(rows, index - 1, index: index, rightAligned: rightAligned.contains, decorate: decorate, decorated: true,
+                    into: &line)
         return decorateRow(index - 1, line)
+    }
+}
+
+/// A table's rows of cells, whichever way they are held: an array of Strings a row, or
+/// `TableCells`' one buffer.
+private protocol TableRows {
+    var count: Int { get }
+    /// The cell's characters, as `characterCount` counts them.
+    func characters(_ row: Int, _ column: Int) -> Int
+    func text(_ row: Int, _ column: Int) -> String
+    /// The cell's text, whole, at the end of `line`.
+    func append<Text: TableText>(_ row: Int, _ column: Int, to line: inout Text)
+}
+
+extension Array: TableRows where Element == [String] {
+    fileprivate func characters(_ row: Int, _ column: Int) -> Int {
+        characterCount(self[row][column])
+    }
+
+    fileprivate func text(_ row: Int, _ column: Int) -> String {
+        self[row][column]
+    }
+
+    fileprivate func append<Text: TableText>(_ row: Int, _ column: Int, to line: inout Text) {
+        line.append(self[row][column])
+    }
+}
+
+/// A table's cells as UTF-8 in one buffer, row by row: no array and no String a row (a
+/// material trace's ~1,000 units, each a row of two Strings made, counted, copied into
+/// the page and freed, issue 14). Laid out and written as `[[String]]` rows are.
+struct TableCells {
+    let columns: Int
+    private var bytes: [UInt8] = []
+    /// Where each cell ends in `bytes`, row by row.
+    private var ends: [Int] = []
+
+    init(columns: Int, bytes capacity: Int = 0) {
+        self.columns = columns
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// The rows written (a row's cells all appended).
+    var count: Int { ends.count / columns }
+
+    /// The next cell.
+    mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+        ends.append(bytes.count)
+    }
+
+    /// The next cell, written straight into the buffer (valid UTF-8).
+    mutating func append(writing write: (inout [UInt8]) -> Void) {
+        write(&bytes)
+        ends.append(bytes.count)
+    }
+
+    fileprivate func range(_ row: Int, _ column: Int) -> Range<Int> {
+        let index = row * columns + column
+        return (index == 0 ? 0 : ends[index - 1])..<ends[index]
+    }
+}
+
+extension TableCells: TableRows {
+    fileprivate func characters(_ row: Int, _ column: Int) -> Int {
+        let range = range(row, column)
+        let plain = bytes.withUnsafeBufferPointer { bytes in
+            !UnsafeBufferPointer(rebasing: bytes[range]).contains { $0 >= 0x80 || $0 == UInt8(ascii: "\r") }
+        }
+        return plain ? range.count : text(row, column).count
+    }
+
+    fileprivate func text(_ row: Int, _ column: Int) -> String {
+        String(decoding: bytes[range(row, column)], as: UTF8.self)
+    }
+
+    fileprivate func append<Text: TableText>(_ row: Int, _ column: Int, to line: inout Text) {
+        let range = range(row, column)
+        bytes.withUnsafeBufferPointer { line.append(UnsafeBufferPointer(rebasing: $0[range])) }
     }
 }
 
@@ -39,14 +120,14 @@ private struct TableLayout {
     let counts: [Int]
     let widths: [Int]
 
-    init(header: [String], rows: [[String]], width: Int?) {
+    init(header: [String], rows: some TableRows, width: Int?) {
         let columns = header.count
         var counts = header.map(characterCount)
         counts.reserveCapacity(columns * (rows.count + 1))
         var widths = counts
-        for row in rows {
+        for row in 0..<rows.count {
             for column in 0..<columns {
-                let count = characterCount(row[column])
+                let count = rows.characters(row, column)
                 counts.append(count)
                 widths[column] = max(widths[column], count)
             }
@@ -58,25 +139,30 @@ private struct TableLayout {
     /// The widths and the spaces between columns.
     var lineWidth: Int { widths.reduce(0, +) + 2 * widths.count }
 
-    /// Row `index`'s line (0: the header) written at the end of `line`.
-    func line<Text: TableText>(_ row: [String], index: Int, rightAligned: (Int) -> Bool, decorate: (Int, String) -> String,
-                               into line: inout Text) {
+    /// Row `index`'s line (0: the header) written at the end of `line`: `rows`' row `row`.
+    /// A cell that fits, when not `decorated`, is copied as it is, without a String.
+    func line<Text: TableText>(_ rows: some TableRows, _ row: Int, index: Int, rightAligned: (Int) -> Bool,
+                               decorate: (Int, String) -> String = { $1 }, decorated: Bool = false, into line: inout Text) {
         let counts = self.counts[(index * widths.count)...]
         // Each piece appended to the line in turn: `blank + shown + "  "` made two Strings a
         // cell on the way (~2,300 cells for a trace reaching 94 lots, issue 14).
-        for column in row.indices {
+        for column in widths.indices {
             let count = counts[counts.startIndex + column]
             let fits = count <= widths[column]
-            let cell = fits ? row[column] : truncated(row[column], to: widths[column])
-            let shown = decorate(column, cell)
-            let last = column == row.count - 1
-            let blank = widths[column] - (fits ? count : cell.count)
+            let last = column == widths.count - 1
+            var blank = widths[column] - count
+            var shown: String?
+            if !fits || decorated {
+                let cell = fits ? rows.text(row, column) : truncated(rows.text(row, column), to: widths[column])
+                if !fits { blank = widths[column] - cell.count }
+                shown = decorated ? decorate(column, cell) : cell
+            }
             if rightAligned(column) {
                 line.appendSpaces(blank)
-                line.append(shown)
+                if let shown { line.append(shown) } else { rows.append(row, column, to: &line) }
                 if !last { line.appendSpaces(2) }
             } else {
-                line.append(shown)
+                if let shown { line.append(shown) } else { rows.append(row, column, to: &line) }
                 if !last { line.appendSpaces(blank + 2) }
             }
         }
@@ -86,10 +172,16 @@ private struct TableLayout {
 /// Where a table's lines are written: a String a line, or a page's one buffer.
 private protocol TableText {
     mutating func append(_ text: String)
+    /// Valid UTF-8.
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>)
     mutating func appendSpaces(_ count: Int)
 }
 
 extension String: TableText {
+    fileprivate mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self += String(decoding: bytes, as: UTF8.self)
+    }
+
     fileprivate mutating func appendSpaces(_ count: Int) {
         self += String(repeating: " ", count: count)
     }
@@ -101,6 +193,10 @@ extension Array: TableText where Element == UInt8 {
         if text.utf8.withContiguousStorageIfAvailable({ append(contentsOf: $0) }) == nil {
             append(contentsOf: text.utf8)
         }
+    }
+
+    fileprivate mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        append(contentsOf: bytes)
     }
 
     fileprivate mutating func appendSpaces(_ count: Int) {
@@ -137,13 +233,26 @@ struct TextPage {
     /// `indentedTable(header:rows:indent:width:rightAligned:)`'s lines.
     mutating func table(header: [String], rows: [[String]], indent: Int = 2, width: Int? = Terminal.width(),
                         rightAligned: [Int] = []) {
+        layOut(header: header, rows: rows, indent: indent, width: width, rightAligned: rightAligned)
+    }
+
+    /// The same lines from cells held in one buffer.
+    mutating func table(header: [String], cells: TableCells, indent: Int = 2, width: Int? = Terminal.width(),
+                        rightAligned: [Int] = []) {
+        layOut(header: header, rows: cells, indent: indent, width: width, rightAligned: rightAligned)
+    }
+
+    private mutating func layOut(header: [String], rows: some TableRows, indent: Int, width: Int?, rightAligned: [Int]) {
         let layout = TableLayout(header: header, rows: rows, width: width.map { max($0 - indent, 1) })
         let newline = UInt8(ascii: "\n")
         for index in 0...rows.count {
             let start = bytes.count
             bytes.appendSpaces(indent)
-            layout.line(index == 0 ? header : rows[index - 1], index: index, rightAligned: rightAligned.contains, decorate: { $1 },
-                        into: &bytes)
+            if index == 0 {
+                layout.line([header], 0, index: 0, rightAligned: rightAligned.contains, into: &bytes)
+            } else {
+                layout.line(rows, index - 1, index: index, rightAligned: rightAligned.contains, into: &bytes)
+            }
             if bytes.withUnsafeBufferPointer({ UnsafeBufferPointer(rebasing: $0[start...]).contains(newline) }) {
                 // A cell's own line break starts an indented line too (rare: a note, a reason);
                 // as `indentedTable` splits its String by Characters, a CRLF (one Character)

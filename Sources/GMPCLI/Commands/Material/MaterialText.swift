@@ -44,14 +44,18 @@ enum MaterialText {
             [names(l.din), l.stage, l.productKind, l.status,
              l.consumed ? "consumed it" : "made from \(l.via ?? "?")"]
         })
-        var units: [[String]] = []
+        // The units' cells written into one buffer, each whereabouts straight from its parts.
+        var units = TableCells(columns: 2, bytes: 64 * lots.reduce(0) { $0 + ($1.whereabouts?.count ?? 0) })
         for lot in lots.indices {
             guard let whereabouts = lots[lot].whereabouts else { continue }
-            for unit in whereabouts.indices { units.append([whereabouts[unit].unit, whereabouts[unit].description]) }
+            for unit in whereabouts.indices {
+                units.append(whereabouts[unit].unit)
+                units.append { whereabouts[unit].appendDescription(to: &$0) }
+            }
         }
-        if !units.isEmpty {
+        if units.count > 0 {
             page.line("units          \(units.count)")
-            page.table(header: ["UNIT", "WHERE"], rows: units)
+            page.table(header: ["UNIT", "WHERE"], cells: units)
         }
     }
 
