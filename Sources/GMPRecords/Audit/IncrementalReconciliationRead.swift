@@ -55,8 +55,12 @@ extension AuditTrail {
     /// columns (name, type, typmod, dropped, generated, the added columns' missing values),
     /// and every type they reach through domains, arrays and composites (output function,
     /// enum labels, casts to json or jsonb).
+    /// `jit` is set off for the rest of the transaction first: the recursive part's estimate
+    /// (≈ 140,000 rows for ≈ 10) passes `jit_above_cost`, and compiling the query cost the
+    /// server ≈ 0.7 s for a query that runs in ≈ 10 ms (issue 18).
     func renderingDigest(_ tables: [AuditedTable]) throws -> [UInt8] {
         let oids = "{" + tables.map { String($0.oid) }.joined(separator: ",") + "}"
+        _ = try connection.execute("SELECT set_config('jit', 'off', true)")
         let server: String = try connection.query("""
             WITH RECURSIVE cols AS (
                 SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, a.attisdropped, a.attgenerated,
@@ -98,12 +102,17 @@ extension AuditTrail {
         return Array(sha256.finalize())
     }
 
-    /// "This row's `xmin` does not precede the checkpoint snapshot's": its low 32 bits
-    /// at or after the xmin's low 32 bits (setting `gmp.incremental_xmin`), modulo 2^32,
-    /// within 2^31, as PostgreSQL compares them. Every tuple written since the snapshot
-    /// is such (the guard keeps them within 2^31); an older one read so is only read.
+    /// "This row's `xmin` does not precede the checkpoint snapshot's": its age (`age(xmin)`,
+    /// this transaction's next id minus it, modulo 2^32, as an int4) at most the age of the
+    /// xmin's low 32 bits (setting `gmp.incremental_xmin`), taken once per statement. Every
+    /// tuple written since the snapshot is such (the guard keeps them within 2^31 of it; were
+    /// the xmin's age past 2^31, every row would count as written since); an older one read
+    /// so is only read. `age` is a subtraction where the text round trip of the xid
+    /// (`xmin::text::int8`) and a setting's lookup per row cost the server ~0.1 s per
+    /// million rows (issue 18).
     static let writtenSince: SQLQuery = """
-        ((((t.xmin::text::int8 - pg_catalog.current_setting('gmp.incremental_xmin')::int8) & 4294967295) < 2147483648))
+        (pg_catalog.age(t.xmin) <= (SELECT CASE WHEN d.d >= 0 THEN d.d ELSE 2147483647 END
+                                    FROM pg_catalog.age(pg_catalog.current_setting('gmp.incremental_xmin')::xid) AS d(d)))
         """
 
     /// The keys the events after the checkpoint and the pending ones file images under:
@@ -135,9 +144,14 @@ extension AuditTrail {
         return plan.touchedCount <= base.maximumTouchedKeys ? plan : nil
     }
 
-    /// Sets `gmp.incremental_xmin` (``writtenSince``) for this transaction.
+    /// Sets `gmp.incremental_xmin` (``writtenSince``) for this transaction, and `jit` off:
+    /// at 10,000,000 rows the scans' estimates pass `jit_above_cost`, and compiling costs
+    /// more than the scans' expressions save.
     func setIncrementalXmin(_ base: IncrementalBase) throws {
-        _ = try connection.execute("SELECT set_config('gmp.incremental_xmin', \(String(base.snapshot.xmin & 0xFFFF_FFFF)), true)")
+        _ = try connection.execute("""
+            SELECT set_config('gmp.incremental_xmin', \(String(base.snapshot.xmin & 0xFFFF_FFFF)), true),
+                   set_config('jit', 'off', true)
+            """)
     }
 
     /// `plan` with the keys of the rows written since the checkpoint's snapshot touched
@@ -224,7 +238,11 @@ extension AuditTrail {
         return reconciliation
     }
 
-    /// Every row under a key `plan` touched, in this snapshot: one COPY per table.
+    /// Every row under a key `plan` touched, in this snapshot: one COPY per table. The rows
+    /// are those whose key renders as a touched key (`to_jsonb(key) #>> '{}'`); for an
+    /// integer or text key column they are first looked up by the key's value, by its index
+    /// where it has one (``touchedKeysByValue(_:type:)``), and that test only rechecks them:
+    /// rendering every row's key cost the server ≈ 1.5 s per million rows (issue 18).
     func readTouchedRows(_ plan: IncrementalReconciliation, tables: [AuditedTable],
                          progress: (VerificationProgress) -> Void = { _ in }, _ body: (TouchedRow) -> Void) throws {
         var rows = 0
@@ -232,14 +250,24 @@ extension AuditTrail {
             guard let keys = plan.touched[table.table.name], !keys.isEmpty else { continue }
             progress(.rows(rows, table: table.table.name))
             let (schema, relation, key) = try Self.identifiers(table)
-            let listed = keys.compactMap { $0 }.map(JSONStringEscape.quoted).joined(separator: ",")
-            _ = try connection.execute("SELECT set_config('gmp.touched_keys', \("[" + listed + "]"), true)")
+            let listed = keys.compactMap { $0 }
+            let type: Int64? = try connection.query("""
+                SELECT set_config('gmp.touched_keys', \(Self.jsonArray(listed)), true),
+                       (SELECT a.atttypid::int8 FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = \(table.oid)::oid AND a.attname = \(table.table.keyColumn) AND NOT a.attisdropped) AS type
+                """)[0].decode("type")
+            let byValue = try touchedKeysByValue(listed, type: type)
             var statement: SQLQuery = "COPY (SELECT pg_catalog.to_jsonb(t.*), CASE WHEN "
             statement.append(Self.writtenSince)
+            statement.append(" THEN 1 ELSE 0 END::int4 FROM ONLY \(identifier: schema).\(identifier: relation) AS t WHERE (")
+            if let byValue {
+                statement.append("t.\(identifier: key) IN (SELECT ")
+                statement.append(byValue)
+                statement.append(") AND ")
+            }
             statement.append("""
-                 THEN 1 ELSE 0 END::int4 FROM ONLY \(identifier: schema).\(identifier: relation) AS t
-                WHERE (pg_catalog.to_jsonb(t.\(identifier: key)) #>> '{}') IN
-                      (SELECT pg_catalog.jsonb_array_elements_text(pg_catalog.current_setting('gmp.touched_keys')::jsonb))
+                (pg_catalog.to_jsonb(t.\(identifier: key)) #>> '{}') IN
+                      (SELECT pg_catalog.jsonb_array_elements_text(pg_catalog.current_setting('gmp.touched_keys')::jsonb)))
                 """)
             if keys.contains(nil) { statement.append(" OR t.\(identifier: key) IS NULL") }
             statement.append(") TO STDOUT (FORMAT binary)")
@@ -254,5 +282,27 @@ extension AuditTrail {
             }
             try decoder.finish()
         }
+    }
+
+    /// The touched keys as values of the key column's type, for a lookup by its index: a
+    /// select list over the setting `gmp.touched_ints` (set here: the keys that are an
+    /// integer as `to_jsonb` prints one, the others match no row of an integer column) or
+    /// `gmp.touched_keys` (a text column's key prints as itself). Nil for other types.
+    private func touchedKeysByValue(_ keys: [String], type: Int64?) throws -> SQLQuery? {
+        switch type {
+        case 20?, 21?, 23?: // int8, int2, int4: compared as int8 (the btree family spans them)
+            let integers = keys.filter { key in Int64(key).map { String($0) == key } ?? false }
+            _ = try connection.execute("SELECT set_config('gmp.touched_ints', \(Self.jsonArray(integers)), true)")
+            return "x::int8 FROM pg_catalog.jsonb_array_elements_text(pg_catalog.current_setting('gmp.touched_ints')::jsonb) AS x"
+        case 25?: // text
+            return "pg_catalog.jsonb_array_elements_text(pg_catalog.current_setting('gmp.touched_keys')::jsonb)"
+        default:
+            return nil
+        }
+    }
+
+    /// `strings` as a JSON array's text.
+    private static func jsonArray(_ strings: [String]) -> String {
+        "[" + strings.map(JSONStringEscape.quoted).joined(separator: ",") + "]"
     }
 }

@@ -20,7 +20,16 @@ enum DecimalText {
             bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10))
             rest /= 10
         } while rest != 0
-        bytes[start...].reverse()
+        // Reversed through the buffer: `bytes[start...].reverse()` went through a slice's
+        // retain and `replaceSubrange` per integer (≈ 3 % of the chain pass's client).
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var (low, high) = (start, buffer.count - 1)
+            while low < high {
+                buffer.swapAt(low, high)
+                low += 1
+                high -= 1
+            }
+        }
     }
 
     /// Appends `value` (0...99) as exactly two digits.
