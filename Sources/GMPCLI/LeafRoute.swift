@@ -18,8 +18,21 @@ enum LeafRoute {
         guard !arguments.contains(where: isForTheFullParser) else { return nil }
         let path = CommandPath(arguments)
         guard path.unknown == nil, !path.words.isEmpty, path.command.configuration.subcommands.isEmpty else { return nil }
-        return parse(path.command, Array(arguments.dropFirst(path.words.count)))
+        let line = Array(arguments.dropFirst(path.words.count))
+        // Compared by identity: a cast to `DirectlyParsed.Type` would scan every
+        // protocol-conformance record of the binary.
+        if let direct = directlyParsed.first(where: { ObjectIdentifier($0) == ObjectIdentifier(path.command) }),
+           let command = direct.parseDirectly(line) {
+            return command
+        }
+        return parse(path.command, line)
     }
+
+    /// The commands whose lines gmp reads itself (`DirectlyParsed`); `DirectParseTests`
+    /// checks that every adopting command is here.
+    static let directlyParsed: [any DirectlyParsed.Type] = [
+        DbStatus.self, LotShow.self, ReleaseCheckCommand.self, TraceMaterial.self, TraceLot.self, AuditVerify.self,
+    ]
 
     private static func parse<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [String]) -> ParsableCommand? {
         try? Leaf<Command>.parse(arguments).command
