@@ -54,7 +54,11 @@ struct DirectArgument: Equatable, Sendable {
 
 /// The options, flags and positional arguments of a `ParsableArguments` type, read the
 /// way swift-argument-parser reads them, for the lines whose reading is certain.
-struct DirectArguments<Value: ParsableArguments>: Sendable {
+///
+/// `Value` is constrained on the methods, not on the type: the runtime instantiates
+/// `DirectArguments<Value>.Part` by its mangled name, and a requirement there would be
+/// checked by a scan of every conformance record (start-up, issue 18).
+struct DirectArguments<Value>: Sendable {
     /// An argument, or a group of them (`@OptionGroup`), with how it sets the value.
     struct Part: Sendable {
         let entries: [DirectArgument]
@@ -64,14 +68,21 @@ struct DirectArguments<Value: ParsableArguments>: Sendable {
     }
 
     let parts: [Part]
+    /// Every option, flag and positional argument, the groups' included, in order.
+    let entries: [DirectArgument]
 
     init(_ parts: [Part]) {
         self.parts = parts
+        // A loop, not `flatMap`: its generic code costs a conformance scan on the first run.
+        var entries: [DirectArgument] = []
+        for part in parts {
+            entries += part.entries
+        }
+        self.entries = entries
     }
+}
 
-    /// Every option, flag and positional argument, the groups' included, in order.
-    var entries: [DirectArgument] { parts.flatMap { $0.entries } }
-
+extension DirectArguments where Value: ParsableArguments {
     /// The value a line gives, or nil when the full parser must decide: a word that is not
     /// exactly one of the spellings (an unknown, grouped or single-dash `=` option, `-`,
     /// a negative number), a flag given a value, an option without a value or whose value
@@ -219,7 +230,7 @@ extension DirectArguments.Part {
 
     /// `@OptionGroup var name: Group`: the group's arguments, its value built and
     /// validated on its own, as the parser decodes an option group.
-    static func group<Group>(_ group: DirectArguments<Group>, set: @escaping @Sendable (inout Value, Group) -> Void) -> Self {
+    static func group<Group: ParsableArguments>(_ group: DirectArguments<Group>, set: @escaping @Sendable (inout Value, Group) -> Void) -> Self {
         .init(entries: group.entries) { value, given in
             guard let built = group.build(given) else { return false }
             set(&value, built)

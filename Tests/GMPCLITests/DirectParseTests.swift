@@ -9,28 +9,9 @@ import Testing
 /// arguments the parser knows, and every line it reads must give the parser's command.
 @Suite("routed lines read without the argument parser (start-up, issue 18)")
 struct DirectParseTests {
-    /// Every command in the tree with the words that name it.
-    private static func commands() -> [(words: [String], type: ParsableCommand.Type)] {
-        var found: [(words: [String], type: ParsableCommand.Type)] = []
-        func walk(_ command: ParsableCommand.Type, words: [String]) {
-            found.append((words, command))
-            for sub in command.configuration.subcommands {
-                walk(sub, words: words + [sub.configuration.commandName!])
-            }
-        }
-        walk(GMP.self, words: [])
-        return found
-    }
-
     /// The commands that read their lines themselves, with their words.
     private static func directCommands() -> [(words: [String], type: any DirectlyParsed.Type)] {
-        commands().compactMap { command in (command.type as? any DirectlyParsed.Type).map { (command.words, $0) } }
-    }
-
-    private static func dumped(_ command: ParsableCommand) -> String {
-        var text = ""
-        dump(command, to: &text)
-        return text
+        LeafRouteTests.commands().compactMap { command in (command.type as? any DirectlyParsed.Type).map { (command.words, $0) } }
     }
 
     /// The command's node in the parser's description of the tree (`--experimental-dump-help`).
@@ -88,6 +69,10 @@ struct DirectParseTests {
         let listed = LeafRoute.directlyParsed.map { ObjectIdentifier($0) }
         #expect(Set(adopting) == Set(listed))
         #expect(listed.count == Set(listed).count)
+        // The leaf route finds them by their `path`: it must be the words that name them.
+        for (words, type) in Self.directCommands() {
+            #expect(type.path == words.joined(separator: " "), "\(type)")
+        }
         for command in [DbStatus.self, LotShow.self, ReleaseCheckCommand.self, TraceMaterial.self, TraceLot.self, AuditVerify.self]
             as [any DirectlyParsed.Type] {
             #expect(listed.contains(ObjectIdentifier(command)), "\(command)")
@@ -156,18 +141,6 @@ struct DirectParseTests {
         return pieces
     }
 
-    /// Deterministic pseudo-random numbers (SplitMix64), so that a failure reproduces.
-    private struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Lines for a command: each piece before a positional, after one and repeated, before
     /// another option; then random sequences of pieces.
     private static func lines(_ pieces: [[String]], seed: UInt64, random count: Int) -> [[String]] {
@@ -175,10 +148,11 @@ struct DirectParseTests {
         for piece in pieces {
             lines += [piece + ["X-1"], ["X-1"] + piece + piece, piece + ["--json"]]
         }
-        var generator = Generator(state: seed)
-        for _ in 0..<count {
-            let length = Int.random(in: 0...5, using: &generator)
-            lines.append((0..<length).flatMap { _ in pieces.randomElement(using: &generator)! })
+        // Mixed deterministically (a multiplicative hash), so that a failure reproduces.
+        for line in 0..<count {
+            let mixed = { (n: Int) in Int(((UInt64(seed) &+ UInt64(n)) &* 0x9E37_79B9_7F4A_7C15) >> 33) }
+            let length = mixed(line * 7) % 6
+            lines.append((0..<length).flatMap { word in pieces[mixed(line * 7 + word + 1) % pieces.count] })
         }
         return lines
     }
@@ -197,32 +171,37 @@ struct DirectParseTests {
     private static func parsers(_ words: [String], _ type: any DirectlyParsed.Type, _ line: [String], full: Bool) -> ParsableCommand? {
         func leaf<C: DirectlyParsed>(_ command: C.Type) -> ParsableCommand? { try? Leaf<C>.parse(line).command }
         let parsed = leaf(type)
-        // Help and version lines never reach the leaf (`LeafRoute`), nor the table.
+        // Help and version lines never reach the leaf (`LeafRoute`), nor the table: the
+        // leaf refuses `-h=1`, which the full parser answers with help.
         if full && !line.contains(where: { ["-h", "--help", "--version"].contains($0) }) {
             let whole = try? GMP.parseAsRoot(words + line)
-            #expect(whole.map(dumped) == parsed.map(dumped), "gmp \(words + line): the leaf and the full parser differ")
+            if let whole, String(describing: Swift.type(of: whole)) == "HelpCommand" { return parsed }
+            #expect(whole.map(LeafRouteTests.dumped) == parsed.map(LeafRouteTests.dumped), "gmp \(words + line): the leaf and the full parser differ")
         }
         return parsed
     }
 
     /// Each line read by the table alone must give the parser's command, or go to it.
-    private static func check(_ words: [String], _ type: any DirectlyParsed.Type, _ lines: [[String]], fullEvery: Int = 1) -> Tally {
+    /// `read`: the table's reading (the command's own unless a test breaks it on purpose).
+    private static func check(_ words: [String], _ type: any DirectlyParsed.Type, _ lines: [[String]], fullEvery: Int = 1,
+                              read: (([String]) -> ParsableCommand?)? = nil) -> Tally {
         var tally = Tally()
         for line in lines {
             let full = parsers(words, type, line, full: tally.lines % fullEvery == 0)
             tally.lines += 1
             if full != nil { tally.parserAccepted += 1 }
-            guard let direct = type.parseDirectly(line) else { continue }
+            guard let direct = read.map({ $0(line) }) ?? type.parseDirectly(line) else { continue }
             tally.direct += 1
             guard let full else {
-                Issue.record("gmp \(words + line): read directly as \(dumped(direct)) but the parser refuses it")
+                Issue.record("gmp \(words + line): read directly as \(LeafRouteTests.dumped(direct)) but the parser refuses it")
                 continue
             }
             #expect(Swift.type(of: direct) == Swift.type(of: full), "\(words + line)")
-            #expect(dumped(direct) == dumped(full), "\(words + line)")
+            #expect(LeafRouteTests.dumped(direct) == LeafRouteTests.dumped(full), "\(words + line)")
             // And through the leaf route, global options first or last.
+            guard read == nil else { continue }
             let routed = LeafRoute.parse(GlobalOptionPlacement.reorder(words + line))
-            #expect(routed.map(dumped) == dumped(full), "\(words + line) through the leaf route")
+            #expect(routed.map(LeafRouteTests.dumped) == LeafRouteTests.dumped(full), "\(words + line) through the leaf route")
         }
         return tally
     }
@@ -241,6 +220,32 @@ struct DirectParseTests {
         // parser accepts are read directly (the rest use forms the table leaves to it).
         #expect(tally.direct * 2 > tally.parserAccepted, "gmp \(words): \(tally)")
         #expect(tally.lines > 500, "gmp \(words): \(tally)")
+    }
+
+    @Test("a table that reads an option differently from the parser is caught: the first value of a repeated one, another property")
+    func lineCheckCanFail() throws {
+        let words = ["db", "status"]
+        let pieces = Self.pieces(try Self.parserArguments(of: words))
+        let lines = Self.lines(pieces, seed: 7, random: 100)
+        let firstWins = DirectArguments<GlobalOptions>.Part(entries: [DirectArgument(names: ["--config"], kind: .option)]) { value, given in
+            value.config = given[given.startIndex].first
+            return true
+        }
+        let swapped = DirectArguments<GlobalOptions>.Part(entries: [DirectArgument(names: ["--config"], kind: .option)]) { value, given in
+            value.config = nil
+            value.user = given[given.startIndex].last
+            return true
+        }
+        for broken in [firstWins, swapped] {
+            var parts = GlobalOptions.directArguments.parts
+            parts[2] = broken  // --config
+            let globals = DirectArguments<GlobalOptions>(parts)
+            let table = DirectArguments<DbStatus>([.group(globals) { $0.options = $1 }])
+            #expect(table.entries == DbStatus.directArguments.entries)
+            withKnownIssue("the broken table reads --config unlike the parser") {
+                _ = Self.check(words, DbStatus.self, lines, fullEvery: 1000, read: { table.parse($0) })
+            }
+        }
     }
 
     @Test("each argument in each spelling and form, with a plain value, is read directly")
@@ -286,7 +291,7 @@ struct DirectParseTests {
         let type = try #require(LeafRoute.directlyParsed.first { ObjectIdentifier($0) == ObjectIdentifier(path.command) })
         let parsed = type.parseDirectly(Array(routed.dropFirst(path.words.count)))
         let direct = try #require(parsed)
-        #expect(Self.dumped(direct) == Self.dumped(try GMP.parseAsRoot(routed)))
+        #expect(LeafRouteTests.dumped(direct) == LeafRouteTests.dumped(try GMP.parseAsRoot(routed)))
     }
 
     @Test("lines the table is not sure of go to the parser, which answers them as before",

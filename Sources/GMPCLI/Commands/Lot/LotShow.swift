@@ -77,3 +77,7 @@ struct LotLabel: GMPCommand {
 extension LotShow: DirectlyParsed {
     static let directArguments = DirectArguments<Self>([.globalOptions, .argument { $0.lot = $1 }])
 }
+
+extension LotLabel: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([.globalOptions, .argument { $0.lot = $1 }])
+}

@@ -216,3 +216,9 @@ extension TraceMaterial: DirectlyParsed {
         .globalOptions, .group(TraceFormat.directArguments) { $0.format = $1 }, .argument { $0.id = $1 },
     ])
 }
+
+extension TraceDonor: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([
+        .globalOptions, .group(TraceFormat.directArguments) { $0.format = $1 }, .argument { $0.donor = $1 },
+    ])
+}
