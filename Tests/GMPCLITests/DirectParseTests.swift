@@ -132,6 +132,10 @@ struct DirectParseTests {
                         pieces.append([name + "=" + value])
                         if !name.hasPrefix("--") { pieces.append([name + value]) }
                     }
+                    // Repeated with different values, in each pair of spellings and forms.
+                    for other in spellings(argument) {
+                        pieces += [[name, "first", other, "last"], [name + "=first", other, "last"]]
+                    }
                 }
             }
         }
@@ -143,10 +147,10 @@ struct DirectParseTests {
 
     /// Lines for a command: each piece before a positional, after one and repeated, before
     /// another option; then random sequences of pieces.
-    private static func lines(_ pieces: [[String]], seed: UInt64, random count: Int) -> [[String]] {
-        var lines: [[String]] = [[], ["X-1"]]
+    private static func lines(_ pieces: [[String]], positionals given: [String], seed: UInt64, random count: Int) -> [[String]] {
+        var lines: [[String]] = [[], given]
         for piece in pieces {
-            lines += [piece + ["X-1"], ["X-1"] + piece + piece, piece + ["--json"]]
+            lines += [piece + given, given + piece + piece, piece + given + ["--json"]]
         }
         // Mixed deterministically (a multiplicative hash), so that a failure reproduces.
         for line in 0..<count {
@@ -213,9 +217,11 @@ struct DirectParseTests {
     func generatedLines(_ command: String) throws {
         let words = command.split(separator: " ").map(String.init)
         let type = try #require(Self.directCommands().first { $0.words == words }?.type)
-        let pieces = Self.pieces(try Self.parserArguments(of: words))
+        let arguments = try Self.parserArguments(of: words)
+        let pieces = Self.pieces(arguments)
         let seed = UInt64(command.unicodeScalars.reduce(0) { $0 &* 31 &+ UInt64($1.value) })
-        let tally = Self.check(words, type, Self.lines(pieces, seed: seed, random: 300), fullEvery: 20)
+        let given = arguments.filter { $0["kind"] as? String == "positional" }.map { _ in "X-1" }
+        let tally = Self.check(words, type, Self.lines(pieces, positionals: given, seed: seed, random: 300), fullEvery: 20)
         // Not a check that passes by sending everything to the parser: most lines the
         // parser accepts are read directly (the rest use forms the table leaves to it).
         #expect(tally.direct * 2 > tally.parserAccepted, "gmp \(words): \(tally)")
@@ -226,7 +232,7 @@ struct DirectParseTests {
     func lineCheckCanFail() throws {
         let words = ["db", "status"]
         let pieces = Self.pieces(try Self.parserArguments(of: words))
-        let lines = Self.lines(pieces, seed: 7, random: 100)
+        let lines = Self.lines(pieces, positionals: [], seed: 7, random: 100)
         let firstWins = DirectArguments<GlobalOptions>.Part(entries: [DirectArgument(names: ["--config"], kind: .option)]) { value, given in
             value.config = given[given.startIndex].first
             return true
