@@ -8,10 +8,11 @@
 enum GlobalOptionPlacement {
     // Arrays, not sets: a handful of words, and no `Set<String>` on every command's path
     // (its first use is a scan of every protocol-conformance record: issue 18).
-    /// Global options that take a value, in their spellings.
-    static let valued = ["-d", "--database", "-U", "--user", "--config", "--color"]
+    /// Global options that take a value, in their spellings (from `GlobalOptions`' table,
+    /// which `DirectParseTests` checks against the parser's definitions).
+    static let valued = GlobalOptions.directArguments.entries.filter { $0.kind == .option }.flatMap { $0.names }
     /// Global flags, in their spellings.
-    static let flags = ["--json", "-q", "--quiet", "-v", "--verbose"]
+    static let flags = GlobalOptions.directArguments.entries.filter { $0.kind == .flag || $0.kind == .count }.flatMap { $0.names }
 
     static func reorder(_ arguments: [String]) -> [String] {
         let index = leadingCount(arguments)

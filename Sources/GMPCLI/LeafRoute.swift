@@ -9,6 +9,11 @@ import ArgumentParser
 /// argument of its own (`LeafRouteTests` checks), so parsing the rest of the line as the
 /// leaf's yields the same command.
 ///
+/// The common read commands (`directlyParsed`) go further: found by their words alone,
+/// they read the line from a table of their own (`DirectlyParsed`), so that a routed line
+/// of theirs never touches the parser, whose first use in a process costs more than the
+/// rest of the command's client work. A line the table is not sure of goes on to the leaf.
+///
 /// Anything else goes to the full parser, which alone knows the tree: help, `--version`,
 /// completion scripts and requests, a group's default subcommand, and every line the leaf
 /// does not accept, so that errors and help name the whole command path as before.
@@ -16,10 +21,31 @@ enum LeafRoute {
     /// The parsed leaf command, or nil when the full parser must decide.
     static func parse(_ arguments: [String]) -> ParsableCommand? {
         guard !arguments.contains(where: isForTheFullParser) else { return nil }
+        // A command that reads its line itself, named by its canonical words (`path`):
+        // no configuration built, no parser (`DirectlyParsed`).
+        for direct in directlyParsed where startsWithWords(of: direct, arguments) {
+            let words = direct.path.split(separator: " ").count
+            if let command = direct.parseDirectly(Array(arguments.dropFirst(words))) { return command }
+            break
+        }
         let path = CommandPath(arguments)
         guard path.unknown == nil, !path.words.isEmpty, path.command.configuration.subcommands.isEmpty else { return nil }
         return parse(path.command, Array(arguments.dropFirst(path.words.count)))
     }
+
+    /// Whether the line begins with the command's words (`lot show`), aliases aside.
+    private static func startsWithWords(of command: any DirectlyParsed.Type, _ arguments: [String]) -> Bool {
+        let words = command.path.split(separator: " ")
+        return arguments.count >= words.count && zip(words, arguments).allSatisfy { $0 == $1 }
+    }
+
+    /// The commands whose lines gmp reads itself (`DirectlyParsed`), found by their words;
+    /// `DirectParseTests` checks that every adopting command is here, and that its `path`
+    /// names it in the tree.
+    static let directlyParsed: [any DirectlyParsed.Type] = [
+        DbStatus.self, LotShow.self, ReleaseCheckCommand.self, TraceMaterial.self, TraceLot.self, AuditVerify.self,
+        TraceDonor.self, MaterialTrace.self, MaterialShow.self, UnitShow.self, ShipShow.self, DonorShow.self, LotLabel.self,
+    ]
 
     private static func parse<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [String]) -> ParsableCommand? {
         try? Leaf<Command>.parse(arguments).command

@@ -8,8 +8,8 @@ import Testing
 /// command the full parser gives, and leave everything else to the full parser.
 @Suite("command lines parsed straight into their leaf command (start-up cost, issue 18)")
 struct LeafRouteTests {
-    /// Every command in the tree with the words that name it.
-    private static func commands() -> [(words: [String], type: ParsableCommand.Type)] {
+    /// Every command in the tree with the words that name it (`DirectParseTests` too).
+    static func commands() -> [(words: [String], type: ParsableCommand.Type)] {
         var found: [(words: [String], type: ParsableCommand.Type)] = []
         func walk(_ command: ParsableCommand.Type, words: [String]) {
             found.append((words, command))
@@ -21,7 +21,8 @@ struct LeafRouteTests {
         return found
     }
 
-    private static func dumped(_ command: ParsableCommand) -> String {
+    /// A command's whole value, wrappers and all, for comparing two parses (`DirectParseTests` too).
+    static func dumped(_ command: ParsableCommand) -> String {
         var text = ""
         dump(command, to: &text)
         return text

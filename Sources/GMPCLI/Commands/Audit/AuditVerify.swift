@@ -185,3 +185,13 @@ struct AuditVerify: GMPCommand {
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
+
+extension AuditVerify: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([
+        .globalOptions,
+        .options("--checkpoint") { $0.checkpointFiles = $1 },
+        .option("--public-key") { $0.publicKey = $1 },
+        .flag("--no-reconcile") { $0.noReconcile = $1 },
+        .flag("--full") { $0.full = $1 },
+    ])
+}

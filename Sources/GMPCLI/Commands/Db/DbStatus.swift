@@ -236,3 +236,7 @@ extension SchemaDocument {
         }
     }
 }
+
+extension DbStatus: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([.globalOptions])
+}

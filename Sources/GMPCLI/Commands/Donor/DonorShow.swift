@@ -75,3 +75,7 @@ enum DonorText {
         return lines
     }
 }
+
+extension DonorShow: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([.globalOptions, .argument { $0.donor = $1 }])
+}

@@ -73,3 +73,11 @@ struct LotLabel: GMPCommand {
         context.output.data(([din.eyeReadable, product, "EXP \(trace.lot.expiresOn)"] + statements).joined(separator: "\n"))
     }
 }
+
+extension LotShow: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([.globalOptions, .argument { $0.lot = $1 }])
+}
+
+extension LotLabel: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([.globalOptions, .argument { $0.lot = $1 }])
+}

@@ -382,3 +382,13 @@ struct MaterialOptions: ParsableArguments {
         try materials.map { text throws(MaterialInputError) in try MaterialUse(parsing: text) }
     }
 }
+
+extension MaterialTrace: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([
+        .globalOptions, .group(TraceFormat.directArguments) { $0.format = $1 }, .argument { $0.id = $1 },
+    ])
+}
+
+extension MaterialShow: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([.globalOptions, .argument { $0.id = $1 }])
+}

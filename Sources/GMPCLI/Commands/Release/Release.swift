@@ -57,3 +57,7 @@ struct ReleaseCheckCommand: GMPCommand {
     }
 }
 
+
+extension ReleaseCheckCommand: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([.globalOptions, .argument { $0.lot = $1 }])
+}

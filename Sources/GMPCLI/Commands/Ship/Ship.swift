@@ -153,3 +153,7 @@ struct ShipShow: GMPCommand {
         context.output.data(ShipText.report(document).joined(separator: "\n"))
     }
 }
+
+extension ShipShow: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([.globalOptions, .argument { $0.shipment = $1 }])
+}

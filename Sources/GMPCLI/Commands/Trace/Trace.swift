@@ -196,3 +196,29 @@ struct TraceLot: GMPCommand {
         context.output.data(lines.joined(separator: "\n"))
     }
 }
+
+extension TraceFormat {
+    /// `--csv`, `--bom`, as `DirectArguments` reads them.
+    static let directArguments = DirectArguments<TraceFormat>([
+        .flag("--csv") { $0.csv = $1 },
+        .flag("--bom") { $0.bom = $1 },
+    ])
+}
+
+extension TraceLot: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([
+        .globalOptions, .group(TraceFormat.directArguments) { $0.format = $1 }, .argument { $0.lot = $1 },
+    ])
+}
+
+extension TraceMaterial: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([
+        .globalOptions, .group(TraceFormat.directArguments) { $0.format = $1 }, .argument { $0.id = $1 },
+    ])
+}
+
+extension TraceDonor: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([
+        .globalOptions, .group(TraceFormat.directArguments) { $0.format = $1 }, .argument { $0.donor = $1 },
+    ])
+}

@@ -58,3 +58,7 @@ enum UnitText {
         [place.unit, place.state, place.holder + (place.pendingTransfer.map { "  (hand-over \($0) pending)" } ?? "")]
     }
 }
+
+extension UnitShow: DirectlyParsed {
+    static let directArguments = DirectArguments<Self>([.globalOptions, .argument { $0.unit = $1 }])
+}
