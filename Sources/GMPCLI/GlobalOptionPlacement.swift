@@ -3,7 +3,8 @@
 ///
 /// swift-argument-parser reads options only after the command they belong to, and
 /// every gmp command declares the global options (`GlobalOptions`). So options that
-/// lead the command line are moved behind the command words; nothing else changes,
+/// lead the command line are moved behind the command words (and before a `--`, which
+/// ends the options); nothing else changes,
 /// and anything unrecognised is left for the parser to report.
 enum GlobalOptionPlacement {
     // Arrays, not sets: a handful of words, and no `Set<String>` on every command's path
@@ -18,7 +19,10 @@ enum GlobalOptionPlacement {
         let index = leadingCount(arguments)
         // Nothing leading, or nothing after it (`gmp --json` alone): leave as typed.
         guard index > 0, index < arguments.count else { return arguments }
-        return Array(arguments[index...]) + arguments[..<index]
+        // Before a `--`, which ends the options: behind it they would be positionals.
+        let rest = arguments[index...]
+        let end = rest.firstIndex(of: "--") ?? rest.endIndex
+        return Array(rest[..<end]) + arguments[..<index] + rest[end...]
     }
 
     /// How many arguments at the start are global options, with their values.

@@ -13,6 +13,9 @@ struct GlobalOptionPlacementTests {
         (["--help"], ["--help"]),
         (["--frobnicate", "db", "status"], ["--frobnicate", "db", "status"]),
         (["-d"], ["-d"]),
+        // `--` ends the options: they go before it, not behind it as positionals.
+        (["--json", "lot", "show", "--", "-LOT"], ["lot", "show", "--json", "--", "-LOT"]),
+        (["-d", "x", "--json", "lot", "show", "A", "--", "--json"], ["lot", "show", "A", "-d", "x", "--json", "--", "--json"]),
     ])
     func reorder(input: [String], expected: [String]) {
         #expect(GlobalOptionPlacement.reorder(input) == expected)
