@@ -12,12 +12,23 @@ extension JSONDocument {
     static func rewritten(_ text: String, end: UInt8? = nil) -> [UInt8]? {
         var text = text
         return text.withUTF8 { bytes in
-            var writer = JSONRewriter(bytes: bytes)
-            defer { writer.release() }
-            guard (try? writer.document()) != nil else { return nil }
-            if let end { writer.out.append(end) }
-            return writer.out.array
+            var copy: [UInt8]?
+            _ = rewrite(bytes, end: end) { copy = Array($0) }
+            return copy
         }
+    }
+
+    /// The same pass over a text's UTF-8 bytes in place (libpq's result: no String made),
+    /// its output handed to `write` in place (no copy of it made): valid only while `write`
+    /// runs. False, with nothing written, when the text is left to the tree.
+    static func rewrite(_ bytes: UnsafeBufferPointer<UInt8>, end: UInt8? = nil,
+                        to write: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        var writer = JSONRewriter(bytes: bytes)
+        defer { writer.release() }
+        guard (try? writer.document()) != nil else { return false }
+        if let end { writer.out.append(end) }
+        write(UnsafeBufferPointer(start: writer.out.base, count: writer.out.count))
+        return true
     }
 }
 

@@ -26,17 +26,18 @@ struct JSONPullReader {
         var text = text
         // `withUTF8` rethrows untyped errors: the outcome is carried out as a Result.
         let result: Result<T, JSONByteScanner.Stop> = text.withUTF8 { bytes in
-            var reader = JSONPullReader(bytes: bytes)
-            do throws(JSONByteScanner.Stop) {
-                let value = try T(reading: &reader)
-                reader.scan.skipSpace()
-                guard reader.scan.at == bytes.count else { throw JSONByteScanner.Stop() }
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
+            Result { () throws(JSONByteScanner.Stop) in try read(bytes: bytes, as: type) }
         }
         return try result.get()
+    }
+
+    /// The whole text, as its UTF-8 bytes, as one `T`, nothing after it but whitespace.
+    static func read<T: JSONPullDecodable>(bytes: UnsafeBufferPointer<UInt8>, as type: T.Type = T.self) throws(JSONByteScanner.Stop) -> T {
+        var reader = JSONPullReader(bytes: bytes)
+        let value = try T(reading: &reader)
+        reader.scan.skipSpace()
+        guard reader.scan.at == bytes.count else { throw JSONByteScanner.Stop() }
+        return value
     }
 
     /// Each member of an object in turn: `read` reads the value of a key it knows and

@@ -216,4 +216,13 @@ extension MaterialDocument.Trace {
             try self.init(jsonText: text)
         }
     }
+
+    /// The same from the text's UTF-8 bytes in place (libpq's result, no String made).
+    public init(documentBytes bytes: UnsafeBufferPointer<UInt8>) throws {
+        if let trace = try? JSONPullReader.read(bytes: bytes, as: Self.self) {
+            self = trace
+        } else {
+            try self.init(jsonText: String(decoding: bytes, as: UTF8.self))
+        }
+    }
 }

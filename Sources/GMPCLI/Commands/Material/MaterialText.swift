@@ -76,7 +76,7 @@ enum MaterialText {
         let connection = try context.connect(startingEmbedded: false)
         let materials = Materials(connection)
         if context.output.json {
-            try context.output.serverDocument(try materials.traceJSON(id))
+            try materials.withTraceJSON(id) { try context.output.serverDocument(bytes: $0) }
             return
         }
         let t = try materials.trace(id)
