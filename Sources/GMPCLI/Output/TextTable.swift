@@ -82,6 +82,12 @@ struct TableCells {
         ends.append(bytes.count)
     }
 
+    /// The next cell from its UTF-8 (valid) where it lies.
+    mutating func append(_ text: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: text)
+        ends.append(bytes.count)
+    }
+
     /// The next cell, written straight into the buffer (valid UTF-8).
     mutating func append(writing write: (inout [UInt8]) -> Void) {
         write(&bytes)

@@ -7,6 +7,9 @@
 /// way (`JSONDecodable`), which gives the same values or throws the tree's error.
 struct JSONPullReader {
     var scan: JSONByteScanner
+    /// Where a material trace's units go as they are read, as their parts' bytes, instead
+    /// of kept as `Whereabouts` (`MaterialDocument.Trace(documentBytes:units:restart:)`).
+    var units: ((TraceDocument.WhereaboutsParts) -> Void)?
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         scan = JSONByteScanner(bytes: bytes)
@@ -34,9 +37,14 @@ struct JSONPullReader {
     /// The whole text, as its UTF-8 bytes, as one `T`, nothing after it but whitespace.
     static func read<T: JSONPullDecodable>(bytes: UnsafeBufferPointer<UInt8>, as type: T.Type = T.self) throws(JSONByteScanner.Stop) -> T {
         var reader = JSONPullReader(bytes: bytes)
+        return try read(&reader, as: type)
+    }
+
+    /// The whole text `reader` is at the start of, as one `T`.
+    static func read<T: JSONPullDecodable>(_ reader: inout JSONPullReader, as type: T.Type = T.self) throws(JSONByteScanner.Stop) -> T {
         let value = try T(reading: &reader)
         reader.scan.skipSpace()
-        guard reader.scan.at == bytes.count else { throw JSONByteScanner.Stop() }
+        guard reader.scan.at == reader.scan.bytes.count else { throw JSONByteScanner.Stop() }
         return value
     }
 
@@ -102,6 +110,40 @@ struct JSONPullReader {
     /// A value that must be there, not null.
     mutating func required<T: JSONPullDecodable>(_ type: T.Type = T.self) throws(JSONByteScanner.Stop) -> T {
         try T(reading: &self)
+    }
+
+    /// A string's text or a number's, as `String(reading:)` reads them, borrowed in place
+    /// (valid while the bytes are); nil for null. A string with an escape stops: its
+    /// decoded text is not in the bytes.
+    mutating func borrowedText() throws(JSONByteScanner.Stop) -> UnsafeBufferPointer<UInt8>? {
+        switch try scan.peek() {
+        case UInt8(ascii: "\""):
+            guard let end = try scan.plainStringEnd() else { throw JSONByteScanner.Stop() }
+            defer { scan.at = end + 1 }
+            return UnsafeBufferPointer(rebasing: scan.bytes[(scan.at + 1)..<end])
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let end = try scan.numberEnd()
+            defer { scan.at = end }
+            return UnsafeBufferPointer(rebasing: scan.bytes[scan.at..<end])
+        case UInt8(ascii: "n"):
+            try scan.literal("null")
+            return nil
+        default:
+            throw JSONByteScanner.Stop()
+        }
+    }
+
+    /// Each element of an array in turn (`read` reads one whole).
+    mutating func elements(_ read: (inout JSONPullReader) throws(JSONByteScanner.Stop) -> Void) throws(JSONByteScanner.Stop) {
+        guard try scan.peek() == UInt8(ascii: "[") else { throw JSONByteScanner.Stop() }
+        scan.at += 1
+        if try scan.peek() == UInt8(ascii: "]") {
+            scan.at += 1
+            return
+        }
+        repeat {
+            try read(&self)
+        } while try more(closing: UInt8(ascii: "]"))
     }
 
     /// The exact text of a number.
@@ -174,15 +216,8 @@ extension Int64: JSONPullDecodable {
 
 extension Array: JSONPullDecodable where Element: JSONPullDecodable {
     init(reading reader: inout JSONPullReader) throws(JSONByteScanner.Stop) {
-        guard try reader.scan.peek() == UInt8(ascii: "[") else { throw JSONByteScanner.Stop() }
-        reader.scan.at += 1
-        self = []
-        if try reader.scan.peek() == UInt8(ascii: "]") {
-            reader.scan.at += 1
-            return
-        }
-        repeat {
-            append(try Element(reading: &reader))
-        } while try reader.more(closing: UInt8(ascii: "]"))
+        var elements: [Element] = []
+        try reader.elements { reader throws(JSONByteScanner.Stop) in elements.append(try Element(reading: &reader)) }
+        self = elements
     }
 }
