@@ -231,6 +231,19 @@ struct JSONPullReaderTests {
         }
     }
 
+    @Test("a key equal to a word: the same bytes, the same length, nothing more")
+    func keyEqualsWord() {
+        let words: [StaticString] = ["", "unit", "units", "uni", "é", "received_at", "state"]
+        let texts = ["", "unit", "units", "uni", "unit ", "Unit", "é", "e", "received_at", "received_as", "eceived_at", "state", "stat"]
+        for text in texts {
+            Array(text.utf8).withUnsafeBufferPointer { bytes in
+                for word in words {
+                    #expect(JSONByteScanner.equal(bytes, word) == (text == word.description), "\(text) \(word)")
+                }
+            }
+        }
+    }
+
     @Test("a key's first eight bytes as a number order keys as their bytes do, shorter first")
     func keyPrefixOrder() {
         let keys = ["", "a", "A", "ab", "abcdefg", "abcdefgh", "abcdefghi", "abcdefgi", "material", "material_lot", "material_id",
