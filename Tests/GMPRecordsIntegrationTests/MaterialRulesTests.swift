@@ -286,6 +286,29 @@ struct MaterialRulesTests {
         }
     }
 
+    @Test("a lot the material reached twice, consumed and through a consumed parent, is listed once with how it was reached, and so are the lots made from it (issue 14: the reach without UNION's repeat check)")
+    func lotReachedTwiceListedOnce() throws {
+        try Site.with { site in
+            let (material, bank, working) = try Self.bankReachedByMaterial(site)
+            try site.site.step(working, "passage")
+            try Self.consume(site, material, step: try Self.lastStep(site, working))
+            for kind in ["harvest", "formulation", "fill", "cryopreservation"] { try site.site.step(working, kind) }
+            let product = try site.site.createLot(parent: working, stage: "drug_product")
+
+            let text: String = try site.site.qaSession.query(
+                "SELECT gmp.trace_material_json(\(material))::text AS t")[0].decode("t")
+            let lots = try #require(try DonorAndLotRulesTests.object(text)["lots"] as? [[String: Any]])
+            #expect(lots.compactMap { $0["din"] as? String } == [bank, working, product].sorted(), "\(lots)")
+            let how = Dictionary(uniqueKeysWithValues: lots.map {
+                ($0["din"] as? String ?? "", "\($0["consumed"] as? Bool ?? false) \($0["via"] as? String ?? "-")")
+            })
+            #expect(how == [bank: "true -", working: "true \(bank)", product: "false \(working)"], "\(how)")
+            let jsonb: Bool = try site.site.qaSession.query(
+                "SELECT gmp.trace_material(\(material)) = gmp.trace_material_json(\(material))::jsonb AS same")[0].decode("same")
+            #expect(jsonb)
+        }
+    }
+
     // MARK: - Material lots
 
     @Test("a material lot moves forward only, with QA's signed disposition; it is never edited or deleted")
