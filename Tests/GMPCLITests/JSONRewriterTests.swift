@@ -70,4 +70,20 @@ struct JSONRewriterTests {
             _ = try JSONDocument(parsing: leftToTheTree).text
         }
     }
+
+    @Test("runs of the same DIN under lot keys and of the same instant, interleaved and broken, in every shape: the tree's bytes")
+    func repeatedLotsAndInstants() throws {
+        let lots = ["G123426030001", "G123426030001", "G123426030002", "G12342603000X", "G12342603000X", "G123426030001"]
+        let instants = ["2026-02-15T15:55:00+00:00", "2026-02-15T15:55:00+00:00", "2026-02-15 15:55:00+00",
+                        "2026-02-15T15:55:00+00:00", "2026-02-15T16:20:00.5+01:00", "2026-02-15T16:20:00.5+01:00"]
+        var members: [String] = []
+        for (index, (lot, instant)) in zip(lots, instants).enumerated() {
+            members.append(#"{"lot": "\#(lot)", "used_at": "\#(instant)", "din": "\#(lot)", "parent": "\#(lots[(index + 1) % lots.count])"}"#)
+            members.append(#"{"lots": ["\#(lot)", "\#(lot)"], "at": "\#(instant)", "lot": "\#(instant)"}"#)
+        }
+        for text in ["[" + members.joined(separator: ", ") + "]", "[" + members.reversed().joined(separator: ", ") + "]"] {
+            let rewritten = try #require(JSONDocument.rewritten(text, end: UInt8(ascii: "\n")), "\(text)")
+            #expect(rewritten == (try Self.viaTree(text)), "\(text)")
+        }
+    }
 }

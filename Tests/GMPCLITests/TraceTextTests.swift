@@ -62,6 +62,22 @@ struct TraceTextTests {
         #expect(returned.description == "returned to stock, held by Hôpital A")
     }
 
+    @Test("a cell is plain (its bytes its characters) as byte by byte: a non-ASCII byte or a CR at every offset of cells of 0–24 bytes")
+    func plainCellsWordAtATime() {
+        for length in 0...24 {
+            let base = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+            for odd: UInt8 in [0x0D, 0x80, 0xC3, 0xFF, 0x0C, 0x0E, 0x8D, 0x7F, 0x0A] {
+                for place in 0..<max(length, 1) where length > 0 {
+                    var cell = base
+                    cell[place] = odd
+                    let plain = !cell.contains { $0 >= 0x80 || $0 == 0x0D }
+                    #expect(cell.withUnsafeBufferPointer(TableCells.isPlain) == plain, "\(length) \(place) \(odd)")
+                }
+            }
+            #expect(base.withUnsafeBufferPointer(TableCells.isPlain))
+        }
+    }
+
     @Test("a page's table from cells in one buffer is the same as from rows of Strings: widths, indents, line breaks, CRLF, accents, cut and right-aligned cells")
     func cellsTableIsRowsTable() {
         let header = ["UNIT", "QTY", "WHERE"]
@@ -71,7 +87,13 @@ struct TraceTextTests {
         var cells = TableCells(columns: 3)
         for row in rows {
             for (column, cell) in row.enumerated() {
-                if column == 2 { cells.append { $0.append(contentsOf: cell.utf8) } } else { cells.append(cell) }
+                if column == 2 {
+                    cells.append { $0.append(contentsOf: cell.utf8) }
+                } else if column == 1 {
+                    Array(cell.utf8).withUnsafeBufferPointer { cells.append($0) }
+                } else {
+                    cells.append(cell)
+                }
             }
         }
         #expect(cells.count == rows.count)

@@ -1,4 +1,4 @@
-import GMPRules
+@testable import GMPRules
 import Testing
 
 /// The error `body` throws, or nil (recording an issue) if it throws none.
@@ -49,6 +49,31 @@ struct DonationIdentificationNumberTests {
         let din = try DIN(stored: Self.body)
         #expect(din.eyeReadable == "G1234 26 000001 4")
         #expect(din.description == din.eyeReadable)
+    }
+
+    @Test("eye-readable from the stored bytes: facility, padded year and sequence, check character, for FINs of letters and digits")
+    func eyeReadableParts() throws {
+        for fin in ["G1234", "A9999", "1ZZZZ", "W0000", "NP0Q9"] {
+            for (year, sequence) in [(0, 1), (6, 42), (26, 999_999), (99, 100_000), (9, 7_654)] {
+                let din = try DIN(facility: FacilityIdentificationNumber(fin), year: year, sequence: sequence)
+                let padded = (year < 10 ? "0" : "") + String(year) + " " + String(repeating: "0", count: 6 - String(sequence).count)
+                    + String(sequence)
+                #expect(din.eyeReadable == fin + " " + padded + " " + String(din.checkCharacter))
+                #expect(try DIN(stored: din.value).eyeReadable == din.eyeReadable)
+            }
+        }
+    }
+
+    @Test("a FIN's five characters checked on its bytes as character by character: every refusal still named")
+    func facilityBytes() {
+        for fin in ["G1234", "A0000", "1ZZZZ", "Z9A8B", "N1P2Q"] { #expect(FacilityIdentificationNumber.problem(in: fin) == nil, "\(fin)") }
+        for text in ["G123", "G12345", "", "O1234", "G12O4", "0G123", "g1234", "G123a", "G12-4", "G12 4", "É1234", "G123\r",
+                     "G12\r\n", "G1\u{301}23", "Ｇ1234"] {
+            #expect(FacilityIdentificationNumber.problem(in: text) != nil, "\(text)")
+            #expect(throws: IdentifierError.self) { try FacilityIdentificationNumber(text) }
+        }
+        #expect(FacilityIdentificationNumber.problem(in: "G12O4") == "the letter O is never used in a FIN (it reads as zero)")
+        #expect(FacilityIdentificationNumber.problem(in: "0G123") == "the first character cannot be 0")
     }
 
     @Test("eye-readable and stored forms round-trip", arguments: [

@@ -107,6 +107,67 @@ struct JSONPullReaderTests {
         #expect(throws: Never.self) { try MaterialDocument.Trace(documentText: twice) }
     }
 
+    /// Each unit as the text form writes it (unit, line), read with its whereabouts kept.
+    static func keptUnits(_ trace: MaterialDocument.Trace) -> [[String]] {
+        trace.lots.flatMap { $0.whereabouts ?? [] }.map { [$0.unit, $0.description] }
+    }
+
+    /// The trace read from its bytes with its units handed on as parts: the trace, the
+    /// units handed (after the last restart), and how many restarts.
+    static func handedUnits(_ text: String) throws -> (MaterialDocument.Trace, [[String]], Int) {
+        var units: [[String]] = []
+        var restarts = 0
+        var text = text
+        let trace = try text.withUTF8 { bytes in
+            try MaterialDocument.Trace(documentBytes: bytes, units: { unit in
+                var line: [UInt8] = []
+                unit.appendDescription(to: &line)
+                units.append([String(decoding: unit.unit, as: UTF8.self), String(decoding: line, as: UTF8.self)])
+            }, restart: {
+                units = []
+                restarts += 1
+            })
+        }
+        return (trace, units, restarts)
+    }
+
+    @Test("units handed on as their parts' bytes: the same units and lines as kept, in place without escapes, again from the first after a restart where there are")
+    func unitsHandedAsParts() throws {
+        // Escapes in a unit's parts: read again (the Strings' way), handed again from the first.
+        let escaped = Self.trace
+        let plain = escaped.replacing(#""H\u00f4pital \"Saint\" \\ Jean\u0001\t""#, with: #""Hôpital Saint Jean""#)
+            .replacing(#""SITE-A \u203a LN2-01 › 日本""#, with: #""SITE-A › LN2-01 › 日本""#)
+        let stored = #""unit": "U-3", "state": "stored", "location": "SITE-A › LN2-01 › 日本", "position": "A1""#
+        for (text, restarts) in [(escaped, 1), (plain, 0),
+                                 (plain.replacing(stored, with: #""unit": 3, "state": "stored", "container": 7, "since": 1.5"#), 0),
+                                 (plain.replacing(stored, with: #""unit": "U-3", "state": "stored", "position": null"#), 0),
+                                 (plain.replacing(#""unit": "U-2""#, with: #""unit": "U-2", "unit": "U-9""#), 1)] {
+            let kept = try Self.viaTree(text)
+            let (trace, units, restarted) = try Self.handedUnits(text)
+            #expect(units == Self.keptUnits(kept), "\(text)")
+            #expect(restarted == restarts, "\(text)")
+            #expect(units.count == 3)
+            #expect(trace.material == kept.material && trace.consumptions == kept.consumptions && trace.lots.count == kept.lots.count)
+            #expect(trace.lots.map(\.din) == kept.lots.map(\.din))
+        }
+        #expect(try Self.handedUnits(plain).1[1] == ["U-2", "delivered to Hôpital Saint Jean (shipment SHP-1, received 2026-12-04T19:33:56Z)"])
+        #expect(try Self.handedUnits(escaped).1[1][1].hasPrefix("delivered to Hôpital \"Saint\" \\ Jean\u{1}\t (shipment SHP-1"))
+        // What stops both readers is the tree's error.
+        for text in [String(plain.dropLast()), plain.replacing(#""state": "in_hand", "#, with: "")] {
+            #expect(throws: (any Error).self, "\(text)") { try Self.handedUnits(text) }
+            #expect(throws: (any Error).self, "\(text)") { try Self.viaTree(text) }
+        }
+        // A unit's parts borrowed from its Strings write what its Strings do.
+        for lot in try Self.viaTree(escaped).lots {
+            for unit in lot.whereabouts ?? [] {
+                var line: [UInt8] = []
+                unit.withParts { $0.appendDescription(to: &line) }
+                #expect(String(decoding: line, as: UTF8.self) == unit.description)
+                #expect(unit.withParts { String(decoding: $0.unit, as: UTF8.self) } == unit.unit)
+            }
+        }
+    }
+
     @Test("the scanner skips any value as strictly as the tree parses it")
     func skipsValues() {
         for (text, valid) in [("{}", true), (#"{"a": [1, -0.5e+2, true, false, null, "\u00e9\"", {}, []]}"#, true), ("[1,]", false),
@@ -166,6 +227,19 @@ struct JSONPullReaderTests {
                 let isStop = value == 0x22 || value == 0x5C || value < 0x20
                 #expect((flags != 0) == isStop, "\(place) \(value)")
                 if isStop { #expect(flags.trailingZeroBitCount >> 3 == place) }
+            }
+        }
+    }
+
+    @Test("a key equal to a word: the same bytes, the same length, nothing more")
+    func keyEqualsWord() {
+        let words: [StaticString] = ["", "unit", "units", "uni", "é", "received_at", "state"]
+        let texts = ["", "unit", "units", "uni", "unit ", "Unit", "é", "e", "received_at", "received_as", "eceived_at", "state", "stat"]
+        for text in texts {
+            Array(text.utf8).withUnsafeBufferPointer { bytes in
+                for word in words {
+                    #expect(JSONByteScanner.equal(bytes, word) == (text == word.description), "\(text) \(word)")
+                }
             }
         }
     }

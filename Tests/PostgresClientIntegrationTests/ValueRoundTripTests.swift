@@ -101,6 +101,36 @@ struct ValueRoundTripTests {
         }
     }
 
+    @Test("a value's bytes borrowed in place: NULL apart from empty, non-ASCII and long text exact, the row keeping its result")
+    func borrowedBytes() throws {
+        try TestServer.withDatabase { database in
+            let connection = try TestServer.connect(database)
+            let accents = "µg/mL 微 \"q\" \\ \u{1F9EA}"
+            let long = String(repeating: "0123456789abcdéf", count: 10_000)
+            // The row alone keeps the result (and its bytes): the query's value is gone.
+            let row = try connection.query("""
+                SELECT NULL::text AS n, ''::text AS e, \(accents)::text AS a, \(long)::text AS l, 42::int AS i,
+                       '{"b": [1, 2]}'::jsonb AS j
+                """)[0]
+            func bytes(_ column: String) throws -> [UInt8]? {
+                try row.withUnsafeBytes(column) { $0.map { Array($0) } }
+            }
+            #expect(try bytes("n") == nil)
+            #expect(try bytes("e") == [])
+            #expect(try bytes("a") == Array(accents.utf8))
+            #expect(try bytes("l") == Array(long.utf8))
+            #expect(try bytes("i") == Array("42".utf8))
+            #expect(try bytes("j") == Array(#"{"b": [1, 2]}"#.utf8))
+            // The same text `decode` reads, with a null and an empty one told apart.
+            #expect(try row.withUnsafeBytes("e") { $0 != nil && $0!.isEmpty })
+            #expect(try row.withUnsafeBytes("a") { String(decoding: $0!, as: UTF8.self) } == row.decode("a", as: String.self))
+            #expect { try row.withUnsafeBytes("missing") { _ in 0 } } throws: { ($0 as? ClientError)?.kind == .decoding }
+            // An error thrown by the body comes out as it is.
+            struct Thrown: Error {}
+            #expect(throws: Thrown.self) { try row.withUnsafeBytes("a") { _ in throw Thrown() } }
+        }
+    }
+
     @Test("an unknown column name is a decoding error naming the columns")
     func unknownColumn() throws {
         try TestServer.withDatabase { database in

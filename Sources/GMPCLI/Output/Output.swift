@@ -47,10 +47,17 @@ struct Output {
     /// A JSON document written elsewhere (the server's jsonb), to stdout in gmp's one
     /// shape; written only with `--json`.
     func serverDocument(_ text: String) throws {
+        var text = text
+        try text.withUTF8 { try serverDocument(bytes: $0) }
+    }
+
+    /// The same from the text's UTF-8 bytes where they lie (libpq's result, issue 14).
+    func serverDocument(bytes: UnsafeBufferPointer<UInt8>) throws {
         guard json else { return }
         // Straight from the bytes; the tree only for what that pass leaves to it (issue 14).
         let end = UInt8(ascii: "\n")
-        StandardStream.output.write(try JSONDocument.rewritten(text, end: end) ?? JSONDocument(parsing: text).bytes(end: end))
+        if JSONDocument.rewrite(bytes, end: end, to: StandardStream.output.write) { return }
+        StandardStream.output.write(try JSONDocument(parsing: String(decoding: bytes, as: UTF8.self)).bytes(end: end))
     }
 
     /// A `show` command's answer: with `--json` the server's document, otherwise the lines

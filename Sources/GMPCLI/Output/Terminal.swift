@@ -98,7 +98,8 @@ enum StandardStream: Int32 {
         bytes.withUnsafeBufferPointer { write($0) }
     }
 
-    private func write(_ buffer: UnsafeBufferPointer<UInt8>) {
+    /// UTF-8 written as it is, from wherever it lies.
+    func write(_ buffer: UnsafeBufferPointer<UInt8>) {
         var offset = 0
         while offset < buffer.count {
             let written = Glibc.write(rawValue, buffer.baseAddress! + offset, buffer.count - offset)

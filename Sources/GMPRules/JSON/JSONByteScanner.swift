@@ -147,9 +147,19 @@ public struct JSONByteScanner {
     }
 
     /// Whether `bytes` are `word`'s.
-    @inlinable public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
-        bytes.count == word.utf8CodeUnitCount
-            && order(bytes, UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)) == 0
+    /// Byte by byte in place, out at the first that differs (most keys a reader's switch
+    /// tries differ in their first): not through `order`, a call a comparison (~0.25 M
+    /// instructions of the median material trace's text form, issue 14).
+    @inlinable @inline(__always) public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard bytes.count == count else { return false }
+        let start = word.utf8Start
+        var index = 0
+        while index < count {
+            if bytes[index] != start[index] { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Past one whole value of any kind, read as strictly as the tree reads it.

@@ -7,6 +7,9 @@
 /// way (`JSONDecodable`), which gives the same values or throws the tree's error.
 struct JSONPullReader {
     var scan: JSONByteScanner
+    /// Where a material trace's units go as they are read, as their parts' bytes, instead
+    /// of kept as `Whereabouts` (`MaterialDocument.Trace(documentBytes:units:restart:)`).
+    var units: ((TraceDocument.WhereaboutsParts) -> Void)?
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         scan = JSONByteScanner(bytes: bytes)
@@ -26,17 +29,23 @@ struct JSONPullReader {
         var text = text
         // `withUTF8` rethrows untyped errors: the outcome is carried out as a Result.
         let result: Result<T, JSONByteScanner.Stop> = text.withUTF8 { bytes in
-            var reader = JSONPullReader(bytes: bytes)
-            do throws(JSONByteScanner.Stop) {
-                let value = try T(reading: &reader)
-                reader.scan.skipSpace()
-                guard reader.scan.at == bytes.count else { throw JSONByteScanner.Stop() }
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
+            Result { () throws(JSONByteScanner.Stop) in try read(bytes: bytes, as: type) }
         }
         return try result.get()
+    }
+
+    /// The whole text, as its UTF-8 bytes, as one `T`, nothing after it but whitespace.
+    static func read<T: JSONPullDecodable>(bytes: UnsafeBufferPointer<UInt8>, as type: T.Type = T.self) throws(JSONByteScanner.Stop) -> T {
+        var reader = JSONPullReader(bytes: bytes)
+        return try read(&reader, as: type)
+    }
+
+    /// The whole text `reader` is at the start of, as one `T`.
+    static func read<T: JSONPullDecodable>(_ reader: inout JSONPullReader, as type: T.Type = T.self) throws(JSONByteScanner.Stop) -> T {
+        let value = try T(reading: &reader)
+        reader.scan.skipSpace()
+        guard reader.scan.at == reader.scan.bytes.count else { throw JSONByteScanner.Stop() }
+        return value
     }
 
     /// Each member of an object in turn: `read` reads the value of a key it knows and
@@ -101,6 +110,40 @@ struct JSONPullReader {
     /// A value that must be there, not null.
     mutating func required<T: JSONPullDecodable>(_ type: T.Type = T.self) throws(JSONByteScanner.Stop) -> T {
         try T(reading: &self)
+    }
+
+    /// A string's text or a number's, as `String(reading:)` reads them, borrowed in place
+    /// (valid while the bytes are); nil for null. A string with an escape stops: its
+    /// decoded text is not in the bytes.
+    mutating func borrowedText() throws(JSONByteScanner.Stop) -> UnsafeBufferPointer<UInt8>? {
+        switch try scan.peek() {
+        case UInt8(ascii: "\""):
+            guard let end = try scan.plainStringEnd() else { throw JSONByteScanner.Stop() }
+            defer { scan.at = end + 1 }
+            return UnsafeBufferPointer(rebasing: scan.bytes[(scan.at + 1)..<end])
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let end = try scan.numberEnd()
+            defer { scan.at = end }
+            return UnsafeBufferPointer(rebasing: scan.bytes[scan.at..<end])
+        case UInt8(ascii: "n"):
+            try scan.literal("null")
+            return nil
+        default:
+            throw JSONByteScanner.Stop()
+        }
+    }
+
+    /// Each element of an array in turn (`read` reads one whole).
+    mutating func elements(_ read: (inout JSONPullReader) throws(JSONByteScanner.Stop) -> Void) throws(JSONByteScanner.Stop) {
+        guard try scan.peek() == UInt8(ascii: "[") else { throw JSONByteScanner.Stop() }
+        scan.at += 1
+        if try scan.peek() == UInt8(ascii: "]") {
+            scan.at += 1
+            return
+        }
+        repeat {
+            try read(&self)
+        } while try more(closing: UInt8(ascii: "]"))
     }
 
     /// The exact text of a number.
@@ -173,15 +216,8 @@ extension Int64: JSONPullDecodable {
 
 extension Array: JSONPullDecodable where Element: JSONPullDecodable {
     init(reading reader: inout JSONPullReader) throws(JSONByteScanner.Stop) {
-        guard try reader.scan.peek() == UInt8(ascii: "[") else { throw JSONByteScanner.Stop() }
-        reader.scan.at += 1
-        self = []
-        if try reader.scan.peek() == UInt8(ascii: "]") {
-            reader.scan.at += 1
-            return
-        }
-        repeat {
-            append(try Element(reading: &reader))
-        } while try reader.more(closing: UInt8(ascii: "]"))
+        var elements: [Element] = []
+        try reader.elements { reader throws(JSONByteScanner.Stop) in elements.append(try Element(reading: &reader)) }
+        self = elements
     }
 }

@@ -190,7 +190,18 @@ extension MaterialDocument.ReachedLot: JSONPullDecodable {
             case "status": status = try reader.optional(); return 4
             case "via": via = try reader.optional(); return 5
             case "consumed": consumed = try reader.optional(); return 6
-            case "whereabouts": whereabouts = try reader.optional(); return 7
+            case "whereabouts":
+                if let units = reader.units {
+                    // Handed on as they are read, not kept.
+                    if try reader.scan.peek() == UInt8(ascii: "n") {
+                        try reader.scan.literal("null")
+                    } else {
+                        try reader.elements { reader throws(JSONByteScanner.Stop) in units(try .read(&reader)) }
+                    }
+                } else {
+                    whereabouts = try reader.optional()
+                }
+                return 7
             default: return nil
             }
         }
@@ -214,6 +225,38 @@ extension MaterialDocument.Trace {
             self = trace
         } else {
             try self.init(jsonText: text)
+        }
+    }
+
+    /// The trace from its text's UTF-8 bytes in place, each unit's whereabouts handed to
+    /// `unit`, in the document's order, as its parts borrowed from the bytes instead of kept:
+    /// the reached lots' `whereabouts` are not to be read then. The material trace's text
+    /// form (issue 14). Where the bytes are read again the tree's way (an escape, say),
+    /// `restart` is called first and the units are handed again from the first.
+    public init(documentBytes bytes: UnsafeBufferPointer<UInt8>, units unit: (TraceDocument.WhereaboutsParts) -> Void,
+                restart: () -> Void) throws {
+        let read: Result<Self, JSONByteScanner.Stop> = withoutActuallyEscaping(unit) { unit in
+            var reader = JSONPullReader(bytes: bytes)
+            reader.units = unit
+            return Result { () throws(JSONByteScanner.Stop) in try JSONPullReader.read(&reader, as: Self.self) }
+        }
+        if case .success(let trace) = read {
+            self = trace
+            return
+        }
+        restart()
+        self = try Self(documentBytes: bytes)
+        for lot in lots {
+            for whereabouts in lot.whereabouts ?? [] { whereabouts.withParts(unit) }
+        }
+    }
+
+    /// The same from the text's UTF-8 bytes in place (libpq's result, no String made).
+    public init(documentBytes bytes: UnsafeBufferPointer<UInt8>) throws {
+        if let trace = try? JSONPullReader.read(bytes: bytes, as: Self.self) {
+            self = trace
+        } else {
+            try self.init(jsonText: String(decoding: bytes, as: UTF8.self))
         }
     }
 }

@@ -50,3 +50,64 @@ extension TraceDocument.Whereabouts: JSONPullDecodable {
                   receivedAt: receivedAt)
     }
 }
+
+extension TraceDocument.WhereaboutsParts {
+    /// One unit's whereabouts read in place: `Whereabouts`' keys and rules (`unit` and
+    /// `state` required, the parts a line does not show still read), each part borrowed
+    /// from the bytes; a string with an escape stops.
+    static func read(_ reader: inout JSONPullReader) throws(JSONByteScanner.Stop) -> Self {
+        var unit: UnsafeBufferPointer<UInt8>?
+        var state: UnsafeBufferPointer<UInt8>?
+        var location: UnsafeBufferPointer<UInt8>?
+        var position: UnsafeBufferPointer<UInt8>?
+        var device: UnsafeBufferPointer<UInt8>?
+        var person: UnsafeBufferPointer<UInt8>?
+        var party: UnsafeBufferPointer<UInt8>?
+        var shipment: UnsafeBufferPointer<UInt8>?
+        var consignee: UnsafeBufferPointer<UInt8>?
+        var receivedAt: UnsafeBufferPointer<UInt8>?
+        try reader.members { reader, key throws(JSONByteScanner.Stop) in
+            switch key {
+            case "unit": unit = try reader.borrowedText(); return 0
+            case "division": _ = try reader.optional(Int.self); return 1
+            case "container": _ = try reader.borrowedText(); return 2
+            case "state": state = try reader.borrowedText(); return 3
+            case "since": _ = try reader.borrowedText(); return 4
+            case "location": location = try reader.borrowedText(); return 5
+            case "position": position = try reader.borrowedText(); return 6
+            case "device": device = try reader.borrowedText(); return 7
+            case "person": person = try reader.borrowedText(); return 8
+            case "party": party = try reader.borrowedText(); return 9
+            case "shipment": shipment = try reader.borrowedText(); return 10
+            case "consignee": consignee = try reader.borrowedText(); return 11
+            case "received_at": receivedAt = try reader.borrowedText(); return 12
+            default: return nil
+            }
+        }
+        return Self(unit: try present(unit), state: try present(state), location: location, position: position, device: device,
+                    person: person, party: party, shipment: shipment, consignee: consignee, receivedAt: receivedAt)
+    }
+}
+
+extension TraceDocument.Whereabouts {
+    /// Its parts as `WhereaboutsParts`, borrowed from its Strings for `body`'s call (a
+    /// trace read the tree's way, handed to the same writer as one read in place).
+    func withParts<R>(_ body: (TraceDocument.WhereaboutsParts) -> R) -> R {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for text in [unit, state, location, position, device, person, party, shipment, consignee, receivedAt] {
+            if let text { bytes.append(contentsOf: text.utf8) }
+            ends.append(text == nil ? -1 : bytes.count)
+        }
+        return bytes.withUnsafeBufferPointer { bytes in
+            func part(_ index: Int) -> UnsafeBufferPointer<UInt8>? {
+                guard ends[index] >= 0 else { return nil }
+                let start = ends[..<index].last { $0 >= 0 } ?? 0
+                return UnsafeBufferPointer(rebasing: bytes[start..<ends[index]])
+            }
+            return body(TraceDocument.WhereaboutsParts(
+                unit: part(0)!, state: part(1)!, location: part(2), position: part(3), device: part(4), person: part(5),
+                party: part(6), shipment: part(7), consignee: part(8), receivedAt: part(9)))
+        }
+    }
+}

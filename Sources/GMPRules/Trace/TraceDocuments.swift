@@ -106,29 +106,32 @@ public enum TraceDocument {
         /// unit, made and counted, then copied, was ~1,100 instructions a unit, issue 14).
         /// A held unit's state reads its underscores as spaces: "in hand, held by op.alice".
         public func appendDescription(to out: inout [UInt8]) {
-            func put(_ text: String) {
-                var text = text
-                text.withUTF8 { out.append(contentsOf: $0) }
-            }
-            switch state {
-            case "stored":
-                put("stored at "); put(location ?? "?"); put(" position "); put(position ?? "?")
-            case "delivered":
-                put("delivered to "); put(consignee ?? party ?? "?"); put(" (shipment "); put(shipment ?? "?")
-                put(", received "); put(receivedAt ?? "?"); put(")")
-            case "in_transit":
-                put("in transit with "); put(party ?? "?"); put(" to "); put(consignee ?? "?"); put(" (shipment ")
-                put(shipment ?? "?"); put(")")
-            case "packed":
-                put("packed in "); put(device ?? "?"); put(" for "); put(consignee ?? "?"); put(" (shipment "); put(shipment ?? "?")
-                put(") by "); put(person ?? "?")
-            default:
-                var state = state
-                state.withUTF8 { state in
-                    for byte in state { out.append(byte == UInt8(ascii: "_") ? UInt8(ascii: " ") : byte) }
-                }
-                put(", held by "); put(person ?? party ?? "?")
-            }
+            describe(state: state, location: location, position: position, device: device, person: person, party: party,
+                     shipment: shipment, consignee: consignee, receivedAt: receivedAt, to: &out)
+        }
+    }
+
+    /// A unit's whereabouts as its parts' UTF-8, borrowed: from the material trace's bytes
+    /// while they are read (`MaterialDocument.Trace(documentBytes:units:restart:)`), so
+    /// that the text form writes its ~1,000 units' lines without 13 Strings a unit made,
+    /// copied and freed (~2,300 instructions a unit, issue 14). Valid only during the call
+    /// it is given to: neither it nor its buffers may be kept.
+    public struct WhereaboutsParts {
+        public let unit: UnsafeBufferPointer<UInt8>
+        public let state: UnsafeBufferPointer<UInt8>
+        public let location: UnsafeBufferPointer<UInt8>?
+        public let position: UnsafeBufferPointer<UInt8>?
+        public let device: UnsafeBufferPointer<UInt8>?
+        public let person: UnsafeBufferPointer<UInt8>?
+        public let party: UnsafeBufferPointer<UInt8>?
+        public let shipment: UnsafeBufferPointer<UInt8>?
+        public let consignee: UnsafeBufferPointer<UInt8>?
+        public let receivedAt: UnsafeBufferPointer<UInt8>?
+
+        /// `Whereabouts.description`'s UTF-8 (the same words), appended to `out`.
+        public func appendDescription(to out: inout [UInt8]) {
+            describe(state: state, location: location, position: position, device: device, person: person, party: party,
+                     shipment: shipment, consignee: consignee, receivedAt: receivedAt, to: &out)
         }
     }
 
@@ -189,5 +192,64 @@ public enum TraceDocument {
         public let materials: [MaterialDocument.LotMaterial]?
         /// The equipment the lot and its cell banks used (sql/code/17_equipment.sql).
         public let equipment: [EquipmentDocument.LotEquipment]?
+    }
+}
+
+/// A part of a unit's whereabouts as `describe` writes it: a String, or UTF-8 bytes.
+protocol WhereaboutsText {
+    func append(to out: inout [UInt8])
+    /// Whether the text is `word`'s.
+    func isWord(_ word: StaticString) -> Bool
+}
+
+extension String: WhereaboutsText {
+    func append(to out: inout [UInt8]) {
+        var text = self
+        text.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    func isWord(_ word: StaticString) -> Bool {
+        var text = self
+        return text.withUTF8 { JSONByteScanner.equal($0, word) }
+    }
+}
+
+extension UnsafeBufferPointer: WhereaboutsText where Element == UInt8 {
+    func append(to out: inout [UInt8]) {
+        out.append(contentsOf: self)
+    }
+
+    func isWord(_ word: StaticString) -> Bool {
+        JSONByteScanner.equal(self, word)
+    }
+}
+
+/// One line for people: where the unit is, or who received it (`Whereabouts.description`,
+/// one wording for its Strings and for a trace's bytes). A held unit's state reads its
+/// underscores as spaces: "in hand, held by op.alice".
+private func describe<Text: WhereaboutsText>(state: Text, location: Text?, position: Text?, device: Text?, person: Text?,
+                                             party: Text?, shipment: Text?, consignee: Text?, receivedAt: Text?,
+                                             to out: inout [UInt8]) {
+    func put(_ text: StaticString) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+    func put(_ text: Text?) {
+        if let text { text.append(to: &out) } else { out.append(UInt8(ascii: "?")) }
+    }
+    if state.isWord("stored") {
+        put("stored at "); put(location); put(" position "); put(position)
+    } else if state.isWord("delivered") {
+        put("delivered to "); put(consignee ?? party); put(" (shipment "); put(shipment)
+        put(", received "); put(receivedAt); put(")")
+    } else if state.isWord("in_transit") {
+        put("in transit with "); put(party); put(" to "); put(consignee); put(" (shipment "); put(shipment); put(")")
+    } else if state.isWord("packed") {
+        put("packed in "); put(device); put(" for "); put(consignee); put(" (shipment "); put(shipment)
+        put(") by "); put(person)
+    } else {
+        let start = out.count
+        state.append(to: &out)
+        for index in start..<out.count where out[index] == UInt8(ascii: "_") { out[index] = UInt8(ascii: " ") }
+        put(", held by "); put(person ?? party)
     }
 }

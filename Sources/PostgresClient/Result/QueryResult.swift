@@ -70,6 +70,22 @@ public struct PostgresRow {
         return try decode(at: Int32(position), as: type)
     }
 
+    /// The named column's value as the server sent it (text format), borrowed from the
+    /// result: `body` is given its bytes in place (without the terminating zero), no String
+    /// made and no copy, or nil for SQL NULL. For a large value read once (a document of
+    /// 100 kB or more: made a String, it was validated and copied byte by byte, issue 14).
+    /// The bytes belong to the result and are valid only while `body` runs: neither the
+    /// buffer nor a pointer into it may leave `body`. No type check: any column's text.
+    public func withUnsafeBytes<R>(_ column: String, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        let column = try result.columnIndex(column)
+        // The result (and so the bytes) kept alive until `body` returns.
+        return try withExtendedLifetime(result) {
+            if PQgetisnull(result.handle, row, column) == 1 { return try body(nil) }
+            let count = Int(PQgetlength(result.handle, row, column))
+            return try body(UnsafeRawBufferPointer(start: PQgetvalue(result.handle, row, column), count: count))
+        }
+    }
+
     /// Whether the named column is SQL NULL.
     public func isNull(_ column: String) throws -> Bool {
         PQgetisnull(result.handle, row, try result.columnIndex(column)) == 1
