@@ -73,44 +73,58 @@ static struct {
 static int gss_loaded;
 static pthread_once_t gss_once = PTHREAD_ONCE_INIT;
 
-/// Opens the first of `sonames` that loads; NULL if none does.
-static void *open_first(const char *const *sonames) {
-    for (; *sonames != NULL; sonames++) {
-        void *handle = dlopen(*sonames, RTLD_NOW | RTLD_LOCAL);
-        if (handle != NULL) return handle;
+/// One function or variable to find in a loaded library, and where to keep its address.
+struct symbol {
+    const char *name;
+    void **slot;
+};
+
+/// Opens the first of `sonames` that loads and finds every one of `symbols` in it: 1 when
+/// all are there, 0 (and the library closed again) otherwise.
+static int load_library(const char *const *sonames, const struct symbol *symbols, size_t count) {
+    void *handle = NULL;
+    for (; handle == NULL && *sonames != NULL; sonames++) handle = dlopen(*sonames, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) return 0;
+    for (size_t i = 0; i < count; i++) {
+        if ((*symbols[i].slot = dlsym(handle, symbols[i].name)) == NULL) {
+            dlclose(handle);
+            return 0;
+        }
     }
-    return NULL;
+    return 1;
 }
 
-#define RESOLVE(table, handle, field, name) \
-    ((*(void **)&(table).field = dlsym((handle), (name))) != NULL)
-
 static void load_gssapi(void) {
-    void *handle = open_first(gssapi_sonames);
-    if (handle == NULL) return;
-    int ok = RESOLVE(gss, handle, acquire_cred, "gss_acquire_cred")
-        && RESOLVE(gss, handle, delete_sec_context, "gss_delete_sec_context")
-        && RESOLVE(gss, handle, display_status, "gss_display_status")
-        && RESOLVE(gss, handle, import_name, "gss_import_name")
-        && RESOLVE(gss, handle, init_sec_context, "gss_init_sec_context")
-        && RESOLVE(gss, handle, release_buffer, "gss_release_buffer")
-        && RESOLVE(gss, handle, release_cred, "gss_release_cred")
-        && RESOLVE(gss, handle, release_name, "gss_release_name")
-        && RESOLVE(gss, handle, unwrap, "gss_unwrap")
-        && RESOLVE(gss, handle, wrap, "gss_wrap")
-        && RESOLVE(gss, handle, wrap_size_limit, "gss_wrap_size_limit")
-        && RESOLVE(gss, handle, hostbased_service, "GSS_C_NT_HOSTBASED_SERVICE");
-    if (!ok) {
-        dlclose(handle);
-        return;
-    }
-    gss_loaded = 1;
+    const struct symbol symbols[] = {
+        {"gss_acquire_cred", (void **)&gss.acquire_cred},
+        {"gss_delete_sec_context", (void **)&gss.delete_sec_context},
+        {"gss_display_status", (void **)&gss.display_status},
+        {"gss_import_name", (void **)&gss.import_name},
+        {"gss_init_sec_context", (void **)&gss.init_sec_context},
+        {"gss_release_buffer", (void **)&gss.release_buffer},
+        {"gss_release_cred", (void **)&gss.release_cred},
+        {"gss_release_name", (void **)&gss.release_name},
+        {"gss_unwrap", (void **)&gss.unwrap},
+        {"gss_wrap", (void **)&gss.wrap},
+        {"gss_wrap_size_limit", (void **)&gss.wrap_size_limit},
+        {"GSS_C_NT_HOSTBASED_SERVICE", (void **)&gss.hostbased_service},
+    };
+    gss_loaded = load_library(gssapi_sonames, symbols, sizeof symbols / sizeof symbols[0]);
 }
 
 static int have_gssapi(void) {
     pthread_once(&gss_once, load_gssapi);
     return gss_loaded;
 }
+
+/// Without the library: GSS_S_FAILURE with no minor status, as the library's own failures.
+#define GSSAPI_OR_FAILURE(minor)               \
+    do {                                       \
+        if (!have_gssapi()) {                  \
+            if ((minor) != NULL) *(minor) = 0; \
+            return GSS_S_FAILURE;              \
+        }                                      \
+    } while (0)
 
 /// What gss_display_status says when the library could not be loaded (libpq appends it to
 /// its own GSSAPI error); gss_release_buffer knows not to free it.
@@ -119,12 +133,12 @@ static char gssapi_missing[] = "GSSAPI library libgssapi_krb5.so.2 could not be 
 OM_uint32 gss_acquire_cred(OM_uint32 *minor, gss_name_t name, OM_uint32 time_req, gss_OID_set mechs,
                            gss_cred_usage_t usage, gss_cred_id_t *cred, gss_OID_set *actual_mechs,
                            OM_uint32 *time_rec) {
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     return gss.acquire_cred(minor, name, time_req, mechs, usage, cred, actual_mechs, time_rec);
 }
 
 OM_uint32 gss_delete_sec_context(OM_uint32 *minor, gss_ctx_id_t *context, gss_buffer_t token) {
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     return gss.delete_sec_context(minor, context, token);
 }
 
@@ -141,7 +155,7 @@ OM_uint32 gss_display_status(OM_uint32 *minor, OM_uint32 status, int type, gss_O
 }
 
 OM_uint32 gss_import_name(OM_uint32 *minor, gss_buffer_t name, gss_OID type, gss_name_t *output) {
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     // libpq passes our GSS_C_NT_HOSTBASED_SERVICE: give the library its own object.
     if (type == GSS_C_NT_HOSTBASED_SERVICE || type == &hostbased_service_oid) type = *gss.hostbased_service;
     return gss.import_name(minor, name, type, output);
@@ -151,7 +165,7 @@ OM_uint32 gss_init_sec_context(OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_
                                gss_OID mech, OM_uint32 flags, OM_uint32 time_req, gss_channel_bindings_t bindings,
                                gss_buffer_t input, gss_OID *actual_mech, gss_buffer_t output, OM_uint32 *ret_flags,
                                OM_uint32 *time_rec) {
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     return gss.init_sec_context(minor, cred, context, target, mech, flags, time_req, bindings, input, actual_mech,
                                 output, ret_flags, time_rec);
 }
@@ -163,35 +177,35 @@ OM_uint32 gss_release_buffer(OM_uint32 *minor, gss_buffer_t buffer) {
         if (minor) *minor = 0;
         return GSS_S_COMPLETE;
     }
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     return gss.release_buffer(minor, buffer);
 }
 
 OM_uint32 gss_release_cred(OM_uint32 *minor, gss_cred_id_t *cred) {
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     return gss.release_cred(minor, cred);
 }
 
 OM_uint32 gss_release_name(OM_uint32 *minor, gss_name_t *name) {
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     return gss.release_name(minor, name);
 }
 
 OM_uint32 gss_unwrap(OM_uint32 *minor, gss_ctx_id_t context, gss_buffer_t input, gss_buffer_t output, int *conf_state,
                      gss_qop_t *qop_state) {
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     return gss.unwrap(minor, context, input, output, conf_state, qop_state);
 }
 
 OM_uint32 gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf_req, gss_qop_t qop, gss_buffer_t input,
                    int *conf_state, gss_buffer_t output) {
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     return gss.wrap(minor, context, conf_req, qop, input, conf_state, output);
 }
 
 OM_uint32 gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context, int conf_req, gss_qop_t qop,
                               OM_uint32 output_size, OM_uint32 *max_input_size) {
-    if (!have_gssapi()) { if (minor) *minor = 0; return GSS_S_FAILURE; }
+    GSSAPI_OR_FAILURE(minor);
     return gss.wrap_size_limit(minor, context, conf_req, qop, output_size, max_input_size);
 }
 
@@ -224,25 +238,21 @@ static int ldap_loaded;
 static pthread_once_t ldap_once = PTHREAD_ONCE_INIT;
 
 static void load_ldap(void) {
-    void *handle = open_first(ldap_sonames);
-    if (handle == NULL) return;
-    int ok = RESOLVE(ldap, handle, count_entries, "ldap_count_entries")
-        && RESOLVE(ldap, handle, err2string, "ldap_err2string")
-        && RESOLVE(ldap, handle, first_entry, "ldap_first_entry")
-        && RESOLVE(ldap, handle, get_values_len, "ldap_get_values_len")
-        && RESOLVE(ldap, handle, init, "ldap_init")
-        && RESOLVE(ldap, handle, msgfree, "ldap_msgfree")
-        && RESOLVE(ldap, handle, result, "ldap_result")
-        && RESOLVE(ldap, handle, search_st, "ldap_search_st")
-        && RESOLVE(ldap, handle, set_option, "ldap_set_option")
-        && RESOLVE(ldap, handle, simple_bind, "ldap_simple_bind")
-        && RESOLVE(ldap, handle, unbind, "ldap_unbind")
-        && RESOLVE(ldap, handle, value_free_len, "ldap_value_free_len");
-    if (!ok) {
-        dlclose(handle);
-        return;
-    }
-    ldap_loaded = 1;
+    const struct symbol symbols[] = {
+        {"ldap_count_entries", (void **)&ldap.count_entries},
+        {"ldap_err2string", (void **)&ldap.err2string},
+        {"ldap_first_entry", (void **)&ldap.first_entry},
+        {"ldap_get_values_len", (void **)&ldap.get_values_len},
+        {"ldap_init", (void **)&ldap.init},
+        {"ldap_msgfree", (void **)&ldap.msgfree},
+        {"ldap_result", (void **)&ldap.result},
+        {"ldap_search_st", (void **)&ldap.search_st},
+        {"ldap_set_option", (void **)&ldap.set_option},
+        {"ldap_simple_bind", (void **)&ldap.simple_bind},
+        {"ldap_unbind", (void **)&ldap.unbind},
+        {"ldap_value_free_len", (void **)&ldap.value_free_len},
+    };
+    ldap_loaded = load_library(ldap_sonames, symbols, sizeof symbols / sizeof symbols[0]);
 }
 
 static int have_ldap(void) {
