@@ -123,8 +123,15 @@ final class TCPToUnixProxy: @unchecked Sendable {
                 if client < 0 { return }  // closed
                 let server = Self.connectUnix(socketPath)
                 guard server >= 0 else { Glibc.close(client); continue }
-                Thread.detachNewThread { Self.pump(from: client, to: server) }
-                Thread.detachNewThread { Self.pump(from: server, to: client) }
+                // The second pump to end closes both sockets.
+                let running = Locked(2)
+                let finish: @Sendable () -> Void = {
+                    var last = false
+                    running.mutate { $0 -= 1; last = $0 == 0 }
+                    if last { Glibc.close(client); Glibc.close(server) }
+                }
+                Thread.detachNewThread { Self.pump(from: client, to: server); finish() }
+                Thread.detachNewThread { Self.pump(from: server, to: client); finish() }
             }
         }
     }
@@ -164,6 +171,5 @@ final class TCPToUnixProxy: @unchecked Sendable {
             }
         }
         shutdown(destination, Int32(SHUT_WR))
-        shutdown(source, Int32(SHUT_RD))
     }
 }
