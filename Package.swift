@@ -7,6 +7,11 @@
 //     → GMPRules (pure GMP rules and values) → GMPRecords (GMP records, through the database's functions)
 //       → GMPCLI (parsing, output) → gmp (the executable)
 import PackageDescription
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
@@ -45,6 +50,79 @@ let releaseFunctionSections: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-function-sections"], .when(platforms: [.linux], configuration: .release)),
 ]
 
+// libpq's link (issue 18, docs/benchmarks.md "libpq linked in"). libpq.so.5 brings 21 more
+// shared libraries (libssl, libcrypto, GSSAPI/Kerberos, LDAP, SASL, GnuTLS …) that ld.so
+// loads, relocates and initialises at every start: ~2 ms of each cold command. So gmp
+// links libpq's static archive with the pgcommon and pgport it needs (Debian's
+// postgresql-server-dev-N, of libpq's own major and minor version), and libssl and
+// libcrypto's; libpq's GSSAPI and LDAP calls go through CLibPQLink's forwarders, which
+// load those libraries when a connection first uses them. Debug and release alike, so
+// the tests run the shipped link. Security updates of libpq5 or libssl3 then need a
+// rebuild of gmp (gmp doctor says how it is linked).
+// Falls back to libpq.so and libcrypto.so when an archive is missing or pgcommon's
+// version is not libpq's; GMP_LIBPQ_LINK=dynamic forces that.
+struct LibPQLink {
+    /// The archives, in link order; empty: link the shared libraries.
+    let archives: [String]
+
+    static func fileText(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The value of `#define NAME value` in a pg_config.h.
+    static func define(_ name: String, in header: String) -> String? {
+        for line in header.split(separator: "\n") {
+            let words = line.split(separator: " ", maxSplits: 2)
+            if words.count == 3, words[0] == "#define", words[1] == name { return String(words[2]) }
+        }
+        return nil
+    }
+
+    static func detect() -> LibPQLink {
+        #if os(Linux)
+        if Context.environment["GMP_LIBPQ_LINK"] == "dynamic" { return LibPQLink(archives: []) }
+        #if arch(x86_64)
+        let libraries = "/usr/lib/x86_64-linux-gnu"
+        #else
+        let libraries = "/usr/lib/aarch64-linux-gnu"
+        #endif
+        // libpq-dev's pg_config.h names libpq's version; the server-dev package of that
+        // major version ships the pgcommon and pgport libpq.a was built with.
+        guard let clientHeader = fileText("/usr/include/postgresql/pg_config.h"),
+              let major = define("PG_MAJORVERSION", in: clientHeader)?.filter({ $0 != "\"" }),
+              let version = define("PG_VERSION_NUM", in: clientHeader),
+              let serverHeader = fileText("/usr/include/postgresql/\(major)/server/pg_config.h"),
+              define("PG_VERSION_NUM", in: serverHeader) == version
+        else { return LibPQLink(archives: []) }
+        let archives = [
+            "\(libraries)/libpq.a",
+            "/usr/lib/postgresql/\(major)/lib/libpgcommon_shlib.a",
+            "/usr/lib/postgresql/\(major)/lib/libpgport_shlib.a",
+            "\(libraries)/libssl.a",
+            "\(libraries)/libcrypto.a",
+        ]
+        guard archives.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else { return LibPQLink(archives: []) }
+        return LibPQLink(archives: archives)
+        #else
+        return LibPQLink(archives: [])
+        #endif
+    }
+
+    var isStatic: Bool { !archives.isEmpty }
+
+    /// libpq and libcrypto (CLibPQLink's): the archives in one group (gold reads an archive
+    /// once, in order), or the shared libraries.
+    var linkerSettings: [LinkerSetting] {
+        guard isStatic else { return [.linkedLibrary("pq"), .linkedLibrary("crypto")] }
+        return [.unsafeFlags(["-Xlinker", "--start-group"] + archives.flatMap { ["-Xlinker", $0] }
+            + ["-Xlinker", "--end-group"])]
+    }
+
+    var cSettings: [CSetting] { isStatic ? [.define("GMP_LIBPQ_STATIC")] : [] }
+}
+let libpqLink = LibPQLink.detect()
+
 let package = Package(
     name: "gmp",
     products: [
@@ -55,19 +133,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // libpq, Debian's libpq-dev.
-        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        // OpenSSL's libcrypto, Debian's libssl-dev (libpq loads libcrypto.so.3 anyway).
-        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libpq's and libcrypto's headers (Debian's libpq-dev, libssl-dev); linked by CLibPQLink.
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CLibCrypto", providers: [.apt(["libssl-dev"])]),
+        // How libpq and libcrypto are linked (libpqLink above), and libpq's GSSAPI and LDAP
+        // calls loaded on first use when libpq is linked in (deferred_auth.c).
+        .target(name: "CLibPQLink", cSettings: libpqLink.cSettings,
+                linkerSettings: libpqLink.linkerSettings + [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
 
         // What gmp needs of libcrypto, and no more: SHA-256, HMAC-SHA-256, Ed25519, random
         // bytes. Was swift-crypto (issue 18): its BoringSSL was most of a clean build, and its
         // 395 protocol-conformance records were walked by every first-use scan at start-up.
-        .target(name: "SystemCrypto", dependencies: ["CLibCrypto"], swiftSettings: releaseFunctionSections),
+        .target(name: "SystemCrypto", dependencies: ["CLibCrypto", "CLibPQLink"], swiftSettings: releaseFunctionSections),
 
         // A small, safe PostgreSQL client: bind parameters only, typed text decoding,
         // transactions with bounded retry, COPY, mapped errors. Knows nothing of GMP.
-        .target(name: "PostgresClient", dependencies: ["CLibPQ", logging], swiftSettings: releaseFunctionSections),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "CLibPQLink", logging], swiftSettings: releaseFunctionSections),
 
         // Where gmp's records live: schema migrations (sql/, embedded at build time),
         // the embedded private server, and which server a command talks to.

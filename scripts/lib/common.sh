@@ -9,14 +9,17 @@ GMP_SCRIPTS_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 GMP_REPO_ROOT="$(cd "$GMP_SCRIPTS_LIB/../.." && pwd)"
 
 # The Debian packages the project needs on any machine (developer or CI):
-# the server and contrib for tests and the embedded server, libpq-dev, libssl-dev and
-# pkg-config to build the CLibPQ and CLibCrypto modules, python3 for scripts/bench.py,
+# the server and contrib for tests and the embedded server, libpq-dev and libssl-dev
+# for the CLibPQ and CLibCrypto modules (their headers and archives); postgresql-server-dev-15 for
+# libpgcommon_shlib.a and libpgport_shlib.a, which libpq.a needs to be linked into gmp
+# (Package.swift, "libpq's link"; without them gmp links libpq.so.5), installed here
+# so that it is there before any script's first `swift build`; python3 for scripts/bench.py,
 # weasyprint for the PDF Certificate of Analysis (gmp coa --pdf),
 # valgrind for instruction-count profiling.
 # zint draws label bar codes (gmp label print); zbar-tools, dmtx-utils and poppler-utils let the
 # tests decode them back from the rendered PDF.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-GMP_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev libssl-dev pkg-config python3 weasyprint zint zbar-tools dmtx-utils poppler-utils)
+GMP_BASE_PACKAGES=(postgresql postgresql-contrib libpq-dev libssl-dev postgresql-server-dev-15 python3 weasyprint zint zbar-tools dmtx-utils poppler-utils)
 
 # log MESSAGE… — one line to stderr, prefixed with the script's name, so that
 # stdout stays free for data (e.g. `gmp db status --json`).

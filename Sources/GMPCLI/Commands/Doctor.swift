@@ -314,7 +314,12 @@ struct DoctorChecks {
 
     private func client() -> DoctorCheck {
         let version = PostgresConnection.libraryVersion
-        return DoctorCheck(name: "libpq", status: .ok, detail: "client library \(version / 10000).\(version % 10000)", fix: nil)
+        let libpq = "client library \(version / 10000).\(version % 10000)", openSSL = PostgresConnection.openSSLVersion
+        // Linked in, an apt upgrade of libpq5 or libssl3 no longer reaches gmp: say so.
+        let detail = PostgresConnection.libraryLinkedStatically
+            ? "\(libpq) and \(openSSL), linked into gmp: their security updates (Debian's libpq5, libssl3) need a rebuild of gmp"
+            : "\(libpq) (libpq.so.5), \(openSSL) (libcrypto.so.3)"
+        return DoctorCheck(name: "libpq", status: .ok, detail: detail, fix: nil)
     }
 
     private func embeddedChecks(_ settings: EmbeddedSettings) -> (DoctorCheck, DoctorCheck) {

@@ -1,4 +1,5 @@
 import CLibPQ
+import CLibPQLink
 import Logging
 
 #if canImport(Glibc)
@@ -105,6 +106,14 @@ public final class PostgresConnection {
 
     /// libpq's version, e.g. 150018 for 15.18.
     public static var libraryVersion: Int { Int(PQlibVersion()) }
+
+    /// Whether libpq and OpenSSL are linked into gmp from their static archives (Package.swift,
+    /// "libpq's link"): their security updates then need a rebuild of gmp. False when gmp
+    /// loads libpq.so.5 (GMP_LIBPQ_LINK=dynamic, or no archives at build time).
+    public static var libraryLinkedStatically: Bool { gmp_libpq_linked_statically() != 0 }
+
+    /// The OpenSSL libpq and gmp run with, e.g. "OpenSSL 3.0.19 27 Jan 2026".
+    public static var openSSLVersion: String { String(cString: gmp_openssl_version()) }
 
     /// The server's version number, e.g. 150018.
     public var serverVersion: Int { Int(PQserverVersion(handle)) }
