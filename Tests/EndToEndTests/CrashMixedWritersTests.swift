@@ -142,6 +142,24 @@ extension CrashTests {
         while Date() < warmUp, !kinds.isSubset(of: Set(runs.value.filter { $0.run.status == 0 }.map(\.planned.kind))) {
             usleep(100_000)
         }
+        // The crash must meet a writer in the middle of its transaction. Timed by chance it
+        // could fall between commands (a loaded machine ran out the step and rejection
+        // targets before the first rejection was recorded, and the crash met the two unit
+        // placers between runs): the lots and units are held in EXCLUSIVE mode, which
+        // plain reads pass, until a writer waits for them; then the server goes, with that
+        // writer's transaction open.
+        let holder = try cluster.connect()
+        _ = try holder.execute("BEGIN")
+        _ = try holder.execute("LOCK TABLE gmp.lot, gmp.unit IN EXCLUSIVE MODE")
+        let watcher = try cluster.connect()
+        let waited = Date().addingTimeInterval(60)
+        var waiting: Int64 = 0
+        while Date() < waited {
+            waiting = try Self.count(watcher, "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if waiting > 0 { break }
+            usleep(5_000)
+        }
+        #expect(waiting > 0, "no writer reached the held lots and units within a minute: \(runs.value.count) runs")
         try cluster.stopImmediately()
         // During the outage: the documented exit code and a clear message, at once (the
         // socket is gone: no connect timeout to wait for).
