@@ -502,6 +502,119 @@ BEGIN
 END;
 $$;
 
+-- A lot's units as the material trace lists them (gmp_meta.lot_whereabouts keeps them,
+-- V0044): in division order, by the (din, division) index, each with where it is now.
+-- Each unit is written as JSON text, its null keys left out as it goes (each value
+-- through to_json): a jsonb object per unit, stripped of its nulls and copied again at
+-- each level of nesting, cost ~8 µs a unit (issue 14). The id and the state go in quoted
+-- as they are: their CHECKs (unit_id_check, unit_state_check) allow only letters, digits,
+-- '-' and '_', which to_json writes unchanged (so does account_id_check, for the person
+-- holding a unit); and a unit in nobody's box, hands or shipment skips the eight
+-- optional keys at once. A box's path and a shipment's consignee are read only for a
+-- unit in a box or a shipment, by their keys. In UTC, whoever's session writes the row:
+-- a shipment's receipt time is written in it.
+CREATE OR REPLACE FUNCTION gmp_rules.lot_units_json(din text) RETURNS json
+LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+    SELECT coalesce(('[' || string_agg(
+               '{"unit":"' || u.id || '","state":"' || u.state || '"'
+               || CASE WHEN u.box_id IS NULL AND u.device_id IS NULL AND u.holder_person IS NULL
+                            AND u.holder_party IS NULL AND u.shipment_id IS NULL THEN ''
+                  ELSE CASE WHEN u.box_id IS NOT NULL
+                            THEN gmp_rules.unit_box_keys(u.box_id, u.box_row, u.box_column) ELSE '' END
+                       || coalesce(',"device":' || to_json(u.device_id), '')
+                       || coalesce(',"person":"' || u.holder_person || '"', '')
+                       || coalesce(',"party":' || to_json(u.holder_party), '')
+                       || coalesce(',"shipment":' || to_json(u.shipment_id), '')
+                       || CASE WHEN u.shipment_id IS NOT NULL
+                               THEN gmp_rules.unit_shipment_keys(u.shipment_id) ELSE '' END END || '}',
+               ',' ORDER BY u.division) || ']')::json, '[]'::json)
+    FROM gmp.unit u
+    WHERE u.din = lot_units_json.din
+$$;
+
+-- The rows of gmp_meta.lot_whereabouts are the rule's: whatever a statement gives, a
+-- row's units are set here from the lot's units as they are now, so nobody, a superuser
+-- included, stores units that are not the lot's. An insert for a lot that has its row
+-- already is left as it is: the upsert it belongs to (refresh_lot_whereabouts) updates
+-- that row instead, which sets its units here, once. A row is never removed (nor the
+-- table emptied) nor moved to another lot.
+CREATE OR REPLACE FUNCTION gmp_rules.keep_lot_whereabouts() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'TRUNCATE') OR (TG_OP = 'UPDATE' AND NEW.din IS DISTINCT FROM OLD.din) THEN
+        RAISE EXCEPTION '%', CASE WHEN TG_OP = 'TRUNCATE' THEN 'the lots'' units are kept by gmp: they are not emptied'
+                                  ELSE format('the units of lot %s are kept by gmp: their row is neither removed nor '
+                                              'given to another lot', OLD.din) END
+            USING ERRCODE = 'GM004',
+            HINT = 'units move through gmp unit and gmp ship; gmp trace material lists them from here';
+    END IF;
+    IF TG_OP = 'INSERT' AND EXISTS (SELECT FROM gmp_meta.lot_whereabouts w WHERE w.din = NEW.din) THEN
+        RETURN NEW;  -- the conflict's update sets them (or the insert fails on the key)
+    END IF;
+    NEW.units := gmp_rules.lot_units_json(NEW.din);
+    RETURN NEW;
+END;
+$$;
+CREATE OR REPLACE TRIGGER keep BEFORE INSERT OR UPDATE OR DELETE ON gmp_meta.lot_whereabouts
+    FOR EACH ROW EXECUTE FUNCTION gmp_rules.keep_lot_whereabouts();
+CREATE OR REPLACE TRIGGER keep_all BEFORE TRUNCATE ON gmp_meta.lot_whereabouts
+    FOR EACH STATEMENT EXECUTE FUNCTION gmp_rules.keep_lot_whereabouts();
+ALTER TABLE gmp_meta.lot_whereabouts ENABLE ALWAYS TRIGGER keep, ENABLE ALWAYS TRIGGER keep_all;
+
+-- Writes the row of each lot in `dins` again (keep_lot_whereabouts sets its units). Under
+-- READ COMMITTED a second writer of the same lot waits for the first's row and then sets
+-- the units from what both committed (each statement of the trigger reads afresh); under
+-- REPEATABLE READ and SERIALIZABLE it fails to serialize and gmp runs it again. The lots
+-- in key order, so that two statements writing the same lots wait instead of deadlocking.
+CREATE OR REPLACE FUNCTION gmp_rules.refresh_lot_whereabouts(dins text[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO gmp_meta.lot_whereabouts (din, units)
+    SELECT d.din, '[]'::json FROM (SELECT DISTINCT x FROM unnest(dins) AS x) AS d (din) ORDER BY d.din
+    ON CONFLICT (din) DO UPDATE SET units = '[]'::json;  -- the units themselves: keep_lot_whereabouts
+$$;
+
+-- After every statement that inserts, updates or deletes units: the rows of their lots.
+CREATE OR REPLACE FUNCTION gmp_rules.refresh_whereabouts_of_units() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM gmp_rules.refresh_lot_whereabouts(ARRAY(SELECT n.din FROM new_units n));
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM gmp_rules.refresh_lot_whereabouts(ARRAY(SELECT n.din FROM new_units n UNION ALL SELECT o.din FROM old_units o));
+    ELSE
+        PERFORM gmp_rules.refresh_lot_whereabouts(ARRAY(SELECT o.din FROM old_units o));
+    END IF;
+    RETURN NULL;
+END;
+$$;
+-- One trigger per event: a trigger with transition tables fires on one event only.
+CREATE OR REPLACE TRIGGER whereabouts_inserted AFTER INSERT ON gmp.unit
+    REFERENCING NEW TABLE AS new_units FOR EACH STATEMENT EXECUTE FUNCTION gmp_rules.refresh_whereabouts_of_units();
+CREATE OR REPLACE TRIGGER whereabouts_updated AFTER UPDATE ON gmp.unit
+    REFERENCING OLD TABLE AS old_units NEW TABLE AS new_units
+    FOR EACH STATEMENT EXECUTE FUNCTION gmp_rules.refresh_whereabouts_of_units();
+CREATE OR REPLACE TRIGGER whereabouts_deleted AFTER DELETE ON gmp.unit
+    REFERENCING OLD TABLE AS old_units FOR EACH STATEMENT EXECUTE FUNCTION gmp_rules.refresh_whereabouts_of_units();
+ALTER TABLE gmp.unit ENABLE ALWAYS TRIGGER whereabouts_inserted, ENABLE ALWAYS TRIGGER whereabouts_updated,
+    ENABLE ALWAYS TRIGGER whereabouts_deleted;
+
+-- A shipment's consignee and receipt are written with each of its units.
+CREATE OR REPLACE FUNCTION gmp_rules.refresh_whereabouts_of_shipment() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gmp_rules.refresh_lot_whereabouts(ARRAY(SELECT u.din FROM gmp.unit u WHERE u.shipment_id = NEW.id));
+    RETURN NULL;
+END;
+$$;
+CREATE OR REPLACE TRIGGER whereabouts_of_units AFTER UPDATE ON gmp.shipment FOR EACH ROW
+    WHEN (NEW.consignee IS DISTINCT FROM OLD.consignee OR NEW.received_at IS DISTINCT FROM OLD.received_at)
+    EXECUTE FUNCTION gmp_rules.refresh_whereabouts_of_shipment();
+ALTER TABLE gmp.shipment ENABLE ALWAYS TRIGGER whereabouts_of_units;
+
+-- Every lot's row written again whenever this file changes (and first by V0044's
+-- release): a change to how units are written reaches every row.
+SELECT gmp_rules.refresh_lot_whereabouts(ARRAY(SELECT DISTINCT u.din FROM gmp.unit u));
+
 -- One material lot as every report shows it (`material`), and its consumptions in their
 -- order (`consumptions`): the one home of both documents, for gmp.material_document and
 -- gmp.trace_material_json; no row for an unknown lot (the caller refuses it). A
@@ -641,39 +754,10 @@ BEGIN
                        'whereabouts', coalesce(w.units, '[]')) ORDER BY l.din)
             FROM (SELECT din, min(via) AS via, bool_or(via IS NULL) AS consumed FROM reached GROUP BY din) r
             JOIN gmp.lot l ON l.din = r.din
-            -- The lot's units in division order, by the (din, division) index. Each unit is
-            -- written as JSON text, its null keys left out as it goes (each value through
-            -- to_json), and the lots as json: a jsonb object per unit, stripped of its
-            -- nulls and copied again at each level of nesting, cost ~8 µs a unit, a third
-            -- of a 1,000-unit trace's server CPU (issue 14). The id and the state go in
-            -- quoted as they are: their CHECKs (unit_id_check, unit_state_check) allow
-            -- only letters, digits, '-' and '_', which to_json writes unchanged (so does
-            -- account_id_check, for the person holding a unit: the holder of most units
-            -- not yet stored, ~6% of the statement's work through to_json); and a
-            -- unit in nobody's box, hands or shipment (most of them) skips the eight
-            -- optional keys at once: the units' part of the statement ~45% cheaper (the
-            -- same text for 200,000 units, 0.65–1.0 s before, 0.41–0.85 s after; issue 14).
-            -- A box's path and a shipment's consignee are read only for a unit in a box
-            -- or a shipment, by their keys: as LEFT JOINs they were looked up (or, while
-            -- the tables are small, scanned) for every unit, most of which are in neither
-            -- (2,450 units: ~2 ms of the trace's 8 ms warm; issue 14); and through PL/pgSQL
-            -- functions, so that a trace with no such unit never opens those two tables.
-            LEFT JOIN LATERAL (
-                SELECT ('[' || string_agg(
-                           '{"unit":"' || u.id || '","state":"' || u.state || '"'
-                           || CASE WHEN u.box_id IS NULL AND u.device_id IS NULL AND u.holder_person IS NULL
-                                        AND u.holder_party IS NULL AND u.shipment_id IS NULL THEN ''
-                              ELSE CASE WHEN u.box_id IS NOT NULL
-                                        THEN gmp_rules.unit_box_keys(u.box_id, u.box_row, u.box_column) ELSE '' END
-                                   || coalesce(',"device":' || to_json(u.device_id), '')
-                                   || coalesce(',"person":"' || u.holder_person || '"', '')
-                                   || coalesce(',"party":' || to_json(u.holder_party), '')
-                                   || coalesce(',"shipment":' || to_json(u.shipment_id), '')
-                                   || CASE WHEN u.shipment_id IS NOT NULL
-                                           THEN gmp_rules.unit_shipment_keys(u.shipment_id) ELSE '' END END || '}',
-                           ',' ORDER BY u.division) || ']')::json AS units
-                FROM gmp.unit u
-                WHERE u.din = l.din) w ON true), '[]'::json)) INTO doc
+            -- The lot's units, each with where it is now, as gmp_meta.lot_whereabouts keeps them
+            -- (V0044): one row a lot. Built here, per lot an index scan, a sort and a text per
+            -- unit parsed again as json, they were ~1.5 ms of the worst lot's ~6 ms first call.
+            LEFT JOIN gmp_meta.lot_whereabouts w ON w.din = l.din), '[]'::json)) INTO doc
     FROM gmp_rules.material_lot_documents(trace_material_json.material_lot_id) p;
     IF NOT FOUND THEN
         PERFORM gmp_rules.require_material_lot(trace_material_json.material_lot_id);  -- the refusal of an unknown lot
