@@ -168,6 +168,59 @@ struct JSONPullReaderTests {
         }
     }
 
+    /// A unit's parts read in place, each as a String (nil: absent), and where the reader ended.
+    static func partsRead(_ text: String) -> ([String?], Int)? {
+        var text = text
+        return text.withUTF8 { bytes in
+            var reader = JSONPullReader(bytes: bytes)
+            guard let parts = try? TraceDocument.WhereaboutsParts.read(&reader) else { return nil }
+            let texts = [parts.unit, parts.state, parts.location, parts.position, parts.device, parts.person, parts.party,
+                         parts.shipment, parts.consignee, parts.receivedAt]
+            return (texts.map { $0.map { String(decoding: $0, as: UTF8.self) } }, reader.scan.at)
+        }
+    }
+
+    @Test("a unit in the server's usual shape, read in one pass, reads as the tree reads it; near misses read member by member, or stop where the tree stops")
+    func usualUnitsAsTheTree() throws {
+        let units = [
+            #"{"unit":"G123426030001-001","state":"in_hand","person":"bench_operator"}"#,
+            #"{"unit":"U-1","state":"stored"}"#, #"{"unit":"","state":""}"#, #"  {"unit":"U-1","state":"in_hand","person":""}"#,
+            #"{"unit":"Hôpital 日本","state":"in_hand","person":"é"}"#,
+            // Near misses: spaces, another order, other or more keys, a null, a number, an escape.
+            #"{"unit": "U-1","state":"in_hand","person":"p"}"#, #"{"unit":"U-1" ,"state":"in_hand"}"#,
+            #"{"unit":"U-1","state":"in_hand","person":"p" }"#, #"{"state":"in_hand","unit":"U-1"}"#,
+            #"{"unit":"U-1","state":"in_hand","party":"P"}"#, #"{"unit":"U-1","state":"in_hand","person":null}"#,
+            #"{"unit":"U-1","state":"in_hand","person":"p","party":"P"}"#, #"{"unit":7,"state":"in_hand"}"#,
+            #"{"unit":"U\u002d1","state":"in_hand","person":"p\"q"}"#, #"{"unit":"U-1","state":"in_\u0068and"}"#,
+            #"{"unit":"U-1","state":"stored","location":"L","position":"A1"}"#,
+        ]
+        for text in units {
+            let tree = try TraceDocument.Whereabouts(json: JSONValue(parsing: text))
+            let escaped = text.contains("\\")
+            let read = Self.partsRead(text)
+            if escaped {
+                #expect(read == nil, "\(text)")  // left to the tree's way
+                continue
+            }
+            let (parts, end) = try #require(read, "\(text)")
+            #expect(parts == [tree.unit, tree.state, tree.location, tree.position, tree.device, tree.person, tree.party,
+                              tree.shipment, tree.consignee, tree.receivedAt], "\(text)")
+            #expect(end == text.utf8.count, "\(text)")
+            // Followed by more of the array: the reader stops right past the unit.
+            #expect(Self.partsRead(text + #",{"unit":"x"}]"#)?.1 == end, "\(text)")
+        }
+        // A key twice stops, left to the tree's lookup.
+        #expect(Self.partsRead(#"{"unit":"U-1","state":"s","state":"t"}"#) == nil)
+        // What the tree refuses stops both ways (required parts absent, a control
+        // character, the text cut short).
+        for text in [#"{"unit":"U-1"}"#, #"{"unit":"U-1","state":null}"#, "{\"unit\":\"U\u{1}\",\"state\":\"s\"}",
+                     #"{"unit":"U-1","state":"s""#,
+                     #"{"unit":"U-1","state":"s","person":"p""#] {
+            #expect(Self.partsRead(text) == nil, "\(text)")
+            #expect(throws: (any Error).self, "\(text)") { try TraceDocument.Whereabouts(json: JSONValue(parsing: text)) }
+        }
+    }
+
     @Test("the scanner skips any value as strictly as the tree parses it")
     func skipsValues() {
         for (text, valid) in [("{}", true), (#"{"a": [1, -0.5e+2, true, false, null, "\u00e9\"", {}, []]}"#, true), ("[1,]", false),

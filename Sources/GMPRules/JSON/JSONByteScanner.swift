@@ -49,6 +49,22 @@ public struct JSONByteScanner {
         at += count
     }
 
+    /// Past `text` when it is next (true); not moved when it is not.
+    @inlinable public mutating func skip(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard at + count <= bytes.count, Self.equal(UnsafeBufferPointer(rebasing: bytes[at..<(at + count)]), text) else { return false }
+        at += count
+        return true
+    }
+
+    /// The string whose opening quote is here, borrowed, and past it, when it has no
+    /// escape and no control character (`plainStringEnd`); nil, not moved, otherwise.
+    @inlinable public mutating func plainString() -> UnsafeBufferPointer<UInt8>? {
+        guard at < bytes.count, bytes[at] == UInt8(ascii: "\""), let end = try? plainStringEnd() else { return nil }
+        defer { at = end + 1 }
+        return UnsafeBufferPointer(rebasing: bytes[(at + 1)..<end])
+    }
+
     /// The end of the number that starts here (`JSONValue.numberEnd`'s grammar).
     @inlinable public func numberEnd() throws(Stop) -> Int {
         guard let end = JSONValue.numberEnd(in: bytes, from: at) else { throw Stop() }
