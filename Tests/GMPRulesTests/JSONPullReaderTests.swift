@@ -221,6 +221,32 @@ struct JSONPullReaderTests {
         }
     }
 
+    @Test("units' lines written one after another, the last copied for the same parts, are each unit's description: runs, changes, a part absent or empty, the same bytes in another part")
+    func whereaboutsLinesRepeated() throws {
+        let units = [
+            #"{"unit":"U-1","state":"in_hand","person":"bench_operator"}"#, #"{"unit":"U-2","state":"in_hand","person":"bench_operator"}"#,
+            #"{"unit":"U-3","state":"in_hand","person":"bench_operatos"}"#, #"{"unit":"U-4","state":"in_hand","party":"bench_operatos"}"#,
+            #"{"unit":"U-5","state":"in_hand","party":"bench_operatos"}"#, #"{"unit":"U-6","state":"in_hand"}"#,
+            #"{"unit":"U-7","state":"in_hand","person":""}"#, #"{"unit":"U-8","state":"in_hand"}"#,
+            #"{"unit":"U-9","state":"stored","location":"AB","position":"C"}"#, #"{"unit":"U-10","state":"stored","location":"A","position":"BC"}"#,
+            #"{"unit":"U-11","state":"stored","location":"A","position":"BC"}"#, #"{"unit":"U-12","state":"in_hand","person":"é"}"#,
+            #"{"unit":"U-13","state":"delivered","consignee":"C","shipment":"S","received_at":"T"}"#,
+            #"{"unit":"U-14","state":"delivered","party":"C","shipment":"S","received_at":"T"}"#,
+            #"{"unit":"U-15","state":"in_hand","person":"bench_operator"}"#,
+        ]
+        var lines = TraceDocument.WhereaboutsLines()
+        var written: [String] = []
+        for text in units + units.reversed() {
+            let unit = try TraceDocument.Whereabouts(json: JSONValue(parsing: text))
+            var line = ""
+            unit.withParts { parts in lines.withLine(of: parts) { line = String(decoding: $0, as: UTF8.self) } }
+            #expect(line == unit.description, "\(text)")
+            written.append(line)
+        }
+        #expect(written[0] == "in hand, held by bench_operator" && written[3] == "in hand, held by bench_operatos")
+        #expect(written[5] == "in hand, held by ?" && written[6] == "in hand, held by " && written[7] == "in hand, held by ?")
+    }
+
     @Test("the scanner skips any value as strictly as the tree parses it")
     func skipsValues() {
         for (text, valid) in [("{}", true), (#"{"a": [1, -0.5e+2, true, false, null, "\u00e9\"", {}, []]}"#, true), ("[1,]", false),

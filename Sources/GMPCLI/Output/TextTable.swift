@@ -106,10 +106,11 @@ struct TableCells {
         guard bytes.withUnsafeBufferPointer(Self.isPrintableASCII) else { return nil }
         var widths = [Int](repeating: 0, count: columns)
         var start = 0
-        for (index, end) in ends.enumerated() {
-            let column = index % columns
+        var column = 0
+        for end in ends {
             widths[column] = max(widths[column], end - start)
             start = end
+            column = column == columns - 1 ? 0 : column + 1
         }
         return widths
     }
@@ -139,10 +140,11 @@ struct TableCells {
 
     /// The rows' lines written at the end of `out` in columns of `widths` (each at least
     /// its widest cell), as `TableLayout.line` writes them when no cell is cut: the lines'
-    /// bytes made at once, blanks first, then each cell copied to where its column starts.
+    /// bytes made at once, blanks first, then each cell copied to where its column starts
+    /// (`rightAligned`: 1 for a column aligned on its right, else 0).
     /// A table of ~2,500 units' lines cost ~1,500 instructions a line written cell by cell
     /// through the general layout (issue 14).
-    fileprivate func writeLines(widths: [Int], indent: Int, rightAligned: [Bool], to out: inout [UInt8]) {
+    fileprivate func writeLines(widths: [Int], indent: Int, rightAligned: [Int], to out: inout [UInt8]) {
         guard count > 0 else { return }
         var starts: [Int] = []
         var at = indent
@@ -153,25 +155,27 @@ struct TableCells {
         let last = columns - 1
         var total = 0
         for row in 0..<count {
-            total += starts[last] + (rightAligned[last] ? widths[last] : range(row, last).count) + 1
+            total += starts[last] + (rightAligned[last] == 1 ? widths[last] : range(row, last).count) + 1
         }
         let lines = [UInt8](unsafeUninitializedCapacity: total) { lines, written in
-            lines.initialize(repeating: UInt8(ascii: " "))
+            guard let first = lines.baseAddress else { return }
+            first.initialize(repeating: UInt8(ascii: " "), count: total)
             bytes.withUnsafeBufferPointer { bytes in
-                var line = 0
+                var line = first
                 var start = 0
-                for (index, end) in ends.enumerated() {
-                    let column = index % columns
+                var column = 0
+                for end in ends {
                     let length = end - start
-                    let place = line + starts[column] + (rightAligned[column] ? widths[column] - length : 0)
-                    UnsafeMutableBufferPointer(rebasing: lines[place..<(place + length)])
-                        .update(fromContentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
-                    if column == last {
-                        line = place + length
-                        lines[line] = UInt8(ascii: "\n")
-                        line += 1
-                    }
+                    let place = line + starts[column] + rightAligned[column] * (widths[column] - length)
+                    if length > 0, let cell = bytes.baseAddress { place.update(from: cell + start, count: length) }
                     start = end
+                    column += 1
+                    if column == columns {
+                        line = place + length
+                        line.pointee = UInt8(ascii: "\n")
+                        line += 1
+                        column = 0
+                    }
                 }
             }
             written = total
@@ -370,7 +374,9 @@ struct TextPage {
         else { return false }
         for column in widths.indices { widths[column] = max(widths[column], cellWidths[column]) }
         if let width, fitted(widths, header: header, into: max(width - indent, 1)) != widths { return false }
-        let rightAligned = widths.indices.map(rightAligned.contains)
+        // 1: the column is right-aligned (`[Int]`, not `[Bool]`: a type new to the program
+        // costs the runtime's look-ups on first use).
+        let rightAligned = widths.indices.map { rightAligned.contains($0) ? 1 : 0 }
         head.writeLines(widths: widths, indent: indent, rightAligned: rightAligned, to: &bytes)
         cells.writeLines(widths: widths, indent: indent, rightAligned: rightAligned, to: &bytes)
         return true
