@@ -310,6 +310,30 @@ struct JSONPullReaderTests {
         }
     }
 
+    @Test("a scanner skips a word eight bytes at a time as byte by byte: words of 1–17 bytes, a difference at every offset, the text too short")
+    func skipsWords() {
+        let words: [StaticString] = ["{", "\"}", "{\"unit\":", "{\"unit\":\"", "\",\"state\":\"", "\",\"person\":\"", "0123456789abcdefg"]
+        for word in words {
+            let bytes = Array(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
+            for (prefix, suffix) in [([UInt8](), [UInt8]()), ([UInt8(ascii: " ")], [UInt8(ascii: "x")])] {
+                var texts = [(prefix + bytes + suffix, true), (prefix + bytes.dropLast(), false)]
+                for place in bytes.indices {
+                    var changed = bytes
+                    changed[place] ^= 0x20
+                    texts.append((prefix + changed + suffix, false))
+                }
+                for (text, skips) in texts {
+                    text.withUnsafeBufferPointer { buffer in
+                        var scan = JSONByteScanner(bytes: buffer)
+                        scan.at = prefix.count
+                        #expect(scan.skip(word) == skips, "\(word) \(text)")
+                        #expect(scan.at == prefix.count + (skips ? bytes.count : 0), "\(word) \(text)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a key equal to a word: the same bytes, the same length, nothing more")
     func keyEqualsWord() {
         let words: [StaticString] = ["", "unit", "units", "uni", "é", "received_at", "state"]
