@@ -32,6 +32,33 @@ struct JSONRewriterTests {
                 == "{\n  \"a\" : null,\n  \"b\" : [\n    1,\n    2\n  ]\n}")
     }
 
+    @Test("a trace's units in the server's usual shape, written at once, and their near misses: the tree's bytes at every depth")
+    func usualUnitsAsTheTree() throws {
+        let units = [
+            #"{"unit":"G123426030001-001","state":"in_hand","person":"bench_operator"}"#, #"{"unit":"U-1","state":"stored"}"#,
+            #"{"unit":"","state":"","person":""}"#, #"{"unit":"Hôpital 日本","state":"in_hand","person":"é"}"#,
+            #"{"unit":"2026-12-04T19:33:56+00:00","state":"in_hand"}"#, #"{"unit":"U-1","state":"2026-12-04 19:33:56+00"}"#,
+            #"{"unit":"U-1","state":"in_hand","person":"2026-12-04T19:33:56.123Z"}"#,
+            // Near misses: spaces, another order, other or more keys, a null, a number, an escape, a key twice.
+            #"{"unit": "U-1","state":"in_hand","person":"p"}"#, #"{"unit":"U-1" ,"state":"in_hand"}"#,
+            #"{"unit":"U-1","state":"in_hand","person":"p" }"#, #"{"state":"in_hand","unit":"U-1"}"#,
+            #"{"unit":"U-1","state":"in_hand","party":"P"}"#, #"{"unit":"U-1","state":"in_hand","person":null}"#,
+            #"{"unit":"U-1","state":"in_hand","person":"p","party":"P"}"#, #"{"unit":7,"state":"in_hand"}"#,
+            #"{"unit":"U\u002d1","state":"in_hand","person":"p\"q"}"#, #"{"unit":"U-1","state":"in_\u0068and"}"#,
+            #"{"unit":"U-1","state":"stored","location":"L","position":"A1"}"#, #"{"unit":"U-1"}"#, #"{"unit":"U-1","state":"s","lot":"G123426000001"}"#,
+        ]
+        for unit in units {
+            for text in [unit, "[" + unit + "," + unit + "]", #"{"lots": [{"din": "G123426030001", "whereabouts": ["# + unit + "]}]}",
+                         #"{"a": {"b": {"c": ["# + unit + ", 1]}}}"] {
+                let rewritten = try #require(JSONDocument.rewritten(text, end: UInt8(ascii: "\n")), "\(text)")
+                #expect(rewritten == (try Self.viaTree(text)), "\(text)")
+            }
+        }
+        #expect(JSONDocument.rewritten(#"[{"unit":"U-1","state":"in_hand","person":"p"}]"#).map { String(decoding: $0, as: UTF8.self) }
+                == "[\n  {\n    \"person\" : \"p\",\n    \"state\" : \"in_hand\",\n    \"unit\" : \"U-1\"\n  }\n]")
+        #expect(JSONDocument.rewritten(#"{"unit":"U-1","state":"s","state":"t"}"#) == nil)
+    }
+
     @Test("malformed text, an escaped key and a key twice are left to the tree (which throws where the text is wrong)")
     func bails() throws {
         for malformed in ["{\"events\": [", "{} {}", "[01]", "[1.]", "[-]", "[tru]", "[nul]", "{\"a\" 1}", "{\"a\": 1,}", "[1,]",

@@ -111,6 +111,60 @@ struct TraceTextTests {
         #expect(empty.text == "  A")
     }
 
+    @Test("a cell is printable ASCII as byte by byte: a control, DEL or non-ASCII byte at every offset of texts of 0–24 bytes")
+    func printableASCIIWordAtATime() {
+        for length in 0...24 {
+            let base = [UInt8](repeating: UInt8(ascii: "~"), count: length)
+            for odd: UInt8 in [0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x7F, 0x80, 0xC3, 0xFF, 0x21, 0x41] {
+                for place in 0..<length {
+                    var cell = base
+                    cell[place] = odd
+                    let printable = !cell.contains { $0 < 0x20 || $0 >= 0x80 }
+                    #expect(cell.withUnsafeBufferPointer(TableCells.isPrintableASCII) == printable, "\(length) \(place) \(odd)")
+                }
+            }
+            #expect(base.withUnsafeBufferPointer(TableCells.isPrintableASCII))
+        }
+    }
+
+    @Test("a table of printable cells written the short way is the general layout's: any widths, indents, alignments, narrow terminals, and tables it leaves to the general way")
+    func printableTableIsGeneralTable() {
+        let plain = [["U-001", "1", "in hand, held by bench_operator"], ["G123426030001-010", "10.5", "stored at SITE-A position A1"],
+                     ["", "", ""], ["x", "100", "~ DEL\u{7F} too"], ["a very long unit id indeed", "", "z"]]
+        let tables: [(String, [[String]])] = [
+            ("plain", plain), ("one row", [plain[1]]), ("empty", []),
+            ("accented", plain + [["é", "2", "Hôpital A"]]), ("wide", plain + [["日本", "3", "🇫🇷"]]),
+            ("line break", plain + [["U-9", "4", "one\ntwo"]]), ("CRLF", plain + [["U-9", "4", "a\r\nb"]]),
+            ("tab", plain + [["U-9", "4", "a\tb"]]), ("a header longer", [["a", "b", "c"]]),
+        ]
+        for (name, rows) in tables {
+            for header in [["UNIT", "QTY", "WHERE"], ["UNIT IDENTIFIER", "Q", "WHERE IT IS"], ["É", "QTY", "WHERE"]] {
+                var cells = TableCells(columns: 3)
+                for row in rows {
+                    for cell in row { cells.append(cell) }
+                }
+                for width in [nil, 3, 20, 40, 60, 61, 62, 63, 64, 80, 200] as [Int?] {
+                    for indent in [0, 2, 4] {
+                        for rightAligned in [[], [1], [0, 2], [2]] {
+                            var short = TextPage()
+                            short.table(header: header, cells: cells, indent: indent, width: width, rightAligned: rightAligned)
+                            var general = TextPage()
+                            general.generalTable(header: header, cells: cells, indent: indent, width: width, rightAligned: rightAligned)
+                            #expect(short.bytes == general.bytes,
+                                    "\(name) \(header) width \(String(describing: width)) indent \(indent) \(rightAligned)")
+                        }
+                    }
+                }
+            }
+        }
+        // A plain table's lines: a right-aligned column padded before, nothing after the last cell.
+        var cells = TableCells(columns: 2)
+        for cell in ["U-1", "in hand", "U-22", "stored", "", ""] { cells.append(cell) }
+        var page = TextPage()
+        page.table(header: ["UNIT", "WHERE"], cells: cells, width: nil, rightAligned: [0])
+        #expect(page.text == "  UNIT  WHERE\n   U-1  in hand\n  U-22  stored\n        ")
+    }
+
     @Test("a unit's whereabouts written into a buffer is its description, for every state, with holders absent or accented")
     func whereaboutsWritten() throws {
         let units = [

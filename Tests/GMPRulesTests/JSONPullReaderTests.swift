@@ -168,6 +168,85 @@ struct JSONPullReaderTests {
         }
     }
 
+    /// A unit's parts read in place, each as a String (nil: absent), and where the reader ended.
+    static func partsRead(_ text: String) -> ([String?], Int)? {
+        var text = text
+        return text.withUTF8 { bytes in
+            var reader = JSONPullReader(bytes: bytes)
+            guard let parts = try? TraceDocument.WhereaboutsParts.read(&reader) else { return nil }
+            let texts = [parts.unit, parts.state, parts.location, parts.position, parts.device, parts.person, parts.party,
+                         parts.shipment, parts.consignee, parts.receivedAt]
+            return (texts.map { $0.map { String(decoding: $0, as: UTF8.self) } }, reader.scan.at)
+        }
+    }
+
+    @Test("a unit in the server's usual shape, read in one pass, reads as the tree reads it; near misses read member by member, or stop where the tree stops")
+    func usualUnitsAsTheTree() throws {
+        let units = [
+            #"{"unit":"G123426030001-001","state":"in_hand","person":"bench_operator"}"#,
+            #"{"unit":"U-1","state":"stored"}"#, #"{"unit":"","state":""}"#, #"  {"unit":"U-1","state":"in_hand","person":""}"#,
+            #"{"unit":"Hôpital 日本","state":"in_hand","person":"é"}"#,
+            // Near misses: spaces, another order, other or more keys, a null, a number, an escape.
+            #"{"unit": "U-1","state":"in_hand","person":"p"}"#, #"{"unit":"U-1" ,"state":"in_hand"}"#,
+            #"{"unit":"U-1","state":"in_hand","person":"p" }"#, #"{"state":"in_hand","unit":"U-1"}"#,
+            #"{"unit":"U-1","state":"in_hand","party":"P"}"#, #"{"unit":"U-1","state":"in_hand","person":null}"#,
+            #"{"unit":"U-1","state":"in_hand","person":"p","party":"P"}"#, #"{"unit":7,"state":"in_hand"}"#,
+            #"{"unit":"U\u002d1","state":"in_hand","person":"p\"q"}"#, #"{"unit":"U-1","state":"in_\u0068and"}"#,
+            #"{"unit":"U-1","state":"stored","location":"L","position":"A1"}"#,
+        ]
+        for text in units {
+            let tree = try TraceDocument.Whereabouts(json: JSONValue(parsing: text))
+            let escaped = text.contains("\\")
+            let read = Self.partsRead(text)
+            if escaped {
+                #expect(read == nil, "\(text)")  // left to the tree's way
+                continue
+            }
+            let (parts, end) = try #require(read, "\(text)")
+            #expect(parts == [tree.unit, tree.state, tree.location, tree.position, tree.device, tree.person, tree.party,
+                              tree.shipment, tree.consignee, tree.receivedAt], "\(text)")
+            #expect(end == text.utf8.count, "\(text)")
+            // Followed by more of the array: the reader stops right past the unit.
+            #expect(Self.partsRead(text + #",{"unit":"x"}]"#)?.1 == end, "\(text)")
+        }
+        // A key twice stops, left to the tree's lookup.
+        #expect(Self.partsRead(#"{"unit":"U-1","state":"s","state":"t"}"#) == nil)
+        // What the tree refuses stops both ways (required parts absent, a control
+        // character, the text cut short).
+        for text in [#"{"unit":"U-1"}"#, #"{"unit":"U-1","state":null}"#, "{\"unit\":\"U\u{1}\",\"state\":\"s\"}",
+                     #"{"unit":"U-1","state":"s""#,
+                     #"{"unit":"U-1","state":"s","person":"p""#] {
+            #expect(Self.partsRead(text) == nil, "\(text)")
+            #expect(throws: (any Error).self, "\(text)") { try TraceDocument.Whereabouts(json: JSONValue(parsing: text)) }
+        }
+    }
+
+    @Test("units' lines written one after another, the last copied for the same parts, are each unit's description: runs, changes, a part absent or empty, the same bytes in another part")
+    func whereaboutsLinesRepeated() throws {
+        let units = [
+            #"{"unit":"U-1","state":"in_hand","person":"bench_operator"}"#, #"{"unit":"U-2","state":"in_hand","person":"bench_operator"}"#,
+            #"{"unit":"U-3","state":"in_hand","person":"bench_operatos"}"#, #"{"unit":"U-4","state":"in_hand","party":"bench_operatos"}"#,
+            #"{"unit":"U-5","state":"in_hand","party":"bench_operatos"}"#, #"{"unit":"U-6","state":"in_hand"}"#,
+            #"{"unit":"U-7","state":"in_hand","person":""}"#, #"{"unit":"U-8","state":"in_hand"}"#,
+            #"{"unit":"U-9","state":"stored","location":"AB","position":"C"}"#, #"{"unit":"U-10","state":"stored","location":"A","position":"BC"}"#,
+            #"{"unit":"U-11","state":"stored","location":"A","position":"BC"}"#, #"{"unit":"U-12","state":"in_hand","person":"é"}"#,
+            #"{"unit":"U-13","state":"delivered","consignee":"C","shipment":"S","received_at":"T"}"#,
+            #"{"unit":"U-14","state":"delivered","party":"C","shipment":"S","received_at":"T"}"#,
+            #"{"unit":"U-15","state":"in_hand","person":"bench_operator"}"#,
+        ]
+        var lines = TraceDocument.WhereaboutsLines()
+        var written: [String] = []
+        for text in units + units.reversed() {
+            let unit = try TraceDocument.Whereabouts(json: JSONValue(parsing: text))
+            var line = ""
+            unit.withParts { parts in lines.withLine(of: parts) { line = String(decoding: $0, as: UTF8.self) } }
+            #expect(line == unit.description, "\(text)")
+            written.append(line)
+        }
+        #expect(written[0] == "in hand, held by bench_operator" && written[3] == "in hand, held by bench_operatos")
+        #expect(written[5] == "in hand, held by ?" && written[6] == "in hand, held by " && written[7] == "in hand, held by ?")
+    }
+
     @Test("the scanner skips any value as strictly as the tree parses it")
     func skipsValues() {
         for (text, valid) in [("{}", true), (#"{"a": [1, -0.5e+2, true, false, null, "\u00e9\"", {}, []]}"#, true), ("[1,]", false),
@@ -227,6 +306,30 @@ struct JSONPullReaderTests {
                 let isStop = value == 0x22 || value == 0x5C || value < 0x20
                 #expect((flags != 0) == isStop, "\(place) \(value)")
                 if isStop { #expect(flags.trailingZeroBitCount >> 3 == place) }
+            }
+        }
+    }
+
+    @Test("a scanner skips a word eight bytes at a time as byte by byte: words of 1–17 bytes, a difference at every offset, the text too short")
+    func skipsWords() {
+        let words: [StaticString] = ["{", "\"}", "{\"unit\":", "{\"unit\":\"", "\",\"state\":\"", "\",\"person\":\"", "0123456789abcdefg"]
+        for word in words {
+            let bytes = Array(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
+            for (prefix, suffix) in [([UInt8](), [UInt8]()), ([UInt8(ascii: " ")], [UInt8(ascii: "x")])] {
+                var texts = [(prefix + bytes + suffix, true), (prefix + bytes.dropLast(), false)]
+                for place in bytes.indices {
+                    var changed = bytes
+                    changed[place] ^= 0x20
+                    texts.append((prefix + changed + suffix, false))
+                }
+                for (text, skips) in texts {
+                    text.withUnsafeBufferPointer { buffer in
+                        var scan = JSONByteScanner(bytes: buffer)
+                        scan.at = prefix.count
+                        #expect(scan.skip(word) == skips, "\(word) \(text)")
+                        #expect(scan.at == prefix.count + (skips ? bytes.count : 0), "\(word) \(text)")
+                    }
+                }
             }
         }
     }

@@ -98,6 +98,90 @@ struct TableCells {
         let index = row * columns + column
         return (index == 0 ? 0 : ends[index - 1])..<ends[index]
     }
+
+    /// Each column's widest cell in bytes when every byte of every cell is printable ASCII
+    /// (`isPrintableASCII`: a cell's bytes are then its characters, with no line break to
+    /// indent after); nil otherwise.
+    fileprivate func printableWidths() -> [Int]? {
+        guard bytes.withUnsafeBufferPointer(Self.isPrintableASCII) else { return nil }
+        var widths = [Int](repeating: 0, count: columns)
+        var start = 0
+        var column = 0
+        for end in ends {
+            widths[column] = max(widths[column], end - start)
+            start = end
+            column = column == columns - 1 ? 0 : column + 1
+        }
+        return widths
+    }
+
+    /// Whether every byte of `text` is ASCII from the space up (a DEL included): no
+    /// control character and nothing that is not ASCII. Eight bytes at a time, by the
+    /// "has a byte less than n" test (`(x - n·0x01…) & ~x & 0x80…`, exact for n ≤ 128): when
+    /// no byte has its high bit set, `~x`'s high bits are all set, so or-ing `x` in place
+    /// of and-ing `~x` also flags a non-ASCII byte.
+    static func isPrintableASCII(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let start = text.baseAddress else { return true }
+        let raw = UnsafeRawPointer(start)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var at = 0
+        while at + 8 <= text.count {
+            let word = raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            if ((word &- ones &* 0x20) | word) & highs != 0 { return false }
+            at += 8
+        }
+        while at < text.count {
+            if text[at] < 0x20 || text[at] >= 0x80 { return false }
+            at += 1
+        }
+        return true
+    }
+
+    /// The rows' lines written at the end of `out` in columns of `widths` (each at least
+    /// its widest cell), as `TableLayout.line` writes them when no cell is cut: the lines'
+    /// bytes made at once, blanks first, then each cell copied to where its column starts
+    /// (`rightAligned`: 1 for a column aligned on its right, else 0).
+    /// A table of ~2,500 units' lines cost ~1,500 instructions a line written cell by cell
+    /// through the general layout (issue 14).
+    fileprivate func writeLines(widths: [Int], indent: Int, rightAligned: [Int], to out: inout [UInt8]) {
+        guard count > 0 else { return }
+        var starts: [Int] = []
+        var at = indent
+        for width in widths {
+            starts.append(at)
+            at += width + 2
+        }
+        let last = columns - 1
+        var total = 0
+        for row in 0..<count {
+            total += starts[last] + (rightAligned[last] == 1 ? widths[last] : range(row, last).count) + 1
+        }
+        let lines = [UInt8](unsafeUninitializedCapacity: total) { lines, written in
+            guard let first = lines.baseAddress else { return }
+            first.initialize(repeating: UInt8(ascii: " "), count: total)
+            bytes.withUnsafeBufferPointer { bytes in
+                var line = first
+                var start = 0
+                var column = 0
+                for end in ends {
+                    let length = end - start
+                    let place = line + starts[column] + rightAligned[column] * (widths[column] - length)
+                    if length > 0, let cell = bytes.baseAddress { place.update(from: cell + start, count: length) }
+                    start = end
+                    column += 1
+                    if column == columns {
+                        line = place + length
+                        line.pointee = UInt8(ascii: "\n")
+                        line += 1
+                        column = 0
+                    }
+                }
+            }
+            written = total
+        }
+        out.append(contentsOf: lines)
+    }
 }
 
 extension TableCells: TableRows {
@@ -261,12 +345,46 @@ struct TextPage {
     /// `indentedTable(header:rows:indent:width:rightAligned:)`'s lines.
     mutating func table(header: [String], rows: [[String]], indent: Int = 2, width: Int? = Terminal.width(),
                         rightAligned: [Int] = []) {
-        layOut(header: header, rows: rows, indent: indent, width: width, rightAligned: rightAligned)
+        // In one buffer, so that plain cells take `printableTable`'s way too (a material
+        // trace's 210 lots reached, issue 14).
+        var cells = TableCells(columns: header.count, bytes: rows.count * header.count * 16)
+        for row in rows {
+            for cell in row { cells.append(cell) }
+        }
+        table(header: header, cells: cells, indent: indent, width: width, rightAligned: rightAligned)
     }
 
     /// The same lines from cells held in one buffer.
     mutating func table(header: [String], cells: TableCells, indent: Int = 2, width: Int? = Terminal.width(),
                         rightAligned: [Int] = []) {
+        if !printableTable(header: header, cells: cells, indent: indent, width: width, rightAligned: rightAligned) {
+            layOut(header: header, rows: cells, indent: indent, width: width, rightAligned: rightAligned)
+        }
+    }
+
+    /// The table written the short way when every cell, the header's too, is printable
+    /// ASCII (its bytes its characters, no line break) and no column is narrowed to fit
+    /// `width`: nothing to count, cut or indent again, so each line is its cells' bytes
+    /// where their columns start. False, with nothing written, otherwise.
+    private mutating func printableTable(header: [String], cells: TableCells, indent: Int, width: Int?,
+                                         rightAligned: [Int]) -> Bool {
+        var head = TableCells(columns: header.count)
+        for cell in header { head.append(cell) }
+        guard header.count == cells.columns, var widths = head.printableWidths(), let cellWidths = cells.printableWidths()
+        else { return false }
+        for column in widths.indices { widths[column] = max(widths[column], cellWidths[column]) }
+        if let width, fitted(widths, header: header, into: max(width - indent, 1)) != widths { return false }
+        // 1: the column is right-aligned (`[Int]`, not `[Bool]`: a type new to the program
+        // costs the runtime's look-ups on first use).
+        let rightAligned = widths.indices.map { rightAligned.contains($0) ? 1 : 0 }
+        head.writeLines(widths: widths, indent: indent, rightAligned: rightAligned, to: &bytes)
+        cells.writeLines(widths: widths, indent: indent, rightAligned: rightAligned, to: &bytes)
+        return true
+    }
+
+    /// Any table, cell by cell: counted, cut with `…` to fit, a cell's own line breaks
+    /// indented (`layOut`'s way for the lines `printableTable` does not take; tests compare the two).
+    mutating func generalTable(header: [String], cells: TableCells, indent: Int = 2, width: Int?, rightAligned: [Int] = []) {
         layOut(header: header, rows: cells, indent: indent, width: width, rightAligned: rightAligned)
     }
 

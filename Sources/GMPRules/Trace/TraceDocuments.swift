@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc  // memcmp
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The documents `gmp.trace_donor` and `gmp.trace_lot` return (docs/traceability.md),
 /// decoded for tables and CSV. Times and decimals stay the server's text: a report
 /// shows what was recorded, never a rounding of it.
@@ -132,6 +138,65 @@ public enum TraceDocument {
         public func appendDescription(to out: inout [UInt8]) {
             describe(state: state, location: location, position: position, device: device, person: person, party: party,
                      shipment: shipment, consignee: consignee, receivedAt: receivedAt, to: &out)
+        }
+
+        /// `body` given each part the line is written from, in order (nil: absent), while
+        /// it answers true; whether it answered true for all.
+        fileprivate func forEachDescribed(_ body: (UnsafeBufferPointer<UInt8>?) -> Bool) -> Bool {
+            body(state) && body(location) && body(position) && body(device) && body(person) && body(party)
+                && body(shipment) && body(consignee) && body(receivedAt)
+        }
+    }
+
+    /// Units' whereabouts lines, one unit after another, each line written once for a run
+    /// of units whose parts are the same and copied for the rest: a lot's units are
+    /// mostly in one place (all 2,450 units of the largest material trace are held by
+    /// one person), and writing each line afresh was ~430 instructions a unit (issue 14).
+    public struct WhereaboutsLines {
+        /// The parts the last line was written from, one after another.
+        private var parts: [UInt8] = []
+        /// Where each of them starts and ends in `parts`, in `describe`'s order; -1: absent
+        /// (which writes `?`, not what an empty part writes). Empty before the first line.
+        /// Plain `[Int]`s: an array of a type new to the program (`[Range<Int>?]`) cost
+        /// ~0.3 M instructions of the runtime's look-ups on first use.
+        private var starts: [Int] = []
+        private var ends: [Int] = []
+        private var line: [UInt8] = []
+
+        public init() {}
+
+        /// `unit`'s line (its `appendDescription`'s bytes), lent to `body`. Not generic:
+        /// called from another module, a generic body cost a look-up of its types a call.
+        public mutating func withLine(of unit: WhereaboutsParts, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+            if !isLast(unit) {
+                parts.removeAll(keepingCapacity: true)
+                starts.removeAll(keepingCapacity: true)
+                ends.removeAll(keepingCapacity: true)
+                unit.forEachDescribed { part in
+                    starts.append(part == nil ? -1 : parts.count)
+                    if let part { parts.append(contentsOf: part) }
+                    ends.append(part == nil ? -1 : parts.count)
+                    return true
+                }
+                line.removeAll(keepingCapacity: true)
+                unit.appendDescription(to: &line)
+            }
+            line.withUnsafeBufferPointer(body)
+        }
+
+        /// Whether `unit`'s parts are those the last line was written from.
+        private func isLast(_ unit: WhereaboutsParts) -> Bool {
+            guard !ends.isEmpty else { return false }
+            return parts.withUnsafeBufferPointer { parts in
+                var index = 0
+                return unit.forEachDescribed { part in
+                    defer { index += 1 }
+                    let start = starts[index]
+                    guard let part else { return start == -1 }
+                    guard start >= 0, ends[index] - start == part.count else { return false }
+                    return part.isEmpty || memcmp(part.baseAddress!, parts.baseAddress! + start, part.count) == 0
+                }
+            }
         }
     }
 

@@ -92,9 +92,10 @@ enum MaterialText {
             // straight from its parts' bytes in the document (issue 14): about 50 bytes a
             // unit, some 110 bytes of the document.
             var units = TableCells(columns: 2, bytes: bytes.count / 2)
+            var lines = TraceDocument.WhereaboutsLines()
             let t = try MaterialDocument.Trace(documentBytes: bytes, units: { unit in
                 units.append(unit.unit)
-                units.append { unit.appendDescription(to: &$0) }
+                lines.withLine(of: unit) { units.append($0) }
             }, restart: { units = TableCells(columns: 2) })
             // One buffer for the whole page, about 70 bytes a unit's line (issue 14).
             var page = TextPage(capacity: 4_096 + 80 * (t.consumptions.count + t.lots.count + units.count))
