@@ -121,18 +121,27 @@ struct TableCells {
     /// no byte has its high bit set, `~x`'s high bits are all set, so or-ing `x` in place
     /// of and-ing `~x` also flags a non-ASCII byte.
     static func isPrintableASCII(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let start = text.baseAddress else { return true }
+        allBytes(text, words: { word in ((word &- ones &* 0x20) | word) & highs == 0 },
+                 each: { $0 >= 0x20 && $0 < 0x80 })
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether every byte of `bytes` passes: eight at a time by `words` (true when all
+    /// eight of a word pass), the last few one by one by `each`.
+    @inline(__always)
+    private static func allBytes(_ bytes: UnsafeBufferPointer<UInt8>, words: (UInt64) -> Bool,
+                                 each: (UInt8) -> Bool) -> Bool {
+        guard let start = bytes.baseAddress else { return true }
         let raw = UnsafeRawPointer(start)
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         var at = 0
-        while at + 8 <= text.count {
-            let word = raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            if ((word &- ones &* 0x20) | word) & highs != 0 { return false }
+        while at + 8 <= bytes.count {
+            if !words(raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) { return false }
             at += 8
         }
-        while at < text.count {
-            if text[at] < 0x20 || text[at] >= 0x80 { return false }
+        while at < bytes.count {
+            if !each(bytes[at]) { return false }
             at += 1
         }
         return true
@@ -195,24 +204,12 @@ extension TableCells: TableRows {
     /// eight bytes at a time: byte by byte through `contains` was ~9 instructions a byte of
     /// the median material trace's ~2,000 unit cells (issue 14).
     static func isPlain(_ cell: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let start = cell.baseAddress else { return true }
-        let raw = UnsafeRawPointer(start)
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        var at = 0
-        while at + 8 <= cell.count {
-            let word = raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            // A high bit set, or a byte equal to CR (the "has a zero byte" test on the word
-            // xor-ed with CR, which flags none when there is none).
+        // A high bit set, or a byte equal to CR (the "has a zero byte" test on the word
+        // xor-ed with CR, which flags none when there is none).
+        allBytes(cell, words: { word in
             let carriageReturn = word ^ (ones &* 0x0D)
-            if (word | ((carriageReturn &- ones) & ~carriageReturn)) & highs != 0 { return false }
-            at += 8
-        }
-        while at < cell.count {
-            if cell[at] >= 0x80 || cell[at] == UInt8(ascii: "\r") { return false }
-            at += 1
-        }
-        return true
+            return (word | ((carriageReturn &- ones) & ~carriageReturn)) & highs == 0
+        }, each: { $0 < 0x80 && $0 != UInt8(ascii: "\r") })
     }
 
     fileprivate func text(_ row: Int, _ column: Int) -> String {
